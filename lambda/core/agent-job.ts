@@ -1,0 +1,106 @@
+/**
+ * The contract between the Lambda steps and the agent on a zSAT / ZImporter instance.
+ * A step writes an AgentJob to the replica store and tags the instance with TAG.agentJob = s3://bucket/key;
+ * the agent reads that tag through IMDS, runs the job, and keeps AgentProgress fresh (its heartbeat);
+ * a reader finishes by writing an AgentResult, then marks its progress 'done'.
+ */
+export const BLOCK_SIZE = 512 * 1024;
+
+/** Where the agent finds a volume's block device: AWS Nitro exposes NVMe links named by volume id (without the dash). */
+export const DEVICE_DIR_DEFAULT = '/dev/disk/by-id';
+/** The offline cloud sets this to a folder holding the same links for a booted instance. */
+export const DEVICE_DIR_ENV = 'OFFLINE_EC2_DEVICE_DIR';
+export function deviceLinkName(volumeId: string): string {
+  return `nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}`;
+}
+
+export interface StoreLocation {
+  readonly bucket: string;
+  /** Key prefix of the VPG in the replica store, ending in '/': `vpgs/<vpg>/`. */
+  readonly prefix: string;
+}
+
+export interface ReadJobVolume {
+  /** The zSAT volume attached to this instance (created from the sync's snapshot). */
+  readonly volumeId: string;
+  /** The protected volume it is a copy of. */
+  readonly sourceVolumeId: string;
+  readonly sizeBytes: number;
+  /** Store key (relative to the bucket) of the BlockPlan for this volume. */
+  readonly planKey: string;
+}
+
+export interface ImportJobVolume {
+  /** The new volume attached to this importer, to be written. */
+  readonly volumeId: string;
+  readonly sourceVolumeId: string;
+  readonly sizeBytes: number;
+  /** Checkpoint whose content of sourceVolumeId is written. */
+  readonly checkpointId: string;
+}
+
+interface JobBase {
+  readonly jobId: string;
+  readonly vpg: string;
+  readonly store: StoreLocation;
+  readonly progressKey: string;
+  readonly resultKey: string;
+  /** The agent rewrites its progress at least this often. */
+  readonly heartbeatSeconds: number;
+}
+
+export interface ReadJob extends JobBase {
+  readonly kind: 'read';
+  readonly syncId: string;
+  readonly volumes: readonly ReadJobVolume[];
+}
+
+export interface ImportJob extends JobBase {
+  readonly kind: 'import';
+  readonly executionId: string;
+  readonly volumes: readonly ImportJobVolume[];
+}
+
+export type AgentJob = ReadJob | ImportJob;
+
+/** Blocks a sync must read from one volume's snapshot: indexes of 512 KiB blocks, ascending. */
+export interface BlockPlan {
+  readonly sourceVolumeId: string;
+  readonly snapshotId: string;
+  readonly baseSnapshotId: string | null;
+  readonly sizeBytes: number;
+  readonly blocks: readonly number[];
+}
+
+export interface AgentProgress {
+  readonly jobId: string;
+  readonly state: 'running' | 'done' | 'failed';
+  /** ISO time of the last heartbeat. */
+  readonly updatedAt: string;
+  readonly blocksTotal: number;
+  readonly blocksDone: number;
+  readonly bytesRead: number;
+  readonly bytesStored: number;
+  readonly error?: string;
+}
+
+/** Block reference in a manifest: the block's SHA-256 (hex), or 'zero' for an all-zero block (never stored). */
+export type BlockRef = string;
+export const ZERO_BLOCK: BlockRef = 'zero';
+
+export interface VolumeReadResult {
+  readonly sourceVolumeId: string;
+  /** block index → BlockRef, for every planned block. */
+  readonly blocks: Readonly<Record<string, BlockRef>>;
+  readonly blocksRead: number;
+  readonly bytesRead: number;
+  /** Bytes of new block data this job added to the store (after dedup and zero elision). */
+  readonly bytesStored: number;
+}
+
+export interface AgentResult {
+  readonly jobId: string;
+  readonly volumes: readonly VolumeReadResult[];
+  /** Pack objects this job wrote (keys relative to the store prefix). */
+  readonly packs: readonly string[];
+}

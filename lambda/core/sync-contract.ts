@@ -1,0 +1,152 @@
+/**
+ * The contract between the sync state machine (lib/, CDK) and its Lambda steps (lambda/steps/).
+ * State names, payload paths and payload types live here once, so the construct and the handlers cannot drift.
+ *
+ * Flow (JSONPath state machine; every Lambda task retries throttling/5xx/Lambda errors with backoff):
+ *   Init (Pass: {vpg: <VpgRuntime literal>, executionId: $$.Execution.Id, stateMachineArn: $$.StateMachine.Id, startedAt: $$.Execution.StartTime})
+ *   → Begin            ($.begin)       skipped? → Skipped (Succeed)
+ *   → CreateSnapshots  ($.snapshots)
+ *   → WaitSnapshots (Wait, SecondsPath $.snapshots.waitSeconds) → CheckSnapshots ($.snapshots) → SnapshotsReady? (loop)
+ *   → Plan             ($.plan)        writes BlockPlans + AgentJobs to the store; groups volumes into zSATs
+ *   → RunZsats (Map over $.plan.zsats, MaxConcurrency = maxZsats, ItemSelector adds vpg/syncId):
+ *        SpawnZsat ($.zsat) → WaitZsat (Wait, SecondsPath $.zsat.waitSeconds) → PollZsat ($.zsat) → ZsatDone? (loop)
+ *   → Commit           ($.commit)      merges AgentResults into the checkpoint manifest, written last
+ *   → Cleanup          ($.cleanup)     previous generation's snapshots, every zSAT instance/volume of this VPG
+ *   → Succeeded
+ * Any failure after Begin (Catch States.ALL, ResultPath $.error) → CleanupFailed → Fail (cause from $.error.Cause).
+ */
+export const SYNC_STATE = {
+  init: 'Init',
+  begin: 'Begin',
+  skipped: 'Skipped',
+  createSnapshots: 'CreateSnapshots',
+  waitSnapshots: 'WaitSnapshots',
+  checkSnapshots: 'CheckSnapshots',
+  snapshotsReady: 'SnapshotsReady',
+  plan: 'Plan',
+  runZsats: 'RunZsats',
+  spawnZsat: 'SpawnZsat',
+  waitZsat: 'WaitZsat',
+  pollZsat: 'PollZsat',
+  zsatDone: 'ZsatDone',
+  commit: 'Commit',
+  cleanup: 'Cleanup',
+  cleanupFailed: 'CleanupFailed',
+  failed: 'SyncFailed',
+  succeeded: 'Synced',
+} as const;
+
+/** One Lambda function per step, shared by every VPG of the site; `lambda/steps/<step>-handler.ts` exports `handler`. */
+export const SYNC_STEPS = [
+  'begin',
+  'create-snapshots',
+  'check-snapshots',
+  'plan',
+  'spawn-zsat',
+  'poll-zsat',
+  'commit',
+  'cleanup',
+  'cleanup-failed',
+] as const;
+export type SyncStep = (typeof SYNC_STEPS)[number];
+
+/** What a VPG's state machine embeds about its VPG (from the config, defaults applied). */
+export interface VpgRuntime {
+  readonly name: string;
+  readonly instanceIds: readonly string[];
+  readonly instanceTags: Readonly<Record<string, string>>;
+  readonly syncIntervalMinutes: number;
+  readonly journalHours: number;
+  readonly volumesPerZsat: number;
+  readonly maxZsats: number;
+  /** Default poll interval of snapshot and zSAT waits, in seconds. */
+  readonly pollSeconds: number;
+  /** A zSAT whose progress is older than this fails the sync. */
+  readonly heartbeatTimeoutSeconds: number;
+}
+
+/** Environment of every step function (validated at cold start). */
+export const STEP_ENV = {
+  siteId: 'LIFEBOAT_SITE_ID',
+  bucket: 'LIFEBOAT_BUCKET',
+  zsatLaunchTemplate: 'LIFEBOAT_ZSAT_LAUNCH_TEMPLATE',
+  importerLaunchTemplate: 'LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE',
+  /** Optional: subnet for zSATs/ZImporters; otherwise the launch template's or the protected volume's AZ default. */
+  subnetId: 'LIFEBOAT_SUBNET_ID',
+} as const;
+
+export interface SyncInput {
+  readonly vpg: VpgRuntime;
+  readonly executionId: string;
+  readonly stateMachineArn: string;
+  readonly startedAt: string;
+}
+
+export interface ProtectedVolume {
+  readonly volumeId: string;
+  readonly instanceId: string;
+  readonly device: string;
+  readonly sizeBytes: number;
+  readonly availabilityZone: string;
+  /** Last committed generation's snapshot of this volume, if any. */
+  readonly baseSnapshotId: string | null;
+}
+
+export interface BeginOutput {
+  readonly skipped: boolean;
+  readonly reason?: string;
+  readonly syncId: string;
+  readonly generation: number;
+  readonly parentCheckpointId: string | null;
+  readonly volumes: readonly ProtectedVolume[];
+}
+
+export interface SnapshotsOutput {
+  readonly ready: boolean;
+  readonly waitSeconds: number;
+  /** volumeId → new snapshot id. */
+  readonly snapshots: Readonly<Record<string, string>>;
+}
+
+export interface ZsatAssignment {
+  readonly index: number;
+  readonly jobKey: string;
+  readonly sourceVolumeIds: readonly string[];
+}
+
+export interface PlanOutput {
+  readonly zsats: readonly ZsatAssignment[];
+  readonly blocksPlanned: number;
+}
+
+export interface ZsatState {
+  readonly index: number;
+  readonly done: boolean;
+  readonly waitSeconds: number;
+  readonly instanceId: string;
+  readonly volumeIds: readonly string[];
+  readonly blocksDone: number;
+  readonly blocksTotal: number;
+}
+
+export interface CommitOutput {
+  readonly checkpointId: string;
+  readonly blocksPlanned: number;
+  readonly blocksRead: number;
+  readonly bytesRead: number;
+  readonly bytesStored: number;
+}
+
+export interface CleanupOutput {
+  readonly deletedSnapshots: readonly string[];
+  readonly deletedVolumes: readonly string[];
+  readonly terminatedInstances: readonly string[];
+}
+
+/** Naming convention the CLI relies on. */
+export function syncStateMachineName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-sync`;
+}
+export function failbackStateMachineName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-failback`;
+}
