@@ -1,0 +1,54 @@
+/**
+ * What every emulated service of the offline cloud shares: where data lives, the fault settings,
+ * the endpoint it serves (so a service can call another one through the real SDK), timings, and a logger.
+ */
+export interface FaultConfig {
+  /** Fraction (0..1) of requests answered with the protocol's throttling error. */
+  throttleRate: number;
+  /** Fraction (0..1) of requests answered with a 5xx (InternalError / ServiceUnavailable). */
+  serverErrorRate: number;
+  /** Milliseconds added to every request. */
+  latencyMs: number;
+  /** A new resource is NotFound to Describe* (by id) for this long after it was created. */
+  consistencyMs: number;
+  /** Services the rate faults apply to (SigV4 names); empty means ec2 and ebs. */
+  services: string[];
+  /** Seed of the fault RNG, so a run repeats. */
+  seed: number;
+}
+
+export interface Timings {
+  /** How long a snapshot stays 'pending' (progress climbs to 100%). */
+  snapshotMs: number;
+  /** creating → available. */
+  volumeMs: number;
+  /** pending → running, and shutting-down → terminated / stopping → stopped. */
+  instanceMs: number;
+}
+
+export interface CloudContext {
+  /** Root folder of everything the cloud stores (volumes, snapshots, S3 objects, state). */
+  readonly dataDir: string;
+  /** http://127.0.0.1:PORT, known once the server listens. */
+  readonly endpoint: () => string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly faults: FaultConfig;
+  readonly timings: Timings;
+  /** Count of injected faults by kind, for reports. */
+  readonly faultCounts: Record<string, number>;
+  /** Ask for the durable state to be saved soon (services call it after every mutation). */
+  markDirty(): void;
+  log(message: string): void;
+}
+
+export const DEFAULT_TIMINGS: Timings = { snapshotMs: 1500, volumeMs: 300, instanceMs: 500 };
+export const DEFAULT_FAULTS: FaultConfig = {
+  throttleRate: 0,
+  serverErrorRate: 0,
+  latencyMs: 0,
+  consistencyMs: 0,
+  services: [],
+  seed: 1,
+};
+export const OFFLINE_ACCOUNT_ID = '000000000000';
