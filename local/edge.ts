@@ -1,0 +1,118 @@
+/**
+ * The single edge port: buffers each request, finds the AWS service named in its SigV4 credential
+ * scope, and hands it to that service (the way LocalStack's edge port routes). Services that must see
+ * the raw stream (S3) register a raw handler instead; the offline cloud's own routes (/_lifeboat/...,
+ * the IMDS emulation) are matched by path before any service.
+ */
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CloudRequest, CloudResponse, Service } from './service';
+import { AwsError } from './service';
+
+export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** Inspects the request before dispatch; returns a response to short-circuit it (fault injection). */
+export type Interceptor = (req: CloudRequest, service: Service) => Promise<CloudResponse | undefined>;
+export type PathRoute = { prefix: string; handle: (req: CloudRequest) => Promise<CloudResponse> };
+
+export interface EdgeOptions {
+  services: Service[];
+  raw?: Record<string, RawHandler>;
+  routes?: PathRoute[];
+  interceptors?: Interceptor[];
+}
+
+const SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
+
+/** The (region, service) of a SigV4-signed request, from its Authorization header or presigned query. */
+export function credentialScope(req: IncomingMessage): { region: string; service: string } | undefined {
+  const auth = req.headers.authorization ?? '';
+  let m = SCOPE.exec(auth);
+  if (!m) {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const cred = url.searchParams.get('X-Amz-Credential');
+    if (cred) m = SCOPE.exec(`Credential=${cred}`);
+  }
+  return m ? { region: m[1], service: m[2] } : undefined;
+}
+
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function send(res: ServerResponse, r: CloudResponse): void {
+  const body = r.body ?? '';
+  res.writeHead(r.status, { 'content-length': String(Buffer.byteLength(body)), ...r.headers });
+  res.end(body);
+}
+
+export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const byName = new Map<string, Service>();
+  for (const s of opts.services) for (const n of s.names) byName.set(n, s);
+  return (req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const scope = credentialScope(req);
+      const serviceName = scope?.service ?? (opts.routes?.some((r) => url.pathname.startsWith(r.prefix)) ? '' : 's3');
+      const raw = opts.raw?.[serviceName];
+      const service = byName.get(serviceName);
+      const route = scope ? undefined : opts.routes?.find((r) => url.pathname.startsWith(r.prefix));
+      if (raw && !route && !(opts.interceptors?.length && service)) return raw(req, res);
+      const body = await readBody(req);
+      const cloudReq: CloudRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        service: serviceName,
+        region: scope?.region ?? 'us-east-1',
+      };
+      if (route) return send(res, await route.handle(cloudReq));
+      if (!service) return send(res, { status: 400, body: `offline cloud: no emulated service named '${serviceName}'` });
+      for (const intercept of opts.interceptors ?? []) {
+        const early = await intercept(cloudReq, service);
+        if (early) return send(res, early);
+      }
+      try {
+        send(res, await service.handle(cloudReq));
+      } catch (err) {
+        if (err instanceof AwsError) return send(res, service.error(err.status, err.code, err.message));
+        const message = err instanceof Error ? err.message : String(err);
+        send(res, service.error(500, 'InternalError', `offline cloud: ${message}`));
+      }
+    })().catch((err) => {
+      if (!res.headersSent) send(res, { status: 500, body: String(err) });
+    });
+  };
+}
+
+export interface Listening {
+  server: http.Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:port (0 = any free port). */
+export async function listen(handler: http.RequestListener, port = 0): Promise<Listening> {
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
