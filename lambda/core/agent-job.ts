@@ -37,6 +37,8 @@ export interface ImportJobVolume {
   readonly sizeBytes: number;
   /** Checkpoint whose content of sourceVolumeId is written. */
   readonly checkpointId: string;
+  /** The target is a new, all-zero volume: zero blocks need no write. Default true. */
+  readonly blank?: boolean;
 }
 
 interface JobBase {

@@ -63,6 +63,8 @@ export interface VpgRuntime {
   readonly pollSeconds: number;
   /** A zSAT whose progress is older than this fails the sync. */
   readonly heartbeatTimeoutSeconds: number;
+  /** Instance profile of this VPG's agents: its role reaches only `vpgs/<vpg>/` in the store. Empty offline when none. */
+  readonly agentInstanceProfileArn: string;
 }
 
 /** Environment of every step function (validated at cold start). */
