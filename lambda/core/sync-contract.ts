@@ -65,6 +65,8 @@ export interface VpgRuntime {
   readonly heartbeatTimeoutSeconds: number;
   /** Instance profile of this VPG's agents: its role reaches only `vpgs/<vpg>/` in the store. Empty offline when none. */
   readonly agentInstanceProfileArn: string;
+  /** The replica store's bucket, so a state machine (and the CLI reading its definition) is self-describing. */
+  readonly storeBucket: string;
 }
 
 /** Environment of every step function (validated at cold start). */

@@ -1,0 +1,59 @@
+/**
+ * DESIGN.md's arrows that must never exist, checked on the import statements of every source file:
+ * core stays pure, only adapters import the AWS SDK, runtime code never imports CDK, and the offline
+ * cloud knows nothing of Lifeboat.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function sourceFiles(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => path.join(dir, f));
+}
+
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const specs: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    specs.push(m[1] ?? m[2] ?? m[3]);
+  }
+  return specs;
+}
+
+/** The project folder an import points into ('lambda/aws', 'lib', …), or the package name. */
+function target(file: string, spec: string): string {
+  if (!spec.startsWith('.')) return spec;
+  return path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec));
+}
+
+function violations(dir: string, forbidden: (t: string) => boolean): string[] {
+  return sourceFiles(dir).flatMap((f) =>
+    importsOf(f).filter((s) => forbidden(target(f, s))).map((s) => `${f} imports ${s}`));
+}
+
+describe('layering (DESIGN.md)', () => {
+  it('lambda/core does no I/O: no SDK, no adapters, no fs/net/child processes', () => {
+    const io = /^(@aws-sdk\/|@smithy\/|node:(fs|net|http|https|child_process|worker_threads)|fs$|net$|http$|https$|child_process$|lambda\/aws|lambda\/agent|lambda\/steps)/;
+    expect(violations('lambda/core', (t) => io.test(t))).toEqual([]);
+  });
+
+  it('only lambda/aws imports the AWS SDK', () => {
+    const sdk = (t: string) => t.startsWith('@aws-sdk/');
+    expect([...violations('lambda/core', sdk), ...violations('lambda/steps', sdk), ...violations('lambda/agent', sdk)]).toEqual([]);
+  });
+
+  it('runtime code never imports CDK or lib/', () => {
+    const cdk = (t: string) => t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/') || t === 'constructs' || t === 'lib' || t.startsWith('lib/');
+    expect(violations('lambda', cdk)).toEqual([]);
+  });
+
+  it('the offline cloud knows nothing of Lifeboat (no lambda/ or lib/ imports)', () => {
+    const lifeboat = (t: string) => t.startsWith('lambda/') || t.startsWith('lib/') || t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/');
+    expect(violations('local', lifeboat)).toEqual([]);
+  });
+});
