@@ -4,19 +4,24 @@
  */
 import { Command, CommanderError } from 'commander';
 import { register as registerCloud } from './commands/cloud';
+import { register as registerSync } from './commands/sync';
+import { register as registerCheckpoints } from './commands/checkpoints';
+import { register as registerDemo } from './commands/demo';
+import { UsageError } from './commands/context';
 
 const program = new Command('lifeboat')
   .description('Lifeboat: CDK-native disaster recovery for EC2')
   .showHelpAfterError()
   .exitOverride();
 
-registerCloud(program);
+for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo]) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // help and version are not errors; everything else commander raises is bad usage
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
-  console.error(`lifeboat: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`lifeboat: ${message}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
 });

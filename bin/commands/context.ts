@@ -1,0 +1,57 @@
+/**
+ * What every CLI verb needs: the site config, the VPG asked for, and the AWS clients. Works against AWS or
+ * the offline cloud alike (the SDK honours AWS_ENDPOINT_URL).
+ */
+import { SFNClient, paginateListStateMachines, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
+import { loadConfig, type SiteConfig } from '../../lib/config';
+import { syncStateMachineName, failbackStateMachineName, type VpgRuntime } from '../../lambda/core/sync-contract';
+import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+
+/** A usage error: exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const DEFAULT_CONFIG = 'lifeboat.config.json';
+
+export interface CliSite {
+  readonly config: SiteConfig;
+  readonly sfn: SFNClient;
+}
+
+export function openSite(configPath: string): CliSite {
+  const config = loadConfig(configPath);
+  return { config, sfn: new SFNClient({ maxAttempts: 8 }) };
+}
+
+export function requireVpg(site: CliSite, vpg: string): void {
+  const names = site.config.vpgs.map((v) => v.name);
+  if (!names.includes(vpg)) {
+    throw new UsageError(`unknown VPG '${vpg}'; the config defines: ${names.join(', ') || '(none)'}`);
+  }
+}
+
+export type MachineKind = 'sync' | 'failback';
+
+export async function findStateMachineArn(site: CliSite, vpg: string, kind: MachineKind): Promise<string> {
+  const name = kind === 'sync' ? syncStateMachineName(site.config.siteId, vpg) : failbackStateMachineName(site.config.siteId, vpg);
+  for await (const page of paginateListStateMachines({ client: site.sfn }, {})) {
+    const hit = page.stateMachines?.find((m) => m.name === name);
+    if (hit?.stateMachineArn) return hit.stateMachineArn;
+  }
+  throw new Error(`state machine ${name} is not deployed here (is the site stack deployed, and AWS_ENDPOINT_URL/AWS_REGION right?)`);
+}
+
+/** The VPG runtime a state machine embeds in its Init state: the CLI reads the store bucket from it. */
+export async function vpgRuntimeOf(sfn: SFNClient, stateMachineArn: string): Promise<VpgRuntime> {
+  const sm = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  const definition = JSON.parse(sm.definition ?? '{}') as { States?: Record<string, { Parameters?: { vpg?: VpgRuntime } }> };
+  const vpg = Object.values(definition.States ?? {}).find((s) => s.Parameters?.vpg?.storeBucket)?.Parameters?.vpg;
+  if (!vpg) throw new Error(`state machine ${stateMachineArn} does not describe its VPG (deployed by an older Lifeboat?)`);
+  return vpg;
+}
+
+export async function openStore(site: CliSite, vpg: string): Promise<S3ReplicaStore> {
+  const runtime = await vpgRuntimeOf(site.sfn, await findStateMachineArn(site, vpg, 'sync'));
+  return new S3ReplicaStore({ bucket: runtime.storeBucket });
+}

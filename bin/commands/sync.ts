@@ -1,0 +1,35 @@
+/** `lifeboat sync <vpg> [--wait]`: start a sync now; with --wait, follow it and exit 0 only once it committed. */
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
+import { readableCause, startExecution, waitForExecution } from './executions';
+
+interface SyncOutput {
+  begin?: { skipped?: boolean; reason?: string; syncId?: string };
+  commit?: { checkpointId?: string; blocksPlanned?: number; blocksRead?: number; bytesRead?: number; bytesStored?: number };
+}
+
+export function register(program: Command): void {
+  program
+    .command('sync')
+    .description('start a sync of a VPG now')
+    .argument('<vpg>', 'VPG name from the config')
+    .option('--wait', 'wait for the sync to finish; exit 0 once it committed a checkpoint, 1 if it failed or was skipped')
+    .option('--config <path>', 'site config file', DEFAULT_CONFIG)
+    .action(async (vpg: string, opts: { wait?: boolean; config: string }) => {
+      const site = openSite(opts.config);
+      requireVpg(site, vpg);
+      const arn = await findStateMachineArn(site, vpg, 'sync');
+      const executionArn = await startExecution(site.sfn, arn, {}, 'manual');
+      console.log(`sync of ${vpg} started: ${executionArn}`);
+      if (!opts.wait) return;
+      const exec = await waitForExecution(site.sfn, executionArn, { label: `sync ${vpg}` });
+      if (exec.status !== 'SUCCEEDED') throw new Error(`sync of ${vpg} ${exec.status?.toLowerCase()}: ${readableCause(exec)}`);
+      const out = JSON.parse(exec.output ?? '{}') as SyncOutput;
+      if (out.begin?.skipped) throw new Error(`sync of ${vpg} did not run: ${out.begin.reason ?? 'skipped'}`);
+      const c = out.commit ?? {};
+      console.log(
+        `checkpoint ${c.checkpointId} committed: ${c.blocksRead ?? 0}/${c.blocksPlanned ?? 0} blocks read, ` +
+          `${c.bytesRead ?? 0} bytes read, ${c.bytesStored ?? 0} bytes stored`,
+      );
+    });
+}

@@ -1,0 +1,40 @@
+/** Runs one sync of a VPG through its deployed state machine and gathers the figures the demo prints. */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { CommitOutput } from '../../lambda/core/sync-contract';
+import { readableCause, startExecution, waitForExecution } from '../commands/executions';
+import { executionHistory, stateTransitions } from './inventory';
+
+export interface SyncFigures {
+  readonly executionArn: string;
+  readonly checkpointId: string;
+  readonly blocksPlanned: number;
+  readonly blocksRead: number;
+  readonly bytesRead: number;
+  readonly bytesStored: number;
+  readonly durationMs: number;
+  readonly transitions: number;
+  readonly lambdaInvocations: number;
+}
+
+export async function runSync(sfn: SFNClient, stateMachineArn: string, label: string): Promise<SyncFigures> {
+  const started = Date.now();
+  const executionArn = await startExecution(sfn, stateMachineArn, {}, 'demo');
+  const exec = await waitForExecution(sfn, executionArn, { label, pollMs: 500 });
+  const durationMs = Date.now() - started;
+  if (exec.status !== 'SUCCEEDED') throw new Error(`${label} ${exec.status}: ${readableCause(exec)}`);
+  const out = JSON.parse(exec.output ?? '{}') as { begin?: { skipped?: boolean; reason?: string }; commit?: CommitOutput };
+  if (out.begin?.skipped || !out.commit) throw new Error(`${label} committed nothing: ${out.begin?.reason ?? 'no commit output'}`);
+  const events = await executionHistory(sfn, executionArn);
+  return {
+    executionArn,
+    checkpointId: out.commit.checkpointId,
+    blocksPlanned: out.commit.blocksPlanned,
+    blocksRead: out.commit.blocksRead,
+    bytesRead: out.commit.bytesRead,
+    bytesStored: out.commit.bytesStored,
+    durationMs,
+    transitions: stateTransitions(events),
+    lambdaInvocations: events.filter((e) => e.type === 'LambdaFunctionScheduled' || e.type === 'TaskScheduled').length,
+  };
+}
+
