@@ -1,0 +1,186 @@
+/**
+ * deployAssembly: deploys the stacks of a synthesized CDK assembly into the offline cloud in
+ * dependency order, as `cdk deploy --all` would: publishes file assets to the emulated S3, resolves
+ * parameters and intrinsics, creates resources in reference order, and records outputs and exports
+ * for Fn::ImportValue. Re-deploying is idempotent (functions and state machines update in place).
+ */
+import fs from 'node:fs';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsics';
+import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact } from './manifest';
+import { DeployedResource, DeployHost, provision } from './provisioners';
+import { zipFolder } from './zip';
+
+export interface DeployedStack {
+  stackName: string;
+  resources: Record<string, DeployedResource>;
+  outputs: Record<string, unknown>;
+  /** Export name → value. */
+  exports: Record<string, unknown>;
+}
+
+export interface DeployOptions {
+  host: DeployHost;
+  endpoint: string;
+  /** Stacks deployed so far, by stack name; updated in place. */
+  stacks: Map<string, DeployedStack>;
+}
+
+const SSM_IMAGE_PARAMETER = 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>';
+
+export async function deployAssembly(dir: string, opts: DeployOptions): Promise<void> {
+  const assembly = readAssembly(dir);
+  const credentials = { accessKeyId: 'offline', secretAccessKey: 'offline' };
+  const clientConfig = { endpoint: opts.endpoint, region: opts.host.region, credentials };
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const ec2 = new EC2Client(clientConfig);
+  try {
+    const assetFolders = await publishAssets(assembly, s3, opts.host);
+    for (const stack of assembly.stacks) {
+      opts.host.log(`deploy: stack ${stack.stackName}`);
+      const deployed = await deployStack(stack, { ...opts, assembly, assetFolders, s3, ec2 });
+      opts.stacks.set(stack.stackName, deployed);
+    }
+  } finally {
+    s3.destroy();
+    ec2.destroy();
+  }
+}
+
+/** Uploads every file asset (folders zipped) to its bootstrap bucket; returns zip object key → folder. */
+async function publishAssets(assembly: Assembly, s3: S3Client, host: DeployHost): Promise<Map<string, string>> {
+  const folders = new Map<string, string>();
+  const buckets = new Set<string>();
+  for (const asset of assembly.assets) {
+    const isFolder = fs.existsSync(asset.sourcePath) && fs.statSync(asset.sourcePath).isDirectory();
+    for (const d of asset.destinations) {
+      const bucket = fillPlaceholders(d.bucketName, host.accountId, host.region);
+      const key = fillPlaceholders(d.objectKey, host.accountId, host.region);
+      if (isFolder) folders.set(key, asset.sourcePath);
+      if (!buckets.has(bucket)) {
+        await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+          if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+        });
+        buckets.add(bucket);
+      }
+      const body = isFolder ? zipFolder(asset.sourcePath) : fs.readFileSync(asset.sourcePath);
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    }
+  }
+  return folders;
+}
+
+interface StackContext extends DeployOptions {
+  assembly: Assembly;
+  assetFolders: Map<string, string>;
+  s3: S3Client;
+  ec2: EC2Client;
+}
+
+async function deployStack(stack: StackArtifact, c: StackContext): Promise<DeployedStack> {
+  const { host } = c;
+  const template = stack.template;
+  const previous = c.stacks.get(stack.stackName);
+  const parameters = await resolveParameters(stack, c.ec2);
+  const resources: Record<string, DeployedResource> = {};
+  const conditionCache = new Map<string, boolean>();
+  const scope: ResolveScope = {
+    region: host.region,
+    ref: (name) => {
+      const pseudo = pseudoParameter(name, stack.stackName, host);
+      if (pseudo !== undefined) return pseudo;
+      if (name in parameters) return parameters[name];
+      const res = resources[name];
+      if (!res) throw new Error(`${stack.stackName}: Ref to ${name}, which is not deployed (yet)`);
+      return res.physicalId;
+    },
+    getAtt: (id, attribute) => {
+      const res = resources[id];
+      if (!res) throw new Error(`${stack.stackName}: Fn::GetAtt ${id}.${attribute}: no such resource deployed`);
+      return res.attributes[attribute] ?? res.physicalId;
+    },
+    importValue: (name) => {
+      for (const s of c.stacks.values()) if (name in s.exports) return s.exports[name];
+      throw new Error(`${stack.stackName}: no export named ${name}`);
+    },
+    condition: (name) => {
+      if (!conditionCache.has(name)) conditionCache.set(name, resolveValue(template.Conditions?.[name], scope) === true);
+      return conditionCache.get(name)!;
+    },
+    findInMap: (map, top, second) => template.Mappings?.[map]?.[top]?.[second],
+  };
+
+  for (const logicalId of resourceOrder(template.Resources)) {
+    const resource = template.Resources[logicalId];
+    if (resource.Condition && !scope.condition(resource.Condition)) continue;
+    const props = resolveValue(resource.Properties ?? {}, scope) as Record<string, unknown>;
+    resources[logicalId] = await provision(logicalId, resource, props, {
+      host,
+      stackName: stack.stackName,
+      assemblyDir: c.assembly.dir,
+      assetFolders: c.assetFolders,
+      s3: c.s3,
+      ec2: c.ec2,
+      previous: previous?.resources[logicalId],
+    });
+  }
+
+  const outputs: Record<string, unknown> = {};
+  const exports: Record<string, unknown> = {};
+  for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+    if (output.Condition && !scope.condition(output.Condition)) continue;
+    const value = resolveValue(output.Value, scope);
+    if (value === NO_VALUE) continue;
+    outputs[name] = value;
+    if (output.Export) exports[String(resolveValue(output.Export.Name, scope))] = value;
+  }
+  return { stackName: stack.stackName, resources, outputs, exports };
+}
+
+/** Defaults, except an SSM AMI parameter resolves to the first image the emulated EC2 lists. */
+async function resolveParameters(stack: StackArtifact, ec2: EC2Client): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [name, p] of Object.entries(stack.template.Parameters ?? {})) {
+    if (p.Type === SSM_IMAGE_PARAMETER) {
+      const images = await ec2.send(new DescribeImagesCommand({}));
+      const imageId = images.Images?.[0]?.ImageId;
+      if (!imageId) throw new Error(`${stack.stackName}: parameter ${name} needs an AMI, but the emulated EC2 lists none`);
+      out[name] = imageId;
+    } else {
+      out[name] = p.Default;
+    }
+  }
+  return out;
+}
+
+function pseudoParameter(name: string, stackName: string, host: DeployHost): unknown {
+  switch (name) {
+    case 'AWS::AccountId':
+      return host.accountId;
+    case 'AWS::Region':
+      return host.region;
+    case 'AWS::Partition':
+      return 'aws';
+    case 'AWS::URLSuffix':
+      return 'amazonaws.com';
+    case 'AWS::StackName':
+      return stackName;
+    case 'AWS::StackId':
+      return `arn:aws:cloudformation:${host.region}:${host.accountId}:stack/${stackName}/offline`;
+    case 'AWS::NotificationARNs':
+      return [];
+    default:
+      return undefined;
+  }
+}
+
+/** Resources ordered so each comes after those it references (Ref, GetAtt, Sub) or DependsOn. */
+export function resourceOrder(resources: Record<string, { Properties?: unknown; DependsOn?: string | string[] }>): string[] {
+  const items = Object.entries(resources).map(([id, r]) => {
+    const refs = referencedIds(r.Properties ?? {});
+    for (const d of [r.DependsOn ?? []].flat()) refs.add(d);
+    return { id, dependencies: [...refs].filter((x) => x !== id && x in resources) };
+  });
+  return inDependencyOrder(items).map((i) => i.id);
+}

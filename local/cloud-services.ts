@@ -1,0 +1,79 @@
+/**
+ * Builds the emulators the cloud composes, all on one CloudContext and one volume storage:
+ * EC2 (with its IMDS route), EBS direct APIs (sharing EC2's snapshot registry), Step Functions,
+ * and the admin route. Kept apart from cloud.ts so the process wiring stays readable.
+ */
+import path from 'node:path';
+import type { PathRoute } from './edge';
+import type { CloudContext } from './context';
+import type { Service } from './service';
+import { FileVolumeStorage } from './storage/file-volume-storage';
+import { createEc2Service, imdsRoute } from './ec2';
+import type { Ec2Service, SnapshotRecord, SnapshotRegistry as Ec2Snapshots } from './ec2';
+import { createEbsService } from './ebs';
+import type { SnapshotRecordView, SnapshotRegistry as EbsSnapshots } from './ebs';
+import { createStepFunctionsService } from './sfn';
+import type { StepFunctionsService } from './sfn';
+import { adminRoute } from './admin';
+
+export interface CloudServices {
+  storage: FileVolumeStorage;
+  ec2: Ec2Service;
+  ebs: Service;
+  sfn: StepFunctionsService;
+  admin: PathRoute;
+  imds: PathRoute;
+}
+
+export function createServices(ctx: CloudContext): CloudServices {
+  const storage = new FileVolumeStorage(path.join(ctx.dataDir, 'storage'));
+  const ec2 = createEc2Service(ctx, storage);
+  return {
+    storage,
+    ec2,
+    ebs: createEbsService(ctx, storage, ebsView(ec2.snapshots)),
+    sfn: createStepFunctionsService(ctx),
+    admin: adminRoute(storage, ctx),
+    imds: imdsRoute(ec2),
+  };
+}
+
+/**
+ * EC2 owns the snapshot records (ISO times, tag lists, as they go on the wire); EBS reads them as
+ * views (Date, tag map). This bridges the two record shapes so both emulators share one registry.
+ */
+export function ebsView(snapshots: Ec2Snapshots): EbsSnapshots {
+  const toView = (r: SnapshotRecord): SnapshotRecordView => ({
+    snapshotId: r.snapshotId,
+    volumeId: r.volumeId,
+    volumeSize: r.volumeSize,
+    state: r.state,
+    startTime: new Date(r.startTime),
+    description: r.description,
+    tags: Object.fromEntries(r.tags.map((t) => [t.Key, t.Value])),
+    ownerId: r.ownerId,
+    parentSnapshotId: r.parentSnapshotId,
+    lineage: r.lineage,
+  });
+  return {
+    get: (id) => {
+      const r = snapshots.get(id);
+      return r && toView(r);
+    },
+    add: (v) =>
+      snapshots.add({
+        snapshotId: v.snapshotId,
+        volumeId: v.volumeId,
+        volumeSize: v.volumeSize,
+        state: v.state,
+        progress: v.state === 'completed' ? '100%' : '0%',
+        startTime: v.startTime.toISOString(),
+        description: v.description ?? '',
+        tags: Object.entries(v.tags).map(([Key, Value]) => ({ Key, Value })),
+        ownerId: v.ownerId,
+        parentSnapshotId: v.parentSnapshotId,
+        lineage: v.lineage,
+      }),
+    setState: (id, state) => snapshots.setState(id, state),
+  };
+}

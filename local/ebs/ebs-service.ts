@@ -1,0 +1,60 @@
+/**
+ * The EBS direct APIs (REST-JSON, SigV4 name 'ebs') over VolumeStorage bytes and the EC2 emulator's
+ * snapshot registry. Routes, as the SDK serializes them:
+ *   GET  /snapshots/{SnapshotId}/blocks               ListSnapshotBlocks
+ *   GET  /snapshots/{SnapshotId}/blocks/{BlockIndex}  GetSnapshotBlock
+ *   PUT  /snapshots/{SnapshotId}/blocks/{BlockIndex}  PutSnapshotBlock
+ *   GET  /snapshots/{SecondSnapshotId}/changedblocks  ListChangedBlocks
+ *   POST /snapshots                                   StartSnapshot
+ *   POST /snapshots/completion/{SnapshotId}           CompleteSnapshot
+ * Fault and throttle injection happen in the edge, which renders them with `error()`.
+ */
+import path from 'node:path';
+import type { CloudContext } from '../context';
+import type { CloudRequest, CloudResponse, Service } from '../service';
+import type { VolumeStorage } from '../storage/volume-storage';
+import { EbsError, EBS_ERROR_STATUS, renderEbsError } from './ebs-errors';
+import { EbsReads } from './ebs-reads';
+import { EbsTokens, loadTokenKey } from './ebs-tokens';
+import { EbsWrites } from './ebs-writes';
+import type { SnapshotRegistry } from './snapshot-registry';
+
+export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snapshots: SnapshotRegistry): Service {
+  const stateDir = path.join(ctx.dataDir, 'ebs');
+  const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)));
+  const writes = new EbsWrites(ctx.accountId, storage, snapshots, stateDir);
+
+  function route(req: CloudRequest): CloudResponse {
+    const segments = req.path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const [root, a, b, c, ...rest] = segments;
+    if (root === 'snapshots' && rest.length === 0) {
+      if (req.method === 'POST' && a === undefined) return writes.startSnapshot(req);
+      if (req.method === 'POST' && a === 'completion' && b !== undefined && c === undefined) return writes.completeSnapshot(b, req);
+      if (a !== undefined && b === 'blocks' && c === undefined && req.method === 'GET') return reads.listSnapshotBlocks(a, req);
+      if (a !== undefined && b === 'changedblocks' && c === undefined && req.method === 'GET') return reads.listChangedBlocks(a, req);
+      if (a !== undefined && b === 'blocks' && c !== undefined) {
+        if (req.method === 'GET') return reads.getSnapshotBlock(a, c, req);
+        if (req.method === 'PUT') return writes.putSnapshotBlock(a, c, req);
+      }
+    }
+    throw new EbsError('ValidationException', `No EBS direct API operation matches ${req.method} ${req.path}.`, 'INVALID_PARAMETER_VALUE');
+  }
+
+  return {
+    names: ['ebs'],
+    throttleCode: 'ThrottlingException',
+    error: (status, code, message) => renderEbsError(status, code, message),
+    async handle(req) {
+      try {
+        const response = route(req);
+        if (req.method === 'POST') ctx.markDirty(); // StartSnapshot added a snapshot to the registry
+        return response;
+      } catch (err) {
+        if (err instanceof EbsError) return renderEbsError(err.status, err.code, err.message, err.reason);
+        const message = err instanceof Error ? err.message : String(err);
+        ctx.log(`ebs: ${req.method} ${req.path} failed: ${message}`);
+        return renderEbsError(EBS_ERROR_STATUS.InternalServerException, 'InternalServerException', `offline ebs: ${message}`);
+      }
+    },
+  };
+}

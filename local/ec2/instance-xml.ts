@@ -1,0 +1,71 @@
+/** An instance as DescribeInstances / RunInstances render it. */
+import { INSTANCE_STATE_CODES, type InstanceRecord, type InstanceStateName } from './model';
+import { groupRefs, privateDnsName } from './network';
+import type { World } from './world';
+import { type XmlObject, renderTags } from './xml';
+
+export function renderState(state: InstanceStateName): XmlObject {
+  return { code: INSTANCE_STATE_CODES[state], name: state };
+}
+
+export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
+  const gone = inst.state === 'terminated';
+  const volumes = Object.values(w.model.volumes).filter((v) => v.attachment?.instanceId === inst.instanceId);
+  const nics = inst.networkInterfaceIds.map((id) => w.model.networkInterfaces[id]).filter((n) => n?.attachment?.instanceId === inst.instanceId);
+  return {
+    instanceId: inst.instanceId,
+    imageId: inst.imageId,
+    instanceState: renderState(inst.state),
+    privateDnsName: gone ? '' : privateDnsName(inst.privateIpAddress, w.ctx.region),
+    dnsName: '',
+    reason: inst.stateReason ?? '',
+    amiLaunchIndex: inst.amiLaunchIndex,
+    productCodes: [],
+    instanceType: inst.instanceType,
+    launchTime: inst.launchTime,
+    placement: { availabilityZone: inst.availabilityZone, groupName: '', tenancy: 'default' },
+    monitoring: { state: 'disabled' },
+    subnetId: gone ? undefined : inst.subnetId,
+    vpcId: gone ? undefined : inst.vpcId,
+    privateIpAddress: gone ? undefined : inst.privateIpAddress,
+    sourceDestCheck: true,
+    groupSet: gone ? [] : groupRefs(w, inst.securityGroupIds),
+    architecture: w.model.images[inst.imageId]?.architecture ?? 'x86_64',
+    rootDeviceType: 'ebs',
+    rootDeviceName: inst.rootDeviceName,
+    blockDeviceMapping: volumes.map((v) => ({
+      deviceName: v.attachment!.device,
+      ebs: { volumeId: v.volumeId, status: 'attached', attachTime: v.attachment!.attachTime, deleteOnTermination: v.attachment!.deleteOnTermination },
+    })),
+    virtualizationType: 'hvm',
+    clientToken: inst.clientToken ?? '',
+    tagSet: renderTags(inst.tags),
+    hypervisor: 'xen',
+    networkInterfaceSet: nics.map((n) => ({
+      networkInterfaceId: n.networkInterfaceId,
+      subnetId: n.subnetId,
+      vpcId: n.vpcId,
+      description: n.description,
+      ownerId: w.ctx.accountId,
+      status: 'in-use',
+      macAddress: n.macAddress,
+      privateIpAddress: n.privateIpAddress,
+      privateDnsName: privateDnsName(n.privateIpAddress, w.ctx.region),
+      sourceDestCheck: true,
+      groupSet: groupRefs(w, n.groupIds),
+      attachment: {
+        attachmentId: n.attachment!.attachmentId,
+        deviceIndex: n.attachment!.deviceIndex,
+        status: 'attached',
+        attachTime: n.attachment!.attachTime,
+        deleteOnTermination: n.attachment!.deleteOnTermination,
+      },
+      privateIpAddressesSet: [{ privateIpAddress: n.privateIpAddress, privateDnsName: privateDnsName(n.privateIpAddress, w.ctx.region), primary: true }],
+      interfaceType: 'interface',
+    })),
+    iamInstanceProfile: inst.iamInstanceProfileArn ? { arn: inst.iamInstanceProfileArn, id: 'AIPAOFFLINE0000000000' } : undefined,
+    ebsOptimized: false,
+    enaSupport: true,
+    metadataOptions: { state: 'applied', ...inst.metadataOptions },
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The EC2 emulator's durable model: plain JSON-able records keyed by id, so toJSON/restore is a copy.
+ * Times are epoch milliseconds unless named *Time (ISO strings, as AWS shows them).
+ */
+import type { Tag } from './query';
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+export interface MetadataOptions {
+  httpTokens: string;
+  httpEndpoint: string;
+  httpPutResponseHopLimit: number;
+  instanceMetadataTags: string;
+}
+
+export interface InstanceRecord {
+  instanceId: string;
+  reservationId: string;
+  imageId: string;
+  instanceType: string;
+  state: InstanceStateName;
+  /** When the current transitional state (pending/stopping/shutting-down) ends. */
+  transitionAt?: number;
+  launchTime: string;
+  createdAt: number;
+  availabilityZone: string;
+  subnetId: string;
+  vpcId: string;
+  privateIpAddress: string;
+  networkInterfaceIds: string[];
+  securityGroupIds: string[];
+  /** Base64, as given. */
+  userData?: string;
+  tags: Tag[];
+  metadataOptions: MetadataOptions;
+  rootDeviceName: string;
+  clientToken?: string;
+  amiLaunchIndex: number;
+  iamInstanceProfileArn?: string;
+  stateReason?: string;
+}
+
+export interface ReservationRecord {
+  reservationId: string;
+  instanceIds: string[];
+}
+
+export interface VolumeAttachmentRecord {
+  instanceId: string;
+  device: string;
+  attachTime: string;
+  deleteOnTermination: boolean;
+}
+
+export interface VolumeRecord {
+  volumeId: string;
+  size: number;
+  snapshotId?: string;
+  availabilityZone: string;
+  state: 'creating' | 'available' | 'in-use';
+  /** When 'creating' ends. */
+  readyAt?: number;
+  createTime: string;
+  createdAt: number;
+  volumeType: string;
+  iops?: number;
+  encrypted: boolean;
+  tags: Tag[];
+  attachment?: VolumeAttachmentRecord;
+  /** Snapshots of volumes of one lineage can be diffed (EBS ListChangedBlocks). */
+  lineage: string;
+}
+
+/** A snapshot, as EC2 and the EBS direct API emulator share it. */
+export interface SnapshotRecord {
+  snapshotId: string;
+  /** 'vol-ffffffff' for snapshots built through EBS StartSnapshot, as in AWS. */
+  volumeId: string;
+  /** GiB. */
+  volumeSize: number;
+  state: 'pending' | 'completed' | 'error';
+  /** e.g. '0%', '100%'. */
+  progress: string;
+  /** ISO time of capture. */
+  startTime: string;
+  description: string;
+  tags: Tag[];
+  ownerId: string;
+  parentSnapshotId?: string;
+  /** Shared by snapshots of the same volume lineage. */
+  lineage: string;
+  encrypted?: boolean;
+  /** Set on snapshots EC2 captured: when 'pending' turns 'completed' (EBS-built ones complete via CompleteSnapshot). */
+  completesAt?: number;
+}
+
+export interface BlockDeviceSpec {
+  deviceName: string;
+  snapshotId?: string;
+  volumeSize?: number;
+  volumeType?: string;
+  deleteOnTermination?: boolean;
+  encrypted?: boolean;
+  iops?: number;
+}
+
+export interface NetworkInterfaceSpec {
+  deviceIndex: number;
+  subnetId?: string;
+  groups: string[];
+  privateIpAddress?: string;
+  deleteOnTermination?: boolean;
+  associatePublicIpAddress?: boolean;
+  description?: string;
+}
+
+export interface LaunchTemplateData {
+  imageId?: string;
+  instanceType?: string;
+  userData?: string;
+  securityGroupIds: string[];
+  networkInterfaces: NetworkInterfaceSpec[];
+  blockDeviceMappings: BlockDeviceSpec[];
+  tagSpecifications: Array<{ resourceType: string; tags: Tag[] }>;
+  metadataOptions?: Partial<MetadataOptions>;
+  iamInstanceProfile?: { arn?: string; name?: string };
+  availabilityZone?: string;
+}
+
+export interface LaunchTemplateVersionRecord {
+  versionNumber: number;
+  description?: string;
+  createTime: string;
+  data: LaunchTemplateData;
+}
+
+export interface LaunchTemplateRecord {
+  launchTemplateId: string;
+  launchTemplateName: string;
+  createTime: string;
+  createdAt: number;
+  defaultVersion: number;
+  tags: Tag[];
+  versions: LaunchTemplateVersionRecord[];
+}
+
+export interface SecurityGroupRecord {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  tags: Tag[];
+}
+
+export interface VpcRecord {
+  vpcId: string;
+  cidrBlock: string;
+  isDefault: boolean;
+  tags: Tag[];
+}
+
+export interface SubnetRecord {
+  subnetId: string;
+  vpcId: string;
+  availabilityZone: string;
+  cidrBlock: string;
+  defaultForAz: boolean;
+  tags: Tag[];
+}
+
+export interface NetworkInterfaceRecord {
+  networkInterfaceId: string;
+  subnetId: string;
+  vpcId: string;
+  availabilityZone: string;
+  privateIpAddress: string;
+  macAddress: string;
+  groupIds: string[];
+  description: string;
+  tags: Tag[];
+  createdAt: number;
+  attachment?: { attachmentId: string; instanceId: string; deviceIndex: number; deleteOnTermination: boolean; attachTime: string };
+}
+
+export interface ImageRecord {
+  imageId: string;
+  name: string;
+  description?: string;
+  architecture: string;
+  rootDeviceName: string;
+  blockDeviceMappings: BlockDeviceSpec[];
+  ownerId: string;
+  ownerAlias?: string;
+  creationDate: string;
+  isPublic: boolean;
+  tags: Tag[];
+}
+
+/** A ClientToken's first request: what it asked (fingerprint) and what it created. */
+export interface ClientTokenRecord {
+  fingerprint: string;
+  resultId: string;
+}
+
+export interface Ec2Model {
+  instances: Record<string, InstanceRecord>;
+  reservations: Record<string, ReservationRecord>;
+  volumes: Record<string, VolumeRecord>;
+  snapshots: Record<string, SnapshotRecord>;
+  launchTemplates: Record<string, LaunchTemplateRecord>;
+  securityGroups: Record<string, SecurityGroupRecord>;
+  vpcs: Record<string, VpcRecord>;
+  subnets: Record<string, SubnetRecord>;
+  networkInterfaces: Record<string, NetworkInterfaceRecord>;
+  images: Record<string, ImageRecord>;
+  clientTokens: Record<string, ClientTokenRecord>;
+}
+
+export function emptyModel(): Ec2Model {
+  return {
+    instances: {},
+    reservations: {},
+    volumes: {},
+    snapshots: {},
+    launchTemplates: {},
+    securityGroups: {},
+    vpcs: {},
+    subnets: {},
+    networkInterfaces: {},
+    images: {},
+    clientTokens: {},
+  };
+}
+
+/** Replaces the value of `key` or appends it, as CreateTags does. */
+export function setTag(tags: Tag[], key: string, value: string): void {
+  const existing = tags.find((t) => t.Key === key);
+  if (existing) existing.Value = value;
+  else tags.push({ Key: key, Value: value });
+}
+
+export function mergeTags(into: Tag[], add: readonly Tag[]): Tag[] {
+  for (const t of add) setTag(into, t.Key, t.Value);
+  return into;
+}

@@ -1,0 +1,183 @@
+/**
+ * The EC2 emulator as an offline-cloud Service: query-protocol dispatch to the action handlers, the
+ * durable model (toJSON/restore), and the hooks other emulators and fault injection use.
+ */
+import type { CloudContext } from '../context';
+import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
+import type { VolumeStorage } from '../storage/volume-storage';
+import { BootManager } from './boot';
+import { newRequestId } from './ids';
+import { deregisterImage, describeImages, registerImage, seedImages } from './images';
+import { describeInstances, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
+import { type Ec2Model, type MetadataOptions, emptyModel } from './model';
+import {
+  createSecurityGroup,
+  deleteSecurityGroup,
+  describeNetworkInterfaces,
+  describeSecurityGroups,
+  describeSubnets,
+  seedNetwork,
+} from './network';
+import { Query, type Tag } from './query';
+import { type SnapshotRegistry, createSnapshot, createSnapshots, deleteSnapshot, describeSnapshots, scheduleSnapshotCompletion, snapshotRegistry } from './snapshots';
+import { createTags, deleteTags, describeTags } from './tagging';
+import {
+  createLaunchTemplate,
+  createLaunchTemplateVersion,
+  deleteLaunchTemplate,
+  describeLaunchTemplateVersions,
+  describeLaunchTemplates,
+} from './templates';
+import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, scheduleVolumeReady } from './volumes';
+import { type ActionHandler, Timers, type World } from './world';
+import { renderError, renderResponse } from './xml';
+
+const ACTIONS: Record<string, ActionHandler> = {
+  RunInstances: runInstances,
+  DescribeInstances: describeInstances,
+  TerminateInstances: terminateInstances,
+  StopInstances: stopInstances,
+  StartInstances: startInstances,
+  CreateVolume: createVolume,
+  DescribeVolumes: describeVolumes,
+  AttachVolume: attachVolume,
+  DetachVolume: detachVolume,
+  DeleteVolume: deleteVolume,
+  CreateSnapshot: createSnapshot,
+  CreateSnapshots: createSnapshots,
+  DescribeSnapshots: describeSnapshots,
+  DeleteSnapshot: deleteSnapshot,
+  CreateLaunchTemplate: createLaunchTemplate,
+  CreateLaunchTemplateVersion: createLaunchTemplateVersion,
+  DeleteLaunchTemplate: deleteLaunchTemplate,
+  DescribeLaunchTemplates: describeLaunchTemplates,
+  DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
+  CreateSecurityGroup: createSecurityGroup,
+  DeleteSecurityGroup: deleteSecurityGroup,
+  DescribeSecurityGroups: describeSecurityGroups,
+  DescribeSubnets: describeSubnets,
+  DescribeNetworkInterfaces: describeNetworkInterfaces,
+  RegisterImage: registerImage,
+  DescribeImages: describeImages,
+  DeregisterImage: deregisterImage,
+  CreateTags: createTags,
+  DeleteTags: deleteTags,
+  DescribeTags: describeTags,
+};
+
+/** What IMDS may tell a booted instance about itself. */
+export interface InstanceMetadata {
+  instanceId: string;
+  state: string;
+  availabilityZone: string;
+  metadataOptions: MetadataOptions;
+  tags: readonly Tag[];
+}
+
+export interface Ec2Service extends Service {
+  readonly snapshots: SnapshotRegistry;
+  /** Kills a booted instance's process (fault injection: the agent dies, the VM stays 'running'). */
+  killInstanceProcess(instanceId: string): boolean;
+  toJSON(): unknown;
+  /** Replaces the model with a saved one; running instances are booted again once the endpoint listens. */
+  restore(state: unknown): void;
+  close(): void;
+  instanceMetadata(instanceId: string): InstanceMetadata | undefined;
+  /** <dataDir>/instances/<id>: boot.js, console.log, dev/disk/by-id. */
+  instanceDir(instanceId: string): string;
+}
+
+interface SavedState {
+  version: 1;
+  model: Ec2Model;
+}
+
+function isSavedState(x: unknown): x is SavedState {
+  const s = x as SavedState | undefined;
+  return typeof s === 'object' && s !== null && s.version === 1 && typeof s.model === 'object' && s.model !== null;
+}
+
+const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' };
+
+export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2Service {
+  let model = emptyModel();
+  const boot = new BootManager(ctx, storage, () => model);
+  const world: World = {
+    ctx,
+    storage,
+    get model() {
+      return model;
+    },
+    set model(m: Ec2Model) {
+      model = m;
+    },
+    timers: new Timers(),
+    processes: boot,
+  };
+  seedNetwork(world);
+  seedImages(world);
+
+  const errorResponse = (status: number, code: string, message: string): CloudResponse => ({
+    status,
+    headers: XML_HEADERS,
+    body: renderError(code, message, newRequestId()),
+  });
+
+  return {
+    names: ['ec2'],
+    throttleCode: 'RequestLimitExceeded',
+    error: errorResponse,
+    snapshots: snapshotRegistry(world),
+
+    async handle(req: CloudRequest): Promise<CloudResponse> {
+      const q = Query.parse(req.body, req.query);
+      const action = q.str('Action') ?? '';
+      try {
+        const handler = ACTIONS[action];
+        if (!handler) throw new AwsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`);
+        if (q.bool('DryRun')) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+        const body = handler(q, world);
+        return { status: 200, headers: XML_HEADERS, body: renderResponse(action, newRequestId(), body) };
+      } catch (err) {
+        if (err instanceof AwsError) return errorResponse(err.status, err.code, err.message);
+        throw err;
+      }
+    },
+
+    killInstanceProcess: (instanceId) => boot.kill(instanceId),
+
+    toJSON: (): SavedState => ({ version: 1, model: JSON.parse(JSON.stringify(model)) as Ec2Model }),
+
+    restore(state: unknown): void {
+      if (!isSavedState(state)) throw new Error('offline ec2: saved state is not a version 1 EC2 model');
+      for (const id of Object.keys(model.instances)) boot.kill(id);
+      world.timers.clear();
+      model = { ...emptyModel(), ...(JSON.parse(JSON.stringify(state.model)) as Ec2Model) };
+      for (const v of Object.values(model.volumes)) scheduleVolumeReady(world, v);
+      for (const s of Object.values(model.snapshots)) scheduleSnapshotCompletion(world, s);
+      for (const inst of Object.values(model.instances)) {
+        scheduleInstance(world, inst);
+        if (inst.state === 'running') boot.boot(inst.instanceId);
+      }
+    },
+
+    close(): void {
+      world.timers.clear();
+      boot.close();
+    },
+
+    instanceMetadata(instanceId: string): InstanceMetadata | undefined {
+      const inst = model.instances[instanceId];
+      if (!inst) return undefined;
+      return {
+        instanceId,
+        state: inst.state,
+        availabilityZone: inst.availabilityZone,
+        metadataOptions: inst.metadataOptions,
+        tags: inst.tags,
+      };
+    },
+
+    instanceDir: (instanceId) => boot.instanceDir(instanceId),
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * The offline cloud's Lambda runtime: one warm worker child process per function, started on first
+ * invoke and reused, with only the environment a Lambda sandbox would have. Errors come back as
+ * LambdaInvokeError whose `name` is the Lambda errorType, so Step Functions Retry/Catch match as in AWS.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { WORKER_SOURCE } from './worker-source';
+
+export interface FunctionConfig {
+  name: string;
+  arn: string;
+  /** Folder holding the bundled code (the assembly's asset.<hash>/). */
+  codeDir: string;
+  /** 'index.handler' style: module path relative to codeDir, then the export name. */
+  handler: string;
+  timeoutSeconds: number;
+  memorySize: number;
+  environment: Record<string, string>;
+}
+
+export interface LambdaErrorShape {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+/** A failed invocation: `name` = errorType, `message` = errorMessage, as the AWS SDK surfaces them. */
+export class LambdaInvokeError extends Error {
+  constructor(readonly shape: LambdaErrorShape) {
+    super(shape.errorMessage);
+    this.name = shape.errorType;
+  }
+  /** The Cause string Step Functions records for a failed Lambda task. */
+  toCause(): string {
+    return JSON.stringify({ errorMessage: this.shape.errorMessage, errorType: this.shape.errorType, trace: this.shape.trace });
+  }
+}
+
+export interface LambdaRuntimeOptions {
+  endpoint: () => string;
+  region: string;
+  log?: (message: string) => void;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One warm sandbox: a child process running WORKER_SOURCE for one function. */
+class FunctionWorker {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<string, Pending>();
+  exited = false;
+
+  constructor(readonly config: FunctionConfig, env: NodeJS.ProcessEnv, log: (message: string) => void) {
+    this.child = spawn(process.execPath, ['-e', WORKER_SOURCE, config.codeDir, config.handler], {
+      env,
+      cwd: config.codeDir,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const prefix = `lambda ${config.name}: `;
+    this.child.stdout?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
+    this.child.stderr?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
+    this.child.on('message', (msg: { type: string; id: string; ok: boolean; payload?: unknown; error?: LambdaErrorShape }) => {
+      if (msg.type !== 'result') return;
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.ok) p.resolve(msg.payload);
+      else p.reject(new LambdaInvokeError(msg.error!));
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      const how = signal ? `signal ${signal}` : `exit status ${code}`;
+      this.failAll({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with error: ${how}`, trace: [] });
+    });
+    this.child.on('error', (err) => {
+      this.exited = true;
+      this.failAll({ errorType: 'Runtime.ExitError', errorMessage: `Runtime failed to start: ${err.message}`, trace: [] });
+    });
+  }
+
+  invoke(payload: unknown): Promise<unknown> {
+    const id = randomUUID();
+    const timeoutMs = this.config.timeoutSeconds * 1000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Lambda tears the sandbox down on a timeout; the next invoke gets a fresh one.
+        this.pending.delete(id);
+        reject(
+          new LambdaInvokeError({
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${id} Error: Task timed out after ${this.config.timeoutSeconds.toFixed(2)} seconds`,
+            trace: [],
+          }),
+        );
+        this.kill();
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.child.send({ type: 'invoke', id, requestId: id, payload, timeoutMs, functionArn: this.config.arn }, (err) => {
+        if (err && this.pending.delete(id)) {
+          clearTimeout(timer);
+          reject(new LambdaInvokeError({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${err.message}`, trace: [] }));
+        }
+      });
+    });
+  }
+
+  private failAll(shape: LambdaErrorShape): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new LambdaInvokeError({ ...shape, errorMessage: `RequestId: ${id} Error: ${shape.errorMessage}` }));
+    }
+    this.pending.clear();
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+    this.exited = true;
+  }
+
+  whenExited(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+}
+
+export class LambdaRuntime {
+  private readonly functions = new Map<string, FunctionConfig>();
+  private readonly workers = new Map<string, FunctionWorker>();
+  /** Called at the start of every invocation (tests count calls with it). */
+  onInvoke?: (fn: FunctionConfig, payload: unknown) => void;
+
+  constructor(private readonly opts: LambdaRuntimeOptions) {}
+
+  /** Registers or replaces a function; a changed configuration gets a fresh worker on next invoke. */
+  register(config: FunctionConfig): void {
+    const previous = this.functions.get(config.name);
+    this.functions.set(config.name, config);
+    if (previous && JSON.stringify(previous) !== JSON.stringify(config)) this.stopWorker(config.name);
+  }
+
+  /** By name, ARN, or ARN/name with a qualifier (':$LATEST', alias). */
+  get(nameOrArn: string): FunctionConfig | undefined {
+    const m = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)(?::.*)?$/.exec(nameOrArn);
+    const name = m ? m[1] : nameOrArn.split(':')[0];
+    return this.functions.get(name);
+  }
+
+  list(): FunctionConfig[] {
+    return [...this.functions.values()];
+  }
+
+  async invoke(nameOrArn: string, payload: unknown): Promise<unknown> {
+    const config = this.get(nameOrArn);
+    if (!config) {
+      throw new LambdaInvokeError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}`, trace: [] });
+    }
+    this.onInvoke?.(config, payload);
+    let worker = this.workers.get(config.name);
+    if (!worker || worker.exited) {
+      worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined));
+      this.workers.set(config.name, worker);
+    }
+    return worker.invoke(payload);
+  }
+
+  /** Only what a Lambda sandbox sees: the function's own variables plus the runtime's. */
+  private sandboxEnv(config: FunctionConfig): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      ...config.environment,
+      AWS_REGION: this.opts.region,
+      AWS_DEFAULT_REGION: this.opts.region,
+      AWS_ENDPOINT_URL: this.opts.endpoint(),
+      AWS_ACCESS_KEY_ID: 'offline',
+      AWS_SECRET_ACCESS_KEY: 'offline',
+      AWS_SESSION_TOKEN: 'offline',
+      AWS_LAMBDA_FUNCTION_NAME: config.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySize),
+    };
+  }
+
+  private stopWorker(name: string): void {
+    this.workers.get(name)?.kill();
+    this.workers.delete(name);
+  }
+
+  async close(): Promise<void> {
+    const exits = [...this.workers.values()].map((w) => {
+      w.kill();
+      return w.whenExited();
+    });
+    this.workers.clear();
+    await Promise.all(exits);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Pure request/response rewrites that keep s3rver 3.7 correct for today's SDK:
+ * - ListObjectsV2: s3rver encrypts its continuation tokens with DES, which OpenSSL 3 (Node >= 17)
+ *   refuses, so every truncated V2 listing fails with InternalError. The front asks s3rver for the
+ *   equivalent V1 listing (marker = where the token says to resume) and rewrites the answer into V2,
+ *   with an opaque token of its own (base64 of the last key returned).
+ * - Bucket subresources s3rver does not route (e.g. `?versioning`) would fall through to the plain bucket
+ *   operation (PUT ?versioning = CreateBucket); they are answered here instead.
+ */
+
+export const LIST_V2_TOKEN_PREFIX = 'lb1:';
+
+/** Path-style bucket-level path (`/bucket` or `/bucket/`) → bucket name. */
+export function bucketOfPath(pathname: string): string | undefined {
+  const m = /^\/([^/]+)\/?$/.exec(pathname);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+export function encodeContinuationToken(lastKey: string): string {
+  return Buffer.from(LIST_V2_TOKEN_PREFIX + lastKey, 'utf8').toString('base64');
+}
+
+/** The key to resume after, or undefined when the token is not one of ours. */
+export function decodeContinuationToken(token: string): string | undefined {
+  const text = Buffer.from(token, 'base64').toString('utf8');
+  return text.startsWith(LIST_V2_TOKEN_PREFIX) ? text.slice(LIST_V2_TOKEN_PREFIX.length) : undefined;
+}
+
+export class S3CompatError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** For a ListObjectsV2 query, the V1 query s3rver can answer; undefined for anything else. */
+export function listV2ToV1Query(query: URLSearchParams): URLSearchParams | undefined {
+  if (query.get('list-type') !== '2') return undefined;
+  const v1 = new URLSearchParams();
+  for (const name of ['prefix', 'delimiter', 'max-keys', 'encoding-type']) {
+    const value = query.get(name);
+    if (value !== null) v1.set(name, value);
+  }
+  const token = query.get('continuation-token');
+  if (token) {
+    const resumeAfter = decodeContinuationToken(token);
+    if (resumeAfter === undefined) throw new S3CompatError(400, 'InvalidArgument', 'The continuation token provided is incorrect');
+    v1.set('marker', resumeAfter);
+  } else if (query.get('start-after')) {
+    v1.set('marker', query.get('start-after')!);
+  }
+  return v1;
+}
+
+export function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+export function xmlUnescape(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, e: string) => {
+    const lower = e.toLowerCase();
+    if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
+    if (lower.startsWith('#')) return String.fromCodePoint(parseInt(lower.slice(1), 10));
+    return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[lower as 'amp']!;
+  });
+}
+
+/** Rewrites s3rver's V1 ListBucketResult into the V2 shape the SDK's ListObjectsV2 expects. */
+export function listV1ToV2Xml(v1Xml: string, v2Query: URLSearchParams): string {
+  const truncated = /<IsTruncated>true<\/IsTruncated>/.test(v1Xml);
+  const keys = [...v1Xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => xmlUnescape(m[1]));
+  const prefixesCount = (v1Xml.match(/<CommonPrefixes>/g) ?? []).length;
+  const token = v2Query.get('continuation-token');
+  const startAfter = v2Query.get('start-after');
+  const v2Fields = [
+    `<KeyCount>${keys.length + prefixesCount}</KeyCount>`,
+    token ? `<ContinuationToken>${xmlEscape(token)}</ContinuationToken>` : '',
+    truncated && keys.length ? `<NextContinuationToken>${encodeContinuationToken(keys[keys.length - 1])}</NextContinuationToken>` : '',
+    !token && startAfter ? `<StartAfter>${xmlEscape(startAfter)}</StartAfter>` : '',
+  ].join('');
+  let xml = v1Xml.replace(/<Marker>[^<]*<\/Marker>|<Marker\/>|<NextMarker>[^<]*<\/NextMarker>/g, '');
+  if (v2Query.get('fetch-owner') !== 'true') xml = xml.replace(/<Owner>.*?<\/Owner>/gs, '');
+  return xml.replace('<MaxKeys>', `${v2Fields}<MaxKeys>`);
+}
+
+/** Bucket subresources s3rver 3.7 does not route; answered by the front instead. */
+const UNROUTED_BUCKET_SUBRESOURCES = ['versioning', 'accelerate', 'logging', 'ownershipControls', 'intelligent-tiering'];
+
+/**
+ * The answer for a bucket-level request naming a subresource s3rver would misroute, or undefined.
+ * GetBucketVersioning answers "never enabled" (an empty configuration), which is what s3rver provides.
+ */
+export function unroutedBucketAnswer(method: string, pathname: string, query: URLSearchParams): { status: number; code?: string; xml: string } | undefined {
+  if (!bucketOfPath(pathname)) return undefined;
+  const sub = UNROUTED_BUCKET_SUBRESOURCES.find((s) => query.has(s));
+  if (!sub) return undefined;
+  if (sub === 'versioning' && method === 'GET') {
+    return {
+      status: 200,
+      xml: '<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>',
+    };
+  }
+  return {
+    status: 501,
+    code: 'NotImplemented',
+    xml: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code><Message>The offline cloud's S3 (s3rver) does not implement the bucket ${xmlEscape(sub)} subresource</Message><RequestId>offline</RequestId></Error>`,
+  };
+}

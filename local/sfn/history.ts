@@ -1,0 +1,94 @@
+/**
+ * Execution history in GetExecutionHistory's shape. Events come from two places: aws-local-stepfunctions'
+ * event log (state entered/exited, map iterations, execution end) and the Task handlers (the Lambda
+ * scheduled/started/succeeded/failed events the library does not log). Pure apart from the clock.
+ */
+export interface HistoryEventRecord {
+  id: number;
+  previousEventId: number;
+  /** Epoch milliseconds (rendered as epoch seconds on the wire). */
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}
+
+/** The subset of the library's EventLog fields this mapping reads. */
+export interface LibraryEvent {
+  type: string;
+  timestamp: number;
+  input?: unknown;
+  output?: unknown;
+  Error?: string;
+  Cause?: unknown;
+  index?: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  parentState?: { name: string; type: string };
+}
+
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+const dataDetails = { truncated: false };
+
+export class ExecutionHistory {
+  readonly events: HistoryEventRecord[] = [];
+  private closed = false;
+
+  constructor(private readonly roleArn: string) {}
+
+  add(type: string, details: Record<string, unknown> = {}, timestamp = Date.now()): void {
+    if (this.closed) return;
+    const id = this.events.length + 1;
+    this.events.push({ id, previousEventId: id - 1, timestamp, type, ...details });
+    if (/^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(type)) this.closed = true;
+  }
+
+  /** Adds the AWS events one library event stands for; `stateTypes` gives each state's original type. */
+  addLibraryEvent(ev: LibraryEvent, stateTypes: Map<string, string>): void {
+    const typeOf = (name: string, fallback: string) => stateTypes.get(name) ?? fallback;
+    switch (ev.type) {
+      case 'ExecutionStarted':
+        return this.add('ExecutionStarted', { executionStartedEventDetails: { input: json(ev.input), inputDetails: dataDetails, roleArn: this.roleArn } }, ev.timestamp);
+      case 'ExecutionSucceeded':
+        return this.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: json(ev.output), outputDetails: dataDetails } }, ev.timestamp);
+      case 'ExecutionFailed':
+        return this.add('ExecutionFailed', { executionFailedEventDetails: { error: ev.Error, cause: causeText(ev.Cause) } }, ev.timestamp);
+      case 'ExecutionAborted':
+        return this.add('ExecutionAborted', { executionAbortedEventDetails: {} }, ev.timestamp);
+      case 'ExecutionTimeout':
+        return this.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } }, ev.timestamp);
+      case 'StateEntered': {
+        const type = typeOf(ev.state!.name, ev.state!.type);
+        return this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } }, ev.timestamp);
+      }
+      case 'StateExited': {
+        const type = typeOf(ev.state!.name, ev.state!.type);
+        if (type === 'Map') this.add('MapStateSucceeded', {}, ev.timestamp);
+        if (type === 'Parallel') this.add('ParallelStateSucceeded', {}, ev.timestamp);
+        return this.add(`${type}StateExited`, { stateExitedEventDetails: { name: ev.state!.name, output: json(ev.state!.output), outputDetails: dataDetails } }, ev.timestamp);
+      }
+      case 'StateFailed': {
+        const type = typeOf(ev.state!.name, ev.state!.type);
+        if (type === 'Map' || type === 'Parallel') this.add(`${type}StateFailed`, {}, ev.timestamp);
+        return;
+      }
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed': {
+        const key = `mapIteration${ev.type.slice('MapIteration'.length)}EventDetails`;
+        return this.add(ev.type, { [key]: { name: ev.parentState?.name, index: ev.index } }, ev.timestamp);
+      }
+      case 'ParallelBranchStarted':
+        return this.add('ParallelStateStarted', {}, ev.timestamp);
+      default:
+        // StateRetried/StateCaught/ParallelBranch* have no AWS history event of their own.
+        return;
+    }
+  }
+}
+
+function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause);
+}
+

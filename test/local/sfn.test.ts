@@ -1,0 +1,308 @@
+/**
+ * The Step Functions + Lambda emulator running the fixture CDK app's synthesized state machine,
+ * driven through the real @aws-sdk/client-sfn over the offline cloud's edge.
+ */
+import {
+  DescribeExecutionCommand,
+  DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  HistoryEvent,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  DescribeStateMachineCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { createStepFunctionsService } from '../../local/sfn';
+import { FIXTURE } from '../fixtures/sfn-app/app';
+import { Harness, pollUntil, startHarness } from '../fixtures/sfn-app/harness';
+
+const SM_ARN = `arn:aws:states:us-east-1:000000000000:stateMachine:${FIXTURE.stateMachineName}`;
+const SCHEDULED_INPUT = JSON.stringify({ rounds: 0, items: [], failTimes: 0 });
+
+let h: Harness;
+const invocations: { fn: string; payload: unknown }[] = [];
+
+beforeAll(async () => {
+  process.env.LIFEBOAT_PARENT_ONLY_SECRET = 'must-not-leak';
+  h = await startHarness();
+  await h.sfn.deployAssembly(h.assemblyDir);
+  h.sfn.setWaitScale(0.001);
+  h.sfn.onInvoke = (fn, payload) => invocations.push({ fn: fn.name, payload });
+}, 90_000);
+
+afterAll(async () => {
+  delete process.env.LIFEBOAT_PARENT_ONLY_SECRET;
+  await h?.close();
+});
+
+async function start(name: string, input: object): Promise<string> {
+  const out = await h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name, input: JSON.stringify(input) }));
+  return out.executionArn!;
+}
+
+async function finished(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+  return pollUntil(async () => {
+    const d = await h.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+    return d.status === 'RUNNING' ? undefined : d;
+  }, `${executionArn} to finish`);
+}
+
+async function history(executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await h.sfnClient.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 25, nextToken }));
+    events.push(...page.events!);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+const countOf = (events: HistoryEvent[], type: string) => events.filter((e) => e.type === type).length;
+
+test('the deployed state machine is listed and described with its resolved definition', async () => {
+  const list = await h.sfnClient.send(new ListStateMachinesCommand({}));
+  expect(list.stateMachines!.map((m) => m.stateMachineArn)).toContain(SM_ARN);
+  const d = await h.sfnClient.send(new DescribeStateMachineCommand({ stateMachineArn: SM_ARN }));
+  const asl = JSON.parse(d.definition!);
+  expect(asl.States.CallFlaky.Parameters.FunctionName).toBe(`arn:aws:lambda:us-east-1:000000000000:function:${FIXTURE.flakyName}`);
+  expect(asl.States.CallFlaky.Resource).toBe('arn:aws:states:::lambda:invoke');
+  expect(d.creationDate).toBeInstanceOf(Date);
+});
+
+test('a function sees only its own environment and the Lambda runtime variables', async () => {
+  const { env } = (await h.sfn.invokeFunction(FIXTURE.workerName, { action: 'env' })) as { env: Record<string, string> };
+  expect(Object.keys(env).sort()).toEqual(
+    [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_DEFAULT_REGION',
+      'AWS_ENDPOINT_URL',
+      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      'AWS_LAMBDA_FUNCTION_NAME',
+      'AWS_REGION',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'BUCKET_NAME',
+      'PATH',
+      'STAGE',
+    ].sort(),
+  );
+  expect(env.AWS_ENDPOINT_URL).toBe(h.endpoint);
+  expect(env.AWS_LAMBDA_FUNCTION_NAME).toBe(FIXTURE.workerName);
+  expect(env.STAGE).toBe('fixture');
+  const shared = h.sfn.deployedStacks().find((s) => s.stackName === 'FixtureShared')!;
+  expect(env.BUCKET_NAME).toBe(shared.resources.Store1D2A845B.physicalId);
+});
+
+test('a custom Lambda error is retried, then the run goes through the Choice loop, Waits and the Map', async () => {
+  const arn = await start('retry-1', { rounds: 2, items: [1, 2, 3], failTimes: 2 });
+  const d = await finished(arn);
+  expect(d.status).toBe('SUCCEEDED');
+  const output = JSON.parse(d.output!);
+  expect(output.flaky).toEqual({ attempts: 3 });
+  expect(output.round).toBe(2);
+  expect(output.processed).toEqual([1, 2, 3].map((item) => ({ item, doubled: item * 2 })));
+  expect(invocations.filter((i) => i.fn === FIXTURE.flakyName && (i.payload as { key: string }).key === 'retry-1')).toHaveLength(3);
+
+  const events = await history(arn);
+  expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
+  expect(events.every((e, i) => e.previousEventId === i && e.timestamp instanceof Date)).toBe(true);
+  expect(events[0].type).toBe('ExecutionStarted');
+  expect(JSON.parse(events[0].executionStartedEventDetails!.input!)).toEqual({ rounds: 2, items: [1, 2, 3], failTimes: 2 });
+  expect(events[events.length - 1].type).toBe('ExecutionSucceeded');
+  // 3 flaky attempts + 2 ticks + 3 map items, each a lambda:invoke integration task
+  expect(countOf(events, 'TaskScheduled')).toBe(8);
+  expect(countOf(events, 'TaskStarted')).toBe(8);
+  expect(countOf(events, 'TaskSucceeded')).toBe(6);
+  expect(events.filter((e) => e.type === 'TaskFailed').map((e) => e.taskFailedEventDetails!.error)).toEqual(['FlakyError', 'FlakyError']);
+  expect(countOf(events, 'TaskStateEntered')).toBe(6); // a retry schedules the task again without re-entering the state, as in AWS
+  expect(countOf(events, 'WaitStateEntered')).toBe(2);
+  expect(countOf(events, 'WaitStateExited')).toBe(2);
+  expect(countOf(events, 'ChoiceStateEntered')).toBe(3);
+  expect(countOf(events, 'PassStateEntered')).toBe(1);
+  expect(countOf(events, 'MapStateEntered')).toBe(1);
+  expect(countOf(events, 'MapIterationStarted')).toBe(3);
+  expect(countOf(events, 'MapIterationSucceeded')).toBe(3);
+  expect(countOf(events, 'MapStateExited')).toBe(1);
+  // each task's events come in AWS order: entered, scheduled, started, succeeded, exited
+  const firstTick = events.findIndex((e) => e.stateEnteredEventDetails?.name === 'Tick');
+  expect(events.slice(firstTick, firstTick + 5).map((e) => e.type)).toEqual([
+    'TaskStateEntered',
+    'TaskScheduled',
+    'TaskStarted',
+    'TaskSucceeded',
+    'TaskStateExited',
+  ]);
+  const reversed = await h.sfnClient.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 1 }));
+  expect(reversed.events![0].type).toBe('ExecutionSucceeded');
+  expect(reversed.nextToken).toBeDefined();
+});
+
+test('the inline Map runs at most MaxConcurrency iterations at once', async () => {
+  const arn = await start('map-1', { rounds: 0, items: [1, 2, 3, 4, 5, 6], failTimes: 0 });
+  expect((await finished(arn)).status).toBe('SUCCEEDED');
+  const { peak } = (await h.sfn.invokeFunction(FIXTURE.workerName, { action: 'peak', key: 'map-1' })) as { peak: number };
+  expect(peak).toBe(2);
+});
+
+test('exhausted retries are caught into a Fail state with the AWS-shaped error and cause', async () => {
+  const arn = await start('fail-1', { rounds: 0, items: [], failTimes: 10 });
+  const d = await finished(arn);
+  expect(d.status).toBe('FAILED');
+  expect(d.error).toBe('FlakyError');
+  const cause = JSON.parse(d.cause!);
+  expect(cause).toEqual({ errorType: 'FlakyError', errorMessage: 'attempt 3 of fail-1 failed on purpose', trace: expect.any(Array) });
+  expect(cause.trace[0]).toContain('FlakyError');
+  const events = await history(arn);
+  expect(countOf(events, 'TaskFailed')).toBe(3);
+  expect(countOf(events, 'FailStateEntered')).toBe(1);
+  const last = events[events.length - 1];
+  expect(last.type).toBe('ExecutionFailed');
+  expect(last.executionFailedEventDetails).toEqual({ error: 'FlakyError', cause: d.cause });
+});
+
+test('StopExecution aborts a running execution at its next step', async () => {
+  const arn = await start('stop-1', { rounds: 1_000_000, items: [], failTimes: 0 });
+  await pollUntil(async () => ((await history(arn)).some((e) => e.type === 'WaitStateExited') ? true : undefined), 'the loop to run');
+  const stop = await h.sfnClient.send(new StopExecutionCommand({ executionArn: arn, error: 'Operator', cause: 'test stops it' }));
+  expect(stop.stopDate).toBeInstanceOf(Date);
+  const d = await h.sfnClient.send(new DescribeExecutionCommand({ executionArn: arn }));
+  expect(d.status).toBe('ABORTED');
+  expect(d.error).toBe('Operator');
+  const events = await pollUntil(async () => {
+    const ev = await history(arn);
+    return ev[ev.length - 1].type === 'ExecutionAborted' ? ev : undefined;
+  }, 'ExecutionAborted in the history');
+  expect(countOf(events, 'ExecutionAborted')).toBe(1);
+});
+
+test('StartExecution is idempotent for the same name and input while running, and conflicts otherwise', async () => {
+  const input = { rounds: 1_000_000, items: [], failTimes: 0 };
+  const first = await h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify(input) }));
+  const again = await h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify(input) }));
+  expect(again.executionArn).toBe(first.executionArn);
+  expect(again.startDate).toEqual(first.startDate);
+  await expect(
+    h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify({ ...input, rounds: 1 }) })),
+  ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  await h.sfnClient.send(new StopExecutionCommand({ executionArn: first.executionArn }));
+  await expect(
+    h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify(input) })),
+  ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  await expect(h.sfnClient.send(new DescribeExecutionCommand({ executionArn: `${SM_ARN.replace('stateMachine', 'execution')}:nope` }))).rejects.toMatchObject({
+    name: 'ExecutionDoesNotExist',
+  });
+});
+
+test('ListExecutions filters by status and paginates', async () => {
+  const names = async (statusFilter?: 'SUCCEEDED' | 'FAILED' | 'ABORTED') =>
+    (await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN, statusFilter }))).executions!.map((e) => e.name);
+  expect(await names('SUCCEEDED')).toEqual(expect.arrayContaining(['retry-1', 'map-1']));
+  expect(await names('SUCCEEDED')).not.toContain('fail-1');
+  expect(await names('FAILED')).toEqual(['fail-1']);
+  expect((await names('ABORTED')).sort()).toEqual(['idem-1', 'stop-1']);
+  const page = await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN, maxResults: 2 }));
+  expect(page.executions).toHaveLength(2);
+  const rest = await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN, maxResults: 100, nextToken: page.nextToken }));
+  expect(page.executions!.length + rest.executions!.length).toBe((await names()).length);
+});
+
+test('the rate(1 minute) rule starts executions only once a time scale is set', async () => {
+  // scheduled runs get generated (uuid) names; every run this file starts by hand has a word name
+  const scheduled = async () =>
+    (await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN }))).executions!.filter((e) => /^[0-9a-f-]{36}$/.test(e.name!));
+  expect(await scheduled()).toHaveLength(0); // the rule has existed since deploy; schedules are off by default
+  h.sfn.setTimeScale(600); // one minute of cloud time = 100 ms
+  try {
+    const fired = await pollUntil(async () => {
+      const s = await scheduled();
+      return s.length >= 2 ? s : undefined;
+    }, 'two scheduled executions');
+    expect(fired.length).toBeGreaterThanOrEqual(2);
+    const d = await h.sfnClient.send(new DescribeExecutionCommand({ executionArn: fired[0].executionArn }));
+    expect(d.input).toBe(SCHEDULED_INPUT);
+  } finally {
+    h.sfn.setTimeScale(0);
+  }
+});
+
+test('a worker that exits fails the invocation with Runtime.ExitError and the next invoke gets a fresh worker', async () => {
+  await expect(h.sfn.invokeFunction(FIXTURE.workerName, { action: 'crash' })).rejects.toMatchObject({
+    name: 'Runtime.ExitError',
+    message: expect.stringContaining('exit status 3'),
+  });
+  await expect(h.sfn.invokeFunction(FIXTURE.workerName, { action: 'tick', round: 1 })).resolves.toMatchObject({ round: 2 });
+});
+
+test('the function Timeout is enforced as Sandbox.Timedout', async () => {
+  await expect(h.sfn.invokeFunction(FIXTURE.workerName, { action: 'slow', ms: 10_000 })).rejects.toMatchObject({
+    name: 'Sandbox.Timedout',
+    message: expect.stringContaining('Task timed out after 1.00 seconds'),
+  });
+  await expect(h.sfn.invokeFunction(FIXTURE.workerName, { action: 'tick', round: 5 })).resolves.toMatchObject({ round: 6 });
+});
+
+test('state survives a restart; executions running at shutdown come back FAILED', async () => {
+  const arn = await start('restart-1', { rounds: 1_000_000, items: [], failTimes: 0 });
+  const saved = JSON.parse(JSON.stringify(h.sfn.toJSON()));
+  await h.sfnClient.send(new StopExecutionCommand({ executionArn: arn }));
+  const restored = createStepFunctionsService(h.ctx);
+  try {
+    restored.restore(saved);
+    const state = restored.toJSON();
+    expect(state.stateMachines.map((m) => m.arn)).toEqual([SM_ARN]);
+    expect(state.functions.map((f) => f.name).sort()).toEqual([FIXTURE.flakyName, FIXTURE.workerName].sort());
+    expect(state.schedules).toHaveLength(1);
+    const byName = new Map(state.executions.map((e) => [e.record.name, e]));
+    expect(byName.get('restart-1')!.record).toMatchObject({ status: 'FAILED', cause: 'offline cloud restarted' });
+    expect(byName.get('retry-1')!.record.status).toBe('SUCCEEDED');
+    expect(byName.get('retry-1')!.events.length).toBeGreaterThan(20);
+    await expect(restored.invokeFunction(FIXTURE.workerName, { action: 'tick', round: 0 })).resolves.toMatchObject({ round: 1 });
+  } finally {
+    await restored.close();
+  }
+});
+
+test('a Task whose Resource is a Lambda ARN gets the state input and logs LambdaFunction* events; SecondsPath waits work', async () => {
+  const arn = 'arn:aws:states:us-east-1:000000000000:stateMachine:direct-lambda';
+  h.sfn.putStateMachine({
+    name: 'direct-lambda',
+    arn,
+    tags: [],
+    definition: JSON.stringify({
+      StartAt: 'Hold',
+      States: {
+        Hold: { Type: 'Wait', SecondsPath: '$.hold', Next: 'Call' },
+        Call: { Type: 'Task', Resource: `arn:aws:lambda:us-east-1:000000000000:function:${FIXTURE.workerName}`, End: true },
+      },
+    }),
+  });
+  const { executionArn } = await h.sfnClient.send(
+    new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ hold: 30, action: 'tick', round: 3 }) }),
+  );
+  const d = await finished(executionArn!);
+  expect(d.status).toBe('SUCCEEDED');
+  expect(JSON.parse(d.output!)).toEqual({ hold: 30, round: 4 });
+  const events = await history(executionArn!);
+  expect(events.map((e) => e.type)).toEqual([
+    'ExecutionStarted',
+    'WaitStateEntered',
+    'WaitStateExited',
+    'TaskStateEntered',
+    'LambdaFunctionScheduled',
+    'LambdaFunctionStarted',
+    'LambdaFunctionSucceeded',
+    'TaskStateExited',
+    'ExecutionSucceeded',
+  ]);
+  expect(events[4].lambdaFunctionScheduledEventDetails!.resource).toBe(`arn:aws:lambda:us-east-1:000000000000:function:${FIXTURE.workerName}`);
+});
+
+test('a definition the runner cannot run is refused as InvalidDefinition', () => {
+  const bad = { name: 'bad', arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:bad', tags: [] };
+  expect(() => h.sfn.putStateMachine({ ...bad, definition: '{"StartAt":"Nowhere","States":{}}' })).toThrow(
+    expect.objectContaining({ name: 'InvalidDefinition' }),
+  );
+  expect(() => h.sfn.putStateMachine({ ...bad, definition: 'not json' })).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
+});
