@@ -19,6 +19,8 @@ export const SYNC_STATE = {
   init: 'Init',
   begin: 'Begin',
   skipped: 'Skipped',
+  /** Choice after Begin: $.begin.skipped → Skipped, else CreateSnapshots. */
+  syncOrSkip: 'SyncOrSkip',
   createSnapshots: 'CreateSnapshots',
   waitSnapshots: 'WaitSnapshots',
   checkSnapshots: 'CheckSnapshots',
@@ -29,6 +31,8 @@ export const SYNC_STATE = {
   waitZsat: 'WaitZsat',
   pollZsat: 'PollZsat',
   zsatDone: 'ZsatDone',
+  /** End of one Map iteration (Succeed, OutputPath $.zsat): the Map's result ($.zsats) is the list of final ZsatStates. */
+  zsatRead: 'ZsatRead',
   commit: 'Commit',
   cleanup: 'Cleanup',
   cleanupFailed: 'CleanupFailed',
@@ -77,6 +81,15 @@ export const STEP_ENV = {
   importerLaunchTemplate: 'LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE',
   /** Optional: subnet for zSATs/ZImporters; otherwise the launch template's or the protected volume's AZ default. */
   subnetId: 'LIFEBOAT_SUBNET_ID',
+  /**
+   * Security groups of the worker templates. The templates put the group and AssociatePublicIpAddress=false on
+   * NetworkInterfaces[0] (no public IP even in a default subnet), so RunInstances must not pass a top-level SubnetId
+   * or SecurityGroupIds: to choose a subnet, pass NetworkInterfaces [{DeviceIndex 0, SubnetId, Groups [this], AssociatePublicIpAddress false, DeleteOnTermination true}].
+   */
+  zsatSecurityGroup: 'LIFEBOAT_ZSAT_SECURITY_GROUP',
+  importerSecurityGroup: 'LIFEBOAT_IMPORTER_SECURITY_GROUP',
+  /** Region of the replica bucket: config store.region, else the stack's region. Always set. */
+  bucketRegion: 'LIFEBOAT_BUCKET_REGION',
 } as const;
 
 export interface SyncInput {

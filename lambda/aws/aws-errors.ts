@@ -1,0 +1,60 @@
+/**
+ * SDK exceptions → domain errors (lambda/core/errors.ts), so nothing outside lambda/aws inspects an SDK
+ * exception. The AWS error code is kept in the message, the original error as `cause`.
+ */
+import { Conflict, DomainError, InvalidInput, NotFound, ServiceError, Throttled } from '../core/errors';
+
+const THROTTLING = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+const CONFLICT = new Set([
+  'IncorrectState',
+  'IncorrectInstanceState',
+  'VolumeInUse',
+  'IdempotentParameterMismatch',
+  'InvalidSnapshot.InUse',
+  'ConflictException',
+  'ExecutionAlreadyExists',
+]);
+
+export function awsErrorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; Code?: unknown; code?: unknown };
+  const code = e.Code ?? e.code ?? e.name;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function toDomainError(err: unknown, operation: string): Error {
+  if (err instanceof DomainError) return err;
+  const code = awsErrorCode(err) ?? 'Error';
+  const message = `${operation}: ${code}: ${err instanceof Error ? err.message : String(err)}`;
+  if (/NotFound|DoesNotExist|NoSuchKey/.test(code)) return new NotFound(message, { cause: err });
+  if (THROTTLING.has(code)) return new Throttled(message, { cause: err });
+  if (CONFLICT.has(code)) return new Conflict(message, { cause: err });
+  if (/^(Invalid|MissingParameter|ValidationException)/.test(code)) return new InvalidInput(message, { cause: err });
+  return new ServiceError(message, { cause: err });
+}
+
+/** Runs one SDK call, translating what it throws. */
+export async function awsCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw toDomainError(err, operation);
+  }
+}
+
+/** Runs a lookup by id; a NotFound answer becomes `fallback` (EC2 rejects a whole Describe when one id is unknown). */
+export async function orWhenNotFound<T>(operation: string, call: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await awsCall(operation, call);
+  } catch (err) {
+    if (err instanceof NotFound) return fallback;
+    throw err;
+  }
+}

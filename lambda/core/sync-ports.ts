@@ -1,0 +1,133 @@
+/**
+ * What the sync steps need from the outside world, as interfaces. lambda/aws implements them over the SDK;
+ * tests implement them in memory. Types here are the domain's view of EC2/EBS/Step Functions, not the SDK's.
+ */
+import type { Tags } from './tags';
+
+export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+export type VolumeState = 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
+export type SnapshotState = 'pending' | 'completed' | 'error' | 'recoverable' | 'recovering';
+
+export interface InstanceInfo {
+  readonly instanceId: string;
+  readonly state: InstanceState;
+  readonly availabilityZone: string;
+  /** ISO time. */
+  readonly launchTime: string;
+  readonly tags: Tags;
+  /** EBS volumes attached, by device name. */
+  readonly volumes: ReadonlyArray<{ readonly volumeId: string; readonly device: string }>;
+}
+
+export interface VolumeAttachmentInfo {
+  readonly instanceId: string;
+  readonly device: string;
+  readonly state: 'attaching' | 'attached' | 'detaching' | 'detached' | 'busy';
+}
+
+export interface VolumeInfo {
+  readonly volumeId: string;
+  readonly state: VolumeState;
+  readonly sizeGiB: number;
+  readonly availabilityZone: string;
+  readonly snapshotId: string | null;
+  readonly tags: Tags;
+  readonly attachments: readonly VolumeAttachmentInfo[];
+}
+
+export interface SnapshotInfo {
+  readonly snapshotId: string;
+  readonly volumeId: string;
+  readonly state: SnapshotState;
+  /** 0..100 */
+  readonly progress: number;
+  /** ISO time the snapshot's point in time was taken. */
+  readonly startTime: string;
+  readonly volumeSizeGiB: number;
+  readonly tags: Tags;
+  readonly stateMessage?: string;
+}
+
+export interface LaunchTemplateInfo {
+  readonly launchTemplateId: string;
+  readonly name: string;
+  readonly tags: Tags;
+}
+
+/** Query by ids (missing ones are simply absent from the answer) and/or by exact tag values (AND). */
+export interface ResourceQuery {
+  readonly ids?: readonly string[];
+  readonly tags?: Tags;
+}
+
+export interface CreateVolumeRequest {
+  readonly snapshotId: string;
+  readonly availabilityZone: string;
+  readonly tags: Tags;
+  readonly clientToken: string;
+}
+
+export interface RunInstanceRequest {
+  readonly launchTemplateId: string;
+  /**
+   * The worker templates put their security group and "no public IP" on NetworkInterfaces[0]; choosing a subnet
+   * therefore means passing that interface whole (subnet, this group), never a top-level SubnetId.
+   */
+  readonly subnetId?: string;
+  readonly securityGroupId?: string;
+  readonly instanceProfileArn?: string;
+  readonly clientToken: string;
+  readonly instanceTags: Tags;
+  readonly volumeTags: Tags;
+  readonly networkInterfaceTags: Tags;
+}
+
+export interface Ec2Port {
+  describeInstances(query: ResourceQuery & { states?: readonly InstanceState[] }): Promise<InstanceInfo[]>;
+  describeVolumes(query: ResourceQuery): Promise<VolumeInfo[]>;
+  /** Only snapshots owned by this account. */
+  describeSnapshots(query: ResourceQuery): Promise<SnapshotInfo[]>;
+  /** One crash-consistent snapshot of every EBS volume of the instance, tagged at creation. */
+  createSnapshots(instanceId: string, tags: Tags): Promise<Array<{ snapshotId: string; volumeId: string }>>;
+  deleteSnapshot(snapshotId: string): Promise<void>;
+  createVolume(request: CreateVolumeRequest): Promise<VolumeInfo>;
+  attachVolume(volumeId: string, instanceId: string, device: string): Promise<void>;
+  deleteVolume(volumeId: string): Promise<void>;
+  runInstance(request: RunInstanceRequest): Promise<InstanceInfo>;
+  terminateInstances(instanceIds: readonly string[]): Promise<void>;
+  findLaunchTemplate(name: string): Promise<LaunchTemplateInfo | null>;
+  /** The default subnet of the AZ in the default VPC, if any. */
+  defaultSubnet(availabilityZone: string): Promise<string | null>;
+}
+
+export interface ChangedBlock {
+  readonly index: number;
+  /** The block holds data in the base snapshot. */
+  readonly inBase: boolean;
+  /** The block holds data in the new snapshot (false: trimmed/zeroed since the base). */
+  readonly inNew: boolean;
+}
+
+export interface EbsBlocksPort {
+  /** Indexes of every allocated block of a completed snapshot, ascending, with the snapshot's block size. */
+  listSnapshotBlocks(snapshotId: string): Promise<{ blockSize: number; indexes: number[] }>;
+  /** Blocks that differ between two snapshots of one lineage, ascending. */
+  listChangedBlocks(baseSnapshotId: string, snapshotId: string): Promise<{ blockSize: number; blocks: ChangedBlock[] }>;
+}
+
+export interface RunningExecution {
+  readonly executionArn: string;
+  readonly name: string;
+  /** ISO time. */
+  readonly startDate: string;
+}
+
+export interface ExecutionsPort {
+  listRunning(stateMachineArn: string): Promise<RunningExecution[]>;
+}
+
+/** Structured JSON log; every line carries the VPG, sync id and execution (set by the handler). */
+export interface StepLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}

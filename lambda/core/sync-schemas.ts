@@ -1,0 +1,124 @@
+/**
+ * zod schemas of the sync state machine's payloads, matching the types in sync-contract.ts.
+ * Each step receives the whole state (LambdaInvoke's default payload) and parses the parts it needs;
+ * unknown keys are stripped, so a step never depends on what other steps added.
+ */
+import { z } from 'zod';
+import { InvalidInput } from './errors';
+
+export const vpgRuntimeSchema = z.object({
+  name: z.string().min(1),
+  instanceIds: z.array(z.string()).default([]),
+  instanceTags: z.record(z.string(), z.string()).default({}),
+  syncIntervalMinutes: z.number().positive(),
+  journalHours: z.number().positive(),
+  volumesPerZsat: z.number().int().min(1),
+  maxZsats: z.number().int().min(1),
+  pollSeconds: z.number().int().min(1),
+  heartbeatTimeoutSeconds: z.number().int().min(1),
+  agentInstanceProfileArn: z.string().default(''),
+  storeBucket: z.string().default(''),
+});
+
+export const protectedVolumeSchema = z.object({
+  volumeId: z.string().min(1),
+  instanceId: z.string().min(1),
+  device: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  availabilityZone: z.string().min(1),
+  baseSnapshotId: z.string().nullable(),
+});
+
+export const beginOutputSchema = z.object({
+  skipped: z.boolean(),
+  reason: z.string().optional(),
+  syncId: z.string().min(1),
+  generation: z.number().int().nonnegative(),
+  parentCheckpointId: z.string().nullable(),
+  volumes: z.array(protectedVolumeSchema),
+});
+
+export const snapshotsOutputSchema = z.object({
+  ready: z.boolean(),
+  waitSeconds: z.number(),
+  snapshots: z.record(z.string(), z.string()),
+});
+
+export const zsatAssignmentSchema = z.object({
+  index: z.number().int().nonnegative(),
+  jobKey: z.string().min(1),
+  sourceVolumeIds: z.array(z.string()).min(1),
+});
+
+export const planOutputSchema = z.object({
+  zsats: z.array(zsatAssignmentSchema),
+  blocksPlanned: z.number().int().nonnegative(),
+});
+
+export const zsatStateSchema = z.object({
+  index: z.number().int().nonnegative(),
+  done: z.boolean(),
+  waitSeconds: z.number(),
+  instanceId: z.string().min(1),
+  volumeIds: z.array(z.string()),
+  blocksDone: z.number().int().nonnegative(),
+  blocksTotal: z.number().int().nonnegative(),
+  /** Added by spawn-zsat (beyond the contract's ZsatState): baseline of the heartbeat timeout. */
+  launchedAt: z.string().optional(),
+});
+
+export const commitOutputSchema = z.object({
+  checkpointId: z.string().min(1),
+  blocksPlanned: z.number(),
+  blocksRead: z.number(),
+  bytesRead: z.number(),
+  bytesStored: z.number(),
+});
+
+export const syncInputSchema = z.object({
+  vpg: vpgRuntimeSchema,
+  executionId: z.string().min(1),
+  stateMachineArn: z.string().min(1),
+  startedAt: z.string().min(1),
+});
+
+export const createSnapshotsInputSchema = syncInputSchema.extend({ begin: beginOutputSchema });
+export const checkSnapshotsInputSchema = createSnapshotsInputSchema.extend({ snapshots: snapshotsOutputSchema });
+export const planInputSchema = checkSnapshotsInputSchema;
+export const commitInputSchema = checkSnapshotsInputSchema.extend({ plan: planOutputSchema });
+export const cleanupInputSchema = commitInputSchema.extend({ commit: commitOutputSchema });
+
+/** One Map iteration's input (the Map's ItemSelector): the VPG, the sync, one zSAT assignment, the protected volumes. */
+export const spawnZsatInputSchema = z.object({
+  vpg: vpgRuntimeSchema,
+  syncId: z.string().min(1),
+  zsat: zsatAssignmentSchema,
+  volumes: z.array(protectedVolumeSchema).optional(),
+});
+
+export const pollZsatInputSchema = z.object({
+  vpg: vpgRuntimeSchema,
+  syncId: z.string().min(1),
+  zsat: zsatStateSchema,
+});
+
+/** After any failure: whatever of the state exists, plus the Catch's error ($.error). */
+export const cleanupFailedInputSchema = z.object({
+  vpg: vpgRuntimeSchema,
+  executionId: z.string().min(1),
+  stateMachineArn: z.string().optional(),
+  begin: beginOutputSchema.partial().optional(),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+export type StepInput<S extends z.ZodType> = z.output<S>;
+
+/** Parse a step's event; on failure an InvalidInput naming each bad path. */
+export function parseStepInput<S extends z.ZodType>(schema: S, event: unknown, step: string): z.output<S> {
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+    throw new InvalidInput(`${step}: invalid input: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

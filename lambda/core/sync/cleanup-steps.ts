@@ -1,0 +1,99 @@
+/** Cleanup after a commit, and CleanupFailed after any failure. */
+import { selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
+import { errorMessage, readableCause } from '../errors';
+import { syncPrefix } from '../replica-format';
+import type { BeginOutput, CommitOutput, VpgRuntime } from '../sync-contract';
+import { deriveSyncId } from '../sync-ids';
+import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../sync-ports';
+import { TAG, type Tags } from '../tags';
+import type { CommitStepInput } from './commit-step';
+import { carryOutCleanup, type CleanupReport } from './guarded-cleanup';
+import type { StepDeps } from './step-deps';
+
+export const CLEANUP_DETACH_WAIT_SECONDS = 120;
+export const CLEANUP_FAILED_DETACH_WAIT_SECONDS = 60;
+
+export interface CleanupStepInput extends CommitStepInput {
+  readonly commit: CommitOutput;
+}
+
+function unique<T>(items: readonly T[], id: (t: T) => string): T[] {
+  return [...new Map(items.map((t) => [id(t), t])).values()];
+}
+
+/** Everything tagged with the VPG (ours or a look-alike: the selection decides), plus snapshots named by id. */
+async function inventory(deps: StepDeps, tags: Tags, snapshotIds: readonly string[]): Promise<CleanupInventory> {
+  const zsatTags = { ...tags, [TAG.role]: 'zsat' };
+  const snapshots: SnapshotInfo[] = [
+    ...(await deps.ec2.describeSnapshots({ tags })),
+    ...(snapshotIds.length > 0 ? await deps.ec2.describeSnapshots({ ids: snapshotIds }) : []),
+  ];
+  const instances: InstanceInfo[] = await deps.ec2.describeInstances({ tags: zsatTags });
+  const volumes: VolumeInfo[] = await deps.ec2.describeVolumes({ tags: zsatTags });
+  return { snapshots: unique(snapshots, (s) => s.snapshotId), instances, volumes };
+}
+
+async function otherRunningSyncIds(deps: StepDeps, stateMachineArn: string | undefined, self: string): Promise<Set<string>> {
+  if (!stateMachineArn) return new Set();
+  const running = await deps.executions.listRunning(stateMachineArn);
+  return new Set(running.filter((e) => e.executionArn !== self).map((e) => deriveSyncId(e.executionArn)));
+}
+
+export async function cleanupAfterCommit(input: CleanupStepInput, deps: StepDeps): Promise<CleanupReport> {
+  const vpg = input.vpg.name;
+  const { syncId, parentCheckpointId } = input.begin;
+  const committed = await deps.store.getCheckpoint(vpg, input.commit.checkpointId);
+  const keep = new Set([...Object.values(input.snapshots.snapshots), ...(committed?.volumes.map((v) => v.snapshotId) ?? [])]);
+  const parent = parentCheckpointId ? await deps.store.getCheckpoint(vpg, parentCheckpointId) : null;
+  const previous = parent?.volumes.map((v) => v.snapshotId) ?? [];
+  const scope = {
+    siteId: deps.env.siteId,
+    vpg,
+    keepSnapshotIds: keep,
+    activeSyncIds: await otherRunningSyncIds(deps, input.stateMachineArn, input.executionId),
+  };
+  const selection = selectAfterCommit(await inventory(deps, { [TAG.vpg]: vpg }, previous), scope, previous);
+  const report = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: CLEANUP_DETACH_WAIT_SECONDS, tolerateErrors: false });
+  await deps.store.deletePrefix(syncPrefix(vpg, syncId));
+  deps.log.info('cleanup done', { ...report });
+  return report;
+}
+
+export interface CleanupFailedInput {
+  readonly vpg: VpgRuntime;
+  readonly executionId: string;
+  readonly stateMachineArn?: string;
+  readonly begin?: Partial<BeginOutput>;
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+export type CleanupFailedReport = CleanupReport & { readonly syncId: string; readonly cause: string };
+
+/** Deletes what this sync created; keeps its bases and every committed checkpoint's snapshots; never throws. */
+export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepDeps): Promise<CleanupFailedReport> {
+  const vpg = input.vpg.name;
+  const syncId = input.begin?.syncId ?? deriveSyncId(input.executionId);
+  const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';
+  const empty: CleanupReport = { deletedSnapshots: [], deletedVolumes: [], terminatedInstances: [], volumesLeft: [], refused: [], errors: [] };
+  if (input.begin?.skipped) return { ...empty, syncId, cause };
+  let report = empty;
+  try {
+    const checkpoints = await deps.store.listCheckpoints(vpg);
+    const keep = new Set<string>([
+      ...checkpoints.flatMap((c) => c.volumes.map((v) => v.snapshotId)),
+      ...(input.begin?.volumes ?? []).flatMap((v) => (v.baseSnapshotId ? [v.baseSnapshotId] : [])),
+    ]);
+    const scope = { siteId: deps.env.siteId, vpg, keepSnapshotIds: keep, activeSyncIds: new Set<string>() };
+    const selection = selectAfterFailure(await inventory(deps, { [TAG.vpg]: vpg, [TAG.syncId]: syncId }, []), scope, syncId);
+    report = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: CLEANUP_FAILED_DETACH_WAIT_SECONDS, tolerateErrors: true });
+  } catch (err) {
+    report = { ...report, errors: [...report.errors, errorMessage(err)] };
+  }
+  try {
+    await deps.store.deletePrefix(syncPrefix(vpg, syncId));
+  } catch (err) {
+    report = { ...report, errors: [...report.errors, `working files: ${errorMessage(err)}`] };
+  }
+  deps.log.warn('cleanup after failure done', { ...report, cause });
+  return { ...report, syncId, cause };
+}

@@ -1,0 +1,76 @@
+/**
+ * Plan: per volume, the blocks to read (written to the store: plans can be far larger than a state payload),
+ * then the volumes grouped into zSATs, one read job per zSAT written to the store.
+ */
+import type { BlockPlan, ReadJob } from '../agent-job';
+import { buildFullPlan, buildIncrementalPlan, plannedBytes } from '../block-plan';
+import { SyncFailed } from '../errors';
+import { planKey, syncJobKey, syncProgressKey, syncResultKey, vpgPrefix } from '../replica-format';
+import type { PlanOutput, SnapshotsOutput, VpgRuntime } from '../sync-contract';
+import { zsatJobId } from '../sync-ids';
+import { groupVolumesIntoZsats } from '../zsat-grouping';
+import type { SnapshotStepInput } from './snapshot-steps';
+import type { StepDeps } from './step-deps';
+
+export interface PlanStepInput extends SnapshotStepInput {
+  readonly snapshots: SnapshotsOutput;
+}
+
+/** The agent rewrites its progress this often: several heartbeats fit in one timeout. */
+export function agentHeartbeatSeconds(vpg: Pick<VpgRuntime, 'heartbeatTimeoutSeconds'>): number {
+  return Math.max(1, Math.min(30, Math.floor(vpg.heartbeatTimeoutSeconds / 5)));
+}
+
+export async function planSync(input: PlanStepInput, deps: StepDeps): Promise<PlanOutput> {
+  const vpg = input.vpg.name;
+  const { syncId } = input.begin;
+  const plans: BlockPlan[] = [];
+  for (const volume of input.begin.volumes) {
+    const snapshotId = input.snapshots.snapshots[volume.volumeId];
+    if (!snapshotId) throw new SyncFailed(`no snapshot was taken of volume ${volume.volumeId}`);
+    const target = { sourceVolumeId: volume.volumeId, snapshotId, sizeBytes: volume.sizeBytes };
+    let plan: BlockPlan;
+    if (volume.baseSnapshotId) {
+      const { trimmed, ...incremental } = buildIncrementalPlan(
+        target,
+        volume.baseSnapshotId,
+        await deps.ebs.listChangedBlocks(volume.baseSnapshotId, snapshotId),
+      );
+      plan = incremental;
+      deps.log.info('changed blocks planned', { volumeId: volume.volumeId, blocks: plan.blocks.length, trimmed });
+    } else {
+      plan = buildFullPlan(target, await deps.ebs.listSnapshotBlocks(snapshotId));
+      deps.log.info('allocated blocks planned (full read)', { volumeId: volume.volumeId, blocks: plan.blocks.length });
+    }
+    await deps.store.putJson(planKey(vpg, syncId, volume.volumeId), plan);
+    plans.push(plan);
+  }
+
+  const byVolume = new Map(input.begin.volumes.map((v) => [v.volumeId, v]));
+  const groups = groupVolumesIntoZsats(
+    plans.map((p) => ({ volumeId: p.sourceVolumeId, availabilityZone: byVolume.get(p.sourceVolumeId)!.availabilityZone, plannedBytes: plannedBytes(p) })),
+    input.vpg.volumesPerZsat,
+  );
+  const zsats = [];
+  for (const group of groups) {
+    const jobId = zsatJobId(syncId, group.index);
+    const job: ReadJob = {
+      kind: 'read',
+      jobId,
+      vpg,
+      syncId,
+      store: { bucket: deps.env.bucket, prefix: vpgPrefix(vpg) },
+      progressKey: syncProgressKey(vpg, syncId, jobId),
+      resultKey: syncResultKey(vpg, syncId, jobId),
+      heartbeatSeconds: agentHeartbeatSeconds(input.vpg),
+      // volumeId is filled in by spawn-zsat once the zSAT volume exists.
+      volumes: group.volumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: byVolume.get(id)!.sizeBytes, planKey: planKey(vpg, syncId, id) })),
+    };
+    const jobKey = syncJobKey(vpg, syncId, jobId);
+    await deps.store.putJson(jobKey, job);
+    zsats.push({ index: group.index, jobKey, sourceVolumeIds: [...group.volumeIds] });
+  }
+  const blocksPlanned = plans.reduce((n, p) => n + p.blocks.length, 0);
+  deps.log.info('plan written', { zsats: zsats.length, blocksPlanned });
+  return { zsats, blocksPlanned };
+}

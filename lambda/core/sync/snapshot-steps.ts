@@ -1,0 +1,75 @@
+/** CreateSnapshots and CheckSnapshots: one crash-consistent snapshot set per protected instance, then wait for it. */
+import { NotReady, SyncFailed } from '../errors';
+import type { BeginOutput, SnapshotsOutput, SyncInput, VpgRuntime } from '../sync-contract';
+import { isOurs, TAG, tagsFor } from '../tags';
+import { clampWait, MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
+import type { StepDeps } from './step-deps';
+
+export interface SnapshotStepInput extends SyncInput {
+  readonly begin: BeginOutput;
+}
+
+function volumesByInstance(begin: BeginOutput): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const v of begin.volumes) out.set(v.instanceId, [...(out.get(v.instanceId) ?? []), v.volumeId]);
+  return out;
+}
+
+/**
+ * CreateSnapshots takes no client token, so a retried step first looks for this sync's snapshots of the
+ * instance (by tags) and creates a set only when there is none.
+ */
+export async function createSnapshots(input: SnapshotStepInput, deps: StepDeps): Promise<SnapshotsOutput> {
+  const { siteId } = deps.env;
+  const vpg = input.vpg.name;
+  const { syncId, generation } = input.begin;
+  const snapshots: Record<string, string> = {};
+  for (const [instanceId, volumeIds] of volumesByInstance(input.begin)) {
+    const existing = (
+      await deps.ec2.describeSnapshots({ tags: { [TAG.vpg]: vpg, [TAG.syncId]: syncId, [TAG.sourceInstance]: instanceId } })
+    ).filter((s) => isOurs(s.tags, siteId, vpg) && s.state !== 'error');
+    let created: Array<{ snapshotId: string; volumeId: string }>;
+    if (existing.length > 0) {
+      created = existing.map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId }));
+      deps.log.info('snapshot set already exists (retried step)', { instanceId, snapshots: created.length });
+    } else {
+      const tags = tagsFor(siteId, 'sync-snapshot', 'snapshot', {
+        [TAG.vpg]: vpg,
+        [TAG.syncId]: syncId,
+        [TAG.generation]: String(generation),
+        [TAG.sourceInstance]: instanceId,
+      });
+      created = await deps.ec2.createSnapshots(instanceId, tags);
+      deps.log.info('snapshot set created', { instanceId, snapshots: created.map((c) => c.snapshotId) });
+    }
+    for (const volumeId of volumeIds) {
+      const snap = created.find((c) => c.volumeId === volumeId);
+      if (!snap) throw new NotReady(`no snapshot of volume ${volumeId} (instance ${instanceId}) is visible yet`);
+      snapshots[volumeId] = snap.snapshotId;
+    }
+  }
+  return { ready: false, waitSeconds: firstWait(input.vpg), snapshots };
+}
+
+function firstWait(vpg: VpgRuntime): number {
+  return clampWait(vpg.pollSeconds, vpg.pollSeconds);
+}
+
+export async function checkSnapshots(input: SnapshotStepInput & { snapshots: SnapshotsOutput }, deps: StepDeps): Promise<SnapshotsOutput> {
+  const wanted = input.snapshots.snapshots;
+  const ids = Object.values(wanted);
+  const found = new Map((await deps.ec2.describeSnapshots({ ids })).map((s) => [s.snapshotId, s]));
+  const failed = Object.entries(wanted).filter(([, id]) => found.get(id)?.state === 'error');
+  if (failed.length > 0) {
+    const causes = failed.map(([volumeId, id]) => `snapshot ${id} of volume ${volumeId} failed${found.get(id)?.stateMessage ? `: ${found.get(id)?.stateMessage}` : ''}`);
+    throw new SyncFailed(causes.join('; '));
+  }
+  const now = deps.now();
+  const pending = ids.filter((id) => found.get(id)?.state !== 'completed');
+  if (pending.length === 0) return { ready: true, waitSeconds: MIN_WAIT_SECONDS, snapshots: wanted };
+  // A snapshot not visible yet (EC2 is eventually consistent) counts as just started.
+  const progress = pending.map((id) => found.get(id) ?? { progress: 0, startTime: now.toISOString() });
+  const waitSeconds = snapshotWaitSeconds(progress, now, input.vpg.pollSeconds);
+  deps.log.info('snapshots pending', { pending: pending.length, of: ids.length, waitSeconds });
+  return { ready: false, waitSeconds, snapshots: wanted };
+}

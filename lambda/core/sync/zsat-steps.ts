@@ -1,0 +1,161 @@
+/** SpawnZsat and PollZsat: one Map iteration per zSAT — volumes from the new snapshots, the instance, attach, progress. */
+import type { AgentProgress, BlockPlan, ReadJob } from '../agent-job';
+import { Conflict, NotFound, NotOurs, SyncFailed } from '../errors';
+import { formatS3Url, syncProgressKey } from '../replica-format';
+import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../sync-contract';
+import { zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
+import type { VolumeInfo } from '../sync-ports';
+import { isOurs, TAG, tagsFor } from '../tags';
+import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import { zsatDeviceName } from '../zsat-grouping';
+import type { StepDeps } from './step-deps';
+
+/** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
+export type ZsatPollState = ZsatState & { readonly launchedAt?: string };
+
+export interface SpawnZsatInput {
+  readonly vpg: VpgRuntime;
+  readonly syncId: string;
+  readonly zsat: ZsatAssignment;
+  readonly volumes?: readonly ProtectedVolume[];
+}
+
+async function sourceZones(input: SpawnZsatInput, deps: StepDeps): Promise<Map<string, string>> {
+  const zones = new Map((input.volumes ?? []).map((v) => [v.volumeId, v.availabilityZone]));
+  const unknown = input.zsat.sourceVolumeIds.filter((id) => !zones.has(id));
+  if (unknown.length > 0) for (const v of await deps.ec2.describeVolumes({ ids: unknown })) zones.set(v.volumeId, v.availabilityZone);
+  return zones;
+}
+
+async function ourLaunchTemplate(deps: StepDeps): Promise<string> {
+  const name = deps.env.zsatLaunchTemplate;
+  const template = await deps.ec2.findLaunchTemplate(name);
+  if (!template) throw new NotFound(`the zSAT launch template ${name} does not exist`);
+  if (!isOurs(template.tags, deps.env.siteId)) {
+    throw new NotOurs(`launch template ${name} (${template.launchTemplateId}) is not tagged as site ${deps.env.siteId}'s: refusing to launch from it`);
+  }
+  return template.launchTemplateId;
+}
+
+export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<ZsatPollState> {
+  const { siteId, bucket } = deps.env;
+  const vpg = input.vpg.name;
+  const { syncId, zsat } = input;
+  const job = await deps.store.getJson<ReadJob>(zsat.jobKey);
+  if (!job) throw new SyncFailed(`the read job ${zsat.jobKey} is missing from the store`);
+  const zones = await sourceZones(input, deps);
+  const bookkeeping = { [TAG.vpg]: vpg, [TAG.syncId]: syncId };
+
+  const volumes = [];
+  let blocksTotal = 0;
+  for (const jobVolume of job.volumes) {
+    const plan = await deps.store.getJson<BlockPlan>(jobVolume.planKey);
+    if (!plan) throw new SyncFailed(`the block plan ${jobVolume.planKey} is missing from the store`);
+    const zone = zones.get(jobVolume.sourceVolumeId);
+    if (!zone) throw new SyncFailed(`the availability zone of volume ${jobVolume.sourceVolumeId} is unknown`);
+    const created = await deps.ec2.createVolume({
+      snapshotId: plan.snapshotId,
+      availabilityZone: zone,
+      clientToken: zsatVolumeClientToken(syncId, jobVolume.sourceVolumeId),
+      tags: tagsFor(siteId, 'zsat', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),
+    });
+    volumes.push({ ...jobVolume, volumeId: created.volumeId, zone });
+    blocksTotal += plan.blocks.length;
+  }
+  await deps.store.putJson(zsat.jobKey, { ...job, volumes: volumes.map(({ zone: _zone, ...v }) => v) });
+
+  const zone = volumes[0]?.zone;
+  if (!zone) throw new SyncFailed(`zSAT ${zsat.index} has no volume to read`);
+  const subnetId = deps.env.subnetId ?? (await deps.ec2.defaultSubnet(zone)) ?? undefined;
+  const instance = await deps.ec2.runInstance({
+    launchTemplateId: await ourLaunchTemplate(deps),
+    subnetId,
+    securityGroupId: deps.env.zsatSecurityGroup,
+    instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
+    clientToken: zsatInstanceClientToken(syncId, zsat.index),
+    instanceTags: tagsFor(siteId, 'zsat', 'instance', { ...bookkeeping, [TAG.agentJob]: formatS3Url(bucket, zsat.jobKey) }),
+    volumeTags: tagsFor(siteId, 'zsat', 'volume', bookkeeping),
+    networkInterfaceTags: tagsFor(siteId, 'zsat', 'network-interface', bookkeeping),
+  });
+  deps.log.info('zSAT launched', { index: zsat.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
+  return {
+    index: zsat.index,
+    done: false,
+    // Short first wait: the volumes are attached as soon as they and the instance are ready.
+    waitSeconds: MIN_WAIT_SECONDS,
+    instanceId: instance.instanceId,
+    volumeIds: volumes.map((v) => v.volumeId),
+    blocksDone: 0,
+    blocksTotal,
+    launchedAt: instance.launchTime || deps.now().toISOString(),
+  };
+}
+
+export interface PollZsatInput {
+  readonly vpg: VpgRuntime;
+  readonly syncId: string;
+  readonly zsat: ZsatPollState;
+}
+
+/** Attach what is ready; true when every volume is attached to the instance. */
+async function attachReadyVolumes(zsat: ZsatPollState, deps: StepDeps): Promise<boolean> {
+  const found = new Map<string, VolumeInfo>((await deps.ec2.describeVolumes({ ids: zsat.volumeIds })).map((v) => [v.volumeId, v]));
+  let allAttached = true;
+  for (const [position, volumeId] of zsat.volumeIds.entries()) {
+    const volume = found.get(volumeId);
+    const attachment = volume?.attachments.find((a) => a.instanceId === zsat.instanceId && a.state !== 'detached');
+    if (attachment?.state === 'attached') continue;
+    allAttached = false;
+    if (!volume || attachment) continue; // not visible yet, or attaching
+    if (volume.state === 'error') throw new SyncFailed(`zSAT volume ${volumeId} failed to create`);
+    if (volume.attachments.some((a) => a.state !== 'detached')) {
+      throw new SyncFailed(`zSAT volume ${volumeId} is attached to another instance (${volume.attachments[0].instanceId})`);
+    }
+    if (volume.state !== 'available') continue;
+    try {
+      await deps.ec2.attachVolume(volumeId, zsat.instanceId, zsatDeviceName(position));
+      deps.log.info('zSAT volume attaching', { volumeId, instanceId: zsat.instanceId, device: zsatDeviceName(position) });
+    } catch (err) {
+      // A state that changed between Describe and Attach: the next poll tries again.
+      if (!(err instanceof Conflict)) throw err;
+      deps.log.warn('attach deferred', { volumeId, error: err.message });
+    }
+  }
+  return allAttached;
+}
+
+export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<ZsatPollState> {
+  const { zsat, vpg } = input;
+  const now = deps.now();
+  const timeoutMs = vpg.heartbeatTimeoutSeconds * 1000;
+  const [instance] = await deps.ec2.describeInstances({ ids: [zsat.instanceId] });
+  const launchedAt = zsat.launchedAt ?? instance?.launchTime ?? now.toISOString();
+  if (!instance) {
+    // Right after RunInstances, Describe may not see the instance yet: tolerated up to the heartbeat timeout.
+    if (now.getTime() - Date.parse(launchedAt) > timeoutMs) throw new SyncFailed(`zSAT ${zsat.instanceId} has disappeared`);
+    return { ...zsat, launchedAt, waitSeconds: MIN_WAIT_SECONDS };
+  }
+  if (!isOurs(instance.tags, deps.env.siteId, vpg.name)) throw new NotOurs(`instance ${zsat.instanceId} is not a zSAT of VPG ${vpg.name}`);
+  if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instance.state)) {
+    throw new SyncFailed(`zSAT ${zsat.instanceId} is ${instance.state} unexpectedly; the read of its volumes did not finish`);
+  }
+  const attached = instance.state === 'running' ? await attachReadyVolumes(zsat, deps) : false;
+
+  const progressKey = syncProgressKey(vpg.name, input.syncId, zsatJobId(input.syncId, zsat.index));
+  const progress = await deps.store.getJson<AgentProgress>(progressKey);
+  if (progress?.state === 'failed') throw new SyncFailed(`zSAT ${zsat.instanceId} agent failed: ${progress.error ?? 'no error given'}`);
+  const blocksDone = progress?.blocksDone ?? 0;
+  const blocksTotal = progress?.blocksTotal || zsat.blocksTotal;
+  if (progress?.state === 'done') {
+    deps.log.info('zSAT done', { instanceId: zsat.instanceId, blocksDone });
+    return { ...zsat, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
+  }
+  const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
+  if (now.getTime() - lastBeat > timeoutMs) {
+    throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
+  }
+  const waitSeconds = attached
+    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
+    : MIN_WAIT_SECONDS;
+  return { ...zsat, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
+}

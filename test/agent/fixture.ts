@@ -1,0 +1,38 @@
+/** A source "volume" file with random, zero and repeated blocks, and the refs it must produce. */
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { BLOCK_SIZE, ZERO_BLOCK, type BlockPlan } from '../../lambda/core/agent-job';
+
+export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export interface SourceVolume {
+  readonly path: string;
+  readonly bytes: Buffer;
+  readonly blocks: number;
+  block(index: number): Buffer;
+  /** The ref the reader must report for a block. */
+  ref(index: number): string;
+}
+
+/** Block i: zeros when i % 5 == 0, a shared repeated block when i % 7 == 0, else random. */
+export function makeSourceVolume(path: string, blocks: number): SourceVolume {
+  const bytes = Buffer.alloc(blocks * BLOCK_SIZE);
+  const repeated = randomBytes(BLOCK_SIZE);
+  for (let i = 0; i < blocks; i++) {
+    if (i % 5 === 0) continue;
+    (i % 7 === 0 ? repeated : randomBytes(BLOCK_SIZE)).copy(bytes, i * BLOCK_SIZE);
+  }
+  writeFileSync(path, bytes);
+  const block = (i: number) => bytes.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE);
+  return {
+    path,
+    bytes,
+    blocks,
+    block,
+    ref: (i) => (i % 5 === 0 ? ZERO_BLOCK : sha256(block(i))),
+  };
+}
+
+export function planFor(sourceVolumeId: string, blocks: number[], sizeBytes: number): BlockPlan {
+  return { sourceVolumeId, snapshotId: 'snap-1', baseSnapshotId: null, sizeBytes, blocks };
+}

@@ -1,0 +1,34 @@
+import { clampWait, snapshotWaitSeconds, zsatWaitSeconds } from '../../lambda/core/wait-policy';
+
+const now = new Date('2026-11-25T12:10:00Z');
+const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
+
+describe('wait policy', () => {
+  it('clamps between 5 s and pollSeconds*4', () => {
+    expect(clampWait(1, 30)).toBe(5);
+    expect(clampWait(1000, 30)).toBe(120);
+    expect(clampWait(Number.POSITIVE_INFINITY, 30)).toBe(120);
+    expect(clampWait(42.4, 30)).toBe(42);
+  });
+
+  it('snapshots: a fresh snapshot is checked soon, a slow big one rarely', () => {
+    expect(snapshotWaitSeconds([{ progress: 0, startTime: ago(2) }], now, 30)).toBe(5);
+    // 10% in 200 s: 1800 s to go → capped at 120.
+    expect(snapshotWaitSeconds([{ progress: 10, startTime: ago(200) }], now, 30)).toBe(120);
+    // 80% in 80 s: 20 s to go → wait half of it.
+    expect(snapshotWaitSeconds([{ progress: 80, startTime: ago(80) }], now, 30)).toBe(10);
+  });
+
+  it('snapshots: the slowest pending snapshot decides', () => {
+    const w = snapshotWaitSeconds([{ progress: 90, startTime: ago(90) }, { progress: 50, startTime: ago(60) }], now, 30);
+    expect(w).toBe(30);
+  });
+
+  it('zSATs: from the read rate, and never longer than half the heartbeat timeout', () => {
+    const base = { now, pollSeconds: 30, heartbeatTimeoutSeconds: 300, launchedAt: ago(100) };
+    expect(zsatWaitSeconds({ ...base, blocksDone: 0, blocksTotal: 1000 })).toBe(30);
+    expect(zsatWaitSeconds({ ...base, blocksDone: 500, blocksTotal: 1000 })).toBe(50);
+    expect(zsatWaitSeconds({ ...base, blocksDone: 1, blocksTotal: 1000 })).toBe(120);
+    expect(zsatWaitSeconds({ ...base, heartbeatTimeoutSeconds: 60, blocksDone: 1, blocksTotal: 1000 })).toBe(30);
+  });
+});
