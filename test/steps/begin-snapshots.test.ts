@@ -1,0 +1,124 @@
+/** Begin, CreateSnapshots and CheckSnapshots handlers over fakes. */
+import { deriveSyncId } from '../../lambda/core/sync-ids';
+import { TAG, tagsFor } from '../../lambda/core/tags';
+import { EXECUTION, GIB, MACHINE, SITE, makeWorld, snapshotTags, vpgRuntime } from './fakes';
+import { steps, type State } from './sync-driver';
+
+function syncInput(startedAt = '2026-11-25T12:00:00.000Z', executionId = EXECUTION): State {
+  return { vpg: vpgRuntime(), executionId, stateMachineArn: MACHINE, startedAt };
+}
+
+describe('begin', () => {
+  it('skips when an earlier execution of the VPG is running, naming it', async () => {
+    const world = makeWorld();
+    world.ec2.addInstance({ tags: { app: 'web' } });
+    const earlier = `${MACHINE.replace('stateMachine', 'execution')}:older`;
+    world.executions.running = [
+      { executionArn: earlier, name: 'older', startDate: '2026-11-25T11:59:00.000Z' },
+      { executionArn: EXECUTION, name: 'run-1', startDate: '2026-11-25T12:00:00.000Z' },
+    ];
+    const out = await steps(world).begin(syncInput());
+    expect(out).toMatchObject({ skipped: true, reason: `skipped: sync in progress (${earlier})`, volumes: [] });
+    expect(world.ec2.calls.describeInstances).toBeUndefined();
+  });
+
+  it('resolves protected volumes by tag, excluding Lifeboat’s own look-alike instances', async () => {
+    const world = makeWorld();
+    const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8, 100] });
+    world.ec2.addInstance({ tags: { app: 'web', ...tagsFor(SITE, 'recovered-vm', 'instance') } });
+    world.ec2.addInstance({ tags: { app: 'db' } });
+    const out = await steps(world).begin(syncInput());
+    expect(out.skipped).toBe(false);
+    expect(out.volumes).toEqual([
+      { volumeId: vm.volumes[0].volumeId, instanceId: vm.instanceId, device: '/dev/xvda', sizeBytes: 8 * GIB, availabilityZone: 'us-east-1a', baseSnapshotId: null },
+      { volumeId: vm.volumes[1].volumeId, instanceId: vm.instanceId, device: '/dev/xvdb', sizeBytes: 100 * GIB, availabilityZone: 'us-east-1a', baseSnapshotId: null },
+    ]);
+    expect(out).toMatchObject({ generation: 1, parentCheckpointId: null, syncId: deriveSyncId(EXECUTION) });
+    expect(world.log.has('no committed checkpoint yet: full read')).toBe(true);
+  });
+
+  it('returns the same sync id when retried', async () => {
+    const world = makeWorld();
+    world.ec2.addInstance({ tags: { app: 'web' } });
+    const a = await steps(world).begin(syncInput());
+    const b = await steps(world).begin(syncInput());
+    expect(b.syncId).toBe(a.syncId);
+  });
+
+  it('fails readably when nothing matches, and rejects a malformed input', async () => {
+    const world = makeWorld();
+    await expect(steps(world).begin(syncInput())).rejects.toMatchObject({ name: 'SyncFailed', message: expect.stringMatching(/protects no EBS volume/) });
+    await expect(steps(world).begin({ vpg: { name: 'web' } })).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(/executionId/) });
+  });
+});
+
+describe('create-snapshots / check-snapshots', () => {
+  async function begun() {
+    const world = makeWorld();
+    world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8, 8] });
+    world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] });
+    const state = syncInput();
+    state.begin = await steps(world).begin(state);
+    return { world, state };
+  }
+
+  it('creates one tagged snapshot set per instance, and a retry creates none', async () => {
+    const { world, state } = await begun();
+    const first = await steps(world).createSnapshots(state);
+    expect(world.ec2.calls.createSnapshots).toBe(2);
+    expect(Object.keys(first.snapshots).sort()).toEqual(state.begin.volumes.map((v: { volumeId: string }) => v.volumeId).sort());
+    for (const id of Object.values(first.snapshots)) {
+      expect(world.ec2.snapshots.get(id)!.tags).toMatchObject(snapshotTags(state.begin.syncId, { [TAG.generation]: '1' }));
+      expect(world.ec2.snapshots.get(id)!.tags[TAG.sourceInstance]).toMatch(/^i-/);
+    }
+    const again = await steps(world).createSnapshots(state);
+    expect(world.ec2.calls.createSnapshots).toBe(2);
+    expect(again.snapshots).toEqual(first.snapshots);
+    expect(world.ec2.snapshots.size).toBe(3);
+    expect(first).toMatchObject({ ready: false, waitSeconds: 30 });
+  });
+
+  it('does not reuse a look-alike snapshot set of another site', async () => {
+    const { world, state } = await begun();
+    const instanceId = state.begin.volumes[0].instanceId;
+    world.ec2.addSnapshot({ volumeId: state.begin.volumes[0].volumeId, tags: { ...snapshotTags(state.begin.syncId, { [TAG.sourceInstance]: instanceId }), Owner: 'site-b' } });
+    const out = await steps(world).createSnapshots(state);
+    expect(world.ec2.calls.createSnapshots).toBe(2);
+    expect(world.ec2.snapshots.get(out.snapshots[state.begin.volumes[0].volumeId])!.tags.Owner).toBe(SITE);
+  });
+
+  it('waits while pending, adapting to progress, and is ready once all are completed', async () => {
+    const { world, state } = await begun();
+    state.snapshots = await steps(world).createSnapshots(state);
+    const ids = Object.values(state.snapshots.snapshots) as string[];
+    world.clock.advance(100);
+    world.ec2.snapshots.get(ids[0])!.progress = 10; // 900 s to go → capped at 4 * pollSeconds
+    expect(await steps(world).checkSnapshots(state)).toMatchObject({ ready: false, waitSeconds: 120 });
+    world.ec2.settleAll();
+    expect(await steps(world).checkSnapshots(state)).toMatchObject({ ready: true, snapshots: state.snapshots.snapshots });
+  });
+
+  it('fails with a readable cause when a snapshot errors', async () => {
+    const { world, state } = await begun();
+    state.snapshots = await steps(world).createSnapshots(state);
+    const [volumeId, id] = Object.entries(state.snapshots.snapshots as Record<string, string>)[0];
+    Object.assign(world.ec2.snapshots.get(id)!, { state: 'error', stateMessage: 'internal error' });
+    await expect(steps(world).checkSnapshots(state)).rejects.toMatchObject({
+      name: 'SyncFailed',
+      message: `snapshot ${id} of volume ${volumeId} failed: internal error`,
+    });
+  });
+});
+
+describe('the Lambda entry point', () => {
+  it('validates the step environment at cold start and names the missing variable', async () => {
+    const { handler } = await import('../../lambda/steps/begin-handler');
+    const saved = process.env.LIFEBOAT_SITE_ID;
+    delete process.env.LIFEBOAT_SITE_ID;
+    try {
+      await expect(handler(syncInput())).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringMatching(/LIFEBOAT_SITE_ID/) });
+    } finally {
+      if (saved !== undefined) process.env.LIFEBOAT_SITE_ID = saved;
+    }
+  });
+});

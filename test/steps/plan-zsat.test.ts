@@ -1,0 +1,145 @@
+/** Plan, SpawnZsat and PollZsat handlers over fakes. */
+import type { AgentProgress, BlockPlan, ReadJob } from '../../lambda/core/agent-job';
+import { planKey } from '../../lambda/core/replica-format';
+import { TAG, tagsFor } from '../../lambda/core/tags';
+import { ENV, EXECUTION, MACHINE, SITE, makeWorld, vpgRuntime, zsatTags, type World } from './fakes';
+import { captureContents, steps, type State } from './sync-driver';
+
+/** A world whose sync has reached the Plan step (snapshots completed). */
+async function planned(world: World, disks: Map<string, Map<number, string>>, vpg = vpgRuntime()): Promise<State> {
+  const s = steps(world);
+  const state: State = { vpg, executionId: EXECUTION, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
+  state.begin = await s.begin(state);
+  state.snapshots = await s.createSnapshots(state);
+  captureContents(world, disks);
+  world.ec2.settleAll();
+  state.snapshots = await s.checkSnapshots(state);
+  return state;
+}
+
+function oneVm(world: World, blocks: Array<[number, string]> = [[0, 'a'], [5, 'b']]) {
+  const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] });
+  return { vm, disks: new Map([[vm.volumes[0].volumeId, new Map(blocks)]]) };
+}
+
+describe('plan', () => {
+  it('writes each block plan and one read job per zSAT to the store, not into the payload', async () => {
+    const world = makeWorld();
+    const { vm, disks } = oneVm(world);
+    const state = await planned(world, disks);
+    const out = await steps(world).plan(state);
+    const volumeId = vm.volumes[0].volumeId;
+    expect(out.blocksPlanned).toBe(2);
+    expect(out.zsats).toEqual([{ index: 0, jobKey: `vpgs/web/syncs/${state.begin.syncId}/jobs/${state.begin.syncId}-z0.json`, sourceVolumeIds: [volumeId] }]);
+    const plan = await world.store.getJson<BlockPlan>(planKey('web', state.begin.syncId, volumeId));
+    expect(plan).toEqual({ sourceVolumeId: volumeId, snapshotId: state.snapshots.snapshots[volumeId], baseSnapshotId: null, sizeBytes: 8 * 1024 ** 3, blocks: [0, 5] });
+    const job = await world.store.getJson<ReadJob>(out.zsats[0].jobKey);
+    expect(job).toMatchObject({ kind: 'read', vpg: 'web', syncId: state.begin.syncId, store: { bucket: ENV.bucket, prefix: 'vpgs/web/' }, heartbeatSeconds: 30 });
+    expect(job!.volumes).toEqual([{ volumeId: '', sourceVolumeId: volumeId, sizeBytes: 8 * 1024 ** 3, planKey: planKey('web', state.begin.syncId, volumeId) }]);
+    expect(world.ebs.calls).toEqual([`list ${state.snapshots.snapshots[volumeId]}`]);
+  });
+
+  it('an empty volume gets a plan but no zSAT', async () => {
+    const world = makeWorld();
+    const { disks } = oneVm(world, []);
+    const out = await steps(world).plan(await planned(world, disks));
+    expect(out).toEqual({ zsats: [], blocksPlanned: 0 });
+  });
+});
+
+describe('spawn-zsat / poll-zsat', () => {
+  async function spawned(world: World, vpg = vpgRuntime()) {
+    const { disks } = oneVm(world);
+    const state = await planned(world, disks, vpg);
+    state.plan = await steps(world).plan(state);
+    const item: State = { vpg, syncId: state.begin.syncId, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+    const assignment = item.zsat;
+    item.zsat = await steps(world).spawnZsat(item);
+    return { state, item, assignment };
+  }
+
+  it('creates the zSAT volume and instance tagged at creation, and rewrites the job with the volume ids', async () => {
+    const world = makeWorld();
+    const { state, item, assignment } = await spawned(world, vpgRuntime({ agentInstanceProfileArn: 'arn:aws:iam::1:instance-profile/agent-web' }));
+    const syncId = state.begin.syncId;
+    expect(item.zsat).toMatchObject({ index: 0, done: false, waitSeconds: 5, blocksDone: 0, blocksTotal: 2 });
+    const volume = world.ec2.volumes.get(item.zsat.volumeIds[0])!;
+    expect(volume.tags).toEqual(zsatTags('volume', syncId, { [TAG.sourceVolume]: state.begin.volumes[0].volumeId }));
+    expect(volume.snapshotId).toBe(state.snapshots.snapshots[state.begin.volumes[0].volumeId]);
+    const [run] = world.ec2.runRequests;
+    expect(run.instanceTags).toEqual(zsatTags('instance', syncId, { [TAG.agentJob]: `s3://${ENV.bucket}/${assignment.jobKey}` }));
+    expect(run.networkInterfaceTags).toEqual(tagsFor(SITE, 'zsat', 'network-interface', { [TAG.vpg]: 'web', [TAG.syncId]: syncId }));
+    expect(run).toMatchObject({ subnetId: 'subnet-a', securityGroupId: 'sg-zsat', instanceProfileArn: 'arn:aws:iam::1:instance-profile/agent-web', launchTemplateId: world.ec2.templates.get(ENV.zsatLaunchTemplate)!.launchTemplateId });
+    const job = await world.store.getJson<ReadJob>(assignment.jobKey);
+    expect(job!.volumes.map((v) => v.volumeId)).toEqual(item.zsat.volumeIds);
+  });
+
+  it('is idempotent: a retried spawn returns the same volume and instance', async () => {
+    const world = makeWorld();
+    const { item, assignment } = await spawned(world);
+    const again = await steps(world).spawnZsat({ ...item, zsat: assignment });
+    expect(again.instanceId).toBe(item.zsat.instanceId);
+    expect(again.volumeIds).toEqual(item.zsat.volumeIds);
+    expect([...world.ec2.instances.values()].filter((i) => i.tags[TAG.role] === 'zsat')).toHaveLength(1);
+  });
+
+  it('refuses a launch template that is not ours', async () => {
+    const world = makeWorld();
+    world.ec2.addLaunchTemplate(ENV.zsatLaunchTemplate, { Name: 'look-alike', Owner: 'site-b', ZERTO_TAG: 'ZERTO_EC2_RESOURCE' });
+    const { disks } = oneVm(world);
+    const state = await planned(world, disks);
+    state.plan = await steps(world).plan(state);
+    const item = { vpg: state.vpg, syncId: state.begin.syncId, zsat: state.plan.zsats[0], volumes: state.begin.volumes };
+    await expect(steps(world).spawnZsat(item)).rejects.toMatchObject({ name: 'NotOurs' });
+    expect(world.ec2.runRequests).toHaveLength(0);
+  });
+
+  it('attaches each volume once both are ready, then reports done from the agent’s progress', async () => {
+    const world = makeWorld();
+    const { item, state } = await spawned(world);
+    const s = steps(world);
+    const first = await s.pollZsat(item); // instance pending, volume creating
+    expect(first).toMatchObject({ done: false, waitSeconds: 5 });
+    expect(world.ec2.calls.attachVolume).toBeUndefined();
+    world.ec2.settleAll();
+    await s.pollZsat(item);
+    await s.pollZsat(item); // already attached: no second attach
+    expect(world.ec2.calls.attachVolume).toBe(1);
+    expect(world.ec2.volumes.get(item.zsat.volumeIds[0])!.attachments).toEqual([{ instanceId: item.zsat.instanceId, device: '/dev/sdf', state: 'attached' }]);
+    const job = (await world.store.getJson<ReadJob>(state.plan.zsats[0].jobKey))!;
+    const progress = (over: Partial<AgentProgress>): AgentProgress => ({ jobId: job.jobId, state: 'running', updatedAt: world.clock.now().toISOString(), blocksTotal: 2, blocksDone: 1, bytesRead: 0, bytesStored: 0, ...over });
+    world.clock.advance(60);
+    await world.store.putJson(job.progressKey, progress({}));
+    expect(await s.pollZsat(item)).toMatchObject({ done: false, blocksDone: 1, blocksTotal: 2, waitSeconds: 30 });
+    await world.store.putJson(job.progressKey, progress({ state: 'done', blocksDone: 2 }));
+    expect(await s.pollZsat(item)).toMatchObject({ done: true, blocksDone: 2 });
+  });
+
+  it('fails on an agent error, a stale heartbeat, and an instance that stopped', async () => {
+    const world = makeWorld();
+    const { item, state } = await spawned(world);
+    world.ec2.settleAll();
+    const s = steps(world);
+    const job = (await world.store.getJson<ReadJob>(state.plan.zsats[0].jobKey))!;
+    const beat = world.clock.now().toISOString();
+    await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'failed', updatedAt: beat, blocksTotal: 2, blocksDone: 0, bytesRead: 0, bytesStored: 0, error: 'EIO reading /dev/sdf' });
+    await expect(s.pollZsat(item)).rejects.toMatchObject({ name: 'SyncFailed', message: `zSAT ${item.zsat.instanceId} agent failed: EIO reading /dev/sdf` });
+
+    await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'running', updatedAt: beat, blocksTotal: 2, blocksDone: 0, bytesRead: 0, bytesStored: 0 });
+    world.clock.advance(301);
+    await expect(s.pollZsat(item)).rejects.toMatchObject({ message: `zSAT ${item.zsat.instanceId} stopped reporting (last heartbeat ${beat})` });
+
+    world.ec2.instances.get(item.zsat.instanceId)!.state = 'stopped';
+    await expect(s.pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/is stopped unexpectedly/) });
+  });
+
+  it('times out an agent that never reported, counting from launch', async () => {
+    const world = makeWorld();
+    const { item } = await spawned(world);
+    world.ec2.settleAll();
+    world.clock.advance(299);
+    await expect(steps(world).pollZsat(item)).resolves.toMatchObject({ done: false });
+    world.clock.advance(2);
+    await expect(steps(world).pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/stopped reporting \(last heartbeat never; launched/) });
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Drives the step handlers the way the sync state machine does (same paths: $.begin, $.snapshots, $.plan,
+ * Map items with vpg/syncId/zsat/volumes/snapshots, $.commit, $.cleanup), over the in-memory fakes.
+ * A fake agent stands in for the zSAT: it reads the job and plans from the store and writes result + progress.
+ */
+import { createHash } from 'node:crypto';
+import { ZERO_BLOCK, type AgentProgress, type AgentResult, type BlockPlan, type BlockRef, type ReadJob } from '../../lambda/core/agent-job';
+import { beginStep } from '../../lambda/steps/begin-handler';
+import { checkSnapshotsStep } from '../../lambda/steps/check-snapshots-handler';
+import { cleanupFailedStep } from '../../lambda/steps/cleanup-failed-handler';
+import { cleanupStep } from '../../lambda/steps/cleanup-handler';
+import { commitStep } from '../../lambda/steps/commit-handler';
+import { createSnapshotsStep } from '../../lambda/steps/create-snapshots-handler';
+import { planStep } from '../../lambda/steps/plan-handler';
+import { pollZsatStep } from '../../lambda/steps/poll-zsat-handler';
+import { spawnZsatStep } from '../../lambda/steps/spawn-zsat-handler';
+import type { VpgRuntime } from '../../lambda/core/sync-contract';
+import { EXECUTION, MACHINE, type World } from './fakes';
+
+export const hashOf = (label: string): string => createHash('sha256').update(label).digest('hex');
+
+export function steps(world: World) {
+  const d = world.deps;
+  return {
+    begin: beginStep.withDeps(d),
+    createSnapshots: createSnapshotsStep.withDeps(d),
+    checkSnapshots: checkSnapshotsStep.withDeps(d),
+    plan: planStep.withDeps(d),
+    spawnZsat: spawnZsatStep.withDeps(d),
+    pollZsat: pollZsatStep.withDeps(d),
+    commit: commitStep.withDeps(d),
+    cleanup: cleanupStep.withDeps(d),
+    cleanupFailed: cleanupFailedStep.withDeps(d),
+  };
+}
+
+/** The zSAT's work: every planned block's reference (content hash, or zero where the snapshot has no block). */
+export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlock?: number } = {}): Promise<void> {
+  const job = (await world.store.getJson<ReadJob>(jobKey))!;
+  const volumes = [];
+  for (const v of job.volumes) {
+    const plan = (await world.store.getJson<BlockPlan>(v.planKey))!;
+    const content = world.ebs.blocks.get(plan.snapshotId) ?? new Map<number, string>();
+    const blocks: Record<string, BlockRef> = {};
+    for (const b of plan.blocks) if (b !== opts.skipBlock) blocks[String(b)] = content.has(b) ? hashOf(content.get(b)!) : ZERO_BLOCK;
+    volumes.push({ sourceVolumeId: v.sourceVolumeId, blocks, blocksRead: plan.blocks.length, bytesRead: plan.blocks.length * 524288, bytesStored: 0 });
+  }
+  const result: AgentResult = { jobId: job.jobId, volumes, packs: [] };
+  await world.store.putJson(job.resultKey, result);
+  const total = volumes.reduce((n, v) => n + v.blocksRead, 0);
+  const progress: AgentProgress = { jobId: job.jobId, state: 'done', updatedAt: world.clock.now().toISOString(), blocksTotal: total, blocksDone: total, bytesRead: 0, bytesStored: 0 };
+  await world.store.putJson(job.progressKey, progress);
+}
+
+/** Snapshot contents for the fake EBS: each new snapshot copies its volume's current blocks. */
+export function captureContents(world: World, disks: Map<string, Map<number, string>>): void {
+  for (const s of world.ec2.snapshots.values()) {
+    if (!world.ebs.blocks.has(s.snapshotId)) world.ebs.blocks.set(s.snapshotId, new Map(disks.get(s.volumeId) ?? []));
+  }
+}
+
+// The state machine's payload is loosely typed JSON; the driver keeps it that way.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type State = Record<string, any>;
+
+/** Runs one whole sync through the handlers; returns the final state. */
+export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION): Promise<State> {
+  const s = steps(world);
+  const state: State = { vpg, executionId: execution, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
+  world.executions.running = [{ executionArn: execution, name: execution.split(':').pop()!, startDate: state.startedAt }];
+  state.begin = await s.begin(state);
+  if (state.begin.skipped) return state;
+  state.snapshots = await s.createSnapshots(state);
+  captureContents(world, disks);
+  world.ec2.settleAll();
+  state.snapshots = await s.checkSnapshots(state);
+  if (!state.snapshots.ready) throw new Error('snapshots should be ready');
+  state.plan = await s.plan(state);
+  state.zsats = [];
+  for (const assignment of state.plan.zsats) {
+    const item: State = { vpg, syncId: state.begin.syncId, zsat: assignment, volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+    item.zsat = await s.spawnZsat(item);
+    world.ec2.settleAll();
+    item.zsat = await s.pollZsat(item); // attaches
+    await runFakeAgent(world, assignment.jobKey);
+    item.zsat = await s.pollZsat(item);
+    if (!item.zsat.done) throw new Error('zSAT should be done');
+    state.zsats.push(item.zsat);
+  }
+  state.commit = await s.commit(state);
+  state.cleanup = await s.cleanup(state);
+  world.executions.running = [];
+  return state;
+}
