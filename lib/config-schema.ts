@@ -1,0 +1,143 @@
+/**
+ * The shape of `lifeboat.config.json`, as a strict zod schema with defaults.
+ * Every `error` text says what is allowed, so a ConfigError line reads "<path>: <what is wrong>; <the fix>".
+ * Cross-field checks (duplicates, references between keys) live in config.ts.
+ */
+import { z } from 'zod';
+
+/** Site ids and VPG names become parts of resource names, tag values and S3 prefixes. */
+const NAME_PATTERN = /^[a-z0-9-]{1,32}$/;
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+
+/** Below 5 minutes, every volume gets a snapshot and every VPG a schedule run that often: EBS snapshot and EventBridge/Step Functions costs grow with no gain in RPO the block read can deliver. */
+export const MIN_SYNC_INTERVAL_MINUTES = 5;
+export const MAX_SYNC_INTERVAL_MINUTES = 1440;
+/** Step Functions inline Map runs at most 40 iterations at once. */
+export const MAX_ZSATS_LIMIT = 40;
+
+const name = (what: string) =>
+  z.string({ error: `must be a string of 1-32 characters a-z, 0-9 or '-' (${what})` }).regex(NAME_PATTERN, {
+    error: `must be 1-32 characters a-z, 0-9 or '-' (${what}); e.g. "site-a"`,
+  });
+
+const instanceId = z
+  .string({ error: 'must be an EC2 instance id string such as "i-0123456789abcdef0"' })
+  .regex(INSTANCE_ID, { error: 'must be an EC2 instance id such as "i-0123456789abcdef0"' });
+
+const intIn = (min: number, max: number, why = '') =>
+  z
+    .number({ error: `must be a whole number from ${min} to ${max}${why}` })
+    .int({ error: `must be a whole number from ${min} to ${max}${why}` })
+    .min(min, { error: `must be at least ${min}${why}` })
+    .max(max, { error: `must be at most ${max}${why}` });
+
+const awsId = (prefix: string, example: string) =>
+  z
+    .string({ error: `must be a ${prefix} id string such as "${example}"` })
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), { error: `must be a ${prefix} id such as "${example}"` });
+
+const instanceType = z
+  .string({ error: 'must be an EC2 instance type string such as "c6i.large"' })
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'must be an EC2 instance type such as "c6i.large"' });
+
+/** zSAT readers and ZImporter writers share this shape. */
+const workerSchema = (defaults: { instanceType: string }) =>
+  z
+    .strictObject({
+      /** VPC of the worker security group; needed with subnetId (no lookups at synth). */
+      vpcId: awsId('vpc', 'vpc-0123456789abcdef0').optional(),
+      subnetId: awsId('subnet', 'subnet-0123456789abcdef0').optional(),
+      instanceType: instanceType.default(defaults.instanceType),
+      volumesPerZsat: intIn(1, 20, ' (EBS volumes attached to one worker)').default(4),
+      maxZsats: intIn(1, MAX_ZSATS_LIMIT, ' (workers at once; a Step Functions inline Map runs at most 40)').default(8),
+      amiId: awsId('ami', 'ami-0123456789abcdef0').optional(),
+    })
+    .prefault({});
+
+const storeSchema = z
+  .strictObject({
+    bucketName: z
+      .string({ error: 'must be an S3 bucket name string' })
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'must be an S3 bucket name: 3-63 characters a-z, 0-9, "." or "-"' })
+      .optional(),
+    region: z
+      .string({ error: 'must be an AWS region string such as "eu-west-1"' })
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'must be an AWS region such as "eu-west-1"' })
+      .optional(),
+    encryption: z.enum(['s3', 'kms'], { error: 'must be "s3" (SSE-S3) or "kms" (a customer managed KMS key the site stack creates)' }).default('s3'),
+    objectLock: z
+      .strictObject({
+        mode: z.enum(['GOVERNANCE', 'COMPLIANCE'], { error: 'must be "GOVERNANCE" or "COMPLIANCE"' }),
+        days: intIn(1, 36500, ' (default retention of every object)'),
+      })
+      .optional(),
+  })
+  .prefault({});
+
+const instancesSchema = z.strictObject(
+  {
+    tags: z
+      .record(
+        // A key ending in ".$" would read as a JSONPath in the state machine's Init state.
+        z.string().regex(/^(?!aws:)(?!.*\.\$$).{1,128}$/, { error: 'must be an EC2 tag key: 1-128 characters, not starting with "aws:", not ending in ".$"' }),
+        z.string({ error: 'must be a string tag value' }).max(256, { error: 'must be at most 256 characters (EC2 tag values)' }),
+        { error: 'must be an object of tag key → value' },
+      )
+      .optional(),
+    ids: z.array(instanceId, { error: 'must be an array of EC2 instance ids' }).optional(),
+  },
+  { error: 'must be an object with "ids" (instance ids) and/or "tags" (tag key → value)' },
+);
+
+const recoverySchema = z
+  .strictObject({
+    subnetId: awsId('subnet', 'subnet-0123456789abcdef0').optional(),
+    securityGroupIds: z.array(awsId('sg', 'sg-0123456789abcdef0'), { error: 'must be an array of security group ids' }).optional(),
+    instanceType: instanceType.optional(),
+    privateIps: z
+      .record(
+        instanceId,
+        z.string({ error: 'must be an IPv4 address string' }).regex(/^(\d{1,3})(\.\d{1,3}){3}$/, { error: 'must be an IPv4 address such as "10.0.1.20"' }),
+        { error: 'must be an object of instance id → IPv4 address' },
+      )
+      .optional(),
+    bootOrder: z.array(instanceId, { error: 'must be an array of instance ids, first booted first' }).optional(),
+  })
+  .prefault({});
+
+const vpgSchema = z.strictObject(
+  {
+    name: name('the VPG name'),
+    instances: instancesSchema,
+    syncIntervalMinutes: intIn(
+      MIN_SYNC_INTERVAL_MINUTES,
+      MAX_SYNC_INTERVAL_MINUTES,
+      ' minutes; each sync snapshots every volume and runs the schedule, so shorter intervals multiply snapshot and EventBridge/Step Functions cost',
+    ).default(15),
+    journalHours: z
+      .number({ error: 'must be a number of hours, at least 1' })
+      .min(1, { error: 'must be at least 1 hour (how far back checkpoints are kept)' })
+      .max(24 * 365, { error: 'must be at most 8760 hours (one year)' })
+      .default(24),
+    recovery: recoverySchema,
+  },
+  { error: 'must be an object with at least "name" and "instances"' },
+);
+
+export const siteConfigSchema = z.strictObject(
+  {
+    siteId: name('the site id, the Owner tag of everything Lifeboat creates'),
+    vpgs: z.array(vpgSchema, { error: 'must be an array of VPGs' }).min(1, { error: 'must list at least one VPG' }),
+    store: storeSchema,
+    agent: workerSchema({ instanceType: 'c6i.large' }),
+    importer: workerSchema({ instanceType: 'c6i.large' }),
+    pollSeconds: intIn(5, 3600, ' seconds between polls of snapshots and zSATs').default(30),
+    heartbeatTimeoutSeconds: intIn(60, 86400, ' seconds a zSAT may go without reporting').default(300),
+  },
+  { error: 'must be a JSON object with at least "siteId" and "vpgs"' },
+);
+
+export type SiteConfig = z.output<typeof siteConfigSchema>;
+export type VpgConfig = SiteConfig['vpgs'][number];
+export type WorkerConfig = SiteConfig['agent'];
+export type StoreConfig = SiteConfig['store'];

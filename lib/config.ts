@@ -1,0 +1,202 @@
+/**
+ * The site config: read once, validated strictly, defaults applied, then checked across fields.
+ * Every problem becomes one line `<file>: <json path>: <what is wrong>; <what is allowed / the fix>`.
+ */
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import type { VpgRuntime } from '../lambda/core/sync-contract';
+import { siteConfigSchema, type SiteConfig, type VpgConfig } from './config-schema';
+
+export type { SiteConfig, VpgConfig, WorkerConfig, StoreConfig } from './config-schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Path = ReadonlyArray<PropertyKey>;
+
+/** `['vpgs', 1, 'syncIntervalMinutes']` → `vpgs[1].syncIntervalMinutes`; the root is `(root)`. */
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function valueAt(json: unknown, path: Path): unknown {
+  let here: unknown = json;
+  for (const part of path) {
+    if (here === null || typeof here !== 'object') return undefined;
+    here = (here as Record<PropertyKey, unknown>)[part as string];
+  }
+  return here;
+}
+
+function describeIssue(json: unknown, issue: z.core.$ZodIssue): Array<{ path: Path; text: string }> {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      path: [...issue.path, key],
+      text: 'is not a known key; remove it or check its spelling (docs/config.md lists every key)',
+    }));
+  }
+  if (issue.code === 'invalid_key') {
+    // The record's own message would hide why the key is refused: use the key's.
+    return issue.issues.map((inner) => ({ path: issue.path, text: `is not an allowed key; it ${inner.message}` }));
+  }
+  const missing = valueAt(json, issue.path) === undefined;
+  const allowed = issue.message.startsWith('Invalid input') ? `expected ${'expected' in issue ? String(issue.expected) : 'another value'}` : issue.message;
+  return [{ path: issue.path, text: missing ? `is missing; it ${allowed}` : `is wrong; it ${allowed}` }];
+}
+
+type Problem = { path: Path; text: string };
+
+/** VPG names are unique and an instance belongs to one VPG; `vpgs[i]` is the i-th VPG of the file. */
+function vpgSetProblems(vpgs: ReadonlyArray<{ name: string; ids: readonly string[] }>): Problem[] {
+  const problems: Problem[] = [];
+  const vpgByName = new Map<string, number>();
+  const vpgByInstance = new Map<string, string>();
+  vpgs.forEach((vpg, i) => {
+    const first = vpgByName.get(vpg.name);
+    if (first !== undefined) {
+      problems.push({ path: ['vpgs', i, 'name'], text: `is "${vpg.name}" again (also vpgs[${first}]); VPG names must be unique in a site` });
+    } else vpgByName.set(vpg.name, i);
+    vpg.ids.forEach((id, j) => {
+      const other = vpgByInstance.get(id);
+      if (other !== undefined && other !== vpg.name) {
+        problems.push({ path: ['vpgs', i, 'instances', 'ids', j], text: `instance ${id} is already protected by VPG "${other}"; an instance belongs to one VPG only` });
+      } else vpgByInstance.set(id, vpg.name);
+    });
+  });
+  return problems;
+}
+
+/** The same checks on raw JSON, so they are reported even when other keys are malformed. */
+function rawVpgSetProblems(json: unknown): Problem[] {
+  const vpgs = valueAt(json, ['vpgs']);
+  if (!Array.isArray(vpgs)) return [];
+  return vpgSetProblems(
+    vpgs.map((v, i) => {
+      const name = valueAt(v, ['name']);
+      const ids = valueAt(v, ['instances', 'ids']);
+      return {
+        name: typeof name === 'string' ? name : `\u0000unnamed-${i}`,
+        ids: Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [],
+      };
+    }),
+  );
+}
+
+/** Checks zod cannot express per field: uniqueness and references between keys. */
+function crossFieldProblems(config: SiteConfig): Problem[] {
+  const problems: Problem[] = [];
+  problems.push(...vpgSetProblems(config.vpgs.map((vpg) => ({ name: vpg.name, ids: vpg.instances.ids ?? [] }))));
+  config.vpgs.forEach((vpg, i) => {
+    const ids = vpg.instances.ids ?? [];
+    const tags = vpg.instances.tags ?? {};
+    if (ids.length === 0 && Object.keys(tags).length === 0) {
+      problems.push({ path: ['vpgs', i, 'instances'], text: 'selects nothing; give "ids" (instance ids) or "tags" (tag key → value), not empty' });
+    }
+
+    if (vpg.journalHours * 60 < vpg.syncIntervalMinutes) {
+      problems.push({
+        path: ['vpgs', i, 'journalHours'],
+        text: `(${vpg.journalHours} h) is shorter than one sync interval (${vpg.syncIntervalMinutes} min); make it at least ${Math.ceil(vpg.syncIntervalMinutes / 60)} h`,
+      });
+    }
+    problems.push(...recoveryReferenceProblems(vpg, i));
+  });
+
+  for (const worker of ['agent', 'importer'] as const) {
+    if (config[worker].subnetId && !config[worker].vpcId) {
+      problems.push({ path: [worker, 'vpcId'], text: 'is missing; with a subnetId, give the vpcId of that subnet (its security group must live in the same VPC)' });
+    }
+  }
+  const store = config.store;
+  if (store.region && !store.bucketName) {
+    problems.push({ path: ['store', 'region'], text: 'needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region' });
+  }
+  if (store.bucketName && store.objectLock) {
+    problems.push({ path: ['store', 'objectLock'], text: 'applies only to a bucket the site stack creates; configure object lock on your bucket, or remove store.bucketName' });
+  }
+  if (store.bucketName && store.encryption === 'kms') {
+    problems.push({ path: ['store', 'encryption'], text: '"kms" applies only to a bucket the site stack creates; remove it or remove store.bucketName' });
+  }
+  if (config.heartbeatTimeoutSeconds < 2 * config.pollSeconds) {
+    problems.push({
+      path: ['heartbeatTimeoutSeconds'],
+      text: `(${config.heartbeatTimeoutSeconds}) must be at least twice pollSeconds (${config.pollSeconds}), or a healthy zSAT looks dead between two polls`,
+    });
+  }
+  return problems;
+}
+
+/** With ids only, the recovery plan may name only those instances. */
+function recoveryReferenceProblems(vpg: VpgConfig, i: number): Problem[] {
+  if (vpg.instances.tags && Object.keys(vpg.instances.tags).length > 0) return [];
+  const known = new Set(vpg.instances.ids ?? []);
+  const problems: Problem[] = [];
+  for (const id of Object.keys(vpg.recovery.privateIps ?? {})) {
+    if (!known.has(id)) problems.push({ path: ['vpgs', i, 'recovery', 'privateIps', id], text: `names ${id}, which is not in this VPG's instances.ids; use a protected instance id` });
+  }
+  (vpg.recovery.bootOrder ?? []).forEach((id, j) => {
+    if (!known.has(id)) problems.push({ path: ['vpgs', i, 'recovery', 'bootOrder', j], text: `names ${id}, which is not in this VPG's instances.ids; use a protected instance id` });
+  });
+  return problems;
+}
+
+/** Validates parsed JSON; `source` (usually the file path) prefixes every problem line. */
+export function parseConfig(json: unknown, source: string): SiteConfig {
+  const result = siteConfigSchema.safeParse(json);
+  const problems: Problem[] = result.success
+    ? crossFieldProblems(result.data)
+    : [...result.error.issues.flatMap((issue) => describeIssue(json, issue)), ...rawVpgSetProblems(json)];
+  if (problems.length > 0) throw new ConfigError(problems.map((p) => `${source}: ${formatPath(p.path)}: ${p.text}`));
+  return result.data as SiteConfig;
+}
+
+export function loadConfig(path: string): SiteConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ConfigError([`${path}: (root): cannot read the file (${code}); pass an existing file with -c config=PATH`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError([`${path}: (root): is not valid JSON (${(err as Error).message}); fix the syntax`]);
+  }
+  return parseConfig(json, path);
+}
+
+/** Deploy-time facts the VPG's state machine needs beside the config. */
+export interface VpgRuntimeExtras {
+  /** Instance profile ARN of this VPG's agents (a CDK token in a stack); '' when none. */
+  readonly agentInstanceProfileArn: string;
+  /** The replica store's bucket name (a CDK token in a stack). */
+  readonly storeBucket: string;
+}
+
+/** The VpgRuntime literal the VPG's sync state machine embeds in its Init state. */
+export function vpgRuntime(site: SiteConfig, vpg: VpgConfig, extras: VpgRuntimeExtras): VpgRuntime {
+  return {
+    name: vpg.name,
+    instanceIds: [...(vpg.instances.ids ?? [])],
+    instanceTags: { ...(vpg.instances.tags ?? {}) },
+    syncIntervalMinutes: vpg.syncIntervalMinutes,
+    journalHours: vpg.journalHours,
+    volumesPerZsat: site.agent.volumesPerZsat,
+    maxZsats: site.agent.maxZsats,
+    pollSeconds: site.pollSeconds,
+    heartbeatTimeoutSeconds: site.heartbeatTimeoutSeconds,
+    agentInstanceProfileArn: extras.agentInstanceProfileArn,
+    storeBucket: extras.storeBucket,
+  };
+}

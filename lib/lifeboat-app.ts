@@ -1,0 +1,35 @@
+/**
+ * Composes a site: one site stack, then one stack per VPG. bin/app.ts and the tests call this.
+ * No blanket tags: every tag comes per resource from the tag table (lambda/core/tags.ts).
+ */
+import type { App, Environment } from 'aws-cdk-lib';
+import type { SiteConfig } from './config';
+import { LifeboatSiteStack, siteStackName } from './site-stack';
+import { LifeboatVpgStack, vpgStackName } from './vpg-stack';
+
+export interface LifeboatAppOptions {
+  /** Account/region to pin; none makes environment-agnostic stacks. */
+  readonly env?: Environment;
+  /** Agent entry file (tests use a tiny one). */
+  readonly agentEntry?: string;
+  /** Folder of the step handlers (tests use tiny ones). */
+  readonly handlersDir?: string;
+}
+
+export interface LifeboatStacks {
+  readonly site: LifeboatSiteStack;
+  readonly vpgs: readonly LifeboatVpgStack[];
+}
+
+export function addLifeboat(app: App, config: SiteConfig, options: LifeboatAppOptions = {}): LifeboatStacks {
+  const site = new LifeboatSiteStack(app, siteStackName(config.siteId), {
+    config,
+    env: options.env,
+    agentEntry: options.agentEntry,
+    handlersDir: options.handlersDir,
+  });
+  const vpgs = config.vpgs.map(
+    (vpg) => new LifeboatVpgStack(app, vpgStackName(config.siteId, vpg.name), { config, vpg, site, env: options.env }),
+  );
+  return { site, vpgs };
+}

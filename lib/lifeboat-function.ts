@@ -1,0 +1,69 @@
+/**
+ * The one wrapper around NodejsFunction: project defaults, merged with (never overwriting) what the caller passes.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface LifeboatFunctionProps extends Omit<nodejs.NodejsFunctionProps, 'logGroup'> {
+  /**
+   * The log group to write to.
+   * @default a new log group, child of this construct, retained, with `logRetention`
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /** The handler's TypeScript file. */
+  readonly entry: string;
+  /**
+   * Retention of the function's own log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** A NodejsFunction (`fn`) and its log group, both children of this construct. */
+export class LifeboatFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+  /** The log group the function writes to (created with it, so retention is ours to set). */
+  readonly logGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: LifeboatFunctionProps) {
+    super(scope, id);
+    const { logRetention, bundling, environment, ...rest } = props;
+    const logGroup =
+      props.logGroup ??
+      new logs.LogGroup(this, 'Logs', {
+        retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
+        // Logs of a DR system are evidence of what happened: keep them when a stack goes away.
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      // nodejs20.x is deprecated; the offline cloud runs the same bundle on the local Node.
+      runtime: lambda.Runtime.NODEJS_22_X,
+      // Graviton: cheaper per GB-second, and nothing here is architecture specific.
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.DISABLED,
+      ...rest,
+      logGroup,
+      environment: {
+        // Stack traces point at the TypeScript sources.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...environment,
+      },
+      bundling: {
+        sourceMap: true,
+        target: 'node22',
+        // No Docker here: esbuild from node_modules bundles at synth time.
+        forceDockerBundling: false,
+        // Bundle the SDK too: pins the version we test with, and the bundle runs from any folder offline.
+        externalModules: [],
+        ...bundling,
+      },
+    });
+    this.logGroup = logGroup;
+  }
+}

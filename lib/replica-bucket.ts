@@ -1,0 +1,87 @@
+/**
+ * The replica store bucket: created by the site stack (tagged, encrypted, private, versioned, retained), or an
+ * existing bucket named in the config.
+ */
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, type IConstruct } from 'constructs';
+import { TAG, tagsFor } from '../lambda/core/tags';
+import type { StoreConfig } from './config';
+
+export interface ReplicaBucketProps {
+  /** The site id: the Owner tag. */
+  readonly siteId: string;
+  /** `store` of the config (defaults applied). With bucketName, nothing is created. */
+  readonly store: StoreConfig;
+}
+
+function tagAsSiteBucket(scope: IConstruct, siteId: string): void {
+  for (const [key, value] of Object.entries(tagsFor(siteId, 'site', 'bucket'))) Tags.of(scope).add(key, value);
+}
+
+export class ReplicaBucket extends Construct {
+  readonly bucket: s3.IBucket;
+  /** The bucket's customer managed key, when store.encryption is 'kms'. */
+  readonly key?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: ReplicaBucketProps) {
+    super(scope, id);
+    const { siteId, store } = props;
+    if (store.bucketName) {
+      this.bucket = s3.Bucket.fromBucketName(this, 'Bucket', store.bucketName);
+      return;
+    }
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      // Access log delivery supports SSE-S3 only.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagAsSiteBucket(accessLogs, siteId);
+
+    if (store.encryption === 'kms') {
+      const key = new kms.Key(this, 'Key', {
+        description: `Lifeboat replica store of site ${siteId}`,
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      // No ZERTO_TAG row exists for keys: mark the owner only.
+      Tags.of(key).add(TAG.owner, siteId);
+      Tags.of(key).add(TAG.role, 'site');
+      this.key = key;
+    }
+
+    const lock = store.objectLock;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: this.key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: this.key,
+      // Fewer KMS requests per object.
+      bucketKeyEnabled: this.key ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      objectLockEnabled: lock ? true : undefined,
+      objectLockDefaultRetention: lock
+        ? lock.mode === 'COMPLIANCE'
+          ? s3.ObjectLockRetention.compliance(Duration.days(lock.days))
+          : s3.ObjectLockRetention.governance(Duration.days(lock.days))
+        : undefined,
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Rewritten packs and replaced manifests stay recoverable for a week, then stop costing.
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(7), expiredObjectDeleteMarker: true },
+      ],
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'replica/',
+      // DR data is never deleted with a stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagAsSiteBucket(bucket, siteId);
+    this.bucket = bucket;
+  }
+}

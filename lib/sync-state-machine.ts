@@ -1,0 +1,155 @@
+/**
+ * One VPG's sync state machine: the flow of lambda/core/sync-contract.ts, with its state names and result paths,
+ * in JSONPath (the offline cloud runs exactly this definition). Plus its log group and a failed-executions alarm.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { SYNC_STATE, syncStateMachineName, type SyncStep, type VpgRuntime } from '../lambda/core/sync-contract';
+
+export interface SyncStateMachineProps {
+  /** The site id (part of the state machine's name). */
+  readonly siteId: string;
+  /** The VPG as the Init state embeds it; its maxZsats bounds the Map's concurrency. */
+  readonly vpg: VpgRuntime;
+  /** The site's step functions, one per SYNC_STEPS entry. */
+  readonly functions: Readonly<Record<SyncStep, lambda.IFunction>>;
+  /**
+   * Retention of the execution log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Longest one step may run before Step Functions gives up on it (a little above the Lambda timeout).
+   * @default Duration.minutes(6)
+   */
+  readonly stepTimeout?: Duration;
+}
+
+/** Errors a step may raise that mean "try again later": throttling and not-yet-consistent reads. */
+export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'Throttled', 'NotReady'];
+/** A step that died or timed out; steps are idempotent, so one more try is safe. */
+export const CRASH_ERRORS = ['States.Timeout', 'Lambda.Unknown', 'Runtime.ExitError', 'Sandbox.Timedout'];
+
+export class SyncStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly failedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: SyncStateMachineProps) {
+    super(scope, id);
+    const { functions, vpg } = props;
+    const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
+
+    /**
+     * A Lambda step whose output (the handler's return value, exactly) lands at `resultPath`.
+     * payloadResponseOnly: the contract's paths hold the handler's output itself, optional fields included;
+     * the invoke integration would wrap it in {Payload, StatusCode} and a ResultSelector can only copy named fields.
+     */
+    const step = (stateName: string, fn: SyncStep, resultPath: string) => {
+      const task = new tasks.LambdaInvoke(this, stateName, {
+        stateName,
+        lambdaFunction: functions[fn],
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+        resultPath,
+        taskTimeout: sfn.Timeout.duration(stepTimeout),
+      });
+      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
+      return task;
+    };
+
+    const init = new sfn.Pass(this, SYNC_STATE.init, {
+      stateName: SYNC_STATE.init,
+      parameters: {
+        vpg,
+        executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+    });
+    const begin = step(SYNC_STATE.begin, 'begin', '$.begin');
+    const skipped = new sfn.Succeed(this, SYNC_STATE.skipped, { stateName: SYNC_STATE.skipped, comment: 'Another sync of this VPG is running' });
+    const createSnapshots = step(SYNC_STATE.createSnapshots, 'create-snapshots', '$.snapshots');
+    const waitSnapshots = new sfn.Wait(this, SYNC_STATE.waitSnapshots, {
+      stateName: SYNC_STATE.waitSnapshots,
+      time: sfn.WaitTime.secondsPath('$.snapshots.waitSeconds'),
+    });
+    const checkSnapshots = step(SYNC_STATE.checkSnapshots, 'check-snapshots', '$.snapshots');
+    const plan = step(SYNC_STATE.plan, 'plan', '$.plan');
+
+    const spawnZsat = step(SYNC_STATE.spawnZsat, 'spawn-zsat', '$.zsat');
+    const waitZsat = new sfn.Wait(this, SYNC_STATE.waitZsat, { stateName: SYNC_STATE.waitZsat, time: sfn.WaitTime.secondsPath('$.zsat.waitSeconds') });
+    const pollZsat = step(SYNC_STATE.pollZsat, 'poll-zsat', '$.zsat');
+    const zsatRead = new sfn.Succeed(this, SYNC_STATE.zsatRead, { stateName: SYNC_STATE.zsatRead, outputPath: '$.zsat' });
+    const zsatDone = new sfn.Choice(this, SYNC_STATE.zsatDone, { stateName: SYNC_STATE.zsatDone })
+      .when(sfn.Condition.booleanEquals('$.zsat.done', true), zsatRead)
+      .otherwise(waitZsat);
+    const runZsats = new sfn.Map(this, SYNC_STATE.runZsats, {
+      stateName: SYNC_STATE.runZsats,
+      itemsPath: '$.plan.zsats',
+      maxConcurrency: vpg.maxZsats,
+      itemSelector: {
+        vpg: sfn.JsonPath.objectAt('$.vpg'),
+        syncId: sfn.JsonPath.stringAt('$.begin.syncId'),
+        zsat: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+        volumes: sfn.JsonPath.listAt('$.begin.volumes'),
+        snapshots: sfn.JsonPath.objectAt('$.snapshots.snapshots'),
+      },
+      resultPath: '$.zsats',
+    });
+    runZsats.itemProcessor(spawnZsat.next(waitZsat).next(pollZsat).next(zsatDone));
+
+    const commit = step(SYNC_STATE.commit, 'commit', '$.commit');
+    const cleanup = step(SYNC_STATE.cleanup, 'cleanup', '$.cleanup');
+    const succeeded = new sfn.Succeed(this, SYNC_STATE.succeeded, { stateName: SYNC_STATE.succeeded });
+
+    const failed = new sfn.Fail(this, SYNC_STATE.failed, { stateName: SYNC_STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const cleanupFailed = step(SYNC_STATE.cleanupFailed, 'cleanup-failed', '$.cleanupFailed');
+    // A failing cleanup must not hide the sync's own error: go on to fail with the original cause.
+    cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.cleanupError' });
+    cleanupFailed.next(failed);
+    for (const state of [createSnapshots, checkSnapshots, plan, runZsats, commit, cleanup]) {
+      state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    }
+
+    const snapshotsReady = new sfn.Choice(this, SYNC_STATE.snapshotsReady, { stateName: SYNC_STATE.snapshotsReady })
+      .when(sfn.Condition.booleanEquals('$.snapshots.ready', true), plan.next(runZsats).next(commit).next(cleanup).next(succeeded))
+      .otherwise(waitSnapshots);
+    const definition = init
+      .next(begin)
+      .next(
+        new sfn.Choice(this, SYNC_STATE.syncOrSkip, { stateName: SYNC_STATE.syncOrSkip })
+          .when(sfn.Condition.booleanEquals('$.begin.skipped', true), skipped)
+          .otherwise(createSnapshots.next(waitSnapshots).next(checkSnapshots).next(snapshotsReady)),
+      );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: syncStateMachineName(props.siteId, vpg.name),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      comment: `Lifeboat sync of VPG ${vpg.name} (site ${props.siteId})`,
+      tracingEnabled: false,
+      // Errors only: full execution data would copy every payload into the logs.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+
+    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
+      alarmDescription: `A sync of VPG ${vpg.name} failed: its RPO is slipping`,
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * A worker (zSAT reader or ZImporter writer) launch template and its security group.
+ * Everything a launched worker creates is tagged at creation from the template's TagSpecifications.
+ */
+import { Annotations, Aws, Fn } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { tagsFor, type ResourceRole, type Tags } from '../lambda/core/tags';
+import type { AgentAsset } from './agent-asset';
+import type { WorkerConfig } from './config';
+
+export type WorkerRole = Extract<ResourceRole, 'zsat' | 'zimporter'>;
+
+export interface WorkerLaunchTemplateProps {
+  /** The site id: the Owner tag and part of the template's name. */
+  readonly siteId: string;
+  /** Which worker this template launches; decides the name and the tags. */
+  readonly role: WorkerRole;
+  /** Instance type, AMI, subnet and VPC from the config (defaults applied). */
+  readonly worker: WorkerConfig;
+  /** The agent bundle the user data downloads and runs. */
+  readonly agent: AgentAsset;
+}
+
+/** CloudFormation spells tags `{Key, Value}` but the L1 classes take `{key, value}`. */
+export function cfnTags(tags: Tags): Array<{ key: string; value: string }> {
+  return Object.entries(tags).map(([key, value]) => ({ key, value }));
+}
+
+/** Template names the steps find by (STEP_ENV) and the CLI shows. */
+export function workerLaunchTemplateName(siteId: string, role: WorkerRole): string {
+  return `lifeboat-${siteId}-${role}`;
+}
+
+/** Graviton families (c7g, m6gd, t4g, g5g…) need the arm64 AMI. */
+export function isArmInstanceType(instanceType: string): boolean {
+  return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
+}
+
+/** Boot script: install Node.js, fetch the agent bundle, run it; the offline cloud runs the `# offline-boot:` line instead. */
+export function workerUserData(agentS3Url: string, region: string): ec2.UserData {
+  const userData = ec2.UserData.forLinux();
+  userData.addCommands(
+    `# offline-boot: node ${agentS3Url}`,
+    'set -euo pipefail',
+    'exec >>/var/log/lifeboat-agent.log 2>&1',
+    'dnf install -y nodejs20 || dnf install -y nodejs',
+    'NODE="$(command -v node-20 || command -v node)"',
+    'mkdir -p /opt/lifeboat',
+    `aws s3 cp "${agentS3Url}" /opt/lifeboat/agent.js --region ${region}`,
+    '"$NODE" /opt/lifeboat/agent.js || echo "lifeboat agent exited with status $?"',
+    '# Safety net: a worker never outlives its job by long, even if no cleanup comes (shutdown terminates it).',
+    'shutdown -h +30',
+  );
+  return userData;
+}
+
+export class WorkerLaunchTemplate extends Construct {
+  readonly launchTemplate: ec2.CfnLaunchTemplate;
+  readonly securityGroup: ec2.CfnSecurityGroup;
+  readonly launchTemplateName: string;
+
+  constructor(scope: Construct, id: string, props: WorkerLaunchTemplateProps) {
+    super(scope, id);
+    const { siteId, role, worker } = props;
+    this.launchTemplateName = workerLaunchTemplateName(siteId, role);
+
+    this.securityGroup = new ec2.CfnSecurityGroup(this, 'SecurityGroup', {
+      groupDescription: `Lifeboat ${role} workers of site ${siteId}: no inbound, HTTPS out only`,
+      // Without a vpcId the group lands in the default VPC (no synth-time lookups, no account needed).
+      vpcId: worker.vpcId,
+      // CloudFormation accepts egress rules only with a VpcId; without one the group keeps AWS's default egress.
+      securityGroupEgress: worker.vpcId
+        ? [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'S3, EC2 and package repositories over HTTPS' }]
+        : undefined,
+      tags: cfnTags(tagsFor(siteId, role, 'security-group')),
+    });
+
+    if (!worker.vpcId) {
+      Annotations.of(this).addWarningV2(
+        'lifeboat:workerEgress',
+        `${role} workers use the default VPC with its default (open) egress; set vpcId (and subnetId) in the config to limit egress to HTTPS`,
+      );
+    }
+
+    const imageId =
+      worker.amiId ??
+      ec2.MachineImage.latestAmazonLinux2023({
+        cpuType: isArmInstanceType(worker.instanceType) ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+      }).getImage(this).imageId;
+
+    this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
+      launchTemplateName: this.launchTemplateName,
+      tagSpecifications: [{ resourceType: 'launch-template', tags: cfnTags(tagsFor(siteId, 'site', 'launch-template')) }],
+      launchTemplateData: {
+        imageId,
+        instanceType: worker.instanceType,
+        userData: Fn.base64(workerUserData(props.agent.s3Url, Aws.REGION).render()),
+        // IMDSv2 only; instance tags in IMDS because the agent reads its job from an instance tag.
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
+        instanceInitiatedShutdownBehavior: 'terminate',
+        // The group and "no public IP" sit on the primary interface: a default subnet would otherwise map a public IP.
+        networkInterfaces: [
+          {
+            deviceIndex: 0,
+            associatePublicIpAddress: false,
+            deleteOnTermination: true,
+            groups: [this.securityGroup.attrGroupId],
+            subnetId: worker.subnetId,
+          },
+        ],
+        // Amazon Linux 2023's root device; a custom amiId must use the same.
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', deleteOnTermination: true } }],
+        tagSpecifications: (['instance', 'volume', 'network-interface'] as const).map((kind) => ({
+          resourceType: kind,
+          tags: cfnTags(tagsFor(siteId, role, kind)),
+        })),
+      },
+    });
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Template tests of the site stack: what matters for a DR system that runs in someone's account —
+ * tags, encryption, no public exposure, the worker launch templates and the step functions.
+ */
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
+import { TAG, zertoTagFor } from '../../lambda/core/tags';
+import type { LifeboatStacks } from '../../lib/lifeboat-app';
+import { pascalCase } from '../../lib/sync-steps';
+import { FULL_CONFIG, MINIMAL_CONFIG, SITE, synthesize } from './synth-fixture';
+import { flatten } from './template-helpers';
+
+let stacks: LifeboatStacks;
+let site: Template;
+let web: Template;
+let db: Template;
+let minimalSite: Template;
+let minimalStacks: LifeboatStacks;
+
+beforeAll(() => {
+  const full = synthesize(FULL_CONFIG);
+  ({ stacks, site } = full);
+  [web, db] = full.vpgs;
+  const minimal = synthesize(MINIMAL_CONFIG);
+  minimalStacks = minimal.stacks;
+  minimalSite = minimal.site;
+});
+
+const tagsOf = (list: Array<{ Key: string; Value: string }>) => Object.fromEntries(list.map((t) => [t.Key, t.Value]));
+
+describe('stacks', () => {
+  it('are named after the site and the VPGs, the VPG stacks depending on the site stack', () => {
+    expect(stacks.site.stackName).toBe('Lifeboat-site-t');
+    expect(stacks.vpgs.map((s) => s.stackName)).toEqual(['Lifeboat-site-t-web', 'Lifeboat-site-t-db']);
+    for (const vpg of stacks.vpgs) expect(vpg.dependencies).toContain(stacks.site);
+  });
+});
+
+describe('replica bucket', () => {
+  it('is encrypted with its KMS key, private, TLS-only, versioned, object-locked, and aborts stale uploads', () => {
+    site.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        VersioningConfiguration: { Status: 'Enabled' },
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } },
+        LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]) },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      }),
+    });
+  });
+
+  it('denies every request without TLS', () => {
+    site.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('uses SSE-S3 and no object lock by default', () => {
+    const buckets = Object.values(minimalSite.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(2);
+    for (const b of buckets) {
+      expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+      expect(b.Properties.ObjectLockEnabled).toBeUndefined();
+      expect(b.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('tags', () => {
+  it('every bucket, security group and launch template carries its ZERTO_TAG and our Owner', () => {
+    const expectTagged = (tags: Array<{ Key: string; Value: string }>, zerto: string) =>
+      expect(tagsOf(tags)).toMatchObject({ [TAG.zerto]: zerto, [TAG.owner]: SITE });
+    const buckets = Object.values(site.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(2);
+    for (const b of buckets) expectTagged(b.Properties.Tags, zertoTagFor('site', 'bucket'));
+    const groups = Object.values(site.findResources('AWS::EC2::SecurityGroup'));
+    expect(groups).toHaveLength(2);
+    for (const g of groups) expectTagged(g.Properties.Tags, 'ZERTO_VPC_RESOURCE');
+    const templates = Object.values(site.findResources('AWS::EC2::LaunchTemplate'));
+    expect(templates).toHaveLength(2);
+    for (const t of templates) {
+      expect(t.Properties.TagSpecifications).toHaveLength(1);
+      expect(t.Properties.TagSpecifications[0].ResourceType).toBe('launch-template');
+      expectTagged(t.Properties.TagSpecifications[0].Tags, zertoTagFor('site', 'launch-template'));
+    }
+  });
+
+  it('the templates tag what they launch at creation, per the tag table', () => {
+    for (const [name, role] of [['lifeboat-site-t-zsat', 'zsat'], ['lifeboat-site-t-zimporter', 'zimporter']] as const) {
+      const [lt] = Object.values(site.findResources('AWS::EC2::LaunchTemplate', { Properties: { LaunchTemplateName: name } }));
+      const specs = lt.Properties.LaunchTemplateData.TagSpecifications as Array<{ ResourceType: string; Tags: Array<{ Key: string; Value: string }> }>;
+      expect(specs.map((s) => s.ResourceType).sort()).toEqual(['instance', 'network-interface', 'volume']);
+      for (const spec of specs) {
+        expect(tagsOf(spec.Tags)).toEqual({
+          [TAG.zerto]: zertoTagFor(role, spec.ResourceType as 'instance'),
+          [TAG.owner]: SITE,
+          [TAG.role]: role,
+        });
+      }
+    }
+  });
+
+  it('no resource carries a ZERTO_TAG the table does not give it (no blanket tagging)', () => {
+    for (const template of [web, db]) {
+      const tagged = Object.values(template.toJSON().Resources as Record<string, any>).filter((r) => JSON.stringify(r.Properties ?? {}).includes(TAG.zerto));
+      expect(tagged).toEqual([]);
+    }
+  });
+});
+
+describe('worker launch templates', () => {
+  const zsat = () => Object.values(site.findResources('AWS::EC2::LaunchTemplate', { Properties: { LaunchTemplateName: 'lifeboat-site-t-zsat' } }))[0];
+
+  it('require IMDSv2, expose instance tags, never map a public IP, encrypt the root volume, terminate on shutdown', () => {
+    const data = zsat().Properties.LaunchTemplateData;
+    expect(data.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'enabled' });
+    expect(data.NetworkInterfaces).toEqual([
+      { DeviceIndex: 0, AssociatePublicIpAddress: false, DeleteOnTermination: true, Groups: [{ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] }], SubnetId: 'subnet-0123456789abcdef0' },
+    ]);
+    expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true } }]);
+    expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
+    expect(data.InstanceType).toBe('c6i.large');
+  });
+
+  it('boot the agent bundle from its asset, with the offline-boot line the offline cloud runs', () => {
+    const userData = flatten(zsat().Properties.LaunchTemplateData.UserData);
+    expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
+    const line = userData.split('\n').find((l) => l.startsWith('# offline-boot:'));
+    expect(line).toMatch(/^# offline-boot: node s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js$/);
+    const key = line!.split('/').pop();
+    expect(key).toBe(`${stacks.site.agent.asset.assetHash}.js`);
+    expect(userData).toContain(`aws s3 cp "s3://cdk-hnb659fds-assets-\${AWS::AccountId}-\${AWS::Region}/${key}" /opt/lifeboat/agent.js`);
+    expect(userData).toMatch(/dnf install -y nodejs20/);
+  });
+
+  it('pick the AMI from the SSM parameter of Amazon Linux 2023 for the instance type architecture', () => {
+    const params = site.toJSON().Parameters as Record<string, { Default?: string }>;
+    const defaults = Object.values(params).map((p) => p.Default);
+    expect(defaults).toEqual(expect.arrayContaining([expect.stringMatching(/al2023-ami-kernel-.*-x86_64$/), expect.stringMatching(/al2023-ami-kernel-.*-arm64$/)]));
+  });
+
+  it('have security groups with no inbound and HTTPS-only outbound in the configured VPC', () => {
+    const groups = Object.values(site.findResources('AWS::EC2::SecurityGroup'));
+    for (const g of groups) {
+      expect(g.Properties.SecurityGroupIngress).toBeUndefined();
+      expect(g.Properties.VpcId).toBe('vpc-0123456789abcdef0');
+      expect(g.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })]);
+    }
+    site.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  it('without a VPC, land in the default VPC and warn that egress is open', () => {
+    for (const g of Object.values(minimalSite.findResources('AWS::EC2::SecurityGroup'))) {
+      expect(g.Properties.VpcId).toBeUndefined();
+      expect(g.Properties.SecurityGroupIngress).toBeUndefined();
+    }
+    Annotations.fromStack(minimalStacks.site).hasWarning('*', Match.stringLikeRegexp('default VPC.*set vpcId'));
+  });
+});
+
+describe('step functions', () => {
+  it('one per step: Node.js 22 on arm64, 5 minutes, 512 MB, JSON logs into a retained log group with retention', () => {
+    site.resourceCountIs('AWS::Lambda::Function', SYNC_STEPS.length);
+    for (const step of SYNC_STEPS) {
+      site.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `lifeboat-site-t-${step}`,
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Timeout: 300,
+        MemorySize: 512,
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncSteps${pascalCase(step)}Logs`) } },
+      });
+    }
+    const logGroups = Object.values(site.findResources('AWS::Logs::LogGroup'));
+    expect(logGroups).toHaveLength(SYNC_STEPS.length);
+    for (const lg of logGroups) {
+      expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
+      expect(lg.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('get the site, bucket, templates, security groups and subnet from STEP_ENV', () => {
+    const [fn] = Object.values(site.findResources('AWS::Lambda::Function'));
+    const env = fn.Properties.Environment.Variables;
+    expect(env[STEP_ENV.siteId]).toBe(SITE);
+    expect(env[STEP_ENV.bucket]).toEqual({ Ref: expect.stringMatching(/^ReplicaStoreBucket/) });
+    expect(env[STEP_ENV.zsatLaunchTemplate]).toBe('lifeboat-site-t-zsat');
+    expect(env[STEP_ENV.importerLaunchTemplate]).toBe('lifeboat-site-t-zimporter');
+    expect(env[STEP_ENV.subnetId]).toBe('subnet-0123456789abcdef0');
+    expect(env[STEP_ENV.zsatSecurityGroup]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] });
+    expect(env[STEP_ENV.bucketRegion]).toEqual({ Ref: 'AWS::Region' });
+  });
+});
+
