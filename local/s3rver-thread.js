@@ -11,6 +11,7 @@
 const http = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
 const S3rver = require('s3rver');
+require('./s3rver-atomic');
 const accounts = require('s3rver/lib/models/account');
 
 const CREDENTIAL = /Credential=([^/\s,]+)\//;

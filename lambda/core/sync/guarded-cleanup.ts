@@ -24,7 +24,9 @@ export interface CleanupOptions {
   readonly tolerateErrors: boolean;
 }
 
-const POLL_MS = 5000;
+/** Volume polls back off from a quick first look (a terminate can be fast) to AWS-friendly 5 s. */
+const FIRST_POLL_MS = 250;
+const MAX_POLL_MS = 5000;
 
 type Outcome = 'destroyed' | 'gone' | 'kept';
 
@@ -84,6 +86,7 @@ export async function carryOutCleanup(selection: CleanupSelection, deps: StepDep
   // Volumes of terminated zSATs detach as the instances shut down: delete each once it is available.
   const deletedVolumes: string[] = [];
   let waiting = [...selection.volumes];
+  let pollMs = FIRST_POLL_MS;
   const deadline = deps.now().getTime() + opts.detachWaitSeconds * 1000;
   for (;;) {
     const still: string[] = [];
@@ -106,7 +109,8 @@ export async function carryOutCleanup(selection: CleanupSelection, deps: StepDep
     }
     waiting = still;
     if (waiting.length === 0 || deps.now().getTime() >= deadline) break;
-    await deps.sleep(Math.min(POLL_MS, Math.max(0, deadline - deps.now().getTime())));
+    await deps.sleep(Math.min(pollMs, Math.max(0, deadline - deps.now().getTime())));
+    pollMs = Math.min(MAX_POLL_MS, pollMs * 2);
   }
   if (waiting.length > 0) deps.log.warn('zSAT volumes still attached; left for the next cleanup', { volumes: waiting });
   return { deletedSnapshots, deletedVolumes, terminatedInstances, volumesLeft: waiting, refused, errors };

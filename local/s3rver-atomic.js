@@ -1,0 +1,97 @@
+// @ts-check
+/**
+ * Makes s3rver's filesystem store behave like S3 for concurrent readers: a PUT is atomic (a reader sees the
+ * old object or the new one, never a half-written file), and a GET serves the object it opened even if a
+ * PUT replaces it mid-read. s3rver 3.7 streams PUTs straight into the object file and sizes GETs by a
+ * stat taken before it opens the file; Lifeboat's agents rewrite progress objects while steps poll them,
+ * which exposed both. Plain JavaScript: it runs inside the s3rver worker thread (local/s3rver-thread.js).
+ */
+'use strict';
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { pipeline } = require('node:stream/promises');
+const { Transform } = require('node:stream');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+const S3Object = require('s3rver/lib/models/object');
+
+const ALLOWED_METADATA = S3Object.ALLOWED_METADATA;
+
+function tempName(file) {
+  return `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+/** @this {any} */
+async function putObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  const metadataPath = this.getResourcePath(object.bucket, object.key, 'metadata.json');
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+  const tmpObject = tempName(objectPath);
+  const md5Context = crypto.createHash('md5');
+  let size = 0;
+  if (Buffer.isBuffer(object.content)) {
+    await fs.promises.writeFile(tmpObject, object.content);
+    md5Context.update(object.content);
+    size = object.content.length;
+  } else {
+    const count = new Transform({
+      transform(chunk, _encoding, callback) {
+        md5Context.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    await pipeline(object.content, count, fs.createWriteStream(tmpObject));
+  }
+  const md5 = md5Context.digest('hex');
+  const metadata = {};
+  for (const [k, v] of Object.entries(object.metadata || {})) {
+    if (ALLOWED_METADATA.includes(k) || k.startsWith('x-amz-meta-')) metadata[k] = v;
+  }
+  const tmpMd5 = tempName(`${objectPath}.md5`);
+  const tmpMeta = tempName(metadataPath);
+  await fs.promises.writeFile(tmpMd5, md5);
+  await fs.promises.writeFile(tmpMeta, JSON.stringify(metadata, null, 2));
+  // synchronous renames: no request of this thread can run between them
+  fs.renameSync(tmpMeta, metadataPath);
+  fs.renameSync(tmpMd5, `${objectPath}.md5`);
+  fs.renameSync(tmpObject, objectPath);
+  return { size, md5 };
+}
+
+/** @this {any} */
+async function getObject(bucket, key, options) {
+  const objectPath = this.getResourcePath(bucket, key, 'object');
+  let handle;
+  try {
+    handle = await fs.promises.open(objectPath, 'r');
+  } catch (err) {
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    // size and content come from the one inode this GET opened
+    const stat = await handle.stat();
+    const metadata = { ...(await this.getMetadata(bucket, key)), 'content-length': stat.size, 'last-modified': stat.mtime.toUTCString() };
+    const lastByte = Math.max(0, stat.size - 1);
+    const range = { start: (options && options.start) || 0, end: Math.min((options && options.end) || Infinity, lastByte) };
+    const ranged = options && (options.start !== undefined || options.end);
+    if (range.start < 0 || Math.min(range.end, lastByte) < range.start) {
+      await handle.close();
+      const object = new S3Object(bucket, key, null, metadata);
+      if (ranged) object.range = range;
+      return object;
+    }
+    const content = handle.createReadStream({ start: range.start, end: range.end, autoClose: true });
+    const object = new S3Object(bucket, key, content, metadata);
+    if (ranged) object.range = range;
+    return object;
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+FilesystemStore.prototype.putObject = putObject;
+FilesystemStore.prototype.getObject = getObject;

@@ -1,0 +1,51 @@
+/**
+ * A deployed Lifeboat site on a fresh offline cloud, for end-to-end tests: the app is synthesized from a
+ * config exactly as `cdk synth` does, deployed by the cloud, and driven through its real state machines.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { synthesize } from '../../bin/demo/synth';
+import { syncStateMachineName, failbackStateMachineName } from '../../lambda/core/sync-contract';
+import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { vpgRuntimeOf } from '../../bin/commands/context';
+import { startTestCloud, type TestCloud } from './cloud';
+
+export interface TestSite extends TestCloud {
+  readonly siteId: string;
+  readonly configPath: string;
+  readonly workDir: string;
+  syncArn(vpg: string): string;
+  failbackArn(vpg: string): string;
+  store(vpg: string): Promise<S3ReplicaStore>;
+}
+
+/** Waits in the state machines run this much faster than written (a 30 s poll takes 0.3 s). */
+export const E2E_WAIT_SCALE = 0.01;
+
+export async function deployTestSite(config: Record<string, unknown>, opts: { faults?: Record<string, unknown> } = {}): Promise<TestSite> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
+  const configPath = path.join(workDir, 'lifeboat.config.json');
+  fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const assembly = path.join(workDir, 'cdk.out');
+  await synthesize(configPath, assembly);
+  const t = await startTestCloud({ assemblyDir: assembly, faults: opts.faults });
+  t.cloud.sfn.setWaitScale(E2E_WAIT_SCALE);
+  // the SDK clients inside this test process (store adapters) reach the same cloud
+  process.env.AWS_ENDPOINT_URL = t.url;
+  const siteId = String(config.siteId);
+  const arn = (name: string) => `arn:aws:states:${t.cloud.ctx.region}:${t.cloud.ctx.accountId}:stateMachine:${name}`;
+  return {
+    ...t,
+    siteId,
+    configPath,
+    workDir,
+    syncArn: (vpg) => arn(syncStateMachineName(siteId, vpg)),
+    failbackArn: (vpg) => arn(failbackStateMachineName(siteId, vpg)),
+    store: async (vpg) => new S3ReplicaStore({ bucket: (await vpgRuntimeOf(t.sfn, arn(syncStateMachineName(siteId, vpg)))).storeBucket }),
+    stop: async () => {
+      await t.stop();
+      fs.rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
