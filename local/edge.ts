@@ -100,7 +100,11 @@ export interface Listening {
 /** Listens on 127.0.0.1:port (0 = any free port). */
 export async function listen(handler: http.RequestListener, port = 0): Promise<Listening> {
   const server = http.createServer(handler);
-  server.keepAliveTimeout = 5000;
+  // Clients close idle connections first (undici after ~4 s, AWS SDK agents on their own terms): a server that
+  // closes first races a client reusing the socket, seen as ECONNRESET, most often right after a synchronous
+  // snapshot capture delayed the timers. AWS endpoints keep idle connections far longer too.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());

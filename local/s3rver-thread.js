@@ -33,7 +33,8 @@ const server = http.createServer((req, res) => {
   registerAccessKey(req);
   serve(req, res);
 });
-server.keepAliveTimeout = 5000;
+server.keepAliveTimeout = 65_000; // see local/edge.ts: let clients close idle connections first
+server.headersTimeout = 66_000;
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   parentPort?.postMessage({ port: typeof address === 'object' && address ? address.port : 0 });
