@@ -7,6 +7,10 @@ import { register as registerCloud } from './commands/cloud';
 import { register as registerSync } from './commands/sync';
 import { register as registerCheckpoints } from './commands/checkpoints';
 import { register as registerDemo } from './commands/demo';
+import { register as registerExport } from './commands/export';
+import { register as registerFailback } from './commands/failback';
+import { register as registerFailbackCleanup } from './commands/failback-cleanup';
+import { register as registerStatus } from './commands/status';
 import { UsageError } from './commands/context';
 
 const program = new Command('lifeboat')
@@ -14,7 +18,7 @@ const program = new Command('lifeboat')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo]) register(program);
+for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo, registerExport, registerFailback, registerFailbackCleanup, registerStatus]) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

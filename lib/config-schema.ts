@@ -124,6 +124,22 @@ const vpgSchema = z.strictObject(
   { error: 'must be an object with at least "name" and "instances"' },
 );
 
+/** Alarms and where they go (lib/monitoring.ts; docs/operations.md). */
+const alertsSchema = z
+  .strictObject({
+    /** Subscribed to the site's alert topic (AWS sends a confirmation mail first). */
+    email: z
+      .string({ error: 'must be an email address string such as "dr-team@example.com"' })
+      .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { error: 'must be an email address such as "dr-team@example.com"' })
+      .optional(),
+    rpoAlarmMultiple: z
+      .number({ error: 'must be a number from 1 to 10 (the RPO alarm fires beyond this many sync intervals)' })
+      .min(1, { error: 'must be at least 1 (the RPO alarm fires beyond this many sync intervals)' })
+      .max(10, { error: 'must be at most 10 (the RPO alarm fires beyond this many sync intervals)' })
+      .default(2),
+  })
+  .prefault({});
+
 export const siteConfigSchema = z.strictObject(
   {
     siteId: name('the site id, the Owner tag of everything Lifeboat creates'),
@@ -133,6 +149,14 @@ export const siteConfigSchema = z.strictObject(
     importer: workerSchema({ instanceType: 'c6i.large' }),
     pollSeconds: intIn(5, 3600, ' seconds between polls of snapshots and zSATs').default(30),
     heartbeatTimeoutSeconds: intIn(60, 86400, ' seconds a zSAT may go without reporting').default(300),
+    alerts: alertsSchema,
+    sweeper: z
+      .strictObject({
+        graceMinutes: intIn(10, 10080, ' minutes a leaked resource must exist before the sweeper deletes it').default(120),
+        dryRun: z.boolean({ error: 'must be true (log what would be deleted, delete nothing) or false' }).default(false),
+        scheduleMinutes: intIn(5, 1440, ' minutes between sweeps').default(60),
+      })
+      .prefault({}),
   },
   { error: 'must be a JSON object with at least "siteId" and "vpgs"' },
 );

@@ -6,6 +6,7 @@ import type { App, Environment } from 'aws-cdk-lib';
 import type { SiteConfig } from './config';
 import { LifeboatSiteStack, siteStackName } from './site-stack';
 import { LifeboatVpgStack, vpgStackName } from './vpg-stack';
+import { acknowledgeNagFindings, addNagChecks } from './nag';
 
 export interface LifeboatAppOptions {
   /** Account/region to pin; none makes environment-agnostic stacks. */
@@ -14,6 +15,8 @@ export interface LifeboatAppOptions {
   readonly agentEntry?: string;
   /** Folder of the step handlers (tests use tiny ones). */
   readonly handlersDir?: string;
+  /** Run cdk-nag's AwsSolutions pack at synth: any unacknowledged finding fails the synth (lib/nag.ts). */
+  readonly nag?: boolean;
 }
 
 export interface LifeboatStacks {
@@ -31,5 +34,8 @@ export function addLifeboat(app: App, config: SiteConfig, options: LifeboatAppOp
   const vpgs = config.vpgs.map(
     (vpg) => new LifeboatVpgStack(app, vpgStackName(config.siteId, vpg.name), { config, vpg, site, env: options.env }),
   );
+  // Acknowledgements are metadata on the constructs; the checks run only where asked for.
+  acknowledgeNagFindings({ site, vpgs }, config);
+  if (options.nag) addNagChecks(app);
   return { site, vpgs };
 }

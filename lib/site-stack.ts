@@ -8,6 +8,10 @@ import { AgentAsset } from './agent-asset';
 import type { SiteConfig } from './config';
 import { ReplicaBucket } from './replica-bucket';
 import { SyncSteps } from './sync-steps';
+import { FailbackSteps } from './failback-steps';
+import { Sweeper } from './sweeper';
+import { RpoProbe, SiteAlerts } from './monitoring';
+import { SiteDashboard } from './site-dashboard';
 import { WorkerLaunchTemplate } from './worker-launch-template';
 
 export interface LifeboatSiteStackProps extends StackProps {
@@ -35,6 +39,11 @@ export class LifeboatSiteStack extends Stack {
   readonly zsatTemplate: WorkerLaunchTemplate;
   readonly importerTemplate: WorkerLaunchTemplate;
   readonly steps: SyncSteps;
+  readonly failbackSteps: FailbackSteps;
+  readonly sweeper: Sweeper;
+  readonly alerts: SiteAlerts;
+  readonly rpoProbe: RpoProbe;
+  readonly dashboard: SiteDashboard;
 
   constructor(scope: Construct, id: string, props: LifeboatSiteStackProps) {
     super(scope, id, { description: `Lifeboat site ${props.config.siteId}: replica store, workers, sync steps`, ...props });
@@ -54,6 +63,30 @@ export class LifeboatSiteStack extends Stack {
       subnetId: config.agent.subnetId,
       handlersDir: props.handlersDir,
     });
+    this.failbackSteps = new FailbackSteps(this, 'FailbackSteps', {
+      siteId,
+      role: this.steps.role,
+      bucket: this.store.bucket,
+      bucketRegion: config.store.region,
+      zsatTemplate: this.zsatTemplate,
+      importerTemplate: this.importerTemplate,
+      handlersDir: props.handlersDir,
+    });
+    this.sweeper = new Sweeper(this, 'Sweeper', {
+      siteId,
+      vpgNames: config.vpgs.map((v) => v.name),
+      bucket: this.store.bucket,
+      bucketKey: this.store.key,
+      bucketRegion: config.store.region,
+      zsatLaunchTemplateName: this.zsatTemplate.launchTemplateName,
+      settings: config.sweeper,
+      handlersDir: props.handlersDir,
+    });
+    // Operability (docs/operations.md): the alert topic the VPG stacks' alarms notify, the RPO probe, the dashboard.
+    this.alerts = new SiteAlerts(this, 'Alerts', { siteId, alerts: config.alerts });
+    this.rpoProbe = new RpoProbe(this, 'RpoProbe', { siteId, config, bucket: this.store.bucket, bucketRegion: config.store.region, handlersDir: props.handlersDir });
+    this.dashboard = new SiteDashboard(this, 'Dashboard', { config });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'Alarms of every VPG notify this topic' });
     new CfnOutput(this, 'ReplicaBucketName', { value: this.store.bucket.bucketName, description: 'The replica store' });
     new CfnOutput(this, 'ZsatLaunchTemplateName', { value: this.zsatTemplate.launchTemplateName });
     new CfnOutput(this, 'ImporterLaunchTemplateName', { value: this.importerTemplate.launchTemplateName });

@@ -3,9 +3,10 @@
  * destructive actions need our Owner on the resource, creates need our Owner and a ZERTO_TAG in the request,
  * and tags can be written only as part of one of our creates (nothing can re-tag a foreign resource into ours).
  */
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { TAG, ZERTO_TAG_TABLE, type ResourceKind, type ResourceRole } from '../lambda/core/tags';
+import { failbackStateMachineName } from '../lambda/core/sync-contract';
 
 /** Describe calls have no resource-level permissions in EC2. */
 export const EC2_DESCRIBE_ACTIONS = [
@@ -103,6 +104,14 @@ export function stepPolicyStatements(stack: Stack, props: StepPermissionProps): 
       actions: ['ebs:ListSnapshotBlocks', 'ebs:ListChangedBlocks', 'ebs:GetSnapshotBlock'],
       resources: [arn('snapshot')],
       conditions: ours,
+    }),
+    // Journal compaction waits while a failback of the VPG runs: it lists the site's failback executions.
+    new iam.PolicyStatement({
+      sid: 'JournalSeesFailbacks',
+      actions: ['states:ListExecutions'],
+      resources: [
+        stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: failbackStateMachineName(siteId, '*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ],
     }),
   );
   return statements;

@@ -97,6 +97,8 @@ export class SyncStateMachine extends Construct {
       itemSelector: {
         vpg: sfn.JsonPath.objectAt('$.vpg'),
         syncId: sfn.JsonPath.stringAt('$.begin.syncId'),
+        // Only for the steps' log lines: every line names its execution.
+        executionId: sfn.JsonPath.stringAt('$.executionId'),
         zsat: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
         volumes: sfn.JsonPath.listAt('$.begin.volumes'),
         snapshots: sfn.JsonPath.objectAt('$.snapshots.snapshots'),
@@ -107,6 +109,9 @@ export class SyncStateMachine extends Construct {
 
     const commit = step(SYNC_STATE.commit, 'commit', '$.commit');
     const cleanup = step(SYNC_STATE.cleanup, 'cleanup', '$.cleanup');
+    const compactJournal = step(SYNC_STATE.compactJournal, 'compact-journal', '$.journal');
+    // The checkpoint is committed: a failed compaction is recorded in the output and the sync goes on to Cleanup.
+    compactJournal.addCatch(cleanup, { errors: ['States.ALL'], resultPath: '$.journalError' });
     const succeeded = new sfn.Succeed(this, SYNC_STATE.succeeded, { stateName: SYNC_STATE.succeeded });
 
     const failed = new sfn.Fail(this, SYNC_STATE.failed, { stateName: SYNC_STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
@@ -119,7 +124,7 @@ export class SyncStateMachine extends Construct {
     }
 
     const snapshotsReady = new sfn.Choice(this, SYNC_STATE.snapshotsReady, { stateName: SYNC_STATE.snapshotsReady })
-      .when(sfn.Condition.booleanEquals('$.snapshots.ready', true), plan.next(runZsats).next(commit).next(cleanup).next(succeeded))
+      .when(sfn.Condition.booleanEquals('$.snapshots.ready', true), plan.next(runZsats).next(commit).next(compactJournal).next(cleanup).next(succeeded))
       .otherwise(waitSnapshots);
     const definition = init
       .next(begin)

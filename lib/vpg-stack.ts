@@ -10,7 +10,11 @@ import type { Construct } from 'constructs';
 import { vpgRuntime, type SiteConfig, type VpgConfig } from './config';
 import type { LifeboatSiteStack } from './site-stack';
 import { SyncStateMachine } from './sync-state-machine';
+import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine';
+import { failbackVpgStatements } from './failback-steps';
+import { syncStateMachineName } from '../lambda/core/sync-contract';
 import { VpgAgentRole } from './vpg-agent-role';
+import { VpgAlarms } from './monitoring';
 
 export interface LifeboatVpgStackProps extends StackProps {
   /** The parsed site config (defaults applied). */
@@ -28,7 +32,9 @@ export function vpgStackName(siteId: string, vpg: string): string {
 export class LifeboatVpgStack extends Stack {
   readonly agentRole: VpgAgentRole;
   readonly sync: SyncStateMachine;
+  readonly failback: FailbackStateMachine;
   readonly schedule: events.Rule;
+  readonly alarms: VpgAlarms;
 
   constructor(scope: Construct, id: string, props: LifeboatVpgStackProps) {
     super(scope, id, { description: `Lifeboat VPG ${props.vpg.name} of site ${props.config.siteId}`, ...props });
@@ -51,6 +57,16 @@ export class LifeboatVpgStack extends Stack {
       }),
       functions: site.steps.functions,
     });
+    this.failback = new FailbackStateMachine(this, 'Failback', {
+      siteId,
+      vpg: vpgRuntime(config, vpg, {
+        agentInstanceProfileArn: this.agentRole.instanceProfile.instanceProfileArn,
+        storeBucket: site.store.bucket.bucketName,
+      }),
+      recovery: recoveryRuntime(config, vpg),
+      syncStateMachineArn: this.sync.stateMachine.stateMachineArn,
+      functions: site.failbackSteps.functions,
+    });
 
     // The shared step role gets this VPG's grants here, so the site stack never references a VPG stack.
     new iam.Policy(this, 'StepGrants', {
@@ -62,6 +78,12 @@ export class LifeboatVpgStack extends Stack {
           actions: ['iam:PassRole'],
           resources: [this.agentRole.role.roleArn],
           conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        }),
+        ...failbackVpgStatements(this, {
+          syncStateMachineName: syncStateMachineName(siteId, vpg.name),
+          syncStateMachineArn: this.sync.stateMachine.stateMachineArn,
+          instanceIds: vpg.instances.ids ?? [],
+          instanceTags: vpg.instances.tags ?? {},
         }),
       ],
     });
@@ -77,5 +99,7 @@ export class LifeboatVpgStack extends Stack {
         }),
       ],
     });
+    // RPO and failed-sync alarms, notifying the site's alert topic (docs/operations.md).
+    this.alarms = new VpgAlarms(this, 'Alarms', { siteId, vpg, config, stateMachine: this.sync.stateMachine, topic: site.alerts.topic });
   }
 }

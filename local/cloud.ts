@@ -11,6 +11,7 @@ import type { CloudContext, FaultConfig, Timings } from './context';
 import { DEFAULT_TIMINGS, OFFLINE_ACCOUNT_ID } from './context';
 import type { VolumeStorage } from './storage/volume-storage';
 import { faultConfig, faultInterceptor } from './faults';
+import { countingRaw, requestCounter, type RequestCounts } from './request-counter';
 import { cloudControlRoute } from './cloud-routes';
 import { loadState, StateSaver } from './persistence';
 import { startS3, S3Emulator } from './s3';
@@ -47,6 +48,8 @@ export interface Cloud {
   /** The live fault settings: change fields at run time (or PUT /_lifeboat/faults). */
   readonly faults: FaultConfig;
   readonly faultCounts: Record<string, number>;
+  /** Requests received, by "service:Operation" (local/request-counter.ts); reset by clearing the keys. */
+  readonly requestCounts: RequestCounts;
   /** Kills a booted instance's agent child process (agent death); false if it has none. */
   killInstanceProcess(id: string): boolean;
   /** Saves state now (no-op without a data dir). */
@@ -62,6 +65,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const faults = faultConfig(opts.faults);
   const timings: Timings = { ...DEFAULT_TIMINGS, ...opts.timings };
   const faultCounts: Record<string, number> = {};
+  const requestCounts: RequestCounts = {};
   const log = opts.quiet ? () => undefined : (m: string) => process.stderr.write(`[lifeboat cloud] ${m}\n`);
   let url = '';
   let saver: StateSaver | undefined;
@@ -112,10 +116,10 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
     services: [ec2, services.ebs, sfn],
-    raw: { s3: s3.handler },
+    raw: { s3: countingRaw(requestCounts, s3.handler) },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
     routes: [cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
-    interceptors: [faultInterceptor(ctx)],
+    interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
   });
 
   let listening: Listening;
@@ -156,6 +160,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     s3,
     faults,
     faultCounts,
+    requestCounts,
     killInstanceProcess,
     save: () => saver?.saveNow(),
     stop,

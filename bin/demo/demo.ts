@@ -13,6 +13,8 @@ import { createProtectedInstance, seededBytes, writePattern, writeVolume } from 
 import { captureVolumeImage, compareBlockMap, type VolumeImage } from './verify';
 import { runSync, type SyncFigures } from './run-sync';
 import { leftovers, ownedResources } from './inventory';
+import { checkRecovered, exportAndCheck, failback, removeTestVms, type RecoveryDemo } from './recovery-demo';
+import { recoveredVolumes } from './recovered';
 
 export interface DemoOptions {
   readonly configPath: string;
@@ -33,10 +35,10 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   if (!selector) throw new Error(`the demo needs a VPG that selects instances by tags; ${vpg.name} does not`);
 
   const assembly = path.join(opts.workDir, 'cdk.out');
-  say(`1/6 synthesizing the app for site ${config.siteId} (${config.vpgs.length} VPG) ...`);
+  say(`1/9 synthesizing the app for site ${config.siteId} (${config.vpgs.length} VPG) ...`);
   await synthesize(opts.configPath, assembly);
 
-  say('2/6 starting the offline cloud and deploying the assembly ...');
+  say('2/9 starting the offline cloud and deploying the assembly ...');
   const cloud = await startCloud({ dataDir: path.join(opts.workDir, 'cloud'), assemblyDir: assembly, quiet: true });
   // every SDK client of this process talks to the offline cloud, with dummy credentials
   process.env.AWS_ENDPOINT_URL = cloud.url;
@@ -48,7 +50,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   const sfn = new SFNClient({});
   try {
     say(`    offline cloud at ${cloud.url}`);
-    say(`3/6 launching a protected instance (tags ${JSON.stringify(selector)}) with a dense and a sparse volume ...`);
+    say(`3/9 launching a protected instance (tags ${JSON.stringify(selector)}) with a dense and a sparse volume ...`);
     const app = await createProtectedInstance(ec2, { tags: selector, volumeSizesGiB: [1, 2] });
     const [dense, sparse] = app.volumes;
     await writeVolume(cloud.url, dense.volumeId, 0, seededBytes('dense', opts.denseMiB * 1024 * 1024));
@@ -60,17 +62,17 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     const syncs: SyncFigures[] = [];
     const snapshotImages = async () => new Map((await Promise.all(app.volumes.map((v) => captureVolumeImage(cloud.url, v)))).map((i) => [i.sourceVolumeId, i]));
 
-    say('4/6 first sync (reads every allocated block) ...');
+    say('4/9 first sync (reads every allocated block) ...');
     images.push(await snapshotImages());
     syncs.push(await runSync(sfn, smArn, 'sync 1'));
 
-    say('5/6 the workload writes (runs, scattered unaligned writes, a trim); second sync (reads only changed blocks) ...');
+    say('5/9 the workload writes (runs, scattered unaligned writes, a trim); second sync (reads only changed blocks) ...');
     await writePattern(cloud.url, dense, { seed: 'dense-2', runs: 2, runBlocks: 4, scattered: 6, trim: [3] });
     await writePattern(cloud.url, sparse, { seed: 'sparse-2', runs: 1, runBlocks: 16, scattered: 5 });
     images.push(await snapshotImages());
     syncs.push(await runSync(sfn, smArn, 'sync 2'));
 
-    say('6/6 verifying the replica store against each volume at each checkpoint ...');
+    say('6/9 verifying the replica store against each volume at each checkpoint ...');
     const store = new S3ReplicaStore({ bucket: (await vpgRuntimeOf(sfn, smArn)).storeBucket });
     let ok = true;
     for (const [i, sync] of syncs.entries()) {
@@ -90,13 +92,35 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
       }
     }
 
+    const recovery: RecoveryDemo = {
+      ec2, sfn, endpoint: cloud.url, store, siteId: config.siteId, vpg: vpg.name, app, workDir: opts.workDir, say,
+      failbackArn: smArn.replace(/-sync$/, '-failback'),
+    };
+    say(`7/9 failback of the first checkpoint in test mode (a DR drill) ...`);
+    const drill = await failback(recovery, syncs[0].checkpointId, 'test');
+    ok = (await checkRecovered(recovery, drill, images[0], 'test failback')) && ok;
+    await removeTestVms(recovery);
+
+    say('8/9 exporting the dense volume of the first checkpoint as raw and qcow2 ...');
+    ok = (await exportAndCheck(recovery, syncs[0].checkpointId, images[0].get(dense.volumeId)!)) && ok;
+
+    say('9/9 live failback (planned migration): a last write, stop the source, final sync, recover ...');
+    await writePattern(cloud.url, sparse, { seed: 'sparse-3', runs: 1, runBlocks: 2, scattered: 1 });
+    const finalImages = await snapshotImages();
+    const live = await failback(recovery, 'latest', 'live');
+    ok = (await checkRecovered(recovery, live, finalImages, 'live failback')) && ok;
+
     const inventory = await ownedResources(ec2, config.siteId);
-    const lastCheckpoint = await store.getCheckpoint(vpg.name, syncs[syncs.length - 1].checkpointId);
+    const lastCheckpoint = await store.getCheckpoint(vpg.name, live.checkpointId);
     const bases = new Set(lastCheckpoint?.volumes.map((v) => v.snapshotId) ?? []);
-    const left = leftovers(inventory, bases);
+    // what a live failback produced is the point of it: the recovered VM and its volumes stay
+    const migrated = await recoveredVolumes(ec2, app.instanceId, live.recoveredInstances[0].instanceId);
+    const left = leftovers(inventory, bases).filter((id) => id !== live.recoveredInstances[0].instanceId && ![...migrated.values()].includes(id));
     printSummary(syncs, left, bases.size);
     ok &&= left.length === 0;
-    say(ok ? 'RESULT: every checkpoint reproduces its volumes byte for byte; nothing leaked.' : 'RESULT: FAILED (see above).');
+    say(ok
+      ? 'RESULT: every checkpoint, failback and export reproduces its volumes byte for byte; nothing leaked.'
+      : 'RESULT: FAILED (see above).');
     if (opts.keep) {
       say(`the offline cloud keeps running at ${cloud.url}; Ctrl-C to stop`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

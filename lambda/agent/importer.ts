@@ -101,9 +101,7 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       const got = await store.getRange(read.packKey, read.offset, read.length);
       if (!got || got.length !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       if (read.blocks.some((b) => b.length !== BLOCK_SIZE)) throw new Error(`pack ${read.packKey} lists a block that is not ${BLOCK_SIZE} bytes`);
-      const own = Buffer.allocUnsafeSlow(read.length);
-      got.copy(own);
-      const hashed = await pool.hashBlocks(own.buffer as ArrayBuffer, BLOCK_SIZE, read.length);
+      const hashed = await pool.hashBlocks(transferable(got), BLOCK_SIZE, read.length);
       const bytes = new Uint8Array(hashed.buffer, 0, read.length);
       for (let i = 0; i < read.blocks.length; i++) {
         const block = read.blocks[i];
@@ -135,4 +133,12 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
     if (!options.pool) await pool.close();
   }
   return { blocksWritten, bytesWritten };
+}
+
+/** An ArrayBuffer holding exactly these bytes that may be transferred to a hash worker: the body's own when it owns a whole one (no copy), else a copy. */
+function transferable(bytes: Buffer): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own.buffer as ArrayBuffer;
 }

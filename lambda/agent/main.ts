@@ -7,6 +7,7 @@ import { TAG } from '../core/tags';
 import { parseS3Url } from '../core/replica-format';
 import { readInstanceTag } from '../aws/imds';
 import { S3ReplicaStore } from '../aws/s3-replica-store';
+import { makeAgentS3Client } from '../aws/agent-s3-client';
 import { runJob, validateJob } from './job-runner';
 import { jsonLogger, oneLine } from './log';
 
@@ -28,11 +29,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   const url = jobUrlFromArgs(argv) ?? (await readInstanceTag(TAG.agentJob));
   const { bucket, key } = parseS3Url(url);
   log.info('fetching job', { job: url });
-  const jobStore = new S3ReplicaStore({ bucket });
+  const client = makeAgentS3Client();
+  const jobStore = new S3ReplicaStore({ bucket, client });
   const raw = await jobStore.getJson<AgentJob>(key);
   if (!raw) throw new Error(`job ${url} does not exist`);
   const job = validateJob(raw);
-  const store = job.store.bucket === bucket ? jobStore : new S3ReplicaStore({ bucket: job.store.bucket });
+  const store = job.store.bucket === bucket ? jobStore : new S3ReplicaStore({ bucket: job.store.bucket, client });
   await runJob(job, { store, log });
 }
 

@@ -38,6 +38,7 @@ export function toVolumeInfo(v: Volume): VolumeInfo {
     availabilityZone: v.AvailabilityZone ?? '',
     snapshotId: v.SnapshotId || null,
     tags: tagMap(v.Tags),
+    ...(v.CreateTime ? { createTime: v.CreateTime.toISOString() } : {}),
     attachments: (v.Attachments ?? []).map(
       (a): VolumeAttachmentInfo => ({
         instanceId: a.InstanceId ?? '',

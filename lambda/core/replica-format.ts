@@ -3,7 +3,7 @@
  * import result shape. Pure (no I/O). docs/store-format.md describes the same layout for people.
  *
  * Layout (bucket-relative keys, one VPG's prefix is `vpgs/<vpg>/`):
- *   packs/<packId>.pack                 concatenated 512 KiB blocks; packId = SHA-256 (hex) of these bytes
+ *   packs/<packId>.pack                 concatenated 512 KiB blocks; packId names the content (docs/store-format.md, "Pack ids")
  *   packs/<packId>.idx.json             { format: 1, blocks: [{ hash, offset, length }] }
  *   checkpoints/<checkpointId>.summary.json  the manifest without block maps (written first; ignored alone)
  *   checkpoints/<checkpointId>.json     the manifest (written last: its presence is the commit)

@@ -11,6 +11,7 @@
  *   → RunZsats (Map over $.plan.zsats, MaxConcurrency = maxZsats, ItemSelector adds vpg/syncId):
  *        SpawnZsat ($.zsat) → WaitZsat (Wait, SecondsPath $.zsat.waitSeconds) → PollZsat ($.zsat) → ZsatDone? (loop)
  *   → Commit           ($.commit)      merges AgentResults into the checkpoint manifest, written last
+ *   → CompactJournal   ($.journal)     drops checkpoints past journalHours; a failure is caught ($.journalError), never fails the sync
  *   → Cleanup          ($.cleanup)     previous generation's snapshots, every zSAT instance/volume of this VPG
  *   → Succeeded
  * Any failure after Begin (Catch States.ALL, ResultPath $.error) → CleanupFailed → Fail (cause from $.error.Cause).
@@ -34,6 +35,8 @@ export const SYNC_STATE = {
   /** End of one Map iteration (Succeed, OutputPath $.zsat): the Map's result ($.zsats) is the list of final ZsatStates. */
   zsatRead: 'ZsatRead',
   commit: 'Commit',
+  /** After Commit, before Cleanup: journal retention (lambda/core/sync/journal-step.ts). */
+  compactJournal: 'CompactJournal',
   cleanup: 'Cleanup',
   cleanupFailed: 'CleanupFailed',
   failed: 'SyncFailed',
@@ -49,6 +52,7 @@ export const SYNC_STEPS = [
   'spawn-zsat',
   'poll-zsat',
   'commit',
+  'compact-journal',
   'cleanup',
   'cleanup-failed',
 ] as const;

@@ -33,6 +33,8 @@ export interface VolumeInfo {
   readonly snapshotId: string | null;
   readonly tags: Tags;
   readonly attachments: readonly VolumeAttachmentInfo[];
+  /** ISO time the volume was created (the sweeper's grace period); absent when EC2 did not say. */
+  readonly createTime?: string;
 }
 
 export interface SnapshotInfo {

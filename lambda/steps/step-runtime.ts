@@ -12,7 +12,7 @@ import { EbsDirect } from '../aws/ebs-direct';
 import { makeS3Client } from '../aws/s3-client';
 import { S3ReplicaStore } from '../aws/s3-replica-store';
 import { StepFunctionsExecutions } from '../aws/sfn-executions';
-import { jsonLog, withFields } from './step-log';
+import { jsonLog, stepLogContext, withFields } from './step-log';
 
 let coldStartDeps: StepDeps | undefined;
 
@@ -34,12 +34,6 @@ export function awsDeps(): StepDeps {
   return coldStartDeps;
 }
 
-/** The fields every log line of one invocation carries. */
-function logContext(step: string, input: unknown): Record<string, unknown> {
-  const i = input as { vpg?: { name?: string }; syncId?: string; begin?: { syncId?: string }; executionId?: string };
-  return { step, vpg: i.vpg?.name, syncId: i.syncId ?? i.begin?.syncId, execution: i.executionId };
-}
-
 export interface StepDefinition<R> {
   /** The Lambda entry point, with the real AWS dependencies. */
   readonly handler: (event: unknown) => Promise<R>;
@@ -55,7 +49,7 @@ export function defineStep<S extends z.ZodType, R>(
   const withDeps = (deps: StepDeps | (() => StepDeps)) => async (event: unknown): Promise<R> => {
     const base = typeof deps === 'function' ? deps() : deps;
     const input = parseStepInput(schema, event, step);
-    const log = withFields(base.log, logContext(step, input));
+    const log = withFields(base.log, stepLogContext(step, event));
     try {
       return await run(input, { ...base, log });
     } catch (err) {

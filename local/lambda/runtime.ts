@@ -169,6 +169,19 @@ export class LambdaRuntime {
     return worker.invoke(payload);
   }
 
+  /**
+   * Tears down a function's warm sandbox now, as Lambda does when a runtime crashes: its in-flight invocations
+   * fail with Runtime.ExitError and the next invoke starts a fresh one. False when it has no live sandbox.
+   */
+  killWorker(nameOrArn: string): boolean {
+    const config = this.get(nameOrArn);
+    const worker = config ? this.workers.get(config.name) : undefined;
+    if (!config || !worker || worker.exited) return false;
+    worker.kill();
+    this.workers.delete(config.name);
+    return true;
+  }
+
   /** Only what a Lambda sandbox sees: the function's own variables plus the runtime's. */
   private sandboxEnv(config: FunctionConfig): NodeJS.ProcessEnv {
     return {

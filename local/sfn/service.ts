@@ -148,6 +148,11 @@ export class StepFunctionsService implements Service {
     return this.lambda.invoke(nameOrArn, payload);
   }
 
+  /** Crashes a function's warm sandbox (fault injection: a step dying right after a side effect). */
+  killFunctionWorker(nameOrArn: string): boolean {
+    return this.lambda.killWorker(nameOrArn);
+  }
+
   set onInvoke(hook: ((fn: FunctionConfig, payload: unknown) => void) | undefined) {
     this.lambda.onInvoke = hook;
   }

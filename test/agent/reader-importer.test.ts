@@ -61,10 +61,13 @@ describe('reader then importer on a 64 MiB volume', () => {
     const stored: string[] = [];
     for (const pack of result.packs) {
       const packId = pack.slice('packs/'.length, -'.pack'.length);
-      const index = await store.getJson<{ blocks: Array<{ hash: string }> }>(packIndexKey('web', packId));
+      const index = await store.getJson<{ blocks: Array<{ hash: string; offset: number; length: number }> }>(packIndexKey('web', packId));
       stored.push(...index!.blocks.map((b) => b.hash));
       const bytes = (await store.getBytes(`vpgs/web/${pack}`))!;
-      expect(sha256(bytes)).toBe(packId);
+      // the pack id names its content: SHA-256 over its block hashes in order, each block's bytes matching its hash
+      expect(sha256(Buffer.from(index!.blocks.map((b) => `${b.hash}\n`).join('')))).toBe(packId);
+      for (const b of index!.blocks) expect(sha256(bytes.subarray(b.offset, b.offset + b.length))).toBe(b.hash);
+      expect(bytes.length).toBe(index!.blocks.length * BLOCK_SIZE);
     }
     expect(stored.length).toBe(newHashes.size);
     expect(new Set(stored)).toEqual(newHashes);

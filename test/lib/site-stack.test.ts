@@ -163,7 +163,8 @@ describe('worker launch templates', () => {
 
 describe('step functions', () => {
   it('one per step: Node.js 22 on arm64, 5 minutes, 512 MB, JSON logs into a retained log group with retention', () => {
-    site.resourceCountIs('AWS::Lambda::Function', SYNC_STEPS.length);
+    // one per step, plus the site sweeper (lib/sweeper.ts) and the RPO probe (lib/monitoring.ts)
+    site.resourceCountIs('AWS::Lambda::Function', SYNC_STEPS.length + 2);
     for (const step of SYNC_STEPS) {
       site.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `lifeboat-site-t-${step}`,
@@ -175,7 +176,7 @@ describe('step functions', () => {
       });
     }
     const logGroups = Object.values(site.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(SYNC_STEPS.length);
+    expect(logGroups).toHaveLength(SYNC_STEPS.length + 2);
     for (const lg of logGroups) {
       expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
       expect(lg.DeletionPolicy).toBe('Retain');

@@ -2,6 +2,7 @@
 import type { BeginOutput, ProtectedVolume, SyncInput } from '../sync-contract';
 import { SyncFailed } from '../errors';
 import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProtectedInstances } from '../protected-resources';
+import { beginMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { deriveSyncId } from '../sync-ids';
 import { decideLock } from '../sync-lock';
 import type { InstanceInfo, SnapshotInfo } from '../sync-ports';
@@ -17,6 +18,12 @@ async function findInstances(input: SyncInput, deps: StepDeps): Promise<Instance
   return selectProtectedInstances(found, input.vpg);
 }
 
+/** The achieved RPO at each start, failing or not: the metric must keep coming exactly when syncs stop committing. */
+function publishRpo(input: SyncInput, deps: StepDeps, lastCheckpointAt: string | undefined): void {
+  const doc = beginMetrics({ site: deps.env.siteId, vpg: input.vpg.name }, lastCheckpointAt, deps.now());
+  if (doc) deps.log.info(METRICS_LOG_MESSAGE, doc);
+}
+
 export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutput> {
   const syncId = deriveSyncId(input.executionId);
   const running = await deps.executions.listRunning(input.stateMachineArn);
@@ -24,6 +31,8 @@ export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutp
   if (!lock.acquired) {
     const reason = `skipped: sync in progress (${lock.holder.executionArn})`;
     deps.log.info(reason, { holder: lock.holder.executionArn });
+    const checkpoints = await deps.store.listCheckpoints(input.vpg.name);
+    publishRpo(input, deps, checkpoints[checkpoints.length - 1]?.createdAt);
     return { skipped: true, reason, syncId, generation: 0, parentCheckpointId: null, volumes: [] };
   }
 
@@ -38,6 +47,7 @@ export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutp
 
   const checkpoints = await deps.store.listCheckpoints(input.vpg.name);
   const latest = checkpoints[checkpoints.length - 1];
+  publishRpo(input, deps, latest?.createdAt);
   const baseIds = latest ? [...new Set(latest.volumes.map((v) => v.snapshotId))] : [];
   const snapshots = new Map<string, SnapshotInfo>(
     baseIds.length > 0 ? (await deps.ec2.describeSnapshots({ ids: baseIds })).map((s) => [s.snapshotId, s]) : [],

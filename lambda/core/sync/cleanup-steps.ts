@@ -1,6 +1,7 @@
 /** Cleanup after a commit, and CleanupFailed after any failure. */
 import { selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
 import { errorMessage, readableCause } from '../errors';
+import { failureMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { syncPrefix } from '../replica-format';
 import type { BeginOutput, CommitOutput, VpgRuntime } from '../sync-contract';
 import { deriveSyncId } from '../sync-ids';
@@ -77,8 +78,10 @@ export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepD
   const empty: CleanupReport = { deletedSnapshots: [], deletedVolumes: [], terminatedInstances: [], volumesLeft: [], refused: [], errors: [] };
   if (input.begin?.skipped) return { ...empty, syncId, cause };
   let report = empty;
+  let lastCheckpointAt: string | undefined;
   try {
     const checkpoints = await deps.store.listCheckpoints(vpg);
+    lastCheckpointAt = checkpoints[checkpoints.length - 1]?.createdAt;
     const keep = new Set<string>([
       ...checkpoints.flatMap((c) => c.volumes.map((v) => v.snapshotId)),
       ...(input.begin?.volumes ?? []).flatMap((v) => (v.baseSnapshotId ? [v.baseSnapshotId] : [])),
@@ -95,5 +98,6 @@ export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepD
     report = { ...report, errors: [...report.errors, `working files: ${errorMessage(err)}`] };
   }
   deps.log.warn('cleanup after failure done', { ...report, cause });
+  deps.log.info(METRICS_LOG_MESSAGE, failureMetrics({ site: deps.env.siteId, vpg }, lastCheckpointAt, deps.now()));
   return { ...report, syncId, cause };
 }

@@ -2,6 +2,7 @@
 import type { AgentResult, BlockPlan, BlockRef, ReadJob } from '../agent-job';
 import { verifyResultsCoverPlans, zeroBlocksGoneSinceParent } from '../checkpoint-build';
 import { SyncFailed } from '../errors';
+import { commitMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { buildManifest, planKey } from '../replica-format';
 import type { CommitOutput, PlanOutput } from '../sync-contract';
 import type { PlanStepInput } from './plan-step';
@@ -90,11 +91,20 @@ export async function commitSync(input: CommitStepInput, deps: StepDeps): Promis
     deps.log.info('checkpoint committed', { checkpointId: manifest.id, parentId: manifest.parentId });
   }
   const sum = (f: (v: AgentResult['volumes'][number]) => number) => results.reduce((n, r) => n + r.volumes.reduce((m, v) => m + f(v), 0), 0);
-  return {
+  const output: CommitOutput = {
     checkpointId: manifest.id,
     blocksPlanned: input.plan.blocksPlanned,
     blocksRead: sum((v) => v.blocksRead),
     bytesRead: sum((v) => v.bytesRead),
     bytesStored: sum((v) => v.bytesStored),
   };
+  const figures = {
+    checkpointAt: manifest.createdAt,
+    startedAt: input.startedAt,
+    bytesRead: output.bytesRead,
+    bytesStored: output.bytesStored,
+    blocksChanged: manifest.volumes.reduce((n, v) => n + v.blocksChanged, 0),
+  };
+  deps.log.info(METRICS_LOG_MESSAGE, commitMetrics({ site: deps.env.siteId, vpg }, figures, deps.now()));
+  return output;
 }

@@ -1,0 +1,22 @@
+/** `lifeboat failback-cleanup <vpg>`: terminate the VPG's test recovered VMs and delete their volumes (EC2 API directly). */
+import type { Command } from 'commander';
+import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
+import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
+import { DEFAULT_CONFIG, openSite, requireVpg } from './context';
+
+export function register(program: Command): void {
+  program
+    .command('failback-cleanup')
+    .description('remove the test VMs of a VPG (recovered VMs tagged as test, of this site and VPG) and their volumes')
+    .argument('<vpg>', 'VPG name from the config')
+    .option('--config <path>', 'site config file', DEFAULT_CONFIG)
+    .action(async (vpg: string, opts: { config: string }) => {
+      const site = openSite(opts.config);
+      requireVpg(site, vpg);
+      const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: site.config.siteId, vpg });
+      for (const id of report.terminatedInstances) console.log(`terminated ${id}`);
+      for (const id of report.deletedVolumes) console.log(`deleted ${id}`);
+      if (report.terminatedInstances.length === 0 && report.deletedVolumes.length === 0) console.log(`no test VMs of ${vpg} to remove`);
+      if (report.volumesLeft.length > 0) throw new Error(`volumes still attached, run again later: ${report.volumesLeft.join(', ')}`);
+    });
+}

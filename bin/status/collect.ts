@@ -1,0 +1,82 @@
+/**
+ * Reads what `lifeboat status` shows, from AWS or the offline cloud (AWS_ENDPOINT_URL): per VPG, its newest
+ * checkpoint (one key listing of the store, no manifest read), running sync/failback executions, the last finished sync.
+ */
+import { DescribeExecutionCommand, ListExecutionsCommand, paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
+import { latestCheckpoint } from '../../lambda/core/metrics-probe';
+import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/sync-contract';
+import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import type { CliSite } from '../commands/context';
+import { vpgRuntimeOf } from '../commands/context';
+import { readableCause } from '../commands/executions';
+import type { LastSync, VpgFigures } from './status-model';
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function stateMachinesByName(sfn: SFNClient): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const page of paginateListStateMachines({ client: sfn }, {})) {
+    for (const m of page.stateMachines ?? []) if (m.name && m.stateMachineArn) out.set(m.name, m.stateMachineArn);
+  }
+  return out;
+}
+
+async function countRunning(sfn: SFNClient, stateMachineArn: string): Promise<number> {
+  let n = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+    n += page.executions?.length ?? 0;
+    nextToken = page.nextToken || undefined;
+  } while (nextToken);
+  return n;
+}
+
+/** The newest execution that has finished (ListExecutions lists newest first). */
+async function lastFinished(sfn: SFNClient, stateMachineArn: string): Promise<LastSync | null> {
+  const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 50 }));
+  const done = page.executions?.find((e) => e.status && e.status !== 'RUNNING' && e.executionArn);
+  if (!done) return null;
+  let cause: string | null = null;
+  if (done.status !== 'SUCCEEDED') cause = readableCause(await sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn })));
+  return {
+    status: done.status!,
+    execution: done.executionArn!,
+    startedAt: done.startDate ? new Date(done.startDate).toISOString() : '',
+    stoppedAt: done.stopDate ? new Date(done.stopDate).toISOString() : null,
+    cause,
+  };
+}
+
+async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { name: string; syncIntervalMinutes: number }): Promise<VpgFigures> {
+  const problems: string[] = [];
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await f();
+    } catch (err) {
+      problems.push(`${what}: ${message(err)}`);
+      return null;
+    }
+  };
+  const syncName = syncStateMachineName(site.config.siteId, vpg.name);
+  const syncArn = machines.get(syncName);
+  const failbackArn = machines.get(failbackStateMachineName(site.config.siteId, vpg.name));
+  if (!syncArn) problems.push(`state machine ${syncName} is not deployed here (is the site deployed, and AWS_ENDPOINT_URL/AWS_REGION right?)`);
+  const [lastCheckpoint, runningSyncs, runningFailbacks, lastSync] = await Promise.all([
+    syncArn
+      ? attempt('reading checkpoints', async () => {
+          const runtime = await vpgRuntimeOf(site.sfn, syncArn);
+          return latestCheckpoint(new S3ReplicaStore({ bucket: runtime.storeBucket }), vpg.name);
+        })
+      : null,
+    syncArn ? attempt('listing running syncs', () => countRunning(site.sfn, syncArn)) : null,
+    failbackArn ? attempt('listing running failbacks', () => countRunning(site.sfn, failbackArn)) : null,
+    syncArn ? attempt('reading the last sync', () => lastFinished(site.sfn, syncArn)) : null,
+  ]);
+  return { vpg: vpg.name, syncIntervalMinutes: vpg.syncIntervalMinutes, lastCheckpoint, runningSyncs, runningFailbacks, lastSync, problems };
+}
+
+export async function collectStatus(site: CliSite): Promise<VpgFigures[]> {
+  const machines = await stateMachinesByName(site.sfn);
+  return Promise.all(site.config.vpgs.map((v) => vpgFigures(site, machines, v)));
+}

@@ -1,0 +1,74 @@
+/**
+ * `lifeboat status` as data: one row per VPG with stable keys (the --json output; docs/operations.md documents
+ * them), built from figures gathered elsewhere. Pure.
+ */
+import { rpoSeconds } from '../../lambda/core/metrics';
+import { rpoStatus, rpoTarget, type RpoStatus } from '../../lambda/core/metrics-rpo';
+
+export interface LastSync {
+  /** SUCCEEDED | FAILED | TIMED_OUT | ABORTED (Step Functions' words). */
+  readonly status: string;
+  readonly execution: string;
+  readonly startedAt: string;
+  readonly stoppedAt: string | null;
+  /** Why it failed, readable; null when it did not. */
+  readonly cause: string | null;
+}
+
+/** What was read about one VPG. Null figures could not be read (see `problems`). */
+export interface VpgFigures {
+  readonly vpg: string;
+  readonly syncIntervalMinutes: number;
+  readonly lastCheckpoint: { readonly id: string; readonly at: string } | null;
+  readonly runningSyncs: number | null;
+  readonly runningFailbacks: number | null;
+  readonly lastSync: LastSync | null;
+  readonly problems: readonly string[];
+}
+
+export interface VpgStatusRow {
+  readonly vpg: string;
+  readonly lastCheckpointId: string | null;
+  readonly lastCheckpointAt: string | null;
+  /** Achieved RPO: seconds since lastCheckpointAt; null when never synced. */
+  readonly rpoSeconds: number | null;
+  /** The VPG's sync interval. */
+  readonly targetSeconds: number;
+  /** Where the RPO alarm fires (alerts.rpoAlarmMultiple x targetSeconds). */
+  readonly alarmSeconds: number;
+  readonly status: RpoStatus;
+  readonly runningExecutions: { readonly sync: number | null; readonly failback: number | null };
+  readonly lastSync: LastSync | null;
+  readonly problems: readonly string[];
+}
+
+export function statusRow(f: VpgFigures, alarmMultiple: number, now: Date): VpgStatusRow {
+  const target = rpoTarget(f.syncIntervalMinutes, alarmMultiple);
+  const rpo = rpoSeconds(f.lastCheckpoint?.at, now);
+  return {
+    vpg: f.vpg,
+    lastCheckpointId: f.lastCheckpoint?.id ?? null,
+    lastCheckpointAt: f.lastCheckpoint?.at ?? null,
+    rpoSeconds: rpo,
+    targetSeconds: target.targetSeconds,
+    alarmSeconds: target.alarmSeconds,
+    status: rpoStatus(rpo, target),
+    runningExecutions: { sync: f.runningSyncs, failback: f.runningFailbacks },
+    lastSync: f.lastSync,
+    problems: [...f.problems],
+  };
+}
+
+/** 0 when every VPG is within its alarm threshold (ok or late); 1 when any is breached or has never synced. */
+export function statusExitCode(rows: readonly VpgStatusRow[]): 0 | 1 {
+  return rows.some((r) => r.status === 'breached' || r.status === 'never') ? 1 : 0;
+}
+
+/** 75 → "1m15s", 7200 → "2h00m", 90061 → "1d01h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}

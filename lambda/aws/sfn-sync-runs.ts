@@ -1,0 +1,25 @@
+/** SyncRunsPort over Step Functions: the failback's final sync, started and followed by its steps. */
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SyncRun, SyncRunsPort, SyncRunStatus } from '../core/failback/recovery-ports';
+import { awsCall } from './aws-errors';
+import { makeSfnClient } from './sfn-executions';
+
+export class StepFunctionsSyncRuns implements SyncRunsPort {
+  constructor(private readonly client: SFNClient = makeSfnClient()) {}
+
+  /** Same name and input while it runs → the same execution (Step Functions' own idempotency). */
+  async start(stateMachineArn: string, name: string): Promise<string> {
+    const res = await awsCall('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: '{}' })));
+    if (!res.executionArn) throw new Error('StartExecution returned no execution ARN');
+    return res.executionArn;
+  }
+
+  async describe(executionArn: string): Promise<SyncRun> {
+    const res = await awsCall('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
+    return {
+      status: (res.status ?? 'RUNNING') as SyncRunStatus,
+      ...(res.output !== undefined ? { output: res.output } : {}),
+      ...(res.cause !== undefined || res.error !== undefined ? { cause: [res.error, res.cause].filter(Boolean).join(': ') } : {}),
+    };
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * SpawnImporter and PollImporter (one Map iteration per ZImporter): blank target volumes of the source sizes,
+ * the importer from the site's ZImporter launch template with its job tag, attach, follow its progress.
+ */
+import type { AgentProgress, ImportJob } from '../agent-job';
+import { Conflict, NotFound, NotOurs } from '../errors';
+import type { ImporterAssignment, ImporterState } from '../failback-contract';
+import { formatS3Url, importProgressKey } from '../replica-format';
+import type { VpgRuntime } from '../sync-contract';
+import type { VolumeInfo } from '../sync-ports';
+import { isOurs, TAG, tagsFor } from '../tags';
+import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import { zsatDeviceName } from '../zsat-grouping';
+import { FailbackFailed } from './failback-request';
+import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
+import type { FailbackDeps } from './recovery-ports';
+
+export interface SpawnImporterInput {
+  readonly vpg: VpgRuntime;
+  readonly importId: string;
+  readonly checkpointId: string;
+  readonly availabilityZone: string;
+  readonly importer: ImporterAssignment;
+}
+
+async function importerLaunchTemplate(deps: FailbackDeps): Promise<string> {
+  const name = deps.env.importerLaunchTemplate;
+  if (!name) throw new FailbackFailed('the step environment names no ZImporter launch template (LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE)');
+  const template = await deps.ec2.findLaunchTemplate(name);
+  if (!template) throw new NotFound(`the ZImporter launch template ${name} does not exist`);
+  if (!isOurs(template.tags, deps.env.siteId)) {
+    throw new NotOurs(`launch template ${name} (${template.launchTemplateId}) is not tagged as site ${deps.env.siteId}'s: refusing to launch from it`);
+  }
+  return template.launchTemplateId;
+}
+
+/** Tags every resource of this failback execution carries, besides ZERTO_TAG/Owner/role. */
+export function executionTags(vpg: string, importId: string, checkpointId: string): Record<string, string> {
+  return { [TAG.vpg]: vpg, [TAG.executionId]: importId, [TAG.checkpoint]: checkpointId };
+}
+
+export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDeps): Promise<ImporterState> {
+  const { siteId, bucket } = deps.env;
+  const vpg = input.vpg.name;
+  const { importId, importer, availabilityZone: zone } = input;
+  const job = await deps.store.getJson<ImportJob>(importer.jobKey);
+  if (!job) throw new FailbackFailed(`the import job ${importer.jobKey} is missing from the store`);
+  const bookkeeping = executionTags(vpg, importId, input.checkpointId);
+
+  const volumes = [];
+  for (const jobVolume of job.volumes) {
+    const created = await deps.recovery.createBlankVolume({
+      sizeGiB: volumeSizeGiB(jobVolume.sizeBytes),
+      availabilityZone: zone,
+      clientToken: importClientToken(importId, `vol-${jobVolume.sourceVolumeId}`),
+      tags: tagsFor(siteId, 'zimporter', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),
+    });
+    volumes.push({ ...jobVolume, volumeId: created.volumeId });
+  }
+  await deps.store.putJson(importer.jobKey, { ...job, volumes });
+
+  const subnetId = (await deps.ec2.defaultSubnet(zone)) ?? undefined;
+  const instance = await deps.ec2.runInstance({
+    launchTemplateId: await importerLaunchTemplate(deps),
+    subnetId,
+    securityGroupId: deps.env.importerSecurityGroup,
+    instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
+    clientToken: importClientToken(importId, `importer-${importer.index}`),
+    instanceTags: tagsFor(siteId, 'zimporter', 'instance', { ...bookkeeping, [TAG.agentJob]: formatS3Url(bucket, importer.jobKey) }),
+    volumeTags: tagsFor(siteId, 'zimporter', 'volume', bookkeeping),
+    networkInterfaceTags: tagsFor(siteId, 'zimporter', 'network-interface', bookkeeping),
+  });
+  deps.log.info('ZImporter launched', { index: importer.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
+  return {
+    index: importer.index,
+    done: false,
+    waitSeconds: MIN_WAIT_SECONDS,
+    instanceId: instance.instanceId,
+    volumeIds: volumes.map((v) => v.volumeId),
+    sourceVolumeIds: volumes.map((v) => v.sourceVolumeId),
+    blocksDone: 0,
+    blocksTotal: 0,
+    launchedAt: instance.launchTime || deps.now().toISOString(),
+  };
+}
+
+export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> {
+  readonly importer: ImporterState;
+}
+
+/** Attach what is ready; true when every volume is attached to the importer. */
+async function attachReadyVolumes(importer: ImporterState, deps: FailbackDeps): Promise<boolean> {
+  const found = new Map<string, VolumeInfo>((await deps.ec2.describeVolumes({ ids: importer.volumeIds })).map((v) => [v.volumeId, v]));
+  let allAttached = true;
+  for (const [position, volumeId] of importer.volumeIds.entries()) {
+    const volume = found.get(volumeId);
+    const attachment = volume?.attachments.find((a) => a.instanceId === importer.instanceId && a.state !== 'detached');
+    if (attachment?.state === 'attached') continue;
+    allAttached = false;
+    if (!volume || attachment) continue;
+    if (volume.state === 'error') throw new FailbackFailed(`ZImporter volume ${volumeId} failed to create`);
+    if (volume.attachments.some((a) => a.state !== 'detached')) {
+      throw new FailbackFailed(`ZImporter volume ${volumeId} is attached to another instance (${volume.attachments[0].instanceId})`);
+    }
+    if (volume.state !== 'available') continue;
+    try {
+      await deps.ec2.attachVolume(volumeId, importer.instanceId, zsatDeviceName(position));
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+      deps.log.warn('attach deferred', { volumeId, error: err.message });
+    }
+  }
+  return allAttached;
+}
+
+export async function pollImporter(input: PollImporterInput, deps: FailbackDeps): Promise<ImporterState> {
+  const { importer, vpg } = input;
+  const now = deps.now();
+  const timeoutMs = vpg.heartbeatTimeoutSeconds * 1000;
+  const [instance] = await deps.ec2.describeInstances({ ids: [importer.instanceId] });
+  const launchedAt = importer.launchedAt ?? instance?.launchTime ?? now.toISOString();
+  if (!instance) {
+    if (now.getTime() - Date.parse(launchedAt) > timeoutMs) throw new FailbackFailed(`ZImporter ${importer.instanceId} has disappeared`);
+    return { ...importer, launchedAt, waitSeconds: MIN_WAIT_SECONDS };
+  }
+  if (!isOurs(instance.tags, deps.env.siteId, vpg.name)) throw new NotOurs(`instance ${importer.instanceId} is not a ZImporter of VPG ${vpg.name}`);
+  if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instance.state)) {
+    throw new FailbackFailed(`ZImporter ${importer.instanceId} is ${instance.state} unexpectedly; the write of its volumes did not finish`);
+  }
+  const attached = instance.state === 'running' ? await attachReadyVolumes(importer, deps) : false;
+  const progress = await deps.store.getJson<AgentProgress>(importProgressKey(vpg.name, input.importId, importerJobId(importer.index)));
+  if (progress?.state === 'failed') throw new FailbackFailed(`ZImporter ${importer.instanceId} agent failed: ${progress.error ?? 'no error given'}`);
+  const blocksDone = progress?.blocksDone ?? 0;
+  const blocksTotal = progress?.blocksTotal ?? importer.blocksTotal;
+  if (progress?.state === 'done') {
+    deps.log.info('ZImporter done', { instanceId: importer.instanceId, blocksDone });
+    return { ...importer, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
+  }
+  const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
+  if (now.getTime() - lastBeat > timeoutMs) {
+    throw new FailbackFailed(`ZImporter ${importer.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
+  }
+  const waitSeconds = attached
+    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
+    : MIN_WAIT_SECONDS;
+  return { ...importer, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
+}

@@ -1,0 +1,85 @@
+/** Resolve (validate the request, pick the checkpoint) and Prepare (group the checkpoint's volumes into importers, write their jobs). */
+import type { ImportJob } from '../agent-job';
+import type { FinalSyncOutput, ImportVolumePlan, PrepareOutput, ResolveOutput } from '../failback-contract';
+import { agentHeartbeatSeconds } from '../sync/plan-step';
+import { importJobKey, importProgressKey, importResultKey, vpgPrefix } from '../replica-format';
+import type { FailbackInitInput } from './failback-schemas';
+import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
+import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
+import type { FailbackDeps } from './recovery-ports';
+
+export async function resolveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<ResolveOutput> {
+  const request = parseFailbackRequest(input.request);
+  const vpg = input.vpg.name;
+  const target = effectiveTarget(input.recovery, request.target);
+  if (target.subnetId && !(await deps.recovery.subnetZone(target.subnetId))) {
+    throw new FailbackInputError(`target.subnetId: subnet ${target.subnetId} does not exist in this account and region`);
+  }
+  const importId = importIdFor(input.executionId);
+  if (request.mode === 'live') {
+    if (request.checkpoint !== 'latest') {
+      throw new FailbackInputError(`checkpoint: live mode recovers from the final sync it runs; leave checkpoint out or give "latest" (got ${JSON.stringify(request.checkpoint)})`);
+    }
+    return { mode: 'live', checkpointId: null, target, importId };
+  }
+  const checkpoint = resolveCheckpoint(request.checkpoint, await deps.store.listCheckpoints(vpg), vpg);
+  deps.log.info('checkpoint resolved', { request: request.checkpoint, checkpointId: checkpoint.id });
+  return { mode: 'test', checkpointId: checkpoint.id, target, importId };
+}
+
+export interface PrepareInput extends FailbackInitInput {
+  readonly resolve: ResolveOutput;
+  readonly finalSync?: FinalSyncOutput;
+}
+
+/** The zone the recovered volumes are written in: the target subnet's, else where the source volumes (or instances) are. */
+async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDeps): Promise<string> {
+  if (input.resolve.target.subnetId) {
+    const zone = await deps.recovery.subnetZone(input.resolve.target.subnetId);
+    if (zone) return zone;
+  }
+  const sources = await deps.ec2.describeVolumes({ ids: volumes.map((v) => v.sourceVolumeId) });
+  if (sources[0]) return sources[0].availabilityZone;
+  const instances = await deps.ec2.describeInstances({ ids: [...new Set(volumes.map((v) => v.sourceInstanceId))] });
+  if (instances[0]) return instances[0].availabilityZone;
+  throw new FailbackFailed('cannot choose an availability zone: the source volumes and instances are gone and no recovery subnet is set; give target.subnetId');
+}
+
+export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Promise<PrepareOutput> {
+  const vpg = input.vpg.name;
+  const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
+  if (!checkpointId) throw new FailbackFailed('no checkpoint to recover: the final sync committed none');
+  const summary = (await deps.store.listCheckpoints(vpg)).find((c) => c.id === checkpointId);
+  if (!summary) throw new FailbackFailed(`checkpoint ${checkpointId} is no longer in the replica store of VPG ${vpg}`);
+  const volumes: ImportVolumePlan[] = summary.volumes.map((v) => ({
+    sourceVolumeId: v.sourceVolumeId,
+    sourceInstanceId: v.sourceInstanceId,
+    device: v.device,
+    sizeBytes: v.sizeBytes,
+  }));
+  if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
+  const availabilityZone = await recoveryZone(input, volumes, deps);
+  const { importId } = input.resolve;
+  const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
+  const importers = [];
+  for (const group of groupImportVolumes(volumes, input.recovery.volumesPerImporter)) {
+    const jobId = importerJobId(group.index);
+    const jobKey = importJobKey(vpg, importId, jobId);
+    const job: ImportJob = {
+      kind: 'import',
+      jobId,
+      vpg,
+      executionId: importId,
+      store: { bucket: deps.env.bucket, prefix: vpgPrefix(vpg) },
+      progressKey: importProgressKey(vpg, importId, jobId),
+      resultKey: importResultKey(vpg, importId, jobId),
+      heartbeatSeconds: agentHeartbeatSeconds(input.vpg),
+      // volumeId is filled in by SpawnImporter once the target volume exists
+      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true })),
+    };
+    await deps.store.putJson(jobKey, job);
+    importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });
+  }
+  deps.log.info('import prepared', { checkpointId, availabilityZone, importers: importers.length, volumes: volumes.length });
+  return { checkpointId, checkpointTime: summary.createdAt, availabilityZone, volumes, importers };
+}

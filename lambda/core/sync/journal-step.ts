@@ -1,0 +1,123 @@
+/**
+ * CompactJournal (after Commit, before Cleanup): checkpoints older than the VPG's journal retention are dropped.
+ * Order, so that a crash at any point leaves only garbage, never a manifest pointing at a missing pack:
+ *   1. marker (what will be deleted)  2. the oldest kept checkpoint rewritten as a full map
+ *   3. dropped manifests, newest first, each before its summary  4. dead packs, each index before its data
+ *   5. marker removed.
+ * Skipped while a failback of the VPG runs: it may be reading a checkpoint about to be dropped.
+ */
+import { z } from 'zod';
+import { NotFound, SyncFailed } from '../errors';
+import {
+  brokenChains,
+  failbackArnFor,
+  isJournalStore,
+  journalCutoff,
+  journalMarkerKey,
+  needsCompaction,
+  type CompactJournalOutput,
+  type JournalMarker,
+  type JournalStore,
+} from '../journal';
+import { planCompaction } from '../replica-compaction';
+import { checkpointKey, checkpointSummaryKey, packIndexKey, packKey } from '../replica-format';
+import type { CheckpointManifest } from '../replica-store-port';
+import { commitOutputSchema, syncInputSchema } from '../sync-schemas';
+import type { StepDeps } from './step-deps';
+
+/** Runs only after a commit: the sync's input plus $.commit. */
+export const compactJournalInputSchema = syncInputSchema.extend({ commit: commitOutputSchema });
+export type CompactJournalInput = z.output<typeof compactJournalInputSchema>;
+
+/** One exact key: deletePrefix of a full key name deletes that object alone (no key extends another here). */
+async function deleteKey(store: JournalStore, key: string): Promise<void> {
+  await store.deletePrefix(key);
+}
+
+async function runningFailback(input: CompactJournalInput, deps: StepDeps): Promise<string | null> {
+  const arn = failbackArnFor(input.stateMachineArn, deps.env.siteId, input.vpg.name);
+  try {
+    const running = await deps.executions.listRunning(arn);
+    return running[0]?.executionArn ?? null;
+  } catch (err) {
+    if (err instanceof NotFound) return null; // no failback state machine deployed: nothing can be reading
+    throw err;
+  }
+}
+
+export async function compactJournal(input: CompactJournalInput, deps: StepDeps): Promise<CompactJournalOutput> {
+  const vpg = input.vpg.name;
+  const store = deps.store;
+  if (!isJournalStore(store)) throw new SyncFailed('journal compaction needs a replica store that lists pack indexes');
+  const cutoff = journalCutoff(deps.now(), input.vpg.journalHours);
+  const nothing = { cutoff, dropped: [], oldestKept: null, rewritten: null, packsDeleted: 0, bytesFreed: 0, partlyLivePacks: 0, resumed: false };
+
+  const failback = await runningFailback(input, deps);
+  if (failback) {
+    deps.log.info('journal compaction skipped: a failback is running', { failback });
+    return { ...nothing, skipped: true, reason: `a failback of VPG ${vpg} is running (${failback}); compaction waits for the next sync` };
+  }
+
+  const summaries = await store.listCheckpoints(vpg);
+  const previous = await store.getJson<JournalMarker>(journalMarkerKey(vpg));
+  if (!previous && !needsCompaction(summaries, cutoff)) {
+    return { ...nothing, skipped: false, oldestKept: summaries[0]?.id ?? null };
+  }
+
+  const manifests: CheckpointManifest[] = [];
+  for (const s of summaries) {
+    const m = await store.getCheckpoint(vpg, s.id);
+    if (m) manifests.push(m); // a manifest deleted since the listing is one a crashed run dropped
+  }
+  const packs = await store.listPackIndexes(vpg);
+  const plan = planCompaction(vpg, manifests, cutoff, packs);
+  const dropped = new Set(plan.dropped);
+  const kept = manifests.filter((m) => !dropped.has(m.id)).map((m) => (m.id === plan.rewritten?.id ? plan.rewritten : m));
+  const problems = brokenChains(kept);
+  if (problems.length > 0) throw new SyncFailed(`journal compaction refused: ${problems.join('; ')}`);
+
+  // Finish what an interrupted run left half-done: summaries whose manifest is gone, packs whose index is gone.
+  const listed = new Set(manifests.map((m) => m.id));
+  const orphanSummaries = (previous?.dropped ?? []).filter((id) => !listed.has(id));
+  const orphanPacks = (previous?.packs ?? []).filter((id) => !packs.has(id));
+  const marker: JournalMarker = {
+    format: 1,
+    startedAt: deps.now().toISOString(),
+    cutoff,
+    dropped: [...new Set([...orphanSummaries, ...plan.dropped])],
+    packs: [...new Set([...orphanPacks, ...plan.deletablePacks])],
+  };
+  await store.putJson(journalMarkerKey(vpg), marker);
+
+  if (plan.rewritten) {
+    await store.commitCheckpoint(plan.rewritten);
+    deps.log.info('journal: oldest kept checkpoint rewritten as a full map', { checkpointId: plan.rewritten.id });
+  }
+  for (const id of [...plan.dropped].reverse()) {
+    await deleteKey(store, checkpointKey(vpg, id));
+    await deleteKey(store, checkpointSummaryKey(vpg, id));
+  }
+  for (const id of orphanSummaries) await deleteKey(store, checkpointSummaryKey(vpg, id));
+
+  let bytesFreed = 0;
+  for (const packId of marker.packs) {
+    await deleteKey(store, packIndexKey(vpg, packId));
+    await deleteKey(store, packKey(vpg, packId));
+    bytesFreed += packs.get(packId)?.blocks.reduce((n, b) => n + b.length, 0) ?? 0;
+  }
+  await deleteKey(store, journalMarkerKey(vpg));
+
+  const out: CompactJournalOutput = {
+    skipped: false,
+    cutoff,
+    dropped: plan.dropped,
+    oldestKept: plan.oldestKept,
+    rewritten: plan.rewritten?.id ?? null,
+    packsDeleted: marker.packs.length,
+    bytesFreed,
+    partlyLivePacks: plan.partlyLivePacks.length,
+    resumed: previous !== null,
+  };
+  deps.log.info('journal compacted', { ...out, dropped: out.dropped.length });
+  return out;
+}

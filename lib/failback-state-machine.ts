@@ -1,0 +1,167 @@
+/**
+ * One VPG's failback state machine (lambda/core/failback-contract.ts describes the flow), in JSONPath so the
+ * offline cloud runs exactly this definition. Plus its log group and a failed-executions alarm.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { FAILBACK_STATE as S, type FailbackStep, type RecoveryRuntime } from '../lambda/core/failback-contract';
+import { failbackStateMachineName, type VpgRuntime } from '../lambda/core/sync-contract';
+import type { SiteConfig, VpgConfig } from './config';
+import { CRASH_ERRORS, TRANSIENT_ERRORS } from './sync-state-machine';
+
+/** The recovery plan of a VPG and the site's importer sizing, as the failback's Init state embeds them. */
+export function recoveryRuntime(site: SiteConfig, vpg: VpgConfig): RecoveryRuntime {
+  const r = vpg.recovery;
+  return {
+    ...(r.subnetId ? { subnetId: r.subnetId } : {}),
+    ...(r.securityGroupIds ? { securityGroupIds: [...r.securityGroupIds] } : {}),
+    ...(r.instanceType ? { instanceType: r.instanceType } : {}),
+    ...(r.privateIps ? { privateIps: { ...r.privateIps } } : {}),
+    ...(r.bootOrder ? { bootOrder: [...r.bootOrder] } : {}),
+    maxImporters: site.importer.maxZsats,
+    volumesPerImporter: site.importer.volumesPerZsat,
+  };
+}
+
+export interface FailbackStateMachineProps {
+  readonly siteId: string;
+  /** The VPG as the Init state embeds it. */
+  readonly vpg: VpgRuntime;
+  /** Its recovery plan and importer sizing; maxImporters bounds the Map's concurrency. */
+  readonly recovery: RecoveryRuntime;
+  /** The VPG's sync state machine (live mode runs a final sync). */
+  readonly syncStateMachineArn: string;
+  /** The site's failback step functions. */
+  readonly functions: Readonly<Record<FailbackStep, lambda.IFunction>>;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default Duration.minutes(6) */
+  readonly stepTimeout?: Duration;
+}
+
+/** Drops undefined fields: a Pass state's parameters are literal JSON. */
+function literal<T extends object>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export class FailbackStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly failedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: FailbackStateMachineProps) {
+    super(scope, id);
+    const { functions, vpg, recovery } = props;
+    const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
+    const step = (stateName: string, fn: FailbackStep, resultPath: string) => {
+      const task = new tasks.LambdaInvoke(this, stateName, {
+        stateName,
+        lambdaFunction: functions[fn],
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+        resultPath,
+        taskTimeout: sfn.Timeout.duration(stepTimeout),
+      });
+      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
+      return task;
+    };
+    const wait = (stateName: string, secondsPath: string) => new sfn.Wait(this, stateName, { stateName, time: sfn.WaitTime.secondsPath(secondsPath) });
+    const choice = (stateName: string) => new sfn.Choice(this, stateName, { stateName });
+    const isTrue = (path: string) => sfn.Condition.booleanEquals(path, true);
+
+    const init = new sfn.Pass(this, S.init, {
+      stateName: S.init,
+      parameters: {
+        vpg,
+        recovery: literal(recovery),
+        syncStateMachineArn: props.syncStateMachineArn,
+        executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        request: sfn.JsonPath.entirePayload,
+      },
+    });
+    const resolve = step(S.resolve, 'failback-resolve', '$.resolve');
+
+    // live mode: stop the sources, then one more sync
+    const stop = step(S.stopSources, 'failback-stop', '$.stop');
+    const waitStopped = wait(S.waitStopped, '$.stop.waitSeconds');
+    const finalSync = step(S.finalSync, 'failback-final-sync', '$.finalSync');
+    const waitFinalSync = wait(S.waitFinalSync, '$.finalSync.waitSeconds');
+
+    const prepare = step(S.prepare, 'failback-prepare', '$.prepare');
+    const spawn = step(S.spawnImporter, 'failback-spawn', '$.importer');
+    const waitImporter = wait(S.waitImporter, '$.importer.waitSeconds');
+    const poll = step(S.pollImporter, 'failback-poll', '$.importer');
+    const written = new sfn.Succeed(this, S.importerWritten, { stateName: S.importerWritten, outputPath: '$.importer' });
+    const runImporters = new sfn.Map(this, S.runImporters, {
+      stateName: S.runImporters,
+      itemsPath: '$.prepare.importers',
+      maxConcurrency: recovery.maxImporters,
+      itemSelector: {
+        vpg: sfn.JsonPath.objectAt('$.vpg'),
+        importId: sfn.JsonPath.stringAt('$.resolve.importId'),
+        checkpointId: sfn.JsonPath.stringAt('$.prepare.checkpointId'),
+        availabilityZone: sfn.JsonPath.stringAt('$.prepare.availabilityZone'),
+        importer: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+      },
+      resultPath: '$.importers',
+    });
+    runImporters.itemProcessor(spawn.next(waitImporter).next(poll).next(choice(S.importerDone).when(isTrue('$.importer.done'), written).otherwise(waitImporter)));
+
+    const snapshot = step(S.snapshotVolumes, 'failback-snapshot', '$.snapshots');
+    const waitSnapshots = wait(S.waitSnapshots, '$.snapshots.waitSeconds');
+    const launch = step(S.launchRecovered, 'failback-launch', '$.launch');
+    const waitRecovered = wait(S.waitRecovered, '$.launch.waitSeconds');
+    const finish = step(S.finish, 'failback-finish', '$.result');
+    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: '$.result' });
+
+    const failed = new sfn.Fail(this, S.failed, { stateName: S.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const cleanupFailed = step(S.cleanupFailed, 'failback-cleanup', '$.cleanupFailed');
+    // a failing cleanup must not hide the failback's own error
+    cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.cleanupError' });
+    cleanupFailed.next(failed);
+    for (const state of [resolve, stop, finalSync, prepare, runImporters, snapshot, launch, finish]) {
+      state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    }
+
+    waitStopped.next(stop);
+    stop.next(choice(S.sourcesStopped).when(isTrue('$.stop.stopped'), finalSync).otherwise(waitStopped));
+    waitFinalSync.next(finalSync);
+    finalSync.next(choice(S.finalSyncDone).when(isTrue('$.finalSync.done'), prepare).otherwise(waitFinalSync));
+    waitSnapshots.next(snapshot);
+    waitRecovered.next(launch);
+    prepare.next(runImporters).next(snapshot).next(choice(S.snapshotsReady).when(isTrue('$.snapshots.ready'), launch).otherwise(waitSnapshots));
+    launch.next(choice(S.recoveredRunning).when(isTrue('$.launch.done'), finish.next(succeeded)).otherwise(waitRecovered));
+    const definition = init
+      .next(resolve)
+      .next(choice(S.liveOrTest).when(sfn.Condition.stringEquals('$.resolve.mode', 'live'), stop).otherwise(prepare));
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: failbackStateMachineName(props.siteId, vpg.name),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      comment: `Lifeboat failback / recovery of VPG ${vpg.name} (site ${props.siteId})`,
+      tracingEnabled: false,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
+      alarmDescription: `A failback of VPG ${vpg.name} failed`,
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

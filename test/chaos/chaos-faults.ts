@@ -1,0 +1,128 @@
+/**
+ * The faults the chaos suite injects, through hooks the offline cloud offers (it knows nothing of Lifeboat):
+ * API faults (cloud.faults: throttling, 5xx, eventual consistency), a step's Lambda sandbox killed right after
+ * its create call succeeded (sfn.killFunctionWorker, triggered by watching the EC2 wire), a zSAT agent killed
+ * as soon as it boots (killInstanceProcess), an execution stopped from outside, and a cloud restart.
+ */
+import type { Cloud } from '../../local/cloud';
+import type { CloudRequest, CloudResponse } from '../../local/service';
+
+export type FaultKind = 'throttle' | '5xx' | 'consistency' | 'lambda-crash' | 'agent-kill' | 'stop-execution' | 'restart';
+export const FAULT_KINDS: readonly FaultKind[] = ['throttle', '5xx', 'consistency', 'lambda-crash', 'agent-kill', 'stop-execution', 'restart'];
+
+/** The step whose sandbox dies, and the create calls after which it dies. */
+export type CrashStep = 'create-snapshots' | 'spawn-zsat';
+const CRASH_AFTER: Record<CrashStep, readonly string[]> = { 'create-snapshots': ['CreateSnapshots'], 'spawn-zsat': ['RunInstances', 'CreateVolume'] };
+
+export interface RunPlan {
+  readonly apiFaults: boolean;
+  readonly crashStep?: CrashStep;
+  readonly agentKill: boolean;
+  readonly stopExecution: boolean;
+  readonly restartBefore: boolean;
+}
+
+/** Templates the runs cycle through, so a short run still meets every kind of fault; the RNG adds extras. */
+const TEMPLATES: readonly RunPlan[] = [
+  { apiFaults: true, crashStep: 'spawn-zsat', agentKill: false, stopExecution: false, restartBefore: false },
+  { apiFaults: false, agentKill: false, stopExecution: true, restartBefore: true },
+  { apiFaults: true, agentKill: true, stopExecution: false, restartBefore: false },
+  { apiFaults: true, crashStep: 'create-snapshots', agentKill: false, stopExecution: false, restartBefore: true },
+];
+
+export function planRun(run: number, random: () => number): RunPlan {
+  const base = TEMPLATES[run % TEMPLATES.length];
+  // extras only where they do not mask each other (a stopped execution reads nothing to kill)
+  const crashStep = base.crashStep ?? (!base.stopExecution && random() < 0.3 ? (random() < 0.5 ? 'create-snapshots' : 'spawn-zsat') : undefined);
+  return { ...base, apiFaults: base.apiFaults || random() < 0.5, crashStep, restartBefore: base.restartBefore || random() < 0.2 };
+}
+
+const actionOf = (req: CloudRequest) => new URLSearchParams(req.body.toString('utf8')).get('Action') ?? req.query.get('Action') ?? '';
+
+export class FaultInjector {
+  readonly counts: Record<FaultKind, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  private crash?: { step: CrashStep; fn: string };
+  private agentKill = false;
+  private cloud!: Cloud;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly siteId: string) {}
+
+  /** Hooks a (re)started cloud: watches EC2 responses to time the crash and agent kills. */
+  install(cloud: Cloud): void {
+    this.cloud = cloud;
+    const handle = cloud.ec2.handle.bind(cloud.ec2);
+    cloud.ec2.handle = async (req: CloudRequest): Promise<CloudResponse> => {
+      const res = await handle(req);
+      if (res.status === 200) this.observe(actionOf(req), res);
+      return res;
+    };
+  }
+
+  armCrash(step: CrashStep): void {
+    this.crash = { step, fn: `lifeboat-${this.siteId}-${step}` };
+  }
+  armAgentKill(): void {
+    this.agentKill = true;
+  }
+  disarm(): void {
+    this.crash = undefined;
+    this.agentKill = false;
+  }
+
+  apiFaultsOn(seed: number): void {
+    Object.assign(this.cloud.faults, { throttleRate: 0.2, serverErrorRate: 0.05, consistencyMs: 3000, seed });
+  }
+
+  /** Faults off, and what the cloud injected harvested into `counts` (the cloud's counters die with a restart). */
+  apiFaultsOff(): void {
+    Object.assign(this.cloud.faults, { throttleRate: 0, serverErrorRate: 0, consistencyMs: 0 });
+    this.harvest();
+  }
+
+  harvest(): void {
+    for (const kind of ['throttle', '5xx', 'consistency'] as const) {
+      this.counts[kind] += this.cloud.faultCounts[kind] ?? 0;
+      delete this.cloud.faultCounts[kind];
+    }
+  }
+
+  count(kind: FaultKind): void {
+    this.counts[kind] += 1;
+  }
+
+  /** Background kills still in flight (an agent kill polls until the agent process exists). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+
+  private observe(action: string, res: CloudResponse): void {
+    if (this.crash && CRASH_AFTER[this.crash.step].includes(action)) {
+      // the create happened; the sandbox that asked for it dies before it hears the answer
+      if (this.cloud.sfn.killFunctionWorker(this.crash.fn)) {
+        this.count('lambda-crash');
+        this.crash = undefined;
+      }
+    }
+    if (this.agentKill && action === 'RunInstances') {
+      const id = /<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(String(res.body ?? ''))?.[1];
+      if (id) {
+        this.agentKill = false;
+        const kill = this.killWhenBooted(id).finally(() => this.pending.delete(kill));
+        this.pending.add(kill);
+      }
+    }
+  }
+
+  /** Polls until the instance's agent process exists, then kills it (deadline: it may never boot). */
+  private async killWhenBooted(instanceId: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      if (this.cloud.killInstanceProcess(instanceId)) {
+        this.count('agent-kill');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}

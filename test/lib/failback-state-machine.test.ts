@@ -1,0 +1,103 @@
+/** Template tests of the failback state machine against its contract, and of the IAM each VPG adds for it. */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { FAILBACK_STATE, FAILBACK_STEPS } from '../../lambda/core/failback-contract';
+import { failbackStateMachineName } from '../../lambda/core/sync-contract';
+import { failbackFunctionName } from '../../lib/failback-steps';
+import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
+import { actionsOf, allStates, flatten, policyStatements, resourcesOf } from './template-helpers';
+
+let site: Template;
+let web: Template;
+let db: Template;
+
+/** The failback machine's ASL (a VPG stack has two machines: pick it by name). */
+function failbackDefinition(template: Template, vpg: string): Record<string, any> {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const machine = machines.find((m) => m.Properties.StateMachineName === failbackStateMachineName(SITE, vpg))!;
+  expect(machine).toBeDefined();
+  const join = machine.Properties.DefinitionString['Fn::Join'] as [string, unknown[]];
+  const text = join[1].map((part) => (typeof part === 'string' ? part : JSON.stringify(flatten(part)).slice(1, -1))).join(join[0]);
+  return JSON.parse(text);
+}
+
+beforeAll(() => {
+  const full = synthesize(FULL_CONFIG);
+  site = full.site;
+  [web, db] = full.vpgs;
+});
+
+describe('failback state machine', () => {
+  let definition: Record<string, any>;
+  let states: Record<string, any>;
+  beforeAll(() => {
+    definition = failbackDefinition(web, 'web');
+    states = allStates(definition);
+  });
+
+  it('has exactly the contract states, in JSONPath, starting at Init', () => {
+    expect(Object.keys(states).sort()).toEqual(Object.values(FAILBACK_STATE).sort());
+    expect(definition.StartAt).toBe(FAILBACK_STATE.init);
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+  });
+
+  it('embeds the VPG, its recovery plan and its sync machine, and passes the whole input as the request', () => {
+    const params = states[FAILBACK_STATE.init].Parameters;
+    expect(params.vpg.name).toBe('web');
+    expect(params.recovery).toEqual({ maxImporters: 8, volumesPerImporter: 4 });
+    expect(params['request.$']).toBe('$');
+    expect(params['executionId.$']).toBe('$$.Execution.Id');
+    expect(params.syncStateMachineArn).toMatch(/\{Ref:SyncStateMachine/);
+  });
+
+  it('runs the importers in a Map bounded by importer.maxZsats', () => {
+    const map = states[FAILBACK_STATE.runImporters];
+    expect(map.Type).toBe('Map');
+    expect(map.MaxConcurrency).toBe(8);
+    expect(map.ItemsPath).toBe('$.prepare.importers');
+  });
+
+  it('routes every task outside the cleanup to CleanupFailed, which ends in Fail', () => {
+    const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
+    const inMap = new Set<string>([FAILBACK_STATE.spawnImporter, FAILBACK_STATE.pollImporter]);
+    for (const [name, s] of tasks) {
+      if (name === FAILBACK_STATE.cleanupFailed || inMap.has(name)) continue;
+      expect({ name, catch: s.Catch?.[0]?.Next }).toEqual({ name, catch: FAILBACK_STATE.cleanupFailed });
+    }
+    expect(states[FAILBACK_STATE.cleanupFailed].Next).toBe(FAILBACK_STATE.failed);
+    expect(states[FAILBACK_STATE.failed]).toMatchObject({ Type: 'Fail', CausePath: '$.error.Cause' });
+    expect(states[FAILBACK_STATE.succeeded]).toMatchObject({ Type: 'Succeed', OutputPath: '$.result' });
+  });
+
+  it('live mode goes through StopSources and FinalSync before Prepare; test mode straight to Prepare', () => {
+    const choice = states[FAILBACK_STATE.liveOrTest];
+    expect(choice.Choices[0]).toMatchObject({ Variable: '$.resolve.mode', StringEquals: 'live', Next: FAILBACK_STATE.stopSources });
+    expect(choice.Default).toBe(FAILBACK_STATE.prepare);
+    expect(states[FAILBACK_STATE.finalSyncDone].Choices[0].Next).toBe(FAILBACK_STATE.prepare);
+  });
+});
+
+describe('failback steps and grants', () => {
+  it('deploys one function per step, named by the site', () => {
+    const names = Object.values(site.findResources('AWS::Lambda::Function')).map((f) => f.Properties.FunctionName);
+    for (const step of FAILBACK_STEPS) expect(names).toContain(failbackFunctionName(SITE, step));
+    for (const step of FAILBACK_STEPS) expect(failbackFunctionName('a'.repeat(32), step).length).toBeLessThanOrEqual(64);
+  });
+
+  it('lets the steps start and follow only their VPG sync, and stop only the VPG instances', () => {
+    const byId = policyStatements(db);
+    const start = byId.find((s) => s.Sid === 'FinalSyncStart')!;
+    expect(actionsOf(start)).toEqual(['states:StartExecution']);
+    expect(flatten(resourcesOf(start)[0])).toMatch(/\{Ref:SyncStateMachine/);
+    const follow = byId.find((s) => s.Sid === 'FinalSyncFollow')!;
+    expect(flatten(resourcesOf(follow)[0])).toMatch(/:execution:lifeboat-site-t-db-sync:\*$/);
+    const stopIds = byId.find((s) => s.Sid === 'LiveStopSelectedIds')!;
+    expect(resourcesOf(stopIds).map(flatten)).toEqual([expect.stringMatching(/:instance\/i-0123456789abcdef0$/)]);
+    expect(byId.find((s) => s.Sid === 'LiveStopSelectedTags')).toBeUndefined();
+
+    const byTags = policyStatements(web);
+    const stopTags = byTags.find((s) => s.Sid === 'LiveStopSelectedTags')!;
+    expect(actionsOf(stopTags)).toEqual(['ec2:StopInstances']);
+    expect(stopTags.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/app': 'web' } });
+    expect(byTags.find((s) => s.Sid === 'LiveStopSelectedIds')).toBeUndefined();
+  });
+});

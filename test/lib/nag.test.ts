@@ -1,0 +1,49 @@
+/** cdk-nag's AwsSolutions pack over the whole app: no finding without an acknowledgement that gives its reason. */
+process.env.CDK_VALIDATION = 'false';
+import { App, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { parseConfig } from '../../lib/config';
+import { addLifeboat } from '../../lib/lifeboat-app';
+import { nagReport } from '../../lib/nag';
+import { FULL_CONFIG, MINIMAL_CONFIG } from './synth-fixture';
+import { stubSources } from './stub-handlers';
+
+const STUB_SOURCES = stubSources();
+
+const appOf = (config: unknown) => {
+  const app = new App();
+  addLifeboat(app, parseConfig(config, 'test'), STUB_SOURCES);
+  return app;
+};
+const findings = (app: App) => nagReport(app).violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+let full: App;
+beforeAll(() => {
+  full = appOf(FULL_CONFIG);
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the full app (two VPGs, KMS, object lock, VPC)', () => {
+    expect(findings(full)).toEqual([]);
+  });
+
+  it('finds nothing unacknowledged in the minimal app (defaults everywhere)', () => {
+    expect(findings(appOf(MINIMAL_CONFIG))).toEqual([]);
+  });
+
+  it('would report a finding nobody acknowledged (the check is live)', () => {
+    const app = new App();
+    const { site } = addLifeboat(app, parseConfig(MINIMAL_CONFIG, 'test'), STUB_SOURCES);
+    // a role with a wildcard action and no acknowledgement
+    site.steps.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:Get*'], resources: [site.store.bucket.bucketArn] }));
+    expect(nagReport(app).violations.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Action::s3:Get*]');
+  });
+
+  it('every acknowledgement carries a reason of substance', () => {
+    const acks = full.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acks.length).toBeGreaterThan(10);
+    for (const [id, reason] of acks) expect({ id, substantial: reason.length > 40 }).toEqual({ id, substantial: true });
+  });
+});

@@ -1,0 +1,129 @@
+/** Live mode's steps (stop the sources, the final sync) and failback-cleanup's guard, over in-memory ports. */
+import { runFinalSync, stopSources, type FinalSyncInput, type StopSourcesInput } from '../../lambda/core/failback/live-steps';
+import type { FailbackDeps, RecoveryPort, SyncRun, SyncRunsPort } from '../../lambda/core/failback/recovery-ports';
+import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
+import type { FinalSyncOutput } from '../../lambda/core/failback-contract';
+import { TAG, tagsFor } from '../../lambda/core/tags';
+import { makeWorld, SITE, vpgRuntime, type World } from './fakes';
+
+const SYNC_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-sync';
+
+class FakeSyncRuns implements SyncRunsPort {
+  readonly started: string[] = [];
+  readonly runs = new Map<string, SyncRun>();
+  async start(_arn: string, name: string): Promise<string> {
+    const arn = `arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:${name}`;
+    this.started.push(name);
+    this.runs.set(arn, { status: 'RUNNING' });
+    return arn;
+  }
+  async describe(arn: string): Promise<SyncRun> {
+    return this.runs.get(arn)!;
+  }
+}
+
+function failbackWorld(): { world: World; deps: FailbackDeps; runs: FakeSyncRuns; stopped: string[][] } {
+  const world = makeWorld();
+  const stopped: string[][] = [];
+  const recovery = {
+    stopInstances: async (ids: readonly string[]) => {
+      stopped.push([...ids]);
+      for (const id of ids) world.ec2.instances.get(id)!.state = 'stopping';
+    },
+  } as unknown as RecoveryPort;
+  const runs = new FakeSyncRuns();
+  return { world, deps: { ...world.deps, recovery, syncRuns: runs }, runs, stopped };
+}
+
+const init = (overrides: Record<string, unknown> = {}) =>
+  ({
+  vpg: vpgRuntime(),
+  recovery: { maxImporters: 2, volumesPerImporter: 2 },
+  syncStateMachineArn: SYNC_ARN,
+  executionId: 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-failback:live-1',
+  stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback',
+  startedAt: '2026-11-25T12:00:00Z',
+  request: { mode: 'live' },
+  resolve: { mode: 'live' as const, checkpointId: null, target: {}, importId: 'live-1' },
+  ...overrides,
+  }) as unknown as StopSourcesInput & FinalSyncInput;
+
+describe('StopSources', () => {
+  it('stops the protected instances only (never one of ours with the same tags), and reports stopped once all are', async () => {
+    const { world, deps, stopped } = failbackWorld();
+    const a = world.ec2.addInstance({ tags: { app: 'web' } });
+    const b = world.ec2.addInstance({ tags: { app: 'web' }, state: 'stopped' });
+    world.ec2.addInstance({ tags: { app: 'web', ...tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web' }) } });
+    world.ec2.addInstance({ tags: { app: 'other' } });
+    const first = await stopSources(init(), deps);
+    expect(stopped).toEqual([[a.instanceId]]);
+    expect(first).toMatchObject({ instanceIds: [a.instanceId, b.instanceId].sort(), stopped: false });
+    world.ec2.instances.get(a.instanceId)!.state = 'stopped';
+    const second = await stopSources(init({ stop: first }), deps);
+    expect(second.stopped).toBe(true);
+    expect(stopped).toHaveLength(1);
+  });
+
+  it('fails with a readable cause when the VPG selects nothing', async () => {
+    const { deps } = failbackWorld();
+    await expect(stopSources(init(), deps)).rejects.toThrow('VPG web selects no instance to stop; nothing to migrate');
+  });
+});
+
+describe('FinalSync', () => {
+  it('waits for a running sync, then starts one and follows it to its checkpoint', async () => {
+    const { world, deps, runs } = failbackWorld();
+    world.executions.running = [{ executionArn: `${SYNC_ARN}:scheduled`, name: 'scheduled', startDate: '2026-11-25T11:59:00Z' }];
+    let state: FinalSyncOutput = await runFinalSync(init(), deps);
+    expect(state).toMatchObject({ executionArn: null, done: false, attempts: 0 });
+    expect(runs.started).toEqual([]);
+
+    world.executions.running = [];
+    state = await runFinalSync(init({ finalSync: state }), deps);
+    expect(runs.started).toEqual(['live-1-final-1']);
+    expect(state).toMatchObject({ done: false, attempts: 1 });
+
+    state = await runFinalSync(init({ finalSync: state }), deps);
+    expect(state.done).toBe(false);
+    runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ commit: { checkpointId: 'cp-final' } }) });
+    state = await runFinalSync(init({ finalSync: state }), deps);
+    expect(state).toMatchObject({ done: true, checkpointId: 'cp-final', attempts: 1 });
+  });
+
+  it('starts again when its sync was skipped (another took the lock), and gives up after a few tries', async () => {
+    const { deps, runs } = failbackWorld();
+    let state = await runFinalSync(init(), deps);
+    for (let attempt = 1; attempt < 5; attempt++) {
+      runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ begin: { skipped: true, reason: 'locked' } }) });
+      state = await runFinalSync(init({ finalSync: state }), deps);
+      expect(state.attempts).toBe(attempt + 1);
+    }
+    runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ begin: { skipped: true, reason: 'locked' } }) });
+    await expect(runFinalSync(init({ finalSync: state }), deps)).rejects.toThrow("the final sync could not take the VPG's lock in 5 attempts: locked");
+  });
+
+  it('fails with the sync\'s own cause', async () => {
+    const { deps, runs } = failbackWorld();
+    const state = await runFinalSync(init(), deps);
+    runs.runs.set(state.executionArn!, { status: 'FAILED', cause: 'SyncFailed: zSAT stopped reporting' });
+    await expect(runFinalSync(init({ finalSync: state }), deps)).rejects.toThrow(/the final sync .* ended FAILED: SyncFailed: zSAT stopped reporting/);
+  });
+});
+
+describe('failback-cleanup', () => {
+  it('removes only test recovered VMs of this site and VPG, and their volumes', async () => {
+    const { world } = failbackWorld();
+    const test = tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: '2026-11-26T12:00:00Z' });
+    const mine = world.ec2.addInstance({ tags: test, volumesGiB: [8] });
+    const live = world.ec2.addInstance({ tags: tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web' }) });
+    const otherSite = world.ec2.addInstance({ tags: { ...test, [TAG.owner]: 'site-b' } });
+    const otherVpg = world.ec2.addInstance({ tags: { ...test, [TAG.vpg]: 'db' } });
+    const protectedOne = world.ec2.addInstance({ tags: { app: 'web' } });
+    const volume = mine.volumes[0].volumeId;
+    Object.assign(world.ec2.volumes.get(volume)!, { tags: tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: 'x' }) });
+    const report = await removeTestRecoveredVms(world.ec2, { siteId: SITE, vpg: 'web' }, { sleep: world.clock.sleep, now: () => world.clock.ms });
+    expect(report.terminatedInstances).toEqual([mine.instanceId]);
+    expect(report.deletedVolumes).toEqual([volume]);
+    for (const kept of [live, otherSite, otherVpg, protectedOne]) expect(world.ec2.instances.get(kept.instanceId)!.state).toBe('running');
+  });
+});
