@@ -4,6 +4,7 @@
  */
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
+import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import type { LifeboatStacks } from '../../lib/lifeboat-app';
 import { pascalCase } from '../../lib/sync-steps';
@@ -163,8 +164,9 @@ describe('worker launch templates', () => {
 
 describe('step functions', () => {
   it('one per step: Node.js 22 on arm64, 5 minutes, 512 MB, JSON logs into a retained log group with retention', () => {
-    // one per step, plus the site sweeper (lib/sweeper.ts) and the RPO probe (lib/monitoring.ts)
-    site.resourceCountIs('AWS::Lambda::Function', SYNC_STEPS.length + 2);
+    // one per sync step and per failback step, plus the site sweeper (lib/sweeper.ts) and the RPO probe (lib/monitoring.ts)
+    const functions = SYNC_STEPS.length + FAILBACK_STEPS.length + 2;
+    site.resourceCountIs('AWS::Lambda::Function', functions);
     for (const step of SYNC_STEPS) {
       site.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: `lifeboat-site-t-${step}`,
@@ -176,7 +178,7 @@ describe('step functions', () => {
       });
     }
     const logGroups = Object.values(site.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(SYNC_STEPS.length + 2);
+    expect(logGroups).toHaveLength(functions);
     for (const lg of logGroups) {
       expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
       expect(lg.DeletionPolicy).toBe('Retain');

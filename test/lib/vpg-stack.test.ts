@@ -3,7 +3,7 @@
  * contract, its schedule, and least privilege (ownership conditions, per-VPG agent roles).
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNC_STATE, syncStateMachineName } from '../../lambda/core/sync-contract';
+import { SYNC_STATE, SYNC_STEPS, syncStateMachineName } from '../../lambda/core/sync-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import { pascalCase } from '../../lib/sync-steps';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
@@ -54,6 +54,7 @@ describe('sync state machine', () => {
       [SYNC_STATE.spawnZsat]: ['spawn-zsat', '$.zsat'],
       [SYNC_STATE.pollZsat]: ['poll-zsat', '$.zsat'],
       [SYNC_STATE.commit]: ['commit', '$.commit'],
+      [SYNC_STATE.compactJournal]: ['compact-journal', '$.journal'],
       [SYNC_STATE.cleanup]: ['cleanup', '$.cleanup'],
       [SYNC_STATE.cleanupFailed]: ['cleanup-failed', '$.cleanupFailed'],
     };
@@ -65,7 +66,7 @@ describe('sync state machine', () => {
 
   it('retries throttling and crashed steps with backoff, and times every step out', () => {
     const tasks = Object.entries(states).filter(([, s]) => s.Type === 'Task');
-    expect(tasks).toHaveLength(9);
+    expect(tasks).toHaveLength(SYNC_STEPS.length);
     for (const [name, task] of tasks) {
       const throttling = task.Retry.find((r: any) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
       expect({ name, backoff: throttling?.BackoffRate > 1, attempts: throttling?.MaxAttempts >= 3 }).toEqual({ name, backoff: true, attempts: true });
@@ -84,7 +85,12 @@ describe('sync state machine', () => {
     expect(states[SYNC_STATE.snapshotsReady]).toMatchObject({ Default: SYNC_STATE.waitSnapshots, Choices: [{ Variable: '$.snapshots.ready', BooleanEquals: true, Next: SYNC_STATE.plan }] });
     expect(states[SYNC_STATE.waitZsat]).toMatchObject({ Type: 'Wait', SecondsPath: '$.zsat.waitSeconds', Next: SYNC_STATE.pollZsat });
     expect(states[SYNC_STATE.zsatDone]).toMatchObject({ Default: SYNC_STATE.waitZsat, Choices: [{ Variable: '$.zsat.done', BooleanEquals: true, Next: SYNC_STATE.zsatRead }] });
-    expect(states[SYNC_STATE.commit].Next).toBe(SYNC_STATE.cleanup);
+    expect(states[SYNC_STATE.commit].Next).toBe(SYNC_STATE.compactJournal);
+    // a compaction failure never fails a committed sync: it is recorded and cleanup goes on
+    expect(states[SYNC_STATE.compactJournal]).toMatchObject({
+      Next: SYNC_STATE.cleanup,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.journalError', Next: SYNC_STATE.cleanup }],
+    });
     expect(states[SYNC_STATE.cleanup].Next).toBe(SYNC_STATE.succeeded);
   });
 
@@ -135,7 +141,17 @@ describe('IAM', () => {
     const found = all().filter((s) => actionsOf(s).some((a) => destructive.includes(a) || a === 'ec2:*' || a === '*'));
     // the step role and the sweeper's role both destroy; each only what carries our Owner
     expect([...new Set(found.flatMap(actionsOf))].sort()).toEqual([...destructive].sort());
-    for (const s of found) expect(s.Condition).toEqual(ownerCondition);
+    // the one exception: a live failback stops the VPG's own protected instances, which carry the
+    // customer's selection tags, not our Owner — only StopInstances, only on exactly those tags (web: app=web)
+    // or those instance ids (db)
+    const stopProtected = found.filter((s) => s.Condition?.StringEquals?.['aws:ResourceTag/Owner'] !== SITE);
+    for (const s of stopProtected) {
+      expect(actionsOf(s)).toEqual(['ec2:StopInstances']);
+      const byTags = s.Condition?.StringEquals;
+      if (byTags) expect(byTags).toEqual({ 'aws:ResourceTag/app': 'web' });
+      else expect(resourcesOf(s).map(flatten).every((r) => /:instance\/i-[0-9a-f]+$/.test(r))).toBe(true);
+    }
+    for (const s of found.filter((x) => !stopProtected.includes(x))) expect(s.Condition).toEqual(ownerCondition);
   });
 
   it('creates only tagged with our Owner and a ZERTO_TAG on the created kinds; sources unconditioned but nothing else', () => {
@@ -205,11 +221,17 @@ describe('IAM', () => {
   });
 
   it('states:ListExecutions only on the VPG state machine, iam:PassRole only for the VPG agent role', () => {
-    for (const template of [web, db]) {
+    for (const [template, vpg] of [[web, 'web'], [db, 'db']] as const) {
       const grants = policyStatements(template).filter((s) => s.policy.startsWith('StepGrants'));
-      expect(grants.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s).map(flatten), condition: s.Condition }))).toEqual([
+      // StopInstances (live failback) is checked with the destructive actions above
+      const rendered = grants.filter((s) => !actionsOf(s).includes('ec2:StopInstances'))
+        .map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s).map(flatten), condition: s.Condition }));
+      expect(rendered).toEqual([
         { actions: ['states:ListExecutions'], resources: [expect.stringMatching(/^\{Ref:SyncStateMachine/)], condition: undefined },
         { actions: ['iam:PassRole'], resources: [expect.stringMatching(/^\{GetAtt:AgentsRole[0-9A-F]+\.Arn\}$/)], condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } },
+        // a live failback starts this VPG's own sync and follows it: nothing else
+        { actions: ['states:StartExecution'], resources: [expect.stringMatching(/^\{Ref:SyncStateMachine/)], condition: undefined },
+        { actions: ['states:DescribeExecution'], resources: [expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-sync:\\*$`))], condition: undefined },
       ]);
       template.hasResourceProperties('AWS::IAM::Policy', {
         PolicyName: Match.stringLikeRegexp('^StepGrants'),
