@@ -1,7 +1,6 @@
 /** RecoveryPort over the EC2 API: blank volumes, single-volume snapshots, stops, images, recovered VM launches. */
 import {
   CreateSnapshotCommand,
-  CreateVolumeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeSubnetsCommand,
@@ -16,7 +15,7 @@ import type { InstanceState, VolumeInfo } from '../core/sync-ports';
 import { tagList, tagMap, type Tags } from '../core/tags';
 import { awsCall, orWhenNotFound } from './aws-errors';
 import { makeEc2Client } from './ec2-adapter';
-import { toVolumeInfo } from './ec2-mapping';
+import { createTaggedVolume } from './ec2-volumes';
 
 /** Amazon Linux 2023 (x86_64), the image a recovered VM boots when its source's image is gone. */
 const FALLBACK_IMAGE_FILTERS = [
@@ -50,19 +49,7 @@ export class Ec2Recovery implements RecoveryPort {
 
   /** Idempotent through the client token. */
   async createBlankVolume(request: BlankVolumeRequest): Promise<VolumeInfo> {
-    const res = await awsCall('CreateVolume', () =>
-      this.client.send(
-        new CreateVolumeCommand({
-          Size: request.sizeGiB,
-          AvailabilityZone: request.availabilityZone,
-          VolumeType: 'gp3',
-          ClientToken: request.clientToken,
-          TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(request.tags) }],
-        }),
-      ),
-    );
-    if (!res.VolumeId) throw new Error('CreateVolume returned no volume id');
-    return toVolumeInfo(res);
+    return createTaggedVolume(this.client, { sizeGiB: request.sizeGiB }, request);
   }
 
   async createSnapshot(volumeId: string, tags: Tags, description: string): Promise<string> {

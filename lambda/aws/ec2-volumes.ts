@@ -9,7 +9,7 @@ import {
   type Volume,
 } from '@aws-sdk/client-ec2';
 import type { CreateVolumeRequest, ResourceQuery, VolumeInfo } from '../core/sync-ports';
-import { tagList } from '../core/tags';
+import { tagList, type Tags } from '../core/tags';
 import { awsCall, orWhenNotFound } from './aws-errors';
 import { tagFilters, toVolumeInfo } from './ec2-mapping';
 
@@ -42,19 +42,7 @@ export class Ec2Volumes {
 
   /** Idempotent through the client token: a retried step gets the same volume back. */
   async createVolume(request: CreateVolumeRequest): Promise<VolumeInfo> {
-    const res = await awsCall('CreateVolume', () =>
-      this.client.send(
-        new CreateVolumeCommand({
-          SnapshotId: request.snapshotId,
-          AvailabilityZone: request.availabilityZone,
-          VolumeType: 'gp3',
-          ClientToken: request.clientToken,
-          TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(request.tags) }],
-        }),
-      ),
-    );
-    if (!res.VolumeId) throw new Error('CreateVolume returned no volume id');
-    return toVolumeInfo(res);
+    return createTaggedVolume(this.client, { snapshotId: request.snapshotId }, request);
   }
 
   async attachVolume(volumeId: string, instanceId: string, device: string): Promise<void> {
@@ -64,4 +52,28 @@ export class Ec2Volumes {
   async deleteVolume(volumeId: string): Promise<void> {
     await awsCall('DeleteVolume', () => this.client.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
   }
+}
+
+/**
+ * CreateVolume, gp3, tagged at creation and idempotent through the client token: from a snapshot (zSATs)
+ * or empty of a size (ZImporter targets).
+ */
+export async function createTaggedVolume(
+  client: EC2Client,
+  source: { readonly snapshotId: string } | { readonly sizeGiB: number },
+  request: { readonly availabilityZone: string; readonly tags: Tags; readonly clientToken: string },
+): Promise<VolumeInfo> {
+  const res = await awsCall('CreateVolume', () =>
+    client.send(
+      new CreateVolumeCommand({
+        ...('snapshotId' in source ? { SnapshotId: source.snapshotId } : { Size: source.sizeGiB }),
+        AvailabilityZone: request.availabilityZone,
+        VolumeType: 'gp3',
+        ClientToken: request.clientToken,
+        TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(request.tags) }],
+      }),
+    ),
+  );
+  if (!res.VolumeId) throw new Error('CreateVolume returned no volume id');
+  return toVolumeInfo(res);
 }
