@@ -2,8 +2,11 @@
  * The faults the chaos suite injects, through hooks the offline cloud offers (it knows nothing of Lifeboat):
  * API faults (cloud.faults: throttling, 5xx, eventual consistency), a step's Lambda sandbox killed right after
  * its create call succeeded (sfn.killFunctionWorker, triggered by watching the EC2 wire), a zSAT agent killed
- * as soon as it boots (killInstanceProcess), an execution stopped from outside, and a cloud restart.
+ * or ZImporter agent killed as soon as its process runs (killInstanceProcess), an execution stopped from
+ * outside, and a cloud restart.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Cloud } from '../../local/cloud';
 import type { CloudRequest, CloudResponse } from '../../local/service';
 
@@ -14,20 +17,33 @@ export const FAULT_KINDS: readonly FaultKind[] = ['throttle', '5xx', 'consistenc
 export type CrashStep = 'create-snapshots' | 'spawn-zsat';
 const CRASH_AFTER: Record<CrashStep, readonly string[]> = { 'create-snapshots': ['CreateSnapshots'], 'spawn-zsat': ['RunInstances', 'CreateVolume'] };
 
+/** A test-mode failback of the latest committed checkpoint after the run's sync, under the run's API faults. */
+export interface FailbackPlan {
+  /** Kill the first ZImporter's agent as soon as it runs: the failback must fail and clean up. */
+  readonly agentKill: boolean;
+  /** Stop the failback from outside once a ZImporter runs: only the sweeper can clean up. */
+  readonly stopExecution: boolean;
+}
+
 export interface RunPlan {
   readonly apiFaults: boolean;
   readonly crashStep?: CrashStep;
   readonly agentKill: boolean;
   readonly stopExecution: boolean;
   readonly restartBefore: boolean;
+  readonly failback?: FailbackPlan;
 }
 
-/** Templates the runs cycle through, so a short run still meets every kind of fault; the RNG adds extras. */
+/**
+ * Templates the runs cycle through, so a short run still meets every kind of fault; the RNG adds extras.
+ * Failbacks: a plain one (API faults only) in the first template, so `npm test`'s two runs hold exactly one;
+ * a stopped one and one with a killed ZImporter in the third and fourth.
+ */
 const TEMPLATES: readonly RunPlan[] = [
-  { apiFaults: true, crashStep: 'spawn-zsat', agentKill: false, stopExecution: false, restartBefore: false },
+  { apiFaults: true, crashStep: 'spawn-zsat', agentKill: false, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: false } },
   { apiFaults: false, agentKill: false, stopExecution: true, restartBefore: true },
-  { apiFaults: true, agentKill: true, stopExecution: false, restartBefore: false },
-  { apiFaults: true, crashStep: 'create-snapshots', agentKill: false, stopExecution: false, restartBefore: true },
+  { apiFaults: true, agentKill: true, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: true } },
+  { apiFaults: true, crashStep: 'create-snapshots', agentKill: false, stopExecution: false, restartBefore: true, failback: { agentKill: true, stopExecution: false } },
 ];
 
 export function planRun(run: number, random: () => number): RunPlan {
@@ -114,11 +130,17 @@ export class FaultInjector {
     }
   }
 
-  /** Polls until the instance's agent process exists, then kills it (deadline: it may never boot). */
+  /**
+   * Polls until the instance's agent process runs, then kills it. It must not call killInstanceProcess
+   * before: a kill of a booting instance cancels its boot (the offline cloud's stop semantics) and returns
+   * false, so the agent never started and the kill was never counted (the 0 of an earlier trial). The
+   * process runs once the cloud opened the instance's console log, right before it spawns the script.
+   */
   private async killWhenBooted(instanceId: string): Promise<void> {
-    const deadline = Date.now() + 15_000;
+    const consoleLog = path.join(this.cloud.ec2.instanceDir(instanceId), 'console.log');
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.cloud.killInstanceProcess(instanceId)) {
+      if (fs.existsSync(consoleLog) && this.cloud.killInstanceProcess(instanceId)) {
         this.count('agent-kill');
         return;
       }

@@ -2,6 +2,7 @@
  * The chaos suite: many syncs of a multi-volume VPG through the synthesized state machine on the offline
  * cloud, each under injected faults; after each, the sweeper runs, and the suite checks that every committed
  * checkpoint restores byte for byte, nothing leaked, nothing foreign was touched, and the next sync succeeds.
+ * Some runs also fail back (test mode) the latest checkpoint under faults: see chaos-failback.ts.
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
@@ -13,6 +14,7 @@ import { TAG } from '../../lambda/core/tags';
 import { sweeperFunctionName } from '../../lib/sweeper';
 import { FaultInjector, planRun, type FaultKind, type RunPlan } from './chaos-faults';
 import { CHAOS_SITE, CHAOS_VPG, startChaosSite, type ChaosSite } from './chaos-site';
+import { oneFailback } from './chaos-failback';
 import { checkpointProblems, foreignTouched, imageOfBlocks, leakedResources, seedForeign } from './chaos-verify';
 
 export interface ChaosOptions {
@@ -29,6 +31,10 @@ export interface ChaosFigures {
   faultsInjected: Record<FaultKind, number>;
   syncsCommitted: number;
   syncsFailedCleanly: number;
+  /** Test failbacks whose recovered VM held the checkpoint byte for byte. */
+  failbacksSucceeded: number;
+  /** Test failbacks that failed (killed importer, stopped) and left nothing once the sweeper ran. */
+  failbacksFailedCleanly: number;
   leakedResources: number;
   lostOrCorruptCheckpoints: number;
   foreignTouched: number;
@@ -118,6 +124,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   site.onStart = (cloud) => faults.install(cloud);
   const figures: ChaosFigures = {
     runs: opts.runs, seed: opts.seed, faultsInjected: faults.counts, syncsCommitted: 0, syncsFailedCleanly: 0,
+    failbacksSucceeded: 0, failbacksFailedCleanly: 0,
     leakedResources: 0, lostOrCorruptCheckpoints: 0, foreignTouched: 0, finalSyncSucceeded: false, problems: [],
   };
   const committed = new Map<string, VolumeImage[]>();
@@ -161,13 +168,28 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       }
       const outcome = await oneSync(run, plan);
       if (outcome.status === 'SUCCEEDED' && outcome.checkpointId) figures.syncsCommitted += 1;
-      const left = await sweepUntilClean(site);
+      let left = await sweepUntilClean(site);
       figures.leakedResources += left.length;
       if (left.length) figures.problems.push(`run ${run}: left after the sweeper: ${left.join(', ')}`);
       const problems = outcome.checkpointId ? await checkpointProblems(await site.store(), CHAOS_VPG, outcome.checkpointId, committed.get(outcome.checkpointId) ?? []) : [];
       if (outcome.status !== 'SUCCEEDED' && problems.length === 0) figures.syncsFailedCleanly += 1;
       figures.problems.push(...problems.map((p) => `run ${run}: ${p}`));
-      log(`run ${run + 1}/${opts.runs} ${JSON.stringify(plan)}: ${outcome.status}${outcome.checkpointId ? ` ${outcome.checkpointId}` : ''}${outcome.status === 'SUCCEEDED' ? '' : ` (${(outcome.cause ?? '').slice(0, 160)})`}; leaked ${left.length}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      let line = `run ${run + 1}/${opts.runs} ${JSON.stringify(plan)}: ${outcome.status}${outcome.checkpointId ? ` ${outcome.checkpointId}` : ''}${outcome.status === 'SUCCEEDED' ? '' : ` (${(outcome.cause ?? '').slice(0, 160)})`}; leaked ${left.length}`;
+
+      // the latest committed checkpoint (this run's, when it committed) fails back in test mode
+      const latest = (await (await site.store()).listCheckpoints(CHAOS_VPG)).at(-1)?.id;
+      const images = latest ? committed.get(latest) : undefined;
+      if (plan.failback && latest && images) {
+        const fb = await oneFailback(site, faults, { run, faultSeed: opts.seed * 1000 + 500 + run, apiFaults: plan.apiFaults, plan: plan.failback, sourceInstanceId: app.instanceId, checkpointId: latest, images });
+        left = await sweepUntilClean(site);
+        figures.leakedResources += left.length;
+        if (left.length) figures.problems.push(`run ${run} failback: left after failback-cleanup and the sweeper: ${left.join(', ')}`);
+        figures.problems.push(...fb.problems.map((p) => `run ${run} failback: ${p}`));
+        if (fb.status === 'SUCCEEDED' && fb.problems.length === 0) figures.failbacksSucceeded += 1;
+        if (fb.status !== 'SUCCEEDED' && fb.problems.length === 0 && left.length === 0) figures.failbacksFailedCleanly += 1;
+        line += `; failback of ${latest}: ${fb.status}${fb.status === 'SUCCEEDED' ? '' : ` (${(fb.cause ?? '').slice(0, 160)})`}; leaked ${left.length}`;
+      }
+      log(`${line}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
 
     // the next sync succeeds, with no fault at all
@@ -203,6 +225,8 @@ export function chaosTable(f: ChaosFigures): string {
     ...Object.entries(f.faultsInjected).map(([k, n]): [string, number] => [`faults injected: ${k}`, n]),
     ['syncs committed', f.syncsCommitted],
     ['syncs failed cleanly', f.syncsFailedCleanly],
+    ['failbacks succeeded (recovered byte for byte)', f.failbacksSucceeded],
+    ['failbacks failed cleanly', f.failbacksFailedCleanly],
     ['leaked resources (must be 0)', f.leakedResources],
     ['lost or corrupted checkpoints (must be 0)', f.lostOrCorruptCheckpoints],
     ['foreign resources touched (must be 0)', f.foreignTouched],

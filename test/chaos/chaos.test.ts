@@ -1,7 +1,8 @@
 /**
  * The chaos suite, small (the full one is `npm run chaos`): syncs of a multi-volume VPG under throttling, 5xx,
  * eventual consistency, a step crashing right after its create, an execution stopped from outside and a cloud
- * restart. Nothing may leak past the sweeper, no checkpoint may be lost or wrong, nothing foreign touched.
+ * restart, and one test-mode failback under API faults after the first sync. Nothing may leak past the sweeper
+ * and failback-cleanup, no checkpoint may be lost or wrong, nothing foreign touched.
  */
 import { runChaos, type ChaosFigures } from './chaos-run';
 
@@ -18,6 +19,11 @@ describe('chaos (small run)', () => {
     expect({ throttle: f.throttle > 0, fiveXx: f['5xx'] > 0, consistency: f.consistency > 0 }).toEqual({ throttle: true, fiveXx: true, consistency: true });
     // run 0 crashes a step, run 1 stops an execution after restarting the cloud (the RNG may add more)
     expect({ crash: f['lambda-crash'] >= 1, stop: f['stop-execution'], restart: f.restart >= 1 }).toEqual({ crash: true, stop: 1, restart: true });
+  });
+
+  it('failed back once under API faults, the recovered VM holding the checkpoint byte for byte', () => {
+    // the first run's failback has only API faults, which every call retries: it must succeed
+    expect({ succeeded: figures.failbacksSucceeded, failedCleanly: figures.failbacksFailedCleanly }).toEqual({ succeeded: 1, failedCleanly: 0 });
   });
 
   it('committed or failed cleanly every sync; the fault-free sync after them commits', () => {
