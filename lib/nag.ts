@@ -3,7 +3,7 @@
  * it concerns (never on the whole app), one finding id at a time, with the reason a reviewer would want:
  * what the wildcard is, and what bounds it (an Owner-tag condition, our own bucket or key, an AWS limit).
  */
-import { Stack, Validations, type App, type CfnElement } from 'aws-cdk-lib';
+import { Stack, Validations, type App } from 'aws-cdk-lib';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -37,29 +37,44 @@ function ack(scope: IConstruct, acks: readonly Ack[]): void {
   Validations.of(scope).acknowledge(...acks);
 }
 
-/** `<LogicalId.Arn>:*` as cdk-nag names a function's versions and aliases. */
-function functionVersionsId(fn: IConstruct): string {
-  const cfn = fn.node.defaultChild as CfnElement;
-  return `AwsSolutions-IAM5[Resource::<${Stack.of(cfn).getLogicalId(cfn)}.Arn>:*]`;
+/**
+ * A resolved value as cdk-nag writes it in a finding id: pseudo parameters as `<AWS::Region>`, attributes as
+ * `<LogicalId.Arn>`, joins flattened. Names built from tokens thus give ids that match what `cdk synth` checks.
+ */
+function nagText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v?.Ref === 'string') return `<${v.Ref}>`;
+  if (Array.isArray(v?.['Fn::GetAtt'])) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (Array.isArray(v?.['Fn::Join'])) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(nagText).join(sep);
+  }
+  throw new Error(`cannot name ${JSON.stringify(value)} as cdk-nag does`);
+}
+
+function resourceId(scope: IConstruct, resource: string): string {
+  return `AwsSolutions-IAM5[Resource::${nagText(Stack.of(scope).resolve(resource))}]`;
 }
 
 export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfig): void {
   const { site } = stacks;
-  const bucketId = Stack.of(site.store.bucket).getLogicalId(site.store.bucket.node.defaultChild as CfnElement);
+  // The store as the site stack names it: `<LogicalId.Arn>` when it creates the bucket, the ARN of store.bucketName otherwise.
+  const store = site.store.bucket;
   ack(site.steps.role, [
     DESCRIBE,
     ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
     ...RUN_SOURCES,
     ...KMS,
     {
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`,
+      id: resourceId(site, store.arnForObjects('*')),
       reason: 'the sync steps serve every VPG of the site, so they reach the whole replica store, and nothing but it (object versions cannot be deleted)',
     },
   ]);
   ack(site.sweeper.role, [
     DESCRIBE,
     ...DESTROY_OURS(['instance', 'volume', 'snapshot']),
-    { id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/vpgs/*]`, reason: 'the sweeper reads (GetObject only) the checkpoint manifests of every VPG of the site, to keep the snapshots they reference' },
+    { id: resourceId(site, store.arnForObjects('vpgs/*')), reason: 'the sweeper reads (GetObject only) the checkpoint manifests of every VPG of the site, to keep the snapshots they reference' },
   ]);
   ack(site.steps.role, [
     {
@@ -74,7 +89,7 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
     const prefix = `vpgs/${config.vpgs[i].name}/`;
     ack(vpg.agentRole.role, [
       ...KMS,
-      { id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason: `the VPG's agents reach only their own prefix ${prefix} of the store; object keys (packs, jobs) are made at run time` },
+      { id: resourceId(vpg, vpg.replicaBucket.arnForObjects(`${prefix}*`)), reason: `the VPG's agents reach only their own prefix ${prefix} of the store; object keys (packs, jobs) are made at run time` },
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*'].map((action) => ({
         id: `AwsSolutions-IAM5[Action::${action}]`,
         reason: "CDK's Asset.grantRead, read-only, on the CDK asset bucket: the agent downloads its own bundle at boot",
@@ -85,13 +100,13 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
       },
     ]);
     const machines = [
-      { machine: vpg.sync.stateMachine, functions: Object.values(site.steps.functions) },
-      { machine: vpg.failback.stateMachine, functions: Object.values(site.failbackSteps.functions) },
+      { machine: vpg.sync.stateMachine, functions: Object.values(vpg.stepFunctions) },
+      { machine: vpg.failback.stateMachine, functions: Object.values(vpg.failbackFunctions) },
     ];
     for (const { machine, functions } of machines) {
       ack(machine.role, [
         { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) support no resource-level permissions; Step Functions needs them to log executions' },
-        ...functions.map((fn) => ({ id: functionVersionsId(fn), reason: 'invoke any version or alias of our own step function (CDK LambdaInvoke grant); the function itself is named' })),
+        ...functions.map((fn) => ({ id: resourceId(vpg, `${fn.functionArn}:*`), reason: 'invoke any version or alias of our own step function (CDK LambdaInvoke grant); the function itself is named' })),
       ]);
       ack(machine, [
         { id: 'AwsSolutions-SF1', reason: 'logs ERROR events only: ALL would copy every payload (volume ids, plans) into CloudWatch; execution history keeps every event for 90 days' },

@@ -2,7 +2,7 @@
  * The replica store bucket: created by the site stack (tagged, encrypted, private, versioned, retained), or an
  * existing bucket named in the config.
  */
-import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
@@ -14,6 +14,24 @@ export interface ReplicaBucketProps {
   readonly siteId: string;
   /** `store` of the config (defaults applied). With bucketName, nothing is created. */
   readonly store: StoreConfig;
+}
+
+/** Longest region name today (ap-southeast-2 and kin), for the 63-character bucket name limit. */
+const MAX_REGION_LENGTH = 14;
+
+/**
+ * The replica bucket's name: store.bucketName, or `lifeboat-<siteId>-<account>-<region>` from the scope's stack.
+ * Every stack of a site shares one account and region, so a VPG stack builds the same name from its own pseudo
+ * parameters and needs no cross-stack import of the bucket (nor cdk-nag findings that name an export).
+ */
+export function replicaBucketName(scope: IConstruct, siteId: string, store: StoreConfig): string {
+  if (store.bucketName) return store.bucketName;
+  const longest = `lifeboat-${siteId}-123456789012-${'x'.repeat(MAX_REGION_LENGTH)}`.length;
+  if (longest > 63) {
+    throw new Error(`site id "${siteId}" is too long for the default replica bucket name (lifeboat-<siteId>-<account>-<region>, at most 63 characters): use a site id of at most ${siteId.length - (longest - 63)} characters or set store.bucketName`);
+  }
+  const stack = Stack.of(scope);
+  return `lifeboat-${siteId}-${stack.account}-${stack.region}`;
 }
 
 function tagAsSiteBucket(scope: IConstruct, siteId: string): void {
@@ -57,6 +75,7 @@ export class ReplicaBucket extends Construct {
 
     const lock = store.objectLock;
     const bucket = new s3.Bucket(this, 'Bucket', {
+      bucketName: replicaBucketName(this, siteId, store),
       encryption: this.key ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
       encryptionKey: this.key,
       // Fewer KMS requests per object.

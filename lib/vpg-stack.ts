@@ -6,13 +6,18 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { vpgRuntime, type SiteConfig, type VpgConfig } from './config';
 import type { LifeboatSiteStack } from './site-stack';
 import { SyncStateMachine } from './sync-state-machine';
 import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine';
-import { failbackVpgStatements } from './failback-steps';
-import { syncStateMachineName } from '../lambda/core/sync-contract';
+import { failbackFunctionName, failbackVpgStatements } from './failback-steps';
+import { pascalCase, stepFunctionName } from './sync-steps';
+import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
+import { replicaBucketName } from './replica-bucket';
+import { SYNC_STEPS, syncStateMachineName, type SyncStep } from '../lambda/core/sync-contract';
 import { VpgAgentRole } from './vpg-agent-role';
 import { VpgAlarms } from './monitoring';
 
@@ -29,23 +34,43 @@ export function vpgStackName(siteId: string, vpg: string): string {
   return `Lifeboat-${siteId}-${vpg}`;
 }
 
+/** One imported function per step, by its fixed name. */
+function byName<S extends string>(scope: Construct, idPrefix: string, steps: readonly S[], name: (step: S) => string): Record<S, lambda.IFunction> {
+  const functions = {} as Record<S, lambda.IFunction>;
+  for (const step of steps) functions[step] = lambda.Function.fromFunctionName(scope, `${idPrefix}${pascalCase(step)}`, name(step));
+  return functions;
+}
+
 export class LifeboatVpgStack extends Stack {
   readonly agentRole: VpgAgentRole;
   readonly sync: SyncStateMachine;
   readonly failback: FailbackStateMachine;
   readonly schedule: events.Rule;
   readonly alarms: VpgAlarms;
+  /** The site's replica bucket, by name. */
+  readonly replicaBucket: s3.IBucket;
+  /** The site's sync and failback step functions, by name. */
+  readonly stepFunctions: Readonly<Record<SyncStep, lambda.IFunction>>;
+  readonly failbackFunctions: Readonly<Record<FailbackStep, lambda.IFunction>>;
 
   constructor(scope: Construct, id: string, props: LifeboatVpgStackProps) {
     super(scope, id, { description: `Lifeboat VPG ${props.vpg.name} of site ${props.config.siteId}`, ...props });
     const { config, vpg, site } = props;
     const siteId = config.siteId;
     this.addStackDependency(site);
+    // The site's bucket and step functions by their fixed names, built from this stack's own account and region
+    // (the site's): no cross-stack imports, so IAM resources read as names (lib/nag.ts acknowledges them so).
+    const bucket = s3.Bucket.fromBucketName(this, 'ReplicaStore', replicaBucketName(this, siteId, config.store));
+    const stepFunctions = byName(this, 'SyncStep', SYNC_STEPS, (step) => stepFunctionName(siteId, step));
+    const failbackFunctions = byName(this, 'FailbackStep', FAILBACK_STEPS, (step) => failbackFunctionName(siteId, step));
+    this.replicaBucket = bucket;
+    this.stepFunctions = stepFunctions;
+    this.failbackFunctions = failbackFunctions;
 
     this.agentRole = new VpgAgentRole(this, 'Agents', {
       siteId,
       vpgName: vpg.name,
-      bucket: site.store.bucket,
+      bucket,
       bucketKey: site.store.key,
       agentBundle: site.agent.asset,
     });
@@ -53,19 +78,19 @@ export class LifeboatVpgStack extends Stack {
       siteId,
       vpg: vpgRuntime(config, vpg, {
         agentInstanceProfileArn: this.agentRole.instanceProfile.instanceProfileArn,
-        storeBucket: site.store.bucket.bucketName,
+        storeBucket: bucket.bucketName,
       }),
-      functions: site.steps.functions,
+      functions: stepFunctions,
     });
     this.failback = new FailbackStateMachine(this, 'Failback', {
       siteId,
       vpg: vpgRuntime(config, vpg, {
         agentInstanceProfileArn: this.agentRole.instanceProfile.instanceProfileArn,
-        storeBucket: site.store.bucket.bucketName,
+        storeBucket: bucket.bucketName,
       }),
       recovery: recoveryRuntime(config, vpg),
       syncStateMachineArn: this.sync.stateMachine.stateMachineArn,
-      functions: site.failbackSteps.functions,
+      functions: failbackFunctions,
     });
 
     // The shared step role gets this VPG's grants here, so the site stack never references a VPG stack.

@@ -140,7 +140,8 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
         expect(agent.length).toBeGreaterThan(0);
         for (const s of agent) {
           for (const a of actionsOf(s)) expect({ a, ok: /^(s3:(Get|Put|List|Abort)|kms:)/.test(a) }).toEqual({ a, ok: true });
-          for (const r of resourcesOf(s).map(flatten).filter((r) => r.includes('ReplicaStoreBucket'))) {
+          // the store, by reference (site stack) or by its name (VPG stacks)
+          for (const r of resourcesOf(s).map(flatten).filter((r) => /ReplicaStoreBucket|:s3:::lifeboat-/.test(r))) {
             if (r.includes('/')) expect(r).toMatch(new RegExp(`/vpgs/${vpg}/\\*$`));
             else expect(s.Condition).toEqual({ StringLike: { 's3:prefix': [`vpgs/${vpg}/*`] } });
           }

@@ -2,12 +2,15 @@
  * Template tests of the site stack: what matters for a DR system that runs in someone's account —
  * tags, encryption, no public exposure, the worker launch templates and the step functions.
  */
+import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
 import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import type { LifeboatStacks } from '../../lib/lifeboat-app';
 import { pascalCase } from '../../lib/sync-steps';
+import { replicaBucketName } from '../../lib/replica-bucket';
+import { parseConfig } from '../../lib/config';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { flatten } from './template-helpers';
 
@@ -67,6 +70,36 @@ describe('replica bucket', () => {
       expect(b.Properties.ObjectLockEnabled).toBeUndefined();
       expect(b.DeletionPolicy).toBe('Retain');
     }
+  });
+});
+
+describe('replica bucket name', () => {
+  const byDefault = `lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`;
+
+  it('is lifeboat-<site>-<account>-<region> by default, built the same way in every VPG stack, which imports neither bucket nor functions', () => {
+    const [bucket] = Object.entries(site.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ReplicaStoreBucket')).map(([, b]) => b);
+    expect(flatten(bucket.Properties.BucketName)).toBe(byDefault);
+    for (const vpg of [web, db]) {
+      const text = JSON.stringify(vpg.toJSON());
+      expect(text).toContain(`lifeboat-${SITE}-`);
+      const imports = [...text.matchAll(/"Fn::ImportValue":"([^"]+)"/g)].map((m) => m[1]);
+      expect(imports.length).toBeGreaterThan(0); // the alert topic and the step role still come by reference
+      for (const name of imports) expect({ name, byName: /ReplicaStoreBucket|Steps[A-Za-z]+Function/.test(name) }).toEqual({ name, byName: false });
+    }
+  });
+
+  it('is store.bucketName when the config names a bucket: nothing is created, the VPG stacks use that name', () => {
+    const named = synthesize({ ...MINIMAL_CONFIG, store: { bucketName: 'my-dr-bucket' } });
+    expect(Object.keys(named.site.findResources('AWS::S3::Bucket'))).toEqual([]);
+    expect(replicaBucketName(new Stack(), 'x', named.config.store)).toBe('my-dr-bucket');
+    const agent = named.vpgs[0].findResources('AWS::IAM::Policy');
+    expect(JSON.stringify(agent)).toContain(':s3:::my-dr-bucket/vpgs/web/*');
+  });
+
+  it('fails the synth, naming the way out, when the site id is too long for the default name', () => {
+    const store = parseConfig(MINIMAL_CONFIG, 'test').store;
+    expect(replicaBucketName(new Stack(), 'a'.repeat(26), store)).toMatch(/^lifeboat-a{26}-/);
+    expect(() => replicaBucketName(new Stack(), 'a'.repeat(27), store)).toThrow(/at most 26 characters or set store\.bucketName/);
   });
 });
 

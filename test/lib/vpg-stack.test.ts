@@ -3,9 +3,9 @@
  * contract, its schedule, and least privilege (ownership conditions, per-VPG agent roles).
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNC_STATE, SYNC_STEPS, syncStateMachineName } from '../../lambda/core/sync-contract';
+import { SYNC_STATE, SYNC_STEPS, syncStateMachineName, type SyncStep } from '../../lambda/core/sync-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
-import { pascalCase } from '../../lib/sync-steps';
+import { stepFunctionName } from '../../lib/sync-steps';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, allStates, flatten, policyStatements, renderedDefinition, resourcesOf, type Statement } from './template-helpers';
 
@@ -41,7 +41,8 @@ describe('sync state machine', () => {
     const params = states[SYNC_STATE.init].Parameters;
     expect(params.vpg).toMatchObject({ name: 'web', instanceTags: { app: 'web' }, syncIntervalMinutes: 10, maxZsats: 12, volumesPerZsat: 4, pollSeconds: 30 });
     expect(params.vpg.agentInstanceProfileArn).toMatch(/^\{GetAtt:AgentsInstanceProfile.*\.Arn\}$/);
-    expect(params.vpg.storeBucket).toMatch(/^\{Import:.*ReplicaStoreBucket/);
+    // the site's bucket by its default name, built from this stack's own account and region: no import
+    expect(params.vpg.storeBucket).toBe(`lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`);
     expect(params).toMatchObject({ 'executionId.$': '$$.Execution.Id', 'stateMachineArn.$': '$$.StateMachine.Id', 'startedAt.$': '$$.Execution.StartTime' });
   });
 
@@ -60,7 +61,10 @@ describe('sync state machine', () => {
     };
     for (const [name, [step, resultPath]] of Object.entries(expected)) {
       expect({ name, type: states[name].Type, resultPath: states[name].ResultPath }).toEqual({ name, type: 'Task', resultPath });
-      expect(states[name].Resource).toMatch(new RegExp(`SyncSteps${pascalCase(step)}Function[0-9A-F]{8}Arn`));
+      // the site's function by its fixed name (no cross-stack import)
+      expect(states[name].Resource).toBe(
+        `arn:{Ref:AWS::Partition}:lambda:{Ref:AWS::Region}:{Ref:AWS::AccountId}:function:${stepFunctionName(SITE, step as SyncStep)}`,
+      );
     }
   });
 
@@ -245,10 +249,11 @@ describe('IAM', () => {
   it("each VPG's agent role reaches only its own prefix of the store", () => {
     for (const [template, vpg, other] of [[web, 'web', 'db'], [db, 'db', 'web']] as const) {
       const agent = policyStatements(template).filter((s) => s.policy.startsWith('AgentsRoleDefaultPolicy'));
-      const onStore = agent.filter((s) => resourcesOf(s).some((r) => flatten(r).includes('ReplicaStoreBucket')));
+      const store = `arn:{Ref:AWS::Partition}:s3:::lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`;
+      const onStore = agent.filter((s) => resourcesOf(s).some((r) => flatten(r).startsWith(store)));
       expect(onStore.map((s) => ({ actions: actionsOf(s), resources: resourcesOf(s).map(flatten), condition: s.Condition }))).toEqual([
-        { actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [expect.stringMatching(new RegExp(`ReplicaStoreBucket.*/vpgs/${vpg}/\\*$`))], condition: undefined },
-        { actions: ['s3:ListBucket'], resources: [expect.stringMatching(/ReplicaStoreBucket/)], condition: { StringLike: { 's3:prefix': [`vpgs/${vpg}/*`] } } },
+        { actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], resources: [`${store}/vpgs/${vpg}/*`], condition: undefined },
+        { actions: ['s3:ListBucket'], resources: [store], condition: { StringLike: { 's3:prefix': [`vpgs/${vpg}/*`] } } },
       ]);
       expect(JSON.stringify(template.toJSON())).not.toContain(`vpgs/${other}/`);
       template.hasResourceProperties('AWS::IAM::Role', {
