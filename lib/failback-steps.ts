@@ -3,16 +3,13 @@
  * run with the sync steps' role (the same EC2 statements cover ZImporter and recovered-VM creates and the
  * guarded deletes); each VPG stack adds what only its failback needs (its sync machine, its instances' stop).
  */
-import { resolve } from 'node:path';
-import { ArnFormat, Aws, type Stack } from 'aws-cdk-lib';
+import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
-import { STEP_ENV } from '../lambda/core/sync-contract';
-import { LifeboatFunction } from './lifeboat-function';
-import { pascalCase } from './sync-steps';
+import { addStepFunctions, stepEnvironment } from './step-functions';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
 
 export interface FailbackStepsProps {
@@ -28,8 +25,6 @@ export interface FailbackStepsProps {
   readonly handlersDir?: string;
 }
 
-const DEFAULT_HANDLERS_DIR = resolve(__dirname, '..', 'lambda', 'steps');
-
 /** `lifeboat-<site>-<step>`, e.g. lifeboat-site-a-failback-launch. */
 export function failbackFunctionName(siteId: string, step: FailbackStep): string {
   return `lifeboat-${siteId}-${step}`;
@@ -40,30 +35,15 @@ export class FailbackSteps extends Construct {
 
   constructor(scope: Construct, id: string, props: FailbackStepsProps) {
     super(scope, id);
-    const environment: Record<string, string> = {
-      [STEP_ENV.siteId]: props.siteId,
-      [STEP_ENV.bucket]: props.bucket.bucketName,
-      [STEP_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
-      [STEP_ENV.zsatLaunchTemplate]: props.zsatTemplate.launchTemplateName,
-      [STEP_ENV.importerLaunchTemplate]: props.importerTemplate.launchTemplateName,
-      [STEP_ENV.zsatSecurityGroup]: props.zsatTemplate.securityGroup.attrGroupId,
-      [STEP_ENV.importerSecurityGroup]: props.importerTemplate.securityGroup.attrGroupId,
-    };
-    const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
-    const functions = {} as Record<FailbackStep, lambda.IFunction>;
-    for (const step of FAILBACK_STEPS) {
-      const fn = new LifeboatFunction(this, pascalCase(step), {
-        entry: resolve(handlersDir, `${step}-handler.ts`),
-        handler: 'handler',
-        functionName: failbackFunctionName(props.siteId, step),
-        description: `Lifeboat failback step "${step}" of site ${props.siteId}`,
-        role: props.role,
-        environment,
-      });
-      fn.logGroup.grantWrite(props.role);
-      functions[step] = fn.fn;
-    }
-    this.functions = functions;
+    this.functions = addStepFunctions(this, {
+      steps: FAILBACK_STEPS,
+      functionName: (step) => failbackFunctionName(props.siteId, step),
+      kind: 'failback step',
+      siteId: props.siteId,
+      role: props.role,
+      environment: stepEnvironment(props),
+      handlersDir: props.handlersDir,
+    });
   }
 }
 

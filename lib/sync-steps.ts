@@ -1,15 +1,14 @@
 /**
  * The sync's Lambda steps: one function per SYNC_STEPS entry, shared by every VPG of the site, with one role.
  */
-import { resolve } from 'node:path';
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { STEP_ENV, SYNC_STEPS, type SyncStep } from '../lambda/core/sync-contract';
-import { LifeboatFunction } from './lifeboat-function';
+import { SYNC_STEPS, type SyncStep } from '../lambda/core/sync-contract';
+import { addStepFunctions, pascalCase, stepEnvironment } from './step-functions';
 import { stepPolicyStatements } from './step-permissions';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
 
@@ -41,12 +40,7 @@ export interface SyncStepsProps {
   readonly handlersDir?: string;
 }
 
-const DEFAULT_HANDLERS_DIR = resolve(__dirname, '..', 'lambda', 'steps');
-
-/** `cleanup-failed` → `CleanupFailed` (construct ids). */
-export function pascalCase(step: string): string {
-  return step.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
-}
+export { pascalCase };
 
 /** Explicit function names, so the CLI and people can find them: `lifeboat-<site>-<step>` (≤ 64 chars by config rules). */
 export function stepFunctionName(siteId: string, step: SyncStep): string {
@@ -79,31 +73,14 @@ export class SyncSteps extends Construct {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReplicaStoreList', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
     props.bucketKey?.grantEncryptDecrypt(this.role);
 
-    const environment: Record<string, string> = {
-      [STEP_ENV.siteId]: props.siteId,
-      [STEP_ENV.bucket]: props.bucket.bucketName,
-      [STEP_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
-      [STEP_ENV.zsatLaunchTemplate]: props.zsatTemplate.launchTemplateName,
-      [STEP_ENV.importerLaunchTemplate]: props.importerTemplate.launchTemplateName,
-      [STEP_ENV.zsatSecurityGroup]: props.zsatTemplate.securityGroup.attrGroupId,
-      [STEP_ENV.importerSecurityGroup]: props.importerTemplate.securityGroup.attrGroupId,
-      ...(props.subnetId ? { [STEP_ENV.subnetId]: props.subnetId } : {}),
-    };
-    const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
-    const functions = {} as Record<SyncStep, lambda.IFunction>;
-    for (const step of SYNC_STEPS) {
-      const fn = new LifeboatFunction(this, pascalCase(step), {
-        entry: resolve(handlersDir, `${step}-handler.ts`),
-        handler: 'handler',
-        functionName: stepFunctionName(props.siteId, step),
-        description: `Lifeboat sync step "${step}" of site ${props.siteId}`,
-        role: this.role,
-        environment,
-      });
-      // Write only to its own log group (the role is shared, the grant names each group).
-      fn.logGroup.grantWrite(this.role);
-      functions[step] = fn.fn;
-    }
-    this.functions = functions;
+    this.functions = addStepFunctions(this, {
+      steps: SYNC_STEPS,
+      functionName: (step) => stepFunctionName(props.siteId, step),
+      kind: 'sync step',
+      siteId: props.siteId,
+      role: this.role,
+      environment: stepEnvironment(props),
+      handlersDir: props.handlersDir,
+    });
   }
 }
