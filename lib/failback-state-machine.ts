@@ -7,12 +7,11 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { FAILBACK_STATE as S, type FailbackStep, type RecoveryRuntime } from '../lambda/core/failback-contract';
 import { failbackStateMachineName, type VpgRuntime } from '../lambda/core/sync-contract';
 import type { SiteConfig, VpgConfig } from './config';
-import { CRASH_ERRORS, TRANSIENT_ERRORS } from './sync-state-machine';
+import { lambdaStep } from './lambda-step';
 
 /** The recovery plan of a VPG and the site's importer sizing, as the failback's Init state embeds them. */
 export function recoveryRuntime(site: SiteConfig, vpg: VpgConfig): RecoveryRuntime {
@@ -58,19 +57,7 @@ export class FailbackStateMachine extends Construct {
     super(scope, id);
     const { functions, vpg, recovery } = props;
     const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
-    const step = (stateName: string, fn: FailbackStep, resultPath: string) => {
-      const task = new tasks.LambdaInvoke(this, stateName, {
-        stateName,
-        lambdaFunction: functions[fn],
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: true,
-        resultPath,
-        taskTimeout: sfn.Timeout.duration(stepTimeout),
-      });
-      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL });
-      task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
-      return task;
-    };
+    const step = (stateName: string, fn: FailbackStep, resultPath: string) => lambdaStep(this, stateName, functions[fn], resultPath, stepTimeout);
     const wait = (stateName: string, secondsPath: string) => new sfn.Wait(this, stateName, { stateName, time: sfn.WaitTime.secondsPath(secondsPath) });
     const choice = (stateName: string) => new sfn.Choice(this, stateName, { stateName });
     const isTrue = (path: string) => sfn.Condition.booleanEquals(path, true);

@@ -7,7 +7,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { lambdaStep } from './lambda-step';
 import { Construct } from 'constructs';
 import { SYNC_STATE, syncStateMachineName, type SyncStep, type VpgRuntime } from '../lambda/core/sync-contract';
 
@@ -30,10 +30,6 @@ export interface SyncStateMachineProps {
   readonly stepTimeout?: Duration;
 }
 
-/** Errors a step may raise that mean "try again later": throttling and not-yet-consistent reads. */
-export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'Throttled', 'NotReady'];
-/** A step that died or timed out; steps are idempotent, so one more try is safe. */
-export const CRASH_ERRORS = ['States.Timeout', 'Lambda.Unknown', 'Runtime.ExitError', 'Sandbox.Timedout'];
 
 export class SyncStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -45,24 +41,7 @@ export class SyncStateMachine extends Construct {
     const { functions, vpg } = props;
     const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
 
-    /**
-     * A Lambda step whose output (the handler's return value, exactly) lands at `resultPath`.
-     * payloadResponseOnly: the contract's paths hold the handler's output itself, optional fields included;
-     * the invoke integration would wrap it in {Payload, StatusCode} and a ResultSelector can only copy named fields.
-     */
-    const step = (stateName: string, fn: SyncStep, resultPath: string) => {
-      const task = new tasks.LambdaInvoke(this, stateName, {
-        stateName,
-        lambdaFunction: functions[fn],
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: true,
-        resultPath,
-        taskTimeout: sfn.Timeout.duration(stepTimeout),
-      });
-      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL });
-      task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
-      return task;
-    };
+    const step = (stateName: string, fn: SyncStep, resultPath: string) => lambdaStep(this, stateName, functions[fn], resultPath, stepTimeout);
 
     const init = new sfn.Pass(this, SYNC_STATE.init, {
       stateName: SYNC_STATE.init,
