@@ -48,7 +48,7 @@ export async function runJob(job: AgentJob, options: RunOptions): Promise<AgentR
   const log = (options.log ?? jsonLogger()).child({
     vpg: job.vpg,
     jobId: job.jobId,
-    ...(job.kind === 'read' ? { syncId: job.syncId } : { executionId: job.executionId }),
+    ...(job.kind === 'read' ? { syncId: job.syncId, executionId: job.executionId } : { executionId: job.executionId }),
   });
   const reporter = new ProgressReporter(options.store, job.progressKey, job.jobId, job.heartbeatSeconds, log);
   const pool = options.pool ?? new HashPool();

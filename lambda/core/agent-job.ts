@@ -54,6 +54,8 @@ interface JobBase {
 export interface ReadJob extends JobBase {
   readonly kind: 'read';
   readonly syncId: string;
+  /** The sync execution, so the agent's log lines name it too (absent in jobs written before it existed). */
+  readonly executionId?: string;
   readonly volumes: readonly ReadJobVolume[];
 }
 

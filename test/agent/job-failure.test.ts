@@ -31,7 +31,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 
 function readJob(vpg: string, syncId: string): ReadJob {
   return {
-    kind: 'read', jobId: 'job-0', vpg, syncId, store: { bucket: s3.bucket, prefix: `vpgs/${vpg}/` },
+    kind: 'read', jobId: 'job-0', vpg, syncId, executionId: `arn:aws:states:us-east-1:000000000000:execution:sm:${syncId}`, store: { bucket: s3.bucket, prefix: `vpgs/${vpg}/` },
     progressKey: syncProgressKey(vpg, syncId, 'job-0'), resultKey: syncResultKey(vpg, syncId, 'job-0'), heartbeatSeconds: 1,
     volumes: [{ volumeId: 'vol-0zsat', sourceVolumeId: 'vol-src', sizeBytes: BLOCKS * BLOCK_SIZE, planKey: planKey(vpg, syncId, 'vol-src') }],
   };
@@ -71,7 +71,7 @@ describe('agent job failures', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/S3 PutObject s3:\/\/lifeboat-test\/vpgs\/web\/.* failed/);
     const failed = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'job failed');
-    expect(failed).toMatchObject({ level: 'error', vpg: 'web', jobId: 'job-0', syncId: 'sync-kill' });
+    expect(failed).toMatchObject({ level: 'error', vpg: 'web', jobId: 'job-0', syncId: 'sync-kill', executionId: expect.stringMatching(/:execution:sm:sync-kill$/) });
 
     const progress = await store.getJson<AgentProgress>(job.progressKey);
     expect(progress).toMatchObject({ jobId: 'job-0', state: 'failed', blocksTotal: BLOCKS });

@@ -59,6 +59,7 @@ export async function planSync(input: PlanStepInput, deps: StepDeps): Promise<Pl
       jobId,
       vpg,
       syncId,
+      executionId: input.executionId,
       store: { bucket: deps.env.bucket, prefix: vpgPrefix(vpg) },
       progressKey: syncProgressKey(vpg, syncId, jobId),
       resultKey: syncResultKey(vpg, syncId, jobId),
