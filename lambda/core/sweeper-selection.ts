@@ -5,15 +5,11 @@
  * It never selects a base snapshot (one the latest committed checkpoint references), nor anything not tagged as ours
  * (the guarded delete checks the tags once more right before each call).
  */
-import type { CleanupSelection, Refusal } from './cleanup-selection';
-import type { InstanceInfo, SnapshotInfo, VolumeInfo } from './sync-ports';
+import type { CleanupInventory, CleanupSelection, Refusal } from './cleanup-selection';
 import { TAG, type Tags } from './tags';
 
-export interface SweepInventory {
-  readonly instances: readonly InstanceInfo[];
-  readonly volumes: readonly VolumeInfo[];
-  readonly snapshots: readonly SnapshotInfo[];
-}
+/** The sweeper looks at the same inventory a sync's cleanup does. */
+export type SweepInventory = CleanupInventory;
 
 export interface SweepScope {
   readonly siteId: string;

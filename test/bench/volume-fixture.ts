@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BLOCK_SIZE, type BlockPlan } from '../../lambda/core/agent-job';
+import { seededRandom } from '../../local/faults';
 
 export interface VolumeFixture {
   readonly devicePath: string;
@@ -16,20 +17,8 @@ export interface VolumeFixture {
   readonly duplicateBlocks: number;
 }
 
-/** Small deterministic PRNG (mulberry32): the same volume every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function buildVolume(dir: string, sizeBytes: number, seed = 7): VolumeFixture {
-  const random = prng(seed);
+  const random = seededRandom(seed); // mulberry32: the same volume every run
   const total = Math.floor(sizeBytes / BLOCK_SIZE);
   const blocks: number[] = [];
   // Alternate planned and unplanned runs of 1-64 blocks until half the volume is planned.
