@@ -9,7 +9,7 @@ import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { UsageError } from '../commands/context';
 import { dataBlockIndexes, writeImage, type ImageFormat, type ImageStats } from './image-writer';
 
-export type ExportStore = Pick<S3ReplicaStore, 'listCheckpoints' | 'resolveVolume' | 'knownHashes' | 'getRange'>;
+export type ExportStore = Pick<S3ReplicaStore, 'listCheckpoints' | 'resolveVolume' | 'knownHashes' | 'getRangeInto'>;
 
 export interface ExportRequest {
   readonly store: ExportStore;

@@ -4,7 +4,7 @@
  * flight, each block checked against its SHA-256 before it is written). The image is written to a
  * temporary sibling and renamed into place only when complete: a failed export leaves no file behind.
  */
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../lambda/core/agent-job';
 import { qcow2Layout } from '../../lambda/core/qcow2';
@@ -89,15 +89,12 @@ async function writeQcow2(filePath: string, options: BlockWriteOptions): Promise
   try {
     await handle.write(layout.metadata, 0, layout.metadata.length, 0);
     await handle.truncate(layout.fileSize);
-    // writeBlockMap writes block i at i × BLOCK_SIZE through write() only: move each write to its data cluster.
-    const clusters = {
-      write: (bytes: Uint8Array, offset: number, length: number, position: number) => {
-        const target = layout.dataOffsets.get(position / BLOCK_SIZE);
-        if (target === undefined) throw new Error(`qcow2 export: block ${position / BLOCK_SIZE} has no data cluster in the layout`);
-        return handle.write(bytes, offset, length, target);
-      },
+    const placeBlock = (index: number) => {
+      const target = layout.dataOffsets.get(index);
+      if (target === undefined) throw new Error(`qcow2 export: block ${index} has no data cluster in the layout`);
+      return target;
     };
-    const s = await writeBlockMap(clusters as unknown as FileHandle, { ...options, blank: true });
+    const s = await writeBlockMap(handle, { ...options, blank: true, placeBlock });
     await handle.sync();
     return { blocks: s.blocksWritten, bytesWritten: s.bytesWritten, fileSize: layout.fileSize };
   } finally {

@@ -1,7 +1,8 @@
 /**
  * The ZImporter writer (and the raw image exporter): write a checkpoint's block map onto a device or file.
- * Stored blocks come by ranged GETs grouped by pack (bounded in flight), each verified against its SHA-256
- * before it is written; zeros are written only where the target could hold data.
+ * Stored blocks come by ranged GETs grouped by pack (bounded in flight), read straight into a reused buffer;
+ * a hash worker verifies every block of the range against its SHA-256 and only then writes them (writes
+ * to neighbouring places merged). Zeros are written only where the target could hold data.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../core/agent-job';
@@ -9,12 +10,13 @@ import { planRangeReads, type BlockLocation } from '../core/pack-index';
 import { blockCount } from '../core/replica-format';
 import { CorruptBlock, MissingBlock } from '../aws/s3-errors';
 import { forEachBounded } from '../aws/s3-replica-store';
-import { HashPool } from './hash-pool';
+import { HashPool, type BufferWrite } from './hash-pool';
 import { planRuns } from './reader';
 
 export interface ImporterStore {
   knownHashes(vpg: string): Promise<Map<string, BlockLocation>>;
-  getRange(key: string, offset: number, length: number): Promise<Buffer | null>;
+  /** Fill `target` from `offset` of the object; the byte count read (short at the object's end), null when it does not exist. */
+  getRangeInto(key: string, offset: number, target: Uint8Array): Promise<number | null>;
 }
 
 export interface WriteProgress {
@@ -35,6 +37,8 @@ export interface ImportOptions {
   readonly locations?: ReadonlyMap<string, BlockLocation>;
   readonly rangeBytes?: number;
   readonly fetchesInFlight?: number;
+  /** Where block `index` goes in the target (default index × BLOCK_SIZE; a qcow2 image maps it to its data cluster). */
+  readonly placeBlock?: (index: number) => number;
   readonly onProgress?: (p: WriteProgress) => void;
 }
 
@@ -72,6 +76,7 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   const { blockMap, sizeBytes, vpg, store } = options;
   const blank = options.blank ?? true;
   const where = (index: number) => `block ${index}${options.checkpointId ? ` of checkpoint ${options.checkpointId}` : ''}`;
+  const placeOf = options.placeBlock ?? ((index: number) => index * BLOCK_SIZE);
   const limit = blockCount(sizeBytes);
   const indexesByHash = new Map<string, number[]>();
   for (const [index, ref] of blockMap) {
@@ -82,36 +87,36 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
     indexesByHash.set(ref, list);
   }
   const locations = options.locations ?? (await store.knownHashes(vpg));
-  const { reads, missing } = planRangeReads(indexesByHash.keys(), locations, options.rangeBytes ?? 8 * 1024 * 1024);
+  const rangeBytes = options.rangeBytes ?? 8 * 1024 * 1024;
+  const { reads, missing } = planRangeReads(indexesByHash.keys(), locations, rangeBytes);
   if (missing.length > 0) throw new MissingBlock(missing[0], null, `${where(indexesByHash.get(missing[0])![0])}, VPG ${vpg}; ${missing.length} block(s) missing`);
 
   const pool = options.pool ?? new HashPool();
+  const spare: ArrayBuffer[] = [];
   let blocksWritten = 0, bytesWritten = 0;
-  const writeAt = async (bytes: Uint8Array, index: number) => {
-    const position = index * BLOCK_SIZE;
-    const length = Math.min(bytes.length, sizeBytes - position);
-    await handle.write(bytes, 0, length, position);
-    blocksWritten++;
-    bytesWritten += length;
-    options.onProgress?.({ blocks: 1, bytesWritten: length });
-  };
   try {
-    await forEachBounded(reads, options.fetchesInFlight ?? 4, async (read) => {
+    await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
-      const got = await store.getRange(read.packKey, read.offset, read.length);
-      if (!got || got.length !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       if (read.blocks.some((b) => b.length !== BLOCK_SIZE)) throw new Error(`pack ${read.packKey} lists a block that is not ${BLOCK_SIZE} bytes`);
-      const hashed = await pool.hashBlocks(transferable(got), BLOCK_SIZE, read.length);
-      const bytes = new Uint8Array(hashed.buffer, 0, read.length);
-      for (let i = 0; i < read.blocks.length; i++) {
-        const block = read.blocks[i];
+      const buffer = spare.pop() ?? new ArrayBuffer(Math.max(rangeBytes, read.length));
+      const got = buffer.byteLength >= read.length ? await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length)) : null;
+      if (got !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
+      // Each block lands at every index that holds it; the worker writes only once all of them verified.
+      const writes = coalesce(read.blocks.flatMap((b) => indexesByHash.get(b.hash)!.map((index) => ({ offset: b.offsetInRange, length: Math.min(b.length, sizeBytes - index * BLOCK_SIZE), position: placeOf(index) }))));
+      const expected = read.blocks.map((b) => b.hash);
+      const result = await pool.verifyAndWrite(handle.fd, buffer, read.length, BLOCK_SIZE, expected, writes);
+      if (result.buffer.byteLength === rangeBytes) spare.push(result.buffer);
+      if (result.mismatch !== undefined) {
+        const bad = read.blocks[result.mismatch];
         // The pool reports an all-zero block as null; stored blocks are never all zeros.
-        const actual = hashed.hashes[i] ?? 'an all-zero block';
-        const indexes = indexesByHash.get(block.hash)!;
-        if (actual !== block.hash) throw new CorruptBlock(block.hash, read.packKey, actual, `${where(indexes[0])}, VPG ${vpg}`);
-        const view = bytes.subarray(block.offsetInRange, block.offsetInRange + block.length);
-        for (const index of indexes) await writeAt(view, index);
+        const actual = result.hashes[result.mismatch] ?? 'an all-zero block';
+        throw new CorruptBlock(bad.hash, read.packKey, actual, `${where(indexesByHash.get(bad.hash)![0])}, VPG ${vpg}`);
       }
+      const bytes = writes.reduce((n, w) => n + w.length, 0);
+      const blocks = read.blocks.reduce((n, b) => n + indexesByHash.get(b.hash)!.length, 0);
+      blocksWritten += blocks;
+      bytesWritten += bytes;
+      options.onProgress?.({ blocks, bytesWritten: bytes });
     });
     if (!blank) {
       const zeros = Buffer.alloc(8 * 1024 * 1024);
@@ -123,7 +128,7 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       for (const run of planRuns(zeroIndexes, zeros.length / BLOCK_SIZE)) {
         const position = run.first * BLOCK_SIZE;
         const length = Math.min(run.count * BLOCK_SIZE, sizeBytes - position);
-        await handle.write(zeros, 0, length, position);
+        await handle.write(zeros, 0, length, position); // non-blank targets are devices: block i is at i × BLOCK_SIZE
         blocksWritten += run.count;
         bytesWritten += length;
         options.onProgress?.({ blocks: run.count, bytesWritten: length });
@@ -135,10 +140,17 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   return { blocksWritten, bytesWritten };
 }
 
-/** An ArrayBuffer holding exactly these bytes that may be transferred to a hash worker: the body's own when it owns a whole one (no copy), else a copy. */
-function transferable(bytes: Buffer): ArrayBuffer {
-  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
-  const own = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(own);
-  return own.buffer as ArrayBuffer;
+/** Writes sorted by target position, neighbours (adjacent in the buffer and on the target) merged into one. */
+export function coalesce(writes: readonly BufferWrite[]): BufferWrite[] {
+  const sorted = [...writes].sort((a, b) => a.position - b.position);
+  const out: BufferWrite[] = [];
+  for (const w of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.position + last.length === w.position && last.offset + last.length === w.offset) {
+      out[out.length - 1] = { ...last, length: last.length + w.length };
+    } else {
+      out.push(w);
+    }
+  }
+  return out;
 }

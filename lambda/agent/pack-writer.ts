@@ -1,6 +1,8 @@
 /**
- * Appends new blocks to a pack buffer and uploads full packs with a bounded number in flight.
- * `add` waits when that many uploads are running: backpressure that keeps memory flat whatever the volume size.
+ * Gathers new blocks into packs and uploads full packs with a bounded number in flight.
+ * A pack is a list of views into the reader's run buffers, never a copy: each view's buffer is held
+ * (BufferHold) until the pack's upload settles. `add` waits when that many uploads are running:
+ * backpressure that keeps memory flat whatever the volume size.
  */
 import { createHash } from 'node:crypto';
 import type { PackIndexEntry } from '../core/pack-index';
@@ -19,7 +21,14 @@ export function packIdOf(blockHashes: readonly string[]): string {
 }
 
 export interface PackSink {
-  putPack(vpg: string, bytes: Uint8Array, index: readonly PackIndexEntry[], packId?: string): Promise<{ packId: string; packKey: string }>;
+  /** `chunks` are the pack's bytes in order (one object, uploaded without joining them). */
+  putPack(vpg: string, chunks: Uint8Array | readonly Uint8Array[], index: readonly PackIndexEntry[], packId?: string): Promise<{ packId: string; packKey: string }>;
+}
+
+/** A counted claim on the memory a block view lies in: the owner may reuse it once every holder released it. */
+export interface BufferHold {
+  retain(): void;
+  release(): void;
 }
 
 export interface PackWriterOptions {
@@ -29,46 +38,65 @@ export interface PackWriterOptions {
   readonly uploadsInFlight: number;
 }
 
+interface OpenPack {
+  readonly chunks: Uint8Array[];
+  readonly holds: Set<BufferHold>;
+  readonly entries: PackIndexEntry[];
+  used: number;
+}
+
+const emptyPack = (): OpenPack => ({ chunks: [], holds: new Set(), entries: [], used: 0 });
+
 export class PackWriter {
   /** Keys (relative to the VPG prefix) of the packs uploaded so far. */
   readonly packs: string[] = [];
-  private buffer: Buffer | null = null;
-  private used = 0;
-  private entries: PackIndexEntry[] = [];
+  private pack = emptyPack();
   private readonly uploads = new Set<Promise<void>>();
   private failure: Error | null = null;
-  /** Pack buffers whose upload finished, reused for the next packs. */
-  private readonly spare: Buffer[] = [];
 
   constructor(private readonly options: PackWriterOptions) {}
 
-  async add(hash: string, block: Uint8Array): Promise<void> {
+  /** Add a block; `hold` covers the memory `block` lies in, which must not change until released. */
+  async add(hash: string, block: Uint8Array, hold: BufferHold): Promise<void> {
     this.throwIfFailed();
-    if (this.buffer && this.used + block.length > this.buffer.length) await this.flush();
-    if (!this.buffer) {
-      this.buffer = this.spare.pop() ?? Buffer.allocUnsafeSlow(Math.max(this.options.packBytes, block.length));
-      this.used = 0;
+    if (this.pack.used > 0 && this.pack.used + block.length > this.options.packBytes) await this.flush();
+    const pack = this.pack;
+    const last = pack.chunks[pack.chunks.length - 1];
+    // Blocks read back to back stay one view: fewer, larger writes to the socket.
+    if (last && last.buffer === block.buffer && last.byteOffset + last.byteLength === block.byteOffset) {
+      pack.chunks[pack.chunks.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + block.byteLength);
+    } else {
+      pack.chunks.push(block);
     }
-    this.buffer.set(block, this.used);
-    this.entries.push({ hash, offset: this.used, length: block.length });
-    this.used += block.length;
+    if (!pack.holds.has(hold)) {
+      hold.retain();
+      pack.holds.add(hold);
+    }
+    pack.entries.push({ hash, offset: pack.used, length: block.length });
+    pack.used += block.length;
   }
 
   /** Upload the current pack (if any); waits for a free upload slot first. */
   async flush(): Promise<void> {
-    if (!this.buffer || this.used === 0) return;
-    const { buffer, used, entries } = this;
-    const packId = packIdOf(entries.map((e) => e.hash));
-    this.buffer = null;
-    this.used = 0;
-    this.entries = [];
-    while (this.uploads.size >= this.options.uploadsInFlight) await Promise.race(this.uploads);
-    this.throwIfFailed();
-    const upload = this.upload(buffer, used, entries, packId)
+    if (this.pack.used === 0) return;
+    const pack = this.pack;
+    this.pack = emptyPack();
+    const packId = packIdOf(pack.entries.map((e) => e.hash));
+    try {
+      while (this.uploads.size >= this.options.uploadsInFlight) await Promise.race(this.uploads);
+      this.throwIfFailed();
+    } catch (e) {
+      releaseAll(pack);
+      throw e;
+    }
+    const upload = this.upload(pack, packId)
       .catch((e: Error) => {
         this.failure ??= e;
       })
-      .finally(() => this.uploads.delete(upload));
+      .finally(() => {
+        releaseAll(pack);
+        this.uploads.delete(upload);
+      });
     this.uploads.add(upload);
   }
 
@@ -82,17 +110,22 @@ export class PackWriter {
 
   /** Wait for uploads already started, ignoring their outcome (after a failure, before cleaning up). */
   async settle(): Promise<void> {
-    this.buffer = null;
+    releaseAll(this.pack);
+    this.pack = emptyPack();
     await Promise.allSettled(this.uploads);
   }
 
-  private async upload(buffer: Buffer, used: number, entries: PackIndexEntry[], packId: string): Promise<void> {
-    await this.options.store.putPack(this.options.vpg, buffer.subarray(0, used), entries, packId);
+  private async upload(pack: OpenPack, packId: string): Promise<void> {
+    await this.options.store.putPack(this.options.vpg, pack.chunks, pack.entries, packId);
     this.packs.push(relativePackKey(packId));
-    if (this.spare.length < 2 && buffer.length >= this.options.packBytes) this.spare.push(buffer);
   }
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
   }
+}
+
+function releaseAll(pack: OpenPack): void {
+  for (const hold of pack.holds) hold.release();
+  pack.holds.clear();
 }

@@ -8,8 +8,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockPlan, type BlockRef, type VolumeReadResult } from '../core/agent-job';
 import { PACK_TARGET_BYTES } from '../core/replica-format';
 import type { BlockLocation } from '../core/pack-index';
-import { HashPool } from './hash-pool';
-import { PackWriter, type PackSink } from './pack-writer';
+import { HashPool, type HashedBlocks } from './hash-pool';
+import { PackWriter, type BufferHold, type PackSink } from './pack-writer';
 
 export interface ReaderStore extends PackSink {
   knownHashes(vpg: string): Promise<Map<string, BlockLocation>>;
@@ -56,8 +56,7 @@ export interface ReadProgress {
 /** One job's reading: a pack writer and a set of written hashes shared by all its volumes. */
 export class ReadSession {
   private readonly written = new Set<string>();
-  /** Run buffers come back from the hash workers and are reused: no allocation churn per run. */
-  private readonly spare: ArrayBuffer[] = [];
+  private readonly buffers: RunBuffers;
   private readonly writer: PackWriter;
   private readonly ownsPool: boolean;
 
@@ -70,6 +69,9 @@ export class ReadSession {
     ownsPool: boolean,
   ) {
     this.ownsPool = ownsPool;
+    // Enough spares for the runs in flight and the packs that still hold views of earlier runs.
+    const runBytes = Math.max(1, Math.floor(tuning.runBytes / BLOCK_SIZE)) * BLOCK_SIZE;
+    this.buffers = new RunBuffers(runBytes, tuning.readAhead + (tuning.uploadsInFlight + 1) * (Math.ceil(tuning.packBytes / runBytes) + 1));
     this.writer = new PackWriter({ store, vpg, packBytes: tuning.packBytes, uploadsInFlight: tuning.uploadsInFlight });
   }
 
@@ -110,37 +112,37 @@ export class ReadSession {
     if (this.ownsPool) await this.pool.close();
   }
 
-  private runBufferBytes(): number {
-    return Math.max(1, Math.floor(this.tuning.runBytes / BLOCK_SIZE)) * BLOCK_SIZE;
-  }
-
   private async readFrom(handle: FileHandle, plan: BlockPlan, onProgress?: (p: ReadProgress) => void): Promise<VolumeReadResult> {
-    const runs = planRuns(plan.blocks, this.runBufferBytes() / BLOCK_SIZE);
+    const runs = planRuns(plan.blocks, this.buffers.bytes / BLOCK_SIZE);
     const blocks: Record<string, BlockRef> = {};
     let blocksRead = 0, bytesRead = 0, bytesStored = 0;
 
-    const readAndHash = async (run: BlockRun) => {
-      const length = run.count * BLOCK_SIZE;
-      const arrayBuffer = this.spare.pop() ?? new ArrayBuffer(this.runBufferBytes());
-      await readFully(handle, Buffer.from(arrayBuffer, 0, length), run.first * BLOCK_SIZE);
-      return this.pool.hashBlocks(arrayBuffer, BLOCK_SIZE, length);
+    // The worker reads and hashes in one task: the bytes go from the page cache to the worker's hash.
+    const readAndHash = (run: BlockRun) => {
+      const arrayBuffer = this.buffers.take();
+      return this.pool.readBlocks(handle.fd, run.first * BLOCK_SIZE, arrayBuffer, run.count * BLOCK_SIZE, BLOCK_SIZE);
     };
-    const consume = async (run: BlockRun, hashed: { buffer: ArrayBuffer; hashes: ReadonlyArray<string | null> }) => {
+    const consume = async (run: BlockRun, hashed: HashedBlocks) => {
+      // Packs keep views of this buffer (no copy); it is reused once the last of them is uploaded.
+      const hold = this.buffers.hold(hashed.buffer);
       let stored = 0;
-      for (let i = 0; i < run.count; i++) {
-        const hash = hashed.hashes[i];
-        const index = run.first + i;
-        if (hash === null) {
-          blocks[index] = ZERO_BLOCK;
-          continue;
+      try {
+        for (let i = 0; i < run.count; i++) {
+          const hash = hashed.hashes[i];
+          const index = run.first + i;
+          if (hash === null) {
+            blocks[index] = ZERO_BLOCK;
+            continue;
+          }
+          blocks[index] = hash;
+          if (this.known.has(hash) || this.written.has(hash)) continue;
+          this.written.add(hash);
+          await this.writer.add(hash, new Uint8Array(hashed.buffer, i * BLOCK_SIZE, BLOCK_SIZE), hold);
+          stored += BLOCK_SIZE;
         }
-        blocks[index] = hash;
-        if (this.known.has(hash) || this.written.has(hash)) continue;
-        this.written.add(hash);
-        await this.writer.add(hash, new Uint8Array(hashed.buffer, i * BLOCK_SIZE, BLOCK_SIZE));
-        stored += BLOCK_SIZE;
+      } finally {
+        hold.release();
       }
-      if (this.spare.length <= this.tuning.readAhead) this.spare.push(hashed.buffer);
       blocksRead += run.count;
       bytesRead += run.count * BLOCK_SIZE;
       bytesStored += stored;
@@ -168,15 +170,36 @@ export class ReadSession {
   }
 }
 
-/** Positional read of buffer.length bytes; past the end of the device the rest is zeros. */
-async function readFully(handle: FileHandle, buffer: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < buffer.length) {
-    const { bytesRead } = await handle.read(buffer, done, buffer.length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
+/**
+ * Run buffers, shared between the reader and the packs holding views of them. A buffer goes back to the
+ * spares only when its last holder releases it, so a view in a pack never sees the next run's bytes.
+ */
+class RunBuffers {
+  private readonly spare: ArrayBuffer[] = [];
+
+  constructor(
+    readonly bytes: number,
+    private readonly keep: number,
+  ) {}
+
+  take(): ArrayBuffer {
+    return this.spare.pop() ?? new ArrayBuffer(this.bytes);
   }
-  if (done < buffer.length) buffer.fill(0, done);
+
+  /** A hold on `buffer` with one holder (the caller); more holders retain it. */
+  hold(buffer: ArrayBuffer): BufferHold {
+    let holders = 1;
+    return {
+      retain: () => {
+        if (holders <= 0) throw new Error('run buffer retained after its release');
+        holders++;
+      },
+      release: () => {
+        if (--holders < 0) throw new Error('run buffer released more often than held');
+        if (holders === 0 && buffer.byteLength === this.bytes && this.spare.length < this.keep) this.spare.push(buffer);
+      },
+    };
+  }
 }
 
 /** One volume, its own session: for benchmarks and tests. */

@@ -5,14 +5,28 @@
  * packs: every block is named by its SHA-256 and verified against it on every read back, and TLS (HTTPS
  * to S3) authenticates the bytes in transit. So PUTs are signed UNSIGNED-PAYLOAD (which S3 accepts) and
  * carry no flexible checksum; ranged GETs skip response checksum validation (no full-object checksum
- * applies to a range anyway).
+ * applies to a range anyway). Packs go up as streams over the reader's buffers (s3-chunked-put.ts retries
+ * them itself), so the SDK's warning that it will not retry a streamed body is dropped.
  */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { makeS3Client } from './s3-client';
 
+const NOT_RETRIED_STREAM = 'non-retryable streaming request';
+
+const logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).includes(NOT_RETRIED_STREAM)) console.warn(...args);
+  },
+  // With a logger set, the SDK also logs every failed call here; the agent reports failures itself.
+  error: () => {},
+};
+
 export const AGENT_S3_CLIENT_CONFIG: S3ClientConfig = {
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
+  logger,
 };
 
 const UNSIGNED = 'UNSIGNED-PAYLOAD';

@@ -26,6 +26,7 @@ import {
 } from '../core/replica-format';
 import { buildHashLocations, decodePackIndex, encodePackIndex, type BlockLocation, type PackIndex, type PackIndexEntry } from '../core/pack-index';
 import { resolveBlockMap } from '../core/replica-chain';
+import { putChunks } from './s3-chunked-put';
 import { makeS3Client } from './s3-client';
 import { CorruptBlock, isNotFound, MissingBlock, ReplicaStoreError, storeError } from './s3-errors';
 
@@ -76,6 +77,14 @@ export class S3ReplicaStore implements ReplicaStorePort {
     }
   }
 
+  async putChunks(key: string, chunks: readonly Uint8Array[], contentType = 'application/octet-stream'): Promise<void> {
+    try {
+      await putChunks(this.client, { Bucket: this.bucket, Key: key, ContentType: contentType }, chunks);
+    } catch (e) {
+      throw storeError('PutObject', this.bucket, key, e);
+    }
+  }
+
   /** Whole object, or null when it does not exist. */
   async getBytes(key: string): Promise<Buffer | null> {
     return this.get(key);
@@ -84,6 +93,27 @@ export class S3ReplicaStore implements ReplicaStorePort {
   /** `length` bytes at `offset`; null when the object does not exist. May be shorter at the object's end. */
   async getRange(key: string, offset: number, length: number): Promise<Buffer | null> {
     return this.get(key, `bytes=${offset}-${offset + length - 1}`);
+  }
+
+  /**
+   * `target.length` bytes at `offset` read straight into `target` (one copy, from the socket's chunks);
+   * the count read (short at the object's end), or null when the object does not exist.
+   */
+  async getRangeInto(key: string, offset: number, target: Uint8Array): Promise<number | null> {
+    const range = `bytes=${offset}-${offset + target.length - 1}`;
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
+      let filled = 0;
+      for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+        if (filled + chunk.length > target.length) throw new ReplicaStoreError(`S3 GetObject (${range}) s3://${this.bucket}/${key} returned more bytes than the range asked for`);
+        target.set(chunk, filled);
+        filled += chunk.length;
+      }
+      return filled;
+    } catch (e) {
+      if (isNotFound(e) || (e as { name?: string }).name === 'InvalidRange') return null;
+      throw storeError(`GetObject (${range})`, this.bucket, key, e);
+    }
   }
 
   private async get(key: string, range?: string): Promise<Buffer | null> {
@@ -130,10 +160,16 @@ export class S3ReplicaStore implements ReplicaStorePort {
   }
 
   // ---- packs ----
-  /** Pack data first, then its index: an index never names bytes that are not there. */
-  async putPack(vpg: string, bytes: Uint8Array, index: readonly PackIndexEntry[], packId = sha256Hex(bytes)): Promise<{ packId: string; packKey: string }> {
+  /**
+   * Pack data first, then its index: an index never names bytes that are not there. The data may come as
+   * chunks (views the reader did not copy); they are sent as one object without being joined.
+   */
+  async putPack(vpg: string, data: Uint8Array | readonly Uint8Array[], index: readonly PackIndexEntry[], packId?: string): Promise<{ packId: string; packKey: string }> {
+    const chunks = data instanceof Uint8Array ? [data] : data;
+    packId ??= sha256Hex(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     const key = packKey(vpg, packId);
-    await this.putBytes(key, bytes);
+    if (chunks.length === 1) await this.putBytes(key, chunks[0]);
+    else await this.putChunks(key, chunks);
     await this.putBytes(packIndexKey(vpg, packId), Buffer.from(encodePackIndex(index)), 'application/json');
     const cached = this.locations.get(vpg);
     if (cached) for (const b of index) if (!cached.has(b.hash)) cached.set(b.hash, { packId, packKey: key, offset: b.offset, length: b.length });

@@ -43,7 +43,7 @@ describe('agent job failures', () => {
     require('node:fs').mkdirSync(devices);
     const source = makeSourceVolume(join(dir, 'src.img'), BLOCKS);
     symlinkSync(source.path, join(devices, deviceLinkName('vol-0zsat')));
-    const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ maxAttempts: 2 }) });
+    const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ maxAttempts: 2, agent: true }) });
     const job = readJob('web', 'sync-kill');
     await store.putJson(job.volumes[0].planKey, planFor('vol-src', Array.from({ length: BLOCKS }, (_, i) => i), BLOCKS * BLOCK_SIZE));
 
@@ -81,7 +81,7 @@ describe('agent job failures', () => {
   });
 
   it('a missing plan or device fails with a message naming it', async () => {
-    const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client() });
+    const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }) });
     const job = readJob('web', 'sync-noplan');
     await expect(runJob(job, { store, log: jsonLogger({}, () => {}), finalReportMs: 5000 })).rejects.toThrow(
       `block plan ${job.volumes[0].planKey} of volume vol-src is missing from the store`,

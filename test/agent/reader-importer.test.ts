@@ -20,7 +20,7 @@ let source: SourceVolume;
 let pool: HashPool;
 beforeAll(async () => {
   s3 = await startS3();
-  store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client() });
+  store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }) });
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-agent-'));
   source = makeSourceVolume(join(dir, 'source.img'), BLOCKS);
   pool = new HashPool(2);

@@ -29,7 +29,7 @@ it('the restore script in docs/store-format.md rebuilds a volume at each checkpo
   const script = /```python\n([\s\S]*?)```/.exec(doc)![1];
   writeFileSync(join(dir, 'restore.py'), script);
 
-  const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client() });
+  const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }) });
   const N = 40, SIZE = N * BLOCK_SIZE;
   const meta = { sourceVolumeId: 'vol-a', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: SIZE, snapshotId: 'snap' };
   const v1 = makeSourceVolume(join(dir, 'v1.img'), N);

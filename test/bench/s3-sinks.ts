@@ -24,6 +24,16 @@ export interface SinkStats {
   bytesOut: number;
 }
 
+/** Counts a body's bytes without keeping them (the null sink: what a server does is not the agent's cost). */
+async function drain(body: unknown): Promise<number> {
+  if (body === undefined || body === null) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  let n = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) n += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+  return n;
+}
+
 async function collect(body: unknown): Promise<Buffer> {
   if (body === undefined || body === null) return Buffer.alloc(0);
   if (typeof body === 'string') return Buffer.from(body);
@@ -73,10 +83,11 @@ export class InProcessS3 {
       return { response: { statusCode, headers: { 'content-length': String(bytes.length), ...headers }, body: Readable.from(bytes.length ? [bytes] : []) } };
     };
     if (req.method === 'PUT') {
-      const bytes = await collect(req.body);
+      const length = this.keep ? undefined : await drain(req.body);
+      const bytes = this.keep ? Buffer.from(await collect(req.body)) : undefined;
       this.stats.puts++;
-      this.stats.bytesIn += bytes.length;
-      this.objects.set(`${bucket}/${key}`, this.keep ? Buffer.from(bytes) : bytes.length);
+      this.stats.bytesIn += bytes?.length ?? length!;
+      this.objects.set(`${bucket}/${key}`, bytes ?? length!);
       return reply(200, '', { etag: '"bench"' });
     }
     if (req.method === 'GET' && !key && req.query && 'list-type' in req.query) {

@@ -63,7 +63,7 @@ function exportTo(format: ImageFormat, output: string, checkpoint = 'latest', so
 
 beforeAll(async () => {
   s3 = await startS3();
-  store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client() });
+  store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }) });
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-export-'));
   pool = new HashPool(2);
   // checkpoint 1: the whole volume (zeros at i%5, a repeated block at i%7, random elsewhere)

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { makeAgentS3Client } from '../../lambda/aws/agent-s3-client';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver');
 
@@ -15,7 +16,8 @@ export interface TestS3 {
   readonly port: number;
   readonly directory: string;
   readonly bucket: string;
-  client(options?: { maxAttempts?: number }): S3Client;
+  /** `agent`: the zSAT/ZImporter's own client (unsigned payloads, no flexible checksums), as the agent runs it. */
+  client(options?: { maxAttempts?: number; agent?: boolean }): S3Client;
   stop(): Promise<void>;
   restart(): Promise<void>;
   /** Stop and remove the data. */
@@ -46,13 +48,14 @@ export async function startS3(bucket = 'lifeboat-test'): Promise<TestS3> {
     directory,
     bucket,
     client(options = {}) {
-      const c = new S3Client({
+      const config = {
         endpoint,
         forcePathStyle: true,
         region: 'us-east-1',
         credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
         maxAttempts: options.maxAttempts ?? 3,
-      });
+      };
+      const c = options.agent ? makeAgentS3Client(config) : new S3Client(config);
       clients.push(c);
       return c;
     },
