@@ -49,11 +49,11 @@ export function modeledTransitions(measured: number, polls: number, zsats: numbe
 
 const VOLUMES_PER_ZSAT = 3;
 
-function siteConfig(siteId: string, sizes: readonly number[], maxZsats: number) {
+function siteConfig(siteId: string, sizes: readonly number[], maxZsats: number, volumesPerZsat = VOLUMES_PER_ZSAT) {
   return {
     siteId,
     vpgs: sizes.map((n) => ({ name: `v${n}`, instances: { tags: { bench: `v${n}` } }, syncIntervalMinutes: 1440, journalHours: 24 })),
-    agent: { volumesPerZsat: VOLUMES_PER_ZSAT, maxZsats },
+    agent: { volumesPerZsat, maxZsats },
     // pollSeconds: the default (30 s)
   };
 }
@@ -148,15 +148,51 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
   }
 }
 
-/** Wall time of one full first sync of an `instances`-instance VPG with at most `maxZsats` zSATs at once. */
-export async function benchScaleOut(opts: { instances: number; maxZsats: number; log: (line: string) => void }): Promise<SyncCost> {
-  const site = await deployTestSite(siteConfig(`scale${opts.maxZsats}`, [opts.instances], opts.maxZsats));
+/**
+ * Scale-out runs on a cloud whose EC2 takes AWS's own times, scaled like the state machines' waits: on
+ * the offline cloud's instant EC2 every zSAT is only CPU on the same 2 cores, and the figure would measure
+ * this machine rather than whether the zSATs really run side by side. (AWS: an instance boots and starts
+ * its user data in ~45 s, a volume from a snapshot is available in ~5 s, a snapshot completes in ~1 min.)
+ */
+export const SCALE_OUT_TIME_SCALE = 0.1;
+export const AWS_TIMINGS_MS = { instanceMs: 45_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
+/** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */
+export const SCALE_OUT_VOLUMES_PER_ZSAT = 4;
+
+export interface ScaleOutRun {
+  readonly maxZsats: number;
+  readonly zsats: number;
+  readonly blocks: number;
+  /** StartExecution to the end of the execution. */
+  readonly syncSeconds: number;
+  /** The RunZsats Map state, entered to exited: the part the number of zSATs at once can speed up. */
+  readonly zsatPhaseSeconds: number;
+}
+
+/** One full first sync of an `instances`-instance VPG with at most `maxZsats` zSATs at once. */
+export async function benchScaleOut(opts: { instances: number; maxZsats: number; log: (line: string) => void }): Promise<ScaleOutRun> {
+  const scaled = Object.fromEntries(Object.entries(AWS_TIMINGS_MS).map(([k, v]) => [k, v * SCALE_OUT_TIME_SCALE]));
+  const site = await deployTestSite(siteConfig(`scale${opts.maxZsats}`, [opts.instances], opts.maxZsats, SCALE_OUT_VOLUMES_PER_ZSAT), {
+    timings: scaled,
+    waitScale: SCALE_OUT_TIME_SCALE,
+  });
   try {
     const apps = await protect(site, opts.instances);
     await writeRound(site, apps, 'r0', []);
     const cost = await measuredSync(site, `v${opts.instances}`, opts.instances);
-    opts.log(`  maxZsats ${opts.maxZsats}: ${cost.zsats} zSATs, ${(cost.figures.bytesRead / BLOCK_SIZE).toFixed(0)} blocks, ${cost.wallSeconds.toFixed(1)} s`);
-    return cost;
+    const events = await executionHistory(site.sfn, cost.figures.executionArn);
+    const at = (type: string) => events.find((e) => e.type === type && (e.stateEnteredEventDetails ?? e.stateExitedEventDetails)?.name === SYNC_STATE.runZsats)?.timestamp;
+    const entered = at('MapStateEntered'), exited = at('MapStateExited');
+    if (!entered || !exited) throw new Error(`the sync's history has no ${SYNC_STATE.runZsats} Map state`);
+    const run: ScaleOutRun = {
+      maxZsats: opts.maxZsats,
+      zsats: cost.zsats,
+      blocks: cost.figures.bytesRead / BLOCK_SIZE,
+      syncSeconds: cost.wallSeconds,
+      zsatPhaseSeconds: (exited.getTime() - entered.getTime()) / 1000,
+    };
+    opts.log(`  maxZsats ${run.maxZsats}: ${run.zsats} zSATs, ${run.blocks} blocks; zSAT phase ${run.zsatPhaseSeconds.toFixed(1)} s, whole sync ${run.syncSeconds.toFixed(1)} s`);
+    return run;
   } finally {
     await site.stop();
   }

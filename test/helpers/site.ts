@@ -9,6 +9,7 @@ import { synthesize } from '../../bin/demo/synth';
 import { syncStateMachineName, failbackStateMachineName } from '../../lambda/core/sync-contract';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { vpgRuntimeOf } from '../../bin/commands/context';
+import type { Timings } from '../../local/context';
 import { startTestCloud, type TestCloud } from './cloud';
 
 export interface TestSite extends TestCloud {
@@ -23,14 +24,22 @@ export interface TestSite extends TestCloud {
 /** Waits in the state machines run this much faster than written (a 30 s poll takes 0.3 s). */
 export const E2E_WAIT_SCALE = 0.01;
 
-export async function deployTestSite(config: Record<string, unknown>, opts: { faults?: Record<string, unknown> } = {}): Promise<TestSite> {
+export interface DeployOptions {
+  readonly faults?: Record<string, unknown>;
+  /** How long the cloud's EC2 resources take to change state (default: the tests' short TEST_TIMINGS). */
+  readonly timings?: Partial<Timings>;
+  /** Default E2E_WAIT_SCALE. */
+  readonly waitScale?: number;
+}
+
+export async function deployTestSite(config: Record<string, unknown>, opts: DeployOptions = {}): Promise<TestSite> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
   const configPath = path.join(workDir, 'lifeboat.config.json');
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
   const assembly = path.join(workDir, 'cdk.out');
   await synthesize(configPath, assembly);
-  const t = await startTestCloud({ assemblyDir: assembly, faults: opts.faults });
-  t.cloud.sfn.setWaitScale(E2E_WAIT_SCALE);
+  const t = await startTestCloud({ assemblyDir: assembly, faults: opts.faults, timings: opts.timings });
+  t.cloud.sfn.setWaitScale(opts.waitScale ?? E2E_WAIT_SCALE);
   // the SDK clients inside this test process (store adapters) reach the same cloud
   process.env.AWS_ENDPOINT_URL = t.url;
   const siteId = String(config.siteId);
