@@ -6,7 +6,7 @@ import { packIndexKey } from '../../lambda/core/replica-format';
 import { CorruptBlock } from '../../lambda/aws/s3-errors';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { HashPool } from '../../lambda/agent/hash-pool';
-import { exportVolume, importVolume } from '../../lambda/agent/importer';
+import { coalesce, exportVolume, importVolume } from '../../lambda/agent/importer';
 import { planRuns, readVolumeBlocks } from '../../lambda/agent/reader';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { makeSourceVolume, planFor, sha256, type SourceVolume } from './fixture';
@@ -29,6 +29,15 @@ afterAll(async () => {
   await pool.close();
   await s3.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('coalesce', () => {
+  it('merges writes adjacent both in the buffer and on the target, in target order', () => {
+    const w = (offset: number, position: number, length = 10) => ({ offset, length, position });
+    expect(coalesce([w(10, 110), w(0, 100), w(20, 500), w(30, 510), w(0, 0)])).toEqual([w(0, 0), w(0, 100, 20), w(20, 500, 20)]);
+    // the same bytes at two places (a repeated block) are two writes
+    expect(coalesce([w(0, 0), w(0, 10)])).toEqual([w(0, 0), w(0, 10)]);
+  });
 });
 
 describe('planRuns', () => {
@@ -125,6 +134,8 @@ describe('reader then importer on a 64 MiB volume', () => {
     expect(error).toBeInstanceOf(CorruptBlock);
     expect((error as Error).message).toContain(hash);
     expect((error as Error).message).toContain(`block ${victim} of checkpoint cp-20261125T153000Z-abc`);
+    // a range is written only once every block of it verified: the corrupt block never reached the target
+    expect(readFileSync(target).subarray(victim * BLOCK_SIZE, (victim + 1) * BLOCK_SIZE).equals(Buffer.alloc(BLOCK_SIZE))).toBe(true);
     raw[loc.offset + 12345] ^= 0x01;
     writeFileSync(file, raw);
   });
