@@ -58,9 +58,13 @@ function siteConfig(siteId: string, sizes: readonly number[], maxZsats: number, 
   };
 }
 
+/** n protected instances, launched 10 at a time (each waits for its instance to run and its volume to attach). */
 async function protect(site: TestSite, n: number): Promise<ProtectedInstance[]> {
   const out: ProtectedInstance[] = [];
-  for (let i = 0; i < n; i++) out.push(await createProtectedInstance(site.ec2, { tags: { bench: `v${n}` }, volumeSizesGiB: [1], name: `bench-v${n}-${i}` }));
+  for (let first = 0; first < n; first += 10) {
+    const batch = Array.from({ length: Math.min(10, n - first) }, (_, j) => first + j);
+    out.push(...(await Promise.all(batch.map((i) => createProtectedInstance(site.ec2, { tags: { bench: `v${n}` }, volumeSizesGiB: [1], name: `bench-v${n}-${i}` })))));
+  }
   return out;
 }
 
@@ -154,7 +158,7 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
  * this machine rather than whether the zSATs really run side by side. (AWS: an instance boots and starts
  * its user data in ~45 s, a volume from a snapshot is available in ~5 s, a snapshot completes in ~1 min.)
  */
-export const SCALE_OUT_TIME_SCALE = 0.1;
+export const SCALE_OUT_TIME_SCALE = 0.25;
 export const AWS_TIMINGS_MS = { instanceMs: 45_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
 /** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */
 export const SCALE_OUT_VOLUMES_PER_ZSAT = 4;
