@@ -1,8 +1,9 @@
 /**
  * The zSAT reader: read exactly the planned blocks of a device, hash them on every core, store each new
  * block once (dedup against the store and this job), zero blocks never. Reads, hashing and uploads overlap
- * through bounded queues, so memory is ~ (readAhead × runBytes) + (uploadsInFlight + 1) × packBytes
- * (defaults: 8 × 4 MiB + 5 × 16 MiB), whatever the volume size.
+ * through bounded queues, so memory is ~ (readAhead × runBytes) + (uploadsInFlight + 1) × (packBytes + runBytes)
+ * (defaults: 8 × 4 MiB + 5 × 36 MiB ≈ 212 MiB), whatever the volume size: packs hold views of the run
+ * buffers they were read into, never copies.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockPlan, type BlockRef, type VolumeReadResult } from '../core/agent-job';

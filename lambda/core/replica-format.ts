@@ -14,8 +14,13 @@ import { BLOCK_SIZE, type AgentResult, type BlockRef } from './agent-job';
 import type { CheckpointManifest, CheckpointSummary, CheckpointVolume } from './replica-store-port';
 
 export const STORE_FORMAT = 1;
-/** Default pack size: large enough to keep request costs low, small enough to retry cheaply. */
-export const PACK_TARGET_BYTES = 16 * 1024 * 1024;
+/**
+ * Default pack size: large enough to keep request costs low (each pack is 2 PUTs; 32 MiB against 16 MiB
+ * measured 5% more read throughput on 2 cores, the SDK's per-request work halved), small enough to retry
+ * cheaply. Compaction deletes a pack only when none of its blocks is live, so larger packs keep dead
+ * blocks a little longer.
+ */
+export const PACK_TARGET_BYTES = 32 * 1024 * 1024;
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -10,10 +10,10 @@ import { AWS_TIMINGS_MS, benchScaleOut, benchSyncs, SCALE_OUT_TIME_SCALE, SCALE_
 import { DRS_ASSUMPTIONS, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly } from './cost-model';
 import { benchJson, formatSheet } from './report';
 import { formatSamples, ratio } from './figures';
+import { PACK_TARGET_BYTES } from '../../lambda/core/replica-format';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const MiB = 1024 * 1024;
-const PACK_MiB = 16;
 
 function args(argv: readonly string[]): { quick: boolean; json: string | null } {
   const i = argv.indexOf('--json');
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
 
   // 6. Cost model from the 1-instance VPG's incremental sync (one zSAT), scaled to the issue's server.
   const deltaMiB = (changedBytesPerSync(ISSUE_WORKLOAD) / MiB) * ratio(inc.bytesStored, inc.bytesRead);
-  const packPuts = 2 * Math.ceil(deltaMiB / PACK_MiB);
+  const packPuts = 2 * Math.ceil(deltaMiB / (PACK_TARGET_BYTES / MiB));
   const counted = one.requests;
   const sum = (prefix: string) => Object.entries(counted).filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
   const lifeboat = lifeboatMonthly(ISSUE_WORKLOAD, {
