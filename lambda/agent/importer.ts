@@ -98,8 +98,9 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
     await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
       if (read.blocks.some((b) => b.length !== BLOCK_SIZE)) throw new Error(`pack ${read.packKey} lists a block that is not ${BLOCK_SIZE} bytes`);
-      const buffer = spare.pop() ?? new ArrayBuffer(Math.max(rangeBytes, read.length));
-      const got = buffer.byteLength >= read.length ? await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length)) : null;
+      const reused = spare.pop();
+      const buffer = reused && reused.byteLength >= read.length ? reused : new ArrayBuffer(Math.max(rangeBytes, read.length));
+      const got = await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length));
       if (got !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       // Each block lands at every index that holds it; the worker writes only once all of them verified.
       const writes = coalesce(read.blocks.flatMap((b) => indexesByHash.get(b.hash)!.map((index) => ({ offset: b.offsetInRange, length: Math.min(b.length, sizeBytes - index * BLOCK_SIZE), position: placeOf(index) }))));
