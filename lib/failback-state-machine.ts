@@ -2,7 +2,7 @@
  * One VPG's failback state machine (lambda/core/failback-contract.ts describes the flow), in JSONPath so the
  * offline cloud runs exactly this definition. Plus its log group and a failed-executions alarm.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +12,7 @@ import { FAILBACK_STATE as S, type FailbackStep, type RecoveryRuntime } from '..
 import { failbackStateMachineName, type VpgRuntime } from '../lambda/core/sync-contract';
 import type { SiteConfig, VpgConfig } from './config';
 import { lambdaStep } from './lambda-step';
+import { vpgStateMachine } from './vpg-state-machine';
 
 /** The recovery plan of a VPG and the site's importer sizing, as the failback's Init state embeds them. */
 export function recoveryRuntime(site: SiteConfig, vpg: VpgConfig): RecoveryRuntime {
@@ -130,25 +131,15 @@ export class FailbackStateMachine extends Construct {
       .next(resolve)
       .next(choice(S.liveOrTest).when(sfn.Condition.stringEquals('$.resolve.mode', 'live'), stop).otherwise(prepare));
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const machine = vpgStateMachine(this, {
       stateMachineName: failbackStateMachineName(props.siteId, vpg.name),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       comment: `Lifeboat failback / recovery of VPG ${vpg.name} (site ${props.siteId})`,
-      tracingEnabled: false,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      logRetention: props.logRetention,
+      failedAlarmDescription: `A failback of VPG ${vpg.name} failed`,
     });
-    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      alarmDescription: `A failback of VPG ${vpg.name} failed`,
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
+    this.failedAlarm = machine.failedAlarm;
   }
 }

@@ -2,12 +2,13 @@
  * One VPG's sync state machine: the flow of lambda/core/sync-contract.ts, with its state names and result paths,
  * in JSONPath (the offline cloud runs exactly this definition). Plus its log group and a failed-executions alarm.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { lambdaStep } from './lambda-step';
+import { vpgStateMachine } from './vpg-state-machine';
 import { Construct } from 'constructs';
 import { SYNC_STATE, syncStateMachineName, type SyncStep, type VpgRuntime } from '../lambda/core/sync-contract';
 
@@ -113,27 +114,15 @@ export class SyncStateMachine extends Construct {
           .otherwise(createSnapshots.next(waitSnapshots).next(checkSnapshots).next(snapshotsReady)),
       );
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const machine = vpgStateMachine(this, {
       stateMachineName: syncStateMachineName(props.siteId, vpg.name),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       comment: `Lifeboat sync of VPG ${vpg.name} (site ${props.siteId})`,
-      tracingEnabled: false,
-      // Errors only: full execution data would copy every payload into the logs.
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+      logRetention: props.logRetention,
+      failedAlarmDescription: `A sync of VPG ${vpg.name} failed: its RPO is slipping`,
     });
-
-    this.failedAlarm = new cloudwatch.Alarm(this, 'FailedAlarm', {
-      alarmDescription: `A sync of VPG ${vpg.name} failed: its RPO is slipping`,
-      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.stateMachine = machine.stateMachine;
+    this.logGroup = machine.logGroup;
+    this.failedAlarm = machine.failedAlarm;
   }
 }
