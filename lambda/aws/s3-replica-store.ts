@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  type GetObjectCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { BlockRef } from '../core/agent-job';
@@ -29,6 +30,8 @@ import { resolveBlockMap } from '../core/replica-chain';
 import { putChunks } from './s3-chunked-put';
 import { makeS3Client } from './s3-client';
 import { CorruptBlock, isNotFound, MissingBlock, ReplicaStoreError, storeError } from './s3-errors';
+
+type StreamingBody = NonNullable<GetObjectCommandOutput['Body']>;
 
 export interface S3ReplicaStoreOptions {
   readonly bucket: string;
@@ -101,26 +104,29 @@ export class S3ReplicaStore implements ReplicaStorePort {
    */
   async getRangeInto(key: string, offset: number, target: Uint8Array): Promise<number | null> {
     const range = `bytes=${offset}-${offset + target.length - 1}`;
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
+    return this.getObject(key, range, async (body) => {
       let filled = 0;
-      for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
         if (filled + chunk.length > target.length) throw new ReplicaStoreError(`S3 GetObject (${range}) s3://${this.bucket}/${key} returned more bytes than the range asked for`);
         target.set(chunk, filled);
         filled += chunk.length;
       }
       return filled;
-    } catch (e) {
-      if (isNotFound(e) || (e as { name?: string }).name === 'InvalidRange') return null;
-      throw storeError(`GetObject (${range})`, this.bucket, key, e);
-    }
+    });
   }
 
   private async get(key: string, range?: string): Promise<Buffer | null> {
+    return this.getObject(key, range, async (body) => {
+      const bytes = await body.transformToByteArray();
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    });
+  }
+
+  /** GetObject with its body consumed by `read`; null when the object (or the range) does not exist. */
+  private async getObject<T>(key: string, range: string | undefined, read: (body: StreamingBody) => Promise<T>): Promise<T | null> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
-      const bytes = await out.Body!.transformToByteArray();
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return await read(out.Body!);
     } catch (e) {
       if (isNotFound(e) || (e as { name?: string }).name === 'InvalidRange') return null;
       throw storeError(range ? `GetObject (${range})` : 'GetObject', this.bucket, key, e);
