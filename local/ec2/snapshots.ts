@@ -104,18 +104,19 @@ function progressOf(w: World, s: SnapshotRecord): string {
   return `${Math.max(0, Math.min(99, Math.floor((100 * done) / Math.max(1, total))))}%`;
 }
 
-function renderSnapshot(w: World, s: SnapshotRecord): XmlObject {
+/** A snapshot as DescribeSnapshots renders it (`status`) and, with `state` and no storage tier, CreateSnapshots. */
+function renderSnapshot(w: World, s: SnapshotRecord, as: 'describe' | 'create' = 'describe'): XmlObject {
   return {
     snapshotId: s.snapshotId,
     volumeId: s.volumeId,
-    status: s.state,
+    [as === 'describe' ? 'status' : 'state']: s.state,
     startTime: s.startTime,
     progress: progressOf(w, s),
     ownerId: s.ownerId,
     volumeSize: s.volumeSize,
     description: s.description,
     encrypted: s.encrypted ?? false,
-    storageTier: 'standard',
+    ...(as === 'describe' ? { storageTier: 'standard' } : {}),
     tagSet: renderTags(s.tags),
   };
 }
@@ -174,18 +175,7 @@ export const createSnapshots: ActionHandler = (q, w) => {
     })),
   );
   return {
-    snapshotSet: records.map((s) => ({
-      snapshotId: s.snapshotId,
-      volumeId: s.volumeId,
-      state: s.state,
-      startTime: s.startTime,
-      progress: progressOf(w, s),
-      ownerId: s.ownerId,
-      volumeSize: s.volumeSize,
-      description: s.description,
-      encrypted: s.encrypted ?? false,
-      tagSet: renderTags(s.tags),
-    })),
+    snapshotSet: records.map((s) => renderSnapshot(w, s, 'create')),
   };
 };
 
