@@ -24,6 +24,8 @@ export interface Timings {
   volumeMs: number;
   /** pending → running, and shutting-down → terminated / stopping → stopped. */
   instanceMs: number;
+  /** running → the user data's boot script starts (the guest OS boots first, as on EC2). */
+  bootMs: number;
 }
 
 export interface CloudContext {
@@ -42,7 +44,7 @@ export interface CloudContext {
   log(message: string): void;
 }
 
-export const DEFAULT_TIMINGS: Timings = { snapshotMs: 1500, volumeMs: 300, instanceMs: 500 };
+export const DEFAULT_TIMINGS: Timings = { snapshotMs: 1500, volumeMs: 300, instanceMs: 500, bootMs: 0 };
 export const DEFAULT_FAULTS: FaultConfig = {
   throttleRate: 0,
   serverErrorRate: 0,

@@ -27,7 +27,12 @@ export function bootScriptLocation(userData: string | undefined): { bucket: stri
   return m ? { bucket: m[1], key: m[2] } : undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `unref`: a boot still waiting must not keep a stopped cloud's process alive. */
+const sleep = (ms: number, unref = false) =>
+  new Promise((r) => {
+    const timer = setTimeout(r, ms);
+    if (unref) timer.unref();
+  });
 
 export class BootManager implements InstanceProcesses {
   private readonly children = new Map<string, ChildProcess>();
@@ -64,6 +69,9 @@ export class BootManager implements InstanceProcesses {
   }
 
   private async run(instanceId: string, where: { bucket: string; key: string }, attempt: number): Promise<void> {
+    // The guest OS boots before its user data runs; a stop or kill meanwhile cancels the boot.
+    if (this.ctx.timings.bootMs > 0) await sleep(this.ctx.timings.bootMs, true);
+    if (!this.current(instanceId, attempt)) return;
     const endpoint = await this.endpointWhenListening();
     const dir = this.instanceDir(instanceId);
     fs.mkdirSync(dir, { recursive: true });

@@ -149,6 +149,25 @@ test('terminating an instance kills its process and removes its device links', a
   expect(fs.readdirSync(path.join(h.ec2.instanceDir(id), 'dev', 'disk', 'by-id'))).toEqual([]);
 });
 
+const instanceState = async (id: string) =>
+  (await h.client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0].State!.Name;
+
+test('with bootMs the guest boots first: the script starts that long after running, and a terminate meanwhile starts nothing', async () => {
+  h.ctx.timings.bootMs = 1000;
+  const slow = await launch('disabled');
+  const runningAt = await pollUntil(async () => ((await instanceState(slow)) === 'running' ? Date.now() : undefined), 'running');
+  expect(bootState(slow)).toBeUndefined();
+  await pollUntil(() => bootState(slow), 'boot script running');
+  expect(Date.now() - runningAt).toBeGreaterThanOrEqual(900);
+
+  const cancelled = await launch('enabled');
+  await pollUntil(async () => ((await instanceState(cancelled)) === 'running' ? true : undefined), 'running');
+  await h.client.send(new TerminateInstancesCommand({ InstanceIds: [cancelled] }));
+  await pollUntil(async () => ((await instanceState(cancelled)) === 'terminated' ? true : undefined), 'terminated');
+  await new Promise((r) => setTimeout(r, 1200)); // past the boot delay: proving that nothing starts needs the wait
+  expect(bootState(cancelled)).toBeUndefined();
+});
+
 test('only a `# offline-boot: node s3://BUCKET/KEY` line in the user data names a boot script', () => {
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   expect(bootScriptLocation(bootUserData('assets', 'agent/v1/boot.js'))).toEqual({ bucket: 'assets', key: 'agent/v1/boot.js' });

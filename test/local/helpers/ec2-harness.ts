@@ -9,7 +9,7 @@ import { createEdgeHandler, listen, type Listening } from '../../../local/edge';
 import { createEc2Service, imdsRoute, type Ec2Service } from '../../../local/ec2';
 import { FileVolumeStorage } from '../../../local/storage/file-volume-storage';
 
-export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20 };
+export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0 };
 
 export interface Ec2Harness {
   ec2: Ec2Service;
