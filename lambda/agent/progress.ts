@@ -21,6 +21,7 @@ export interface ProgressCounts {
 export class ProgressReporter {
   readonly counts: ProgressCounts = { blocksTotal: 0, blocksDone: 0, bytesRead: 0, bytesStored: 0 };
   private timer: NodeJS.Timeout | null = null;
+  private startedAt: string | undefined;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -33,6 +34,7 @@ export class ProgressReporter {
 
   /** First heartbeat now, then every heartbeatSeconds. */
   async start(): Promise<void> {
+    this.startedAt ??= new Date().toISOString();
     await this.write('running');
     this.timer = setInterval(() => void this.beat(), Math.max(1, this.heartbeatSeconds) * 1000);
     this.timer.unref();
@@ -73,6 +75,7 @@ export class ProgressReporter {
       jobId: this.jobId,
       state,
       updatedAt: new Date().toISOString(),
+      ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
       ...this.counts,
       ...(error !== undefined ? { error } : {}),
     };

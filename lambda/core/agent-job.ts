@@ -81,6 +81,8 @@ export interface AgentProgress {
   readonly state: 'running' | 'done' | 'failed';
   /** ISO time of the last heartbeat. */
   readonly updatedAt: string;
+  /** ISO time the agent started this job (its first heartbeat); the pollers measure its rate from it. */
+  readonly startedAt?: string;
   readonly blocksTotal: number;
   readonly blocksDone: number;
   readonly bytesRead: number;

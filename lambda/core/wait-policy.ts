@@ -37,19 +37,24 @@ export function snapshotWaitSeconds(
 }
 
 /**
- * zSAT reads: half the expected remaining time at the rate since launch, and never longer than half the
- * heartbeat timeout so a dead agent is noticed in time.
+ * zSAT and ZImporter jobs: half the expected remaining time at the agent's own rate, and never longer than
+ * half the heartbeat timeout so a dead agent is noticed in time. The rate is measured from the agent's
+ * start (`agentStartedAt`): counted from the launch it would include the instance's boot and overstate
+ * what is left. Until the agent has reported, its instance is still booting: one poll interval.
  */
 export function zsatWaitSeconds(args: {
   blocksDone: number;
   blocksTotal: number;
   launchedAt: string;
+  /** When the agent started the job (its first heartbeat); absent until it has reported. */
+  agentStartedAt?: string;
   now: Date;
   pollSeconds: number;
   heartbeatTimeoutSeconds: number;
 }): number {
   const ceiling = Math.floor(args.heartbeatTimeoutSeconds / 2);
-  if (args.blocksDone <= 0 || args.blocksTotal <= 0) return clampWait(args.pollSeconds, args.pollSeconds, ceiling);
-  const elapsed = Math.max(0, (args.now.getTime() - Date.parse(args.launchedAt)) / 1000);
+  const since = args.agentStartedAt ?? (args.blocksDone > 0 ? args.launchedAt : undefined);
+  if (since === undefined || args.blocksTotal <= 0) return clampWait(args.pollSeconds, args.pollSeconds, ceiling);
+  const elapsed = Math.max(0, (args.now.getTime() - Date.parse(since)) / 1000);
   return clampWait(remainingSeconds(args.blocksDone / args.blocksTotal, elapsed) / 2, args.pollSeconds, ceiling);
 }

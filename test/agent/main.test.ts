@@ -103,6 +103,7 @@ describe('agent entry point (bundled)', () => {
     expect(result.volumes[0].blocks).toEqual(Object.fromEntries(planned.map((i) => [String(i), source.ref(i)])));
     const progress = await store.getJson<AgentProgress>(job.progressKey);
     expect(progress).toMatchObject({ state: 'done', blocksTotal: BLOCKS, blocksDone: BLOCKS, bytesRead: SIZE, bytesStored: result.volumes[0].bytesStored });
+    expect(Date.parse(progress!.startedAt!)).toBeLessThanOrEqual(Date.parse(progress!.updatedAt));
     const logs = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(logs.find((l) => l.msg === 'job done')).toMatchObject({ vpg: 'web', jobId: 'job-0', syncId: 'sync-main-1' });
   });

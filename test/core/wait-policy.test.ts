@@ -31,4 +31,15 @@ describe('wait policy', () => {
     expect(zsatWaitSeconds({ ...base, blocksDone: 1, blocksTotal: 1000 })).toBe(120);
     expect(zsatWaitSeconds({ ...base, heartbeatTimeoutSeconds: 60, blocksDone: 1, blocksTotal: 1000 })).toBe(30);
   });
+
+  it('zSATs: once the agent has reported, its rate counts from its own start, not the instance launch', () => {
+    const base = { now, pollSeconds: 30, heartbeatTimeoutSeconds: 300, launchedAt: ago(100) };
+    // Booted for 90 s, then half read in 10 s: 10 s to go, not the 100 s the launch time gives.
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(10), blocksDone: 500, blocksTotal: 1000 })).toBe(5);
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(40), blocksDone: 500, blocksTotal: 1000 })).toBe(20);
+    // Started but nothing read yet: it is checked again soon, rather than after a whole poll interval…
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(2), blocksDone: 0, blocksTotal: 1000 })).toBe(5);
+    // …unless its first reads have already been slow for a while.
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(60), blocksDone: 0, blocksTotal: 1000 })).toBe(30);
+  });
 });

@@ -141,7 +141,7 @@ export async function pollImporter(input: PollImporterInput, deps: FailbackDeps)
     throw new FailbackFailed(`ZImporter ${importer.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
   }
   const waitSeconds = attached
-    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
+    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
     : MIN_WAIT_SECONDS;
   return { ...importer, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
 }

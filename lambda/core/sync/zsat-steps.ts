@@ -155,7 +155,7 @@ export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<Zs
     throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
   }
   const waitSeconds = attached
-    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
+    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
     : MIN_WAIT_SECONDS;
   return { ...zsat, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
 }
