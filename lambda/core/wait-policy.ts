@@ -40,7 +40,8 @@ export function snapshotWaitSeconds(
  * zSAT and ZImporter jobs: half the expected remaining time at the agent's own rate, and never longer than
  * half the heartbeat timeout so a dead agent is noticed in time. The rate is measured from the agent's
  * start (`agentStartedAt`): counted from the launch it would include the instance's boot and overstate
- * what is left. Until the agent has reported, its instance is still booting: one poll interval.
+ * what is left. Until the agent has reported, its instance is still booting, which takes about one poll
+ * interval (pollSeconds defaults to 30 s; an EC2 instance runs its user data ~45 s after launch): half of that.
  */
 export function zsatWaitSeconds(args: {
   blocksDone: number;
@@ -54,7 +55,7 @@ export function zsatWaitSeconds(args: {
 }): number {
   const ceiling = Math.floor(args.heartbeatTimeoutSeconds / 2);
   const since = args.agentStartedAt ?? (args.blocksDone > 0 ? args.launchedAt : undefined);
-  if (since === undefined || args.blocksTotal <= 0) return clampWait(args.pollSeconds, args.pollSeconds, ceiling);
+  if (since === undefined || args.blocksTotal <= 0) return clampWait(args.pollSeconds / 2, args.pollSeconds, ceiling);
   const elapsed = Math.max(0, (args.now.getTime() - Date.parse(since)) / 1000);
   return clampWait(remainingSeconds(args.blocksDone / args.blocksTotal, elapsed) / 2, args.pollSeconds, ceiling);
 }

@@ -159,7 +159,7 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
  * its user data in ~45 s, a volume from a snapshot is available in ~5 s, a snapshot completes in ~1 min.)
  */
 export const SCALE_OUT_TIME_SCALE = 0.25;
-export const AWS_TIMINGS_MS = { instanceMs: 45_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
+export const AWS_TIMINGS_MS = { instanceMs: 15_000, bootMs: 30_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
 /** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */
 export const SCALE_OUT_VOLUMES_PER_ZSAT = 4;
 
