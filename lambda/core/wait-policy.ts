@@ -22,7 +22,10 @@ function remainingSeconds(fractionDone: number, elapsedSeconds: number): number 
   return (elapsedSeconds * (1 - fractionDone)) / fractionDone;
 }
 
-/** Snapshots: half the slowest pending snapshot's expected remaining time. */
+/**
+ * Snapshots: the slowest pending snapshot's expected remaining time. Not half of it: snapshot progress
+ * climbs steadily, and halving only adds checks as the end nears (a 1-minute snapshot took five).
+ */
 export function snapshotWaitSeconds(
   pending: ReadonlyArray<{ progress: number; startTime: string }>,
   now: Date,
@@ -33,7 +36,7 @@ export function snapshotWaitSeconds(
     const elapsed = Math.max(0, (now.getTime() - Date.parse(s.startTime)) / 1000);
     return remainingSeconds(s.progress / 100, elapsed);
   });
-  return clampWait(Math.max(...remaining) / 2, pollSeconds);
+  return clampWait(Math.max(...remaining), pollSeconds);
 }
 
 /**

@@ -3,7 +3,6 @@ import { URLSearchParams } from 'node:url';
 import { DRS_ASSUMPTIONS, HOURS_PER_MONTH, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly, syncsPerMonth, type PerSyncCounts } from './cost-model';
 import { mibPerSecond, ratio, summarize } from './figures';
 import { benchJson, REQUIRED_KEYS } from './report';
-import { modeledTransitions } from './sync.bench';
 import { ebsOperation, operationOf, totalsByService } from '../../local/request-counter';
 
 const counts: PerSyncCounts = {
@@ -56,11 +55,6 @@ describe('figures', () => {
     expect(summarize([4, 1])).toEqual({ best: 4, median: 2.5, worst: 1, runs: 2 });
     expect(ratio(1200, 800)).toBe(1.5);
     expect(ratio(1, 3)).toBe(0.33);
-  });
-
-  it('replaces measured poll cycles with modeled ones (3 transitions each)', () => {
-    // 40 measured, 6 polls: 22 without polls, + 3 × (2 snapshot polls + 3 per zSAT × 2 zSATs)
-    expect(modeledTransitions(40, 6, 2)).toBe(22 + 3 * 8);
   });
 
   it('writes every fixed key, with ratios from the measured figures', () => {

@@ -12,7 +12,7 @@ import { SYNC_STATE } from '../../lambda/core/sync-contract';
 import { createProtectedInstance, writePattern, type ProtectedInstance } from '../../bin/demo/workload';
 import { runSync, type SyncFigures } from '../../bin/demo/run-sync';
 import { executionHistory } from '../../bin/demo/inventory';
-import { deployTestSite, E2E_WAIT_SCALE, type TestSite } from '../helpers/site';
+import { deployTestSite, type TestSite } from '../helpers/site';
 import { totalsByService } from '../../local/request-counter';
 
 export interface SyncCost {
@@ -20,8 +20,6 @@ export interface SyncCost {
   readonly zsats: number;
   readonly transitions: number;
   readonly polls: number;
-  /** Transitions with the measured poll cycles replaced by the ones AWS durations give (see docs/performance.md). */
-  readonly transitionsModeled: number;
   readonly lambdaInvocations: number;
   readonly requests: Record<string, number>;
   readonly byService: Record<string, number>;
@@ -35,16 +33,6 @@ export interface IncrementalFigures {
   readonly bytesRead: number;
   readonly bytesStored: number;
   readonly syncs: number;
-}
-
-/** A poll cycle is Wait → Check/Poll task → Choice: three transitions. */
-export const TRANSITIONS_PER_POLL = 3;
-/** AWS durations at the default 30 s poll: an incremental snapshot set completes within ~2 polls; a zSAT boots, reads a small delta and reports within ~90 s (3 polls). */
-export const MODELED_SNAPSHOT_POLLS = 2;
-export const MODELED_POLLS_PER_ZSAT = 3;
-
-export function modeledTransitions(measured: number, polls: number, zsats: number): number {
-  return measured - TRANSITIONS_PER_POLL * polls + TRANSITIONS_PER_POLL * (MODELED_SNAPSHOT_POLLS + MODELED_POLLS_PER_ZSAT * zsats);
 }
 
 const VOLUMES_PER_ZSAT = 3;
@@ -105,7 +93,6 @@ async function measuredSync(site: TestSite, vpg: string, instances: number): Pro
     zsats,
     transitions: figures.transitions,
     polls,
-    transitionsModeled: modeledTransitions(figures.transitions, polls, zsats),
     lambdaInvocations: figures.lambdaInvocations,
     requests,
     byService: totalsByService(requests),
@@ -119,13 +106,18 @@ export interface SyncBench {
   readonly costs: Record<string, SyncCost>;
   readonly firstSync: Record<string, SyncCost>;
   readonly incremental: IncrementalFigures;
-  readonly waitScale: number;
+  /** EC2 times and waits ran at AWS's × this. */
+  readonly timeScale: number;
 }
 
-export async function benchSyncs(opts: { sizes: readonly number[]; rounds: number; log: (line: string) => void }): Promise<SyncBench> {
-  const { sizes, rounds, log } = opts;
+/**
+ * Syncs on EC2 with AWS's own times and the default 30 s poll, all × timeScale: the polls a sync makes,
+ * and so its transitions, are the ones it would make in AWS (the wait policy reads the real clock).
+ */
+export async function benchSyncs(opts: { sizes: readonly number[]; rounds: number; timeScale: number; log: (line: string) => void }): Promise<SyncBench> {
+  const { sizes, rounds, timeScale, log } = opts;
   log(`deploying a site with VPGs of ${sizes.join(', ')} instances (synth + deploy)…`);
-  const site = await deployTestSite(siteConfig('bench', sizes, 16));
+  const site = await deployTestSite(siteConfig('bench', sizes, 16), { timings: awsTimings(timeScale), waitScale: timeScale });
   try {
     const costs: Record<string, SyncCost> = {};
     const firstSync: Record<string, SyncCost> = {};
@@ -146,20 +138,24 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
         costs[String(n)] = cost;
       }
     }
-    return { costs, firstSync, incremental: { blocksChanged, blocksRead, bytesRead, bytesStored, syncs }, waitScale: E2E_WAIT_SCALE };
+    return { costs, firstSync, incremental: { blocksChanged, blocksRead, bytesRead, bytesStored, syncs }, timeScale };
   } finally {
     await site.stop();
   }
 }
 
 /**
- * Scale-out runs on a cloud whose EC2 takes AWS's own times, scaled like the state machines' waits: on
- * the offline cloud's instant EC2 every zSAT is only CPU on the same 2 cores, and the figure would measure
- * this machine rather than whether the zSATs really run side by side. (AWS: an instance boots and starts
- * its user data in ~45 s, a volume from a snapshot is available in ~5 s, a snapshot completes in ~1 min.)
+ * EC2 as AWS times it: an instance is running ~15 s after RunInstances and its guest boots and starts the
+ * user data ~30 s later; a volume from a snapshot is available in ~5 s; a snapshot completes in ~1 min.
+ * The sync-cost and scale-out runs use these times, scaled like the state machines' waits: on the offline
+ * cloud's instant EC2 every zSAT would be only CPU on the same 2 cores, and the polls would not be AWS's.
  */
-export const SCALE_OUT_TIME_SCALE = 0.25;
 export const AWS_TIMINGS_MS = { instanceMs: 15_000, bootMs: 30_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
+export const SCALE_OUT_TIME_SCALE = 0.25;
+
+export function awsTimings(scale: number): Record<keyof typeof AWS_TIMINGS_MS, number> {
+  return { instanceMs: AWS_TIMINGS_MS.instanceMs * scale, bootMs: AWS_TIMINGS_MS.bootMs * scale, volumeMs: AWS_TIMINGS_MS.volumeMs * scale, snapshotMs: AWS_TIMINGS_MS.snapshotMs * scale };
+}
 /** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */
 export const SCALE_OUT_VOLUMES_PER_ZSAT = 4;
 
@@ -175,9 +171,8 @@ export interface ScaleOutRun {
 
 /** One full first sync of an `instances`-instance VPG with at most `maxZsats` zSATs at once. */
 export async function benchScaleOut(opts: { instances: number; maxZsats: number; log: (line: string) => void }): Promise<ScaleOutRun> {
-  const scaled = Object.fromEntries(Object.entries(AWS_TIMINGS_MS).map(([k, v]) => [k, v * SCALE_OUT_TIME_SCALE]));
   const site = await deployTestSite(siteConfig(`scale${opts.maxZsats}`, [opts.instances], opts.maxZsats, SCALE_OUT_VOLUMES_PER_ZSAT), {
-    timings: scaled,
+    timings: awsTimings(SCALE_OUT_TIME_SCALE),
     waitScale: SCALE_OUT_TIME_SCALE,
   });
   try {

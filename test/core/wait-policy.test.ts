@@ -15,13 +15,13 @@ describe('wait policy', () => {
     expect(snapshotWaitSeconds([{ progress: 0, startTime: ago(2) }], now, 30)).toBe(5);
     // 10% in 200 s: 1800 s to go → capped at 120.
     expect(snapshotWaitSeconds([{ progress: 10, startTime: ago(200) }], now, 30)).toBe(120);
-    // 80% in 80 s: 20 s to go → wait half of it.
-    expect(snapshotWaitSeconds([{ progress: 80, startTime: ago(80) }], now, 30)).toBe(10);
+    // 80% in 80 s: 20 s to go → wait that long.
+    expect(snapshotWaitSeconds([{ progress: 80, startTime: ago(80) }], now, 30)).toBe(20);
   });
 
   it('snapshots: the slowest pending snapshot decides', () => {
     const w = snapshotWaitSeconds([{ progress: 90, startTime: ago(90) }, { progress: 50, startTime: ago(60) }], now, 30);
-    expect(w).toBe(30);
+    expect(w).toBe(60);
   });
 
   it('zSATs: from the read rate, and never longer than half the heartbeat timeout', () => {

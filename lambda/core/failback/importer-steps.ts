@@ -3,14 +3,13 @@
  * the importer from the site's ZImporter launch template with its job tag, attach, follow its progress.
  */
 import type { AgentProgress, ImportJob } from '../agent-job';
-import { Conflict, NotFound, NotOurs } from '../errors';
+import { attachAgentVolumes } from '../agent-volumes';
+import { NotFound, NotOurs } from '../errors';
 import type { ImporterAssignment, ImporterState } from '../failback-contract';
 import { formatS3Url, importProgressKey } from '../replica-format';
 import type { VpgRuntime } from '../sync-contract';
-import type { VolumeInfo } from '../sync-ports';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
-import { zsatDeviceName } from '../zsat-grouping';
 import { FailbackFailed } from './failback-request';
 import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
 import type { FailbackDeps } from './recovery-ports';
@@ -88,31 +87,6 @@ export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> 
   readonly importer: ImporterState;
 }
 
-/** Attach what is ready; true when every volume is attached to the importer. */
-async function attachReadyVolumes(importer: ImporterState, deps: FailbackDeps): Promise<boolean> {
-  const found = new Map<string, VolumeInfo>((await deps.ec2.describeVolumes({ ids: importer.volumeIds })).map((v) => [v.volumeId, v]));
-  let allAttached = true;
-  for (const [position, volumeId] of importer.volumeIds.entries()) {
-    const volume = found.get(volumeId);
-    const attachment = volume?.attachments.find((a) => a.instanceId === importer.instanceId && a.state !== 'detached');
-    if (attachment?.state === 'attached') continue;
-    allAttached = false;
-    if (!volume || attachment) continue;
-    if (volume.state === 'error') throw new FailbackFailed(`ZImporter volume ${volumeId} failed to create`);
-    if (volume.attachments.some((a) => a.state !== 'detached')) {
-      throw new FailbackFailed(`ZImporter volume ${volumeId} is attached to another instance (${volume.attachments[0].instanceId})`);
-    }
-    if (volume.state !== 'available') continue;
-    try {
-      await deps.ec2.attachVolume(volumeId, importer.instanceId, zsatDeviceName(position));
-    } catch (err) {
-      if (!(err instanceof Conflict)) throw err;
-      deps.log.warn('attach deferred', { volumeId, error: err.message });
-    }
-  }
-  return allAttached;
-}
-
 export async function pollImporter(input: PollImporterInput, deps: FailbackDeps): Promise<ImporterState> {
   const { importer, vpg } = input;
   const now = deps.now();
@@ -127,7 +101,7 @@ export async function pollImporter(input: PollImporterInput, deps: FailbackDeps)
   if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instance.state)) {
     throw new FailbackFailed(`ZImporter ${importer.instanceId} is ${instance.state} unexpectedly; the write of its volumes did not finish`);
   }
-  const attached = instance.state === 'running' ? await attachReadyVolumes(importer, deps) : false;
+  const attached = instance.state === 'running' && (await attachAgentVolumes({ ...importer, role: 'ZImporter' }, deps, (m) => new FailbackFailed(m)));
   const progress = await deps.store.getJson<AgentProgress>(importProgressKey(vpg.name, input.importId, importerJobId(importer.index)));
   if (progress?.state === 'failed') throw new FailbackFailed(`ZImporter ${importer.instanceId} agent failed: ${progress.error ?? 'no error given'}`);
   const blocksDone = progress?.blocksDone ?? 0;

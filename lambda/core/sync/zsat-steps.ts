@@ -1,13 +1,12 @@
 /** SpawnZsat and PollZsat: one Map iteration per zSAT — volumes from the new snapshots, the instance, attach, progress. */
 import type { AgentProgress, BlockPlan, ReadJob } from '../agent-job';
-import { Conflict, NotFound, NotOurs, SyncFailed } from '../errors';
+import { attachAgentVolumes } from '../agent-volumes';
+import { NotFound, NotOurs, SyncFailed } from '../errors';
 import { formatS3Url, syncProgressKey } from '../replica-format';
 import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../sync-contract';
 import { zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
-import type { VolumeInfo } from '../sync-ports';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
-import { zsatDeviceName } from '../zsat-grouping';
 import type { StepDeps } from './step-deps';
 
 /** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
@@ -97,33 +96,6 @@ export interface PollZsatInput {
   readonly zsat: ZsatPollState;
 }
 
-/** Attach what is ready; true when every volume is attached to the instance. */
-async function attachReadyVolumes(zsat: ZsatPollState, deps: StepDeps): Promise<boolean> {
-  const found = new Map<string, VolumeInfo>((await deps.ec2.describeVolumes({ ids: zsat.volumeIds })).map((v) => [v.volumeId, v]));
-  let allAttached = true;
-  for (const [position, volumeId] of zsat.volumeIds.entries()) {
-    const volume = found.get(volumeId);
-    const attachment = volume?.attachments.find((a) => a.instanceId === zsat.instanceId && a.state !== 'detached');
-    if (attachment?.state === 'attached') continue;
-    allAttached = false;
-    if (!volume || attachment) continue; // not visible yet, or attaching
-    if (volume.state === 'error') throw new SyncFailed(`zSAT volume ${volumeId} failed to create`);
-    if (volume.attachments.some((a) => a.state !== 'detached')) {
-      throw new SyncFailed(`zSAT volume ${volumeId} is attached to another instance (${volume.attachments[0].instanceId})`);
-    }
-    if (volume.state !== 'available') continue;
-    try {
-      await deps.ec2.attachVolume(volumeId, zsat.instanceId, zsatDeviceName(position));
-      deps.log.info('zSAT volume attaching', { volumeId, instanceId: zsat.instanceId, device: zsatDeviceName(position) });
-    } catch (err) {
-      // A state that changed between Describe and Attach: the next poll tries again.
-      if (!(err instanceof Conflict)) throw err;
-      deps.log.warn('attach deferred', { volumeId, error: err.message });
-    }
-  }
-  return allAttached;
-}
-
 export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<ZsatPollState> {
   const { zsat, vpg } = input;
   const now = deps.now();
@@ -139,7 +111,7 @@ export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<Zs
   if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instance.state)) {
     throw new SyncFailed(`zSAT ${zsat.instanceId} is ${instance.state} unexpectedly; the read of its volumes did not finish`);
   }
-  const attached = instance.state === 'running' ? await attachReadyVolumes(zsat, deps) : false;
+  const attached = instance.state === 'running' && (await attachAgentVolumes({ ...zsat, role: 'zSAT' }, deps, (m) => new SyncFailed(m)));
 
   const progressKey = syncProgressKey(vpg.name, input.syncId, zsatJobId(input.syncId, zsat.index));
   const progress = await deps.store.getJson<AgentProgress>(progressKey);
