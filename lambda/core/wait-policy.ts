@@ -40,11 +40,13 @@ export function snapshotWaitSeconds(
 }
 
 /**
- * zSAT and ZImporter jobs: half the expected remaining time at the agent's own rate, and never longer than
+ * zSAT and ZImporter jobs: the expected remaining time at the agent's own rate (it reads at a steady rate;
+ * half of it would only add checks near the end), and never longer than
  * half the heartbeat timeout so a dead agent is noticed in time. The rate is measured from the agent's
  * start (`agentStartedAt`): counted from the launch it would include the instance's boot and overstate
  * what is left. Until the agent has reported, its instance is still booting, which takes about one poll
- * interval (pollSeconds defaults to 30 s; an EC2 instance runs its user data ~45 s after launch): half of that.
+ * interval (pollSeconds defaults to 30 s; an EC2 instance runs its user data ~45 s after launch): half of
+ * that, so the agent's start is seen soon after it happens.
  */
 export function zsatWaitSeconds(args: {
   blocksDone: number;
@@ -60,5 +62,5 @@ export function zsatWaitSeconds(args: {
   const since = args.agentStartedAt ?? (args.blocksDone > 0 ? args.launchedAt : undefined);
   if (since === undefined || args.blocksTotal <= 0) return clampWait(args.pollSeconds / 2, args.pollSeconds, ceiling);
   const elapsed = Math.max(0, (args.now.getTime() - Date.parse(since)) / 1000);
-  return clampWait(remainingSeconds(args.blocksDone / args.blocksTotal, elapsed) / 2, args.pollSeconds, ceiling);
+  return clampWait(remainingSeconds(args.blocksDone / args.blocksTotal, elapsed), args.pollSeconds, ceiling);
 }

@@ -1,4 +1,6 @@
 /** The benchmark's pure parts: cost arithmetic, ratios, the JSON's fixed keys, the request counter's naming. */
+import { awsTransitions } from './sync.bench';
+import { awsPollsPerSync } from './aws-polls';
 import { URLSearchParams } from 'node:url';
 import { DRS_ASSUMPTIONS, HOURS_PER_MONTH, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly, syncsPerMonth, type PerSyncCounts } from './cost-model';
 import { mibPerSecond, ratio, summarize } from './figures';
@@ -55,6 +57,21 @@ describe('figures', () => {
     expect(summarize([4, 1])).toEqual({ best: 4, median: 2.5, worst: 1, runs: 2 });
     expect(ratio(1200, 800)).toBe(1.5);
     expect(ratio(1, 3)).toBe(0.33);
+  });
+
+  it('replaces the offline run\'s poll cycles with AWS\'s (3 transitions each)', () => {
+    // 40 measured with 6 polls: 22 without them, + 3 × (2 snapshot polls + 5 per zSAT × 2 zSATs)
+    expect(awsTransitions(40, 6, 2, { snapshots: 2, perZsat: 5 })).toBe(22 + 3 * 12);
+  });
+
+  it('counts the polls AWS\'s times give, through the real handlers on a virtual clock', async () => {
+    // A small delta: the 1-minute snapshots are checked at 30 s and at their end; the zSAT three times while
+    // pending (5 s), twice while its guest boots (15 s), then once its agent has started and once it is done.
+    expect(await awsPollsPerSync(1)).toEqual({ snapshots: 2, perZsat: 6 });
+    // A 10-minute read costs a few more polls, not one per 5 s.
+    const long = await awsPollsPerSync(600);
+    expect(long.perZsat).toBeGreaterThan(6);
+    expect(long.perZsat).toBeLessThan(20);
   });
 
   it('writes every fixed key, with ratios from the measured figures', () => {

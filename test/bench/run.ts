@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { benchPipelines } from './pipeline.bench';
-import { AWS_TIMINGS_MS, benchScaleOut, benchSyncs, SCALE_OUT_TIME_SCALE, SCALE_OUT_VOLUMES_PER_ZSAT, type ScaleOutRun } from './sync.bench';
+import { benchScaleOut, benchSyncs, SCALE_OUT_TIME_SCALE, SCALE_OUT_VOLUMES_PER_ZSAT, type ScaleOutRun } from './sync.bench';
+import { AWS_TIMINGS_MS } from './aws-polls';
 import { DRS_ASSUMPTIONS, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly } from './cost-model';
 import { benchJson, formatSheet } from './report';
 import { formatSamples, ratio } from './figures';
@@ -14,8 +15,6 @@ import { PACK_TARGET_BYTES } from '../../lambda/core/replica-format';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const MiB = 1024 * 1024;
-/** --quick: the sync-cost runs at AWS's times × this (the full run uses SCALE_OUT_TIME_SCALE). */
-const QUICK_SYNC_TIME_SCALE = 0.05;
 
 function args(argv: readonly string[]): { quick: boolean; json: string | null } {
   const i = argv.indexOf('--json');
@@ -48,21 +47,20 @@ async function main(): Promise<void> {
 
   const sizes = quick ? [1, 4] : [1, 10, 50];
   log(`\n3-4. Syncs through the synthesized state machine on the offline cloud (VPGs of ${sizes.join(', ')} instances × 1 data volume + root)`);
-  const syncScale = quick ? QUICK_SYNC_TIME_SCALE : SCALE_OUT_TIME_SCALE;
-  const s = await benchSyncs({ sizes, rounds: quick ? 2 : 3, timeScale: syncScale, log: (l) => log(`  ${l}`) });
+  const s = await benchSyncs({ sizes, rounds: quick ? 2 : 3, log: (l) => log(`  ${l}`) });
   const inc = s.incremental;
   log(`  incremental efficiency: ${inc.blocksRead} blocks read ÷ ${inc.blocksChanged} changed over ${inc.syncs} syncs = ${ratio(inc.blocksRead, inc.blocksChanged).toFixed(2)} (target 1.00)`);
   log(`  stored ÷ read: ${(inc.bytesStored / MiB).toFixed(1)} MiB ÷ ${(inc.bytesRead / MiB).toFixed(1)} MiB = ${ratio(inc.bytesStored, inc.bytesRead).toFixed(2)} (dedup + zero elision)`);
-  log(`  orchestration per incremental sync (EC2 on AWS's times and 30 s polls, all × ${s.timeScale}: the polls are AWS's):`);
+  log(`  orchestration per incremental sync (polls: the real handlers on a virtual clock at AWS's times, 30 s poll; see docs/performance.md):`);
   const one = s.costs['1'];
   for (const n of sizes) {
     const c = s.costs[String(n)];
-    log(`    ${String(n).padStart(2)} instances (${2 * n} volumes, ${c.zsats} zSATs): ${c.transitions} transitions (${c.polls} polls); ${c.lambdaInvocations} Lambda invocations; requests ${JSON.stringify(c.byService)}`);
+    log(`    ${String(n).padStart(2)} instances (${2 * n} volumes, ${c.zsats} zSATs): ${c.transitionsAws} transitions in AWS (${c.awsPolls.snapshots} snapshot polls + ${c.awsPolls.perZsat} per zSAT; offline: ${c.transitions} with ${c.polls} polls); ${c.lambdaInvocationsAws} Lambda invocations in AWS; requests ${JSON.stringify(c.byService)}`);
   }
   for (const n of sizes.slice(1)) {
     const c = s.costs[String(n)];
     const extraVolumes = 2 * (n - 1);
-    log(`    growth 1 → ${n}: ${((c.transitions - one.transitions) / extraVolumes).toFixed(1)} transitions per extra volume (target ≤ 8; base ${one.transitions}, target ≤ 40)`);
+    log(`    growth 1 → ${n}: ${((c.transitionsAws - one.transitionsAws) / extraVolumes).toFixed(1)} transitions per extra volume (target ≤ 8; base ${one.transitionsAws}, target ≤ 40)`);
   }
 
   let scaleOutSeconds: Record<string, number> | null = null;
@@ -86,8 +84,8 @@ async function main(): Promise<void> {
   const counted = one.requests;
   const sum = (prefix: string) => Object.entries(counted).filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
   const lifeboat = lifeboatMonthly(ISSUE_WORKLOAD, {
-    transitions: one.transitions,
-    lambdaInvocations: one.lambdaInvocations,
+    transitions: one.transitionsAws,
+    lambdaInvocations: one.lambdaInvocationsAws,
     lambdaSecondsEach: 1,
     lambdaMemoryGb: 0.5,
     zsats: 1,
@@ -114,7 +112,7 @@ async function main(): Promise<void> {
       blocksChanged: inc.blocksChanged,
       bytesStored: inc.bytesStored,
       bytesRead: inc.bytesRead,
-      transitionsPerSync: Object.fromEntries(sizes.map((n) => [String(n), s.costs[String(n)].transitions])),
+      transitionsPerSync: Object.fromEntries(sizes.map((n) => [String(n), s.costs[String(n)].transitionsAws])),
       scaleOutSeconds,
       lifeboat,
       drs,
@@ -129,8 +127,8 @@ async function main(): Promise<void> {
       agentReadOfflineCloudMiBs: Math.round(p.readOfflineCloud.best),
       readPeakRssMiB: Math.round(p.readPeakRssMiB),
       cpuSecondsPerGiB: p.cpuSecondsPerGiB,
-      pollsPerSync: Object.fromEntries(sizes.map((n) => [String(n), s.costs[String(n)].polls])),
-      syncTimeScale: s.timeScale,
+      transitionsOffline: Object.fromEntries(sizes.map((n) => [String(n), s.costs[String(n)].transitions])),
+      awsPollsPerSync: Object.fromEntries(sizes.map((n) => [String(n), s.costs[String(n)].awsPolls])),
       scaleOutZsatPhaseSeconds: scaleOutSeconds,
       scaleOutSyncSeconds,
       scaleOutSync16vs1: scaleOutSyncSeconds ? ratio(scaleOutSyncSeconds['1'], scaleOutSyncSeconds['16']) : null,

@@ -14,12 +14,19 @@ import { runSync, type SyncFigures } from '../../bin/demo/run-sync';
 import { executionHistory } from '../../bin/demo/inventory';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { totalsByService } from '../../local/request-counter';
+import { awsPollsPerSync, awsTimings, type AwsPolls } from './aws-polls';
 
 export interface SyncCost {
   readonly instances: number;
   readonly zsats: number;
   readonly transitions: number;
   readonly polls: number;
+  /** The polls the same sync makes in AWS (aws-polls.ts), per snapshot set and per zSAT. */
+  readonly awsPolls: AwsPolls;
+  /** `transitions` with the measured poll cycles replaced by AWS's: what Step Functions would bill. */
+  readonly transitionsAws: number;
+  /** `lambdaInvocations` likewise (each poll is one invocation of the check or poll step). */
+  readonly lambdaInvocationsAws: number;
   readonly lambdaInvocations: number;
   readonly requests: Record<string, number>;
   readonly byService: Record<string, number>;
@@ -33,6 +40,20 @@ export interface IncrementalFigures {
   readonly bytesRead: number;
   readonly bytesStored: number;
   readonly syncs: number;
+}
+
+/** A poll cycle is Wait → Check/Poll task → Choice: three transitions. */
+export const TRANSITIONS_PER_POLL = 3;
+/** A zSAT's EBS throughput in AWS (c6i.large's baseline, 1,250 Mbps): how long its read takes there. */
+export const ZSAT_READ_MIBS = 156;
+
+/**
+ * The offline run's transitions with its poll cycles replaced by the ones AWS's times give. The offline
+ * cloud scales its Wait states, but the handlers compute each wait from the real clock, so its own count
+ * of polls is not AWS's; everything else in the history does not depend on time.
+ */
+export function awsTransitions(measured: number, measuredPolls: number, zsats: number, aws: AwsPolls): number {
+  return measured - TRANSITIONS_PER_POLL * measuredPolls + TRANSITIONS_PER_POLL * (aws.snapshots + zsats * aws.perZsat);
 }
 
 const VOLUMES_PER_ZSAT = 3;
@@ -88,11 +109,15 @@ async function measuredSync(site: TestSite, vpg: string, instances: number): Pro
   const entered = (name: string) => events.filter((e) => e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === name).length;
   const polls = entered(SYNC_STATE.waitSnapshots) + entered(SYNC_STATE.waitZsat);
   const zsats = entered(SYNC_STATE.spawnZsat);
+  const awsPolls = await awsPollsPerSync(zsats > 0 ? figures.bytesRead / zsats / (ZSAT_READ_MIBS * 1024 * 1024) : 0);
   return {
     instances,
     zsats,
     transitions: figures.transitions,
     polls,
+    awsPolls,
+    transitionsAws: awsTransitions(figures.transitions, polls, zsats, awsPolls),
+    lambdaInvocationsAws: figures.lambdaInvocations - polls + awsPolls.snapshots + zsats * awsPolls.perZsat,
     lambdaInvocations: figures.lambdaInvocations,
     requests,
     byService: totalsByService(requests),
@@ -106,18 +131,12 @@ export interface SyncBench {
   readonly costs: Record<string, SyncCost>;
   readonly firstSync: Record<string, SyncCost>;
   readonly incremental: IncrementalFigures;
-  /** EC2 times and waits ran at AWS's × this. */
-  readonly timeScale: number;
 }
 
-/**
- * Syncs on EC2 with AWS's own times and the default 30 s poll, all × timeScale: the polls a sync makes,
- * and so its transitions, are the ones it would make in AWS (the wait policy reads the real clock).
- */
-export async function benchSyncs(opts: { sizes: readonly number[]; rounds: number; timeScale: number; log: (line: string) => void }): Promise<SyncBench> {
-  const { sizes, rounds, timeScale, log } = opts;
+export async function benchSyncs(opts: { sizes: readonly number[]; rounds: number; log: (line: string) => void }): Promise<SyncBench> {
+  const { sizes, rounds, log } = opts;
   log(`deploying a site with VPGs of ${sizes.join(', ')} instances (synth + deploy)…`);
-  const site = await deployTestSite(siteConfig('bench', sizes, 16), { timings: awsTimings(timeScale), waitScale: timeScale });
+  const site = await deployTestSite(siteConfig('bench', sizes, 16));
   try {
     const costs: Record<string, SyncCost> = {};
     const firstSync: Record<string, SyncCost> = {};
@@ -138,24 +157,15 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
         costs[String(n)] = cost;
       }
     }
-    return { costs, firstSync, incremental: { blocksChanged, blocksRead, bytesRead, bytesStored, syncs }, timeScale };
+    return { costs, firstSync, incremental: { blocksChanged, blocksRead, bytesRead, bytesStored, syncs } };
   } finally {
     await site.stop();
   }
 }
 
-/**
- * EC2 as AWS times it: an instance is running ~15 s after RunInstances and its guest boots and starts the
- * user data ~30 s later; a volume from a snapshot is available in ~5 s; a snapshot completes in ~1 min.
- * The sync-cost and scale-out runs use these times, scaled like the state machines' waits: on the offline
- * cloud's instant EC2 every zSAT would be only CPU on the same 2 cores, and the polls would not be AWS's.
- */
-export const AWS_TIMINGS_MS = { instanceMs: 15_000, bootMs: 30_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
+/** The scale-out runs take EC2's AWS times × this, and so do their waits. */
 export const SCALE_OUT_TIME_SCALE = 0.25;
 
-export function awsTimings(scale: number): Record<keyof typeof AWS_TIMINGS_MS, number> {
-  return { instanceMs: AWS_TIMINGS_MS.instanceMs * scale, bootMs: AWS_TIMINGS_MS.bootMs * scale, volumeMs: AWS_TIMINGS_MS.volumeMs * scale, snapshotMs: AWS_TIMINGS_MS.snapshotMs * scale };
-}
 /** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */
 export const SCALE_OUT_VOLUMES_PER_ZSAT = 4;
 
