@@ -65,8 +65,8 @@ describe('figures', () => {
   });
 
   it('counts the polls AWS\'s times give, through the real handlers on a virtual clock', async () => {
-    // A small delta: the 1-minute snapshots are checked at 30 s and at their end; the zSAT three times while
-    // pending (5 s), twice while its guest boots (15 s), then once its agent has started and once it is done.
+    // A small delta: the 1-minute snapshots are checked at 30 s and at their end; the zSAT twice while pending
+    // (5 s apart), once to attach its volumes, once while its guest boots (15 s), once its agent has started, once done.
     expect(await awsPollsPerSync(1)).toEqual({ snapshots: 2, perZsat: 6 });
     // A 10-minute read costs a few more polls, not one per 5 s.
     const long = await awsPollsPerSync(600);

@@ -28,7 +28,7 @@ describe('wait policy', () => {
     const base = { now, pollSeconds: 30, heartbeatTimeoutSeconds: 300, launchedAt: ago(100) };
     // No report yet: the instance is still booting (about one poll interval): half of it.
     expect(zsatWaitSeconds({ ...base, blocksDone: 0, blocksTotal: 1000 })).toBe(15);
-    expect(zsatWaitSeconds({ ...base, blocksDone: 500, blocksTotal: 1000 })).toBe(50);
+    expect(zsatWaitSeconds({ ...base, blocksDone: 500, blocksTotal: 1000 })).toBe(100);
     expect(zsatWaitSeconds({ ...base, blocksDone: 1, blocksTotal: 1000 })).toBe(120);
     expect(zsatWaitSeconds({ ...base, heartbeatTimeoutSeconds: 60, blocksDone: 1, blocksTotal: 1000 })).toBe(30);
   });
@@ -36,11 +36,11 @@ describe('wait policy', () => {
   it('zSATs: once the agent has reported, its rate counts from its own start, not the instance launch', () => {
     const base = { now, pollSeconds: 30, heartbeatTimeoutSeconds: 300, launchedAt: ago(100) };
     // Booted for 90 s, then half read in 10 s: 10 s to go, not the 100 s the launch time gives.
-    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(10), blocksDone: 500, blocksTotal: 1000 })).toBe(5);
-    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(40), blocksDone: 500, blocksTotal: 1000 })).toBe(20);
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(10), blocksDone: 500, blocksTotal: 1000 })).toBe(10);
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(40), blocksDone: 500, blocksTotal: 1000 })).toBe(40);
     // Started but nothing read yet: it is checked again soon, rather than after a whole poll interval…
     expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(2), blocksDone: 0, blocksTotal: 1000 })).toBe(5);
     // …unless its first reads have already been slow for a while.
-    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(60), blocksDone: 0, blocksTotal: 1000 })).toBe(30);
+    expect(zsatWaitSeconds({ ...base, agentStartedAt: ago(60), blocksDone: 0, blocksTotal: 1000 })).toBe(60);
   });
 });

@@ -110,10 +110,10 @@ describe('spawn-zsat / poll-zsat', () => {
     const progress = (over: Partial<AgentProgress>): AgentProgress => ({ jobId: job.jobId, state: 'running', updatedAt: world.clock.now().toISOString(), blocksTotal: 2, blocksDone: 1, bytesRead: 0, bytesStored: 0, ...over });
     world.clock.advance(60);
     await world.store.putJson(job.progressKey, progress({}));
-    expect(await s.pollZsat(item)).toMatchObject({ done: false, blocksDone: 1, blocksTotal: 2, waitSeconds: 30 });
-    // The agent's own start reported: its rate counts from there (half done in 8 s → checked again in 5 s, not 30).
+    expect(await s.pollZsat(item)).toMatchObject({ done: false, blocksDone: 1, blocksTotal: 2, waitSeconds: 60 });
+    // The agent's own start reported: its rate counts from there (half done in 8 s → checked again in 8 s, not 60).
     await world.store.putJson(job.progressKey, progress({ startedAt: new Date(world.clock.now().getTime() - 8000).toISOString() }));
-    expect(await s.pollZsat(item)).toMatchObject({ done: false, blocksDone: 1, waitSeconds: 5 });
+    expect(await s.pollZsat(item)).toMatchObject({ done: false, blocksDone: 1, waitSeconds: 8 });
     await world.store.putJson(job.progressKey, progress({ state: 'done', blocksDone: 2 }));
     expect(await s.pollZsat(item)).toMatchObject({ done: true, blocksDone: 2 });
   });
