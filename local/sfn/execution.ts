@@ -4,6 +4,7 @@
  * history in AWS's shape.
  */
 import './polyfill';
+import { setMaxListeners } from 'node:events';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { LambdaInvokeError } from '../lambda/runtime';
@@ -44,6 +45,8 @@ export class RunningExecution {
 
   constructor(readonly record: ExecutionRecord, prepared: PreparedDefinition, private readonly deps: RunDeps) {
     this.history = new ExecutionHistory(deps.roleArn);
+    // Every Wait in flight listens for a stop: a Map runs up to its MaxConcurrency of them at once.
+    setMaxListeners(0, this.stop.signal);
     this.done = this.run(prepared);
   }
 
