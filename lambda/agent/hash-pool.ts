@@ -1,5 +1,8 @@
 /**
- * SHA-256 on every core: a worker_threads pool. Buffers move to a worker and back by transfer (no copies).
+ * SHA-256 on every core: a worker_threads pool. A task's buffer is shared with the worker when it is a
+ * SharedArrayBuffer (the agent's: nothing moves, and no new buffer object is made on either side, which
+ * would otherwise cost the main thread a garbage collection for "external memory pressure" every few
+ * tasks), or moves there and back by transfer when it is an ArrayBuffer. Either way, no copies.
  * Workers also do the I/O around the hashing (positional reads for the reader, verified positional writes
  * for the importer) with the process's own file descriptors: the bytes then cross no thread boundary but
  * the transfer, and the main thread only schedules.
@@ -8,9 +11,13 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
+/** Shared (SharedArrayBuffer) or transferred (ArrayBuffer) with the worker for the task's duration. */
+export type PoolBuffer = ArrayBuffer | SharedArrayBuffer;
+
 /** Per block of `blockSize` bytes in the buffer: its SHA-256 hex, or null when the block is all zeros. */
-export interface HashedBlocks {
-  readonly buffer: ArrayBuffer;
+export interface HashedBlocks<B extends PoolBuffer = PoolBuffer> {
+  /** The task's buffer (a transferred one comes back as a new ArrayBuffer object). */
+  readonly buffer: B;
   readonly hashes: ReadonlyArray<string | null>;
 }
 
@@ -21,7 +28,7 @@ export interface BufferWrite {
   readonly position: number;
 }
 
-export interface VerifiedWrite extends HashedBlocks {
+export interface VerifiedWrite<B extends PoolBuffer = PoolBuffer> extends HashedBlocks<B> {
   /** Index of the first block whose hash is not the expected one (nothing was written); absent when all matched. */
   readonly mismatch?: number;
 }
@@ -67,13 +74,18 @@ const run = {
     return { hashes };
   },
 };
+// A transferred buffer goes back with the reply; a shared one never moved.
+function reply(message, buffer) {
+  if (buffer instanceof SharedArrayBuffer) parentPort.postMessage(message);
+  else parentPort.postMessage({ ...message, buffer }, [buffer]);
+}
 parentPort.on('message', (task) => {
   const { id, buffer, length } = task;
   try {
     const out = run[task.kind](task, Buffer.from(buffer, 0, length));
-    parentPort.postMessage({ id, buffer, ...out }, [buffer]);
+    reply({ id, ...out }, buffer);
   } catch (e) {
-    parentPort.postMessage({ id, buffer, error: String(e && e.message || e), code: e && e.code }, [buffer]);
+    reply({ id, error: String(e && e.message || e), code: e && e.code }, buffer);
   }
 });
 `;
@@ -85,7 +97,7 @@ type TaskBody =
 
 type Task = TaskBody & {
   readonly id: number;
-  readonly buffer: ArrayBuffer;
+  readonly buffer: PoolBuffer;
   readonly length: number;
   readonly blockSize: number;
   resolve(result: VerifiedWrite): void;
@@ -93,7 +105,8 @@ type Task = TaskBody & {
 };
 
 interface WorkerReply {
-  buffer: ArrayBuffer;
+  /** A transferred buffer, back; absent for a shared one. */
+  buffer?: ArrayBuffer;
   hashes?: Array<string | null>;
   mismatch?: number;
   error?: string;
@@ -119,31 +132,31 @@ export class HashPool {
   }
 
   /**
-   * Hash each `blockSize` block of the first `length` bytes (default: all). The buffer is transferred:
-   * the caller gets it back in the result and must not touch the original view meanwhile.
+   * Hash each `blockSize` block of the first `length` bytes (default: all). The caller must not touch the
+   * buffer until the task settles; a transferred one comes back in the result (the original is detached).
    */
-  hashBlocks(buffer: ArrayBuffer, blockSize: number, length = buffer.byteLength): Promise<HashedBlocks> {
-    return this.submit({ kind: 'hash' }, buffer, length, blockSize);
+  hashBlocks<B extends PoolBuffer>(buffer: B, blockSize: number, length = buffer.byteLength): Promise<HashedBlocks<B>> {
+    return this.submit({ kind: 'hash' }, buffer, length, blockSize) as Promise<HashedBlocks<B>>;
   }
 
-  /** Read `length` bytes of `fd` at `position` into the (transferred) buffer, then hash them as hashBlocks does. */
-  readBlocks(fd: number, position: number, buffer: ArrayBuffer, length: number, blockSize: number): Promise<HashedBlocks> {
-    return this.submit({ kind: 'read', fd, position }, buffer, length, blockSize);
+  /** Read `length` bytes of `fd` at `position` into the buffer, then hash them as hashBlocks does. */
+  readBlocks<B extends PoolBuffer>(fd: number, position: number, buffer: B, length: number, blockSize: number): Promise<HashedBlocks<B>> {
+    return this.submit({ kind: 'read', fd, position }, buffer, length, blockSize) as Promise<HashedBlocks<B>>;
   }
 
   /**
-   * Hash the blocks of the (transferred) buffer; only when every one is the expected hash (null: all zeros)
-   * make the writes to `fd`. A mismatch writes nothing and names the first bad block.
+   * Hash the blocks of the buffer; only when every one is the expected hash (null: all zeros) make the
+   * writes to `fd`. A mismatch writes nothing and names the first bad block.
    */
-  verifyAndWrite(
+  verifyAndWrite<B extends PoolBuffer>(
     fd: number,
-    buffer: ArrayBuffer,
+    buffer: B,
     length: number,
     blockSize: number,
     expected: ReadonlyArray<string | null>,
     writes: readonly BufferWrite[],
-  ): Promise<VerifiedWrite> {
-    return this.submit({ kind: 'verifyWrite', fd, expected, writes }, buffer, length, blockSize);
+  ): Promise<VerifiedWrite<B>> {
+    return this.submit({ kind: 'verifyWrite', fd, expected, writes }, buffer, length, blockSize) as Promise<VerifiedWrite<B>>;
   }
 
   async close(): Promise<void> {
@@ -155,7 +168,7 @@ export class HashPool {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  private submit(body: TaskBody, buffer: ArrayBuffer, length: number, blockSize: number): Promise<VerifiedWrite> {
+  private submit(body: TaskBody, buffer: PoolBuffer, length: number, blockSize: number): Promise<VerifiedWrite> {
     if (this.closed) return Promise.reject(new Error('hash pool closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ ...body, id: this.nextId++, buffer, length, blockSize, resolve, reject });
@@ -174,7 +187,7 @@ export class HashPool {
       const task = this.queue.shift()!;
       this.inFlight.get(target)!.push(task);
       const { resolve: _resolve, reject: _reject, ...message } = task;
-      target.postMessage(message, [task.buffer]);
+      target.postMessage(message, task.buffer instanceof SharedArrayBuffer ? [] : [task.buffer]);
     }
   }
 
@@ -185,7 +198,7 @@ export class HashPool {
       const task = this.inFlight.get(worker)?.shift();
       if (task) {
         if (msg.error) task.reject(Object.assign(new Error(`${task.kind} task: ${msg.error}`), msg.code ? { code: msg.code } : {}));
-        else task.resolve({ buffer: msg.buffer, hashes: msg.hashes!, ...(msg.mismatch !== undefined ? { mismatch: msg.mismatch } : {}) });
+        else task.resolve({ buffer: msg.buffer ?? task.buffer, hashes: msg.hashes!, ...(msg.mismatch !== undefined ? { mismatch: msg.mismatch } : {}) });
       }
       this.dispatch();
     });

@@ -11,6 +11,7 @@ import { blockCount } from '../core/replica-format';
 import { CorruptBlock, MissingBlock } from '../aws/s3-errors';
 import { forEachBounded } from '../aws/s3-replica-store';
 import { HashPool, type BufferWrite } from './hash-pool';
+import { agentBuffers } from './shared-buffers';
 import { planRuns } from './reader';
 
 export interface ImporterStore {
@@ -92,14 +93,15 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   if (missing.length > 0) throw new MissingBlock(missing[0], null, `${where(indexesByHash.get(missing[0])![0])}, VPG ${vpg}; ${missing.length} block(s) missing`);
 
   const pool = options.pool ?? new HashPool();
-  const spare: ArrayBuffer[] = [];
+  // Shared with the hash workers, not transferred (see HashPool): reused range after range, then by the next volume.
+  const spare: SharedArrayBuffer[] = [];
   let blocksWritten = 0, bytesWritten = 0;
   try {
     await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
       if (read.blocks.some((b) => b.length !== BLOCK_SIZE)) throw new Error(`pack ${read.packKey} lists a block that is not ${BLOCK_SIZE} bytes`);
       const reused = spare.pop();
-      const buffer = reused && reused.byteLength >= read.length ? reused : new ArrayBuffer(Math.max(rangeBytes, read.length));
+      const buffer = reused && reused.byteLength >= read.length ? reused : agentBuffers.take(Math.max(rangeBytes, read.length));
       const got = await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length));
       if (got !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       // Each block lands at every index that holds it; the worker writes only once all of them verified.
@@ -136,6 +138,7 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       }
     }
   } finally {
+    for (const buffer of spare) agentBuffers.give(buffer);
     if (!options.pool) await pool.close();
   }
   return { blocksWritten, bytesWritten };

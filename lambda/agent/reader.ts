@@ -11,6 +11,7 @@ import { PACK_TARGET_BYTES } from '../core/replica-format';
 import type { BlockLocation } from '../core/pack-index';
 import { HashPool, type HashedBlocks } from './hash-pool';
 import { PackWriter, type BufferHold, type PackSink } from './pack-writer';
+import { agentBuffers } from './shared-buffers';
 
 export interface ReaderStore extends PackSink {
   knownHashes(vpg: string): Promise<Map<string, BlockLocation>>;
@@ -103,6 +104,7 @@ export class ReadSession {
     try {
       return await this.writer.finish();
     } finally {
+      this.buffers.handBack();
       if (this.ownsPool) await this.pool.close();
     }
   }
@@ -110,6 +112,7 @@ export class ReadSession {
   /** Stop without uploading more (after a failure); returns once started uploads have settled. */
   async abort(): Promise<void> {
     await this.writer.settle();
+    this.buffers.handBack();
     if (this.ownsPool) await this.pool.close();
   }
 
@@ -119,11 +122,8 @@ export class ReadSession {
     let blocksRead = 0, bytesRead = 0, bytesStored = 0;
 
     // The worker reads and hashes in one task: the bytes go from the page cache to the worker's hash.
-    const readAndHash = (run: BlockRun) => {
-      const arrayBuffer = this.buffers.take();
-      return this.pool.readBlocks(handle.fd, run.first * BLOCK_SIZE, arrayBuffer, run.count * BLOCK_SIZE, BLOCK_SIZE);
-    };
-    const consume = async (run: BlockRun, hashed: HashedBlocks) => {
+    const readAndHash = (run: BlockRun) => this.pool.readBlocks(handle.fd, run.first * BLOCK_SIZE, this.buffers.take(), run.count * BLOCK_SIZE, BLOCK_SIZE);
+    const consume = async (run: BlockRun, hashed: HashedBlocks<SharedArrayBuffer>) => {
       // Packs keep views of this buffer (no copy); it is reused once the last of them is uploaded.
       const hold = this.buffers.hold(hashed.buffer);
       let stored = 0;
@@ -174,21 +174,28 @@ export class ReadSession {
 /**
  * Run buffers, shared between the reader and the packs holding views of them. A buffer goes back to the
  * spares only when its last holder releases it, so a view in a pack never sees the next run's bytes.
+ * They are SharedArrayBuffers (the hash workers read into them in place), drawn from and handed back to
+ * the process's pool (shared-buffers.ts).
  */
 class RunBuffers {
-  private readonly spare: ArrayBuffer[] = [];
+  private readonly spare: SharedArrayBuffer[] = [];
 
   constructor(
     readonly bytes: number,
     private readonly keep: number,
   ) {}
 
-  take(): ArrayBuffer {
-    return this.spare.pop() ?? new ArrayBuffer(this.bytes);
+  take(): SharedArrayBuffer {
+    return this.spare.pop() ?? agentBuffers.take(this.bytes);
+  }
+
+  /** At the session's end: the spares go back to the process's pool for the next session. */
+  handBack(): void {
+    for (const buffer of this.spare.splice(0)) agentBuffers.give(buffer);
   }
 
   /** A hold on `buffer` with one holder (the caller); more holders retain it. */
-  hold(buffer: ArrayBuffer): BufferHold {
+  hold(buffer: SharedArrayBuffer): BufferHold {
     let holders = 1;
     return {
       retain: () => {

@@ -37,6 +37,46 @@ describe('HashPool', () => {
     }
   });
 
+  it('a SharedArrayBuffer is read into in place and stays the caller\'s own object; an ArrayBuffer comes back as a new one', async () => {
+    const data = randomBytes(2 * BS);
+    const file = join(dir, 'shared.img');
+    writeFileSync(file, data);
+    const fd = openSync(file, 'r');
+    try {
+      const shared = new SharedArrayBuffer(2 * BS);
+      const r = await pool.readBlocks(fd, 0, shared, 2 * BS, BS);
+      expect(r.buffer).toBe(shared);
+      expect(Buffer.from(shared).equals(data)).toBe(true); // the worker's read landed in the caller's memory
+      expect(r.hashes).toEqual([sha256(data.subarray(0, BS)), sha256(data.subarray(BS))]);
+      const moved = new ArrayBuffer(2 * BS);
+      const t = await pool.readBlocks(fd, 0, moved, 2 * BS, BS);
+      expect(moved.byteLength).toBe(0); // transferred away: detached
+      expect(Buffer.from(t.buffer).equals(data)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('verifyAndWrite from a SharedArrayBuffer: a bad block writes nothing, good ones are written', async () => {
+    const file = join(dir, 'shared-target.img');
+    writeFileSync(file, Buffer.alloc(2 * BS, 9));
+    const a = randomBytes(BS), b = randomBytes(BS);
+    const shared = new SharedArrayBuffer(2 * BS);
+    Buffer.from(shared).set(Buffer.concat([a, b]));
+    const fd = openSync(file, 'r+');
+    try {
+      const writes = [{ offset: 0, length: 2 * BS, position: 0 }];
+      expect((await pool.verifyAndWrite(fd, shared, 2 * BS, BS, [sha256(b), sha256(b)], writes)).mismatch).toBe(0);
+      expect(readFileSync(file).equals(Buffer.alloc(2 * BS, 9))).toBe(true);
+      const good = await pool.verifyAndWrite(fd, shared, 2 * BS, BS, [sha256(a), sha256(b)], writes);
+      expect(good.mismatch).toBeUndefined();
+      expect(good.buffer).toBe(shared);
+      expect(readFileSync(file).equals(Buffer.concat([a, b]))).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('many tasks at once (more than workers × depth) each get their own answer', async () => {
     const blocks = Array.from({ length: 25 }, () => randomBytes(BS));
     const results = await Promise.all(blocks.map((b) => pool.hashBlocks(copyOf(b), BS)));
