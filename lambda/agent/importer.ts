@@ -93,22 +93,20 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   if (missing.length > 0) throw new MissingBlock(missing[0], null, `${where(indexesByHash.get(missing[0])![0])}, VPG ${vpg}; ${missing.length} block(s) missing`);
 
   const pool = options.pool ?? new HashPool();
-  // Shared with the hash workers, not transferred (see HashPool): reused range after range, then by the next volume.
-  const spare: SharedArrayBuffer[] = [];
   let blocksWritten = 0, bytesWritten = 0;
   try {
     await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
       if (read.blocks.some((b) => b.length !== BLOCK_SIZE)) throw new Error(`pack ${read.packKey} lists a block that is not ${BLOCK_SIZE} bytes`);
-      const reused = spare.pop();
-      const buffer = reused && reused.byteLength >= read.length ? reused : agentBuffers.take(Math.max(rangeBytes, read.length));
+      // Shared with the hash worker, not transferred (see HashPool); the process's pool reuses it for the next range.
+      const buffer = agentBuffers.take(Math.max(rangeBytes, read.length));
       const got = await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length));
       if (got !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       // Each block lands at every index that holds it; the worker writes only once all of them verified.
       const writes = coalesce(read.blocks.flatMap((b) => indexesByHash.get(b.hash)!.map((index) => ({ offset: b.offsetInRange, length: Math.min(b.length, sizeBytes - index * BLOCK_SIZE), position: placeOf(index) }))));
       const expected = read.blocks.map((b) => b.hash);
       const result = await pool.verifyAndWrite(handle.fd, buffer, read.length, BLOCK_SIZE, expected, writes);
-      if (result.buffer.byteLength === rangeBytes) spare.push(result.buffer);
+      agentBuffers.give(buffer);
       if (result.mismatch !== undefined) {
         const bad = read.blocks[result.mismatch];
         // The pool reports an all-zero block as null; stored blocks are never all zeros.
@@ -138,7 +136,6 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       }
     }
   } finally {
-    for (const buffer of spare) agentBuffers.give(buffer);
     if (!options.pool) await pool.close();
   }
   return { blocksWritten, bytesWritten };

@@ -71,9 +71,7 @@ export class ReadSession {
     ownsPool: boolean,
   ) {
     this.ownsPool = ownsPool;
-    // Enough spares for the runs in flight and the packs that still hold views of earlier runs.
-    const runBytes = Math.max(1, Math.floor(tuning.runBytes / BLOCK_SIZE)) * BLOCK_SIZE;
-    this.buffers = new RunBuffers(runBytes, tuning.readAhead + (tuning.uploadsInFlight + 1) * (Math.ceil(tuning.packBytes / runBytes) + 1));
+    this.buffers = new RunBuffers(Math.max(1, Math.floor(tuning.runBytes / BLOCK_SIZE)) * BLOCK_SIZE);
     this.writer = new PackWriter({ store, vpg, packBytes: tuning.packBytes, uploadsInFlight: tuning.uploadsInFlight });
   }
 
@@ -104,7 +102,6 @@ export class ReadSession {
     try {
       return await this.writer.finish();
     } finally {
-      this.buffers.handBack();
       if (this.ownsPool) await this.pool.close();
     }
   }
@@ -112,7 +109,6 @@ export class ReadSession {
   /** Stop without uploading more (after a failure); returns once started uploads have settled. */
   async abort(): Promise<void> {
     await this.writer.settle();
-    this.buffers.handBack();
     if (this.ownsPool) await this.pool.close();
   }
 
@@ -173,25 +169,14 @@ export class ReadSession {
 
 /**
  * Run buffers, shared between the reader and the packs holding views of them. A buffer goes back to the
- * spares only when its last holder releases it, so a view in a pack never sees the next run's bytes.
- * They are SharedArrayBuffers (the hash workers read into them in place), drawn from and handed back to
- * the process's pool (shared-buffers.ts).
+ * process's pool (shared-buffers.ts) only when its last holder releases it, so a view in a pack never sees
+ * the next run's bytes. They are SharedArrayBuffers: the hash workers read into them in place.
  */
 class RunBuffers {
-  private readonly spare: SharedArrayBuffer[] = [];
-
-  constructor(
-    readonly bytes: number,
-    private readonly keep: number,
-  ) {}
+  constructor(readonly bytes: number) {}
 
   take(): SharedArrayBuffer {
-    return this.spare.pop() ?? agentBuffers.take(this.bytes);
-  }
-
-  /** At the session's end: the spares go back to the process's pool for the next session. */
-  handBack(): void {
-    for (const buffer of this.spare.splice(0)) agentBuffers.give(buffer);
+    return agentBuffers.take(this.bytes);
   }
 
   /** A hold on `buffer` with one holder (the caller); more holders retain it. */
@@ -204,7 +189,7 @@ class RunBuffers {
       },
       release: () => {
         if (--holders < 0) throw new Error('run buffer released more often than held');
-        if (holders === 0 && buffer.byteLength === this.bytes && this.spare.length < this.keep) this.spare.push(buffer);
+        if (holders === 0) agentBuffers.give(buffer);
       },
     };
   }

@@ -2,8 +2,9 @@
  * The agent's I/O buffers (run buffers of the reader, range buffers of the importer): SharedArrayBuffers,
  * so the hash workers read and write them in place (see HashPool). A SharedArrayBuffer's memory is freed
  * only once every thread that saw it has collected its handle, and the workers rarely collect: buffers
- * dropped after each volume stayed in memory (a bench's peak RSS went from 310 to ~490 MiB). So they are
- * kept here and reused by the next volume of the same process, up to a bound.
+ * dropped after each volume stayed in memory (a bench's peak RSS went from 310 to ~490 MiB). So every
+ * buffer the agent is done with comes back here and is reused, by the next run or range and by the next
+ * volume of the same process, up to a bound.
  */
 export class SharedBufferPool {
   private readonly free = new Map<number, SharedArrayBuffer[]>();
