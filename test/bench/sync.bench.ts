@@ -52,8 +52,8 @@ export const ZSAT_READ_MIBS = 156;
  * cloud scales its Wait states, but the handlers compute each wait from the real clock, so its own count
  * of polls is not AWS's; everything else in the history does not depend on time.
  */
-export function awsTransitions(measured: number, measuredPolls: number, zsats: number, aws: AwsPolls): number {
-  return measured - TRANSITIONS_PER_POLL * measuredPolls + TRANSITIONS_PER_POLL * (aws.snapshots + zsats * aws.perZsat);
+export function awsTransitions(measured: number, measuredPolls: number, awsPolls: number): number {
+  return measured - TRANSITIONS_PER_POLL * measuredPolls + TRANSITIONS_PER_POLL * awsPolls;
 }
 
 const VOLUMES_PER_ZSAT = 3;
@@ -99,25 +99,42 @@ function diffCounts(after: Record<string, number>, before: Record<string, number
   return out;
 }
 
-async function measuredSync(site: TestSite, vpg: string, instances: number): Promise<SyncCost> {
+interface SyncRun {
+  readonly figures: SyncFigures;
+  readonly wallSeconds: number;
+  /** EC2, EBS and S3 requests at the cloud's edge during the sync. */
+  readonly requests: Record<string, number>;
+  readonly events: HistoryEvent[];
+}
+
+/** One sync through the state machine, with its history and the requests it made. */
+async function runMeasuredSync(site: TestSite, vpg: string): Promise<SyncRun> {
   const before = { ...site.cloud.requestCounts };
   const started = Date.now();
   const figures = await runSync(site.sfn, site.syncArn(vpg), `sync ${vpg}`);
   const wallSeconds = (Date.now() - started) / 1000;
   const requests = diffCounts(site.cloud.requestCounts, before);
-  const events: HistoryEvent[] = await executionHistory(site.sfn, figures.executionArn);
-  const entered = (name: string) => events.filter((e) => e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === name).length;
-  const polls = entered(SYNC_STATE.waitSnapshots) + entered(SYNC_STATE.waitZsat);
-  const zsats = entered(SYNC_STATE.spawnZsat);
+  return { figures, wallSeconds, requests, events: await executionHistory(site.sfn, figures.executionArn) };
+}
+
+const timesEntered = (events: readonly HistoryEvent[], name: string) =>
+  events.filter((e) => e.type?.endsWith('StateEntered') && e.stateEnteredEventDetails?.name === name).length;
+
+async function measuredSync(site: TestSite, vpg: string, instances: number): Promise<SyncCost> {
+  const { figures, wallSeconds, requests, events } = await runMeasuredSync(site, vpg);
+  const polls = timesEntered(events, SYNC_STATE.waitSnapshots) + timesEntered(events, SYNC_STATE.waitZsat);
+  const zsats = timesEntered(events, SYNC_STATE.spawnZsat);
   const awsPolls = await awsPollsPerSync(zsats > 0 ? figures.bytesRead / zsats / (ZSAT_READ_MIBS * 1024 * 1024) : 0);
+  // Each poll cycle is one invocation of the check or poll step.
+  const awsPollCount = awsPolls.snapshots + zsats * awsPolls.perZsat;
   return {
     instances,
     zsats,
     transitions: figures.transitions,
     polls,
     awsPolls,
-    transitionsAws: awsTransitions(figures.transitions, polls, zsats, awsPolls),
-    lambdaInvocationsAws: figures.lambdaInvocations - polls + awsPolls.snapshots + zsats * awsPolls.perZsat,
+    transitionsAws: awsTransitions(figures.transitions, polls, awsPollCount),
+    lambdaInvocationsAws: figures.lambdaInvocations - polls + awsPollCount,
     lambdaInvocations: figures.lambdaInvocations,
     requests,
     byService: totalsByService(requests),
@@ -188,16 +205,15 @@ export async function benchScaleOut(opts: { instances: number; maxZsats: number;
   try {
     const apps = await protect(site, opts.instances);
     await writeRound(site, apps, 'r0', []);
-    const cost = await measuredSync(site, `v${opts.instances}`, opts.instances);
-    const events = await executionHistory(site.sfn, cost.figures.executionArn);
+    const { figures, wallSeconds, events } = await runMeasuredSync(site, `v${opts.instances}`);
     const at = (type: string) => events.find((e) => e.type === type && (e.stateEnteredEventDetails ?? e.stateExitedEventDetails)?.name === SYNC_STATE.runZsats)?.timestamp;
     const entered = at('MapStateEntered'), exited = at('MapStateExited');
     if (!entered || !exited) throw new Error(`the sync's history has no ${SYNC_STATE.runZsats} Map state`);
     const run: ScaleOutRun = {
       maxZsats: opts.maxZsats,
-      zsats: cost.zsats,
-      blocks: cost.figures.bytesRead / BLOCK_SIZE,
-      syncSeconds: cost.wallSeconds,
+      zsats: timesEntered(events, SYNC_STATE.spawnZsat),
+      blocks: figures.bytesRead / BLOCK_SIZE,
+      syncSeconds: wallSeconds,
       zsatPhaseSeconds: (exited.getTime() - entered.getTime()) / 1000,
     };
     opts.log(`  maxZsats ${run.maxZsats}: ${run.zsats} zSATs, ${run.blocks} blocks; zSAT phase ${run.zsatPhaseSeconds.toFixed(1)} s, whole sync ${run.syncSeconds.toFixed(1)} s`);
