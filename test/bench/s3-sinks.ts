@@ -83,11 +83,10 @@ export class InProcessS3 {
       return { response: { statusCode, headers: { 'content-length': String(bytes.length), ...headers }, body: Readable.from(bytes.length ? [bytes] : []) } };
     };
     if (req.method === 'PUT') {
-      const length = this.keep ? undefined : await drain(req.body);
-      const bytes = this.keep ? Buffer.from(await collect(req.body)) : undefined;
+      const stored = this.keep ? Buffer.from(await collect(req.body)) : await drain(req.body);
       this.stats.puts++;
-      this.stats.bytesIn += bytes?.length ?? length!;
-      this.objects.set(`${bucket}/${key}`, bytes ?? length!);
+      this.stats.bytesIn += typeof stored === 'number' ? stored : stored.length;
+      this.objects.set(`${bucket}/${key}`, stored);
       return reply(200, '', { etag: '"bench"' });
     }
     if (req.method === 'GET' && !key && req.query && 'list-type' in req.query) {
