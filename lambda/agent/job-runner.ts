@@ -129,6 +129,7 @@ async function runImport(job: ImportJob, options: RunOptions, reporter: Progress
         options.onStep?.(reporter.counts);
       },
     });
+    log.info('volume written', { volumeId: v.volumeId, ...stats });
     volumes.push({ volumeId: v.volumeId, sourceVolumeId: v.sourceVolumeId, checkpointId: v.checkpointId, ...stats });
   }
   return { jobId: job.jobId, volumes };

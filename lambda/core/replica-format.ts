@@ -223,6 +223,8 @@ export interface ImportVolumeResult {
   readonly checkpointId: string;
   readonly blocksWritten: number;
   readonly bytesWritten: number;
+  /** Written with direct I/O (O_DIRECT), not through the page cache. */
+  readonly directIo?: boolean;
 }
 export interface ImportResult {
   readonly jobId: string;
