@@ -16,6 +16,7 @@ import { importVolume } from '../../lambda/agent/importer';
 import { startTestCloud, clientConfig } from '../helpers/cloud';
 import { InProcessS3 } from './s3-sinks';
 import { buildVolume } from './volume-fixture';
+import { onNewLoopDevice, type LoopResult } from './loop-device';
 import { mibPerSecond, summarize, type Samples } from './figures';
 
 const MiB = 1024 * 1024;
@@ -33,6 +34,10 @@ export interface PipelineFigures {
   readonly readOfflineCloud: Samples;
   readonly importer: Samples;
   readonly importToDisk: Samples;
+  /** Onto /dev/null: the importer's own work, the device costing nothing. */
+  readonly importToNull: Samples;
+  /** Onto a new loop block device over this VM's disk, with O_DIRECT and through the page cache. */
+  readonly importToBlockDevice: { readonly direct: ImportRun | Unavailable; readonly pageCache: ImportRun | Unavailable };
   /** `dd if=/dev/zero … conv=fsync` of the same byte count: the disk's own limit. */
   readonly diskWrite: Samples;
   readonly importPeakRssMiB: number;
@@ -40,8 +45,15 @@ export interface PipelineFigures {
   readonly bytesRead: number;
   readonly sinkPuts: number;
   /** CPU seconds (user + system, all threads) per GiB: what each costs whatever the machine's load. */
-  readonly cpuSecondsPerGiB: { readonly openssl: number; readonly read: number; readonly importer: number };
+  readonly cpuSecondsPerGiB: { readonly openssl: number; readonly read: number; readonly importer: number; readonly importerToNull: number };
 }
+
+export interface ImportRun {
+  readonly mibs: number;
+  readonly cpuSecondsPerGiB: number;
+  readonly directIo: boolean;
+}
+type Unavailable = Exclude<LoopResult<never>, { device: string }>;
 
 function timed(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -120,31 +132,52 @@ async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: numbe
     const result = await readVolumeBlocks({ devicePath: fixture.devicePath, plan: fixture.plan, store: keepStore, vpg: VPG, pool });
     const blockMap = new Map<number, BlockRef>(Object.entries(result.blocks).map(([k, v]) => [Number(k), v]));
     const written = [...blockMap.values()].filter((r) => r !== ZERO_BLOCK).length * BLOCK_SIZE;
-    const importer: number[] = [];
+    const importer: number[] = [], importToNull: number[] = [];
     let importPeak = 0;
-    const importOnce = async (targetDir: string, check: boolean) => {
+    const importOnto = async (target: string, { check = false, directIo }: { check?: boolean; directIo?: boolean } = {}): Promise<ImportRun> => {
+      const held = keeper.heldBytes();
+      const r = await timedAsync(() => importVolume({ devicePath: target, directIo, blockMap, sizeBytes: volumeBytes, store: keepStore, vpg: VPG, blank: true, pool }));
+      if (r.value.bytesWritten !== written) throw new Error(`import wrote ${r.value.bytesWritten} bytes, expected ${written}`);
+      importPeak = Math.max(importPeak, r.peakRss - held);
+      // The restore must equal the source device byte for byte (unplanned blocks are holes, or zeros, in both).
+      if (check && spawnSync('cmp', ['-s', '-n', String(volumeBytes), fixture.devicePath, target]).status !== 0) throw new Error(`the image restored onto ${target} differs from the source device`);
+      return { mibs: mibPerSecond(written, r.seconds), cpuSecondsPerGiB: r.cpuSeconds / (written / GiB), directIo: r.value.directIo };
+    };
+    const importOntoNewFile = async (targetDir: string, check: boolean) => {
       const target = path.join(targetDir, `lifeboat-bench-target-${process.pid}.img`);
       fs.writeFileSync(target, '');
       fs.truncateSync(target, volumeBytes);
       try {
-        const held = keeper.heldBytes();
-        const r = await timedAsync(() => importVolume({ devicePath: target, blockMap, sizeBytes: volumeBytes, store: keepStore, vpg: VPG, blank: true, pool }));
-        if (r.value.bytesWritten !== written) throw new Error(`import wrote ${r.value.bytesWritten} bytes, expected ${written}`);
-        importPeak = Math.max(importPeak, r.peakRss - held);
-        importCpu = Math.min(importCpu, r.cpuSeconds / (written / GiB));
-        // The restore must equal the source device byte for byte (unplanned blocks are holes in both).
-        if (check && spawnSync('cmp', ['-s', fixture.devicePath, target]).status !== 0) throw new Error('the restored image differs from the source device');
-        return mibPerSecond(written, r.seconds);
+        return await importOnto(target, { check });
       } finally {
         fs.rmSync(target, { force: true });
       }
     };
-    // The pipeline figure: the target in RAM (tmpfs), so the figure is the importer's, not this VM's disk.
+    // The pipeline figure: the target in RAM (tmpfs, through the page cache), so the figure is the importer's, not this VM's disk.
     const ramDir = fs.existsSync('/dev/shm') ? '/dev/shm' : dir;
-    await importOnce(ramDir, true); // untimed warm-up, as for the read; it also checks the restore byte for byte
-    for (let i = 0; i < runs; i++) importer.push(await importOnce(ramDir, false));
+    await importOntoNewFile(ramDir, true); // untimed warm-up, as for the read; it also checks the restore byte for byte
+    for (let i = 0; i < runs; i++) {
+      const r = await importOntoNewFile(ramDir, false);
+      importer.push(r.mibs);
+      importCpu = Math.min(importCpu, r.cpuSecondsPerGiB);
+    }
+    // The importer's own work: onto /dev/null, a device that costs nothing (as the read's null sink is a store that costs nothing).
+    let nullCpu = Infinity;
+    for (let i = 0; i < runs; i++) {
+      const r = await importOnto('/dev/null');
+      importToNull.push(r.mibs);
+      nullCpu = Math.min(nullCpu, r.cpuSecondsPerGiB);
+    }
+    // Onto a real block device, each time a new one: direct I/O (the ZImporter's way onto a device) and the page cache.
+    const ontoBlockDevice = async (directIo: boolean) => {
+      const r = await onNewLoopDevice(dir, volumeBytes, (device) => importOnto(device, { check: true, directIo }));
+      if ('unavailable' in r) return r;
+      if (r.value.directIo !== directIo) throw new Error(`the import onto ${r.device} ${directIo ? 'did not use' : 'used'} direct I/O`);
+      return r.value;
+    };
+    const blockDevice = { direct: await ontoBlockDevice(true), pageCache: await ontoBlockDevice(false) };
     // And onto this machine's disk, fsync included, beside the disk's own limit (dd with fsync).
-    const importToDisk = summarize([await importOnce(dir, false)]);
+    const importToDisk = summarize([(await importOntoNewFile(dir, false)).mibs]);
     const ddFile = path.join(dir, 'dd.bin');
     const ddSeconds = timed(() => spawnSync('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=8M', `count=${Math.ceil(written / (8 * MiB))}`, 'conv=fsync'], { stdio: 'ignore' }));
     const diskWrite = summarize([mibPerSecond(Math.ceil(written / (8 * MiB)) * 8 * MiB, ddSeconds)]);
@@ -176,12 +209,14 @@ async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: numbe
       readOfflineCloud: summarize(readOfflineCloud),
       importer: summarize(importer),
       importToDisk,
+      importToNull: summarize(importToNull),
+      importToBlockDevice: blockDevice,
       diskWrite,
       importPeakRssMiB: importPeak / MiB,
       bytesStored,
       bytesRead,
       sinkPuts,
-      cpuSecondsPerGiB: { openssl: opensslCpu, read: readCpu, importer: importCpu },
+      cpuSecondsPerGiB: { openssl: opensslCpu, read: readCpu, importer: importCpu, importerToNull: nullCpu },
     };
   } finally {
     await pool.close();

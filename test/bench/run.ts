@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { benchPipelines } from './pipeline.bench';
+import { benchPipelines, type PipelineFigures } from './pipeline.bench';
 import { benchScaleOut, benchSyncs, SCALE_OUT_TIME_SCALE, SCALE_OUT_VOLUMES_PER_ZSAT, type ScaleOutRun } from './sync.bench';
 import { AWS_TIMINGS_MS } from './aws-polls';
 import { DRS_ASSUMPTIONS, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly } from './cost-model';
@@ -39,9 +39,13 @@ async function main(): Promise<void> {
   log(`    (sink: the agent's real S3 client and S3ReplicaStore, every request serialized and signed, every body consumed; no socket, no TLS) ${p.sinkPuts} PUTs`);
   log(`  agent read → offline cloud (s3rver over HTTP): ${formatSamples(p.readOfflineCloud)}  = ${ratio(p.readOfflineCloud.best, p.openssl.best)}× OpenSSL`);
   log(`  importer (ranged GETs → verify → target file in RAM, fsync): ${formatSamples(p.importer)}  = ${ratio(p.importer.best, p.openssl.best)}× OpenSSL (target ≥ 1.5×); peak RSS ${p.importPeakRssMiB.toFixed(0)} MiB (store's held bytes excluded)`);
+  const onDevice = (r: PipelineFigures['importToBlockDevice']['direct']) =>
+    'unavailable' in r ? `not measured (${r.unavailable})` : `${r.mibs.toFixed(0)} MiB/s, ${r.cpuSecondsPerGiB.toFixed(2)} CPU-s/GiB`;
+  log(`  importer onto a new block device (loop over this VM's disk, byte-checked): O_DIRECT ${onDevice(p.importToBlockDevice.direct)}; through the page cache ${onDevice(p.importToBlockDevice.pageCache)}`);
+  log(`  importer onto /dev/null (its own work: GETs, copy, verify, write calls; the device costs nothing): ${formatSamples(p.importToNull)}  = ${ratio(p.importToNull.best, p.openssl.best)}× OpenSSL`);
   log(`  importer onto this VM's disk: ${formatSamples(p.importToDisk)}; the disk's own limit (dd conv=fsync): ${formatSamples(p.diskWrite)}`);
   const cpu = p.cpuSecondsPerGiB;
-  log(`  CPU cost (user + system, all threads, best run): openssl ${cpu.openssl.toFixed(2)} s/GiB, agent read ${cpu.read.toFixed(2)} s/GiB, importer ${cpu.importer.toFixed(2)} s/GiB`);
+  log(`  CPU cost (user + system, all threads, best run): openssl ${cpu.openssl.toFixed(2)} s/GiB, agent read ${cpu.read.toFixed(2)} s/GiB, importer ${cpu.importer.toFixed(2)} s/GiB (onto /dev/null ${cpu.importerToNull.toFixed(2)})`);
   log(`    on an idle ${os.availableParallelism()}-core machine that bounds the read at ${(os.availableParallelism() * 1024 / cpu.read).toFixed(0)} MiB/s = ${ratio(os.availableParallelism() / cpu.read, 1 / cpu.openssl)}× OpenSSL's one core (a bound, not a measurement)`);
   log(`  load after: ${load()}`);
 
@@ -123,6 +127,9 @@ async function main(): Promise<void> {
       catMiBs: Math.round(p.cat.best),
       importMiBs: Math.round(p.importer.best),
       importToDiskMiBs: Math.round(p.importToDisk.best),
+      importToNullMiBs: Math.round(p.importToNull.best),
+      importToNullVsOpenssl: ratio(p.importToNull.best, p.openssl.best),
+      importToBlockDevice: p.importToBlockDevice,
       diskWriteMiBs: Math.round(p.diskWrite.best),
       agentReadOfflineCloudMiBs: Math.round(p.readOfflineCloud.best),
       readPeakRssMiB: Math.round(p.readPeakRssMiB),
