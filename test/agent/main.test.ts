@@ -150,7 +150,7 @@ describe('agent entry point (bundled)', () => {
     expect(readFileSync(target).equals(source.bytes)).toBe(true);
     const out = await store.getJson<ImportResult>(job.resultKey);
     const stored = planned.filter((i) => source.ref(i) !== 'zero').length;
-    expect(out).toEqual({ jobId: 'imp-0', volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', checkpointId: manifest.id, blocksWritten: stored, bytesWritten: stored * BLOCK_SIZE }] });
+    expect(out).toEqual({ jobId: 'imp-0', volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', checkpointId: manifest.id, blocksWritten: stored, bytesWritten: stored * BLOCK_SIZE, directIo: false }] }); // a file, not a block device
     expect(await store.getJson<AgentProgress>(job.progressKey)).toMatchObject({ state: 'done', blocksDone: stored });
   });
 
