@@ -51,6 +51,8 @@ export interface PipelineFigures {
 export interface ImportRun {
   readonly mibs: number;
   readonly cpuSecondsPerGiB: number;
+  /** The whole machine's, kernel threads included (the loop device's and the page cache's writeback run there). */
+  readonly machineCpuSecondsPerGiB: number;
   readonly directIo: boolean;
 }
 type Unavailable = Exclude<LoopResult<never>, { device: string }>;
@@ -68,7 +70,14 @@ function opensslCpuSeconds(file: string): number {
   return user + sys;
 }
 
-async function timedAsync<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T; peakRss: number; cpuSeconds: number }> {
+/** CPU seconds the whole machine has spent busy (every process and kernel thread; idle, I/O wait and steal left out). */
+function machineBusySeconds(): number {
+  const [, user, nice, system, , , irq, softirq] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (user + nice + system + irq + softirq) / 100; // USER_HZ
+}
+
+async function timedAsync<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T; peakRss: number; cpuSeconds: number; machineCpuSeconds: number }> {
+  const machine = machineBusySeconds();
   const cpu = process.cpuUsage();
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 10);
@@ -76,7 +85,8 @@ async function timedAsync<T>(fn: () => Promise<T>): Promise<{ seconds: number; v
   try {
     const value = await fn();
     const used = process.cpuUsage(cpu);
-    return { seconds: Number(process.hrtime.bigint() - t) / 1e9, value, peakRss: Math.max(peakRss, process.memoryUsage.rss()), cpuSeconds: (used.user + used.system) / 1e6 };
+    const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+    return { seconds, value, peakRss: Math.max(peakRss, process.memoryUsage.rss()), cpuSeconds: (used.user + used.system) / 1e6, machineCpuSeconds: machineBusySeconds() - machine };
   } finally {
     clearInterval(sampler);
   }
@@ -141,7 +151,8 @@ async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: numbe
       importPeak = Math.max(importPeak, r.peakRss - held);
       // The restore must equal the source device byte for byte (unplanned blocks are holes, or zeros, in both).
       if (check && spawnSync('cmp', ['-s', '-n', String(volumeBytes), fixture.devicePath, target]).status !== 0) throw new Error(`the image restored onto ${target} differs from the source device`);
-      return { mibs: mibPerSecond(written, r.seconds), cpuSecondsPerGiB: r.cpuSeconds / (written / GiB), directIo: r.value.directIo };
+      const gib = written / GiB;
+      return { mibs: mibPerSecond(written, r.seconds), cpuSecondsPerGiB: r.cpuSeconds / gib, machineCpuSecondsPerGiB: r.machineCpuSeconds / gib, directIo: r.value.directIo };
     };
     const importOntoNewFile = async (targetDir: string, check: boolean) => {
       const target = path.join(targetDir, `lifeboat-bench-target-${process.pid}.img`);

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   log(`  agent read → offline cloud (s3rver over HTTP): ${formatSamples(p.readOfflineCloud)}  = ${ratio(p.readOfflineCloud.best, p.openssl.best)}× OpenSSL`);
   log(`  importer (ranged GETs → verify → target file in RAM, fsync): ${formatSamples(p.importer)}  = ${ratio(p.importer.best, p.openssl.best)}× OpenSSL (target ≥ 1.5×); peak RSS ${p.importPeakRssMiB.toFixed(0)} MiB (store's held bytes excluded)`);
   const onDevice = (r: PipelineFigures['importToBlockDevice']['direct']) =>
-    'unavailable' in r ? `not measured (${r.unavailable})` : `${r.mibs.toFixed(0)} MiB/s, ${r.cpuSecondsPerGiB.toFixed(2)} CPU-s/GiB`;
+    'unavailable' in r ? `not measured (${r.unavailable})` : `${r.mibs.toFixed(0)} MiB/s, ${r.cpuSecondsPerGiB.toFixed(2)} CPU-s/GiB (whole machine, kernel threads included: ${r.machineCpuSecondsPerGiB.toFixed(2)})`;
   log(`  importer onto a new block device (loop over this VM's disk, byte-checked): O_DIRECT ${onDevice(p.importToBlockDevice.direct)}; through the page cache ${onDevice(p.importToBlockDevice.pageCache)}`);
   log(`  importer onto /dev/null (its own work: GETs, copy, verify, write calls; the device costs nothing): ${formatSamples(p.importToNull)}  = ${ratio(p.importToNull.best, p.openssl.best)}× OpenSSL`);
   log(`  importer onto this VM's disk: ${formatSamples(p.importToDisk)}; the disk's own limit (dd conv=fsync): ${formatSamples(p.diskWrite)}`);
