@@ -3,12 +3,9 @@
  * Stored blocks come by ranged GETs grouped by pack (bounded in flight), read straight into a reused buffer;
  * a hash worker verifies every block of the range against its SHA-256 and only then writes them (writes
  * to neighbouring places merged). Zeros are written only where the target could hold data.
- * A block device is written with direct I/O (O_DIRECT): the bytes go from the agent's page-aligned buffers
- * to the device, not copied through the page cache first (on a 2-core ZImporter that copy cost as much
- * CPU as a third of the hashing, and filled the instance's memory with pages nobody reads again).
+ * Targets that take it are written with direct I/O, from page-aligned buffers (see write-target.ts).
  */
-import { constants } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../core/agent-job';
 import { planRangeReads, type BlockLocation } from '../core/pack-index';
 import { blockCount } from '../core/replica-format';
@@ -17,6 +14,7 @@ import { forEachBounded } from '../aws/s3-replica-store';
 import { HashPool, type BufferWrite } from './hash-pool';
 import { agentBuffers } from './shared-buffers';
 import { planRuns } from './reader';
+import { DIRECT_ALIGN, openWriteTarget, syncUnlessSpecial } from './write-target';
 
 export interface ImporterStore {
   knownHashes(vpg: string): Promise<Map<string, BlockLocation>>;
@@ -54,80 +52,39 @@ export interface ImportStats {
   readonly directIo: boolean;
 }
 
-/** Direct I/O wants offsets, lengths and memory on the device's logical block (512 B or 4 KiB). */
-const DIRECT_ALIGN = 4096;
-
 export interface ImportTarget {
   readonly devicePath: string;
-  /** Write with O_DIRECT; default: when devicePath is a block device. Falls back to the page cache where refused. */
+  /** Write with O_DIRECT where the target takes it (default); false: through the page cache. */
   readonly directIo?: boolean;
 }
 
 /** Write onto an existing device (or file) at devicePath, then fsync. */
 export async function importVolume(options: ImportOptions & ImportTarget): Promise<ImportStats> {
-  const wantDirect = (options.directIo ?? (await stat(options.devicePath)).isBlockDevice()) && alignedForDirectIo(options);
-  const direct = wantDirect ? await openDirect(options.devicePath) : null;
-  const handle = direct ?? (await open(options.devicePath, 'r+'));
+  const { handle, directIo } = await openWriteTarget(options.devicePath, { create: false, sizeBytes: options.sizeBytes, direct: wantsDirectIo(options) });
   try {
     const stats = await writeBlockMap(handle, options);
     await syncUnlessSpecial(handle);
-    return { ...stats, directIo: direct !== null };
+    return { ...stats, directIo };
   } finally {
     await handle.close();
-  }
-}
-
-/** Every write of a block map lands on whole 4 KiB units at default places (qcow2 places are not). */
-function alignedForDirectIo(options: ImportOptions): boolean {
-  return options.sizeBytes % DIRECT_ALIGN === 0 && options.placeBlock === undefined && BLOCK_SIZE % DIRECT_ALIGN === 0;
-}
-
-/**
- * The target opened for direct I/O, or null where it refuses it (tmpfs refuses the open; a device whose
- * alignment is larger than ours refuses the first transfer, which one aligned read of its start shows).
- */
-async function openDirect(path: string): Promise<FileHandle | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, constants.O_RDWR | constants.O_DIRECT);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return null;
-    throw e;
-  }
-  const probe = agentBuffers.take(64 * 1024);
-  try {
-    await handle.read(new Uint8Array(probe, 0, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0);
-    return handle;
-  } catch (e) {
-    await handle.close();
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL') return null;
-    throw e;
-  } finally {
-    agentBuffers.give(probe);
-  }
-}
-
-/** fsync, except on a character device such as /dev/null, which has nothing to flush (EINVAL; dd ignores it too). */
-async function syncUnlessSpecial(handle: FileHandle): Promise<void> {
-  try {
-    await handle.sync();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EINVAL' && (await handle.stat()).isCharacterDevice()) return;
-    throw e;
   }
 }
 
 /** A raw disk image: a new sparse file of sizeBytes where zero blocks stay holes. */
-export async function exportVolume(options: Omit<ImportOptions, 'blank'> & { filePath: string }): Promise<ImportStats> {
-  const handle = await open(options.filePath, 'w');
+export async function exportVolume(options: Omit<ImportOptions, 'blank'> & { filePath: string; directIo?: boolean }): Promise<ImportStats> {
+  const { handle, directIo } = await openWriteTarget(options.filePath, { create: true, sizeBytes: options.sizeBytes, direct: wantsDirectIo(options) });
   try {
-    await handle.truncate(options.sizeBytes);
     const stats = await writeBlockMap(handle, { ...options, blank: true });
     await handle.sync();
-    return { ...stats, directIo: false };
+    return { ...stats, directIo };
   } finally {
     await handle.close();
   }
+}
+
+/** Asked for (the default), and every write of the block map lands on whole 4 KiB units at default places (qcow2's do not). */
+function wantsDirectIo(options: ImportOptions & { directIo?: boolean }): boolean {
+  return options.directIo !== false && options.sizeBytes % DIRECT_ALIGN === 0 && options.placeBlock === undefined && BLOCK_SIZE % DIRECT_ALIGN === 0;
 }
 
 export async function writeBlockMap(handle: FileHandle, options: ImportOptions): Promise<Omit<ImportStats, 'directIo'>> {

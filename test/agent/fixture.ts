@@ -1,6 +1,7 @@
 /** A source "volume" file with random, zero and repeated blocks, and the refs it must produce. */
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockPlan } from '../../lambda/core/agent-job';
 
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -35,4 +36,18 @@ export function makeSourceVolume(path: string, blocks: number): SourceVolume {
 
 export function planFor(sourceVolumeId: string, blocks: number[], sizeBytes: number): BlockPlan {
   return { sourceVolumeId, snapshotId: 'snap-1', baseSnapshotId: null, sizeBytes, blocks };
+}
+
+/** Whether files in `dir` open with O_DIRECT (ext4 and xfs do; tmpfs before Linux 6.6 does not). */
+export function takesDirectIo(dir: string): boolean {
+  const probe = join(dir, 'probe-direct-io');
+  writeFileSync(probe, '');
+  try {
+    closeSync(openSync(probe, constants.O_RDWR | constants.O_DIRECT));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe);
+  }
 }

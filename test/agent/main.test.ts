@@ -24,7 +24,7 @@ import {
 } from '../../lambda/core/replica-format';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { makeSourceVolume, planFor, type SourceVolume } from './fixture';
+import { makeSourceVolume, planFor, takesDirectIo, type SourceVolume } from './fixture';
 
 const BLOCKS = 24;
 const SIZE = BLOCKS * BLOCK_SIZE;
@@ -150,7 +150,7 @@ describe('agent entry point (bundled)', () => {
     expect(readFileSync(target).equals(source.bytes)).toBe(true);
     const out = await store.getJson<ImportResult>(job.resultKey);
     const stored = planned.filter((i) => source.ref(i) !== 'zero').length;
-    expect(out).toEqual({ jobId: 'imp-0', volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', checkpointId: manifest.id, blocksWritten: stored, bytesWritten: stored * BLOCK_SIZE, directIo: false }] }); // a file, not a block device
+    expect(out).toEqual({ jobId: 'imp-0', volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', checkpointId: manifest.id, blocksWritten: stored, bytesWritten: stored * BLOCK_SIZE, directIo: takesDirectIo(dir) }] });
     expect(await store.getJson<AgentProgress>(job.progressKey)).toMatchObject({ state: 'done', blocksDone: stored });
   });
 

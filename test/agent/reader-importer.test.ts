@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BLOCK_SIZE, ZERO_BLOCK } from '../../lambda/core/agent-job';
@@ -9,23 +9,9 @@ import { HashPool } from '../../lambda/agent/hash-pool';
 import { coalesce, exportVolume, importVolume } from '../../lambda/agent/importer';
 import { planRuns, readVolumeBlocks } from '../../lambda/agent/reader';
 import { startS3, type TestS3 } from '../helpers/s3rver';
-import { makeSourceVolume, planFor, sha256, type SourceVolume } from './fixture';
+import { makeSourceVolume, planFor, sha256, takesDirectIo, type SourceVolume } from './fixture';
 
 const BLOCKS = 128; // 64 MiB
-
-/** Whether files in `where` open with O_DIRECT (ext4 and xfs do; tmpfs before Linux 6.6 does not). */
-function takesDirectIo(where: string): boolean {
-  const probe = join(where, 'probe-direct');
-  writeFileSync(probe, '');
-  try {
-    closeSync(openSync(probe, constants.O_RDWR | constants.O_DIRECT));
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe);
-  }
-}
 const SIZE = BLOCKS * BLOCK_SIZE;
 let s3: TestS3;
 let store: S3ReplicaStore;
@@ -106,7 +92,7 @@ describe('reader then importer on a 64 MiB volume', () => {
     const out = readFileSync(target);
     for (const i of planned) expect(out.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE).equals(source.block(i))).toBe(true);
     const nonZeroPlanned = planned.filter((i) => source.ref(i) !== ZERO_BLOCK);
-    expect(stats).toEqual({ blocksWritten: nonZeroPlanned.length, bytesWritten: nonZeroPlanned.length * BLOCK_SIZE, directIo: false }); // a file, not a device
+    expect(stats).toEqual({ blocksWritten: nonZeroPlanned.length, bytesWritten: nonZeroPlanned.length * BLOCK_SIZE, directIo: takesDirectIo(dir) });
     for (let i = 0; i < BLOCKS; i++) if (!planned.includes(i)) expect(out.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE).every((b) => b === 0)).toBe(true);
   });
 
@@ -134,7 +120,7 @@ describe('reader then importer on a 64 MiB volume', () => {
     it('writes every block straight from the aligned buffers, where the filesystem takes O_DIRECT', async () => {
       const target = join(dir, 'direct.img');
       writeFileSync(target, Buffer.alloc(SIZE, 0xaa));
-      const stats = await importVolume({ devicePath: target, directIo: true, blockMap, sizeBytes: SIZE, store, vpg: 'web', blank: false, pool });
+      const stats = await importVolume({ devicePath: target, blockMap, sizeBytes: SIZE, store, vpg: 'web', blank: false, pool });
       // A misaligned buffer, offset or length would have failed the write with EINVAL (this dir is on ext4 here).
       expect(stats.directIo).toBe(takesDirectIo(dir));
       expect(stats.bytesWritten).toBe(SIZE);
@@ -144,10 +130,18 @@ describe('reader then importer on a 64 MiB volume', () => {
     it('goes through the page cache when a write could be unaligned (a size that is not whole 4 KiB units)', async () => {
       const target = join(dir, 'odd.img');
       writeFileSync(target, Buffer.alloc(SIZE + 512, 0xaa));
-      const stats = await importVolume({ devicePath: target, directIo: true, blockMap, sizeBytes: SIZE + 512, store, vpg: 'web', blank: false, pool });
+      const stats = await importVolume({ devicePath: target, blockMap, sizeBytes: SIZE + 512, store, vpg: 'web', blank: false, pool });
       expect(stats.directIo).toBe(false);
       expectRestored(target, false);
       expect(readFileSync(target).subarray(SIZE).every((b) => b === 0)).toBe(true); // the short last block: zeros
+    });
+
+    it('goes through the page cache when told to', async () => {
+      const target = join(dir, 'buffered.img');
+      writeFileSync(target, Buffer.alloc(SIZE, 0xaa));
+      const stats = await importVolume({ devicePath: target, directIo: false, blockMap, sizeBytes: SIZE, store, vpg: 'web', blank: false, pool });
+      expect(stats.directIo).toBe(false);
+      expectRestored(target, false);
     });
   });
 
@@ -159,7 +153,8 @@ describe('reader then importer on a 64 MiB volume', () => {
 
   it('exports a raw image with zero blocks left as holes', async () => {
     const image = join(dir, 'export.raw');
-    await exportVolume({ filePath: image, blockMap, sizeBytes: SIZE, store, vpg: 'web', pool });
+    const stats = await exportVolume({ filePath: image, blockMap, sizeBytes: SIZE, store, vpg: 'web', pool });
+    expect(stats.directIo).toBe(takesDirectIo(dir)); // holes and all: direct I/O allocates only what it writes
     const st = statSync(image);
     expect(st.size).toBe(SIZE);
     const out = readFileSync(image);
