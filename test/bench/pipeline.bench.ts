@@ -34,6 +34,8 @@ export interface PipelineFigures {
   readonly readOfflineCloud: Samples;
   readonly importer: Samples;
   readonly importToDisk: Samples;
+  /** Whether the import onto the disk (a new file there) used direct I/O. */
+  readonly importToDiskDirectIo: boolean;
   /** Onto /dev/null: the importer's own work, the device costing nothing. */
   readonly importToNull: Samples;
   /** Onto a new loop block device over this VM's disk, with O_DIRECT and through the page cache. */
@@ -188,7 +190,8 @@ async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: numbe
     };
     const blockDevice = { direct: await ontoBlockDevice(true), pageCache: await ontoBlockDevice(false) };
     // And onto this machine's disk, fsync included, beside the disk's own limit (dd with fsync).
-    const importToDisk = summarize([(await importOntoNewFile(dir, false)).mibs]);
+    const onDisk = await importOntoNewFile(dir, false);
+    const importToDisk = summarize([onDisk.mibs]);
     const ddFile = path.join(dir, 'dd.bin');
     const ddSeconds = timed(() => spawnSync('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=8M', `count=${Math.ceil(written / (8 * MiB))}`, 'conv=fsync'], { stdio: 'ignore' }));
     const diskWrite = summarize([mibPerSecond(Math.ceil(written / (8 * MiB)) * 8 * MiB, ddSeconds)]);
@@ -220,6 +223,7 @@ async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: numbe
       readOfflineCloud: summarize(readOfflineCloud),
       importer: summarize(importer),
       importToDisk,
+      importToDiskDirectIo: onDisk.directIo,
       importToNull: summarize(importToNull),
       importToBlockDevice: blockDevice,
       diskWrite,

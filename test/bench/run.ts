@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     'unavailable' in r ? `not measured (${r.unavailable})` : `${r.mibs.toFixed(0)} MiB/s, ${r.cpuSecondsPerGiB.toFixed(2)} CPU-s/GiB (whole machine, kernel threads included: ${r.machineCpuSecondsPerGiB.toFixed(2)})`;
   log(`  importer onto a new block device (loop over this VM's disk, byte-checked): O_DIRECT ${onDevice(p.importToBlockDevice.direct)}; through the page cache ${onDevice(p.importToBlockDevice.pageCache)}`);
   log(`  importer onto /dev/null (its own work: GETs, copy, verify, write calls; the device costs nothing): ${formatSamples(p.importToNull)}  = ${ratio(p.importToNull.best, p.openssl.best)}× OpenSSL`);
-  log(`  importer onto this VM's disk: ${formatSamples(p.importToDisk)}; the disk's own limit (dd conv=fsync): ${formatSamples(p.diskWrite)}`);
+  log(`  importer onto this VM's disk (a new file, ${p.importToDiskDirectIo ? 'O_DIRECT' : 'page cache: the filesystem refuses O_DIRECT'}): ${formatSamples(p.importToDisk)}; the disk's own limit (dd conv=fsync): ${formatSamples(p.diskWrite)}`);
   const cpu = p.cpuSecondsPerGiB;
   log(`  CPU cost (user + system, all threads, best run): openssl ${cpu.openssl.toFixed(2)} s/GiB, agent read ${cpu.read.toFixed(2)} s/GiB, importer ${cpu.importer.toFixed(2)} s/GiB (onto /dev/null ${cpu.importerToNull.toFixed(2)})`);
   log(`    on an idle ${os.availableParallelism()}-core machine that bounds the read at ${(os.availableParallelism() * 1024 / cpu.read).toFixed(0)} MiB/s = ${ratio(os.availableParallelism() / cpu.read, 1 / cpu.openssl)}× OpenSSL's one core (a bound, not a measurement)`);
