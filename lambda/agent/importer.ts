@@ -106,12 +106,21 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   const { reads, missing } = planRangeReads(indexesByHash.keys(), locations, rangeBytes);
   if (missing.length > 0) throw new MissingBlock(missing[0], null, `${where(indexesByHash.get(missing[0])![0])}, VPG ${vpg}; ${missing.length} block(s) missing`);
 
+  // A pack is whole blocks back to back (docs/store-format.md), so each starts on a block boundary, as
+  // direct I/O needs; an index that says otherwise is damaged, and nothing is written.
+  for (const read of reads) {
+    for (const b of read.blocks) {
+      const offset = read.offset + b.offsetInRange;
+      if (b.length !== BLOCK_SIZE || offset % BLOCK_SIZE !== 0) {
+        throw new Error(`pack ${read.packKey} lists block ${b.hash} at offset ${offset}, length ${b.length}: not a whole ${BLOCK_SIZE}-byte block on a block boundary, so its index is damaged`);
+      }
+    }
+  }
   const pool = options.pool ?? new HashPool();
   let blocksWritten = 0, bytesWritten = 0;
   try {
     await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
-      if (read.blocks.some((b) => b.length !== BLOCK_SIZE)) throw new Error(`pack ${read.packKey} lists a block that is not ${BLOCK_SIZE} bytes`);
       // Shared with the hash worker, not transferred (see HashPool); the process's pool reuses it for the next range.
       // Whole 64 KiB pages: such a buffer is page-aligned, as direct I/O needs.
       const buffer = agentBuffers.take(roundUp(Math.max(rangeBytes, read.length), 64 * 1024));

@@ -145,6 +145,18 @@ describe('reader then importer on a 64 MiB volume', () => {
     });
   });
 
+  it('refuses a pack index that places a block off a block boundary, before writing anything', async () => {
+    const locations = new Map(await store.knownHashes('web'));
+    const [hash, loc] = [...locations].find(([h]) => blockMap.get(planned[2]) === h)!;
+    locations.set(hash, { ...loc, offset: loc.offset + 4096 });
+    const target = join(dir, 'astray.img');
+    writeFileSync(target, Buffer.alloc(SIZE, 0xaa));
+    await expect(importVolume({ devicePath: target, blockMap, sizeBytes: SIZE, store, vpg: 'web', blank: true, pool, locations })).rejects.toThrow(
+      new RegExp(`block ${hash} at offset ${loc.offset + 4096}, length ${BLOCK_SIZE}: not a whole ${BLOCK_SIZE}-byte block on a block boundary, so its index is damaged`),
+    );
+    expect(readFileSync(target).every((b) => b === 0xaa)).toBe(true);
+  });
+
   it('onto a character device such as /dev/null: everything is written, and there is nothing to fsync', async () => {
     const stats = await importVolume({ devicePath: '/dev/null', blockMap, sizeBytes: SIZE, store, vpg: 'web', blank: true, pool });
     expect(stats.blocksWritten).toBe(planned.filter((i) => source.ref(i) !== ZERO_BLOCK).length);
