@@ -94,7 +94,15 @@ async function timedAsync<T>(fn: () => Promise<T>): Promise<{ seconds: number; v
   }
 }
 
-export async function benchPipelines(opts: { volumeBytes: number; runs: number; log: (line: string) => void }): Promise<PipelineFigures> {
+export interface PipelineOptions {
+  readonly volumeBytes: number;
+  readonly runs: number;
+  /** Also import onto new loop block devices over this VM's disk (a few seconds: not in --quick). */
+  readonly blockDevice: boolean;
+  readonly log: (line: string) => void;
+}
+
+export async function benchPipelines(opts: PipelineOptions): Promise<PipelineFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-'));
   try {
     return await run(dir, opts);
@@ -103,7 +111,7 @@ export async function benchPipelines(opts: { volumeBytes: number; runs: number; 
   }
 }
 
-async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: number; runs: number; log: (line: string) => void }): Promise<PipelineFigures> {
+async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDevice, log }: PipelineOptions): Promise<PipelineFigures> {
   const fixture = buildVolume(dir, volumeBytes);
   const plannedBytes = fixture.plan.blocks.length * BLOCK_SIZE;
   log(`volume ${volumeBytes / MiB} MiB, ${fixture.plan.blocks.length} planned blocks (${plannedBytes / MiB} MiB; ${fixture.zeroBlocks} zero, ${fixture.duplicateBlocks} duplicates)`);
@@ -182,7 +190,8 @@ async function run(dir: string, { volumeBytes, runs, log }: { volumeBytes: numbe
       nullCpu = Math.min(nullCpu, r.cpuSecondsPerGiB);
     }
     // Onto a real block device, each time a new one: direct I/O (the ZImporter's way onto a device) and the page cache.
-    const ontoBlockDevice = async (directIo: boolean) => {
+    const ontoBlockDevice = async (directIo: boolean): Promise<ImportRun | Unavailable> => {
+      if (!measureBlockDevice) return { unavailable: 'not in --quick' };
       const r = await onNewLoopDevice(dir, volumeBytes, (device) => importOnto(device, { check: true, directIo }));
       if ('unavailable' in r) return r;
       if (r.value.directIo !== directIo) throw new Error(`the import onto ${r.device} ${directIo ? 'did not use' : 'used'} direct I/O`);

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   log(`Lifeboat bench (${quick ? 'quick' : 'full'}): ${os.availableParallelism()} cores, ${os.cpus()[0]?.model ?? '?'}, load ${load()}`);
 
   log('\n1-2. Agent pipelines (device → hash → packs → store; store → verify → device)');
-  const p = await benchPipelines({ volumeBytes: (quick ? 512 : 2048) * MiB, runs: quick ? 3 : 5, log: (l) => log(`  ${l}`) });
+  const p = await benchPipelines({ volumeBytes: (quick ? 512 : 2048) * MiB, runs: quick ? 3 : 5, blockDevice: !quick, log: (l) => log(`  ${l}`) });
   const opensslVersion = execFileSync('openssl', ['version']).toString().trim();
   log(`  baseline openssl dgst -sha256 (${opensslVersion}, one core): ${formatSamples(p.openssl)}`);
   log(`  baseline cat > /dev/null:                            ${formatSamples(p.cat)}`);
