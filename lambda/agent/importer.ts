@@ -48,7 +48,7 @@ export interface ImportOptions {
 export interface ImportStats {
   readonly blocksWritten: number;
   readonly bytesWritten: number;
-  /** Written with direct I/O (O_DIRECT), not through the page cache. */
+  /** Written with direct I/O (O_DIRECT): not through the page cache, except where the filesystem fakes it (tmpfs). */
   readonly directIo: boolean;
 }
 

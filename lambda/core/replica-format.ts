@@ -223,7 +223,7 @@ export interface ImportVolumeResult {
   readonly checkpointId: string;
   readonly blocksWritten: number;
   readonly bytesWritten: number;
-  /** Written with direct I/O (O_DIRECT), not through the page cache. */
+  /** Written with direct I/O (O_DIRECT): not through the page cache, except where the filesystem fakes it (tmpfs). */
   readonly directIo?: boolean;
 }
 export interface ImportResult {
