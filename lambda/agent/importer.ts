@@ -122,8 +122,7 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
     await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
       // Shared with the hash worker, not transferred (see HashPool); the process's pool reuses it for the next range.
-      // Whole 64 KiB pages: such a buffer is page-aligned, as direct I/O needs.
-      const buffer = agentBuffers.take(roundUp(Math.max(rangeBytes, read.length), 64 * 1024));
+      const buffer = agentBuffers.takeAligned(Math.max(rangeBytes, read.length));
       const got = await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length));
       if (got !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       // Each block lands at every index that holds it; the worker writes only once all of them verified.
@@ -144,7 +143,7 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       options.onProgress?.({ blocks, bytesWritten: bytes });
     });
     if (!blank) {
-      const zerosBuffer = agentBuffers.take(8 * 1024 * 1024);
+      const zerosBuffer = agentBuffers.takeAligned(8 * 1024 * 1024);
       const zeros = new Uint8Array(zerosBuffer).fill(0); // a reused buffer still holds its last range
       const zeroIndexes: number[] = [];
       for (let index = 0; index < limit; index++) {
@@ -166,8 +165,6 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   }
   return { blocksWritten, bytesWritten };
 }
-
-const roundUp = (n: number, unit: number) => Math.ceil(n / unit) * unit;
 
 /** Writes sorted by target position, neighbours (adjacent in the buffer and on the target) merged into one. */
 export function coalesce(writes: readonly BufferWrite[]): BufferWrite[] {

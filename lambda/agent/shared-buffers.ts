@@ -38,6 +38,11 @@ export class SharedBufferPool {
     return reused;
   }
 
+  /** A page-aligned buffer, as direct I/O needs: at least `bytes`, rounded up to whole 64 KiB pages. */
+  takeAligned(bytes: number): SharedArrayBuffer {
+    return this.take(Math.max(1, Math.ceil(bytes / WASM_PAGE)) * WASM_PAGE);
+  }
+
   /** Hand a buffer back for reuse; past the bound it is left to the garbage collector. */
   give(buffer: SharedArrayBuffer): void {
     if (this.keptBytes + buffer.byteLength > this.maxKeptBytes) return;

@@ -41,7 +41,7 @@ export async function openWriteTarget(path: string, options: { create: boolean; 
 
 /** One aligned read of the target's start: a target whose alignment is larger than ours refuses it (EINVAL). */
 async function takesAlignedTransfers(handle: FileHandle): Promise<boolean> {
-  const probe = agentBuffers.take(64 * 1024); // whole pages: page-aligned
+  const probe = agentBuffers.takeAligned(DIRECT_ALIGN);
   try {
     return (await refusedAsNull(() => handle.read(new Uint8Array(probe, 0, DIRECT_ALIGN), 0, DIRECT_ALIGN, 0))) !== null;
   } finally {

@@ -26,6 +26,15 @@ describe('SharedBufferPool', () => {
     expect(again.has(a) && again.has(b)).toBe(true);
     expect(again.has(c)).toBe(false);
   });
+
+  it('takeAligned rounds up to whole 64 KiB pages, and reuses a buffer of that size', () => {
+    const pool = new SharedBufferPool(1024 * 1024);
+    const a = pool.takeAligned(4096);
+    expect(a.byteLength).toBe(64 * 1024);
+    expect(pool.takeAligned(64 * 1024 + 1).byteLength).toBe(128 * 1024);
+    pool.give(a);
+    expect(pool.takeAligned(100)).toBe(a);
+  });
 });
 
 describe('newSharedBuffer', () => {
