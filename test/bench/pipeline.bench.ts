@@ -126,7 +126,7 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
 
   const GiB = 1024 * MiB;
   const opensslCpu = Math.min(...Array.from({ length: runs }, () => opensslCpuSeconds(fixture.payloadPath))) / (plannedBytes / GiB);
-  let readCpu = Infinity, importCpu = Infinity;
+  let readCpu = Infinity;
   const pool = new HashPool();
   try {
     // Read pipeline into the null sink (real S3ReplicaStore and SDK client, no network). One untimed run
@@ -152,7 +152,6 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
     const result = await readVolumeBlocks({ devicePath: fixture.devicePath, plan: fixture.plan, store: keepStore, vpg: VPG, pool });
     const blockMap = new Map<number, BlockRef>(Object.entries(result.blocks).map(([k, v]) => [Number(k), v]));
     const written = [...blockMap.values()].filter((r) => r !== ZERO_BLOCK).length * BLOCK_SIZE;
-    const importer: number[] = [], importToNull: number[] = [];
     let importPeak = 0;
     const importOnto = async (target: string, { check = false, directIo }: { check?: boolean; directIo?: boolean } = {}): Promise<ImportRun> => {
       const held = keeper.heldBytes();
@@ -177,18 +176,15 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
     // The pipeline figure: the target in RAM (tmpfs, through the page cache), so the figure is the importer's, not this VM's disk.
     const ramDir = fs.existsSync('/dev/shm') ? '/dev/shm' : dir;
     await importOntoNewFile(ramDir, true); // untimed warm-up, as for the read; it also checks the restore byte for byte
-    for (let i = 0; i < runs; i++) {
-      const r = await importOntoNewFile(ramDir, false);
-      importer.push(r.mibs);
-      importCpu = Math.min(importCpu, r.cpuSecondsPerGiB);
-    }
+    // Timed runs of one import: their rates, and the least CPU per GiB any of them took.
+    const sampled = async (once: () => Promise<ImportRun>) => {
+      const done: ImportRun[] = [];
+      for (let i = 0; i < runs; i++) done.push(await once());
+      return { rates: summarize(done.map((r) => r.mibs)), cpuSecondsPerGiB: Math.min(...done.map((r) => r.cpuSecondsPerGiB)) };
+    };
+    const importer = await sampled(() => importOntoNewFile(ramDir, false));
     // The importer's own work: onto /dev/null, a device that costs nothing (as the read's null sink is a store that costs nothing).
-    let nullCpu = Infinity;
-    for (let i = 0; i < runs; i++) {
-      const r = await importOnto('/dev/null');
-      importToNull.push(r.mibs);
-      nullCpu = Math.min(nullCpu, r.cpuSecondsPerGiB);
-    }
+    const importToNull = await sampled(() => importOnto('/dev/null'));
     // Onto a real block device, each time a new one: direct I/O (the ZImporter's way onto a device) and the page cache.
     const ontoBlockDevice = async (directIo: boolean): Promise<ImportRun | Unavailable> => {
       if (!measureBlockDevice) return { unavailable: 'not in --quick' };
@@ -230,17 +226,17 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
       read: summarize(read),
       readPeakRssMiB: readPeak / MiB,
       readOfflineCloud: summarize(readOfflineCloud),
-      importer: summarize(importer),
+      importer: importer.rates,
       importToDisk,
       importToDiskDirectIo: onDisk.directIo,
-      importToNull: summarize(importToNull),
+      importToNull: importToNull.rates,
       importToBlockDevice: blockDevice,
       diskWrite,
       importPeakRssMiB: importPeak / MiB,
       bytesStored,
       bytesRead,
       sinkPuts,
-      cpuSecondsPerGiB: { openssl: opensslCpu, read: readCpu, importer: importCpu, importerToNull: nullCpu },
+      cpuSecondsPerGiB: { openssl: opensslCpu, read: readCpu, importer: importer.cpuSecondsPerGiB, importerToNull: importToNull.cpuSecondsPerGiB },
     };
   } finally {
     await pool.close();
