@@ -2,9 +2,12 @@
 /**
  * Makes s3rver's filesystem store behave like S3 for concurrent readers: a PUT is atomic (a reader sees the
  * old object or the new one, never a half-written file), and a GET serves the object it opened even if a
- * PUT replaces it mid-read. s3rver 3.7 streams PUTs straight into the object file and sizes GETs by a
- * stat taken before it opens the file; Lifeboat's agents rewrite progress objects while steps poll them,
- * which exposed both. Plain JavaScript: it runs inside the s3rver worker thread (local/s3rver-thread.js).
+ * PUT replaces it mid-read, with that object's own ETag. s3rver 3.7 streams PUTs straight into the object
+ * file, sizes GETs by a stat taken before it opens the file and reads the ETag (the .md5 file) after;
+ * Lifeboat's agents rewrite progress objects while steps poll them, which exposed the first two, and a
+ * lease read with its ETag then written back with If-Match needs the third (an old body with the new
+ * ETag would let a stale holder overwrite a fresh lease). Plain JavaScript: it runs inside the s3rver
+ * worker thread (local/s3rver-thread.js).
  */
 'use strict';
 const crypto = require('node:crypto');
@@ -59,20 +62,45 @@ async function putObject(object) {
   return { size, md5 };
 }
 
+/**
+ * Opens the object and reads its metadata (ETag included) as one version: a PUT renames its three files in
+ * one synchronous step, so if the path still names the inode this GET opened once the metadata is read,
+ * that metadata belongs to the opened bytes; otherwise the object was replaced in between and we read again.
+ * @this {any}
+ */
+async function openVersion(bucket, key) {
+  const objectPath = this.getResourcePath(bucket, key, 'object');
+  for (;;) {
+    let handle;
+    try {
+      handle = await fs.promises.open(objectPath, 'r');
+    } catch (err) {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const stat = await handle.stat();
+      const metadata = await this.getMetadata(bucket, key);
+      const now = await fs.promises.stat(objectPath).catch(() => undefined);
+      if (now && now.ino === stat.ino && now.dev === stat.dev) return { handle, stat, metadata };
+    } catch (err) {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT') {
+        await handle.close().catch(() => undefined);
+        throw err;
+      }
+    }
+    await handle.close().catch(() => undefined); // replaced or deleted under us: read the current version
+  }
+}
+
 /** @this {any} */
 async function getObject(bucket, key, options) {
-  const objectPath = this.getResourcePath(bucket, key, 'object');
-  let handle;
+  const opened = await openVersion.call(this, bucket, key);
+  if (!opened) return null;
+  const { handle, stat } = opened;
   try {
-    handle = await fs.promises.open(objectPath, 'r');
-  } catch (err) {
-    if (/** @type {NodeJS.ErrnoException} */ (err).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    // size and content come from the one inode this GET opened
-    const stat = await handle.stat();
-    const metadata = { ...(await this.getMetadata(bucket, key)), 'content-length': stat.size, 'last-modified': stat.mtime.toUTCString() };
+    // size, content and ETag come from the one inode this GET opened
+    const metadata = { ...opened.metadata, 'content-length': stat.size, 'last-modified': stat.mtime.toUTCString() };
     const lastByte = Math.max(0, stat.size - 1);
     const range = { start: (options && options.start) || 0, end: Math.min((options && options.end) || Infinity, lastByte) };
     const ranged = options && (options.start !== undefined || options.end);
