@@ -20,6 +20,8 @@ export const stepEnvSchema = z.object({
   [STEP_ENV.zsatSecurityGroup]: optionalText,
   [STEP_ENV.importerSecurityGroup]: optionalText,
   [STEP_ENV.bucketRegion]: optionalText,
+  // Every VPG step function has one; the site's sweeper and RPO probe serve every VPG and have none.
+  [STEP_ENV.vpg]: optionalText,
 });
 
 export interface StepEnv {
@@ -32,6 +34,8 @@ export interface StepEnv {
   readonly importerSecurityGroup?: string;
   /** Region of the replica bucket; the SDK's default region when unset. */
   readonly bucketRegion?: string;
+  /** The VPG this function serves; a step refuses an input of another VPG. Unset for site-level functions. */
+  readonly vpg?: string;
 }
 
 export function parseStepEnv(env: Readonly<Record<string, string | undefined>>): StepEnv {
@@ -50,5 +54,51 @@ export function parseStepEnv(env: Readonly<Record<string, string | undefined>>):
     zsatSecurityGroup: v[STEP_ENV.zsatSecurityGroup],
     importerSecurityGroup: v[STEP_ENV.importerSecurityGroup],
     bucketRegion: v[STEP_ENV.bucketRegion],
+    vpg: v[STEP_ENV.vpg],
+  };
+}
+
+/** A JSON array of non-empty strings in an environment variable. */
+const jsonStrings = (what: string) =>
+  z.string().transform((text, ctx) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
+      ctx.addIssue({ code: 'custom', message: `a JSON array of ${what}` });
+      return z.NEVER;
+    }
+    return value as string[];
+  });
+
+/** What the sweeper watches, from its own environment (lib/sweeper.ts sets it; an event may only narrow it). */
+export const sweeperEnvSchema = z.object({
+  [STEP_ENV.sweeperStateMachines]: jsonStrings('state machine ARNs'),
+  [STEP_ENV.sweeperVpgs]: jsonStrings('VPG names'),
+  [STEP_ENV.sweeperMinGraceMinutes]: z.coerce.number().int().min(0, 'the configured grace in minutes'),
+});
+
+export interface SweeperEnv {
+  /** State machines whose running executions own what they made. */
+  readonly stateMachineArns: readonly string[];
+  readonly vpgs: readonly string[];
+  /** The configured grace: an event may ask for more, never less. */
+  readonly minGraceMinutes: number;
+}
+
+export function parseSweeperEnv(env: Readonly<Record<string, string | undefined>>): SweeperEnv {
+  const parsed = sweeperEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new InvalidInput(`sweeper environment is invalid: ${problems.join('; ')}`);
+  }
+  const v = parsed.data;
+  return {
+    stateMachineArns: v[STEP_ENV.sweeperStateMachines],
+    vpgs: v[STEP_ENV.sweeperVpgs],
+    minGraceMinutes: v[STEP_ENV.sweeperMinGraceMinutes],
   };
 }

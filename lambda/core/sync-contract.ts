@@ -73,6 +73,11 @@ export interface VpgRuntime {
   readonly heartbeatTimeoutSeconds: number;
   /** Instance profile of this VPG's agents: its role reaches only `vpgs/<vpg>/` in the store. Empty offline when none. */
   readonly agentInstanceProfileArn: string;
+  /**
+   * Instance profile of this VPG's ZImporters (reads the store, writes only its import's progress and results); '' or
+   * absent when none (the schema defaults it to ''; optional so runtimes built before it existed still type-check).
+   */
+  readonly importerInstanceProfileArn?: string;
   /** The replica store's bucket, so a state machine (and the CLI reading its definition) is self-describing. */
   readonly storeBucket: string;
 }
@@ -94,6 +99,14 @@ export const STEP_ENV = {
   importerSecurityGroup: 'LIFEBOAT_IMPORTER_SECURITY_GROUP',
   /** Region of the replica bucket: config store.region, else the stack's region. Always set. */
   bucketRegion: 'LIFEBOAT_BUCKET_REGION',
+  /** The VPG a step function serves (each VPG has its own functions and roles); unset for the site's sweeper and probe. */
+  vpg: 'LIFEBOAT_VPG',
+  /** Sweeper only: JSON array of the state machine ARNs whose running executions own what they made. */
+  sweeperStateMachines: 'LIFEBOAT_SWEEPER_STATE_MACHINES',
+  /** Sweeper only: JSON array of the site's VPG names. */
+  sweeperVpgs: 'LIFEBOAT_SWEEPER_VPGS',
+  /** Sweeper only: the configured grace in minutes, a floor no event may lower. */
+  sweeperMinGraceMinutes: 'LIFEBOAT_SWEEPER_MIN_GRACE_MINUTES',
 } as const;
 
 export interface SyncInput {

@@ -17,6 +17,7 @@ export const vpgRuntimeSchema = z.object({
   pollSeconds: z.number().int().min(1),
   heartbeatTimeoutSeconds: z.number().int().min(1),
   agentInstanceProfileArn: z.string().default(''),
+  importerInstanceProfileArn: z.string().default(''),
   storeBucket: z.string().default(''),
 });
 

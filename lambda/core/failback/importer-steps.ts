@@ -63,7 +63,7 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
     launchTemplateId: await importerLaunchTemplate(deps),
     subnetId,
     securityGroupId: deps.env.importerSecurityGroup,
-    instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
+    instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
     clientToken: importClientToken(importId, `importer-${importer.index}`),
     instanceTags: tagsFor(siteId, 'zimporter', 'instance', { ...bookkeeping, [TAG.agentJob]: formatS3Url(bucket, importer.jobKey) }),
     volumeTags: tagsFor(siteId, 'zimporter', 'volume', bookkeeping),
