@@ -4,7 +4,8 @@
  */
 import type { BlockRef } from './agent-job';
 import type { CheckpointManifest, CheckpointSummary } from './replica-store-port';
-import { blockCount } from './replica-format';
+import { blockCount, blockIndexOf } from './replica-format';
+import { CorruptManifest } from './store-validation';
 
 type ChainLink = Pick<CheckpointSummary, 'id' | 'parentId'> & { readonly full?: boolean };
 
@@ -51,7 +52,14 @@ export function resolveBlockMap(chain: readonly CheckpointManifest[], sourceVolu
       map = new Map();
       continue;
     }
-    for (const [index, ref] of Object.entries(volume.blocks)) map.set(Number(index), ref);
+    for (const [key, ref] of Object.entries(volume.blocks)) {
+      // Stores validate manifests on read; this guards any other source: a bad key must never land on a real block.
+      const index = blockIndexOf(key);
+      if (index === null) {
+        throw new CorruptManifest({ vpg: manifest.vpg, checkpointId: manifest.id, sourceVolumeId, key, reason: `block key ${JSON.stringify(key)} is not a canonical block index` });
+      }
+      map.set(index, ref);
+    }
   }
   const limit = blockCount(last.sizeBytes);
   for (const index of map.keys()) if (index >= limit) map.delete(index);

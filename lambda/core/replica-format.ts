@@ -10,7 +10,7 @@
  *   syncs/<syncId>/plans/<volumeId>.json, jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
  *   imports/<executionId>/jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
  */
-import { BLOCK_SIZE, type AgentResult, type BlockRef } from './agent-job';
+import { BLOCK_SIZE, ZERO_BLOCK, type AgentResult, type BlockRef } from './agent-job';
 import type { CheckpointManifest, CheckpointSummary, CheckpointVolume } from './replica-store-port';
 
 export const STORE_FORMAT = 1;
@@ -73,11 +73,18 @@ export function checkpointKey(vpg: string, checkpointId: string): string {
 export function checkpointSummaryKey(vpg: string, checkpointId: string): string {
   return `${checkpointsPrefix(vpg)}${assertKeySegment('checkpoint id', checkpointId)}.summary.json`;
 }
-/** Checkpoint id of a committed manifest key; null for summaries and anything else. */
+/**
+ * Checkpoint id of a committed manifest key; null for summaries and anything else, including a name that is
+ * not one of Lifeboat's ids (a person's copy `cp-… (1).json`, `notes.json`): such an object is a stray, never a checkpoint.
+ */
 export function checkpointIdFromKey(key: string): string | null {
   const m = /(?:^|\/)checkpoints\/([^/]+)\.json$/.exec(key);
-  if (!m || m[1].endsWith('.summary')) return null;
-  return m[1];
+  return m && isCheckpointId(m[1]) ? m[1] : null;
+}
+
+/** Whether `id` has the shape checkpointIdFor gives: `cp-<yyyymmdd>T<hhmmss>Z-<1 to 8 of [a-z0-9]>`. */
+export function isCheckpointId(id: string): boolean {
+  return /^cp-\d{8}T\d{6}Z-[a-z0-9]{1,8}$/.test(id);
 }
 
 /**
@@ -195,12 +202,23 @@ export function blockCount(sizeBytes: number): number {
   return Math.ceil(sizeBytes / BLOCK_SIZE);
 }
 
+/**
+ * The block index a map key names, or null unless the key is canonical: decimal digits, no sign, no leading
+ * zero, no fraction, exponent, hex or white space (`"17"`, never `"-1"`, `"1.5"`, `"0x10"`, `"01"`, `" 1"`,
+ * `"1e3"`). `Number()` alone accepts all of those, and `"-1"` would then overwrite block 0.
+ */
+export function blockIndexOf(key: string): number | null {
+  const n = Number(key);
+  return Number.isSafeInteger(n) && n >= 0 && String(n) === key ? n : null;
+}
+
 function clipBlocks(blocks: Readonly<Record<string, BlockRef>>, sizeBytes: number): Record<string, BlockRef> {
   const limit = blockCount(sizeBytes);
   const out: Record<string, BlockRef> = {};
   for (const [index, ref] of Object.entries(blocks)) {
-    const n = Number(index);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`invalid block index ${JSON.stringify(index)}`);
+    const n = blockIndexOf(index);
+    if (n === null) throw new Error(`invalid block index ${JSON.stringify(index)} in an agent result (want a canonical non-negative integer)`);
+    if (ref !== ZERO_BLOCK && !isSha256Hex(ref)) throw new Error(`block ${n} refers to ${JSON.stringify(ref)} in an agent result, neither "zero" nor a SHA-256`);
     if (n >= limit) throw new Error(`block ${n} is beyond the volume's ${limit} blocks`);
     out[index] = ref;
   }
