@@ -32,7 +32,7 @@ export function addLifeboat(app: App, config: SiteConfig, options: LifeboatAppOp
     handlersDir: options.handlersDir,
   });
   const vpgs = config.vpgs.map(
-    (vpg) => new LifeboatVpgStack(app, vpgStackName(config.siteId, vpg.name), { config, vpg, site, env: options.env }),
+    (vpg) => new LifeboatVpgStack(app, vpgStackName(config.siteId, vpg.name), { config, vpg, site, env: options.env, handlersDir: options.handlersDir }),
   );
   // Acknowledgements are metadata on the constructs; the checks run only where asked for.
   acknowledgeNagFindings({ site, vpgs }, config);

@@ -5,8 +5,12 @@
  */
 import { Stack, Validations, type App } from 'aws-cdk-lib';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/sync-contract';
+import { executionsArn } from './step-permissions';
+import { agentWrites } from './vpg-agent-role';
 import type { SiteConfig } from './config';
 import type { LifeboatStacks } from './lifeboat-app';
 
@@ -22,12 +26,17 @@ const DESCRIBE: Ack = {
 const DESTROY_OURS = (kinds: readonly string[]): Ack[] =>
   kinds.map((kind) => ({
     id: ec2(kind === 'snapshot' ? 'global' : 'regional', kind),
-    reason: `EC2 ${kind}s are created and deleted at run time, so their ids are unknown at deploy: every action on them is conditioned on aws:ResourceTag/Owner (destroy) or aws:RequestTag/Owner (create) = the site id`,
+    reason: `EC2 ${kind}s are created and deleted at run time, so their ids are unknown at deploy: every create, attach or destroy on them is conditioned on our Owner, VPG, Lifeboat role and ZERTO_TAG (aws:RequestTag / aws:ResourceTag); a live failback's stop, on the VPG's own selection tags`,
   }));
-const RUN_SOURCES: Ack[] = ['image', 'subnet', 'security-group', 'key-pair'].map((kind) => ({
-  id: ec2(kind === 'image' ? 'global' : 'regional', kind),
-  reason: `RunInstances authorizes on the ${kind} it launches from, read not changed; the launch is confined to the site's own launch templates`,
-}));
+const RUN_SOURCES = (kinds: readonly string[]): Ack[] =>
+  kinds.map((kind) => ({
+    id: ec2(kind === 'image' ? 'global' : 'regional', kind),
+    reason: `RunInstances authorizes on the ${kind} it launches from, read not changed; the instances it creates must carry our Owner, VPG and role tags`,
+  }));
+const NODE_RUNTIME: Ack = {
+  id: 'AwsSolutions-L1',
+  reason: 'Node.js 22 is the runtime the bundles target and the offline cloud runs them on; moving to a newer runtime is a deliberate, tested upgrade',
+};
 const KMS: Ack[] = ['kms:ReEncrypt*', 'kms:GenerateDataKey*'].map((action) => ({
   id: `AwsSolutions-IAM5[Action::${action}]`,
   reason: `CDK's grantEncryptDecrypt on the site's own replica-store key (resource = that key only); ${action} is the action family S3 SSE-KMS uses`,
@@ -57,39 +66,95 @@ function resourceId(scope: IConstruct, resource: string): string {
   return `AwsSolutions-IAM5[Resource::${nagText(Stack.of(scope).resolve(resource))}]`;
 }
 
+/** Acknowledges each object pattern a role reaches in the store, with what bounds it. */
+function storeAcks(scope: IConstruct, bucket: IBucket, keys: Readonly<Record<string, string>>): Ack[] {
+  return Object.entries(keys).map(([key, reason]) => ({ id: resourceId(scope, bucket.arnForObjects(key)), reason }));
+}
+
+const EXECUTIONS = (scope: IConstruct, machine: string, why: string): Ack => ({
+  id: resourceId(scope, executionsArn(Stack.of(scope), machine)),
+  reason: `${why}: execution names are made at run time; the state machine (${machine}) is named`,
+});
+
+const RUNTIME_IDS = 'object keys (sync ids, execution ids, pack hashes) are made at run time';
+
 export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfig): void {
   const { site } = stacks;
-  // The store as the site stack names it: `<LogicalId.Arn>` when it creates the bucket, the ARN of store.bucketName otherwise.
-  const store = site.store.bucket;
-  ack(site.steps.role, [
-    DESCRIBE,
-    ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
-    ...RUN_SOURCES,
-    ...KMS,
-    {
-      id: resourceId(site, store.arnForObjects('*')),
-      reason: 'the sync steps serve every VPG of the site, so they reach the whole replica store, and nothing but it (object versions cannot be deleted)',
-    },
-  ]);
+  const siteId = config.siteId;
   ack(site.sweeper.role, [
     DESCRIBE,
     ...DESTROY_OURS(['instance', 'volume', 'snapshot']),
-    { id: resourceId(site, store.arnForObjects('vpgs/*')), reason: 'the sweeper reads (GetObject only) the checkpoint manifests of every VPG of the site, to keep the snapshots they reference' },
+    ...storeAcks(site, site.store.bucket, {
+      'vpgs/*': 'the sweeper reads (GetObject only) every VPG of the site: the checkpoints keep their snapshots',
+      'vpgs/*/syncs/*': `it deletes the working files of syncs that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+      'vpgs/*/imports/*': `it deletes the working files of imports that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+      'vpgs/*/readers/*': `it deletes reader registrations of executions that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+    }),
+    ...config.vpgs.flatMap((v) =>
+      [syncStateMachineName(siteId, v.name), failbackStateMachineName(siteId, v.name)].map((m) => EXECUTIONS(site, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')),
+    ),
   ]);
-  ack(site.steps.role, [
-    {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:lifeboat-${config.siteId}-*-failback]`,
-      reason: "journal compaction waits while a failback of the VPG runs: it lists (read-only) the executions of this site's failback state machines, named lifeboat-<site>-<vpg>-failback",
-    },
-  ]);
-  for (const fn of [...Object.values(site.steps.functions), ...Object.values(site.failbackSteps.functions), site.sweeper.fn.fn]) {
-    ack(fn, [{ id: 'AwsSolutions-L1', reason: 'Node.js 22 is the runtime the bundles target and the offline cloud runs them on; moving to a newer runtime is a deliberate, tested upgrade' }]);
-  }
+  ack(site.sweeper.fn.fn, [NODE_RUNTIME]);
   for (const [i, vpg] of stacks.vpgs.entries()) {
-    const prefix = `vpgs/${config.vpgs[i].name}/`;
-    ack(vpg.agentRole.role, [
+    const name = config.vpgs[i].name;
+    const prefix = `vpgs/${name}/`;
+    const bucket = vpg.replicaBucket;
+    const sync = syncStateMachineName(siteId, name);
+    const failback = failbackStateMachineName(siteId, name);
+    const readOwn = { [`${prefix}*`]: `reads (GetObject only) its own VPG's prefix ${prefix} of the store, nothing of another VPG; ${RUNTIME_IDS}` };
+    const leaseHolders = [
+      EXECUTIONS(vpg, sync, "the lease asks whether its holder, a sync of this VPG, still runs (DescribeExecution, read-only)"),
+      EXECUTIONS(vpg, failback, 'the lease asks whether its holder, a failback of this VPG, still runs (DescribeExecution, read-only)'),
+    ];
+    const roles = vpg.stepRoles;
+    ack(roles.sync, [
+      DESCRIBE,
+      ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
+      ...RUN_SOURCES(['image', 'subnet', 'security-group']),
       ...KMS,
-      { id: resourceId(vpg, vpg.replicaBucket.arnForObjects(`${prefix}*`)), reason: `the VPG's agents reach only their own prefix ${prefix} of the store; object keys (packs, jobs) are made at run time` },
+      ...storeAcks(vpg, bucket, {
+        ...readOwn,
+        [`${prefix}syncs/*`]: `writes its own syncs' working files (plans, jobs) under ${prefix}syncs/; ${RUNTIME_IDS}`,
+        [`${prefix}checkpoints/*`]: `creates checkpoints only with If-None-Match (s3:if-none-match): a commit can never overwrite one; ${RUNTIME_IDS}`,
+      }),
+      ...leaseHolders,
+    ]);
+    ack(roles.compaction, [
+      ...KMS,
+      ...storeAcks(vpg, bucket, {
+        ...readOwn,
+        [`${prefix}checkpoints/*`]: `journal compaction, the one deleter of this VPG's expired checkpoints, rewrites the oldest kept one only with If-Match; ${RUNTIME_IDS}`,
+        [`${prefix}packs/*`]: `journal compaction deletes this VPG's packs no kept checkpoint references; ${RUNTIME_IDS}`,
+        [`${prefix}journal/*`]: 'journal compaction writes and deletes its own crash-safety marker under journal/',
+        [`${prefix}gc/*`]: `journal compaction deletes the notes of packs failed syncs left, once collected; ${RUNTIME_IDS}`,
+      }),
+      ...leaseHolders,
+    ]);
+    ack(roles.cleanup, [
+      DESCRIBE,
+      ...DESTROY_OURS(['instance', 'volume', 'snapshot']),
+      ...KMS,
+      ...storeAcks(vpg, bucket, {
+        ...readOwn,
+        [`${prefix}syncs/*`]: `cleanup deletes its own VPG's sync working files (never checkpoints or packs); ${RUNTIME_IDS}`,
+        [`${prefix}gc/*`]: `a failed sync's cleanup creates (If-None-Match only) a note of the packs it may have orphaned; ${RUNTIME_IDS}`,
+      }),
+      EXECUTIONS(vpg, sync, "cleanup deletes a leftover only when its sync id names a real sync of this VPG (DescribeExecution, read-only)"),
+    ]);
+    ack(roles.failback, [
+      DESCRIBE,
+      ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
+      ...RUN_SOURCES(['image', 'subnet', 'security-group']),
+      ...KMS,
+      ...storeAcks(vpg, bucket, {
+        ...readOwn,
+        [`${prefix}imports/*`]: `writes and removes its own imports' working files (jobs) under ${prefix}imports/; ${RUNTIME_IDS}`,
+        [`${prefix}readers/*`]: `registers and removes the failback as a reader of a checkpoint (compaction leaves it alone); ${RUNTIME_IDS}`,
+      }),
+      ...leaseHolders,
+    ]);
+    const agentRead = [
+      ...KMS,
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*'].map((action) => ({
         id: `AwsSolutions-IAM5[Action::${action}]`,
         reason: "CDK's Asset.grantRead, read-only, on the CDK asset bucket: the agent downloads its own bundle at boot",
@@ -98,6 +163,23 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
         reason: 'read-only access to the CDK bootstrap asset bucket, where the agent bundle is published',
       },
+    ];
+    const zsatWrites = agentWrites('zsat', prefix);
+    const importerWrites = agentWrites('zimporter', prefix);
+    ack(vpg.zsatAgentRole.role, [
+      ...agentRead,
+      ...storeAcks(vpg, bucket, {
+        ...readOwn,
+        ...Object.fromEntries(zsatWrites.createOnly.map((k) => [k, `a zSAT only creates (If-None-Match, s3:if-none-match) its job's packs and results, never overwrites; ${RUNTIME_IDS}`])),
+        ...Object.fromEntries(zsatWrites.rewrite.map((k) => [k, `a zSAT rewrites its own job's progress (heartbeats) only; ${RUNTIME_IDS}`])),
+      }),
+    ]);
+    ack(vpg.importerAgentRole.role, [
+      ...agentRead,
+      ...storeAcks(vpg, bucket, {
+        ...readOwn,
+        ...Object.fromEntries(importerWrites.rewrite.map((k) => [k, `a ZImporter writes only its own import's progress and results; ${RUNTIME_IDS}`])),
+      }),
     ]);
     const machines = [
       { machine: vpg.sync.stateMachine, functions: Object.values(vpg.stepFunctions) },
@@ -112,19 +194,7 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
         { id: 'AwsSolutions-SF1', reason: 'logs ERROR events only: ALL would copy every payload (volume ids, plans) into CloudWatch; execution history keeps every event for 90 days' },
         { id: 'AwsSolutions-SF2', reason: 'X-Ray adds cost and nothing the execution history, the JSON step logs and the failed-executions alarm do not already show' },
       ]);
-    }
-    const grants = vpg.node.tryFindChild('StepGrants');
-    if (grants) {
-      ack(grants, [
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:lifeboat-${config.siteId}-${config.vpgs[i].name}-sync:*]`,
-          reason: "a failback follows the final sync it started (DescribeExecution): execution names are made at run time, the state machine is this VPG's own sync",
-        },
-        {
-          id: ec2('regional', 'instance'),
-          reason: "a live failback stops the VPG's protected instances (StopInstances only), selected by the VPG's own tag condition: they are the customer's instances, so they carry the selection tags, not our Owner",
-        },
-      ]);
+      for (const fn of functions) ack(fn, [NODE_RUNTIME]);
     }
   }
 }

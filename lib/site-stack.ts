@@ -1,14 +1,13 @@
 /**
  * `Lifeboat-<siteId>`: what every VPG of the site shares — the replica bucket, the worker launch templates and
- * their security groups, the agent bundle, and the sync step functions. Composition only.
+ * their security groups, the agent bundle, the sweeper, the RPO probe, the alerts and the dashboard.
+ * Composition only. The step functions and their roles are each VPG's own (lib/vpg-stack.ts).
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AgentAsset } from './agent-asset';
 import type { SiteConfig } from './config';
 import { ReplicaBucket } from './replica-bucket';
-import { SyncSteps } from './sync-steps';
-import { FailbackSteps } from './failback-steps';
 import { Sweeper } from './sweeper';
 import { RpoProbe, SiteAlerts } from './monitoring';
 import { SiteDashboard } from './site-dashboard';
@@ -23,7 +22,7 @@ export interface LifeboatSiteStackProps extends StackProps {
    */
   readonly agentEntry?: string;
   /**
-   * Folder of the step handlers.
+   * Folder of the sweeper's and the RPO probe's handlers.
    * @default lambda/steps
    */
   readonly handlersDir?: string;
@@ -38,40 +37,19 @@ export class LifeboatSiteStack extends Stack {
   readonly agent: AgentAsset;
   readonly zsatTemplate: WorkerLaunchTemplate;
   readonly importerTemplate: WorkerLaunchTemplate;
-  readonly steps: SyncSteps;
-  readonly failbackSteps: FailbackSteps;
   readonly sweeper: Sweeper;
   readonly alerts: SiteAlerts;
   readonly rpoProbe: RpoProbe;
   readonly dashboard: SiteDashboard;
 
   constructor(scope: Construct, id: string, props: LifeboatSiteStackProps) {
-    super(scope, id, { description: `Lifeboat site ${props.config.siteId}: replica store, workers, sync steps`, ...props });
+    super(scope, id, { description: `Lifeboat site ${props.config.siteId}: replica store, workers, sweeper, monitoring`, ...props });
     const { config } = props;
     const siteId = config.siteId;
     this.store = new ReplicaBucket(this, 'ReplicaStore', { siteId, store: config.store });
     this.agent = new AgentAsset(this, 'Agent', { entry: props.agentEntry });
     this.zsatTemplate = new WorkerLaunchTemplate(this, 'Zsat', { siteId, role: 'zsat', worker: config.agent, agent: this.agent });
     this.importerTemplate = new WorkerLaunchTemplate(this, 'Importer', { siteId, role: 'zimporter', worker: config.importer, agent: this.agent });
-    this.steps = new SyncSteps(this, 'SyncSteps', {
-      siteId,
-      bucket: this.store.bucket,
-      bucketKey: this.store.key,
-      bucketRegion: config.store.region,
-      zsatTemplate: this.zsatTemplate,
-      importerTemplate: this.importerTemplate,
-      subnetId: config.agent.subnetId,
-      handlersDir: props.handlersDir,
-    });
-    this.failbackSteps = new FailbackSteps(this, 'FailbackSteps', {
-      siteId,
-      role: this.steps.role,
-      bucket: this.store.bucket,
-      bucketRegion: config.store.region,
-      zsatTemplate: this.zsatTemplate,
-      importerTemplate: this.importerTemplate,
-      handlersDir: props.handlersDir,
-    });
     this.sweeper = new Sweeper(this, 'Sweeper', {
       siteId,
       vpgNames: config.vpgs.map((v) => v.name),

@@ -1,27 +1,46 @@
 /**
- * The one way a site's step Lambdas are made, for the sync's steps and the failback's alike: the same
+ * The one way a VPG's step Lambdas are made, for the sync's steps and the failback's alike: the same
  * environment (STEP_ENV, validated by the handlers at cold start), one function per `<step>-handler.ts`,
- * an explicit name, the shared role, and a write grant on its own log group only.
+ * an explicit name, the role of the step's kind, and a write grant on its own log group only.
+ *
+ * Every VPG has its own set (its own roles), yet the bundles are built once per step: CDK's AssetStaging
+ * caches a bundle by its source and bundling options within one synth, and the VPGs differ only in the
+ * function's environment, which is not part of the bundle.
  */
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Aws } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { STEP_ENV } from '../lambda/core/sync-contract';
 import { LifeboatFunction } from './lifeboat-function';
+import { pascalCase } from './step-permissions';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
+
+export { pascalCase };
 
 export const DEFAULT_HANDLERS_DIR = resolve(__dirname, '..', 'lambda', 'steps');
 
-/** `cleanup-failed` → `CleanupFailed` (construct ids). */
-export function pascalCase(step: string): string {
-  return step.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
+/** Lambda function names are at most 64 characters (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). */
+export const MAX_FUNCTION_NAME = 64;
+
+/**
+ * A VPG step function's name: `lifeboat-<siteId>-<vpg>-<step>` when it fits Lambda's 64 characters, else
+ * `lifeboat-<10 hex of sha256("<siteId>/<vpg>")>-<step>` (deterministic, so the CLI and the chaos suite find it).
+ */
+export function vpgStepFunctionName(siteId: string, vpg: string, step: string): string {
+  const readable = `lifeboat-${siteId}-${vpg}-${step}`;
+  if (readable.length <= MAX_FUNCTION_NAME) return readable;
+  const short = createHash('sha256').update(`${siteId}/${vpg}`).digest('hex').slice(0, 10);
+  return `lifeboat-${short}-${step}`;
 }
 
 export interface StepEnvironmentProps {
   readonly siteId: string;
+  /** The VPG the functions serve (LIFEBOAT_VPG): a step refuses an input of another VPG. */
+  readonly vpgName: string;
   readonly bucket: s3.IBucket;
   /** @default the stack's region */
   readonly bucketRegion?: string;
@@ -34,6 +53,7 @@ export interface StepEnvironmentProps {
 export function stepEnvironment(props: StepEnvironmentProps): Record<string, string> {
   return {
     [STEP_ENV.siteId]: props.siteId,
+    [STEP_ENV.vpg]: props.vpgName,
     [STEP_ENV.bucket]: props.bucket.bucketName,
     [STEP_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
     [STEP_ENV.zsatLaunchTemplate]: props.zsatTemplate.launchTemplateName,
@@ -47,10 +67,11 @@ export function stepEnvironment(props: StepEnvironmentProps): Record<string, str
 export interface StepFunctionsOptions<S extends string> {
   readonly steps: readonly S[];
   readonly functionName: (step: S) => string;
-  /** e.g. `sync step` or `failback step`, for the functions' descriptions. */
+  /** e.g. `sync step of VPG web`, for the functions' descriptions. */
   readonly kind: string;
   readonly siteId: string;
-  readonly role: iam.IRole;
+  /** The role a step runs with (its kind's role). */
+  readonly roleOf: (step: S) => iam.IRole;
   readonly environment: Record<string, string>;
   /** @default lambda/steps of this project */
   readonly handlersDir?: string;
@@ -59,18 +80,24 @@ export interface StepFunctionsOptions<S extends string> {
 export function addStepFunctions<S extends string>(scope: Construct, opts: StepFunctionsOptions<S>): Record<S, lambda.IFunction> {
   const handlersDir = opts.handlersDir ?? DEFAULT_HANDLERS_DIR;
   const functions = {} as Record<S, lambda.IFunction>;
+  const logGroups = new Map<iam.IRole, string[]>();
   for (const step of opts.steps) {
+    const role = opts.roleOf(step);
     const fn = new LifeboatFunction(scope, pascalCase(step), {
       entry: resolve(handlersDir, `${step}-handler.ts`),
       handler: 'handler',
       functionName: opts.functionName(step),
       description: `Lifeboat ${opts.kind} "${step}" of site ${opts.siteId}`,
-      role: opts.role,
+      role,
       environment: opts.environment,
     });
-    // Write only to its own log group (the role is shared, the grant names each group).
-    fn.logGroup.grantWrite(opts.role);
+    logGroups.set(role, [...(logGroups.get(role) ?? []), fn.logGroup.logGroupArn]);
     functions[step] = fn.fn;
+  }
+  // Each role writes only to its own steps' log groups: one statement naming them (one grantWrite per function
+  // would spend a statement per step of the role's inline policy).
+  for (const [role, arns] of logGroups) {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogGroups', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: arns }));
   }
   return functions;
 }

@@ -1,118 +1,288 @@
 /**
- * Least-privilege statements of the sync steps' role. Ownership is a security boundary in IAM too:
- * destructive actions need our Owner on the resource, creates need our Owner and a ZERTO_TAG in the request,
- * and tags can be written only as part of one of our creates (nothing can re-tag a foreign resource into ours).
+ * IAM statement builders for Lifeboat's roles (the per-VPG step roles of lib/vpg-step-roles.ts and the site's
+ * sweeper). Ownership is a security boundary in IAM too:
+ * - a create needs our Owner, the VPG, the Lifeboat role and the ZERTO_TAG the tag table gives the created kind
+ *   in the request (`aws:RequestTag/...`);
+ * - a destroy (and an attach) needs the same tags on the resource (`aws:ResourceTag/...`);
+ * - tags can be written only as part of one of our creates (`ec2:CreateAction`), so nothing can re-tag a foreign
+ *   resource into looking like ours.
+ * Tag condition keys on EC2 actions: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html
+ * and, for tag-on-create, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
  */
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Fn, Token, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { TAG, ZERTO_TAG_TABLE, type ResourceKind, type ResourceRole } from '../lambda/core/tags';
-import { failbackStateMachineName } from '../lambda/core/sync-contract';
 
-/** Describe calls have no resource-level permissions in EC2. */
+/**
+ * The Describe calls Lifeboat's code makes (lambda/aws/*). They take no resource-level permissions in EC2, so
+ * they stay on "*"; read-only, and no more of them than the code calls.
+ */
 export const EC2_DESCRIBE_ACTIONS = [
   'ec2:DescribeInstances',
-  'ec2:DescribeInstanceStatus',
   'ec2:DescribeVolumes',
   'ec2:DescribeSnapshots',
   'ec2:DescribeSubnets',
-  'ec2:DescribeSecurityGroups',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeLaunchTemplates',
-  'ec2:DescribeLaunchTemplateVersions',
   'ec2:DescribeImages',
-  'ec2:DescribeTags',
-  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeLaunchTemplates',
 ];
-export const EC2_DESTRUCTIVE_ACTIONS = ['ec2:DeleteSnapshot', 'ec2:DeleteVolume', 'ec2:DetachVolume', 'ec2:TerminateInstances', 'ec2:StopInstances'];
+
+/** What a destroy does, per resource kind it authorizes on (DetachVolume authorizes on both the instance and the volume). */
+export const EC2_DESTROY_ACTIONS: Readonly<Partial<Record<ResourceKind, readonly string[]>>> = {
+  instance: ['ec2:TerminateInstances', 'ec2:DetachVolume'],
+  volume: ['ec2:DeleteVolume', 'ec2:DetachVolume'],
+  snapshot: ['ec2:DeleteSnapshot'],
+};
+/** Attaching a volume authorizes on the instance and on the volume. */
+export const EC2_ATTACH_ACTIONS: Readonly<Partial<Record<ResourceKind, readonly string[]>>> = {
+  instance: ['ec2:AttachVolume'],
+  volume: ['ec2:AttachVolume'],
+};
+
+/** The roles of what Lifeboat's steps create (zASA runs as Lambda and creates nothing of its own). */
+export type CreatingRole = Extract<ResourceRole, 'zsat' | 'zimporter' | 'recovered-vm' | 'sync-snapshot'>;
+export type Ec2CreateAction = 'RunInstances' | 'CreateVolume' | 'CreateSnapshot' | 'CreateSnapshots';
 
 /** Each create action and the resource kinds it brings into being (and so must tag). */
-export const EC2_CREATES: ReadonlyArray<{ action: string; creates: readonly ResourceKind[] }> = [
-  { action: 'RunInstances', creates: ['instance', 'volume', 'network-interface'] },
-  { action: 'CreateVolume', creates: ['volume'] },
-  { action: 'CreateSnapshot', creates: ['snapshot'] },
-  { action: 'CreateSnapshots', creates: ['snapshot'] },
-];
+export const EC2_CREATES: Readonly<Record<Ec2CreateAction, readonly ResourceKind[]>> = {
+  RunInstances: ['instance', 'volume', 'network-interface'],
+  CreateVolume: ['volume'],
+  CreateSnapshot: ['snapshot'],
+  CreateSnapshots: ['snapshot'],
+};
 
-/** The roles whose resources the steps create (zASA runs as Lambda and creates nothing of its own). */
-const CREATING_ROLES: readonly ResourceRole[] = ['zsat', 'zimporter', 'recovered-vm', 'sync-snapshot'];
+/** The kinds of each role Lifeboat creates (a failback snapshots its importer volumes: lambda/core/failback/recovered-steps.ts). */
+export const CREATED_KINDS: Readonly<Record<CreatingRole, readonly ResourceKind[]>> = {
+  zsat: ['instance', 'volume', 'network-interface'],
+  'sync-snapshot': ['snapshot'],
+  zimporter: ['instance', 'volume', 'network-interface', 'snapshot'],
+  'recovered-vm': ['instance', 'volume', 'network-interface'],
+};
 
-/** ZERTO_TAG values the tag table allows for a resource kind created by the steps. */
-export function zertoValuesFor(kind: ResourceKind): string[] {
-  const values = CREATING_ROLES.map((role) => ZERTO_TAG_TABLE[`${role}/${kind}`]).filter((v): v is NonNullable<typeof v> => !!v);
-  return [...new Set(values)].sort();
+/**
+ * The ZERTO_TAG a created (role, kind) carries: the tag table's row; an importer volume's snapshot has no row of
+ * its own and carries its volume's (recovered-steps.ts tags it `tagsFor(site, 'zimporter', 'volume')`).
+ */
+export function zertoValue(role: CreatingRole, kind: ResourceKind): string {
+  const value = ZERTO_TAG_TABLE[`${role}/${kind}`] ?? (kind === 'snapshot' ? ZERTO_TAG_TABLE[`${role}/volume`] : undefined);
+  if (!value) throw new Error(`Lifeboat creates no ${role} ${kind}`);
+  return value;
 }
 
-export interface StepPermissionProps {
-  readonly siteId: string;
-  /** ARNs of the site's worker launch templates (the only templates RunInstances may use). */
-  readonly launchTemplateArns: readonly string[];
+/** ZERTO_TAG values of a kind across roles (sorted, unique). */
+export function zertoValuesFor(kind: ResourceKind, roles: readonly CreatingRole[]): string[] {
+  return [...new Set(roles.filter((r) => CREATED_KINDS[r].includes(kind)).map((r) => zertoValue(r, kind)))].sort();
 }
 
-export function ec2Arn(stack: Stack, kind: string, regional = true): string {
+export function ec2Arn(stack: Stack, kind: string, name = '*'): string {
   // Snapshots and images are account-less in their ARNs.
-  return stack.formatArn({ service: 'ec2', resource: kind, resourceName: '*', account: regional ? undefined : '' });
+  const accountless = kind === 'snapshot' || kind === 'image';
+  if (Token.isUnresolved(name)) return stack.formatArn({ service: 'ec2', resource: kind, resourceName: name, account: accountless ? '' : undefined });
+  // One Fn::Sub rather than formatArn's Fn::Join: a third shorter, which keeps each role's policy within one inline
+  // policy (IAM's 10,240 characters per role) for longer.
+  return Fn.sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:${accountless ? '' : '${AWS::AccountId}'}:${kind}/${name}`);
 }
 
-export function stepPolicyStatements(stack: Stack, props: StepPermissionProps): iam.PolicyStatement[] {
-  const { siteId } = props;
-  const arn = (kind: ResourceKind | 'image' | 'subnet' | 'key-pair') => ec2Arn(stack, kind, kind !== 'snapshot' && kind !== 'image');
-  const ours = { StringEquals: { [`aws:ResourceTag/${TAG.owner}`]: siteId } };
-  const statements: iam.PolicyStatement[] = [
-    new iam.PolicyStatement({ sid: 'Ec2Describe', actions: EC2_DESCRIBE_ACTIONS, resources: ['*'] }),
-    new iam.PolicyStatement({
-      sid: 'Ec2DestroyOnlyOurs',
-      actions: EC2_DESTRUCTIVE_ACTIONS,
-      resources: [arn('instance'), arn('volume'), arn('snapshot')],
-      conditions: ours,
-    }),
-    new iam.PolicyStatement({ sid: 'Ec2AttachOnlyOurs', actions: ['ec2:AttachVolume'], resources: [arn('instance'), arn('volume')], conditions: ours }),
-  ];
+/** `cleanup-failed` → `CleanupFailed`; `network-interface` → `NetworkInterface` (construct ids, statement ids). */
+export function pascalCase(text: string): string {
+  return text.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase());
+}
 
-  // Creates: one statement per created kind, so each carries the ZERTO_TAG value the table gives that kind.
-  for (const kind of ['instance', 'volume', 'network-interface', 'snapshot'] as const) {
-    const actions = EC2_CREATES.filter((c) => c.creates.includes(kind)).map((c) => `ec2:${c.action}`);
+export function ec2DescribeStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid: 'Ec2Describe', actions: EC2_DESCRIBE_ACTIONS, resources: ['*'] });
+}
+
+export interface OwnedResourceProps {
+  /** Statement id prefix; the kind is appended. */
+  readonly sid: string;
+  /** Actions per resource kind they authorize on. */
+  readonly actions: Readonly<Partial<Record<ResourceKind, readonly string[]>>>;
+  readonly siteId: string;
+  /**
+   * The VPG whose resources alone the statements reach (`aws:ResourceTag/lifeboat:vpg`).
+   * @default any VPG of the site, but a VPG tag must be present (the site's sweeper)
+   */
+  readonly vpg?: string;
+  /** The Lifeboat roles the resources may carry (`aws:ResourceTag/lifeboat:role`). */
+  readonly roles: readonly CreatingRole[];
+}
+
+/**
+ * One statement per resource kind, on resources carrying our Owner, our VPG, one of `roles` and the ZERTO_TAG the
+ * table gives that (role, kind): destroys and attaches. A kind none of the roles has is left out.
+ */
+export function ownedResourceStatements(stack: Stack, props: OwnedResourceProps): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  for (const [kind, actions] of Object.entries(props.actions) as Array<[ResourceKind, readonly string[]]>) {
+    const roles = props.roles.filter((r) => CREATED_KINDS[r].includes(kind));
+    if (roles.length === 0) continue;
     statements.push(
       new iam.PolicyStatement({
-        sid: `Ec2CreateTagged${kind.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}`,
-        actions,
-        resources: [arn(kind)],
+        sid: `${props.sid}${pascalCase(kind)}`,
+        actions: [...actions],
+        resources: [ec2Arn(stack, kind)],
         conditions: {
-          StringEquals: { [`aws:RequestTag/${TAG.owner}`]: siteId, [`aws:RequestTag/${TAG.zerto}`]: zertoValuesFor(kind) },
-          'ForAnyValue:StringEquals': { 'aws:TagKeys': [TAG.zerto] },
+          StringEquals: {
+            [`aws:ResourceTag/${TAG.owner}`]: props.siteId,
+            ...(props.vpg !== undefined ? { [`aws:ResourceTag/${TAG.vpg}`]: props.vpg } : {}),
+            [`aws:ResourceTag/${TAG.role}`]: roles,
+            [`aws:ResourceTag/${TAG.zerto}`]: zertoValuesFor(kind, roles),
+          },
+          // Null "false": the key must be present (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null)
+          ...(props.vpg === undefined ? { Null: { [`aws:ResourceTag/${TAG.vpg}`]: 'false' } } : {}),
         },
       }),
     );
   }
+  return statements;
+}
 
-  // Sources the creates also authorize on; they are read, not changed, so they carry no tag condition.
+export interface Ec2Create {
+  readonly action: Ec2CreateAction;
+  readonly role: CreatingRole;
+  /**
+   * ARN of the only launch template this create may launch from (`ec2:LaunchTemplate`); RunInstances only.
+   * @default none: the create names its image, snapshots and network itself (a recovered VM)
+   */
+  readonly launchTemplateArn?: string;
+}
+
+export interface Ec2CreateProps {
+  readonly siteId: string;
+  readonly vpg: string;
+  readonly creates: readonly Ec2Create[];
+}
+
+/**
+ * One statement per create and ZERTO_TAG value of what it creates (kinds of one value share a statement), each
+ * requiring in the request our Owner, the VPG, the role and that ZERTO_TAG; RunInstances of a worker also only from
+ * its launch template (`ec2:LaunchTemplate`, which RunInstances offers on every resource it authorizes:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-policy-keys).
+ * Then the one CreateTags statement: only as part of these creates.
+ */
+export function ec2CreateStatements(stack: Stack, props: Ec2CreateProps): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  for (const create of props.creates) {
+    const byZerto = new Map<string, ResourceKind[]>();
+    for (const kind of EC2_CREATES[create.action]) {
+      const zerto = zertoValue(create.role, kind);
+      byZerto.set(zerto, [...(byZerto.get(zerto) ?? []), kind]);
+    }
+    for (const [zerto, kinds] of byZerto) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: `${create.action}${pascalCase(create.role)}${pascalCase(zerto.replace(/^ZERTO_|_RESOURCE$/g, '').toLowerCase())}`,
+          actions: [`ec2:${create.action}`],
+          resources: kinds.map((k) => ec2Arn(stack, k)),
+          conditions: {
+            StringEquals: {
+              [`aws:RequestTag/${TAG.owner}`]: props.siteId,
+              [`aws:RequestTag/${TAG.vpg}`]: props.vpg,
+              [`aws:RequestTag/${TAG.role}`]: create.role,
+              [`aws:RequestTag/${TAG.zerto}`]: zerto,
+              // On the statement that creates the instance: every RunInstances creates one, so this one condition
+              // confines every launch of the role's workers to their template.
+              ...(create.launchTemplateArn && kinds.includes('instance') ? { 'ec2:LaunchTemplate': create.launchTemplateArn } : {}),
+            },
+          },
+        }),
+      );
+    }
+  }
+  const actions = [...new Set(props.creates.map((c) => c.action))].sort();
+  const kinds = [...new Set(props.creates.flatMap((c) => EC2_CREATES[c.action]))];
   statements.push(
-    new iam.PolicyStatement({
-      sid: 'Ec2RunInstancesSources',
-      actions: ['ec2:RunInstances'],
-      resources: [arn('image'), arn('snapshot'), arn('subnet'), arn('security-group'), arn('key-pair'), ...props.launchTemplateArns],
-    }),
-    new iam.PolicyStatement({ sid: 'Ec2SnapshotSources', actions: ['ec2:CreateSnapshot', 'ec2:CreateSnapshots'], resources: [arn('instance'), arn('volume')] }),
-    new iam.PolicyStatement({ sid: 'Ec2CreateVolumeSource', actions: ['ec2:CreateVolume'], resources: [arn('snapshot')] }),
     new iam.PolicyStatement({
       sid: 'Ec2TagOnlyAtCreate',
       actions: ['ec2:CreateTags'],
-      resources: [arn('instance'), arn('volume'), arn('network-interface'), arn('snapshot')],
-      conditions: { StringEquals: { 'ec2:CreateAction': EC2_CREATES.map((c) => c.action) } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'EbsReadOurSnapshots',
-      actions: ['ebs:ListSnapshotBlocks', 'ebs:ListChangedBlocks', 'ebs:GetSnapshotBlock'],
-      resources: [arn('snapshot')],
-      conditions: ours,
-    }),
-    // Journal compaction waits while a failback of the VPG runs: it lists the site's failback executions.
-    new iam.PolicyStatement({
-      sid: 'JournalSeesFailbacks',
-      actions: ['states:ListExecutions'],
-      resources: [
-        stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: failbackStateMachineName(siteId, '*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      ],
+      resources: kinds.map((k) => ec2Arn(stack, k)),
+      conditions: { StringEquals: { 'ec2:CreateAction': actions } },
     }),
   );
   return statements;
+}
+
+/** EBS direct reads (the plan's changed blocks) on this VPG's own sync snapshots only. */
+export function ebsReadStatement(stack: Stack, siteId: string, vpg: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'EbsReadOurSnapshots',
+    actions: ['ebs:ListSnapshotBlocks', 'ebs:ListChangedBlocks', 'ebs:GetSnapshotBlock'],
+    resources: [ec2Arn(stack, 'snapshot')],
+    conditions: { StringEquals: { [`aws:ResourceTag/${TAG.owner}`]: siteId, [`aws:ResourceTag/${TAG.vpg}`]: vpg } },
+  });
+}
+
+/** iam:PassRole of one role, to EC2 only (the workers' instance profile). */
+export function passRoleStatement(roleArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PassWorkerRole',
+    actions: ['iam:PassRole'],
+    resources: [roleArn],
+    conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+  });
+}
+
+/** A state machine's ARN by its conventional name: a name, not a reference, so no role depends on a machine that runs its functions. */
+export function stateMachineArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** Every execution of a state machine, by its name. */
+export function executionsArn(stack: Stack, machineName: string): string {
+  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/**
+ * S3 condition keys of conditional writes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html):
+ * `Null: {"s3:if-none-match": "false"}` allows a PUT only when it carries If-None-Match (create, never overwrite);
+ * `s3:if-match` likewise for If-Match (replace exactly the version just read). Lifeboat uses no multipart upload,
+ * so no `s3:ObjectCreationOperation` exemption is needed.
+ */
+export const IF_NONE_MATCH = { Null: { 's3:if-none-match': 'false' } } as const;
+export const IF_MATCH = { Null: { 's3:if-match': 'false' } } as const;
+
+export type S3WriteCondition = 'if-none-match' | 'if-match';
+
+/** s3 statements over one bucket; keys are full key patterns (`vpgs/web/packs/*`). */
+export class StoreStatements {
+  constructor(private readonly bucket: s3.IBucket) {}
+
+  /** GetObject on `<prefix>*`, ListBucket only with `s3:prefix` under it. */
+  read(sid: string, prefix: string): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({ sid: `${sid}Get`, actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(`${prefix}*`)] }),
+      new iam.PolicyStatement({
+        sid: `${sid}List`,
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html (s3:prefix)
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+      }),
+    ];
+  }
+
+  /** PutObject and DeleteObject on `keys`: working files a role writes and removes. */
+  putAndDelete(sid: string, keys: readonly string[]): iam.PolicyStatement {
+    return new iam.PolicyStatement({ sid, actions: ['s3:PutObject', 's3:DeleteObject'], resources: keys.map((k) => this.bucket.arnForObjects(k)) });
+  }
+
+  /** PutObject on `keys`, with a conditional-write requirement when given. */
+  put(sid: string, keys: readonly string[], condition?: S3WriteCondition): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      actions: ['s3:PutObject'],
+      resources: keys.map((k) => this.bucket.arnForObjects(k)),
+      conditions: condition === 'if-none-match' ? { ...IF_NONE_MATCH } : condition === 'if-match' ? { ...IF_MATCH } : undefined,
+    });
+  }
+
+  /** DeleteObject (never DeleteObjectVersion: versions are the store's undo history; only lifecycle removes them). */
+  delete(sid: string, keys: readonly string[]): iam.PolicyStatement {
+    return new iam.PolicyStatement({ sid, actions: ['s3:DeleteObject'], resources: keys.map((k) => this.bucket.arnForObjects(k)) });
+  }
+
+  /** The VPG lease (lambda/core/vpg-lease.ts): created with If-None-Match or replaced with If-Match, never plainly. */
+  lease(leaseKey: string): iam.PolicyStatement[] {
+    return [this.put('LeaseCreate', [leaseKey], 'if-none-match'), this.put('LeaseReplace', [leaseKey], 'if-match')];
+  }
 }

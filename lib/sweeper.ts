@@ -1,10 +1,13 @@
 /**
  * The site sweeper: a scheduled Lambda that deletes leaked Lifeboat resources (zSAT / ZImporter instances and
- * volumes, sync snapshots no checkpoint references, expired test-failback VMs) past a grace period. Its role
- * can destroy only what carries this site's Owner; it can create nothing.
+ * volumes, sync snapshots no checkpoint references, expired test-failback VMs) past a grace period, and the
+ * working files of executions that are gone. Its role destroys only what carries this site's Owner, a ZERTO_TAG,
+ * a VPG tag and one of Lifeboat's worker or snapshot roles; it can create nothing and never touches a checkpoint
+ * or a pack. What it watches (the state machines whose running executions own what they made, the VPGs, the
+ * least grace) is in its environment, so a hand-run invoke can only narrow a sweep, never widen it.
  */
 import { resolve } from 'node:path';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,9 +16,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { failbackStateMachineName, STEP_ENV, syncStateMachineName } from '../lambda/core/sync-contract';
 import type { SweeperInput } from '../lambda/core/sweeper-run';
-import { TAG } from '../lambda/core/tags';
 import { LifeboatFunction } from './lifeboat-function';
-import { EC2_DESCRIBE_ACTIONS, EC2_DESTRUCTIVE_ACTIONS, ec2Arn } from './step-permissions';
+import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn } from './step-permissions';
 
 export interface SweeperSettings {
   /** Minutes a resource must have existed before the sweeper may take it. */
@@ -60,31 +62,34 @@ export class Sweeper extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const settings = { ...DEFAULT_SWEEPER, ...props.settings };
-    const stateMachineArns = props.vpgNames.flatMap((vpg) =>
-      [syncStateMachineName(props.siteId, vpg), failbackStateMachineName(props.siteId, vpg)].map((name) =>
-        stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-      ),
-    );
+    const machineNames = props.vpgNames.flatMap((vpg) => [syncStateMachineName(props.siteId, vpg), failbackStateMachineName(props.siteId, vpg)]);
+    const stateMachineArns = machineNames.map((name) => stateMachineArn(stack, name));
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Lifeboat sweeper of site ${props.siteId}: deletes leaked resources of this site only`,
+      description: `Lifeboat sweeper of site ${props.siteId}: deletes leaked workers, snapshots and working files of this site only`,
     });
-    const ours = { StringEquals: { [`aws:ResourceTag/${TAG.owner}`]: props.siteId } };
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'Ec2Describe', actions: EC2_DESCRIBE_ACTIONS, resources: ['*'] }));
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'Ec2DestroyOnlyOurs',
-        actions: EC2_DESTRUCTIVE_ACTIONS,
-        resources: [ec2Arn(stack, 'instance'), ec2Arn(stack, 'volume'), ec2Arn(stack, 'snapshot', false)],
-        conditions: ours,
+    const store = new StoreStatements(props.bucket);
+    const statements: iam.PolicyStatement[] = [
+      ec2DescribeStatement(),
+      // Any VPG of the site (a VPG tag must be present), only Lifeboat's workers, sync snapshots and recovered VMs.
+      ...ownedResourceStatements(stack, {
+        sid: 'Destroy',
+        actions: EC2_DESTROY_ACTIONS,
+        siteId: props.siteId,
+        roles: ['zsat', 'zimporter', 'sync-snapshot', 'recovered-vm'],
       }),
-    );
-    // Checkpoint manifests only: the sweeper reads which snapshots are bases, it writes nothing.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadCheckpoints', actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects('vpgs/*')] }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListStore', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
+      // It reads which snapshots checkpoints keep, and removes the working files of executions that are gone;
+      // checkpoints, packs and the lease are never its to delete.
+      ...store.read('Store', 'vpgs/'),
+      store.delete('GoneExecutionsFiles', ['vpgs/*/syncs/*', 'vpgs/*/imports/*', 'vpgs/*/readers/*']),
+    ];
     if (stateMachineArns.length > 0) {
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListRunningExecutions', actions: ['states:ListExecutions'], resources: stateMachineArns }));
+      statements.push(
+        new iam.PolicyStatement({ sid: 'ListRunningExecutions', actions: ['states:ListExecutions'], resources: stateMachineArns }),
+        new iam.PolicyStatement({ sid: 'ExecutionState', actions: ['states:DescribeExecution'], resources: machineNames.map((name) => executionsArn(stack, name)) }),
+      );
     }
+    for (const s of statements) this.role.addToPrincipalPolicy(s);
     props.bucketKey?.grantDecrypt(this.role);
 
     this.fn = new LifeboatFunction(this, 'Function', {
@@ -99,6 +104,10 @@ export class Sweeper extends Construct {
         [STEP_ENV.bucket]: props.bucket.bucketName,
         [STEP_ENV.bucketRegion]: props.bucketRegion ?? stack.region,
         [STEP_ENV.zsatLaunchTemplate]: props.zsatLaunchTemplateName,
+        // What it watches, whatever an event says: an event may narrow (dry run, fewer VPGs, more grace), never widen.
+        [STEP_ENV.sweeperStateMachines]: stack.toJsonString(stateMachineArns),
+        [STEP_ENV.sweeperVpgs]: JSON.stringify(props.vpgNames),
+        [STEP_ENV.sweeperMinGraceMinutes]: String(settings.graceMinutes),
       },
     });
     this.fn.logGroup.grantWrite(this.role);

@@ -1,30 +1,30 @@
 /**
- * The sync's Lambda steps: one function per SYNC_STEPS entry, shared by every VPG of the site, with one role.
+ * One VPG's sync Lambda steps: one function per SYNC_STEPS entry, each running with its kind's role of the VPG
+ * (lib/vpg-step-roles.ts: sync, compaction or cleanup), named `lifeboat-<site>-<vpg>-<step>`.
  */
-import { Stack } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SYNC_STEPS, type SyncStep } from '../lambda/core/sync-contract';
-import { addStepFunctions, pascalCase, stepEnvironment } from './step-functions';
-import { stepPolicyStatements } from './step-permissions';
+import { addStepFunctions, pascalCase, stepEnvironment, vpgStepFunctionName } from './step-functions';
+import { SYNC_STEP_ROLE, type VpgStepRoles } from './vpg-step-roles';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
 
 export interface SyncStepsProps {
-  /** The site id: the Owner every IAM condition requires, and part of the function names. */
+  /** The site id: part of the function names and of their environment. */
   readonly siteId: string;
+  /** The VPG these functions serve (LIFEBOAT_VPG). */
+  readonly vpgName: string;
+  /** The VPG's step roles; each step runs with its kind's. */
+  readonly roles: VpgStepRoles;
   /** The replica store. */
   readonly bucket: s3.IBucket;
-  /** The bucket's KMS key, if it has one of ours. */
-  readonly bucketKey?: kms.IKey;
   /**
    * Region of the replica bucket.
    * @default the stack's region
    */
   readonly bucketRegion?: string;
-  /** The zSAT launch template (the only templates RunInstances may use are these two). */
+  /** The zSAT launch template (its name and security group go into the environment). */
   readonly zsatTemplate: WorkerLaunchTemplate;
   /** The ZImporter launch template. */
   readonly importerTemplate: WorkerLaunchTemplate;
@@ -42,43 +42,17 @@ export interface SyncStepsProps {
 
 export { pascalCase };
 
-/** Explicit function names, so the CLI and people can find them: `lifeboat-<site>-<step>` (≤ 64 chars by config rules). */
-export function stepFunctionName(siteId: string, step: SyncStep): string {
-  return `lifeboat-${siteId}-${step}`;
-}
-
 export class SyncSteps extends Construct {
-  readonly role: iam.Role;
   readonly functions: Readonly<Record<SyncStep, lambda.IFunction>>;
 
   constructor(scope: Construct, id: string, props: SyncStepsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Lifeboat sync steps of site ${props.siteId}`,
-    });
-    const launchTemplateArns = [props.zsatTemplate, props.importerTemplate].map((t) =>
-      stack.formatArn({ service: 'ec2', resource: 'launch-template', resourceName: t.launchTemplate.ref }),
-    );
-    for (const statement of stepPolicyStatements(stack, { siteId: props.siteId, launchTemplateArns })) this.role.addToPrincipalPolicy(statement);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReplicaStoreObjects',
-        // No DeleteObjectVersion: versions are the store's undo history; only lifecycle removes them.
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: [props.bucket.arnForObjects('*')],
-      }),
-    );
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReplicaStoreList', actions: ['s3:ListBucket'], resources: [props.bucket.bucketArn] }));
-    props.bucketKey?.grantEncryptDecrypt(this.role);
-
     this.functions = addStepFunctions(this, {
       steps: SYNC_STEPS,
-      functionName: (step) => stepFunctionName(props.siteId, step),
-      kind: 'sync step',
+      functionName: (step) => vpgStepFunctionName(props.siteId, props.vpgName, step),
+      kind: `sync step of VPG ${props.vpgName}`,
       siteId: props.siteId,
-      role: this.role,
+      roleOf: (step) => props.roles.of(SYNC_STEP_ROLE[step]),
       environment: stepEnvironment(props),
       handlersDir: props.handlersDir,
     });

@@ -1,21 +1,32 @@
 /**
- * The role of one VPG's agents (zSATs and ZImporters): it reaches only `vpgs/<vpg>/` in the replica store,
- * so a compromised worker of one VPG can neither read nor damage another VPG's replica.
+ * The role of one kind of one VPG's workers, with its instance profile: a zSAT (reader) or a ZImporter (writer).
+ * Each reaches only `vpgs/<vpg>/` of the replica store and never deletes:
+ * - a zSAT reads what its job needs and may only *create* its job's packs and results (`If-None-Match`, so a
+ *   worker can never overwrite a pack, an index or a committed checkpoint) and write its progress;
+ * - a ZImporter reads the store and writes only its import's progress and results.
+ * Conditional writes as an IAM condition: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { StoreStatements } from './step-permissions';
+import type { WorkerRole } from './worker-launch-template';
 
 export interface VpgAgentRoleProps {
   /** The site id (in the role's description). */
   readonly siteId: string;
   /** The VPG whose store prefix (`vpgs/<vpgName>/`) is all the role may reach. */
   readonly vpgName: string;
+  /** Which worker runs with this role. */
+  readonly worker: WorkerRole;
   /** The replica store. */
   readonly bucket: s3.IBucket;
-  /** The bucket's KMS key, if it has one of ours. */
+  /**
+   * The bucket's KMS key, if it has one of ours.
+   * @default none: SSE-S3
+   */
   readonly bucketKey?: kms.IKey;
   /** The agent bundle the user data downloads. */
   readonly agentBundle: s3assets.Asset;
@@ -26,6 +37,13 @@ export function vpgStorePrefix(vpgName: string): string {
   return `vpgs/${vpgName}/`;
 }
 
+/** What each worker may write under its VPG's prefix: keys it may only create, and keys it may rewrite. */
+export function agentWrites(worker: WorkerRole, prefix: string): { createOnly: string[]; rewrite: string[] } {
+  return worker === 'zsat'
+    ? { createOnly: [`${prefix}packs/*`, `${prefix}syncs/*/results/*`], rewrite: [`${prefix}syncs/*/progress/*`] }
+    : { createOnly: [], rewrite: [`${prefix}imports/*/progress/*`, `${prefix}imports/*/results/*`] };
+}
+
 export class VpgAgentRole extends Construct {
   readonly role: iam.Role;
   readonly instanceProfile: iam.InstanceProfile;
@@ -33,26 +51,18 @@ export class VpgAgentRole extends Construct {
   constructor(scope: Construct, id: string, props: VpgAgentRoleProps) {
     super(scope, id);
     const prefix = vpgStorePrefix(props.vpgName);
+    const store = new StoreStatements(props.bucket);
+    const writes = agentWrites(props.worker, prefix);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: `Lifeboat agents of VPG ${props.vpgName} (site ${props.siteId}): store prefix ${prefix} only`,
+      description: `Lifeboat ${props.worker} agents of VPG ${props.vpgName} (site ${props.siteId}): store prefix ${prefix} only, no delete`,
     });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'VpgObjectsOnly',
-        // Agents write packs, progress and results, and read jobs and plans; they never delete.
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [props.bucket.arnForObjects(`${prefix}*`)],
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListVpgPrefixOnly',
-        actions: ['s3:ListBucket'],
-        resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
-      }),
-    );
+    const statements = [
+      ...store.read('VpgStore', prefix),
+      ...(writes.createOnly.length > 0 ? [store.put('CreateOnly', writes.createOnly, 'if-none-match')] : []),
+      store.put('OwnProgress', writes.rewrite),
+    ];
+    for (const statement of statements) this.role.addToPrincipalPolicy(statement);
     props.bucketKey?.grantEncryptDecrypt(this.role);
     props.agentBundle.grantRead(this.role);
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });

@@ -1,24 +1,26 @@
 /**
- * `Lifeboat-<siteId>-<vpg>`: one VPG — its agents' role, its sync state machine and the schedule that starts it.
- * Composition only; it depends on the site stack, never the other way round.
+ * `Lifeboat-<siteId>-<vpg>`: one VPG — its workers' roles, its step functions and their roles, its sync and failback
+ * state machines, and the schedule that starts the sync. Composition only; it depends on the site stack, never the
+ * other way round, and nothing in it is shared with another VPG (a step of one VPG cannot stop another VPG's
+ * instances, launch workers with another VPG's profile, or touch another VPG's part of the store).
  */
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { vpgRuntime, type SiteConfig, type VpgConfig } from './config';
 import type { LifeboatSiteStack } from './site-stack';
 import { SyncStateMachine } from './sync-state-machine';
 import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine';
-import { failbackFunctionName, failbackVpgStatements } from './failback-steps';
-import { pascalCase, stepFunctionName } from './sync-steps';
-import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
+import { FailbackSteps } from './failback-steps';
+import { SyncSteps } from './sync-steps';
+import type { FailbackStep } from '../lambda/core/failback-contract';
+import type { SyncStep, VpgRuntime } from '../lambda/core/sync-contract';
 import { replicaBucketName } from './replica-bucket';
-import { SYNC_STEPS, syncStateMachineName, type SyncStep } from '../lambda/core/sync-contract';
 import { VpgAgentRole } from './vpg-agent-role';
+import { VpgStepRoles } from './vpg-step-roles';
 import { VpgAlarms } from './monitoring';
 
 export interface LifeboatVpgStackProps extends StackProps {
@@ -28,28 +30,32 @@ export interface LifeboatVpgStackProps extends StackProps {
   readonly vpg: VpgConfig;
   /** The site's shared resources. */
   readonly site: LifeboatSiteStack;
+  /**
+   * Folder of the step handlers.
+   * @default lambda/steps
+   */
+  readonly handlersDir?: string;
 }
 
 export function vpgStackName(siteId: string, vpg: string): string {
   return `Lifeboat-${siteId}-${vpg}`;
 }
 
-/** One imported function per step, by its fixed name. */
-function byName<S extends string>(scope: Construct, idPrefix: string, steps: readonly S[], name: (step: S) => string): Record<S, lambda.IFunction> {
-  const functions = {} as Record<S, lambda.IFunction>;
-  for (const step of steps) functions[step] = lambda.Function.fromFunctionName(scope, `${idPrefix}${pascalCase(step)}`, name(step));
-  return functions;
-}
-
 export class LifeboatVpgStack extends Stack {
-  readonly agentRole: VpgAgentRole;
+  /** The zSATs' role: reads its VPG's prefix, creates its job's packs and results. */
+  readonly zsatAgentRole: VpgAgentRole;
+  /** The ZImporters' role: reads its VPG's prefix, writes its import's progress and results. */
+  readonly importerAgentRole: VpgAgentRole;
+  readonly stepRoles: VpgStepRoles;
+  readonly syncSteps: SyncSteps;
+  readonly failbackSteps: FailbackSteps;
   readonly sync: SyncStateMachine;
   readonly failback: FailbackStateMachine;
   readonly schedule: events.Rule;
   readonly alarms: VpgAlarms;
   /** The site's replica bucket, by name. */
   readonly replicaBucket: s3.IBucket;
-  /** The site's sync and failback step functions, by name. */
+  /** This VPG's sync and failback step functions. */
   readonly stepFunctions: Readonly<Record<SyncStep, lambda.IFunction>>;
   readonly failbackFunctions: Readonly<Record<FailbackStep, lambda.IFunction>>;
 
@@ -58,59 +64,55 @@ export class LifeboatVpgStack extends Stack {
     const { config, vpg, site } = props;
     const siteId = config.siteId;
     this.addStackDependency(site);
-    // The site's bucket and step functions by their fixed names, built from this stack's own account and region
-    // (the site's): no cross-stack imports, so IAM resources read as names (lib/nag.ts acknowledges them so).
+    // The site's bucket by its fixed name, built from this stack's own account and region (the site's): no
+    // cross-stack import, so IAM resources read as names (lib/nag.ts acknowledges them so).
     const bucket = s3.Bucket.fromBucketName(this, 'ReplicaStore', replicaBucketName(this, siteId, config.store));
-    const stepFunctions = byName(this, 'SyncStep', SYNC_STEPS, (step) => stepFunctionName(siteId, step));
-    const failbackFunctions = byName(this, 'FailbackStep', FAILBACK_STEPS, (step) => failbackFunctionName(siteId, step));
     this.replicaBucket = bucket;
-    this.stepFunctions = stepFunctions;
-    this.failbackFunctions = failbackFunctions;
 
-    this.agentRole = new VpgAgentRole(this, 'Agents', {
+    const agent = (agentId: string, worker: 'zsat' | 'zimporter') =>
+      new VpgAgentRole(this, agentId, { siteId, vpgName: vpg.name, worker, bucket, bucketKey: site.store.key, agentBundle: site.agent.asset });
+    this.zsatAgentRole = agent('ZsatAgent', 'zsat');
+    this.importerAgentRole = agent('ImporterAgent', 'zimporter');
+
+    this.stepRoles = new VpgStepRoles(this, 'StepRoles', {
       siteId,
       vpgName: vpg.name,
       bucket,
       bucketKey: site.store.key,
-      agentBundle: site.agent.asset,
+      zsatLaunchTemplateArn: site.zsatTemplate.launchTemplateArn,
+      importerLaunchTemplateArn: site.importerTemplate.launchTemplateArn,
+      zsatAgentRoleArn: this.zsatAgentRole.role.roleArn,
+      importerAgentRoleArn: this.importerAgentRole.role.roleArn,
+      instanceIds: vpg.instances.ids ?? [],
+      instanceTags: vpg.instances.tags ?? {},
     });
-    this.sync = new SyncStateMachine(this, 'Sync', {
+    const stepProps = {
       siteId,
-      vpg: vpgRuntime(config, vpg, {
-        agentInstanceProfileArn: this.agentRole.instanceProfile.instanceProfileArn,
-        storeBucket: bucket.bucketName,
-      }),
-      functions: stepFunctions,
-    });
+      vpgName: vpg.name,
+      roles: this.stepRoles,
+      bucket,
+      bucketRegion: config.store.region,
+      zsatTemplate: site.zsatTemplate,
+      importerTemplate: site.importerTemplate,
+      handlersDir: props.handlersDir,
+    };
+    this.syncSteps = new SyncSteps(this, 'SyncSteps', { ...stepProps, subnetId: config.agent.subnetId });
+    this.failbackSteps = new FailbackSteps(this, 'FailbackSteps', stepProps);
+    this.stepFunctions = this.syncSteps.functions;
+    this.failbackFunctions = this.failbackSteps.functions;
+
+    // The VPG as both state machines embed it: config, plus this stack's worker profiles and the store's name.
+    const runtime: VpgRuntime = {
+      ...vpgRuntime(config, vpg, { agentInstanceProfileArn: this.zsatAgentRole.instanceProfile.instanceProfileArn, storeBucket: bucket.bucketName }),
+      importerInstanceProfileArn: this.importerAgentRole.instanceProfile.instanceProfileArn,
+    };
+    this.sync = new SyncStateMachine(this, 'Sync', { siteId, vpg: runtime, functions: this.stepFunctions });
     this.failback = new FailbackStateMachine(this, 'Failback', {
       siteId,
-      vpg: vpgRuntime(config, vpg, {
-        agentInstanceProfileArn: this.agentRole.instanceProfile.instanceProfileArn,
-        storeBucket: bucket.bucketName,
-      }),
+      vpg: runtime,
       recovery: recoveryRuntime(config, vpg),
       syncStateMachineArn: this.sync.stateMachine.stateMachineArn,
-      functions: failbackFunctions,
-    });
-
-    // The shared step role gets this VPG's grants here, so the site stack never references a VPG stack.
-    new iam.Policy(this, 'StepGrants', {
-      roles: [site.steps.role],
-      statements: [
-        new iam.PolicyStatement({ sid: 'SyncLock', actions: ['states:ListExecutions'], resources: [this.sync.stateMachine.stateMachineArn] }),
-        new iam.PolicyStatement({
-          sid: 'PassAgentRole',
-          actions: ['iam:PassRole'],
-          resources: [this.agentRole.role.roleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-        }),
-        ...failbackVpgStatements(this, {
-          syncStateMachineName: syncStateMachineName(siteId, vpg.name),
-          syncStateMachineArn: this.sync.stateMachine.stateMachineArn,
-          instanceIds: vpg.instances.ids ?? [],
-          instanceTags: vpg.instances.tags ?? {},
-        }),
-      ],
+      functions: this.failbackFunctions,
     });
 
     this.schedule = new events.Rule(this, 'Schedule', {

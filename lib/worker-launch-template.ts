@@ -2,7 +2,7 @@
  * A worker (zSAT reader or ZImporter writer) launch template and its security group.
  * Everything a launched worker creates is tagged at creation from the template's TagSpecifications.
  */
-import { Annotations, Aws, Fn } from 'aws-cdk-lib';
+import { Annotations, Aws, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { tagsFor, type ResourceRole, type Tags } from '../lambda/core/tags';
@@ -59,6 +59,8 @@ export class WorkerLaunchTemplate extends Construct {
   readonly launchTemplate: ec2.CfnLaunchTemplate;
   readonly securityGroup: ec2.CfnSecurityGroup;
   readonly launchTemplateName: string;
+  /** The template's ARN (RunInstances authorizes on it; `ec2:LaunchTemplate` conditions name it). */
+  readonly launchTemplateArn: string;
 
   constructor(scope: Construct, id: string, props: WorkerLaunchTemplateProps) {
     super(scope, id);
@@ -117,5 +119,6 @@ export class WorkerLaunchTemplate extends Construct {
         })),
       },
     });
+    this.launchTemplateArn = Stack.of(this).formatArn({ service: 'ec2', resource: 'launch-template', resourceName: this.launchTemplate.ref });
   }
 }

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '../../local/cloud';
 import type { CloudRequest, CloudResponse } from '../../local/service';
+import { vpgStepFunctionName } from '../../lib/step-functions';
+import { CHAOS_VPG } from './chaos-site';
 
 export type FaultKind = 'throttle' | '5xx' | 'consistency' | 'lambda-crash' | 'agent-kill' | 'stop-execution' | 'restart';
 export const FAULT_KINDS: readonly FaultKind[] = ['throttle', '5xx', 'consistency', 'lambda-crash', 'agent-kill', 'stop-execution', 'restart'];
@@ -76,7 +78,8 @@ export class FaultInjector {
   }
 
   armCrash(step: CrashStep): void {
-    this.crash = { step, fn: `lifeboat-${this.siteId}-${step}` };
+    // each VPG has its own step functions (lib/vpg-stack.ts)
+    this.crash = { step, fn: vpgStepFunctionName(this.siteId, CHAOS_VPG, step) };
   }
   armAgentKill(): void {
     this.agentKill = true;

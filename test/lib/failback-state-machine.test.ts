@@ -2,7 +2,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { FAILBACK_STATE, FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { failbackStateMachineName } from '../../lambda/core/sync-contract';
-import { failbackFunctionName } from '../../lib/failback-steps';
+import { vpgStepFunctionName } from '../../lib/step-functions';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, allStates, flatten, policyStatements, resourcesOf } from './template-helpers';
 
@@ -76,28 +76,23 @@ describe('failback state machine', () => {
   });
 });
 
-describe('failback steps and grants', () => {
-  it('deploys one function per step, named by the site', () => {
-    const names = Object.values(site.findResources('AWS::Lambda::Function')).map((f) => f.Properties.FunctionName);
-    for (const step of FAILBACK_STEPS) expect(names).toContain(failbackFunctionName(SITE, step));
-    for (const step of FAILBACK_STEPS) expect(failbackFunctionName('a'.repeat(32), step).length).toBeLessThanOrEqual(64);
+describe('failback steps', () => {
+  it("deploys one function per step in each VPG stack, named for the VPG, run by the VPG's own Task states", () => {
+    for (const [template, vpg] of [[web, 'web'], [db, 'db']] as const) {
+      const functions = template.findResources('AWS::Lambda::Function');
+      const idByName = new Map(Object.entries(functions).map(([id, f]) => [f.Properties.FunctionName as string, id]));
+      const tasks = Object.values(allStates(failbackDefinition(template, vpg))).filter((st) => st.Type === 'Task').map((st) => st.Resource as string);
+      for (const step of FAILBACK_STEPS) {
+        const id = idByName.get(vpgStepFunctionName(SITE, vpg, step));
+        expect({ step, deployed: id !== undefined, used: tasks.includes(`{GetAtt:${id}.Arn}`) }).toEqual({ step, deployed: true, used: true });
+      }
+    }
+    expect(Object.values(site.findResources('AWS::Lambda::Function')).map((f) => f.Properties.FunctionName)).not.toContain(vpgStepFunctionName(SITE, 'web', 'failback-launch'));
   });
 
-  it('lets the steps start and follow only their VPG sync, and stop only the VPG instances', () => {
-    const byId = policyStatements(db);
-    const start = byId.find((s) => s.Sid === 'FinalSyncStart')!;
+  it('starts and follows only its own VPG sync (the grants are checked in vpg-step-roles.test.ts)', () => {
+    const start = policyStatements(db).find((s) => s.Sid === 'FinalSyncStart')!;
     expect(actionsOf(start)).toEqual(['states:StartExecution']);
-    expect(flatten(resourcesOf(start)[0])).toMatch(/\{Ref:SyncStateMachine/);
-    const follow = byId.find((s) => s.Sid === 'FinalSyncFollow')!;
-    expect(flatten(resourcesOf(follow)[0])).toMatch(/:execution:lifeboat-site-t-db-sync:\*$/);
-    const stopIds = byId.find((s) => s.Sid === 'LiveStopSelectedIds')!;
-    expect(resourcesOf(stopIds).map(flatten)).toEqual([expect.stringMatching(/:instance\/i-0123456789abcdef0$/)]);
-    expect(byId.find((s) => s.Sid === 'LiveStopSelectedTags')).toBeUndefined();
-
-    const byTags = policyStatements(web);
-    const stopTags = byTags.find((s) => s.Sid === 'LiveStopSelectedTags')!;
-    expect(actionsOf(stopTags)).toEqual(['ec2:StopInstances']);
-    expect(stopTags.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/app': 'web' } });
-    expect(byTags.find((s) => s.Sid === 'LiveStopSelectedIds')).toBeUndefined();
+    expect(resourcesOf(start).map(flatten)).toEqual([expect.stringMatching(/:stateMachine:lifeboat-site-t-db-sync$/)]);
   });
 });

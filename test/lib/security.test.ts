@@ -71,9 +71,25 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
       expect(statements.some((s) => actionsOf(s).includes('ec2:TerminateInstances'))).toBe(true);
     });
 
-    it('conditions every destructive EC2 action on aws:ResourceTag/Owner = the site id, never on "*"', () => {
-      for (const s of statements.filter((s) => actionsOf(s).some((a) => matchesAny(a, EC2_DESTRUCTIVE)) && !isLiveFailbackStop(s))) {
-        expect(row(s)).toEqual({ ...row(s), condition: expect.objectContaining({ StringEquals: expect.objectContaining({ [`aws:ResourceTag/${TAG.owner}`]: siteId }) }) });
+    it('conditions every destructive EC2 action on our Owner, a ZERTO_TAG, a Lifeboat role and (per-VPG roles) the VPG, never on "*"', () => {
+      const destructive = statements.filter((s) => actionsOf(s).some((a) => matchesAny(a, EC2_DESTRUCTIVE)) && !isLiveFailbackStop(s));
+      expect(destructive.length).toBeGreaterThan(0);
+      for (const s of destructive) {
+        const stack = s.where.split('/')[0];
+        const vpgCondition = stack === 'site' ? {} : { [`aws:ResourceTag/${TAG.vpg}`]: stack };
+        expect(row(s)).toEqual({
+          ...row(s),
+          condition: expect.objectContaining({
+            StringEquals: expect.objectContaining({
+              [`aws:ResourceTag/${TAG.owner}`]: siteId,
+              [`aws:ResourceTag/${TAG.zerto}`]: expect.arrayContaining([expect.stringMatching(/^ZERTO_(EC2|EBS)_RESOURCE$/)]),
+              [`aws:ResourceTag/${TAG.role}`]: expect.arrayContaining([expect.stringMatching(/^(zsat|zimporter|sync-snapshot|recovered-vm)$/)]),
+              ...vpgCondition,
+            }),
+          }),
+        });
+        // the site's sweeper serves every VPG, but only resources that carry a VPG tag
+        if (stack === 'site') expect(s.Condition?.Null).toEqual({ [`aws:ResourceTag/${TAG.vpg}`]: 'false' });
         expect(row(s).resources).not.toContain('*');
       }
     });
@@ -97,9 +113,43 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
       for (const s of stops) expect({ where: s.where, scoped: isLiveFailbackStop(s) }).toEqual({ where: s.where, scoped: true });
     });
 
-    it('limits every destructive S3 action to objects of our own replica bucket', () => {
-      for (const s of statements.filter((s) => actionsOf(s).some((a) => matchesAny(a, S3_DESTRUCTIVE)))) {
-        for (const r of row(s).resources) expect({ where: s.where, r }).toEqual({ where: s.where, r: expect.stringMatching(/^\{GetAtt:ReplicaStoreBucket[0-9A-F]+\.Arn\}\/.*\*$/) });
+    /** Objects of the replica store, by reference (site stack) or by its default name (VPG stacks). */
+    const storeObject = (key: string) => new RegExp(`^(\\{GetAtt:ReplicaStoreBucket[0-9A-F]+\\.Arn\\}|arn:\\{Ref:AWS::Partition\\}:s3:::lifeboat-${siteId}-\\{Ref:AWS::AccountId\\}-\\{Ref:AWS::Region\\})/${key}$`);
+
+    it('limits every destructive S3 action to objects of our own replica bucket, under vpgs/', () => {
+      const destructive = statements.filter((s) => actionsOf(s).some((a) => matchesAny(a, S3_DESTRUCTIVE)));
+      expect(destructive.length).toBeGreaterThan(0);
+      for (const s of destructive) {
+        expect(actionsOf(s).filter((a) => a !== 's3:DeleteObject' && a !== 's3:PutObject')).toEqual([]);
+        for (const r of row(s).resources) expect({ where: s.where, r }).toEqual({ where: s.where, r: expect.stringMatching(storeObject('vpgs/.*\\*')) });
+      }
+    });
+
+    it('deletes checkpoints and packs only in the compaction roles; working files only in roles of their own VPG or the sweeper', () => {
+      for (const s of statements.filter((s) => actionsOf(s).includes('s3:DeleteObject'))) {
+        for (const r of row(s).resources) {
+          const key = r.replace(/^.*?\/vpgs\//, 'vpgs/');
+          if (/\/(checkpoints|packs)\//.test(key)) expect({ where: s.where, key, compaction: /StepRolesCompaction/.test(s.where) }).toEqual({ where: s.where, key, compaction: true });
+          const stack = s.where.split('/')[0];
+          if (stack !== 'site') expect({ where: s.where, key }).toEqual({ where: s.where, key: expect.stringMatching(new RegExp(`^vpgs/${stack}/`)) });
+          else expect({ where: s.where, key }).toEqual({ where: s.where, key: expect.stringMatching(/^vpgs\/\*\/(syncs|imports|readers)\/\*$/) });
+        }
+      }
+    });
+
+    it('writes a pack, a result, a commit or a gc note only as a create (If-None-Match), a checkpoint rewrite only with If-Match', () => {
+      const writes = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
+      expect(writes.length).toBeGreaterThan(0);
+      for (const s of writes) {
+        for (const r of row(s).resources) {
+          const conditional = /\/(packs|checkpoints|gc)\/\*$|\/results\/\*$/.test(r) && !/\/imports\//.test(r);
+          if (!conditional) continue;
+          expect({ where: s.where, r, condition: s.Condition }).toEqual({
+            where: s.where,
+            r,
+            condition: { Null: { [/StepRolesCompaction/.test(s.where) && r.endsWith('/checkpoints/*') ? 's3:if-match' : 's3:if-none-match']: 'false' } },
+          });
+        }
       }
     });
 
@@ -136,13 +186,13 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
 
     it("keeps each VPG's agents to their own store prefix: no delete, no EC2, no other VPG", () => {
       for (const vpg of config.vpgs.map((v) => v.name)) {
-        const agent = allStatements({ [vpg]: templates[vpg] }).filter((s) => /AgentsRole/.test(s.where));
+        const agent = allStatements({ [vpg]: templates[vpg] }).filter((s) => /AgentRole/.test(s.where));
         expect(agent.length).toBeGreaterThan(0);
         for (const s of agent) {
-          for (const a of actionsOf(s)) expect({ a, ok: /^(s3:(Get|Put|List|Abort)|kms:)/.test(a) }).toEqual({ a, ok: true });
+          for (const a of actionsOf(s)) expect({ a, ok: /^(s3:(Get|Put|List)|kms:)/.test(a) }).toEqual({ a, ok: true });
           // the store, by reference (site stack) or by its name (VPG stacks)
           for (const r of resourcesOf(s).map(flatten).filter((r) => /ReplicaStoreBucket|:s3:::lifeboat-/.test(r))) {
-            if (r.includes('/')) expect(r).toMatch(new RegExp(`/vpgs/${vpg}/\\*$`));
+            if (r.includes('/')) expect(r).toMatch(new RegExp(`/vpgs/${vpg}/[a-z*/]*\\*$`));
             else expect(s.Condition).toEqual({ StringLike: { 's3:prefix': [`vpgs/${vpg}/*`] } });
           }
         }

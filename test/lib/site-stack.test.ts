@@ -8,7 +8,9 @@ import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
 import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import type { LifeboatStacks } from '../../lib/lifeboat-app';
-import { pascalCase } from '../../lib/sync-steps';
+import { pascalCase, vpgStepFunctionName } from '../../lib/step-functions';
+import { parseSweeperEnv } from '../../lambda/core/step-env';
+import { ACCOUNT, PARTITION, REGION, resolveValue } from './iam-resolve';
 import { replicaBucketName } from '../../lib/replica-bucket';
 import { parseConfig } from '../../lib/config';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE, synthesize } from './synth-fixture';
@@ -139,7 +141,10 @@ describe('tags', () => {
 
   it('no resource carries a ZERTO_TAG the table does not give it (no blanket tagging)', () => {
     for (const template of [web, db]) {
-      const tagged = Object.values(template.toJSON().Resources as Record<string, any>).filter((r) => JSON.stringify(r.Properties ?? {}).includes(TAG.zerto));
+      // IAM policies name the tag in their conditions; no resource of a VPG stack carries it as a tag
+      const tagged = Object.values(template.toJSON().Resources as Record<string, any>).filter(
+        (r) => !/^AWS::IAM::(Managed)?Policy$/.test(r.Type) && JSON.stringify(r.Properties ?? {}).includes(TAG.zerto),
+      );
       expect(tagged).toEqual([]);
     }
   });
@@ -195,39 +200,65 @@ describe('worker launch templates', () => {
   });
 });
 
-describe('step functions', () => {
-  it('one per step: Node.js 22 on arm64, 5 minutes, 512 MB, JSON logs into a retained log group with retention', () => {
-    // one per sync step and per failback step, plus the site sweeper (lib/sweeper.ts) and the RPO probe (lib/monitoring.ts)
-    const functions = SYNC_STEPS.length + FAILBACK_STEPS.length + 2;
-    site.resourceCountIs('AWS::Lambda::Function', functions);
-    for (const step of SYNC_STEPS) {
-      site.hasResourceProperties('AWS::Lambda::Function', {
-        FunctionName: `lifeboat-site-t-${step}`,
-        Runtime: 'nodejs22.x',
-        Architectures: ['arm64'],
-        Timeout: 300,
-        MemorySize: 512,
-        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncSteps${pascalCase(step)}Logs`) } },
-      });
+describe('functions', () => {
+  it('the site runs only the sweeper and the RPO probe: Node.js 22 on arm64, JSON logs into retained log groups', () => {
+    site.resourceCountIs('AWS::Lambda::Function', 2);
+    for (const name of [`lifeboat-${SITE}-sweeper`, `lifeboat-${SITE}-rpo-probe`]) {
+      site.hasResourceProperties('AWS::Lambda::Function', { FunctionName: name, Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }) });
     }
     const logGroups = Object.values(site.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(functions);
+    expect(logGroups).toHaveLength(2);
     for (const lg of logGroups) {
       expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
       expect(lg.DeletionPolicy).toBe('Retain');
     }
   });
 
-  it('get the site, bucket, templates, security groups and subnet from STEP_ENV', () => {
-    const [fn] = Object.values(site.findResources('AWS::Lambda::Function'));
+  it("each VPG's step functions: one per step, 5 minutes, 512 MB, each in its own retained log group", () => {
+    const functions = SYNC_STEPS.length + FAILBACK_STEPS.length;
+    for (const [template, vpg] of [[web, 'web'], [db, 'db']] as const) {
+      template.resourceCountIs('AWS::Lambda::Function', functions);
+      for (const step of SYNC_STEPS) {
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          FunctionName: vpgStepFunctionName(SITE, vpg, step),
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          Timeout: 300,
+          MemorySize: 512,
+          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncSteps${pascalCase(step)}Logs`) } },
+        });
+      }
+      // the step functions' groups and the two state machines' execution logs
+      const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+      expect(logGroups).toHaveLength(functions + 2);
+      for (const lg of logGroups) expect(lg.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('get the site, their VPG, the bucket, templates, security groups and subnet from STEP_ENV', () => {
+    const fn = Object.values(web.findResources('AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === vpgStepFunctionName(SITE, 'web', 'spawn-zsat'))!;
     const env = fn.Properties.Environment.Variables;
     expect(env[STEP_ENV.siteId]).toBe(SITE);
-    expect(env[STEP_ENV.bucket]).toEqual({ Ref: expect.stringMatching(/^ReplicaStoreBucket/) });
+    expect(env[STEP_ENV.vpg]).toBe('web');
+    expect(flatten(env[STEP_ENV.bucket])).toBe(`lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`);
     expect(env[STEP_ENV.zsatLaunchTemplate]).toBe('lifeboat-site-t-zsat');
     expect(env[STEP_ENV.importerLaunchTemplate]).toBe('lifeboat-site-t-zimporter');
     expect(env[STEP_ENV.subnetId]).toBe('subnet-0123456789abcdef0');
-    expect(env[STEP_ENV.zsatSecurityGroup]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] });
+    expect(flatten(env[STEP_ENV.zsatSecurityGroup])).toMatch(/^\{Import:Lifeboat-site-t:ExportsOutputFnGetAttZsatSecurityGroup/);
     expect(env[STEP_ENV.bucketRegion]).toEqual({ Ref: 'AWS::Region' });
   });
-});
 
+  it('the sweeper watches, from its own environment, every state machine and VPG of the site, with the configured grace as a floor', () => {
+    const fn = Object.values(site.findResources('AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `lifeboat-${SITE}-sweeper`)!;
+    const env = resolveValue(site, fn.Properties.Environment.Variables) as Record<string, string>;
+    const arn = (name: string) => `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:stateMachine:${name}`;
+    expect(parseSweeperEnv(env)).toEqual({
+      stateMachineArns: ['web', 'db'].flatMap((v) => [arn(`lifeboat-${SITE}-${v}-sync`), arn(`lifeboat-${SITE}-${v}-failback`)]),
+      vpgs: ['web', 'db'],
+      minGraceMinutes: 120,
+    });
+    // the schedule still sends its settings; the handler lets an event only narrow them
+    const rule = Object.values(site.findResources('AWS::Events::Rule')).find((r) => flatten(r.Properties.Targets[0].Arn).includes('Sweeper'))!;
+    expect(JSON.parse(String(resolveValue(site, rule.Properties.Targets[0].Input)))).toMatchObject({ graceMinutes: 120, dryRun: false });
+  });
+});

@@ -71,3 +71,39 @@ export function allStates(definition: Record<string, any>): Record<string, any> 
   }
   return out;
 }
+
+/** The logical id of the one AWS::IAM::Role whose id starts with `prefix` (e.g. `StepRolesSync`). */
+export function roleId(template: Template, prefix: string): string {
+  const ids = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one role ${prefix}*, found ${JSON.stringify(ids)}`);
+  return ids[0];
+}
+
+/** Every statement a role is granted: its inline policies (AWS::IAM::Policy) and its managed policies (CDK's overflow). */
+export function roleStatements(template: Template, prefix: string): Statement[] {
+  const id = roleId(template, prefix);
+  const out: Statement[] = [];
+  for (const type of ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']) {
+    for (const policy of Object.values(template.findResources(type))) {
+      const roles = (policy.Properties.Roles ?? []) as Array<{ Ref?: string }>;
+      if (roles.some((r) => r.Ref === id)) out.push(...(policy.Properties.PolicyDocument.Statement as Statement[]));
+    }
+  }
+  return out;
+}
+
+const INTRINSICS = ['Ref', 'Fn::Join', 'Fn::GetAtt', 'Fn::Sub', 'Fn::ImportValue', 'Fn::Base64'];
+
+/** Every CloudFormation value inside `value` flattened (see `flatten`), plain JSON left as it is. */
+export function flattenDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(flattenDeep);
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && INTRINSICS.includes(keys[0])) return flatten(value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, flattenDeep(v)]));
+}
+
+/** Statements rendered readably (resources and condition values flattened), for equality checks that print well. */
+export function rendered(statements: readonly Statement[]): Array<{ sid?: string; actions: string[]; resources: string[]; condition?: unknown }> {
+  return statements.map((s) => ({ sid: s.Sid, actions: actionsOf(s), resources: resourcesOf(s).map(flatten), condition: flattenDeep(s.Condition) }));
+}

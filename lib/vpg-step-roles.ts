@@ -1,0 +1,247 @@
+/**
+ * The roles of one VPG's step functions, one per kind of step, each with only what its steps do
+ * (docs/reliability.md "Security" has the table):
+ * - sync (begin … commit): snapshot, launch zSATs from the site's zSAT template, read EBS blocks, write the
+ *   sync's working files and *create* checkpoints; it deletes nothing and destroys nothing;
+ * - compaction (compact-journal): the only role that deletes checkpoints and packs; no EC2 at all;
+ * - cleanup (cleanup, cleanup-failed): destroys this VPG's zSATs and sync snapshots, deletes the sync's working files;
+ * - failback (every failback step): ZImporters, recovered VMs, a live failback's stop of the VPG's own instances.
+ * Every role names this VPG only: its prefix, its instances, its workers' roles, its state machines.
+ */
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
+import { failbackStateMachineName, syncStateMachineName, type SyncStep } from '../lambda/core/sync-contract';
+import {
+  EC2_ATTACH_ACTIONS,
+  EC2_DESTROY_ACTIONS,
+  StoreStatements,
+  ebsReadStatement,
+  ec2Arn,
+  ec2CreateStatements,
+  ec2DescribeStatement,
+  executionsArn,
+  ownedResourceStatements,
+  passRoleStatement,
+  stateMachineArn,
+} from './step-permissions';
+import { vpgStorePrefix } from './vpg-agent-role';
+
+/** The kinds of step role a VPG has. */
+export type StepRoleKind = 'sync' | 'compaction' | 'cleanup' | 'failback';
+
+/** Which role each sync step runs with. */
+export const SYNC_STEP_ROLE: Readonly<Record<SyncStep, StepRoleKind>> = {
+  begin: 'sync',
+  'create-snapshots': 'sync',
+  'check-snapshots': 'sync',
+  plan: 'sync',
+  'spawn-zsat': 'sync',
+  'poll-zsat': 'sync',
+  commit: 'sync',
+  'compact-journal': 'compaction',
+  cleanup: 'cleanup',
+  'cleanup-failed': 'cleanup',
+};
+/** Every failback step runs with the failback role. */
+export const FAILBACK_STEP_ROLE: Readonly<Record<FailbackStep, StepRoleKind>> = Object.fromEntries(FAILBACK_STEPS.map((s) => [s, 'failback'])) as Record<
+  FailbackStep,
+  StepRoleKind
+>;
+
+export interface VpgStepRolesProps {
+  /** The site id: the Owner every EC2 condition requires. */
+  readonly siteId: string;
+  /** The VPG: its store prefix, its `lifeboat:vpg` tag, its state machines. */
+  readonly vpgName: string;
+  /** The replica store. */
+  readonly bucket: s3.IBucket;
+  /**
+   * The bucket's KMS key, if it has one of ours.
+   * @default none: SSE-S3
+   */
+  readonly bucketKey?: kms.IKey;
+  /** ARN of the site's zSAT launch template: the only one the sync may launch from. */
+  readonly zsatLaunchTemplateArn: string;
+  /** ARN of the site's ZImporter launch template: the only template the failback may launch from. */
+  readonly importerLaunchTemplateArn: string;
+  /** This VPG's zSAT agent role: the only role the sync may pass. */
+  readonly zsatAgentRoleArn: string;
+  /** This VPG's ZImporter agent role: the only role the failback may pass. */
+  readonly importerAgentRoleArn: string;
+  /**
+   * The VPG's instance ids (its selector): the instances a sync may snapshot and a live failback may stop.
+   * @default none
+   */
+  readonly instanceIds?: readonly string[];
+  /**
+   * The VPG's selection tags, as `aws:ResourceTag` conditions for the same.
+   * @default none
+   */
+  readonly instanceTags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The VPG's protected instances, as IAM statements of `action`: by their ARNs (ids) or under the exact selection
+ * tags. They are the customer's: they carry the selection, never our Owner.
+ */
+export function selectedInstanceStatements(stack: Stack, sid: string, actions: readonly string[], ids: readonly string[], tags: Readonly<Record<string, string>>): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  if (ids.length > 0) {
+    statements.push(new iam.PolicyStatement({ sid: `${sid}Ids`, actions: [...actions], resources: ids.map((id) => ec2Arn(stack, 'instance', id)) }));
+  }
+  const entries = Object.entries(tags);
+  if (entries.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: `${sid}Tags`,
+        actions: [...actions],
+        resources: [ec2Arn(stack, 'instance')],
+        conditions: { StringEquals: Object.fromEntries(entries.map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
+      }),
+    );
+  }
+  return statements;
+}
+
+export class VpgStepRoles extends Construct {
+  readonly sync: iam.Role;
+  readonly compaction: iam.Role;
+  readonly cleanup: iam.Role;
+  readonly failback: iam.Role;
+
+  constructor(scope: Construct, id: string, props: VpgStepRolesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { siteId, vpgName: vpg } = props;
+    const prefix = vpgStorePrefix(vpg);
+    const store = new StoreStatements(props.bucket);
+    const syncMachine = syncStateMachineName(siteId, vpg);
+    const failbackMachine = failbackStateMachineName(siteId, vpg);
+    const ids = props.instanceIds ?? [];
+    const tags = props.instanceTags ?? {};
+    // Statements are made afresh for each role (a statement added to a policy is frozen).
+    const lease = () => store.lease(`${prefix}lease.json`);
+    // The lease asks whether a holder still runs (DescribeExecution, strongly consistent); the holder of a VPG's
+    // lease is one of its syncs or one of its failbacks. ListExecutions (eventually consistent) never decides a
+    // lease; the steps use it to name the running syncs whose resources they leave alone.
+    const describeHolders = () =>
+      new iam.PolicyStatement({
+        sid: 'LeaseHolderState',
+        actions: ['states:DescribeExecution'],
+        resources: [executionsArn(stack, syncMachine), executionsArn(stack, failbackMachine)],
+      });
+    const listSyncs = () => new iam.PolicyStatement({ sid: 'ListSyncs', actions: ['states:ListExecutions'], resources: [stateMachineArn(stack, syncMachine)] });
+
+    const role = (roleId: string, what: string, statements: readonly iam.PolicyStatement[]) => {
+      const r = new iam.Role(this, roleId, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Lifeboat ${what} of VPG ${vpg} (site ${siteId})`,
+      });
+      for (const s of statements) r.addToPrincipalPolicy(s);
+      props.bucketKey?.grantEncryptDecrypt(r);
+      return r;
+    };
+
+    this.sync = role('Sync', 'sync steps (snapshot, zSATs, commit): creates, never deletes', [
+      ec2DescribeStatement(),
+      ...ec2CreateStatements(stack, {
+        siteId,
+        vpg,
+        creates: [
+          { action: 'RunInstances', role: 'zsat', launchTemplateArn: props.zsatLaunchTemplateArn },
+          { action: 'CreateVolume', role: 'zsat' },
+          { action: 'CreateSnapshots', role: 'sync-snapshot' },
+        ],
+      }),
+      // What a zSAT launch reads (the template's image, subnet and group); only through the zSAT template.
+      new iam.PolicyStatement({
+        sid: 'RunZsatSources',
+        actions: ['ec2:RunInstances'],
+        resources: ['image', 'snapshot', 'subnet', 'security-group'].map((k) => ec2Arn(stack, k)).concat(props.zsatLaunchTemplateArn),
+        conditions: { StringEquals: { 'ec2:LaunchTemplate': props.zsatLaunchTemplateArn } },
+      }),
+      // A zSAT volume comes from this VPG's own sync snapshot.
+      ...ownedResourceStatements(stack, { sid: 'ZsatVolumeFrom', actions: { snapshot: ['ec2:CreateVolume'] }, siteId, vpg, roles: ['sync-snapshot'] }),
+      // Snapshot sets of the VPG's own instances only (their volumes carry no selection of their own).
+      ...selectedInstanceStatements(stack, 'SnapshotSelected', ['ec2:CreateSnapshots'], ids, tags),
+      new iam.PolicyStatement({ sid: 'SnapshotTheirVolumes', actions: ['ec2:CreateSnapshots'], resources: [ec2Arn(stack, 'volume')] }),
+      ...ownedResourceStatements(stack, { sid: 'Attach', actions: EC2_ATTACH_ACTIONS, siteId, vpg, roles: ['zsat'] }),
+      passRoleStatement(props.zsatAgentRoleArn),
+      ebsReadStatement(stack, siteId, vpg),
+      describeHolders(),
+      listSyncs(),
+      ...store.read('Store', prefix),
+      store.put('SyncWorkingFiles', [`${prefix}syncs/*`]),
+      // A commit creates its checkpoint (manifest and summary) and never overwrites one.
+      store.put('CommitCreatesOnly', [`${prefix}checkpoints/*`], 'if-none-match'),
+      ...lease(),
+    ]);
+
+    this.compaction = role('Compaction', 'journal compaction: the only deleter of checkpoints and packs; no EC2', [
+      ...store.read('Store', prefix),
+      // The rewrite of the oldest kept checkpoint replaces exactly the object it has just read.
+      store.put('RewriteCheckpoint', [`${prefix}checkpoints/*`], 'if-match'),
+      store.put('JournalMarker', [`${prefix}journal/*`]),
+      store.delete('DropExpired', [`${prefix}journal/*`, `${prefix}checkpoints/*`, `${prefix}packs/*`, `${prefix}gc/*`]),
+      describeHolders(),
+      listSyncs(),
+      ...lease(),
+    ]);
+
+    this.cleanup = role('Cleanup', "cleanup steps: destroys the VPG's zSATs and superseded sync snapshots", [
+      ec2DescribeStatement(),
+      ...ownedResourceStatements(stack, { sid: 'Destroy', actions: EC2_DESTROY_ACTIONS, siteId, vpg, roles: ['zsat', 'sync-snapshot'] }),
+      // A leftover is deleted only when its sync id names a real execution of this VPG's sync.
+      new iam.PolicyStatement({ sid: 'SyncState', actions: ['states:DescribeExecution'], resources: [executionsArn(stack, syncMachine)] }),
+      listSyncs(),
+      ...store.read('Store', prefix),
+      store.delete('SyncWorkingFiles', [`${prefix}syncs/*`]),
+      // A failed sync's note of the packs it may have orphaned, for the next compaction: created once.
+      store.put('GcNote', [`${prefix}gc/*`], 'if-none-match'),
+      ...lease(),
+    ]);
+
+    this.failback = role('Failback', 'failback steps: ZImporters, recovered VMs, a live failback of its own instances', [
+      ec2DescribeStatement(),
+      ...ec2CreateStatements(stack, {
+        siteId,
+        vpg,
+        creates: [
+          { action: 'RunInstances', role: 'zimporter', launchTemplateArn: props.importerLaunchTemplateArn },
+          { action: 'RunInstances', role: 'recovered-vm' },
+          { action: 'CreateVolume', role: 'zimporter' },
+          { action: 'CreateSnapshot', role: 'zimporter' },
+        ],
+      }),
+      // What the launches read: a recovered VM names its image, its snapshots, subnet and groups; a ZImporter its template.
+      new iam.PolicyStatement({
+        sid: 'RunSources',
+        actions: ['ec2:RunInstances'],
+        resources: ['image', 'snapshot', 'subnet', 'security-group'].map((k) => ec2Arn(stack, k)).concat(props.importerLaunchTemplateArn),
+      }),
+      // The recovered volumes are snapshotted from this VPG's own importer volumes.
+      ...ownedResourceStatements(stack, { sid: 'SnapshotFrom', actions: { volume: ['ec2:CreateSnapshot'] }, siteId, vpg, roles: ['zimporter'] }),
+      ...ownedResourceStatements(stack, { sid: 'Attach', actions: EC2_ATTACH_ACTIONS, siteId, vpg, roles: ['zimporter'] }),
+      ...ownedResourceStatements(stack, { sid: 'Destroy', actions: EC2_DESTROY_ACTIONS, siteId, vpg, roles: ['zimporter', 'recovered-vm'] }),
+      // A live failback stops the VPG's own protected instances, and nothing else.
+      ...selectedInstanceStatements(stack, 'LiveStopSelected', ['ec2:StopInstances'], ids, tags),
+      passRoleStatement(props.importerAgentRoleArn),
+      // A live failback runs this VPG's final sync and follows it.
+      new iam.PolicyStatement({ sid: 'FinalSyncStart', actions: ['states:StartExecution'], resources: [stateMachineArn(stack, syncMachine)] }),
+      describeHolders(),
+      listSyncs(),
+      ...store.read('Store', prefix),
+      store.putAndDelete('ImportAndReaderFiles', [`${prefix}imports/*`, `${prefix}readers/*`]),
+      ...lease(),
+    ]);
+  }
+
+  /** The role a step kind runs with. */
+  of(kind: StepRoleKind): iam.Role {
+    return this[kind];
+  }
+}
