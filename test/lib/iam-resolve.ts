@@ -28,7 +28,8 @@ function imported(name: string): string {
 }
 
 function arnOf(template: Template, id: string): string {
-  const type = (template.toJSON().Resources as Record<string, { Type: string }>)[id]?.Type;
+  const resource = (template.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>)[id];
+  const type = resource?.Type;
   switch (type) {
     case 'AWS::IAM::Role':
       return `arn:${PARTITION}:iam::${ACCOUNT}:role/${id}`;
@@ -41,7 +42,7 @@ function arnOf(template: Template, id: string): string {
     case 'AWS::KMS::Key':
       return `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${hex(id, 8)}-0000-4000-8000-${hex(id, 12)}`;
     case 'AWS::S3::Bucket':
-      return `arn:${PARTITION}:s3:::${id.toLowerCase()}`;
+      return `arn:${PARTITION}:s3:::${resource.Properties?.BucketName ? String(resolveValue(template, resource.Properties.BucketName)) : id.toLowerCase()}`;
     default:
       throw new Error(`no ARN stand-in for ${id} (${type})`);
   }
