@@ -94,6 +94,9 @@ export class FailbackStateMachine extends Construct {
       maxConcurrency: recovery.maxImporters,
       itemSelector: {
         vpg: sfn.JsonPath.objectAt('$.vpg'),
+        // live mode: each iteration's steps prove the VPG's lease is still this execution's
+        executionId: sfn.JsonPath.stringAt('$.executionId'),
+        mode: sfn.JsonPath.stringAt('$.resolve.mode'),
         importId: sfn.JsonPath.stringAt('$.resolve.importId'),
         checkpointId: sfn.JsonPath.stringAt('$.prepare.checkpointId'),
         availabilityZone: sfn.JsonPath.stringAt('$.prepare.availabilityZone'),

@@ -51,6 +51,8 @@ export class SyncStateMachine extends Construct {
         executionId: sfn.JsonPath.stringAt('$$.Execution.Id'),
         stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        // The execution's input, whatever it is: a live failback's final sync carries its lease grant here.
+        request: sfn.JsonPath.entirePayload,
       },
     });
     const begin = step(SYNC_STATE.begin, 'begin', '$.begin');
@@ -79,6 +81,8 @@ export class SyncStateMachine extends Construct {
         syncId: sfn.JsonPath.stringAt('$.begin.syncId'),
         // Only for the steps' log lines: every line names its execution.
         executionId: sfn.JsonPath.stringAt('$.executionId'),
+        // Each iteration's steps prove the VPG's lease is still this execution's, with its token.
+        lease: sfn.JsonPath.objectAt('$.begin.lease'),
         zsat: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
         volumes: sfn.JsonPath.listAt('$.begin.volumes'),
         snapshots: sfn.JsonPath.objectAt('$.snapshots.snapshots'),

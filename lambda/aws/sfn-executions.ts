@@ -1,5 +1,6 @@
-/** Step Functions executions: who holds a VPG's sync lock. */
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+/** Step Functions executions: which run (a hint for cleanups) and whether a lease holder still runs. */
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { NotFound } from '../core/errors';
 import type { ExecutionsPort, RunningExecution } from '../core/sync-ports';
 import { RETRY_CONFIG } from './aws-client-config';
 import { awsCall } from './aws-errors';
@@ -25,5 +26,21 @@ export class StepFunctionsExecutions implements ExecutionsPort {
       token = page.nextToken || undefined;
     } while (token);
     return out;
+  }
+
+  /**
+   * DescribeExecution's status. A stale answer can only say RUNNING for an execution that has just ended (an
+   * ended execution never runs again, except by a redrive, which the lease's token then stops), so "ended" is
+   * safe to act on; an execution that cannot be found is 'unknown', never 'ended'.
+   */
+  async state(executionArn: string): Promise<'running' | 'ended' | 'unknown'> {
+    try {
+      const out = await awsCall('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
+      if (!out.status) return 'unknown';
+      return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE' ? 'running' : 'ended';
+    } catch (err) {
+      if (err instanceof NotFound) return 'unknown';
+      throw err;
+    }
   }
 }

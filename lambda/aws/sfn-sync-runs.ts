@@ -8,8 +8,8 @@ export class StepFunctionsSyncRuns implements SyncRunsPort {
   constructor(private readonly client: SFNClient = makeSfnClient()) {}
 
   /** Same name and input while it runs → the same execution (Step Functions' own idempotency). */
-  async start(stateMachineArn: string, name: string): Promise<string> {
-    const res = await awsCall('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: '{}' })));
+  async start(stateMachineArn: string, name: string, input: unknown = {}): Promise<string> {
+    const res = await awsCall('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })));
     if (!res.executionArn) throw new Error('StartExecution returned no execution ARN');
     return res.executionArn;
   }

@@ -142,6 +142,10 @@ export interface StopOutput {
   readonly instanceIds: readonly string[];
   readonly stopped: boolean;
   readonly waitSeconds: number;
+  /** The VPG's lease this live failback holds (taken before anything is stopped); absent while it waits for it. */
+  readonly lease?: { readonly token: number };
+  /** Why nothing was stopped yet: the lease is held by a sync, which the failback waits for. */
+  readonly waitingFor?: string;
 }
 
 export interface FinalSyncOutput {

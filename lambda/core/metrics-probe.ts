@@ -76,7 +76,7 @@ export async function latestCheckpoint(store: CheckpointKeysPort, vpg: string): 
 export interface ProbeDeps {
   readonly siteId: string;
   readonly store: CheckpointKeysPort;
-  readonly executions: ExecutionsPort;
+  readonly executions: Pick<ExecutionsPort, 'listRunning'>;
   readonly now: () => Date;
 }
 

@@ -22,6 +22,8 @@ export const METRIC = {
   /** Running executions of the VPG's sync / failback state machines (published by the RPO probe). */
   runningSyncs: 'RunningSyncs',
   runningFailbacks: 'RunningFailbacks',
+  /** Protected volumes that left the VPG's selection and are not yet released by a person (published by Begin). */
+  sourcesDeparted: 'SourcesDeparted',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -36,6 +38,7 @@ export const METRIC_UNIT: Readonly<Record<MetricName, MetricUnit>> = {
   SyncFailures: 'Count',
   RunningSyncs: 'Count',
   RunningFailbacks: 'Count',
+  SourcesDeparted: 'Count',
 };
 
 /** The log line's fields that make it an EMF document: `_aws`, the dimension values, one property per metric. */
@@ -84,9 +87,10 @@ export function rpoSeconds(lastCheckpointAt: string | null | undefined, now: Dat
 }
 
 /** Begin, at each start: how old the newest checkpoint is. No checkpoint yet: nothing (the alarm treats no data as breaching). */
-export function beginMetrics(scope: MetricScope, lastCheckpointAt: string | null | undefined, now: Date): EmfDocument | null {
+export function beginMetrics(scope: MetricScope, lastCheckpointAt: string | null | undefined, now: Date, sourcesDeparted?: number): EmfDocument | null {
   const rpo = rpoSeconds(lastCheckpointAt, now);
-  return rpo === null ? null : emfDocument(scope, { RpoSeconds: rpo }, now);
+  // no checkpoint yet: nothing has departed either
+  return rpo === null ? null : emfDocument(scope, { RpoSeconds: rpo, SourcesDeparted: sourcesDeparted }, now);
 }
 
 export interface CommitFigures {

@@ -25,10 +25,15 @@ export interface CompactionPlan {
   readonly rewritten: CheckpointManifest | null;
   /** Stored block hashes that no kept manifest references. */
   readonly unreferencedHashes: readonly string[];
-  /** Packs whose every block is unreferenced (or a non-canonical duplicate): delete (pack and index). */
+  /** Packs none of whose blocks any kept manifest references: delete (pack and index). */
   readonly deletablePacks: readonly string[];
   /** Packs holding both live and dead blocks: candidates for rewriting (the journal step decides by deadBytes). */
   readonly partlyLivePacks: readonly PackVerdict[];
+}
+
+export interface CompactionOptions {
+  /** Checkpoints kept whatever their age (the last copy of a departed source, lambda/core/departed-sources.ts): they and every later one stay. */
+  readonly retain?: ReadonlySet<string>;
 }
 
 /**
@@ -41,11 +46,14 @@ export function planCompaction(
   manifests: readonly CheckpointManifest[],
   cutoff: string,
   packs: ReadonlyMap<string, PackIndex>,
+  options: CompactionOptions = {},
 ): CompactionPlan {
   const cutoffMs = Date.parse(cutoff);
   if (Number.isNaN(cutoffMs)) throw new Error(`invalid retention cut-off: ${cutoff}`);
   let keepFrom = manifests.findIndex((m) => Date.parse(m.createdAt) >= cutoffMs);
   if (keepFrom < 0) keepFrom = manifests.length - 1;
+  const retained = manifests.findIndex((m) => options.retain?.has(m.id));
+  if (retained >= 0) keepFrom = Math.min(keepFrom, retained);
   const kept = manifests.slice(Math.max(keepFrom, 0));
   const dropped = manifests.slice(0, Math.max(keepFrom, 0)).map((m) => m.id);
 
@@ -71,8 +79,10 @@ export function planCompaction(
   const partlyLivePacks: PackVerdict[] = [];
   for (const packId of [...packs.keys()].sort()) {
     let liveBlocks = 0, deadBlocks = 0, liveBytes = 0, deadBytes = 0;
+    let liveCopies = 0;
     for (const b of packs.get(packId)!.blocks) {
       const isLive = live.has(b.hash) && canonical.get(b.hash)?.packId === packId;
+      if (live.has(b.hash)) liveCopies++;
       if (isLive) {
         liveBlocks++;
         liveBytes += b.length;
@@ -82,7 +92,9 @@ export function planCompaction(
         if (!live.has(b.hash)) unreferenced.add(b.hash);
       }
     }
-    if (liveBlocks === 0) deletablePacks.push(packId);
+    // Only packs holding no live block at all go: a second copy of a live block stays, because a reader that
+    // listed the packs at another moment may hold that copy as its canonical one.
+    if (liveCopies === 0) deletablePacks.push(packId);
     else if (deadBlocks > 0) partlyLivePacks.push({ packId, liveBlocks, deadBlocks, liveBytes, deadBytes });
   }
   return {

@@ -114,6 +114,27 @@ export interface SyncInput {
   readonly executionId: string;
   readonly stateMachineArn: string;
   readonly startedAt: string;
+  /** The execution's own input (the Init state passes `$`): a live failback's final sync names its grant here. */
+  readonly request?: unknown;
+}
+
+/** The execution input a live failback starts its final sync with: act under the failback's lease. */
+export interface FinalSyncRequest {
+  readonly finalSyncOf: { readonly executionArn: string; readonly leaseToken: number };
+}
+
+/** How a sync holds the VPG's lease (lambda/core/vpg-lease.ts): its own, or as a live failback's delegate. */
+export interface SyncLease {
+  readonly token: number;
+  readonly role: 'holder' | 'delegate';
+}
+
+/** A protected source in the latest checkpoint that this sync no longer selects: its protection has ended. */
+export interface DepartedSource {
+  readonly sourceVolumeId: string;
+  readonly sourceInstanceId: string;
+  /** The newest checkpoint holding it (kept past the journal until a person releases it). */
+  readonly lastCheckpointId: string;
 }
 
 export interface ProtectedVolume {
@@ -133,6 +154,12 @@ export interface BeginOutput {
   readonly generation: number;
   readonly parentCheckpointId: string | null;
   readonly volumes: readonly ProtectedVolume[];
+  /** Absent when skipped. */
+  readonly lease?: SyncLease;
+  /** Sources that left the selection since the latest checkpoint, not yet released by a person. */
+  readonly departed?: readonly DepartedSource[];
+  /** Why the base snapshots were not used (a broken or damaged chain): this sync reads every volume in full. */
+  readonly fullResync?: string;
 }
 
 export interface SnapshotsOutput {

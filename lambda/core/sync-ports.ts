@@ -125,7 +125,10 @@ export interface RunningExecution {
 }
 
 export interface ExecutionsPort {
+  /** RUNNING executions; eventually consistent in AWS (a hint, never a lock: the VPG lease is). */
   listRunning(stateMachineArn: string): Promise<RunningExecution[]>;
+  /** Whether one execution still runs (DescribeExecution); 'unknown' when it does not exist (yet) or cannot be read. */
+  state(executionArn: string): Promise<'running' | 'ended' | 'unknown'>;
 }
 
 /** Structured JSON log; every line carries the VPG, sync id and execution (set by the handler). */

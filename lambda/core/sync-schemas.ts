@@ -30,6 +30,10 @@ export const protectedVolumeSchema = z.object({
   baseSnapshotId: z.string().nullable(),
 });
 
+export const syncLeaseSchema = z.object({ token: z.number().int().positive(), role: z.enum(['holder', 'delegate']) });
+
+export const departedSourceSchema = z.object({ sourceVolumeId: z.string(), sourceInstanceId: z.string(), lastCheckpointId: z.string() });
+
 export const beginOutputSchema = z.object({
   skipped: z.boolean(),
   reason: z.string().optional(),
@@ -37,6 +41,14 @@ export const beginOutputSchema = z.object({
   generation: z.number().int().nonnegative(),
   parentCheckpointId: z.string().nullable(),
   volumes: z.array(protectedVolumeSchema),
+  lease: syncLeaseSchema.optional(),
+  departed: z.array(departedSourceSchema).optional(),
+  fullResync: z.string().optional(),
+});
+
+/** A live failback's grant, in the execution input; anything else there (the console's Comment) is ignored. */
+export const finalSyncRequestSchema = z.object({
+  finalSyncOf: z.object({ executionArn: z.string().min(1), leaseToken: z.number().int().positive() }),
 });
 
 export const snapshotsOutputSchema = z.object({
@@ -81,6 +93,7 @@ export const syncInputSchema = z.object({
   executionId: z.string().min(1),
   stateMachineArn: z.string().min(1),
   startedAt: z.string().min(1),
+  request: z.unknown().optional(),
 });
 
 export const createSnapshotsInputSchema = syncInputSchema.extend({ begin: beginOutputSchema });
@@ -93,6 +106,8 @@ export const cleanupInputSchema = commitInputSchema.extend({ commit: commitOutpu
 export const spawnZsatInputSchema = z.object({
   vpg: vpgRuntimeSchema,
   syncId: z.string().min(1),
+  executionId: z.string().optional(),
+  lease: syncLeaseSchema.optional(),
   zsat: zsatAssignmentSchema,
   volumes: z.array(protectedVolumeSchema).optional(),
 });
@@ -100,6 +115,8 @@ export const spawnZsatInputSchema = z.object({
 export const pollZsatInputSchema = z.object({
   vpg: vpgRuntimeSchema,
   syncId: z.string().min(1),
+  executionId: z.string().optional(),
+  lease: syncLeaseSchema.optional(),
   zsat: zsatStateSchema,
 });
 

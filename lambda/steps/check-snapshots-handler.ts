@@ -3,5 +3,5 @@ import { checkSnapshots } from '../core/sync/snapshot-steps';
 import { checkSnapshotsInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const checkSnapshotsStep = defineStep('check-snapshots', checkSnapshotsInputSchema, checkSnapshots);
+export const checkSnapshotsStep = defineStep('check-snapshots', checkSnapshotsInputSchema, checkSnapshots, { lease: 'required' });
 export const handler = checkSnapshotsStep.handler;

@@ -3,5 +3,5 @@ import { cleanupAfterFailure } from '../core/sync/cleanup-steps';
 import { cleanupFailedInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const cleanupFailedStep = defineStep('cleanup-failed', cleanupFailedInputSchema, cleanupAfterFailure);
+export const cleanupFailedStep = defineStep('cleanup-failed', cleanupFailedInputSchema, cleanupAfterFailure, { lease: 'best-effort' });
 export const handler = cleanupFailedStep.handler;

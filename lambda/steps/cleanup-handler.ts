@@ -3,5 +3,5 @@ import { cleanupAfterCommit } from '../core/sync/cleanup-steps';
 import { cleanupInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const cleanupStep = defineStep('cleanup', cleanupInputSchema, cleanupAfterCommit);
+export const cleanupStep = defineStep('cleanup', cleanupInputSchema, cleanupAfterCommit, { lease: 'required' });
 export const handler = cleanupStep.handler;

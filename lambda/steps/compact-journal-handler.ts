@@ -2,5 +2,5 @@
 import { compactJournal, compactJournalInputSchema } from '../core/sync/journal-step';
 import { defineStep } from './step-runtime';
 
-export const compactJournalStep = defineStep('compact-journal', compactJournalInputSchema, compactJournal);
+export const compactJournalStep = defineStep('compact-journal', compactJournalInputSchema, compactJournal, { lease: 'required' });
 export const handler = compactJournalStep.handler;

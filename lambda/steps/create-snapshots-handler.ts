@@ -3,5 +3,5 @@ import { createSnapshots } from '../core/sync/snapshot-steps';
 import { createSnapshotsInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const createSnapshotsStep = defineStep('create-snapshots', createSnapshotsInputSchema, createSnapshots);
+export const createSnapshotsStep = defineStep('create-snapshots', createSnapshotsInputSchema, createSnapshots, { lease: 'required' });
 export const handler = createSnapshotsStep.handler;

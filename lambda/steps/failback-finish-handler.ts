@@ -3,5 +3,5 @@ import { finishFailback } from '../core/failback/finish-steps';
 import { finishInputSchema } from '../core/failback/failback-schemas';
 import { defineFailbackStep } from './failback-step-runtime';
 
-export const step = defineFailbackStep('failback-finish', finishInputSchema, finishFailback);
+export const step = defineFailbackStep('failback-finish', finishInputSchema, finishFailback, { lease: 'required' });
 export const handler = step.handler;

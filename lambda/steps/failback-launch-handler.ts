@@ -3,5 +3,5 @@ import { launchRecovered } from '../core/failback/recovered-steps';
 import { launchInputSchema } from '../core/failback/failback-schemas';
 import { defineFailbackStep } from './failback-step-runtime';
 
-export const step = defineFailbackStep('failback-launch', launchInputSchema, launchRecovered);
+export const step = defineFailbackStep('failback-launch', launchInputSchema, launchRecovered, { lease: 'required' });
 export const handler = step.handler;

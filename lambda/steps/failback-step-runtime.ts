@@ -7,7 +7,8 @@ import type { FailbackDeps } from '../core/failback/recovery-ports';
 import { parseStepInput } from '../core/sync-schemas';
 import { Ec2Recovery } from '../aws/ec2-recovery';
 import { StepFunctionsSyncRuns } from '../aws/sfn-sync-runs';
-import { awsDeps, type StepDefinition } from './step-runtime';
+import { assertOwnVpg, awsDeps, type StepDefinition, type StepOptions } from './step-runtime';
+import { failbackLeaseUse, underLease } from './lease-step';
 import { withFields } from './step-log';
 
 let coldStartDeps: FailbackDeps | undefined;
@@ -26,13 +27,15 @@ export function defineFailbackStep<S extends z.ZodType, R>(
   step: string,
   schema: S,
   run: (input: z.output<S>, deps: FailbackDeps) => Promise<R>,
+  options: StepOptions = {},
 ): StepDefinition<R> & { withFailbackDeps: (deps: FailbackDeps | (() => FailbackDeps)) => (event: unknown) => Promise<R> } {
   const withFailbackDeps = (deps: FailbackDeps | (() => FailbackDeps)) => async (event: unknown): Promise<R> => {
     const base = typeof deps === 'function' ? deps() : deps;
     const input = parseStepInput(schema, event, step);
     const log = withFields(base.log, logContext(step, input));
     try {
-      return await run(input, { ...base, log });
+      assertOwnVpg(base, event);
+      return await underLease(options.lease ?? 'none', failbackLeaseUse(event), { ...base, log }, (d) => run(input, { ...base, ...d, log }));
     } catch (err) {
       log.warn('step failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
       throw err;

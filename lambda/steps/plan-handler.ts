@@ -3,5 +3,5 @@ import { planSync } from '../core/sync/plan-step';
 import { planInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const planStep = defineStep('plan', planInputSchema, planSync);
+export const planStep = defineStep('plan', planInputSchema, planSync, { lease: 'required' });
 export const handler = planStep.handler;

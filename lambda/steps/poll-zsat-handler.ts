@@ -3,5 +3,5 @@ import { pollZsat } from '../core/sync/zsat-steps';
 import { pollZsatInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const pollZsatStep = defineStep('poll-zsat', pollZsatInputSchema, pollZsat);
+export const pollZsatStep = defineStep('poll-zsat', pollZsatInputSchema, pollZsat, { lease: 'required' });
 export const handler = pollZsatStep.handler;

@@ -3,5 +3,5 @@ import { spawnZsat } from '../core/sync/zsat-steps';
 import { spawnZsatInputSchema } from '../core/sync-schemas';
 import { defineStep } from './step-runtime';
 
-export const spawnZsatStep = defineStep('spawn-zsat', spawnZsatInputSchema, spawnZsat);
+export const spawnZsatStep = defineStep('spawn-zsat', spawnZsatInputSchema, spawnZsat, { lease: 'required' });
 export const handler = spawnZsatStep.handler;

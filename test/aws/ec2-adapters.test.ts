@@ -17,7 +17,7 @@ import { TAG, tagList, tagsFor } from '../../lambda/core/tags';
 import type { AgentProgress, AgentResult, BlockPlan, ReadJob } from '../../lambda/core/agent-job';
 import { ZERO_BLOCK } from '../../lambda/core/agent-job';
 import type { StepDeps } from '../../lambda/core/sync/step-deps';
-import { ENV, FakeExecutions, MemoryLog, MemoryStore, vpgRuntime } from '../steps/fakes';
+import { ENV, FakeExecutions, MemoryLog, MemoryStore, vpgRuntime, MemoryCoordination } from '../steps/fakes';
 import { steps, type State } from '../steps/sync-driver';
 
 interface AwsHarness {
@@ -244,6 +244,8 @@ describe('the sync steps over the real adapters and the emulators', () => {
       ebs,
       executions: new FakeExecutions(),
       store,
+      lease: new MemoryCoordination(),
+      readers: new MemoryCoordination(),
       log: new MemoryLog(),
       now: () => new Date(),
       sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),

@@ -41,7 +41,7 @@ describe('latestCheckpoint', () => {
 describe('probeRpo', () => {
   it('publishes RPO and running executions per VPG; an unreadable figure is left out and reported', async () => {
     const store = new KeyStore([checkpointKey('web', checkpointIdFor('2026-11-25T11:50:00Z', 's1'))]);
-    const executions: ExecutionsPort = {
+    const executions: Pick<ExecutionsPort, 'listRunning'> = {
       listRunning: async (arn) => {
         if (arn === 'arn:sm:web-sync') return running(1);
         if (arn === 'arn:sm:db-failback') throw new Error('StateMachineDoesNotExist');

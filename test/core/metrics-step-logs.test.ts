@@ -17,6 +17,7 @@ import { deriveSyncId } from '../../lambda/core/sync-ids';
 import type { StepDeps } from '../../lambda/core/sync/step-deps';
 import { EXECUTION, MACHINE, SITE, makeWorld, vpgRuntime, type World } from '../steps/fakes';
 import { captureContents, runFakeAgent, type State } from '../steps/sync-driver';
+import { holdLease } from '../steps/lease-helpers';
 
 type Line = Record<string, unknown>;
 
@@ -115,7 +116,8 @@ describe('step logs', () => {
     world.clock.advance(3600);
 
     const other = `${EXECUTION}-holder`;
-    world.executions.running = [{ executionArn: other, name: 'holder', startDate: '2026-11-25T00:00:00Z' }, { executionArn: `${EXECUTION}-3`, name: '3', startDate: world.clock.now().toISOString() }];
+    await holdLease(deps, other);
+    world.executions.states.set(other, 'running');
     const skipped = await beginStep.withDeps(deps)({ vpg: vpgRuntime(), executionId: `${EXECUTION}-3`, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() });
     expect(skipped.skipped).toBe(true);
     expect(metricLines(parseAll(lines), 'begin')).toEqual([expect.objectContaining({ RpoSeconds: 3600 + 120 })]);

@@ -84,8 +84,13 @@ describe('compaction plan', () => {
     ]);
     // h3 was only in cp1 (zeroed in cp2); h1, h2 stay live (cp2's full map and cp3)
     expect(plan.unreferencedHashes).toEqual([H(3)]);
-    expect(plan.deletablePacks).toEqual([P(4)]); // only a non-canonical duplicate
-    expect(plan.partlyLivePacks).toEqual([{ packId: P(1), liveBlocks: 2, deadBlocks: 1, liveBytes: 2 * B, deadBytes: B }]);
+    // a second copy of a live block (h8) stays: a reader that listed the packs at another time may read that copy
+    expect(plan.deletablePacks).toEqual([]);
+    expect(plan.partlyLivePacks).toEqual([
+      { packId: P(1), liveBlocks: 2, deadBlocks: 1, liveBytes: 2 * B, deadBytes: B },
+      // the kept duplicate counts as dead bytes that stay
+      { packId: P(4), liveBlocks: 0, deadBlocks: 1, liveBytes: 0, deadBytes: B },
+    ]);
   });
 
   it('keeps the newest checkpoint even when everything is older than the cut-off', () => {
@@ -97,13 +102,24 @@ describe('compaction plan', () => {
       { 0: H(6), 1: H(9) },
     ]);
     expect(plan.unreferencedHashes).toEqual([H(1), H(3), H(7)]);
-    expect(plan.deletablePacks).toEqual([P(4)]);
-    expect(plan.partlyLivePacks.map((p) => [p.packId, p.liveBlocks, p.deadBlocks])).toEqual([[P(1), 1, 2], [P(2), 3, 1]]);
+    expect(plan.deletablePacks).toEqual([]);
+    expect(plan.partlyLivePacks.map((p) => [p.packId, p.liveBlocks, p.deadBlocks])).toEqual([[P(1), 1, 2], [P(2), 3, 1], [P(4), 0, 1]]);
+  });
+
+  it('deletes a pack none of whose blocks a kept checkpoint references, copies of dead blocks included', () => {
+    const withDeadCopy = new Map([...packs, [P(5), { format: 1 as const, blocks: [{ hash: H(3), offset: 0, length: B }] }]]);
+    const plan = planCompaction('web', [cp1, cp2, cp3], '2026-11-25T01:30:00Z', withDeadCopy);
+    expect(plan.deletablePacks).toEqual([P(5)]);
+  });
+
+  it('keeps a retained checkpoint (the last copy of a departed volume) and everything after it, past the journal', () => {
+    const plan = planCompaction('web', [cp1, cp2, cp3], '2026-11-26T00:00:00Z', packs, { retain: new Set(['cp-1']) });
+    expect(plan).toMatchObject({ dropped: [], oldestKept: 'cp-1', rewritten: null });
   });
 
   it('changes nothing when every checkpoint is inside the journal', () => {
     const plan = planCompaction('web', [cp1, cp2, cp3], '2026-11-25T00:00:00Z', packs);
-    expect(plan).toMatchObject({ dropped: [], oldestKept: 'cp-1', rewritten: null, unreferencedHashes: [], deletablePacks: [P(4)] });
+    expect(plan).toMatchObject({ dropped: [], oldestKept: 'cp-1', rewritten: null, unreferencedHashes: [], deletablePacks: [] });
     expect(planCompaction('web', [], '2026-11-25T00:00:00Z', new Map())).toMatchObject({ dropped: [], oldestKept: null, rewritten: null });
     expect(() => planCompaction('web', [cp1], 'soon', packs)).toThrow(/cut-off/);
   });

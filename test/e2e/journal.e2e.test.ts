@@ -16,6 +16,7 @@ import type { StepDeps } from '../../lambda/core/sync/step-deps';
 import type { CompactJournalOutput } from '../../lambda/core/journal';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
 import { EbsDirect } from '../../lambda/aws/ebs-direct';
+import { S3Coordination } from '../../lambda/aws/s3-coordination';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
 import { compactJournalStep } from '../../lambda/steps/compact-journal-handler';
@@ -165,6 +166,8 @@ describe('journal compaction, end to end on the offline cloud', () => {
       ebs: new EbsDirect(),
       executions: new StepFunctionsExecutions(),
       store: new S3ReplicaStore({ bucket: env.bucket }),
+      lease: new S3Coordination(env.bucket),
+      readers: new S3Coordination(env.bucket),
       log: new MemoryLog(),
       now: () => new Date(cutoff + journalHours * 3600_000),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),

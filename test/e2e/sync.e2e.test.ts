@@ -139,7 +139,7 @@ describe('sync, end to end on the offline cloud', () => {
     await writePattern(site.url, app.volumes[0], { seed: 'd3', runs: 1, runBlocks: 2, scattered: 0 });
     const arns = await Promise.all([1, 2].map((i) => startExecution(site.sfn, site.syncArn(VPG), {}, `together${i}`)));
     const results = await Promise.all(arns.map((a) => waitForExecution(site.sfn, a, { label: 'together', pollMs: 200 })));
-    expect(results.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(results.map((r) => [r.status, r.cause ?? ''])).toEqual([['SUCCEEDED', ''], ['SUCCEEDED', '']]);
     const skipped = results.filter((r) => JSON.parse(r.output ?? '{}').begin?.skipped);
     expect(skipped).toHaveLength(1);
     const after = await store.listCheckpoints(VPG);

@@ -3,23 +3,41 @@ import { deriveSyncId } from '../../lambda/core/sync-ids';
 import { TAG, tagsFor } from '../../lambda/core/tags';
 import { EXECUTION, GIB, MACHINE, SITE, makeWorld, snapshotTags, vpgRuntime } from './fakes';
 import { steps, type State } from './sync-driver';
+import { holdLease } from './lease-helpers';
 
 function syncInput(startedAt = '2026-11-25T12:00:00.000Z', executionId = EXECUTION): State {
   return { vpg: vpgRuntime(), executionId, stateMachineArn: MACHINE, startedAt };
 }
 
 describe('begin', () => {
-  it('skips when an earlier execution of the VPG is running, naming it', async () => {
+  it('skips when another execution of the VPG holds its lease, naming it, and touches nothing', async () => {
     const world = makeWorld();
     world.ec2.addInstance({ tags: { app: 'web' } });
     const earlier = `${MACHINE.replace('stateMachine', 'execution')}:older`;
-    world.executions.running = [
-      { executionArn: earlier, name: 'older', startDate: '2026-11-25T11:59:00.000Z' },
-      { executionArn: EXECUTION, name: 'run-1', startDate: '2026-11-25T12:00:00.000Z' },
-    ];
+    await holdLease(world.deps, earlier);
+    world.executions.states.set(earlier, 'running');
     const out = await steps(world).begin(syncInput());
-    expect(out).toMatchObject({ skipped: true, reason: `skipped: sync in progress (${earlier})`, volumes: [] });
+    expect(out).toMatchObject({ skipped: true, volumes: [] });
+    expect(out.reason).toMatch(new RegExp(`^skipped: the lease of VPG web is taken: held by sync ${earlier} \\(until .*\\)`));
+    expect(out.lease).toBeUndefined();
     expect(world.ec2.calls.describeInstances).toBeUndefined();
+    expect(world.coordination.lease('web')!.holder!.executionArn).toBe(earlier);
+  });
+
+  it('takes the lease with the next fencing token, and keeps it when the step is retried', async () => {
+    const world = makeWorld();
+    world.ec2.addInstance({ tags: { app: 'web' } });
+    const first = await steps(world).begin(syncInput());
+    expect(first.lease).toEqual({ token: 1, role: 'holder' });
+    const retried = await steps(world).begin(syncInput());
+    expect(retried.lease).toEqual({ token: 1, role: 'holder' });
+    expect(world.coordination.lease('web')).toMatchObject({ token: 1, holder: { executionArn: EXECUTION, kind: 'sync' } });
+  });
+
+  it('releases the lease at once when it fails after taking it (nothing was created)', async () => {
+    const world = makeWorld();
+    await expect(steps(world).begin(syncInput())).rejects.toThrow(/protects no EBS volume/);
+    expect(world.coordination.lease('web')).toMatchObject({ token: 1, holder: null });
   });
 
   it('resolves protected volumes by tag, excluding Lifeboat’s own look-alike instances', async () => {

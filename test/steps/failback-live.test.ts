@@ -5,13 +5,16 @@ import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup'
 import type { FinalSyncOutput } from '../../lambda/core/failback-contract';
 import { TAG, tagsFor } from '../../lambda/core/tags';
 import { makeWorld, SITE, vpgRuntime, type World } from './fakes';
+import { holdLease } from './lease-helpers';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-sync';
 
 class FakeSyncRuns implements SyncRunsPort {
   readonly started: string[] = [];
+  readonly inputs: unknown[] = [];
   readonly runs = new Map<string, SyncRun>();
-  async start(_arn: string, name: string): Promise<string> {
+  async start(_arn: string, name: string, input?: unknown): Promise<string> {
+    this.inputs.push(input);
     const arn = `arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:${name}`;
     this.started.push(name);
     this.runs.set(arn, { status: 'RUNNING' });
@@ -40,7 +43,7 @@ const init = (overrides: Record<string, unknown> = {}) =>
   vpg: vpgRuntime(),
   recovery: { maxImporters: 2, volumesPerImporter: 2 },
   syncStateMachineArn: SYNC_ARN,
-  executionId: 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-failback:live-1',
+  executionId: FAILBACK,
   stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback',
   startedAt: '2026-11-25T12:00:00Z',
   request: { mode: 'live' },
@@ -48,8 +51,10 @@ const init = (overrides: Record<string, unknown> = {}) =>
   ...overrides,
   }) as unknown as StopSourcesInput & FinalSyncInput;
 
+const FAILBACK = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-failback:live-1';
+
 describe('StopSources', () => {
-  it('stops the protected instances only (never one of ours with the same tags), and reports stopped once all are', async () => {
+  it('takes the VPG lease first, then stops the protected instances only (never one of ours with the same tags)', async () => {
     const { world, deps, stopped } = failbackWorld();
     const a = world.ec2.addInstance({ tags: { app: 'web' } });
     const b = world.ec2.addInstance({ tags: { app: 'web' }, state: 'stopped' });
@@ -57,11 +62,35 @@ describe('StopSources', () => {
     world.ec2.addInstance({ tags: { app: 'other' } });
     const first = await stopSources(init(), deps);
     expect(stopped).toEqual([[a.instanceId]]);
-    expect(first).toMatchObject({ instanceIds: [a.instanceId, b.instanceId].sort(), stopped: false });
+    expect(first).toMatchObject({ instanceIds: [a.instanceId, b.instanceId].sort(), stopped: false, lease: { token: 1 } });
+    expect(world.coordination.lease('web')).toMatchObject({ token: 1, holder: { executionArn: FAILBACK, kind: 'failback' } });
     world.ec2.instances.get(a.instanceId)!.state = 'stopped';
     const second = await stopSources(init({ stop: first }), deps);
-    expect(second.stopped).toBe(true);
+    expect(second).toMatchObject({ stopped: true, lease: { token: 1 } });
     expect(stopped).toHaveLength(1);
+  });
+
+  it('waits, stopping nothing, while a sync holds the lease', async () => {
+    const { world, deps, stopped } = failbackWorld();
+    world.ec2.addInstance({ tags: { app: 'web' } });
+    const sync = `${SYNC_ARN.replace('stateMachine', 'execution')}:scheduled`;
+    await holdLease(world.deps, sync);
+    world.executions.states.set(sync, 'running');
+    const out = await stopSources(init(), deps);
+    expect(out).toMatchObject({ stopped: false, instanceIds: [] });
+    expect(out.lease).toBeUndefined();
+    expect(out.waitingFor).toContain(sync);
+    expect(stopped).toEqual([]);
+  });
+
+  it('refuses a second live failback of the VPG, naming the running one (no split brain)', async () => {
+    const { world, deps, stopped } = failbackWorld();
+    world.ec2.addInstance({ tags: { app: 'web' } });
+    const other = FAILBACK.replace('live-1', 'live-0');
+    await holdLease(world.deps, other, 'web', 'failback');
+    world.executions.states.set(other, 'running');
+    await expect(stopSources(init(), deps)).rejects.toThrow(`a live failback of VPG web is already running (${other}): one live failback at a time`);
+    expect(stopped).toEqual([]);
   });
 
   it('fails with a readable cause when the VPG selects nothing', async () => {
@@ -71,42 +100,39 @@ describe('StopSources', () => {
 });
 
 describe('FinalSync', () => {
-  it('waits for a running sync, then starts one and follows it to its checkpoint', async () => {
-    const { world, deps, runs } = failbackWorld();
-    world.executions.running = [{ executionArn: `${SYNC_ARN}:scheduled`, name: 'scheduled', startDate: '2026-11-25T11:59:00Z' }];
-    let state: FinalSyncOutput = await runFinalSync(init(), deps);
-    expect(state).toMatchObject({ executionArn: null, done: false, attempts: 0 });
-    expect(runs.started).toEqual([]);
+  const stop = { instanceIds: ['i-1'], stopped: true, waitSeconds: 5, lease: { token: 4 } };
 
-    world.executions.running = [];
-    state = await runFinalSync(init({ finalSync: state }), deps);
+  it('starts the sync with this failback\'s lease as its grant and follows it to its checkpoint', async () => {
+    const { deps, runs } = failbackWorld();
+    let state: FinalSyncOutput = await runFinalSync(init({ stop }), deps);
     expect(runs.started).toEqual(['live-1-final-1']);
+    expect(runs.inputs).toEqual([{ finalSyncOf: { executionArn: FAILBACK, leaseToken: 4 } }]);
     expect(state).toMatchObject({ done: false, attempts: 1 });
-
-    state = await runFinalSync(init({ finalSync: state }), deps);
+    state = await runFinalSync(init({ stop, finalSync: state }), deps);
     expect(state.done).toBe(false);
     runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ commit: { checkpointId: 'cp-final' } }) });
-    state = await runFinalSync(init({ finalSync: state }), deps);
+    state = await runFinalSync(init({ stop, finalSync: state }), deps);
     expect(state).toMatchObject({ done: true, checkpointId: 'cp-final', attempts: 1 });
   });
 
-  it('starts again when its sync was skipped (another took the lock), and gives up after a few tries', async () => {
+  it('fails with the reason when its sync could not act under the lease', async () => {
     const { deps, runs } = failbackWorld();
-    let state = await runFinalSync(init(), deps);
-    for (let attempt = 1; attempt < 5; attempt++) {
-      runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ begin: { skipped: true, reason: 'locked' } }) });
-      state = await runFinalSync(init({ finalSync: state }), deps);
-      expect(state.attempts).toBe(attempt + 1);
-    }
-    runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ begin: { skipped: true, reason: 'locked' } }) });
-    await expect(runFinalSync(init({ finalSync: state }), deps)).rejects.toThrow("the final sync could not take the VPG's lock in 5 attempts: locked");
+    const state = await runFinalSync(init({ stop }), deps);
+    runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ begin: { skipped: true, reason: 'the lease is no longer its own' } }) });
+    await expect(runFinalSync(init({ stop, finalSync: state }), deps)).rejects.toThrow("the final sync could not act under this failback's lease: the lease is no longer its own");
+  });
+
+  it('refuses to start without a lease', async () => {
+    const { deps, runs } = failbackWorld();
+    await expect(runFinalSync(init({ stop: { ...stop, lease: undefined } }), deps)).rejects.toThrow(/holds no lease/);
+    expect(runs.started).toEqual([]);
   });
 
   it('fails with the sync\'s own cause', async () => {
     const { deps, runs } = failbackWorld();
-    const state = await runFinalSync(init(), deps);
+    const state = await runFinalSync(init({ stop }), deps);
     runs.runs.set(state.executionArn!, { status: 'FAILED', cause: 'SyncFailed: zSAT stopped reporting' });
-    await expect(runFinalSync(init({ finalSync: state }), deps)).rejects.toThrow(/the final sync .* ended FAILED: SyncFailed: zSAT stopped reporting/);
+    await expect(runFinalSync(init({ stop, finalSync: state }), deps)).rejects.toThrow(/the final sync .* ended FAILED: SyncFailed: zSAT stopped reporting/);
   });
 });
 

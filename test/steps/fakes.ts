@@ -7,6 +7,7 @@
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { Conflict, NotFound } from '../../lambda/core/errors';
 import { MemoryLog, MemoryStore } from './memory-store';
+import { MemoryCoordination } from './memory-coordination';
 import type { StepEnv } from '../../lambda/core/step-env';
 import type { StepDeps } from '../../lambda/core/sync/step-deps';
 import type { VpgRuntime } from '../../lambda/core/sync-contract';
@@ -28,6 +29,7 @@ import type {
 import { TAG, tagsFor, type Tags } from '../../lambda/core/tags';
 
 export { MemoryLog, MemoryStore };
+export { MemoryCoordination };
 
 export const SITE = 'site-a';
 export const GIB = 1024 ** 3;
@@ -263,8 +265,13 @@ export class FakeEbs implements EbsBlocksPort {
 
 export class FakeExecutions implements ExecutionsPort {
   running: RunningExecution[] = [];
+  /** What DescribeExecution says, by ARN; default: running when listed in `running`, else ended. */
+  readonly states = new Map<string, 'running' | 'ended' | 'unknown'>();
   async listRunning(): Promise<RunningExecution[]> {
     return this.running.map((e) => ({ ...e }));
+  }
+  async state(executionArn: string): Promise<'running' | 'ended' | 'unknown'> {
+    return this.states.get(executionArn) ?? (this.running.some((e) => e.executionArn === executionArn) ? 'running' : 'ended');
   }
 }
 
@@ -293,6 +300,7 @@ export interface World {
   readonly ebs: FakeEbs;
   readonly executions: FakeExecutions;
   readonly store: MemoryStore;
+  readonly coordination: MemoryCoordination;
   readonly log: MemoryLog;
   readonly deps: StepDeps;
 }
@@ -305,8 +313,9 @@ export function makeWorld(env: StepEnv = ENV): World {
   const executions = new FakeExecutions();
   const store = new MemoryStore();
   const log = new MemoryLog();
-  const deps: StepDeps = { env, ec2, ebs, executions, store, log, now: clock.now, sleep: clock.sleep };
-  return { clock, ec2, ebs, executions, store, log, deps };
+  const coordination = new MemoryCoordination();
+  const deps: StepDeps = { env, ec2, ebs, executions, store, lease: coordination, readers: coordination, log, now: clock.now, sleep: clock.sleep };
+  return { clock, ec2, ebs, executions, store, coordination, log, deps };
 }
 
 export const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:run-1';

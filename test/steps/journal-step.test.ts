@@ -1,16 +1,17 @@
 /**
  * The CompactJournal step over in-memory fakes: which checkpoints drop, what is deleted and in which order,
- * skipping while a failback runs, idempotent re-runs, and crashes at each point followed by a re-run.
+ * yielding to readers (test failbacks, exports), idempotent re-runs, and crashes at each point followed by a re-run.
  */
 import { createHash } from 'node:crypto';
-import { NotFound } from '../../lambda/core/errors';
 import { journalMarkerKey } from '../../lambda/core/journal';
 import { decodePackIndex, encodePackIndex, type PackIndex } from '../../lambda/core/pack-index';
 import { checkpointIdFor, checkpointKey, checkpointSummaryKey, packIdFromIndexKey, packIndexKey, packKey, summarize } from '../../lambda/core/replica-format';
 import type { CheckpointManifest } from '../../lambda/core/replica-store-port';
 import type { ExecutionsPort, RunningExecution } from '../../lambda/core/sync-ports';
 import { compactJournalStep } from '../../lambda/steps/compact-journal-handler';
+import { readerRecord } from '../../lambda/core/store-readers';
 import { makeWorld, MemoryStore, vpgRuntime, type World } from './fakes';
+import { holdLease } from './lease-helpers';
 
 const VPG = 'web';
 const BLOCK = 512 * 1024;
@@ -18,7 +19,8 @@ const hex = (label: string) => createHash('sha256').update(label).digest('hex');
 const HOUR = 3600_000;
 const T0 = Date.parse('2026-11-25T00:00:00Z');
 const SYNC_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-sync';
-const FAILBACK_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback';
+const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:run-9';
+const FAILBACK = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-failback:fb-1';
 
 /** MemoryStore plus pack indexes, an operation log, and a crash switch. */
 class JournalMemoryStore extends MemoryStore {
@@ -96,14 +98,16 @@ function populate(store: JournalMemoryStore) {
   return { ids, packs };
 }
 
+/** Compaction asks Step Functions nothing: readers and the lease live in the store. */
 class Executions implements ExecutionsPort {
   asked: string[] = [];
-  running: RunningExecution[] = [];
-  missing = false;
   async listRunning(arn: string): Promise<RunningExecution[]> {
     this.asked.push(arn);
-    if (this.missing) throw new NotFound(`ListExecutions: StateMachineDoesNotExist: ${arn}`);
-    return arn === FAILBACK_ARN ? this.running : [];
+    return [];
+  }
+  async state(arn: string): Promise<'running' | 'ended' | 'unknown'> {
+    this.asked.push(arn);
+    return 'ended';
   }
 }
 
@@ -117,7 +121,7 @@ let packs: ReturnType<typeof populate>['packs'];
 function run(journalHours = 3.5) {
   const event = {
     vpg: vpgRuntime({ journalHours }),
-    executionId: 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:run-9',
+    executionId: EXECUTION,
     stateMachineArn: SYNC_ARN,
     startedAt: new Date(T0 + 5 * HOUR).toISOString(),
     commit: { checkpointId: ids[4], blocksPlanned: 1, blocksRead: 1, bytesRead: BLOCK, bytesStored: BLOCK },
@@ -131,12 +135,18 @@ async function resolvedMaps(which: string[]): Promise<Map<string, Map<number, st
 
 const exists = (key: string) => store.objects.has(key);
 
-beforeEach(() => {
+/** A reader record, as a test failback writes it. */
+async function reader(state: 'resolving' | 'reading', checkpointId: string | null, expiresInSeconds = 600): Promise<void> {
+  await world.coordination.putReader(VPG, readerRecord({ id: 'fb-1', kind: 'failback', executionArn: FAILBACK, state, checkpointId, now: world.clock.now(), horizonSeconds: expiresInSeconds }));
+}
+
+beforeEach(async () => {
   world = makeWorld();
   world.clock.ms = T0 + 5 * HOUR;
   store = new JournalMemoryStore();
   executions = new Executions();
   ({ ids, packs } = populate(store));
+  await holdLease(world.deps, EXECUTION);
 });
 
 describe('CompactJournal', () => {
@@ -166,7 +176,7 @@ describe('CompactJournal', () => {
     for (const p of [packs.p1b, packs.failed]) expect([exists(packKey(VPG, p)), exists(packIndexKey(VPG, p))]).toEqual([false, false]);
     for (const p of [packs.p0, packs.p1a, packs.p2, packs.p3, packs.p4]) expect([exists(packKey(VPG, p)), exists(packIndexKey(VPG, p))]).toEqual([true, true]);
     expect(exists(journalMarkerKey(VPG))).toBe(false);
-    expect(executions.asked).toEqual([FAILBACK_ARN]);
+    expect(executions.asked).toEqual([]);
   });
 
   it('deletes in a crash-safe order: marker, rewrite, manifests (newest first, each before its summary), packs (index before data), marker', async () => {
@@ -194,18 +204,49 @@ describe('CompactJournal', () => {
     expect(await resolvedMaps([ids[4]])).toEqual(before);
   });
 
-  it('skips while a failback of the VPG runs, deleting nothing', async () => {
-    executions.running = [{ executionArn: `${FAILBACK_ARN.replace('stateMachine', 'execution')}:fb-1`, name: 'fb-1', startDate: new Date(T0).toISOString() }];
+  it('yields to a failback reading a checkpoint it would drop: deletes nothing and takes its marker back', async () => {
+    await reader('reading', ids[1]);
     const snapshot = new Map(store.objects);
     const out = await run();
     expect(out).toMatchObject({ skipped: true, dropped: [], packsDeleted: 0 });
-    expect(out.reason).toMatch(/failback of VPG web is running .*fb-1/);
+    expect(out.reason).toMatch(new RegExp(`failback .*fb-1 reads ${ids[1]}`));
     expect(store.objects).toEqual(snapshot);
+    expect(store.ops).toEqual([`put ${journalMarkerKey(VPG)}`, `delete ${journalMarkerKey(VPG)}`]);
   });
 
-  it('proceeds when no failback state machine is deployed', async () => {
-    executions.missing = true;
+  it('yields to a reader still choosing its checkpoint (it may choose one about to go)', async () => {
+    await reader('resolving', null);
+    const out = await run();
+    expect(out).toMatchObject({ skipped: true, dropped: [] });
+    expect(out.reason).toMatch(/is choosing a checkpoint/);
+  });
+
+  it('goes on when the readers read only kept checkpoints, or their records are stale', async () => {
+    await reader('reading', ids[3]);
     expect((await run()).dropped).toEqual([ids[0], ids[1]]);
+  });
+
+  it('ignores a stale reader record (its reader died long ago)', async () => {
+    await reader('reading', ids[0], 60);
+    world.clock.advance(120);
+    expect((await run()).dropped).toEqual([ids[0], ids[1]]);
+  });
+
+  it('a resumed compaction yields to a reader too, keeping its marker for the next run', async () => {
+    store.crashOn = (op) => op === `delete ${checkpointKey(VPG, ids[1])}`;
+    await expect(run()).rejects.toThrow(/injected crash/);
+    await reader('resolving', null);
+    const out = await run();
+    expect(out).toMatchObject({ skipped: true });
+    expect(exists(journalMarkerKey(VPG))).toBe(true);
+  });
+
+  it('stops without deleting anything when its execution no longer holds the lease', async () => {
+    const lease = world.coordination.leases.get(VPG)!;
+    world.coordination.leases.set(VPG, { ...lease, value: { ...lease.value, holder: { executionArn: 'arn:other', kind: 'sync' }, token: lease.value.token + 1 } });
+    const snapshot = new Map(store.objects);
+    await expect(run()).rejects.toThrow(/LeaseLost|no longer holds the VPG's lease/);
+    expect(store.objects).toEqual(snapshot);
   });
 
   it('a re-run has nothing to do and lists no packs', async () => {

@@ -39,7 +39,13 @@ export const resolveOutputSchema = z.object({
   importId: z.string().min(1),
 });
 
-export const stopOutputSchema = z.object({ instanceIds: z.array(z.string()), stopped: z.boolean(), waitSeconds: z.number() });
+export const stopOutputSchema = z.object({
+  instanceIds: z.array(z.string()),
+  stopped: z.boolean(),
+  waitSeconds: z.number(),
+  lease: z.object({ token: z.number().int().positive() }).optional(),
+  waitingFor: z.string().optional(),
+});
 
 export const finalSyncOutputSchema = z.object({
   executionArn: z.string().nullable(),
@@ -85,12 +91,14 @@ export const launchOutputSchema = z.object({ done: z.boolean(), waitSeconds: z.n
 
 export const resolveInputSchema = failbackInitSchema;
 export const stopSourcesInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, stop: stopOutputSchema.optional() });
-export const finalSyncInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, finalSync: finalSyncOutputSchema.optional() });
+export const finalSyncInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, stop: stopOutputSchema, finalSync: finalSyncOutputSchema.optional() });
 export const prepareInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, finalSync: finalSyncOutputSchema.optional() });
 
 /** One Map iteration's input (the Map's ItemSelector). */
 export const spawnImporterInputSchema = z.object({
   vpg: vpgRuntimeSchema,
+  executionId: z.string().optional(),
+  mode: z.enum(['test', 'live']).optional(),
   importId: z.string().min(1),
   checkpointId: z.string().min(1),
   availabilityZone: z.string().min(1),
@@ -110,6 +118,7 @@ export const finishInputSchema = launchInputSchema.extend({ launch: launchOutput
 export const cleanupFailedInputSchema = z.object({
   vpg: vpgRuntimeSchema,
   executionId: z.string().min(1),
+  prepare: z.object({ checkpointId: z.string() }).partial().optional(),
   resolve: resolveOutputSchema.partial().optional(),
   stop: stopOutputSchema.partial().optional(),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),

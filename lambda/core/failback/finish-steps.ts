@@ -14,6 +14,8 @@ import { TAG, type Tags } from '../tags';
 import type { LaunchInput } from './recovered-steps';
 import { importerJobId, importIdFor } from './recovery-plan';
 import type { FailbackDeps } from './recovery-ports';
+import { endReading } from '../checkpoint-readers';
+import { releaseLease } from '../lease-guard';
 
 export const FINISH_DETACH_WAIT_SECONDS = 120;
 export const FAILED_DETACH_WAIT_SECONDS = 90;
@@ -43,6 +45,8 @@ export async function finishFailback(input: FinishInput, deps: FailbackDeps): Pr
   const selection = await executionResources(deps, vpg, importId, ['zimporter']);
   const cleanup = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: FINISH_DETACH_WAIT_SECONDS, tolerateErrors: false });
   await deps.store.deletePrefix(importPrefix(vpg, importId));
+  await endReading(deps, vpg, importId);
+  if (input.resolve.mode === 'live') await releaseLease(deps, vpg, input.executionId);
   const durationSeconds = Math.max(0, Math.round((deps.now().getTime() - Date.parse(input.startedAt)) / 1000));
   deps.log.info('failback done', { recovered: input.launch.launched, cleanup });
   return {
@@ -80,6 +84,12 @@ export async function cleanupFailedFailback(input: FailbackCleanupInput, deps: F
     await deps.store.deletePrefix(importPrefix(vpg, importId));
   } catch (err) {
     report = { ...report, errors: [...report.errors, `working files: ${errorMessage(err)}`] };
+  }
+  try {
+    await endReading(deps, vpg, importId);
+    if (input.resolve?.mode === 'live' && deps.leaseHeld !== false) await releaseLease(deps, vpg, input.executionId);
+  } catch (err) {
+    report = { ...report, errors: [...report.errors, `reader record or lease: ${errorMessage(err)} (both expire by themselves)`] };
   }
   // live mode stopped them on purpose; they stay stopped so nothing writes behind a half-done migration
   const stoppedSources = [...(input.stop?.instanceIds ?? [])];

@@ -11,11 +11,15 @@ import type { VpgRuntime } from '../sync-contract';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
 import { FailbackFailed } from './failback-request';
+import { markReading } from '../checkpoint-readers';
+import { failbackReader, readerHorizonSeconds } from './resolve-steps';
 import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
 import type { FailbackDeps } from './recovery-ports';
 
 export interface SpawnImporterInput {
   readonly vpg: VpgRuntime;
+  /** The failback execution (the Map's ItemSelector passes it; absent in older inputs). */
+  readonly executionId?: string;
   readonly importId: string;
   readonly checkpointId: string;
   readonly availabilityZone: string;
@@ -102,6 +106,8 @@ export async function pollImporter(input: PollImporterInput, deps: FailbackDeps)
     throw new FailbackFailed(`ZImporter ${importer.instanceId} is ${instance.state} unexpectedly; the write of its volumes did not finish`);
   }
   const attached = instance.state === 'running' && (await attachAgentVolumes({ ...importer, role: 'ZImporter' }, deps, (m) => new FailbackFailed(m)));
+  // the importer reads the store: keep this failback's reader record fresh, so compaction leaves its checkpoint alone
+  if (input.executionId) await markReading(deps, vpg.name, failbackReader({ executionId: input.executionId }, input.importId), input.checkpointId, readerHorizonSeconds(vpg.pollSeconds));
   const progress = await deps.store.getJson<AgentProgress>(importProgressKey(vpg.name, input.importId, importerJobId(importer.index)));
   if (progress?.state === 'failed') throw new FailbackFailed(`ZImporter ${importer.instanceId} agent failed: ${progress.error ?? 'no error given'}`);
   const blocksDone = progress?.blocksDone ?? 0;

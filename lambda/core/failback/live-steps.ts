@@ -1,26 +1,42 @@
 /**
- * Live mode (a planned migration with no data loss): stop the protected instances, then run one more sync of
- * the VPG (started here, polled through Wait loops: no `.sync` integration) and recover from its checkpoint.
+ * Live mode (a planned migration with no data loss): take the VPG's lease (one live failback at a time, and no
+ * scheduled sync in between), stop the protected instances, then run one more sync of the VPG under that lease
+ * (started here with the lease's token as its grant, polled through Wait loops: no `.sync` integration) and
+ * recover from its checkpoint. The lease is held across stop → final sync → recover, and released at the end.
  */
 import { Conflict } from '../errors';
 import type { FinalSyncOutput, ResolveOutput, StopOutput } from '../failback-contract';
+import { acquireLease } from '../lease-guard';
 import { selectProtectedInstances } from '../protected-resources';
-import { MIN_WAIT_SECONDS } from '../wait-policy';
+import type { FinalSyncRequest } from '../sync-contract';
+import { leaseHorizonSeconds } from '../vpg-lease';
+import { maxWaitSeconds, MIN_WAIT_SECONDS } from '../wait-policy';
 import type { FailbackInitInput } from './failback-schemas';
 import { FailbackFailed } from './failback-request';
 import type { FailbackDeps } from './recovery-ports';
 
-/** A sync that ends "skipped" lost the VPG's lock to another sync: wait for that one and start again, a few times at most. */
-export const MAX_FINAL_SYNC_ATTEMPTS = 5;
+/** A final sync that ends without a checkpoint is started again this many times at most. */
+export const MAX_FINAL_SYNC_ATTEMPTS = 3;
 
 export interface StopSourcesInput extends FailbackInitInput {
   readonly resolve: ResolveOutput;
   readonly stop?: StopOutput;
 }
 
-/** Stops every protected instance of the VPG (idempotent); `stopped` once all are. */
+export function oneLiveFailbackCause(vpg: string, running: string): string {
+  return `a live failback of VPG ${vpg} is already running (${running}): one live failback at a time; wait for it to end, or stop it first`;
+}
+
+/** Takes the VPG's lease, then stops every protected instance of the VPG (idempotent); `stopped` once all are. */
 export async function stopSources(input: StopSourcesInput, deps: FailbackDeps): Promise<StopOutput> {
   const { vpg } = input;
+  const lease = await acquireLease(deps, vpg.name, { executionArn: input.executionId, kind: 'failback' }, leaseHorizonSeconds(maxWaitSeconds(vpg.pollSeconds)));
+  if (!lease.held) {
+    if (lease.holder.kind === 'failback') throw new FailbackFailed(oneLiveFailbackCause(vpg.name, lease.holder.executionArn));
+    // a sync holds it: let it finish (its checkpoint is only more recent data), then stop the sources
+    deps.log.info('waiting for the VPG lease before stopping anything', { reason: lease.reason });
+    return { instanceIds: [], stopped: false, waitSeconds: Math.max(MIN_WAIT_SECONDS, Math.min(vpg.pollSeconds, 60)), waitingFor: lease.reason };
+  }
   const states = ['pending', 'running', 'stopping', 'stopped'] as const;
   const found = [
     ...(vpg.instanceIds.length ? await deps.ec2.describeInstances({ ids: vpg.instanceIds, states }) : []),
@@ -32,7 +48,7 @@ export async function stopSources(input: StopSourcesInput, deps: FailbackDeps): 
   if (running.length > 0) {
     try {
       await deps.recovery.stopInstances(running);
-      deps.log.info('stopping the protected instances', { instanceIds: running });
+      deps.log.info('stopping the protected instances', { instanceIds: running, leaseToken: lease.token });
     } catch (err) {
       // one of them changed state in between: the next look tries again
       if (!(err instanceof Conflict)) throw err;
@@ -40,11 +56,12 @@ export async function stopSources(input: StopSourcesInput, deps: FailbackDeps): 
     }
   }
   const stopped = instances.every((i) => i.state === 'stopped');
-  return { instanceIds: instances.map((i) => i.instanceId), stopped, waitSeconds: MIN_WAIT_SECONDS };
+  return { instanceIds: instances.map((i) => i.instanceId), stopped, waitSeconds: MIN_WAIT_SECONDS, lease: { token: lease.token } };
 }
 
 export interface FinalSyncInput extends FailbackInitInput {
   readonly resolve: ResolveOutput;
+  readonly stop: StopOutput;
   readonly finalSync?: FinalSyncOutput;
 }
 
@@ -52,11 +69,13 @@ function finalSyncName(importId: string, attempt: number): string {
   return `${importId.slice(0, 64)}-final-${attempt}`;
 }
 
-/** Starts the final sync once no other sync of the VPG runs, then follows it; `done` with its checkpoint. */
+/** Starts the final sync under this failback's lease, then follows it; `done` with its checkpoint. */
 export async function runFinalSync(input: FinalSyncInput, deps: FailbackDeps): Promise<FinalSyncOutput> {
   const previous = input.finalSync;
   const attempts = previous?.attempts ?? 0;
   const waitSeconds = Math.max(MIN_WAIT_SECONDS, Math.min(input.vpg.pollSeconds, 60));
+  const token = input.stop.lease?.token;
+  if (token === undefined) throw new FailbackFailed('the final sync cannot start: this failback holds no lease (StopSources did not take it)');
   if (previous?.executionArn) {
     const run = await deps.syncRuns.describe(previous.executionArn);
     if (run.status === 'RUNNING') return { ...previous, done: false, waitSeconds };
@@ -66,17 +85,11 @@ export async function runFinalSync(input: FinalSyncInput, deps: FailbackDeps): P
       deps.log.info('final sync committed', { executionArn: previous.executionArn, checkpointId: out.commit.checkpointId });
       return { executionArn: previous.executionArn, done: true, waitSeconds: MIN_WAIT_SECONDS, checkpointId: out.commit.checkpointId, attempts };
     }
-    if (attempts >= MAX_FINAL_SYNC_ATTEMPTS) {
-      throw new FailbackFailed(`the final sync could not take the VPG's lock in ${attempts} attempts: ${out.begin?.reason ?? 'skipped'}`);
-    }
-    // skipped: another sync held the lock; fall through to wait for it and start again
+    if (out.begin?.skipped) throw new FailbackFailed(`the final sync could not act under this failback's lease: ${out.begin.reason ?? 'skipped'}`);
+    if (attempts >= MAX_FINAL_SYNC_ATTEMPTS) throw new FailbackFailed(`the final sync committed no checkpoint in ${attempts} attempts`);
   }
-  const others = (await deps.executions.listRunning(input.syncStateMachineArn)).filter((e) => e.executionArn !== previous?.executionArn);
-  if (others.length > 0) {
-    deps.log.info('waiting for a running sync before the final one', { running: others.map((e) => e.executionArn) });
-    return { executionArn: null, done: false, waitSeconds, checkpointId: null, attempts };
-  }
-  const executionArn = await deps.syncRuns.start(input.syncStateMachineArn, finalSyncName(input.resolve.importId, attempts + 1));
-  deps.log.info('final sync started', { executionArn });
+  const grant: FinalSyncRequest = { finalSyncOf: { executionArn: input.executionId, leaseToken: token } };
+  const executionArn = await deps.syncRuns.start(input.syncStateMachineArn, finalSyncName(input.resolve.importId, attempts + 1), grant);
+  deps.log.info('final sync started under this failback\'s lease', { executionArn, leaseToken: token });
   return { executionArn, done: false, waitSeconds: MIN_WAIT_SECONDS, checkpointId: null, attempts: attempts + 1 };
 }

@@ -59,7 +59,8 @@ export interface SyncRun {
 }
 
 export interface SyncRunsPort {
-  start(stateMachineArn: string, name: string): Promise<string>;
+  /** Starts an execution with `input` (the failback's lease grant); same name and input while it runs: the same one. */
+  start(stateMachineArn: string, name: string, input?: unknown): Promise<string>;
   describe(executionArn: string): Promise<SyncRun>;
 }
 

@@ -7,6 +7,30 @@ import type { FailbackInitInput } from './failback-schemas';
 import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
 import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
 import type { FailbackDeps } from './recovery-ports';
+import { beginReading, markReading, type ReaderIdentity } from '../checkpoint-readers';
+import { currentLease } from '../lease-guard';
+import { leaseHorizonSeconds } from '../vpg-lease';
+import { maxWaitSeconds } from '../wait-policy';
+import { oneLiveFailbackCause } from './live-steps';
+
+/** How long a failback's reader record lasts between renewals (every poll of an importer renews it). */
+export function readerHorizonSeconds(pollSeconds: number): number {
+  return leaseHorizonSeconds(maxWaitSeconds(pollSeconds));
+}
+
+/** This failback as a reader of the store: its import id names its record. */
+export function failbackReader(input: { executionId: string }, importId: string): ReaderIdentity {
+  return { id: importId, kind: 'failback', executionArn: input.executionId };
+}
+
+/** A second live failback is refused at once, naming the one that runs (StopSources decides races: one lease). */
+async function refuseSecondLiveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<void> {
+  const lease = await currentLease(deps, input.vpg.name);
+  const holder = lease?.holder;
+  if (!holder || holder.kind !== 'failback' || holder.executionArn === input.executionId) return;
+  if ((await deps.executions.state(holder.executionArn)) === 'ended') return;
+  throw new FailbackFailed(oneLiveFailbackCause(input.vpg.name, holder.executionArn));
+}
 
 export async function resolveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<ResolveOutput> {
   const request = parseFailbackRequest(input.request);
@@ -20,9 +44,19 @@ export async function resolveFailback(input: FailbackInitInput, deps: FailbackDe
     if (request.checkpoint !== 'latest') {
       throw new FailbackInputError(`checkpoint: live mode recovers from the final sync it runs; leave checkpoint out or give "latest" (got ${JSON.stringify(request.checkpoint)})`);
     }
+    await refuseSecondLiveFailback(input, deps);
     return { mode: 'live', checkpointId: null, target, importId };
   }
-  const checkpoint = resolveCheckpoint(request.checkpoint, await deps.store.listCheckpoints(vpg), vpg);
+  // register as a reader before looking, so a journal compaction either sees this failback or is seen by it
+  const who = failbackReader(input, importId);
+  const horizon = readerHorizonSeconds(input.vpg.pollSeconds);
+  const { dropping, registeredAt } = await beginReading(deps, vpg, who, horizon);
+  if (dropping.has(request.checkpoint)) {
+    throw new FailbackInputError(`checkpoint: ${request.checkpoint} is past VPG ${vpg}'s journal and being removed by journal compaction right now; choose a newer checkpoint`);
+  }
+  const usable = (await deps.store.listCheckpoints(vpg)).filter((c) => !dropping.has(c.id));
+  const checkpoint = resolveCheckpoint(request.checkpoint, usable, vpg);
+  await markReading(deps, vpg, who, checkpoint.id, horizon, registeredAt);
   deps.log.info('checkpoint resolved', { request: request.checkpoint, checkpointId: checkpoint.id });
   return { mode: 'test', checkpointId: checkpoint.id, target, importId };
 }
@@ -49,6 +83,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Pr
   const vpg = input.vpg.name;
   const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
   if (!checkpointId) throw new FailbackFailed('no checkpoint to recover: the final sync committed none');
+  await markReading(deps, vpg, failbackReader(input, input.resolve.importId), checkpointId, readerHorizonSeconds(input.vpg.pollSeconds));
   const summary = (await deps.store.listCheckpoints(vpg)).find((c) => c.id === checkpointId);
   if (!summary) throw new FailbackFailed(`checkpoint ${checkpointId} is no longer in the replica store of VPG ${vpg}`);
   const volumes: ImportVolumePlan[] = summary.volumes.map((v) => ({

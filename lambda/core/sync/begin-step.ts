@@ -1,10 +1,14 @@
-/** Begin: take the VPG's lock, resolve the protected volumes and their base snapshots, derive the sync id. */
-import type { BeginOutput, ProtectedVolume, SyncInput } from '../sync-contract';
+/** Begin: take the VPG's lease, resolve the protected volumes and their base snapshots, derive the sync id. */
+import type { BeginOutput, ProtectedVolume, SyncInput, SyncLease } from '../sync-contract';
+import { departedSources } from '../departed-sources';
 import { SyncFailed } from '../errors';
+import { acquireLease, delegateLease, releaseLease, type AcquireResult } from '../lease-guard';
+import { finalSyncRequestSchema } from '../sync-schemas';
+import { leaseHorizonSeconds } from '../vpg-lease';
+import { maxWaitSeconds } from '../wait-policy';
 import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProtectedInstances } from '../protected-resources';
 import { beginMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { deriveSyncId } from '../sync-ids';
-import { decideLock } from '../sync-lock';
 import type { InstanceInfo, SnapshotInfo } from '../sync-ports';
 import type { StepDeps } from './step-deps';
 
@@ -19,23 +23,43 @@ async function findInstances(input: SyncInput, deps: StepDeps): Promise<Instance
 }
 
 /** The achieved RPO at each start, failing or not: the metric must keep coming exactly when syncs stop committing. */
-function publishRpo(input: SyncInput, deps: StepDeps, lastCheckpointAt: string | undefined): void {
-  const doc = beginMetrics({ site: deps.env.siteId, vpg: input.vpg.name }, lastCheckpointAt, deps.now());
+function publishRpo(input: SyncInput, deps: StepDeps, lastCheckpointAt: string | undefined, sourcesDeparted?: number): void {
+  const doc = beginMetrics({ site: deps.env.siteId, vpg: input.vpg.name }, lastCheckpointAt, deps.now(), sourcesDeparted);
   if (doc) deps.log.info(METRICS_LOG_MESSAGE, doc);
+}
+
+/** The VPG's lease: its own, or, for a live failback's final sync, the failback's as its delegate. */
+async function takeLease(input: SyncInput, deps: StepDeps): Promise<{ result: AcquireResult; role: SyncLease['role'] }> {
+  const me = { executionArn: input.executionId, kind: 'sync' as const };
+  const horizon = leaseHorizonSeconds(maxWaitSeconds(input.vpg.pollSeconds));
+  const grant = finalSyncRequestSchema.safeParse(input.request);
+  if (grant.success) {
+    const { executionArn, leaseToken } = grant.data.finalSyncOf;
+    return { result: await delegateLease(deps, input.vpg.name, { holder: executionArn, token: leaseToken }, me, horizon), role: 'delegate' };
+  }
+  return { result: await acquireLease(deps, input.vpg.name, me, horizon), role: 'holder' };
 }
 
 export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutput> {
   const syncId = deriveSyncId(input.executionId);
-  const running = await deps.executions.listRunning(input.stateMachineArn);
-  const lock = decideLock({ executionArn: input.executionId, startedAt: input.startedAt }, running);
-  if (!lock.acquired) {
-    const reason = `skipped: sync in progress (${lock.holder.executionArn})`;
-    deps.log.info(reason, { holder: lock.holder.executionArn });
+  const { result: lease, role } = await takeLease(input, deps);
+  if (!lease.held) {
+    const reason = `skipped: the lease of VPG ${input.vpg.name} is taken: ${lease.reason} (until ${lease.until} at the latest)`;
+    deps.log.info(reason, { holder: lease.holder.executionArn });
     const checkpoints = await deps.store.listCheckpoints(input.vpg.name);
     publishRpo(input, deps, checkpoints[checkpoints.length - 1]?.createdAt);
     return { skipped: true, reason, syncId, generation: 0, parentCheckpointId: null, volumes: [] };
   }
+  try {
+    return await beginUnderLease(input, deps, syncId, { token: lease.token, role });
+  } catch (err) {
+    // nothing was created yet: free the lease at once rather than make the next sync wait for it
+    await releaseLease(deps, input.vpg.name, input.executionId).catch(() => undefined);
+    throw err;
+  }
+}
 
+async function beginUnderLease(input: SyncInput, deps: StepDeps, syncId: string, lease: SyncLease): Promise<BeginOutput> {
   const instances = await findInstances(input, deps);
   const missing = missingInstanceIds(input.vpg, instances);
   if (missing.length > 0) deps.log.warn('protected instances not found (terminated, or never existed)', { missing });
@@ -47,7 +71,15 @@ export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutp
 
   const checkpoints = await deps.store.listCheckpoints(input.vpg.name);
   const latest = checkpoints[checkpoints.length - 1];
-  publishRpo(input, deps, latest?.createdAt);
+  const released = new Set((await deps.readers.releasedSources(input.vpg.name)).map((r) => r.sourceId));
+  const departed = departedSources(checkpoints, new Set(attached.map((a) => a.volumeId)), released);
+  for (const d of departed) {
+    deps.log.warn('a protected volume left the VPG: its protection has ended; its copies are kept until a person releases it', {
+      ...d,
+      release: `lifeboat release ${input.vpg.name} ${d.sourceVolumeId}`,
+    });
+  }
+  publishRpo(input, deps, latest?.createdAt, departed.length);
   const baseIds = latest ? [...new Set(latest.volumes.map((v) => v.snapshotId))] : [];
   const snapshots = new Map<string, SnapshotInfo>(
     baseIds.length > 0 ? (await deps.ec2.describeSnapshots({ ids: baseIds })).map((s) => [s.snapshotId, s]) : [],
@@ -68,6 +100,6 @@ export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutp
     };
   });
   const generation = previousGeneration(latest, snapshots, checkpoints.length) + 1;
-  deps.log.info('sync begins', { syncId, generation, volumes: volumes.length, parentCheckpointId: latest?.id ?? null });
-  return { skipped: false, syncId, generation, parentCheckpointId: latest?.id ?? null, volumes };
+  deps.log.info('sync begins', { syncId, generation, volumes: volumes.length, parentCheckpointId: latest?.id ?? null, leaseToken: lease.token, leaseRole: lease.role });
+  return { skipped: false, syncId, generation, parentCheckpointId: latest?.id ?? null, volumes, lease, ...(departed.length > 0 ? { departed } : {}) };
 }

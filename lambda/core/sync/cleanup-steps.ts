@@ -9,6 +9,7 @@ import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../sync-ports';
 import { TAG, type Tags } from '../tags';
 import type { CommitStepInput } from './commit-step';
 import { carryOutCleanup, type CleanupReport } from './guarded-cleanup';
+import { releaseLease } from '../lease-guard';
 import type { StepDeps } from './step-deps';
 
 export const CLEANUP_DETACH_WAIT_SECONDS = 120;
@@ -56,6 +57,8 @@ export async function cleanupAfterCommit(input: CleanupStepInput, deps: StepDeps
   const selection = selectAfterCommit(await inventory(deps, { [TAG.vpg]: vpg }, previous), scope, previous);
   const report = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: CLEANUP_DETACH_WAIT_SECONDS, tolerateErrors: false });
   await deps.store.deletePrefix(syncPrefix(vpg, syncId));
+  // the last step of the sync: the next one need not wait for the lease to expire
+  await releaseLease(deps, vpg, input.executionId);
   deps.log.info('cleanup done', { ...report });
   return report;
 }
@@ -96,6 +99,13 @@ export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepD
     await deps.store.deletePrefix(syncPrefix(vpg, syncId));
   } catch (err) {
     report = { ...report, errors: [...report.errors, `working files: ${errorMessage(err)}`] };
+  }
+  if (deps.leaseHeld !== false) {
+    try {
+      await releaseLease(deps, vpg, input.executionId);
+    } catch (err) {
+      report = { ...report, errors: [...report.errors, `lease: ${errorMessage(err)} (it expires by itself)`] };
+    }
   }
   deps.log.warn('cleanup after failure done', { ...report, cause });
   deps.log.info(METRICS_LOG_MESSAGE, failureMetrics({ site: deps.env.siteId, vpg }, lastCheckpointAt, deps.now()));

@@ -4,13 +4,17 @@
  *   1. marker (what will be deleted)  2. the oldest kept checkpoint rewritten as a full map
  *   3. dropped manifests, newest first, each before its summary  4. dead packs, each index before its data
  *   5. marker removed.
- * Skipped while a failback of the VPG runs: it may be reading a checkpoint about to be dropped.
+ * It runs under the VPG's lease (no other sync, compaction or live failback writes meanwhile) and yields to
+ * readers (test failbacks, exports) by the protocol of lambda/core/store-readers.ts: after writing its marker it
+ * lists the reader records and stops if a live reader is still choosing, or reads a checkpoint it would drop.
+ * The newest checkpoint holding a departed source (lambda/core/departed-sources.ts) stays past the journal.
  */
 import { z } from 'zod';
-import { NotFound, SyncFailed } from '../errors';
+import { SyncFailed } from '../errors';
+import { retainedForDeparted } from '../departed-sources';
+import { compactionBlockers } from '../store-readers';
 import {
   brokenChains,
-  failbackArnFor,
   isJournalStore,
   journalCutoff,
   journalMarkerKey,
@@ -34,29 +38,12 @@ async function deleteKey(store: JournalStore, key: string): Promise<void> {
   await store.deletePrefix(key);
 }
 
-async function runningFailback(input: CompactJournalInput, deps: StepDeps): Promise<string | null> {
-  const arn = failbackArnFor(input.stateMachineArn, deps.env.siteId, input.vpg.name);
-  try {
-    const running = await deps.executions.listRunning(arn);
-    return running[0]?.executionArn ?? null;
-  } catch (err) {
-    if (err instanceof NotFound) return null; // no failback state machine deployed: nothing can be reading
-    throw err;
-  }
-}
-
 export async function compactJournal(input: CompactJournalInput, deps: StepDeps): Promise<CompactJournalOutput> {
   const vpg = input.vpg.name;
   const store = deps.store;
   if (!isJournalStore(store)) throw new SyncFailed('journal compaction needs a replica store that lists pack indexes');
   const cutoff = journalCutoff(deps.now(), input.vpg.journalHours);
   const nothing = { cutoff, dropped: [], oldestKept: null, rewritten: null, packsDeleted: 0, bytesFreed: 0, partlyLivePacks: 0, resumed: false };
-
-  const failback = await runningFailback(input, deps);
-  if (failback) {
-    deps.log.info('journal compaction skipped: a failback is running', { failback });
-    return { ...nothing, skipped: true, reason: `a failback of VPG ${vpg} is running (${failback}); compaction waits for the next sync` };
-  }
 
   const summaries = await store.listCheckpoints(vpg);
   const previous = await store.getJson<JournalMarker>(journalMarkerKey(vpg));
@@ -70,7 +57,8 @@ export async function compactJournal(input: CompactJournalInput, deps: StepDeps)
     if (m) manifests.push(m); // a manifest deleted since the listing is one a crashed run dropped
   }
   const packs = await store.listPackIndexes(vpg);
-  const plan = planCompaction(vpg, manifests, cutoff, packs);
+  const released = new Set((await deps.readers.releasedSources(vpg)).map((r) => r.sourceId));
+  const plan = planCompaction(vpg, manifests, cutoff, packs, { retain: retainedForDeparted(manifests, released) });
   const dropped = new Set(plan.dropped);
   const kept = manifests.filter((m) => !dropped.has(m.id)).map((m) => (m.id === plan.rewritten?.id ? plan.rewritten : m));
   const problems = brokenChains(kept);
@@ -88,6 +76,16 @@ export async function compactJournal(input: CompactJournalInput, deps: StepDeps)
     packs: [...new Set([...orphanPacks, ...plan.deletablePacks])],
   };
   await store.putJson(journalMarkerKey(vpg), marker);
+
+  // readers: the marker is written, so a reader registering from now on avoids what it drops; those already
+  // registered are seen here (S3 lists strongly consistently after a PUT)
+  const blockers = compactionBlockers(await deps.readers.listReaders(vpg), new Set(marker.dropped), deps.now());
+  if (blockers.length > 0) {
+    // a fresh marker has had nothing deleted under it: take it back; a resumed one stays for the next run
+    if (!previous) await deleteKey(store, journalMarkerKey(vpg));
+    deps.log.info('journal compaction waits for readers', { blockers });
+    return { ...nothing, skipped: true, reason: `journal compaction of VPG ${vpg} waits for the next sync: ${blockers.join('; ')}` };
+  }
 
   if (plan.rewritten) {
     await store.commitCheckpoint(plan.rewritten);

@@ -1,6 +1,8 @@
 /** Everything a sync step talks to, injected: real adapters in Lambda, in-memory fakes in tests. */
+import type { LeaseStorePort } from '../lease-guard';
 import type { ReplicaStorePort } from '../replica-store-port';
 import type { StepEnv } from '../step-env';
+import type { ReadersPort, ReleasesPort } from '../store-readers';
 import type { EbsBlocksPort, Ec2Port, ExecutionsPort, StepLog } from '../sync-ports';
 
 export interface StepDeps {
@@ -9,7 +11,16 @@ export interface StepDeps {
   readonly ebs: EbsBlocksPort;
   readonly executions: ExecutionsPort;
   readonly store: ReplicaStorePort;
+  /** The VPG lease object (conditional writes). */
+  readonly lease: LeaseStorePort;
+  /** Reader records of test failbacks and exports; sources released from the VPG by a person. */
+  readonly readers: ReadersPort & ReleasesPort;
   readonly log: StepLog;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
+  /**
+   * Set by the lease wrapper (lambda/steps/lease-step.ts) for a lease-guarded step: whether this attempt acts
+   * under the VPG's lease. False only for best-effort steps that found it lost; undefined for unguarded steps.
+   */
+  readonly leaseHeld?: boolean;
 }

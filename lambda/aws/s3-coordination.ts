@@ -1,0 +1,158 @@
+/**
+ * The lease and reader records of a VPG over S3 conditional requests. S3 evaluates `If-None-Match: *` and
+ * `If-Match: <etag>` atomically and answers 412 Precondition Failed when the condition does not hold, or 409
+ * ConditionalRequestConflict when a concurrent write won the race
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): both mean "someone else
+ * wrote first", which the callers handle by reading again. Reads are strongly consistent.
+ */
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { LeaseStorePort } from '../core/lease-guard';
+import type { ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort } from '../core/store-readers';
+import type { VpgLease } from '../core/vpg-lease';
+import { idOfJsonKey, leaseKey, readerKey, readersPrefix, releasedKey, releasedPrefix } from '../core/coordination-keys';
+import { makeS3Client } from './s3-client';
+import { isNotFound, storeError } from './s3-errors';
+
+interface SdkError {
+  name?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** 412 (the condition failed) or 409 (a concurrent conditional write won). */
+export function lostConditionalWrite(e: unknown): boolean {
+  const err = e as SdkError;
+  const status = err?.$metadata?.httpStatusCode;
+  return status === 412 || status === 409 || err?.name === 'PreconditionFailed' || err?.name === 'ConditionalRequestConflict';
+}
+
+export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort {
+  private readonly client: S3Client;
+
+  constructor(readonly bucket: string, client?: S3Client) {
+    this.client = client ?? makeS3Client();
+  }
+
+  async readLease(vpg: string): Promise<{ value: unknown; etag: string } | null> {
+    const key = leaseKey(vpg);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = await out.Body!.transformToString('utf8');
+      if (!out.ETag) throw new Error('GetObject returned no ETag');
+      return { value: JSON.parse(text) as unknown, etag: out.ETag };
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw storeError('GetObject', this.bucket, key, e);
+    }
+  }
+
+  createLease(vpg: string, lease: VpgLease): Promise<boolean> {
+    return this.conditionalPut(leaseKey(vpg), lease, { IfNoneMatch: '*' });
+  }
+
+  replaceLease(vpg: string, lease: VpgLease, etag: string): Promise<boolean> {
+    return this.conditionalPut(leaseKey(vpg), lease, { IfMatch: etag });
+  }
+
+  private async conditionalPut(key: string, value: unknown, condition: { IfNoneMatch?: string; IfMatch?: string }): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }));
+      return true;
+    } catch (e) {
+      if (lostConditionalWrite(e)) return false;
+      throw storeError('PutObject (conditional)', this.bucket, key, e);
+    }
+  }
+
+  async putReader(vpg: string, reader: ReaderRecord): Promise<void> {
+    const key = readerKey(vpg, reader.id);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(reader), ContentType: 'application/json' }));
+    } catch (e) {
+      throw storeError('PutObject', this.bucket, key, e);
+    }
+  }
+
+  async listReaders(vpg: string): Promise<{ readers: ReaderRecord[]; unreadable: Array<{ key: string; lastModified: string }> }> {
+    const prefix = readersPrefix(vpg);
+    const readers: ReaderRecord[] = [];
+    const unreadable: Array<{ key: string; lastModified: string }> = [];
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      } catch (e) {
+        throw storeError('ListObjectsV2', this.bucket, prefix, e);
+      }
+      for (const o of page.Contents ?? []) {
+        // a name that is no reader id is a stray (a person's file), not a reader
+        if (!o.Key || !idOfJsonKey(prefix, o.Key)) continue;
+        const record = await this.readReader(o.Key);
+        if (record === 'gone') continue;
+        if (record) readers.push(record);
+        else unreadable.push({ key: o.Key, lastModified: (o.LastModified ?? new Date(0)).toISOString() });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return { readers, unreadable };
+  }
+
+  async deleteReader(vpg: string, readerId: string): Promise<void> {
+    const key = readerKey(vpg, readerId);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (e) {
+      if (!isNotFound(e)) throw storeError('DeleteObject', this.bucket, key, e);
+    }
+  }
+
+  /** A person's confirmation that a source left the VPG on purpose (the CLI's `release`). */
+  async putReleased(vpg: string, released: ReleasedSource): Promise<void> {
+    const key = releasedKey(vpg, released.sourceId);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(released), ContentType: 'application/json' }));
+    } catch (e) {
+      throw storeError('PutObject', this.bucket, key, e);
+    }
+  }
+
+  /** Released sources, by the ids in their keys (a record's body is informational). */
+  async releasedSources(vpg: string): Promise<ReleasedSource[]> {
+    const prefix = releasedPrefix(vpg);
+    const out: ReleasedSource[] = [];
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      } catch (e) {
+        throw storeError('ListObjectsV2', this.bucket, prefix, e);
+      }
+      for (const o of page.Contents ?? []) {
+        const id = o.Key ? idOfJsonKey(prefix, o.Key) : null;
+        if (id) out.push({ format: 1, sourceId: id, releasedAt: (o.LastModified ?? new Date(0)).toISOString() });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /** A record; null when it does not parse as one; 'gone' when it was deleted since the listing. */
+  private async readReader(key: string): Promise<ReaderRecord | null | 'gone'> {
+    let text: string;
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      text = await out.Body!.transformToString('utf8');
+    } catch (e) {
+      if (isNotFound(e)) return 'gone';
+      throw storeError('GetObject', this.bucket, key, e);
+    }
+    try {
+      const r = JSON.parse(text) as Partial<ReaderRecord>;
+      const ok = r?.format === 1 && typeof r.id === 'string' && (r.state === 'resolving' || r.state === 'reading') && typeof r.expiresAt === 'string' && !Number.isNaN(Date.parse(r.expiresAt));
+      return ok ? (r as ReaderRecord) : null;
+    } catch {
+      return null;
+    }
+  }
+}

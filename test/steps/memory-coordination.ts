@@ -1,0 +1,45 @@
+/** The VPG lease and reader records in memory, with S3's conditional-write semantics (an ETag per write). */
+import type { LeaseStorePort } from '../../lambda/core/lease-guard';
+import type { ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort } from '../../lambda/core/store-readers';
+import type { VpgLease } from '../../lambda/core/vpg-lease';
+
+export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort {
+  readonly leases = new Map<string, { value: VpgLease; etag: string }>();
+  readonly readers = new Map<string, ReaderRecord>();
+  /** vpg → released source ids. */
+  readonly released = new Map<string, Set<string>>();
+  private writes = 0;
+  /** Conditional writes that lost (412), for tests that race writers. */
+  lost = 0;
+
+  async readLease(vpg: string): Promise<{ value: unknown; etag: string } | null> {
+    const l = this.leases.get(vpg);
+    return l ? { value: JSON.parse(JSON.stringify(l.value)) as unknown, etag: l.etag } : null;
+  }
+  async createLease(vpg: string, lease: VpgLease): Promise<boolean> {
+    if (this.leases.has(vpg)) return void this.lost++, false;
+    this.leases.set(vpg, { value: lease, etag: `"e${++this.writes}"` });
+    return true;
+  }
+  async replaceLease(vpg: string, lease: VpgLease, etag: string): Promise<boolean> {
+    if (this.leases.get(vpg)?.etag !== etag) return void this.lost++, false;
+    this.leases.set(vpg, { value: lease, etag: `"e${++this.writes}"` });
+    return true;
+  }
+  lease(vpg: string): VpgLease | undefined {
+    return this.leases.get(vpg)?.value;
+  }
+
+  async putReader(vpg: string, reader: ReaderRecord): Promise<void> {
+    this.readers.set(`${vpg}/${reader.id}`, JSON.parse(JSON.stringify(reader)) as ReaderRecord);
+  }
+  async listReaders(vpg: string): Promise<ReaderListing> {
+    return { readers: [...this.readers.entries()].filter(([k]) => k.startsWith(`${vpg}/`)).map(([, r]) => r), unreadable: [] };
+  }
+  async deleteReader(vpg: string, readerId: string): Promise<void> {
+    this.readers.delete(`${vpg}/${readerId}`);
+  }
+  async releasedSources(vpg: string): Promise<ReleasedSource[]> {
+    return [...(this.released.get(vpg) ?? [])].map((sourceId) => ({ format: 1, sourceId, releasedAt: '2026-01-01T00:00:00.000Z' }));
+  }
+}
