@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
-import { DEFAULT_CONFIG, openSite, requireVpg } from './context';
+import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
+import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
 
 export function register(program: Command): void {
   program
@@ -13,7 +14,10 @@ export function register(program: Command): void {
     .action(async (vpg: string, opts: { config: string }) => {
       const site = openSite(opts.config);
       requireVpg(site, vpg);
-      const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: site.config.siteId, vpg });
+      // a test VM is removed only if one of this VPG's failback executions made it (no look-alikes)
+      const failbacks = { stateMachineArn: await findStateMachineArn(site, vpg, 'failback'), executions: new StepFunctionsExecutions(site.sfn) };
+      const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: site.config.siteId, vpg, failbacks });
+      for (const r of report.refused) console.log(`left alone ${r.id}: ${r.reason}`);
       for (const id of report.terminatedInstances) console.log(`terminated ${id}`);
       for (const id of report.deletedVolumes) console.log(`deleted ${id}`);
       if (report.terminatedInstances.length === 0 && report.deletedVolumes.length === 0) console.log(`no test VMs of ${vpg} to remove`);

@@ -12,6 +12,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
 import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
+import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
 import { exportCheckpointVolume } from '../export/export-volume';
 import { captureVolumeImage, type VolumeImage } from './verify';
 import { recoveredVolumes } from './recovered';
@@ -80,6 +81,7 @@ export async function exportAndCheck(d: RecoveryDemo, checkpointId: string, imag
 }
 
 export async function removeTestVms(d: RecoveryDemo): Promise<void> {
-  const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: d.siteId, vpg: d.vpg });
+  const failbacks = { stateMachineArn: d.failbackArn, executions: new StepFunctionsExecutions(d.sfn) };
+  const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: d.siteId, vpg: d.vpg, failbacks });
   d.say(`    failback-cleanup: ${report.terminatedInstances.length} test VM(s) terminated, ${report.deletedVolumes.length} volume(s) deleted`);
 }

@@ -31,6 +31,11 @@ export interface CleanupScope {
   readonly activeSyncIds: ReadonlySet<string>;
   /** Snapshots that must survive (a committed checkpoint's, a base). */
   readonly keepSnapshotIds: ReadonlySet<string>;
+  /**
+   * Sync ids proven to be this VPG's own executions' (lambda/core/execution-proof.ts). When given, a leftover of
+   * another sync id is refused as a possible look-alike (resources named by a committed manifest need no proof).
+   */
+  readonly provenSyncIds?: ReadonlySet<string>;
 }
 
 /** Why a resource with these tags must not be touched, or null when it may. */
@@ -44,7 +49,7 @@ export function ownershipRefusal(tags: Tags, scope: Pick<CleanupScope, 'siteId' 
 
 type Filterable = { id: string; tags: Tags };
 
-function partition(candidates: readonly Filterable[], scope: CleanupScope, refused: Refusal[]): string[] {
+function partition(candidates: readonly Filterable[], scope: CleanupScope, refused: Refusal[], named: ReadonlySet<string> = new Set()): string[] {
   const chosen: string[] = [];
   for (const c of candidates) {
     const refusal = ownershipRefusal(c.tags, scope);
@@ -54,6 +59,10 @@ function partition(candidates: readonly Filterable[], scope: CleanupScope, refus
     }
     const syncId = c.tags[TAG.syncId];
     if (syncId !== undefined && scope.activeSyncIds.has(syncId)) continue;
+    if (scope.provenSyncIds && !named.has(c.id) && !(syncId !== undefined && scope.provenSyncIds.has(syncId))) {
+      refused.push({ id: c.id, reason: `sync id ${syncId ?? '(none)'} is not proven to be one of VPG ${scope.vpg}'s executions: a possible look-alike` });
+      continue;
+    }
     chosen.push(c.id);
   }
   return [...new Set(chosen)].sort();
@@ -86,11 +95,22 @@ export function selectAfterCommit(inventory: CleanupInventory, scope: CleanupSco
     .map((s) => ({ id: s.snapshotId, tags: s.tags }));
   const zsats = zsatResources(inventory);
   return {
-    snapshots: partition(snapshotCandidates, scope, refused),
+    snapshots: partition(snapshotCandidates, scope, refused, wanted),
     instances: partition(zsats.instances, scope, refused),
     volumes: partition(zsats.volumes, scope, refused),
     refused,
   };
+}
+
+/** The leftovers selectAfterCommit weighs whose sync id would need proof (all but the snapshots named by id). */
+export function leftoverCandidates(inventory: CleanupInventory, previousSnapshotIds: readonly string[]): Array<{ id: string; tags: Tags }> {
+  const wanted = new Set(previousSnapshotIds);
+  const zsats = zsatResources(inventory);
+  return [
+    ...inventory.snapshots.filter((s) => !wanted.has(s.snapshotId) && isSyncSnapshot(s.tags)).map((s) => ({ id: s.snapshotId, tags: s.tags })),
+    ...zsats.instances,
+    ...zsats.volumes,
+  ];
 }
 
 /** After a failure: only what this sync created (by its sync id tag), never a kept snapshot. */

@@ -13,6 +13,7 @@ import { recoveredVolumes } from '../../bin/demo/recovered';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
 import type { FailbackOutput } from '../../lambda/core/failback-contract';
 import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
+import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
 import { TAG } from '../../lambda/core/tags';
 import type { FailbackPlan, FaultInjector } from './chaos-faults';
 import { CHAOS_SITE, CHAOS_VPG, type ChaosSite } from './chaos-site';
@@ -103,7 +104,8 @@ export async function oneFailback(
     problems.push(...(await recoveredProblems(site, opts.sourceInstanceId, JSON.parse(end.output ?? '{}') as FailbackOutput, opts.images)));
   }
   // what `lifeboat failback-cleanup` runs: the test VMs go, whatever the failback's end
-  const cleanup = await removeTestRecoveredVms(new Ec2Adapter(site.ec2), { siteId: CHAOS_SITE, vpg: CHAOS_VPG });
+  const failbacks = { stateMachineArn: site.failbackArn, executions: new StepFunctionsExecutions(site.sfn) };
+  const cleanup = await removeTestRecoveredVms(new Ec2Adapter(site.ec2), { siteId: CHAOS_SITE, vpg: CHAOS_VPG, failbacks });
   if (cleanup.volumesLeft.length) problems.push(`failback-cleanup left attached volumes: ${cleanup.volumesLeft.join(', ')}`);
   return { status: end.status, cause: end.cause, problems };
 }

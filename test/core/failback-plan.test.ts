@@ -53,7 +53,11 @@ describe('recovery details', () => {
   it('import ids are the execution name, safe as a store key segment; client tokens stay within 64 characters', () => {
     expect(importIdFor('arn:aws:states:us-east-1:123456789012:execution:lifeboat-a-app-failback:test-20260101-abc')).toBe('test-20260101-abc');
     expect(importIdFor('arn:aws:states:us-east-1:1:execution:m:_weird')).toMatch(/^f[0-9a-f]{12}$/);
-    expect(importClientToken('a'.repeat(80), 'vol-0123456789abcdef0').length).toBeLessThanOrEqual(64);
-    expect(importClientToken('short', 'vm-i-1')).toBe('short-vm-i-1');
+    expect(importClientToken('web', 'a'.repeat(80), 'vol-0123456789abcdef0').length).toBeLessThanOrEqual(64);
+    expect(importClientToken('web', 'short', 'vm-i-1')).toBe('web-short-vm-i-1');
+    // two VPGs' failbacks named alike never share a token (EC2 would answer IdempotentParameterMismatch)
+    expect(importClientToken('db', 'drill-1', 'importer-0')).not.toBe(importClientToken('web', 'drill-1', 'importer-0'));
+    const long = 'x'.repeat(60);
+    expect(importClientToken('db', long, 'importer-0')).not.toBe(importClientToken('web', long, 'importer-0'));
   });
 });

@@ -8,6 +8,7 @@ import {
   parseLease,
   STEP_MAX_SECONDS,
   type ExecutionState,
+  type LeaseParty,
   type VpgLease,
 } from '../../lambda/core/vpg-lease';
 import { FakeClock, MemoryLog } from '../steps/fakes';
@@ -20,7 +21,7 @@ const NOW = new Date('2026-11-25T12:00:00Z');
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 const states = (entries: Array<[string, ExecutionState]> = []) => new Map(entries);
 
-function held(by = A, extra: Partial<VpgLease> = {}): VpgLease {
+function held(by: LeaseParty = A, extra: Partial<VpgLease> = {}): VpgLease {
   const d = decideAcquire(null, by, 'web', NOW, 1200, states());
   if (d.kind !== 'take') throw new Error('set-up');
   return { ...d.lease, ...extra };

@@ -2,7 +2,7 @@
 import { ZERO_BLOCK } from '../../lambda/core/agent-job';
 import { NotFound } from '../../lambda/core/errors';
 import { TAG } from '../../lambda/core/tags';
-import { EXECUTION, MACHINE, makeWorld, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
+import { earlierSync, EXECUTION, MACHINE, makeWorld, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
 import { captureContents, hashOf, runFakeAgent, runSync, steps, type State } from './sync-driver';
 
 /** A sync driven up to (not including) Commit; the agent's work is left to the test. */
@@ -84,15 +84,23 @@ describe('cleanup', () => {
     const otherVpgSnap = world.ec2.addSnapshot({ volumeId, tags: { ...snapshotTags('s-old'), [TAG.vpg]: 'db' } });
     const foreignZsat = world.ec2.addInstance({ tags: { ...zsatTags('instance', 's-old'), Owner: 'site-b' }, volumesGiB: [] });
     const foreignVol = world.ec2.addVolume({ tags: { ...zsatTags('volume', 's-old'), Owner: 'site-b' } });
-    const leftover = world.ec2.addVolume({ tags: zsatTags('volume', 's-old') });
+    const earlier = earlierSync(world, 'run-0');
+    const leftover = world.ec2.addVolume({ tags: zsatTags('volume', earlier.syncId, earlier.tags) });
+    // our tags on a volume no execution of this VPG made (s-old derives from no execution): a look-alike
+    const lookAlike = world.ec2.addVolume({ tags: zsatTags('volume', 's-old', { [TAG.executionId]: 'run-0' }) });
+    const untagged = world.ec2.addVolume({ tags: zsatTags('volume', 's-older') });
 
     const state = await runSync(world, vpgRuntime(), disks);
     for (const id of [foreignSnap.snapshotId, ownerlessSnap.snapshotId, otherVpgSnap.snapshotId]) expect(world.ec2.snapshots.has(id)).toBe(true);
     expect(world.ec2.instances.get(foreignZsat.instanceId)!.state).toBe('running');
     expect(world.ec2.volumes.has(foreignVol.volumeId)).toBe(true);
     expect(world.ec2.volumes.has(leftover.volumeId)).toBe(false); // an earlier sync's leftover of ours goes
-    expect(state.cleanup.refused.map((r: { id: string }) => r.id).sort()).toEqual([foreignSnap.snapshotId, ownerlessSnap.snapshotId, foreignZsat.instanceId, foreignVol.volumeId].sort());
+    for (const v of [lookAlike, untagged]) expect(world.ec2.volumes.has(v.volumeId)).toBe(true);
+    expect(state.cleanup.refused.map((r: { id: string }) => r.id).sort()).toEqual(
+      [foreignSnap.snapshotId, ownerlessSnap.snapshotId, foreignZsat.instanceId, foreignVol.volumeId, lookAlike.volumeId, untagged.volumeId].sort(),
+    );
     expect(state.cleanup.refused.find((r: { id: string }) => r.id === ownerlessSnap.snapshotId).reason).toBe('no Owner tag');
+    expect(state.cleanup.refused.find((r: { id: string }) => r.id === lookAlike.volumeId).reason).toMatch(/not proven to be one of VPG web's executions/);
   });
 
   it('checks tags again right before deleting: a resource re-tagged since the listing survives', async () => {
@@ -101,7 +109,8 @@ describe('cleanup', () => {
     const state = await readUpToCommit(world, disks);
     await runFakeAgent(world, state.plan.zsats[0].jobKey);
     state.commit = await steps(world).commit(state);
-    const old = world.ec2.addSnapshot({ volumeId: state.begin.volumes[0].volumeId, tags: snapshotTags('s-old') });
+    const earlier = earlierSync(world, 'run-0');
+    const old = world.ec2.addSnapshot({ volumeId: state.begin.volumes[0].volumeId, tags: snapshotTags(earlier.syncId, earlier.tags) });
     const describe = world.ec2.describeSnapshots.bind(world.ec2);
     world.ec2.describeSnapshots = async (q) => {
       const found = await describe(q);

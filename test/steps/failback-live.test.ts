@@ -139,17 +139,23 @@ describe('FinalSync', () => {
 describe('failback-cleanup', () => {
   it('removes only test recovered VMs of this site and VPG, and their volumes', async () => {
     const { world } = failbackWorld();
-    const test = tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: '2026-11-26T12:00:00Z' });
+    const failbackMachine = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback';
+    world.executions.known.add(`${failbackMachine.replace(':stateMachine:', ':execution:')}:drill-1`);
+    const test = tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: '2026-11-26T12:00:00Z', [TAG.executionId]: 'drill-1' });
     const mine = world.ec2.addInstance({ tags: test, volumesGiB: [8] });
+    // our tags, but no failback of this VPG named drill-9 ever ran: a look-alike
+    const lookAlike = world.ec2.addInstance({ tags: { ...test, [TAG.executionId]: 'drill-9' } });
     const live = world.ec2.addInstance({ tags: tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web' }) });
     const otherSite = world.ec2.addInstance({ tags: { ...test, [TAG.owner]: 'site-b' } });
     const otherVpg = world.ec2.addInstance({ tags: { ...test, [TAG.vpg]: 'db' } });
     const protectedOne = world.ec2.addInstance({ tags: { app: 'web' } });
     const volume = mine.volumes[0].volumeId;
-    Object.assign(world.ec2.volumes.get(volume)!, { tags: tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: 'x' }) });
-    const report = await removeTestRecoveredVms(world.ec2, { siteId: SITE, vpg: 'web' }, { sleep: world.clock.sleep, now: () => world.clock.ms });
+    Object.assign(world.ec2.volumes.get(volume)!, { tags: tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: 'x', [TAG.executionId]: 'drill-1' }) });
+    const failbacks = { stateMachineArn: failbackMachine, executions: world.executions };
+    const report = await removeTestRecoveredVms(world.ec2, { siteId: SITE, vpg: 'web', failbacks }, { sleep: world.clock.sleep, now: () => world.clock.ms });
     expect(report.terminatedInstances).toEqual([mine.instanceId]);
     expect(report.deletedVolumes).toEqual([volume]);
-    for (const kept of [live, otherSite, otherVpg, protectedOne]) expect(world.ec2.instances.get(kept.instanceId)!.state).toBe('running');
+    expect(report.refused).toEqual([{ id: lookAlike.instanceId, reason: `failback execution ${failbackMachine.replace(':stateMachine:', ':execution:')}:drill-9 does not exist: not made by this VPG` }]);
+    for (const kept of [live, otherSite, otherVpg, protectedOne, lookAlike]) expect(world.ec2.instances.get(kept.instanceId)!.state).toBe('running');
   });
 });

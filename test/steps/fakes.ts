@@ -27,6 +27,7 @@ import type {
   VolumeInfo,
 } from '../../lambda/core/sync-ports';
 import { TAG, tagsFor, type Tags } from '../../lambda/core/tags';
+import { deriveSyncId } from '../../lambda/core/sync-ids';
 
 export { MemoryLog, MemoryStore };
 export { MemoryCoordination };
@@ -265,13 +266,17 @@ export class FakeEbs implements EbsBlocksPort {
 
 export class FakeExecutions implements ExecutionsPort {
   running: RunningExecution[] = [];
-  /** What DescribeExecution says, by ARN; default: running when listed in `running`, else ended. */
+  /** What DescribeExecution says, by ARN; default: running when listed in `running`, ended when `known`, else unknown (no such execution). */
   readonly states = new Map<string, 'running' | 'ended' | 'unknown'>();
+  /** Executions that exist (have run): the sync driver adds each one it runs. */
+  readonly known = new Set<string>();
   async listRunning(): Promise<RunningExecution[]> {
     return this.running.map((e) => ({ ...e }));
   }
   async state(executionArn: string): Promise<'running' | 'ended' | 'unknown'> {
-    return this.states.get(executionArn) ?? (this.running.some((e) => e.executionArn === executionArn) ? 'running' : 'ended');
+    if (this.states.has(executionArn)) return this.states.get(executionArn)!;
+    if (this.running.some((e) => e.executionArn === executionArn)) return 'running';
+    return this.known.has(executionArn) ? 'ended' : 'unknown';
   }
 }
 
@@ -320,6 +325,14 @@ export function makeWorld(env: StepEnv = ENV): World {
 
 export const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:run-1';
 export const MACHINE = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-sync';
+
+/** The sync id and execution tags of an earlier execution `name` of VPG web's sync (it exists: the fakes know it). */
+export function earlierSync(world: World, name: string): { syncId: string; tags: Tags } {
+  const arn = `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
+  world.executions.known.add(arn);
+  const syncId = deriveSyncId(arn);
+  return { syncId, tags: { [TAG.syncId]: syncId, [TAG.executionId]: name } };
+}
 
 /** Tags of a resource a given sync of VPG web created. */
 export function zsatTags(kind: 'instance' | 'volume', syncId: string, extra: Tags = {}): Tags {

@@ -68,6 +68,7 @@ export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, 
   const s = steps(world);
   const state: State = { vpg, executionId: execution, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
   world.executions.running = [{ executionArn: execution, name: execution.split(':').pop()!, startDate: state.startedAt }];
+  world.executions.known.add(execution);
   state.begin = await s.begin(state);
   if (state.begin.skipped) return state;
   state.snapshots = await s.createSnapshots(state);
@@ -78,7 +79,8 @@ export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, 
   state.plan = await s.plan(state);
   state.zsats = [];
   for (const assignment of state.plan.zsats) {
-    const item: State = { vpg, syncId: state.begin.syncId, zsat: assignment, volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+    // as the Map's ItemSelector builds it
+    const item: State = { vpg, syncId: state.begin.syncId, executionId: execution, lease: state.begin.lease, zsat: assignment, volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
     item.zsat = await s.spawnZsat(item);
     world.ec2.settleAll();
     item.zsat = await s.pollZsat(item); // attaches

@@ -55,7 +55,7 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
     const created = await deps.recovery.createBlankVolume({
       sizeGiB: volumeSizeGiB(jobVolume.sizeBytes),
       availabilityZone: zone,
-      clientToken: importClientToken(importId, `vol-${jobVolume.sourceVolumeId}`),
+      clientToken: importClientToken(vpg, importId, `vol-${jobVolume.sourceVolumeId}`),
       tags: tagsFor(siteId, 'zimporter', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),
     });
     volumes.push({ ...jobVolume, volumeId: created.volumeId });
@@ -68,7 +68,7 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
     subnetId,
     securityGroupId: deps.env.importerSecurityGroup,
     instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
-    clientToken: importClientToken(importId, `importer-${importer.index}`),
+    clientToken: importClientToken(vpg, importId, `importer-${importer.index}`),
     instanceTags: tagsFor(siteId, 'zimporter', 'instance', { ...bookkeeping, [TAG.agentJob]: formatS3Url(bucket, importer.jobKey) }),
     volumeTags: tagsFor(siteId, 'zimporter', 'volume', bookkeeping),
     networkInterfaceTags: tagsFor(siteId, 'zimporter', 'network-interface', bookkeeping),

@@ -86,7 +86,7 @@ async function launchOne(input: LaunchInput, sourceInstanceId: string, deps: Fai
     securityGroupIds: resolve.target.securityGroupIds,
     privateIp: resolve.target.privateIps?.[sourceInstanceId],
     devices,
-    clientToken: importClientToken(resolve.importId, `vm-${sourceInstanceId}`),
+    clientToken: importClientToken(input.vpg.name, resolve.importId, `vm-${sourceInstanceId}`),
     instanceTags: tagsFor(siteId, 'recovered-vm', 'instance', extra),
     volumeTags: tagsFor(siteId, 'recovered-vm', 'volume', extra),
     networkInterfaceTags: tagsFor(siteId, 'recovered-vm', 'network-interface', extra),

@@ -44,9 +44,13 @@ export function volumeSizeGiB(sizeBytes: number): number {
   return Math.max(1, Math.ceil(sizeBytes / 1024 ** 3));
 }
 
-/** EC2 client tokens are at most 64 ASCII characters; longer ones are hashed down. */
-export function importClientToken(importId: string, what: string): string {
-  const raw = `${importId}-${what}`;
+/**
+ * EC2 client tokens are at most 64 ASCII characters; longer ones are hashed down. They name the VPG as well as
+ * the execution: failback executions of two VPGs may share a name (the CLI and the console name them freely),
+ * and a token reused with other parameters fails with IdempotentParameterMismatch.
+ */
+export function importClientToken(vpg: string, importId: string, what: string): string {
+  const raw = `${vpg}-${importId}-${what}`;
   return raw.length <= 64 ? raw : `t${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
 }
 

@@ -3,14 +3,35 @@
  * Owner, the VPG) and their volumes. Every terminate and delete re-checks those tags right before it.
  */
 import { NotFound } from '../errors';
+import { executionArnOf } from '../execution-proof';
+import type { ExecutionStatePort } from '../lease-guard';
 import type { Ec2Port } from '../sync-ports';
 import { isOurs, TAG, type Tags } from '../tags';
+import { importIdFor } from './recovery-plan';
 
 export interface TestCleanupReport {
   readonly terminatedInstances: readonly string[];
   readonly deletedVolumes: readonly string[];
   /** Volumes still attached when the wait ran out. */
   readonly volumesLeft: readonly string[];
+  /** Test VMs with our tags that no failback execution of this VPG made (look-alikes), left alone. */
+  readonly refused: ReadonlyArray<{ readonly id: string; readonly reason: string }>;
+}
+
+/** Where the VPG's failback executions are: a test VM is removed only if one of them made it. */
+export interface FailbackExecutions {
+  readonly stateMachineArn: string;
+  readonly executions: ExecutionStatePort;
+}
+
+/** Why a test VM with these tags is not provably made by one of the VPG's failbacks, or null. */
+async function notMadeByUs(tags: Tags, failbacks: FailbackExecutions, known: Map<string, boolean>): Promise<string | null> {
+  const importId = tags[TAG.executionId];
+  if (!importId) return 'it names no failback execution (no lifeboat:execution tag)';
+  const arn = executionArnOf(failbacks.stateMachineArn, importId);
+  if (importIdFor(arn) !== importId) return `its execution tag ${importId} is no failback execution name`;
+  if (!known.has(arn)) known.set(arn, (await failbacks.executions.state(arn)) !== 'unknown');
+  return known.get(arn) ? null : `failback execution ${arn} does not exist: not made by this VPG`;
 }
 
 /** A test recovered VM (or its volume) of this site and VPG. */
@@ -20,9 +41,11 @@ export function isTestRecovered(tags: Tags, siteId: string, vpg: string): boolea
 
 export async function removeTestRecoveredVms(
   ec2: Ec2Port,
-  scope: { siteId: string; vpg: string },
+  scope: { siteId: string; vpg: string; failbacks: FailbackExecutions },
   opts: { waitMs?: number; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
 ): Promise<TestCleanupReport> {
+  const known = new Map<string, boolean>();
+  const refused: Array<{ id: string; reason: string }> = [];
   const { siteId, vpg } = scope;
   const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const now = opts.now ?? Date.now;
@@ -33,11 +56,21 @@ export async function removeTestRecoveredVms(
   for (const instance of instances) {
     const [fresh] = await ec2.describeInstances({ ids: [instance.instanceId] });
     if (!fresh || fresh.state === 'terminated' || !isTestRecovered(fresh.tags, siteId, vpg)) continue;
+    const why = await notMadeByUs(fresh.tags, scope.failbacks, known);
+    if (why) {
+      refused.push({ id: instance.instanceId, reason: why });
+      continue;
+    }
     for (const v of fresh.volumes) volumeIds.add(v.volumeId);
     await ec2.terminateInstances([instance.instanceId]);
     terminatedInstances.push(instance.instanceId);
   }
-  for (const v of await ec2.describeVolumes(query)) if (isTestRecovered(v.tags, siteId, vpg)) volumeIds.add(v.volumeId);
+  for (const v of await ec2.describeVolumes(query)) {
+    if (!isTestRecovered(v.tags, siteId, vpg) || volumeIds.has(v.volumeId)) continue;
+    const why = await notMadeByUs(v.tags, scope.failbacks, known);
+    if (why) refused.push({ id: v.volumeId, reason: why });
+    else volumeIds.add(v.volumeId);
+  }
 
   // volumes detach as the instances shut down (most are DeleteOnTermination and go by themselves)
   const deletedVolumes: string[] = [];
@@ -64,5 +97,5 @@ export async function removeTestRecoveredVms(
     if (waiting.length === 0 || now() >= deadline) break;
     await sleep(pollMs);
   }
-  return { terminatedInstances, deletedVolumes, volumesLeft: waiting };
+  return { terminatedInstances, deletedVolumes, volumesLeft: waiting, refused };
 }

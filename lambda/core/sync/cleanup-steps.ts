@@ -1,12 +1,13 @@
 /** Cleanup after a commit, and CleanupFailed after any failure. */
-import { selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
+import { leftoverCandidates, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
+import { proveSyncLeftovers } from '../execution-proof';
 import { errorMessage, readableCause } from '../errors';
 import { failureMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { syncPrefix } from '../replica-format';
 import type { BeginOutput, CommitOutput, VpgRuntime } from '../sync-contract';
 import { deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../sync-ports';
-import { TAG, type Tags } from '../tags';
+import { isOurs, TAG, type Tags } from '../tags';
 import type { CommitStepInput } from './commit-step';
 import { carryOutCleanup, type CleanupReport } from './guarded-cleanup';
 import { releaseLease } from '../lease-guard';
@@ -48,13 +49,18 @@ export async function cleanupAfterCommit(input: CleanupStepInput, deps: StepDeps
   const keep = new Set([...Object.values(input.snapshots.snapshots), ...(committed?.volumes.map((v) => v.snapshotId) ?? [])]);
   const parent = parentCheckpointId ? await deps.store.getCheckpoint(vpg, parentCheckpointId) : null;
   const previous = parent?.volumes.map((v) => v.snapshotId) ?? [];
+  const found = await inventory(deps, { [TAG.vpg]: vpg }, previous);
+  // leftovers of other syncs are deleted only when their execution is provably one of this VPG's
+  const others = leftoverCandidates(found, previous).filter((c) => c.tags[TAG.syncId] !== syncId && isOurs(c.tags, deps.env.siteId, vpg));
+  const proof = await proveSyncLeftovers(deps.executions, input.stateMachineArn, others);
   const scope = {
     siteId: deps.env.siteId,
     vpg,
     keepSnapshotIds: keep,
     activeSyncIds: await otherRunningSyncIds(deps, input.stateMachineArn, input.executionId),
+    provenSyncIds: new Set([syncId, ...proof.proven]),
   };
-  const selection = selectAfterCommit(await inventory(deps, { [TAG.vpg]: vpg }, previous), scope, previous);
+  const selection = selectAfterCommit(found, scope, previous);
   const report = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: CLEANUP_DETACH_WAIT_SECONDS, tolerateErrors: false });
   await deps.store.deletePrefix(syncPrefix(vpg, syncId));
   // the last step of the sync: the next one need not wait for the lease to expire

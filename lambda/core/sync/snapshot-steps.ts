@@ -2,6 +2,7 @@
 import { NotReady, SyncFailed } from '../errors';
 import type { BeginOutput, SnapshotsOutput, SyncInput, VpgRuntime } from '../sync-contract';
 import { isOurs, TAG, tagsFor } from '../tags';
+import { executionName } from '../sync-ids';
 import { clampWait, MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
 import type { StepDeps } from './step-deps';
 
@@ -36,6 +37,7 @@ export async function createSnapshots(input: SnapshotStepInput, deps: StepDeps):
       const tags = tagsFor(siteId, 'sync-snapshot', 'snapshot', {
         [TAG.vpg]: vpg,
         [TAG.syncId]: syncId,
+        [TAG.executionId]: executionName(input.executionId),
         [TAG.generation]: String(generation),
         [TAG.sourceInstance]: instanceId,
       });

@@ -4,7 +4,7 @@ import { attachAgentVolumes } from '../agent-volumes';
 import { NotFound, NotOurs, SyncFailed } from '../errors';
 import { formatS3Url, syncProgressKey } from '../replica-format';
 import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../sync-contract';
-import { zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
+import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
 import type { StepDeps } from './step-deps';
@@ -15,6 +15,8 @@ export type ZsatPollState = ZsatState & { readonly launchedAt?: string };
 export interface SpawnZsatInput {
   readonly vpg: VpgRuntime;
   readonly syncId: string;
+  /** The sync execution: its name tags what this zSAT creates (cleanups prove a leftover is this VPG's own). */
+  readonly executionId?: string;
   readonly zsat: ZsatAssignment;
   readonly volumes?: readonly ProtectedVolume[];
 }
@@ -43,7 +45,7 @@ export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<
   const job = await deps.store.getJson<ReadJob>(zsat.jobKey);
   if (!job) throw new SyncFailed(`the read job ${zsat.jobKey} is missing from the store`);
   const zones = await sourceZones(input, deps);
-  const bookkeeping = { [TAG.vpg]: vpg, [TAG.syncId]: syncId };
+  const bookkeeping = { [TAG.vpg]: vpg, [TAG.syncId]: syncId, ...(input.executionId ? { [TAG.executionId]: executionName(input.executionId) } : {}) };
 
   const volumes = [];
   let blocksTotal = 0;
