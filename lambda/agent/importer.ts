@@ -7,7 +7,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../core/agent-job';
-import { planRangeReads, type BlockLocation } from '../core/pack-index';
+import { planRangeReads, type BlockLocation, type RangeRead } from '../core/pack-index';
 import { blockCount } from '../core/replica-format';
 import { CorruptBlock, MissingBlock } from '../aws/s3-errors';
 import { forEachBounded } from '../aws/s3-replica-store';
@@ -20,6 +20,8 @@ export interface ImporterStore {
   knownHashes(vpg: string): Promise<Map<string, BlockLocation>>;
   /** Fill `target` from `offset` of the object; the byte count read (short at the object's end), null when it does not exist. */
   getRangeInto(key: string, offset: number, target: Uint8Array): Promise<number | null>;
+  /** Why a block is in no usable index (a disabled pack), to name in the MissingBlock error. */
+  explainMissing?(vpg: string, hash: string): string | undefined;
 }
 
 export interface WriteProgress {
@@ -87,25 +89,35 @@ function wantsDirectIo(options: ImportOptions & { directIo?: boolean }): boolean
   return options.directIo !== false && options.sizeBytes % DIRECT_ALIGN === 0 && options.placeBlock === undefined && BLOCK_SIZE % DIRECT_ALIGN === 0;
 }
 
-export async function writeBlockMap(handle: FileHandle, options: ImportOptions): Promise<Omit<ImportStats, 'directIo'>> {
-  const { blockMap, sizeBytes, vpg, store } = options;
-  const blank = options.blank ?? true;
-  const where = (index: number) => `block ${index}${options.checkpointId ? ` of checkpoint ${options.checkpointId}` : ''}`;
-  const placeOf = options.placeBlock ?? ((index: number) => index * BLOCK_SIZE);
+/** What writing a block map takes: where each stored block goes, and the ranged GETs that fetch them. */
+export interface BlockMapPlan {
+  readonly indexesByHash: ReadonlyMap<string, readonly number[]>;
+  readonly reads: readonly RangeRead[];
+}
+
+/**
+ * Check a block map against its target and the store's indexes, before anything is written: every index inside
+ * the target, every stored block in a usable pack, every pack entry a whole block on a block boundary.
+ */
+export function planBlockMapWrite(
+  options: Pick<ImportOptions, 'blockMap' | 'sizeBytes' | 'vpg' | 'checkpointId' | 'rangeBytes'> & { readonly store?: Pick<ImporterStore, 'explainMissing'> },
+  locations: ReadonlyMap<string, BlockLocation>,
+): BlockMapPlan {
+  const { blockMap, sizeBytes, vpg } = options;
   const limit = blockCount(sizeBytes);
   const indexesByHash = new Map<string, number[]>();
   for (const [index, ref] of blockMap) {
-    if (index >= limit) throw new Error(`${where(index)} is beyond the target's ${limit} blocks`);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= limit) throw new Error(`${whereIs(index, options.checkpointId)} is beyond the target's ${limit} blocks`);
     if (ref === ZERO_BLOCK) continue;
     const list = indexesByHash.get(ref) ?? [];
     list.push(index);
     indexesByHash.set(ref, list);
   }
-  const locations = options.locations ?? (await store.knownHashes(vpg));
-  const rangeBytes = options.rangeBytes ?? 8 * 1024 * 1024;
-  const { reads, missing } = planRangeReads(indexesByHash.keys(), locations, rangeBytes);
-  if (missing.length > 0) throw new MissingBlock(missing[0], null, `${where(indexesByHash.get(missing[0])![0])}, VPG ${vpg}; ${missing.length} block(s) missing`);
-
+  const { reads, missing } = planRangeReads(indexesByHash.keys(), locations, options.rangeBytes ?? DEFAULT_RANGE_BYTES);
+  if (missing.length > 0) {
+    const why = options.store?.explainMissing?.(vpg, missing[0]);
+    throw new MissingBlock(missing[0], null, `${whereIs(indexesByHash.get(missing[0])![0], options.checkpointId)}, VPG ${vpg}; ${missing.length} block(s) missing${why ? `; ${why}` : ''}`);
+  }
   // A pack is whole blocks back to back (docs/store-format.md), so each starts on a block boundary, as
   // direct I/O needs; an index that says otherwise is damaged, and nothing is written.
   for (const read of reads) {
@@ -116,6 +128,21 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       }
     }
   }
+  return { indexesByHash, reads };
+}
+
+const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+const whereIs = (index: number, checkpointId?: string) => `block ${index}${checkpointId ? ` of checkpoint ${checkpointId}` : ''}`;
+
+export async function writeBlockMap(handle: FileHandle, options: ImportOptions): Promise<Omit<ImportStats, 'directIo'>> {
+  const { blockMap, sizeBytes, vpg, store } = options;
+  const blank = options.blank ?? true;
+  const where = (index: number) => whereIs(index, options.checkpointId);
+  const placeOf = options.placeBlock ?? ((index: number) => index * BLOCK_SIZE);
+  const limit = blockCount(sizeBytes);
+  const locations = options.locations ?? (await store.knownHashes(vpg));
+  const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const { indexesByHash, reads } = planBlockMapWrite(options, locations);
   const pool = options.pool ?? new HashPool();
   let blocksWritten = 0, bytesWritten = 0;
   try {

@@ -25,7 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function putChunks(
   client: S3Client,
-  request: { Bucket: string; Key: string; ContentType?: string },
+  request: { Bucket: string; Key: string; ContentType?: string; IfNoneMatch?: string },
   chunks: readonly Uint8Array[],
   wait: (ms: number) => Promise<unknown> = sleep,
 ): Promise<void> {

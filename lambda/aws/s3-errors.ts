@@ -29,6 +29,22 @@ export class MissingBlock extends ReplicaStoreError {
   }
 }
 
+/** A checkpoint's chain names a parent the store does not hold (after one re-read: see getChain). */
+export class BrokenChain extends ReplicaStoreError {
+  constructor(message: string, readonly checkpointId: string, readonly missingId: string) {
+    super(message);
+    this.name = 'BrokenChain';
+  }
+}
+
+/** A create-only write found a different object already at its key: Lifeboat never overwrites it. */
+export class AlreadyExists extends ReplicaStoreError {
+  constructor(readonly key: string, message: string) {
+    super(message);
+    this.name = 'AlreadyExists';
+  }
+}
+
 interface SdkLikeError {
   name?: string;
   code?: string;
@@ -48,4 +64,16 @@ export function storeError(operation: string, bucket: string, key: string, e: un
   const what = err?.name && err.name !== 'Error' ? `${err.name}: ${err.message ?? ''}` : String(err?.message ?? e);
   const code = err?.code && !what.includes(err.code) ? ` (${err.code})` : '';
   return new ReplicaStoreError(`S3 ${operation} s3://${bucket}/${key} failed: ${what.trim()}${code}`, { cause: e });
+}
+
+/** 412: an `If-None-Match: *` PUT found an object at the key (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). */
+export function isPreconditionFailed(e: unknown): boolean {
+  const err = e as SdkLikeError;
+  return err?.name === 'PreconditionFailed' || err?.$metadata?.httpStatusCode === 412;
+}
+
+/** 409: a concurrent conditional write to the key was in flight; S3 asks to retry. */
+export function isConditionalConflict(e: unknown): boolean {
+  const err = e as SdkLikeError;
+  return err?.name === 'ConditionalRequestConflict' || err?.$metadata?.httpStatusCode === 409;
 }

@@ -48,6 +48,22 @@ export function decodePackIndex(text: string, packBytes?: number): PackIndex {
   return { format: 1, blocks };
 }
 
+/** The hashes an index that failed decodePackIndex still names (to say which disabled pack a missing block was in). */
+export function hashesNamedIn(text: string): string[] {
+  try {
+    const blocks = (JSON.parse(text) as { blocks?: unknown })?.blocks;
+    if (!Array.isArray(blocks)) return [];
+    return blocks.map((b) => (b as { hash?: unknown })?.hash).filter((h): h is string => typeof h === 'string' && isSha256Hex(h));
+  } catch {
+    return [];
+  }
+}
+
+/** Same blocks at the same places: an existing index equals the one a writer would write. */
+export function sameEntries(a: readonly PackIndexEntry[], b: readonly PackIndexEntry[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.hash === b[i].hash && e.offset === b[i].offset && e.length === b[i].length);
+}
+
 /**
  * hash → canonical location over every pack of a VPG. Two jobs of one sync can store the same
  * block twice; the copy in the pack whose id sorts first is canonical, everywhere (reads, compaction).

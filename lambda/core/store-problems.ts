@@ -13,7 +13,9 @@ export type StoreProblemKind =
   /** A pack index whose .pack object is missing or shorter than the index says: that pack is disabled. */
   | 'pack-missing'
   /** A checkpoint whose parent is not in the store: it (and what builds on it) cannot be restored. */
-  | 'broken-chain';
+  | 'broken-chain'
+  /** A checkpoint manifest that fails validation (see store-validation.ts). */
+  | 'corrupt-manifest';
 
 export interface StoreProblem {
   readonly kind: StoreProblemKind;

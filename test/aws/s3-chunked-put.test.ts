@@ -8,8 +8,9 @@ interface Attempt {
 }
 
 /** An S3 client answered in-process: each PUT's body is read whole, then answered with the next status. */
-function fakeS3(statuses: number[]): { client: S3Client; attempts: Attempt[] } {
+function fakeS3(statuses: number[]): { client: S3Client; attempts: Attempt[]; headers: Array<Record<string, string>> } {
   const attempts: Attempt[] = [];
+  const headers: Array<Record<string, string>> = [];
   const client = new S3Client({
     region: 'us-east-1',
     endpoint: 'https://s3.invalid',
@@ -22,6 +23,7 @@ function fakeS3(statuses: number[]): { client: S3Client; attempts: Attempt[] } {
         const parts: Buffer[] = [];
         for await (const c of req.body) parts.push(Buffer.from(c));
         attempts.push({ body: Buffer.concat(parts), contentLength: req.headers['content-length'] });
+        headers.push({ ...req.headers });
         const status = statuses[attempts.length - 1] ?? 200;
         const xml = status === 200 ? '' : `<Error><Code>${status === 403 ? 'AccessDenied' : 'ServiceUnavailable'}</Code><Message>no</Message></Error>`;
         const { Readable } = await import('node:stream');
@@ -29,7 +31,7 @@ function fakeS3(statuses: number[]): { client: S3Client; attempts: Attempt[] } {
       },
     } as never,
   });
-  return { client, attempts };
+  return { client, attempts, headers };
 }
 
 const chunks = [Buffer.from('first chunk|'), Buffer.from('second|'), Buffer.from('third')];
@@ -47,6 +49,13 @@ describe('putChunks', () => {
     const { client, attempts } = fakeS3([503, 500, 200]);
     await putChunks(client, { Bucket: 'b', Key: 'k' }, chunks, noWait);
     expect(attempts.map((a) => a.body.toString())).toEqual([whole.toString(), whole.toString(), whole.toString()]);
+  });
+
+  it('a create-only PUT carries If-None-Match: * on every attempt, retries included', async () => {
+    const { client, attempts, headers } = fakeS3([503, 500, 200]);
+    await putChunks(client, { Bucket: 'b', Key: 'k', IfNoneMatch: '*' }, chunks, noWait);
+    expect(attempts).toHaveLength(3);
+    expect(headers.map((h) => h['if-none-match'])).toEqual(['*', '*', '*']);
   });
 
   it('gives up after the client’s maxAttempts, and never retries an access error', async () => {
