@@ -6,8 +6,10 @@
  * file, sizes GETs by a stat taken before it opens the file and reads the ETag (the .md5 file) after;
  * Lifeboat's agents rewrite progress objects while steps poll them, which exposed the first two, and a
  * lease read with its ETag then written back with If-Match needs the third (an old body with the new
- * ETag would let a stale holder overwrite a fresh lease). Plain JavaScript: it runs inside the s3rver
- * worker thread (local/s3rver-thread.js).
+ * ETag would let a stale holder overwrite a fresh lease). Deletes and writes in one folder do not trip
+ * over each other either: s3rver's DELETE removes a folder it saw empty, which failed a concurrent DELETE
+ * of its neighbour (500) or pulled the folder from under a PUT about to write into it. Plain JavaScript:
+ * it runs inside the s3rver worker thread (local/s3rver-thread.js).
  */
 'use strict';
 const crypto = require('node:crypto');
@@ -24,27 +26,44 @@ function tempName(file) {
   return `${file}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`;
 }
 
+/** Creates a new file, and its folder if a DELETE just removed it (a folder holding our file stays). */
+async function createFile(file) {
+  for (;;) {
+    try {
+      return await fs.promises.open(file, 'wx');
+    } catch (err) {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT') throw err;
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    }
+  }
+}
+
 /** @this {any} */
 async function putObject(object) {
   const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
   const metadataPath = this.getResourcePath(object.bucket, object.key, 'metadata.json');
-  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
   const tmpObject = tempName(objectPath);
+  const handle = await createFile(tmpObject);
   const md5Context = crypto.createHash('md5');
   let size = 0;
-  if (Buffer.isBuffer(object.content)) {
-    await fs.promises.writeFile(tmpObject, object.content);
-    md5Context.update(object.content);
-    size = object.content.length;
-  } else {
-    const count = new Transform({
-      transform(chunk, _encoding, callback) {
-        md5Context.update(chunk);
-        size += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    await pipeline(object.content, count, fs.createWriteStream(tmpObject));
+  try {
+    if (Buffer.isBuffer(object.content)) {
+      await handle.writeFile(object.content).finally(() => handle.close());
+      md5Context.update(object.content);
+      size = object.content.length;
+    } else {
+      const count = new Transform({
+        transform(chunk, _encoding, callback) {
+          md5Context.update(chunk);
+          size += chunk.length;
+          callback(null, chunk);
+        },
+      });
+      await pipeline(object.content, count, handle.createWriteStream());
+    }
+  } catch (err) {
+    await fs.promises.unlink(tmpObject).catch(() => undefined); // an upload cut short leaves nothing behind
+    throw err;
   }
   const md5 = md5Context.digest('hex');
   const metadata = {};
@@ -121,5 +140,32 @@ async function getObject(bucket, key, options) {
   }
 }
 
+/** @this {any} */
+async function deleteObject(bucket, key) {
+  await Promise.all(
+    ['object', 'object.md5', 'metadata.json'].map((resource) =>
+      fs.promises.unlink(this.getResourcePath(bucket, key, resource)).catch((err) => {
+        if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'ENOENT') throw err;
+      }),
+    ),
+  );
+  // Empty folders go, each checked and removed in one synchronous step, so no other request of this thread
+  // runs in between; a folder another DELETE removed first, or a PUT filled, ends the walk.
+  const parts = key.split('/');
+  parts.pop(); // the last part is the object's file name, not a folder
+  for (; parts.length; parts.pop()) {
+    const dir = path.join(this.getBucketPath(bucket), ...parts);
+    try {
+      if (fs.readdirSync(dir).length) return;
+      fs.rmdirSync(dir);
+    } catch (err) {
+      const code = /** @type {NodeJS.ErrnoException} */ (err).code;
+      if (code === 'ENOENT' || code === 'ENOTEMPTY') return;
+      throw err;
+    }
+  }
+}
+
 FilesystemStore.prototype.putObject = putObject;
+FilesystemStore.prototype.deleteObject = deleteObject;
 FilesystemStore.prototype.getObject = getObject;
