@@ -6,6 +6,9 @@
  *   with an opaque token of its own (base64 of the last key returned).
  * - Bucket subresources s3rver does not route (e.g. `?versioning`) would fall through to the plain bucket
  *   operation (PUT ?versioning = CreateBucket); they are answered here instead.
+ * - DeleteObjects: s3rver ignores each object's <ETag> condition, so the front answers it (s3-writes.ts)
+ *   with one DELETE per object; its request and result XML are read and written here.
+ *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
 
 export const LIST_V2_TOKEN_PREFIX = 'lb1:';
@@ -104,4 +107,67 @@ export function unroutedBucketAnswer(method: string, pathname: string, query: UR
     code: 'NotImplemented',
     xml: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code><Message>The offline cloud's S3 (s3rver) does not implement the bucket ${xmlEscape(sub)} subresource</Message><RequestId>offline</RequestId></Error>`,
   };
+}
+
+/** AWS's error body; `extra` adds elements such as <Key> or <Condition>. */
+export function s3ErrorXml(code: string, message: string, extra: Record<string, string | undefined> = {}): string {
+  const fields = Object.entries(extra)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `<${k}>${xmlEscape(v!)}</${k}>`)
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${fields}<RequestId>offline</RequestId></Error>`;
+}
+
+export interface DeleteObjectsRequest {
+  objects: Array<{ key: string; etag?: string }>;
+  quiet: boolean;
+}
+
+/** DeleteObjects allows at most 1,000 keys per request (API_DeleteObjects.html). */
+export const DELETE_OBJECTS_MAX = 1000;
+
+/**
+ * Parses a DeleteObjects body. Throws S3CompatError: 400 MalformedXML for what AWS rejects as such, 501
+ * NotImplemented for what s3rver cannot honour (VersionId: it keeps no versions; LastModifiedTime and Size:
+ * directory-bucket conditions), so no condition is ever dropped.
+ */
+export function parseDeleteObjects(xml: string): DeleteObjectsRequest {
+  const malformed = () =>
+    new S3CompatError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const root = /<Delete(?:\s[^>]*)?>([\s\S]*)<\/Delete>/.exec(xml);
+  if (!root) throw malformed();
+  const objects: DeleteObjectsRequest['objects'] = [];
+  for (const m of root[1].matchAll(/<Object>([\s\S]*?)<\/Object>/g)) {
+    const field = (name: string) => {
+      const f = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(m[1]);
+      return f ? xmlUnescape(f[1]) : undefined;
+    };
+    const key = field('Key');
+    if (!key) throw malformed();
+    for (const unsupported of ['VersionId', 'LastModifiedTime', 'Size']) {
+      if (field(unsupported) !== undefined) {
+        throw new S3CompatError(501, 'NotImplemented', `The offline cloud's S3 (s3rver) cannot honour <${unsupported}> in DeleteObjects`);
+      }
+    }
+    const etag = field('ETag');
+    objects.push(etag === undefined ? { key } : { key, etag });
+  }
+  if (objects.length === 0 || objects.length > DELETE_OBJECTS_MAX) throw malformed();
+  return { objects, quiet: /<Quiet>\s*true\s*<\/Quiet>/i.test(root[1]) };
+}
+
+export type DeleteOutcome = { key: string; deleted: true } | { key: string; deleted: false; code: string; message: string };
+
+/** The DeleteObjects answer: <Deleted> per success (left out when quiet), <Error> per failure. */
+export function deleteResultXml(outcomes: readonly DeleteOutcome[], quiet: boolean): string {
+  const items = outcomes
+    .map((o) =>
+      o.deleted
+        ? quiet
+          ? ''
+          : `<Deleted><Key>${xmlEscape(o.key)}</Key></Deleted>`
+        : `<Error><Key>${xmlEscape(o.key)}</Key><Code>${o.code}</Code><Message>${xmlEscape(o.message)}</Message></Error>`,
+    )
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${items}</DeleteResult>`;
 }

@@ -4,7 +4,9 @@
  * through. The front adds only what today's SDK needs and s3rver lacks:
  * - any access key is accepted (done in the thread: s3rver only knows its own dummy key);
  * - `aws-chunked` bodies (SDK streaming uploads with trailing checksums) are decoded;
- * - conditional PUT with `If-None-Match: *` (create-only writes) answers 412 PreconditionFailed;
+ * - conditional requests as S3 evaluates them: PUT `If-None-Match: *` / `If-Match: <etag>`, DELETE and
+ *   DeleteObjects `If-Match`, GET/HEAD `If-Match`; every object write under a per-key lock; any condition
+ *   not evaluated is refused with 501 (s3-conditions.ts, s3-writes.ts);
  * - ListObjectsV2 pagination and unrouted bucket subresources (see s3-compat.ts).
  * Path-style only: vhost buckets are off, so a 127.0.0.1:PORT or any other Host never misroutes.
  */
@@ -14,13 +16,17 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RawHandler } from './edge';
 import { AwsChunkedDecoder, isAwsChunked, remainingContentEncoding } from './aws-chunked';
-import { bucketOfPath, listV1ToV2Xml, listV2ToV1Query, S3CompatError, unroutedBucketAnswer } from './s3-compat';
+import { normalizeEtag, planRead, planWrite, preconditionFailed, type S3Failure } from './s3-conditions';
+import { bucketOfPath, listV1ToV2Xml, listV2ToV1Query, S3CompatError, s3ErrorXml, unroutedBucketAnswer } from './s3-compat';
+import { createWriteFront, sendFailure } from './s3-writes';
 
 export interface S3Emulator {
   /** Mount as the edge's raw 's3' handler. */
   readonly handler: RawHandler;
   /** Where buckets and objects live on disk. */
   readonly directory: string;
+  /** Writes of one object holding or waiting for its lock (lets tests line up concurrent writes). */
+  queuedWrites(bucket: string, key: string): number;
   close(): Promise<void>;
 }
 
@@ -34,11 +40,25 @@ export function objectOf(url: string): { bucket: string; key: string } | undefin
 interface ForwardOptions {
   path?: string;
   rewrite?: (xml: string) => string;
+  /** Runs once, with s3rver's status when it answers (before the body), or undefined when it never does. */
+  onStatus?: (status: number | undefined) => void;
+  /** Checks s3rver's answer before it is passed on; a failure replaces it. */
+  accept?: (answer: IncomingMessage) => S3Failure | undefined;
 }
 
-/** Request headers for s3rver: an aws-chunked body arrives decoded, so its framing headers go. */
+/** Path of an object on s3rver's port, each key segment URL-encoded. */
+const objectPath = (bucket: string, key: string) => `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+/**
+ * Request headers for s3rver: an aws-chunked body arrives decoded, so its framing headers go. s3rver matches
+ * a GET's If-None-Match only against the quoted ETag; S3 takes it unquoted too, so the front quotes it.
+ */
 function upstreamHeaders(req: IncomingMessage): http.OutgoingHttpHeaders {
   const headers: http.OutgoingHttpHeaders = { ...req.headers };
+  const noneMatch = req.headers['if-none-match'];
+  if ((req.method === 'GET' || req.method === 'HEAD') && noneMatch && noneMatch !== '*' && !noneMatch.includes(',')) {
+    headers['if-none-match'] = `"${normalizeEtag(noneMatch)}"`;
+  }
   if (!isAwsChunked(req.headers)) return headers;
   const encoding = remainingContentEncoding(req.headers['content-encoding']);
   if (encoding) headers['content-encoding'] = encoding;
@@ -51,28 +71,9 @@ function upstreamHeaders(req: IncomingMessage): http.OutgoingHttpHeaders {
 }
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string): void {
-  const body =
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
-    `<RequestId>offline</RequestId></Error>`;
+  const body = s3ErrorXml(code, message);
   res.writeHead(status, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
-}
-
-/** Serializes work per key, so a create-only check and its write happen as one step. */
-class KeyedLock {
-  private tails = new Map<string, Promise<void>>();
-  async acquire(key: string): Promise<() => void> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.tails.set(key, tail);
-    await previous;
-    return () => {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    };
-  }
 }
 
 /** Starts s3rver on its worker thread; resolves with its internal port once it listens. */
@@ -98,14 +99,12 @@ function startS3rverThread(directory: string): Promise<{ port: number; close(): 
   });
 }
 
-/** Answers whether an object exists, asking s3rver itself (an unsigned HEAD on the internal port). */
-function objectExists(port: number, agent: http.Agent, pathname: string): Promise<boolean> {
+/** An unsigned request to s3rver's internal port (it accepts them): its status and ETag. */
+function internalRequest(port: number, agent: http.Agent, method: string, pathname: string): Promise<{ status: number; etag?: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'HEAD', path: pathname, agent }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: pathname, agent }, (res) => {
       res.resume();
-      if (res.statusCode === 200) resolve(true);
-      else if (res.statusCode === 404) resolve(false);
-      else reject(new Error(`HEAD ${pathname} answered ${res.statusCode}`));
+      resolve({ status: res.statusCode ?? 0, etag: res.headers.etag });
     });
     req.on('error', reject);
     req.end();
@@ -117,15 +116,24 @@ export async function startS3(directory: string): Promise<S3Emulator> {
   const thread = await startS3rverThread(directory);
   const innerPort = thread.port;
   const agent = new http.Agent({ keepAlive: true });
-  const locks = new KeyedLock();
 
   /** Streams the request to s3rver; `path` overrides the URL, `rewrite` edits a 200 XML answer. */
-  const forward = (req: IncomingMessage, res: ServerResponse, done: () => void, opts: ForwardOptions = {}): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, opts: ForwardOptions = {}): void => {
+    let reported = false;
+    const report = (status: number | undefined) => {
+      if (!reported) (reported = true), opts.onStatus?.(status);
+    };
+    // a client that left while its write waited for the key: there is no body left to send
+    if (!req.complete && (req.destroyed || req.socket?.destroyed)) return report(undefined);
     const upstream = http.request(
       { host: '127.0.0.1', port: innerPort, method: req.method, path: opts.path ?? req.url, headers: upstreamHeaders(req), agent },
       (answer) => {
-        answer.on('end', done);
-        answer.on('error', done);
+        report(answer.statusCode);
+        const failure = opts.accept?.(answer);
+        if (failure) {
+          answer.resume();
+          return sendFailure(req, res, failure);
+        }
         if (!opts.rewrite || answer.statusCode !== 200) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
@@ -143,7 +151,7 @@ export async function startS3(directory: string): Promise<S3Emulator> {
       },
     );
     upstream.on('error', (err) => {
-      done();
+      report(undefined);
       if (!res.headersSent) s3Error(res, 500, 'InternalError', `offline S3: ${err.message}`);
       else res.destroy(err);
     });
@@ -156,20 +164,41 @@ export async function startS3(directory: string): Promise<S3Emulator> {
     body.pipe(upstream);
   };
 
-  /** Create-only PUT: the existence check and the write happen under one per-key lock. */
-  const createOnlyPut = async (req: IncomingMessage, res: ServerResponse, target: { bucket: string; key: string }) => {
-    const release = await locks.acquire(`${target.bucket}/${target.key}`);
-    let released = false;
-    const done = () => {
-      if (!released) (released = true), release();
-    };
-    res.on('close', done);
-    if (await objectExists(innerPort, agent, new URL(req.url ?? '/', 'http://x').pathname)) {
-      req.resume(); // drain the unused body so the connection stays usable
-      s3Error(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
-      return done();
+  const writes = createWriteFront({
+    etagOf: async (bucket, key) => {
+      const head = await internalRequest(innerPort, agent, 'HEAD', objectPath(bucket, key));
+      if (head.status === 404) return undefined;
+      if (head.status !== 200 || !head.etag) throw new Error(`HEAD ${bucket}/${key} answered ${head.status}`);
+      return head.etag;
+    },
+    bucketExists: async (bucket) => (await internalRequest(innerPort, agent, 'HEAD', `/${encodeURIComponent(bucket)}`)).status === 200,
+    deleteObject: async (bucket, key) => (await internalRequest(innerPort, agent, 'DELETE', objectPath(bucket, key))).status,
+    forward: (req, res, onStatus) => forward(req, res, { onStatus }),
+  });
+
+  /** GET/HEAD with If-Match: checked against the ETag of the very answer s3rver gives, so it is atomic. */
+  const checkedRead = (req: IncomingMessage, res: ServerResponse, ifMatch: string) =>
+    forward(req, res, {
+      accept: (answer) => {
+        const served = answer.statusCode === 200 || answer.statusCode === 206;
+        if (!served || ifMatch.trim() === '*') return undefined;
+        return normalizeEtag(String(answer.headers.etag ?? '')) === normalizeEtag(ifMatch) ? undefined : preconditionFailed('If-Match');
+      },
+    });
+
+  const route = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string) => {
+    const target = objectOf(req.url ?? '/');
+    if (method === 'GET' || method === 'HEAD') {
+      const read = target ? planRead(req.headers) : undefined;
+      if (read?.refuse) return sendFailure(req, res, read.refuse);
+      return read?.ifMatch !== undefined ? checkedRead(req, res, read.ifMatch) : forward(req, res);
     }
-    forward(req, res, done, {});
+    const bucket = target?.bucket ?? bucketOfPath(url.pathname);
+    const plan = bucket ? planWrite(method, target?.key, url.searchParams, req.headers) : undefined;
+    if (!plan || !bucket) return forward(req, res);
+    if (plan.kind === 'refuse') return sendFailure(req, res, plan.failure);
+    if (plan.kind === 'delete-objects') return writes.deleteObjects(req, res, bucket);
+    return writes.write(req, res, bucket, target!.key, plan.kind === 'complete-multipart' ? undefined : plan.condition);
   };
 
   const handler: RawHandler = (req, res) => {
@@ -191,21 +220,19 @@ export async function startS3(directory: string): Promise<S3Emulator> {
       }
       if (v1) {
         const path = `${url.pathname}?${v1.toString()}`;
-        return forward(req, res, () => undefined, { path, rewrite: (xml) => listV1ToV2Xml(xml, url.searchParams) });
+        return forward(req, res, { path, rewrite: (xml) => listV1ToV2Xml(xml, url.searchParams) });
       }
     }
-    const target = objectOf(req.url ?? '/');
-    if (method === 'PUT' && req.headers['if-none-match'] === '*' && target) {
-      return void createOnlyPut(req, res, target).catch((err: unknown) => {
-        if (!res.headersSent) s3Error(res, 500, 'InternalError', `offline S3: ${String(err)}`);
-      });
-    }
-    forward(req, res, () => undefined);
+    route(req, res, url, method).catch((err: unknown) => {
+      if (!res.headersSent) s3Error(res, 500, 'InternalError', `offline S3: ${String(err)}`);
+      else res.destroy();
+    });
   };
 
   return {
     handler,
     directory,
+    queuedWrites: (bucket, key) => writes.queued(bucket, key),
     close: async () => {
       agent.destroy();
       await thread.close();

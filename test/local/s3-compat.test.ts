@@ -4,9 +4,11 @@ import { Readable } from 'node:stream';
 import { AwsChunkedDecoder, isAwsChunked, remainingContentEncoding } from '../../local/aws-chunked';
 import {
   decodeContinuationToken,
+  deleteResultXml,
   encodeContinuationToken,
   listV1ToV2Xml,
   listV2ToV1Query,
+  parseDeleteObjects,
   unroutedBucketAnswer,
   xmlUnescape,
 } from '../../local/s3-compat';
@@ -90,4 +92,28 @@ test('unrouted bucket subresources are answered, object and plain bucket request
   expect(unroutedBucketAnswer('GET', '/b', new URLSearchParams('versioning'))?.xml).toContain('<VersioningConfiguration');
   expect(unroutedBucketAnswer('PUT', '/b/', new URLSearchParams())).toBeUndefined();
   expect(unroutedBucketAnswer('GET', '/b/key', new URLSearchParams('versioning'))).toBeUndefined();
+});
+
+describe('DeleteObjects XML', () => {
+  const body = (objects: string, quiet = '') => `<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${objects}${quiet}</Delete>`;
+
+  test('reads keys, per-object ETags and Quiet; answers Deleted and Error elements', () => {
+    const parsed = parseDeleteObjects(body('<Object><Key>a&amp;b</Key><ETag>&quot;e1&quot;</ETag></Object><Object><Key>c</Key></Object>', '<Quiet>true</Quiet>'));
+    expect(parsed).toEqual({ objects: [{ key: 'a&b', etag: '"e1"' }, { key: 'c' }], quiet: true });
+    const outcomes = [
+      { key: 'a&b', deleted: true as const },
+      { key: 'c', deleted: false as const, code: 'PreconditionFailed', message: 'no' },
+    ];
+    expect(deleteResultXml(outcomes, false)).toContain('<Deleted><Key>a&amp;b</Key></Deleted><Error><Key>c</Key><Code>PreconditionFailed</Code>');
+    expect(deleteResultXml(outcomes, true)).not.toContain('<Deleted>');
+  });
+
+  test('malformed bodies are 400 MalformedXML; what s3rver cannot honour is 501, not ignored', () => {
+    expect(() => parseDeleteObjects('<nope/>')).toThrow(expect.objectContaining({ status: 400, code: 'MalformedXML' }));
+    expect(() => parseDeleteObjects(body(''))).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+    expect(() => parseDeleteObjects(body('<Object><Key>k</Key></Object>'.repeat(1001)))).toThrow(expect.objectContaining({ code: 'MalformedXML' }));
+    for (const field of ['<VersionId>v</VersionId>', '<Size>3</Size>', '<LastModifiedTime>2020-01-01T00:00:00Z</LastModifiedTime>']) {
+      expect(() => parseDeleteObjects(body(`<Object><Key>k</Key>${field}</Object>`))).toThrow(expect.objectContaining({ status: 501, code: 'NotImplemented' }));
+    }
+  });
 });
