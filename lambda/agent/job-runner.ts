@@ -4,15 +4,19 @@
  */
 import { ZERO_BLOCK, type AgentJob, type AgentResult, type BlockPlan, type BlockRef, type ImportJob, type ReadJob, type VolumeReadResult } from '../core/agent-job';
 import { blockCount, type ImportResult, type ImportVolumeResult } from '../core/replica-format';
+import { AlreadyExists } from '../aws/s3-errors';
 import { devicePathFor, waitForDevice } from './device';
 import { HashPool } from './hash-pool';
-import { importVolume, type ImporterStore } from './importer';
+import { importVolume, planBlockMapWrite, type ImporterStore } from './importer';
+import { jobScopeProblems, type JobContext } from './job-scope';
 import { jsonLogger, oneLine, type Logger } from './log';
 import { ProgressReporter, type ProgressCounts, type ProgressSink } from './progress';
 import { ReadSession, type ReaderStore, type ReadTuning } from './reader';
 
 export interface AgentStore extends ReaderStore, ImporterStore, ProgressSink {
   getJson<T>(key: string): Promise<T | null>;
+  /** Write once: fails (AlreadyExists) when other content is already at the key. */
+  createJson(key: string, value: unknown): Promise<void>;
   resolveVolume(vpg: string, checkpointId: string, sourceVolumeId: string): Promise<Map<number, BlockRef>>;
 }
 
@@ -29,7 +33,11 @@ export interface RunOptions {
   readonly onStep?: (counts: Readonly<ProgressCounts>) => void;
 }
 
-export function validateJob(value: unknown): AgentJob {
+/**
+ * The job, checked before anything is written: its shape, and that every key it writes or reads is its own
+ * (`context`: where it was fetched from, and the instance's VPG tag when readable). See job-scope.ts.
+ */
+export function validateJob(value: unknown, context: JobContext = {}): AgentJob {
   const job = value as Partial<AgentJob> | null;
   const problems: string[] = [];
   if (!job || typeof job !== 'object') throw new Error('the job is not a JSON object');
@@ -41,7 +49,22 @@ export function validateJob(value: unknown): AgentJob {
   if (!Array.isArray(job.volumes)) problems.push('volumes is not a list');
   if (!(Number(job.heartbeatSeconds) > 0)) problems.push('heartbeatSeconds is not a positive number');
   if (problems.length) throw new Error(`invalid agent job: ${problems.join('; ')}`);
+  const outside = jobScopeProblems(job as AgentJob, context);
+  if (outside.length) {
+    const where = context.location ? ` s3://${context.location.bucket}/${context.location.key}` : '';
+    throw new Error(`refusing agent job${where} (nothing was written): ${outside.join('; ')}`);
+  }
   return job as AgentJob;
+}
+
+/** A job runs once: its result is created, never replaced. */
+async function writeResult(job: AgentJob, store: AgentStore, result: AgentResult | ImportResult): Promise<void> {
+  try {
+    await store.createJson(job.resultKey, result);
+  } catch (e) {
+    if (!(e instanceof AlreadyExists)) throw e;
+    throw new Error(`job ${job.jobId} of VPG ${job.vpg} already has a different result at ${job.resultKey}: a job runs once, and its result is never overwritten; start a new sync or failback`);
+  }
 }
 
 export async function runJob(job: AgentJob, options: RunOptions): Promise<AgentResult | ImportResult> {
@@ -56,7 +79,7 @@ export async function runJob(job: AgentJob, options: RunOptions): Promise<AgentR
     log.info('job started', { kind: job.kind, volumes: job.volumes.length });
     await reporter.start();
     const result = job.kind === 'read' ? await runRead(job, options, reporter, pool, log) : await runImport(job, options, reporter, pool, log);
-    await options.store.putJson(job.resultKey, result);
+    await writeResult(job, options.store, result);
     await reporter.finish('done', undefined, options.finalReportMs);
     log.info('job done', { ...reporter.counts });
     return result;
@@ -101,15 +124,16 @@ async function runRead(job: ReadJob, options: RunOptions, reporter: ProgressRepo
 }
 
 async function runImport(job: ImportJob, options: RunOptions, reporter: ProgressReporter, pool: HashPool, log: Logger): Promise<ImportResult> {
+  // Every volume's map is resolved (manifests validated on read) and checked against the store before any
+  // device is written: a corrupt or incomplete checkpoint leaves every target untouched.
   const maps: Array<Map<number, BlockRef>> = [];
-  for (const v of job.volumes) {
-    const map = await options.store.resolveVolume(job.vpg, v.checkpointId, v.sourceVolumeId);
-    maps.push(map);
-    const blank = v.blank ?? true;
-    const stored = [...map.values()].filter((ref) => ref !== ZERO_BLOCK).length;
-    reporter.add({ blocksTotal: blank ? stored : blockCount(v.sizeBytes) });
-  }
+  for (const v of job.volumes) maps.push(await options.store.resolveVolume(job.vpg, v.checkpointId, v.sourceVolumeId));
   const locations = await options.store.knownHashes(job.vpg);
+  for (const [i, v] of job.volumes.entries()) {
+    planBlockMapWrite({ blockMap: maps[i], sizeBytes: v.sizeBytes, vpg: job.vpg, checkpointId: v.checkpointId, store: options.store }, locations);
+    const stored = [...maps[i].values()].filter((ref) => ref !== ZERO_BLOCK).length;
+    reporter.add({ blocksTotal: (v.blank ?? true) ? stored : blockCount(v.sizeBytes) });
+  }
   const volumes: ImportVolumeResult[] = [];
   for (const [i, v] of job.volumes.entries()) {
     const device = await waitForDevice(devicePathFor(v.volumeId, options.env), v.volumeId, options.deviceWaitMs);

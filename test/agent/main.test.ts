@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type AgentResult, type ImportJob, type ReadJob } from '../../lambda/core/agent-job';
 import {
   buildManifest,
+  checkpointKey,
   formatS3Url,
   importJobKey,
   importProgressKey,
@@ -132,6 +133,8 @@ describe('agent entry point (bundled)', () => {
       if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return void res.end('token-42');
       if (req.headers['x-aws-ec2-metadata-token'] !== 'token-42') return void res.writeHead(401).end();
       if (req.method === 'GET' && req.url === '/latest/meta-data/tags/instance/LifeboatJob') return void res.end(formatS3Url(s3.bucket, jobKey));
+      if (req.method === 'GET' && req.url === '/latest/meta-data/tags/instance') return void res.end('LifeboatJob\nlifeboat:vpg');
+      if (req.method === 'GET' && req.url === '/latest/meta-data/tags/instance/lifeboat:vpg') return void res.end('web');
       res.writeHead(404).end();
     });
     await new Promise<void>((r) => imds.listen(0, '127.0.0.1', r));
@@ -147,11 +150,53 @@ describe('agent entry point (bundled)', () => {
       { method: 'PUT', url: '/latest/api/token', token: undefined, ttl: '21600' },
       { method: 'GET', url: '/latest/meta-data/tags/instance/LifeboatJob', token: 'token-42', ttl: undefined },
     ]);
+    expect(seen.map((r) => r.url)).toContain('/latest/meta-data/tags/instance/lifeboat:vpg'); // its VPG was checked
     expect(readFileSync(target).equals(source.bytes)).toBe(true);
     const out = await store.getJson<ImportResult>(job.resultKey);
     const stored = planned.filter((i) => source.ref(i) !== 'zero').length;
     expect(out).toEqual({ jobId: 'imp-0', volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', checkpointId: manifest.id, blocksWritten: stored, bytesWritten: stored * BLOCK_SIZE, directIo: takesDirectIo(dir) }] });
     expect(await store.getJson<AgentProgress>(job.progressKey)).toMatchObject({ state: 'done', blocksDone: stored });
+  });
+
+  it('refuses a hand-made job aiming at a committed manifest before it writes anything', async () => {
+    const [committed] = await store.listCheckpoints('web');
+    const manifestKey = checkpointKey('web', committed.id);
+    const before = await store.getBytes(manifestKey);
+    const job = { ...readJob('sync-evil'), resultKey: manifestKey };
+    await store.putJson(job.volumes[0].planKey, planFor('vol-src', planned, SIZE));
+    const jobKey = syncJobKey('web', job.syncId, job.jobId);
+    await store.putJson(jobKey, job);
+    const packsBefore = (await store.listPackObjects('web')).length;
+
+    const run = await runAgent(['--job', formatS3Url(s3.bucket, jobKey)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`lifeboat-agent: refusing agent job s3://${s3.bucket}/${jobKey} (nothing was written): resultKey "${manifestKey}" is not this job's own key`);
+    expect((await store.getBytes(manifestKey))!.equals(before!)).toBe(true);
+    expect(await store.getJson(job.progressKey)).toBeNull();
+    expect((await store.listPackObjects('web')).length).toBe(packsBefore);
+  });
+
+  it("refuses a job of another VPG than the instance's lifeboat:vpg tag (through IMDS)", async () => {
+    const job = readJob('sync-other-vpg');
+    await store.putJson(job.volumes[0].planKey, planFor('vol-src', planned, SIZE));
+    const jobKey = syncJobKey('web', job.syncId, job.jobId);
+    await store.putJson(jobKey, job);
+    const imds: Server = createServer((req: IncomingMessage, res) => {
+      if (req.method === 'PUT' && req.url === '/latest/api/token') return void res.end('t');
+      if (req.url === '/latest/meta-data/tags/instance/LifeboatJob') return void res.end(formatS3Url(s3.bucket, jobKey));
+      if (req.url === '/latest/meta-data/tags/instance') return void res.end('LifeboatJob\nlifeboat:vpg');
+      if (req.url === '/latest/meta-data/tags/instance/lifeboat:vpg') return void res.end('db');
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => imds.listen(0, '127.0.0.1', r));
+    try {
+      const run = await runAgent([], { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${(imds.address() as AddressInfo).port}/` });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('the job is for VPG "web", but this instance is tagged lifeboat:vpg=db');
+    } finally {
+      imds.close();
+    }
+    expect(await store.getJson(job.progressKey)).toBeNull();
   });
 
   it('exits non-zero with one line on stderr, and progress failed, when the job cannot run', async () => {
