@@ -5,11 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { buildManifest } from '../../lambda/core/replica-format';
+import { buildManifest, checkpointKey } from '../../lambda/core/replica-format';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { HashPool } from '../../lambda/agent/hash-pool';
 import { readVolumeBlocks } from '../../lambda/agent/reader';
@@ -63,7 +63,7 @@ function exportTo(format: ImageFormat, output: string, checkpoint = 'latest', so
 
 beforeAll(async () => {
   s3 = await startS3();
-  store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }) });
+  store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }), onProblem: () => {} });
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-export-'));
   pool = new HashPool(2);
   // checkpoint 1: the whole volume (zeros at i%5, a repeated block at i%7, random elsewhere)
@@ -183,6 +183,41 @@ describe('lifeboat export (in process, over a real store)', () => {
       expect(readdirSync(dir).filter((f) => f.includes('missing') || f.includes('partial'))).toEqual([]);
     } finally {
       writeFileSync(file, original);
+    }
+  });
+  it.each([['-1'], ['1.5'], ['0x10'], [String(BLOCKS)]])('a manifest with the block key %j fails naming checkpoint, volume and key, and leaves no partial output', async (key) => {
+    const manifestKey = checkpointKey(VPG, ids.second);
+    const original = (await store.getBytes(manifestKey))!;
+    const manifest = JSON.parse(original.toString('utf8'));
+    manifest.volumes[0].blocks[key] = manifest.volumes[0].blocks['1'];
+    await store.putJson(manifestKey, manifest);
+    try {
+      const fresh = join(dir, `corrupt-key-${key.replace(/[^0-9a-z]/g, 'x')}.raw`);
+      const kept = join(dir, 'kept.raw');
+      writeFileSync(kept, 'an earlier export');
+      for (const [format, out] of [['raw', fresh], ['qcow2', fresh], ['raw', kept]] as const) {
+        const err = await exportTo(format, out).catch((e: unknown) => e);
+        expect(err).toMatchObject({ name: 'CorruptManifest', checkpointId: ids.second, sourceVolumeId: VOLUME, key });
+        expect((err as Error).message).toContain(`checkpoint ${ids.second} of VPG ${VPG}, volume ${VOLUME}: block key "${key}"`);
+      }
+      expect(existsSync(fresh)).toBe(false);
+      expect(readFileSync(kept, 'utf8')).toBe('an earlier export');
+      expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
+    } finally {
+      await store.putBytes(manifestKey, original, 'application/json');
+    }
+  });
+
+  it("a person's copy of a manifest under checkpoints/ changes nothing: the export is still byte-exact", async () => {
+    const copy = `vpgs/${VPG}/checkpoints/cp-copy (1).json`;
+    await store.putBytes(copy, (await store.getBytes(checkpointKey(VPG, ids.second)))!, 'application/json');
+    try {
+      const out = join(dir, 'with-stray.raw');
+      expect((await exportTo('raw', out)).checkpointId).toBe(ids.second);
+      expect(readFileSync(out).equals(images.second)).toBe(true);
+      expect((await store.inspect(VPG)).map((p) => [p.kind, p.key])).toEqual([['stray-object', copy]]);
+    } finally {
+      await store.deletePrefix(copy);
     }
   });
 });
