@@ -9,7 +9,8 @@ export interface FaultConfig {
   serverErrorRate: number;
   /** Milliseconds added to every request. */
   latencyMs: number;
-  /** A new resource is NotFound to Describe* (by id) for this long after it was created. */
+  /** Eventual consistency: a new EC2 resource is NotFound to Describe* (by id) for this long after it was
+   *  created, and Step Functions' ListExecutions/DescribeExecution lag this far behind. */
   consistencyMs: number;
   /** Services the rate faults apply to (SigV4 names); empty means ec2 and ebs. */
   services: string[];

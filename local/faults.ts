@@ -6,7 +6,9 @@
  *   throttle=RATE       fraction 0..1 of requests answered with the service's throttling error
  *   5xx=RATE            fraction 0..1 answered 500 InternalError or 503 ServiceUnavailable
  *   latency=MS          milliseconds added to every request
- *   consistency=MS      a new resource stays NotFound to Describe-by-id for MS after creation
+ *   consistency=MS      a new EC2 resource stays NotFound to Describe-by-id for MS after creation, and Step
+ *                       Functions' ListExecutions/DescribeExecution answer as of MS ago (local/sfn/consistency.ts);
+ *                       applies whatever `services` says
  *   seed=N              integer seed of the fault RNG (same seed, same faults)
  *   services=A+B        SigV4 service names the rate faults and latency apply to (default ec2+ebs;
  *                       ec2, ebs, states — not s3, which is streamed to s3rver untouched)

@@ -15,6 +15,7 @@ import { deployAssembly as deployCdkAssembly, DeployedStack } from '../assembly/
 import type { DeployHost, Tag } from '../assembly/provisioners';
 import { FunctionConfig, LambdaRuntime } from '../lambda/runtime';
 import * as api from './api';
+import { describedView, listedView } from './consistency';
 import { AslMachine, prepareDefinition, PreparedDefinition } from './definition';
 import { createLocalStateMachine, ExecutionRecord, RunningExecution } from './execution';
 import type { HistoryEventRecord } from './history';
@@ -63,7 +64,7 @@ export class StepFunctionsService implements Service {
     this.scheduler = new Scheduler((spec) => this.fireSchedule(spec));
     this.operations = {
       StartExecution: (i) => this.startExecution(i),
-      DescribeExecution: (i) => api.renderDescribeExecution(this.execution(api.requireString(i, 'executionArn')).record),
+      DescribeExecution: (i) => this.describeExecution(i),
       ListExecutions: (i) => this.listExecutions(i),
       StopExecution: (i) => this.stopExecution(i),
       GetExecutionHistory: (i) => this.getExecutionHistory(i),
@@ -208,13 +209,33 @@ export class StepFunctionsService implements Service {
     return { stopDate: api.epochSeconds(stored.record.stopDate ?? Date.now()) };
   }
 
+  /** The `consistency=MS` fault lags these reads (consistency.ts), whatever the `services` filter says. */
+  private lagMs(): number {
+    return this.ctx.faults.consistencyMs;
+  }
+
+  private countLag(hidden: number): void {
+    if (hidden > 0) this.ctx.faultCounts.consistency = (this.ctx.faultCounts.consistency ?? 0) + hidden;
+  }
+
+  private describeExecution(input: Record<string, unknown>): Record<string, unknown> {
+    const record = this.execution(api.requireString(input, 'executionArn')).record;
+    const seen = describedView(record, Date.now(), this.lagMs());
+    this.countLag(seen === record ? 0 : 1);
+    return api.renderDescribeExecution(seen);
+  }
+
   private listExecutions(input: Record<string, unknown>): Record<string, unknown> {
     const smArn = api.requireString(input, 'stateMachineArn');
     this.machine(smArn);
     const filter = input.statusFilter as string | undefined;
-    const all = [...this.executions.values()]
-      .map((e) => e.record)
-      .filter((r) => r.stateMachineArn === smArn && (!filter || r.status === filter))
+    const now = Date.now();
+    const mine = [...this.executions.values()].map((e) => e.record).filter((r) => r.stateMachineArn === smArn);
+    const seen = mine.map((r) => listedView(r, now, this.lagMs()));
+    this.countLag(seen.filter((v, i) => v !== mine[i]).length);
+    // the status filter applies to what the lagging read sees, as it would in AWS
+    const all = seen
+      .filter((r): r is ExecutionRecord => r !== undefined && (!filter || r.status === filter))
       .sort((a, b) => b.startDate - a.startDate);
     const { page, nextToken } = api.paginate(all, input.maxResults, input.nextToken);
     return { executions: page.map(api.renderExecutionItem), nextToken };

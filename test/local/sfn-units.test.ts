@@ -1,5 +1,6 @@
 /** Pure parts of the Step Functions emulator: definition preparation, paths, waits, schedules. */
 import { bindTask, LOCAL_WAIT_RESOURCE, prepareDefinition, readPath, waitMilliseconds } from '../../local/sfn/definition';
+import { describedView, listedView } from '../../local/sfn/consistency';
 import { nextCronMatch, parseCron, parseScheduleExpression } from '../../local/sfn/schedule';
 
 describe('prepareDefinition', () => {
@@ -75,5 +76,25 @@ describe('schedule expressions', () => {
     expect(new Date(nextCronMatch(firstOfMonth, at('2026-03-01T06:30:00Z'))!).toISOString()).toBe('2026-04-01T06:30:00.000Z');
     expect(nextCronMatch(parseCron('0 0 1 1 ? 2020'), at('2026-01-01T00:00:00Z'))).toBeUndefined();
     expect(() => parseCron('0 25 * * ? *')).toThrow();
+  });
+});
+
+describe('eventual consistency views', () => {
+  const base = { executionArn: 'arn:e', stateMachineArn: 'arn:sm', name: 'e', input: '{}' };
+  const running = { ...base, status: 'RUNNING' as const, startDate: 10_000 };
+  const done = { ...base, status: 'SUCCEEDED' as const, startDate: 10_000, stopDate: 20_000, output: '{"ok":true}' };
+
+  test('ListExecutions leaves out what started within the lag and shows what ended within it as RUNNING', () => {
+    expect(listedView(running, 14_000, 5_000)).toBeUndefined();
+    expect(listedView(running, 15_000, 5_000)).toBe(running);
+    expect(listedView(done, 24_000, 5_000)).toEqual({ ...base, status: 'RUNNING', startDate: 10_000 });
+    expect(listedView(done, 25_000, 5_000)).toBe(done);
+    expect(listedView(done, 10_001, 0)).toBe(done);
+  });
+
+  test('DescribeExecution finds a just-started execution and lags only its status', () => {
+    expect(describedView(running, 10_001, 5_000)).toBe(running);
+    expect(describedView(done, 24_000, 5_000)).toEqual({ ...base, status: 'RUNNING', startDate: 10_000 });
+    expect(describedView(done, 20_001, 0)).toBe(done);
   });
 });

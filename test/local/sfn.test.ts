@@ -306,3 +306,52 @@ test('a definition the runner cannot run is refused as InvalidDefinition', () =>
   );
   expect(() => h.sfn.putStateMachine({ ...bad, definition: 'not json' })).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
 });
+
+describe('eventual consistency (the consistency=MS fault)', () => {
+  const LONG = { rounds: 1_000_000, items: [], failTimes: 0 };
+  const listed = async (statusFilter?: 'RUNNING' | 'ABORTED') =>
+    new Map((await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN, statusFilter }))).executions!.map((e) => [e.name!, e]));
+  const describe = (executionArn: string) => h.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+  afterEach(() => {
+    h.ctx.faults.consistencyMs = 0;
+  });
+
+  test('ListExecutions hides a just-started execution and lists a just-stopped one as RUNNING; DescribeExecution lags its status only', async () => {
+    const old = await start('lag-old', LONG);
+    const startedAt = (await describe(old)).startDate!.getTime();
+    await pollUntil(async () => (Date.now() - startedAt >= 1500 ? true : undefined), 'lag-old to be 1.5 s old');
+    await h.sfnClient.send(new StopExecutionCommand({ executionArn: old }));
+    h.ctx.faults.consistencyMs = 1000; // older than lag-old's start, newer than its stop
+    const counted = h.ctx.faultCounts.consistency ?? 0;
+    const fresh = await start('lag-new', LONG);
+    try {
+      const seen = await listed();
+      expect(seen.has('lag-new')).toBe(false);
+      expect(seen.get('lag-old')?.status).toBe('RUNNING');
+      expect(seen.get('lag-old')?.stopDate).toBeUndefined();
+      expect((await listed('RUNNING')).has('lag-old')).toBe(true);
+      expect((await listed('ABORTED')).has('lag-old')).toBe(false);
+      // DescribeExecution is eventually consistent too: a stale status, but the execution is found
+      const stale = await describe(old);
+      expect([stale.status, stale.stopDate]).toEqual(['RUNNING', undefined]);
+      expect((await describe(fresh)).status).toBe('RUNNING');
+      expect(h.ctx.faultCounts.consistency ?? 0).toBeGreaterThan(counted);
+      // the reads catch up once the lag has passed
+      await pollUntil(async () => {
+        const now = await listed();
+        return now.get('lag-old')?.status === 'ABORTED' && now.has('lag-new') ? true : undefined;
+      }, 'ListExecutions to catch up');
+      expect((await describe(old)).status).toBe('ABORTED');
+    } finally {
+      await h.sfnClient.send(new StopExecutionCommand({ executionArn: fresh }));
+    }
+  });
+
+  test('with consistency 0 every read is current: a just-started execution is listed, a just-stopped one is ABORTED', async () => {
+    const arn = await start('lag-zero', LONG);
+    expect((await listed()).get('lag-zero')?.status).toBe('RUNNING');
+    await h.sfnClient.send(new StopExecutionCommand({ executionArn: arn }));
+    expect((await listed()).get('lag-zero')).toMatchObject({ status: 'ABORTED', stopDate: expect.any(Date) });
+    expect((await describe(arn)).status).toBe('ABORTED');
+  });
+});
