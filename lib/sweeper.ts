@@ -111,7 +111,8 @@ export class Sweeper extends Construct {
       },
     });
     this.fn.logGroup.grantWrite(this.role);
-    this.event = { graceMinutes: settings.graceMinutes, dryRun: settings.dryRun, stateMachineArns, vpgs: [...props.vpgNames] };
+    // the watch list lives in the environment; the event carries only what an event may narrow
+    this.event = { graceMinutes: settings.graceMinutes, dryRun: settings.dryRun };
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Lifeboat sweeper of site ${props.siteId}, every ${settings.scheduleMinutes} minutes`,
       schedule: events.Schedule.rate(Duration.minutes(settings.scheduleMinutes)),

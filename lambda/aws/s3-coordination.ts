@@ -1,16 +1,17 @@
 /**
  * The lease and reader records of a VPG over S3 conditional requests. S3 evaluates `If-None-Match: *` and
  * `If-Match: <etag>` atomically and answers 412 Precondition Failed when the condition does not hold, or 409
- * ConditionalRequestConflict when a concurrent write won the race
- * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): both mean "someone else
- * wrote first", which the callers handle by reading again. Reads are strongly consistent.
+ * ConditionalRequestConflict when a concurrent write won the race, and If-Match on a missing key answers 404
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): each means "someone else
+ * changed it first", which the callers handle by reading again. Reads are strongly consistent.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LeaseStorePort } from '../core/lease-guard';
-import type { ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort } from '../core/store-readers';
+import type { ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../core/store-readers';
 import type { VpgLease } from '../core/vpg-lease';
 import { idOfJsonKey, leaseKey, readerKey, readersPrefix, releasedKey, releasedPrefix } from '../core/coordination-keys';
 import { makeS3Client } from './s3-client';
+import { vpgPrefix } from '../core/replica-format';
 import { isNotFound, storeError } from './s3-errors';
 
 interface SdkError {
@@ -25,7 +26,7 @@ export function lostConditionalWrite(e: unknown): boolean {
   return status === 412 || status === 409 || err?.name === 'PreconditionFailed' || err?.name === 'ConditionalRequestConflict';
 }
 
-export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort {
+export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort {
   private readonly client: S3Client;
 
   constructor(readonly bucket: string, client?: S3Client) {
@@ -58,7 +59,8 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }));
       return true;
     } catch (e) {
-      if (lostConditionalWrite(e)) return false;
+      // If-Match on a key that is gone answers 404 NoSuchKey: it changed since it was read, as a 412 says
+      if (lostConditionalWrite(e) || (condition.IfMatch !== undefined && isNotFound(e))) return false;
       throw storeError('PutObject (conditional)', this.bucket, key, e);
     }
   }
@@ -134,6 +136,50 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+    return out;
+  }
+
+  /** Every execution's working files (syncs/<id>/, imports/<id>/) with the newest change among them. */
+  async workingSets(vpg: string): Promise<WorkingSet[]> {
+    const sets = new Map<string, WorkingSet>();
+    for (const kind of ['sync', 'import'] as const) {
+      const prefix = `${vpgPrefix(vpg)}${kind === 'sync' ? 'syncs' : 'imports'}/`;
+      let token: string | undefined;
+      do {
+        let page;
+        try {
+          page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+        } catch (e) {
+          throw storeError('ListObjectsV2', this.bucket, prefix, e);
+        }
+        for (const o of page.Contents ?? []) {
+          const id = o.Key?.slice(prefix.length).split('/')[0];
+          if (!id || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) continue;
+          const at = (o.LastModified ?? new Date(0)).toISOString();
+          const seen = sets.get(`${kind}/${id}`);
+          if (!seen || seen.lastModified < at) sets.set(`${kind}/${id}`, { kind, id, lastModified: at });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    }
+    return [...sets.values()];
+  }
+
+  async workingJobExecutions(vpg: string, syncId: string): Promise<string[]> {
+    const prefix = `${vpgPrefix(vpg)}syncs/${syncId}/jobs/`;
+    const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 5 })).catch((e: unknown) => {
+      throw storeError('ListObjectsV2', this.bucket, prefix, e);
+    });
+    const out: string[] = [];
+    for (const o of page.Contents ?? []) {
+      try {
+        const got = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.Key! }));
+        const job = JSON.parse(await got.Body!.transformToString('utf8')) as { executionId?: unknown };
+        if (typeof job.executionId === 'string') out.push(job.executionId);
+      } catch (e) {
+        if (!isNotFound(e) && !(e instanceof SyntaxError)) throw storeError('GetObject', this.bucket, o.Key!, e);
+      }
+    }
     return out;
   }
 

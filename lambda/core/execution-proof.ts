@@ -1,9 +1,11 @@
 /**
  * Look-alikes stay untouched: a resource tagged with our Owner, ZERTO_TAG and VPG may still have been made by
- * someone else (copied tags). Before a cleanup deletes a leftover that is not its own execution's, it proves the
- * leftover belongs to one of this VPG's executions: the execution its `lifeboat:execution` tag names exists on
- * this VPG's state machine (DescribeExecution), and its sync id tag is the one that execution derives.
+ * someone else (copied tags). Before a cleanup or the sweeper deletes a leftover that is not its own
+ * execution's, it proves the leftover belongs to one of this VPG's executions: the execution its
+ * `lifeboat:execution` tag names exists on this VPG's state machine (DescribeExecution), and the ids the
+ * resource carries are the ones that execution derives (a sync's sync id; a failback's import id).
  */
+import { importIdFor } from './failback/recovery-plan';
 import type { ExecutionStatePort } from './lease-guard';
 import { deriveSyncId } from './sync-ids';
 import { TAG, type Tags } from './tags';
@@ -13,37 +15,44 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-/** Why a sync leftover with these tags is not provably this VPG's, or null when its tags are consistent. */
-function tagProblem(tags: Tags, stateMachineArn: string): string | null {
-  const name = tags[TAG.executionId];
-  const syncId = tags[TAG.syncId];
-  if (!name || !syncId) return 'it names no execution of this VPG (no lifeboat:execution / lifeboat:sync-id tag)';
-  if (deriveSyncId(executionArnOf(stateMachineArn, name)) !== syncId) return `its sync id ${syncId} is not the one execution ${name} of this VPG derives`;
-  return null;
+/** A proven leftover's execution has ended (delete) or still runs (leave); anything else is refused. */
+export type LeftoverVerdict = { readonly kind: 'ended' | 'running'; readonly executionArn: string } | { readonly kind: 'refused'; readonly reason: string };
+
+/** The VPG's state machines: sync resources (zSATs, sync snapshots) and failback resources (ZImporters, recovered VMs). */
+export interface VpgMachines {
+  readonly sync: string;
+  readonly failback: string;
 }
 
-/**
- * The sync ids among `candidates` that are proven this VPG's own (tags consistent and the execution exists);
- * the others with the reason. Each execution is asked about once.
- */
-export async function proveSyncLeftovers(
-  executions: ExecutionStatePort,
-  stateMachineArn: string,
-  candidates: ReadonlyArray<{ id: string; tags: Tags }>,
-): Promise<{ proven: Set<string>; refused: Array<{ id: string; reason: string }> }> {
-  const proven = new Set<string>();
-  const refused: Array<{ id: string; reason: string }> = [];
-  const asked = new Map<string, boolean>();
+const FAILBACK_ROLES = new Set(['zimporter', 'recovered-vm']);
+
+/** The execution a resource's tags claim, or why the tags do not hold together. */
+function claimedExecution(tags: Tags, machines: VpgMachines): { arn: string } | { problem: string } {
+  const name = tags[TAG.executionId];
+  if (!name) return { problem: 'it names no execution of this VPG (no lifeboat:execution tag)' };
+  if (FAILBACK_ROLES.has(tags[TAG.role] ?? '')) {
+    const arn = executionArnOf(machines.failback, name);
+    return importIdFor(arn) === name ? { arn } : { problem: `its execution tag ${name} is no failback execution name` };
+  }
+  const arn = executionArnOf(machines.sync, name);
+  if (!tags[TAG.syncId]) return { problem: 'it names no sync (no lifeboat:sync-id tag)' };
+  if (deriveSyncId(arn) !== tags[TAG.syncId]) return { problem: `its sync id ${tags[TAG.syncId]} is not the one execution ${name} of this VPG derives` };
+  return { arn };
+}
+
+/** A verdict per candidate id; each execution is asked about once. */
+export async function judgeLeftovers(executions: ExecutionStatePort, machines: VpgMachines, candidates: ReadonlyArray<{ id: string; tags: Tags }>): Promise<Map<string, LeftoverVerdict>> {
+  const verdicts = new Map<string, LeftoverVerdict>();
+  const states = new Map<string, 'running' | 'ended' | 'unknown'>();
   for (const c of candidates) {
-    const problem = tagProblem(c.tags, stateMachineArn);
-    if (problem) {
-      refused.push({ id: c.id, reason: problem });
+    const claim = claimedExecution(c.tags, machines);
+    if ('problem' in claim) {
+      verdicts.set(c.id, { kind: 'refused', reason: claim.problem });
       continue;
     }
-    const arn = executionArnOf(stateMachineArn, c.tags[TAG.executionId]);
-    if (!asked.has(arn)) asked.set(arn, (await executions.state(arn)) !== 'unknown');
-    if (asked.get(arn)) proven.add(c.tags[TAG.syncId]);
-    else refused.push({ id: c.id, reason: `execution ${arn} does not exist: not made by this VPG` });
+    if (!states.has(claim.arn)) states.set(claim.arn, await executions.state(claim.arn));
+    const state = states.get(claim.arn)!;
+    verdicts.set(c.id, state === 'unknown' ? { kind: 'refused', reason: `execution ${claim.arn} does not exist: not made by this VPG` } : { kind: state, executionArn: claim.arn });
   }
-  return { proven, refused };
+  return verdicts;
 }

@@ -80,3 +80,16 @@ export interface ReleasedSource {
 export interface ReleasesPort {
   releasedSources(vpg: string): Promise<ReleasedSource[]>;
 }
+
+/** One execution's working files: `syncs/<syncId>/` or `imports/<importId>/`, and when they last changed. */
+export interface WorkingSet {
+  readonly kind: 'sync' | 'import';
+  readonly id: string;
+  readonly lastModified: string;
+}
+
+export interface WorkingFilesPort {
+  workingSets(vpg: string): Promise<WorkingSet[]>;
+  /** The execution ARNs a sync's read jobs (syncs/<syncId>/jobs/) name. */
+  workingJobExecutions(vpg: string, syncId: string): Promise<string[]>;
+}

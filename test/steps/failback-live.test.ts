@@ -155,7 +155,7 @@ describe('failback-cleanup', () => {
     const report = await removeTestRecoveredVms(world.ec2, { siteId: SITE, vpg: 'web', failbacks }, { sleep: world.clock.sleep, now: () => world.clock.ms });
     expect(report.terminatedInstances).toEqual([mine.instanceId]);
     expect(report.deletedVolumes).toEqual([volume]);
-    expect(report.refused).toEqual([{ id: lookAlike.instanceId, reason: `failback execution ${failbackMachine.replace(':stateMachine:', ':execution:')}:drill-9 does not exist: not made by this VPG` }]);
+    expect(report.refused).toEqual([{ id: lookAlike.instanceId, reason: `execution ${failbackMachine.replace(':stateMachine:', ':execution:')}:drill-9 does not exist: not made by this VPG` }]);
     for (const kept of [live, otherSite, otherVpg, protectedOne, lookAlike]) expect(world.ec2.instances.get(kept.instanceId)!.state).toBe('running');
   });
 });

@@ -319,6 +319,7 @@ export function makeWorld(env: StepEnv = ENV): World {
   const store = new MemoryStore();
   const log = new MemoryLog();
   const coordination = new MemoryCoordination();
+  coordination.store = store;
   const deps: StepDeps = { env, ec2, ebs, executions, store, lease: coordination, readers: coordination, log, now: clock.now, sleep: clock.sleep };
   return { clock, ec2, ebs, executions, store, coordination, log, deps };
 }

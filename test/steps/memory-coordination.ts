@@ -1,14 +1,17 @@
 /** The VPG lease and reader records in memory, with S3's conditional-write semantics (an ETag per write). */
 import type { LeaseStorePort } from '../../lambda/core/lease-guard';
-import type { ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort } from '../../lambda/core/store-readers';
+import type { ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../../lambda/core/store-readers';
 import type { VpgLease } from '../../lambda/core/vpg-lease';
 
-export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort {
+export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort {
   readonly leases = new Map<string, { value: VpgLease; etag: string }>();
   readonly readers = new Map<string, ReaderRecord>();
   /** vpg → released source ids. */
   readonly released = new Map<string, Set<string>>();
   private writes = 0;
+  /** The store whose working files workingSets lists, and when each set last changed (default: long ago). */
+  store?: { keys(prefix: string): string[]; getJson<T>(key: string): Promise<T | null> };
+  readonly changedAt = new Map<string, string>();
   /** Conditional writes that lost (412), for tests that race writers. */
   lost = 0;
 
@@ -41,5 +44,24 @@ export class MemoryCoordination implements LeaseStorePort, ReadersPort, Releases
   }
   async releasedSources(vpg: string): Promise<ReleasedSource[]> {
     return [...(this.released.get(vpg) ?? [])].map((sourceId) => ({ format: 1, sourceId, releasedAt: '2026-01-01T00:00:00.000Z' }));
+  }
+  async workingSets(vpg: string): Promise<WorkingSet[]> {
+    const sets = new Map<string, WorkingSet>();
+    for (const kind of ['sync', 'import'] as const) {
+      const prefix = `vpgs/${vpg}/${kind === 'sync' ? 'syncs' : 'imports'}/`;
+      for (const key of this.store?.keys(prefix) ?? []) {
+        const id = key.slice(prefix.length).split('/')[0];
+        sets.set(`${kind}/${id}`, { kind, id, lastModified: this.changedAt.get(`${kind}/${id}`) ?? '2000-01-01T00:00:00.000Z' });
+      }
+    }
+    return [...sets.values()];
+  }
+  async workingJobExecutions(vpg: string, syncId: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const key of this.store?.keys(`vpgs/${vpg}/syncs/${syncId}/jobs/`) ?? []) {
+      const job = await this.store!.getJson<{ executionId?: string }>(key);
+      if (job?.executionId) out.push(job.executionId);
+    }
+    return out;
   }
 }

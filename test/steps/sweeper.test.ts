@@ -1,12 +1,23 @@
-/** The sweeper over fakes: deletes leaks past the grace period through guarded deletes, keeps bases and foreign resources. */
+/**
+ * The sweeper over fakes: deletes leaks past the grace period through guarded deletes, keeps bases, foreign
+ * resources and look-alikes, never what a running execution owns (however it is invoked), one VPG's trouble
+ * never stops another's sweep, and working files and reader records of executions that are gone go too.
+ */
 import { runSweep, sweeperInputSchema } from '../../lambda/core/sweeper-run';
 import { ServiceError } from '../../lambda/core/errors';
+import { readerRecord } from '../../lambda/core/store-readers';
+import type { SweeperEnv } from '../../lambda/core/step-env';
 import { TAG, tagsFor } from '../../lambda/core/tags';
-import { sweeperStep } from '../../lambda/steps/sweeper-handler';
-import { EXECUTION, MACHINE, makeWorld, SITE, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
+import { sweeperStepWith } from '../../lambda/steps/sweeper-handler';
+import { earlierSync, EXECUTION, MACHINE, makeWorld, SITE, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
+import { holdLease } from './lease-helpers';
 import { runSync } from './sync-driver';
 
-const input = (over: Record<string, unknown> = {}) => sweeperInputSchema.parse({ stateMachineArns: [MACHINE], vpgs: ['web'], graceMinutes: 60, ...over });
+const FAILBACK_MACHINE = MACHINE.replace('-sync', '-failback');
+const DB_MACHINES = [MACHINE.replace('-web-', '-db-'), FAILBACK_MACHINE.replace('-web-', '-db-')];
+const ENV: SweeperEnv = { stateMachineArns: [MACHINE, FAILBACK_MACHINE, ...DB_MACHINES], vpgs: ['web', 'db'], minGraceMinutes: 60 };
+const input = (over: Record<string, unknown> = {}) => sweeperInputSchema.parse(over);
+const sweep = (world: World, over: Record<string, unknown> = {}) => runSweep(input(over), world.deps, ENV);
 
 /** A committed sync (its snapshots are the bases), then a crashed sync's leftovers and foreign look-alikes. */
 async function leakyWorld() {
@@ -16,40 +27,44 @@ async function leakyWorld() {
   world.executions.running = [];
   const bases = Object.values(synced.snapshots.snapshots) as string[];
   const created = world.clock.now().toISOString();
+  const crashed = earlierSync(world, 'crashed');
   const leak = {
-    instance: world.ec2.addInstance({ tags: zsatTags('instance', 'sCrashed'), volumesGiB: [] }).instanceId,
-    volume: Object.assign(world.ec2.addVolume({ tags: zsatTags('volume', 'sCrashed') }), { createTime: created }).volumeId,
-    snapshot: world.ec2.addSnapshot({ volumeId: vm.volumes[0].volumeId, tags: snapshotTags('sCrashed') }).snapshotId,
+    instance: world.ec2.addInstance({ tags: zsatTags('instance', crashed.syncId, crashed.tags), volumesGiB: [] }).instanceId,
+    volume: Object.assign(world.ec2.addVolume({ tags: zsatTags('volume', crashed.syncId, crashed.tags) }), { createTime: created }).volumeId,
+    snapshot: world.ec2.addSnapshot({ volumeId: vm.volumes[0].volumeId, tags: snapshotTags(crashed.syncId, crashed.tags) }).snapshotId,
   };
   const foreign = [
-    world.ec2.addInstance({ tags: { ...zsatTags('instance', 'sCrashed'), [TAG.owner]: 'site-b' }, volumesGiB: [] }).instanceId,
+    world.ec2.addInstance({ tags: { ...zsatTags('instance', crashed.syncId, crashed.tags), [TAG.owner]: 'site-b' }, volumesGiB: [] }).instanceId,
     Object.assign(world.ec2.addVolume({ tags: { [TAG.vpg]: 'web', [TAG.role]: 'zsat' } }), { createTime: created }).volumeId,
-    world.ec2.addSnapshot({ volumeId: vm.volumes[0].volumeId, tags: { ...snapshotTags('sCrashed'), [TAG.owner]: 'site-b' } }).snapshotId,
+    world.ec2.addSnapshot({ volumeId: vm.volumes[0].volumeId, tags: { ...snapshotTags(crashed.syncId, crashed.tags), [TAG.owner]: 'site-b' } }).snapshotId,
+    // every tag of ours, but the execution it names never ran on this VPG's state machine
+    Object.assign(world.ec2.addVolume({ tags: zsatTags('volume', 'sNoSuchSync', { [TAG.executionId]: 'never-ran' }) }), { createTime: created }).volumeId,
   ];
   world.clock.advance(3 * 3600);
   world.ec2.destroyed.length = 0;
-  return { world, bases, leak, foreign };
+  return { world, vm, bases, leak, foreign, crashed };
 }
 
 const exists = (world: World, id: string) =>
   world.ec2.snapshots.has(id) || world.ec2.volumes.has(id) || (world.ec2.instances.get(id)?.state ?? 'terminated') !== 'terminated';
 
 describe('sweeper', () => {
-  it('deletes a crashed sync’s leftovers, keeps the bases and every foreign look-alike, logs each deletion', async () => {
+  it('deletes a crashed sync’s leftovers, keeps the bases, every foreign resource and look-alike, logs each deletion', async () => {
     const { world, bases, leak, foreign } = await leakyWorld();
-    const report = await runSweep(input(), world.deps);
+    const report = await sweep(world);
     expect(report.deleted).toEqual({ instances: [leak.instance], volumes: [leak.volume], snapshots: [leak.snapshot] });
     for (const id of Object.values(leak)) expect(exists(world, id)).toBe(false);
     for (const id of [...bases, ...foreign]) expect(exists(world, id)).toBe(true);
     expect(report.kept.map((k) => k.id).sort()).toEqual([...bases].sort());
+    expect(report.refused.find((r) => r.id === foreign[3])?.reason).toMatch(/does not exist: not made by this VPG|sync id sNoSuchSync is not the one/);
     for (const id of Object.values(leak)) {
       expect(world.log.lines).toContainEqual(expect.objectContaining({ message: 'sweeper deleted', fields: expect.objectContaining({ id, vpg: 'web' }) }));
     }
   });
 
-  it('in a dry run deletes nothing and logs what it would delete (the event overrides the config)', async () => {
+  it('in a dry run deletes nothing and logs what it would delete', async () => {
     const { world, leak } = await leakyWorld();
-    const report = await sweeperStep.withDeps(world.deps)({ stateMachineArns: [MACHINE], vpgs: ['web'], graceMinutes: 60, dryRun: true });
+    const report = await sweeperStepWith(() => ENV).withDeps(world.deps)({ dryRun: true });
     expect(report.deleted).toEqual({ instances: [], volumes: [], snapshots: [] });
     expect(report.selected.web).toMatchObject({ instances: [leak.instance], volumes: [leak.volume], snapshots: [leak.snapshot] });
     for (const id of Object.values(leak)) expect(exists(world, id)).toBe(true);
@@ -57,34 +72,72 @@ describe('sweeper', () => {
     expect(world.ec2.destroyed).toEqual([]);
   });
 
-  it('leaves what a running execution owns, and what is younger than the grace period', async () => {
-    const { world, leak } = await leakyWorld();
-    const running = `${EXECUTION}-crashed`;
-    world.executions.running = [{ executionArn: running, name: 'x', startDate: world.clock.now().toISOString() }];
-    // the leak's sync id is not derived from this execution: tag the leak with the execution instead
-    world.ec2.instances.get(leak.instance)!.tags[TAG.executionId] = running;
-    const report = await runSweep(input({ graceMinutes: 60 * 24 }), world.deps);
+  it('invoked by hand with grace 0 and no state machines during a sync, touches none of the sync (the lease names it)', async () => {
+    const { world, leak, crashed } = await leakyWorld();
+    // the crashed-looking sync is in fact running: it holds the VPG's lease, and ListExecutions does not show it yet
+    const arn = `${MACHINE.replace(':stateMachine:', ':execution:')}:crashed`;
+    await holdLease(world.deps, arn);
+    world.executions.states.set(arn, 'running');
+    world.store.objects.set(`vpgs/web/syncs/${crashed.syncId}/progress/j.json`, '{}');
+    const report = await sweep(world, { graceMinutes: 0, stateMachineArns: [], vpgs: ['web'] });
+    expect(report.graceMinutes).toBe(60);
     expect(report.deleted).toEqual({ instances: [], volumes: [], snapshots: [] });
+    for (const id of Object.values(leak)) expect(exists(world, id)).toBe(true);
     expect(report.kept.find((k) => k.id === leak.instance)?.reason).toBe('its execution is still running');
-    expect(report.kept.find((k) => k.id === leak.volume)?.reason).toBe('younger than 1440 minutes');
+    expect(report.workingFiles).toEqual([]);
+    expect(world.store.objects.has(`vpgs/web/syncs/${crashed.syncId}/progress/j.json`)).toBe(true);
   });
 
-  it('aborts before deleting anything when it cannot learn what is in use', async () => {
-    const { world } = await leakyWorld();
-    world.store.listCheckpoints = async () => {
-      throw new ServiceError('S3 unavailable');
+  it('leaves a leftover whose execution DescribeExecution says still runs, though ListExecutions does not list it', async () => {
+    const { world, leak } = await leakyWorld();
+    world.executions.states.set(`${MACHINE.replace(':stateMachine:', ':execution:')}:crashed`, 'running');
+    const report = await sweep(world);
+    expect(report.deleted).toEqual({ instances: [], volumes: [], snapshots: [] });
+    for (const id of Object.values(leak)) expect(report.kept.find((k) => k.id === id)?.reason).toMatch(/its execution .*crashed is still running/);
+  });
+
+  it('keeps the working files of a sync it cannot name until the grace has passed; a named ended one goes at once', async () => {
+    const { world, crashed } = await leakyWorld();
+    const now = world.clock.now().toISOString();
+    world.store.objects.set('vpgs/web/syncs/sAnon/plans/vol-1.json', '{}');
+    world.coordination.changedAt.set('sync/sAnon', now);
+    const arn = `${MACHINE.replace(':stateMachine:', ':execution:')}:crashed`;
+    world.store.objects.set(`vpgs/web/syncs/${crashed.syncId}/jobs/j.json`, JSON.stringify({ executionId: arn }));
+    world.coordination.changedAt.set(`sync/${crashed.syncId}`, now);
+    const report = await sweep(world, { graceMinutes: 30 });
+    expect(report.graceMinutes).toBe(60);
+    expect(report.workingFiles).toEqual([`vpgs/web/syncs/${crashed.syncId}/`]);
+    world.clock.advance(3601);
+    expect((await sweep(world)).workingFiles).toEqual(['vpgs/web/syncs/sAnon/']);
+  });
+
+  it('one VPG it cannot read is skipped, deleting nothing of it, and the others are swept', async () => {
+    const { world, leak } = await leakyWorld();
+    const db = world.ec2.addVolume({ tags: tagsFor(SITE, 'zsat', 'volume', { [TAG.vpg]: 'db', [TAG.syncId]: 'sx' }) });
+    const listCheckpoints = world.store.listCheckpoints.bind(world.store);
+    world.store.listCheckpoints = async (vpg) => {
+      if (vpg === 'db') throw new ServiceError('S3 unavailable');
+      return listCheckpoints(vpg);
     };
-    await expect(runSweep(input(), world.deps)).rejects.toThrow('S3 unavailable');
+    const report = await sweep(world);
+    expect(report.errors).toContainEqual(expect.stringMatching(/^VPG db: could not learn what it uses \(S3 unavailable\); nothing of it was deleted$/));
+    expect(report.deleted.instances).toEqual([leak.instance]);
+    expect(world.ec2.volumes.has(db.volumeId)).toBe(true);
+  });
+
+  it('when it cannot learn which executions run, it deletes nothing of that VPG', async () => {
+    const { world, leak } = await leakyWorld();
     world.executions.listRunning = async () => {
       throw new ServiceError('SFN unavailable');
     };
-    await expect(runSweep(input(), world.deps)).rejects.toThrow('SFN unavailable');
+    const report = await sweep(world);
+    expect(report.errors.join('\n')).toMatch(/VPG web: could not learn what it uses \(SFN unavailable\)/);
+    for (const id of Object.values(leak)) expect(exists(world, id)).toBe(true);
     expect(world.ec2.destroyed).toEqual([]);
   });
 
   it('takes snapshots an older checkpoint superseded (left by a Cleanup that failed), keeps the latest bases', async () => {
-    const { world, bases } = await leakyWorld();
-    const vm = [...world.ec2.instances.values()].find((i) => i.tags.app === 'web')!;
+    const { world, bases, vm } = await leakyWorld();
     const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'b']])]]);
     world.ec2.deleteSnapshot = async () => {
       throw new ServiceError('no deletes today');
@@ -95,19 +148,37 @@ describe('sweeper', () => {
     expect(latest).not.toEqual(bases);
     delete (world.ec2 as { deleteSnapshot?: unknown }).deleteSnapshot; // back to the prototype's
     world.clock.advance(3 * 3600);
-    const report = await runSweep(input(), world.deps);
+    const report = await sweep(world);
     expect(report.deleted.snapshots).toEqual(expect.arrayContaining(bases));
     for (const id of latest) expect(world.ec2.snapshots.has(id)).toBe(true);
   });
 
-  it('terminates expired test-failback VMs, never live recovered VMs', async () => {
+  it('terminates expired test-failback VMs its failbacks made, never live recovered VMs nor look-alikes', async () => {
     const world = makeWorld();
+    world.executions.known.add(`${FAILBACK_MACHINE.replace(':stateMachine:', ':execution:')}:drill-1`);
     const vm = (extra: Record<string, string>) => world.ec2.addInstance({ tags: tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', ...extra }), volumesGiB: [] }).instanceId;
-    const expired = vm({ [TAG.testExpiresAt]: world.clock.now().toISOString() });
-    const live = vm({});
+    const expired = vm({ [TAG.testExpiresAt]: world.clock.now().toISOString(), [TAG.executionId]: 'drill-1' });
+    const lookAlike = vm({ [TAG.testExpiresAt]: world.clock.now().toISOString(), [TAG.executionId]: 'drill-9' });
+    const live = vm({ [TAG.executionId]: 'drill-1' });
     world.clock.advance(1);
-    const report = await runSweep(input(), world.deps);
+    const report = await sweep(world);
     expect(report.deleted.instances).toEqual([expired]);
-    expect(world.ec2.instances.get(live)?.state).toBe('running');
+    for (const id of [live, lookAlike]) expect(world.ec2.instances.get(id)?.state).toBe('running');
+  });
+
+  it('removes the working files of executions that are gone and stale reader records; keeps a live reader and fresh files', async () => {
+    const { world } = await leakyWorld();
+    world.store.objects.set('vpgs/web/syncs/sGone/progress/j.json', '{}');
+    world.store.objects.set('vpgs/web/imports/drill-1/jobs/imp-0.json', '{}');
+    world.store.objects.set('vpgs/web/syncs/sFresh/progress/j.json', '{}');
+    world.coordination.changedAt.set('sync/sFresh', world.clock.now().toISOString());
+    const record = (id: string, horizonSeconds: number) => readerRecord({ id, kind: 'failback', state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds });
+    await world.coordination.putReader('web', record('stale', -1));
+    await world.coordination.putReader('web', record('live', 600));
+    const report = await sweep(world);
+    expect([...report.workingFiles].sort()).toEqual(['vpgs/web/imports/drill-1/', 'vpgs/web/syncs/sGone/']);
+    expect(world.store.keys('vpgs/web/syncs/')).toEqual(['vpgs/web/syncs/sFresh/progress/j.json']);
+    expect(report.readerRecords).toEqual(['stale']);
+    expect([...world.coordination.readers.keys()]).toEqual(['web/live']);
   });
 });

@@ -3,11 +3,10 @@
  * Owner, the VPG) and their volumes. Every terminate and delete re-checks those tags right before it.
  */
 import { NotFound } from '../errors';
-import { executionArnOf } from '../execution-proof';
+import { judgeLeftovers } from '../execution-proof';
 import type { ExecutionStatePort } from '../lease-guard';
 import type { Ec2Port } from '../sync-ports';
 import { isOurs, TAG, type Tags } from '../tags';
-import { importIdFor } from './recovery-plan';
 
 export interface TestCleanupReport {
   readonly terminatedInstances: readonly string[];
@@ -25,13 +24,10 @@ export interface FailbackExecutions {
 }
 
 /** Why a test VM with these tags is not provably made by one of the VPG's failbacks, or null. */
-async function notMadeByUs(tags: Tags, failbacks: FailbackExecutions, known: Map<string, boolean>): Promise<string | null> {
-  const importId = tags[TAG.executionId];
-  if (!importId) return 'it names no failback execution (no lifeboat:execution tag)';
-  const arn = executionArnOf(failbacks.stateMachineArn, importId);
-  if (importIdFor(arn) !== importId) return `its execution tag ${importId} is no failback execution name`;
-  if (!known.has(arn)) known.set(arn, (await failbacks.executions.state(arn)) !== 'unknown');
-  return known.get(arn) ? null : `failback execution ${arn} does not exist: not made by this VPG`;
+async function notMadeByUs(id: string, tags: Tags, failbacks: FailbackExecutions): Promise<string | null> {
+  const machines = { sync: failbacks.stateMachineArn, failback: failbacks.stateMachineArn };
+  const verdict = (await judgeLeftovers(failbacks.executions, machines, [{ id, tags }])).get(id)!;
+  return verdict.kind === 'refused' ? verdict.reason : null;
 }
 
 /** A test recovered VM (or its volume) of this site and VPG. */
@@ -44,7 +40,6 @@ export async function removeTestRecoveredVms(
   scope: { siteId: string; vpg: string; failbacks: FailbackExecutions },
   opts: { waitMs?: number; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
 ): Promise<TestCleanupReport> {
-  const known = new Map<string, boolean>();
   const refused: Array<{ id: string; reason: string }> = [];
   const { siteId, vpg } = scope;
   const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -56,7 +51,7 @@ export async function removeTestRecoveredVms(
   for (const instance of instances) {
     const [fresh] = await ec2.describeInstances({ ids: [instance.instanceId] });
     if (!fresh || fresh.state === 'terminated' || !isTestRecovered(fresh.tags, siteId, vpg)) continue;
-    const why = await notMadeByUs(fresh.tags, scope.failbacks, known);
+    const why = await notMadeByUs(instance.instanceId, fresh.tags, scope.failbacks);
     if (why) {
       refused.push({ id: instance.instanceId, reason: why });
       continue;
@@ -67,7 +62,7 @@ export async function removeTestRecoveredVms(
   }
   for (const v of await ec2.describeVolumes(query)) {
     if (!isTestRecovered(v.tags, siteId, vpg) || volumeIds.has(v.volumeId)) continue;
-    const why = await notMadeByUs(v.tags, scope.failbacks, known);
+    const why = await notMadeByUs(v.volumeId, v.tags, scope.failbacks);
     if (why) refused.push({ id: v.volumeId, reason: why });
     else volumeIds.add(v.volumeId);
   }

@@ -1,6 +1,7 @@
 /** Cleanup after a commit, and CleanupFailed after any failure. */
 import { leftoverCandidates, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
-import { proveSyncLeftovers } from '../execution-proof';
+import { judgeLeftovers } from '../execution-proof';
+import { failbackArnFor } from '../journal';
 import { errorMessage, readableCause } from '../errors';
 import { failureMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { syncPrefix } from '../replica-format';
@@ -52,13 +53,16 @@ export async function cleanupAfterCommit(input: CleanupStepInput, deps: StepDeps
   const found = await inventory(deps, { [TAG.vpg]: vpg }, previous);
   // leftovers of other syncs are deleted only when their execution is provably one of this VPG's
   const others = leftoverCandidates(found, previous).filter((c) => c.tags[TAG.syncId] !== syncId && isOurs(c.tags, deps.env.siteId, vpg));
-  const proof = await proveSyncLeftovers(deps.executions, input.stateMachineArn, others);
+  const machines = { sync: input.stateMachineArn, failback: failbackArnFor(input.stateMachineArn, deps.env.siteId, vpg) };
+  const verdicts = await judgeLeftovers(deps.executions, machines, others);
+  const proven = others.filter((c) => verdicts.get(c.id)?.kind === 'ended').map((c) => c.tags[TAG.syncId]);
+  const stillRunning = others.filter((c) => verdicts.get(c.id)?.kind === 'running').map((c) => c.tags[TAG.syncId]);
   const scope = {
     siteId: deps.env.siteId,
     vpg,
     keepSnapshotIds: keep,
-    activeSyncIds: await otherRunningSyncIds(deps, input.stateMachineArn, input.executionId),
-    provenSyncIds: new Set([syncId, ...proof.proven]),
+    activeSyncIds: new Set([...(await otherRunningSyncIds(deps, input.stateMachineArn, input.executionId)), ...stillRunning]),
+    provenSyncIds: new Set([syncId, ...proven]),
   };
   const selection = selectAfterCommit(found, scope, previous);
   const report = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: CLEANUP_DETACH_WAIT_SECONDS, tolerateErrors: false });
