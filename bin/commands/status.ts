@@ -1,7 +1,7 @@
 /**
  * `lifeboat status [--json]`: per VPG, its newest checkpoint, achieved RPO against target and alarm threshold,
- * running executions and last sync. Exit 0 when every VPG is within its alarm threshold, 1 when any is breached
- * or has never synced (docs/operations.md).
+ * running executions, last sync and the replica store's problems. Exit 0 when every VPG is within its alarm
+ * threshold, 1 when any is breached, has never synced or has a damaged store (docs/operations.md).
  */
 import type { Command } from 'commander';
 import { collectStatus } from '../status/collect';
@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG, openSite, UsageError, type CliSite } from './context';
 export function register(program: Command): void {
   program
     .command('status')
-    .description("every VPG's last checkpoint, achieved RPO against its target, running executions and last sync")
+    .description("every VPG's last checkpoint, achieved RPO against its target, running executions, last sync and store problems")
     .option('--json', 'print a JSON array, one object per VPG (keys in docs/operations.md)')
     .option('--config <path>', 'site config file', DEFAULT_CONFIG)
     .action(async (opts: { json?: boolean; config: string }) => {

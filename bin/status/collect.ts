@@ -1,6 +1,8 @@
 /**
  * Reads what `lifeboat status` shows, from AWS or the offline cloud (AWS_ENDPOINT_URL): per VPG, its newest
- * checkpoint (one key listing of the store, no manifest read), running sync/failback executions, the last finished sync.
+ * checkpoint (one key listing of the store, no manifest read), what the store holds that Lifeboat skips or cannot
+ * use (S3ReplicaStore.inspect: listings, summaries and pack indexes, no block map), running sync/failback
+ * executions, the last finished sync.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
 import { latestCheckpoint } from '../../lambda/core/metrics-probe';
@@ -62,18 +64,17 @@ async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { n
   const syncArn = machines.get(syncName);
   const failbackArn = machines.get(failbackStateMachineName(site.config.siteId, vpg.name));
   if (!syncArn) problems.push(`state machine ${syncName} is not deployed here (is the site deployed, and AWS_ENDPOINT_URL/AWS_REGION right?)`);
-  const [lastCheckpoint, runningSyncs, runningFailbacks, lastSync] = await Promise.all([
-    syncArn
-      ? attempt('reading checkpoints', async () => {
-          const runtime = await vpgRuntimeOf(site.sfn, syncArn);
-          return latestCheckpoint(new S3ReplicaStore({ bucket: runtime.storeBucket }), vpg.name);
-        })
-      : null,
+  // The store reports its problems here, in storeProblems, not as warnings on stderr.
+  const store = syncArn ? vpgRuntimeOf(site.sfn, syncArn).then((runtime) => new S3ReplicaStore({ bucket: runtime.storeBucket, onProblem: () => {} })) : null;
+  store?.catch(() => {}); // awaited (and reported) by each read below
+  const [lastCheckpoint, storeProblems, runningSyncs, runningFailbacks, lastSync] = await Promise.all([
+    store ? attempt('reading checkpoints', async () => latestCheckpoint(await store, vpg.name)) : null,
+    store ? attempt('inspecting the replica store', async () => (await store).inspect(vpg.name)) : null,
     syncArn ? attempt('listing running syncs', () => countRunning(site.sfn, syncArn)) : null,
     failbackArn ? attempt('listing running failbacks', () => countRunning(site.sfn, failbackArn)) : null,
     syncArn ? attempt('reading the last sync', () => lastFinished(site.sfn, syncArn)) : null,
   ]);
-  return { vpg: vpg.name, syncIntervalMinutes: vpg.syncIntervalMinutes, lastCheckpoint, runningSyncs, runningFailbacks, lastSync, problems };
+  return { vpg: vpg.name, syncIntervalMinutes: vpg.syncIntervalMinutes, lastCheckpoint, runningSyncs, runningFailbacks, lastSync, problems, storeProblems };
 }
 
 export async function collectStatus(site: CliSite): Promise<VpgFigures[]> {

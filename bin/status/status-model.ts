@@ -4,6 +4,10 @@
  */
 import { rpoSeconds } from '../../lambda/core/metrics';
 import { rpoStatus, rpoTarget, type RpoStatus } from '../../lambda/core/metrics-rpo';
+import type { StoreProblem } from '../../lambda/core/store-problems';
+
+/** The RPO's status, or `damaged` when the store holds objects Lifeboat skips or cannot use (never `ok` then). */
+export type VpgStatus = RpoStatus | 'damaged';
 
 export interface LastSync {
   /** SUCCEEDED | FAILED | TIMED_OUT | ABORTED (Step Functions' words). */
@@ -24,6 +28,8 @@ export interface VpgFigures {
   readonly runningFailbacks: number | null;
   readonly lastSync: LastSync | null;
   readonly problems: readonly string[];
+  /** What the replica store holds that Lifeboat skips or cannot use (S3ReplicaStore.inspect); null when not readable. */
+  readonly storeProblems: readonly StoreProblem[] | null;
 }
 
 export interface VpgStatusRow {
@@ -36,10 +42,12 @@ export interface VpgStatusRow {
   readonly targetSeconds: number;
   /** Where the RPO alarm fires (alerts.rpoAlarmMultiple x targetSeconds). */
   readonly alarmSeconds: number;
-  readonly status: RpoStatus;
+  readonly status: VpgStatus;
   readonly runningExecutions: { readonly sync: number | null; readonly failback: number | null };
   readonly lastSync: LastSync | null;
   readonly problems: readonly string[];
+  /** Strays, corrupt manifests, broken chains, disabled packs: `{ kind, key, reason }`; null when not readable. */
+  readonly storeProblems: ReadonlyArray<Pick<StoreProblem, 'kind' | 'key' | 'reason'>> | null;
 }
 
 export function statusRow(f: VpgFigures, alarmMultiple: number, now: Date): VpgStatusRow {
@@ -52,16 +60,22 @@ export function statusRow(f: VpgFigures, alarmMultiple: number, now: Date): VpgS
     rpoSeconds: rpo,
     targetSeconds: target.targetSeconds,
     alarmSeconds: target.alarmSeconds,
-    status: rpoStatus(rpo, target),
+    status: damaged(rpoStatus(rpo, target), f.storeProblems),
     runningExecutions: { sync: f.runningSyncs, failback: f.runningFailbacks },
     lastSync: f.lastSync,
     problems: [...f.problems],
+    storeProblems: f.storeProblems === null ? null : f.storeProblems.map(({ kind, key, reason }) => ({ kind, key, reason })),
   };
 }
 
-/** 0 when every VPG is within its alarm threshold (ok or late); 1 when any is breached or has never synced. */
+/** A damaged store is never `ok` (nor merely `late`); `breached` and `never` already say worse. */
+function damaged(status: RpoStatus, problems: readonly StoreProblem[] | null): VpgStatus {
+  return problems && problems.length > 0 && (status === 'ok' || status === 'late') ? 'damaged' : status;
+}
+
+/** 0 when every VPG is within its alarm threshold (ok or late); 1 when any is breached, has never synced, or its store is damaged. */
 export function statusExitCode(rows: readonly VpgStatusRow[]): 0 | 1 {
-  return rows.some((r) => r.status === 'breached' || r.status === 'never') ? 1 : 0;
+  return rows.some((r) => r.status === 'breached' || r.status === 'never' || r.status === 'damaged') ? 1 : 0;
 }
 
 /** 75 → "1m15s", 7200 → "2h00m", 90061 → "1d01h". */

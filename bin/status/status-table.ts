@@ -1,8 +1,7 @@
 /** `lifeboat status` for people: a table, one row per VPG, coloured by RPO status when the output is a terminal. */
-import type { RpoStatus } from '../../lambda/core/metrics-rpo';
-import { formatDuration, type VpgStatusRow } from './status-model';
+import { formatDuration, type VpgStatus, type VpgStatusRow } from './status-model';
 
-const COLOUR: Readonly<Record<RpoStatus, string>> = { ok: '\x1b[32m', late: '\x1b[33m', breached: '\x1b[31m', never: '\x1b[31m' };
+const COLOUR: Readonly<Record<VpgStatus, string>> = { ok: '\x1b[32m', late: '\x1b[33m', breached: '\x1b[31m', never: '\x1b[31m', damaged: '\x1b[31m' };
 const RESET = '\x1b[0m';
 
 /** Colour only on a terminal, and never when NO_COLOR is set to anything (https://no-color.org). */
@@ -40,6 +39,7 @@ export function renderTable(rows: readonly VpgStatusRow[], colour: boolean): str
   for (const r of rows) {
     if (r.lastSync?.cause) lines.push(`${r.vpg}: last sync ${r.lastSync.status.toLowerCase()}: ${r.lastSync.cause}`);
     for (const p of r.problems) lines.push(`${r.vpg}: ${p}`);
+    for (const p of r.storeProblems ?? []) lines.push(`${r.vpg}: store: ${p.kind} ${p.key}: ${p.reason}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -11,6 +11,7 @@ const figures = (over: Partial<VpgFigures>): VpgFigures => ({
   runningFailbacks: 0,
   lastSync: null,
   problems: [],
+  storeProblems: [],
   ...over,
 });
 const at = (minutesAgo: number) => ({ id: 'cp-x', at: new Date(now.getTime() - minutesAgo * 60_000).toISOString() });
@@ -29,6 +30,7 @@ describe('status rows', () => {
       runningExecutions: { sync: 1, failback: 0 },
       lastSync: null,
       problems: [],
+      storeProblems: [],
     });
   });
 
@@ -47,6 +49,32 @@ describe('status rows', () => {
     expect(statusExitCode([ok, statusRow(figures({ lastCheckpoint: at(60) }), 2, now)])).toBe(1);
     expect(statusExitCode([ok, statusRow(figures({ lastCheckpoint: null }), 2, now)])).toBe(1);
     expect(statusExitCode([])).toBe(0);
+  });
+});
+
+describe('store problems', () => {
+  const stray = { kind: 'stray-object' as const, key: 'vpgs/web/checkpoints/cp-copy (1).json', reason: 'not a name Lifeboat writes under checkpoints/, so it is ignored' };
+  const disabled = { kind: 'unreadable-pack-index' as const, key: `vpgs/web/packs/${'a'.repeat(64)}.idx.json`, reason: 'pack index is not JSON; pack … is disabled' };
+
+  it('a VPG with store problems is never ok: damaged, exit 1, the problems in storeProblems', () => {
+    const row = statusRow(figures({ storeProblems: [stray, disabled] }), 2, now);
+    expect(row).toMatchObject({ status: 'damaged', rpoSeconds: 600, storeProblems: [stray, disabled] });
+    expect(statusRow(figures({ lastCheckpoint: at(20), storeProblems: [stray] }), 2, now).status).toBe('damaged');
+    expect(statusExitCode([row])).toBe(1);
+    expect(statusExitCode([statusRow(figures({}), 2, now)])).toBe(0);
+  });
+
+  it('breached and never stay as they are (already worse); unreadable store problems are null, with the reason in problems', () => {
+    expect(statusRow(figures({ lastCheckpoint: at(60), storeProblems: [stray] }), 2, now).status).toBe('breached');
+    expect(statusRow(figures({ lastCheckpoint: null, storeProblems: [stray] }), 2, now).status).toBe('never');
+    const unread = statusRow(figures({ storeProblems: null, problems: ['inspecting the replica store: AccessDenied'] }), 2, now);
+    expect(unread).toMatchObject({ status: 'ok', storeProblems: null });
+  });
+
+  it('the table marks the row damaged, in red, and lists each problem under it', () => {
+    const lines = renderTable([statusRow(figures({ storeProblems: [stray] }), 2, now)], true).trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^\x1b\[31mweb\s+damaged\s+10m00s/);
+    expect(lines[2]).toBe(`web: store: stray-object ${stray.key}: ${stray.reason}`);
   });
 });
 

@@ -64,7 +64,7 @@ describe('lifeboat status on a deployed site', () => {
     expect(rows.map((r) => r.vpg)).toEqual(['app', 'ghost']);
     const [app, ghost] = rows;
     expect(Object.keys(app).sort()).toEqual(
-      ['alarmSeconds', 'lastCheckpointAt', 'lastCheckpointId', 'lastSync', 'problems', 'rpoSeconds', 'runningExecutions', 'status', 'targetSeconds', 'vpg'].sort(),
+      ['alarmSeconds', 'lastCheckpointAt', 'lastCheckpointId', 'lastSync', 'problems', 'rpoSeconds', 'runningExecutions', 'status', 'storeProblems', 'targetSeconds', 'vpg'].sort(),
     );
     expect(app).toMatchObject({ lastCheckpointId: checkpointId, targetSeconds: 1800, alarmSeconds: 5400, status: 'ok', problems: [] });
     // second precision: the checkpoint id carries its time
