@@ -6,8 +6,11 @@
  * - a destroy (and an attach) needs the same tags on the resource (`aws:ResourceTag/...`);
  * - tags can be written only as part of one of our creates (`ec2:CreateAction`), so nothing can re-tag a foreign
  *   resource into looking like ours.
- * Tag condition keys on EC2 actions: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html
- * and, for tag-on-create, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+ * Which EC2 action offers which condition key on which resource (aws:RequestTag on what it creates, aws:ResourceTag
+ * on what it reads or changes, ec2:CreateAction on CreateTags, ec2:LaunchTemplate on RunInstances):
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html (test/lib/iam-simulate.test.ts
+ * evaluates the policies with that reference's data); tag-on-create:
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
  */
 import { ArnFormat, Fn, Token, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
