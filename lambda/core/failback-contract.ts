@@ -16,6 +16,7 @@
  * Any failure (Catch States.ALL, ResultPath $.error) → CleanupFailed ($.cleanupFailed) → FailbackFailed (Fail).
  */
 import { z } from 'zod';
+import { IPV4_PATTERN, IPV4_RULE } from './ipv4';
 import type { VpgRuntime } from './sync-contract';
 
 export const FAILBACK_STATE = {
@@ -97,7 +98,7 @@ export const failbackTargetSchema = z.strictObject(
     privateIps: z
       .record(
         z.string().regex(INSTANCE_ID, { error: 'must be a source instance id such as "i-0123456789abcdef0"' }),
-        z.string({ error: 'must be an IPv4 address' }).regex(/^(\d{1,3})(\.\d{1,3}){3}$/, { error: 'must be an IPv4 address such as "10.0.1.20"' }),
+        z.string({ error: 'must be an IPv4 address' }).regex(IPV4_PATTERN, { error: `must be ${IPV4_RULE}` }),
         { error: 'must be an object of source instance id → IPv4 address' },
       )
       .optional(),

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidInput } from './errors';
+import { NAME_PATTERN, NAME_RULE } from './names';
 import { STEP_ENV } from './sync-contract';
 
 const optionalText = z
@@ -12,7 +13,7 @@ const optionalText = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 export const stepEnvSchema = z.object({
-  [STEP_ENV.siteId]: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a site id: 1-32 characters of a-z, 0-9 and -'),
+  [STEP_ENV.siteId]: z.string().regex(NAME_PATTERN, `a site id: ${NAME_RULE}`),
   [STEP_ENV.bucket]: z.string().min(1, 'the replica bucket name'),
   [STEP_ENV.zsatLaunchTemplate]: z.string().min(1, 'the zSAT launch template name'),
   [STEP_ENV.importerLaunchTemplate]: optionalText,
