@@ -15,7 +15,7 @@ export const FULL_CONFIG = {
     { name: 'web', instances: { tags: { app: 'web' } }, syncIntervalMinutes: 10, journalHours: 24 },
     { name: 'db', instances: { ids: ['i-0123456789abcdef0'] }, syncIntervalMinutes: 60, journalHours: 48 },
   ],
-  store: { encryption: 'kms', objectLock: { mode: 'GOVERNANCE', days: 30 } },
+  store: { encryption: 'kms', objectLock: { mode: 'GOVERNANCE', days: 7 } },
   agent: { vpcId: 'vpc-0123456789abcdef0', subnetId: 'subnet-0123456789abcdef0', maxZsats: 12 },
   importer: { vpcId: 'vpc-0123456789abcdef0', instanceType: 'm7g.large' },
 };
