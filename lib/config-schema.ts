@@ -1,12 +1,13 @@
 /**
  * The shape of `lifeboat.config.json`, as a strict zod schema with defaults.
  * Every `error` text says what is allowed, so a ConfigError line reads "<path>: <what is wrong>; <the fix>".
- * Cross-field checks (duplicates, references between keys) live in config.ts.
+ * Cross-field checks (duplicates, references between keys, selectors, derived names) live in config.ts and the
+ * config-*.ts files it calls; the name and IPv4 rules are the runtime's own (lambda/core/names.ts, ipv4.ts).
  */
 import { z } from 'zod';
+import { IPV4_PATTERN, IPV4_RULE } from '../lambda/core/ipv4';
+import { NAME_PATTERN, NAME_RULE, nameProblem } from '../lambda/core/names';
 
-/** Site ids and VPG names become parts of resource names, tag values and S3 prefixes. */
-const NAME_PATTERN = /^[a-z0-9-]{1,32}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
 /** Below 5 minutes, every volume gets a snapshot and every VPG a schedule run that often: EBS snapshot and EventBridge/Step Functions costs grow with no gain in RPO the block read can deliver. */
@@ -15,9 +16,10 @@ export const MAX_SYNC_INTERVAL_MINUTES = 1440;
 /** Step Functions inline Map runs at most 40 iterations at once. */
 export const MAX_ZSATS_LIMIT = 40;
 
+/** Site ids and VPG names become parts of resource names, tag values and S3 keys: the runtime's own rule (lambda/core/names.ts). */
 const name = (what: string) =>
-  z.string({ error: `must be a string of 1-32 characters a-z, 0-9 or '-' (${what})` }).regex(NAME_PATTERN, {
-    error: `must be 1-32 characters a-z, 0-9 or '-' (${what}); e.g. "site-a"`,
+  z.string({ error: `must be a string of ${NAME_RULE} (${what})` }).regex(NAME_PATTERN, {
+    error: (issue) => `must be ${NAME_RULE} (${what}), and ${JSON.stringify(issue.input)} ${nameProblem(issue.input)}; e.g. "site-a"`,
   });
 
 const instanceId = z
@@ -97,7 +99,11 @@ const recoverySchema = z
     privateIps: z
       .record(
         instanceId,
-        z.string({ error: 'must be an IPv4 address string' }).regex(/^(\d{1,3})(\.\d{1,3}){3}$/, { error: 'must be an IPv4 address such as "10.0.1.20"' }),
+        z
+          .string({ error: 'must be an IPv4 address string' })
+          .regex(IPV4_PATTERN, { error: `must be ${IPV4_RULE}` })
+          // The pattern is exact but unreadable in docs/config.md's table: show the rule in words there.
+          .meta({ description: 'an IPv4 address, four numbers 0-255 without leading zeros' }),
         { error: 'must be an object of instance id → IPv4 address' },
       )
       .optional(),

@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { VpgRuntime } from '../lambda/core/sync-contract';
+import { duplicateKeyProblems } from './config-json';
+import { derivedNameProblems } from './config-names';
 import { siteConfigSchema, type SiteConfig, type VpgConfig } from './config-schema';
+import { selectorProblems } from './config-selectors';
 
 export type { SiteConfig, VpgConfig, WorkerConfig, StoreConfig } from './config-schema';
 
@@ -53,7 +56,9 @@ function describeIssue(json: unknown, issue: z.core.$ZodIssue): Array<{ path: Pa
   return [{ path: issue.path, text: missing ? `is missing; it ${allowed}` : `is wrong; it ${allowed}` }];
 }
 
-type Problem = { path: Path; text: string };
+/** One problem: its JSON path and `<what is wrong>; <the fix>`. */
+export type ConfigProblem = { path: Path; text: string };
+type Problem = ConfigProblem;
 
 /** VPG names are unique and an instance belongs to one VPG; `vpgs[i]` is the i-th VPG of the file. */
 function vpgSetProblems(vpgs: ReadonlyArray<{ name: string; ids: readonly string[] }>): Problem[] {
@@ -110,6 +115,7 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
     }
     problems.push(...recoveryReferenceProblems(vpg, i));
   });
+  problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...objectLockProblems(config));
 
   for (const worker of ['agent', 'importer'] as const) {
     if (config[worker].subnetId && !config[worker].vpcId) {
@@ -133,6 +139,39 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
     });
   }
   return problems;
+}
+
+/**
+ * lib/replica-bucket.ts's lifecycle expires a version 7 days after it stops being current (a compaction's delete
+ * makes it so); test/lib/config.test.ts checks the synthesized bucket says the same.
+ */
+export const NONCURRENT_VERSION_DAYS = 7;
+
+/**
+ * Object Lock gives every version a retain-until date of its creation plus store.objectLock.days, and until then
+ * neither a DeleteObject of that version nor a lifecycle expiration removes it; in COMPLIANCE mode no one, root
+ * included, can shorten it (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html). Compaction drops
+ * checkpoints (and the packs only they use) once they are journalHours old, and the bucket keeps the dropped
+ * versions NONCURRENT_VERSION_DAYS more; a lock up to that long costs nothing, a longer one keeps every dropped
+ * version, of the VPG with the shortest journal first, until the lock ends, freeing no space meanwhile.
+ */
+function objectLockProblems(config: SiteConfig): Problem[] {
+  const lock = config.store.objectLock;
+  if (!lock) return [];
+  const shortest = config.vpgs.reduce((best, vpg, i) => (vpg.journalHours < config.vpgs[best].journalHours ? i : best), 0);
+  const journal = config.vpgs[shortest].journalHours;
+  const keptHours = journal + NONCURRENT_VERSION_DAYS * 24;
+  if (lock.days * 24 <= keptHours) return [];
+  const who = lock.mode === 'COMPLIANCE' ? 'and in COMPLIANCE mode no one, root included, can delete them' : 'unless someone deletes each version with governance bypass';
+  return [
+    {
+      path: ['store', 'objectLock', 'days'],
+      text:
+        `(${lock.days} days) locks every object version ${lock.days * 24} h, longer than VPG "${config.vpgs[shortest].name}" keeps it: its journal (vpgs[${shortest}].journalHours, ${journal} h) plus the ${NONCURRENT_VERSION_DAYS} days the bucket keeps a deleted version (${keptHours} h in all); ` +
+        `the versions compaction deletes would stay, and cost, ${lock.days * 24 - keptHours} h longer, ${who}; ` +
+        `set store.objectLock.days to at most ${Math.floor(keptHours / 24)}, or raise vpgs[${shortest}].journalHours to at least ${lock.days * 24 - NONCURRENT_VERSION_DAYS * 24}`,
+    },
+  ];
 }
 
 /** With ids only, the recovery plan may name only those instances. */
@@ -173,7 +212,17 @@ export function loadConfig(path: string): SiteConfig {
   } catch (err) {
     throw new ConfigError([`${path}: (root): is not valid JSON (${(err as Error).message}); fix the syntax`]);
   }
-  return parseConfig(json, path);
+  // Duplicate keys are reported together with every other problem, all in one go.
+  const problems = duplicateKeyProblems(text).map((p) => `${path}: ${formatPath(p.path)}: ${p.text}`);
+  let config: SiteConfig | undefined;
+  try {
+    config = parseConfig(json, path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (problems.length > 0 || !config) throw new ConfigError(problems);
+  return config;
 }
 
 /** Deploy-time facts the VPG's state machine needs beside the config. */

@@ -1,7 +1,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, formatPath, loadConfig, parseConfig, vpgRuntime } from '../../lib/config';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { vpgPrefix } from '../../lambda/core/replica-format';
+import { parseStepEnv } from '../../lambda/core/step-env';
+import { STEP_ENV } from '../../lambda/core/sync-contract';
+import { ConfigError, formatPath, loadConfig, NONCURRENT_VERSION_DAYS, parseConfig, vpgRuntime } from '../../lib/config';
+import { siteNames, stepFunctionName, vpgNames } from '../../lib/config-names';
+import { alertTopicName, probeFunctionName, rpoAlarmName, syncFailedAlarmName } from '../../lib/monitoring';
+import { ReplicaBucket, replicaBucketName } from '../../lib/replica-bucket';
+import { dashboardName } from '../../lib/site-dashboard';
+import { siteStackName } from '../../lib/site-stack';
+import { vpgStepFunctionName } from '../../lib/step-functions';
+import { sweeperFunctionName } from '../../lib/sweeper';
+import { vpgStackName } from '../../lib/vpg-stack';
+import { workerLaunchTemplateName } from '../../lib/worker-launch-template';
 
 const EXAMPLE = resolve(__dirname, '../../lifeboat.config.json');
 const ID_A = 'i-0123456789abcdef0';
@@ -188,5 +202,193 @@ describe('vpgRuntime', () => {
       agentInstanceProfileArn: 'arn:profile',
       storeBucket: 'bucket-1',
     });
+  });
+});
+
+/** A config of these VPGs (each `[name, tags]`), valid otherwise. */
+const withVpgs = (...vpgs: Array<[string, Record<string, string>]>) => ({ ...valid(), vpgs: vpgs.map(([name, tags]) => ({ name, instances: { tags } })) });
+
+describe('names: the runtime rule (lambda/core/names.ts)', () => {
+  it.each(['-web', '--', 'web-'])('refuses the VPG name %j with the reason and the rule', (name) => {
+    const reason = name.startsWith('-') ? "starts with '-'" : "ends with '-'";
+    expect(problems(withVpgs([name, { app: 'web' }]))).toEqual([
+      `site.json: vpgs[0].name: is wrong; it must be 1-32 characters a-z, 0-9 or '-', starting and ending with a letter or digit (the VPG name), and ${JSON.stringify(name)} ${reason}; e.g. "site-a"`,
+    ]);
+    // The store refuses a leading '-' today (assertKeySegment); a trailing one goes with it once vpgPrefix takes this rule.
+    if (name.startsWith('-')) expect(() => vpgPrefix(name)).toThrow(/invalid VPG name/);
+  });
+
+  it('refuses the site id "-", which the step environment refuses', () => {
+    expect(problems({ ...valid(), siteId: '-' })).toEqual([
+      `site.json: siteId: is wrong; it must be 1-32 characters a-z, 0-9 or '-', starting and ending with a letter or digit (the site id, the Owner tag of everything Lifeboat creates), and "-" starts with '-'; e.g. "site-a"`,
+    ]);
+  });
+
+  it('accepts "--" inside a name, as S3 keys, bucket and stack names do; the store and the step environment take it too', () => {
+    const config = parseConfig({ ...withVpgs(['a--b', { app: 'web' }]), siteId: 's--1' }, 'x');
+    expect(vpgPrefix(config.vpgs[0].name)).toBe('vpgs/a--b/');
+    expect(parseStepEnv({ [STEP_ENV.siteId]: config.siteId, [STEP_ENV.bucket]: 'b', [STEP_ENV.zsatLaunchTemplate]: 't' }).siteId).toBe('s--1');
+  });
+});
+
+describe('derived names fit AWS limits and are unique', () => {
+  it('refuses a site id and VPG name whose failback state machine name is over Step Functions\' 80 characters, naming both', () => {
+    const site = 's'.repeat(30);
+    const vpg = 'v'.repeat(32);
+    expect(problems({ ...withVpgs([vpg, { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } })).toEqual([
+      `site.json: vpgs[0].name: "${vpg}" with site id "${site}" makes the failback state machine "lifeboat-${site}-${vpg}-failback" 81 characters long, over the limit of 80 (Step Functions CreateStateMachine); shorten the VPG name or the site id, to at most 61 characters together`,
+    ]);
+    // One character less fits: the check is at the limit, not near it.
+    expect(parseConfig({ ...withVpgs([vpg.slice(1), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(31);
+  });
+
+  it('refuses a site id too long for the default bucket name, unless store.bucketName names one', () => {
+    const site = 'a'.repeat(27);
+    expect(problems({ ...valid(), siteId: site })).toEqual([
+      `site.json: siteId: makes the default replica bucket name lifeboat-${site}-<account>-<region> 64 characters long, over the limit of 63 (S3 bucket naming rules); use a site id of at most 26 characters, or name an existing bucket in store.bucketName`,
+    ]);
+    expect(parseConfig({ ...valid(), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').siteId).toBe(site);
+    expect(parseConfig({ ...valid(), siteId: site.slice(1) }, 'x').siteId).toHaveLength(26);
+  });
+
+  it('refuses two VPGs that derive one Lambda function name ("web-failback"\'s cleanup is "web"\'s failback-cleanup)', () => {
+    expect(problems(withVpgs(['web', { app: 'web' }], ['web-failback', { app: 'db' }]))).toEqual([
+      'site.json: vpgs[1].name: "web-failback" gives the "cleanup" step function the Lambda function name "lifeboat-site-a-web-failback-cleanup", which VPG "web" (vpgs[0]) gets too; Lambda function names are unique in an account and region, so rename one of the two VPGs',
+    ]);
+  });
+
+  it('repeats the name templates of lib/ exactly (they live there beside CDK, which the CLI does not load)', () => {
+    const [site, vpg] = ['site-a', 'web'];
+    const names = (what: string) => vpgNames(site, vpg).find((n) => n.what === what)?.name;
+    expect(names('VPG stack')).toBe(vpgStackName(site, vpg));
+    expect(names('RPO alarm')).toBe(rpoAlarmName(site, vpg));
+    expect(names('sync-failed alarm')).toBe(syncFailedAlarmName(site, vpg));
+    const siteName = (what: string) => siteNames(site, false).find((n) => n.what === what)?.name;
+    expect(siteName('site stack')).toBe(siteStackName(site));
+    expect(siteName('sweeper function')).toBe(sweeperFunctionName(site));
+    expect(siteName('RPO probe function')).toBe(probeFunctionName(site));
+    expect(siteName('zSAT launch template')).toBe(workerLaunchTemplateName(site, 'zsat'));
+    expect(siteName('ZImporter launch template')).toBe(workerLaunchTemplateName(site, 'zimporter'));
+    expect(siteName('alert topic')).toBe(alertTopicName(site));
+    expect(siteName('dashboard')).toBe(dashboardName(site));
+    for (const [s, v] of [[site, vpg], ['s'.repeat(32), 'v'.repeat(32)]]) {
+      for (const step of ['begin', 'failback-cleanup']) expect(stepFunctionName(s, v, step)).toBe(vpgStepFunctionName(s, v, step));
+    }
+    // The bucket: the config refuses exactly the site ids replicaBucketName refuses.
+    expect(() => replicaBucketName(new Stack(), 'a'.repeat(27), { encryption: 's3' })).toThrow(/at most 26 characters/);
+    expect(replicaBucketName(new Stack(), 'a'.repeat(26), { encryption: 's3' })).toMatch(/^lifeboat-a{26}-/);
+  });
+});
+
+describe('tag selectors', () => {
+  it('refuses two VPGs with the same selector, naming both and the tags', () => {
+    expect(problems(withVpgs(['web', { app: 'web' }], ['web-2', { app: 'web' }]))).toEqual([
+      'site.json: vpgs[1].instances.tags: is the same selector as VPG "web" (vpgs[0]), {"app": "web"}: every instance it matches would be in both VPGs; an instance belongs to one VPG only, so give both selectors one tag key with different values, e.g. "tier": "web" and "tier": "db", or merge the two VPGs',
+    ]);
+  });
+
+  it.each([
+    ['the later one narrower', { app: 'web' }, { app: 'web', tier: '1' }],
+    ['the later one wider', { app: 'web', tier: '1' }, { app: 'web' }],
+  ])('refuses a selector within another (%s): every instance the narrower one selects, the wider selects too', (_, first, second) => {
+    expect(problems(withVpgs(['a', first], ['b', second]))).toEqual([
+      'site.json: vpgs[1].instances.tags: overlaps VPG "a" (vpgs[0]): an instance tagged {"app": "web", "tier": "1"} matches both "b" and "a", since both selectors hold {"app": "web"}; an instance belongs to one VPG only, so give both selectors one tag key with different values, e.g. "tier": "web" and "tier": "db"',
+    ]);
+  });
+
+  it('accepts selectors that one tag value tells apart, and (unknowable at synth) selectors an instance could satisfy both of', () => {
+    expect(parseConfig(withVpgs(['a', { app: 'web', tier: '1' }], ['b', { app: 'web', tier: '2' }]), 'x').vpgs).toHaveLength(2);
+    expect(parseConfig(withVpgs(['a', { app: 'web' }], ['b', { env: 'prod' }]), 'x').vpgs).toHaveLength(2);
+  });
+
+  it.each(['ZERTO_TAG', 'Owner', 'LifeboatJob', 'lifeboat:vpg', 'lifeboat:anything-new'])('refuses a selector on Lifeboat\'s own tag key %s', (key) => {
+    expect(problems(withVpgs(['web', { app: 'web', [key]: 'x' }]))).toEqual([
+      `site.json: vpgs[0].instances.tags.${key}: is one of Lifeboat's own tag keys (ZERTO_TAG, Owner, LifeboatJob, lifeboat:*), which mark the resources Lifeboat creates, never a protected instance; select the instances by a tag of your own`,
+    ]);
+  });
+
+  it('accepts keys that only look like Lifeboat\'s (tag keys are case-sensitive)', () => {
+    expect(parseConfig(withVpgs(['web', { owner: 'team-a', 'Lifeboat:x': 'y' }]), 'x').vpgs[0].instances.tags).toEqual({ owner: 'team-a', 'Lifeboat:x': 'y' });
+  });
+});
+
+describe('private IPs', () => {
+  it.each(['999.999.999.999', '01.2.3.4', '1.2.3'])('refuses %j in recovery.privateIps with the rule', (ip) => {
+    const json = { ...valid(), vpgs: [{ name: 'web', instances: { ids: [ID_A] }, recovery: { privateIps: { [ID_A]: ip } } }] };
+    expect(problems(json)).toEqual([`site.json: vpgs[0].recovery.privateIps.${ID_A}: is wrong; it must be an IPv4 address: four numbers 0-255 without leading zeros, such as "10.0.1.20"`]);
+  });
+
+  it('accepts a valid address', () => {
+    const json = { ...valid(), vpgs: [{ name: 'web', instances: { ids: [ID_A] }, recovery: { privateIps: { [ID_A]: '10.0.1.20' } } }] };
+    expect(parseConfig(json, 'x').vpgs[0].recovery.privateIps).toEqual({ [ID_A]: '10.0.1.20' });
+  });
+});
+
+describe('object lock against the journal', () => {
+  const locked = (mode: string, days: number, ...journals: number[]) => ({
+    ...valid(),
+    store: { objectLock: { mode, days } },
+    vpgs: journals.map((journalHours, i) => ({ name: `v${i}`, instances: { tags: { vpg: `v${i}` } }, journalHours })),
+  });
+
+  it('refuses a COMPLIANCE lock longer than the shortest journal plus the week the bucket keeps deleted versions, with both fixes', () => {
+    expect(problems(locked('COMPLIANCE', 30, 48, 24))).toEqual([
+      'site.json: store.objectLock.days: (30 days) locks every object version 720 h, longer than VPG "v1" keeps it: its journal (vpgs[1].journalHours, 24 h) plus the 7 days the bucket keeps a deleted version (192 h in all); the versions compaction deletes would stay, and cost, 528 h longer, and in COMPLIANCE mode no one, root included, can delete them; set store.objectLock.days to at most 8, or raise vpgs[1].journalHours to at least 552',
+    ]);
+  });
+
+  it('refuses a GOVERNANCE lock the same way, saying who could still free the space', () => {
+    const [line] = problems(locked('GOVERNANCE', 9, 24));
+    expect(line).toMatch(/^site\.json: store\.objectLock\.days: \(9 days\) .* 24 h longer, unless someone deletes each version with governance bypass; set store\.objectLock\.days to at most 8, or raise vpgs\[0\]\.journalHours to at least 48$/);
+  });
+
+  it('accepts a lock up to the journal plus that week: it keeps nothing longer than the bucket does anyway', () => {
+    expect(parseConfig(locked('COMPLIANCE', 8, 24), 'x').store.objectLock).toEqual({ mode: 'COMPLIANCE', days: 8 });
+    expect(parseConfig(locked('COMPLIANCE', 30, 552), 'x').store.objectLock?.days).toBe(30);
+  });
+
+  it('uses the noncurrent-version expiry the synthesized bucket really has', () => {
+    const stack = new Stack();
+    new ReplicaBucket(stack, 'Store', { siteId: 'site-a', store: { encryption: 's3', objectLock: { mode: 'COMPLIANCE', days: 8 } } });
+    const buckets = Template.fromStack(stack).findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } });
+    const [bucket] = Object.values(buckets) as Array<{ Properties: { LifecycleConfiguration: { Rules: Array<{ NoncurrentVersionExpiration?: { NoncurrentDays: number } }> } } }>;
+    const days = bucket.Properties.LifecycleConfiguration.Rules.flatMap((r) => (r.NoncurrentVersionExpiration ? [r.NoncurrentVersionExpiration.NoncurrentDays] : []));
+    expect(days).toEqual([NONCURRENT_VERSION_DAYS]);
+  });
+});
+
+describe('duplicate JSON keys', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-config-dup-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('names a duplicate key by its path and both lines, with the fix', () => {
+    const path = file('dup.json', ['{', '  "siteId": "site-a",', '  "vpgs": [', '    { "name": "web",', '      "instances": { "tags": { "app": "web" } },', '      "journalHours": 48,', '      "journalHours": 2 }', '  ]', '}'].join('\n'));
+    expect(() => loadConfig(path)).toThrow(
+      new ConfigError([`${path}: vpgs[0].journalHours: appears twice in one object (line 6 and line 7); JSON.parse would silently keep only the last, so remove one of them`]),
+    );
+  });
+
+  it('finds a duplicate however its key is escaped, and reports it with every other problem', () => {
+    const path = file('dup-root.json', '{ "siteId": "site-a", "\\u0073iteId": "Site B", "vpgs": [ { "name": "web", "instances": { "tags": { "app": "web" } } } ] }');
+    const lines = (() => {
+      try {
+        loadConfig(path);
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(`${path}: siteId: appears twice in one object (line 1 and line 1); JSON.parse would silently keep only the last, so remove one of them`);
+    expect(lines[1]).toMatch(new RegExp(`^${path.replace(/[.]/g, '\\.')}: siteId: is wrong; .*"Site B" contains "S"`));
+  });
+
+  it('accepts one key in several objects', () => {
+    const path = file('ok.json', JSON.stringify(withVpgs(['web', { app: 'web' }], ['db', { app: 'db' }]), null, 2));
+    expect(loadConfig(path).vpgs.map((v) => v.name)).toEqual(['web', 'db']);
   });
 });

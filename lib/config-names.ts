@@ -1,0 +1,132 @@
+/**
+ * The names a site id and its VPG names become, with AWS's length limit on each, so the config refuses at synth
+ * what CloudFormation would refuse mid-deploy: a name over its limit, or two VPGs of the site that derive the same
+ * name (VPG "web-failback"'s step "cleanup" and VPG "web"'s step "failback-cleanup" are one Lambda function name).
+ *
+ * The name templates are the ones in lib/ (vpgStackName, rpoAlarmName, vpgStepFunctionName, …), repeated here
+ * because those modules load aws-cdk-lib and the config is also read by the CLI; test/lib/config.test.ts checks
+ * that each template here equals its original.
+ */
+import { createHash } from 'node:crypto';
+import { FAILBACK_STEPS } from '../lambda/core/failback-contract';
+import { failbackStateMachineName, SYNC_STEPS, syncStateMachineName } from '../lambda/core/sync-contract';
+import type { ConfigProblem, SiteConfig } from './config';
+
+/** A derived name, where AWS limits it, and the namespace in which it must be unique (one account and region). */
+export interface DerivedName {
+  readonly what: string;
+  readonly name: string;
+  /** How the name reads in an error line (the bucket's account and region are only known at deploy). */
+  readonly shown: string;
+  readonly limit: number;
+  /** Which API reference sets the limit, as a person would look it up. */
+  readonly source: string;
+  readonly namespace: string;
+}
+
+// The limits, each from the API reference that enforces it:
+// https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html (name: 1-80)
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html (StackName: at most 128)
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (3-63)
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (AlarmName: 1-255)
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html (DashboardName: at most 255)
+// https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (a function name alone: at most 64)
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateLaunchTemplate.html (LaunchTemplateName: 3-128)
+// https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html (Name: at most 256)
+const STATE_MACHINE = { limit: 80, source: 'Step Functions CreateStateMachine', namespace: 'state machine' };
+const STACK = { limit: 128, source: 'CloudFormation CreateStack', namespace: 'stack' };
+const BUCKET = { limit: 63, source: 'S3 bucket naming rules', namespace: 'bucket' };
+const ALARM = { limit: 255, source: 'CloudWatch PutMetricAlarm', namespace: 'alarm' };
+const DASHBOARD = { limit: 255, source: 'CloudWatch PutDashboard', namespace: 'dashboard' };
+const FUNCTION = { limit: 64, source: 'Lambda CreateFunction', namespace: 'Lambda function' };
+const LAUNCH_TEMPLATE = { limit: 128, source: 'EC2 CreateLaunchTemplate', namespace: 'launch template' };
+const TOPIC = { limit: 256, source: 'SNS CreateTopic', namespace: 'SNS topic' };
+
+/** The longest account id and region name (ap-southeast-2 and kin), as lib/replica-bucket.ts assumes. */
+const ACCOUNT_LENGTH = 12;
+const MAX_REGION_LENGTH = 14;
+
+/** lib/step-functions.ts vpgStepFunctionName: readable when it fits Lambda's 64 characters, else a hash of site/VPG. */
+export function stepFunctionName(siteId: string, vpg: string, step: string): string {
+  const readable = `lifeboat-${siteId}-${vpg}-${step}`;
+  if (readable.length <= FUNCTION.limit) return readable;
+  return `lifeboat-${createHash('sha256').update(`${siteId}/${vpg}`).digest('hex').slice(0, 10)}-${step}`;
+}
+
+const named = (what: string, name: string, kind: Omit<DerivedName, 'what' | 'name' | 'shown'>): DerivedName => ({ what, name, shown: `"${name}"`, ...kind });
+
+/** What the site stack names after the site id alone. */
+export function siteNames(siteId: string, hasOwnBucket: boolean): DerivedName[] {
+  const names = [
+    named('site stack', `Lifeboat-${siteId}`, STACK),
+    named('sweeper function', `lifeboat-${siteId}-sweeper`, FUNCTION),
+    named('RPO probe function', `lifeboat-${siteId}-rpo-probe`, FUNCTION),
+    named('zSAT launch template', `lifeboat-${siteId}-zsat`, LAUNCH_TEMPLATE),
+    named('ZImporter launch template', `lifeboat-${siteId}-zimporter`, LAUNCH_TEMPLATE),
+    named('alert topic', `lifeboat-${siteId}-alerts`, TOPIC),
+    named('dashboard', `lifeboat-${siteId}`, DASHBOARD),
+  ];
+  if (!hasOwnBucket) {
+    const longest = `lifeboat-${siteId}-${'0'.repeat(ACCOUNT_LENGTH)}-${'x'.repeat(MAX_REGION_LENGTH)}`;
+    names.push({ what: 'default replica bucket name', name: longest, shown: `lifeboat-${siteId}-<account>-<region>`, ...BUCKET });
+  }
+  return names;
+}
+
+/** What one VPG's stack names after the site id and the VPG name. */
+export function vpgNames(siteId: string, vpg: string): DerivedName[] {
+  return [
+    named('VPG stack', `Lifeboat-${siteId}-${vpg}`, STACK),
+    named('sync state machine', syncStateMachineName(siteId, vpg), STATE_MACHINE),
+    named('failback state machine', failbackStateMachineName(siteId, vpg), STATE_MACHINE),
+    named('RPO alarm', `lifeboat-${siteId}-${vpg}-rpo`, ALARM),
+    named('sync-failed alarm', `lifeboat-${siteId}-${vpg}-sync-failed`, ALARM),
+    ...[...SYNC_STEPS, ...FAILBACK_STEPS].map((step) => named(`"${step}" step function`, stepFunctionName(siteId, vpg, step), FUNCTION)),
+  ];
+}
+
+function tooLong(n: DerivedName): string {
+  return `makes the ${n.what} ${n.shown} ${n.name.length} characters long, over the limit of ${n.limit} (${n.source})`;
+}
+
+/** Every derived name within its limit, and no two VPGs deriving the same name. */
+export function derivedNameProblems(config: SiteConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { siteId } = config;
+  // Which VPG (by index; -1 for the site stack) derives each name, per namespace.
+  const owners = new Map<string, number>();
+  const keyOf = (n: DerivedName) => `${n.namespace}\u0000${n.name}`;
+  for (const n of siteNames(siteId, config.store.bucketName !== undefined)) {
+    owners.set(keyOf(n), -1);
+    if (n.name.length <= n.limit) continue;
+    const most = siteId.length - (n.name.length - n.limit);
+    const fix = n.namespace === 'bucket' ? `use a site id of at most ${most} characters, or name an existing bucket in store.bucketName` : `use a site id of at most ${most} characters`;
+    problems.push({ path: ['siteId'], text: `${tooLong(n)}; ${fix}` });
+  }
+
+  config.vpgs.forEach((vpg, i) => {
+    const reported = new Set<string>();
+    for (const n of vpgNames(siteId, vpg.name)) {
+      if (n.name.length > n.limit && !reported.has(n.namespace)) {
+        reported.add(n.namespace);
+        const most = siteId.length + vpg.name.length - (n.name.length - n.limit);
+        problems.push({
+          path: ['vpgs', i, 'name'],
+          text: `"${vpg.name}" with site id "${siteId}" ${tooLong(n)}; shorten the VPG name or the site id, to at most ${most} characters together`,
+        });
+      }
+      const other = owners.get(keyOf(n));
+      if (other === undefined) owners.set(keyOf(n), i);
+      // Equal VPG names are reported as duplicates already; one line per pair.
+      else if ((other < 0 || config.vpgs[other].name !== vpg.name) && !reported.has(`same:${other}`)) {
+        reported.add(`same:${other}`);
+        const whose = other < 0 ? 'the site stack' : `VPG "${config.vpgs[other].name}" (vpgs[${other}])`;
+        problems.push({
+          path: ['vpgs', i, 'name'],
+          text: `"${vpg.name}" gives the ${n.what} the ${n.namespace} name "${n.name}", which ${whose} gets too; ${n.namespace} names are unique in an account and region, so rename ${other < 0 ? 'the VPG' : 'one of the two VPGs'}`,
+        });
+      }
+    }
+  });
+  return problems;
+}
