@@ -1,6 +1,8 @@
 /** The replica store and the log, in memory (re-exported by fakes.ts with the other fakes). */
 import type { BlockRef } from '../../lambda/core/agent-job';
-import { checkpointIdFromKey, summarize } from '../../lambda/core/replica-format';
+import { checkpointIdFromKey, packIdFromIndexKey, summarize } from '../../lambda/core/replica-format';
+import { decodePackIndex, type PackIndex } from '../../lambda/core/pack-index';
+import type { PackObject } from '../../lambda/core/store-problems';
 import { resolveBlockMap } from '../../lambda/core/replica-chain';
 import type { CheckpointManifest, CheckpointSummary, ReplicaStorePort } from '../../lambda/core/replica-store-port';
 import type { StepLog } from '../../lambda/core/sync-ports';
@@ -39,6 +41,47 @@ export class MemoryStore implements ReplicaStorePort {
     const chain: CheckpointManifest[] = [];
     for (let m = all.get(id); m; m = m.parentId ? all.get(m.parentId) : undefined) chain.unshift(m);
     return resolveBlockMap(chain, volumeId);
+  }
+  /** Chain from the nearest full checkpoint down to `id`, oldest first; throws on a broken chain as S3ReplicaStore does. */
+  async getChain(vpg: string, id: string): Promise<CheckpointManifest[]> {
+    const chain: CheckpointManifest[] = [];
+    for (let at: string | null = id; at !== null; ) {
+      const m: CheckpointManifest | null = await this.getCheckpoint(vpg, at);
+      if (!m) throw new Error(at === id ? `checkpoint ${id} of VPG ${vpg} does not exist` : `checkpoint ${id} of VPG ${vpg} needs parent ${at}, which does not exist (broken chain)`);
+      chain.unshift(m);
+      at = m.full ? null : m.parentId;
+    }
+    return chain;
+  }
+  /**
+   * Pack indexes and pack objects: a `.pack` object here is the JSON {"size": N} (the fakes never hold block bytes).
+   * As S3ReplicaStore does, an index that does not parse, or whose pack is missing or short, disables its pack.
+   */
+  async packIndexes(vpg: string): Promise<{ indexes: Map<string, PackIndex>; objects: PackObject[] }> {
+    const indexes = new Map<string, PackIndex>();
+    const objects = new Map<string, PackObject>();
+    for (const key of this.keys(`vpgs/${vpg}/packs/`)) {
+      const indexed = packIdFromIndexKey(key);
+      const data = /\/packs\/([0-9a-f]{64})\.pack$/.exec(key)?.[1];
+      const id = indexed ?? data;
+      if (!id) continue;
+      const seen = objects.get(id) ?? { packId: id, size: null, lastModified: null, hasIndex: false };
+      if (indexed) {
+        try {
+          indexes.set(id, decodePackIndex(this.objects.get(key)!));
+        } catch {
+          // disabled: its blocks count as missing
+        }
+        objects.set(id, { ...seen, hasIndex: true });
+      } else {
+        objects.set(id, { ...seen, size: (JSON.parse(this.objects.get(key)!) as { size: number }).size, lastModified: '2026-01-01T00:00:00.000Z' });
+      }
+    }
+    for (const [id, index] of indexes) {
+      const size = objects.get(id)?.size ?? null;
+      if (size === null || size < index.blocks.reduce((end, b) => Math.max(end, b.offset + b.length), 0)) indexes.delete(id);
+    }
+    return { indexes, objects: [...objects.values()].sort((a, b) => a.packId.localeCompare(b.packId)) };
   }
   keys(prefix: string): string[] {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();

@@ -16,6 +16,9 @@ import { pollZsatStep } from '../../lambda/steps/poll-zsat-handler';
 import { spawnZsatStep } from '../../lambda/steps/spawn-zsat-handler';
 import type { VpgRuntime } from '../../lambda/core/sync-contract';
 import { EXECUTION, MACHINE, type World } from './fakes';
+import { encodePackIndex } from '../../lambda/core/pack-index';
+
+const BLOCK = 512 * 1024;
 
 export const hashOf = (label: string): string => createHash('sha256').update(label).digest('hex');
 
@@ -35,7 +38,7 @@ export function steps(world: World) {
 }
 
 /** The zSAT's work: every planned block's reference (content hash, or zero where the snapshot has no block). */
-export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlock?: number } = {}): Promise<void> {
+export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlock?: number; noPacks?: boolean } = {}): Promise<void> {
   const job = (await world.store.getJson<ReadJob>(jobKey))!;
   const volumes = [];
   for (const v of job.volumes) {
@@ -45,7 +48,17 @@ export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlo
     for (const b of plan.blocks) if (b !== opts.skipBlock) blocks[String(b)] = content.has(b) ? hashOf(content.get(b)!) : ZERO_BLOCK;
     volumes.push({ sourceVolumeId: v.sourceVolumeId, blocks, blocksRead: plan.blocks.length, bytesRead: plan.blocks.length * 524288, bytesStored: 0 });
   }
-  const result: AgentResult = { jobId: job.jobId, volumes, packs: [] };
+  // the blocks the store lacks go into one pack (its index, and its object as {"size": N}), as the agent's packs do
+  const known = new Set([...(await world.store.packIndexes(job.vpg)).indexes.values()].flatMap((i) => i.blocks.map((b) => b.hash)));
+  const fresh = [...new Set(volumes.flatMap((v) => Object.values(v.blocks)))].filter((h) => h !== ZERO_BLOCK && !known.has(h)).sort();
+  const packs: string[] = [];
+  if (fresh.length > 0 && !opts.noPacks) {
+    const packId = hashOf(fresh.join('\n'));
+    world.store.objects.set(`vpgs/${job.vpg}/packs/${packId}.pack`, JSON.stringify({ size: fresh.length * BLOCK }));
+    world.store.objects.set(`vpgs/${job.vpg}/packs/${packId}.idx.json`, encodePackIndex(fresh.map((hash, i) => ({ hash, offset: i * BLOCK, length: BLOCK }))));
+    packs.push(`packs/${packId}.pack`);
+  }
+  const result: AgentResult = { jobId: job.jobId, volumes, packs };
   await world.store.putJson(job.resultKey, result);
   const total = volumes.reduce((n, v) => n + v.blocksRead, 0);
   const progress: AgentProgress = { jobId: job.jobId, state: 'done', updatedAt: world.clock.now().toISOString(), blocksTotal: total, blocksDone: total, bytesRead: 0, bytesStored: 0 };
@@ -64,7 +77,7 @@ export function captureContents(world: World, disks: Map<string, Map<number, str
 export type State = Record<string, any>;
 
 /** Runs one whole sync through the handlers; returns the final state. */
-export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION): Promise<State> {
+export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION, hooks: { beforeCommit?: () => void } = {}): Promise<State> {
   const s = steps(world);
   const state: State = { vpg, executionId: execution, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
   world.executions.running = [{ executionArn: execution, name: execution.split(':').pop()!, startDate: state.startedAt }];
@@ -89,6 +102,7 @@ export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, 
     if (!item.zsat.done) throw new Error('zSAT should be done');
     state.zsats.push(item.zsat);
   }
+  hooks.beforeCommit?.();
   state.commit = await s.commit(state);
   state.cleanup = await s.cleanup(state);
   world.executions.running = [];

@@ -11,6 +11,7 @@ import { beginMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo } from '../sync-ports';
 import type { StepDeps } from './step-deps';
+import { restoreProblems, summarizeProblems } from './integrity-check';
 
 const GIB = 1024 ** 3;
 
@@ -70,7 +71,12 @@ async function beginUnderLease(input: SyncInput, deps: StepDeps, syncId: string,
   const volumeInfo = new Map((await deps.ec2.describeVolumes({ ids: attached.map((v) => v.volumeId) })).map((v) => [v.volumeId, v]));
 
   const checkpoints = await deps.store.listCheckpoints(input.vpg.name);
-  const latest = checkpoints[checkpoints.length - 1];
+  const listedLatest = checkpoints[checkpoints.length - 1];
+  // never build on a checkpoint that would not restore: read everything, commit a full checkpoint instead
+  const damage = listedLatest ? await restoreProblems(deps.store, input.vpg.name, listedLatest.id) : [];
+  const fullResync = damage.length > 0 ? `the latest checkpoint ${listedLatest!.id} would not restore (${summarizeProblems(damage)}): this sync reads every volume in full` : undefined;
+  if (fullResync) deps.log.warn(fullResync, { checkpointId: listedLatest!.id, problems: damage.length });
+  const latest = fullResync ? undefined : listedLatest;
   const released = new Set((await deps.readers.releasedSources(input.vpg.name)).map((r) => r.sourceId));
   const departed = departedSources(checkpoints, new Set(attached.map((a) => a.volumeId)), released);
   for (const d of departed) {
@@ -79,7 +85,7 @@ async function beginUnderLease(input: SyncInput, deps: StepDeps, syncId: string,
       release: `lifeboat release ${input.vpg.name} ${d.sourceVolumeId}`,
     });
   }
-  publishRpo(input, deps, latest?.createdAt, departed.length);
+  publishRpo(input, deps, listedLatest?.createdAt, departed.length);
   const baseIds = latest ? [...new Set(latest.volumes.map((v) => v.snapshotId))] : [];
   const snapshots = new Map<string, SnapshotInfo>(
     baseIds.length > 0 ? (await deps.ec2.describeSnapshots({ ids: baseIds })).map((s) => [s.snapshotId, s]) : [],
@@ -101,5 +107,5 @@ async function beginUnderLease(input: SyncInput, deps: StepDeps, syncId: string,
   });
   const generation = previousGeneration(latest, snapshots, checkpoints.length) + 1;
   deps.log.info('sync begins', { syncId, generation, volumes: volumes.length, parentCheckpointId: latest?.id ?? null, leaseToken: lease.token, leaseRole: lease.role });
-  return { skipped: false, syncId, generation, parentCheckpointId: latest?.id ?? null, volumes, lease, ...(departed.length > 0 ? { departed } : {}) };
+  return { skipped: false, syncId, generation, parentCheckpointId: latest?.id ?? null, volumes, lease, ...(departed.length > 0 ? { departed } : {}), ...(fullResync ? { fullResync } : {}) };
 }

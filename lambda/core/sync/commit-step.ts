@@ -7,6 +7,7 @@ import { buildManifest, planKey } from '../replica-format';
 import type { CommitOutput, PlanOutput } from '../sync-contract';
 import type { PlanStepInput } from './plan-step';
 import type { StepDeps } from './step-deps';
+import { restoreProblems, summarizeProblems } from './integrity-check';
 
 export interface CommitStepInput extends PlanStepInput {
   readonly plan: PlanOutput;
@@ -87,8 +88,14 @@ export async function commitSync(input: CommitStepInput, deps: StepDeps): Promis
   if (await deps.store.getCheckpoint(vpg, manifest.id)) {
     deps.log.info('checkpoint already committed (retried step)', { checkpointId: manifest.id });
   } else {
+    // the manifest is written only if it would restore: its chain reaches a full checkpoint and every block it
+    // resolves to is in a live pack (a pack compacted or damaged since the zSATs deduplicated against it is not)
+    const problems = await restoreProblems(deps.store, vpg, manifest.id, manifest);
+    if (problems.length > 0) {
+      throw new SyncFailed(`commit refused: checkpoint ${manifest.id} would not restore: ${summarizeProblems(problems)}; the next sync reads every volume in full`);
+    }
     await deps.store.commitCheckpoint(manifest);
-    deps.log.info('checkpoint committed', { checkpointId: manifest.id, parentId: manifest.parentId });
+    deps.log.info('checkpoint committed', { checkpointId: manifest.id, parentId: manifest.parentId, leaseToken: input.begin.lease?.token });
   }
   const sum = (f: (v: AgentResult['volumes'][number]) => number) => results.reduce((n, r) => n + r.volumes.reduce((m, v) => m + f(v), 0), 0);
   const output: CommitOutput = {
