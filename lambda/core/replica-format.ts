@@ -11,6 +11,7 @@
  *   imports/<executionId>/jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
  */
 import { BLOCK_SIZE, ZERO_BLOCK, type AgentResult, type BlockRef } from './agent-job';
+import { assertName } from './names';
 import type { CheckpointManifest, CheckpointSummary, CheckpointVolume } from './replica-store-port';
 
 export const STORE_FORMAT = 1;
@@ -35,8 +36,9 @@ export function isSha256Hex(value: string): boolean {
   return HEX64.test(value);
 }
 
+/** A VPG's part of the store. Its name follows the rule the config and the step environment use (names.ts). */
 export function vpgPrefix(vpg: string): string {
-  return `vpgs/${assertKeySegment('VPG name', vpg)}/`;
+  return `vpgs/${assertName('VPG name', vpg)}/`;
 }
 
 // ---- packs ----

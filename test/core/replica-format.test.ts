@@ -17,6 +17,7 @@ import {
   syncJobKey,
   syncProgressKey,
   syncResultKey,
+  vpgPrefix,
   type VolumeMeta,
 } from '../../lambda/core/replica-format';
 
@@ -42,6 +43,13 @@ describe('store keys', () => {
     expect(() => planKey('web', '..', 'vol-1')).toThrow(/sync id/);
     expect(() => planKey('web', 's', '../x')).toThrow(/volume id/);
     expect(() => packKey('web', 'ABC')).toThrow(/pack id/);
+  });
+
+  it('takes VPG names by the config\'s rule (lambda/core/names.ts): a name the config refuses has no prefix', () => {
+    for (const name of ['web-', '-web', 'Web', 'web_1', 'web.1', 'x'.repeat(33)]) expect(() => vpgPrefix(name)).toThrow(/invalid VPG name/);
+    expect(() => vpgPrefix('web-')).toThrow(`invalid VPG name "web-": it ends with '-'`);
+    expect(vpgPrefix('a--b')).toBe('vpgs/a--b/');
+    expect(vpgPrefix('x'.repeat(32))).toBe(`vpgs/${'x'.repeat(32)}/`);
   });
 
   it('parses keys back', () => {
