@@ -7,9 +7,9 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LeaseStorePort } from '../core/lease-guard';
-import type { ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../core/store-readers';
+import type { GcNotesPort, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../core/store-readers';
 import type { VpgLease } from '../core/vpg-lease';
-import { idOfJsonKey, leaseKey, readerKey, readersPrefix, releasedKey, releasedPrefix } from '../core/coordination-keys';
+import { gcNoteKey, gcPrefix, idOfJsonKey, leaseKey, readerKey, readersPrefix, releasedKey, releasedPrefix } from '../core/coordination-keys';
 import { makeS3Client } from './s3-client';
 import { vpgPrefix } from '../core/replica-format';
 import { isNotFound, storeError } from './s3-errors';
@@ -26,7 +26,7 @@ export function lostConditionalWrite(e: unknown): boolean {
   return status === 412 || status === 409 || err?.name === 'PreconditionFailed' || err?.name === 'ConditionalRequestConflict';
 }
 
-export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort {
+export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort, GcNotesPort {
   private readonly client: S3Client;
 
   constructor(readonly bucket: string, client?: S3Client) {
@@ -181,6 +181,37 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
       }
     }
     return out;
+  }
+
+  async putGcNote(vpg: string, syncId: string): Promise<void> {
+    // create-only (the cleanup role may not overwrite): a note already there says the same thing
+    await this.conditionalPut(gcNoteKey(vpg, syncId), { format: 1, syncId }, { IfNoneMatch: '*' });
+  }
+
+  async gcNotes(vpg: string): Promise<string[]> {
+    const prefix = gcPrefix(vpg);
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })).catch((e: unknown) => {
+        throw storeError('ListObjectsV2', this.bucket, prefix, e);
+      });
+      for (const o of page.Contents ?? []) {
+        const id = o.Key ? idOfJsonKey(prefix, o.Key) : null;
+        if (id) out.push(id);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async deleteGcNote(vpg: string, syncId: string): Promise<void> {
+    const key = gcNoteKey(vpg, syncId);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (e) {
+      if (!isNotFound(e)) throw storeError('DeleteObject', this.bucket, key, e);
+    }
   }
 
   /** A record; null when it does not parse as one; 'gone' when it was deleted since the listing. */

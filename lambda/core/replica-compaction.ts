@@ -34,6 +34,8 @@ export interface CompactionPlan {
 export interface CompactionOptions {
   /** Checkpoints kept whatever their age (the last copy of a departed source, lambda/core/departed-sources.ts): they and every later one stay. */
   readonly retain?: ReadonlySet<string>;
+  /** Only these packs may be deleted (old enough that no writer is still at work on them); default: any. */
+  readonly deletable?: ReadonlySet<string>;
 }
 
 /**
@@ -94,7 +96,7 @@ export function planCompaction(
     }
     // Only packs holding no live block at all go: a second copy of a live block stays, because a reader that
     // listed the packs at another moment may hold that copy as its canonical one.
-    if (liveCopies === 0) deletablePacks.push(packId);
+    if (liveCopies === 0 && (options.deletable === undefined || options.deletable.has(packId))) deletablePacks.push(packId);
     else if (deadBlocks > 0) partlyLivePacks.push({ packId, liveBlocks, deadBlocks, liveBytes, deadBytes });
   }
   return {

@@ -93,3 +93,11 @@ export interface WorkingFilesPort {
   /** The execution ARNs a sync's read jobs (syncs/<syncId>/jobs/) name. */
   workingJobExecutions(vpg: string, syncId: string): Promise<string[]>;
 }
+
+/** Notes that a sync which did not commit may have left packs no checkpoint references (collected by compaction). */
+export interface GcNotesPort {
+  /** Create-only; a note already there is fine. */
+  putGcNote(vpg: string, syncId: string): Promise<void>;
+  gcNotes(vpg: string): Promise<string[]>;
+  deleteGcNote(vpg: string, syncId: string): Promise<void>;
+}

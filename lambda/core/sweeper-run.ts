@@ -222,7 +222,11 @@ async function sweepFiles(vpg: string, c: SweepContext, out: SweepOut): Promise<
     if (state === 'running') continue;
     if (state !== 'ended' && deps.now().getTime() - Date.parse(set.lastModified) < graceMs) continue;
     const prefix = set.kind === 'sync' ? syncPrefix(vpg, set.id) : importPrefix(vpg, set.id);
-    if (!c.dryRun) await deps.store.deletePrefix(prefix);
+    if (!c.dryRun) {
+      // a sync that never cleaned up may have left packs: the VPG's next compaction collects them
+      if (set.kind === 'sync') await deps.readers.putGcNote(vpg, set.id);
+      await deps.store.deletePrefix(prefix);
+    }
     deps.log.info(c.dryRun ? 'sweeper would delete' : 'sweeper deleted', { vpg, kind: 'working-files', id: prefix });
     out.report.workingFiles.push(prefix);
   }

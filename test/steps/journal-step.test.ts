@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { journalMarkerKey } from '../../lambda/core/journal';
-import { decodePackIndex, encodePackIndex, type PackIndex } from '../../lambda/core/pack-index';
+import { encodePackIndex, type PackIndex } from '../../lambda/core/pack-index';
 import { checkpointIdFor, checkpointKey, checkpointSummaryKey, packIdFromIndexKey, packIndexKey, packKey, summarize } from '../../lambda/core/replica-format';
 import type { CheckpointManifest } from '../../lambda/core/replica-store-port';
 import type { ExecutionsPort, RunningExecution } from '../../lambda/core/sync-ports';
@@ -48,17 +48,15 @@ class JournalMemoryStore extends MemoryStore {
     await this.putJson(checkpointKey(m.vpg, m.id), m);
   }
   async listPackIndexes(vpg: string): Promise<Map<string, PackIndex>> {
+    return (await this.packIndexes(vpg)).indexes;
+  }
+  override async packIndexes(vpg: string) {
     this.listings++;
-    const out = new Map<string, PackIndex>();
-    for (const key of this.keys(`vpgs/${vpg}/packs/`)) {
-      const id = packIdFromIndexKey(key);
-      if (id) out.set(id, decodePackIndex(this.objects.get(key)!));
-    }
-    return out;
+    return super.packIndexes(vpg);
   }
   putPack(label: string, hashes: string[]): string {
     const id = hex(`pack:${label}`);
-    this.objects.set(packKey(VPG, id), 'DATA');
+    this.objects.set(packKey(VPG, id), JSON.stringify({ size: hashes.length * BLOCK }));
     this.objects.set(packIndexKey(VPG, id), encodePackIndex(hashes.map((hash, i) => ({ hash, offset: i * BLOCK, length: BLOCK }))));
     return id;
   }
@@ -247,6 +245,23 @@ describe('CompactJournal', () => {
     const snapshot = new Map(store.objects);
     await expect(run()).rejects.toThrow(/LeaseLost|no longer holds the VPG's lease/);
     expect(store.objects).toEqual(snapshot);
+  });
+
+  it('collects the packs a failed sync left (its gc note) even when no checkpoint falls out of the journal', async () => {
+    await world.coordination.putGcNote(VPG, 'sFailed');
+    const out = await run(48);
+    expect(out).toMatchObject({ dropped: [], packsDeleted: 1 });
+    expect([exists(packKey(VPG, packs.failed)), exists(packIndexKey(VPG, packs.failed))]).toEqual([false, false]);
+    expect(await world.coordination.gcNotes(VPG)).toEqual([]);
+  });
+
+  it('never deletes a pack written since its lease was taken (a stopped sync\'s zSAT may still be at work)', async () => {
+    const lease = world.coordination.leases.get(VPG)!;
+    world.coordination.leases.set(VPG, { ...lease, value: { ...lease.value, acquiredAt: '2025-12-31T00:00:00.000Z' } });
+    const out = await run();
+    expect(out.dropped).toEqual([ids[0], ids[1]]);
+    expect(out.packsDeleted).toBe(0);
+    for (const p of [packs.p1b, packs.failed]) expect(exists(packKey(VPG, p))).toBe(true);
   });
 
   it('a re-run has nothing to do and lists no packs', async () => {

@@ -1,11 +1,13 @@
 /** The VPG lease and reader records in memory, with S3's conditional-write semantics (an ETag per write). */
 import type { LeaseStorePort } from '../../lambda/core/lease-guard';
-import type { ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../../lambda/core/store-readers';
+import type { GcNotesPort, ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../../lambda/core/store-readers';
 import type { VpgLease } from '../../lambda/core/vpg-lease';
 
-export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort {
+export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort, GcNotesPort {
   readonly leases = new Map<string, { value: VpgLease; etag: string }>();
   readonly readers = new Map<string, ReaderRecord>();
+  /** vpg → sync ids with a gc note. */
+  readonly notes = new Map<string, Set<string>>();
   /** vpg → released source ids. */
   readonly released = new Map<string, Set<string>>();
   private writes = 0;
@@ -63,5 +65,14 @@ export class MemoryCoordination implements LeaseStorePort, ReadersPort, Releases
       if (job?.executionId) out.push(job.executionId);
     }
     return out;
+  }
+  async putGcNote(vpg: string, syncId: string): Promise<void> {
+    this.notes.set(vpg, new Set([...(this.notes.get(vpg) ?? []), syncId]));
+  }
+  async gcNotes(vpg: string): Promise<string[]> {
+    return [...(this.notes.get(vpg) ?? [])].sort();
+  }
+  async deleteGcNote(vpg: string, syncId: string): Promise<void> {
+    this.notes.get(vpg)?.delete(syncId);
   }
 }

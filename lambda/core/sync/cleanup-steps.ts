@@ -106,6 +106,8 @@ export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepD
     report = { ...report, errors: [...report.errors, errorMessage(err)] };
   }
   try {
+    // its zSATs may have stored packs no checkpoint will reference: the next compaction collects them
+    await deps.readers.putGcNote(vpg, syncId);
     await deps.store.deletePrefix(syncPrefix(vpg, syncId));
   } catch (err) {
     report = { ...report, errors: [...report.errors, `working files: ${errorMessage(err)}`] };

@@ -28,6 +28,8 @@ import { checkpointKey, checkpointSummaryKey, packIndexKey, packKey } from '../r
 import type { CheckpointManifest } from '../replica-store-port';
 import { commitOutputSchema, syncInputSchema } from '../sync-schemas';
 import type { StepDeps } from './step-deps';
+import { integrityStore } from './integrity-check';
+import { currentLease } from '../lease-guard';
 
 /** Runs only after a commit: the sync's input plus $.commit. */
 export const compactJournalInputSchema = syncInputSchema.extend({ commit: commitOutputSchema });
@@ -47,7 +49,9 @@ export async function compactJournal(input: CompactJournalInput, deps: StepDeps)
 
   const summaries = await store.listCheckpoints(vpg);
   const previous = await store.getJson<JournalMarker>(journalMarkerKey(vpg));
-  if (!previous && !needsCompaction(summaries, cutoff)) {
+  // syncs that failed (or were stopped) may have left packs nothing references: collect them too
+  const gcNotes = await deps.readers.gcNotes(vpg);
+  if (!previous && gcNotes.length === 0 && !needsCompaction(summaries, cutoff)) {
     return { ...nothing, skipped: false, oldestKept: summaries[0]?.id ?? null };
   }
 
@@ -56,9 +60,12 @@ export async function compactJournal(input: CompactJournalInput, deps: StepDeps)
     const m = await store.getCheckpoint(vpg, s.id);
     if (m) manifests.push(m); // a manifest deleted since the listing is one a crashed run dropped
   }
-  const packs = await store.listPackIndexes(vpg);
+  const { indexes: packs, objects } = await integrityStore(store).packIndexes(vpg);
   const released = new Set((await deps.readers.releasedSources(vpg)).map((r) => r.sourceId));
-  const plan = planCompaction(vpg, manifests, cutoff, packs, { retain: retainedForDeparted(manifests, released) });
+  // a pack written since this lease was taken may be a writer's still at work (a stopped sync's zSAT): never deleted
+  const since = Date.parse((await currentLease(deps, vpg))?.acquiredAt ?? deps.now().toISOString());
+  const settled = new Set(objects.filter((o) => o.lastModified !== null && Date.parse(o.lastModified) < since).map((o) => o.packId));
+  const plan = planCompaction(vpg, manifests, cutoff, new Map(packs), { retain: retainedForDeparted(manifests, released), deletable: settled });
   const dropped = new Set(plan.dropped);
   const kept = manifests.filter((m) => !dropped.has(m.id)).map((m) => (m.id === plan.rewritten?.id ? plan.rewritten : m));
   const problems = brokenChains(kept);
@@ -104,6 +111,7 @@ export async function compactJournal(input: CompactJournalInput, deps: StepDeps)
     bytesFreed += packs.get(packId)?.blocks.reduce((n, b) => n + b.length, 0) ?? 0;
   }
   await deleteKey(store, journalMarkerKey(vpg));
+  for (const syncId of gcNotes) await deps.readers.deleteGcNote(vpg, syncId);
 
   const out: CompactJournalOutput = {
     skipped: false,

@@ -2,7 +2,7 @@
 import type { LeaseStorePort } from '../lease-guard';
 import type { ReplicaStorePort } from '../replica-store-port';
 import type { StepEnv } from '../step-env';
-import type { ReadersPort, ReleasesPort, WorkingFilesPort } from '../store-readers';
+import type { GcNotesPort, ReadersPort, ReleasesPort, WorkingFilesPort } from '../store-readers';
 import type { EbsBlocksPort, Ec2Port, ExecutionsPort, StepLog } from '../sync-ports';
 
 export interface StepDeps {
@@ -13,8 +13,8 @@ export interface StepDeps {
   readonly store: ReplicaStorePort;
   /** The VPG lease object (conditional writes). */
   readonly lease: LeaseStorePort;
-  /** Reader records of test failbacks and exports; sources released from the VPG by a person; working-file sets. */
-  readonly readers: ReadersPort & ReleasesPort & WorkingFilesPort;
+  /** Reader records of test failbacks and exports; sources released from the VPG by a person; working-file sets; notes of packs a failed sync may have orphaned. */
+  readonly readers: ReadersPort & ReleasesPort & WorkingFilesPort & GcNotesPort;
   readonly log: StepLog;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
