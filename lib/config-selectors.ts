@@ -33,8 +33,10 @@ export function selectorProblems(config: SiteConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const selectors = config.vpgs.map((vpg) => vpg.instances.tags ?? {});
   selectors.forEach((tags, i) => {
-    for (const key of Object.keys(tags)) {
+    for (const [key, value] of Object.entries(tags)) {
       if (!isLifeboatTagKey(key)) continue;
+      // Many organisations tag instances Owner=<team>; only Owner = this site's id marks Lifeboat's own resources
+      if (key === TAG.owner && value !== config.siteId) continue;
       problems.push({
         path: ['vpgs', i, 'instances', 'tags', key],
         text: `is one of Lifeboat's own tag keys (${OWN_KEYS_TEXT}), which mark the resources Lifeboat creates, never a protected instance; select the instances by a tag of your own`,

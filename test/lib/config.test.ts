@@ -301,7 +301,14 @@ describe('tag selectors', () => {
     expect(parseConfig(withVpgs(['a', { app: 'web' }], ['b', { env: 'prod' }]), 'x').vpgs).toHaveLength(2);
   });
 
-  it.each(['ZERTO_TAG', 'Owner', 'LifeboatJob', 'lifeboat:vpg', 'lifeboat:anything-new'])('refuses a selector on Lifeboat\'s own tag key %s', (key) => {
+  it('accepts Owner as a selector key for another owner (teams tag instances Owner=<team>), refuses Owner = the site id', () => {
+    expect(parseConfig(withVpgs(['web', { app: 'web', Owner: 'team-a' }]), 'x').vpgs[0].instances.tags).toEqual({ app: 'web', Owner: 'team-a' });
+    const config = JSON.parse(JSON.stringify(withVpgs(['web', { app: 'web', Owner: 'x' }])));
+    config.vpgs[0].instances.tags.Owner = config.siteId;
+    expect(problems(config)).toEqual([expect.stringMatching(/vpgs\[0\]\.instances\.tags\.Owner: is one of Lifeboat's own tag keys/)]);
+  });
+
+  it.each(['ZERTO_TAG', 'LifeboatJob', 'lifeboat:vpg', 'lifeboat:anything-new'])('refuses a selector on Lifeboat\'s own tag key %s', (key) => {
     expect(problems(withVpgs(['web', { app: 'web', [key]: 'x' }]))).toEqual([
       `site.json: vpgs[0].instances.tags.${key}: is one of Lifeboat's own tag keys (ZERTO_TAG, Owner, LifeboatJob, lifeboat:*), which mark the resources Lifeboat creates, never a protected instance; select the instances by a tag of your own`,
     ]);
