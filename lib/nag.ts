@@ -89,6 +89,7 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
       'vpgs/*/syncs/*': `it deletes the working files of syncs that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
       'vpgs/*/imports/*': `it deletes the working files of imports that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
       'vpgs/*/readers/*': `it deletes reader registrations of executions that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+      'vpgs/*/gc/*': `it creates (If-None-Match only) a note that a sync it found gone may have left packs, for that VPG's next compaction; ${RUNTIME_IDS}`,
     }),
     ...config.vpgs.flatMap((v) =>
       [syncStateMachineName(siteId, v.name), failbackStateMachineName(siteId, v.name)].map((m) => EXECUTIONS(site, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')),

@@ -82,6 +82,8 @@ export class Sweeper extends Construct {
       // checkpoints, packs and the lease are never its to delete.
       ...store.read('Store', 'vpgs/'),
       store.delete('GoneExecutionsFiles', ['vpgs/*/syncs/*', 'vpgs/*/imports/*', 'vpgs/*/readers/*']),
+      // a sync whose working files it removes may have left packs: a create-only note for the next compaction
+      store.put('GcNotes', ['vpgs/*/gc/*'], 'if-none-match'),
     ];
     if (stateMachineArns.length > 0) {
       statements.push(

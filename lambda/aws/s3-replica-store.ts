@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type GetObjectCommandOutput,
@@ -417,12 +418,49 @@ export class S3ReplicaStore implements ReplicaStorePort {
     return validateManifest(raw, { vpg, checkpointId });
   }
 
-  /** Summary first, manifest last: a single PUT is atomic, so the checkpoint appears whole or not at all. */
+  /**
+   * Summary first, manifest last: a single PUT is atomic, so the checkpoint appears whole or not at all. Both are
+   * create-only (a commit never overwrites; the sync role may write checkpoints only with If-None-Match): the same
+   * bytes already there are a retried commit, other bytes are refused (AlreadyExists).
+   */
   async commitCheckpoint(manifest: CheckpointManifest): Promise<void> {
     // What is written must pass the checks every read applies.
     validateManifest(manifest, { vpg: manifest.vpg, checkpointId: manifest.id });
-    await this.putJson(checkpointSummaryKey(manifest.vpg, manifest.id), summarize(manifest));
-    await this.putJson(checkpointKey(manifest.vpg, manifest.id), manifest);
+    await this.createJson(checkpointSummaryKey(manifest.vpg, manifest.id), summarize(manifest));
+    await this.createJson(checkpointKey(manifest.vpg, manifest.id), manifest);
+  }
+
+  /**
+   * Journal compaction's rewrite of a kept checkpoint (the same point in time, as a full map): each object is
+   * replaced only if it is still the one just read (If-Match on its ETag), so a rewrite never lands on a
+   * checkpoint that changed under it. A summary that is missing is created (If-None-Match).
+   */
+  async replaceCheckpoint(manifest: CheckpointManifest): Promise<void> {
+    validateManifest(manifest, { vpg: manifest.vpg, checkpointId: manifest.id });
+    for (const [key, value] of [
+      [checkpointSummaryKey(manifest.vpg, manifest.id), summarize(manifest)],
+      [checkpointKey(manifest.vpg, manifest.id), manifest],
+    ] as const) {
+      const etag = await this.etagOf(key);
+      const condition = etag ? { IfMatch: etag } : { IfNoneMatch: '*' };
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }));
+      } catch (e) {
+        if (isPreconditionFailed(e) || isConditionalConflict(e)) throw new ReplicaStoreError(`s3://${this.bucket}/${key} changed while compaction rewrote it; nothing of it was replaced`);
+        throw storeError('PutObject (conditional)', this.bucket, key, e);
+      }
+    }
+  }
+
+  /** The current ETag of an object, or null when there is none. */
+  private async etagOf(key: string): Promise<string | null> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.ETag ?? null;
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw storeError('HeadObject', this.bucket, key, e);
+    }
   }
 
   /**

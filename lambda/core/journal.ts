@@ -8,7 +8,7 @@
  * left, packs whose index is already gone): anything still visible is decided afresh.
  */
 import type { PackIndex } from './pack-index';
-import type { ReplicaStorePort } from './replica-store-port';
+import type { CheckpointManifest, ReplicaStorePort } from './replica-store-port';
 import { vpgPrefix } from './replica-format';
 import { failbackStateMachineName } from './sync-contract';
 
@@ -16,10 +16,13 @@ import { failbackStateMachineName } from './sync-contract';
 export interface JournalStore extends ReplicaStorePort {
   /** Every pack index of the VPG, by pack id. */
   listPackIndexes(vpg: string): Promise<Map<string, PackIndex>>;
+  /** Replace a kept checkpoint's manifest and summary only if unchanged since read (If-Match). */
+  replaceCheckpoint(manifest: CheckpointManifest): Promise<void>;
 }
 
 export function isJournalStore(store: ReplicaStorePort): store is JournalStore {
-  return typeof (store as Partial<JournalStore>).listPackIndexes === 'function';
+  const s = store as Partial<JournalStore>;
+  return typeof s.listPackIndexes === 'function' && typeof s.replaceCheckpoint === 'function';
 }
 
 /** Compaction in progress (deleted when it finishes). */

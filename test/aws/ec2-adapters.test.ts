@@ -18,7 +18,7 @@ import type { AgentProgress, AgentResult, BlockPlan, ReadJob } from '../../lambd
 import { ZERO_BLOCK } from '../../lambda/core/agent-job';
 import type { StepDeps } from '../../lambda/core/sync/step-deps';
 import { ENV, FakeExecutions, MemoryLog, MemoryStore, vpgRuntime, MemoryCoordination } from '../steps/fakes';
-import { steps, type State } from '../steps/sync-driver';
+import { steps, type State, storeFakePack } from '../steps/sync-driver';
 
 interface AwsHarness {
   readonly ec2Service: Ec2Service;
@@ -221,7 +221,8 @@ describe('the sync steps over the real adapters and the emulators', () => {
       const blocks = Object.fromEntries(plan.blocks.map((b) => [String(b), hashes.get(b) ?? ZERO_BLOCK]));
       volumes.push({ sourceVolumeId: v.sourceVolumeId, blocks, blocksRead: plan.blocks.length, bytesRead: plan.blocks.length * BLOCK, bytesStored: 0 });
     }
-    await store.putJson(job.resultKey, { jobId: job.jobId, volumes, packs: [] } satisfies AgentResult);
+    const packs = await storeFakePack(store, job.vpg, volumes.flatMap((v) => Object.values(v.blocks)));
+    await store.putJson(job.resultKey, { jobId: job.jobId, volumes, packs } satisfies AgentResult);
     const n = volumes.reduce((a, v) => a + v.blocksRead, 0);
     await store.putJson(job.progressKey, { jobId: job.jobId, state: 'done', updatedAt: new Date().toISOString(), blocksTotal: n, blocksDone: n, bytesRead: 0, bytesStored: 0 } satisfies AgentProgress);
   }
@@ -265,7 +266,7 @@ describe('the sync steps over the real adapters and the emulators', () => {
     expect(dataPlan.blocks).toEqual([0, 5]);
     expect(state.plan.zsats).toHaveLength(1);
 
-    const item: State = { vpg, syncId: state.begin.syncId, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+    const item: State = { vpg, syncId: state.begin.syncId, executionId: state.executionId, lease: state.begin.lease, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
     item.zsat = await s.spawnZsat(item);
     await eventually(async () => {
       item.zsat = await s.pollZsat(item);

@@ -15,7 +15,7 @@ import { planStep } from '../../lambda/steps/plan-handler';
 import { pollZsatStep } from '../../lambda/steps/poll-zsat-handler';
 import { spawnZsatStep } from '../../lambda/steps/spawn-zsat-handler';
 import type { VpgRuntime } from '../../lambda/core/sync-contract';
-import { EXECUTION, MACHINE, type World } from './fakes';
+import { EXECUTION, MACHINE, type MemoryStore, type World } from './fakes';
 import { encodePackIndex } from '../../lambda/core/pack-index';
 
 const BLOCK = 512 * 1024;
@@ -37,6 +37,20 @@ export function steps(world: World) {
   };
 }
 
+/**
+ * What an agent's packs leave in the store, without the bytes: the blocks the store lacks go into one pack (its
+ * index, and its object as {"size": N}). Returns the pack keys an AgentResult lists.
+ */
+export async function storeFakePack(store: MemoryStore, vpg: string, refs: readonly string[]): Promise<string[]> {
+  const known = new Set([...(await store.packIndexes(vpg)).indexes.values()].flatMap((i) => i.blocks.map((b) => b.hash)));
+  const fresh = [...new Set(refs)].filter((h) => h !== ZERO_BLOCK && !known.has(h)).sort();
+  if (fresh.length === 0) return [];
+  const packId = hashOf(fresh.join('\n'));
+  store.objects.set(`vpgs/${vpg}/packs/${packId}.pack`, JSON.stringify({ size: fresh.length * BLOCK }));
+  store.objects.set(`vpgs/${vpg}/packs/${packId}.idx.json`, encodePackIndex(fresh.map((hash, i) => ({ hash, offset: i * BLOCK, length: BLOCK }))));
+  return [`packs/${packId}.pack`];
+}
+
 /** The zSAT's work: every planned block's reference (content hash, or zero where the snapshot has no block). */
 export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlock?: number; noPacks?: boolean } = {}): Promise<void> {
   const job = (await world.store.getJson<ReadJob>(jobKey))!;
@@ -48,16 +62,7 @@ export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlo
     for (const b of plan.blocks) if (b !== opts.skipBlock) blocks[String(b)] = content.has(b) ? hashOf(content.get(b)!) : ZERO_BLOCK;
     volumes.push({ sourceVolumeId: v.sourceVolumeId, blocks, blocksRead: plan.blocks.length, bytesRead: plan.blocks.length * 524288, bytesStored: 0 });
   }
-  // the blocks the store lacks go into one pack (its index, and its object as {"size": N}), as the agent's packs do
-  const known = new Set([...(await world.store.packIndexes(job.vpg)).indexes.values()].flatMap((i) => i.blocks.map((b) => b.hash)));
-  const fresh = [...new Set(volumes.flatMap((v) => Object.values(v.blocks)))].filter((h) => h !== ZERO_BLOCK && !known.has(h)).sort();
-  const packs: string[] = [];
-  if (fresh.length > 0 && !opts.noPacks) {
-    const packId = hashOf(fresh.join('\n'));
-    world.store.objects.set(`vpgs/${job.vpg}/packs/${packId}.pack`, JSON.stringify({ size: fresh.length * BLOCK }));
-    world.store.objects.set(`vpgs/${job.vpg}/packs/${packId}.idx.json`, encodePackIndex(fresh.map((hash, i) => ({ hash, offset: i * BLOCK, length: BLOCK }))));
-    packs.push(`packs/${packId}.pack`);
-  }
+  const packs = opts.noPacks ? [] : await storeFakePack(world.store, job.vpg, volumes.flatMap((v) => Object.values(v.blocks)));
   const result: AgentResult = { jobId: job.jobId, volumes, packs };
   await world.store.putJson(job.resultKey, result);
   const total = volumes.reduce((n, v) => n + v.blocksRead, 0);

@@ -95,7 +95,7 @@ export async function compactJournal(input: CompactJournalInput, deps: StepDeps)
   }
 
   if (plan.rewritten) {
-    await store.commitCheckpoint(plan.rewritten);
+    await store.replaceCheckpoint(plan.rewritten);
     deps.log.info('journal: oldest kept checkpoint rewritten as a full map', { checkpointId: plan.rewritten.id });
   }
   for (const id of [...plan.dropped].reverse()) {
