@@ -11,6 +11,7 @@ import { register as registerExport } from './commands/export';
 import { register as registerFailback } from './commands/failback';
 import { register as registerFailbackCleanup } from './commands/failback-cleanup';
 import { register as registerStatus } from './commands/status';
+import { register as registerRelease } from './commands/release';
 import { UsageError } from './commands/context';
 
 const program = new Command('lifeboat')
@@ -18,7 +19,7 @@ const program = new Command('lifeboat')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo, registerExport, registerFailback, registerFailbackCleanup, registerStatus]) register(program);
+for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo, registerExport, registerFailback, registerFailbackCleanup, registerStatus, registerRelease]) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -7,6 +7,12 @@ import { exportCheckpointVolume, summaryLine } from '../export/export-volume';
 import { IMAGE_FORMATS, type ImageFormat } from '../export/image-writer';
 import { DEFAULT_CONFIG, openSite, openStore, requireVpg } from './context';
 import { createProgress } from './progress';
+import { S3Coordination } from '../../lambda/aws/s3-coordination';
+import { beginReading, endReading, markReading } from '../../lambda/core/checkpoint-readers';
+
+/** The export's reader record lasts this long without a renewal; it renews every few minutes while it writes. */
+const READER_HORIZON_SECONDS = 3600;
+const RENEW_EVERY_MS = 5 * 60_000;
 
 interface ExportOptions {
   volume: string;
@@ -30,6 +36,17 @@ export function register(program: Command): void {
       const site = openSite(opts.config);
       requireVpg(site, vpg);
       const store = await openStore(site, vpg);
+      // a reader of the store: journal compaction leaves the checkpoint it reads alone until it is done
+      const readers = { readers: new S3Coordination(store.bucket), store, now: () => new Date() };
+      const who = { id: `export-${Date.now().toString(36)}-${process.pid}`, kind: 'export' as const };
+      const { dropping, registeredAt } = await beginReading(readers, vpg, who, READER_HORIZON_SECONDS);
+      let reading: string | null = null;
+      let renewedAt = Date.now();
+      const renew = () => {
+        if (!reading || Date.now() - renewedAt < RENEW_EVERY_MS) return;
+        renewedAt = Date.now();
+        void markReading(readers, vpg, who, reading, READER_HORIZON_SECONDS, registeredAt).catch(() => undefined);
+      };
       const progress = createProgress(`export ${opts.volume}`);
       let result;
       try {
@@ -44,10 +61,21 @@ export function register(program: Command): void {
             progress.phase(`checkpoint ${checkpointId}`);
             progress.update(0, total);
           },
-          onProgress: (done, total) => progress.update(done, total),
+          onProgress: (done, total) => {
+            progress.update(done, total);
+            renew();
+          },
+          reading: {
+            dropping,
+            chosen: async (checkpointId) => {
+              reading = checkpointId;
+              await markReading(readers, vpg, who, checkpointId, READER_HORIZON_SECONDS, registeredAt);
+            },
+          },
         });
       } finally {
         progress.stop();
+        await endReading(readers, vpg, who.id).catch(() => undefined); // a stale record expires by itself
       }
       console.log(summaryLine(result, opts.format, opts.output));
     });

@@ -24,6 +24,11 @@ export interface ExportRequest {
   readonly onProgress?: (blocksDone: number, blocksTotal: number) => void;
   /** Monotonic milliseconds, for the throughput figure. */
   readonly clock?: () => number;
+  /**
+   * The export as a reader of the store (lambda/core/checkpoint-readers.ts): checkpoints a journal compaction is
+   * dropping right now are not chosen, and `chosen` records the one that is, before any block is read.
+   */
+  readonly reading?: { readonly dropping: ReadonlySet<string>; readonly chosen: (checkpointId: string) => Promise<void> };
 }
 
 export interface ExportResult extends ImageStats {
@@ -43,7 +48,10 @@ export function describeVolumes(checkpoint: CheckpointSummary): string {
 
 export async function exportCheckpointVolume(req: ExportRequest): Promise<ExportResult> {
   const clock = req.clock ?? (() => performance.now());
-  const checkpoints = await req.store.listCheckpoints(req.vpg);
+  const checkpoints = (await req.store.listCheckpoints(req.vpg)).filter((c) => !req.reading?.dropping.has(c.id));
+  if (req.reading?.dropping.has(req.checkpoint)) {
+    throw new UsageError(`VPG ${req.vpg}: checkpoint ${req.checkpoint} is past the journal and being removed by journal compaction right now; choose a newer one`);
+  }
   let checkpoint: CheckpointSummary;
   try {
     checkpoint = resolveCheckpoint(checkpoints, req.checkpoint);
@@ -55,6 +63,7 @@ export async function exportCheckpointVolume(req: ExportRequest): Promise<Export
   if (!volume) {
     throw new UsageError(`volume ${req.sourceVolumeId} is not in checkpoint ${checkpoint.id} of VPG ${req.vpg}; its volumes: ${describeVolumes(checkpoint)}`);
   }
+  await req.reading?.chosen(checkpoint.id);
   const blockMap = await req.store.resolveVolume(req.vpg, checkpoint.id, volume.sourceVolumeId);
   req.onStart?.(checkpoint.id, volume, dataBlockIndexes(blockMap).length);
   const started = clock();

@@ -11,7 +11,26 @@ import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import type { CliSite } from '../commands/context';
 import { vpgRuntimeOf } from '../commands/context';
 import { readableCause } from '../commands/executions';
-import type { LastSync, VpgFigures } from './status-model';
+import type { DepartedView, LastSync, LeaseView, VpgFigures } from './status-model';
+import { S3Coordination } from '../../lambda/aws/s3-coordination';
+import { currentLease } from '../../lambda/core/lease-guard';
+import { departedSources } from '../../lambda/core/departed-sources';
+
+/** Who holds the lease now (a read, not a take). */
+async function leaseView(coordination: S3Coordination, vpg: string): Promise<LeaseView | null> {
+  const lease = await currentLease({ lease: coordination }, vpg);
+  if (!lease) return null;
+  return { holder: lease.holder?.executionArn ?? null, kind: lease.holder?.kind ?? null, token: lease.token, expiresAt: lease.expiresAt, delegate: lease.delegate?.executionArn ?? null };
+}
+
+/** Volumes in an older checkpoint that the latest lacks, not released by a person. */
+async function departed(store: S3ReplicaStore, coordination: S3Coordination, vpg: string): Promise<DepartedView[]> {
+  const checkpoints = await store.listCheckpoints(vpg);
+  const latest = checkpoints[checkpoints.length - 1];
+  if (!latest) return [];
+  const released = new Set((await coordination.releasedSources(vpg)).map((r) => r.sourceId));
+  return departedSources(checkpoints, new Set(latest.volumes.map((v) => v.sourceVolumeId)), released);
+}
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -67,14 +86,18 @@ async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { n
   // The store reports its problems here, in storeProblems, not as warnings on stderr.
   const store = syncArn ? vpgRuntimeOf(site.sfn, syncArn).then((runtime) => new S3ReplicaStore({ bucket: runtime.storeBucket, onProblem: () => {} })) : null;
   store?.catch(() => {}); // awaited (and reported) by each read below
-  const [lastCheckpoint, storeProblems, runningSyncs, runningFailbacks, lastSync] = await Promise.all([
+  const coordination = store?.then((s) => new S3Coordination(s.bucket));
+  coordination?.catch(() => {});
+  const [lastCheckpoint, storeProblems, runningSyncs, runningFailbacks, lastSync, lease, departedList] = await Promise.all([
     store ? attempt('reading checkpoints', async () => latestCheckpoint(await store, vpg.name)) : null,
     store ? attempt('inspecting the replica store', async () => (await store).inspect(vpg.name)) : null,
     syncArn ? attempt('listing running syncs', () => countRunning(site.sfn, syncArn)) : null,
     failbackArn ? attempt('listing running failbacks', () => countRunning(site.sfn, failbackArn)) : null,
     syncArn ? attempt('reading the last sync', () => lastFinished(site.sfn, syncArn)) : null,
+    coordination ? attempt('reading the lease', async () => leaseView(await coordination, vpg.name)) : null,
+    store && coordination ? attempt('reading departed volumes', async () => departed(await store, await coordination, vpg.name)) : null,
   ]);
-  return { vpg: vpg.name, syncIntervalMinutes: vpg.syncIntervalMinutes, lastCheckpoint, runningSyncs, runningFailbacks, lastSync, problems, storeProblems };
+  return { vpg: vpg.name, syncIntervalMinutes: vpg.syncIntervalMinutes, lastCheckpoint, runningSyncs, runningFailbacks, lastSync, problems, storeProblems, lease, departed: departedList };
 }
 
 export async function collectStatus(site: CliSite): Promise<VpgFigures[]> {

@@ -6,8 +6,28 @@ import { rpoSeconds } from '../../lambda/core/metrics';
 import { rpoStatus, rpoTarget, type RpoStatus } from '../../lambda/core/metrics-rpo';
 import type { StoreProblem } from '../../lambda/core/store-problems';
 
-/** The RPO's status, or `damaged` when the store holds objects Lifeboat skips or cannot use (never `ok` then). */
-export type VpgStatus = RpoStatus | 'damaged';
+/**
+ * The RPO's status; `damaged` when the store holds objects Lifeboat skips or cannot use; `departed` when a
+ * protected volume left the VPG's selection and no person released it (its protection has ended). Never `ok` then.
+ */
+export type VpgStatus = RpoStatus | 'damaged' | 'departed';
+
+/** Who holds the VPG's lease (lambda/core/vpg-lease.ts), as status shows it. */
+export interface LeaseView {
+  readonly holder: string | null;
+  readonly kind: 'sync' | 'failback' | null;
+  readonly token: number;
+  readonly expiresAt: string;
+  /** A live failback's final sync acting under its lease. */
+  readonly delegate: string | null;
+}
+
+/** A protected volume whose protection ended: in an older checkpoint, not in the latest, not released. */
+export interface DepartedView {
+  readonly sourceVolumeId: string;
+  readonly sourceInstanceId: string;
+  readonly lastCheckpointId: string;
+}
 
 export interface LastSync {
   /** SUCCEEDED | FAILED | TIMED_OUT | ABORTED (Step Functions' words). */
@@ -30,6 +50,10 @@ export interface VpgFigures {
   readonly problems: readonly string[];
   /** What the replica store holds that Lifeboat skips or cannot use (S3ReplicaStore.inspect); null when not readable. */
   readonly storeProblems: readonly StoreProblem[] | null;
+  /** The VPG's lease; null when never taken or not readable. */
+  readonly lease?: LeaseView | null;
+  /** Volumes whose protection ended (see DepartedView); null when not readable. */
+  readonly departed?: readonly DepartedView[] | null;
 }
 
 export interface VpgStatusRow {
@@ -48,6 +72,10 @@ export interface VpgStatusRow {
   readonly problems: readonly string[];
   /** Strays, corrupt manifests, broken chains, disabled packs: `{ kind, key, reason }`; null when not readable. */
   readonly storeProblems: ReadonlyArray<Pick<StoreProblem, 'kind' | 'key' | 'reason'>> | null;
+  /** Who holds the VPG's lease: `{holder, kind, token, expiresAt, delegate}`; null when free of record. */
+  readonly lease: LeaseView | null;
+  /** `[{sourceVolumeId, sourceInstanceId, lastCheckpointId}]`: protection ended; `lifeboat release` confirms it. */
+  readonly departed: readonly DepartedView[] | null;
 }
 
 export function statusRow(f: VpgFigures, alarmMultiple: number, now: Date): VpgStatusRow {
@@ -60,12 +88,19 @@ export function statusRow(f: VpgFigures, alarmMultiple: number, now: Date): VpgS
     rpoSeconds: rpo,
     targetSeconds: target.targetSeconds,
     alarmSeconds: target.alarmSeconds,
-    status: damaged(rpoStatus(rpo, target), f.storeProblems),
+    status: departedStatus(damaged(rpoStatus(rpo, target), f.storeProblems), f.departed ?? null),
     runningExecutions: { sync: f.runningSyncs, failback: f.runningFailbacks },
     lastSync: f.lastSync,
     problems: [...f.problems],
     storeProblems: f.storeProblems === null ? null : f.storeProblems.map(({ kind, key, reason }) => ({ kind, key, reason })),
+    lease: f.lease ?? null,
+    departed: f.departed === undefined ? [] : f.departed,
   };
+}
+
+/** A VPG whose protection of some volume ended silently is never `ok` (nor merely `late`). */
+function departedStatus(status: VpgStatus, departed: readonly DepartedView[] | null): VpgStatus {
+  return departed && departed.length > 0 && (status === 'ok' || status === 'late') ? 'departed' : status;
 }
 
 /** A damaged store is never `ok` (nor merely `late`); `breached` and `never` already say worse. */
@@ -73,9 +108,9 @@ function damaged(status: RpoStatus, problems: readonly StoreProblem[] | null): V
   return problems && problems.length > 0 && (status === 'ok' || status === 'late') ? 'damaged' : status;
 }
 
-/** 0 when every VPG is within its alarm threshold (ok or late); 1 when any is breached, has never synced, or its store is damaged. */
+/** 0 when every VPG is within its alarm threshold (ok or late); 1 when any is breached, never synced, damaged, or lost a volume's protection. */
 export function statusExitCode(rows: readonly VpgStatusRow[]): 0 | 1 {
-  return rows.some((r) => r.status === 'breached' || r.status === 'never' || r.status === 'damaged') ? 1 : 0;
+  return rows.some((r) => r.status === 'breached' || r.status === 'never' || r.status === 'damaged' || r.status === 'departed') ? 1 : 0;
 }
 
 /** 75 → "1m15s", 7200 → "2h00m", 90061 → "1d01h". */

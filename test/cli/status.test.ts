@@ -31,7 +31,26 @@ describe('status rows', () => {
       lastSync: null,
       problems: [],
       storeProblems: [],
+      lease: null,
+      departed: [],
     });
+  });
+
+  it('a volume that left the VPG (not released) makes the VPG departed, never ok, exit 1, with the command to confirm', () => {
+    const departed = [{ sourceVolumeId: 'vol-1', sourceInstanceId: 'i-1', lastCheckpointId: 'cp-20261125T110000Z-abc' }];
+    const row = statusRow(figures({ departed }), 2, now);
+    expect(row.status).toBe('departed');
+    expect(statusExitCode([row])).toBe(1);
+    expect(renderTable([row], false)).toContain('web: protection ended: volume vol-1 (instance i-1) left the VPG; its last copy is cp-20261125T110000Z-abc, kept until you run: lifeboat release web vol-1');
+    // a breached RPO says worse, and stays
+    expect(statusRow(figures({ departed, lastCheckpoint: at(60) }), 2, now).status).toBe('breached');
+  });
+
+  it('names the lease holder under the table', () => {
+    const lease = { holder: 'arn:aws:states:us-east-1:1:execution:lifeboat-s-web-failback:mig', kind: 'failback' as const, token: 7, expiresAt: '2026-11-25T12:30:00.000Z', delegate: null };
+    const row = statusRow(figures({ lease }), 2, now);
+    expect(row.lease).toEqual(lease);
+    expect(renderTable([row], false)).toContain('web: lease held by failback arn:aws:states:us-east-1:1:execution:lifeboat-s-web-failback:mig (token 7, until 2026-11-25T12:30:00.000Z)');
   });
 
   it('are ok within the interval, late within the multiple, breached beyond, never without a checkpoint', () => {

@@ -64,8 +64,11 @@ describe('lifeboat status on a deployed site', () => {
     expect(rows.map((r) => r.vpg)).toEqual(['app', 'ghost']);
     const [app, ghost] = rows;
     expect(Object.keys(app).sort()).toEqual(
-      ['alarmSeconds', 'lastCheckpointAt', 'lastCheckpointId', 'lastSync', 'problems', 'rpoSeconds', 'runningExecutions', 'status', 'storeProblems', 'targetSeconds', 'vpg'].sort(),
+      ['alarmSeconds', 'departed', 'lastCheckpointAt', 'lastCheckpointId', 'lastSync', 'lease', 'problems', 'rpoSeconds', 'runningExecutions', 'status', 'storeProblems', 'targetSeconds', 'vpg'].sort(),
     );
+    // the last sync released its lease: free, with the token it reached
+    expect(app.lease).toMatchObject({ holder: null, kind: null });
+    expect(app.departed).toEqual([]);
     expect(app).toMatchObject({ lastCheckpointId: checkpointId, targetSeconds: 1800, alarmSeconds: 5400, status: 'ok', problems: [] });
     // second precision: the checkpoint id carries its time
     expect(Math.abs(Date.parse(app.lastCheckpointAt!) - checkpointAt)).toBeLessThan(1000);
