@@ -15,7 +15,7 @@ import { errorMessage, NotFound } from './errors';
 import { executionArnOf, judgeLeftovers, type VpgMachines } from './execution-proof';
 import { importIdFor } from './failback/recovery-plan';
 import { currentLease } from './lease-guard';
-import { partiesOf } from './vpg-lease';
+import { partiesOf, stepsInFlight } from './vpg-lease';
 import { syncPrefix, importPrefix } from './replica-format';
 import type { SweeperEnv } from './step-env';
 import { isLive, staleReaders } from './store-readers';
@@ -82,8 +82,14 @@ async function inUse(deps: StepDeps, vpg: string, machines: VpgMachines): Promis
       if (!(err instanceof NotFound)) throw err; // not deployed (yet): it runs nothing
     }
   }
-  // strongly consistent, unlike ListExecutions: the lease's parties and the live readers
-  for (const p of partiesOf(await currentLease(deps, vpg))) idsOf(p.executionArn).forEach((id) => activeIds.add(id));
+  // strongly consistent, unlike ListExecutions: the lease's parties (unless they have ended with no step of theirs
+  // still in a Lambda: a stopped execution keeps its lease until the next sync takes it) and the live readers
+  const lease = await currentLease(deps, vpg);
+  const stepsRunning = lease ? stepsInFlight(lease, deps.now()).length > 0 : false;
+  for (const p of partiesOf(lease)) {
+    if (!stepsRunning && (await deps.executions.state(p.executionArn)) === 'ended') continue;
+    idsOf(p.executionArn).forEach((id) => activeIds.add(id));
+  }
   const { readers } = await deps.readers.listReaders(vpg);
   for (const r of readers.filter((r) => isLive(r, deps.now()))) [r.id, ...(r.executionArn ? idsOf(r.executionArn) : [])].forEach((id) => activeIds.add(id));
   // the bases: the latest checkpoint's snapshots (the next sync diffs against them); older checkpoints' are superseded

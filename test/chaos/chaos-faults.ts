@@ -12,8 +12,33 @@ import type { CloudRequest, CloudResponse } from '../../local/service';
 import { vpgStepFunctionName } from '../../lib/step-functions';
 import { CHAOS_VPG } from './chaos-site';
 
-export type FaultKind = 'throttle' | '5xx' | 'consistency' | 'lambda-crash' | 'agent-kill' | 'stop-execution' | 'restart';
-export const FAULT_KINDS: readonly FaultKind[] = ['throttle', '5xx', 'consistency', 'lambda-crash', 'agent-kill', 'stop-execution', 'restart'];
+export type FaultKind =
+  | 'throttle'
+  | '5xx'
+  | 'consistency'
+  | 'lambda-crash'
+  | 'agent-kill'
+  | 'stop-execution'
+  | 'restart'
+  | 'overlapping-syncs'
+  | 'stop-during-compaction'
+  | 'sweeper-during-sync'
+  | 'restart-mid-execution'
+  | 'journal-aged';
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'throttle',
+  '5xx',
+  'consistency',
+  'lambda-crash',
+  'agent-kill',
+  'stop-execution',
+  'restart',
+  'overlapping-syncs',
+  'stop-during-compaction',
+  'sweeper-during-sync',
+  'restart-mid-execution',
+  'journal-aged',
+];
 
 /** The step whose sandbox dies, and the create calls after which it dies. */
 export type CrashStep = 'create-snapshots' | 'spawn-zsat';
@@ -30,10 +55,22 @@ export interface FailbackPlan {
 export interface RunPlan {
   readonly apiFaults: boolean;
   readonly crashStep?: CrashStep;
+  /** Kill the zSAT's agent once it has started reading a volume (mid-copy). */
   readonly agentKill: boolean;
+  /** StopExecution once one of this sync's zSATs runs. */
   readonly stopExecution: boolean;
   readonly restartBefore: boolean;
   readonly failback?: FailbackPlan;
+  /** Start two syncs at once while ListExecutions lags (the consistency fault): the lease lets one through. */
+  readonly overlap?: boolean;
+  /** Age every committed checkpoint past the (1 h) journal first, so this sync's compaction drops them. */
+  readonly ageJournal?: boolean;
+  /** StopExecution while CompactJournal runs (its Lambda runs on), then start the next sync at once. */
+  readonly stopDuringCompaction?: boolean;
+  /** Invoke the sweeper by hand with grace 0 while a zSAT reads. */
+  readonly sweepDuringSync?: boolean;
+  /** Restart the cloud while the sync runs, between two of its steps. */
+  readonly restartMidExecution?: boolean;
 }
 
 /**
@@ -42,16 +79,22 @@ export interface RunPlan {
  * a stopped one and one with a killed ZImporter in the third and fourth.
  */
 const TEMPLATES: readonly RunPlan[] = [
-  { apiFaults: true, crashStep: 'spawn-zsat', agentKill: false, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: false } },
-  { apiFaults: false, agentKill: false, stopExecution: true, restartBefore: true },
+  { apiFaults: true, crashStep: 'spawn-zsat', agentKill: false, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: false }, overlap: true },
+  { apiFaults: false, agentKill: false, stopExecution: true, restartBefore: true, sweepDuringSync: false },
   { apiFaults: true, agentKill: true, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: true } },
-  { apiFaults: true, crashStep: 'create-snapshots', agentKill: false, stopExecution: false, restartBefore: true, failback: { agentKill: true, stopExecution: false } },
+  { apiFaults: true, crashStep: 'create-snapshots', agentKill: false, stopExecution: false, restartBefore: true, failback: { agentKill: true, stopExecution: false }, ageJournal: true },
+  { apiFaults: false, agentKill: false, stopExecution: false, restartBefore: false, ageJournal: true, stopDuringCompaction: true },
+  { apiFaults: false, agentKill: false, stopExecution: false, restartBefore: false, sweepDuringSync: true, overlap: true },
+  { apiFaults: true, agentKill: false, stopExecution: false, restartBefore: false, restartMidExecution: true },
 ];
 
 export function planRun(run: number, random: () => number): RunPlan {
   const base = TEMPLATES[run % TEMPLATES.length];
-  // extras only where they do not mask each other (a stopped execution reads nothing to kill)
-  const crashStep = base.crashStep ?? (!base.stopExecution && random() < 0.3 ? (random() < 0.5 ? 'create-snapshots' : 'spawn-zsat') : undefined);
+  // extras only where they do not mask each other (a stopped execution reads nothing to kill; a hand-run sweep or a
+  // mid-execution restart must meet a sync that would otherwise commit)
+  const quiet = base.stopExecution || base.sweepDuringSync || base.restartMidExecution || base.stopDuringCompaction;
+  const crashStep = base.crashStep ?? (!quiet && random() < 0.3 ? (random() < 0.5 ? 'create-snapshots' : 'spawn-zsat') : undefined);
+  if (quiet) return { ...base, crashStep, restartBefore: base.restartBefore || random() < 0.2 };
   return { ...base, apiFaults: base.apiFaults || random() < 0.5, crashStep, restartBefore: base.restartBefore || random() < 0.2 };
 }
 
@@ -134,20 +177,22 @@ export class FaultInjector {
   }
 
   /**
-   * Polls until the instance's agent process runs, then kills it. It must not call killInstanceProcess
-   * before: a kill of a booting instance cancels its boot (the offline cloud's stop semantics) and returns
-   * false, so the agent never started and the kill was never counted (the 0 of an earlier trial). The
-   * process runs once the cloud opened the instance's console log, right before it spawns the script.
+   * Polls until the instance's agent is copying (its console log, the agent's own log lines, says it is reading
+   * or writing a volume), then kills it: mid-copy. Killing earlier would cancel the boot instead (a kill of a
+   * booting instance is the offline cloud's stop; it returns false and the agent never starts). A job that ends
+   * before the poll sees it copying is not killed, and not counted.
    */
   private async killWhenBooted(instanceId: string): Promise<void> {
     const consoleLog = path.join(this.cloud.ec2.instanceDir(instanceId), 'console.log');
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (fs.existsSync(consoleLog) && this.cloud.killInstanceProcess(instanceId)) {
+      const text = fs.existsSync(consoleLog) ? fs.readFileSync(consoleLog, 'utf8') : '';
+      if (/"job (done|failed)"/.test(text)) return;
+      if (/"(reading|writing) volume"/.test(text) && this.cloud.killInstanceProcess(instanceId)) {
         this.count('agent-kill');
         return;
       }
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 2));
     }
   }
 }

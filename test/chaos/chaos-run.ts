@@ -1,20 +1,23 @@
 /**
  * The chaos suite: many syncs of a multi-volume VPG through the synthesized state machine on the offline
- * cloud, each under injected faults; after each, the sweeper runs, and the suite checks that every committed
- * checkpoint restores byte for byte, nothing leaked, nothing foreign was touched, and the next sync succeeds.
- * Some runs also fail back (test mode) the latest checkpoint under faults: see chaos-failback.ts.
+ * cloud, each under injected faults and races (chaos-faults.ts, chaos-scenarios.ts); after each, the sweeper
+ * runs, and the suite checks that every committed checkpoint restores byte for byte through the product's chain
+ * code and through the by-hand restore of docs/store-format.md (chaos-restore.ts), nothing leaked (resources,
+ * working files), nothing foreign was touched, and the next sync succeeds. Compaction runs inside the suite
+ * (a 1 h journal, aged checkpoints). Some runs also fail back (test mode) the latest checkpoint: chaos-failback.ts.
  */
-import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { startExecution } from '../../bin/commands/executions';
 import type { VolumeImage } from '../../bin/demo/verify';
 import { createProtectedInstance, writePattern, type ProtectedInstance } from '../../bin/demo/workload';
 import { seededRandom } from '../../local/faults';
-import { TAG } from '../../lambda/core/tags';
 import { sweeperFunctionName } from '../../lib/sweeper';
 import { FaultInjector, planRun, type FaultKind, type RunPlan } from './chaos-faults';
 import { CHAOS_SITE, CHAOS_VPG, startChaosSite, type ChaosSite } from './chaos-site';
 import { oneFailback } from './chaos-failback';
+import { IndependentRestore, orphanPacks, workingPrefixes } from './chaos-restore';
+import { ageCheckpoints, restartMidExecution, stopMidRead, stopWhenCompacting, sweepDuringSync } from './chaos-scenarios';
 import { checkpointProblems, foreignTouched, imageOfBlocks, leakedResources, seedForeign } from './chaos-verify';
 
 export interface ChaosOptions {
@@ -31,11 +34,19 @@ export interface ChaosFigures {
   faultsInjected: Record<FaultKind, number>;
   syncsCommitted: number;
   syncsFailedCleanly: number;
+  /** Syncs that found the VPG's lease taken and ended at once (the second of two started together, and the like). */
+  syncsSkipped: number;
   /** Test failbacks whose recovered VM held the checkpoint byte for byte. */
   failbacksSucceeded: number;
   /** Test failbacks that failed (killed importer, stopped) and left nothing once the sweeper ran. */
   failbacksFailedCleanly: number;
+  /** Checkpoints journal compaction dropped, all of them past the journal (aged by the suite). */
+  checkpointsCompacted: number;
   leakedResources: number;
+  /** syncs/<id>/ and imports/<id>/ prefixes left in the store after the last sweep. */
+  leakedWorkingPrefixes: number;
+  /** Packs no committed checkpoint references, after the last sync's compaction. */
+  orphanPacks: number;
   lostOrCorruptCheckpoints: number;
   foreignTouched: number;
   /** A fault-free sync after the last run committed and restored. */
@@ -44,7 +55,7 @@ export interface ChaosFigures {
   problems: string[];
 }
 
-type Outcome = { status: string; checkpointId?: string; cause?: string };
+type Outcome = { status: string; checkpointId?: string; skipped: boolean; cause?: string };
 
 const DEADLINE_MS = 5 * 60_000;
 
@@ -53,28 +64,12 @@ async function waitForEnd(site: ChaosSite, executionArn: string): Promise<Outcom
   for (;;) {
     const exec = await site.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (exec.status !== 'RUNNING') {
-      const out = JSON.parse(exec.output ?? '{}') as { commit?: { checkpointId?: string } };
-      return { status: exec.status ?? 'UNKNOWN', checkpointId: out.commit?.checkpointId, cause: exec.cause };
+      const out = JSON.parse(exec.output ?? '{}') as { commit?: { checkpointId?: string }; begin?: { skipped?: boolean } };
+      return { status: exec.status ?? 'UNKNOWN', checkpointId: out.commit?.checkpointId, skipped: out.begin?.skipped === true, cause: exec.cause };
     }
     if (Date.now() > deadline) throw new Error(`${executionArn} still running after ${DEADLINE_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Stops the execution once a zSAT is running (resources exist that only the sweeper can now take). */
-async function stopMidRead(site: ChaosSite, executionArn: string): Promise<boolean> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const found = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zsat'] }, { Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
-    if ((found.Reservations ?? []).some((r) => (r.Instances ?? []).length > 0)) {
-      await site.sfn.send(new StopExecutionCommand({ executionArn, error: 'Chaos', cause: 'stopped from outside by the chaos suite' }));
-      return true;
-    }
-    const exec = await site.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (exec.status !== 'RUNNING') return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
 }
 
 /**
@@ -96,12 +91,12 @@ async function untilRunning(site: ChaosSite, instanceId: string): Promise<void> 
   }
 }
 
-/** Runs the sweeper (grace 0: every execution has ended) until nothing is left or the deadline passes. */
+/** Runs the sweeper as a person would by hand (grace 0) until nothing is left or the deadline passes. */
 async function sweepUntilClean(site: ChaosSite): Promise<string[]> {
   const deadline = Date.now() + 60_000;
   const store = await site.store();
   for (;;) {
-    // as a person would run it by hand; the sweeper raises grace 0 to the configured floor itself
+    // the sweeper raises grace 0 to the configured floor itself, and proves each leftover's execution ended
     await site.cloud.sfn.invokeFunction(sweeperFunctionName(CHAOS_SITE), { graceMinutes: 0 });
     const left = await leakedResources(site.ec2, store, CHAOS_SITE, CHAOS_VPG);
     if (left.length === 0 || Date.now() > deadline) return left;
@@ -119,12 +114,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   const faults = new FaultInjector(CHAOS_SITE);
   faults.install(site.cloud);
   site.onStart = (cloud) => faults.install(cloud);
+  const restore = new IndependentRestore();
   const figures: ChaosFigures = {
-    runs: opts.runs, seed: opts.seed, faultsInjected: faults.counts, syncsCommitted: 0, syncsFailedCleanly: 0,
-    failbacksSucceeded: 0, failbacksFailedCleanly: 0,
-    leakedResources: 0, lostOrCorruptCheckpoints: 0, foreignTouched: 0, finalSyncSucceeded: false, problems: [],
+    runs: opts.runs, seed: opts.seed, faultsInjected: faults.counts, syncsCommitted: 0, syncsFailedCleanly: 0, syncsSkipped: 0,
+    failbacksSucceeded: 0, failbacksFailedCleanly: 0, checkpointsCompacted: 0,
+    leakedResources: 0, leakedWorkingPrefixes: 0, orphanPacks: 0, lostOrCorruptCheckpoints: 0, foreignTouched: 0, finalSyncSucceeded: false, problems: [],
   };
   const committed = new Map<string, VolumeImage[]>();
+  /** Checkpoints the suite aged past the journal: compaction may drop them. */
+  const droppable = new Set<string>();
   try {
     const app: ProtectedInstance = await createProtectedInstance(site.ec2, { tags: { app: 'chaos' }, volumeSizesGiB: [1, 1] });
     const az = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances![0].Placement!.AvailabilityZone!;
@@ -132,26 +130,53 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     // the data volumes start blank: only blocks the suite wrote can hold data
     const touched = app.volumes.map(() => new Set<number>());
 
+    /** One run's sync (two, when they race), with its interruption; returns the outcome of the one that mattered. */
     const oneSync = async (run: number, plan: RunPlan | null): Promise<Outcome> => {
       for (const [i, volume] of app.volumes.entries()) {
-        const wrote = await writePattern(site.url, volume, { seed: `chaos-${opts.seed}-${run}-${i}`, runs: 1, runBlocks: 3, scattered: 2 });
+        // a mid-copy agent kill needs a copy long enough to land in: more blocks that run
+        const runBlocks = plan?.agentKill ? 48 : 3;
+        const wrote = await writePattern(site.url, volume, { seed: `chaos-${opts.seed}-${run}-${i}`, runs: 1, runBlocks, scattered: 2 });
         for (const b of wrote.blocksTouched) touched[i].add(b);
       }
       const images = await Promise.all(app.volumes.map((v, i) => imageOfBlocks(site.url, v, touched[i])));
       const store = await site.store();
+      if (plan?.ageJournal) {
+        for (const id of await ageCheckpoints(store, 2)) droppable.add(id);
+        faults.count('journal-aged');
+      }
       const before = new Set((await store.listCheckpoints(CHAOS_VPG)).map((c) => c.id));
       if (plan?.crashStep) faults.armCrash(plan.crashStep);
       if (plan?.agentKill) faults.armAgentKill();
       if (plan?.apiFaults) faults.apiFaultsOn(opts.seed * 1000 + run);
-      const arn = await startExecution(site.sfn, site.syncArn, {}, `chaos${run}`);
+      // two syncs at once see ListExecutions lag behind: only the lease keeps them apart
+      if (plan?.overlap) site.cloud.faults.consistencyMs = 3000;
+      let arn: string | undefined;
+      const compaction = plan?.stopDuringCompaction ? stopWhenCompacting(site, () => arn) : null;
+      const arns = await Promise.all((plan?.overlap ? [1, 2] : [1]).map((k) => startExecution(site.sfn, site.syncArn, {}, `chaos${run}${k === 2 ? 'b' : ''}`)));
+      arn = arns[0];
+      if (plan?.overlap) faults.count('overlapping-syncs');
       if (plan?.stopExecution && (await stopMidRead(site, arn))) faults.count('stop-execution');
-      const outcome = await waitForEnd(site, arn);
+      if (plan?.sweepDuringSync && (await sweepDuringSync(site, arn))) faults.count('sweeper-during-sync');
+      if (plan?.restartMidExecution && (await restartMidExecution(site, arn))) {
+        faults.count('restart-mid-execution');
+        await untilRunning(site, app.instanceId);
+      }
+      let outcomes = await Promise.all(arns.map((a) => waitForEnd(site, a)));
+      if (compaction && (await Promise.race([compaction.stopped, Promise.resolve(false)]))) {
+        faults.count('stop-during-compaction');
+        // the next sync at once, while the stopped compaction's Lambda may still run: the lease holds it off
+        const next = await startExecution(site.sfn, site.syncArn, {}, `chaos${run}c`);
+        outcomes = [...outcomes, await waitForEnd(site, next)];
+      }
+      compaction?.disarm();
       faults.apiFaultsOff();
       faults.disarm();
       await faults.settle();
-      // any checkpoint that appeared, whatever the execution's end, must restore this run's images
+      // any checkpoint that appeared, whatever the executions' end, must restore this run's images
       for (const c of await store.listCheckpoints(CHAOS_VPG)) if (!before.has(c.id)) committed.set(c.id, images);
-      return outcome;
+      if (outcomes.filter((o) => o.checkpointId).length > 1 && plan?.overlap) figures.problems.push(`run ${run}: both syncs started together committed`);
+      // what the run amounts to: a commit if any committed, else a failure if any failed, else a skip
+      return outcomes.find((o) => o.checkpointId) ?? outcomes.find((o) => !o.skipped) ?? outcomes[0];
     };
 
     for (let run = 0; run < opts.runs; run++) {
@@ -164,14 +189,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
         await untilRunning(site, app.instanceId);
       }
       const outcome = await oneSync(run, plan);
-      if (outcome.status === 'SUCCEEDED' && outcome.checkpointId) figures.syncsCommitted += 1;
+      if (outcome.checkpointId) figures.syncsCommitted += 1;
       let left = await sweepUntilClean(site);
       figures.leakedResources += left.length;
       if (left.length) figures.problems.push(`run ${run}: left after the sweeper: ${left.join(', ')}`);
       const problems = outcome.checkpointId ? await checkpointProblems(await site.store(), CHAOS_VPG, outcome.checkpointId, committed.get(outcome.checkpointId) ?? []) : [];
-      if (outcome.status !== 'SUCCEEDED' && problems.length === 0) figures.syncsFailedCleanly += 1;
+      if (!outcome.checkpointId && outcome.skipped) figures.syncsSkipped += 1;
+      else if (!outcome.checkpointId && problems.length === 0) figures.syncsFailedCleanly += 1;
       figures.problems.push(...problems.map((p) => `run ${run}: ${p}`));
-      let line = `run ${run + 1}/${opts.runs} ${JSON.stringify(plan)}: ${outcome.status}${outcome.checkpointId ? ` ${outcome.checkpointId}` : ''}${outcome.status === 'SUCCEEDED' ? '' : ` (${(outcome.cause ?? '').slice(0, 160)})`}; leaked ${left.length}`;
+      const shown = outcome.checkpointId ? ` ${outcome.checkpointId}` : outcome.skipped ? ' (skipped: lease taken)' : ` (${(outcome.cause ?? '').slice(0, 160)})`;
+      let line = `run ${run + 1}/${opts.runs} ${JSON.stringify(plan)}: ${outcome.status}${shown}; leaked ${left.length}`;
 
       // the latest committed checkpoint (this run's, when it committed) fails back in test mode
       const latest = (await (await site.store()).listCheckpoints(CHAOS_VPG)).at(-1)?.id;
@@ -189,27 +216,52 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       log(`${line}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
 
-    // the next sync succeeds, with no fault at all
-    const final = await oneSync(opts.runs, null);
+    // the next sync succeeds, with no fault at all (a stopped compaction's lease may make the first try wait)
+    let final = await oneSync(opts.runs, null);
+    for (let i = 0; i < 10 && final.skipped; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      final = await oneSync(opts.runs, null);
+    }
     figures.finalSyncSucceeded = final.status === 'SUCCEEDED' && final.checkpointId !== undefined;
-    if (!figures.finalSyncSucceeded) figures.problems.push(`final sync ${final.status}: ${final.cause ?? ''}`);
+    if (!figures.finalSyncSucceeded) figures.problems.push(`final sync ${final.status}: ${final.cause ?? (final.skipped ? 'skipped' : '')}`);
     const left = await sweepUntilClean(site);
     figures.leakedResources += left.length;
 
-    // every checkpoint ever committed is still there and restores byte for byte
+    // every checkpoint ever committed is still there (or was compacted past the journal) and restores byte for byte,
+    // by the product's chain code and by hand
     const store = await site.store();
     const present = new Set((await store.listCheckpoints(CHAOS_VPG)).map((c) => c.id));
+    const toRestore = new Map<string, VolumeImage[]>();
     for (const [id, images] of committed) {
-      const problems = present.has(id) ? await checkpointProblems(store, CHAOS_VPG, id, images) : [`${id}: lost`];
+      if (!present.has(id)) {
+        if (droppable.has(id)) figures.checkpointsCompacted += 1;
+        else {
+          figures.lostOrCorruptCheckpoints += 1;
+          figures.problems.push(`${id}: lost`);
+        }
+        continue;
+      }
+      const problems = await checkpointProblems(store, CHAOS_VPG, id, images);
       if (problems.length) figures.lostOrCorruptCheckpoints += 1;
       figures.problems.push(...problems);
+      toRestore.set(id, images);
     }
+    const byHand = await restore.problems(store, CHAOS_VPG, toRestore);
+    figures.lostOrCorruptCheckpoints += new Set(byHand.map((p) => p.split(' ')[0])).size;
+    figures.problems.push(...byHand);
+    const prefixes = await workingPrefixes(store, CHAOS_VPG);
+    figures.leakedWorkingPrefixes = prefixes.length;
+    if (prefixes.length) figures.problems.push(`working files left: ${prefixes.join(', ')}`);
+    const orphans = await orphanPacks(store, CHAOS_VPG);
+    figures.orphanPacks = orphans.length;
+    if (orphans.length) figures.problems.push(`packs no checkpoint references: ${orphans.join(', ')}`);
     const changed = await foreignTouched(site.ec2, foreign);
     figures.foreignTouched = changed.length;
     if (changed.length) figures.problems.push(`foreign resources touched: ${changed.join(', ')}`);
     faults.harvest();
     return figures;
   } finally {
+    restore.close();
     await site.stop();
   }
 }
@@ -222,9 +274,13 @@ export function chaosTable(f: ChaosFigures): string {
     ...Object.entries(f.faultsInjected).map(([k, n]): [string, number] => [`faults injected: ${k}`, n]),
     ['syncs committed', f.syncsCommitted],
     ['syncs failed cleanly', f.syncsFailedCleanly],
+    ['syncs skipped (lease taken)', f.syncsSkipped],
     ['failbacks succeeded (recovered byte for byte)', f.failbacksSucceeded],
     ['failbacks failed cleanly', f.failbacksFailedCleanly],
+    ['checkpoints compacted (past the journal)', f.checkpointsCompacted],
     ['leaked resources (must be 0)', f.leakedResources],
+    ['leaked working prefixes (must be 0)', f.leakedWorkingPrefixes],
+    ['orphan packs (must be 0)', f.orphanPacks],
     ['lost or corrupted checkpoints (must be 0)', f.lostOrCorruptCheckpoints],
     ['foreign resources touched (must be 0)', f.foreignTouched],
     ['final fault-free sync', f.finalSyncSucceeded ? 'succeeded' : 'FAILED'],

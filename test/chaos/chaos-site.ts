@@ -23,7 +23,8 @@ const WAIT_SCALE = 0.01;
 
 export const CHAOS_CONFIG = {
   siteId: CHAOS_SITE,
-  vpgs: [{ name: CHAOS_VPG, instances: { tags: { app: 'chaos' } }, syncIntervalMinutes: 60, journalHours: 24 }],
+  // a 1 h journal (the shortest): the suite ages checkpoints past it so compaction runs inside the suite
+  vpgs: [{ name: CHAOS_VPG, instances: { tags: { app: 'chaos' } }, syncIntervalMinutes: 60, journalHours: 1 }],
   // three volumes (root + two data) over two zSATs: several zSATs at once, one of them reading two volumes
   agent: { volumesPerZsat: 2, maxZsats: 3 },
   pollSeconds: 5,

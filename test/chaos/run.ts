@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${chaosTable(figures)}\n`);
   for (const p of figures.problems) process.stdout.write(`problem: ${p}\n`);
   if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
-  const clean = figures.leakedResources === 0 && figures.lostOrCorruptCheckpoints === 0 && figures.foreignTouched === 0 && figures.finalSyncSucceeded;
+  const clean =
+    figures.leakedResources === 0 && figures.leakedWorkingPrefixes === 0 && figures.orphanPacks === 0 && figures.lostOrCorruptCheckpoints === 0 && figures.foreignTouched === 0 && figures.finalSyncSucceeded;
   process.exit(clean ? 0 : 1);
 }
 

@@ -17,6 +17,7 @@ import type { CompactJournalOutput } from '../../lambda/core/journal';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
 import { EbsDirect } from '../../lambda/aws/ebs-direct';
 import { S3Coordination } from '../../lambda/aws/s3-coordination';
+import { acquireLease, releaseLease } from '../../lambda/core/lease-guard';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
 import { compactJournalStep } from '../../lambda/steps/compact-journal-handler';
@@ -181,7 +182,11 @@ describe('journal compaction, end to end on the offline cloud', () => {
       startedAt: new Date().toISOString(),
       commit: { checkpointId: checkpoints[3].id, blocksPlanned: 0, blocksRead: 0, bytesRead: 0, bytesStored: 0 },
     };
+    // the step runs under the VPG's lease, as inside a sync: this in-process "execution" takes it, then frees it
+    const lease = await acquireLease(realDeps, VPG, { executionArn: event.executionId, kind: 'sync' }, 3600);
+    expect(lease.held).toBe(true);
     const out = await compactJournalStep.withDeps(realDeps)(event);
+    expect(await releaseLease(realDeps, VPG, event.executionId)).toBe(true);
     expect(out).toMatchObject({ skipped: false, dropped: [checkpoints[0].id, checkpoints[1].id], oldestKept: third.id, rewritten: third.id, resumed: false });
 
     // dropped checkpoints are gone (manifests and summaries); the oldest kept is full with no parent

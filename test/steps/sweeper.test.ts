@@ -88,6 +88,17 @@ describe('sweeper', () => {
     expect(world.store.objects.has(`vpgs/web/syncs/${crashed.syncId}/progress/j.json`)).toBe(true);
   });
 
+  it('takes what a stopped sync left though it still holds the lease, once none of its steps can be in a Lambda', async () => {
+    const { world, leak } = await leakyWorld();
+    const arn = `${MACHINE.replace(':stateMachine:', ':execution:')}:crashed`;
+    await holdLease(world.deps, arn); // stopped: no cleanup ran, so nothing released the lease; the fakes say it ended
+    const lease = world.coordination.leases.get('web')!;
+    world.coordination.leases.set('web', { ...lease, value: { ...lease.value, steps: { compact: world.clock.now().toISOString() } } });
+    expect((await sweep(world)).deleted.instances).toEqual([]); // a step of it may still run
+    world.clock.advance(361);
+    expect((await sweep(world)).deleted.instances).toEqual([leak.instance]);
+  });
+
   it('leaves a leftover whose execution DescribeExecution says still runs, though ListExecutions does not list it', async () => {
     const { world, leak } = await leakyWorld();
     world.executions.states.set(`${MACHINE.replace(':stateMachine:', ':execution:')}:crashed`, 'running');
