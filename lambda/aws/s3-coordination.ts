@@ -65,42 +65,30 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
     }
   }
 
-  async putReader(vpg: string, reader: ReaderRecord): Promise<void> {
-    const key = readerKey(vpg, reader.id);
+  /** Every object under `prefix` (key and time), page by page. */
+  private async *objects(prefix: string, maxKeys?: number): AsyncGenerator<{ key: string; lastModified: string }> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: maxKeys }));
+      } catch (e) {
+        throw storeError('ListObjectsV2', this.bucket, prefix, e);
+      }
+      for (const o of page.Contents ?? []) if (o.Key) yield { key: o.Key, lastModified: (o.LastModified ?? new Date(0)).toISOString() };
+      token = maxKeys === undefined && page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private async putPlain(key: string, value: unknown): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(reader), ContentType: 'application/json' }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }));
     } catch (e) {
       throw storeError('PutObject', this.bucket, key, e);
     }
   }
 
-  async listReaders(vpg: string): Promise<{ readers: ReaderRecord[]; unreadable: Array<{ key: string; lastModified: string }> }> {
-    const prefix = readersPrefix(vpg);
-    const readers: ReaderRecord[] = [];
-    const unreadable: Array<{ key: string; lastModified: string }> = [];
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      } catch (e) {
-        throw storeError('ListObjectsV2', this.bucket, prefix, e);
-      }
-      for (const o of page.Contents ?? []) {
-        // a name that is no reader id is a stray (a person's file), not a reader
-        if (!o.Key || !idOfJsonKey(prefix, o.Key)) continue;
-        const record = await this.readReader(o.Key);
-        if (record === 'gone') continue;
-        if (record) readers.push(record);
-        else unreadable.push({ key: o.Key, lastModified: (o.LastModified ?? new Date(0)).toISOString() });
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return { readers, unreadable };
-  }
-
-  async deleteReader(vpg: string, readerId: string): Promise<void> {
-    const key = readerKey(vpg, readerId);
+  private async deleteKey(key: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (e) {
@@ -108,34 +96,42 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
     }
   }
 
-  /** A person's confirmation that a source left the VPG on purpose (the CLI's `release`). */
-  async putReleased(vpg: string, released: ReleasedSource): Promise<void> {
-    const key = releasedKey(vpg, released.sourceId);
-    try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(released), ContentType: 'application/json' }));
-    } catch (e) {
-      throw storeError('PutObject', this.bucket, key, e);
+  putReader(vpg: string, reader: ReaderRecord): Promise<void> {
+    return this.putPlain(readerKey(vpg, reader.id), reader);
+  }
+
+  async listReaders(vpg: string): Promise<{ readers: ReaderRecord[]; unreadable: Array<{ key: string; lastModified: string }> }> {
+    const prefix = readersPrefix(vpg);
+    const readers: ReaderRecord[] = [];
+    const unreadable: Array<{ key: string; lastModified: string }> = [];
+    for await (const o of this.objects(prefix)) {
+      // a name that is no reader id is a stray (a person's file), not a reader
+      if (!idOfJsonKey(prefix, o.key)) continue;
+      const record = await this.readReader(o.key);
+      if (record === 'gone') continue;
+      if (record) readers.push(record);
+      else unreadable.push(o);
     }
+    return { readers, unreadable };
+  }
+
+  deleteReader(vpg: string, readerId: string): Promise<void> {
+    return this.deleteKey(readerKey(vpg, readerId));
+  }
+
+  /** A person's confirmation that a source left the VPG on purpose (the CLI's `release`). */
+  putReleased(vpg: string, released: ReleasedSource): Promise<void> {
+    return this.putPlain(releasedKey(vpg, released.sourceId), released);
   }
 
   /** Released sources, by the ids in their keys (a record's body is informational). */
   async releasedSources(vpg: string): Promise<ReleasedSource[]> {
     const prefix = releasedPrefix(vpg);
     const out: ReleasedSource[] = [];
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-      } catch (e) {
-        throw storeError('ListObjectsV2', this.bucket, prefix, e);
-      }
-      for (const o of page.Contents ?? []) {
-        const id = o.Key ? idOfJsonKey(prefix, o.Key) : null;
-        if (id) out.push({ format: 1, sourceId: id, releasedAt: (o.LastModified ?? new Date(0)).toISOString() });
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for await (const o of this.objects(prefix)) {
+      const id = idOfJsonKey(prefix, o.key);
+      if (id) out.push({ format: 1, sourceId: id, releasedAt: o.lastModified });
+    }
     return out;
   }
 
@@ -144,40 +140,26 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
     const sets = new Map<string, WorkingSet>();
     for (const kind of ['sync', 'import'] as const) {
       const prefix = `${vpgPrefix(vpg)}${kind === 'sync' ? 'syncs' : 'imports'}/`;
-      let token: string | undefined;
-      do {
-        let page;
-        try {
-          page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
-        } catch (e) {
-          throw storeError('ListObjectsV2', this.bucket, prefix, e);
-        }
-        for (const o of page.Contents ?? []) {
-          const id = o.Key?.slice(prefix.length).split('/')[0];
-          if (!id || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) continue;
-          const at = (o.LastModified ?? new Date(0)).toISOString();
-          const seen = sets.get(`${kind}/${id}`);
-          if (!seen || seen.lastModified < at) sets.set(`${kind}/${id}`, { kind, id, lastModified: at });
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+      for await (const o of this.objects(prefix)) {
+        const id = o.key.slice(prefix.length).split('/')[0];
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) continue;
+        const seen = sets.get(`${kind}/${id}`);
+        if (!seen || seen.lastModified < o.lastModified) sets.set(`${kind}/${id}`, { kind, id, lastModified: o.lastModified });
+      }
     }
     return [...sets.values()];
   }
 
   async workingJobExecutions(vpg: string, syncId: string): Promise<string[]> {
-    const prefix = `${vpgPrefix(vpg)}syncs/${syncId}/jobs/`;
-    const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 5 })).catch((e: unknown) => {
-      throw storeError('ListObjectsV2', this.bucket, prefix, e);
-    });
     const out: string[] = [];
-    for (const o of page.Contents ?? []) {
+    // a few of its jobs are enough: every job of a sync names the same execution
+    for await (const o of this.objects(`${vpgPrefix(vpg)}syncs/${syncId}/jobs/`, 5)) {
       try {
-        const got = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.Key! }));
+        const got = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: o.key }));
         const job = JSON.parse(await got.Body!.transformToString('utf8')) as { executionId?: unknown };
         if (typeof job.executionId === 'string') out.push(job.executionId);
       } catch (e) {
-        if (!isNotFound(e) && !(e instanceof SyntaxError)) throw storeError('GetObject', this.bucket, o.Key!, e);
+        if (!isNotFound(e) && !(e instanceof SyntaxError)) throw storeError('GetObject', this.bucket, o.key, e);
       }
     }
     return out;
@@ -191,27 +173,15 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
   async gcNotes(vpg: string): Promise<string[]> {
     const prefix = gcPrefix(vpg);
     const out: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })).catch((e: unknown) => {
-        throw storeError('ListObjectsV2', this.bucket, prefix, e);
-      });
-      for (const o of page.Contents ?? []) {
-        const id = o.Key ? idOfJsonKey(prefix, o.Key) : null;
-        if (id) out.push(id);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for await (const o of this.objects(prefix)) {
+      const id = idOfJsonKey(prefix, o.key);
+      if (id) out.push(id);
+    }
     return out;
   }
 
-  async deleteGcNote(vpg: string, syncId: string): Promise<void> {
-    const key = gcNoteKey(vpg, syncId);
-    try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (e) {
-      if (!isNotFound(e)) throw storeError('DeleteObject', this.bucket, key, e);
-    }
+  deleteGcNote(vpg: string, syncId: string): Promise<void> {
+    return this.deleteKey(gcNoteKey(vpg, syncId));
   }
 
   /** A record; null when it does not parse as one; 'gone' when it was deleted since the listing. */
