@@ -42,7 +42,7 @@ export interface SweepReport {
   /** What was deleted (or, in a dry run, would be), by VPG. */
   readonly selected: Readonly<Record<string, CleanupSelection>>;
   readonly deleted: { readonly instances: string[]; readonly volumes: string[]; readonly snapshots: string[] };
-  /** Working-file prefixes (syncs/<id>/, imports/<id>/) and stale reader records removed (or that would be). */
+  /** Working-file prefixes (syncs/<id>/, imports/<id>/) and reader records (stale, or of an ended execution) removed (or that would be). */
   readonly workingFiles: readonly string[];
   readonly readerRecords: readonly string[];
   readonly kept: readonly Kept[];
@@ -90,12 +90,21 @@ async function inUse(deps: StepDeps, vpg: string, machines: VpgMachines): Promis
     if (!stepsRunning && (await deps.executions.state(p.executionArn)) === 'ended') continue;
     idsOf(p.executionArn).forEach((id) => activeIds.add(id));
   }
+  // a reader counts while it is fresh and its execution (when it names one) has not ended: a stopped failback's
+  // record would otherwise keep its importers for the record's whole horizon
   const { readers } = await deps.readers.listReaders(vpg);
-  for (const r of readers.filter((r) => isLive(r, deps.now()))) [r.id, ...(r.executionArn ? idsOf(r.executionArn) : [])].forEach((id) => activeIds.add(id));
+  const gone: string[] = [];
+  for (const r of readers.filter((r) => isLive(r, deps.now()))) {
+    if (r.executionArn && (await deps.executions.state(r.executionArn)) === 'ended') {
+      gone.push(r.id);
+      continue;
+    }
+    [r.id, ...(r.executionArn ? idsOf(r.executionArn) : [])].forEach((id) => activeIds.add(id));
+  }
   // the bases: the latest checkpoint's snapshots (the next sync diffs against them); older checkpoints' are superseded
   const checkpoints = await deps.store.listCheckpoints(vpg);
   const bases = new Set(checkpoints[checkpoints.length - 1]?.volumes.map((v) => v.snapshotId) ?? []);
-  return { activeIds, bases, staleReaders: staleReaders(readers, deps.now()) };
+  return { activeIds, bases, staleReaders: [...staleReaders(readers, deps.now()), ...gone] };
 }
 
 function inventoryOf(all: SweepInventory, vpg: string): SweepInventory {

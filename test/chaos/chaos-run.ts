@@ -125,6 +125,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   const droppable = new Set<string>();
   try {
     const app: ProtectedInstance = await createProtectedInstance(site.ec2, { tags: { app: 'chaos' }, volumeSizesGiB: [1, 1] });
+    // a protected instance exists long before its first sync: not one the consistency fault still hides
+    await untilRunning(site, app.instanceId);
     const az = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances![0].Placement!.AvailabilityZone!;
     const foreign = await seedForeign(site.ec2, CHAOS_VPG, app.volumes[0].volumeId, az);
     // the data volumes start blank: only blocks the suite wrote can hold data

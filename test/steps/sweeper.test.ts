@@ -177,6 +177,20 @@ describe('sweeper', () => {
     for (const id of [live, lookAlike]) expect(world.ec2.instances.get(id)?.state).toBe('running');
   });
 
+  it('takes a stopped test failback\'s importers though its reader record is still fresh (its execution ended)', async () => {
+    const world = makeWorld();
+    const arn = `${FAILBACK_MACHINE.replace(':stateMachine:', ':execution:')}:drill-2`;
+    world.executions.known.add(arn);
+    const importer = world.ec2.addInstance({ tags: tagsFor(SITE, 'zimporter', 'instance', { [TAG.vpg]: 'web', [TAG.executionId]: 'drill-2' }), volumesGiB: [] }).instanceId;
+    await world.coordination.putReader('web', readerRecord({ id: 'drill-2', kind: 'failback', executionArn: arn, state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds: 3600 }));
+    const report = await sweep(world);
+    expect(report.deleted.instances).toEqual([importer]);
+    expect(report.readerRecords).toEqual(['drill-2']);
+    world.executions.states.set(arn, 'running');
+    await world.coordination.putReader('web', readerRecord({ id: 'drill-2', kind: 'failback', executionArn: arn, state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds: 3600 }));
+    expect((await sweep(world)).readerRecords).toEqual([]);
+  });
+
   it('removes the working files of executions that are gone and stale reader records; keeps a live reader and fresh files', async () => {
     const { world } = await leakyWorld();
     world.store.objects.set('vpgs/web/syncs/sGone/progress/j.json', '{}');
