@@ -110,6 +110,7 @@ export class Sweeper extends Construct {
         [STEP_ENV.sweeperStateMachines]: stack.toJsonString(stateMachineArns),
         [STEP_ENV.sweeperVpgs]: JSON.stringify(props.vpgNames),
         [STEP_ENV.sweeperMinGraceMinutes]: String(settings.graceMinutes),
+        [STEP_ENV.sweeperDryRun]: String(settings.dryRun),
       },
     });
     this.fn.logGroup.grantWrite(this.role);

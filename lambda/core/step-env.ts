@@ -80,6 +80,7 @@ export const sweeperEnvSchema = z.object({
   [STEP_ENV.sweeperStateMachines]: jsonStrings('state machine ARNs'),
   [STEP_ENV.sweeperVpgs]: jsonStrings('VPG names'),
   [STEP_ENV.sweeperMinGraceMinutes]: z.coerce.number().int().min(0, 'the configured grace in minutes'),
+  [STEP_ENV.sweeperDryRun]: z.enum(['true', 'false'], { error: '"true" or "false" (the configured dry run)' }).optional(),
 });
 
 export interface SweeperEnv {
@@ -88,6 +89,8 @@ export interface SweeperEnv {
   readonly vpgs: readonly string[];
   /** The configured grace: an event may ask for more, never less. */
   readonly minGraceMinutes: number;
+  /** The configured dry run: when set, no event can make the sweeper delete. */
+  readonly dryRun?: boolean;
 }
 
 export function parseSweeperEnv(env: Readonly<Record<string, string | undefined>>): SweeperEnv {
@@ -101,5 +104,6 @@ export function parseSweeperEnv(env: Readonly<Record<string, string | undefined>
     stateMachineArns: v[STEP_ENV.sweeperStateMachines],
     vpgs: v[STEP_ENV.sweeperVpgs],
     minGraceMinutes: v[STEP_ENV.sweeperMinGraceMinutes],
+    dryRun: v[STEP_ENV.sweeperDryRun] === 'true',
   };
 }

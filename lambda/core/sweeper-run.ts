@@ -125,8 +125,10 @@ async function proven(deps: StepDeps, machines: VpgMachines, selection: CleanupS
   return { instances: selection.instances.filter(keep), volumes: selection.volumes.filter(keep), snapshots: selection.snapshots.filter(keep), refused: selection.refused };
 }
 
-export async function runSweep(input: SweeperInput, deps: StepDeps, env: SweeperEnv): Promise<SweepReport> {
+export async function runSweep(given: SweeperInput, deps: StepDeps, env: SweeperEnv): Promise<SweepReport> {
   const siteId = deps.env.siteId;
+  // a configured dry run stays one, whatever the event says
+  const input = { ...given, dryRun: given.dryRun || env.dryRun === true };
   const graceMinutes = Math.max(env.minGraceMinutes, input.graceMinutes ?? env.minGraceMinutes);
   const vpgs = env.vpgs.filter((v) => !input.vpgs || input.vpgs.includes(v));
   const ours = { [TAG.owner]: siteId };

@@ -107,6 +107,8 @@ export const STEP_ENV = {
   sweeperVpgs: 'LIFEBOAT_SWEEPER_VPGS',
   /** Sweeper only: the configured grace in minutes, a floor no event may lower. */
   sweeperMinGraceMinutes: 'LIFEBOAT_SWEEPER_MIN_GRACE_MINUTES',
+  /** "true" when the config asks for dry runs only: an event cannot turn deletion on. */
+  sweeperDryRun: 'LIFEBOAT_SWEEPER_DRY_RUN',
 } as const;
 
 export interface SyncInput {

@@ -256,6 +256,8 @@ describe('functions', () => {
       stateMachineArns: ['web', 'db'].flatMap((v) => [arn(`lifeboat-${SITE}-${v}-sync`), arn(`lifeboat-${SITE}-${v}-failback`)]),
       vpgs: ['web', 'db'],
       minGraceMinutes: 120,
+      // the configured dry run is in the environment too: no event can turn deletion on
+      dryRun: false,
     });
     // the schedule still sends its settings; the handler lets an event only narrow them
     const rule = Object.values(site.findResources('AWS::Events::Rule')).find((r) => flatten(r.Properties.Targets[0].Arn).includes('Sweeper'))!;

@@ -72,6 +72,13 @@ describe('sweeper', () => {
     expect(world.ec2.destroyed).toEqual([]);
   });
 
+  it('a configured dry run stays one: an event with dryRun false deletes nothing', async () => {
+    const { world, leak } = await leakyWorld();
+    const report = await runSweep(input({ dryRun: false }), world.deps, { ...ENV, dryRun: true });
+    expect(report.dryRun).toBe(true);
+    for (const id of Object.values(leak)) expect(exists(world, id)).toBe(true);
+  });
+
   it('invoked by hand with grace 0 and no state machines during a sync, touches none of the sync (the lease names it)', async () => {
     const { world, leak, crashed } = await leakyWorld();
     // the crashed-looking sync is in fact running: it holds the VPG's lease, and ListExecutions does not show it yet
