@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { STEP_MAX_SECONDS } from '../lambda/core/vpg-lease';
 
 export interface LifeboatFunctionProps extends Omit<nodejs.NodejsFunctionProps, 'logGroup'> {
   /**
@@ -43,7 +44,8 @@ export class LifeboatFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       // Graviton: cheaper per GB-second, and nothing here is architecture specific.
       architecture: lambda.Architecture.ARM_64,
-      timeout: Duration.minutes(5),
+      // The VPG lease counts on no step's Lambda outliving this (a takeover waits for it): one figure, in core.
+      timeout: Duration.seconds(STEP_MAX_SECONDS),
       memorySize: 512,
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.DISABLED,

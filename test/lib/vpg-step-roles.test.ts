@@ -3,6 +3,7 @@
  * role of their step kind (sync, compaction, cleanup, failback), its workers with a zSAT or a ZImporter role, and no
  * role of one VPG names another VPG's prefix, instances, workers or state machines.
  */
+import { STEP_MAX_SECONDS } from '../../lambda/core/vpg-lease';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
@@ -62,10 +63,12 @@ describe.each([
     expect(byName.size).toBe(expected.length);
     for (const [step, kind] of expected) {
       const fn = byName.get(vpgStepFunctionName(SITE, vpg, step));
-      expect({ step, role: fn?.Role, vpg: fn?.Environment.Variables[STEP_ENV.vpg] }).toEqual({
+      expect({ step, role: fn?.Role, vpg: fn?.Environment.Variables[STEP_ENV.vpg], timeout: fn?.Timeout }).toEqual({
         step,
         role: { 'Fn::GetAtt': [roleId(template(), STEP_ROLE_PREFIX[kind]), 'Arn'] },
         vpg,
+        // the VPG lease counts on no step outliving this when it lets a newcomer take over a stopped holder
+        timeout: STEP_MAX_SECONDS,
       });
     }
   });
