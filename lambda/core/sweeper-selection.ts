@@ -1,6 +1,7 @@
 /**
  * What the site sweeper may delete, decided on plain data. The sweeper is the safety net behind every sync's
- * and failback's own cleanup: it takes leaked zSAT / ZImporter instances and volumes and sync snapshots that
+ * and failback's own cleanup: it takes leaked zSAT / ZImporter instances and volumes, sync snapshots and a
+ * failback's snapshots of its written volumes that
  * belong to no running execution and are older than a grace period, and test-failback VMs past their expiry.
  * It never selects a base snapshot (one the latest committed checkpoint references), nor anything not tagged as ours
  * (the guarded delete checks the tags once more right before each call).
@@ -37,6 +38,11 @@ export interface SweepPlan {
 
 /** Roles whose instances and volumes exist only while an execution runs. */
 const WORKER_ROLES = new Set(['zsat', 'zimporter']);
+/**
+ * Snapshots that exist only while an execution runs: a sync's (unless a base) and a failback's of its written
+ * volumes (lambda/core/failback/recovered-steps.ts; its Finish deletes them, a stopped failback cannot).
+ */
+const SWEPT_SNAPSHOT_ROLES = new Set(['sync-snapshot', 'zimporter']);
 
 function refusal(tags: Tags, siteId: string): string | null {
   if (tags[TAG.owner] !== siteId) return tags[TAG.owner] === undefined ? 'no Owner tag' : `Owner is ${tags[TAG.owner]}, not ${siteId}`;
@@ -76,7 +82,7 @@ function verdict(c: Candidate, scope: SweepScope): string | null {
     return testExpired(c.tags, scope.now) ? null : 'a recovered VM (live, or test not yet expired)';
   }
   if (c.kind === 'snapshots') {
-    if (role !== 'sync-snapshot') return `role ${role ?? '(none)'} is not swept`;
+    if (!SWEPT_SNAPSHOT_ROLES.has(role ?? '')) return `role ${role ?? '(none)'} is not swept`;
     if (scope.keepSnapshotIds.has(c.id)) return 'a base snapshot (the latest checkpoint references it)';
     return workerVerdict(c, scope);
   }

@@ -88,6 +88,17 @@ describe('selectForSweep', () => {
     expect(plan.kept.find((k) => k.id === 'snap-base')?.reason).toBe('a base snapshot (the latest checkpoint references it)');
   });
 
+  it("takes a failback's snapshots of its written volumes once their execution is not running (a stopped failback leaves them; found by npm run chaos -- --runs 24)", () => {
+    const importerSnapshot = (id: string, executionArn: string) =>
+      snapshot(id, tagsFor(SITE, 'zimporter', 'volume', { [TAG.vpg]: 'web', [TAG.executionId]: executionArn, [TAG.checkpoint]: 'cp-1' }));
+    const plan = selectForSweep(
+      { instances: [], volumes: [], snapshots: [importerSnapshot('snap-stopped', 'arn:fb:stopped'), importerSnapshot('snap-running', 'arn:fb:running')] },
+      scope({ graceMinutes: 0, activeIds: new Set(['arn:fb:running']) }),
+    );
+    expect(plan.byVpg.get('web')?.snapshots).toEqual(['snap-stopped']);
+    expect(plan.kept).toEqual([{ id: 'snap-running', reason: 'its execution is still running' }]);
+  });
+
   it('takes test-failback VMs past their expiry, never live recovered VMs or unexpired tests', () => {
     const vm = (id: string, extra: Tags) => instance(id, tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', ...extra }), HOURS_AGO(0.1));
     const plan = selectForSweep(
