@@ -321,22 +321,30 @@ describe('eventual consistency (the consistency=MS fault)', () => {
     const startedAt = (await describe(old)).startDate!.getTime();
     await pollUntil(async () => (Date.now() - startedAt >= 1500 ? true : undefined), 'lag-old to be 1.5 s old');
     await h.sfnClient.send(new StopExecutionCommand({ executionArn: old }));
-    h.ctx.faults.consistencyMs = 1000; // older than lag-old's start, newer than its stop
+    const stoppedAt = (await describe(old)).stopDate!.getTime();
+    // Each read lags back to the middle of lag-old's run (after its start, before its stop), however slowly this
+    // machine runs: the lag is set from the clock right before the read, not assumed from elapsed time.
+    const viewpoint = (startedAt + stoppedAt) / 2;
+    const lagged = async <T>(read: () => Promise<T>): Promise<T> => {
+      h.ctx.faults.consistencyMs = Date.now() - viewpoint;
+      return read();
+    };
     const counted = h.ctx.faultCounts.consistency ?? 0;
     const fresh = await start('lag-new', LONG);
     try {
-      const seen = await listed();
+      const seen = await lagged(() => listed());
       expect(seen.has('lag-new')).toBe(false);
       expect(seen.get('lag-old')?.status).toBe('RUNNING');
       expect(seen.get('lag-old')?.stopDate).toBeUndefined();
-      expect((await listed('RUNNING')).has('lag-old')).toBe(true);
-      expect((await listed('ABORTED')).has('lag-old')).toBe(false);
+      expect((await lagged(() => listed('RUNNING'))).has('lag-old')).toBe(true);
+      expect((await lagged(() => listed('ABORTED'))).has('lag-old')).toBe(false);
       // DescribeExecution is eventually consistent too: a stale status, but the execution is found
-      const stale = await describe(old);
+      const stale = await lagged(() => describe(old));
       expect([stale.status, stale.stopDate]).toEqual(['RUNNING', undefined]);
-      expect((await describe(fresh)).status).toBe('RUNNING');
+      expect((await lagged(() => describe(fresh))).status).toBe('RUNNING');
       expect(h.ctx.faultCounts.consistency ?? 0).toBeGreaterThan(counted);
       // the reads catch up once the lag has passed
+      h.ctx.faults.consistencyMs = 1000;
       await pollUntil(async () => {
         const now = await listed();
         return now.get('lag-old')?.status === 'ABORTED' && now.has('lag-new') ? true : undefined;
