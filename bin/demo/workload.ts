@@ -72,14 +72,30 @@ export async function createProtectedInstance(
   return { instanceId, volumes };
 }
 
+/**
+ * fetch, tried again when the connection itself fails (no HTTP answer): after the offline cloud restarts on the
+ * same port, a kept-alive socket to the old process fails once ("fetch failed"; seen in npm run chaos). Both admin
+ * volume calls are idempotent (the same bytes at the same offset), so a retry cannot change what is written.
+ */
+async function fetchAgain(url: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 4 || !(err instanceof TypeError)) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
 /** Writes bytes into a volume at a byte offset, through the offline cloud's admin route. */
 export async function writeVolume(endpoint: string, volumeId: string, offset: number, data: Buffer): Promise<void> {
-  const res = await fetch(`${endpoint}/_lifeboat/volumes/${volumeId}/data?offset=${offset}`, { method: 'PUT', body: data });
+  const res = await fetchAgain(`${endpoint}/_lifeboat/volumes/${volumeId}/data?offset=${offset}`, { method: 'PUT', body: data });
   if (res.status !== 200) throw new Error(`writing ${data.length} bytes to ${volumeId} at ${offset}: HTTP ${res.status} ${await res.text()}`);
 }
 
 export async function readVolume(endpoint: string, volumeId: string, offset: number, length: number): Promise<Buffer> {
-  const res = await fetch(`${endpoint}/_lifeboat/volumes/${volumeId}/data?offset=${offset}&length=${length}`);
+  const res = await fetchAgain(`${endpoint}/_lifeboat/volumes/${volumeId}/data?offset=${offset}&length=${length}`);
   if (res.status !== 200) throw new Error(`reading ${volumeId} at ${offset}: HTTP ${res.status}`);
   return Buffer.from(await res.arrayBuffer());
 }
