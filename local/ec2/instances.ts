@@ -78,6 +78,7 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
           volumeType: d.volumeType ?? 'gp3',
           encrypted: d.encrypted,
           iops: d.iops,
+          initializationRate: d.volumeInitializationRate,
           tags: plan.volumeTags,
         },
         'in-use',

@@ -9,6 +9,7 @@ import { AwsError, type CloudRequest, type CloudResponse, type Service } from '.
 import type { VolumeStorage } from '../storage/volume-storage';
 import { BootManager } from './boot';
 import { describeInstanceTypeOfferings } from './capacity';
+import { describeVolumeStatus } from './volume-status';
 import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
 import { describeInstances, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
@@ -44,6 +45,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   StartInstances: startInstances,
   CreateVolume: createVolume,
   DescribeVolumes: describeVolumes,
+  DescribeVolumeStatus: describeVolumeStatus,
   AttachVolume: attachVolume,
   DetachVolume: detachVolume,
   DeleteVolume: deleteVolume,
