@@ -38,6 +38,14 @@ export class SyncFailed extends DomainError {
   override readonly name: string = 'SyncFailed';
 }
 
+/**
+ * EC2 cannot launch the instance now: the account's vCPU quota is full, the type is not offered in the
+ * zone, or the zone has no capacity. Not retried by the step: the message says what to change.
+ */
+export class CapacityUnavailable extends DomainError {
+  override readonly name: string = 'CapacityUnavailable';
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
