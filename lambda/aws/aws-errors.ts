@@ -2,7 +2,7 @@
  * SDK exceptions → domain errors (lambda/core/errors.ts), so nothing outside lambda/aws inspects an SDK
  * exception. The AWS error code is kept in the message, the original error as `cause`.
  */
-import { CapacityUnavailable, Conflict, DomainError, InvalidInput, NotFound, ServiceError, Throttled } from '../core/errors';
+import { CapacityUnavailable, Conflict, QuotaFull, DomainError, InvalidInput, NotFound, ServiceError, Throttled } from '../core/errors';
 
 const THROTTLING = new Set([
   'RequestLimitExceeded',
@@ -50,7 +50,10 @@ export function toDomainError(err: unknown, operation: string): Error {
   const message = `${operation}: ${code}: ${err instanceof Error ? err.message : String(err)}`;
   if (/NotFound|DoesNotExist|NoSuchKey/.test(code)) return new NotFound(message, { cause: err });
   if (THROTTLING.has(code)) return new Throttled(message, { cause: err });
-  if (operation === 'RunInstances' && CAPACITY_ADVICE[code]) return new CapacityUnavailable(`${message} — ${CAPACITY_ADVICE[code]}.`, { cause: err });
+  if (operation === 'RunInstances' && CAPACITY_ADVICE[code]) {
+    const Kind = code === 'VcpuLimitExceeded' || code === 'InstanceLimitExceeded' ? QuotaFull : CapacityUnavailable;
+    return new Kind(`${message} — ${CAPACITY_ADVICE[code]}.`, { cause: err });
+  }
   if (CONFLICT.has(code)) return new Conflict(message, { cause: err });
   if (/^(Invalid|MissingParameter|ValidationException)/.test(code)) return new InvalidInput(message, { cause: err });
   return new ServiceError(message, { cause: err });

@@ -46,6 +46,15 @@ export class CapacityUnavailable extends DomainError {
   override readonly name: string = 'CapacityUnavailable';
 }
 
+/**
+ * The account's vCPU (or instance) quota is full right now. The launching step retries it with back-off
+ * (lib/lambda-step.ts): the workers running beside it end and free their vCPUs, so a VPG needing more
+ * workers than the quota holds runs fewer at once instead of failing.
+ */
+export class QuotaFull extends CapacityUnavailable {
+  override readonly name: string = 'QuotaFull';
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,11 +1,13 @@
 /**
  * Lifeboat's EC2 adapter when EC2 refuses a launch (the offline cloud answers as EC2 does): VcpuLimitExceeded,
  * Unsupported and InsufficientInstanceCapacity become CapacityUnavailable, a failure the sync shows with
- * EC2's own words (type, zone, quota) and what the operator can change; nothing is launched.
+ * EC2's own words (type, zone, quota) and what the operator can change; nothing is launched. A full quota
+ * is QuotaFull, which the step retries while the other workers end and free their vCPUs.
  */
 import { CreateLaunchTemplateCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter, makeEc2Client } from '../../lambda/aws/ec2-adapter';
-import { CapacityUnavailable } from '../../lambda/core/errors';
+import { CapacityUnavailable, QuotaFull } from '../../lambda/core/errors';
+import { TRANSIENT_ERRORS } from '../../lib/lambda-step';
 import { DEFAULT_IMAGE_ID } from '../../local/ec2/images';
 import { clientConfig, startTestCloud, type TestCloud } from '../helpers/cloud';
 
@@ -41,12 +43,14 @@ async function instanceCount(): Promise<number> {
   return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).length;
 }
 
-test('a full vCPU quota: CapacityUnavailable naming the quota, its code and the config knobs', async () => {
+test('a full vCPU quota: QuotaFull (a CapacityUnavailable the launching step retries) naming the quota, its code and the config knobs', async () => {
   const { launch } = await launcher({ vcpuQuota: 3 }); // one c6i.large (2 vCPUs) fits, a second does not
   await launch('zsat-0');
   const err = await refusal(launch('zsat-1'));
   expect(err).toBeInstanceOf(CapacityUnavailable);
-  expect(err.name).toBe('CapacityUnavailable');
+  expect(err).toBeInstanceOf(QuotaFull);
+  expect(err.name).toBe('QuotaFull');
+  expect(TRANSIENT_ERRORS).toContain('QuotaFull'); // every Lambda step retries it with back-off
   expect(err.message).toContain('RunInstances: VcpuLimitExceeded');
   expect(err.message).toContain('current vCPU limit of 3');
   expect(err.message).toContain('L-1216C47A');
@@ -59,6 +63,7 @@ test("a type the subnet's zone does not offer: CapacityUnavailable naming the ty
   t!.cloud.ec2.setInstanceTypeOfferings('us-east-1b', ['t3.micro']);
   const err = await refusal(launch('zsat-0'));
   expect(err).toBeInstanceOf(CapacityUnavailable);
+  expect(err.name).toBe('CapacityUnavailable'); // waiting does not help: not retried
   expect(err.message).toContain('Your requested instance type (c6i.large) is not supported in your requested Availability Zone (us-east-1b)');
   expect(err.message).toContain('agent.instanceType');
   expect(await instanceCount()).toBe(0);
