@@ -11,8 +11,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 
-/** Errors a step may raise that mean "try again later": throttling and not-yet-consistent reads. */
-export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'Throttled', 'NotReady'];
+/**
+ * Errors a step may raise that mean "try again later": throttling, not-yet-consistent reads, and a full
+ * vCPU quota (QuotaFull: the other workers of the Map end and free their vCPUs; lambda/core/errors.ts).
+ */
+export const TRANSIENT_ERRORS = ['Lambda.TooManyRequestsException', 'Throttled', 'NotReady', 'QuotaFull'];
 /** A step that died or timed out; steps are idempotent, so one more try is safe. */
 export const CRASH_ERRORS = ['States.Timeout', 'Lambda.Unknown', 'Runtime.ExitError', 'Sandbox.Timedout'];
 

@@ -18,6 +18,7 @@ const FAULT_FIELDS: ReadonlyArray<keyof FaultConfig> = [
   'serverErrorRate',
   'latencyMs',
   'consistencyMs',
+  'insufficientCapacityRate',
   'services',
   'seed',
 ];

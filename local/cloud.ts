@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createEdgeHandler, listen, Listening } from './edge';
 import type { CloudContext, FaultConfig, Timings } from './context';
 import { DEFAULT_TIMINGS, OFFLINE_ACCOUNT_ID } from './context';
+import { type AwsLimits, DEFAULT_LIMITS } from './aws-rates';
 import type { VolumeStorage } from './storage/volume-storage';
 import { faultConfig, faultInterceptor } from './faults';
 import { countingRaw, requestCounter, type RequestCounts } from './request-counter';
@@ -33,6 +34,12 @@ export interface CloudOptions {
   /** No log lines at all. */
   quiet?: boolean;
   region?: string;
+  /** Running On-Demand Standard instances quota in vCPUs (default: a new account's, local/aws-rates.ts). */
+  vcpuQuota?: number;
+  /** Other AWS figures to replace (a test lowers one to reach it quickly); vcpuQuota wins over limits.vcpuQuota. */
+  limits?: Partial<AwsLimits>;
+  /** The cloud's clock (epoch ms) for volume initialization and request-rate buckets; default Date.now. */
+  now?: () => number;
 }
 
 export interface Cloud {
@@ -80,6 +87,8 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     accountId: OFFLINE_ACCOUNT_ID,
     faults,
     timings,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits, ...(opts.vcpuQuota !== undefined ? { vcpuQuota: opts.vcpuQuota } : {}) },
+    now: opts.now,
     faultCounts,
     markDirty: () => saver?.markDirty(),
     log,

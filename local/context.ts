@@ -12,11 +12,15 @@ export interface FaultConfig {
   /** Eventual consistency: a new EC2 resource is NotFound to Describe* (by id) for this long after it was
    *  created, and Step Functions' ListExecutions/DescribeExecution lag this far behind. */
   consistencyMs: number;
+  /** Fraction (0..1) of RunInstances answered InsufficientInstanceCapacity (local/ec2/capacity.ts). */
+  insufficientCapacityRate: number;
   /** Services the rate faults apply to (SigV4 names); empty means ec2 and ebs. */
   services: string[];
   /** Seed of the fault RNG, so a run repeats. */
   seed: number;
 }
+
+import type { AwsLimits } from './aws-rates';
 
 export interface Timings {
   /** How long a snapshot stays 'pending' (progress climbs to 100%). */
@@ -38,6 +42,10 @@ export interface CloudContext {
   readonly accountId: string;
   readonly faults: FaultConfig;
   readonly timings: Timings;
+  /** AWS's quotas and request rates in force (local/aws-rates.ts); unset means AWS's defaults. */
+  readonly limits?: AwsLimits;
+  /** The cloud's clock in epoch ms (volume initialization, rate buckets); unset means Date.now. */
+  readonly now?: () => number;
   /** Count of injected faults by kind, for reports. */
   readonly faultCounts: Record<string, number>;
   /** Ask for the durable state to be saved soon (services call it after every mutation). */
@@ -51,6 +59,7 @@ export const DEFAULT_FAULTS: FaultConfig = {
   serverErrorRate: 0,
   latencyMs: 0,
   consistencyMs: 0,
+  insufficientCapacityRate: 0,
   services: [],
   seed: 1,
 };

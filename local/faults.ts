@@ -9,6 +9,8 @@
  *   consistency=MS      a new EC2 resource stays NotFound to Describe-by-id for MS after creation, and Step
  *                       Functions' ListExecutions/DescribeExecution answer as of MS ago (local/sfn/consistency.ts);
  *                       applies whatever `services` says
+ *   capacity=RATE       fraction 0..1 of RunInstances answered InsufficientInstanceCapacity (HTTP 500, AWS's
+ *                       message naming the type and zone); applies whatever `services` says
  *   seed=N              integer seed of the fault RNG (same seed, same faults)
  *   services=A+B        SigV4 service names the rate faults and latency apply to (default ec2+ebs;
  *                       ec2, ebs, states — not s3, which is streamed to s3rver untouched)
@@ -20,7 +22,7 @@ import { DEFAULT_FAULTS } from './context';
 import type { CloudResponse, Service } from './service';
 
 export const FAULT_SPEC_HELP =
-  'comma-separated key=value: throttle=RATE, 5xx=RATE (RATE 0..1), latency=MS, consistency=MS, ' +
+  'comma-separated key=value: throttle=RATE, 5xx=RATE, capacity=RATE (RATE 0..1), latency=MS, consistency=MS, ' +
   'seed=INT, services=NAME+NAME (default ec2+ebs); e.g. throttle=0.2,5xx=0.05,latency=20,seed=7';
 
 /** Services the rate faults apply to when `services` is empty. */
@@ -28,7 +30,7 @@ export const DEFAULT_FAULT_SERVICES = ['ec2', 'ebs'];
 
 export class FaultSpecError extends Error {}
 
-const RATE_KEYS = { throttle: 'throttleRate', '5xx': 'serverErrorRate' } as const;
+const RATE_KEYS = { throttle: 'throttleRate', '5xx': 'serverErrorRate', capacity: 'insufficientCapacityRate' } as const;
 const MS_KEYS = { latency: 'latencyMs', consistency: 'consistencyMs' } as const;
 
 /** Parses a `--faults` SPEC into the fields it sets; throws FaultSpecError naming the bad part. */
@@ -78,6 +80,7 @@ export function validateFaultConfig(c: FaultConfig): void {
   };
   rate('throttleRate', c.throttleRate);
   rate('serverErrorRate', c.serverErrorRate);
+  rate('insufficientCapacityRate', c.insufficientCapacityRate);
   ms('latencyMs', c.latencyMs);
   ms('consistencyMs', c.consistencyMs);
   if (typeof c.seed !== 'number' || !Number.isSafeInteger(c.seed)) throw new FaultSpecError('seed must be an integer');
@@ -125,6 +128,11 @@ function faultRandom(f: FaultConfig): () => number {
     streams.set(f, stream);
   }
   return stream.next;
+}
+
+/** One draw of the fault stream: true with probability `rate` (a fault an emulator injects itself, e.g. capacity). */
+export function rollFault(f: FaultConfig, rate: number): boolean {
+  return rate > 0 && faultRandom(f)() < rate;
 }
 
 /** Restarts the fault RNG from `faults.seed` (a run that sets the same seed again repeats its faults). */

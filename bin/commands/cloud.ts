@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec } from '../../local/faults';
 import type { FaultConfig } from '../../local/context';
+import { DEFAULT_VCPU_QUOTA } from '../../local/aws-rates';
 
 interface CloudFlags {
   port: number;
@@ -13,6 +14,7 @@ interface CloudFlags {
   faults?: Partial<FaultConfig>;
   assembly?: string;
   timeScale?: number;
+  vcpuQuota?: number;
   quiet?: boolean;
 }
 
@@ -22,6 +24,7 @@ Fault spec (--faults), comma-separated key=value parts, each optional and at mos
                     (EC2: 503 RequestLimitExceeded; EBS: 429 ThrottlingException)
   5xx=RATE          fraction 0..1 answered 500 InternalError or 503 ServiceUnavailable
   latency=MS        milliseconds added to every request
+  capacity=RATE     fraction 0..1 of RunInstances answered InsufficientInstanceCapacity (HTTP 500)
   consistency=MS    a new resource stays NotFound to Describe-by-id for MS after creation
   seed=INT          seed of the fault RNG (same seed, same faults)
   services=A+B      SigV4 service names the faults apply to: ec2, ebs, states (default ec2+ebs)
@@ -37,6 +40,12 @@ export function parsePort(value: string): number {
 export function parseTimeScale(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('time scale must be a number above 0');
+  return n;
+}
+
+export function parseVcpuQuota(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('vCPU quota must be a whole number of vCPUs (0 or more)');
   return n;
 }
 
@@ -65,6 +74,11 @@ export function register(program: Command): void {
     .option('--faults <spec>', `inject faults: ${FAULT_SPEC_HELP}`, parseFaultsOption)
     .option('--assembly <dir>', 'deploy the state machines of this cdk synth output at start', parseAssemblyDir)
     .option('--time-scale <n>', 'speed-up of Step Functions waits (100 = a 100 s Wait takes 1 s)', parseTimeScale)
+    .option(
+      '--vcpu-quota <n>',
+      `Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances quota in vCPUs (default ${DEFAULT_VCPU_QUOTA}, a new account's)`,
+      parseVcpuQuota,
+    )
     .option('--quiet', 'no log lines on stderr')
     .addHelpText('after', FAULTS_HELP)
     .action(async (flags: CloudFlags) => {
@@ -77,6 +91,7 @@ export function register(program: Command): void {
         faults: flags.faults,
         assemblyDir: flags.assembly,
         timeScale: flags.timeScale,
+        vcpuQuota: flags.vcpuQuota,
         quiet: flags.quiet,
       });
       process.stdout.write(`lifeboat cloud listening on ${cloud.url}\n`);

@@ -2,7 +2,7 @@
  * SDK exceptions → domain errors (lambda/core/errors.ts), so nothing outside lambda/aws inspects an SDK
  * exception. The AWS error code is kept in the message, the original error as `cause`.
  */
-import { Conflict, DomainError, InvalidInput, NotFound, ServiceError, Throttled } from '../core/errors';
+import { CapacityUnavailable, Conflict, QuotaFull, DomainError, InvalidInput, NotFound, ServiceError, Throttled } from '../core/errors';
 
 const THROTTLING = new Set([
   'RequestLimitExceeded',
@@ -22,6 +22,21 @@ const CONFLICT = new Set([
   'ExecutionAlreadyExists',
 ]);
 
+/** What an operator can do about each launch refusal (EC2's own message names the type and zone). */
+const CAPACITY_ADVICE: Record<string, string> = {
+  VcpuLimitExceeded:
+    "the account's Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances vCPU quota in this region is full. " +
+    'Ask for a higher quota (Service Quotas, EC2 quota L-1216C47A), or lower agent.maxZsats / importer.maxZsats or pick a smaller ' +
+    'agent.instanceType / importer.instanceType in the site config (each zSAT or importer runs at once with the others)',
+  InstanceLimitExceeded: "the account's On-Demand instance quota in this region is full. Ask for a higher quota in Service Quotas",
+  Unsupported:
+    "the worker instance type is not offered in the subnet's Availability Zone. Choose a type that zone offers " +
+    '(aws ec2 describe-instance-type-offerings --location-type availability-zone) for agent.instanceType / importer.instanceType in the site config, or a subnet in a zone that offers it',
+  InsufficientInstanceCapacity:
+    'AWS has no capacity for the worker instance type in that Availability Zone right now. The next sync tries again; ' +
+    'if it persists, choose another agent.instanceType / importer.instanceType in the site config',
+};
+
 export function awsErrorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { name?: unknown; Code?: unknown; code?: unknown };
@@ -35,6 +50,10 @@ export function toDomainError(err: unknown, operation: string): Error {
   const message = `${operation}: ${code}: ${err instanceof Error ? err.message : String(err)}`;
   if (/NotFound|DoesNotExist|NoSuchKey/.test(code)) return new NotFound(message, { cause: err });
   if (THROTTLING.has(code)) return new Throttled(message, { cause: err });
+  if (operation === 'RunInstances' && CAPACITY_ADVICE[code]) {
+    const Kind = code === 'VcpuLimitExceeded' || code === 'InstanceLimitExceeded' ? QuotaFull : CapacityUnavailable;
+    return new Kind(`${message} — ${CAPACITY_ADVICE[code]}.`, { cause: err });
+  }
   if (CONFLICT.has(code)) return new Conflict(message, { cause: err });
   if (/^(Invalid|MissingParameter|ValidationException)/.test(code)) return new InvalidInput(message, { cause: err });
   return new ServiceError(message, { cause: err });

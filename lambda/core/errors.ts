@@ -38,6 +38,23 @@ export class SyncFailed extends DomainError {
   override readonly name: string = 'SyncFailed';
 }
 
+/**
+ * EC2 cannot launch the instance now: the account's vCPU quota is full, the type is not offered in the
+ * zone, or the zone has no capacity. Not retried by the step: the message says what to change.
+ */
+export class CapacityUnavailable extends DomainError {
+  override readonly name: string = 'CapacityUnavailable';
+}
+
+/**
+ * The account's vCPU (or instance) quota is full right now. The launching step retries it with back-off
+ * (lib/lambda-step.ts): the workers running beside it end and free their vCPUs, so a VPG needing more
+ * workers than the quota holds runs fewer at once instead of failing.
+ */
+export class QuotaFull extends CapacityUnavailable {
+  override readonly name: string = 'QuotaFull';
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -10,10 +10,12 @@
  * Fault and throttle injection happen in the edge, which renders them with `error()`.
  */
 import path from 'node:path';
+import { clockOf, limitsOf } from '../aws-rates';
 import type { CloudContext } from '../context';
 import type { CloudRequest, CloudResponse, Service } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
 import { EbsError, EBS_ERROR_STATUS, renderEbsError } from './ebs-errors';
+import { type EbsAction, EbsRateLimiter } from './ebs-rates';
 import { EbsReads } from './ebs-reads';
 import { EbsTokens, loadTokenKey } from './ebs-tokens';
 import { EbsWrites } from './ebs-writes';
@@ -23,21 +25,35 @@ export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snap
   const stateDir = path.join(ctx.dataDir, 'ebs');
   const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)));
   const writes = new EbsWrites(ctx.accountId, storage, snapshots, stateDir);
+  const rates = new EbsRateLimiter(() => limitsOf(ctx).ebsRates, clockOf(ctx));
 
-  function route(req: CloudRequest): CloudResponse {
+  /** The operation a request names, and the snapshot its per-snapshot rate counts against. */
+  function operation(req: CloudRequest): { action: EbsAction; snapshotId?: string; run: () => CloudResponse } {
     const segments = req.path.split('/').filter((s) => s !== '').map(decodeURIComponent);
     const [root, a, b, c, ...rest] = segments;
     if (root === 'snapshots' && rest.length === 0) {
-      if (req.method === 'POST' && a === undefined) return writes.startSnapshot(req);
-      if (req.method === 'POST' && a === 'completion' && b !== undefined && c === undefined) return writes.completeSnapshot(b, req);
-      if (a !== undefined && b === 'blocks' && c === undefined && req.method === 'GET') return reads.listSnapshotBlocks(a, req);
-      if (a !== undefined && b === 'changedblocks' && c === undefined && req.method === 'GET') return reads.listChangedBlocks(a, req);
+      if (req.method === 'POST' && a === undefined) return { action: 'StartSnapshot', run: () => writes.startSnapshot(req) };
+      if (req.method === 'POST' && a === 'completion' && b !== undefined && c === undefined) {
+        return { action: 'CompleteSnapshot', run: () => writes.completeSnapshot(b, req) };
+      }
+      if (a !== undefined && b === 'blocks' && c === undefined && req.method === 'GET') {
+        return { action: 'ListSnapshotBlocks', run: () => reads.listSnapshotBlocks(a, req) };
+      }
+      if (a !== undefined && b === 'changedblocks' && c === undefined && req.method === 'GET') {
+        return { action: 'ListChangedBlocks', run: () => reads.listChangedBlocks(a, req) };
+      }
       if (a !== undefined && b === 'blocks' && c !== undefined) {
-        if (req.method === 'GET') return reads.getSnapshotBlock(a, c, req);
-        if (req.method === 'PUT') return writes.putSnapshotBlock(a, c, req);
+        if (req.method === 'GET') return { action: 'GetSnapshotBlock', snapshotId: a, run: () => reads.getSnapshotBlock(a, c, req) };
+        if (req.method === 'PUT') return { action: 'PutSnapshotBlock', snapshotId: a, run: () => writes.putSnapshotBlock(a, c, req) };
       }
     }
     throw new EbsError('ValidationException', `No EBS direct API operation matches ${req.method} ${req.path}.`, 'INVALID_PARAMETER_VALUE');
+  }
+
+  function route(req: CloudRequest): CloudResponse {
+    const op = operation(req);
+    rates.admit(op.action, op.snapshotId);
+    return op.run();
   }
 
   return {

@@ -46,6 +46,7 @@ export function readBlockDevices(q: Query): BlockDeviceSpec[] {
       deleteOnTermination: ebs.bool('DeleteOnTermination'),
       encrypted: ebs.bool('Encrypted'),
       iops: ebs.int('Iops'),
+      volumeInitializationRate: ebs.int('VolumeInitializationRate'),
     };
   });
 }
@@ -60,6 +61,7 @@ export function renderBlockDevice(b: BlockDeviceSpec): XmlObject {
       deleteOnTermination: b.deleteOnTermination,
       encrypted: b.encrypted,
       iops: b.iops,
+      volumeInitializationRate: b.volumeInitializationRate,
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Instances: launch, lifecycle (pending → running → stopping/stopped, shutting-down → terminated), describe. */
 import { AwsError } from '../service';
+import { checkLaunch } from './capacity';
 import { describe, notFoundError } from './describe';
 import type { FieldMap } from './filters';
 import { checkInstanceIds, newId } from './ids';
@@ -77,6 +78,7 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
           volumeType: d.volumeType ?? 'gp3',
           encrypted: d.encrypted,
           iops: d.iops,
+          initializationRate: d.volumeInitializationRate,
           tags: plan.volumeTags,
         },
         'in-use',
@@ -136,9 +138,10 @@ export const runInstances: ActionHandler = (q, w) => {
     return renderReservation(w, prior!, priorReservation.instanceIds.map((id) => w.model.instances[id]).filter(Boolean));
   }
   const plan = planLaunch(q, w);
+  const count = checkLaunch(w, plan.instanceType, plan.subnet.availabilityZone, plan.minCount, plan.count);
   const reservationId = newId('r');
   const launched: InstanceRecord[] = [];
-  for (let i = 0; i < plan.count; i++) launched.push(launchOne(w, plan, reservationId, i, q.str('ClientToken')));
+  for (let i = 0; i < count; i++) launched.push(launchOne(w, plan, reservationId, i, q.str('ClientToken')));
   w.model.reservations[reservationId] = { reservationId, instanceIds: launched.map((i) => i.instanceId) };
   rememberResult(w, 'RunInstances', q, reservationId);
   for (const inst of launched) enter(w, inst, 'pending');

@@ -20,6 +20,7 @@ const DEFAULT_METADATA: MetadataOptions = {
 
 export interface LaunchPlan {
   count: number;
+  minCount: number;
   imageId: string;
   instanceType: string;
   userData?: string;
@@ -54,17 +55,17 @@ function mergeDevices(...lists: BlockDeviceSpec[][]): BlockDeviceSpec[] {
   return [...byName.values()];
 }
 
-function readCounts(q: Query): number {
+function readCounts(q: Query): [number, number] {
   const min = q.int('MinCount');
   const max = q.int('MaxCount');
   if (min === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter MinCount');
   if (max === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter MaxCount');
   if (min < 1 || max < min) throw new AwsError('InvalidParameterValue', `Invalid MinCount ${min} / MaxCount ${max}`);
-  return max;
+  return [min, max];
 }
 
 export function planLaunch(q: Query, w: World): LaunchPlan {
-  const count = readCounts(q);
+  const [minCount, count] = readCounts(q);
   if (q.has('InstanceMarketOptions')) {
     throw new AwsError('UnsupportedOperation', 'The offline cloud does not emulate Spot instances (InstanceMarketOptions).');
   }
@@ -137,6 +138,7 @@ export function planLaunch(q: Query, w: World): LaunchPlan {
 
   return {
     count,
+    minCount,
     imageId,
     instanceType: q.str('InstanceType') ?? data?.instanceType ?? 'm1.small',
     userData: q.str('UserData') ?? data?.userData,

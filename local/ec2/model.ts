@@ -77,6 +77,12 @@ export interface VolumeRecord {
   attachment?: VolumeAttachmentRecord;
   /** Snapshots of volumes of one lineage can be diffed (EBS ListChangedBlocks). */
   lineage: string;
+  /** VolumeInitializationRate given at creation (MiB/s); unset: the default rate. */
+  initializationRate?: number;
+  /** Bytes of the snapshot's written blocks the volume must pull (0: an empty volume, no initialization). */
+  initializationBytes?: number;
+  /** When initialization began, on the cloud's clock (epoch ms). */
+  initializationStartedAt?: number;
 }
 
 /** A snapshot, as EC2 and the EBS direct API emulator share it. */
@@ -110,6 +116,7 @@ export interface BlockDeviceSpec {
   deleteOnTermination?: boolean;
   encrypted?: boolean;
   iops?: number;
+  volumeInitializationRate?: number;
 }
 
 export interface NetworkInterfaceSpec {

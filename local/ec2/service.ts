@@ -2,10 +2,14 @@
  * The EC2 emulator as an offline-cloud Service: query-protocol dispatch to the action handlers, the
  * durable model (toJSON/restore), and the hooks other emulators and fault injection use.
  */
+import { clockOf, limitsOf } from '../aws-rates';
 import type { CloudContext } from '../context';
+import { TokenBuckets } from '../token-bucket';
 import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
 import { BootManager } from './boot';
+import { describeInstanceTypeOfferings } from './capacity';
+import { describeVolumeStatus } from './volume-status';
 import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
 import { describeInstances, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
@@ -34,12 +38,14 @@ import { renderError, renderResponse } from './xml';
 
 const ACTIONS: Record<string, ActionHandler> = {
   RunInstances: runInstances,
+  DescribeInstanceTypeOfferings: describeInstanceTypeOfferings,
   DescribeInstances: describeInstances,
   TerminateInstances: terminateInstances,
   StopInstances: stopInstances,
   StartInstances: startInstances,
   CreateVolume: createVolume,
   DescribeVolumes: describeVolumes,
+  DescribeVolumeStatus: describeVolumeStatus,
   AttachVolume: attachVolume,
   DetachVolume: detachVolume,
   DeleteVolume: deleteVolume,
@@ -85,6 +91,8 @@ export interface Ec2Service extends Service {
   instanceMetadata(instanceId: string): InstanceMetadata | undefined;
   /** <dataDir>/instances/<id>: boot.js, console.log, dev/disk/by-id. */
   instanceDir(instanceId: string): string;
+  /** Replaces the instance types a zone offers (undefined: back to the default table of local/aws-rates.ts). */
+  setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
 }
 
 interface SavedState {
@@ -113,7 +121,9 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
     },
     timers: new Timers(),
     processes: boot,
+    offerings: {},
   };
+  const buckets = new TokenBuckets(clockOf(ctx));
   seedNetwork(world);
   seedImages(world);
 
@@ -136,6 +146,9 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
         const handler = ACTIONS[action];
         if (!handler) throw new AwsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`);
         if (q.bool('DryRun')) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+        const rate = limitsOf(ctx).ec2Rates[action];
+        // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html: per account and region, HTTP 503
+        if (rate && !buckets.take(action, rate)) throw new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
         const body = handler(q, world);
         return { status: 200, headers: XML_HEADERS, body: renderResponse(action, newRequestId(), body) };
       } catch (err) {
@@ -179,5 +192,10 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
     },
 
     instanceDir: (instanceId) => boot.instanceDir(instanceId),
+
+    setInstanceTypeOfferings(zone, types) {
+      if (types) world.offerings[zone] = [...types];
+      else delete world.offerings[zone];
+    },
   };
 }

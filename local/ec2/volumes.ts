@@ -7,6 +7,8 @@ import { type Tag, readTagSpecs } from './query';
 import { type VolumeRecord, mergeTags } from './model';
 import { type ActionHandler, type World, GIB, availabilityZones, nowIso, priorResult, rememberResult, tagsFromSpecs } from './world';
 import { type XmlObject, renderTags } from './xml';
+import { EBS_BLOCK_BYTES, checkInitializationRate } from './volume-status';
+import { clockOf } from '../aws-rates';
 
 const SIZE_LIMITS: Record<string, [number, number]> = {
   gp2: [1, 16384],
@@ -31,6 +33,8 @@ export interface NewVolume {
   volumeType?: string;
   encrypted?: boolean;
   iops?: number;
+  /** VolumeInitializationRate, MiB/s (only with a snapshot). */
+  initializationRate?: number;
   tags: Tag[];
 }
 
@@ -60,6 +64,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
   if (size < limits[0] || size > limits[1]) {
     throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is outside the ${volumeType} range ${limits[0]}-${limits[1]}GiB.`);
   }
+  checkInitializationRate(spec.initializationRate, spec.snapshotId);
   const volumeId = newId('vol');
   w.storage.createVolume(volumeId, size * GIB, snap?.snapshotId);
   const now = Date.now();
@@ -77,6 +82,9 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     encrypted: spec.encrypted ?? snap?.encrypted ?? false,
     tags: mergeTags([], spec.tags),
     lineage: snap?.lineage ?? volumeId,
+    initializationRate: spec.initializationRate,
+    initializationBytes: snap ? w.storage.snapshotBlocks(snap.snapshotId).size * EBS_BLOCK_BYTES : 0,
+    initializationStartedAt: clockOf(w.ctx)(),
   };
   w.model.volumes[volumeId] = v;
   scheduleVolumeReady(w, v);
@@ -122,6 +130,7 @@ export function renderVolume(w: World, v: VolumeRecord): XmlObject {
     throughput: v.volumeType === 'gp3' ? 125 : undefined,
     encrypted: v.encrypted,
     multiAttachEnabled: false,
+    volumeInitializationRate: v.initializationRate,
     volumeArn: `arn:aws:ec2:${w.ctx.region}:${w.ctx.accountId}:volume/${v.volumeId}`,
   };
 }
@@ -153,6 +162,7 @@ export const createVolume: ActionHandler = (q, w) => {
     volumeType: q.str('VolumeType'),
     encrypted: q.bool('Encrypted'),
     iops: q.int('Iops'),
+    initializationRate: q.int('VolumeInitializationRate'),
     tags: tagsFromSpecs(readTagSpecs(q), 'volume', ['volume']),
   });
   rememberResult(w, 'CreateVolume', q, v.volumeId);

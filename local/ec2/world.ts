@@ -39,6 +39,8 @@ export interface World {
   model: Ec2Model;
   readonly timers: Timers;
   readonly processes: InstanceProcesses;
+  /** Instance types offered per zone, where a test replaced the default (local/ec2/capacity.ts). */
+  readonly offerings: Record<string, readonly string[]>;
 }
 
 export type ActionHandler = (q: Query, w: World) => XmlObject;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { AttachVolumeCommand, CreateLaunchTemplateCommand, CreateVolumeCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { ebsView } from '../../local/cloud-services';
+import { DEFAULT_LIMITS } from '../../local/aws-rates';
 import { DEFAULT_FAULTS, OFFLINE_ACCOUNT_ID, type CloudContext } from '../../local/context';
 import { createEbsService } from '../../local/ebs';
 import { createEc2Service, DEFAULT_IMAGE_ID, imdsRoute, type Ec2Service } from '../../local/ec2';
@@ -38,6 +39,9 @@ async function startEc2AndEbs(): Promise<AwsHarness> {
     accountId: OFFLINE_ACCOUNT_ID,
     faults: { ...DEFAULT_FAULTS },
     timings: { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0 },
+    // An account whose On-Demand vCPU quota holds this file's four protected instances (1 vCPU each) and its
+    // zSATs (2 each): a new account's 5 vCPUs would not hold the protected workload and a zSAT, in AWS either.
+    limits: { ...DEFAULT_LIMITS, vcpuQuota: 16 },
     faultCounts: {},
     markDirty: () => undefined,
     log: () => undefined,
@@ -280,8 +284,10 @@ describe('the sync steps over the real adapters and the emulators', () => {
     state.commit = await s.commit(state);
     const cp = (await store.getCheckpoint('db', state.commit.checkpointId))!;
     expect(Object.keys(cp.volumes.find((v) => v.sourceVolumeId === dataVolumeId)!.blocks)).toEqual(['0', '5']);
+    // PollZsat ended the zSAT as soon as it reported done (it frees its vCPUs for zSATs waiting on the quota)
+    expect((await ec2.describeInstances({ ids: [item.zsat.instanceId] }))[0]?.state).toMatch(/^(shutting-down|terminated)$/);
     state.cleanup = await s.cleanup(state);
-    expect(state.cleanup.terminatedInstances).toEqual([item.zsat.instanceId]);
+    expect(state.cleanup.terminatedInstances).toEqual([]);
     expect([...state.cleanup.deletedVolumes].sort()).toEqual([...item.zsat.volumeIds].sort());
     expect(state.cleanup.volumesLeft).toEqual([]);
     expect(await ec2.describeVolumes({ tags: { [TAG.vpg]: 'db', [TAG.role]: 'zsat' } }).then((v) => v.filter((x) => x.state !== 'deleted'))).toEqual(

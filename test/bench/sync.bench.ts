@@ -153,7 +153,9 @@ export interface SyncBench {
 export async function benchSyncs(opts: { sizes: readonly number[]; rounds: number; log: (line: string) => void }): Promise<SyncBench> {
   const { sizes, rounds, log } = opts;
   log(`deploying a site with VPGs of ${sizes.join(', ')} instances (synth + deploy)…`);
-  const site = await deployTestSite(siteConfig('bench', sizes, 16));
+  // an account whose raised quota holds every VPG's protected instances (t3.micro, 2 vCPUs) and 16 zSATs (2 each)
+  const protectedVcpus = 2 * sizes.reduce((a, b) => a + b, 0);
+  const site = await deployTestSite(siteConfig('bench', sizes, 16), { vcpuQuota: protectedVcpus + 2 * 16 });
   try {
     const costs: Record<string, SyncCost> = {};
     const firstSync: Record<string, SyncCost> = {};
@@ -201,6 +203,9 @@ export async function benchScaleOut(opts: { instances: number; maxZsats: number;
   const site = await deployTestSite(siteConfig(`scale${opts.maxZsats}`, [opts.instances], opts.maxZsats, SCALE_OUT_VOLUMES_PER_ZSAT), {
     timings: awsTimings(SCALE_OUT_TIME_SCALE),
     waitScale: SCALE_OUT_TIME_SCALE,
+    // A new account's 5 vCPUs cannot even run this workload (t3.micro, 2 vCPUs each): the bench models an
+    // account whose quota AWS raised to hold the protected instances and maxZsats zSATs (c6i.large, 2 each).
+    vcpuQuota: 2 * opts.instances + 2 * opts.maxZsats,
   });
   try {
     const apps = await protect(site, opts.instances);

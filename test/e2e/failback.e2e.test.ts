@@ -148,7 +148,9 @@ async function failingFailback(input: unknown): Promise<string> {
 }
 
 beforeAll(async () => {
-  site = await deployTestSite(config);
+  // The account's vCPU quota holds this file's workload: the source t3.micro, the test-mode recovered VMs the
+  // tests keep until failback-cleanup (t3.micro each), and the zSAT and importers (c6i.large, 2 vCPUs each).
+  site = await deployTestSite(config, { vcpuQuota: 16 });
   app = await createProtectedInstance(site.ec2, { tags: { app: 'fb-app' }, volumeSizesGiB: [1, 1] });
   const [dense, sparse] = app.volumes;
   await writeVolume(site.url, dense.volumeId, 0, seededBytes('dense', 24 * BLOCK_SIZE));

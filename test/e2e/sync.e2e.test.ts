@@ -86,7 +86,9 @@ async function expectForeignUntouched(): Promise<void> {
 }
 
 beforeAll(async () => {
-  site = await deployTestSite(config);
+  // The account's vCPU quota holds this file's workload: the protected t3.micro and a foreign look-alike t3.micro
+  // (2 vCPUs each) and one zSAT (c6i.large, 2): 6, where a new account's 5 would hold no zSAT beside them.
+  site = await deployTestSite(config, { vcpuQuota: 6 });
   app = await createProtectedInstance(site.ec2, { tags: { app: 'e2e-app' }, volumeSizesGiB: [1, 1] });
   await seedForeignLookAlikes();
 }, 180_000);

@@ -14,11 +14,14 @@ import {
   paginateDescribeInstances,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import { EC2_RATES } from '../../local/aws-rates';
 import { type Ec2Harness, errorName, pollUntil, startEc2 } from './helpers/ec2-harness';
 
 let h: Ec2Harness;
 beforeEach(async () => {
-  h = await startEc2();
+  // An account with a raised vCPU quota and RunInstances rate (both can be raised on request): these tests are
+  // about launching and validation; test/local/ec2-quotas.test.ts holds the default figures.
+  h = await startEc2({ limits: { vcpuQuota: 64, ec2Rates: { ...EC2_RATES, RunInstances: { burst: 100, perSecond: 2 } } } });
 });
 afterEach(() => h.close());
 

@@ -7,11 +7,13 @@ import {
   RunInstancesCommand,
   paginateDescribeVolumes,
 } from '@aws-sdk/client-ec2';
+import { EC2_RATES } from '../../local/aws-rates';
 import { type Ec2Harness, errorName, pollUntil, startEc2 } from './helpers/ec2-harness';
 
 let h: Ec2Harness;
 beforeEach(async () => {
-  h = await startEc2();
+  // CreateVolume's bucket raised (AWS raises API rates on request) so the pagination test can make 250 volumes at once
+  h = await startEc2({ limits: { ec2Rates: { ...EC2_RATES, CreateVolume: { burst: 300, perSecond: 5 } } } });
 });
 afterEach(() => h.close());
 

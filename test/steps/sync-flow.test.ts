@@ -24,8 +24,10 @@ describe('a sync, end to end over fakes', () => {
     expect(cp1.parentId).toBeNull();
     expect(cp1.full).toBe(true);
     expect(cp1.volumes.find((v) => v.sourceVolumeId === data)!.blocks).toEqual({ 0: hashOf('db-a'), 3: hashOf('db-b') });
-    // zSAT gone, its volume deleted, working files removed; the new snapshots stay as the next base.
-    expect(first.cleanup.terminatedInstances).toHaveLength(1);
+    // zSAT gone (terminated as soon as it reported done, freeing its vCPUs), its volume deleted, working files
+    // removed; the new snapshots stay as the next base.
+    expect(first.cleanup.terminatedInstances).toEqual([]);
+    expect([...world.ec2.instances.values()].filter((i) => i.tags.ZERTO_TAG && i.state !== 'terminated')).toEqual([]);
     expect(first.cleanup.deletedVolumes).toHaveLength(2);
     expect(first.cleanup.deletedSnapshots).toEqual([]);
     expect(world.store.keys(`vpgs/web/syncs/`)).toEqual([]);

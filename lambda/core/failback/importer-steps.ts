@@ -113,6 +113,9 @@ export async function pollImporter(input: PollImporterInput, deps: FailbackDeps)
   const blocksDone = progress?.blocksDone ?? 0;
   const blocksTotal = progress?.blocksTotal ?? importer.blocksTotal;
   if (progress?.state === 'done') {
+    // Ended now, not at the end of the failback: it frees its vCPUs for importers waiting on the quota and for the
+    // recovered VMs (its volumes stay for their snapshots; it is ours: checked above).
+    await deps.ec2.terminateInstances([importer.instanceId]);
     deps.log.info('ZImporter done', { instanceId: importer.instanceId, blocksDone });
     return { ...importer, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
   }

@@ -121,6 +121,9 @@ export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<Zs
   const blocksDone = progress?.blocksDone ?? 0;
   const blocksTotal = progress?.blocksTotal || zsat.blocksTotal;
   if (progress?.state === 'done') {
+    // Ended now, not at Cleanup: it stops billing and frees its vCPUs for the zSATs still waiting on the quota
+    // (its volumes stay for Cleanup; it is ours: checked above).
+    await deps.ec2.terminateInstances([zsat.instanceId]);
     deps.log.info('zSAT done', { instanceId: zsat.instanceId, blocksDone });
     return { ...zsat, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DEFAULT_FAULTS, OFFLINE_ACCOUNT_ID, type CloudContext, type FaultConfig, type Timings } from '../../../local/context';
+import { type AwsLimits, DEFAULT_LIMITS } from '../../../local/aws-rates';
 import { createEdgeHandler, listen, type Listening } from '../../../local/edge';
 import { createEc2Service, imdsRoute, type Ec2Service } from '../../../local/ec2';
 import { FileVolumeStorage } from '../../../local/storage/file-volume-storage';
@@ -29,6 +30,8 @@ export interface HarnessOptions {
   dataDir?: string;
   /** Build the service from an existing one's saved state. */
   restoreFrom?: unknown;
+  /** AWS figures to replace (local/aws-rates.ts), e.g. the quota of an account that has raised it. */
+  limits?: Partial<AwsLimits>;
 }
 
 function stubS3(objects: Record<string, string | Buffer>) {
@@ -61,6 +64,7 @@ export async function startEc2(opts: HarnessOptions = {}): Promise<Ec2Harness> {
     accountId: OFFLINE_ACCOUNT_ID,
     faults: { ...DEFAULT_FAULTS },
     timings: { ...FAST_TIMINGS, ...opts.timings },
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
     faultCounts: {} as Record<string, number>,
     markDirty: () => void dirty.count++,
     log: () => undefined,
