@@ -33,6 +33,8 @@ export interface CloudOptions {
   /** No log lines at all. */
   quiet?: boolean;
   region?: string;
+  /** No default VPC in the account (`lifeboat cloud --no-default-vpc`). */
+  noDefaultVpc?: boolean;
 }
 
 export interface Cloud {
@@ -83,6 +85,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     faultCounts,
     markDirty: () => saver?.markDirty(),
     log,
+    noDefaultVpc: opts.noDefaultVpc,
   };
 
   // S3 loads on its own thread while this one loads the other emulators (each takes about a second)

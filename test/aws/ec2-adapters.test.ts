@@ -37,7 +37,7 @@ async function startEc2AndEbs(): Promise<AwsHarness> {
     region: 'us-east-1',
     accountId: OFFLINE_ACCOUNT_ID,
     faults: { ...DEFAULT_FAULTS },
-    timings: { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0 },
+    timings: { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0, connectTimeoutMs: 300 },
     faultCounts: {},
     markDirty: () => undefined,
     log: () => undefined,

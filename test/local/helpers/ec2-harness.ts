@@ -9,7 +9,7 @@ import { createEdgeHandler, listen, type Listening } from '../../../local/edge';
 import { createEc2Service, imdsRoute, type Ec2Service } from '../../../local/ec2';
 import { FileVolumeStorage } from '../../../local/storage/file-volume-storage';
 
-export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0 };
+export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0, connectTimeoutMs: 300 };
 
 export interface Ec2Harness {
   ec2: Ec2Service;
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   dataDir?: string;
   /** Build the service from an existing one's saved state. */
   restoreFrom?: unknown;
+  /** An account without a default VPC (`lifeboat cloud --no-default-vpc`). */
+  noDefaultVpc?: boolean;
 }
 
 function stubS3(objects: Record<string, string | Buffer>) {
@@ -64,6 +66,7 @@ export async function startEc2(opts: HarnessOptions = {}): Promise<Ec2Harness> {
     faultCounts: {} as Record<string, number>,
     markDirty: () => void dirty.count++,
     log: () => undefined,
+    noDefaultVpc: opts.noDefaultVpc,
   };
   const ec2 = createEc2Service(ctx, storage);
   if (opts.restoreFrom !== undefined) ec2.restore(opts.restoreFrom);
