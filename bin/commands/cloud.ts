@@ -14,6 +14,8 @@ interface CloudFlags {
   assembly?: string;
   timeScale?: number;
   quiet?: boolean;
+  /** false with --no-default-vpc (commander's negatable option). */
+  defaultVpc: boolean;
 }
 
 const FAULTS_HELP = `
@@ -66,6 +68,7 @@ export function register(program: Command): void {
     .option('--assembly <dir>', 'deploy the state machines of this cdk synth output at start', parseAssemblyDir)
     .option('--time-scale <n>', 'speed-up of Step Functions waits (100 = a 100 s Wait takes 1 s)', parseTimeScale)
     .option('--quiet', 'no log lines on stderr')
+    .option('--no-default-vpc', 'an account without a default VPC: RunInstances and CreateSecurityGroup then need a subnet / VpcId')
     .addHelpText('after', FAULTS_HELP)
     .action(async (flags: CloudFlags) => {
       // required here, not at the top, so `--help` and usage errors never load the emulators
@@ -78,6 +81,7 @@ export function register(program: Command): void {
         assemblyDir: flags.assembly,
         timeScale: flags.timeScale,
         quiet: flags.quiet,
+        noDefaultVpc: !flags.defaultVpc,
       });
       process.stdout.write(`lifeboat cloud listening on ${cloud.url}\n`);
       await new Promise<void>((resolve) => {
