@@ -101,11 +101,13 @@ export class WorkerLaunchTemplate extends Construct {
         // IMDSv2 only; instance tags in IMDS because the agent reads its job from an instance tag.
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
         instanceInitiatedShutdownBehavior: 'terminate',
-        // The group and "no public IP" sit on the primary interface: a default subnet would otherwise map a public IP.
+        // The group sits on the primary interface. A configured subnet gets no public IP (the user gives it an S3
+        // gateway endpoint or a NAT: docs/config.md); in the default VPC the internet gateway is the only way to S3
+        // and the package repositories, and it needs a public IP (no inbound rule lets anything in).
         networkInterfaces: [
           {
             deviceIndex: 0,
-            associatePublicIpAddress: false,
+            associatePublicIpAddress: !worker.subnetId,
             deleteOnTermination: true,
             groups: [this.securityGroup.attrGroupId],
             subnetId: worker.subnetId,

@@ -40,6 +40,8 @@ export interface CloudOptions {
   limits?: Partial<AwsLimits>;
   /** The cloud's clock (epoch ms) for volume initialization and request-rate buckets; default Date.now. */
   now?: () => number;
+  /** No default VPC in the account (`lifeboat cloud --no-default-vpc`). */
+  noDefaultVpc?: boolean;
 }
 
 export interface Cloud {
@@ -92,6 +94,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     faultCounts,
     markDirty: () => saver?.markDirty(),
     log,
+    noDefaultVpc: opts.noDefaultVpc,
   };
 
   // S3 loads on its own thread while this one loads the other emulators (each takes about a second)

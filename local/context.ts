@@ -31,6 +31,9 @@ export interface Timings {
   instanceMs: number;
   /** running → the user data's boot script starts (the guest OS boots first, as on EC2). */
   bootMs: number;
+  /** How long the user data's `aws s3 cp` waits for a connection that never comes: the AWS CLI's default
+   *  --cli-connect-timeout, 60 s (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html). */
+  connectTimeoutMs: number;
 }
 
 export interface CloudContext {
@@ -51,9 +54,11 @@ export interface CloudContext {
   /** Ask for the durable state to be saved soon (services call it after every mutation). */
   markDirty(): void;
   log(message: string): void;
+  /** `lifeboat cloud --no-default-vpc`: the account has no default VPC (as after a landing zone deleted it). */
+  readonly noDefaultVpc?: boolean;
 }
 
-export const DEFAULT_TIMINGS: Timings = { snapshotMs: 1500, volumeMs: 300, instanceMs: 500, bootMs: 0 };
+export const DEFAULT_TIMINGS: Timings = { snapshotMs: 1500, volumeMs: 300, instanceMs: 500, bootMs: 0, connectTimeoutMs: 60_000 };
 export const DEFAULT_FAULTS: FaultConfig = {
   throttleRate: 0,
   serverErrorRate: 0,

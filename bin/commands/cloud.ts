@@ -16,6 +16,8 @@ interface CloudFlags {
   timeScale?: number;
   vcpuQuota?: number;
   quiet?: boolean;
+  /** false with --no-default-vpc (commander's negatable option). */
+  defaultVpc: boolean;
 }
 
 const FAULTS_HELP = `
@@ -80,6 +82,7 @@ export function register(program: Command): void {
       parseVcpuQuota,
     )
     .option('--quiet', 'no log lines on stderr')
+    .option('--no-default-vpc', 'an account without a default VPC: RunInstances and CreateSecurityGroup then need a subnet / VpcId')
     .addHelpText('after', FAULTS_HELP)
     .action(async (flags: CloudFlags) => {
       // required here, not at the top, so `--help` and usage errors never load the emulators
@@ -93,6 +96,7 @@ export function register(program: Command): void {
         timeScale: flags.timeScale,
         vcpuQuota: flags.vcpuQuota,
         quiet: flags.quiet,
+        noDefaultVpc: !flags.defaultVpc,
       });
       process.stdout.write(`lifeboat cloud listening on ${cloud.url}\n`);
       await new Promise<void>((resolve) => {

@@ -59,7 +59,7 @@ export class Ec2Instances {
                     DeviceIndex: 0,
                     SubnetId: request.subnetId,
                     ...(request.securityGroupId ? { Groups: [request.securityGroupId] } : {}),
-                    AssociatePublicIpAddress: false,
+                    AssociatePublicIpAddress: request.publicIp ?? false,
                     DeleteOnTermination: true,
                   },
                 ],

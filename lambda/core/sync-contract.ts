@@ -91,9 +91,10 @@ export const STEP_ENV = {
   /** Optional: subnet for zSATs/ZImporters; otherwise the launch template's or the protected volume's AZ default. */
   subnetId: 'LIFEBOAT_SUBNET_ID',
   /**
-   * Security groups of the worker templates. The templates put the group and AssociatePublicIpAddress=false on
-   * NetworkInterfaces[0] (no public IP even in a default subnet), so RunInstances must not pass a top-level SubnetId
-   * or SecurityGroupIds: to choose a subnet, pass NetworkInterfaces [{DeviceIndex 0, SubnetId, Groups [this], AssociatePublicIpAddress false, DeleteOnTermination true}].
+   * Security groups of the worker templates. The templates put the group and AssociatePublicIpAddress on
+   * NetworkInterfaces[0], so RunInstances must not pass a top-level SubnetId or SecurityGroupIds: to choose a subnet,
+   * pass NetworkInterfaces [{DeviceIndex 0, SubnetId, Groups [this], AssociatePublicIpAddress, DeleteOnTermination true}]
+   * with a public IP only in a default subnet (its only way to S3 is the internet gateway).
    */
   zsatSecurityGroup: 'LIFEBOAT_ZSAT_SECURITY_GROUP',
   importerSecurityGroup: 'LIFEBOAT_IMPORTER_SECURITY_GROUP',

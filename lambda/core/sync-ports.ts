@@ -76,6 +76,12 @@ export interface RunInstanceRequest {
    * therefore means passing that interface whole (subnet, this group), never a top-level SubnetId.
    */
   readonly subnetId?: string;
+  /**
+   * Give the primary interface a public IPv4 address. Only for a default subnet: there the only way out to S3
+   * and the package repositories is the internet gateway, which needs one (a default VPC has no NAT and no
+   * endpoints). A configured subnet brings its own path (S3 gateway endpoint or NAT) and gets none.
+   */
+  readonly publicIp?: boolean;
   readonly securityGroupId?: string;
   readonly instanceProfileArn?: string;
   readonly clientToken: string;

@@ -1,7 +1,7 @@
 /**
  * Creates one CloudFormation resource in the offline cloud. What the cloud emulates is created through
  * the real AWS SDK clients against the cloud's own endpoint (the same code path as a user's):
- * S3 buckets, EC2 launch templates and security groups. Lambda functions, state machines and schedules
+ * S3 buckets, EC2 launch templates, security groups and network resources (network-provisioners.ts). Lambda functions, state machines and schedules
  * are registered with the Step Functions service. Everything else is recorded with a synthetic id.
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +13,7 @@ import { CreateBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk
 import type { FunctionConfig } from '../lambda/runtime';
 import type { ScheduleSpec } from '../sfn/schedule';
 import type { TemplateResource } from './manifest';
+import { provisionNetwork, replaceDefaultEgress } from './network-provisioners';
 
 export type Tag = { Key: string; Value: string };
 
@@ -118,6 +119,8 @@ export async function provision(logicalId: string, resource: TemplateResource, p
           TagSpecifications: tags?.length ? [{ ResourceType: 'security-group', Tags: tags }] : undefined,
         }),
       );
+      const egress = props.SecurityGroupEgress as Record<string, unknown>[] | undefined;
+      if (egress?.length) await replaceDefaultEgress(env.ec2, out.GroupId!, egress);
       return done(out.GroupId!, { GroupId: out.GroupId, VpcId: props.VpcId });
     }
     case 'AWS::Lambda::Function': {
@@ -148,8 +151,11 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::Events::Rule':
     case 'AWS::Scheduler::Schedule':
       return provisionSchedule(logicalId, resource.Type, props, env, done);
-    default:
-      return recordOnly(logicalId, resource.Type, env, done);
+    default: {
+      if (reuse) return reuse;
+      const net = await provisionNetwork(logicalId, resource.Type, props, env.ec2);
+      return net ? done(net.physicalId, net.attributes) : recordOnly(logicalId, resource.Type, env, done);
+    }
   }
 }
 

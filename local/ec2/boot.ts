@@ -9,7 +9,9 @@ import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudContext } from '../context';
 import type { VolumeStorage } from '../storage/volume-storage';
+import { InstanceInterfaces } from './instance-network';
 import type { Ec2Model } from './model';
+import type { Verdict } from './reachability';
 import type { InstanceProcesses } from './world';
 
 /** Restated from the agent contract (local/ must not import lambda/): the device folder variable and link names. */
@@ -40,12 +42,16 @@ export class BootManager implements InstanceProcesses {
   private readonly attempts = new Map<string, number>();
   private nextAttempt = 0;
   private closed = false;
+  private readonly interfaces: InstanceInterfaces;
 
   constructor(
     private readonly ctx: CloudContext,
     private readonly storage: VolumeStorage,
     private readonly model: () => Ec2Model,
-  ) {}
+    private readonly reach: (instanceId: string, service: string) => Verdict,
+  ) {
+    this.interfaces = new InstanceInterfaces(() => ctx.endpoint(), reach, (m) => ctx.log(m));
+  }
 
   instanceDir(instanceId: string): string {
     return path.join(this.ctx.dataDir, 'instances', instanceId);
@@ -72,10 +78,21 @@ export class BootManager implements InstanceProcesses {
     // The guest OS boots before its user data runs; a stop or kill meanwhile cancels the boot.
     if (this.ctx.timings.bootMs > 0) await sleep(this.ctx.timings.bootMs, true);
     if (!this.current(instanceId, attempt)) return;
-    const endpoint = await this.endpointWhenListening();
+    await this.endpointWhenListening();
+    const endpoint = await this.interfaces.url(instanceId);
     const dir = this.instanceDir(instanceId);
     fs.mkdirSync(dir, { recursive: true });
     const scriptPath = path.join(dir, 'boot.js');
+    // The user data's `aws s3 cp` obeys the instance's network as its process will.
+    const route = this.reach(instanceId, 's3');
+    if (!route.reachable) {
+      this.ctx.log(`instance ${instanceId}: S3 unreachable (${route.why})`);
+      await sleep(this.ctx.timings.connectTimeoutMs, true);
+      if (!this.current(instanceId, attempt)) return;
+      const url = `https://${where.bucket}.s3.${this.ctx.region}.amazonaws.com/${where.key}`;
+      this.console(instanceId, `fatal error: Connect timeout on endpoint URL: "${url}"`);
+      return;
+    }
     try {
       fs.writeFileSync(scriptPath, await this.fetch(endpoint, where));
     } catch (err) {
@@ -137,9 +154,14 @@ export class BootManager implements InstanceProcesses {
 
   private note(instanceId: string, message: string): void {
     this.ctx.log(`instance ${instanceId}: ${message}`);
+    this.console(instanceId, `[offline cloud] ${message}`);
+  }
+
+  /** A line on the instance's console (GetConsoleOutput). */
+  private console(instanceId: string, line: string): void {
     try {
       fs.mkdirSync(this.instanceDir(instanceId), { recursive: true });
-      fs.appendFileSync(path.join(this.instanceDir(instanceId), 'console.log'), `[offline cloud] ${message}\n`);
+      fs.appendFileSync(path.join(this.instanceDir(instanceId), 'console.log'), `${line}\n`);
     } catch {
       // the console is best effort
     }
@@ -147,6 +169,7 @@ export class BootManager implements InstanceProcesses {
 
   kill(instanceId: string): boolean {
     this.attempts.delete(instanceId);
+    this.interfaces.close(instanceId);
     const child = this.children.get(instanceId);
     if (!child) return false;
     this.children.delete(instanceId);
@@ -174,6 +197,7 @@ export class BootManager implements InstanceProcesses {
   close(): void {
     this.closed = true;
     for (const id of [...this.children.keys()]) this.kill(id);
+    this.interfaces.closeAll();
     this.attempts.clear();
   }
 }

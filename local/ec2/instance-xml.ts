@@ -28,6 +28,7 @@ export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
     subnetId: gone ? undefined : inst.subnetId,
     vpcId: gone ? undefined : inst.vpcId,
     privateIpAddress: gone ? undefined : inst.privateIpAddress,
+    ipAddress: inst.publicIpAddress,
     sourceDestCheck: true,
     groupSet: gone ? [] : groupRefs(w, inst.securityGroupIds),
     architecture: w.model.images[inst.imageId]?.architecture ?? 'x86_64',
@@ -53,6 +54,7 @@ export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
       privateDnsName: privateDnsName(n.privateIpAddress, w.ctx.region),
       sourceDestCheck: true,
       groupSet: groupRefs(w, n.groupIds),
+      association: inst.publicIpAddress && n.attachment!.deviceIndex === 0 ? { publicIp: inst.publicIpAddress, ipOwnerId: 'amazon' } : undefined,
       attachment: {
         attachmentId: n.attachment!.attachmentId,
         deviceIndex: n.attachment!.deviceIndex,

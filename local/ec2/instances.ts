@@ -7,6 +7,7 @@ import { checkInstanceIds, newId } from './ids';
 import { type LaunchPlan, planLaunch } from './launch-plan';
 import { INSTANCE_STATE_CODES, type InstanceRecord, type InstanceStateName, mergeTags } from './model';
 import { renderInstance, renderState } from './instance-xml';
+import { newPublicIp } from './gateways';
 import { createNetworkInterface } from './network';
 import type { Query } from './query';
 import { createVolumeRecord, detach, removeVolume } from './volumes';
@@ -24,7 +25,10 @@ function enter(w: World, inst: InstanceRecord, state: InstanceStateName): void {
   inst.state = state;
   inst.transitionAt = NEXT_STATE[state] ? Date.now() + w.ctx.timings.instanceMs : undefined;
   if (state === 'stopping' || state === 'shutting-down') w.processes.kill(inst.instanceId);
-  if (state === 'terminated') releaseResources(w, inst);
+  if (state === 'terminated') {
+    releaseResources(w, inst);
+    inst.publicIpAddress = undefined;
+  }
   w.ctx.markDirty();
   scheduleInstance(w, inst);
   if (state === 'running') w.processes.boot(inst.instanceId);
@@ -112,6 +116,7 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
       clientToken,
       amiLaunchIndex: index,
       iamInstanceProfileArn: plan.iamInstanceProfileArn,
+      publicIpAddress: plan.publicIp ? newPublicIp(w) : undefined,
     };
     w.model.instances[instanceId] = inst;
     return inst;

@@ -5,7 +5,8 @@
 import { AwsError } from '../service';
 import { readBlockDevices, requireImage } from './images';
 import type { BlockDeviceSpec, LaunchTemplateData, MetadataOptions, NetworkInterfaceSpec, SubnetRecord } from './model';
-import { defaultSecurityGroup, defaultSubnet, requireGroups, requireSubnet } from './network';
+import { defaultSecurityGroup, requireGroups } from './network';
+import { defaultSubnet, mapsPublicIp, requireSubnet } from './vpcs';
 import { type Query, type Tag, readTagSpecs } from './query';
 import { findTemplate, findVersion, readNetworkInterfaces } from './templates';
 import { type World, tagsFromSpecs } from './world';
@@ -27,6 +28,8 @@ export interface LaunchPlan {
   subnet: SubnetRecord;
   groupIds: string[];
   privateIp?: string;
+  /** The primary NIC's AssociatePublicIpAddress, else the subnet's MapPublicIpOnLaunch. */
+  publicIp: boolean;
   rootDeviceName: string;
   blockDevices: BlockDeviceSpec[];
   instanceTags: Tag[];
@@ -145,6 +148,7 @@ export function planLaunch(q: Query, w: World): LaunchPlan {
     subnet,
     groupIds,
     privateIp,
+    publicIp: primary?.associatePublicIpAddress ?? mapsPublicIp(subnet),
     rootDeviceName: image.rootDeviceName,
     blockDevices,
     instanceTags: tagsFor('instance'),

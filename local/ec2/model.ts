@@ -46,6 +46,8 @@ export interface InstanceRecord {
   amiLaunchIndex: number;
   iamInstanceProfileArn?: string;
   stateReason?: string;
+  /** Mapped from the subnet's MapPublicIpOnLaunch or the primary NIC's AssociatePublicIpAddress. */
+  publicIpAddress?: string;
 }
 
 export interface ReservationRecord {
@@ -165,6 +167,19 @@ export interface SecurityGroupRecord {
   description: string;
   vpcId: string;
   tags: Tag[];
+  /** Unset: AWS's default egress rule (all traffic to 0.0.0.0/0), as a group gets at creation. */
+  egress?: EgressRule[];
+}
+
+/** One egress permission: protocol '-1' (all), 'tcp', 'udp', 'icmp'; ports inclusive. */
+export interface EgressRule {
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIp?: string;
+  prefixListId?: string;
+  groupId?: string;
+  description?: string;
 }
 
 export interface VpcRecord {
@@ -180,6 +195,72 @@ export interface SubnetRecord {
   availabilityZone: string;
   cidrBlock: string;
   defaultForAz: boolean;
+  /** Unset on records saved before networks were modelled: then defaultForAz decides. */
+  mapPublicIpOnLaunch?: boolean;
+  tags: Tag[];
+}
+
+/** A route: one destination, one target (gateway igw-/vpce-, NAT gateway, or the VPC itself: 'local'). */
+export interface RouteRecord {
+  destinationCidrBlock?: string;
+  destinationPrefixListId?: string;
+  gatewayId?: string;
+  natGatewayId?: string;
+  origin: 'CreateRouteTable' | 'CreateRoute' | 'CreateVpcEndpoint';
+}
+
+export interface RouteTableRecord {
+  routeTableId: string;
+  vpcId: string;
+  main: boolean;
+  routes: RouteRecord[];
+  /** Explicit subnet associations: association id → subnet id. */
+  associations: Record<string, string>;
+  /** The main association's id (main tables only). */
+  mainAssociationId?: string;
+  tags: Tag[];
+  createdAt: number;
+}
+
+export interface InternetGatewayRecord {
+  internetGatewayId: string;
+  attachedVpcId?: string;
+  tags: Tag[];
+  createdAt: number;
+}
+
+export interface NatGatewayRecord {
+  natGatewayId: string;
+  subnetId: string;
+  vpcId: string;
+  connectivityType: 'public' | 'private';
+  allocationId?: string;
+  publicIp?: string;
+  privateIp: string;
+  state: 'pending' | 'available' | 'deleting' | 'deleted' | 'failed';
+  createTime: string;
+  createdAt: number;
+  tags: Tag[];
+}
+
+export interface AddressRecord {
+  allocationId: string;
+  publicIp: string;
+  associationId?: string;
+  tags: Tag[];
+}
+
+export interface VpcEndpointRecord {
+  vpcEndpointId: string;
+  vpcId: string;
+  serviceName: string;
+  vpcEndpointType: 'Gateway' | 'Interface';
+  routeTableIds: string[];
+  subnetIds: string[];
+  groupIds: string[];
+  state: 'available' | 'deleted';
+  creationTimestamp: string;
+  createdAt: number;
   tags: Tag[];
 }
 
@@ -228,6 +309,11 @@ export interface Ec2Model {
   subnets: Record<string, SubnetRecord>;
   networkInterfaces: Record<string, NetworkInterfaceRecord>;
   images: Record<string, ImageRecord>;
+  routeTables: Record<string, RouteTableRecord>;
+  internetGateways: Record<string, InternetGatewayRecord>;
+  natGateways: Record<string, NatGatewayRecord>;
+  addresses: Record<string, AddressRecord>;
+  vpcEndpoints: Record<string, VpcEndpointRecord>;
   clientTokens: Record<string, ClientTokenRecord>;
 }
 
@@ -243,6 +329,11 @@ export function emptyModel(): Ec2Model {
     subnets: {},
     networkInterfaces: {},
     images: {},
+    routeTables: {},
+    internetGateways: {},
+    natGateways: {},
+    addresses: {},
+    vpcEndpoints: {},
     clientTokens: {},
   };
 }

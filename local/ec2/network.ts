@@ -1,46 +1,18 @@
-/** The default VPC, its subnets, security groups and network interfaces. */
+/** Security groups and network interfaces (VPCs and subnets: vpcs.ts). */
+import { renderEgress } from './sg-egress';
+import { defaultVpcId } from './vpcs';
 import { AwsError } from '../service';
+import { intToIp, ipToInt } from './cidr';
 import { describe, notFoundError } from './describe';
 import type { FieldMap } from './filters';
 import { newId, randomMac } from './ids';
 import { type NetworkInterfaceRecord, type SecurityGroupRecord, type SubnetRecord, mergeTags } from './model';
 import { type Query, readTagSpecs } from './query';
-import { type ActionHandler, type World, availabilityZones, tagsFromSpecs } from './world';
+import { type ActionHandler, type World, tagsFromSpecs } from './world';
 import { type XmlObject, XmlList, renderTags } from './xml';
-
-const DEFAULT_VPC_CIDR = '172.31.0.0/16';
-
-/** A default VPC with one /20 subnet per AZ and its 'default' security group, as a new account has. */
-export function seedNetwork(w: World): void {
-  const vpcId = newId('vpc');
-  w.model.vpcs[vpcId] = { vpcId, cidrBlock: DEFAULT_VPC_CIDR, isDefault: true, tags: [] };
-  availabilityZones(w).forEach((az, i) => {
-    const subnetId = newId('subnet');
-    w.model.subnets[subnetId] = { subnetId, vpcId, availabilityZone: az, cidrBlock: `172.31.${i * 16}.0/20`, defaultForAz: true, tags: [] };
-  });
-  const groupId = newId('sg');
-  w.model.securityGroups[groupId] = { groupId, groupName: 'default', description: 'default VPC security group', vpcId, tags: [] };
-}
-
-export function defaultVpcId(w: World): string {
-  return Object.values(w.model.vpcs).find((v) => v.isDefault)!.vpcId;
-}
-
-export function defaultSubnet(w: World, az?: string): SubnetRecord {
-  const subnets = Object.values(w.model.subnets).filter((s) => s.defaultForAz);
-  const found = az ? subnets.find((s) => s.availabilityZone === az) : subnets[0];
-  if (!found) throw new AwsError('InvalidParameterValue', `Invalid availability zone: [${az}]`);
-  return found;
-}
 
 export function defaultSecurityGroup(w: World, vpcId: string): SecurityGroupRecord {
   return Object.values(w.model.securityGroups).find((g) => g.vpcId === vpcId && g.groupName === 'default')!;
-}
-
-export function requireSubnet(w: World, subnetId: string): SubnetRecord {
-  const s = w.model.subnets[subnetId];
-  if (!s) throw new AwsError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
-  return s;
 }
 
 export function requireGroups(w: World, groupIds: readonly string[]): void {
@@ -48,8 +20,6 @@ export function requireGroups(w: World, groupIds: readonly string[]): void {
   if (missing.length > 0) throw new AwsError('InvalidGroup.NotFound', `The security group '${missing.join(', ')}' does not exist`);
 }
 
-const ipToInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-const intToIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 
 /** A free private IP of the subnet (AWS reserves the first four and the last address), or the one asked for. */
 function allocateIp(w: World, subnet: SubnetRecord, requested?: string): string {
@@ -137,15 +107,6 @@ const SG_FIELDS: FieldMap<SecurityGroupRecord> = {
   description: (g) => g.description,
 };
 
-const SUBNET_FIELDS: FieldMap<SubnetRecord> = {
-  'subnet-id': (s) => s.subnetId,
-  'vpc-id': (s) => s.vpcId,
-  'availability-zone': (s) => s.availabilityZone,
-  'cidr-block': (s) => s.cidrBlock,
-  'default-for-az': (s) => s.defaultForAz,
-  state: () => 'available',
-};
-
 const NIC_FIELDS: FieldMap<NetworkInterfaceRecord> = {
   'network-interface-id': (n) => n.networkInterfaceId,
   'subnet-id': (n) => n.subnetId,
@@ -167,9 +128,7 @@ function renderSecurityGroup(w: World, g: SecurityGroupRecord): XmlObject {
     vpcId: g.vpcId,
     securityGroupArn: `arn:aws:ec2:${w.ctx.region}:${w.ctx.accountId}:security-group/${g.groupId}`,
     ipPermissions: [],
-    ipPermissionsEgress: [
-      { ipProtocol: '-1', groups: [], ipRanges: [{ cidrIp: '0.0.0.0/0' }], ipv6Ranges: [], prefixListIds: [] },
-    ],
+    ipPermissionsEgress: renderEgress(g),
     tagSet: renderTags(g.tags),
   };
 }
@@ -216,36 +175,6 @@ export const describeSecurityGroups: ActionHandler = (q, w) => {
     notFound: notFoundError('InvalidGroup.NotFound', (ids) => `The security group '${ids}' does not exist`),
   });
   return { securityGroupInfo: page.items.map((g) => renderSecurityGroup(w, g)), nextToken: page.nextToken };
-};
-
-export const describeSubnets: ActionHandler = (q, w) => {
-  const page = describe(q, w, {
-    all: Object.values(w.model.subnets),
-    idOf: (s) => s.subnetId,
-    tagsOf: (s) => s.tags,
-    fields: SUBNET_FIELDS,
-    limits: { min: 5, max: 1000 },
-    idParam: 'SubnetId',
-    notFound: notFoundError('InvalidSubnetID.NotFound', (ids) => `The subnet ID '${ids}' does not exist`),
-  });
-  const inUse = (s: SubnetRecord) => Object.values(w.model.networkInterfaces).filter((n) => n.subnetId === s.subnetId).length;
-  return {
-    subnetSet: page.items.map((s) => ({
-      subnetId: s.subnetId,
-      subnetArn: `arn:aws:ec2:${w.ctx.region}:${w.ctx.accountId}:subnet/${s.subnetId}`,
-      state: 'available',
-      ownerId: w.ctx.accountId,
-      vpcId: s.vpcId,
-      cidrBlock: s.cidrBlock,
-      availableIpAddressCount: 2 ** (32 - Number(s.cidrBlock.split('/')[1])) - 5 - inUse(s),
-      availabilityZone: s.availabilityZone,
-      availabilityZoneId: `use1-az${s.availabilityZone.slice(-1).charCodeAt(0) - 96}`,
-      defaultForAz: s.defaultForAz,
-      mapPublicIpOnLaunch: s.defaultForAz,
-      tagSet: renderTags(s.tags),
-    })),
-    nextToken: page.nextToken,
-  };
 };
 
 export const describeNetworkInterfaces: ActionHandler = (q, w) => {

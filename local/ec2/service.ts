@@ -14,14 +14,13 @@ import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
 import { describeInstances, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
 import { type Ec2Model, type MetadataOptions, emptyModel } from './model';
-import {
-  createSecurityGroup,
-  deleteSecurityGroup,
-  describeNetworkInterfaces,
-  describeSecurityGroups,
-  describeSubnets,
-  seedNetwork,
-} from './network';
+import { getConsoleOutput } from './console';
+import * as gateways from './gateways';
+import { createSecurityGroup, deleteSecurityGroup, describeNetworkInterfaces, describeSecurityGroups } from './network';
+import { type Verdict, reachService } from './reachability';
+import * as routeTables from './route-tables';
+import { authorizeSecurityGroupEgress, revokeSecurityGroupEgress } from './sg-egress';
+import * as vpcs from './vpcs';
 import { Query, type Tag } from './query';
 import { type SnapshotRegistry, createSnapshot, createSnapshots, deleteSnapshot, describeSnapshots, scheduleSnapshotCompletion, snapshotRegistry } from './snapshots';
 import { createTags, deleteTags, describeTags } from './tagging';
@@ -61,7 +60,36 @@ const ACTIONS: Record<string, ActionHandler> = {
   CreateSecurityGroup: createSecurityGroup,
   DeleteSecurityGroup: deleteSecurityGroup,
   DescribeSecurityGroups: describeSecurityGroups,
-  DescribeSubnets: describeSubnets,
+  AuthorizeSecurityGroupEgress: authorizeSecurityGroupEgress,
+  RevokeSecurityGroupEgress: revokeSecurityGroupEgress,
+  CreateVpc: vpcs.createVpc,
+  DescribeVpcs: vpcs.describeVpcs,
+  DeleteVpc: vpcs.deleteVpc,
+  CreateSubnet: vpcs.createSubnet,
+  DescribeSubnets: vpcs.describeSubnets,
+  DeleteSubnet: vpcs.deleteSubnet,
+  ModifySubnetAttribute: vpcs.modifySubnetAttribute,
+  CreateRouteTable: routeTables.createRouteTable,
+  DescribeRouteTables: routeTables.describeRouteTables,
+  DeleteRouteTable: routeTables.deleteRouteTable,
+  AssociateRouteTable: routeTables.associateRouteTable,
+  DisassociateRouteTable: routeTables.disassociateRouteTable,
+  CreateRoute: routeTables.createRoute,
+  DeleteRoute: routeTables.deleteRoute,
+  CreateInternetGateway: routeTables.createInternetGateway,
+  AttachInternetGateway: routeTables.attachInternetGateway,
+  DetachInternetGateway: routeTables.detachInternetGateway,
+  DescribeInternetGateways: routeTables.describeInternetGateways,
+  DeleteInternetGateway: routeTables.deleteInternetGateway,
+  AllocateAddress: gateways.allocateAddress,
+  ReleaseAddress: gateways.releaseAddress,
+  DescribeAddresses: gateways.describeAddresses,
+  CreateNatGateway: gateways.createNatGateway,
+  DescribeNatGateways: gateways.describeNatGateways,
+  DeleteNatGateway: gateways.deleteNatGateway,
+  CreateVpcEndpoint: gateways.createVpcEndpoint,
+  DescribeVpcEndpoints: gateways.describeVpcEndpoints,
+  DeleteVpcEndpoints: gateways.deleteVpcEndpoints,
   DescribeNetworkInterfaces: describeNetworkInterfaces,
   RegisterImage: registerImage,
   DescribeImages: describeImages,
@@ -93,6 +121,8 @@ export interface Ec2Service extends Service {
   instanceDir(instanceId: string): string;
   /** Replaces the instance types a zone offers (undefined: back to the default table of local/aws-rates.ts). */
   setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
+  /** Whether the instance's traffic to `service` (a SigV4 name: s3, ec2…) leaves its VPC (reachability.ts). */
+  reach(instanceId: string, service: string): Verdict;
 }
 
 interface SavedState {
@@ -109,7 +139,10 @@ const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' };
 
 export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2Service {
   let model = emptyModel();
-  const boot = new BootManager(ctx, storage, () => model);
+  const boot = new BootManager(ctx, storage, () => model, (id, service) => {
+    const inst = model.instances[id];
+    return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
+  });
   const world: World = {
     ctx,
     storage,
@@ -124,7 +157,7 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
     offerings: {},
   };
   const buckets = new TokenBuckets(clockOf(ctx));
-  seedNetwork(world);
+  vpcs.seedNetwork(world);
   seedImages(world);
 
   const errorResponse = (status: number, code: string, message: string): CloudResponse => ({
@@ -143,7 +176,8 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
       const q = Query.parse(req.body, req.query);
       const action = q.str('Action') ?? '';
       try {
-        const handler = ACTIONS[action];
+        const handler =
+          action === 'GetConsoleOutput' ? (cq: Query) => getConsoleOutput(world, (id) => boot.instanceDir(id), cq.required('InstanceId')) : ACTIONS[action];
         if (!handler) throw new AwsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`);
         if (q.bool('DryRun')) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
         const rate = limitsOf(ctx).ec2Rates[action];
@@ -196,6 +230,10 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
     setInstanceTypeOfferings(zone, types) {
       if (types) world.offerings[zone] = [...types];
       else delete world.offerings[zone];
+    },
+    reach(instanceId, service) {
+      const inst = model.instances[instanceId];
+      return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
     },
   };
 }

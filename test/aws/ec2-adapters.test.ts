@@ -38,7 +38,7 @@ async function startEc2AndEbs(): Promise<AwsHarness> {
     region: 'us-east-1',
     accountId: OFFLINE_ACCOUNT_ID,
     faults: { ...DEFAULT_FAULTS },
-    timings: { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0 },
+    timings: { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0, connectTimeoutMs: 300 },
     // An account whose On-Demand vCPU quota holds this file's four protected instances (1 vCPU each) and its
     // zSATs (2 each): a new account's 5 vCPUs would not hold the protected workload and a zSAT, in AWS either.
     limits: { ...DEFAULT_LIMITS, vcpuQuota: 16 },

@@ -199,13 +199,14 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
       }
     });
 
-    it('launch templates require IMDSv2, give no public IP and encrypt every volume', () => {
+    it('launch templates require IMDSv2, give a public IP only in the default VPC (its only way to S3) and encrypt every volume', () => {
       const templatesFound = Object.values(templates.site.findResources('AWS::EC2::LaunchTemplate'));
       expect(templatesFound).toHaveLength(2);
       for (const t of templatesFound) {
         const data = t.Properties.LaunchTemplateData;
         expect(data.MetadataOptions.HttpTokens).toBe('required');
-        expect(data.NetworkInterfaces.every((n: { AssociatePublicIpAddress: boolean }) => n.AssociatePublicIpAddress === false)).toBe(true);
+        // No subnet in this config: the default VPC, whose only path to S3 is its internet gateway.
+        expect(data.NetworkInterfaces.every((n: { AssociatePublicIpAddress: boolean; SubnetId?: string }) => n.AssociatePublicIpAddress === !n.SubnetId)).toBe(true);
         expect(data.BlockDeviceMappings.every((b: { Ebs: { Encrypted: boolean } }) => b.Ebs.Encrypted === true)).toBe(true);
       }
     });

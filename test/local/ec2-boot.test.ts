@@ -76,14 +76,18 @@ test('a running instance runs its boot script with only the cloud environment an
   const dir = h.ec2.instanceDir(id);
   expect(fs.realpathSync(state.cwd)).toBe(fs.realpathSync(dir));
   const deviceDir = path.join(dir, 'dev', 'disk', 'by-id');
+  // The process talks to its own network interface (local/ec2/instance-network.ts), not to the edge.
+  const nic = state.env.AWS_ENDPOINT_URL;
+  expect(nic).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(nic).not.toBe(h.url);
   expect(state.env).toEqual({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    AWS_ENDPOINT_URL: h.url,
+    AWS_ENDPOINT_URL: nic,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: expect.any(String),
     AWS_SECRET_ACCESS_KEY: expect.any(String),
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: `${h.url}/_imds/${id}/`,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: `${nic}/_imds/${id}/`,
     OFFLINE_EC2_DEVICE_DIR: deviceDir,
   });
   const inst = (await h.client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];

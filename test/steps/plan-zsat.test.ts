@@ -69,9 +69,16 @@ describe('spawn-zsat / poll-zsat', () => {
     const [run] = world.ec2.runRequests;
     expect(run.instanceTags).toEqual(zsatTags('instance', syncId, { [TAG.agentJob]: `s3://${ENV.bucket}/${assignment.jobKey}` }));
     expect(run.networkInterfaceTags).toEqual(tagsFor(SITE, 'zsat', 'network-interface', { [TAG.vpg]: 'web', [TAG.syncId]: syncId }));
-    expect(run).toMatchObject({ subnetId: 'subnet-a', securityGroupId: 'sg-zsat', instanceProfileArn: 'arn:aws:iam::1:instance-profile/agent-web', launchTemplateId: world.ec2.templates.get(ENV.zsatLaunchTemplate)!.launchTemplateId });
+    // A default subnet: the public IP is its only way to S3 (the internet gateway).
+    expect(run).toMatchObject({ subnetId: 'subnet-a', publicIp: true, securityGroupId: 'sg-zsat', instanceProfileArn: 'arn:aws:iam::1:instance-profile/agent-web', launchTemplateId: world.ec2.templates.get(ENV.zsatLaunchTemplate)!.launchTemplateId });
     const job = await world.store.getJson<ReadJob>(assignment.jobKey);
     expect(job!.volumes.map((v) => v.volumeId)).toEqual(item.zsat.volumeIds);
+  });
+
+  it('gives a configured subnet no public IP (the user gives it an endpoint or a NAT)', async () => {
+    const world = makeWorld({ ...ENV, subnetId: 'subnet-0123456789abcdef0' });
+    await spawned(world);
+    expect(world.ec2.runRequests[0]).toMatchObject({ subnetId: 'subnet-0123456789abcdef0', publicIp: false });
   });
 
   it('is idempotent: a retried spawn returns the same volume and instance', async () => {

@@ -66,6 +66,8 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
   const instance = await deps.ec2.runInstance({
     launchTemplateId: await importerLaunchTemplate(deps),
     subnetId,
+    // A default subnet's only way to S3 is the internet gateway, which needs a public IP (sync-ports.ts).
+    publicIp: subnetId !== undefined,
     securityGroupId: deps.env.importerSecurityGroup,
     instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
     clientToken: importClientToken(vpg, importId, `importer-${importer.index}`),

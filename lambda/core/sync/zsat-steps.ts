@@ -67,10 +67,13 @@ export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<
 
   const zone = volumes[0]?.zone;
   if (!zone) throw new SyncFailed(`zSAT ${zsat.index} has no volume to read`);
-  const subnetId = deps.env.subnetId ?? (await deps.ec2.defaultSubnet(zone)) ?? undefined;
+  const defaultSubnet = deps.env.subnetId ? undefined : ((await deps.ec2.defaultSubnet(zone)) ?? undefined);
+  const subnetId = deps.env.subnetId ?? defaultSubnet;
   const instance = await deps.ec2.runInstance({
     launchTemplateId: await ourLaunchTemplate(deps),
     subnetId,
+    // A default subnet's only way to S3 is the internet gateway, which needs a public IP (sync-ports.ts).
+    publicIp: defaultSubnet !== undefined,
     securityGroupId: deps.env.zsatSecurityGroup,
     instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
     clientToken: zsatInstanceClientToken(syncId, zsat.index),

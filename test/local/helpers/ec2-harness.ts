@@ -10,7 +10,7 @@ import { createEdgeHandler, listen, type Listening } from '../../../local/edge';
 import { createEc2Service, imdsRoute, type Ec2Service } from '../../../local/ec2';
 import { FileVolumeStorage } from '../../../local/storage/file-volume-storage';
 
-export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0 };
+export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0, connectTimeoutMs: 300 };
 
 export interface Ec2Harness {
   ec2: Ec2Service;
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   restoreFrom?: unknown;
   /** AWS figures to replace (local/aws-rates.ts), e.g. the quota of an account that has raised it. */
   limits?: Partial<AwsLimits>;
+  /** An account without a default VPC (`lifeboat cloud --no-default-vpc`). */
+  noDefaultVpc?: boolean;
 }
 
 function stubS3(objects: Record<string, string | Buffer>) {
@@ -68,6 +70,7 @@ export async function startEc2(opts: HarnessOptions = {}): Promise<Ec2Harness> {
     faultCounts: {} as Record<string, number>,
     markDirty: () => void dirty.count++,
     log: () => undefined,
+    noDefaultVpc: opts.noDefaultVpc,
   };
   const ec2 = createEc2Service(ctx, storage);
   if (opts.restoreFrom !== undefined) ec2.restore(opts.restoreFrom);
