@@ -91,11 +91,11 @@ export class BootManager implements InstanceProcesses {
       stdio: ['ignore', out, out],
       env: {
         PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? dir,
+        // No keys here: as on EC2, the instance's credentials are its instance profile's, served by IMDS (none
+        // without a profile), and HOME is the instance's own so no shared credentials file of this machine leaks in.
+        HOME: dir,
         AWS_ENDPOINT_URL: endpoint,
         AWS_REGION: this.ctx.region,
-        AWS_ACCESS_KEY_ID: 'offline',
-        AWS_SECRET_ACCESS_KEY: 'offline',
         AWS_EC2_METADATA_SERVICE_ENDPOINT: `${endpoint}/_imds/${instanceId}/`,
         [DEVICE_DIR_ENV]: this.deviceDir(instanceId),
       },

@@ -72,6 +72,7 @@ export interface InstanceMetadata {
   availabilityZone: string;
   metadataOptions: MetadataOptions;
   tags: readonly Tag[];
+  iamInstanceProfileArn?: string;
 }
 
 export interface Ec2Service extends Service {
@@ -85,6 +86,8 @@ export interface Ec2Service extends Service {
   instanceMetadata(instanceId: string): InstanceMetadata | undefined;
   /** <dataDir>/instances/<id>: boot.js, console.log, dev/disk/by-id. */
   instanceDir(instanceId: string): string;
+  /** The model and its helpers, read by the authorizer (local/iam/ec2-authz.ts) to find resources' tags. */
+  readonly world: World;
 }
 
 interface SavedState {
@@ -175,9 +178,11 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
         availabilityZone: inst.availabilityZone,
         metadataOptions: inst.metadataOptions,
         tags: inst.tags,
+        iamInstanceProfileArn: inst.iamInstanceProfileArn,
       };
     },
 
     instanceDir: (instanceId) => boot.instanceDir(instanceId),
+    world,
   };
 }

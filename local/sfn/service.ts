@@ -60,7 +60,12 @@ export class StepFunctionsService implements Service {
   private readonly operations: Record<string, api.Operation>;
 
   constructor(private readonly ctx: CloudContext) {
-    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m) });
+    const iam = ctx.iam;
+    const credentials = iam && ((roleArn: string) => {
+      const role = iam.roleByArn(roleArn);
+      return role && iam.credentialsFor(role);
+    });
+    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m), credentials });
     this.scheduler = new Scheduler((spec) => this.fireSchedule(spec));
     this.operations = {
       StartExecution: (i) => this.startExecution(i),
@@ -94,6 +99,7 @@ export class StepFunctionsService implements Service {
       putStateMachine: (sm) => this.putStateMachine(sm),
       putSchedule: (spec) => this.scheduler.put(spec),
       log: (m) => ctx.log(m),
+      iam: ctx.iam,
     };
     await deployCdkAssembly(dir, { host, endpoint: ctx.endpoint(), stacks: this.stacks });
     ctx.markDirty();
