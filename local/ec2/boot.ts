@@ -11,6 +11,7 @@ import type { CloudContext } from '../context';
 import type { VolumeStorage } from '../storage/volume-storage';
 import type { Ec2Model } from './model';
 import type { InstanceProcesses } from './world';
+import { startImdsEndpoint, type ImdsEndpoint } from './imds-endpoint';
 
 /** Restated from the agent contract (local/ must not import lambda/): the device folder variable and link names. */
 export const DEVICE_DIR_ENV = 'OFFLINE_EC2_DEVICE_DIR';
@@ -36,6 +37,7 @@ const sleep = (ms: number, unref = false) =>
 
 export class BootManager implements InstanceProcesses {
   private readonly children = new Map<string, ChildProcess>();
+  private readonly imdsEndpoints = new Map<string, ImdsEndpoint>();
   /** Boot attempt per instance; a kill or a newer boot makes an in-flight fetch stand down. */
   private readonly attempts = new Map<string, number>();
   private nextAttempt = 0;
@@ -85,6 +87,10 @@ export class BootManager implements InstanceProcesses {
     }
     if (!this.current(instanceId, attempt)) return;
     this.refreshDevices(instanceId);
+    this.imdsEndpoints.get(instanceId)?.close();
+    const imds = await startImdsEndpoint(endpoint, instanceId);
+    this.imdsEndpoints.set(instanceId, imds);
+    if (!this.current(instanceId, attempt)) return this.closeImds(instanceId);
     const out = fs.openSync(path.join(dir, 'console.log'), 'a');
     const child = spawn(process.execPath, [scriptPath], {
       cwd: dir,
@@ -96,14 +102,17 @@ export class BootManager implements InstanceProcesses {
         HOME: dir,
         AWS_ENDPOINT_URL: endpoint,
         AWS_REGION: this.ctx.region,
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: `${endpoint}/_imds/${instanceId}/`,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
         [DEVICE_DIR_ENV]: this.deviceDir(instanceId),
       },
     });
     fs.closeSync(out);
     this.children.set(instanceId, child);
     child.on('exit', (code, signal) => {
-      if (this.children.get(instanceId) === child) this.children.delete(instanceId);
+      if (this.children.get(instanceId) === child) {
+        this.children.delete(instanceId);
+        this.closeImds(instanceId);
+      }
       this.ctx.log(`instance ${instanceId}: boot script exited (${signal ?? code})`);
     });
   }
@@ -145,8 +154,14 @@ export class BootManager implements InstanceProcesses {
     }
   }
 
+  private closeImds(instanceId: string): void {
+    this.imdsEndpoints.get(instanceId)?.close();
+    this.imdsEndpoints.delete(instanceId);
+  }
+
   kill(instanceId: string): boolean {
     this.attempts.delete(instanceId);
+    this.closeImds(instanceId);
     const child = this.children.get(instanceId);
     if (!child) return false;
     this.children.delete(instanceId);

@@ -7,7 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { DescribeImagesCommand, RunInstancesCommand, waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { startTestCloud, TEST_REGION, type TestCloud } from '../helpers/cloud';
+import { startTestCloud, type TestCloud } from '../helpers/cloud';
 import { credentialsOf, role, type RoleCredentials, writeAssembly } from './helpers/iam-assembly';
 
 const ACCOUNT = '000000000000';
@@ -90,13 +90,16 @@ test('a Lambda function runs with its execution role\'s credentials in its envir
   expect(env).toEqual({ key: route.AccessKeyId, secret: route.SecretAccessKey, token: route.SessionToken });
 });
 
+const bytes = (d: ArrayBuffer | ArrayBufferView) => (d instanceof ArrayBuffer ? Buffer.from(d) : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+
 class Sha256 {
   private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret ? createHmac('sha256', secret) : createHash('sha256');
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    const key = secret === undefined || typeof secret === 'string' ? secret : bytes(secret);
+    this.h = key ? createHmac('sha256', key) : createHash('sha256');
   }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.h.update(typeof data === 'string' ? data : bytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
