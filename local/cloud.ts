@@ -128,7 +128,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
     routes: [credentialsRoute(iam, ctx.accountId), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
-    authorizer: createAuthorizer(iam, ec2),
+    authorizer: createAuthorizer(iam, ec2, log),
   });
 
   let listening: Listening;

@@ -72,7 +72,7 @@ function denial(service: string, req: CloudRequest, message: string, v: Verdict)
   }
 }
 
-export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service): Authorizer {
+export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (message: string) => void = () => undefined): Authorizer {
   const roleOf = (req: { headers: IncomingMessage['headers']; url?: string }) => {
     const key = accessKeyOf(req);
     return key ? iam.roleOfAccessKey(key) : undefined;
@@ -107,7 +107,10 @@ export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service): Authorizer 
         throw err;
       }
       const verdict = await evaluate(iam, role, req.region, checks);
-      return verdict.allowed ? undefined : denial(req.service, req, deniedMessage(role, verdict), verdict);
+      if (verdict.allowed) return undefined;
+      // a person reading the cloud's log sees which role was refused what, and why
+      log(`iam: denied ${deniedMessage(role, verdict)} (${verdict.denied!.result})`);
+      return denial(req.service, req, deniedMessage(role, verdict), verdict);
     },
   };
 }
