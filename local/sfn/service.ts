@@ -20,6 +20,7 @@ import { AslMachine, prepareDefinition, PreparedDefinition } from './definition'
 import { createLocalStateMachine, ExecutionRecord, RunningExecution } from './execution';
 import type { HistoryEventRecord } from './history';
 import { Scheduler, ScheduleSpec } from './schedule';
+import { authorizeTaskInvoke } from '../iam/task-invoke';
 
 export interface StateMachineRecord {
   name: string;
@@ -194,7 +195,11 @@ export class StepFunctionsService implements Service {
       region: this.ctx.region,
       roleArn: sm.roleArn,
       stateMachineName: sm.name,
-      invoke: (fn, payload) => this.lambda.invoke(fn, payload),
+      invoke: async (fn, payload) => {
+        const arn = this.lambda.get(fn)?.arn;
+        if (this.ctx.iam && arn) await authorizeTaskInvoke(this.ctx.iam, sm.roleArn, arn, this.ctx.region);
+        return this.lambda.invoke(fn, payload);
+      },
       waitFactor: () => this.waitFactor(),
       onFinished: () => {
         this.running.delete(executionArn);
