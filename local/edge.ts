@@ -22,6 +22,8 @@ export interface Authorizer {
   needsBody(service: string, req: IncomingMessage): boolean;
   /** The service's own denial, or undefined to let the request through. */
   authorize(req: CloudRequest): Promise<CloudResponse | undefined>;
+  /** After an allowed raw request: may adjust how its answer reaches the caller (S3's 404 → 403 rule). */
+  guard?(req: CloudRequest, res: ServerResponse): Promise<void>;
 }
 
 export interface EdgeOptions {
@@ -86,11 +88,13 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         if (!evaluated) return raw(req, res);
         // authorized before the stream is handed on; only a body the evaluation reads is buffered (and replayed)
         const buffered = opts.authorizer!.needsBody(serviceName, req) ? await readBody(req) : undefined;
-        const denial = await opts.authorizer!.authorize(cloudRequest(buffered ?? Buffer.alloc(0)));
+        const rawReq = cloudRequest(buffered ?? Buffer.alloc(0));
+        const denial = await opts.authorizer!.authorize(rawReq);
         if (denial) {
           if (!buffered) req.resume();
           return send(res, denial);
         }
+        await opts.authorizer!.guard?.(rawReq, res);
         return raw(buffered ? replayed(req, buffered) : req, res);
       }
       const body = await readBody(req);

@@ -28,6 +28,7 @@ import { type AuthzCheck, evaluate, sessionArn, type Verdict } from './evaluate'
 import { iamChecks } from './iam-api';
 import type { IamRegistry, RoleRecord } from './registry';
 import { s3Checks } from './s3-authz';
+import { answerMissingAsDenied, listCheckForObjectRead } from './s3-missing-object';
 import { sfnChecks } from './sfn-authz';
 
 const CREDENTIAL = /Credential=([^/,\s]+)\//;
@@ -111,6 +112,13 @@ export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (messag
       // a person reading the cloud's log sees which role was refused what, and why
       log(`iam: denied ${deniedMessage(role, verdict)} (${verdict.denied!.result})`);
       return denial(req.service, req, deniedMessage(role, verdict), verdict);
+    },
+    async guard(req, res) {
+      const role = req.service === 's3' ? roleOf({ headers: req.headers, url: `${req.path}?${req.query.toString()}` }) : undefined;
+      const list = role && listCheckForObjectRead(req, s3Checks(req, iam));
+      if (!role || !list) return;
+      const verdict = await evaluate(iam, role, req.region, [list]);
+      if (!verdict.allowed) answerMissingAsDenied(res, req.method, deniedMessage(role, verdict));
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { EBSClient, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startTestCloud, TEST_REGION, type TestCloud } from '../helpers/cloud';
 import { BUCKET, role, roleCredentials, writeAssembly } from './helpers/iam-assembly';
@@ -42,6 +42,10 @@ const assembly = writeAssembly({
     { Effect: 'Allow', Action: 'states:ListStateMachines', Resource: '*' },
   ]),
   Nobody: role('Nobody', 'lambda.amazonaws.com', []),
+  Lister: role('Lister', 'lambda.amazonaws.com', [
+    { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/mine/*` },
+    { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${BUCKET}` },
+  ]),
 });
 
 let t: TestCloud;
@@ -124,6 +128,20 @@ describe('S3', () => {
     expect(await failure(worker.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'theirs/' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
     const listed = await worker.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'mine/' }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual(['mine/a']);
+  });
+
+  test('a missing object is 404 NoSuchKey only to a caller that may list the bucket; to others 403 AccessDenied', async () => {
+    const lister = await clientsOf('Lister');
+    try {
+      expect(await failure(lister.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mine/missing' })))).toMatchObject({ name: 'NoSuchKey', status: 404 });
+      // Worker may list only under an s3:prefix condition, which a read carries no prefix for
+      expect(await failure(worker.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mine/missing' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+      expect(await failure(worker.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mine/missing' })))).toMatchObject({ status: 403 });
+      // an object that exists reads normally
+      await expect(worker.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mine/a' }))).resolves.toBeDefined();
+    } finally {
+      for (const c of Object.values(lister)) c.destroy();
+    }
   });
 
   test('the bucket policy grants what the identity policy does not', async () => {
