@@ -250,7 +250,12 @@ export type S3WriteCondition = 'if-none-match' | 'if-match';
 export class StoreStatements {
   constructor(private readonly bucket: s3.IBucket) {}
 
-  /** GetObject on `<prefix>*`, ListBucket only with `s3:prefix` under it. */
+  /**
+   * GetObject on `<prefix>*`; ListBucket with `s3:prefix` under it, or with no prefix at all. The second is what S3
+   * checks before it tells a reader that a key does not exist: 404 only to a caller with s3:ListBucket on the bucket,
+   * evaluated with no s3:prefix, else 403 AccessDenied (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+   * Every step reads keys that may not exist yet (the lease, progress, indexes) and needs that 404.
+   */
   read(sid: string, prefix: string): iam.PolicyStatement[] {
     return [
       new iam.PolicyStatement({ sid: `${sid}Get`, actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(`${prefix}*`)] }),
@@ -261,6 +266,8 @@ export class StoreStatements {
         // https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html (s3:prefix)
         conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
       }),
+      // Null "true": the request carries no s3:prefix (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null)
+      new iam.PolicyStatement({ sid: `${sid}Exists`, actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { Null: { 's3:prefix': 'true' } } }),
     ];
   }
 

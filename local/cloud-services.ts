@@ -34,7 +34,7 @@ export function createServices(ctx: CloudContext): CloudServices {
     ebs: createEbsService(ctx, storage, ebsView(ec2.snapshots)),
     sfn: createStepFunctionsService(ctx),
     admin: adminRoute(storage, ctx),
-    imds: imdsRoute(ec2),
+    imds: imdsRoute(ec2, ctx.iam),
   };
 }
 

@@ -19,6 +19,10 @@ import { startS3, S3Emulator } from './s3';
 import type { CloudServices } from './cloud-services';
 import type { Ec2Service } from './ec2';
 import type { StepFunctionsService } from './sfn';
+import { IamRegistry, type IamState } from './iam/registry';
+import { createAuthorizer } from './iam/authorizer';
+import { credentialsRoute } from './iam/credentials-route';
+import { createIamService } from './iam/iam-api';
 
 export interface CloudOptions {
   /** 0 or unset: any free port. */
@@ -78,6 +82,8 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const log = opts.quiet ? () => undefined : (m: string) => process.stderr.write(`[lifeboat cloud] ${m}\n`);
   let url = '';
   let saver: StateSaver | undefined;
+  // every deployed role's policies are evaluated on each request signed with its credentials (local/iam/)
+  const iam = new IamRegistry();
 
   const ctx: CloudContext = {
     dataDir,
@@ -95,6 +101,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     markDirty: () => saver?.markDirty(),
     log,
     noDefaultVpc: opts.noDefaultVpc,
+    iam,
   };
 
   // S3 loads on its own thread while this one loads the other emulators (each takes about a second)
@@ -109,12 +116,13 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     throw err;
   }
   const { ec2, sfn, storage } = services;
-  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON() });
+  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
+      if (saved.components.iam !== undefined) iam.restore(saved.components.iam as IamState);
       log(`restored state saved at ${saved.savedAt}`);
     }
     saver = new StateSaver(dataDir, collect, (err) => log(`saving state failed: ${String(err)}`));
@@ -127,11 +135,12 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   });
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
-    services: [ec2, services.ebs, sfn],
+    services: [ec2, services.ebs, sfn, createIamService(iam)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
-    routes: [cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
+    routes: [credentialsRoute(iam, ctx.accountId), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
+    authorizer: createAuthorizer(iam, ec2, log),
   });
 
   let listening: Listening;

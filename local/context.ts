@@ -1,3 +1,5 @@
+import type { IamRegistry } from './iam/registry';
+
 /**
  * What every emulated service of the offline cloud shares: where data lives, the fault settings,
  * the endpoint it serves (so a service can call another one through the real SDK), timings, and a logger.
@@ -51,6 +53,8 @@ export interface CloudContext {
   readonly now?: () => number;
   /** Count of injected faults by kind, for reports. */
   readonly faultCounts: Record<string, number>;
+  /** The deployed identities and their credentials (local/iam/); unset: no request is evaluated (unit harnesses). */
+  readonly iam?: IamRegistry;
   /** Ask for the durable state to be saved soon (services call it after every mutation). */
   markDirty(): void;
   log(message: string): void;

@@ -6,6 +6,7 @@
  */
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { CloudRequest, CloudResponse, Service } from './service';
 import { AwsError } from './service';
 
@@ -13,12 +14,24 @@ export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Inspects the request before dispatch; returns a response to short-circuit it (fault injection). */
 export type Interceptor = (req: CloudRequest, service: Service) => Promise<CloudResponse | undefined>;
 export type PathRoute = { prefix: string; handle: (req: CloudRequest) => Promise<CloudResponse> };
+/** Evaluates a signed request's permissions before any service sees it (local/iam/authorizer.ts). */
+export interface Authorizer {
+  /** false: nothing to evaluate (the default account's administrator). */
+  evaluates(req: IncomingMessage): boolean;
+  /** A streamed (raw) request whose body the evaluation reads (S3 DeleteObjects names its keys there). */
+  needsBody(service: string, req: IncomingMessage): boolean;
+  /** The service's own denial, or undefined to let the request through. */
+  authorize(req: CloudRequest): Promise<CloudResponse | undefined>;
+  /** After an allowed raw request: may adjust how its answer reaches the caller (S3's 404 → 403 rule). */
+  guard?(req: CloudRequest, res: ServerResponse): Promise<void>;
+}
 
 export interface EdgeOptions {
   services: Service[];
   raw?: Record<string, RawHandler>;
   routes?: PathRoute[];
   interceptors?: Interceptor[];
+  authorizer?: Authorizer;
 }
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
@@ -61,9 +74,8 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
       const raw = opts.raw?.[serviceName];
       const service = byName.get(serviceName);
       const route = scope ? undefined : opts.routes?.find((r) => url.pathname.startsWith(r.prefix));
-      if (raw && !route && !(opts.interceptors?.length && service)) return raw(req, res);
-      const body = await readBody(req);
-      const cloudReq: CloudRequest = {
+      const evaluated = scope !== undefined && !route && opts.authorizer?.evaluates(req) === true;
+      const cloudRequest = (body: Buffer): CloudRequest => ({
         method: req.method ?? 'GET',
         path: url.pathname,
         query: url.searchParams,
@@ -71,12 +83,31 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         body,
         service: serviceName,
         region: scope?.region ?? 'us-east-1',
-      };
+      });
+      if (raw && !route && !(opts.interceptors?.length && service)) {
+        if (!evaluated) return raw(req, res);
+        // authorized before the stream is handed on; only a body the evaluation reads is buffered (and replayed)
+        const buffered = opts.authorizer!.needsBody(serviceName, req) ? await readBody(req) : undefined;
+        const rawReq = cloudRequest(buffered ?? Buffer.alloc(0));
+        const denial = await opts.authorizer!.authorize(rawReq);
+        if (denial) {
+          if (!buffered) req.resume();
+          return send(res, denial);
+        }
+        await opts.authorizer!.guard?.(rawReq, res);
+        return raw(buffered ? replayed(req, buffered) : req, res);
+      }
+      const body = await readBody(req);
+      const cloudReq = cloudRequest(body);
       if (route) return send(res, await route.handle(cloudReq));
       if (!service) return send(res, { status: 400, body: `offline cloud: no emulated service named '${serviceName}'` });
       for (const intercept of opts.interceptors ?? []) {
         const early = await intercept(cloudReq, service);
         if (early) return send(res, early);
+      }
+      if (evaluated) {
+        const denial = await opts.authorizer!.authorize(cloudReq);
+        if (denial) return send(res, denial);
       }
       try {
         send(res, await service.handle(cloudReq));
@@ -89,6 +120,12 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
       if (!res.headersSent) send(res, { status: 500, body: String(err) });
     });
   };
+}
+
+/** A buffered request as a stream again, with the fields a raw handler reads. */
+function replayed(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const stream = Readable.from([body]);
+  return Object.assign(stream, { headers: req.headers, url: req.url, method: req.method, complete: true, socket: req.socket }) as unknown as IncomingMessage;
 }
 
 export interface Listening {

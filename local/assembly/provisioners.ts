@@ -14,6 +14,8 @@ import type { FunctionConfig } from '../lambda/runtime';
 import type { ScheduleSpec } from '../sfn/schedule';
 import type { TemplateResource } from './manifest';
 import { provisionNetwork, replaceDefaultEgress } from './network-provisioners';
+import type { IamRegistry } from '../iam/registry';
+import * as iamDeploy from '../iam/deploy-iam';
 
 export type Tag = { Key: string; Value: string };
 
@@ -35,6 +37,8 @@ export interface DeployHost {
   putStateMachine(input: { name: string; arn: string; definition: string; roleArn?: string; tags: Tag[] }): void;
   putSchedule(spec: ScheduleSpec): void;
   log(message: string): void;
+  /** Where IAM resources and bucket policies are recorded (unset: recorded only, nothing evaluates them). */
+  readonly iam?: IamRegistry;
 }
 
 export interface ProvisionEnv {
@@ -134,6 +138,7 @@ export async function provision(logicalId: string, resource: TemplateResource, p
         handler: (props.Handler as string) ?? 'index.handler',
         timeoutSeconds: Number(props.Timeout ?? 3),
         memorySize: Number(props.MemorySize ?? 128),
+        roleArn: props.Role as string | undefined,
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
       });
       return done(name, { Arn: arn });
@@ -151,6 +156,13 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::Events::Rule':
     case 'AWS::Scheduler::Schedule':
       return provisionSchedule(logicalId, resource.Type, props, env, done);
+    case 'AWS::IAM::Role':
+    case 'AWS::IAM::Policy':
+    case 'AWS::IAM::ManagedPolicy':
+    case 'AWS::IAM::InstanceProfile':
+    case 'AWS::S3::BucketPolicy':
+      if (env.host.iam) return provisionIam(logicalId, resource.Type, props, env, done);
+      return recordOnly(logicalId, resource.Type, env, done);
     default: {
       if (reuse) return reuse;
       const net = await provisionNetwork(logicalId, resource.Type, props, env.ec2);
@@ -181,6 +193,32 @@ function provisionSchedule(logicalId: string, type: string, props: Record<string
 /** The event EventBridge passes to a target that has no Input of its own. */
 function scheduledEvent(ruleArn: string, region: string, account: string): string {
   return JSON.stringify({ 'version': '0', 'detail-type': 'Scheduled Event', 'source': 'aws.events', account, region, 'resources': [ruleArn], 'detail': {} });
+}
+
+const IAM_PROVISIONERS: Record<string, (props: Record<string, unknown>, env: iamDeploy.IamProvisionEnv) => { physicalId: string; attributes: Record<string, unknown> }> = {
+  'AWS::IAM::Role': iamDeploy.provisionRole,
+  'AWS::IAM::Policy': iamDeploy.provisionInlinePolicy,
+  'AWS::IAM::ManagedPolicy': iamDeploy.provisionManagedPolicy,
+  'AWS::IAM::InstanceProfile': iamDeploy.provisionInstanceProfile,
+  'AWS::S3::BucketPolicy': iamDeploy.provisionBucketPolicy,
+};
+
+/** IAM resources go to the registry; a quota IAM enforces fails the resource, and so the deploy, as in CloudFormation. */
+function provisionIam(logicalId: string, type: string, props: Record<string, unknown>, env: ProvisionEnv, done: Done): DeployedResource {
+  const iamEnv: iamDeploy.IamProvisionEnv = {
+    iam: env.host.iam!,
+    accountId: env.host.accountId,
+    generatedName: (max) => generatedName(env.stackName, logicalId, max),
+  };
+  try {
+    const out = IAM_PROVISIONERS[type](props, iamEnv);
+    return done(out.physicalId, out.attributes);
+  } catch (err) {
+    if (err instanceof iamDeploy.IamDeployError) {
+      throw new Error(`${env.stackName}: ${logicalId} (${type}) CREATE_FAILED: ${err.message} (Service: Iam, Status Code: 409, Error Code: ${err.code})`);
+    }
+    throw err;
+  }
 }
 
 function recordOnly(logicalId: string, type: string, env: ProvisionEnv, done: Done): DeployedResource {

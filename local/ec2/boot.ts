@@ -13,6 +13,7 @@ import { InstanceInterfaces } from './instance-network';
 import type { Ec2Model } from './model';
 import type { Verdict } from './reachability';
 import type { InstanceProcesses } from './world';
+import { startImdsEndpoint, type ImdsEndpoint } from './imds-endpoint';
 
 /** Restated from the agent contract (local/ must not import lambda/): the device folder variable and link names. */
 export const DEVICE_DIR_ENV = 'OFFLINE_EC2_DEVICE_DIR';
@@ -38,6 +39,7 @@ const sleep = (ms: number, unref = false) =>
 
 export class BootManager implements InstanceProcesses {
   private readonly children = new Map<string, ChildProcess>();
+  private readonly imdsEndpoints = new Map<string, ImdsEndpoint>();
   /** Boot attempt per instance; a kill or a newer boot makes an in-flight fetch stand down. */
   private readonly attempts = new Map<string, number>();
   private nextAttempt = 0;
@@ -102,25 +104,32 @@ export class BootManager implements InstanceProcesses {
     }
     if (!this.current(instanceId, attempt)) return;
     this.refreshDevices(instanceId);
+    this.imdsEndpoints.get(instanceId)?.close();
+    const imds = await startImdsEndpoint(this.ctx.endpoint(), instanceId); // IMDS is always reachable: not through the interface
+    this.imdsEndpoints.set(instanceId, imds);
+    if (!this.current(instanceId, attempt)) return this.closeImds(instanceId);
     const out = fs.openSync(path.join(dir, 'console.log'), 'a');
     const child = spawn(process.execPath, [scriptPath], {
       cwd: dir,
       stdio: ['ignore', out, out],
       env: {
         PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? dir,
+        // No keys here: as on EC2, the instance's credentials are its instance profile's, served by IMDS (none
+        // without a profile), and HOME is the instance's own so no shared credentials file of this machine leaks in.
+        HOME: dir,
         AWS_ENDPOINT_URL: endpoint,
         AWS_REGION: this.ctx.region,
-        AWS_ACCESS_KEY_ID: 'offline',
-        AWS_SECRET_ACCESS_KEY: 'offline',
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: `${endpoint}/_imds/${instanceId}/`,
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
         [DEVICE_DIR_ENV]: this.deviceDir(instanceId),
       },
     });
     fs.closeSync(out);
     this.children.set(instanceId, child);
     child.on('exit', (code, signal) => {
-      if (this.children.get(instanceId) === child) this.children.delete(instanceId);
+      if (this.children.get(instanceId) === child) {
+        this.children.delete(instanceId);
+        this.closeImds(instanceId);
+      }
       this.ctx.log(`instance ${instanceId}: boot script exited (${signal ?? code})`);
     });
   }
@@ -167,9 +176,15 @@ export class BootManager implements InstanceProcesses {
     }
   }
 
+  private closeImds(instanceId: string): void {
+    this.imdsEndpoints.get(instanceId)?.close();
+    this.imdsEndpoints.delete(instanceId);
+  }
+
   kill(instanceId: string): boolean {
     this.attempts.delete(instanceId);
     this.interfaces.close(instanceId);
+    this.closeImds(instanceId);
     const child = this.children.get(instanceId);
     if (!child) return false;
     this.children.delete(instanceId);

@@ -2,12 +2,15 @@
  * The IMDSv2 subset a booted instance's agent uses, under `/_imds/<instanceId>/`:
  * PUT latest/api/token; GET latest/meta-data/{instance-id, placement/availability-zone,
  * placement/region, tags/instance, tags/instance/<key>}. Tags are served only when the instance's
- * MetadataOptions.InstanceMetadataTags is 'enabled', as in AWS.
+ * MetadataOptions.InstanceMetadataTags is 'enabled', as in AWS. An instance launched with an instance profile
+ * gets its role's credentials at iam/security-credentials/ (local/iam/imds-credentials.ts); one without has none.
  */
 import { randomBytes } from 'node:crypto';
 import type { PathRoute } from '../edge';
 import type { CloudResponse } from '../service';
 import type { Ec2Service } from './service';
+import type { IamRegistry } from '../iam/registry';
+import { instanceCredentials } from '../iam/imds-credentials';
 
 export const IMDS_PREFIX = '/_imds/';
 const TEXT = { 'content-type': 'text/plain' };
@@ -16,7 +19,7 @@ const MAX_TTL_SECONDS = 21600;
 const text = (status: number, body: string): CloudResponse => ({ status, headers: TEXT, body });
 const notFound = () => text(404, 'Not Found');
 
-export function imdsRoute(ec2: Ec2Service): PathRoute {
+export function imdsRoute(ec2: Ec2Service, iam?: IamRegistry): PathRoute {
   const tokens = new Map<string, { instanceId: string; expires: number }>();
   return {
     prefix: IMDS_PREFIX,
@@ -49,6 +52,10 @@ export function imdsRoute(ec2: Ec2Service): PathRoute {
         const key = decodeURIComponent(path.slice('latest/meta-data/tags/instance/'.length));
         const tag = meta.tags.find((t) => t.Key === key);
         return tag ? text(200, tag.Value) : notFound();
+      }
+      if (path === 'latest/meta-data/iam/security-credentials' || path.startsWith('latest/meta-data/iam/security-credentials/')) {
+        const answer = iam && instanceCredentials(iam, meta.iamInstanceProfileArn, path.slice('latest/meta-data/iam/security-credentials/'.length));
+        return answer ? { status: 200, headers: answer.json ? { 'content-type': 'application/json' } : TEXT, body: answer.body } : notFound();
       }
       return notFound();
     },

@@ -106,6 +106,7 @@ export interface InstanceMetadata {
   availabilityZone: string;
   metadataOptions: MetadataOptions;
   tags: readonly Tag[];
+  iamInstanceProfileArn?: string;
 }
 
 export interface Ec2Service extends Service {
@@ -123,6 +124,8 @@ export interface Ec2Service extends Service {
   setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
   /** Whether the instance's traffic to `service` (a SigV4 name: s3, ec2…) leaves its VPC (reachability.ts). */
   reach(instanceId: string, service: string): Verdict;
+  /** The model and its helpers, read by the authorizer (local/iam/ec2-authz.ts) to find resources' tags. */
+  readonly world: World;
 }
 
 interface SavedState {
@@ -222,6 +225,7 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
         availabilityZone: inst.availabilityZone,
         metadataOptions: inst.metadataOptions,
         tags: inst.tags,
+        iamInstanceProfileArn: inst.iamInstanceProfileArn,
       };
     },
 
@@ -235,5 +239,6 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
       const inst = model.instances[instanceId];
       return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
     },
+    world,
   };
 }

@@ -17,6 +17,8 @@ export interface FunctionConfig {
   timeoutSeconds: number;
   memorySize: number;
   environment: Record<string, string>;
+  /** The execution role (AWS::Lambda::Function Role); its credentials are in the sandbox's environment. */
+  roleArn?: string;
 }
 
 export interface LambdaErrorShape {
@@ -41,6 +43,12 @@ export interface LambdaRuntimeOptions {
   endpoint: () => string;
   region: string;
   log?: (message: string) => void;
+  /**
+   * The execution role's temporary credentials, as Lambda puts them in the environment
+   * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+   * Unset: dummy keys (the default account's administrator). Set: a function whose role is unknown gets none.
+   */
+  credentials?: (roleArn: string) => { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } | undefined;
 }
 
 interface Pending {
@@ -190,12 +198,20 @@ export class LambdaRuntime {
       AWS_REGION: this.opts.region,
       AWS_DEFAULT_REGION: this.opts.region,
       AWS_ENDPOINT_URL: this.opts.endpoint(),
-      AWS_ACCESS_KEY_ID: 'offline',
-      AWS_SECRET_ACCESS_KEY: 'offline',
-      AWS_SESSION_TOKEN: 'offline',
+      ...this.credentialsEnv(config),
       AWS_LAMBDA_FUNCTION_NAME: config.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySize),
     };
+  }
+
+  private credentialsEnv(config: FunctionConfig): Record<string, string> {
+    if (!this.opts.credentials) return { AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', AWS_SESSION_TOKEN: 'offline' };
+    const creds = config.roleArn ? this.opts.credentials(config.roleArn) : undefined;
+    if (!creds) {
+      this.opts.log?.(`lambda ${config.name}: execution role ${config.roleArn ?? '(none)'} is not deployed; the function runs without credentials`);
+      return {};
+    }
+    return { AWS_ACCESS_KEY_ID: creds.AccessKeyId, AWS_SECRET_ACCESS_KEY: creds.SecretAccessKey, AWS_SESSION_TOKEN: creds.SessionToken };
   }
 
   private stopWorker(name: string): void {

@@ -20,6 +20,7 @@ import { AslMachine, prepareDefinition, PreparedDefinition } from './definition'
 import { createLocalStateMachine, ExecutionRecord, RunningExecution } from './execution';
 import type { HistoryEventRecord } from './history';
 import { Scheduler, ScheduleSpec } from './schedule';
+import { authorizeTaskInvoke } from '../iam/task-invoke';
 
 export interface StateMachineRecord {
   name: string;
@@ -60,7 +61,12 @@ export class StepFunctionsService implements Service {
   private readonly operations: Record<string, api.Operation>;
 
   constructor(private readonly ctx: CloudContext) {
-    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m) });
+    const iam = ctx.iam;
+    const credentials = iam && ((roleArn: string) => {
+      const role = iam.roleByArn(roleArn);
+      return role && iam.credentialsFor(role);
+    });
+    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m), credentials });
     this.scheduler = new Scheduler((spec) => this.fireSchedule(spec));
     this.operations = {
       StartExecution: (i) => this.startExecution(i),
@@ -94,6 +100,7 @@ export class StepFunctionsService implements Service {
       putStateMachine: (sm) => this.putStateMachine(sm),
       putSchedule: (spec) => this.scheduler.put(spec),
       log: (m) => ctx.log(m),
+      iam: ctx.iam,
     };
     await deployCdkAssembly(dir, { host, endpoint: ctx.endpoint(), stacks: this.stacks });
     ctx.markDirty();
@@ -188,7 +195,11 @@ export class StepFunctionsService implements Service {
       region: this.ctx.region,
       roleArn: sm.roleArn,
       stateMachineName: sm.name,
-      invoke: (fn, payload) => this.lambda.invoke(fn, payload),
+      invoke: async (fn, payload) => {
+        const arn = this.lambda.get(fn)?.arn;
+        if (this.ctx.iam && arn) await authorizeTaskInvoke(this.ctx.iam, sm.roleArn, arn, this.ctx.region);
+        return this.lambda.invoke(fn, payload);
+      },
       waitFactor: () => this.waitFactor(),
       onFinished: () => {
         this.running.delete(executionArn);

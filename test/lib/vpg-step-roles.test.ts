@@ -45,6 +45,8 @@ const lease = (vpg: string) => [
 const reads = (vpg: string) => [
   { actions: ['s3:GetObject'], resources: [`${STORE}/vpgs/${vpg}/*`], condition: undefined },
   { actions: ['s3:ListBucket'], resources: [STORE], condition: { StringLike: { 's3:prefix': [`vpgs/${vpg}/*`] } } },
+  // the no-prefix ListBucket S3 checks before it answers a missing key with 404 rather than 403 (API_GetObject.html)
+  { actions: ['s3:ListBucket'], resources: [STORE], condition: { Null: { 's3:prefix': 'true' } } },
 ];
 const s3Reads = (statements: Statement[]) =>
   rendered(statements.filter((s) => actionsOf(s).some((a) => a === 's3:GetObject' || a === 's3:ListBucket'))).map(({ actions, resources, condition }) => ({ actions, resources, condition }));

@@ -82,12 +82,11 @@ test('a running instance runs its boot script with only the cloud environment an
   expect(nic).not.toBe(h.url);
   expect(state.env).toEqual({
     PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    // no keys: an instance's credentials come from its instance profile through IMDS, which answers at its own root
+    HOME: dir,
     AWS_ENDPOINT_URL: nic,
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: expect.any(String),
-    AWS_SECRET_ACCESS_KEY: expect.any(String),
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: `${nic}/_imds/${id}/`,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
     OFFLINE_EC2_DEVICE_DIR: deviceDir,
   });
   const inst = (await h.client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];

@@ -1,0 +1,136 @@
+/**
+ * The identities an assembly deployed, as IAM holds them: roles (trust policy, inline policies, attached managed
+ * policies), managed policies, instance profiles, and the S3 bucket policies the authorizer reads as resource
+ * policies. It also issues each role's temporary credentials, as STS does for a Lambda function or an instance
+ * profile, and answers which role an access key belongs to.
+ * An access key the registry did not issue is the default account's administrator (the CLI's and tests' dummy keys).
+ */
+import { createHash } from 'node:crypto';
+
+export type PolicyDocument = { Version?: string; Statement: unknown };
+
+export interface RoleRecord {
+  roleName: string;
+  arn: string;
+  roleId: string;
+  path: string;
+  accountId: string;
+  createDate: string;
+  assumeRolePolicyDocument: PolicyDocument;
+  /** Inline policies by name (AWS::IAM::Role Policies and AWS::IAM::Policy). */
+  inlinePolicies: Record<string, PolicyDocument>;
+  /** ARNs of attached managed policies (customer managed or AWS managed). */
+  managedPolicyArns: string[];
+}
+
+export interface ManagedPolicyRecord {
+  policyName: string;
+  arn: string;
+  policyId: string;
+  path: string;
+  createDate: string;
+  document: PolicyDocument;
+}
+
+export interface InstanceProfileRecord {
+  name: string;
+  arn: string;
+  roleNames: string[];
+}
+
+export interface RoleCredentials {
+  AccessKeyId: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+  /** ISO time. */
+  Expiration: string;
+}
+
+export interface IamState {
+  roles: RoleRecord[];
+  policies: ManagedPolicyRecord[];
+  instanceProfiles: InstanceProfileRecord[];
+  bucketPolicies: Record<string, PolicyDocument>;
+}
+
+/** STS session credentials last 1 h by default (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html). */
+const SESSION_MS = 3600_000;
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').toUpperCase();
+
+/** An id in IAM's shape: a 4-letter prefix (AROA role, ANPA policy, ASIA session key) and 16 characters. */
+export const iamId = (prefix: string, seed: string) => `${prefix}${digest(seed).slice(0, 16)}`;
+
+export class IamRegistry {
+  readonly roles = new Map<string, RoleRecord>();
+  readonly policies = new Map<string, ManagedPolicyRecord>();
+  readonly instanceProfiles = new Map<string, InstanceProfileRecord>();
+  /** Bucket name → its bucket policy. */
+  readonly bucketPolicies = new Map<string, PolicyDocument>();
+  private readonly keyOwners = new Map<string, string>();
+
+  putRole(role: RoleRecord): void {
+    this.roles.set(role.roleName, role);
+    this.keyOwners.set(this.keyIdOf(role.arn), role.roleName);
+  }
+
+  roleByArn(arn: string): RoleRecord | undefined {
+    const name = /^arn:aws:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
+    const role = name ? this.roles.get(name) : undefined;
+    return role?.arn === arn ? role : undefined;
+  }
+
+  /** The role of an instance profile (an instance profile holds at most one role). */
+  roleOfInstanceProfile(profileArn: string): RoleRecord | undefined {
+    const name = /:instance-profile\/(?:.*\/)?([^/]+)$/.exec(profileArn)?.[1];
+    const profile = name ? this.instanceProfiles.get(name) : undefined;
+    return profile?.roleNames[0] !== undefined ? this.roles.get(profile.roleNames[0]) : undefined;
+  }
+
+  /** Temporary credentials of a role; the key id is stable per role, so a restarted cloud still knows it. */
+  credentialsFor(role: RoleRecord, now = Date.now()): RoleCredentials {
+    const AccessKeyId = this.keyIdOf(role.arn);
+    return {
+      AccessKeyId,
+      SecretAccessKey: digest(`secret/${role.arn}`).slice(0, 40),
+      SessionToken: Buffer.from(`offline-session/${role.arn}`).toString('base64'),
+      Expiration: new Date(now + SESSION_MS).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+  }
+
+  /** The role whose credentials carry this access key id; undefined: the default account's administrator. */
+  roleOfAccessKey(accessKeyId: string): RoleRecord | undefined {
+    const name = this.keyOwners.get(accessKeyId);
+    return name ? this.roles.get(name) : undefined;
+  }
+
+  /** Every policy document the role's permissions come from, by name (inline) or ARN (managed). */
+  identityPolicies(role: RoleRecord, managed: (arn: string) => PolicyDocument | undefined): Array<{ name: string; policy: PolicyDocument }> {
+    const out = Object.entries(role.inlinePolicies).map(([name, policy]) => ({ name, policy }));
+    for (const arn of role.managedPolicyArns) {
+      const policy = this.policies.get(arn)?.document ?? managed(arn);
+      if (policy) out.push({ name: arn, policy });
+    }
+    return out;
+  }
+
+  private keyIdOf(roleArn: string): string {
+    return iamId('ASIA', `key/${roleArn}`);
+  }
+
+  toJSON(): IamState {
+    return {
+      roles: [...this.roles.values()],
+      policies: [...this.policies.values()],
+      instanceProfiles: [...this.instanceProfiles.values()],
+      bucketPolicies: Object.fromEntries(this.bucketPolicies),
+    };
+  }
+
+  restore(state: IamState): void {
+    for (const r of state.roles ?? []) this.putRole(r);
+    for (const p of state.policies ?? []) this.policies.set(p.arn, p);
+    for (const p of state.instanceProfiles ?? []) this.instanceProfiles.set(p.name, p);
+    for (const [b, p] of Object.entries(state.bucketPolicies ?? {})) this.bucketPolicies.set(b, p);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * S3 REST requests (path style) → the authorizations they need, per the Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html) and S3's operation →
+ * permission table (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html):
+ * HeadObject needs s3:GetObject, ListObjects(V2) and HeadBucket s3:ListBucket (with s3:prefix, s3:delimiter,
+ * s3:max-keys), DeleteObjects s3:DeleteObject on every key it names, CopyObject s3:GetObject on the source too;
+ * conditional writes carry s3:if-none-match / s3:if-match. The bucket's policy is the resource policy.
+ */
+import type { CloudRequest } from '../service';
+import { parseDeleteObjects } from '../s3-compat';
+import type { AuthzCheck, ContextValues } from './evaluate';
+import type { IamRegistry } from './registry';
+
+const BUCKET_SUBRESOURCES: Record<string, Record<string, string>> = {
+  GET: { location: 'GetBucketLocation', versioning: 'GetBucketVersioning', tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', lifecycle: 'GetLifecycleConfiguration', uploads: 'ListBucketMultipartUploads', versions: 'ListBucketVersions', 'object-lock': 'GetBucketObjectLockConfiguration', acl: 'GetBucketAcl' },
+  PUT: { versioning: 'PutBucketVersioning', tagging: 'PutBucketTagging', policy: 'PutBucketPolicy', lifecycle: 'PutLifecycleConfiguration', 'object-lock': 'PutBucketObjectLockConfiguration', acl: 'PutBucketAcl' },
+  DELETE: { tagging: 'PutBucketTagging', policy: 'DeleteBucketPolicy', lifecycle: 'PutLifecycleConfiguration' },
+};
+
+function header(req: CloudRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Keys of the request's headers that S3 offers as condition keys. */
+function headerContext(req: CloudRequest): ContextValues {
+  const out: ContextValues = {};
+  for (const [h, key] of [['if-none-match', 's3:if-none-match'], ['if-match', 's3:if-match'], ['x-amz-server-side-encryption', 's3:x-amz-server-side-encryption']]) {
+    const v = header(req, h);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+export function s3Checks(req: CloudRequest, iam: IamRegistry): AuthzCheck[] {
+  const m = /^\/([^/]+)(?:\/(.*))?$/.exec(req.path);
+  if (!m) return [{ action: 's3:ListAllMyBuckets', resource: '*', context: {} }];
+  const bucket = decodeURIComponent(m[1]);
+  const key = m[2] ? decodeURIComponent(m[2]) : undefined;
+  const resourcePolicy = iam.bucketPolicies.get(bucket);
+  const bucketArn = `arn:aws:s3:::${bucket}`;
+  const check = (action: string, resource: string, context: ContextValues = {}): AuthzCheck => ({ action: `s3:${action}`, resource, context, resourcePolicy });
+  const q = req.query;
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+
+  if (key === undefined || key === '') {
+    const sub = Object.keys(BUCKET_SUBRESOURCES[method] ?? {}).find((s) => q.has(s));
+    if (sub) return [check(BUCKET_SUBRESOURCES[method][sub], bucketArn)];
+    if (method === 'GET') {
+      const context: ContextValues = {};
+      for (const [param, name] of [['prefix', 's3:prefix'], ['delimiter', 's3:delimiter'], ['max-keys', 's3:max-keys']]) {
+        const v = q.get(param);
+        if (v !== null) context[name] = v;
+      }
+      return [check('ListBucket', bucketArn, context)];
+    }
+    if (method === 'PUT') return [check('CreateBucket', bucketArn)];
+    if (method === 'DELETE') return [check('DeleteBucket', bucketArn)];
+    if (method === 'POST' && q.has('delete')) {
+      let keys: string[];
+      try {
+        keys = parseDeleteObjects(req.body.toString('utf8')).objects.map((o) => o.key);
+      } catch {
+        return []; // malformed: S3 answers MalformedXML itself
+      }
+      return keys.map((k) => check('DeleteObject', `${bucketArn}/${k}`));
+    }
+    return [check(`${req.method}Bucket`, bucketArn)];
+  }
+
+  const objectArn = `${bucketArn}/${key}`;
+  if (q.has('tagging')) return [check(method === 'GET' ? 'GetObjectTagging' : method === 'PUT' ? 'PutObjectTagging' : 'DeleteObjectTagging', objectArn)];
+  if (method === 'GET') return [check(q.has('uploadId') ? 'ListMultipartUploadParts' : 'GetObject', objectArn, headerContext(req))];
+  if (method === 'DELETE') return [check(q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject', objectArn, headerContext(req))];
+  if (method === 'PUT' || method === 'POST') {
+    const checks = [check('PutObject', objectArn, headerContext(req))];
+    const source = header(req, 'x-amz-copy-source');
+    if (source) checks.push(check('GetObject', `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, '').split('?')[0])}`));
+    return checks;
+  }
+  return [check(`${req.method}Object`, objectArn)];
+}
