@@ -25,6 +25,10 @@ export interface VpgStateMachine {
 
 export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): VpgStateMachine {
   const logGroup = new logs.LogGroup(scope, 'Logs', {
+    // Under /aws/vendedlogs/: Step Functions' log delivery adds every other log group to the account's
+    // CloudWatch Logs resource policy, which overflows at 5,120 characters after a few dozen state machines
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+    logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
     retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.RETAIN,
   });

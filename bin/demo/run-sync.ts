@@ -14,6 +14,8 @@ export interface SyncFigures {
   readonly durationMs: number;
   readonly transitions: number;
   readonly lambdaInvocations: number;
+  /** The execution's history length (Step Functions fails an execution at 25,000 events). */
+  readonly historyEvents: number;
 }
 
 export async function runSync(sfn: SFNClient, stateMachineArn: string, label: string): Promise<SyncFigures> {
@@ -35,6 +37,7 @@ export async function runSync(sfn: SFNClient, stateMachineArn: string, label: st
     durationMs,
     transitions: stateTransitions(events),
     lambdaInvocations: events.filter((e) => e.type === 'LambdaFunctionScheduled' || e.type === 'TaskScheduled').length,
+    historyEvents: events.length,
   };
 }
 

@@ -176,6 +176,8 @@ export interface ZsatAssignment {
   readonly index: number;
   readonly jobKey: string;
   readonly sourceVolumeIds: readonly string[];
+  /** How many polls this zSAT's loop may make (sync/history-budget.ts); absent = unbounded (older plans). */
+  readonly pollBudget?: number;
 }
 
 export interface PlanOutput {
@@ -191,6 +193,9 @@ export interface ZsatState {
   readonly volumeIds: readonly string[];
   readonly blocksDone: number;
   readonly blocksTotal: number;
+  /** Polls made so far, and how many the history budget allows (sync/history-budget.ts). */
+  readonly polls?: number;
+  readonly pollBudget?: number;
 }
 
 export interface CommitOutput {

@@ -61,6 +61,7 @@ export const zsatAssignmentSchema = z.object({
   index: z.number().int().nonnegative(),
   jobKey: z.string().min(1),
   sourceVolumeIds: z.array(z.string()).min(1),
+  pollBudget: z.number().int().positive().optional(),
 });
 
 export const planOutputSchema = z.object({
@@ -78,6 +79,8 @@ export const zsatStateSchema = z.object({
   blocksTotal: z.number().int().nonnegative(),
   /** Added by spawn-zsat (beyond the contract's ZsatState): baseline of the heartbeat timeout. */
   launchedAt: z.string().optional(),
+  polls: z.number().int().nonnegative().optional(),
+  pollBudget: z.number().int().positive().optional(),
 });
 
 export const commitOutputSchema = z.object({

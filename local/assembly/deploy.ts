@@ -9,7 +9,7 @@ import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsics';
 import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact } from './manifest';
-import { DeployedResource, DeployHost, provision } from './provisioners';
+import { DeployedResource, DeployHost, provision, ResourceFailure } from './provisioners';
 import { zipFolder } from './zip';
 
 export interface DeployedStack {
@@ -18,6 +18,10 @@ export interface DeployedStack {
   outputs: Record<string, unknown>;
   /** Export name → value. */
   exports: Record<string, unknown>;
+  /** CloudFormation's stack status; absent on records saved before it was kept (= CREATE_COMPLETE). */
+  status?: 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE';
+  /** Why the stack rolled back: the failed resource's status reason. */
+  statusReason?: string;
 }
 
 export interface DeployOptions {
@@ -111,19 +115,30 @@ async function deployStack(stack: StackArtifact, c: StackContext): Promise<Deplo
     findInMap: (map, top, second) => template.Mappings?.[map]?.[top]?.[second],
   };
 
+  // The log groups vended delivery already writes to: every other stack's, and this one's so far.
+  const logDeliveryGroups = () =>
+    [...[...c.stacks.values()].filter((s) => s.stackName !== stack.stackName).map((s) => s.resources), resources]
+      .flatMap((r) => Object.values(r))
+      .flatMap((r) => (r.attributes.LoggingDestinations as string[] | undefined) ?? []);
   for (const logicalId of resourceOrder(template.Resources)) {
     const resource = template.Resources[logicalId];
     if (resource.Condition && !scope.condition(resource.Condition)) continue;
     const props = resolveValue(resource.Properties ?? {}, scope) as Record<string, unknown>;
-    resources[logicalId] = await provision(logicalId, resource, props, {
-      host,
-      stackName: stack.stackName,
-      assemblyDir: c.assembly.dir,
-      assetFolders: c.assetFolders,
-      s3: c.s3,
-      ec2: c.ec2,
-      previous: previous?.resources[logicalId],
-    });
+    try {
+      resources[logicalId] = await provision(logicalId, resource, props, {
+        host,
+        stackName: stack.stackName,
+        assemblyDir: c.assembly.dir,
+        assetFolders: c.assetFolders,
+        s3: c.s3,
+        ec2: c.ec2,
+        previous: previous?.resources[logicalId],
+        logDeliveryGroups,
+      });
+    } catch (err) {
+      if (err instanceof ResourceFailure) throw rolledBack(stack.stackName, previous, err, c);
+      throw err;
+    }
   }
 
   const outputs: Record<string, unknown> = {};
@@ -135,7 +150,20 @@ async function deployStack(stack: StackArtifact, c: StackContext): Promise<Deplo
     outputs[name] = value;
     if (output.Export) exports[String(resolveValue(output.Export.Name, scope))] = value;
   }
-  return { stackName: stack.stackName, resources, outputs, exports };
+  return { stackName: stack.stackName, resources, outputs, exports, status: previous ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE' };
+}
+
+/**
+ * A resource failed: CloudFormation rolls the stack back (a new stack to ROLLBACK_COMPLETE with nothing in
+ * it, an update to UPDATE_ROLLBACK_COMPLETE as it was) and `cdk deploy` fails with the resource's reason.
+ * Known difference: what this deploy already created in the emulators before the failure is not deleted.
+ */
+function rolledBack(stackName: string, previous: DeployedStack | undefined, failure: ResourceFailure, c: StackContext): Error {
+  const status = previous ? 'UPDATE_ROLLBACK_COMPLETE' : 'ROLLBACK_COMPLETE';
+  const record: DeployedStack = previous ?? { stackName, resources: {}, outputs: {}, exports: {} };
+  c.stacks.set(stackName, { ...record, status, statusReason: failure.message });
+  c.host.log(`deploy: stack ${stackName} ${status}: ${failure.message}`);
+  return new Error(`stack ${stackName} failed to deploy (${status}): ${failure.message}`);
 }
 
 /** Defaults, except an SSM AMI parameter resolves to the first image the emulated EC2 lists. */

@@ -12,10 +12,12 @@ import type { CreateLaunchTemplateCommandInput } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FunctionConfig } from '../lambda/runtime';
 import type { ScheduleSpec } from '../sfn/schedule';
+import { loggingDestinations, policyOverflow } from './log-delivery-policy';
 import type { TemplateResource } from './manifest';
 import { provisionNetwork, replaceDefaultEgress } from './network-provisioners';
 import type { IamRegistry } from '../iam/registry';
 import * as iamDeploy from '../iam/deploy-iam';
+import { nameViolation } from './name-rules';
 
 export type Tag = { Key: string; Value: string };
 
@@ -50,6 +52,16 @@ export interface ProvisionEnv {
   s3: S3Client;
   ec2: EC2Client;
   previous?: DeployedResource;
+  /** Log groups the account's log delivery resource policy already names (log-delivery-policy.ts). */
+  logDeliveryGroups(): string[];
+}
+
+/** A resource CloudFormation would fail to create (CREATE_FAILED, with its status reason). */
+export class ResourceFailure extends Error {
+  constructor(readonly logicalId: string, readonly type: string, readonly reason: string) {
+    super(`${logicalId} (${type}) CREATE_FAILED: ${reason}`);
+    this.name = 'ResourceFailure';
+  }
 }
 
 /** CloudFormation-style generated name: <stack>-<logicalId>-<stable suffix>. */
@@ -70,6 +82,8 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     emulated,
   });
   const reuse = env.previous?.type === resource.Type ? env.previous : undefined;
+  const violation = nameViolation(logicalId, resource.Type, props);
+  if (violation) throw new ResourceFailure(logicalId, resource.Type, violation);
   switch (resource.Type) {
     case 'AWS::S3::Bucket': {
       if (reuse) return reuse;
@@ -146,12 +160,20 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::StepFunctions::StateMachine': {
       const name = (props.StateMachineName as string) ?? generatedName(env.stackName, logicalId, 80);
       const arn = `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
+      const destinations = loggingDestinations(props);
+      const overflow = policyOverflow(region, accountId, env.logDeliveryGroups(), destinations);
+      if (overflow) throw new ResourceFailure(logicalId, resource.Type, overflow);
       let definition = typeof props.DefinitionString === 'string' ? props.DefinitionString : JSON.stringify(props.Definition ?? {});
       for (const [key, value] of Object.entries((props.DefinitionSubstitutions as Record<string, unknown>) ?? {})) {
         definition = definition.split('${' + key + '}').join(typeof value === 'string' ? value : JSON.stringify(value));
       }
       env.host.putStateMachine({ name, arn, definition, roleArn: props.RoleArn as string | undefined, tags: (props.Tags as Tag[]) ?? [] });
-      return done(arn, { Arn: arn, Name: name, StateMachineRevisionId: 'INITIAL' });
+      return done(arn, { Arn: arn, Name: name, StateMachineRevisionId: 'INITIAL', LoggingDestinations: destinations });
+    }
+    case 'AWS::Logs::LogGroup': {
+      // Recorded only (no Logs service here), but named and addressed as CloudFormation would.
+      const name = (props.LogGroupName as string) ?? generatedName(env.stackName, logicalId, 512);
+      return done(name, { Arn: `arn:aws:logs:${region}:${accountId}:log-group:${name}:*` }, false);
     }
     case 'AWS::Events::Rule':
     case 'AWS::Scheduler::Schedule':

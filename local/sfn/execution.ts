@@ -10,6 +10,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { LambdaInvokeError } from '../lambda/runtime';
 import { functionNameFromParameters, PreparedDefinition, TaskBinding, waitMilliseconds, WaitSpec } from './definition';
 import { ExecutionHistory, LibraryEvent } from './history';
+import { DATA_LIMIT_ERROR, dataLimitCause, EXECUTION_TIMEOUT_CAUSE, EXECUTION_TIMEOUT_ERROR, MAX_EXECUTION_MS, overPayloadLimit } from './quotas';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -41,21 +42,55 @@ export class RunningExecution {
   readonly history: ExecutionHistory;
   private readonly stop = new AbortController();
   private abortRun?: () => void;
+  private timeLimit?: NodeJS.Timeout;
   readonly done: Promise<void>;
 
   constructor(readonly record: ExecutionRecord, prepared: PreparedDefinition, private readonly deps: RunDeps) {
-    this.history = new ExecutionHistory(deps.roleArn);
+    this.history = new ExecutionHistory(deps.roleArn, (error, cause) => this.failTerminal(error, cause));
     // Every Wait in flight listens for a stop: a Map runs up to its MaxConcurrency of them at once.
     setMaxListeners(0, this.stop.signal);
+    this.armTimeLimit(MAX_EXECUTION_MS);
     this.done = this.run(prepared);
+  }
+
+  /**
+   * An error no Catch or Retry may handle (quotas.ts: the history quota, States.DataLimitExceeded): the
+   * execution fails at once with it, and the library's run is aborted so no further state runs.
+   */
+  private failTerminal(error: string, cause: string): void {
+    if (this.record.status !== 'RUNNING') return;
+    if (!this.history.exhausted) this.history.add('ExecutionFailed', { executionFailedEventDetails: { error, cause } });
+    Object.assign(this.record, { status: 'FAILED', error, cause, stopDate: Date.now() });
+    this.end();
+  }
+
+  private end(): void {
+    clearTimeout(this.timeLimit);
+    this.stop.abort();
+    this.abortRun?.();
+  }
+
+  /** One year of the cloud's clock (Waits' time scale), re-armed in chunks setTimeout can hold. */
+  private armTimeLimit(remainingCloudMs: number): void {
+    const factor = this.deps.waitFactor();
+    if (factor <= 0) return; // waits take no time at all: the clock does not move for the limit either
+    const realMs = Math.min(remainingCloudMs * factor, 2 ** 31 - 1);
+    this.timeLimit = setTimeout(() => {
+      const left = remainingCloudMs - realMs / factor;
+      if (left > 0) return this.armTimeLimit(left);
+      if (this.record.status !== 'RUNNING') return;
+      this.history.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE } });
+      Object.assign(this.record, { status: 'TIMED_OUT', error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE, stopDate: Date.now() });
+      this.end();
+    }, realMs);
+    this.timeLimit.unref();
   }
 
   /** StopExecution: the run stops at its next step; in-flight Lambda calls finish on their own, as in AWS. */
   abort(error?: string, cause?: string): void {
     if (this.record.status !== 'RUNNING') return;
     Object.assign(this.record, { status: 'ABORTED', stopDate: Date.now(), error, cause });
-    this.stop.abort();
-    this.abortRun?.();
+    this.end();
   }
 
   private async run(prepared: PreparedDefinition): Promise<void> {
@@ -65,13 +100,14 @@ export class RunningExecution {
       // The library refused to start the run (e.g. an invalid definition): fail it the way AWS would.
       this.settle({ ok: false, err: namedError('States.Runtime', err instanceof Error ? err.message : String(err)) });
     }
+    clearTimeout(this.timeLimit);
     this.deps.onFinished(this.record);
   }
 
   private async execute(prepared: PreparedDefinition): Promise<void> {
     const machine = createLocalStateMachine(prepared);
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, binding] of prepared.tasks) handlers[name] = (input) => this.runTask(binding, input);
+    for (const [name, binding] of prepared.tasks) handlers[name] = (input) => this.runTask(name, binding, input);
     for (const [name, spec] of prepared.waits) handlers[name] = (input) => this.runWait(spec, input);
     const execution = machine.run(JSON.parse(this.record.input), {
       overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: this.retryOverrides(prepared) },
@@ -83,7 +119,7 @@ export class RunningExecution {
     this.abortRun = execution.abort;
     if (this.stop.signal.aborted) execution.abort();
     const consumed = (async () => {
-      for await (const ev of execution.eventLogs) this.history.addLibraryEvent(ev as unknown as LibraryEvent, prepared.stateTypes);
+      for await (const ev of execution.eventLogs) this.takeLibraryEvent(ev as unknown as LibraryEvent, prepared);
     })();
     const outcome = await execution.result.then(
       (output) => ({ ok: true as const, output }),
@@ -91,6 +127,22 @@ export class RunningExecution {
     );
     await consumed;
     this.settle(outcome);
+  }
+
+  /** Adds a library event to the history, unless it carries a payload over the quota (then the run fails). */
+  private takeLibraryEvent(ev: LibraryEvent, prepared: PreparedDefinition): void {
+    // (after a StopExecution the library's ExecutionAborted still belongs in the history; after a terminal
+    // failure the history is closed and drops whatever the library logs on its way out)
+    const state = ev.state?.name ?? '';
+    if (ev.type === 'StateEntered' && overPayloadLimit(ev.state?.input)) return this.failTerminal(DATA_LIMIT_ERROR, dataLimitCause(state, 'input'));
+    if (ev.type === 'StateExited' && overPayloadLimit(ev.state?.output)) return this.failTerminal(DATA_LIMIT_ERROR, dataLimitCause(state));
+    if (ev.type === 'ExecutionSucceeded' && overPayloadLimit(ev.output)) return this.failTerminal(DATA_LIMIT_ERROR, dataLimitCause(state));
+    this.history.addLibraryEvent(ev, prepared.stateTypes);
+  }
+
+  /** A stand-in for a handler once the execution has ended: nothing more may run. */
+  private endedError(): Error {
+    return namedError('States.Runtime', `execution ${this.record.name} has ended (${this.record.status})`);
   }
 
   private settle(outcome: { ok: true; output: unknown } | { ok: false; err: unknown }): void {
@@ -127,14 +179,23 @@ export class RunningExecution {
   }
 
   private async runWait(spec: WaitSpec, input: unknown): Promise<unknown> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.record.status !== 'RUNNING') throw this.endedError();
     const ms = waitMilliseconds(spec, input, Date.now()) * this.deps.waitFactor();
     await abortableSleep(ms, this.stop.signal);
     return input;
   }
 
-  private async runTask(binding: TaskBinding, input: unknown): Promise<unknown> {
+  private async runTask(stateName: string, binding: TaskBinding, input: unknown): Promise<unknown> {
     // Let the library's StateEntered event reach the history first, so events stay in order.
     await new Promise((resolve) => setImmediate(resolve));
+    // An execution the history or payload quota has ended runs no more tasks (no side effects after it).
+    if (this.record.status !== 'RUNNING') throw this.endedError();
+    // The task's input after Parameters, over 256 KiB: States.DataLimitExceeded before anything is called.
+    if (overPayloadLimit(input)) {
+      this.failTerminal(DATA_LIMIT_ERROR, dataLimitCause(stateName, 'input'));
+      throw this.endedError();
+    }
     if (binding.kind === 'unsupported') throw namedError('States.Runtime', binding.reason);
     const integration = binding.kind === 'lambda-integration';
     const target = integration ? functionNameFromParameters(input) : binding.functionArn;
@@ -153,10 +214,17 @@ export class RunningExecution {
       // Re-parse in this realm: IPC-decoded objects fail the library's plain-object checks under jest's vm.
       result = JSON.parse(JSON.stringify((await this.deps.invoke(target, payload ?? {})) ?? null));
     } catch (err) {
+      if (this.record.status !== 'RUNNING') throw this.endedError();
       const failure = asTaskError(err);
       if (integration) this.history.add('TaskFailed', { taskFailedEventDetails: { ...task, error: failure.name, cause: failure.message } });
       else this.history.add('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error: failure.name, cause: failure.message } });
       throw failure;
+    }
+    if (this.record.status !== 'RUNNING') throw this.endedError();
+    // A task result over 256 KiB: States.DataLimitExceeded, which no Catch handles (quotas.ts).
+    if (overPayloadLimit(result)) {
+      this.failTerminal(DATA_LIMIT_ERROR, dataLimitCause(stateName));
+      throw this.endedError();
     }
     if (!integration) {
       this.history.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result ?? null), outputDetails: { truncated: false } } });

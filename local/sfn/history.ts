@@ -25,18 +25,35 @@ export interface LibraryEvent {
   parentState?: { name: string; type: string };
 }
 
+import { HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR } from './quotas';
+
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 const dataDetails = { truncated: false };
 
 export class ExecutionHistory {
   readonly events: HistoryEventRecord[] = [];
   private closed = false;
+  /** Set once the history quota ended the execution (event 25,000 is the ExecutionFailed). */
+  exhausted = false;
 
-  constructor(private readonly roleArn: string) {}
+  /** `onExhausted` runs when the 25,000-event quota fails the execution (quotas.ts). */
+  constructor(
+    private readonly roleArn: string,
+    private readonly onExhausted: (error: string, cause: string) => void = () => undefined,
+  ) {}
 
   add(type: string, details: Record<string, unknown> = {}, timestamp = Date.now()): void {
     if (this.closed) return;
     const id = this.events.length + 1;
+    // The last event AWS allows: only an ExecutionSucceeded (or the end the caller already imposed) may
+    // take it; anything else becomes the history quota's ExecutionFailed (bp-history-limit.html).
+    if (id === HISTORY_EVENT_LIMIT && !/^Execution(Succeeded|Aborted|TimedOut)$/.test(type)) {
+      this.events.push({ id, previousEventId: id - 1, timestamp, type: 'ExecutionFailed', executionFailedEventDetails: { error: HISTORY_LIMIT_ERROR, cause: HISTORY_LIMIT_CAUSE } });
+      this.closed = true;
+      this.exhausted = true;
+      this.onExhausted(HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE);
+      return;
+    }
     this.events.push({ id, previousEventId: id - 1, timestamp, type, ...details });
     if (/^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(type)) this.closed = true;
   }
@@ -57,7 +74,12 @@ export class ExecutionHistory {
         return this.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } }, ev.timestamp);
       case 'StateEntered': {
         const type = typeOf(ev.state!.name, ev.state!.type);
-        return this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } }, ev.timestamp);
+        this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } }, ev.timestamp);
+        // AWS logs one MapStateStarted / ParallelStateStarted right after the state is entered.
+        // (AWS's mapStateStartedEventDetails.length is left out: the items' count after ItemsPath is not known here.)
+        if (type === 'Map') this.add('MapStateStarted', {}, ev.timestamp);
+        if (type === 'Parallel') this.add('ParallelStateStarted', {}, ev.timestamp);
+        return;
       }
       case 'StateExited': {
         const type = typeOf(ev.state!.name, ev.state!.type);
@@ -76,8 +98,6 @@ export class ExecutionHistory {
         const key = `mapIteration${ev.type.slice('MapIteration'.length)}EventDetails`;
         return this.add(ev.type, { [key]: { name: ev.parentState?.name, index: ev.index } }, ev.timestamp);
       }
-      case 'ParallelBranchStarted':
-        return this.add('ParallelStateStarted', {}, ev.timestamp);
       default:
         // StateRetried/StateCaught/ParallelBranch* have no AWS history event of their own.
         return;

@@ -19,6 +19,7 @@ import { describedView, listedView } from './consistency';
 import { AslMachine, prepareDefinition, PreparedDefinition } from './definition';
 import { createLocalStateMachine, ExecutionRecord, RunningExecution } from './execution';
 import type { HistoryEventRecord } from './history';
+import { payloadBytes, PAYLOAD_LIMIT_BYTES } from './quotas';
 import { Scheduler, ScheduleSpec } from './schedule';
 import { authorizeTaskInvoke } from '../iam/task-invoke';
 
@@ -176,6 +177,11 @@ export class StepFunctionsService implements Service {
     const name = typeof input.name === 'string' ? input.name : randomUUID();
     if (!NAME.test(name)) throw new AwsError('InvalidName', `Invalid Name: '${name}'`);
     const rawInput = typeof input.input === 'string' ? input.input : '{}';
+    // StartExecution's `input`: "Length Constraints: Maximum length of 262144" (UTF-8 bytes), refused as a
+    // constraint violation (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
+    if (payloadBytes(rawInput) > PAYLOAD_LIMIT_BYTES) {
+      throw new AwsError('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
+    }
     try {
       JSON.parse(rawInput);
     } catch {

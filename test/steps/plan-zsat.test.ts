@@ -1,6 +1,7 @@
 /** Plan, SpawnZsat and PollZsat handlers over fakes. */
 import type { AgentProgress, BlockPlan, ReadJob } from '../../lambda/core/agent-job';
 import { planKey } from '../../lambda/core/replica-format';
+import { HISTORY_EVENT_QUOTA, RESERVED_EVENTS, zsatPollBudget } from '../../lambda/core/sync/history-budget';
 import { TAG, tagsFor } from '../../lambda/core/tags';
 import { ENV, EXECUTION, MACHINE, SITE, makeWorld, vpgRuntime, zsatTags, type World } from './fakes';
 import { captureContents, steps, type State } from './sync-driver';
@@ -30,7 +31,7 @@ describe('plan', () => {
     const out = await steps(world).plan(state);
     const volumeId = vm.volumes[0].volumeId;
     expect(out.blocksPlanned).toBe(2);
-    expect(out.zsats).toEqual([{ index: 0, jobKey: `vpgs/web/syncs/${state.begin.syncId}/jobs/${state.begin.syncId}-z0.json`, sourceVolumeIds: [volumeId] }]);
+    expect(out.zsats).toEqual([{ index: 0, jobKey: `vpgs/web/syncs/${state.begin.syncId}/jobs/${state.begin.syncId}-z0.json`, sourceVolumeIds: [volumeId], pollBudget: zsatPollBudget(1) }]);
     const plan = await world.store.getJson<BlockPlan>(planKey('web', state.begin.syncId, volumeId));
     expect(plan).toEqual({ sourceVolumeId: volumeId, snapshotId: state.snapshots.snapshots[volumeId], baseSnapshotId: null, sizeBytes: 8 * 1024 ** 3, blocks: [0, 5] });
     const job = await world.store.getJson<ReadJob>(out.zsats[0].jobKey);
@@ -151,5 +152,31 @@ describe('spawn-zsat / poll-zsat', () => {
     await expect(steps(world).pollZsat(item)).resolves.toMatchObject({ done: false });
     world.clock.advance(2);
     await expect(steps(world).pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/stopped reporting \(last heartbeat never; launched/) });
+  });
+
+  it('stops a read that would outrun its share of the 25,000-event history, so the sync fails with its cleanup', async () => {
+    const world = makeWorld();
+    const { item, state } = await spawned(world);
+    world.ec2.settleAll();
+    const s = steps(world);
+    const job = (await world.store.getJson<ReadJob>(state.plan.zsats[0].jobKey))!;
+    item.zsat = { ...item.zsat, pollBudget: 3 };
+    for (let i = 0; i < 2; i++) {
+      await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'running', updatedAt: world.clock.now().toISOString(), blocksTotal: 2, blocksDone: 1, bytesRead: 0, bytesStored: 0 });
+      item.zsat = await s.pollZsat(item);
+    }
+    expect(item.zsat).toMatchObject({ polls: 2, done: false });
+    await expect(s.pollZsat(item)).rejects.toMatchObject({ name: 'SyncFailed', message: expect.stringContaining("after 3 polls, this sync's share of Step Functions' 25,000-event execution history") });
+  });
+});
+
+describe('the history budget', () => {
+  it("keeps every zSAT's poll rounds (9 events each) and the rest of the sync within 25,000 events", () => {
+    for (const zsats of [1, 2, 8, 40, 200]) {
+      const polls = zsatPollBudget(zsats);
+      expect(zsats * (9 + 9 * polls)).toBeLessThanOrEqual(HISTORY_EVENT_QUOTA - RESERVED_EVENTS);
+    }
+    expect(zsatPollBudget(1)).toBe(2221); // × the 120 s longest wait (pollSeconds 30): ~74 h of reading
+    expect(zsatPollBudget(8)).toBe(276); // 8 zSATs (maxZsats' default) at once: ~9 h each
   });
 });

@@ -11,6 +11,7 @@ import { zsatJobId } from '../sync-ids';
 import { groupVolumesIntoZsats } from '../zsat-grouping';
 import type { SnapshotStepInput } from './snapshot-steps';
 import type { StepDeps } from './step-deps';
+import { zsatPollBudget } from './history-budget';
 
 export interface PlanStepInput extends SnapshotStepInput {
   readonly snapshots: SnapshotsOutput;
@@ -72,6 +73,7 @@ export async function planSync(input: PlanStepInput, deps: StepDeps): Promise<Pl
     zsats.push({ index: group.index, jobKey, sourceVolumeIds: [...group.volumeIds] });
   }
   const blocksPlanned = plans.reduce((n, p) => n + p.blocks.length, 0);
-  deps.log.info('plan written', { zsats: zsats.length, blocksPlanned });
-  return { zsats, blocksPlanned };
+  const pollBudget = zsatPollBudget(zsats.length);
+  deps.log.info('plan written', { zsats: zsats.length, blocksPlanned, pollBudget });
+  return { zsats: zsats.map((z) => ({ ...z, pollBudget })), blocksPlanned };
 }

@@ -7,6 +7,7 @@ import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import { pollBudgetExceeded } from './history-budget';
 import type { StepDeps } from './step-deps';
 
 /** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
@@ -92,6 +93,8 @@ export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<
     blocksDone: 0,
     blocksTotal,
     launchedAt: instance.launchTime || deps.now().toISOString(),
+    polls: 0,
+    ...(zsat.pollBudget !== undefined ? { pollBudget: zsat.pollBudget } : {}),
   };
 }
 
@@ -102,7 +105,9 @@ export interface PollZsatInput {
 }
 
 export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<ZsatPollState> {
-  const { zsat, vpg } = input;
+  const { vpg } = input;
+  const polls = (input.zsat.polls ?? 0) + 1;
+  const zsat = { ...input.zsat, polls };
   const now = deps.now();
   const timeoutMs = vpg.heartbeatTimeoutSeconds * 1000;
   const [instance] = await deps.ec2.describeInstances({ ids: [zsat.instanceId] });
@@ -130,6 +135,7 @@ export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<Zs
     deps.log.info('zSAT done', { instanceId: zsat.instanceId, blocksDone });
     return { ...zsat, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
   }
+  if (zsat.pollBudget !== undefined && polls >= zsat.pollBudget) throw new SyncFailed(pollBudgetExceeded(zsat.instanceId, polls));
   const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
   if (now.getTime() - lastBeat > timeoutMs) {
     throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
