@@ -2,7 +2,8 @@
  * The roles of one VPG's step functions, one per kind of step, each with only what its steps do
  * (docs/reliability.md "Security" has the table):
  * - sync (begin … commit): snapshot, launch zSATs from the site's zSAT template, read EBS blocks, write the
- *   sync's working files and *create* checkpoints; it deletes nothing and destroys nothing;
+ *   sync's working files and *create* checkpoints; it deletes nothing, and destroys nothing but a zSAT of this
+ *   VPG that has reported done (PollZsat frees its vCPUs for the zSATs waiting on the quota);
  * - compaction (compact-journal): the only role that deletes checkpoints and packs; no EC2 at all;
  * - cleanup (cleanup, cleanup-failed): destroys this VPG's zSATs and sync snapshots, deletes the sync's working files;
  * - failback (every failback step): ZImporters, recovered VMs, a live failback's stop of the VPG's own instances.
@@ -170,6 +171,8 @@ export class VpgStepRoles extends Construct {
       ...selectedInstanceStatements(stack, 'SnapshotSelected', ['ec2:CreateSnapshots'], ids, tags),
       new iam.PolicyStatement({ sid: 'SnapshotTheirVolumes', actions: ['ec2:CreateSnapshots'], resources: [ec2Arn(stack, 'volume')] }),
       ...ownedResourceStatements(stack, { sid: 'Attach', actions: EC2_ATTACH_ACTIONS, siteId, vpg, roles: ['zsat'] }),
+      // PollZsat terminates a zSAT once it has reported done (its volumes stay for Cleanup): instances only.
+      ...ownedResourceStatements(stack, { sid: 'FinishedZsat', actions: { instance: ['ec2:TerminateInstances'] }, siteId, vpg, roles: ['zsat'] }),
       passRoleStatement(props.zsatAgentRoleArn),
       ebsReadStatement(stack, siteId, vpg),
       describeHolders(),

@@ -75,10 +75,18 @@ describe.each([
     }
   });
 
-  it('sync: creates (tagged) and reads, never deletes an object, never destroys an EC2 resource', () => {
+  it("sync: creates (tagged) and reads, never deletes an object, destroys nothing but this VPG's zSAT instances", () => {
     const sync = role('sync');
     expect(sync.flatMap(actionsOf).filter((a) => a.startsWith('s3:Delete'))).toEqual([]);
-    expect(sync.flatMap(actionsOf).filter((a) => EC2_DESTROY.includes(a))).toEqual([]);
+    // PollZsat terminates a zSAT that has reported done (its vCPUs go to the zSATs waiting on the quota)
+    expect(rendered(sync.filter((s) => actionsOf(s).some((a) => EC2_DESTROY.includes(a))))).toEqual([
+      {
+        sid: 'FinishedZsatInstance',
+        actions: ['ec2:TerminateInstances'],
+        resources: [expect.stringMatching(/:instance\/\*$/)],
+        condition: { StringEquals: { ...owned, [`aws:ResourceTag/${TAG.role}`]: ['zsat'], [`aws:ResourceTag/${TAG.zerto}`]: ['ZERTO_EC2_RESOURCE'] } },
+      },
+    ]);
     expect(s3Reads(sync)).toEqual(reads(vpg));
     expect(puts(sync)).toEqual([
       // a commit never overwrites a checkpoint
