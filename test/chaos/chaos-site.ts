@@ -66,7 +66,10 @@ export async function startChaosSite(): Promise<ChaosSite> {
   await synthesize(configPath, assemblyDir);
 
   const open = async (port: number, deploy: boolean) => {
-    const cloud = await startCloud({ quiet: true, dataDir, port, timings: TEST_TIMINGS, ...(deploy ? { assemblyDir } : {}) });
+    // An account whose On-Demand vCPU quota AWS raised to hold the suite's workload (2 vCPUs each): the protected
+    // instance, the seeded look-alike, a zSAT, a ZImporter and a test failback's recovered VM, with room for the
+    // ones still shutting down. A new account's 5 vCPUs would refuse the zSAT in AWS too.
+    const cloud = await startCloud({ quiet: true, dataDir, port, timings: TEST_TIMINGS, vcpuQuota: 16, ...(deploy ? { assemblyDir } : {}) });
     cloud.sfn.setWaitScale(WAIT_SCALE);
     // the store adapter in this process reaches the same cloud
     process.env.AWS_ENDPOINT_URL = cloud.url;

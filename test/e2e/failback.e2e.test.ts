@@ -265,5 +265,5 @@ describe('failback, end to end on the offline cloud', () => {
     expect((await instance(app.instanceId)).State?.Name).toBe('stopped');
     await expectRecovered(out, expected);
     await expectTaggedAndClean(out, 'live');
-  });
+  }, 300_000); // stop, final sync, import and launch in one flow: the longest of the file (about 100 s here)
 });
