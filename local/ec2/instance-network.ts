@@ -1,14 +1,13 @@
 /**
  * Each booted instance's network interface: a listener of its own that its process gets as
- * AWS_ENDPOINT_URL (and IMDS under it). Per request it asks the EC2 model whether the instance's
+ * AWS_ENDPOINT_URL. Per request it asks the EC2 model whether the instance's
  * traffic to that service leaves its VPC (reachability.ts): if so it forwards to the cloud's edge,
  * naming the caller in `x-lifeboat-instance-id`; if not it accepts and never answers, as a
  * blackholed connection on EC2 does (the client's own timeout decides). IMDS (169.254.169.254 on
- * EC2) is link-local and always answers.
+ * EC2) is link-local and always answers: it has its own listener (imds-endpoint.ts), not this one.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { IMDS_PREFIX } from './imds';
 import type { Verdict } from './reachability';
 
 export const INSTANCE_ID_HEADER = 'x-lifeboat-instance-id';
@@ -50,17 +49,15 @@ export class InstanceInterfaces {
     const sockets = new Set<Socket>();
     const blocked = new Set<string>();
     const server = http.createServer((req, res) => {
-      if (!req.url?.startsWith(IMDS_PREFIX)) {
-        const service = serviceOf(req);
-        const v = this.reach(instanceId, service);
-        if (!v.reachable) {
-          if (!blocked.has(service)) this.log(`instance ${instanceId}: ${service || 'internet'} unreachable (${v.why}); its connections hang`);
-          blocked.add(service);
-          req.resume();
-          return;
-        }
-        blocked.delete(service);
+      const service = serviceOf(req);
+      const v = this.reach(instanceId, service);
+      if (!v.reachable) {
+        if (!blocked.has(service)) this.log(`instance ${instanceId}: ${service || 'internet'} unreachable (${v.why}); its connections hang`);
+        blocked.add(service);
+        req.resume();
+        return;
       }
+      blocked.delete(service);
       const target = new URL(req.url ?? '/', this.edge());
       const headers = { ...req.headers, [INSTANCE_ID_HEADER]: instanceId };
       const out = http.request(target, { method: req.method, headers }, (up) => {
