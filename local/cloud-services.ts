@@ -11,6 +11,7 @@ import { FileVolumeStorage } from './storage/file-volume-storage';
 import { createEc2Service, imdsRoute } from './ec2';
 import type { Ec2Service, SnapshotRecord, SnapshotRegistry as Ec2Snapshots } from './ec2';
 import { createEbsService } from './ebs';
+import { AccountRegionStores, keyOf, scopedContext } from './account-regions';
 import type { SnapshotRecordView, SnapshotRegistry as EbsSnapshots } from './ebs';
 import { createStepFunctionsService } from './sfn';
 import type { StepFunctionsService } from './sfn';
@@ -31,11 +32,20 @@ export function createServices(ctx: CloudContext): CloudServices {
   return {
     storage,
     ec2,
-    ebs: createEbsService(ctx, storage, ebsView(ec2.snapshots)),
+    ebs: createRegionalEbs(ctx, storage, ec2),
     sfn: createStepFunctionsService(ctx),
     admin: adminRoute(storage, ctx),
     imds: imdsRoute(ec2, ctx.iam),
   };
+}
+
+/** The EBS direct APIs per account and region, each over the snapshots of the same account's EC2 in that region. */
+function createRegionalEbs(ctx: CloudContext, storage: FileVolumeStorage, ec2: Ec2Service): Service {
+  const stores = new AccountRegionStores<Service>({ account: ctx.accountId, region: ctx.region }, (key) =>
+    createEbsService(scopedContext(ctx, key), storage, ebsView(ec2.store(key).snapshots)),
+  );
+  const first = stores.default;
+  return { names: first.names, throttleCode: first.throttleCode, error: first.error, handle: (req) => stores.get(keyOf(req)).handle(req) };
 }
 
 /**

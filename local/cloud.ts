@@ -20,7 +20,7 @@ import type { CloudServices } from './cloud-services';
 import type { Ec2Service } from './ec2';
 import type { StepFunctionsService } from './sfn';
 import { IamRegistry, type IamState } from './iam/registry';
-import { createAuthorizer } from './iam/authorizer';
+import { accessKeyOf, createAuthorizer } from './iam/authorizer';
 import { credentialsRoute } from './iam/credentials-route';
 import { createIamService } from './iam/iam-api';
 
@@ -141,6 +141,10 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     routes: [credentialsRoute(iam, ctx.accountId), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
     authorizer: createAuthorizer(iam, ec2, log),
+    accountOf: (req) => {
+      const key = accessKeyOf(req);
+      return key ? iam.accountOfAccessKey(key, ctx.accountId) : ctx.accountId;
+    },
   });
 
   let listening: Listening;

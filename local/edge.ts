@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { CloudRequest, CloudResponse, Service } from './service';
 import { AwsError } from './service';
+import { OFFLINE_ACCOUNT_ID } from './context';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Inspects the request before dispatch; returns a response to short-circuit it (fault injection). */
@@ -32,6 +33,8 @@ export interface EdgeOptions {
   routes?: PathRoute[];
   interceptors?: Interceptor[];
   authorizer?: Authorizer;
+  /** The account a request's credentials act in (unset: every request is the default account's). */
+  accountOf?: (req: IncomingMessage) => string;
 }
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
@@ -83,6 +86,7 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         body,
         service: serviceName,
         region: scope?.region ?? 'us-east-1',
+        account: scope ? (opts.accountOf?.(req) ?? OFFLINE_ACCOUNT_ID) : OFFLINE_ACCOUNT_ID,
       });
       if (raw && !route && !(opts.interceptors?.length && service)) {
         if (!evaluated) return raw(req, res);

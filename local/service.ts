@@ -15,6 +15,8 @@ export interface CloudRequest {
   /** SigV4 scope service name, e.g. 'ec2', 'ebs', 'states', 's3'. */
   readonly service: string;
   readonly region: string;
+  /** The account the request acts in: its credentials' (local/iam/registry.ts accountOfAccessKey). */
+  readonly account: string;
 }
 
 export interface CloudResponse {

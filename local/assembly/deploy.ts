@@ -6,9 +6,10 @@
  */
 import fs from 'node:fs';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { FileAsset } from './manifest';
 import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsics';
-import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact } from './manifest';
+import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact, type StackEnvironment } from './manifest';
 import { DeployedResource, DeployHost, provision, ResourceFailure } from './provisioners';
 import { zipFolder } from './zip';
 
@@ -24,46 +25,66 @@ export interface DeployedStack {
   statusReason?: string;
 }
 
-export interface DeployOptions {
+/** One account and region a stack deploys into: the services there, and the stacks deployed there so far. */
+export interface DeployTarget {
   host: DeployHost;
-  endpoint: string;
-  /** Stacks deployed so far, by stack name; updated in place. */
+  /** Stacks deployed so far in this account and region, by stack name; updated in place. */
   stacks: Map<string, DeployedStack>;
+}
+
+export interface DeployOptions {
+  /** The target of a stack's environment (an environment-agnostic stack names neither account nor region). */
+  targetFor(env: StackEnvironment): DeployTarget;
+  /** Credentials of the account's administrator, which deploys (as `cdk deploy` with that account's credentials). */
+  credentialsFor(accountId: string): { accessKeyId: string; secretAccessKey: string };
+  endpoint: string;
 }
 
 const SSM_IMAGE_PARAMETER = 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>';
 
+/**
+ * Each stack deploys into the account and region of its environment (`env` in CDK; manifest.json's
+ * `aws://ACCOUNT/REGION`); an environment-agnostic one into the default account and region, as `cdk deploy`
+ * with the default profile would. Its file assets are published into that environment's bootstrap bucket.
+ */
 export async function deployAssembly(dir: string, opts: DeployOptions): Promise<void> {
   const assembly = readAssembly(dir);
-  const credentials = { accessKeyId: 'offline', secretAccessKey: 'offline' };
-  const clientConfig = { endpoint: opts.endpoint, region: opts.host.region, credentials };
-  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
-  const ec2 = new EC2Client(clientConfig);
-  try {
-    const assetFolders = await publishAssets(assembly, s3, opts.host);
-    for (const stack of assembly.stacks) {
-      opts.host.log(`deploy: stack ${stack.stackName}`);
-      const deployed = await deployStack(stack, { ...opts, assembly, assetFolders, s3, ec2 });
-      opts.stacks.set(stack.stackName, deployed);
+  const published = new Set<string>();
+  for (const stack of assembly.stacks) {
+    const target = opts.targetFor(stack.environment);
+    const { host } = target;
+    const clientConfig = { endpoint: opts.endpoint, region: host.region, credentials: opts.credentialsFor(host.accountId) };
+    const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+    const ec2 = new EC2Client(clientConfig);
+    try {
+      const assets = assembly.assets.filter((a) => stack.dependencies.includes(a.manifestId) || stack.assetManifests.includes(a.manifestId));
+      const assetFolders = await publishAssets(assets, s3, host, published);
+      host.log(`deploy: stack ${stack.stackName} (${host.accountId}, ${host.region})`);
+      const deployed = await deployStack(stack, { ...target, assembly, assetFolders, s3, ec2 });
+      target.stacks.set(stack.stackName, deployed);
+    } finally {
+      s3.destroy();
+      ec2.destroy();
     }
-  } finally {
-    s3.destroy();
-    ec2.destroy();
   }
 }
 
-/** Uploads every file asset (folders zipped) to its bootstrap bucket; returns zip object key → folder. */
-async function publishAssets(assembly: Assembly, s3: S3Client, host: DeployHost): Promise<Map<string, string>> {
+/** Uploads each file asset (folders zipped) to its bootstrap bucket once; returns zip object key → folder. */
+async function publishAssets(assets: FileAsset[], s3: S3Client, host: DeployHost, published: Set<string>): Promise<Map<string, string>> {
   const folders = new Map<string, string>();
   const buckets = new Set<string>();
-  for (const asset of assembly.assets) {
+  for (const asset of assets) {
     const isFolder = fs.existsSync(asset.sourcePath) && fs.statSync(asset.sourcePath).isDirectory();
     for (const d of asset.destinations) {
       const bucket = fillPlaceholders(d.bucketName, host.accountId, host.region);
       const key = fillPlaceholders(d.objectKey, host.accountId, host.region);
       if (isFolder) folders.set(key, asset.sourcePath);
+      if (published.has(`${bucket}/${key}`)) continue;
+      published.add(`${bucket}/${key}`);
       if (!buckets.has(bucket)) {
-        await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+        // outside us-east-1 CreateBucket names its region (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)
+        const location = host.region === 'us-east-1' ? undefined : { LocationConstraint: host.region as BucketLocationConstraint };
+        await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location })).catch((err: Error) => {
           if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
         });
         buckets.add(bucket);
@@ -75,7 +96,7 @@ async function publishAssets(assembly: Assembly, s3: S3Client, host: DeployHost)
   return folders;
 }
 
-interface StackContext extends DeployOptions {
+interface StackContext extends DeployTarget {
   assembly: Assembly;
   assetFolders: Map<string, string>;
   s3: S3Client;

@@ -5,12 +5,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Where a stack deploys: manifest.json's `aws://ACCOUNT/REGION`; unset parts are environment-agnostic. */
+export interface StackEnvironment {
+  account?: string;
+  region?: string;
+}
+
 export interface StackArtifact {
   id: string;
   stackName: string;
   templateFile: string;
   template: Template;
   dependencies: string[];
+  environment: StackEnvironment;
+  /** Ids of the asset manifests the stack depends on (its file assets). */
+  assetManifests: string[];
 }
 
 export interface Template {
@@ -31,6 +40,8 @@ export interface TemplateResource {
 
 export interface FileAsset {
   id: string;
+  /** The asset manifest artifact listing it (a stack depends on its own). */
+  manifestId: string;
   /** Absolute path of the file or folder. */
   sourcePath: string;
   packaging: 'file' | 'zip';
@@ -39,6 +50,7 @@ export interface FileAsset {
 
 interface ManifestArtifact {
   type: string;
+  environment?: string;
   properties?: { templateFile?: string; stackName?: string; file?: string };
   dependencies?: string[];
   displayName?: string;
@@ -64,15 +76,24 @@ export function readAssembly(dir: string): Assembly {
         templateFile,
         template: JSON.parse(fs.readFileSync(templateFile, 'utf8')) as Template,
         dependencies: (a.dependencies ?? []).filter((d) => artifacts[d]?.type === 'aws:cloudformation:stack'),
+        environment: parseEnvironment(a.environment),
+        assetManifests: (a.dependencies ?? []).filter((d) => artifacts[d]?.type === 'cdk:asset-manifest'),
       });
     } else if (a.type === 'cdk:asset-manifest' && a.properties?.file) {
-      assets.push(...readAssetManifest(dir, path.join(dir, a.properties.file)));
+      assets.push(...readAssetManifest(dir, path.join(dir, a.properties.file), id));
     }
   }
   return { dir, stacks: inDependencyOrder(stacks), assets };
 }
 
-function readAssetManifest(dir: string, file: string): FileAsset[] {
+/** `aws://123456789012/eu-west-1`; `unknown-account` / `unknown-region` stand for environment-agnostic. */
+export function parseEnvironment(env: string | undefined): StackEnvironment {
+  const m = /^aws:\/\/([^/]+)\/([^/]+)$/.exec(env ?? '');
+  if (!m) return {};
+  return { account: m[1] === 'unknown-account' ? undefined : m[1], region: m[2] === 'unknown-region' ? undefined : m[2] };
+}
+
+function readAssetManifest(dir: string, file: string, manifestId: string): FileAsset[] {
   const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as {
     files?: Record<string, { source: { path?: string; packaging?: string }; destinations: Record<string, { bucketName: string; objectKey: string }> }>;
   };
@@ -80,6 +101,7 @@ function readAssetManifest(dir: string, file: string): FileAsset[] {
     .filter(([, f]) => f.source.path)
     .map(([id, f]) => ({
       id,
+      manifestId,
       sourcePath: path.resolve(dir, f.source.path!),
       packaging: f.source.packaging === 'zip' ? 'zip' : 'file',
       destinations: Object.values(f.destinations).map((d) => ({ bucketName: d.bucketName, objectKey: d.objectKey })),

@@ -22,7 +22,8 @@ import { EbsWrites } from './ebs-writes';
 import type { SnapshotRegistry } from './snapshot-registry';
 
 export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snapshots: SnapshotRegistry): Service {
-  const stateDir = path.join(ctx.dataDir, 'ebs');
+  // per account and region, as the service's state is (local/account-regions.ts)
+  const stateDir = path.join(ctx.dataDir, 'ebs', ctx.accountId, ctx.region);
   const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)));
   const writes = new EbsWrites(ctx.accountId, storage, snapshots, stateDir);
   const rates = new EbsRateLimiter(() => limitsOf(ctx).ebsRates, clockOf(ctx));

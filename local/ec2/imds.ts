@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PathRoute } from '../edge';
 import type { CloudResponse } from '../service';
-import type { Ec2Service } from './service';
+import type { Ec2Service } from './regional';
 import type { IamRegistry } from '../iam/registry';
 import { instanceCredentials } from '../iam/imds-credentials';
 

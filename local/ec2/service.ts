@@ -109,7 +109,8 @@ export interface InstanceMetadata {
   iamInstanceProfileArn?: string;
 }
 
-export interface Ec2Service extends Service {
+/** One account's EC2 in one region (regional.ts composes them into the service the edge serves). */
+export interface Ec2Store extends Service {
   readonly snapshots: SnapshotRegistry;
   /** Kills a booted instance's process (fault injection: the agent dies, the VM stays 'running'). */
   killInstanceProcess(instanceId: string): boolean;
@@ -140,7 +141,10 @@ function isSavedState(x: unknown): x is SavedState {
 
 const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' };
 
-export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2Service {
+/** Instance type offerings per zone that a test replaced: shared by every account's view of a region. */
+export type Offerings = Record<string, readonly string[]>;
+
+export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offerings: Offerings = {}): Ec2Store {
   let model = emptyModel();
   const boot = new BootManager(ctx, storage, () => model, (id, service) => {
     const inst = model.instances[id];
@@ -157,7 +161,7 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
     },
     timers: new Timers(),
     processes: boot,
-    offerings: {},
+    offerings,
   };
   const buckets = new TokenBuckets(clockOf(ctx));
   vpcs.seedNetwork(world);

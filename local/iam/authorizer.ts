@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { keyOf } from '../account-regions';
 import type { Authorizer } from '../edge';
 import type { CloudRequest, CloudResponse } from '../service';
 import { AwsError } from '../service';
@@ -81,11 +82,11 @@ export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (messag
   const checksFor = (req: CloudRequest): AuthzCheck[] => {
     switch (req.service) {
       case 'ec2':
-        return ec2Checks(Query.parse(req.body, req.query), ec2.world, req.region, iam);
+        return ec2Checks(Query.parse(req.body, req.query), ec2.store(keyOf(req)).world, req.region, iam);
       case 's3':
         return s3Checks(req, iam);
       case 'ebs':
-        return ebsChecks(req, req.region, (id) => ec2.world.model.snapshots[id]?.tags);
+        return ebsChecks(req, req.region, (id) => ec2.store(keyOf(req)).world.model.snapshots[id]?.tags);
       case 'states':
         return sfnChecks(req);
       case 'iam':

@@ -7,7 +7,7 @@
  * (https://repost.aws/knowledge-center/iam-increase-policy-size).
  */
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies';
-import { iamId, type IamRegistry, type PolicyDocument, type RoleRecord } from './registry';
+import { iamId, roleKey, type IamRegistry, type PolicyDocument, type RoleRecord } from './registry';
 
 export const ROLE_INLINE_POLICY_QUOTA = 10_240;
 export const MANAGED_POLICY_QUOTA = 6_144;
@@ -55,7 +55,7 @@ function attach(env: IamProvisionEnv, role: RoleRecord, arn: string): void {
 }
 
 function requireRole(env: IamProvisionEnv, name: unknown): RoleRecord {
-  const role = env.iam.roles.get(String(name));
+  const role = env.iam.role(env.accountId, String(name));
   if (!role) throw new IamDeployError('NoSuchEntity', `The role with name ${String(name)} cannot be found.`);
   return role;
 }
@@ -64,7 +64,7 @@ export function provisionRole(props: Record<string, unknown>, env: IamProvisionE
   const roleName = (props.RoleName as string) ?? env.generatedName(64);
   const path = (props.Path as string) ?? '/';
   const arn = `arn:aws:iam::${env.accountId}:role${path}${roleName}`;
-  const previous = env.iam.roles.get(roleName);
+  const previous = env.iam.role(env.accountId, roleName);
   const role: RoleRecord = {
     roleName,
     arn,
@@ -116,7 +116,7 @@ export function provisionInstanceProfile(props: Record<string, unknown>, env: Ia
   const arn = `arn:aws:iam::${env.accountId}:instance-profile${path}${name}`;
   const roleNames = ((props.Roles as string[]) ?? []).map(String);
   for (const r of roleNames) requireRole(env, r);
-  env.iam.instanceProfiles.set(name, { name, arn, roleNames });
+  env.iam.instanceProfiles.set(roleKey(env.accountId, name), { name, arn, roleNames });
   return { physicalId: name, attributes: { Arn: arn } };
 }
 

@@ -33,15 +33,16 @@ function roleXml(r: RoleRecord): Xml {
 
 const noSuchEntity = (message: string) => new AwsError('NoSuchEntity', message, 404);
 
-function requireRole(iam: IamRegistry, name: string | null): RoleRecord {
-  const role = name ? iam.roles.get(name) : undefined;
+function requireRole(iam: IamRegistry, account: string, name: string | null): RoleRecord {
+  const role = name ? iam.role(account, name) : undefined;
   if (!role) throw noSuchEntity(`The role with name ${name ?? ''} cannot be found.`);
   return role;
 }
 
-function requirePolicy(iam: IamRegistry, arn: string | null): { name: string; arn: string; id: string; path: string; date: string; document: PolicyDocument; attachments: number } {
-  const attachments = [...iam.roles.values()].filter((r) => arn && r.managedPolicyArns.includes(arn)).length;
-  const own = arn ? iam.policies.get(arn) : undefined;
+function requirePolicy(iam: IamRegistry, account: string, arn: string | null): { name: string; arn: string; id: string; path: string; date: string; document: PolicyDocument; attachments: number } {
+  const attachments = iam.rolesOf(account).filter((r) => arn && r.managedPolicyArns.includes(arn)).length;
+  const found = arn ? iam.policies.get(arn) : undefined;
+  const own = found?.arn.split(':')[4] === account ? found : undefined;
   if (own) return { name: own.policyName, arn: own.arn, id: own.policyId, path: own.path, date: own.createDate, document: own.document, attachments };
   const managed = arn ? AWS_MANAGED_POLICIES[arn] : undefined;
   if (arn && managed) {
@@ -51,30 +52,31 @@ function requirePolicy(iam: IamRegistry, arn: string | null): { name: string; ar
   throw noSuchEntity(`Policy ${arn ?? ''} does not exist or is not attachable.`);
 }
 
-type Operation = (p: URLSearchParams) => Xml;
+/** IAM is global, but each account sees only its own roles and policies. */
+type Operation = (p: URLSearchParams, account: string) => Xml;
 
 export function createIamService(iam: IamRegistry): Service {
   const ops: Record<string, Operation> = {
-    ListRoles: (p) => ({ IsTruncated: false, Roles: [...iam.roles.values()].filter((r) => r.path.startsWith(p.get('PathPrefix') ?? '/')).map(roleXml) }),
-    GetRole: (p) => ({ Role: roleXml(requireRole(iam, p.get('RoleName'))) }),
-    ListRolePolicies: (p) => ({ IsTruncated: false, PolicyNames: Object.keys(requireRole(iam, p.get('RoleName')).inlinePolicies) }),
-    GetRolePolicy: (p) => {
-      const role = requireRole(iam, p.get('RoleName'));
+    ListRoles: (p, account) => ({ IsTruncated: false, Roles: iam.rolesOf(account).filter((r) => r.path.startsWith(p.get('PathPrefix') ?? '/')).map(roleXml) }),
+    GetRole: (p, account) => ({ Role: roleXml(requireRole(iam, account, p.get('RoleName'))) }),
+    ListRolePolicies: (p, account) => ({ IsTruncated: false, PolicyNames: Object.keys(requireRole(iam, account, p.get('RoleName')).inlinePolicies) }),
+    GetRolePolicy: (p, account) => {
+      const role = requireRole(iam, account, p.get('RoleName'));
       const name = p.get('PolicyName') ?? '';
       const doc = role.inlinePolicies[name];
       if (!doc) throw noSuchEntity(`The role policy with name ${name} cannot be found.`);
       return { RoleName: role.roleName, PolicyName: name, PolicyDocument: encodeDocument(doc) };
     },
-    ListAttachedRolePolicies: (p) => ({
+    ListAttachedRolePolicies: (p, account) => ({
       IsTruncated: false,
-      AttachedPolicies: requireRole(iam, p.get('RoleName')).managedPolicyArns.map((arn) => ({ PolicyName: arn.split('/').pop(), PolicyArn: arn })),
+      AttachedPolicies: requireRole(iam, account, p.get('RoleName')).managedPolicyArns.map((arn) => ({ PolicyName: arn.split('/').pop(), PolicyArn: arn })),
     }),
-    GetPolicy: (p) => {
-      const pol = requirePolicy(iam, p.get('PolicyArn'));
+    GetPolicy: (p, account) => {
+      const pol = requirePolicy(iam, account, p.get('PolicyArn'));
       return { Policy: { PolicyName: pol.name, PolicyId: pol.id, Arn: pol.arn, Path: pol.path, DefaultVersionId: 'v1', AttachmentCount: pol.attachments, IsAttachable: true, CreateDate: pol.date, UpdateDate: pol.date } };
     },
-    GetPolicyVersion: (p) => {
-      const pol = requirePolicy(iam, p.get('PolicyArn'));
+    GetPolicyVersion: (p, account) => {
+      const pol = requirePolicy(iam, account, p.get('PolicyArn'));
       const version = p.get('VersionId') ?? '';
       if (version !== 'v1') throw noSuchEntity(`Policy ${pol.arn} version ${version} does not exist or is not attachable.`);
       return { PolicyVersion: { Document: encodeDocument(pol.document), VersionId: 'v1', IsDefaultVersion: true, CreateDate: pol.date } };
@@ -94,7 +96,7 @@ export function createIamService(iam: IamRegistry): Service {
       const action = params.get('Action') ?? '';
       const op = ops[action];
       if (!op) return error(400, 'InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`);
-      const result = render(op(params));
+      const result = render(op(params, req.account));
       const body = `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
       return { status: 200, headers: { 'content-type': 'text/xml' }, body };
     },
@@ -112,7 +114,6 @@ export function iamChecks(req: CloudRequest, iam: IamRegistry): AuthzCheck[] {
   const p = queryParams(req);
   const action = p.get('Action') ?? '';
   const roleName = p.get('RoleName');
-  const role = roleName ? iam.roles.get(roleName) : undefined;
-  const resource = roleName ? (role?.arn ?? `arn:aws:iam::${[...iam.roles.values()][0]?.accountId ?? '000000000000'}:role/${roleName}`) : (p.get('PolicyArn') ?? '*');
+  const resource = roleName ? (iam.role(req.account, roleName)?.arn ?? `arn:aws:iam::${req.account}:role/${roleName}`) : (p.get('PolicyArn') ?? '*');
   return [{ action: `iam:${action}`, resource, context: {} }];
 }

@@ -1,5 +1,6 @@
 /** The offline cloud's Step Functions + Lambda emulator (see service.ts). */
-export { createStepFunctionsService, StepFunctionsService } from './service';
+export { createStepFunctionsService, StepFunctionsService } from './regional';
+export { StepFunctionsStore } from './service';
 export type { StateMachineRecord, StepFunctionsState } from './service';
 export type { ExecutionRecord, ExecutionStatus } from './execution';
 export type { HistoryEventRecord } from './history';

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { CloudContext } from '../context';
 import type { CloudRequest, CloudResponse, Service } from '../service';
 import { AwsError } from '../service';
-import { deployAssembly as deployCdkAssembly, DeployedStack } from '../assembly/deploy';
+import type { DeployedStack, DeployTarget } from '../assembly/deploy';
 import type { DeployHost, Tag } from '../assembly/provisioners';
 import { FunctionConfig, LambdaRuntime } from '../lambda/runtime';
 import * as api from './api';
@@ -49,7 +49,8 @@ export interface StepFunctionsState {
 
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
-export class StepFunctionsService implements Service {
+/** One account's Step Functions (and Lambda) in one region; regional.ts composes them. */
+export class StepFunctionsStore implements Service {
   readonly names = ['states'];
   readonly throttleCode = 'ThrottlingException';
   private readonly lambda: LambdaRuntime;
@@ -91,7 +92,8 @@ export class StepFunctionsService implements Service {
 
   // ---- deployment -------------------------------------------------------------------------------
 
-  async deployAssembly(dir: string): Promise<void> {
+  /** Where a stack of this account and region deploys (local/assembly/deploy.ts), and the stacks it holds. */
+  deployTarget(): DeployTarget {
     const ctx = this.ctx;
     const host: DeployHost = {
       region: ctx.region,
@@ -103,8 +105,12 @@ export class StepFunctionsService implements Service {
       log: (m) => ctx.log(m),
       iam: ctx.iam,
     };
-    await deployCdkAssembly(dir, { host, endpoint: ctx.endpoint(), stacks: this.stacks });
-    ctx.markDirty();
+    return { host, stacks: this.stacks };
+  }
+
+  /** Whether this store has the function (by name or ARN). */
+  hasFunction(nameOrArn: string): boolean {
+    return this.lambda.get(nameOrArn) !== undefined;
   }
 
   /** Creates or updates (same name) a state machine; the definition must be runnable ASL. */
@@ -348,8 +354,4 @@ export class StepFunctionsService implements Service {
     this.running.clear();
     await this.lambda.close();
   }
-}
-
-export function createStepFunctionsService(ctx: CloudContext): StepFunctionsService {
-  return new StepFunctionsService(ctx);
 }

@@ -108,7 +108,7 @@ test('the launch template gets the resolved AMI parameter, security group, user 
 });
 
 test('Fn::ImportValue resolves the other stack export into the function environment', () => {
-  const worker = h.sfn.toJSON().functions.find((f) => f.name === FIXTURE.workerName)!;
+  const worker = h.sfn.default.toJSON().functions.find((f) => f.name === FIXTURE.workerName)!;
   expect(worker.environment).toEqual({ BUCKET_NAME: stack('FixtureShared').resources.Store1D2A845B.physicalId, STAGE: 'fixture' });
   expect(worker.timeoutSeconds).toBe(1);
   expect(worker.handler).toBe('index.handler');
@@ -122,7 +122,7 @@ test('resources the cloud does not emulate are recorded with synthetic ids and A
 });
 
 test('deploying the same assembly again updates in place without creating EC2 resources twice', async () => {
-  const before = JSON.stringify(h.sfn.toJSON().functions);
+  const before = JSON.stringify(h.sfn.default.toJSON().functions);
   const physical = JSON.stringify(h.sfn.deployedStacks().map((st) => Object.values(st.resources).map((r) => r.physicalId)));
   await h.sfn.deployAssembly(h.assemblyDir);
   expect(JSON.stringify(h.sfn.deployedStacks().map((st) => Object.values(st.resources).map((r) => r.physicalId)))).toBe(physical);
@@ -130,7 +130,7 @@ test('deploying the same assembly again updates in place without creating EC2 re
   expect(templates.LaunchTemplates).toHaveLength(1);
   const groups = await h.ec2Client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:Purpose', Values: ['fixture-sg'] }] }));
   expect(groups.SecurityGroups).toHaveLength(1);
-  expect(JSON.stringify(h.sfn.toJSON().functions)).toBe(before);
-  expect(h.sfn.toJSON().stateMachines).toHaveLength(1);
-  expect(h.sfn.toJSON().schedules).toHaveLength(1);
+  expect(JSON.stringify(h.sfn.default.toJSON().functions)).toBe(before);
+  expect(h.sfn.default.toJSON().stateMachines).toHaveLength(1);
+  expect(h.sfn.default.toJSON().schedules).toHaveLength(1);
 });

@@ -250,7 +250,7 @@ test('state survives a restart; executions running at shutdown come back FAILED'
   const restored = createStepFunctionsService(h.ctx);
   try {
     restored.restore(saved);
-    const state = restored.toJSON();
+    const state = restored.default.toJSON();
     expect(state.stateMachines.map((m) => m.arn)).toEqual([SM_ARN]);
     expect(state.functions.map((f) => f.name).sort()).toEqual([FIXTURE.flakyName, FIXTURE.workerName].sort());
     expect(state.schedules).toHaveLength(1);
