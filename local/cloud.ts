@@ -9,7 +9,8 @@ import path from 'node:path';
 import { createEdgeHandler, listen, Listening } from './edge';
 import type { CloudContext, FaultConfig, Timings } from './context';
 import { DEFAULT_TIMINGS, OFFLINE_ACCOUNT_ID } from './context';
-import { type AwsLimits, DEFAULT_LIMITS } from './aws-rates';
+import { type AwsLimits, clockOf, DEFAULT_LIMITS } from './aws-rates';
+import { BucketDirectory, type BucketRecord } from './s3-buckets';
 import type { VolumeStorage } from './storage/volume-storage';
 import { faultConfig, faultInterceptor } from './faults';
 import { countingRaw, requestCounter, type RequestCounts } from './request-counter';
@@ -116,17 +117,20 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     throw err;
   }
   const { ec2, sfn, storage } = services;
-  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON() });
+  const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, clockOf(ctx));
+  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
       if (saved.components.iam !== undefined) iam.restore(saved.components.iam as IamState);
+      buckets.restore(saved.components.s3Buckets as Record<string, BucketRecord> | undefined);
       log(`restored state saved at ${saved.savedAt}`);
     }
     saver = new StateSaver(dataDir, collect, (err) => log(`saving state failed: ${String(err)}`));
   }
+  buckets.adopt(path.join(dataDir, 's3'));
   if (opts.timeScale !== undefined) sfn.setTimeScale(opts.timeScale);
 
   const s3 = await s3Starting.catch(async (err: unknown) => {
@@ -137,10 +141,11 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const edge = createEdgeHandler({
     services: [ec2, services.ebs, sfn, createIamService(iam)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
+    gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
     routes: [credentialsRoute(iam, ctx.accountId), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
-    authorizer: createAuthorizer(iam, ec2, log),
+    authorizer: createAuthorizer(iam, ec2, log, (bucket) => buckets.ownerOf(bucket)),
     accountOf: (req) => {
       const key = accessKeyOf(req);
       return key ? iam.accountOfAccessKey(key, ctx.accountId) : ctx.accountId;

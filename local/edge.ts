@@ -17,8 +17,8 @@ export type Interceptor = (req: CloudRequest, service: Service) => Promise<Cloud
 export type PathRoute = { prefix: string; handle: (req: CloudRequest) => Promise<CloudResponse> };
 /** Evaluates a signed request's permissions before any service sees it (local/iam/authorizer.ts). */
 export interface Authorizer {
-  /** false: nothing to evaluate (the default account's administrator). */
-  evaluates(req: IncomingMessage): boolean;
+  /** false: nothing to evaluate (an account's administrator in its own account). */
+  evaluates(req: IncomingMessage, service: string, account: string): boolean;
   /** A streamed (raw) request whose body the evaluation reads (S3 DeleteObjects names its keys there). */
   needsBody(service: string, req: IncomingMessage): boolean;
   /** The service's own denial, or undefined to let the request through. */
@@ -27,9 +27,21 @@ export interface Authorizer {
   guard?(req: CloudRequest, res: ServerResponse): Promise<void>;
 }
 
+/**
+ * A streamed service's own checks around authorization (S3's bucket regions and owners: local/s3-buckets.ts):
+ * a refusal comes before authorization (as S3 checks a request's region before its permissions); an answer
+ * replaces the service's after it; onAnswered sees the service's status.
+ */
+export interface RawGate {
+  needsBody(req: IncomingMessage): boolean;
+  check(req: CloudRequest): { refusal?: CloudResponse; answer?: CloudResponse; onAnswered?: (status: number) => void };
+}
+
 export interface EdgeOptions {
   services: Service[];
   raw?: Record<string, RawHandler>;
+  /** Checks of a raw service's requests, by service name. */
+  gates?: Record<string, RawGate>;
   routes?: PathRoute[];
   interceptors?: Interceptor[];
   authorizer?: Authorizer;
@@ -77,7 +89,8 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
       const raw = opts.raw?.[serviceName];
       const service = byName.get(serviceName);
       const route = scope ? undefined : opts.routes?.find((r) => url.pathname.startsWith(r.prefix));
-      const evaluated = scope !== undefined && !route && opts.authorizer?.evaluates(req) === true;
+      const account = scope ? (opts.accountOf?.(req) ?? OFFLINE_ACCOUNT_ID) : OFFLINE_ACCOUNT_ID;
+      const evaluated = scope !== undefined && !route && opts.authorizer?.evaluates(req, serviceName, account) === true;
       const cloudRequest = (body: Buffer): CloudRequest => ({
         method: req.method ?? 'GET',
         path: url.pathname,
@@ -86,19 +99,26 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         body,
         service: serviceName,
         region: scope?.region ?? 'us-east-1',
-        account: scope ? (opts.accountOf?.(req) ?? OFFLINE_ACCOUNT_ID) : OFFLINE_ACCOUNT_ID,
+        account,
       });
       if (raw && !route && !(opts.interceptors?.length && service)) {
-        if (!evaluated) return raw(req, res);
-        // authorized before the stream is handed on; only a body the evaluation reads is buffered (and replayed)
-        const buffered = opts.authorizer!.needsBody(serviceName, req) ? await readBody(req) : undefined;
+        const gate = scope ? opts.gates?.[serviceName] : undefined;
+        if (!evaluated && !gate) return raw(req, res);
+        // checked and authorized before the stream is handed on; only a body they read is buffered (and replayed)
+        const needsBody = (evaluated && opts.authorizer!.needsBody(serviceName, req)) || gate?.needsBody(req) === true;
+        const buffered = needsBody ? await readBody(req) : undefined;
         const rawReq = cloudRequest(buffered ?? Buffer.alloc(0));
-        const denial = await opts.authorizer!.authorize(rawReq);
-        if (denial) {
+        const passed = gate?.check(rawReq) ?? {};
+        const answer = async (r: CloudResponse) => {
           if (!buffered) req.resume();
-          return send(res, denial);
-        }
-        await opts.authorizer!.guard?.(rawReq, res);
+          send(res, r);
+        };
+        if (passed.refusal) return answer(passed.refusal);
+        const denial = evaluated ? await opts.authorizer!.authorize(rawReq) : undefined;
+        if (denial) return answer(denial);
+        if (passed.answer) return answer(passed.answer);
+        if (passed.onAnswered) res.on('finish', () => passed.onAnswered!(res.statusCode));
+        if (evaluated) await opts.authorizer!.guard?.(rawReq, res);
         return raw(buffered ? replayed(req, buffered) : req, res);
       }
       const body = await readBody(req);

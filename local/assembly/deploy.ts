@@ -6,11 +6,11 @@
  */
 import fs from 'node:fs';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { type BucketLocationConstraint, CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FileAsset } from './manifest';
 import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsics';
 import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact, type StackEnvironment } from './manifest';
-import { DeployedResource, DeployHost, provision, ResourceFailure } from './provisioners';
+import { createBucketIn, DeployedResource, DeployHost, provision, ResourceFailure } from './provisioners';
 import { zipFolder } from './zip';
 
 export interface DeployedStack {
@@ -82,9 +82,7 @@ async function publishAssets(assets: FileAsset[], s3: S3Client, host: DeployHost
       if (published.has(`${bucket}/${key}`)) continue;
       published.add(`${bucket}/${key}`);
       if (!buckets.has(bucket)) {
-        // outside us-east-1 CreateBucket names its region (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)
-        const location = host.region === 'us-east-1' ? undefined : { LocationConstraint: host.region as BucketLocationConstraint };
-        await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location })).catch((err: Error) => {
+        await createBucketIn(s3, bucket, host.region).catch((err: Error) => {
           if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
         });
         buckets.add(bucket);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateLaunchTemplateCommand, CreateSecurityGroupCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { CreateLaunchTemplateCommandInput } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FunctionConfig } from '../lambda/runtime';
 import type { ScheduleSpec } from '../sfn/schedule';
 import { loggingDestinations, policyOverflow } from './log-delivery-policy';
@@ -64,6 +64,12 @@ export class ResourceFailure extends Error {
   }
 }
 
+/** CreateBucket in a region: outside us-east-1 it names the region (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html). */
+export function createBucketIn(s3: S3Client, bucket: string, region: string): Promise<unknown> {
+  const location = region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint };
+  return s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location }));
+}
+
 /** CloudFormation-style generated name: <stack>-<logicalId>-<stable suffix>. */
 export function generatedName(stackName: string, logicalId: string, maxLength = 64, lower = false): string {
   const suffix = createHash('sha256').update(`${stackName}/${logicalId}`).digest('hex').slice(0, 12).toUpperCase();
@@ -88,7 +94,9 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::S3::Bucket': {
       if (reuse) return reuse;
       const name = (props.BucketName as string) ?? generatedName(env.stackName, logicalId, 63, true);
-      await env.s3.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
+      await createBucketIn(env.s3, name, region).catch((err: Error) => {
+        // another account's bucket of that name fails the resource, as CloudFormation's CREATE_FAILED would
+        if (err.name === 'BucketAlreadyExists') throw new ResourceFailure(logicalId, resource.Type, `${name} already exists`);
         if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
       });
       const tags = props.Tags as Tag[] | undefined;

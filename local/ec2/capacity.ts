@@ -10,7 +10,7 @@ import { AwsError } from '../service';
 import { describe } from './describe';
 import type { FieldMap } from './filters';
 import type { InstanceRecord } from './model';
-import { type ActionHandler, type World, availabilityZones } from './world';
+import { type ActionHandler, type World, availabilityZones, zoneIdOf } from './world';
 
 /** Types offered per zone; a zone not named offers what ZONE_GAPS leaves it. */
 export type OfferingsTable = Record<string, readonly string[]>;
@@ -115,5 +115,32 @@ export const describeInstanceTypeOfferings: ActionHandler = (q, w) => {
   return {
     instanceTypeOfferingSet: page.items.map((o) => ({ instanceType: o.instanceType, locationType, location: o.location })),
     nextToken: page.nextToken,
+  };
+};
+
+/** The region's zones, all available (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html). */
+export const describeAvailabilityZones: ActionHandler = (q, w) => {
+  const all = availabilityZones(w).map((zoneName) => ({ zoneName, zoneId: zoneIdOf(zoneName) }));
+  const page = describe(q, w, {
+    all,
+    idOf: (z) => z.zoneName,
+    tagsOf: () => [],
+    fields: { 'zone-name': (z) => z.zoneName, 'zone-id': (z) => z.zoneId, 'region-name': () => w.ctx.region, state: () => 'available', 'zone-type': () => 'availability-zone' },
+    limits: { min: 1, max: 1000 },
+    idParam: 'ZoneName',
+    notFound: (ids) => new AwsError('InvalidParameterValue', `Invalid availability zone: [${ids.join(', ')}]`),
+  });
+  return {
+    availabilityZoneInfo: page.items.map((z) => ({
+      zoneName: z.zoneName,
+      zoneId: z.zoneId,
+      zoneState: 'available',
+      regionName: w.ctx.region,
+      zoneType: 'availability-zone',
+      optInStatus: 'opt-in-not-required',
+      groupName: w.ctx.region,
+      networkBorderGroup: w.ctx.region,
+      messageSet: [],
+    })),
   };
 };

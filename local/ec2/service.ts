@@ -8,7 +8,7 @@ import { TokenBuckets } from '../token-bucket';
 import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
 import { BootManager } from './boot';
-import { describeInstanceTypeOfferings } from './capacity';
+import { describeAvailabilityZones, describeInstanceTypeOfferings } from './capacity';
 import { describeVolumeStatus } from './volume-status';
 import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
@@ -38,6 +38,7 @@ import { renderError, renderResponse } from './xml';
 const ACTIONS: Record<string, ActionHandler> = {
   RunInstances: runInstances,
   DescribeInstanceTypeOfferings: describeInstanceTypeOfferings,
+  DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeInstances: describeInstances,
   TerminateInstances: terminateInstances,
   StopInstances: stopInstances,

@@ -11,7 +11,7 @@ import type { FieldMap } from './filters';
 import { newId } from './ids';
 import { type SubnetRecord, type VpcRecord, mergeTags } from './model';
 import { type Query, readTagSpecs } from './query';
-import { type ActionHandler, type World, availabilityZones, tagsFromSpecs } from './world';
+import { type ActionHandler, type World, availabilityZones, tagsFromSpecs , zoneIdOf } from './world';
 import { renderTags } from './xml';
 
 const DEFAULT_VPC_CIDR = '172.31.0.0/16';
@@ -228,7 +228,7 @@ function renderSubnet(w: World, s: SubnetRecord) {
     cidrBlock: s.cidrBlock,
     availableIpAddressCount: 2 ** (32 - Number(s.cidrBlock.split('/')[1])) - 5 - inUse,
     availabilityZone: s.availabilityZone,
-    availabilityZoneId: `use1-az${s.availabilityZone.slice(-1).charCodeAt(0) - 96}`,
+    availabilityZoneId: zoneIdOf(s.availabilityZone),
     defaultForAz: s.defaultForAz,
     mapPublicIpOnLaunch: mapsPublicIp(s),
     tagSet: renderTags(s.tags),

@@ -115,3 +115,14 @@ export function validateTags(tags: readonly Tag[]): void {
 export function availabilityZones(w: World): string[] {
   return ['a', 'b', 'c'].map((s) => `${w.ctx.region}${s}`);
 }
+
+/**
+ * A zone's AZ ID in AWS's spelling (use1-az1, euw1-az2, apse2-az1): the same physical zone in every account.
+ * Known difference: AWS maps zone names to AZ IDs differently per account; here zone `a` is az1 everywhere.
+ * https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
+ */
+export function zoneIdOf(zone: string): string {
+  const [area, direction, digit] = zone.slice(0, -1).split('-');
+  const short = direction.replace(/^(north|south)(east|west)$/, (_, a: string, b: string) => a[0] + b[0]).replace(/^(north|south|east|west|central)$/, (d: string) => d[0]);
+  return `${area}${short}${digit}-az${zone.slice(-1).charCodeAt(0) - 96}`;
+}

@@ -10,7 +10,9 @@
  * - IAM: AccessDenied, 403, IAM XML.
  * The message names the principal, action and resource as AWS's access-denied messages do
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
- * An access key the registry did not issue is the default account's administrator: nothing is evaluated.
+ * An access key the registry did not issue is the default account's administrator, and an administrator key acts in its
+ * account: nothing is evaluated, except a request for another account's S3 bucket, which that bucket's policy must allow
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies-cross-account-resource-access.html).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -25,9 +27,9 @@ import { escapeXml, renderError } from '../ec2/xml';
 import { jsonError } from '../sfn/api';
 import { ebsChecks } from './ebs-authz';
 import { ec2Checks } from './ec2-authz';
-import { type AuthzCheck, evaluate, sessionArn, type Verdict } from './evaluate';
+import { type AuthzCheck, type Caller, evaluate, sessionArn, type Verdict } from './evaluate';
 import { iamChecks } from './iam-api';
-import type { IamRegistry, RoleRecord } from './registry';
+import type { IamRegistry } from './registry';
 import { s3Checks } from './s3-authz';
 import { answerMissingAsDenied, listCheckForObjectRead } from './s3-missing-object';
 import { sfnChecks } from './sfn-authz';
@@ -42,9 +44,19 @@ export function accessKeyOf(req: { headers: IncomingMessage['headers']; url?: st
   return cred?.split('/')[0];
 }
 
-function deniedMessage(role: RoleRecord, v: Verdict): string {
+/** The bucket a path-style S3 URL names ('' for the service root). */
+function bucketOfUrl(url: string | undefined): string {
+  const first = new URL(url ?? '/', 'http://x').pathname.split('/')[1] ?? '';
+  return decodeURIComponent(first);
+}
+
+function deniedMessage(role: Caller, v: Verdict): string {
   const { check, result } = v.denied!;
-  const why = result === 'ExplicitlyDenied' ? 'with an explicit deny in a policy' : `because no identity-based policy allows the ${check.action} action`;
+  const crossAccount = check.resourceAccount !== undefined && check.resourceAccount !== role.accountId;
+  const why =
+    result === 'ExplicitlyDenied' ? 'with an explicit deny in a policy'
+    : crossAccount ? `because no resource-based policy allows the ${check.action} action`
+    : `because no identity-based policy allows the ${check.action} action`;
   return `User: ${sessionArn(role)} is not authorized to perform: ${check.action} on resource: ${check.resource} ${why}`;
 }
 
@@ -74,17 +86,25 @@ function denial(service: string, req: CloudRequest, message: string, v: Verdict)
   }
 }
 
-export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (message: string) => void = () => undefined): Authorizer {
-  const roleOf = (req: { headers: IncomingMessage['headers']; url?: string }) => {
+/** Who owns an S3 bucket (local/s3-buckets.ts); unknown buckets are nobody's. */
+export type BucketOwners = (bucket: string) => string | undefined;
+
+export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (message: string) => void = () => undefined, bucketOwner: BucketOwners = () => undefined): Authorizer {
+  /** A role's session; or, for another account's bucket, the signing account's administrator (the bucket policy decides). */
+  const callerOf = (req: { headers: IncomingMessage['headers']; url?: string }, service: string, account: string): Caller | undefined => {
     const key = accessKeyOf(req);
-    return key ? iam.roleOfAccessKey(key) : undefined;
+    const role = key ? iam.roleOfAccessKey(key) : undefined;
+    if (role) return role;
+    if (service !== 's3') return undefined;
+    const owner = bucketOwner(bucketOfUrl(req.url));
+    return owner !== undefined && owner !== account ? { kind: 'account-admin', accountId: account } : undefined;
   };
   const checksFor = (req: CloudRequest): AuthzCheck[] => {
     switch (req.service) {
       case 'ec2':
         return ec2Checks(Query.parse(req.body, req.query), ec2.store(keyOf(req)).world, req.region, iam);
       case 's3':
-        return s3Checks(req, iam);
+        return s3Checks(req, iam, bucketOwner);
       case 'ebs':
         return ebsChecks(req, req.region, (id) => ec2.store(keyOf(req)).world.model.snapshots[id]?.tags);
       case 'states':
@@ -96,10 +116,10 @@ export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (messag
     }
   };
   return {
-    evaluates: (req) => roleOf(req) !== undefined,
+    evaluates: (req, service, account) => callerOf(req, service, account) !== undefined,
     needsBody: (service, req) => service === 's3' && req.method === 'POST' && new URL(req.url ?? '/', 'http://x').searchParams.has('delete'),
     async authorize(req) {
-      const role = roleOf({ headers: req.headers, url: `${req.path}?${req.query.toString()}` });
+      const role = callerOf({ headers: req.headers, url: `${req.path}?${req.query.toString()}` }, req.service, req.account);
       if (!role) return undefined;
       let checks: AuthzCheck[];
       try {
@@ -115,8 +135,8 @@ export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (messag
       return denial(req.service, req, deniedMessage(role, verdict), verdict);
     },
     async guard(req, res) {
-      const role = req.service === 's3' ? roleOf({ headers: req.headers, url: `${req.path}?${req.query.toString()}` }) : undefined;
-      const list = role && listCheckForObjectRead(req, s3Checks(req, iam));
+      const role = req.service === 's3' ? callerOf({ headers: req.headers, url: `${req.path}?${req.query.toString()}` }, req.service, req.account) : undefined;
+      const list = role && listCheckForObjectRead(req, s3Checks(req, iam, bucketOwner));
       if (!role || !list) return;
       const verdict = await evaluate(iam, role, req.region, [list]);
       if (!verdict.allowed) answerMissingAsDenied(res, req.method, deniedMessage(role, verdict));

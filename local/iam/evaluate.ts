@@ -26,26 +26,43 @@ export interface Verdict {
   denied?: { check: AuthzCheck; result: string };
 }
 
-/** The session a role's credentials stand for, as STS names it (assumed-role ARN). */
-export function sessionArn(role: RoleRecord): string {
-  return `arn:aws:sts::${role.accountId}:assumed-role/${role.roleName}/offline-session`;
+/**
+ * An account's administrator: the CLI's and tests' keys (an IAM user with AdministratorAccess). Nothing is evaluated
+ * in its own account; its requests for another account's resources are (that resource's policy must allow them).
+ */
+export interface AccountAdmin {
+  readonly kind: 'account-admin';
+  readonly accountId: string;
+}
+
+/** Who signed a request: a deployed role's session, or an account's administrator. */
+export type Caller = RoleRecord | AccountAdmin;
+
+const isAdmin = (c: Caller): c is AccountAdmin => (c as AccountAdmin).kind === 'account-admin';
+const ADMINISTRATOR_ACCESS: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+/** The session a role's credentials stand for, as STS names it (assumed-role ARN); an administrator's user ARN. */
+export function sessionArn(caller: Caller): string {
+  if (isAdmin(caller)) return `arn:aws:iam::${caller.accountId}:user/offline-administrator`;
+  return `arn:aws:sts::${caller.accountId}:assumed-role/${caller.roleName}/offline-session`;
 }
 
 /** Keys AWS puts in every request's context (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html). */
-function globalContext(role: RoleRecord, region: string): ContextValues {
+function globalContext(caller: Caller, region: string): ContextValues {
+  const who: ContextValues = isAdmin(caller)
+    ? { 'aws:PrincipalArn': sessionArn(caller), 'aws:PrincipalType': 'User', 'aws:userid': `AIDA${caller.accountId}` }
+    : { 'aws:PrincipalArn': caller.arn, 'aws:PrincipalType': 'AssumedRole', 'aws:userid': `${caller.roleId}:offline-session` };
   return {
-    'aws:PrincipalArn': role.arn,
-    'aws:PrincipalAccount': role.accountId,
-    'aws:PrincipalType': 'AssumedRole',
-    'aws:userid': `${role.roleId}:offline-session`,
+    ...who,
+    'aws:PrincipalAccount': caller.accountId,
     'aws:RequestedRegion': region,
     // The offline endpoint is plain HTTP on 127.0.0.1 standing for AWS's HTTPS endpoints, which the SDK always uses.
     'aws:SecureTransport': 'true',
   };
 }
 
-export async function evaluate(iam: IamRegistry, role: RoleRecord, region: string, checks: AuthzCheck[]): Promise<Verdict> {
-  const identityPolicies = iam.identityPolicies(role, (arn) => AWS_MANAGED_POLICIES[arn]);
+export async function evaluate(iam: IamRegistry, role: Caller, region: string, checks: AuthzCheck[]): Promise<Verdict> {
+  const identityPolicies = isAdmin(role) ? [{ name: 'AdministratorAccess', policy: ADMINISTRATOR_ACCESS }] : iam.identityPolicies(role, (arn) => AWS_MANAGED_POLICIES[arn]);
   for (const check of checks) {
     const simulation: Simulation = {
       request: {

@@ -32,14 +32,16 @@ function headerContext(req: CloudRequest): ContextValues {
   return out;
 }
 
-export function s3Checks(req: CloudRequest, iam: IamRegistry): AuthzCheck[] {
+/** `ownerOf` names the bucket's account: a caller of another account needs both its own policy and the bucket policy. */
+export function s3Checks(req: CloudRequest, iam: IamRegistry, ownerOf: (bucket: string) => string | undefined = () => undefined): AuthzCheck[] {
   const m = /^\/([^/]+)(?:\/(.*))?$/.exec(req.path);
   if (!m) return [{ action: 's3:ListAllMyBuckets', resource: '*', context: {} }];
   const bucket = decodeURIComponent(m[1]);
   const key = m[2] ? decodeURIComponent(m[2]) : undefined;
   const resourcePolicy = iam.bucketPolicies.get(bucket);
   const bucketArn = `arn:aws:s3:::${bucket}`;
-  const check = (action: string, resource: string, context: ContextValues = {}): AuthzCheck => ({ action: `s3:${action}`, resource, context, resourcePolicy });
+  const resourceAccount = ownerOf(bucket);
+  const check = (action: string, resource: string, context: ContextValues = {}): AuthzCheck => ({ action: `s3:${action}`, resource, context, resourcePolicy, resourceAccount });
   const q = req.query;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
 
@@ -75,7 +77,12 @@ export function s3Checks(req: CloudRequest, iam: IamRegistry): AuthzCheck[] {
   if (method === 'PUT' || method === 'POST') {
     const checks = [check('PutObject', objectArn, headerContext(req))];
     const source = header(req, 'x-amz-copy-source');
-    if (source) checks.push(check('GetObject', `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, '').split('?')[0])}`));
+    if (source) {
+      // the source is checked against its own bucket's policy and owner
+      const from = decodeURIComponent(source.replace(/^\//, '').split('?')[0]);
+      const fromBucket = from.split('/')[0];
+      checks.push({ action: 's3:GetObject', resource: `arn:aws:s3:::${from}`, context: {}, resourcePolicy: iam.bucketPolicies.get(fromBucket), resourceAccount: ownerOf(fromBucket) });
+    }
     return checks;
   }
   return [check(`${req.method}Object`, objectArn)];

@@ -70,7 +70,7 @@ test('toJSON/restore: the model survives a restart; running instances boot again
   const snap = await c.send(new CreateSnapshotCommand({ VolumeId: vol.VolumeId }));
 
   const saved = JSON.parse(JSON.stringify(h1.ec2.toJSON()));
-  expect(saved.model.snapshots[snap.SnapshotId!].state).toBe('pending');
+  expect(saved.stores[0].state.model.snapshots[snap.SnapshotId!].state).toBe('pending');
   const before = await view(h1);
   open.splice(0);
   await h1.close(); // kills the boot process, as a cloud shutdown does

@@ -4,10 +4,9 @@
  * environment credentials, and IAM's read APIs (Query protocol, signed for us-east-1; @aws-sdk/client-iam is not in
  * node_modules, so the requests are signed here with @smithy/signature-v4).
  */
-import { createHash, createHmac } from 'node:crypto';
 import { DescribeImagesCommand, RunInstancesCommand, waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { startTestCloud, type TestCloud } from '../helpers/cloud';
+import { signedIamQuery } from './helpers/iam-query';
 import { credentialsOf, role, type RoleCredentials, writeAssembly } from './helpers/iam-assembly';
 
 const ACCOUNT = '000000000000';
@@ -90,34 +89,7 @@ test('a Lambda function runs with its execution role\'s credentials in its envir
   expect(env).toEqual({ key: route.AccessKeyId, secret: route.SecretAccessKey, token: route.SessionToken });
 });
 
-const bytes = (d: ArrayBuffer | ArrayBufferView) => (d instanceof ArrayBuffer ? Buffer.from(d) : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-
-class Sha256 {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key = secret === undefined || typeof secret === 'string' ? secret : bytes(secret);
-    this.h = key ? createHmac('sha256', key) : createHash('sha256');
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
-/** A signed IAM Query request (global service: us-east-1 in the credential scope). */
-async function iamQuery(params: Record<string, string>): Promise<{ status: number; body: string }> {
-  const url = new URL(t.url);
-  const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const signer = new SignatureV4({ service: 'iam', region: 'us-east-1', sha256: Sha256, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-    headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body,
-  });
-  const res = await fetch(`${t.url}/`, { method: 'POST', headers: signed.headers, body });
-  return { status: res.status, body: await res.text() };
-}
+const iamQuery = (params: Record<string, string>) => signedIamQuery(t.url, params);
 
 const field = (xml: string, name: string) => [...xml.matchAll(new RegExp(`<${name}>([^<]*)</${name}>`, 'g'))].map((m) => m[1]);
 
