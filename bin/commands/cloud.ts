@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec } from '../../local/faults';
 import type { FaultConfig } from '../../local/context';
 import { DEFAULT_VCPU_QUOTA } from '../../local/aws-rates';
+import { isRegionName } from '../../local/account-regions';
 
 interface CloudFlags {
   port: number;
@@ -15,6 +16,7 @@ interface CloudFlags {
   assembly?: string;
   timeScale?: number;
   vcpuQuota?: number;
+  region?: string;
   quiet?: boolean;
   /** false with --no-default-vpc (commander's negatable option). */
   defaultVpc: boolean;
@@ -60,6 +62,11 @@ export function parseFaultsOption(value: string): Partial<FaultConfig> {
   }
 }
 
+export function parseRegion(value: string): string {
+  if (!isRegionName(value)) throw new InvalidArgumentError(`'${value}' is not an AWS region name (e.g. us-east-1, eu-west-1)`);
+  return value;
+}
+
 function parseAssemblyDir(value: string): string {
   if (!fs.existsSync(value) || !fs.statSync(value).isDirectory()) {
     throw new InvalidArgumentError(`'${value}' is not a folder (give a cdk synth output, e.g. cdk.out)`);
@@ -81,6 +88,7 @@ export function register(program: Command): void {
       `Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances quota in vCPUs (default ${DEFAULT_VCPU_QUOTA}, a new account's)`,
       parseVcpuQuota,
     )
+    .option('--region <region>', 'the region of environment-agnostic stacks and the default account (default us-east-1)', parseRegion)
     .option('--quiet', 'no log lines on stderr')
     .option('--no-default-vpc', 'an account without a default VPC: RunInstances and CreateSecurityGroup then need a subnet / VpcId')
     .addHelpText('after', FAULTS_HELP)
@@ -95,6 +103,7 @@ export function register(program: Command): void {
         assemblyDir: flags.assembly,
         timeScale: flags.timeScale,
         vcpuQuota: flags.vcpuQuota,
+        region: flags.region,
         quiet: flags.quiet,
         noDefaultVpc: !flags.defaultVpc,
       });

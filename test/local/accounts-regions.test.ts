@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CreateVolumeCommand, DescribeAvailabilityZonesCommand, DescribeVolumesCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, GetBucketLocationCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startTestCloud, type TestCloud } from '../helpers/cloud';
-import { role } from './helpers/iam-assembly';
+import { role, writeAssembly } from './helpers/iam-assembly';
 import { signedIamQuery } from './helpers/iam-query';
 
 const PROTECTED = '111111111111';
@@ -194,5 +194,19 @@ test("each account's and region's state, and each bucket's region and owner, sur
   } finally {
     await second.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('--region: environment-agnostic stacks deploy into that region of the default account', async () => {
+  const regional = await startTestCloud({ region: 'eu-west-1', assemblyDir: writeAssembly({ Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'agnostic-bucket' } } }) });
+  try {
+    const west = new S3Client({ endpoint: regional.url, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true, maxAttempts: 1 });
+    expect((await west.send(new GetBucketLocationCommand({ Bucket: 'agnostic-bucket' }))).LocationConstraint).toBe('eu-west-1');
+    west.destroy();
+    const ec2West = new EC2Client({ endpoint: regional.url, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    expect((await ec2West.send(new DescribeVpcsCommand({}))).Vpcs!.filter((v) => v.IsDefault)).toHaveLength(1);
+    ec2West.destroy();
+  } finally {
+    await regional.stop();
   }
 });

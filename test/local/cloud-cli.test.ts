@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvalidArgumentError } from 'commander';
-import { parseFaultsOption, parsePort, parseTimeScale } from '../../bin/commands/cloud';
+import { parseFaultsOption, parsePort, parseRegion, parseTimeScale } from '../../bin/commands/cloud';
 import { clientConfig } from '../helpers/cloud';
 
 const LIFEBOAT = path.resolve(__dirname, '../../bin/lifeboat.js');
@@ -81,4 +81,6 @@ test('option parsers accept good values and reject bad ones as usage errors', ()
   for (const bad of ['0', '-2', 'fast']) expect(() => parseTimeScale(bad)).toThrow('time scale must be a number above 0');
   expect(parseFaultsOption('throttle=0.2,services=ec2')).toEqual({ throttleRate: 0.2, services: ['ec2'] });
   expect(() => parseFaultsOption('5xx=2')).toThrow(InvalidArgumentError);
+  for (const good of ['us-east-1', 'eu-west-3', 'ap-southeast-2', 'us-gov-west-1']) expect(parseRegion(good)).toBe(good);
+  for (const bad of ['us-east', 'EU-WEST-1', 'mars-north-1x', '']) expect(() => parseRegion(bad)).toThrow(InvalidArgumentError);
 });
