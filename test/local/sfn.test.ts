@@ -11,6 +11,7 @@ import {
   ListStateMachinesCommand,
   DescribeStateMachineCommand,
   StartExecutionCommand,
+  SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { createStepFunctionsService } from '../../local/sfn';
@@ -69,6 +70,16 @@ test('the deployed state machine is listed and described with its resolved defin
   expect(asl.States.CallFlaky.Parameters.FunctionName).toBe(`arn:aws:lambda:us-east-1:000000000000:function:${FIXTURE.flakyName}`);
   expect(asl.States.CallFlaky.Resource).toBe('arn:aws:states:::lambda:invoke');
   expect(d.creationDate).toBeInstanceOf(Date);
+});
+
+test("another region's Step Functions is another store: it lists none of this region's machines", async () => {
+  const west = new SFNClient({ endpoint: h.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  try {
+    expect((await west.send(new ListStateMachinesCommand({}))).stateMachines).toEqual([]);
+    await expect(west.send(new DescribeStateMachineCommand({ stateMachineArn: SM_ARN }))).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+  } finally {
+    west.destroy();
+  }
 });
 
 test('a function sees only its own environment and the Lambda runtime variables', async () => {
