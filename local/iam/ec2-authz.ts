@@ -14,6 +14,7 @@ import { Query, readTagSpecs, readTags, type Tag } from '../ec2/query';
 import type { World } from '../ec2/world';
 import type { AuthzCheck, ContextValues } from './evaluate';
 import type { IamRegistry } from './registry';
+import { NETWORK_KIND_OF_PREFIX, networkChecks, networkTables } from './ec2-network-authz';
 
 const KIND_OF_PREFIX: Record<string, string> = {
   i: 'instance', vol: 'volume', snap: 'snapshot', sg: 'security-group', subnet: 'subnet', ami: 'image',
@@ -46,6 +47,7 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
     const table: Record<string, Record<string, { tags: Tag[] }>> = {
       instance: m.instances, volume: m.volumes, snapshot: m.snapshots, 'security-group': m.securityGroups, subnet: m.subnets,
       image: m.images, 'launch-template': m.launchTemplates, 'network-interface': m.networkInterfaces, vpc: m.vpcs,
+      ...networkTables(m),
     };
     return table[kind]?.[id]?.tags;
   };
@@ -60,7 +62,9 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
       action: 'ec2:CreateTags', resource: arn(kind, '*'), context: { ...requestTagContext(tags), 'ec2:CreateAction': action },
     }));
   const specTags = (type: string) => readTagSpecs(q).filter((s) => s.resourceType === type).flatMap((s) => s.tags);
-  const kindOf = (id: string) => KIND_OF_PREFIX[id.split('-')[0]] ?? 'instance';
+  const kindOf = (id: string) => KIND_OF_PREFIX[id.split('-')[0]] ?? NETWORK_KIND_OF_PREFIX[id.split('-')[0]] ?? 'instance';
+  const network = networkChecks(action, q, m, { existing: (kind, id) => existing(kind, id), created: (kind, tags) => created(kind, tags), tagOnCreate, specTags });
+  if (network) return network;
 
   switch (action) {
     case 'RunInstances':
