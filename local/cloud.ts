@@ -11,6 +11,7 @@ import type { CloudContext, FaultConfig, Timings } from './context';
 import { DEFAULT_TIMINGS, OFFLINE_ACCOUNT_ID } from './context';
 import { type AwsLimits, clockOf, DEFAULT_LIMITS } from './aws-rates';
 import { BucketDirectory, type BucketRecord } from './s3-buckets';
+import { RegionOutages, regionsRoute } from './region-outage';
 import type { VolumeStorage } from './storage/volume-storage';
 import { faultConfig, faultInterceptor } from './faults';
 import { countingRaw, requestCounter, type RequestCounts } from './request-counter';
@@ -85,6 +86,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   let saver: StateSaver | undefined;
   // every deployed role's policies are evaluated on each request signed with its credentials (local/iam/)
   const iam = new IamRegistry();
+  const outages = new RegionOutages();
 
   const ctx: CloudContext = {
     dataDir,
@@ -103,6 +105,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     log,
     noDefaultVpc: opts.noDefaultVpc,
     iam,
+    outages,
   };
 
   // S3 loads on its own thread while this one loads the other emulators (each takes about a second)
@@ -118,10 +121,12 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   }
   const { ec2, sfn, storage } = services;
   const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, clockOf(ctx));
-  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON() });
+  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
+      // outages first: an instance of a region that is down does not boot on restore
+      outages.restore(saved.components.outages);
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
       if (saved.components.iam !== undefined) iam.restore(saved.components.iam as IamState);
@@ -143,9 +148,10 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
-    routes: [credentialsRoute(iam, ctx.accountId), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
+    routes: [credentialsRoute(iam, ctx.accountId), regionsRoute(outages, () => saver?.markDirty()), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
     authorizer: createAuthorizer(iam, ec2, log, (bucket) => buckets.ownerOf(bucket)),
+    unreachable: (region) => outages.isDown(region),
     accountOf: (req) => {
       const key = accessKeyOf(req);
       return key ? iam.accountOfAccessKey(key, ctx.accountId) : ctx.accountId;

@@ -1,4 +1,5 @@
 import type { IamRegistry } from './iam/registry';
+import type { RegionOutages } from './region-outage';
 
 /**
  * What every emulated service of the offline cloud shares: where data lives, the fault settings,
@@ -58,6 +59,8 @@ export interface CloudContext {
   /** Ask for the durable state to be saved soon (services call it after every mutation). */
   markDirty(): void;
   log(message: string): void;
+  /** Regions taken away by PUT /_lifeboat/regions/{region}/outage (local/region-outage.ts); unset: none ever. */
+  readonly outages?: RegionOutages;
   /** `lifeboat cloud --no-default-vpc`: the account has no default VPC (as after a landing zone deleted it). */
   readonly noDefaultVpc?: boolean;
 }

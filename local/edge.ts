@@ -45,6 +45,8 @@ export interface EdgeOptions {
   routes?: PathRoute[];
   interceptors?: Interceptor[];
   authorizer?: Authorizer;
+  /** A region whose endpoints nobody reaches (a region outage): its requests lose their connection unanswered. */
+  unreachable?: (region: string) => boolean;
   /** The account a request's credentials act in (unset: every request is the default account's). */
   accountOf?: (req: IncomingMessage) => string;
 }
@@ -85,6 +87,8 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const scope = credentialScope(req);
+      // as a client sees a regional endpoint that is gone: no answer, the connection drops (local/region-outage.ts)
+      if (scope && opts.unreachable?.(scope.region)) return void req.socket.destroy();
       const serviceName = scope?.service ?? (opts.routes?.some((r) => url.pathname.startsWith(r.prefix)) ? '' : 's3');
       const raw = opts.raw?.[serviceName];
       const service = byName.get(serviceName);

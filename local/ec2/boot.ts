@@ -64,6 +64,7 @@ export class BootManager implements InstanceProcesses {
   }
 
   boot(instanceId: string): void {
+    if (this.ctx.outages?.isDown(this.ctx.region)) return; // its region is down: it boots again when it is back
     const inst = this.model().instances[instanceId];
     const where = bootScriptLocation(inst?.userData);
     if (!where || this.closed) return;

@@ -41,6 +41,9 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
   const stores = new AccountRegionStores<Ec2Store>({ account: ctx.accountId, region: ctx.region }, (key) =>
     createEc2Store(scopedContext(ctx, key), storage, offerings),
   );
+  ctx.outages?.onChange((region, down) => {
+    for (const { key, store } of stores.all()) if (key.region === region) (down ? store.suspend() : store.resume());
+  });
   const holding = (instanceId: string) => stores.find((s) => (s.instanceMetadata(instanceId) ? s : undefined));
   const first = stores.default;
   return {

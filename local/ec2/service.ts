@@ -128,6 +128,10 @@ export interface Ec2Store extends Service {
   reach(instanceId: string, service: string): Verdict;
   /** The model and its helpers, read by the authorizer (local/iam/ec2-authz.ts) to find resources' tags. */
   readonly world: World;
+  /** Its region went down: every instance's process stops (the model keeps the instances as they were). */
+  suspend(): void;
+  /** Its region is back: running instances boot again, as after a restart. */
+  resume(): void;
 }
 
 interface SavedState {
@@ -219,6 +223,14 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
     close(): void {
       world.timers.clear();
       boot.close();
+    },
+
+    suspend(): void {
+      for (const id of Object.keys(model.instances)) boot.kill(id);
+    },
+
+    resume(): void {
+      for (const inst of Object.values(model.instances)) if (inst.state === 'running') boot.boot(inst.instanceId);
     },
 
     instanceMetadata(instanceId: string): InstanceMetadata | undefined {

@@ -208,6 +208,8 @@ export class StepFunctionsStore implements Service {
       roleArn: sm.roleArn,
       stateMachineName: sm.name,
       invoke: async (fn, payload) => {
+        // a task of a region that is down waits for it (local/region-outage.ts)
+        await this.ctx.outages?.whenUp(this.ctx.region);
         const arn = this.lambda.get(fn)?.arn;
         if (this.ctx.iam && arn) await authorizeTaskInvoke(this.ctx.iam, sm.roleArn, arn, this.ctx.region);
         return this.lambda.invoke(fn, payload);
@@ -296,6 +298,8 @@ export class StepFunctionsStore implements Service {
   }
 
   private fireSchedule(spec: ScheduleSpec): void {
+    // a down region's rules do not fire, nor catch up later
+    if (this.ctx.outages?.isDown(this.ctx.region)) return this.ctx.log(`sfn: schedule ${spec.id} did not fire: region ${this.ctx.region} is down`);
     if (!this.machines.has(spec.stateMachineArn)) return this.ctx.log(`sfn: schedule ${spec.id} targets a missing state machine`);
     try {
       this.startExecution({ stateMachineArn: spec.stateMachineArn, input: spec.input });

@@ -238,6 +238,23 @@ test('the rate(1 minute) rule starts executions only once a time scale is set', 
   }
 });
 
+test('while its region is down a schedule does not fire (nor catch up); once back it fires again', async () => {
+  const scheduled = async () =>
+    (await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN }))).executions!.filter((e) => /^[0-9a-f-]{36}$/.test(e.name!)).length;
+  const before = await scheduled();
+  h.outages.set('us-east-1', true);
+  h.sfn.setTimeScale(600);
+  try {
+    await pollUntil(async () => h.logs.some((l) => l.includes('did not fire: region us-east-1 is down')) || undefined, 'a skipped firing');
+    expect(await scheduled()).toBe(before);
+    h.outages.set('us-east-1', false);
+    await pollUntil(async () => ((await scheduled()) > before ? true : undefined), 'a firing after the region is back');
+  } finally {
+    h.outages.set('us-east-1', false);
+    h.sfn.setTimeScale(0);
+  }
+});
+
 test('a worker that exits fails the invocation with Runtime.ExitError and the next invoke gets a fresh worker', async () => {
   await expect(h.sfn.invokeFunction(FIXTURE.workerName, { action: 'crash' })).rejects.toMatchObject({
     name: 'Runtime.ExitError',
