@@ -12,7 +12,7 @@ import { describeInstanceTypeOfferings } from './capacity';
 import { describeVolumeStatus } from './volume-status';
 import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
-import { describeInstances, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
+import { describeInstances, instanceInitiatedShutdown, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
 import { type Ec2Model, type MetadataOptions, emptyModel } from './model';
 import { getConsoleOutput } from './console';
 import * as gateways from './gateways';
@@ -118,7 +118,7 @@ export interface Ec2Service extends Service {
   restore(state: unknown): void;
   close(): void;
   instanceMetadata(instanceId: string): InstanceMetadata | undefined;
-  /** <dataDir>/instances/<id>: boot.js, console.log, dev/disk/by-id. */
+  /** <dataDir>/instances/<id>: console.log, dev/disk/by-id, rootfs/ (the guest's /opt, /var/log, /tmp), guest/. */
   instanceDir(instanceId: string): string;
   /** Replaces the instance types a zone offers (undefined: back to the default table of local/aws-rates.ts). */
   setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
@@ -142,10 +142,16 @@ const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' };
 
 export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2Service {
   let model = emptyModel();
-  const boot = new BootManager(ctx, storage, () => model, (id, service) => {
-    const inst = model.instances[id];
-    return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
-  });
+  const boot = new BootManager(
+    ctx,
+    storage,
+    () => model,
+    (id, service) => {
+      const inst = model.instances[id];
+      return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
+    },
+    (id) => instanceInitiatedShutdown(world, id),
+  );
   const world: World = {
     ctx,
     storage,
@@ -194,7 +200,7 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
       }
     },
 
-    killInstanceProcess: (instanceId) => boot.kill(instanceId),
+    killInstanceProcess: (instanceId) => boot.killProcesses(instanceId),
 
     toJSON: (): SavedState => ({ version: 1, model: JSON.parse(JSON.stringify(model)) as Ec2Model }),
 
@@ -207,7 +213,7 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2
       for (const s of Object.values(model.snapshots)) scheduleSnapshotCompletion(world, s);
       for (const inst of Object.values(model.instances)) {
         scheduleInstance(world, inst);
-        if (inst.state === 'running') boot.boot(inst.instanceId);
+        if (inst.state === 'running') boot.boot(inst.instanceId, { afterRestart: true });
       }
     },
 
