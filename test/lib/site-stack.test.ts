@@ -169,7 +169,7 @@ describe('worker launch templates', () => {
     expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
     expect(userData).not.toMatch(/offline/i);
     const cp = userData.split('\n').find((l) => l.startsWith('aws s3 cp '));
-    expect(cp).toMatch(/^aws s3 cp "s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js" \/opt\/lifeboat\/agent\.js --region \$\{AWS::Region\}$/);
+    expect(cp).toMatch(/^aws s3 cp "s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js" \/opt\/lifeboat\/agent\.js --region \{Ref:AWS::Region\}$/);
     expect(cp).toContain(`/${stacks.site.agent.asset.assetHash}.js"`);
     expect(userData).toMatch(/dnf install -y nodejs20/);
     expect(userData).toContain('exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1');
