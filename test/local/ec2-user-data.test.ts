@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  CreateLaunchTemplateCommand,
   DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   GetConsoleOutputCommand,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -129,6 +131,19 @@ test('shutdown -h +30 schedules the power-off 30 minutes out (the instance runs 
   const cancelled = await launch(userDataOf(['shutdown -h +5', 'shutdown -c', 'echo cancelled']));
   await consoleShows(cancelled, 'cancelled');
   expect(fs.existsSync(path.join(h.ec2.instanceDir(cancelled), 'guest', 'run', 'shutdown.json'))).toBe(false);
+});
+
+test('a launch template\'s InstanceInitiatedShutdownBehavior (as Lifeboat\'s workers have: terminate) decides what the guest\'s shutdown does', async () => {
+  const template = await h.client.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: 'worker-like',
+      LaunchTemplateData: { ImageId: 'ami-0lifeboat0offline', UserData: userDataOf(['shutdown -h now']), InstanceInitiatedShutdownBehavior: 'terminate' },
+    }),
+  );
+  const versions = await h.client.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template.LaunchTemplate!.LaunchTemplateId }));
+  expect(versions.LaunchTemplateVersions![0].LaunchTemplateData!.InstanceInitiatedShutdownBehavior).toBe('terminate');
+  const run = await h.client.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateName: 'worker-like' } }));
+  await stateIs(run.Instances![0].InstanceId!, 'terminated');
 });
 
 test('invalid InstanceInitiatedShutdownBehavior is refused as EC2 refuses it', async () => {
