@@ -5,6 +5,7 @@
  * First choice, a mount namespace of its own (`unshare --mount` as root, `unshare --map-root-user --mount`
  * otherwise) with the instance's folders bind-mounted over those paths; the script then runs unchanged, as
  * root (as cloud-init runs it: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html).
+ * (OFFLINE_CLOUD_GUEST_ISOLATION=userns asks for the latter even as root.)
  * Where namespaces are not available (probed once) or OFFLINE_CLOUD_GUEST_ISOLATION=rewrite asks for it, the
  * fallback runs the script with those literal paths rewritten to the instance's folders, and says so loudly:
  * a path the script computes at run time (`d=/o; mkdir ${d}pt`) would escape it.
@@ -31,18 +32,24 @@ function which(tool: string): string | undefined {
 
 /** Whether this machine lets us make a mount namespace and bind-mount in it (once per process). */
 export function guestIsolation(): Isolation {
-  if (process.env.OFFLINE_CLOUD_GUEST_ISOLATION === 'rewrite') return { kind: 'rewrite', why: 'OFFLINE_CLOUD_GUEST_ISOLATION=rewrite' };
+  const asked = process.env.OFFLINE_CLOUD_GUEST_ISOLATION;
+  if (asked === 'rewrite') return { kind: 'rewrite', why: 'OFFLINE_CLOUD_GUEST_ISOLATION=rewrite' };
+  // `userns`: the non-root way (a user namespace mapping this user to root) even when running as root, to test it
+  if (asked === 'userns') return probe(['--map-root-user', '--mount']);
   if (probed) return probed;
+  probed = probe(process.getuid?.() === 0 ? ['--mount'] : ['--map-root-user', '--mount']);
+  return probed;
+}
+
+function probe(flags: string[]): Isolation {
   const unshare = which('unshare');
-  const flags = process.getuid?.() === 0 ? ['--mount'] : ['--map-root-user', '--mount'];
-  if (!unshare) return (probed = { kind: 'rewrite', why: 'no unshare (util-linux) on PATH' });
+  if (!unshare) return { kind: 'rewrite', why: 'no unshare (util-linux) on PATH' };
   const a = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-ns-probe-'));
   const b = path.join(a, 'b');
   fs.mkdirSync(b);
   const r = spawnSync(unshare, [...flags, 'sh', '-c', `mount --bind '${a}' '${b}'`], { timeout: 5000, encoding: 'utf8' });
   fs.rmSync(a, { recursive: true, force: true });
-  probed = r.status === 0 ? { kind: 'namespace', unshare, flags } : { kind: 'rewrite', why: `unshare ${flags.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}` };
-  return probed;
+  return r.status === 0 ? { kind: 'namespace', unshare, flags } : { kind: 'rewrite', why: `unshare ${flags.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}` };
 }
 
 /** Host paths the guest must still see at their own path (the data folder, the stand-ins, node) though they sit under an overlaid folder. */
