@@ -18,8 +18,9 @@ const BASE_TOOLS = [
 const STAND_INS = ['aws', 'dnf', 'shutdown'];
 
 /**
- * Where AL2023 keeps what the agent needs to find its volumes is an image setting; the agent reads this
- * variable (default /dev/disk/by-id, the Nitro links). The offline image points it at the instance's link folder.
+ * The offline image's one setting for the software it runs: the folder of the volumes' NVMe links. On EC2
+ * they are in /dev/disk/by-id (Nitro; the agent's default); here each instance has its own folder, which the
+ * image names in this variable, as an image built for that software could. Only the name is shared, no code.
  */
 export const DEVICE_DIR_VARIABLE = 'LIFEBOAT_DEVICE_DIR';
 
