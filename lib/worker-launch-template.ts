@@ -37,20 +37,23 @@ export function isArmInstanceType(instanceType: string): boolean {
   return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
 }
 
-/** Boot script: install Node.js, fetch the agent bundle, run it; the offline cloud runs the `# offline-boot:` line instead. */
+/**
+ * The worker's user data: install Node.js, fetch the agent bundle, run it. Its output goes to its log file and,
+ * through cloud-init's stdout, to the console, so GetConsoleOutput shows why a worker never reported
+ * (https://repost.aws/knowledge-center/ec2-linux-log-user-data). The EXIT trap is the safety net: whether the
+ * agent ends or a step fails, the instance shuts down 30 minutes later, which terminates it.
+ */
 export function workerUserData(agentS3Url: string, region: string): ec2.UserData {
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
-    `# offline-boot: node ${agentS3Url}`,
     'set -euo pipefail',
-    'exec >>/var/log/lifeboat-agent.log 2>&1',
+    'exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1',
+    "trap 'shutdown -h +30' EXIT",
     'dnf install -y nodejs20 || dnf install -y nodejs',
     'NODE="$(command -v node-20 || command -v node)"',
     'mkdir -p /opt/lifeboat',
     `aws s3 cp "${agentS3Url}" /opt/lifeboat/agent.js --region ${region}`,
     '"$NODE" /opt/lifeboat/agent.js || echo "lifeboat agent exited with status $?"',
-    '# Safety net: a worker never outlives its job by long, even if no cleanup comes (shutdown terminates it).',
-    'shutdown -h +30',
   );
   return userData;
 }

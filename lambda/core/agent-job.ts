@@ -8,8 +8,8 @@ export const BLOCK_SIZE = 512 * 1024;
 
 /** Where the agent finds a volume's block device: AWS Nitro exposes NVMe links named by volume id (without the dash). */
 export const DEVICE_DIR_DEFAULT = '/dev/disk/by-id';
-/** The offline cloud sets this to a folder holding the same links for a booted instance. */
-export const DEVICE_DIR_ENV = 'OFFLINE_EC2_DEVICE_DIR';
+/** The agent's setting for another folder of the same links (an image that puts them elsewhere); docs/config.md. */
+export const DEVICE_DIR_ENV = 'LIFEBOAT_DEVICE_DIR';
 export function deviceLinkName(volumeId: string): string {
   return `nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}`;
 }

@@ -1,34 +1,31 @@
 /**
- * "Booting" an instance: when it reaches running and its user data has a line
- * `# offline-boot: node s3://BUCKET/KEY`, the script is fetched from the cloud's own S3 and run as a
- * child process that sees the instance's attached volumes as files through device links.
+ * "Booting" an instance: when it reaches running, the guest OS boots (timings.bootMs), then cloud-init runs its
+ * user data script once, at first boot, as root (user-data.ts), in the guest OS of guest-os.ts with its absolute
+ * paths kept in the instance's folder (guest-isolation.ts). The script's output is the instance's console
+ * (GetConsoleOutput); its `shutdown` reaches EC2 through the model (shutdown-watch.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { CloudContext } from '../context';
 import type { VolumeStorage } from '../storage/volume-storage';
+import { guestIsolation, namespaceBootScript, rewriteAbsolutePaths } from './guest-isolation';
+import { bootEnvironment, guestPaths, prepareGuest } from './guest-os';
 import { InstanceInterfaces } from './instance-network';
 import type { Ec2Model } from './model';
 import type { Verdict } from './reachability';
+import { ShutdownWatch } from './shutdown-watch';
+import { classifyUserData } from './user-data';
 import type { InstanceProcesses } from './world';
 import { startImdsEndpoint, type ImdsEndpoint } from './imds-endpoint';
 
-/** Restated from the agent contract (local/ must not import lambda/): the device folder variable and link names. */
-export const DEVICE_DIR_ENV = 'OFFLINE_EC2_DEVICE_DIR';
+/** How AWS Nitro names a volume's NVMe link in /dev/disk/by-id (restated: local/ must not import lambda/). */
 export function deviceLinkName(volumeId: string): string {
   return `nvme-Amazon_Elastic_Block_Store_${volumeId.replace('-', '')}`;
 }
 
-const BOOT_LINE = /^#\s*offline-boot:\s*node\s+s3:\/\/([^/\s]+)\/(\S+)\s*$/m;
-
-/** The S3 location of the boot script named in base64 user data, if any. */
-export function bootScriptLocation(userData: string | undefined): { bucket: string; key: string } | undefined {
-  if (!userData) return undefined;
-  const m = BOOT_LINE.exec(Buffer.from(userData, 'base64').toString('utf8'));
-  return m ? { bucket: m[1], key: m[2] } : undefined;
-}
+/** Where cloud-init keeps the script part of the user data; its failure line on the console names it. */
+const SCRIPT_NAME = '/var/lib/cloud/instance/scripts/part-001';
 
 /** `unref`: a boot still waiting must not keep a stopped cloud's process alive. */
 const sleep = (ms: number, unref = false) =>
@@ -40,19 +37,26 @@ const sleep = (ms: number, unref = false) =>
 export class BootManager implements InstanceProcesses {
   private readonly children = new Map<string, ChildProcess>();
   private readonly imdsEndpoints = new Map<string, ImdsEndpoint>();
-  /** Boot attempt per instance; a kill or a newer boot makes an in-flight fetch stand down. */
+  /** Boot attempt per instance; a kill or a newer boot makes an in-flight boot stand down. */
   private readonly attempts = new Map<string, number>();
   private nextAttempt = 0;
   private closed = false;
   private readonly interfaces: InstanceInterfaces;
+  private readonly shutdowns: ShutdownWatch;
 
   constructor(
     private readonly ctx: CloudContext,
     private readonly storage: VolumeStorage,
     private readonly model: () => Ec2Model,
-    private readonly reach: (instanceId: string, service: string) => Verdict,
+    reach: (instanceId: string, service: string) => Verdict,
+    /** The guest OS powered off (`shutdown`): EC2 applies the instance's InstanceInitiatedShutdownBehavior. */
+    halt: (instanceId: string) => void,
   ) {
     this.interfaces = new InstanceInterfaces(() => ctx.endpoint(), reach, (m) => ctx.log(m));
+    this.shutdowns = new ShutdownWatch((id) => path.join(this.instanceDir(id), 'guest'), (id) => {
+      this.note(id, 'the guest OS powered off (shutdown)');
+      halt(id);
+    });
   }
 
   instanceDir(instanceId: string): string {
@@ -60,94 +64,82 @@ export class BootManager implements InstanceProcesses {
   }
 
   deviceDir(instanceId: string): string {
-    return path.join(this.instanceDir(instanceId), 'dev', 'disk', 'by-id');
+    return guestPaths(this.instanceDir(instanceId)).deviceDir;
   }
 
-  boot(instanceId: string): void {
+  /** `afterRestart`: the cloud restarted under a running instance; its user data runs again (its processes did not survive). */
+  boot(instanceId: string, opts: { afterRestart?: boolean } = {}): void {
+    if (this.closed || !this.model().instances[instanceId]) return;
     if (this.ctx.outages?.isDown(this.ctx.region)) return; // its region is down: it boots again when it is back
-    const inst = this.model().instances[instanceId];
-    const where = bootScriptLocation(inst?.userData);
-    if (!where || this.closed) return;
     const attempt = ++this.nextAttempt;
     this.attempts.set(instanceId, attempt);
-    this.run(instanceId, where, attempt).catch((err) => this.note(instanceId, `boot failed: ${err instanceof Error ? err.message : String(err)}`));
+    this.run(instanceId, attempt, opts.afterRestart === true).catch((err) => this.note(instanceId, `boot failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private current(instanceId: string, attempt: number): boolean {
     return !this.closed && this.attempts.get(instanceId) === attempt && this.model().instances[instanceId]?.state === 'running';
   }
 
-  private async run(instanceId: string, where: { bucket: string; key: string }, attempt: number): Promise<void> {
+  private async run(instanceId: string, attempt: number, afterRestart: boolean): Promise<void> {
     // The guest OS boots before its user data runs; a stop or kill meanwhile cancels the boot.
     if (this.ctx.timings.bootMs > 0) await sleep(this.ctx.timings.bootMs, true);
     if (!this.current(instanceId, attempt)) return;
+    const dir = this.instanceDir(instanceId);
+    const paths = guestPaths(dir);
+    fs.mkdirSync(paths.guestDir, { recursive: true });
+    this.shutdowns.watch(instanceId);
+    const userData = classifyUserData(this.model().instances[instanceId]?.userData);
+    if (userData.kind === 'none') return;
+    if (userData.kind === 'unsupported') return this.note(instanceId, `cloud-init: ${userData.what} is not supported by the offline cloud; nothing ran`);
+    // cloud-init's scripts-user runs once per instance: not again after a stop and start.
+    const once = path.join(paths.guestDir, 'sem', 'config_scripts_user');
+    if (fs.existsSync(once) && !afterRestart) return this.note(instanceId, 'cloud-init: the user data ran at first boot; it runs once per instance');
+    fs.mkdirSync(path.dirname(once), { recursive: true });
+    fs.writeFileSync(once, new Date().toISOString());
+
     await this.endpointWhenListening();
     const endpoint = await this.interfaces.url(instanceId);
-    const dir = this.instanceDir(instanceId);
-    fs.mkdirSync(dir, { recursive: true });
-    const scriptPath = path.join(dir, 'boot.js');
-    // The user data's `aws s3 cp` obeys the instance's network as its process will.
-    const route = this.reach(instanceId, 's3');
-    if (!route.reachable) {
-      this.ctx.log(`instance ${instanceId}: S3 unreachable (${route.why})`);
-      await sleep(this.ctx.timings.connectTimeoutMs, true);
-      if (!this.current(instanceId, attempt)) return;
-      const url = `https://${where.bucket}.s3.${this.ctx.region}.amazonaws.com/${where.key}`;
-      this.console(instanceId, `fatal error: Connect timeout on endpoint URL: "${url}"`);
-      return;
-    }
-    try {
-      fs.writeFileSync(scriptPath, await this.fetch(endpoint, where));
-    } catch (err) {
-      // After a restart the object may be gone; the copy saved at first boot still runs.
-      if (!fs.existsSync(scriptPath)) throw err;
-      this.note(instanceId, `fetching s3://${where.bucket}/${where.key} failed, running the saved copy`);
-    }
-    if (!this.current(instanceId, attempt)) return;
+    const guestPath = prepareGuest(this.ctx.dataDir, paths, this.ctx.timings.connectTimeoutMs);
     this.refreshDevices(instanceId);
     this.imdsEndpoints.get(instanceId)?.close();
     const imds = await startImdsEndpoint(this.ctx.endpoint(), instanceId); // IMDS is always reachable: not through the interface
     this.imdsEndpoints.set(instanceId, imds);
     if (!this.current(instanceId, attempt)) return this.closeImds(instanceId);
-    const out = fs.openSync(path.join(dir, 'console.log'), 'a');
-    const child = spawn(process.execPath, [scriptPath], {
-      cwd: dir,
-      stdio: ['ignore', out, out],
-      env: {
-        PATH: process.env.PATH ?? '',
-        // No keys here: as on EC2, the instance's credentials are its instance profile's, served by IMDS (none
-        // without a profile), and HOME is the instance's own so no shared credentials file of this machine leaks in.
-        HOME: dir,
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_REGION: this.ctx.region,
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-        [DEVICE_DIR_ENV]: this.deviceDir(instanceId),
-      },
-    });
-    fs.closeSync(out);
-    this.children.set(instanceId, child);
-    child.on('exit', (code, signal) => {
-      if (this.children.get(instanceId) === child) {
-        this.children.delete(instanceId);
-        this.closeImds(instanceId);
-      }
-      this.ctx.log(`instance ${instanceId}: boot script exited (${signal ?? code})`);
-    });
+    const env = bootEnvironment({ paths, guestPath, endpoint, region: this.ctx.region, imdsUrl: imds.url });
+    this.start(instanceId, userData.text, env);
   }
 
-  private async fetch(endpoint: string, where: { bucket: string; key: string }): Promise<Uint8Array> {
-    const s3 = new S3Client({
-      endpoint,
-      region: this.ctx.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'offline', secretAccessKey: 'offline' },
-    });
-    try {
-      const res = await s3.send(new GetObjectCommand({ Bucket: where.bucket, Key: where.key }));
-      return await res.Body!.transformToByteArray();
-    } finally {
-      s3.destroy();
+  private start(instanceId: string, script: string, env: NodeJS.ProcessEnv): void {
+    const paths = guestPaths(this.instanceDir(instanceId));
+    const isolation = guestIsolation();
+    const scriptFile = path.join(paths.guestDir, 'user-data');
+    let command: string;
+    let args: string[];
+    if (isolation.kind === 'namespace') {
+      fs.writeFileSync(scriptFile, script, { mode: 0o755 });
+      const setup = path.join(paths.guestDir, 'namespace-boot.sh');
+      fs.writeFileSync(setup, namespaceBootScript(paths.instanceDir, this.ctx.dataDir, scriptFile));
+      command = isolation.unshare;
+      args = [...isolation.flags, path.join(this.ctx.dataDir, 'guest-os', 'bin', 'bash'), setup];
+    } else {
+      this.ctx.log(
+        `OFFLINE CLOUD WARNING: instance ${instanceId}: no mount namespace (${isolation.why}); its user data runs with its literal /opt, /var/log and /tmp paths rewritten into ${paths.rootfs} (paths it computes at run time are not redirected)`,
+      );
+      fs.writeFileSync(scriptFile, rewriteAbsolutePaths(script, paths.rootfs), { mode: 0o755 });
+      command = scriptFile;
+      args = [];
     }
+    const out = fs.openSync(path.join(paths.instanceDir, 'console.log'), 'a');
+    // detached: a process group of its own, so a kill reaches the script and everything it started
+    const child = spawn(command, args, { cwd: paths.instanceDir, stdio: ['ignore', out, out], env, detached: true });
+    fs.closeSync(out);
+    this.children.set(instanceId, child);
+    child.on('error', (err) => this.note(instanceId, `cloud-init: could not run the user data: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.children.get(instanceId) === child) this.children.delete(instanceId);
+      if (code) this.console(instanceId, `[offline cloud] cloud-init: Failed running ${SCRIPT_NAME} [${code}]`);
+      this.ctx.log(`instance ${instanceId}: user data exited (${signal ?? code})`);
+    });
   }
 
   /** The cloud restores its state before it listens; a re-boot waits for the port. */
@@ -182,14 +174,27 @@ export class BootManager implements InstanceProcesses {
     this.imdsEndpoints.delete(instanceId);
   }
 
-  kill(instanceId: string): boolean {
-    this.attempts.delete(instanceId);
-    this.interfaces.close(instanceId);
-    this.closeImds(instanceId);
+  /** Kills the user data's processes (the agent among them); the VM and its OS (a scheduled shutdown) stay. */
+  killProcesses(instanceId: string): boolean {
     const child = this.children.get(instanceId);
     if (!child) return false;
     this.children.delete(instanceId);
-    return child.exitCode === null && child.signalCode === null && child.kill('SIGKILL');
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return false;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The instance stops or terminates: its processes, interface, IMDS and scheduled shutdown go. */
+  kill(instanceId: string): boolean {
+    this.attempts.delete(instanceId);
+    this.shutdowns.unwatch(instanceId);
+    this.interfaces.close(instanceId);
+    this.closeImds(instanceId);
+    return this.killProcesses(instanceId);
   }
 
   refreshDevices(instanceId: string): void {
@@ -213,6 +218,7 @@ export class BootManager implements InstanceProcesses {
   close(): void {
     this.closed = true;
     for (const id of [...this.children.keys()]) this.kill(id);
+    this.shutdowns.close();
     this.interfaces.closeAll();
     this.attempts.clear();
   }

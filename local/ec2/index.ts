@@ -5,4 +5,5 @@ export { imdsRoute, IMDS_PREFIX } from './imds';
 export type { SnapshotRegistry } from './snapshots';
 export type { SnapshotRecord } from './model';
 export { DEFAULT_IMAGE_ID } from './images';
-export { DEVICE_DIR_ENV, deviceLinkName, bootScriptLocation } from './boot';
+export { deviceLinkName } from './boot';
+export { DEVICE_DIR_VARIABLE } from './guest-os';

@@ -8,6 +8,8 @@ export function renderState(state: InstanceStateName): XmlObject {
   return { code: INSTANCE_STATE_CODES[state], name: state };
 }
 
+const GUEST_SHUTDOWN = 'Client.InstanceInitiatedShutdown';
+
 export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
   const gone = inst.state === 'terminated';
   const volumes = Object.values(w.model.volumes).filter((v) => v.attachment?.instanceId === inst.instanceId);
@@ -19,6 +21,8 @@ export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
     privateDnsName: gone ? '' : privateDnsName(inst.privateIpAddress, w.ctx.region),
     dnsName: '',
     reason: inst.stateReason ?? '',
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html
+    stateReason: inst.stateReason?.startsWith(GUEST_SHUTDOWN) ? { code: GUEST_SHUTDOWN, message: inst.stateReason } : undefined,
     amiLaunchIndex: inst.amiLaunchIndex,
     productCodes: [],
     instanceType: inst.instanceType,

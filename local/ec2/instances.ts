@@ -110,6 +110,7 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
       networkInterfaceIds: [nic.networkInterfaceId],
       securityGroupIds: plan.groupIds,
       userData: plan.userData,
+      instanceInitiatedShutdownBehavior: plan.instanceInitiatedShutdownBehavior,
       tags,
       metadataOptions: plan.metadataOptions,
       rootDeviceName: plan.rootDeviceName,
@@ -226,6 +227,18 @@ export const terminateInstances: ActionHandler = (q, w) =>
       enter(w, inst, 'shutting-down');
     }
   });
+
+/**
+ * The guest OS powered off (`shutdown -h`): the instance stops, or terminates if its
+ * InstanceInitiatedShutdownBehavior says so (AWS's default is stop):
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_ChangingInstanceInitiatedShutdownBehavior.html
+ */
+export function instanceInitiatedShutdown(w: World, instanceId: string): void {
+  const inst = w.model.instances[instanceId];
+  if (inst?.state !== 'running') return;
+  inst.stateReason = 'Client.InstanceInitiatedShutdown: Instance initiated shutdown';
+  enter(w, inst, inst.instanceInitiatedShutdownBehavior === 'terminate' ? 'shutting-down' : 'stopping');
+}
 
 export const stopInstances: ActionHandler = (q, w) => {
   for (const inst of targets(q, w)) {

@@ -8,7 +8,7 @@ import type { BlockDeviceSpec, LaunchTemplateData, MetadataOptions, NetworkInter
 import { defaultSecurityGroup, requireGroups } from './network';
 import { defaultSubnet, mapsPublicIp, requireSubnet } from './vpcs';
 import { type Query, type Tag, readTagSpecs } from './query';
-import { findTemplate, findVersion, readNetworkInterfaces } from './templates';
+import { findTemplate, findVersion, readNetworkInterfaces, shutdownBehavior } from './templates';
 import { type World, tagsFromSpecs } from './world';
 
 const RUN_TAGGABLE = ['instance', 'volume', 'network-interface', 'spot-instances-request', 'elastic-gpu'];
@@ -25,6 +25,7 @@ export interface LaunchPlan {
   imageId: string;
   instanceType: string;
   userData?: string;
+  instanceInitiatedShutdownBehavior: 'stop' | 'terminate';
   subnet: SubnetRecord;
   groupIds: string[];
   privateIp?: string;
@@ -145,6 +146,7 @@ export function planLaunch(q: Query, w: World): LaunchPlan {
     imageId,
     instanceType: q.str('InstanceType') ?? data?.instanceType ?? 'm1.small',
     userData: q.str('UserData') ?? data?.userData,
+    instanceInitiatedShutdownBehavior: shutdownBehavior(q.str('InstanceInitiatedShutdownBehavior') ?? data?.instanceInitiatedShutdownBehavior) ?? 'stop',
     subnet,
     groupIds,
     privateIp,

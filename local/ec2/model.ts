@@ -48,6 +48,8 @@ export interface InstanceRecord {
   stateReason?: string;
   /** Mapped from the subnet's MapPublicIpOnLaunch or the primary NIC's AssociatePublicIpAddress. */
   publicIpAddress?: string;
+  /** What a shutdown from the guest OS does; AWS's default is stop. */
+  instanceInitiatedShutdownBehavior?: 'stop' | 'terminate';
 }
 
 export interface ReservationRecord {
@@ -142,6 +144,7 @@ export interface LaunchTemplateData {
   metadataOptions?: Partial<MetadataOptions>;
   iamInstanceProfile?: { arn?: string; name?: string };
   availabilityZone?: string;
+  instanceInitiatedShutdownBehavior?: string;
 }
 
 export interface LaunchTemplateVersionRecord {

@@ -12,7 +12,7 @@ import { describeAvailabilityZones, describeInstanceTypeOfferings } from './capa
 import { describeVolumeStatus } from './volume-status';
 import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
-import { describeInstances, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
+import { describeInstances, instanceInitiatedShutdown, runInstances, scheduleInstance, startInstances, stopInstances, terminateInstances } from './instances';
 import { type Ec2Model, type MetadataOptions, emptyModel } from './model';
 import { getConsoleOutput } from './console';
 import * as gateways from './gateways';
@@ -120,7 +120,7 @@ export interface Ec2Store extends Service {
   restore(state: unknown): void;
   close(): void;
   instanceMetadata(instanceId: string): InstanceMetadata | undefined;
-  /** <dataDir>/instances/<id>: boot.js, console.log, dev/disk/by-id. */
+  /** <dataDir>/instances/<id>: console.log, dev/disk/by-id, rootfs/ (the guest's /opt, /var/log, /tmp), guest/. */
   instanceDir(instanceId: string): string;
   /** Replaces the instance types a zone offers (undefined: back to the default table of local/aws-rates.ts). */
   setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
@@ -151,10 +151,16 @@ export type Offerings = Record<string, readonly string[]>;
 
 export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offerings: Offerings = {}): Ec2Store {
   let model = emptyModel();
-  const boot = new BootManager(ctx, storage, () => model, (id, service) => {
-    const inst = model.instances[id];
-    return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
-  });
+  const boot = new BootManager(
+    ctx,
+    storage,
+    () => model,
+    (id, service) => {
+      const inst = model.instances[id];
+      return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
+    },
+    (id) => instanceInitiatedShutdown(world, id),
+  );
   const world: World = {
     ctx,
     storage,
@@ -203,7 +209,7 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
       }
     },
 
-    killInstanceProcess: (instanceId) => boot.kill(instanceId),
+    killInstanceProcess: (instanceId) => boot.killProcesses(instanceId),
 
     toJSON: (): SavedState => ({ version: 1, model: JSON.parse(JSON.stringify(model)) as Ec2Model }),
 
@@ -216,7 +222,7 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
       for (const s of Object.values(model.snapshots)) scheduleSnapshotCompletion(world, s);
       for (const inst of Object.values(model.instances)) {
         scheduleInstance(world, inst);
-        if (inst.state === 'running') boot.boot(inst.instanceId);
+        if (inst.state === 'running') boot.boot(inst.instanceId, { afterRestart: true });
       }
     },
 
@@ -230,7 +236,7 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
     },
 
     resume(): void {
-      for (const inst of Object.values(model.instances)) if (inst.state === 'running') boot.boot(inst.instanceId);
+      for (const inst of Object.values(model.instances)) if (inst.state === 'running') boot.boot(inst.instanceId, { afterRestart: true });
     },
 
     instanceMetadata(instanceId: string): InstanceMetadata | undefined {

@@ -24,6 +24,12 @@ export function readNetworkInterfaces(q: Query, name: string): NetworkInterfaceS
   }));
 }
 
+/** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestLaunchTemplateData.html: stop | terminate. */
+export function shutdownBehavior(value: string | undefined): 'stop' | 'terminate' | undefined {
+  if (value === undefined || value === 'stop' || value === 'terminate') return value;
+  throw new AwsError('InvalidParameterValue', `Value (${value}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.`);
+}
+
 function readTemplateData(d: Query): LaunchTemplateData {
   const md = d.sub('MetadataOptions');
   const tagSpecifications = readTagSpecs(d);
@@ -48,6 +54,7 @@ function readTemplateData(d: Query): LaunchTemplateData {
       ? { arn: d.str('IamInstanceProfile.Arn'), name: d.str('IamInstanceProfile.Name') }
       : undefined,
     availabilityZone: d.str('Placement.AvailabilityZone'),
+    instanceInitiatedShutdownBehavior: shutdownBehavior(d.str('InstanceInitiatedShutdownBehavior')),
   };
 }
 
@@ -57,6 +64,7 @@ function renderTemplateData(data: LaunchTemplateData): XmlObject {
     imageId: data.imageId,
     instanceType: data.instanceType,
     userData: data.userData,
+    instanceInitiatedShutdownBehavior: data.instanceInitiatedShutdownBehavior,
     securityGroupIdSet: data.securityGroupIds.length ? data.securityGroupIds : undefined,
     networkInterfaceSet: data.networkInterfaces.length
       ? data.networkInterfaces.map((n) => ({

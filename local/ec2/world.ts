@@ -11,8 +11,8 @@ import type { Query, Tag, TagSpec } from './query';
 import type { XmlObject } from './xml';
 
 export interface InstanceProcesses {
-  /** Runs the instance's boot script (if its user data names one). */
-  boot(instanceId: string): void;
+  /** Boots the guest: its user data script runs (once per instance; again after a cloud restart). */
+  boot(instanceId: string, opts?: { afterRestart?: boolean }): void;
   kill(instanceId: string): boolean;
   /** Re-creates the device links of the instance's attached volumes. */
   refreshDevices(instanceId: string): void;

@@ -78,7 +78,7 @@ function importJob(executionId: string, ids: string[], checkpoints: [string, str
     ],
   };
 }
-const run = (job: ImportJob) => runJob(job, { store, log: silentLogger, env: { OFFLINE_EC2_DEVICE_DIR: devices }, deviceWaitMs: 2000, finalReportMs: 5000 });
+const run = (job: ImportJob) => runJob(job, { store, log: silentLogger, env: { LIFEBOAT_DEVICE_DIR: devices }, deviceWaitMs: 2000, finalReportMs: 5000 });
 
 describe('an import refused before any device is written', () => {
   it.each([['-1'], ['1.5'], ['0x10'], [String(BLOCKS)]])('when the second volume\'s checkpoint has the block key %j', async (key) => {

@@ -51,7 +51,7 @@ describe('agent job failures', () => {
     let killed = false;
     const run = runJob(job, {
       store,
-      env: { OFFLINE_EC2_DEVICE_DIR: devices },
+      env: { LIFEBOAT_DEVICE_DIR: devices },
       log: jsonLogger({}, (l) => lines.push(l)),
       tuning: { packBytes: 2 * 1024 * 1024, uploadsInFlight: 1, runBytes: BLOCK_SIZE * 2, readAhead: 1 },
       finalReportMs: 30_000,
@@ -91,7 +91,7 @@ describe('agent job failures', () => {
     const job2 = readJob('web', 'sync-nodev');
     await store.putJson(job2.volumes[0].planKey, planFor('vol-src', [0], BLOCKS * BLOCK_SIZE));
     await expect(
-      runJob(job2, { store, env: { OFFLINE_EC2_DEVICE_DIR: join(dir, 'nowhere') }, deviceWaitMs: 300, log: jsonLogger({}, () => {}) }),
+      runJob(job2, { store, env: { LIFEBOAT_DEVICE_DIR: join(dir, 'nowhere') }, deviceWaitMs: 300, log: jsonLogger({}, () => {}) }),
     ).rejects.toThrow(`device of volume vol-0zsat did not appear at ${join(dir, 'nowhere', deviceLinkName('vol-0zsat'))}`);
   });
 });

@@ -61,7 +61,7 @@ function runAgent(args: string[], env: Record<string, string> = {}): Promise<{ c
         AWS_ACCESS_KEY_ID: 'S3RVER',
         AWS_SECRET_ACCESS_KEY: 'S3RVER',
         AWS_REGION: 'us-east-1',
-        OFFLINE_EC2_DEVICE_DIR: devices,
+        LIFEBOAT_DEVICE_DIR: devices,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

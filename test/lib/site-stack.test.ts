@@ -164,15 +164,16 @@ describe('worker launch templates', () => {
     expect(data.InstanceType).toBe('c6i.large');
   });
 
-  it('boot the agent bundle from its asset, with the offline-boot line the offline cloud runs', () => {
+  it('boot the agent bundle from its asset with a plain bash script: no emulator hook, output to its log and the console, a shutdown safety net', () => {
     const userData = flatten(zsat().Properties.LaunchTemplateData.UserData);
     expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
-    const line = userData.split('\n').find((l) => l.startsWith('# offline-boot:'));
-    expect(line).toMatch(/^# offline-boot: node s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js$/);
-    const key = line!.split('/').pop();
-    expect(key).toBe(`${stacks.site.agent.asset.assetHash}.js`);
-    expect(userData).toContain(`aws s3 cp "s3://cdk-hnb659fds-assets-\${AWS::AccountId}-\${AWS::Region}/${key}" /opt/lifeboat/agent.js`);
+    expect(userData).not.toMatch(/offline/i);
+    const cp = userData.split('\n').find((l) => l.startsWith('aws s3 cp '));
+    expect(cp).toMatch(/^aws s3 cp "s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js" \/opt\/lifeboat\/agent\.js --region \{Ref:AWS::Region\}$/);
+    expect(cp).toContain(`/${stacks.site.agent.asset.assetHash}.js"`);
     expect(userData).toMatch(/dnf install -y nodejs20/);
+    expect(userData).toContain('exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1');
+    expect(userData).toContain("trap 'shutdown -h +30' EXIT");
   });
 
   it('pick the AMI from the SSM parameter of Amazon Linux 2023 for the instance type architecture', () => {

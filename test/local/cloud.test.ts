@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { EBSClient, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
@@ -80,10 +80,9 @@ describe('a running cloud', () => {
 
   test('POST /_lifeboat/instances/{id}/kill kills a booted instance\'s agent process and counts it', async () => {
     // a stand-in agent that records its pid (in its instance folder, its cwd) and then idles
-    await t.s3.send(new CreateBucketCommand({ Bucket: 'boot-scripts' }));
+    // (the user data carries it: without an instance profile the instance has no credentials to fetch it from S3)
     const agent = "require('fs').writeFileSync('agent.pid', String(process.pid)); setInterval(() => {}, 1000);";
-    await t.s3.send(new PutObjectCommand({ Bucket: 'boot-scripts', Key: 'agent.js', Body: agent }));
-    const userData = Buffer.from('#!/bin/bash\n# offline-boot: node s3://boot-scripts/agent.js\n').toString('base64');
+    const userData = Buffer.from(`#!/bin/bash\nset -e\ncat > /opt/agent.js <<'EOF'\n${agent}\nEOF\ndnf install -y nodejs20\nexec node-20 /opt/agent.js\n`).toString('base64');
     const run = await t.ec2.send(
       new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, UserData: userData }),
     );

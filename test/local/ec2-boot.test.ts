@@ -11,7 +11,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type Ec2Harness, pollUntil, startEc2 } from './helpers/ec2-harness';
 import { BOOT_SCRIPT, bootUserData } from './helpers/ec2-boot-script';
-import { bootScriptLocation } from '../../local/ec2';
 
 const DEVICE_PREFIX = 'nvme-Amazon_Elastic_Block_Store_vol';
 
@@ -80,21 +79,27 @@ test('a running instance runs its boot script with only the cloud environment an
   const nic = state.env.AWS_ENDPOINT_URL;
   expect(nic).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(nic).not.toBe(h.url);
-  expect(state.env).toEqual({
-    PATH: process.env.PATH,
-    // no keys: an instance's credentials come from its instance profile through IMDS, which answers at its own root
+  expect(state.env).toMatchObject({
+    // the guest OS's PATH: its installed packages, the stand-ins, the base tools; not this machine's PATH
+    PATH: [path.join(dir, 'guest', 'usr', 'bin'), path.join(dir, 'guest', 'sbin'), path.join(h.dataDir, 'guest-os', 'bin')].join(':'),
     HOME: dir,
     AWS_ENDPOINT_URL: nic,
     AWS_REGION: 'us-east-1',
     AWS_EC2_METADATA_SERVICE_ENDPOINT: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
-    OFFLINE_EC2_DEVICE_DIR: deviceDir,
+    LIFEBOAT_DEVICE_DIR: deviceDir,
   });
+  // no keys: an instance's credentials come from its instance profile through IMDS (the aws command above brought its own)
+  expect(Object.keys(state.env).filter((k) => k.startsWith('AWS_') && /KEY|TOKEN/.test(k))).toEqual([]);
   const inst = (await h.client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];
   expect(inst.State!.Name).toBe('running');
   const rootId = inst.BlockDeviceMappings![0].Ebs!.VolumeId!;
   expect(state.devices).toEqual([[`${DEVICE_PREFIX}${rootId.slice(4)}`, h.storage.volumePath(rootId)]]);
-  expect(fs.readFileSync(path.join(dir, 'boot.js'), 'utf8')).toBe(BOOT_SCRIPT);
-  expect(fs.readFileSync(path.join(dir, 'console.log'), 'utf8')).toContain(`booted ${state.pid}`);
+  // the script's /opt is the instance's rootfs/opt; its output is the console
+  expect(fs.readFileSync(path.join(dir, 'rootfs', 'opt', 'agent', 'boot.js'), 'utf8')).toBe(BOOT_SCRIPT);
+  const consoleText = fs.readFileSync(path.join(dir, 'console.log'), 'utf8');
+  expect(consoleText).toContain('hello\n');
+  expect(consoleText).toContain('download: s3://assets/agent/boot.js to /opt/agent/boot.js');
+  expect(consoleText).toContain(`booted ${state.pid}`);
 
   // what the agent learns through IMDS: its id, AZ and (enabled here) its tags
   const imds = await pollUntil(() => readJson<Record<string, { status: number; body: string }>>(path.join(dir, 'imds.json')), 'imds answers');
@@ -171,10 +176,3 @@ test('with bootMs the guest boots first: the script starts that long after runni
   expect(bootState(cancelled)).toBeUndefined();
 });
 
-test('only a `# offline-boot: node s3://BUCKET/KEY` line in the user data names a boot script', () => {
-  const b64 = (text: string) => Buffer.from(text).toString('base64');
-  expect(bootScriptLocation(bootUserData('assets', 'agent/v1/boot.js'))).toEqual({ bucket: 'assets', key: 'agent/v1/boot.js' });
-  expect(bootScriptLocation(b64('#!/bin/bash\necho hi\n'))).toBeUndefined();
-  expect(bootScriptLocation(b64('echo # offline-boot: node s3://a/b\n'))).toBeUndefined();
-  expect(bootScriptLocation(undefined)).toBeUndefined();
-});

@@ -2,7 +2,7 @@
 export const BOOT_SCRIPT = `
 const fs = require('fs');
 const path = require('path');
-const dir = process.env.OFFLINE_EC2_DEVICE_DIR;
+const dir = process.env.LIFEBOAT_DEVICE_DIR;
 function write(name, value) {
   fs.writeFileSync(name + '.tmp', JSON.stringify(value));
   fs.renameSync(name + '.tmp', name);
@@ -25,6 +25,24 @@ setInterval(() => write('state.json', { pid: process.pid, env: process.env, cwd:
 imds().catch((e) => console.log('imds failed ' + e));
 `;
 
-export function bootUserData(bucket: string, key: string): string {
-  return Buffer.from(`#!/bin/bash\necho hello\n# offline-boot: node s3://${bucket}/${key}\n`).toString('base64');
+/**
+ * User data as a worker's: a bash script that fetches the "agent" (BOOT_SCRIPT) with the AWS CLI, installs
+ * Node.js with dnf and runs it, all through the offline cloud's stand-ins. Base64, as RunInstances takes it.
+ */
+export function bootUserData(bucket: string, key: string, extra: string[] = []): string {
+  return userDataOf([
+    'set -euo pipefail',
+    'echo hello',
+    ...extra,
+    'mkdir -p /opt/agent',
+    // the EC2 harness has no IAM, so no instance profile credentials: the command brings its own keys
+    `AWS_ACCESS_KEY_ID=harness AWS_SECRET_ACCESS_KEY=harness aws s3 cp s3://${bucket}/${key} /opt/agent/boot.js`,
+    'dnf install -y nodejs20',
+    'exec node-20 /opt/agent/boot.js',
+  ]);
+}
+
+/** A `#!/bin/bash` script of these lines, base64. */
+export function userDataOf(lines: string[]): string {
+  return Buffer.from(['#!/bin/bash', ...lines, ''].join('\n')).toString('base64');
 }
