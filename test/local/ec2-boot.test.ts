@@ -10,6 +10,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { type Ec2Harness, pollUntil, startEc2 } from './helpers/ec2-harness';
+import { RegionOutages } from '../../local/region-outage';
 import { BOOT_SCRIPT, bootUserData } from './helpers/ec2-boot-script';
 
 const DEVICE_PREFIX = 'nvme-Amazon_Elastic_Block_Store_vol';
@@ -176,3 +177,20 @@ test('with bootMs the guest boots first: the script starts that long after runni
   expect(bootState(cancelled)).toBeUndefined();
 });
 
+
+test("a region outage stops its instances' processes; once it is back, a running instance boots again", async () => {
+  await h.close();
+  const outages = new RegionOutages();
+  h = await startEc2({ s3Objects: { 'assets/agent/boot.js': BOOT_SCRIPT }, outages });
+  const id = await launch('disabled');
+  const first = await pollUntil(() => bootState(id), 'boot script running');
+  outages.set('us-east-1', true);
+  await pollUntil(() => (isAlive(first.pid) ? undefined : true), 'process stopped by the outage');
+  expect(await instanceState(id)).toBe('running'); // the model keeps the instance as it was
+  outages.set('us-east-1', false);
+  const again = await pollUntil(() => {
+    const s = bootState(id);
+    return s && s.pid !== first.pid && isAlive(s.pid) ? s : undefined;
+  }, 'booted again after the outage');
+  expect(again.pid).not.toBe(first.pid);
+});

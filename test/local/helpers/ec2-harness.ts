@@ -1,4 +1,5 @@
 /** A live EC2 emulator behind the offline cloud's edge, talked to through the real @aws-sdk/client-ec2. */
+import type { RegionOutages } from '../../../local/region-outage';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   limits?: Partial<AwsLimits>;
   /** An account without a default VPC (`lifeboat cloud --no-default-vpc`). */
   noDefaultVpc?: boolean;
+  /** Region outages the service reacts to (the harness's edge itself drops nothing). */
+  outages?: RegionOutages;
 }
 
 function stubS3(objects: Record<string, string | Buffer>) {
@@ -71,6 +74,7 @@ export async function startEc2(opts: HarnessOptions = {}): Promise<Ec2Harness> {
     markDirty: () => void dirty.count++,
     log: () => undefined,
     noDefaultVpc: opts.noDefaultVpc,
+    outages: opts.outages,
   };
   const ec2 = createEc2Service(ctx, storage);
   if (opts.restoreFrom !== undefined) ec2.restore(opts.restoreFrom);
