@@ -151,7 +151,3 @@ export const DEFAULT_LIMITS: AwsLimits = {
 export function limitsOf(ctx: { limits?: AwsLimits }): AwsLimits {
   return ctx.limits ?? DEFAULT_LIMITS;
 }
-
-export function clockOf(ctx: { now?: () => number }): () => number {
-  return ctx.now ?? Date.now;
-}

@@ -35,7 +35,7 @@ export function createServices(ctx: CloudContext): CloudServices {
     ebs: createRegionalEbs(ctx, storage, ec2),
     sfn: createStepFunctionsService(ctx),
     admin: adminRoute(storage, ctx),
-    imds: imdsRoute(ec2, ctx.iam),
+    imds: imdsRoute(ec2, ctx.iam, ctx.clock),
   };
 }
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { createEdgeHandler, listen, Listening } from './edge';
 import type { CloudContext, FaultConfig, Timings } from './context';
 import { DEFAULT_TIMINGS, OFFLINE_ACCOUNT_ID } from './context';
-import { type AwsLimits, clockOf, DEFAULT_LIMITS } from './aws-rates';
+import { CloudClock, type SavedClock } from './clock';
+import { type AwsLimits, DEFAULT_LIMITS } from './aws-rates';
 import { BucketDirectory, type BucketRecord } from './s3-buckets';
 import { RegionOutages, regionsRoute } from './region-outage';
 import type { VolumeStorage } from './storage/volume-storage';
@@ -35,8 +36,10 @@ export interface CloudOptions {
   timings?: Partial<Timings>;
   /** A `cdk synth` output folder whose state machines are deployed at start. */
   assemblyDir?: string;
-  /** Speed-up of Step Functions waits (e.g. 100 = a 100 s Wait takes 1 s). */
+  /** The cloud clock's speed (local/clock.ts): one real second is this many AWS seconds; default 1. */
   timeScale?: number;
+  /** EventBridge schedules fire (on the cloud clock); default off (a test or the demo starts its own runs). */
+  schedules?: boolean;
   /** No log lines at all. */
   quiet?: boolean;
   region?: string;
@@ -44,7 +47,7 @@ export interface CloudOptions {
   vcpuQuota?: number;
   /** Other AWS figures to replace (a test lowers one to reach it quickly); vcpuQuota wins over limits.vcpuQuota. */
   limits?: Partial<AwsLimits>;
-  /** The cloud's clock (epoch ms) for volume initialization and request-rate buckets; default Date.now. */
+  /** A hand-moved cloud clock (epoch ms) for a test; default: the real clock times the time scale. */
   now?: () => number;
   /** No default VPC in the account (`lifeboat cloud --no-default-vpc`). */
   noDefaultVpc?: boolean;
@@ -85,7 +88,9 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   let url = '';
   let saver: StateSaver | undefined;
   // every deployed role's policies are evaluated on each request signed with its credentials (local/iam/)
-  const iam = new IamRegistry();
+  const clock = new CloudClock({ scale: opts.timeScale, manual: opts.now });
+  clock.publishTo(dataDir);
+  const iam = new IamRegistry(clock);
   const outages = new RegionOutages();
 
   const ctx: CloudContext = {
@@ -99,7 +104,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     faults,
     timings,
     limits: { ...DEFAULT_LIMITS, ...opts.limits, ...(opts.vcpuQuota !== undefined ? { vcpuQuota: opts.vcpuQuota } : {}) },
-    now: opts.now,
+    clock,
     faultCounts,
     markDirty: () => saver?.markDirty(),
     log,
@@ -120,12 +125,13 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     throw err;
   }
   const { ec2, sfn, storage } = services;
-  const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, clockOf(ctx));
-  const collect = () => ({ ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
+  const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, () => clock.now());
+  const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
-      // outages first: an instance of a region that is down does not boot on restore
+      // the clock first (it never goes back), then outages: an instance of a region that is down does not boot on restore
+      clock.restore(saved.components.clock as SavedClock | undefined);
       outages.restore(saved.components.outages);
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
@@ -136,7 +142,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     saver = new StateSaver(dataDir, collect, (err) => log(`saving state failed: ${String(err)}`));
   }
   buckets.adopt(path.join(dataDir, 's3'));
-  if (opts.timeScale !== undefined) sfn.setTimeScale(opts.timeScale);
+  if (opts.schedules) sfn.setSchedules(true);
 
   const s3 = await s3Starting.catch(async (err: unknown) => {
     await closeAll(services);

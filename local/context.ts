@@ -1,3 +1,6 @@
+import type { AwsLimits } from './aws-rates';
+import { AWS_TIMINGS, type Timings } from './aws-timings';
+import type { CloudClock } from './clock';
 import type { IamRegistry } from './iam/registry';
 import type { RegionOutages } from './region-outage';
 
@@ -23,21 +26,8 @@ export interface FaultConfig {
   seed: number;
 }
 
-import type { AwsLimits } from './aws-rates';
 
-export interface Timings {
-  /** How long a snapshot stays 'pending' (progress climbs to 100%). */
-  snapshotMs: number;
-  /** creating → available. */
-  volumeMs: number;
-  /** pending → running, and shutting-down → terminated / stopping → stopped. */
-  instanceMs: number;
-  /** running → the user data's boot script starts (the guest OS boots first, as on EC2). */
-  bootMs: number;
-  /** How long the user data's `aws s3 cp` waits for a connection that never comes: the AWS CLI's default
-   *  --cli-connect-timeout, 60 s (https://docs.aws.amazon.com/cli/latest/userguide/cli-configure-options.html). */
-  connectTimeoutMs: number;
-}
+export type { Timings } from './aws-timings';
 
 export interface CloudContext {
   /** Root folder of everything the cloud stores (volumes, snapshots, S3 objects, state). */
@@ -50,8 +40,8 @@ export interface CloudContext {
   readonly timings: Timings;
   /** AWS's quotas and request rates in force (local/aws-rates.ts); unset means AWS's defaults. */
   readonly limits?: AwsLimits;
-  /** The cloud's clock in epoch ms (volume initialization, rate buckets); unset means Date.now. */
-  readonly now?: () => number;
+  /** The cloud's one clock (local/clock.ts): every AWS time runs on it. */
+  readonly clock: CloudClock;
   /** Count of injected faults by kind, for reports. */
   readonly faultCounts: Record<string, number>;
   /** The deployed identities and their credentials (local/iam/); unset: no request is evaluated (unit harnesses). */
@@ -65,7 +55,8 @@ export interface CloudContext {
   readonly noDefaultVpc?: boolean;
 }
 
-export const DEFAULT_TIMINGS: Timings = { snapshotMs: 1500, volumeMs: 300, instanceMs: 500, bootMs: 0, connectTimeoutMs: 60_000 };
+/** A cloud takes AWS's times unless told otherwise (a test may shorten them: it then measures no AWS figure). */
+export const DEFAULT_TIMINGS: Timings = AWS_TIMINGS;
 export const DEFAULT_FAULTS: FaultConfig = {
   throttleRate: 0,
   serverErrorRate: 0,

@@ -15,6 +15,7 @@ interface CloudFlags {
   faults?: Partial<FaultConfig>;
   assembly?: string;
   timeScale?: number;
+  schedules: boolean;
   vcpuQuota?: number;
   region?: string;
   quiet?: boolean;
@@ -82,7 +83,8 @@ export function register(program: Command): void {
     .option('--data <dir>', 'keep state in this folder across restarts (default: a temp folder, removed on exit)')
     .option('--faults <spec>', `inject faults: ${FAULT_SPEC_HELP}`, parseFaultsOption)
     .option('--assembly <dir>', 'deploy the state machines of this cdk synth output at start', parseAssemblyDir)
-    .option('--time-scale <n>', 'speed-up of Step Functions waits (100 = a 100 s Wait takes 1 s)', parseTimeScale)
+    .option('--time-scale <n>', 'speed of the cloud clock: one real second is N AWS seconds for EC2, EBS, Step Functions, Lambda and the instances (default 1)', parseTimeScale)
+    .option('--no-schedules', 'deployed EventBridge schedules do not fire (they do by default, on the cloud clock)')
     .option(
       '--vcpu-quota <n>',
       `Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances quota in vCPUs (default ${DEFAULT_VCPU_QUOTA}, a new account's)`,
@@ -102,6 +104,7 @@ export function register(program: Command): void {
         faults: flags.faults,
         assemblyDir: flags.assembly,
         timeScale: flags.timeScale,
+        schedules: flags.schedules,
         vcpuQuota: flags.vcpuQuota,
         region: flags.region,
         quiet: flags.quiet,

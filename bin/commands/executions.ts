@@ -57,3 +57,9 @@ export function readableCause(exec: DescribeExecutionCommandOutput): string {
   }
   return [exec.error, cause].filter(Boolean).join(': ') || `execution ${exec.status}`;
 }
+
+/** An ended execution's duration as Step Functions reports it (startDate to stopDate), in milliseconds. */
+export function executionMs(exec: DescribeExecutionCommandOutput): number {
+  if (!exec.startDate || !exec.stopDate) throw new Error(`execution ${exec.executionArn} has not ended: no stopDate`);
+  return exec.stopDate.getTime() - exec.startDate.getTime();
+}

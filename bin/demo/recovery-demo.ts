@@ -45,7 +45,7 @@ export async function checkRecovered(d: RecoveryDemo, run: FailbackFigures, expe
     ok &&= same;
   }
   const written = run.volumes.reduce((n, v) => n + v.bytesWritten, 0);
-  d.say(`    ${label}: checkpoint ${run.checkpointId}, ${(written / 1024 / 1024).toFixed(1)} MiB written, ${(run.durationMs / 1000).toFixed(1)} s, ${run.transitions} transitions`);
+  d.say(`    ${label}: checkpoint ${run.checkpointId}, ${(written / 1024 / 1024).toFixed(1)} MiB written, ${(run.durationMs / 1000).toFixed(1)} AWS s, ${run.transitions} transitions`);
   return ok;
 }
 

@@ -1,7 +1,7 @@
 /** Runs one sync of a VPG through its deployed state machine and gathers the figures the demo prints. */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { CommitOutput } from '../../lambda/core/sync-contract';
-import { readableCause, startExecution, waitForExecution } from '../commands/executions';
+import { executionMs, readableCause, startExecution, waitForExecution } from '../commands/executions';
 import { executionHistory, stateTransitions } from './inventory';
 
 export interface SyncFigures {
@@ -11,6 +11,7 @@ export interface SyncFigures {
   readonly blocksRead: number;
   readonly bytesRead: number;
   readonly bytesStored: number;
+  /** StartExecution to its end on the cloud clock: AWS milliseconds (the offline cloud's clock runs at AWS's times, scaled). */
   readonly durationMs: number;
   readonly transitions: number;
   readonly lambdaInvocations: number;
@@ -19,10 +20,9 @@ export interface SyncFigures {
 }
 
 export async function runSync(sfn: SFNClient, stateMachineArn: string, label: string): Promise<SyncFigures> {
-  const started = Date.now();
   const executionArn = await startExecution(sfn, stateMachineArn, {}, 'demo');
   const exec = await waitForExecution(sfn, executionArn, { label, pollMs: 500 });
-  const durationMs = Date.now() - started;
+  const durationMs = executionMs(exec);
   if (exec.status !== 'SUCCEEDED') throw new Error(`${label} ${exec.status}: ${readableCause(exec)}`);
   const out = JSON.parse(exec.output ?? '{}') as { begin?: { skipped?: boolean; reason?: string }; commit?: CommitOutput };
   if (out.begin?.skipped || !out.commit) throw new Error(`${label} committed nothing: ${out.begin?.reason ?? 'no commit output'}`);

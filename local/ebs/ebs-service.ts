@@ -10,7 +10,7 @@
  * Fault and throttle injection happen in the edge, which renders them with `error()`.
  */
 import path from 'node:path';
-import { clockOf, limitsOf } from '../aws-rates';
+import { limitsOf } from '../aws-rates';
 import type { CloudContext } from '../context';
 import type { CloudRequest, CloudResponse, Service } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
@@ -24,9 +24,9 @@ import type { SnapshotRegistry } from './snapshot-registry';
 export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snapshots: SnapshotRegistry): Service {
   // per account and region, as the service's state is (local/account-regions.ts)
   const stateDir = path.join(ctx.dataDir, 'ebs', ctx.accountId, ctx.region);
-  const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)));
-  const writes = new EbsWrites(ctx.accountId, storage, snapshots, stateDir);
-  const rates = new EbsRateLimiter(() => limitsOf(ctx).ebsRates, clockOf(ctx));
+  const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)), () => Math.floor(ctx.clock.now() / 1000));
+  const writes = new EbsWrites(ctx.accountId, storage, snapshots, stateDir, () => ctx.clock.now());
+  const rates = new EbsRateLimiter(() => limitsOf(ctx).ebsRates, () => ctx.clock.now());
 
   /** The operation a request names, and the snapshot its per-snapshot rate counts against. */
   function operation(req: CloudRequest): { action: EbsAction; snapshotId?: string; run: () => CloudResponse } {

@@ -42,6 +42,8 @@ export class EbsWrites {
     private readonly snapshots: SnapshotRegistry,
     /** `<dataDir>/ebs`: ClientTokens are kept here so a retried StartSnapshot stays idempotent across restarts. */
     private readonly stateDir: string,
+    /** The cloud clock (epoch ms): start times and the snapshot's write timeout. */
+    private readonly now: () => number = Date.now,
   ) {
     fs.mkdirSync(stateDir, { recursive: true });
     const file = this.tokensFile();
@@ -96,7 +98,7 @@ export class EbsWrites {
       volumeId: EBS_API_VOLUME_ID,
       volumeSize: volumeSize!,
       state: 'pending',
-      startTime: new Date(),
+      startTime: new Date(this.now()),
       ...(body.Description !== undefined ? { description: body.Description } : {}),
       tags,
       ownerId: this.accountId,
@@ -106,7 +108,7 @@ export class EbsWrites {
     };
     this.snapshots.add(record);
     const encrypted = !!body.Encrypted;
-    this.pending.set(snapshotId, { written: new Set(), timeoutMs: timeout * 60_000, lastActivityMs: Date.now(), encrypted });
+    this.pending.set(snapshotId, { written: new Set(), timeoutMs: timeout * 60_000, lastActivityMs: this.now(), encrypted });
     if (body.ClientToken) {
       this.clientTokens[body.ClientToken] = { snapshotId, fingerprint };
       this.saveClientTokens();
@@ -133,7 +135,7 @@ export class EbsWrites {
   private requirePending(snapshotId: string): SnapshotRecordView {
     const record = requireSnapshot(this.snapshots, snapshotId, this.accountId);
     const write = this.pending.get(snapshotId);
-    if (record.state === 'pending' && write && Date.now() - write.lastActivityMs > write.timeoutMs) {
+    if (record.state === 'pending' && write && this.now() - write.lastActivityMs > write.timeoutMs) {
       this.snapshots.setState(snapshotId, 'error');
       this.pending.delete(snapshotId);
       throw validation('INVALID_SNAPSHOT_ID', `The snapshot '${snapshotId}' timed out with no write and was cancelled.`);
@@ -166,7 +168,7 @@ export class EbsWrites {
     const write = this.pending.get(snapshotId);
     if (write) {
       write.written.add(blockIndex);
-      write.lastActivityMs = Date.now();
+      write.lastActivityMs = this.now();
     }
     return { status: 201, headers: { 'x-amz-Checksum': checksum, 'x-amz-Checksum-Algorithm': 'SHA256' } };
   }

@@ -56,7 +56,7 @@ export class BootManager implements InstanceProcesses {
     this.shutdowns = new ShutdownWatch((id) => path.join(this.instanceDir(id), 'guest'), (id) => {
       this.note(id, 'the guest OS powered off (shutdown)');
       halt(id);
-    });
+    }, ctx.clock);
   }
 
   instanceDir(instanceId: string): string {
@@ -82,7 +82,7 @@ export class BootManager implements InstanceProcesses {
 
   private async run(instanceId: string, attempt: number, afterRestart: boolean): Promise<void> {
     // The guest OS boots before its user data runs; a stop or kill meanwhile cancels the boot.
-    if (this.ctx.timings.bootMs > 0) await sleep(this.ctx.timings.bootMs, true);
+    if (this.ctx.timings.bootMs > 0) await sleep(this.ctx.clock.realDelay(this.ctx.timings.bootMs), true);
     if (!this.current(instanceId, attempt)) return;
     const dir = this.instanceDir(instanceId);
     const paths = guestPaths(dir);
@@ -105,7 +105,7 @@ export class BootManager implements InstanceProcesses {
     const imds = await startImdsEndpoint(this.ctx.endpoint(), instanceId); // IMDS is always reachable: not through the interface
     this.imdsEndpoints.set(instanceId, imds);
     if (!this.current(instanceId, attempt)) return this.closeImds(instanceId);
-    const env = bootEnvironment({ paths, guestPath, endpoint, region: this.ctx.region, imdsUrl: imds.url });
+    const env = bootEnvironment({ paths, guestPath, endpoint, region: this.ctx.region, imdsUrl: imds.url, clockEnvironment: this.ctx.clock.childEnvironment() });
     this.start(instanceId, userData.text, env);
   }
 

@@ -16,10 +16,10 @@ export function getConsoleOutput(w: World, instanceDir: (id: string) => string, 
   if (!w.model.instances[instanceId]) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${instanceId}' does not exist`);
   const file = path.join(instanceDir(instanceId), 'console.log');
   let bytes = Buffer.alloc(0);
-  let when = new Date();
+  let when = new Date(w.ctx.clock.now());
   try {
     bytes = fs.readFileSync(file);
-    when = fs.statSync(file).mtime;
+    when = new Date(w.ctx.clock.cloudTimeOf(fs.statSync(file).mtimeMs));
   } catch {
     // nothing written yet: AWS answers with no output
   }

@@ -26,7 +26,7 @@ export function newPublicIp(w: World): string {
 
 /** 'pending' turns 'available' once the modelled creation time has passed (read lazily, survives restarts). */
 export function natState(w: World, n: NatGatewayRecord): NatGatewayRecord['state'] {
-  if (n.state === 'pending' && Date.now() - n.createdAt >= w.ctx.timings.instanceMs) n.state = 'available';
+  if (n.state === 'pending' && w.ctx.clock.now() - n.createdAt >= w.ctx.timings.instanceMs) n.state = 'available';
   return n.state;
 }
 
@@ -100,7 +100,7 @@ export const createNatGateway: ActionHandler = (q, w) => {
   const address = allocationId ? requireAddress(w, allocationId) : undefined;
   if (address?.associationId) throw new AwsError('InvalidIPAddress.InUse', `Address ${address.publicIp} is in use.`);
   const tags = tagsFromSpecs(readTagSpecs(q), 'natgateway', ['natgateway']);
-  const now = Date.now();
+  const now = w.ctx.clock.now();
   const n: NatGatewayRecord = {
     natGatewayId: newId('nat'),
     subnetId: subnet.subnetId,
@@ -190,7 +190,7 @@ export const createVpcEndpoint: ActionHandler = (q, w) => {
   }
   const groupIds = q.list('SecurityGroupId');
   const tags = tagsFromSpecs(readTagSpecs(q), 'vpc-endpoint', ['vpc-endpoint']);
-  const now = Date.now();
+  const now = w.ctx.clock.now();
   const e: VpcEndpointRecord = {
     vpcEndpointId: newId('vpce'),
     vpcId: vpc.vpcId,

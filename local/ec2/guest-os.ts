@@ -5,6 +5,7 @@
  * `node` exists only after `dnf install nodejs20`. Absolute paths (/opt, /var/log, /tmp) land in the
  * instance's own folder (guest-isolation.ts).
  */
+import { CLOCK_PRELOAD } from '../clock';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -99,6 +100,8 @@ export interface BootEnvironmentInput {
   readonly region: string;
   /** The instance's IMDS (imds-endpoint.ts). */
   readonly imdsUrl: string;
+  /** Puts the guest's node processes on the cloud clock (clock.ts childEnvironment). */
+  readonly clockEnvironment: Record<string, string>;
 }
 
 /**
@@ -114,5 +117,8 @@ export function bootEnvironment(input: BootEnvironmentInput): NodeJS.ProcessEnv 
     AWS_REGION: input.region,
     AWS_EC2_METADATA_SERVICE_ENDPOINT: input.imdsUrl,
     [DEVICE_DIR_VARIABLE]: input.paths.deviceDir,
+    // the guest's node processes (the agent, the stand-ins) keep the cloud's time: the offline kernel's clock, not the agent's
+    NODE_OPTIONS: `--require "${CLOCK_PRELOAD}"`,
+    ...input.clockEnvironment,
   };
 }

@@ -144,7 +144,7 @@ export const registerImage: ActionHandler = (q, w) => {
     rootDeviceName,
     blockDeviceMappings: devices.map((d) => ({ ...d, deleteOnTermination: d.deleteOnTermination ?? true, volumeType: d.volumeType ?? 'gp3' })),
     ownerId: w.ctx.accountId,
-    creationDate: nowIso(),
+    creationDate: nowIso(w),
     isPublic: false,
     tags: mergeTags([], tagsFromSpecs(readTagSpecs(q), 'image', ['image', 'snapshot'])),
   };

@@ -6,6 +6,7 @@
  * gets its role's credentials at iam/security-credentials/ (local/iam/imds-credentials.ts); one without has none.
  */
 import { randomBytes } from 'node:crypto';
+import { type CloudClock, REAL_TIME } from '../clock';
 import type { PathRoute } from '../edge';
 import type { CloudResponse } from '../service';
 import type { Ec2Service } from './regional';
@@ -19,7 +20,7 @@ const MAX_TTL_SECONDS = 21600;
 const text = (status: number, body: string): CloudResponse => ({ status, headers: TEXT, body });
 const notFound = () => text(404, 'Not Found');
 
-export function imdsRoute(ec2: Ec2Service, iam?: IamRegistry): PathRoute {
+export function imdsRoute(ec2: Ec2Service, iam?: IamRegistry, clock: CloudClock = REAL_TIME): PathRoute {
   const tokens = new Map<string, { instanceId: string; expires: number }>();
   return {
     prefix: IMDS_PREFIX,
@@ -34,13 +35,13 @@ export function imdsRoute(ec2: Ec2Service, iam?: IamRegistry): PathRoute {
         const ttl = Number(req.headers['x-aws-ec2-metadata-token-ttl-seconds']);
         if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) return text(400, 'Bad Request');
         const token = randomBytes(24).toString('base64');
-        tokens.set(token, { instanceId, expires: Date.now() + ttl * 1000 });
+        tokens.set(token, { instanceId, expires: clock.now() + ttl * 1000 });
         return { status: 200, headers: { ...TEXT, 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) }, body: token };
       }
       if (req.method !== 'GET') return text(405, 'Method Not Allowed');
       const given = req.headers['x-aws-ec2-metadata-token'];
       const token = typeof given === 'string' ? tokens.get(given) : undefined;
-      if (given !== undefined && (!token || token.instanceId !== instanceId || token.expires < Date.now())) return text(401, 'Unauthorized');
+      if (given !== undefined && (!token || token.instanceId !== instanceId || token.expires < clock.now())) return text(401, 'Unauthorized');
       if (given === undefined && meta.metadataOptions.httpTokens === 'required') return text(401, 'Unauthorized');
 
       if (path === 'latest/meta-data/instance-id') return text(200, meta.instanceId);

@@ -23,7 +23,7 @@ const NEXT_STATE: Partial<Record<InstanceStateName, InstanceStateName>> = {
 /** Enters a state; transitional states end on a timer after ctx.timings.instanceMs. */
 function enter(w: World, inst: InstanceRecord, state: InstanceStateName): void {
   inst.state = state;
-  inst.transitionAt = NEXT_STATE[state] ? Date.now() + w.ctx.timings.instanceMs : undefined;
+  inst.transitionAt = NEXT_STATE[state] ? w.ctx.clock.now() + w.ctx.timings.instanceMs : undefined;
   if (state === 'stopping' || state === 'shutting-down') w.processes.kill(inst.instanceId);
   if (state === 'terminated') {
     releaseResources(w, inst);
@@ -60,7 +60,7 @@ function releaseResources(w: World, inst: InstanceRecord): void {
 
 function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: number, clientToken?: string): InstanceRecord {
   const instanceId = newId('i');
-  const now = Date.now();
+  const now = w.ctx.clock.now();
   const created: string[] = [];
   try {
     const nic = createNetworkInterface(w, {
@@ -223,7 +223,7 @@ function stateChanges(q: Query, w: World, change: (inst: InstanceRecord) => void
 export const terminateInstances: ActionHandler = (q, w) =>
   stateChanges(q, w, (inst) => {
     if (inst.state !== 'terminated' && inst.state !== 'shutting-down') {
-      inst.stateReason = `User initiated (${nowIso()})`;
+      inst.stateReason = `User initiated (${nowIso(w)})`;
       enter(w, inst, 'shutting-down');
     }
   });
@@ -248,7 +248,7 @@ export const stopInstances: ActionHandler = (q, w) => {
   }
   return stateChanges(q, w, (inst) => {
     if (inst.state === 'running') {
-      inst.stateReason = `User initiated (${nowIso()})`;
+      inst.stateReason = `User initiated (${nowIso(w)})`;
       enter(w, inst, 'stopping');
     }
   });

@@ -53,7 +53,7 @@ export function createNetworkInterface(
     groupIds: opts.groupIds,
     description: opts.description ?? '',
     tags: opts.tags,
-    createdAt: Date.now(),
+    createdAt: w.ctx.clock.now(),
   };
   w.model.networkInterfaces[nic.networkInterfaceId] = nic;
   return nic;

@@ -75,7 +75,7 @@ export const createRouteTable: ActionHandler = (q, w) => {
     routes: [{ destinationCidrBlock: vpc.cidrBlock, gatewayId: 'local', origin: 'CreateRouteTable' }],
     associations: {},
     tags: mergeTags([], tags),
-    createdAt: Date.now(),
+    createdAt: w.ctx.clock.now(),
   };
   w.model.routeTables[t.routeTableId] = t;
   w.ctx.markDirty();
@@ -192,7 +192,7 @@ const renderIgw = (w: World, g: InternetGatewayRecord): XmlObject => ({
 
 export const createInternetGateway: ActionHandler = (q, w) => {
   const tags = tagsFromSpecs(readTagSpecs(q), 'internet-gateway', ['internet-gateway']);
-  const g: InternetGatewayRecord = { internetGatewayId: newId('igw'), tags: mergeTags([], tags), createdAt: Date.now() };
+  const g: InternetGatewayRecord = { internetGatewayId: newId('igw'), tags: mergeTags([], tags), createdAt: w.ctx.clock.now() };
   w.model.internetGateways[g.internetGatewayId] = g;
   w.ctx.markDirty();
   return { internetGateway: renderIgw(w, g) };

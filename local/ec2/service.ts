@@ -2,7 +2,8 @@
  * The EC2 emulator as an offline-cloud Service: query-protocol dispatch to the action handlers, the
  * durable model (toJSON/restore), and the hooks other emulators and fault injection use.
  */
-import { clockOf, limitsOf } from '../aws-rates';
+import { limitsOf } from '../aws-rates';
+import { CloudTimers } from '../clock';
 import type { CloudContext } from '../context';
 import { TokenBuckets } from '../token-bucket';
 import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
@@ -32,7 +33,7 @@ import {
   describeLaunchTemplates,
 } from './templates';
 import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, scheduleVolumeReady } from './volumes';
-import { type ActionHandler, Timers, type World } from './world';
+import { type ActionHandler, type World } from './world';
 import { renderError, renderResponse } from './xml';
 
 const ACTIONS: Record<string, ActionHandler> = {
@@ -170,11 +171,11 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
     set model(m: Ec2Model) {
       model = m;
     },
-    timers: new Timers(),
+    timers: new CloudTimers(ctx.clock),
     processes: boot,
     offerings,
   };
-  const buckets = new TokenBuckets(clockOf(ctx));
+  const buckets = new TokenBuckets(() => ctx.clock.now());
   vpcs.seedNetwork(world);
   seedImages(world);
 

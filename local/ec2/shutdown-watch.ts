@@ -5,6 +5,7 @@
  * (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_ChangingInstanceInitiatedShutdownBehavior.html).
  * The schedule is on this machine's clock.
  */
+import type { CloudClock } from '../clock';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -20,6 +21,8 @@ export class ShutdownWatch {
   constructor(
     private readonly guestDir: (instanceId: string) => string,
     private readonly powerOff: (instanceId: string) => void,
+    /** The guest's `shutdown` writes its time on the cloud clock (its Date is the cloud's: clock-preload.js). */
+    private readonly clock: CloudClock,
   ) {}
 
   watch(instanceId: string): void {
@@ -45,7 +48,7 @@ export class ShutdownWatch {
       fs.rmSync(w.file, { force: true });
       this.unwatch(instanceId);
       this.powerOff(instanceId);
-    }, Math.max(0, at - Date.now()));
+    }, this.clock.realDelay(at - this.clock.now()));
     w.timer.unref();
   }
 

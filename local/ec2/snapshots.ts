@@ -59,7 +59,7 @@ function checkSnapshottable(v: VolumeRecord): void {
 
 /** Captures every volume at one instant (one storage call), then registers the pending snapshots. */
 function capture(w: World, items: Array<{ volume: VolumeRecord; description: string; tags: Tag[] }>): SnapshotRecord[] {
-  const now = Date.now();
+  const now = w.ctx.clock.now();
   const records = items.map(({ volume, description, tags }) => ({
     snapshotId: newId('snap'),
     volumeId: volume.volumeId,
@@ -100,7 +100,7 @@ export function scheduleSnapshotCompletion(w: World, s: SnapshotRecord): void {
 function progressOf(w: World, s: SnapshotRecord): string {
   if (s.state !== 'pending' || s.completesAt === undefined) return s.progress;
   const total = w.ctx.timings.snapshotMs;
-  const done = total - (s.completesAt - Date.now());
+  const done = total - (s.completesAt - w.ctx.clock.now());
   return `${Math.max(0, Math.min(99, Math.floor((100 * done) / Math.max(1, total))))}%`;
 }
 

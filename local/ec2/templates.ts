@@ -160,7 +160,7 @@ export const createLaunchTemplate: ActionHandler = (q, w) => {
     throw new AwsError('InvalidLaunchTemplateName.AlreadyExistsException', `Launch template name already in use.`);
   }
   if (!q.has('LaunchTemplateData')) throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateData');
-  const now = Date.now();
+  const now = w.ctx.clock.now();
   const t: LaunchTemplateRecord = {
     launchTemplateId: newId('lt'),
     launchTemplateName: name,
@@ -168,7 +168,7 @@ export const createLaunchTemplate: ActionHandler = (q, w) => {
     createdAt: now,
     defaultVersion: 1,
     tags: mergeTags([], tagsFromSpecs(readTagSpecs(q), 'launch-template', ['launch-template'])),
-    versions: [{ versionNumber: 1, description: q.str('VersionDescription'), createTime: nowIso(), data: readTemplateData(q.sub('LaunchTemplateData')) }],
+    versions: [{ versionNumber: 1, description: q.str('VersionDescription'), createTime: nowIso(w), data: readTemplateData(q.sub('LaunchTemplateData')) }],
   };
   w.model.launchTemplates[t.launchTemplateId] = t;
   rememberResult(w, 'CreateLaunchTemplate', q, t.launchTemplateId);
@@ -182,7 +182,7 @@ export const createLaunchTemplateVersion: ActionHandler = (q, w) => {
   const base = source !== undefined ? findVersion(t, source).data : undefined;
   const data = readTemplateData(q.sub('LaunchTemplateData'));
   const merged: LaunchTemplateData = base ? mergeTemplateData(base, data) : data;
-  const v = { versionNumber: t.versions.at(-1)!.versionNumber + 1, description: q.str('VersionDescription'), createTime: nowIso(), data: merged };
+  const v = { versionNumber: t.versions.at(-1)!.versionNumber + 1, description: q.str('VersionDescription'), createTime: nowIso(w), data: merged };
   t.versions.push(v);
   w.ctx.markDirty();
   return { launchTemplateVersion: renderVersion(w, t, v) };

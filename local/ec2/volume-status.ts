@@ -8,7 +8,7 @@
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVolumeStatus.html
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_InitializationStatusDetails.html
  */
-import { VOLUME_INITIALIZATION, clockOf, limitsOf } from '../aws-rates';
+import { VOLUME_INITIALIZATION, limitsOf } from '../aws-rates';
 import { AwsError } from '../service';
 import { describe, notFoundError } from './describe';
 import type { FieldMap } from './filters';
@@ -47,7 +47,7 @@ export function initializationOf(w: World, v: VolumeRecord): Initialization | un
   const bytes = v.initializationBytes ?? 0;
   const mibps = v.initializationRate ?? limitsOf(w.ctx).defaultInitializationMiBps;
   const totalSeconds = bytes / (mibps * MIB);
-  const elapsed = Math.max(0, (clockOf(w.ctx)() - (v.initializationStartedAt ?? v.createdAt)) / 1000);
+  const elapsed = Math.max(0, (w.ctx.clock.now() - (v.initializationStartedAt ?? v.createdAt)) / 1000);
   const progress = totalSeconds === 0 ? 100 : Math.min(100, Math.floor((100 * elapsed) / totalSeconds));
   const type = v.initializationRate !== undefined ? 'provisioned-rate' : 'default';
   const estimatedSeconds = type === 'provisioned-rate' ? Math.max(0, Math.ceil(totalSeconds - elapsed)) : undefined;

@@ -8,7 +8,6 @@ import { type VolumeRecord, mergeTags } from './model';
 import { type ActionHandler, type World, GIB, availabilityZones, nowIso, priorResult, rememberResult, tagsFromSpecs } from './world';
 import { type XmlObject, renderTags } from './xml';
 import { EBS_BLOCK_BYTES, checkInitializationRate } from './volume-status';
-import { clockOf } from '../aws-rates';
 
 const SIZE_LIMITS: Record<string, [number, number]> = {
   gp2: [1, 16384],
@@ -67,7 +66,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
   checkInitializationRate(spec.initializationRate, spec.snapshotId);
   const volumeId = newId('vol');
   w.storage.createVolume(volumeId, size * GIB, snap?.snapshotId);
-  const now = Date.now();
+  const now = w.ctx.clock.now();
   const v: VolumeRecord = {
     volumeId,
     size,
@@ -84,7 +83,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     lineage: snap?.lineage ?? volumeId,
     initializationRate: spec.initializationRate,
     initializationBytes: snap ? w.storage.snapshotBlocks(snap.snapshotId).size * EBS_BLOCK_BYTES : 0,
-    initializationStartedAt: clockOf(w.ctx)(),
+    initializationStartedAt: w.ctx.clock.now(),
   };
   w.model.volumes[volumeId] = v;
   scheduleVolumeReady(w, v);
@@ -205,7 +204,7 @@ export const attachVolume: ActionHandler = (q, w) => {
   if (taken) {
     throw new AwsError('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
   }
-  v.attachment = { instanceId, device, attachTime: nowIso(), deleteOnTermination: false };
+  v.attachment = { instanceId, device, attachTime: nowIso(w), deleteOnTermination: false };
   v.state = 'in-use';
   w.ctx.markDirty();
   w.processes.refreshDevices(instanceId);

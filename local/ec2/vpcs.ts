@@ -29,7 +29,7 @@ export function createVpcRecord(w: World, cidrBlock: string, isDefault: boolean,
     associations: {},
     mainAssociationId: newId('rtbassoc'),
     tags: [],
-    createdAt: Date.now(),
+    createdAt: w.ctx.clock.now(),
   };
   const groupId = newId('sg');
   w.model.securityGroups[groupId] = { groupId, groupName: 'default', description: 'default VPC security group', vpcId: vpc.vpcId, tags: [] };
@@ -56,7 +56,7 @@ export function seedNetwork(w: World): void {
     };
   });
   const igw = newId('igw');
-  w.model.internetGateways[igw] = { internetGatewayId: igw, attachedVpcId: vpc.vpcId, tags: [], createdAt: Date.now() };
+  w.model.internetGateways[igw] = { internetGatewayId: igw, attachedVpcId: vpc.vpcId, tags: [], createdAt: w.ctx.clock.now() };
   const main = Object.values(w.model.routeTables).find((t) => t.vpcId === vpc.vpcId && t.main)!;
   main.routes.push({ destinationCidrBlock: '0.0.0.0/0', gatewayId: igw, origin: 'CreateRoute' });
 }

@@ -3,6 +3,7 @@
  * cross-cutting rules (ClientToken idempotency, eventual consistency, TagSpecifications).
  */
 import { createHash } from 'node:crypto';
+import type { CloudTimers } from '../clock';
 import type { CloudContext } from '../context';
 import { AwsError } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
@@ -18,26 +19,13 @@ export interface InstanceProcesses {
   refreshDevices(instanceId: string): void;
 }
 
-export class Timers {
-  private readonly handles = new Set<NodeJS.Timeout>();
-  at(when: number, fn: () => void): void {
-    const h = setTimeout(() => {
-      this.handles.delete(h);
-      fn();
-    }, Math.max(0, when - Date.now()));
-    this.handles.add(h);
-  }
-  clear(): void {
-    for (const h of this.handles) clearTimeout(h);
-    this.handles.clear();
-  }
-}
 
 export interface World {
   readonly ctx: CloudContext;
   readonly storage: VolumeStorage;
   model: Ec2Model;
-  readonly timers: Timers;
+  /** Fire at a cloud time (the cloud clock's scale applies). */
+  readonly timers: CloudTimers;
   readonly processes: InstanceProcesses;
   /** Instance types offered per zone, where a test replaced the default (local/ec2/capacity.ts). */
   readonly offerings: Record<string, readonly string[]>;
@@ -47,8 +35,8 @@ export type ActionHandler = (q: Query, w: World) => XmlObject;
 
 export const GIB = 1024 * 1024 * 1024;
 
-export function nowIso(): string {
-  return new Date().toISOString();
+export function nowIso(w: World): string {
+  return w.ctx.clock.nowIso();
 }
 
 /**
@@ -79,7 +67,7 @@ function fingerprint(q: Query): string {
 
 /** Eventual consistency fault: a resource this new is not yet visible to Describe*. */
 export function notYetVisible(w: World, createdAt: number): boolean {
-  return w.ctx.faults.consistencyMs > 0 && Date.now() - createdAt < w.ctx.faults.consistencyMs;
+  return w.ctx.faults.consistencyMs > 0 && w.ctx.clock.now() - createdAt < w.ctx.faults.consistencyMs;
 }
 
 export function countConsistencyFault(w: World): void {

@@ -14,7 +14,7 @@ export function instanceCredentials(iam: IamRegistry, profileArn: string | undef
   const creds = iam.credentialsFor(role);
   const body = {
     Code: 'Success',
-    LastUpdated: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    LastUpdated: iam.clock.nowIso().replace(/\.\d{3}Z$/, 'Z'),
     Type: 'AWS-HMAC',
     AccessKeyId: creds.AccessKeyId,
     SecretAccessKey: creds.SecretAccessKey,

@@ -6,6 +6,7 @@
  * An access key the registry did not issue is the default account's administrator (the CLI's and tests' dummy keys).
  */
 import { createHash } from 'node:crypto';
+import { type CloudClock, REAL_TIME } from '../clock';
 
 export type PolicyDocument = { Version?: string; Statement: unknown };
 
@@ -69,6 +70,9 @@ export const roleKey = (accountId: string, name: string) => `${accountId}/${name
 const accountOfArn = (arn: string) => arn.split(':')[4] ?? '';
 
 export class IamRegistry {
+  /** Credentials expire on the cloud's clock, which is the clock their users' SDKs compare against. */
+  constructor(readonly clock: CloudClock = REAL_TIME) {}
+
   /** By `ACCOUNT/NAME` (roleKey): a role's name is unique in its account only. */
   readonly roles = new Map<string, RoleRecord>();
   /** By ARN (which names the account). */
@@ -123,7 +127,7 @@ export class IamRegistry {
   }
 
   /** Temporary credentials of a role; the key id is stable per role, so a restarted cloud still knows it. */
-  credentialsFor(role: RoleRecord, now = Date.now()): RoleCredentials {
+  credentialsFor(role: RoleRecord, now = this.clock.now()): RoleCredentials {
     const AccessKeyId = this.keyIdOf(role.arn);
     return {
       AccessKeyId,

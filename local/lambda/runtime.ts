@@ -3,6 +3,7 @@
  * invoke and reused, with only the environment a Lambda sandbox would have. Errors come back as
  * LambdaInvokeError whose `name` is the Lambda errorType, so Step Functions Retry/Catch match as in AWS.
  */
+import { CLOCK_PRELOAD, type CloudClock, REAL_TIME } from '../clock';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WORKER_SOURCE } from './worker-source';
@@ -49,6 +50,8 @@ export interface LambdaRuntimeOptions {
    * Unset: dummy keys (the default account's administrator). Set: a function whose role is unknown gets none.
    */
   credentials?: (roleArn: string) => { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } | undefined;
+  /** The cloud clock: a function's Date and timers run on it (clock-preload.js), and so does its timeout. Unset: real time. */
+  clock?: CloudClock;
 }
 
 interface Pending {
@@ -62,9 +65,18 @@ class FunctionWorker {
   private readonly child: ChildProcess;
   private readonly pending = new Map<string, Pending>();
   exited = false;
+  /** The sandbox has loaded the handler (Init): invocations and their timeouts start after it. */
+  private readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private readonly exit: Promise<void>;
 
-  constructor(readonly config: FunctionConfig, env: NodeJS.ProcessEnv, log: (message: string) => void) {
-    this.child = spawn(process.execPath, ['-e', WORKER_SOURCE, config.codeDir, config.handler], {
+  constructor(
+    readonly config: FunctionConfig,
+    env: NodeJS.ProcessEnv,
+    log: (message: string) => void,
+    private readonly clock: CloudClock,
+  ) {
+    this.child = spawn(process.execPath, ['--require', CLOCK_PRELOAD, '-e', WORKER_SOURCE, config.codeDir, config.handler], {
       env,
       cwd: config.codeDir,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -72,7 +84,9 @@ class FunctionWorker {
     const prefix = `lambda ${config.name}: `;
     this.child.stdout?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
     this.child.stderr?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.child.on('message', (msg: { type: string; id: string; ok: boolean; payload?: unknown; error?: LambdaErrorShape }) => {
+      if (msg.type === 'ready') return this.markReady();
       if (msg.type !== 'result') return;
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -80,6 +94,10 @@ class FunctionWorker {
       clearTimeout(p.timer);
       if (msg.ok) p.resolve(msg.payload);
       else p.reject(new LambdaInvokeError(msg.error!));
+    });
+    this.exit = new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.once('error', () => resolve());
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
@@ -92,9 +110,12 @@ class FunctionWorker {
     });
   }
 
-  invoke(payload: unknown): Promise<unknown> {
+  async invoke(payload: unknown): Promise<unknown> {
     const id = randomUUID();
     const timeoutMs = this.config.timeoutSeconds * 1000;
+    // a sandbox that dies during Init fails its waiting invocations through failAll (the exit handler)
+    await Promise.race([this.ready, this.exit]);
+    if (this.exited) throw new LambdaInvokeError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited during Init`, trace: [] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         // Lambda tears the sandbox down on a timeout; the next invoke gets a fresh one.
@@ -107,7 +128,7 @@ class FunctionWorker {
           }),
         );
         this.kill();
-      }, timeoutMs);
+      }, this.clock.realDelay(timeoutMs));
       this.pending.set(id, { resolve, reject, timer });
       this.child.send({ type: 'invoke', id, requestId: id, payload, timeoutMs, functionArn: this.config.arn }, (err) => {
         if (err && this.pending.delete(id)) {
@@ -171,7 +192,7 @@ export class LambdaRuntime {
     this.onInvoke?.(config, payload);
     let worker = this.workers.get(config.name);
     if (!worker || worker.exited) {
-      worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined));
+      worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined), this.opts.clock ?? REAL_TIME);
       this.workers.set(config.name, worker);
     }
     return worker.invoke(payload);
@@ -201,6 +222,7 @@ export class LambdaRuntime {
       ...this.credentialsEnv(config),
       AWS_LAMBDA_FUNCTION_NAME: config.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySize),
+      ...this.opts.clock?.childEnvironment(),
     };
   }
 

@@ -1,10 +1,12 @@
 /**
  * The JavaScript a Lambda worker child process runs (`node -e WORKER_SOURCE <codeDir> <handler>`).
  * Kept as a string so it works the same from ts-jest, tsx or a bundle: no file path to resolve.
- * It loads the bundled handler once (warm start) and answers invocations over IPC; several may be
- * in flight at once. A handler error comes back in Lambda's error shape {errorType, errorMessage, trace}.
+ * It loads the bundled handler once, before it reports ready (Lambda's Init phase), and answers
+ * invocations over IPC; several may be in flight at once. A handler error comes back in Lambda's error shape {errorType, errorMessage, trace}.
  */
 export const WORKER_SOURCE = String.raw`
+// the clock preload has read its anchor file: the function's environment is Lambda's, not the emulator's
+delete process.env.LIFEBOAT_CLOCK_FILE;
 const path = require('node:path');
 const [codeDir, handlerSpec] = process.argv.slice(1);
 const dot = handlerSpec.lastIndexOf('.');
@@ -54,5 +56,12 @@ process.on('message', async (msg) => {
     process.send({ type: 'result', id: msg.id, ok: false, error: errorShape(err) });
   }
 });
+// Lambda's Init phase: the handler's module loads before the first invocation, outside its timeout
+// (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html); a load error fails each invocation.
+try {
+  loadHandler();
+} catch {
+  // thrown again, in Lambda's error shape, by the invocation that calls loadHandler()
+}
 process.send({ type: 'ready' });
 `;

@@ -5,6 +5,7 @@
  */
 import './polyfill';
 import { setMaxListeners } from 'node:events';
+import type { CloudClock } from '../clock';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { LambdaInvokeError } from '../lambda/runtime';
@@ -35,6 +36,8 @@ export interface RunDeps {
   invoke(functionNameOrArn: string, payload: unknown): Promise<unknown>;
   /** Factor applied to Wait durations and retry intervals right now (1 = real time). */
   waitFactor(): number;
+  /** The cloud clock: history timestamps, start and stop dates, Wait until a Timestamp. */
+  clock: CloudClock;
   onFinished(record: ExecutionRecord): void;
 }
 
@@ -46,7 +49,7 @@ export class RunningExecution {
   readonly done: Promise<void>;
 
   constructor(readonly record: ExecutionRecord, prepared: PreparedDefinition, private readonly deps: RunDeps) {
-    this.history = new ExecutionHistory(deps.roleArn, (error, cause) => this.failTerminal(error, cause));
+    this.history = new ExecutionHistory(deps.roleArn, (error, cause) => this.failTerminal(error, cause), deps.clock);
     // Every Wait in flight listens for a stop: a Map runs up to its MaxConcurrency of them at once.
     setMaxListeners(0, this.stop.signal);
     this.armTimeLimit(MAX_EXECUTION_MS);
@@ -60,7 +63,7 @@ export class RunningExecution {
   private failTerminal(error: string, cause: string): void {
     if (this.record.status !== 'RUNNING') return;
     if (!this.history.exhausted) this.history.add('ExecutionFailed', { executionFailedEventDetails: { error, cause } });
-    Object.assign(this.record, { status: 'FAILED', error, cause, stopDate: Date.now() });
+    Object.assign(this.record, { status: 'FAILED', error, cause, stopDate: this.deps.clock.now() });
     this.end();
   }
 
@@ -80,7 +83,7 @@ export class RunningExecution {
       if (left > 0) return this.armTimeLimit(left);
       if (this.record.status !== 'RUNNING') return;
       this.history.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE } });
-      Object.assign(this.record, { status: 'TIMED_OUT', error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE, stopDate: Date.now() });
+      Object.assign(this.record, { status: 'TIMED_OUT', error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE, stopDate: this.deps.clock.now() });
       this.end();
     }, realMs);
     this.timeLimit.unref();
@@ -89,7 +92,7 @@ export class RunningExecution {
   /** StopExecution: the run stops at its next step; in-flight Lambda calls finish on their own, as in AWS. */
   abort(error?: string, cause?: string): void {
     if (this.record.status !== 'RUNNING') return;
-    Object.assign(this.record, { status: 'ABORTED', stopDate: Date.now(), error, cause });
+    Object.assign(this.record, { status: 'ABORTED', stopDate: this.deps.clock.now(), error, cause });
     this.end();
   }
 
@@ -147,7 +150,7 @@ export class RunningExecution {
 
   private settle(outcome: { ok: true; output: unknown } | { ok: false; err: unknown }): void {
     if (this.record.status !== 'RUNNING') return;
-    const stopDate = Date.now();
+    const stopDate = this.deps.clock.now();
     if (outcome.ok) {
       Object.assign(this.record, { status: 'SUCCEEDED', output: JSON.stringify(outcome.output ?? null), stopDate });
       return;
@@ -181,7 +184,7 @@ export class RunningExecution {
   private async runWait(spec: WaitSpec, input: unknown): Promise<unknown> {
     await new Promise((resolve) => setImmediate(resolve));
     if (this.record.status !== 'RUNNING') throw this.endedError();
-    const ms = waitMilliseconds(spec, input, Date.now()) * this.deps.waitFactor();
+    const ms = waitMilliseconds(spec, input, this.deps.clock.now()) * this.deps.waitFactor();
     await abortableSleep(ms, this.stop.signal);
     return input;
   }

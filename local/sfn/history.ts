@@ -25,6 +25,7 @@ export interface LibraryEvent {
   parentState?: { name: string; type: string };
 }
 
+import { type CloudClock, REAL_TIME } from '../clock';
 import { HISTORY_EVENT_LIMIT, HISTORY_LIMIT_CAUSE, HISTORY_LIMIT_ERROR } from './quotas';
 
 const json = (value: unknown): string => JSON.stringify(value ?? null);
@@ -40,9 +41,11 @@ export class ExecutionHistory {
   constructor(
     private readonly roleArn: string,
     private readonly onExhausted: (error: string, cause: string) => void = () => undefined,
+    /** The cloud clock; the runner library stamps its events with real time, which it converts. */
+    private readonly clock: Pick<CloudClock, 'now' | 'cloudTimeOf'> = REAL_TIME,
   ) {}
 
-  add(type: string, details: Record<string, unknown> = {}, timestamp = Date.now()): void {
+  add(type: string, details: Record<string, unknown> = {}, timestamp = this.clock.now()): void {
     if (this.closed) return;
     const id = this.events.length + 1;
     // The last event AWS allows: only an ExecutionSucceeded (or the end the caller already imposed) may
@@ -63,40 +66,40 @@ export class ExecutionHistory {
     const typeOf = (name: string, fallback: string) => stateTypes.get(name) ?? fallback;
     switch (ev.type) {
       case 'ExecutionStarted':
-        return this.add('ExecutionStarted', { executionStartedEventDetails: { input: json(ev.input), inputDetails: dataDetails, roleArn: this.roleArn } }, ev.timestamp);
+        return this.add('ExecutionStarted', { executionStartedEventDetails: { input: json(ev.input), inputDetails: dataDetails, roleArn: this.roleArn } }, this.clock.cloudTimeOf(ev.timestamp));
       case 'ExecutionSucceeded':
-        return this.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: json(ev.output), outputDetails: dataDetails } }, ev.timestamp);
+        return this.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: json(ev.output), outputDetails: dataDetails } }, this.clock.cloudTimeOf(ev.timestamp));
       case 'ExecutionFailed':
-        return this.add('ExecutionFailed', { executionFailedEventDetails: { error: ev.Error, cause: causeText(ev.Cause) } }, ev.timestamp);
+        return this.add('ExecutionFailed', { executionFailedEventDetails: { error: ev.Error, cause: causeText(ev.Cause) } }, this.clock.cloudTimeOf(ev.timestamp));
       case 'ExecutionAborted':
-        return this.add('ExecutionAborted', { executionAbortedEventDetails: {} }, ev.timestamp);
+        return this.add('ExecutionAborted', { executionAbortedEventDetails: {} }, this.clock.cloudTimeOf(ev.timestamp));
       case 'ExecutionTimeout':
-        return this.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } }, ev.timestamp);
+        return this.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } }, this.clock.cloudTimeOf(ev.timestamp));
       case 'StateEntered': {
         const type = typeOf(ev.state!.name, ev.state!.type);
-        this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } }, ev.timestamp);
+        this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } }, this.clock.cloudTimeOf(ev.timestamp));
         // AWS logs one MapStateStarted / ParallelStateStarted right after the state is entered.
         // (AWS's mapStateStartedEventDetails.length is left out: the items' count after ItemsPath is not known here.)
-        if (type === 'Map') this.add('MapStateStarted', {}, ev.timestamp);
-        if (type === 'Parallel') this.add('ParallelStateStarted', {}, ev.timestamp);
+        if (type === 'Map') this.add('MapStateStarted', {}, this.clock.cloudTimeOf(ev.timestamp));
+        if (type === 'Parallel') this.add('ParallelStateStarted', {}, this.clock.cloudTimeOf(ev.timestamp));
         return;
       }
       case 'StateExited': {
         const type = typeOf(ev.state!.name, ev.state!.type);
-        if (type === 'Map') this.add('MapStateSucceeded', {}, ev.timestamp);
-        if (type === 'Parallel') this.add('ParallelStateSucceeded', {}, ev.timestamp);
-        return this.add(`${type}StateExited`, { stateExitedEventDetails: { name: ev.state!.name, output: json(ev.state!.output), outputDetails: dataDetails } }, ev.timestamp);
+        if (type === 'Map') this.add('MapStateSucceeded', {}, this.clock.cloudTimeOf(ev.timestamp));
+        if (type === 'Parallel') this.add('ParallelStateSucceeded', {}, this.clock.cloudTimeOf(ev.timestamp));
+        return this.add(`${type}StateExited`, { stateExitedEventDetails: { name: ev.state!.name, output: json(ev.state!.output), outputDetails: dataDetails } }, this.clock.cloudTimeOf(ev.timestamp));
       }
       case 'StateFailed': {
         const type = typeOf(ev.state!.name, ev.state!.type);
-        if (type === 'Map' || type === 'Parallel') this.add(`${type}StateFailed`, {}, ev.timestamp);
+        if (type === 'Map' || type === 'Parallel') this.add(`${type}StateFailed`, {}, this.clock.cloudTimeOf(ev.timestamp));
         return;
       }
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
       case 'MapIterationFailed': {
         const key = `mapIteration${ev.type.slice('MapIteration'.length)}EventDetails`;
-        return this.add(ev.type, { [key]: { name: ev.parentState?.name, index: ev.index } }, ev.timestamp);
+        return this.add(ev.type, { [key]: { name: ev.parentState?.name, index: ev.index } }, this.clock.cloudTimeOf(ev.timestamp));
       }
       default:
         // StateRetried/StateCaught/ParallelBranch* have no AWS history event of their own.

@@ -28,14 +28,14 @@ export class StepFunctionsService implements Service {
   readonly names = ['states'];
   readonly throttleCode = 'ThrottlingException';
   private readonly stores: AccountRegionStores<StepFunctionsStore>;
-  private timeScale: number | undefined;
+  private schedules = false;
   private waitScale: number | undefined;
   private invokeHook: InvokeHook;
 
   constructor(private readonly ctx: CloudContext) {
     this.stores = new AccountRegionStores({ account: ctx.accountId, region: ctx.region }, (key) => {
       const store = new StepFunctionsStore(scopedContext(ctx, key));
-      if (this.timeScale !== undefined) store.setTimeScale(this.timeScale);
+      store.setSchedules(this.schedules);
       if (this.waitScale !== undefined) store.setWaitScale(this.waitScale);
       store.onInvoke = this.invokeHook;
       return store;
@@ -82,9 +82,10 @@ export class StepFunctionsService implements Service {
     return this.stores.all().flatMap(({ store }) => store.deployedStacks());
   }
 
-  setTimeScale(n: number): void {
-    this.timeScale = n;
-    for (const { store } of this.stores.all()) store.setTimeScale(n);
+  /** EventBridge schedules of every account and region fire (on the cloud clock) or not. */
+  setSchedules(on: boolean): void {
+    this.schedules = on;
+    for (const { store } of this.stores.all()) store.setSchedules(on);
   }
 
   setWaitScale(f: number): void {

@@ -1,8 +1,10 @@
 /**
- * EventBridge / Scheduler schedules on an accelerated clock. With time scale n, one real second is n
- * cloud seconds: rate(15 minutes) fires every 15*60/n real seconds, cron(...) at its next match on the
- * cloud clock. Scale 0 (the default) means schedules are off.
+ * EventBridge / Scheduler schedules on the cloud clock (local/clock.ts): rate(15 minutes) fires every 15
+ * cloud minutes (15*60/n real seconds at time scale n), cron(...) at its next match on the cloud clock.
+ * They fire only once switched on (the offline cloud starts with them off unless given a time scale).
  */
+import type { CloudClock } from '../clock';
+
 export interface ScheduleSpec {
   /** `<stack>/<logicalId>/<targetId>`. */
   id: string;
@@ -107,26 +109,27 @@ interface Armed {
 
 export class Scheduler {
   private readonly armed = new Map<string, Armed>();
-  private scale = 0;
-  private anchorReal = Date.now();
-  private anchorCloud = Date.now();
+  private on = false;
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly fire: (spec: ScheduleSpec) => void) {}
-
-  /** The cloud clock: real time, accelerated by the time scale since it was last set. */
-  cloudNow(): number {
-    return this.anchorCloud + (Date.now() - this.anchorReal) * this.scale;
+  constructor(
+    private readonly clock: CloudClock,
+    private readonly fire: (spec: ScheduleSpec) => void,
+  ) {
+    // a new scale changes the real time left to every armed schedule
+    this.unsubscribe = clock.onChange(() => this.rearm());
   }
 
-  get timeScale(): number {
-    return this.scale;
+  get enabled(): boolean {
+    return this.on;
   }
 
-  setTimeScale(n: number): void {
-    if (!(n >= 0)) throw new Error(`time scale must be >= 0, got ${n}`);
-    this.anchorCloud = this.cloudNow();
-    this.anchorReal = Date.now();
-    this.scale = n;
+  setEnabled(on: boolean): void {
+    this.on = on;
+    this.rearm();
+  }
+
+  private rearm(): void {
     for (const a of this.armed.values()) this.arm(a);
   }
 
@@ -149,16 +152,17 @@ export class Scheduler {
 
   close(): void {
     for (const id of [...this.armed.keys()]) this.remove(id);
+    this.unsubscribe();
   }
 
   private arm(a: Armed): void {
     if (a.timer) clearTimeout(a.timer);
     a.timer = undefined;
-    if (this.scale === 0 || !a.spec.enabled) return;
-    const now = this.cloudNow();
+    if (!this.on || !a.spec.enabled) return;
+    const now = this.clock.now();
     if (a.nextCloudMs === undefined || a.nextCloudMs < now) a.nextCloudMs = this.nextAfter(a, now);
     if (a.nextCloudMs === undefined) return;
-    const delayReal = Math.max(1, (a.nextCloudMs - now) / this.scale);
+    const delayReal = Math.max(1, this.clock.realDelay(a.nextCloudMs - now));
     a.timer = setTimeout(() => {
       a.timer = undefined;
       a.nextCloudMs = this.nextAfter(a, a.nextCloudMs!);

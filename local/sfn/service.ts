@@ -3,9 +3,11 @@
  * synthesized CDK assembly, executions run by aws-local-stepfunctions with each Lambda task bound to
  * its bundled handler, schedules on an accelerated clock, and the SFN API over AWS JSON 1.0.
  *
- * Time: `setTimeScale(n)` makes one real second n cloud seconds (schedules fire, Waits and retry
- * intervals shrink by n); 0 = schedules off, waits at real time. `setWaitScale(f)` multiplies Wait
- * durations and retry intervals by f on top (tests use 0.001). Lambda timeouts stay real time.
+ * Time: everything runs on the cloud clock (ctx.clock, local/clock.ts): at time scale n, Waits, retry
+ * intervals, the execution time limit and Lambda timeouts take 1/n of their real time, history
+ * timestamps are cloud times, and schedules (once `setSchedules(true)`) fire on it. `setWaitScale(f)`
+ * multiplies Wait durations and retry intervals by f on top (a shortcut some tests take: a run with
+ * f ≠ 1 measures no AWS figure).
  */
 import { randomUUID } from 'node:crypto';
 import type { CloudContext } from '../context';
@@ -68,8 +70,8 @@ export class StepFunctionsStore implements Service {
       const role = iam.roleByArn(roleArn);
       return role && iam.credentialsFor(role);
     });
-    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m), credentials });
-    this.scheduler = new Scheduler((spec) => this.fireSchedule(spec));
+    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m), credentials, clock: ctx.clock });
+    this.scheduler = new Scheduler(ctx.clock, (spec) => this.fireSchedule(spec));
     this.operations = {
       StartExecution: (i) => this.startExecution(i),
       DescribeExecution: (i) => this.describeExecution(i),
@@ -134,7 +136,7 @@ export class StepFunctionsStore implements Service {
       definition: sm.definition,
       roleArn: sm.roleArn ?? `arn:aws:iam::${this.ctx.accountId}:role/${sm.name}-role`,
       tags: sm.tags,
-      creationDate: previous?.creationDate ?? Date.now(),
+      creationDate: previous?.creationDate ?? this.ctx.clock.now(),
       prepared,
     });
   }
@@ -145,8 +147,9 @@ export class StepFunctionsStore implements Service {
 
   // ---- time and Lambda --------------------------------------------------------------------------
 
-  setTimeScale(n: number): void {
-    this.scheduler.setTimeScale(n);
+  /** EventBridge schedules fire (on the cloud clock) or not. */
+  setSchedules(on: boolean): void {
+    this.scheduler.setEnabled(on);
   }
 
   setWaitScale(f: number): void {
@@ -155,8 +158,7 @@ export class StepFunctionsStore implements Service {
   }
 
   private waitFactor(): number {
-    const scale = this.scheduler.timeScale;
-    return this.waitScale * (scale > 0 ? 1 / scale : 1);
+    return this.waitScale / this.ctx.clock.scale;
   }
 
   invokeFunction(nameOrArn: string, payload: unknown): Promise<unknown> {
@@ -202,7 +204,7 @@ export class StepFunctionsStore implements Service {
       }
       throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const record: ExecutionRecord = { executionArn, stateMachineArn: sm.arn, name, status: 'RUNNING', input: rawInput, startDate: Date.now() };
+    const record: ExecutionRecord = { executionArn, stateMachineArn: sm.arn, name, status: 'RUNNING', input: rawInput, startDate: this.ctx.clock.now() };
     const run = new RunningExecution(record, sm.prepared, {
       region: this.ctx.region,
       roleArn: sm.roleArn,
@@ -215,6 +217,7 @@ export class StepFunctionsStore implements Service {
         return this.lambda.invoke(fn, payload);
       },
       waitFactor: () => this.waitFactor(),
+      clock: this.ctx.clock,
       onFinished: () => {
         this.running.delete(executionArn);
         this.ctx.markDirty();
@@ -231,7 +234,7 @@ export class StepFunctionsStore implements Service {
     const stored = this.execution(api.requireString(input, 'executionArn'));
     this.running.get(stored.record.executionArn)?.abort(input.error as string | undefined, input.cause as string | undefined);
     this.ctx.markDirty();
-    return { stopDate: api.epochSeconds(stored.record.stopDate ?? Date.now()) };
+    return { stopDate: api.epochSeconds(stored.record.stopDate ?? this.ctx.clock.now()) };
   }
 
   /** The `consistency=MS` fault lags these reads (consistency.ts), whatever the `services` filter says. */
@@ -245,7 +248,7 @@ export class StepFunctionsStore implements Service {
 
   private describeExecution(input: Record<string, unknown>): Record<string, unknown> {
     const record = this.execution(api.requireString(input, 'executionArn')).record;
-    const seen = describedView(record, Date.now(), this.lagMs());
+    const seen = describedView(record, this.ctx.clock.now(), this.lagMs());
     this.countLag(seen === record ? 0 : 1);
     return api.renderDescribeExecution(seen);
   }
@@ -254,7 +257,7 @@ export class StepFunctionsStore implements Service {
     const smArn = api.requireString(input, 'stateMachineArn');
     this.machine(smArn);
     const filter = input.statusFilter as string | undefined;
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     const mine = [...this.executions.values()].map((e) => e.record).filter((r) => r.stateMachineArn === smArn);
     const seen = mine.map((r) => listedView(r, now, this.lagMs()));
     this.countLag(seen.filter((v, i) => v !== mine[i]).length);
@@ -345,7 +348,7 @@ export class StepFunctionsStore implements Service {
     for (const stack of s.stacks ?? []) this.stacks.set(stack.stackName, stack);
     for (const e of s.executions ?? []) {
       const record = { ...e.record };
-      if (record.status === 'RUNNING') Object.assign(record, { status: 'FAILED', error: 'States.Runtime', cause: 'offline cloud restarted', stopDate: Date.now() });
+      if (record.status === 'RUNNING') Object.assign(record, { status: 'FAILED', error: 'States.Runtime', cause: 'offline cloud restarted', stopDate: this.ctx.clock.now() });
       this.executions.set(record.executionArn, { record, events: e.events ?? [] });
     }
     if (typeof s.waitScale === 'number') this.waitScale = s.waitScale;

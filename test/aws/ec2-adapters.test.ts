@@ -1,4 +1,5 @@
 /** Ec2Adapter and EbsDirect over the real SDK against the offline cloud's EC2 and EBS direct API emulators. */
+import { CloudClock } from '../../local/clock';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,7 @@ async function startEc2AndEbs(): Promise<AwsHarness> {
     // An account whose On-Demand vCPU quota holds this file's four protected instances (1 vCPU each) and its
     // zSATs (2 each): a new account's 5 vCPUs would not hold the protected workload and a zSAT, in AWS either.
     limits: { ...DEFAULT_LIMITS, vcpuQuota: 16 },
+    clock: new CloudClock(),
     faultCounts: {},
     markDirty: () => undefined,
     log: () => undefined,

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import { QUICK_TIMINGS } from '../helpers/cloud';
+import { CloudClock } from '../../local/clock';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_FAULTS, DEFAULT_TIMINGS, type CloudContext } from '../../local/context';
+import { DEFAULT_FAULTS, type CloudContext } from '../../local/context';
 import { createEdgeHandler, listen, type Listening } from '../../local/edge';
 import { adminRoute } from '../../local/admin';
 import { EBS_BLOCK_SIZE as BS, FileVolumeStorage } from '../../local/storage/file-volume-storage';
@@ -19,7 +21,8 @@ beforeEach(async () => {
     region: 'us-east-1',
     accountId: '000000000000',
     faults: { ...DEFAULT_FAULTS },
-    timings: DEFAULT_TIMINGS,
+    timings: QUICK_TIMINGS,
+    clock: new CloudClock(),
     faultCounts: {},
     markDirty: () => undefined,
     log: () => undefined,

@@ -10,7 +10,7 @@ import { EBSClient, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { startCloud } from '../../local/cloud';
 import { DEFAULT_IMAGE_ID } from '../../local/ec2';
-import { clientConfig, startTestCloud, TestCloud } from '../helpers/cloud';
+import { clientConfig, startTestCloud, TEST_TIMINGS, TestCloud } from '../helpers/cloud';
 
 function alive(pid: number): boolean {
   try {
@@ -160,7 +160,7 @@ describe('a running cloud', () => {
 });
 
 test('without a data dir the cloud uses a temp dir and removes it on stop (stop is idempotent)', async () => {
-  const cloud = await startCloud({ quiet: true });
+  const cloud = await startCloud({ timings: TEST_TIMINGS, quiet: true });
   expect(fs.existsSync(cloud.dataDir)).toBe(true);
   await Promise.all([cloud.stop(), cloud.stop()]);
   expect(fs.existsSync(cloud.dataDir)).toBe(false);

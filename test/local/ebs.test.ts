@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { QUICK_TIMINGS } from '../helpers/cloud';
+import { CloudClock } from '../../local/clock';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -17,7 +19,7 @@ import {
   StartSnapshotCommand,
   ValidationException,
 } from '@aws-sdk/client-ebs';
-import { DEFAULT_FAULTS, DEFAULT_TIMINGS, type CloudContext } from '../../local/context';
+import { DEFAULT_FAULTS, type CloudContext } from '../../local/context';
 import { createEdgeHandler, listen, type Listening } from '../../local/edge';
 import { createEbsService, InMemorySnapshotRegistry } from '../../local/ebs';
 import { adminRoute } from '../../local/admin';
@@ -42,7 +44,8 @@ function context(dataDir: string): CloudContext {
     region: 'us-east-1',
     accountId: ACCOUNT,
     faults: { ...DEFAULT_FAULTS },
-    timings: DEFAULT_TIMINGS,
+    timings: QUICK_TIMINGS,
+    clock: new CloudClock(),
     faultCounts: {},
     markDirty: () => undefined,
     log: () => undefined,

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type Ec2Harness, pollUntil, startEc2 } from './helpers/ec2-harness';
 import { RegionOutages } from '../../local/region-outage';
+import { AWS_TIMINGS } from '../../local/aws-timings';
 import { BOOT_SCRIPT, bootUserData } from './helpers/ec2-boot-script';
 
 const DEVICE_PREFIX = 'nvme-Amazon_Elastic_Block_Store_vol';
@@ -193,4 +194,19 @@ test("a region outage stops its instances' processes; once it is back, a running
     return s && s.pid !== first.pid && isAlive(s.pid) ? s : undefined;
   }, 'booted again after the outage');
   expect(again.pid).not.toBe(first.pid);
+});
+
+test('a guest keeps the cloud clock: its agent starts the AWS instance and boot times after launch, however fast they pass here', async () => {
+  const clockScript = "require('fs').writeFileSync('guest-clock.json', JSON.stringify({ now: Date.now() }));";
+  const fast = await startEc2({ timeScale: 1000, timings: AWS_TIMINGS, s3Objects: { 'assets/clock.js': clockScript } });
+  try {
+    const run = await fast.client.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-0lifeboat0offline', UserData: bootUserData('assets', 'clock.js') }));
+    const instance = run.Instances![0];
+    const seen = await pollUntil(() => readJson<{ now: number }>(path.join(fast.ec2.instanceDir(instance.InstanceId!), 'guest-clock.json')), 'the guest to write its time');
+    // pending → running, then the guest OS boots before cloud-init runs the user data (local/aws-timings.ts)
+    expect(seen.now - instance.LaunchTime!.getTime()).toBeGreaterThanOrEqual(AWS_TIMINGS.instanceMs + AWS_TIMINGS.bootMs);
+    expect(seen.now).toBeLessThanOrEqual(fast.ctx.clock.now());
+  } finally {
+    await fast.close();
+  }
 });

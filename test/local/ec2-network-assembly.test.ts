@@ -1,4 +1,5 @@
 /** The EC2 network resources of a small CDK assembly deployed onto the offline cloud, with Ref/GetAtt as CloudFormation returns them. */
+import { TEST_TIMINGS } from '../helpers/cloud';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,7 +51,7 @@ function synthFixture(dir: string): void {
 beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'net-assembly-'));
   synthFixture(dir);
-  cloud = await startCloud({ assemblyDir: dir, quiet: true, noDefaultVpc: true });
+  cloud = await startCloud({ timings: TEST_TIMINGS, assemblyDir: dir, quiet: true, noDefaultVpc: true });
   client = new EC2Client({ endpoint: cloud.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   outputs = cloud.sfn.deployedStacks().find((s) => s.stackName === 'NetFixture')!.outputs;
 }, 120_000);

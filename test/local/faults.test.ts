@@ -3,14 +3,14 @@
  * The edge here carries minimal EC2-query and EBS-REST services of the test's own, so each fault is
  * observed in the wire shape the SDK parses, independent of the full emulators.
  */
+import { CloudClock } from '../../local/clock';
 import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EBSClient, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { createEdgeHandler, listen, Listening } from '../../local/edge';
 import type { CloudContext, FaultConfig } from '../../local/context';
-import { DEFAULT_TIMINGS } from '../../local/context';
 import type { CloudResponse, Service } from '../../local/service';
 import { faultConfig, faultInterceptor, parseFaultSpec, restartFaultRandom, seededRandom } from '../../local/faults';
-import { clientConfig } from '../helpers/cloud';
+import { clientConfig, QUICK_TIMINGS } from '../helpers/cloud';
 
 describe('parseFaultSpec', () => {
   test('reads every key of the grammar', () => {
@@ -95,7 +95,8 @@ beforeAll(async () => {
     region: 'us-east-1',
     accountId: '000000000000',
     faults,
-    timings: DEFAULT_TIMINGS,
+    timings: QUICK_TIMINGS,
+    clock: new CloudClock(),
     faultCounts: counts,
     markDirty: () => undefined,
     log: () => undefined,

@@ -3,6 +3,7 @@
  * (white space not counted), a managed policy over 6,144, more than 10 managed policies on a role. Just within
  * each quota deploys.
  */
+import { TEST_TIMINGS } from '../helpers/cloud';
 import { startCloud } from '../../local/cloud';
 import { policySize } from '../../local/iam/deploy-iam';
 import { role, writeAssembly, type Resources } from './helpers/iam-assembly';
@@ -15,7 +16,7 @@ function policyOfSize(size: number) {
 }
 
 async function deploy(resources: Resources): Promise<void> {
-  const cloud = await startCloud({ quiet: true, assemblyDir: writeAssembly(resources) });
+  const cloud = await startCloud({ timings: TEST_TIMINGS, quiet: true, assemblyDir: writeAssembly(resources) });
   await cloud.stop();
 }
 

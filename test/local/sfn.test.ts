@@ -219,12 +219,13 @@ test('ListExecutions filters by status and paginates', async () => {
   expect(page.executions!.length + rest.executions!.length).toBe((await names()).length);
 });
 
-test('the rate(1 minute) rule starts executions only once a time scale is set', async () => {
+test('the rate(1 minute) rule starts executions only once schedules are on, every cloud minute', async () => {
   // scheduled runs get generated (uuid) names; every run this file starts by hand has a word name
   const scheduled = async () =>
     (await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN }))).executions!.filter((e) => /^[0-9a-f-]{36}$/.test(e.name!));
   expect(await scheduled()).toHaveLength(0); // the rule has existed since deploy; schedules are off by default
-  h.sfn.setTimeScale(600); // one minute of cloud time = 100 ms
+  h.ctx.clock.setScale(600); // one minute of cloud time = 100 ms
+  h.sfn.setSchedules(true);
   try {
     const fired = await pollUntil(async () => {
       const s = await scheduled();
@@ -234,7 +235,8 @@ test('the rate(1 minute) rule starts executions only once a time scale is set', 
     const d = await h.sfnClient.send(new DescribeExecutionCommand({ executionArn: fired[0].executionArn }));
     expect(d.input).toBe(SCHEDULED_INPUT);
   } finally {
-    h.sfn.setTimeScale(0);
+    h.sfn.setSchedules(false);
+    h.ctx.clock.setScale(1);
   }
 });
 
@@ -243,7 +245,8 @@ test('while its region is down a schedule does not fire (nor catch up); once bac
     (await h.sfnClient.send(new ListExecutionsCommand({ stateMachineArn: SM_ARN }))).executions!.filter((e) => /^[0-9a-f-]{36}$/.test(e.name!)).length;
   const before = await scheduled();
   h.outages.set('us-east-1', true);
-  h.sfn.setTimeScale(600);
+  h.ctx.clock.setScale(600);
+  h.sfn.setSchedules(true);
   try {
     await pollUntil(async () => h.logs.some((l) => l.includes('did not fire: region us-east-1 is down')) || undefined, 'a skipped firing');
     expect(await scheduled()).toBe(before);
@@ -251,7 +254,32 @@ test('while its region is down a schedule does not fire (nor catch up); once bac
     await pollUntil(async () => ((await scheduled()) > before ? true : undefined), 'a firing after the region is back');
   } finally {
     h.outages.set('us-east-1', false);
-    h.sfn.setTimeScale(0);
+    h.sfn.setSchedules(false);
+    h.ctx.clock.setScale(1);
+  }
+});
+
+test('on the cloud clock a Wait spans its AWS time in the history, and a Lambda function keeps cloud time (Date and timers)', async () => {
+  h.sfn.setWaitScale(1);
+  // ten cloud seconds per real second: the function's 1 s Timeout is 100 real ms, the fixture's 5 s Pause 500
+  h.ctx.clock.setScale(10);
+  try {
+    h.sfn.killFunctionWorker(FIXTURE.workerName); // a fresh sandbox reads the new anchor at start
+    const before = h.ctx.clock.now();
+    const seen = (await h.sfn.invokeFunction(FIXTURE.workerName, { action: 'clock', ms: 500 })) as { now: number; slept: number };
+    expect(seen.now).toBeGreaterThanOrEqual(before);
+    expect(seen.now).toBeLessThanOrEqual(h.ctx.clock.now());
+    expect(seen.slept).toBeGreaterThanOrEqual(500); // half a cloud second (50 real ms)
+
+    const arn = await start('cloud-clock', { rounds: 1, items: [1], failTimes: 0 });
+    expect((await finished(arn)).status).toBe('SUCCEEDED');
+    const events = await history(arn);
+    const entered = events.find((e) => e.type === 'WaitStateEntered')!.timestamp!.getTime();
+    const exited = events.find((e) => e.type === 'WaitStateExited')!.timestamp!.getTime();
+    expect(exited - entered).toBeGreaterThanOrEqual(5000); // the fixture's 5 s Pause
+  } finally {
+    h.ctx.clock.setScale(1);
+    h.sfn.setWaitScale(0.001);
   }
 });
 
@@ -347,14 +375,14 @@ describe('eventual consistency (the consistency=MS fault)', () => {
   test('ListExecutions hides a just-started execution and lists a just-stopped one as RUNNING; DescribeExecution lags its status only', async () => {
     const old = await start('lag-old', LONG);
     const startedAt = (await describe(old)).startDate!.getTime();
-    await pollUntil(async () => (Date.now() - startedAt >= 1500 ? true : undefined), 'lag-old to be 1.5 s old');
+    await pollUntil(async () => (h.ctx.clock.now() - startedAt >= 1500 ? true : undefined), 'lag-old to be 1.5 s old');
     await h.sfnClient.send(new StopExecutionCommand({ executionArn: old }));
     const stoppedAt = (await describe(old)).stopDate!.getTime();
     // Each read lags back to the middle of lag-old's run (after its start, before its stop), however slowly this
     // machine runs: the lag is set from the clock right before the read, not assumed from elapsed time.
     const viewpoint = (startedAt + stoppedAt) / 2;
     const lagged = async <T>(read: () => Promise<T>): Promise<T> => {
-      h.ctx.faults.consistencyMs = Date.now() - viewpoint;
+      h.ctx.faults.consistencyMs = h.ctx.clock.now() - viewpoint;
       return read();
     };
     const counted = h.ctx.faultCounts.consistency ?? 0;

@@ -1,4 +1,5 @@
 /** A live EC2 emulator behind the offline cloud's edge, talked to through the real @aws-sdk/client-ec2. */
+import { CloudClock } from '../../../local/clock';
 import type { RegionOutages } from '../../../local/region-outage';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +38,8 @@ export interface HarnessOptions {
   noDefaultVpc?: boolean;
   /** Region outages the service reacts to (the harness's edge itself drops nothing). */
   outages?: RegionOutages;
+  /** The cloud clock's scale (local/clock.ts); default 1. */
+  timeScale?: number;
 }
 
 function stubS3(objects: Record<string, string | Buffer>) {
@@ -70,12 +73,14 @@ export async function startEc2(opts: HarnessOptions = {}): Promise<Ec2Harness> {
     faults: { ...DEFAULT_FAULTS },
     timings: { ...FAST_TIMINGS, ...opts.timings },
     limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    clock: new CloudClock({ scale: opts.timeScale }),
     faultCounts: {} as Record<string, number>,
     markDirty: () => void dirty.count++,
     log: () => undefined,
     noDefaultVpc: opts.noDefaultVpc,
     outages: opts.outages,
   };
+  ctx.clock.publishTo(dataDir); // the guests' node processes keep the cloud's time
   const ec2 = createEc2Service(ctx, storage);
   if (opts.restoreFrom !== undefined) ec2.restore(opts.restoreFrom);
   const edge = createEdgeHandler({ services: [ec2], routes: [imdsRoute(ec2)], raw: { s3: stubS3(opts.s3Objects ?? {}) } });
