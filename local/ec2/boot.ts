@@ -4,13 +4,14 @@
  * paths kept in the instance's folder (guest-isolation.ts). The script's output is the instance's console
  * (GetConsoleOutput); its `shutdown` reaches EC2 through the model (shutdown-watch.ts).
  */
+import { guestDeviceFacts } from './device-rates';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CloudContext } from '../context';
 import type { VolumeStorage } from '../storage/volume-storage';
 import { guestIsolation, namespaceBootScript, rewriteAbsolutePaths } from './guest-isolation';
-import { bootEnvironment, guestPaths, prepareGuest } from './guest-os';
+import { bootEnvironment, deviceFactsFile, guestPaths, prepareGuest } from './guest-os';
 import { InstanceInterfaces } from './instance-network';
 import type { Ec2Model } from './model';
 import type { Verdict } from './reachability';
@@ -213,6 +214,20 @@ export class BootManager implements InstanceProcesses {
       const link = path.join(dir, name);
       if (!fs.existsSync(link) && !isLink(link)) fs.symlinkSync(target, link);
     }
+    this.writeDeviceFacts(instanceId);
+  }
+
+  /** What the guest paces its block devices by (device-rates.ts, guest/device-rates.js), rewritten on every attach and detach. */
+  private writeDeviceFacts(instanceId: string): void {
+    const inst = this.model().instances[instanceId];
+    if (!inst) return;
+    const attached = Object.values(this.model().volumes).filter((v) => v.attachment?.instanceId === instanceId);
+    const facts = guestDeviceFacts(this.ctx, inst, attached, deviceLinkName);
+    for (const v of attached) facts.devices[deviceLinkName(v.volumeId)].targetPath = realPath(this.storage.volumePath(v.volumeId));
+    const file = deviceFactsFile(guestPaths(this.instanceDir(instanceId)));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(facts));
+    fs.renameSync(`${file}.tmp`, file);
   }
 
   close(): void {
@@ -221,6 +236,14 @@ export class BootManager implements InstanceProcesses {
     this.shutdowns.close();
     this.interfaces.closeAll();
     this.attempts.clear();
+  }
+}
+
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
   }
 }
 

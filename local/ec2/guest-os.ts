@@ -92,6 +92,14 @@ export function prepareGuest(dataDir: string, p: GuestPaths, connectTimeoutMs: n
   return [installed, writeStandIns(p, connectTimeoutMs), baseToolsDir(dataDir)].join(path.delimiter);
 }
 
+/** The facts the guest's block devices are paced by (written on every attach and detach: boot.ts). */
+export function deviceFactsFile(p: GuestPaths): string {
+  return path.join(p.guestDir, 'device-rates.json');
+}
+
+/** The guest kernel's block-device pacing, preloaded into every node process (and worker thread) of the guest. */
+const DEVICE_PACING = path.join(__dirname, 'guest', 'device-rates.js');
+
 export interface BootEnvironmentInput {
   readonly paths: GuestPaths;
   readonly guestPath: string;
@@ -117,8 +125,10 @@ export function bootEnvironment(input: BootEnvironmentInput): NodeJS.ProcessEnv 
     AWS_REGION: input.region,
     AWS_EC2_METADATA_SERVICE_ENDPOINT: input.imdsUrl,
     [DEVICE_DIR_VARIABLE]: input.paths.deviceDir,
-    // the guest's node processes (the agent, the stand-ins) keep the cloud's time: the offline kernel's clock, not the agent's
-    NODE_OPTIONS: `--require "${CLOCK_PRELOAD}"`,
+    // the offline kernel's, not the agent's: the guest's node processes keep the cloud's time (clock-preload.js, first,
+    // so the pacing below waits cloud time) and read and write its EBS devices at EBS's rates (device-rates.ts)
+    NODE_OPTIONS: `--require "${CLOCK_PRELOAD}" --require "${DEVICE_PACING}"`,
     ...input.clockEnvironment,
+    LIFEBOAT_DEVICE_RATES: deviceFactsFile(input.paths),
   };
 }

@@ -76,6 +76,8 @@ export interface VolumeRecord {
   createdAt: number;
   volumeType: string;
   iops?: number;
+  /** gp3's provisioned throughput, MiB/s (device-rates.ts). */
+  throughput?: number;
   encrypted: boolean;
   tags: Tag[];
   attachment?: VolumeAttachmentRecord;

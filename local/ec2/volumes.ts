@@ -32,9 +32,23 @@ export interface NewVolume {
   volumeType?: string;
   encrypted?: boolean;
   iops?: number;
+  /** Throughput, MiB/s (gp3 only). */
+  throughput?: number;
   /** VolumeInitializationRate, MiB/s (only with a snapshot). */
   initializationRate?: number;
   tags: Tag[];
+}
+
+/**
+ * gp3 alone takes Throughput, 125–2,000 MiB/s (https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html); the error texts are EC2's usual shapes.
+ */
+function checkThroughput(throughput: number | undefined, volumeType: string): void {
+  if (throughput === undefined) return;
+  if (volumeType !== 'gp3') throw new AwsError('InvalidParameterCombination', `The parameter throughput is not supported for ${volumeType} volumes.`);
+  if (!Number.isInteger(throughput) || throughput < 125 || throughput > 2000) {
+    throw new AwsError('InvalidParameterValue', `Throughput (MiBps) of ${throughput} is out of range: gp3 takes 125 to 2000.`);
+  }
 }
 
 /** Validates and creates a volume (its bytes too); 'creating' until ctx.timings.volumeMs has passed. */
@@ -64,6 +78,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is outside the ${volumeType} range ${limits[0]}-${limits[1]}GiB.`);
   }
   checkInitializationRate(spec.initializationRate, spec.snapshotId);
+  checkThroughput(spec.throughput, volumeType);
   const volumeId = newId('vol');
   w.storage.createVolume(volumeId, size * GIB, snap?.snapshotId);
   const now = w.ctx.clock.now();
@@ -78,6 +93,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     createdAt: now,
     volumeType,
     iops: spec.iops ?? (volumeType === 'gp3' ? 3000 : volumeType === 'gp2' ? Math.max(100, Math.min(16000, size * 3)) : undefined),
+    throughput: spec.throughput ?? (volumeType === 'gp3' ? 125 : undefined),
     encrypted: spec.encrypted ?? snap?.encrypted ?? false,
     tags: mergeTags([], spec.tags),
     lineage: snap?.lineage ?? volumeId,
@@ -126,7 +142,7 @@ export function renderVolume(w: World, v: VolumeRecord): XmlObject {
     tagSet: renderTags(v.tags),
     volumeType: v.volumeType,
     iops: v.iops,
-    throughput: v.volumeType === 'gp3' ? 125 : undefined,
+    throughput: v.throughput ?? (v.volumeType === 'gp3' ? 125 : undefined),
     encrypted: v.encrypted,
     multiAttachEnabled: false,
     volumeInitializationRate: v.initializationRate,
@@ -161,6 +177,7 @@ export const createVolume: ActionHandler = (q, w) => {
     volumeType: q.str('VolumeType'),
     encrypted: q.bool('Encrypted'),
     iops: q.int('Iops'),
+    throughput: q.int('Throughput'),
     initializationRate: q.int('VolumeInitializationRate'),
     tags: tagsFromSpecs(readTagSpecs(q), 'volume', ['volume']),
   });
