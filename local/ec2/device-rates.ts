@@ -18,6 +18,7 @@ import type { CloudContext } from '../context';
 import type { InstanceRecord, VolumeRecord } from './model';
 
 const GIB = 1024 ** 3;
+const BLOCK_BYTES = 524288;
 
 /** Mbps (as AWS's tables give EBS bandwidth) → MiB/s. */
 const mbps = (n: number) => (n * 1e6) / 8 / 1024 ** 2;
@@ -63,8 +64,8 @@ export interface DeviceFacts {
   targetPath?: string;
   sizeBytes: number;
   throughputMiBps: number;
-  /** Absent for an empty volume. */
-  initialization?: { rateMiBps: number; bytes: number; startedAtMs: number };
+  /** Absent for an empty volume. `ranges`: the snapshot's written blocks, [start, end) block indexes in order. */
+  initialization?: { rateMiBps: number; bytes: number; startedAtMs: number; ranges: Array<[number, number]> };
 }
 
 export interface GuestDeviceFacts {
@@ -73,7 +74,24 @@ export interface GuestDeviceFacts {
   devices: Record<string, DeviceFacts>;
 }
 
-export function guestDeviceFacts(ctx: CloudContext, inst: InstanceRecord, volumes: readonly VolumeRecord[], linkName: (volumeId: string) => string): GuestDeviceFacts {
+/** Sorted block indexes as [start, end) ranges (a snapshot's written blocks, compactly). */
+export function blockRanges(indexes: Iterable<number>): Array<[number, number]> {
+  const sorted = [...indexes].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const i of sorted) {
+    const last = ranges.at(-1);
+    if (last && last[1] === i) last[1] = i + 1;
+    else ranges.push([i, i + 1]);
+  }
+  return ranges;
+}
+
+export function guestDeviceFacts(
+  ctx: CloudContext,
+  inst: InstanceRecord,
+  volumes: readonly VolumeRecord[],
+  linkName: (volumeId: string) => string,
+): GuestDeviceFacts {
   const known = EBS_BANDWIDTH_MBPS[inst.instanceType];
   const [baseline, maximum] = known ?? UNKNOWN_TYPE_BANDWIDTH_MBPS;
   const devices: Record<string, DeviceFacts> = {};
@@ -84,7 +102,12 @@ export function guestDeviceFacts(ctx: CloudContext, inst: InstanceRecord, volume
       sizeBytes: v.size * GIB,
       throughputMiBps: volumeThroughputMiBps(v),
       initialization: needsInit
-        ? { rateMiBps: v.initializationRate ?? limitsOf(ctx).defaultInitializationMiBps ?? VOLUME_INITIALIZATION.defaultMiBps, bytes: v.initializationBytes!, startedAtMs: v.initializationStartedAt ?? v.createdAt }
+        ? {
+            rateMiBps: v.initializationRate ?? limitsOf(ctx).defaultInitializationMiBps ?? VOLUME_INITIALIZATION.defaultMiBps,
+            bytes: v.initializationBytes!,
+            startedAtMs: v.initializationStartedAt ?? v.createdAt,
+            ranges: v.initializationRanges ?? [[0, Math.ceil(v.initializationBytes! / BLOCK_BYTES)]],
+          }
         : undefined,
     };
   }

@@ -87,6 +87,8 @@ export interface VolumeRecord {
   initializationRate?: number;
   /** Bytes of the snapshot's written blocks the volume must pull (0: an empty volume, no initialization). */
   initializationBytes?: number;
+  /** The snapshot's written blocks as [start, end) index ranges, kept here: the snapshot may be deleted before the volume is read. */
+  initializationRanges?: Array<[number, number]>;
   /** When initialization began, on the cloud's clock (epoch ms). */
   initializationStartedAt?: number;
 }

@@ -8,6 +8,7 @@ import { type VolumeRecord, mergeTags } from './model';
 import { type ActionHandler, type World, GIB, availabilityZones, nowIso, priorResult, rememberResult, tagsFromSpecs } from './world';
 import { type XmlObject, renderTags } from './xml';
 import { EBS_BLOCK_BYTES, checkInitializationRate } from './volume-status';
+import { blockRanges } from './device-rates';
 
 const SIZE_LIMITS: Record<string, [number, number]> = {
   gp2: [1, 16384],
@@ -99,6 +100,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     lineage: snap?.lineage ?? volumeId,
     initializationRate: spec.initializationRate,
     initializationBytes: snap ? w.storage.snapshotBlocks(snap.snapshotId).size * EBS_BLOCK_BYTES : 0,
+    initializationRanges: snap ? blockRanges(w.storage.snapshotBlocks(snap.snapshotId).keys()) : undefined,
     initializationStartedAt: w.ctx.clock.now(),
   };
   w.model.volumes[volumeId] = v;

@@ -4,9 +4,21 @@
  * reads with readSync, as the zSAT agent's hash pool does.
  */
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import {
+  AttachVolumeCommand,
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bootUserData } from './helpers/ec2-boot-script';
+import { type Ec2Harness, pollUntil, startEc2 } from './helpers/ec2-harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rates = require('../../local/ec2/guest/device-rates.js') as {
@@ -20,7 +32,7 @@ interface Device {
   sizeBytes: number;
   throughputMiBps: number;
   targetPath?: string;
-  initialization?: { rateMiBps: number; bytes: number; startedAtMs: number };
+  initialization?: { rateMiBps: number; bytes: number; startedAtMs: number; ranges?: Array<[number, number]> };
 }
 interface Facts {
   instance: { instanceType: string; baselineMiBps: number; maximumMiBps: number; burstSeconds: number; known: boolean };
@@ -64,6 +76,18 @@ test('background initialization has pulled the blocks it reached: those read at 
   expect(io('a', 48 * MIB, 8 * MIB, 10_000)).toBeGreaterThan(0);
   const fresh = model({ a: fromSnapshot(40, 1000, 0) });
   expect(fresh('a', 48 * MIB, 8 * MIB, 800)).toBeCloseTo((8 / 40) * 1000, 6);
+});
+
+test('a block the snapshot never wrote reads as zeros with no fetch; a written one is fetched, and the stream it shares keeps the total at the rate', () => {
+  // 4 MiB written at blocks 0-7 of a 64 MiB volume
+  const sparse: Device = { volumeId: 'vol-s', sizeBytes: 64 * MIB, throughputMiBps: 1000, initialization: { rateMiBps: 40, bytes: 4 * MIB, startedAtMs: 0, ranges: [[0, 8]] } };
+  const io = model({ a: sparse });
+  expect(io('a', 32 * MIB, 8 * MIB, 0)).toBeCloseTo((8 / 1000) * 1000, 6); // never written: the throughput alone
+  expect(io('a', 0, 4 * MIB, 0)).toBeCloseTo((4 / 40) * 1000, 6); // written: fetched at 40 MiB/s
+  // half the stream's time has passed (50 ms = 2 MiB) and the first read took all of it: nothing more was pulled
+  const again = model({ a: sparse });
+  expect(again('a', 0, 2 * MIB, 0)).toBeCloseTo(50, 6);
+  expect(again('a', 2 * MIB, 2 * MIB, 50)).toBeCloseTo(50, 6);
 });
 
 test("the instance's EBS bandwidth caps two volumes read together; past its burst it falls to the baseline", () => {
@@ -110,4 +134,71 @@ test('in a guest process the preload paces a worker thread\'s readSync with the 
   expect(out.pacing.fetchedBytes).toBe(4 * MIB); // each block's first read was a fetch
   expect(out.pacing.delayedMs).toBeGreaterThan(0);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('through EC2: an instance reads volumes made from a snapshot at their initialization rate', () => {
+  const READER = `
+const fs = require('fs');
+const path = require('path');
+const dir = process.env.LIFEBOAT_DEVICE_DIR;
+const CHUNK = 1024 * 1024;
+const wanted = Number(process.env.WANTED || 2);
+function readAll(file, bytes) {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(CHUNK);
+  const t0 = Date.now();
+  for (let at = 0; at < bytes; at += CHUNK) fs.readSync(fd, buf, 0, CHUNK, at);
+  fs.closeSync(fd);
+  return { took: Date.now() - t0, end: Date.now() };
+}
+const timer = setInterval(() => {
+  const links = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (links.length < 2) return;
+  clearInterval(timer);
+  const took = {};
+  for (const link of links.sort()) took[link] = readAll(path.join(dir, link), ${32} * CHUNK);
+  fs.writeFileSync('reads.json.tmp', JSON.stringify(took));
+  fs.renameSync('reads.json.tmp', 'reads.json');
+}, 20);
+`;
+  let h: Ec2Harness;
+  beforeAll(async () => {
+    h = await startEc2({ s3Objects: { 'assets/reader.js': READER } });
+  });
+  afterAll(() => h.close());
+
+  test('32 MiB written: the read ends no sooner than 32 MiB at 40 MiB/s after the volume was created, or at 300 MiB/s when provisioned', async () => {
+    const az = 'us-east-1a';
+    const source = (await h.client.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 1 }))).VolumeId!;
+    h.storage.writeVolume(source, 0, crypto.randomBytes(32 * MIB));
+    const snap = (await h.client.send(new CreateSnapshotCommand({ VolumeId: source }))).SnapshotId!;
+    await pollUntil(async () => ((await h.client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0].State === 'completed' ? true : undefined), 'the snapshot');
+    const lazyVolume = await h.client.send(new CreateVolumeCommand({ AvailabilityZone: az, SnapshotId: snap }));
+    const provisionedVolume = await h.client.send(new CreateVolumeCommand({ AvailabilityZone: az, SnapshotId: snap, VolumeInitializationRate: 300 }));
+    const [lazy, provisioned] = [lazyVolume.VolumeId!, provisionedVolume.VolumeId!];
+    const run = await h.client.send(
+      new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-0lifeboat0offline', InstanceType: 'c6i.large', Placement: { AvailabilityZone: az }, UserData: bootUserData('assets', 'reader.js') }),
+    );
+    const instanceId = run.Instances![0].InstanceId!;
+    await pollUntil(async () => ((await h.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0].State!.Name === 'running' ? true : undefined), 'running');
+    for (const [volumeId, device] of [[lazy, '/dev/sdf'], [provisioned, '/dev/sdg']]) {
+      await pollUntil(async () => ((await h.client.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0].State === 'available' ? true : undefined), 'available');
+      await h.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }));
+    }
+    const reads = await pollUntil(() => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(h.ec2.instanceDir(instanceId), 'reads.json'), 'utf8')) as Record<string, { took: number; end: number }>;
+      } catch {
+        return undefined;
+      }
+    }, 'the guest to read both volumes', 30_000);
+    const took = (volumeId: string) => reads[Object.keys(reads).find((link) => link.endsWith(volumeId.replace('-', '')))!];
+    // Initialization delivers the 64 written blocks at the rate from the volume's creation (in the background, and a
+    // first read's block ahead of the rest): a floor on when the read ends, whatever this machine's disk does.
+    const created = (v: { CreateTime?: Date }) => v.CreateTime!.getTime();
+    expect(took(lazy).end - created(lazyVolume)).toBeGreaterThanOrEqual((32 / 40) * 1000 - 5);
+    expect(took(provisioned).end - created(provisionedVolume)).toBeGreaterThanOrEqual((32 / 300) * 1000 - 5);
+    // read second, the provisioned volume had initialized meanwhile: its read ran at the volume's throughput
+    expect(took(provisioned).took).toBeLessThan(took(lazy).took);
+  }, 60_000);
 });

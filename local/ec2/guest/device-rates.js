@@ -21,13 +21,13 @@ const MAX_BLOCKS = (16 * 1024 * MIB * 1024) / BLOCK;
 
 /**
  * One SharedArrayBuffer holds everything the threads share: a lock and the slots' volume-id hashes (Int32), the
- * instance's pacer and burst left, three counters and each slot's two pacers (Float64), each slot's initialized
+ * instance's pacer and burst left, three counters and each slot's two pacers and on-demand fetch count (Float64), each slot's initialized
  * blocks (a bitmap). Its pages are touched only as far as blocks are read.
  */
 function newState(facts, buffer) {
   const ints = 1 + SLOTS;
   const floatsAt = 8 * Math.ceil((4 * ints) / 8);
-  const floats = 5 + 2 * SLOTS;
+  const floats = 5 + 3 * SLOTS;
   const bitmapAt = floatsAt + 8 * floats;
   const sab = buffer ?? new SharedArrayBuffer(bitmapAt + SLOTS * (MAX_BLOCKS / 8));
   const state = {
@@ -72,19 +72,43 @@ function withLock(lock, fn) {
   }
 }
 
-/** Bytes of [offset, offset+length) not initialized yet; marks them initialized (a first read pulls them). */
-function pull(device, bitmap, offset, length, now) {
+/**
+ * The rank of block `b` among the snapshot's written blocks (ranges of block indexes, sorted), or -1 for a block
+ * the snapshot never wrote: that one reads as zeros and needs no fetch. Without ranges every block up to
+ * `bytes` is written.
+ */
+function rankOf(init, b) {
+  if (!init.ranges) return b < init.bytes / BLOCK ? b : -1;
+  let rank = 0;
+  for (const [start, end] of init.ranges) {
+    if (b < start) return -1;
+    if (b < end) return rank + (b - start);
+    rank += end - start;
+  }
+  return -1;
+}
+
+/**
+ * Bytes of [offset, offset+length) to fetch now (none for a write: `fetch` false); marks the blocks initialized. Initialization is one stream at the
+ * rate from the volume's creation: it delivers the written blocks in order in the background, and a first read of a
+ * block it has not reached yet is delivered first, instead of a background one. So background coverage is what the
+ * stream has delivered by `now` less the blocks delivered on demand, and however blocks are read, all of them
+ * arrive no sooner than `bytes / rate` after creation, as AWS's initialization time.
+ */
+function pull(device, bitmap, nums, countAt, offset, length, now, fetch = true) {
   const init = device.initialization;
   if (!init) return 0;
   const totalBlocks = Math.ceil(device.sizeBytes / BLOCK);
-  // background initialization, modelled as running through the volume in block order at the rate
-  const background = Math.min(1, (Math.max(0, now - init.startedAtMs) / 1000) * init.rateMiBps * MIB / init.bytes);
-  const covered = Math.floor(background * totalBlocks);
+  const streamed = Math.floor((Math.max(0, now - init.startedAtMs) / 1000) * init.rateMiBps * MIB / BLOCK);
+  const background = Math.max(0, streamed - nums[countAt]);
   let pending = 0;
   for (let b = Math.floor(offset / BLOCK); b <= Math.floor((offset + Math.max(1, length) - 1) / BLOCK) && b < totalBlocks; b++) {
     const bit = 1 << (b & 7);
-    if (b < covered || (bitmap[b >> 3] & bit) !== 0) continue;
+    if ((bitmap[b >> 3] & bit) !== 0) continue;
     bitmap[b >> 3] |= bit;
+    const rank = rankOf(init, b);
+    if (!fetch || rank < 0 || rank < background) continue;
+    nums[countAt]++;
     pending += BLOCK;
   }
   return pending;
@@ -102,11 +126,12 @@ function delayFor(facts, state, name, offset, length, kind, now) {
     const rate = bursting ? inst.maximumMiBps : inst.baselineMiBps;
     let done = reserve(n, 0, length, rate, now);
     if (bursting) n[1] -= (length / (rate * MIB)) * 1000;
-    const pacer = 5 + 2 * slot;
+    // per slot: the volume's throughput pacer, its initialization pacer, the blocks it fetched on demand
+    const pacer = 5 + 3 * slot;
     done = Math.max(done, reserve(n, pacer, length, device.throughputMiBps, now));
     const bitmap = state.bitmap(slot);
-    const fetched = kind === 'read' ? pull(device, bitmap, offset, length, now) : 0;
-    if (kind === 'write' && device.initialization) pull(device, bitmap, offset, length, now); // a written block needs no fetch later
+    const fetched = kind === 'read' ? pull(device, bitmap, n, pacer + 2, offset, length, now) : 0;
+    if (kind === 'write' && device.initialization) pull(device, bitmap, n, pacer + 2, offset, length, now, false); // a written block needs no fetch later
     if (fetched > 0) done = Math.max(done, reserve(n, pacer + 1, fetched, device.initialization.rateMiBps, now));
     n[2] += done - now;
     n[3] += fetched;
