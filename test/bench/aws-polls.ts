@@ -1,23 +1,17 @@
 /**
  * The polls one sync makes in AWS: the real CreateSnapshots/CheckSnapshots and SpawnZsat/PollZsat handlers
  * on a virtual clock over the step fakes, with EC2 moving on AWS's times (AWS_TIMINGS_MS) and an agent that
- * starts when its instance has booted. A run on the offline cloud cannot show these: it scales the Wait
- * states, but the handlers compute each wait from the real clock, so their estimates shrink with the scale.
+ * starts when its instance has booted. The sync-cost runs shorten EC2's times and scale their Waits to stay
+ * quick, so their poll counts are not AWS's; this counts AWS's. (A run on the cloud clock at AWS's times
+ * counts them too, slowly: the scale-out runs do.)
  */
 import type { AgentProgress, ReadJob } from '../../lambda/core/agent-job';
+import { AWS_TIMINGS } from '../../local/aws-timings';
 import { makeWorld, vpgRuntime, type World } from '../steps/fakes';
 import { captureContents, runFakeAgent, steps, type State } from '../steps/sync-driver';
 
-/**
- * EC2 as AWS times it: an instance is running ~15 s after RunInstances and its guest boots and starts the
- * user data ~30 s later; a volume from a snapshot is available in ~5 s; a snapshot completes in ~1 min.
- * The sync-cost and scale-out runs use these times, scaled like the state machines' waits: on the offline
- * cloud's instant EC2 every zSAT would be only CPU on the same 2 cores, and the polls would not be AWS's.
- */
-export const AWS_TIMINGS_MS = { instanceMs: 15_000, bootMs: 30_000, volumeMs: 5_000, snapshotMs: 60_000 } as const;
-export function awsTimings(scale: number): Record<keyof typeof AWS_TIMINGS_MS, number> {
-  return { instanceMs: AWS_TIMINGS_MS.instanceMs * scale, bootMs: AWS_TIMINGS_MS.bootMs * scale, volumeMs: AWS_TIMINGS_MS.volumeMs * scale, snapshotMs: AWS_TIMINGS_MS.snapshotMs * scale };
-}
+/** EC2 as AWS times it: the offline cloud's own table (local/aws-timings.ts, with sources). */
+export const AWS_TIMINGS_MS = AWS_TIMINGS;
 
 export interface AwsPolls {
   /** CheckSnapshots calls for the sync's snapshot set. */

@@ -14,7 +14,8 @@ import { runSync, type SyncFigures } from '../../bin/demo/run-sync';
 import { executionHistory } from '../../bin/demo/inventory';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { totalsByService } from '../../local/request-counter';
-import { awsPollsPerSync, awsTimings, type AwsPolls } from './aws-polls';
+import { AWS_TIMINGS } from '../../local/aws-timings';
+import { awsPollsPerSync, type AwsPolls } from './aws-polls';
 
 export interface SyncCost {
   readonly instances: number;
@@ -182,8 +183,8 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
   }
 }
 
-/** The scale-out runs take EC2's AWS times × this, and so do their waits. */
-export const SCALE_OUT_TIME_SCALE = 0.25;
+/** The scale-out runs take AWS's times (local/aws-timings.ts) on a cloud clock this many times faster. */
+export const SCALE_OUT_TIME_SCALE = 4;
 
 /** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */
 export const SCALE_OUT_VOLUMES_PER_ZSAT = 4;
@@ -201,8 +202,9 @@ export interface ScaleOutRun {
 /** One full first sync of an `instances`-instance VPG with at most `maxZsats` zSATs at once. */
 export async function benchScaleOut(opts: { instances: number; maxZsats: number; log: (line: string) => void }): Promise<ScaleOutRun> {
   const site = await deployTestSite(siteConfig(`scale${opts.maxZsats}`, [opts.instances], opts.maxZsats, SCALE_OUT_VOLUMES_PER_ZSAT), {
-    timings: awsTimings(SCALE_OUT_TIME_SCALE),
-    waitScale: SCALE_OUT_TIME_SCALE,
+    timings: AWS_TIMINGS,
+    timeScale: SCALE_OUT_TIME_SCALE,
+    waitScale: 1,
     // A new account's 5 vCPUs cannot even run this workload (t3.micro, 2 vCPUs each): the bench models an
     // account whose quota AWS raised to hold the protected instances and maxZsats zSATs (c6i.large, 2 each).
     vcpuQuota: 2 * opts.instances + 2 * opts.maxZsats,
@@ -210,7 +212,7 @@ export async function benchScaleOut(opts: { instances: number; maxZsats: number;
   try {
     const apps = await protect(site, opts.instances);
     await writeRound(site, apps, 'r0', []);
-    const { figures, wallSeconds, events } = await runMeasuredSync(site, `v${opts.instances}`);
+    const { figures, events } = await runMeasuredSync(site, `v${opts.instances}`);
     const at = (type: string) => events.find((e) => e.type === type && (e.stateEnteredEventDetails ?? e.stateExitedEventDetails)?.name === SYNC_STATE.runZsats)?.timestamp;
     const entered = at('MapStateEntered'), exited = at('MapStateExited');
     if (!entered || !exited) throw new Error(`the sync's history has no ${SYNC_STATE.runZsats} Map state`);
@@ -218,7 +220,7 @@ export async function benchScaleOut(opts: { instances: number; maxZsats: number;
       maxZsats: opts.maxZsats,
       zsats: timesEntered(events, SYNC_STATE.spawnZsat),
       blocks: figures.bytesRead / BLOCK_SIZE,
-      syncSeconds: wallSeconds,
+      syncSeconds: figures.durationMs / 1000,
       zsatPhaseSeconds: (exited.getTime() - entered.getTime()) / 1000,
     };
     opts.log(`  maxZsats ${run.maxZsats}: ${run.zsats} zSATs, ${run.blocks} blocks; zSAT phase ${run.zsatPhaseSeconds.toFixed(1)} s, whole sync ${run.syncSeconds.toFixed(1)} s`);

@@ -30,6 +30,8 @@ export interface DeployOptions {
   readonly timings?: Partial<Timings>;
   /** Default E2E_WAIT_SCALE. */
   readonly waitScale?: number;
+  /** The cloud clock's scale (local/clock.ts); default 1. */
+  readonly timeScale?: number;
   /** The account's On-Demand Standard vCPU quota; default a new account's (local/aws-rates.ts). */
   readonly vcpuQuota?: number;
 }
@@ -40,7 +42,7 @@ export async function deployTestSite(config: Record<string, unknown>, opts: Depl
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
   const assembly = path.join(workDir, 'cdk.out');
   await synthesize(configPath, assembly);
-  const t = await startTestCloud({ assemblyDir: assembly, faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota });
+  const t = await startTestCloud({ assemblyDir: assembly, faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota, timeScale: opts.timeScale });
   t.cloud.sfn.setWaitScale(opts.waitScale ?? E2E_WAIT_SCALE);
   // the SDK clients inside this test process (store adapters) reach the same cloud
   process.env.AWS_ENDPOINT_URL = t.url;
