@@ -36,7 +36,8 @@ function install(anchorFile) {
   if (watcher.unref) watcher.unref();
 
   const cloudNow = () => Math.floor(anchor.cloudMs + (realNow() - anchor.realMs) * anchor.scale);
-  const realDelay = (ms) => (typeof ms === 'number' && ms > 0 ? ms / anchor.scale : ms);
+  // rounded up: timers hold whole milliseconds, and a cloud timer must never fire early
+  const realDelay = (ms) => (typeof ms === 'number' && ms > 0 ? Math.ceil(ms / anchor.scale) : ms);
 
   function CloudDate(...args) {
     if (!new.target) return new RealDate(cloudNow()).toString();

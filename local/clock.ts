@@ -102,9 +102,9 @@ export class CloudClock {
     for (const fn of this.listeners) fn();
   }
 
-  /** Real ms a span of cloud ms takes. */
+  /** Real ms a span of cloud ms takes, rounded up (timers hold whole milliseconds; a cloud timer never fires early). */
   realDelay(cloudMs: number): number {
-    return Math.max(0, cloudMs) / this.anchorAt.scale;
+    return Math.ceil(Math.max(0, cloudMs) / this.anchorAt.scale);
   }
 
   /** Resolves after `cloudMs` of cloud time. */

@@ -18,6 +18,7 @@ test('the clock runs at its scale: cloud time is the anchor plus real time elaps
   expect(cloud).toBeGreaterThanOrEqual(a.cloudMs + (realBefore - a.realMs) * 100);
   expect(cloud).toBeLessThanOrEqual(a.cloudMs + (realAfter - a.realMs) * 100);
   expect(clock.realDelay(60_000)).toBe(600);
+  expect(clock.realDelay(150)).toBe(2); // rounded up: a timer never fires before its cloud time
 });
 
 test('a new scale keeps cloud time continuous (it never goes back) and bad scales are refused', () => {

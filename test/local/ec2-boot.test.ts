@@ -198,11 +198,12 @@ test("a region outage stops its instances' processes; once it is back, a running
 
 test('a guest keeps the cloud clock: its agent starts the AWS instance and boot times after launch, however fast they pass here', async () => {
   const clockScript = "require('fs').writeFileSync('guest-clock.json', JSON.stringify({ now: Date.now() }));";
-  const fast = await startEc2({ timeScale: 1000, timings: AWS_TIMINGS, s3Objects: { 'assets/clock.js': clockScript } });
+  // 100x: the 26 AWS seconds to boot take a quarter of a real second, and the CLI's 60 s connect timeout still 600 ms
+  const fast = await startEc2({ timeScale: 100, timings: AWS_TIMINGS, s3Objects: { 'assets/clock.js': clockScript } });
   try {
     const run = await fast.client.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-0lifeboat0offline', UserData: bootUserData('assets', 'clock.js') }));
     const instance = run.Instances![0];
-    const seen = await pollUntil(() => readJson<{ now: number }>(path.join(fast.ec2.instanceDir(instance.InstanceId!), 'guest-clock.json')), 'the guest to write its time');
+    const seen = await pollUntil(() => readJson<{ now: number }>(path.join(fast.ec2.instanceDir(instance.InstanceId!), 'guest-clock.json')), 'the guest to write its time', 20_000);
     // pending → running, then the guest OS boots before cloud-init runs the user data (local/aws-timings.ts)
     expect(seen.now - instance.LaunchTime!.getTime()).toBeGreaterThanOrEqual(AWS_TIMINGS.instanceMs + AWS_TIMINGS.bootMs);
     expect(seen.now).toBeLessThanOrEqual(fast.ctx.clock.now());
