@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec } from '../../local/faults';
-import type { FaultConfig } from '../../local/context';
-import { DEFAULT_VCPU_QUOTA } from '../../local/aws-rates';
-import { isRegionName } from '../../local/account-regions';
+import { FAULT_SPEC_HELP, FaultSpecError, parseFaultSpec } from '@lifeboat/offline-cloud/src/faults';
+import type { FaultConfig } from '@lifeboat/offline-cloud/src/context';
+import { DEFAULT_VCPU_QUOTA } from '@lifeboat/offline-cloud/src/aws-rates';
+import { isRegionName } from '@lifeboat/offline-cloud/src/account-regions';
 
 interface CloudFlags {
   port: number;
@@ -97,7 +97,7 @@ export function register(program: Command): void {
     .action(async (flags: CloudFlags) => {
       // required here, not at the top, so `--help` and usage errors never load the emulators
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { startCloud } = require('../../local/cloud') as typeof import('../../local/cloud');
+      const { startCloud } = require('@lifeboat/offline-cloud/src/cloud') as typeof import('@lifeboat/offline-cloud/src/cloud');
       const cloud = await startCloud({
         port: flags.port,
         dataDir: flags.data,

@@ -6,7 +6,7 @@ import { loadConfig } from '../../lib/config';
 import { syncStateMachineName } from '../../lambda/core/sync-contract';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { startCloud } from '../../local/cloud';
+import { startCloud } from '@lifeboat/offline-cloud/src/cloud';
 import { vpgRuntimeOf } from '../commands/context';
 import { synthesize } from './synth';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume } from './workload';

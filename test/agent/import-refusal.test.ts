@@ -14,7 +14,7 @@ import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { runJob } from '../../lambda/agent/job-runner';
 import { silentLogger } from '../../lambda/agent/log';
 import { readVolumeBlocks } from '../../lambda/agent/reader';
-import { clientConfig, startTestCloud, type TestCloud } from '../helpers/cloud';
+import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 import { makeSourceVolume, planFor, type SourceVolume } from './fixture';
 
 const BUCKET = 'import-refusal';

@@ -1,7 +1,7 @@
 /**
  * DESIGN.md's arrows that must never exist, checked on the import statements of every source file:
  * core stays pure, only adapters import the AWS SDK, runtime code never imports CDK, and the offline
- * cloud knows nothing of Lifeboat.
+ * cloud (its own package, packages/offline-cloud) knows nothing of Lifeboat.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,8 +52,16 @@ describe('layering (DESIGN.md)', () => {
     expect(violations('lambda', cdk)).toEqual([]);
   });
 
-  it('the offline cloud knows nothing of Lifeboat (no lambda/ or lib/ imports)', () => {
-    const lifeboat = (t: string) => t.startsWith('lambda/') || t.startsWith('lib/') || t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/');
-    expect(violations('local', lifeboat)).toEqual([]);
+  it('the offline cloud knows nothing of Lifeboat (no lambda/, lib/, bin/ or test/ imports; no CDK in its sources)', () => {
+    const product = (t: string) => /^(lambda|lib|bin|test)(\/|$)/.test(t);
+    const cdk = (t: string) => t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/');
+    expect(violations('packages/offline-cloud/src', (t) => product(t) || cdk(t))).toEqual([]);
+    // its tests build their own CDK fixture app, but never reach into the product either
+    expect(violations('packages/offline-cloud/test', product)).toEqual([]);
+  });
+
+  it('the product reaches the offline cloud only through its package name, never by a relative path', () => {
+    const intoPackage = (t: string) => t.startsWith('packages/');
+    expect(['bin', 'lib', 'lambda', 'test'].flatMap((d) => violations(d, intoPackage))).toEqual([]);
   });
 });

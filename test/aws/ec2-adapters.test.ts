@@ -1,17 +1,17 @@
 /** Ec2Adapter and EbsDirect over the real SDK against the offline cloud's EC2 and EBS direct API emulators. */
-import { CloudClock } from '../../local/clock';
+import { CloudClock } from '@lifeboat/offline-cloud/src/clock';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { AttachVolumeCommand, CreateLaunchTemplateCommand, CreateVolumeCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { ebsView } from '../../local/cloud-services';
-import { DEFAULT_LIMITS } from '../../local/aws-rates';
-import { DEFAULT_FAULTS, OFFLINE_ACCOUNT_ID, type CloudContext } from '../../local/context';
-import { createEbsService } from '../../local/ebs';
-import { createEc2Service, DEFAULT_IMAGE_ID, imdsRoute, type Ec2Service } from '../../local/ec2';
-import { createEdgeHandler, listen } from '../../local/edge';
-import { FileVolumeStorage } from '../../local/storage/file-volume-storage';
+import { ebsView } from '@lifeboat/offline-cloud/src/cloud-services';
+import { DEFAULT_LIMITS } from '@lifeboat/offline-cloud/src/aws-rates';
+import { DEFAULT_FAULTS, OFFLINE_ACCOUNT_ID, type CloudContext } from '@lifeboat/offline-cloud/src/context';
+import { createEbsService } from '@lifeboat/offline-cloud/src/ebs';
+import { createEc2Service, DEFAULT_IMAGE_ID, imdsRoute, type Ec2Service } from '@lifeboat/offline-cloud/src/ec2';
+import { createEdgeHandler, listen } from '@lifeboat/offline-cloud/src/edge';
+import { FileVolumeStorage } from '@lifeboat/offline-cloud/src/storage/file-volume-storage';
 import { Conflict, NotFound } from '../../lambda/core/errors';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
 import { EbsDirect } from '../../lambda/aws/ebs-direct';

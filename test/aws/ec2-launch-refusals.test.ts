@@ -8,8 +8,8 @@ import { CreateLaunchTemplateCommand, DescribeInstancesCommand } from '@aws-sdk/
 import { Ec2Adapter, makeEc2Client } from '../../lambda/aws/ec2-adapter';
 import { CapacityUnavailable, QuotaFull } from '../../lambda/core/errors';
 import { TRANSIENT_ERRORS } from '../../lib/lambda-step';
-import { DEFAULT_IMAGE_ID } from '../../local/ec2/images';
-import { clientConfig, startTestCloud, type TestCloud } from '../helpers/cloud';
+import { DEFAULT_IMAGE_ID } from '@lifeboat/offline-cloud/src/ec2/images';
+import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 
 let t: TestCloud | undefined;
 afterEach(async () => {

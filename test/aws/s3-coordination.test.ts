@@ -7,7 +7,7 @@ import { S3Coordination } from '../../lambda/aws/s3-coordination';
 import { acquireLease, enterStep, releaseLease, type LeaseDeps } from '../../lambda/core/lease-guard';
 import { readerRecord } from '../../lambda/core/store-readers';
 import { MemoryLog } from '../steps/fakes';
-import { startTestCloud, type TestCloud } from '../helpers/cloud';
+import { startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 
 let t: TestCloud;
 let c: S3Coordination;

@@ -9,7 +9,7 @@ import { packIndexKey, packKey } from '../../lambda/core/replica-format';
 import { makeAgentS3Client } from '../../lambda/aws/agent-s3-client';
 import { AlreadyExists } from '../../lambda/aws/s3-errors';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { clientConfig, startTestCloud, type TestCloud } from '../helpers/cloud';
+import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 
 const BUCKET = 'replica-create-only';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -6,11 +6,11 @@
  * counts them too, slowly: the scale-out runs do.)
  */
 import type { AgentProgress, ReadJob } from '../../lambda/core/agent-job';
-import { AWS_TIMINGS } from '../../local/aws-timings';
+import { AWS_TIMINGS } from '@lifeboat/offline-cloud/src/aws-timings';
 import { makeWorld, vpgRuntime, type World } from '../steps/fakes';
 import { captureContents, runFakeAgent, steps, type State } from '../steps/sync-driver';
 
-/** EC2 as AWS times it: the offline cloud's own table (local/aws-timings.ts, with sources). */
+/** EC2 as AWS times it: the offline cloud's own table (packages/offline-cloud/src/aws-timings.ts, with sources). */
 export const AWS_TIMINGS_MS = AWS_TIMINGS;
 
 export interface AwsPolls {

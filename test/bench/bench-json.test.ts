@@ -5,7 +5,7 @@ import { URLSearchParams } from 'node:url';
 import { DRS_ASSUMPTIONS, HOURS_PER_MONTH, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly, syncsPerMonth, type PerSyncCounts } from './cost-model';
 import { mibPerSecond, ratio, summarize } from './figures';
 import { benchJson, REQUIRED_KEYS } from './report';
-import { ebsOperation, operationOf, totalsByService } from '../../local/request-counter';
+import { ebsOperation, operationOf, totalsByService } from '@lifeboat/offline-cloud/src/request-counter';
 
 const counts: PerSyncCounts = {
   transitions: 30,

@@ -13,7 +13,7 @@ import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { HashPool } from '../../lambda/agent/hash-pool';
 import { readVolumeBlocks } from '../../lambda/agent/reader';
 import { importVolume } from '../../lambda/agent/importer';
-import { startTestCloud, clientConfig } from '../helpers/cloud';
+import { startTestCloud, clientConfig } from '@lifeboat/offline-cloud/src/testing';
 import { InProcessS3 } from './s3-sinks';
 import { buildVolume } from './volume-fixture';
 import { onNewLoopDevice, type LoopResult } from './loop-device';

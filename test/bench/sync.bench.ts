@@ -13,8 +13,8 @@ import { createProtectedInstance, writePattern, type ProtectedInstance } from '.
 import { runSync, type SyncFigures } from '../../bin/demo/run-sync';
 import { executionHistory } from '../../bin/demo/inventory';
 import { deployTestSite, type TestSite } from '../helpers/site';
-import { totalsByService } from '../../local/request-counter';
-import { AWS_TIMINGS } from '../../local/aws-timings';
+import { totalsByService } from '@lifeboat/offline-cloud/src/request-counter';
+import { AWS_TIMINGS } from '@lifeboat/offline-cloud/src/aws-timings';
 import { awsPollsPerSync, type AwsPolls } from './aws-polls';
 
 export interface SyncCost {
@@ -183,7 +183,7 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
   }
 }
 
-/** The scale-out runs take AWS's times (local/aws-timings.ts) on a cloud clock this many times faster. */
+/** The scale-out runs take AWS's times (packages/offline-cloud/src/aws-timings.ts) on a cloud clock this many times faster. */
 export const SCALE_OUT_TIME_SCALE = 4;
 
 /** The config default: 50 data volumes make 13 zSAT assignments, so 16 at once is one wave. */

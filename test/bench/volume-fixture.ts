@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BLOCK_SIZE, type BlockPlan } from '../../lambda/core/agent-job';
-import { seededRandom } from '../../local/faults';
+import { seededRandom } from '@lifeboat/offline-cloud/src/faults';
 
 export interface VolumeFixture {
   readonly devicePath: string;

@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Cloud } from '../../local/cloud';
-import type { CloudRequest, CloudResponse } from '../../local/service';
+import type { Cloud } from '@lifeboat/offline-cloud/src/cloud';
+import type { CloudRequest, CloudResponse } from '@lifeboat/offline-cloud/src/service';
 import { vpgStepFunctionName } from '../../lib/step-functions';
 import { CHAOS_VPG } from './chaos-site';
 

@@ -11,7 +11,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { startExecution } from '../../bin/commands/executions';
 import type { VolumeImage } from '../../bin/demo/verify';
 import { createProtectedInstance, writePattern, type ProtectedInstance } from '../../bin/demo/workload';
-import { seededRandom } from '../../local/faults';
+import { seededRandom } from '@lifeboat/offline-cloud/src/faults';
 import { sweeperFunctionName } from '../../lib/sweeper';
 import { FaultInjector, planRun, type FaultKind, type RunPlan } from './chaos-faults';
 import { CHAOS_SITE, CHAOS_VPG, startChaosSite, type ChaosSite } from './chaos-site';

@@ -9,8 +9,8 @@ import { synthesize } from '../../bin/demo/synth';
 import { syncStateMachineName, failbackStateMachineName } from '../../lambda/core/sync-contract';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { vpgRuntimeOf } from '../../bin/commands/context';
-import type { Timings } from '../../local/context';
-import { startTestCloud, type TestCloud } from './cloud';
+import type { Timings } from '@lifeboat/offline-cloud/src/context';
+import { startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 
 export interface TestSite extends TestCloud {
   readonly siteId: string;
@@ -30,9 +30,9 @@ export interface DeployOptions {
   readonly timings?: Partial<Timings>;
   /** Default E2E_WAIT_SCALE. */
   readonly waitScale?: number;
-  /** The cloud clock's scale (local/clock.ts); default 1. */
+  /** The cloud clock's scale (packages/offline-cloud/src/clock.ts); default 1. */
   readonly timeScale?: number;
-  /** The account's On-Demand Standard vCPU quota; default a new account's (local/aws-rates.ts). */
+  /** The account's On-Demand Standard vCPU quota; default a new account's (packages/offline-cloud/src/aws-rates.ts). */
   readonly vcpuQuota?: number;
 }
 

@@ -1,0 +1,99 @@
+/**
+ * The offline cloud's one clock (src/clock.ts) and the preload that puts a child process on it
+ * (src/clock-preload.js): linear in real time at its scale, continuous when the scale changes,
+ * never back after a restore; timers re-armed for a new scale; a child's Date and timers follow it.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLOCK_FILE_VARIABLE, CLOCK_PRELOAD, CloudClock, CloudTimers } from '../src/clock';
+
+test('the clock runs at its scale: cloud time is the anchor plus real time elapsed times the scale', () => {
+  const clock = new CloudClock({ scale: 100 });
+  const a = clock.anchor();
+  const realBefore = Date.now();
+  const cloud = clock.now();
+  const realAfter = Date.now();
+  expect(cloud).toBeGreaterThanOrEqual(a.cloudMs + (realBefore - a.realMs) * 100);
+  expect(cloud).toBeLessThanOrEqual(a.cloudMs + (realAfter - a.realMs) * 100);
+  expect(clock.realDelay(60_000)).toBe(600);
+  expect(clock.realDelay(150)).toBe(2); // rounded up: a timer never fires before its cloud time
+});
+
+test('a new scale keeps cloud time continuous (it never goes back) and bad scales are refused', () => {
+  const clock = new CloudClock({ scale: 1000 });
+  const before = clock.now();
+  clock.setScale(1);
+  expect(clock.now()).toBeGreaterThanOrEqual(before);
+  for (const bad of [0, -1, Number.NaN, Infinity]) expect(() => clock.setScale(bad)).toThrow('time scale must be a number above 0');
+});
+
+test('a restored clock goes on from its saved time when that is later than now, and never goes back', () => {
+  const ahead = Date.now() + 10 * 86_400_000;
+  const clock = new CloudClock();
+  clock.restore({ cloudMs: ahead });
+  expect(clock.now()).toBeGreaterThanOrEqual(ahead);
+  const later = new CloudClock();
+  later.restore({ cloudMs: Date.now() - 86_400_000 });
+  expect(later.now()).toBeGreaterThanOrEqual(Date.now() - 5);
+});
+
+test('a timer armed for a cloud time fires after a new scale makes it near, not at its old real delay', async () => {
+  const clock = new CloudClock();
+  const timers = new CloudTimers(clock);
+  try {
+    const fired = new Promise<number>((resolve) => timers.at(clock.now() + 3_600_000, () => resolve(clock.now())));
+    const armedAt = clock.now();
+    clock.setScale(3_600_000); // an hour of cloud time per real millisecond
+    expect(await fired).toBeGreaterThanOrEqual(armedAt + 3_600_000);
+  } finally {
+    timers.close();
+  }
+});
+
+describe('a child process on the cloud clock (clock-preload.js)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-clock-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function runChild(clock: CloudClock, script: string): Record<string, unknown> {
+    clock.publishTo(dir);
+    const out = execFileSync(process.execPath, ['--require', CLOCK_PRELOAD, '-e', script], {
+      env: { ...process.env, NODE_OPTIONS: '', ...clock.childEnvironment() },
+      encoding: 'utf8',
+    });
+    return JSON.parse(out) as Record<string, unknown>;
+  }
+
+  test('its Date answers cloud time in every form, and Date objects stay Dates', () => {
+    const clock = new CloudClock();
+    clock.restore({ cloudMs: Date.now() + 30 * 86_400_000 }); // thirty days ahead of this machine
+    const before = clock.now();
+    const seen = runChild(clock, `console.log(JSON.stringify({ now: Date.now(), made: new Date().getTime(), text: Date(), isDate: new Date(0) instanceof Date, epoch: new Date(0).getTime(), parsed: Date.parse('2026-01-01T00:00:00Z') }))`);
+    const after = clock.now();
+    for (const t of [seen.now, seen.made] as number[]) {
+      expect(t).toBeGreaterThanOrEqual(before);
+      expect(t).toBeLessThanOrEqual(after);
+    }
+    expect(new Date(seen.text as string).getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    expect(seen).toMatchObject({ isDate: true, epoch: 0, parsed: Date.UTC(2026, 0, 1) });
+  });
+
+  test('its timers wait cloud milliseconds: a one-hour setTimeout at scale 1e6 passes an hour of its Date', () => {
+    const clock = new CloudClock({ scale: 1_000_000 });
+    const seen = runChild(
+      clock,
+      `const t0 = Date.now(); setTimeout(() => { const t1 = Date.now(); require('node:timers/promises').setTimeout(3600000).then(() => console.log(JSON.stringify({ timer: t1 - t0, promised: Date.now() - t1 }))); }, 3600000);`,
+    );
+    expect(seen.timer).toBeGreaterThanOrEqual(3_600_000);
+    expect(seen.promised).toBeGreaterThanOrEqual(3_600_000);
+  });
+
+  test('without the anchor variable the preload changes nothing', () => {
+    const out = execFileSync(process.execPath, ['--require', CLOCK_PRELOAD, '-e', `console.log(Date.name, typeof process.lifeboatClock)`], {
+      env: { ...process.env, NODE_OPTIONS: '', [CLOCK_FILE_VARIABLE]: '' },
+      encoding: 'utf8',
+    });
+    expect(out.trim()).toBe('Date undefined');
+  });
+});
