@@ -114,7 +114,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   };
 
   // S3 loads on its own thread while this one loads the other emulators (each takes about a second)
-  const s3Starting = startS3(path.join(dataDir, 's3'));
+  const s3Starting = startS3(path.join(dataDir, 's3'), clock.childEnvironment());
   let services: CloudServices;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -150,6 +150,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   });
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
+    now: () => clock.now(),
     services: [ec2, services.ebs, sfn, createIamService(iam)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },

@@ -49,6 +49,11 @@ export interface EdgeOptions {
   unreachable?: (region: string) => boolean;
   /** The account a request's credentials act in (unset: every request is the default account's). */
   accountOf?: (req: IncomingMessage) => string;
+  /**
+   * The cloud clock (epoch ms): every answer's Date header says it, as AWS's endpoints say their time, so an SDK
+   * whose clock disagrees corrects its offset from it (as it would against AWS). Unset: this machine's time.
+   */
+  now?: () => number;
 }
 
 const SCOPE = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/;
@@ -84,6 +89,7 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
   const byName = new Map<string, Service>();
   for (const s of opts.services) for (const n of s.names) byName.set(n, s);
   return (req, res) => {
+    if (opts.now) res.setHeader('date', new Date(opts.now()).toUTCString());
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const scope = credentialScope(req);

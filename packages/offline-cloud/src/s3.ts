@@ -77,8 +77,9 @@ function s3Error(res: ServerResponse, status: number, code: string, message: str
 }
 
 /** Starts s3rver on its worker thread; resolves with its internal port once it listens. */
-function startS3rverThread(directory: string): Promise<{ port: number; close(): Promise<void> }> {
-  const worker = new Worker(path.join(__dirname, 's3rver-thread.js'), { workerData: { directory } });
+function startS3rverThread(directory: string, clockEnvironment: Record<string, string>): Promise<{ port: number; close(): Promise<void> }> {
+  // s3rver keeps the cloud's time (clock-preload.js): its RequestTimeTooSkewed check, Date headers and LastModified
+  const worker = new Worker(path.join(__dirname, 's3rver-thread.js'), { workerData: { directory }, env: { ...process.env, ...clockEnvironment } });
   const close = async () => {
     const closed = new Promise<void>((resolve) => {
       worker.on('message', (m) => m === 'closed' && resolve());
@@ -111,9 +112,10 @@ function internalRequest(port: number, agent: http.Agent, method: string, pathna
   });
 }
 
-export async function startS3(directory: string): Promise<S3Emulator> {
+/** `clockEnvironment`: the cloud clock's (CloudClock.childEnvironment); unset, s3rver keeps this machine's time. */
+export async function startS3(directory: string, clockEnvironment: Record<string, string> = {}): Promise<S3Emulator> {
   fs.mkdirSync(directory, { recursive: true }); // s3rver's ListBuckets fails on a missing root
-  const thread = await startS3rverThread(directory);
+  const thread = await startS3rverThread(directory, clockEnvironment);
   const innerPort = thread.port;
   const agent = new http.Agent({ keepAlive: true });
 

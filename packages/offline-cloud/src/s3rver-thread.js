@@ -8,6 +8,7 @@
  * workerData: { directory }. Messages out: { port } once listening, 'closed' after 'close'.
  */
 'use strict';
+require('./clock-preload'); // first: s3rver's Date is the cloud's (a no-op without LIFEBOAT_CLOCK_FILE)
 const http = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
 const S3rver = require('s3rver');
@@ -31,6 +32,8 @@ const app = new S3rver({ directory: workerData.directory, silent: true, vhostBuc
 const serve = app.callback();
 const server = http.createServer((req, res) => {
   registerAccessKey(req);
+  // node's own Date header keeps this machine's time; S3's says the cloud's, which SDKs correct their clock offset by
+  res.setHeader('date', new Date().toUTCString());
   serve(req, res);
 });
 server.keepAliveTimeout = 65_000; // see src/edge.ts: let clients close idle connections first

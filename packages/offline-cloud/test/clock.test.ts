@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { CLOCK_FILE_VARIABLE, CLOCK_PRELOAD, CloudClock, CloudTimers } from '../src/clock';
+import { startTestCloud, type TestCloud } from '../src/testing';
 
 test('the clock runs at its scale: cloud time is the anchor plus real time elapsed times the scale', () => {
   const clock = new CloudClock({ scale: 100 });
@@ -95,5 +97,44 @@ describe('a child process on the cloud clock (clock-preload.js)', () => {
       encoding: 'utf8',
     });
     expect(out.trim()).toBe('Date undefined');
+  });
+});
+
+describe('the endpoints keep the cloud clock', () => {
+  let t: TestCloud;
+  beforeAll(async () => {
+    t = await startTestCloud({ timeScale: 1000 }); // a real second is about 17 cloud minutes
+    await t.s3.send(new CreateBucketCommand({ Bucket: 'clock-check' }));
+    await new Promise((r) => setTimeout(r, 1500)); // the cloud is now about 25 minutes ahead of this machine
+  });
+  afterAll(() => t.stop());
+
+  const signedAt = (ms: number) => {
+    const amz = new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    return { authorization: `AWS4-HMAC-SHA256 Credential=test/${amz.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`, 'x-amz-date': amz, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+  };
+
+  test("S3 refuses a request signed 15 minutes off the cloud's time (RequestTimeTooSkewed, with its ServerTime) and takes one signed at it", async () => {
+    const skewed = await fetch(`${t.url}/clock-check/k`, { headers: signedAt(Date.now()) });
+    expect(skewed.status).toBe(403);
+    const body = await skewed.text();
+    expect(body).toContain('<Code>RequestTimeTooSkewed</Code>');
+    const serverTime = Date.parse(/<ServerTime>([^<]+)<\/ServerTime>/.exec(body)![1]);
+    expect(serverTime).toBeGreaterThan(Date.now() + 15 * 60_000);
+    const current = await fetch(`${t.url}/clock-check/k`, { headers: signedAt(t.cloud.ctx.clock.now()) });
+    expect(current.status).toBe(404); // past the time check: the key does not exist
+  });
+
+  test("every answer's Date header says the cloud's time, S3's and EC2's alike, so an SDK corrects its offset by it", async () => {
+    const before = t.cloud.ctx.clock.now();
+    const s3 = await fetch(`${t.url}/clock-check/k`, { headers: signedAt(t.cloud.ctx.clock.now()) });
+    const ec2 = await fetch(`${t.url}/`, { method: 'POST', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0', 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeVpcs&Version=2016-11-15' });
+    for (const res of [s3, ec2]) {
+      const date = Date.parse(res.headers.get('date')!);
+      expect(date).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+      expect(date).toBeGreaterThan(Date.now() + 15 * 60_000);
+    }
+    // this process's own client signs with this machine's time: the SDK corrects its clock offset from the answer
+    await expect(t.s3.send(new GetObjectCommand({ Bucket: 'clock-check', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { clockSkewCorrected: true } });
   });
 });

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLOCK_PRELOAD } from '../clock';
 
 export type Isolation = { kind: 'namespace'; unshare: string; flags: string[] } | { kind: 'rewrite'; why: string };
 
@@ -52,10 +53,13 @@ function probe(flags: string[]): Isolation {
   return r.status === 0 ? { kind: 'namespace', unshare, flags } : { kind: 'rewrite', why: `unshare ${flags.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}` };
 }
 
-/** Host paths the guest must still see at their own path (the data folder, the stand-ins, node) though they sit under an overlaid folder. */
+/**
+ * Host paths the guest must still see at their own path (the data folder, the stand-ins and the device pacing, the
+ * clock preload, the SDK, node) though they sit under an overlaid folder (a checkout under /tmp, say).
+ */
 function keptPaths(dataDir: string): string[] {
   const sdk = path.dirname(require.resolve('@aws-sdk/client-s3/package.json'));
-  return [dataDir, path.join(__dirname, 'guest'), path.resolve(sdk, '..', '..'), path.dirname(process.execPath)].map((p) => fs.realpathSync(p));
+  return [dataDir, path.join(__dirname, 'guest'), path.dirname(CLOCK_PRELOAD), path.resolve(sdk, '..', '..'), path.dirname(process.execPath)].map((p) => fs.realpathSync(p));
 }
 
 /**
