@@ -26,6 +26,16 @@ describe('parseFailbackRequest', () => {
     expect(parseFailbackRequest(undefined)).toEqual({ checkpoint: 'latest', mode: 'test' });
   });
 
+  it("runs the console's pre-filled input as {} would; a string Comment is a note beside real fields, anything else unknown is refused", () => {
+    expect(parseFailbackRequest({ Comment: 'Insert your JSON here' })).toEqual({ checkpoint: 'latest', mode: 'test' });
+    expect(parseFailbackRequest({ Comment: 'drill for the audit', mode: 'test', checkpoint: 'cp-x' })).toEqual({ checkpoint: 'cp-x', mode: 'test' });
+    expect(causeOf(() => parseFailbackRequest({ Comment: 7 }))).toBe('invalid failback input: Comment: is not a known field; allowed: checkpoint, mode, target');
+    expect(causeOf(() => parseFailbackRequest({ Comment: 'Insert your JSON here', colour: 'blue' }))).toBe(
+      'invalid failback input: colour: is not a known field; allowed: checkpoint, mode, target',
+    );
+    expect(causeOf(() => parseFailbackRequest({ target: { Comment: 'x' } }))).toMatch(/target\.Comment: is not a known field/);
+  });
+
   it('keeps a full request', () => {
     const req = { checkpoint: 'cp-x', mode: 'live', target: { subnetId: 'subnet-0123456789abcdef0', privateIps: { 'i-0123456789abcdef0': '10.0.0.5' } } };
     expect(parseFailbackRequest(req)).toEqual(req);

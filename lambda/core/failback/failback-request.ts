@@ -22,8 +22,20 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return here;
 }
 
-/** Parses the execution input; an empty input (the console's `{}`) means checkpoint latest, mode test. */
-export function parseFailbackRequest(input: unknown): FailbackRequest {
+/**
+ * The Step Functions console pre-fills a new execution's input with `{"Comment": "Insert your JSON here"}`
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-starting.html): a top-level string `Comment`
+ * is a person's note, as in ASL itself, not a field. Anything else unknown is still refused.
+ */
+function withoutComment(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  const { Comment: comment, ...rest } = input as Record<string, unknown>;
+  return typeof comment === 'string' ? rest : input;
+}
+
+/** Parses the execution input; an empty input (the console's `{}`, or its pre-filled Comment) means checkpoint latest, mode test. */
+export function parseFailbackRequest(given: unknown): FailbackRequest {
+  const input = withoutComment(given);
   const parsed = failbackRequestSchema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.flatMap((issue) => {
