@@ -81,6 +81,7 @@ export function vpgNames(siteId: string, vpg: string): DerivedName[] {
     named('failback state machine', failbackStateMachineName(siteId, vpg), STATE_MACHINE),
     named('RPO alarm', `lifeboat-${siteId}-${vpg}-rpo`, ALARM),
     named('sync-failed alarm', `lifeboat-${siteId}-${vpg}-sync-failed`, ALARM),
+    named('failback-failed alarm', `lifeboat-${siteId}-${vpg}-failback-failed`, ALARM),
     ...[...SYNC_STEPS, ...FAILBACK_STEPS].map((step) => named(`"${step}" step function`, stepFunctionName(siteId, vpg, step), FUNCTION)),
   ];
 }

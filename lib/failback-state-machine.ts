@@ -3,7 +3,6 @@
  * offline cloud runs exactly this definition. Plus its log group and a failed-executions alarm.
  */
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -52,7 +51,6 @@ function literal<T extends object>(value: T): T {
 export class FailbackStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
-  readonly failedAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: FailbackStateMachineProps) {
     super(scope, id);
@@ -139,10 +137,8 @@ export class FailbackStateMachine extends Construct {
       definition,
       comment: `Lifeboat failback / recovery of VPG ${vpg.name} (site ${props.siteId})`,
       logRetention: props.logRetention,
-      failedAlarmDescription: `A failback of VPG ${vpg.name} failed`,
     });
     this.stateMachine = machine.stateMachine;
     this.logGroup = machine.logGroup;
-    this.failedAlarm = machine.failedAlarm;
   }
 }

@@ -33,6 +33,9 @@ export function rpoAlarmName(siteId: string, vpg: string): string {
 export function syncFailedAlarmName(siteId: string, vpg: string): string {
   return `lifeboat-${siteId}-${vpg}-sync-failed`;
 }
+export function failbackFailedAlarmName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-failback-failed`;
+}
 export function probeFunctionName(siteId: string): string {
   return `lifeboat-${siteId}-rpo-probe`;
 }
@@ -115,13 +118,16 @@ export interface VpgAlarmsProps {
   readonly vpg: VpgConfig;
   readonly config: SiteConfig;
   readonly stateMachine: sfn.IStateMachine;
+  /** The VPG's failback state machine: a failed failback (a drill or a real recovery) notifies the topic too. */
+  readonly failbackStateMachine: sfn.IStateMachine;
   readonly topic: sns.ITopic;
 }
 
-/** A VPG's two alarms: achieved RPO beyond the multiple of its interval, and a failed sync. */
+/** A VPG's alarms, each one of its kind: achieved RPO beyond the multiple of its interval, a failed sync, a failed failback. */
 export class VpgAlarms extends Construct {
   readonly rpo: cw.Alarm;
   readonly syncFailed: cw.Alarm;
+  readonly failbackFailed: cw.Alarm;
 
   constructor(scope: Construct, id: string, props: VpgAlarmsProps) {
     super(scope, id);
@@ -150,10 +156,20 @@ export class VpgAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cw.TreatMissingData.NOT_BREACHING,
     });
+    this.failbackFailed = new cw.Alarm(this, 'FailbackFailed', {
+      alarmName: failbackFailedAlarmName(siteId, vpg.name),
+      alarmDescription: `Lifeboat VPG ${vpg.name}: a failback execution failed, so its VMs may not be recovered (the cause is in the execution's history).`,
+      metric: props.failbackStateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
     const action = new cwActions.SnsAction(props.topic);
     this.rpo.addAlarmAction(action);
     this.rpo.addOkAction(action);
     this.syncFailed.addAlarmAction(action);
+    this.failbackFailed.addAlarmAction(action);
   }
 }
 

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { syncStateMachineName } from '../lambda/core/sync-contract';
 import type { MetricName } from '../lambda/core/metrics';
 import type { SiteConfig } from './config';
-import { lifeboatMetric, rpoAlarmName, stateMachineArnByName, syncFailedAlarmName, vpgRpoTarget } from './monitoring';
+import { lifeboatMetric, rpoAlarmName, stateMachineArnByName, syncFailedAlarmName, failbackFailedAlarmName, vpgRpoTarget } from './monitoring';
 
 export function dashboardName(siteId: string): string {
   return `lifeboat-${siteId}`;
@@ -40,6 +40,7 @@ export class SiteDashboard extends Construct {
     const alarms = config.vpgs.flatMap((v) => [
       cw.Alarm.fromAlarmName(this, `RpoAlarm-${v.name}`, rpoAlarmName(site, v.name)),
       cw.Alarm.fromAlarmName(this, `SyncFailedAlarm-${v.name}`, syncFailedAlarmName(site, v.name)),
+      cw.Alarm.fromAlarmName(this, `FailbackFailedAlarm-${v.name}`, failbackFailedAlarmName(site, v.name)),
     ]);
     this.dashboard.addWidgets(new cw.AlarmStatusWidget({ title: 'Lifeboat alarms', alarms, width: WIDTH, height: 3 }));
 

@@ -3,7 +3,6 @@
  * in JSONPath (the offline cloud runs exactly this definition). Plus its log group and a failed-executions alarm.
  */
 import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -35,7 +34,6 @@ export interface SyncStateMachineProps {
 export class SyncStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
-  readonly failedAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SyncStateMachineProps) {
     super(scope, id);
@@ -123,10 +121,8 @@ export class SyncStateMachine extends Construct {
       definition,
       comment: `Lifeboat sync of VPG ${vpg.name} (site ${props.siteId})`,
       logRetention: props.logRetention,
-      failedAlarmDescription: `A sync of VPG ${vpg.name} failed: its RPO is slipping`,
     });
     this.stateMachine = machine.stateMachine;
     this.logGroup = machine.logGroup;
-    this.failedAlarm = machine.failedAlarm;
   }
 }

@@ -126,7 +126,14 @@ export class LifeboatVpgStack extends Stack {
         }),
       ],
     });
-    // RPO and failed-sync alarms, notifying the site's alert topic (docs/operations.md).
-    this.alarms = new VpgAlarms(this, 'Alarms', { siteId, vpg, config, stateMachine: this.sync.stateMachine, topic: site.alerts.topic });
+    // RPO, failed-sync and failed-failback alarms, notifying the site's alert topic (docs/operations.md).
+    this.alarms = new VpgAlarms(this, 'Alarms', {
+      siteId,
+      vpg,
+      config,
+      stateMachine: this.sync.stateMachine,
+      failbackStateMachine: this.failback.stateMachine,
+      topic: site.alerts.topic,
+    });
   }
 }

@@ -1,10 +1,10 @@
 /**
  * What the sync and the failback state machines of a VPG share around their definitions: a retained log
- * group (errors only), the Standard state machine logging to it, and an alarm on any failed execution.
- * Construct ids are the caller's ('Logs', 'StateMachine', 'FailedAlarm'), so logical ids stay put.
+ * group (errors only) and the Standard state machine logging to it. Construct ids are the caller's ('Logs',
+ * 'StateMachine'), so logical ids stay put. Their failed-execution alarms are the VPG's (monitoring.ts VpgAlarms),
+ * one of each kind, notifying the alert topic.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -14,13 +14,11 @@ export interface VpgStateMachineProps {
   readonly definition: sfn.IChainable;
   readonly comment: string;
   readonly logRetention?: logs.RetentionDays;
-  readonly failedAlarmDescription: string;
 }
 
 export interface VpgStateMachine {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
-  readonly failedAlarm: cloudwatch.Alarm;
 }
 
 export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): VpgStateMachine {
@@ -41,13 +39,5 @@ export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): 
     // Errors only: full execution data would copy every payload into the logs.
     logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
   });
-  const failedAlarm = new cloudwatch.Alarm(scope, 'FailedAlarm', {
-    alarmDescription: props.failedAlarmDescription,
-    metric: stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
-  return { stateMachine, logGroup, failedAlarm };
+  return { stateMachine, logGroup };
 }

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { syncStateMachineName } from '../../lambda/core/sync-contract';
-import { alertTopicName, probeFunctionName, rpoAlarmName, SiteAlerts, syncFailedAlarmName, VpgAlarms } from '../../lib/monitoring';
+import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/sync-contract';
+import { alertTopicName, failbackFailedAlarmName, probeFunctionName, rpoAlarmName, SiteAlerts, syncFailedAlarmName, VpgAlarms } from '../../lib/monitoring';
 import { dashboardName } from '../../lib/site-dashboard';
 import { parseConfig } from '../../lib/config';
 import { addLifeboat } from '../../lib/lifeboat-app';
@@ -106,6 +106,25 @@ describe('VPG alarms', () => {
     expect(rpo.Properties.Dimensions).toHaveLength(2);
   });
 
+  it('a failed failback execution alarms to the topic, and each state machine has one failed-execution alarm', () => {
+    for (const [i, vpg] of [[0, 'web'], [1, 'db']] as const) {
+      const idOf = (name: string) => Object.keys(vpgs[i].findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: name } }))[0];
+      const failback = idOf(failbackStateMachineName(SITE, vpg));
+      vpgs[i].hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: failbackFailedAlarmName(SITE, vpg),
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: failback } }],
+        Threshold: 1,
+        AlarmActions: [topicImport()],
+      });
+      const onFailures = Object.values(vpgs[i].findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'ExecutionsFailed' } }));
+      const machines = onFailures.map((a) => (a.Properties.Dimensions as Array<{ Value: { Ref: string } }>)[0].Value.Ref).sort();
+      expect(machines).toEqual([idOf(syncStateMachineName(SITE, vpg)), failback].sort());
+      for (const alarm of onFailures) expect(alarm.Properties.AlarmActions).toEqual([topicImport()]);
+    }
+  });
+
   it('a failed sync execution alarms to the topic', () => {
     for (const [i, vpg] of [[0, 'web'], [1, 'db']] as const) {
       const machineId = Object.keys(vpgs[i].findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: syncStateMachineName(SITE, vpg) } }))[0];
@@ -129,7 +148,8 @@ describe('VPG alarms', () => {
     const bare = new Stack(new App(), 'Bare');
     const topic = new SiteAlerts(bare, 'Alerts', { siteId: 'site-m', alerts: config.alerts }).topic;
     const machine = sfn.StateMachine.fromStateMachineName(bare, 'Machine', syncStateMachineName('site-m', 'web'));
-    new VpgAlarms(bare, 'Alarms', { siteId: 'site-m', vpg: config.vpgs[0], config, stateMachine: machine, topic });
+    const failback = sfn.StateMachine.fromStateMachineName(bare, 'Failback', failbackStateMachineName('site-m', 'web'));
+    new VpgAlarms(bare, 'Alarms', { siteId: 'site-m', vpg: config.vpgs[0], config, stateMachine: machine, failbackStateMachine: failback, topic });
     Template.fromStack(bare).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: rpoAlarmName('site-m', 'web'), Threshold: 2 * 15 * 60 });
   });
 
@@ -181,6 +201,9 @@ describe('dashboard', () => {
       expect(metricsOf(/Failures/).map((m) => m.join(' '))).toContainEqual(expect.stringContaining(`ExecutionsFailed StateMachineArn arn:`));
     }
     const alarmWidget = body.widgets.find((w) => w.type === 'alarm')!;
-    expect(alarmWidget.properties.alarms).toHaveLength(4);
+    // each VPG's three alarms: RPO, sync failed, failback failed
+    expect((alarmWidget.properties.alarms as string[]).map((arn) => arn.split(':alarm:')[1])).toEqual(
+      ['web', 'db'].flatMap((v) => [rpoAlarmName(SITE, v), syncFailedAlarmName(SITE, v), failbackFailedAlarmName(SITE, v)]),
+    );
   });
 });
