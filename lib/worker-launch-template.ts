@@ -38,22 +38,32 @@ export function isArmInstanceType(instanceType: string): boolean {
 }
 
 /**
- * The worker's user data: install Node.js, fetch the agent bundle, run it. Its output goes to its log file and,
- * through cloud-init's stdout, to the console, so GetConsoleOutput shows why a worker never reported
- * (https://repost.aws/knowledge-center/ec2-linux-log-user-data). The EXIT trap is the safety net: whether the
- * agent ends or a step fails, the instance shuts down 30 minutes later, which terminates it.
+ * The worker's user data: install Node.js, fetch the agent bundle, run it.
+ * - The EXIT trap is the safety net and comes first, before anything that can fail: whether the agent ends or any
+ *   step fails, the instance shuts down 30 minutes later, which terminates it.
+ * - Its output goes to its log file and, through cloud-init's stdout, to the console, one `lifeboat-boot:` line per
+ *   step, so GetConsoleOutput shows how far a worker got (https://repost.aws/knowledge-center/ec2-linux-log-user-data).
+ * - Node.js 24, else 22: AL2023 ships 20, 22 and 24 as namespaced packages (`nodejs24` installs `node-24`) and
+ *   follows upstream's support schedule, on which 20 ended in April 2026 and 24 is the long-term release
+ *   (https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html, https://github.com/nodejs/Release).
+ * - AWS_REGION is exported for the agent's SDK clients (IMDS would answer it too, one request later).
  */
 export function workerUserData(agentS3Url: string, region: string): ec2.UserData {
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
+    "trap 'shutdown -h +30' EXIT",
     'set -euo pipefail',
     'exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1',
-    "trap 'shutdown -h +30' EXIT",
-    'dnf install -y nodejs20 || dnf install -y nodejs',
-    'NODE="$(command -v node-20 || command -v node)"',
+    `export AWS_REGION=${region}`,
+    'echo "lifeboat-boot: 1/3 installing Node.js"',
+    'dnf install -y nodejs24 || dnf install -y nodejs22',
+    'NODE="$(command -v node-24 || command -v node-22)"',
+    'echo "lifeboat-boot: 2/3 fetching the agent"',
     'mkdir -p /opt/lifeboat',
     `aws s3 cp "${agentS3Url}" /opt/lifeboat/agent.js --region ${region}`,
-    '"$NODE" /opt/lifeboat/agent.js || echo "lifeboat agent exited with status $?"',
+    'echo "lifeboat-boot: 3/3 running the agent on $("$NODE" --version)"',
+    '"$NODE" /opt/lifeboat/agent.js || echo "lifeboat-boot: the agent exited with status $?"',
+    'echo "lifeboat-boot: done; the instance powers off in 30 minutes unless it is terminated first"',
   );
   return userData;
 }

@@ -171,9 +171,16 @@ describe('worker launch templates', () => {
     const cp = userData.split('\n').find((l) => l.startsWith('aws s3 cp '));
     expect(cp).toMatch(/^aws s3 cp "s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js" \/opt\/lifeboat\/agent\.js --region \{Ref:AWS::Region\}$/);
     expect(cp).toContain(`/${stacks.site.agent.asset.assetHash}.js"`);
-    expect(userData).toMatch(/dnf install -y nodejs20/);
-    expect(userData).toContain('exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1');
-    expect(userData).toContain("trap 'shutdown -h +30' EXIT");
+    const lines = userData.split('\n');
+    // the safety net is armed before anything that can fail: the first command after the shebang
+    expect(lines[1]).toBe("trap 'shutdown -h +30' EXIT");
+    expect(lines).toContain('exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1');
+    expect(lines).toContain('export AWS_REGION={Ref:AWS::Region}');
+    // a Node.js still supported upstream (24, else 22), run by its namespaced name
+    expect(lines).toContain('dnf install -y nodejs24 || dnf install -y nodejs22');
+    expect(userData).not.toMatch(/nodejs20|node-20|install -y nodejs$/m);
+    // one line per step on the console, so GetConsoleOutput shows how far a worker got
+    expect(lines.flatMap((l) => /^echo "lifeboat-boot: (\S+)/.exec(l)?.[1] ?? [])).toEqual(['1/3', '2/3', '3/3', 'done;']);
   });
 
   it('pick the AMI from the SSM parameter of Amazon Linux 2023 for the instance type architecture', () => {

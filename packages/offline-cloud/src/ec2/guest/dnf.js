@@ -1,6 +1,7 @@
 /**
- * Stand-in for dnf on Amazon Linux 2023: `dnf install [-y] PACKAGE...` for the packages it knows (Node.js:
- * nodejs20 installs `node-20`, nodejs installs `node`; https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html),
+ * Stand-in for dnf on Amazon Linux 2023: `dnf install [-y] PACKAGE...` for the packages it knows (Node.js 20, 22
+ * and 24 are namespaced: nodejs24 installs `node-24`; nodejs is the historical 18 and installs `node`;
+ * https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html),
  * which run this machine's node. AL2023's repositories are S3 buckets (al2023-repos-REGION-…), reached over the
  * instance's path to S3: an internet gateway, a NAT gateway or an S3 gateway endpoint
  * (https://repost.aws/knowledge-center/ec2-al1-al2-update-yum-without-internet). Without one, dnf fails as it
@@ -15,7 +16,16 @@ const { S3Client, HeadBucketCommand } = require('@aws-sdk/client-s3');
 const { settings, ConnectTimeout, withConnectTimeout } = require('./connect');
 
 /** Package → the commands it puts on PATH. */
-const PACKAGES = { nodejs20: ['node-20'], nodejs: ['node'], 'nodejs20-npm': [], 'nodejs-npm': [] };
+const PACKAGES = {
+  nodejs20: ['node-20'],
+  nodejs22: ['node-22'],
+  nodejs24: ['node-24'],
+  nodejs: ['node'],
+  'nodejs20-npm': [],
+  'nodejs22-npm': [],
+  'nodejs24-npm': [],
+  'nodejs-npm': [],
+};
 const REPO_BUCKET = `al2023-repos-${settings.region}-de612dc2`;
 const MIRROR_LIST = `https://${REPO_BUCKET}.s3.dualstack.${settings.region}.amazonaws.com/core/mirrors/latest/x86_64/mirror.list`;
 
