@@ -142,14 +142,17 @@ export const REAL_TIME = new CloudClock();
 
 /**
  * Timers that fire at a cloud time; when the scale changes they re-arm for the real time left.
- * `at` returns a cancel function.
+ * `at` returns a cancel function. `unref`: an armed timer does not keep the process alive.
  */
 export class CloudTimers {
   private readonly armed = new Map<number, { when: number; fn: () => void; handle?: NodeJS.Timeout }>();
   private next = 0;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly clock: CloudClock) {
+  constructor(
+    private readonly clock: CloudClock,
+    private readonly opts: { unref?: boolean } = {},
+  ) {
     this.unsubscribe = clock.onChange(() => {
       for (const [id, t] of this.armed) this.arm(id, t);
     });
@@ -185,5 +188,6 @@ export class CloudTimers {
       this.armed.delete(id);
       t.fn();
     }, delay);
+    if (this.opts.unref) t.handle.unref();
   }
 }

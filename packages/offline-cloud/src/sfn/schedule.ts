@@ -3,7 +3,7 @@
  * cloud minutes (15*60/n real seconds at time scale n), cron(...) at its next match on the cloud clock.
  * They fire only once switched on (the offline cloud starts with them off unless given a time scale).
  */
-import type { CloudClock } from '../clock';
+import { type CloudClock, CloudTimers } from '../clock';
 
 export interface ScheduleSpec {
   /** `<stack>/<logicalId>/<targetId>`. */
@@ -104,20 +104,20 @@ interface Armed {
   parsed: Parsed;
   /** Next fire time on the cloud clock. */
   nextCloudMs?: number;
-  timer?: NodeJS.Timeout;
+  cancel?: () => void;
 }
 
 export class Scheduler {
   private readonly armed = new Map<string, Armed>();
   private on = false;
-  private readonly unsubscribe: () => void;
+  /** They re-arm themselves when the scale changes; a schedule keeps no process alive. */
+  private readonly timers: CloudTimers;
 
   constructor(
     private readonly clock: CloudClock,
     private readonly fire: (spec: ScheduleSpec) => void,
   ) {
-    // a new scale changes the real time left to every armed schedule
-    this.unsubscribe = clock.onChange(() => this.rearm());
+    this.timers = new CloudTimers(clock, { unref: true });
   }
 
   get enabled(): boolean {
@@ -126,10 +126,6 @@ export class Scheduler {
 
   setEnabled(on: boolean): void {
     this.on = on;
-    this.rearm();
-  }
-
-  private rearm(): void {
     for (const a of this.armed.values()) this.arm(a);
   }
 
@@ -141,8 +137,7 @@ export class Scheduler {
   }
 
   remove(id: string): void {
-    const a = this.armed.get(id);
-    if (a?.timer) clearTimeout(a.timer);
+    this.armed.get(id)?.cancel?.();
     this.armed.delete(id);
   }
 
@@ -152,24 +147,23 @@ export class Scheduler {
 
   close(): void {
     for (const id of [...this.armed.keys()]) this.remove(id);
-    this.unsubscribe();
+    this.timers.close();
   }
 
   private arm(a: Armed): void {
-    if (a.timer) clearTimeout(a.timer);
-    a.timer = undefined;
+    a.cancel?.();
+    a.cancel = undefined;
     if (!this.on || !a.spec.enabled) return;
     const now = this.clock.now();
     if (a.nextCloudMs === undefined || a.nextCloudMs < now) a.nextCloudMs = this.nextAfter(a, now);
-    if (a.nextCloudMs === undefined) return;
-    const delayReal = Math.max(1, this.clock.realDelay(a.nextCloudMs - now));
-    a.timer = setTimeout(() => {
-      a.timer = undefined;
-      a.nextCloudMs = this.nextAfter(a, a.nextCloudMs!);
+    const at = a.nextCloudMs;
+    if (at === undefined) return;
+    a.cancel = this.timers.at(at, () => {
+      a.cancel = undefined;
+      a.nextCloudMs = this.nextAfter(a, at);
       this.fire(a.spec);
       this.arm(a);
-    }, Math.min(delayReal, 2_147_483_647));
-    a.timer.unref?.();
+    });
   }
 
   private nextAfter(a: Armed, cloudMs: number): number | undefined {
