@@ -1,6 +1,6 @@
 /**
  * The polls one sync makes in AWS: the real CreateSnapshots/CheckSnapshots and SpawnZsat/PollZsat handlers
- * on a virtual clock over the step fakes, with EC2 moving on AWS's times (AWS_TIMINGS_MS) and an agent that
+ * on a virtual clock over the step fakes, with EC2 moving on AWS's times (AWS_TIMINGS) and an agent that
  * starts when its instance has booted. The sync-cost runs shorten EC2's times and scale their Waits to stay
  * quick, so their poll counts are not AWS's; this counts AWS's. (A run on the cloud clock at AWS's times
  * counts them too, slowly: the scale-out runs do.)
@@ -9,9 +9,6 @@ import type { AgentProgress, ReadJob } from '../../lambda/core/agent-job';
 import { AWS_TIMINGS } from '@lifeboat/offline-cloud/src/aws-timings';
 import { makeWorld, vpgRuntime, type World } from '../steps/fakes';
 import { captureContents, runFakeAgent, steps, type State } from '../steps/sync-driver';
-
-/** EC2 as AWS times it: the offline cloud's own table (packages/offline-cloud/src/aws-timings.ts, with sources). */
-export const AWS_TIMINGS_MS = AWS_TIMINGS;
 
 export interface AwsPolls {
   /** CheckSnapshots calls for the sync's snapshot set. */
@@ -28,8 +25,8 @@ function moveSnapshots(world: World): void {
   for (const s of world.ec2.snapshots.values()) {
     if (s.state !== 'pending') continue;
     const elapsed = now - ms(s.startTime);
-    if (elapsed >= AWS_TIMINGS_MS.snapshotMs) Object.assign(s, { state: 'completed', progress: 100 });
-    else s.progress = Math.floor((100 * elapsed) / AWS_TIMINGS_MS.snapshotMs);
+    if (elapsed >= AWS_TIMINGS.snapshotMs) Object.assign(s, { state: 'completed', progress: 100 });
+    else s.progress = Math.floor((100 * elapsed) / AWS_TIMINGS.snapshotMs);
   }
 }
 
@@ -38,11 +35,11 @@ async function moveZsat(world: World, zsat: State, jobKey: string, readSeconds: 
   const since = world.clock.ms - ms(zsat.launchedAt);
   for (const id of zsat.volumeIds) {
     const v = world.ec2.volumes.get(id);
-    if (v?.state === 'creating' && since >= AWS_TIMINGS_MS.volumeMs) v.state = 'available';
+    if (v?.state === 'creating' && since >= AWS_TIMINGS.volumeMs) v.state = 'available';
   }
   const instance = world.ec2.instances.get(zsat.instanceId)!;
-  if (instance.state === 'pending' && since >= AWS_TIMINGS_MS.instanceMs) instance.state = 'running';
-  const agentStart = AWS_TIMINGS_MS.instanceMs + AWS_TIMINGS_MS.bootMs;
+  if (instance.state === 'pending' && since >= AWS_TIMINGS.instanceMs) instance.state = 'running';
+  const agentStart = AWS_TIMINGS.instanceMs + AWS_TIMINGS.bootMs;
   if (since < agentStart) return;
   if (since >= agentStart + readSeconds * 1000) return runFakeAgent(world, jobKey);
   const job = (await world.store.getJson<ReadJob>(jobKey))!;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { benchPipelines, type PipelineFigures } from './pipeline.bench';
 import { benchScaleOut, benchSyncs, SCALE_OUT_TIME_SCALE, SCALE_OUT_VOLUMES_PER_ZSAT, type ScaleOutRun } from './sync.bench';
-import { AWS_TIMINGS_MS } from './aws-polls';
+import { AWS_TIMINGS } from '@lifeboat/offline-cloud/src/aws-timings';
 import { DRS_ASSUMPTIONS, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly } from './cost-model';
 import { benchJson, formatSheet } from './report';
 import { formatSamples, ratio } from './figures';
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   let scaleOutSyncSeconds: Record<string, number> | null = null;
   if (!quick) {
     log(`\n5. Scale-out: a 50-instance VPG (50 data volumes, ${SCALE_OUT_VOLUMES_PER_ZSAT} per zSAT → 13 zSATs), first sync, with 1, 4 and 16 zSATs at once`);
-    const awsTimes = Object.entries(AWS_TIMINGS_MS).map(([k, v]) => `${k.replace('Ms', '')} ${v / 1000} s`).join(', ');
+    const awsTimes = Object.entries(AWS_TIMINGS).map(([k, v]) => `${k.replace('Ms', '')} ${v / 1000} s`).join(', ');
     log(`  EC2 on AWS's times (${awsTimes}) and 30 s polls, on the cloud clock at ${SCALE_OUT_TIME_SCALE}× (figures in AWS seconds)`);
     const runs: ScaleOutRun[] = [];
     for (const m of [1, 4, 16]) runs.push(await benchScaleOut({ instances: 50, maxZsats: m, log: (l) => log(`  ${l}`) }));

@@ -16,9 +16,9 @@
 import { VOLUME_INITIALIZATION, limitsOf } from '../aws-rates';
 import type { CloudContext } from '../context';
 import type { InstanceRecord, VolumeRecord } from './model';
+import { EBS_BLOCK_BYTES } from './volume-status';
 
 const GIB = 1024 ** 3;
-const BLOCK_BYTES = 524288;
 
 /** Mbps (as AWS's tables give EBS bandwidth) → MiB/s. */
 const mbps = (n: number) => (n * 1e6) / 8 / 1024 ** 2;
@@ -106,7 +106,7 @@ export function guestDeviceFacts(
             rateMiBps: v.initializationRate ?? limitsOf(ctx).defaultInitializationMiBps ?? VOLUME_INITIALIZATION.defaultMiBps,
             bytes: v.initializationBytes!,
             startedAtMs: v.initializationStartedAt ?? v.createdAt,
-            ranges: v.initializationRanges ?? [[0, Math.ceil(v.initializationBytes! / BLOCK_BYTES)]],
+            ranges: v.initializationRanges ?? [[0, Math.ceil(v.initializationBytes! / EBS_BLOCK_BYTES)]],
           }
         : undefined,
     };
