@@ -87,9 +87,9 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const log = opts.quiet ? () => undefined : (m: string) => process.stderr.write(`[lifeboat cloud] ${m}\n`);
   let url = '';
   let saver: StateSaver | undefined;
-  // every deployed role's policies are evaluated on each request signed with its credentials (src/iam/)
   const clock = new CloudClock({ scale: opts.timeScale, manual: opts.now });
-  clock.publishTo(dataDir);
+  clock.publishTo(dataDir); // the children (Lambda sandboxes, guests, s3rver) read it there
+  // every deployed role's policies are evaluated on each request signed with its credentials (src/iam/)
   const iam = new IamRegistry(clock);
   const outages = new RegionOutages();
 
