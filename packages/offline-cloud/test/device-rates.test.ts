@@ -25,6 +25,7 @@ const rates = require('../src/ec2/guest/device-rates.js') as {
   BLOCK: number;
   newState(facts: Facts): State;
   delayFor(facts: Facts, state: State, name: string, offset: number, length: number, kind: 'read' | 'write', now: number): number;
+  rankOf(init: NonNullable<Device['initialization']>, block: number): number;
 };
 
 interface Device {
@@ -88,6 +89,16 @@ test('a block the snapshot never wrote reads as zeros with no fetch; a written o
   const again = model({ a: sparse });
   expect(again('a', 0, 2 * MIB, 0)).toBeCloseTo(50, 6);
   expect(again('a', 2 * MIB, 2 * MIB, 50)).toBeCloseTo(50, 6);
+});
+
+test("a block's rank among the snapshot's written blocks, over many ranges, is its count of written blocks before it (-1 when unwritten)", () => {
+  const ranges: Array<[number, number]> = [[0, 3], [5, 6], [10, 20], [21, 22], [100, 164]];
+  const written = new Set(ranges.flatMap(([a, z]) => Array.from({ length: z - a }, (_, i) => a + i)));
+  const init = { rateMiBps: 40, bytes: written.size * rates.BLOCK, startedAtMs: 0, ranges };
+  for (let b = 0; b < 200; b++) {
+    const expected = written.has(b) ? [...written].filter((w) => w < b).length : -1;
+    expect(rates.rankOf(init, b)).toBe(expected);
+  }
 });
 
 test("the instance's EBS bandwidth caps two volumes read together; past its burst it falls to the baseline", () => {

@@ -21,8 +21,8 @@ const MAX_BLOCKS = (16 * 1024 * MIB * 1024) / BLOCK;
 
 /**
  * One SharedArrayBuffer holds everything the threads share: a lock and the slots' volume-id hashes (Int32), the
- * instance's pacer and burst left, three counters and each slot's two pacers and on-demand fetch count (Float64), each slot's initialized
- * blocks (a bitmap). Its pages are touched only as far as blocks are read.
+ * instance's pacer and burst left, three counters, and each slot's two pacers and on-demand fetch count (Float64),
+ * each slot's initialized blocks (a bitmap). Its pages are touched only as far as blocks are read.
  */
 function newState(facts, buffer) {
   const ints = 1 + SLOTS;
@@ -79,11 +79,21 @@ function withLock(lock, fn) {
  */
 function rankOf(init, b) {
   if (!init.ranges) return b < init.bytes / BLOCK ? b : -1;
-  let rank = 0;
-  for (const [start, end] of init.ranges) {
-    if (b < start) return -1;
-    if (b < end) return rank + (b - start);
-    rank += end - start;
+  // every read asks: a binary search over the ranges, with each range's first rank computed once per facts
+  const ranges = init.ranges;
+  if (!init.firstRanks) {
+    init.firstRanks = [];
+    let rank = 0;
+    for (const [start, end] of ranges) init.firstRanks.push(rank), (rank += end - start);
+  }
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [start, end] = ranges[mid];
+    if (b < start) hi = mid - 1;
+    else if (b >= end) lo = mid + 1;
+    else return init.firstRanks[mid] + (b - start);
   }
   return -1;
 }
@@ -140,7 +150,7 @@ function delayFor(facts, state, name, offset, length, kind, now) {
   });
 }
 
-module.exports = { BLOCK, newState, delayFor };
+module.exports = { BLOCK, newState, delayFor, rankOf };
 
 const factsFile = process.env.LIFEBOAT_DEVICE_RATES;
 if (factsFile) install(factsFile);
