@@ -81,6 +81,8 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
   checkInitializationRate(spec.initializationRate, spec.snapshotId);
   checkThroughput(spec.throughput, volumeType);
   const volumeId = newId('vol');
+  // the snapshot's written blocks: what initialization pulls (volume-status.ts) and where (device-rates.ts)
+  const written = snap ? w.storage.snapshotBlocks(snap.snapshotId) : undefined;
   w.storage.createVolume(volumeId, size * GIB, snap?.snapshotId);
   const now = w.ctx.clock.now();
   const v: VolumeRecord = {
@@ -99,8 +101,8 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     tags: mergeTags([], spec.tags),
     lineage: snap?.lineage ?? volumeId,
     initializationRate: spec.initializationRate,
-    initializationBytes: snap ? w.storage.snapshotBlocks(snap.snapshotId).size * EBS_BLOCK_BYTES : 0,
-    initializationRanges: snap ? blockRanges(w.storage.snapshotBlocks(snap.snapshotId).keys()) : undefined,
+    initializationBytes: (written?.size ?? 0) * EBS_BLOCK_BYTES,
+    initializationRanges: written && blockRanges(written.keys()),
     initializationStartedAt: w.ctx.clock.now(),
   };
   w.model.volumes[volumeId] = v;
