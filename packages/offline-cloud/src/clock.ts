@@ -76,6 +76,11 @@ export class CloudClock {
     return this.anchorAt.scale;
   }
 
+  /** A hand-moved clock (tests) does not advance with real time, so a timer cannot wait for it to. */
+  get isManual(): boolean {
+    return this.manual !== undefined;
+  }
+
   anchor(): ClockAnchor {
     return { ...this.anchorAt };
   }
@@ -184,7 +189,9 @@ export class CloudTimers {
     // setTimeout holds at most 2^31-1 ms; a later time re-arms when that fires
     const delay = Math.min(this.clock.realDelay(t.when - this.clock.now()), 2_147_483_647);
     t.handle = setTimeout(() => {
-      if (this.clock.now() < t.when && delay === 2_147_483_647) return this.arm(id, t);
+      // Node's timers run on a monotonic clock and Date.now() on the wall clock: a 1 ms timer can fire
+      // before Date.now() moves, which at a high scale is a whole cloud hour early; wait again instead
+      if (this.clock.now() < t.when && (delay === 2_147_483_647 || !this.clock.isManual)) return this.arm(id, t);
       this.armed.delete(id);
       t.fn();
     }, delay);
