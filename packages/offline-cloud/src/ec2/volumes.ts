@@ -103,7 +103,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     initializationRate: spec.initializationRate,
     initializationBytes: (written?.size ?? 0) * EBS_BLOCK_BYTES,
     initializationRanges: written && blockRanges(written.keys()),
-    initializationStartedAt: w.ctx.clock.now(),
+    initializationStartedAt: now,
   };
   w.model.volumes[volumeId] = v;
   scheduleVolumeReady(w, v);
