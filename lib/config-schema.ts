@@ -46,9 +46,23 @@ const instanceType = z
 const workerSchema = (defaults: { instanceType: string }) =>
   z
     .strictObject({
-      /** VPC of the worker security group; needed with subnetId (no lookups at synth). */
+      /** VPC of the worker security group and subnets; without it, the account's default VPC (docs/deploying.md). */
       vpcId: awsId('vpc', 'vpc-0123456789abcdef0').optional(),
+      /** At most one subnet per Availability Zone: a worker launches in the subnet of its volumes' zone. */
+      subnetIds: z
+        .array(awsId('subnet', 'subnet-0123456789abcdef0'), { error: 'must be an array of subnet ids, at most one per Availability Zone' })
+        .min(1, { error: 'must list at least one subnet (one per Availability Zone with protected volumes)' })
+        .optional(),
+      /** The same as subnetIds: [subnetId] (the key before subnets per zone). */
       subnetId: awsId('subnet', 'subnet-0123456789abcdef0').optional(),
+      /** Create an S3 gateway endpoint in vpcId on these route tables (the workers' subnets' tables). Off by default. */
+      s3GatewayEndpoint: z
+        .strictObject({
+          routeTableIds: z
+            .array(awsId('rtb', 'rtb-0123456789abcdef0'), { error: 'must be an array of route table ids' })
+            .min(1, { error: 'must list at least one route table (those of the worker subnets)' }),
+        })
+        .optional(),
       instanceType: instanceType.default(defaults.instanceType),
       volumesPerZsat: intIn(1, 20, ' (EBS volumes attached to one worker)').default(4),
       maxZsats: intIn(1, MAX_ZSATS_LIMIT, ' (workers at once; a Step Functions inline Map runs at most 40)').default(8),

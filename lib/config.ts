@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { VpgRuntime } from '../lambda/core/sync-contract';
 import { duplicateKeyProblems } from './config-json';
 import { derivedNameProblems } from './config-names';
+import { networkProblems } from './config-network';
 import { siteConfigSchema, type SiteConfig, type VpgConfig } from './config-schema';
 import { selectorProblems } from './config-selectors';
 
@@ -117,11 +118,7 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
   });
   problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...objectLockProblems(config));
 
-  for (const worker of ['agent', 'importer'] as const) {
-    if (config[worker].subnetId && !config[worker].vpcId) {
-      problems.push({ path: [worker, 'vpcId'], text: 'is missing; with a subnetId, give the vpcId of that subnet (its security group must live in the same VPC)' });
-    }
-  }
+  problems.push(...networkProblems(config));
   const store = config.store;
   if (store.region && !store.bucketName) {
     problems.push({ path: ['store', 'region'], text: 'needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region' });

@@ -96,6 +96,10 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
     ),
   ]);
   ack(site.sweeper.fn.fn, [NODE_RUNTIME]);
+  if (site.defaultVpc) {
+    ack(site.defaultVpc.role, [{ id: DESCRIBE.id, reason: 'the default-VPC lookup calls ec2:DescribeVpcs only, which supports no resource-level permissions' }]);
+    ack(site.defaultVpc.fn.fn, [NODE_RUNTIME]);
+  }
   for (const [i, vpg] of stacks.vpgs.entries()) {
     const name = config.vpgs[i].name;
     const prefix = `vpgs/${name}/`;

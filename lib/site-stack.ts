@@ -12,6 +12,9 @@ import { Sweeper } from './sweeper';
 import { RpoProbe, SiteAlerts } from './monitoring';
 import { SiteDashboard } from './site-dashboard';
 import { WorkerLaunchTemplate } from './worker-launch-template';
+import { workerNetwork, type WorkerNetwork } from './config-network';
+import { DefaultVpc } from './default-vpc';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 
 export interface LifeboatSiteStackProps extends StackProps {
   /** The parsed config (defaults applied). */
@@ -41,6 +44,8 @@ export class LifeboatSiteStack extends Stack {
   readonly alerts: SiteAlerts;
   readonly rpoProbe: RpoProbe;
   readonly dashboard: SiteDashboard;
+  /** The deploy-time default-VPC lookup, when a worker kind has no vpcId. */
+  readonly defaultVpc?: DefaultVpc;
 
   constructor(scope: Construct, id: string, props: LifeboatSiteStackProps) {
     super(scope, id, { description: `Lifeboat site ${props.config.siteId}: replica store, workers, sweeper, monitoring`, ...props });
@@ -48,8 +53,34 @@ export class LifeboatSiteStack extends Stack {
     const siteId = config.siteId;
     this.store = new ReplicaBucket(this, 'ReplicaStore', { siteId, store: config.store });
     this.agent = new AgentAsset(this, 'Agent', { entry: props.agentEntry });
-    this.zsatTemplate = new WorkerLaunchTemplate(this, 'Zsat', { siteId, role: 'zsat', worker: config.agent, agent: this.agent });
-    this.importerTemplate = new WorkerLaunchTemplate(this, 'Importer', { siteId, role: 'zimporter', worker: config.importer, agent: this.agent });
+    const zsatNetwork = workerNetwork(config, 'agent');
+    const importerNetwork = workerNetwork(config, 'importer');
+    // one default-VPC lookup for every worker kind that has no vpcId (it fails the deploy, saying what to set, where there is none)
+    const needsDefault = [zsatNetwork, importerNetwork].some((n) => n.vpcId === undefined);
+    this.defaultVpc = needsDefault ? new DefaultVpc(this, 'DefaultVpc', { siteId, handlersDir: props.handlersDir }) : undefined;
+    const defaultVpcId = this.defaultVpc?.vpcId ?? '';
+    const vpcOf = (n: WorkerNetwork) => n.vpcId ?? defaultVpcId;
+    this.zsatTemplate = new WorkerLaunchTemplate(this, 'Zsat', { siteId, role: 'zsat', worker: config.agent, network: zsatNetwork, vpcId: vpcOf(zsatNetwork), agent: this.agent });
+    this.importerTemplate = new WorkerLaunchTemplate(this, 'Importer', {
+      siteId,
+      role: 'zimporter',
+      worker: config.importer,
+      network: importerNetwork,
+      vpcId: vpcOf(importerNetwork),
+      agent: this.agent,
+    });
+    for (const kind of ['agent', 'importer'] as const) {
+      const endpoint = config[kind].s3GatewayEndpoint;
+      if (endpoint && config[kind].vpcId) {
+        // Offered, off by default: the workers' private subnets reach S3 (and AL2023's repositories) through it, free of NAT charges
+        new ec2.CfnVPCEndpoint(this, kind === 'agent' ? 'S3GatewayEndpoint' : 'ImporterS3GatewayEndpoint', {
+          vpcId: config[kind].vpcId!,
+          serviceName: `com.amazonaws.${this.region}.s3`,
+          vpcEndpointType: 'Gateway',
+          routeTableIds: [...endpoint.routeTableIds],
+        });
+      }
+    }
     this.sweeper = new Sweeper(this, 'Sweeper', {
       siteId,
       vpgNames: config.vpgs.map((v) => v.name),

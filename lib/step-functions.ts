@@ -46,8 +46,6 @@ export interface StepEnvironmentProps {
   readonly bucketRegion?: string;
   readonly zsatTemplate: WorkerLaunchTemplate;
   readonly importerTemplate: WorkerLaunchTemplate;
-  /** @default none: the template's subnet, or a default subnet in the volume's zone */
-  readonly subnetId?: string;
 }
 
 export function stepEnvironment(props: StepEnvironmentProps): Record<string, string> {
@@ -60,7 +58,10 @@ export function stepEnvironment(props: StepEnvironmentProps): Record<string, str
     [STEP_ENV.importerLaunchTemplate]: props.importerTemplate.launchTemplateName,
     [STEP_ENV.zsatSecurityGroup]: props.zsatTemplate.securityGroup.attrGroupId,
     [STEP_ENV.importerSecurityGroup]: props.importerTemplate.securityGroup.attrGroupId,
-    ...(props.subnetId ? { [STEP_ENV.subnetId]: props.subnetId } : {}),
+    // the subnets of each worker kind, at most one per zone; none: the default VPC's (lambda/core/worker-subnets.ts)
+    [STEP_ENV.zsatSubnets]: JSON.stringify(props.zsatTemplate.network.subnetIds),
+    [STEP_ENV.importerSubnets]: JSON.stringify(props.importerTemplate.network.subnetIds),
+    [STEP_ENV.importerSubnetsKey]: props.importerTemplate.network.configKey,
   };
 }
 

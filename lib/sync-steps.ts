@@ -29,11 +29,6 @@ export interface SyncStepsProps {
   /** The ZImporter launch template. */
   readonly importerTemplate: WorkerLaunchTemplate;
   /**
-   * Subnet for zSATs the steps pass at launch.
-   * @default none: the template's subnet, or a default subnet in the volume's zone
-   */
-  readonly subnetId?: string;
-  /**
    * Folder holding `<step>-handler.ts` files.
    * @default lambda/steps of this project
    */

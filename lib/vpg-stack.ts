@@ -96,7 +96,7 @@ export class LifeboatVpgStack extends Stack {
       importerTemplate: site.importerTemplate,
       handlersDir: props.handlersDir,
     };
-    this.syncSteps = new SyncSteps(this, 'SyncSteps', { ...stepProps, subnetId: config.agent.subnetId });
+    this.syncSteps = new SyncSteps(this, 'SyncSteps', stepProps);
     this.failbackSteps = new FailbackSteps(this, 'FailbackSteps', stepProps);
     this.stepFunctions = this.syncSteps.functions;
     this.failbackFunctions = this.failbackSteps.functions;

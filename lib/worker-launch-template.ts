@@ -2,12 +2,13 @@
  * A worker (zSAT reader or ZImporter writer) launch template and its security group.
  * Everything a launched worker creates is tagged at creation from the template's TagSpecifications.
  */
-import { Annotations, Aws, Fn, Stack } from 'aws-cdk-lib';
+import { Aws, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { tagsFor, type ResourceRole, type Tags } from '../lambda/core/tags';
 import type { AgentAsset } from './agent-asset';
 import type { WorkerConfig } from './config';
+import type { WorkerNetwork } from './config-network';
 
 export type WorkerRole = Extract<ResourceRole, 'zsat' | 'zimporter'>;
 
@@ -16,8 +17,12 @@ export interface WorkerLaunchTemplateProps {
   readonly siteId: string;
   /** Which worker this template launches; decides the name and the tags. */
   readonly role: WorkerRole;
-  /** Instance type, AMI, subnet and VPC from the config (defaults applied). */
+  /** Instance type and AMI from the config (defaults applied). */
   readonly worker: WorkerConfig;
+  /** Where the workers run (lib/config-network.ts). */
+  readonly network: WorkerNetwork;
+  /** The VPC of the security group: the configured one, else the default VPC's id looked up at deploy (lib/default-vpc.ts). */
+  readonly vpcId: string;
   /** The agent bundle the user data downloads and runs. */
   readonly agent: AgentAsset;
 }
@@ -72,31 +77,25 @@ export class WorkerLaunchTemplate extends Construct {
   readonly launchTemplate: ec2.CfnLaunchTemplate;
   readonly securityGroup: ec2.CfnSecurityGroup;
   readonly launchTemplateName: string;
+  readonly network: WorkerNetwork;
   /** The template's ARN (RunInstances authorizes on it; `ec2:LaunchTemplate` conditions name it). */
   readonly launchTemplateArn: string;
 
   constructor(scope: Construct, id: string, props: WorkerLaunchTemplateProps) {
     super(scope, id);
-    const { siteId, role, worker } = props;
+    const { siteId, role, worker, network } = props;
     this.launchTemplateName = workerLaunchTemplateName(siteId, role);
+    this.network = network;
 
     this.securityGroup = new ec2.CfnSecurityGroup(this, 'SecurityGroup', {
       groupDescription: `Lifeboat ${role} workers of site ${siteId}: no inbound, HTTPS out only`,
-      // Without a vpcId the group lands in the default VPC (no synth-time lookups, no account needed).
-      vpcId: worker.vpcId,
-      // CloudFormation accepts egress rules only with a VpcId; without one the group keeps AWS's default egress.
-      securityGroupEgress: worker.vpcId
-        ? [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'S3, EC2 and package repositories over HTTPS' }]
-        : undefined,
+      // Always a VpcId: without one EC2 needs a default VPC, and a landing zone's account has none (VPCIdNotSpecified).
+      vpcId: props.vpcId,
+      // What the workers reach: S3 (the replica store, the agent bundle, AL2023's package repositories, which are S3
+      // buckets), EC2 and the EBS direct APIs, all over HTTPS. This replaces the group's default allow-all egress.
+      securityGroupEgress: [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'S3, EC2, EBS direct APIs and package repositories over HTTPS' }],
       tags: cfnTags(tagsFor(siteId, role, 'security-group')),
     });
-
-    if (!worker.vpcId) {
-      Annotations.of(this).addWarningV2(
-        'lifeboat:workerEgress',
-        `${role} workers use the default VPC with its default (open) egress; set vpcId (and subnetId) in the config to limit egress to HTTPS`,
-      );
-    }
 
     const imageId =
       worker.amiId ??
@@ -114,16 +113,16 @@ export class WorkerLaunchTemplate extends Construct {
         // IMDSv2 only; instance tags in IMDS because the agent reads its job from an instance tag.
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
         instanceInitiatedShutdownBehavior: 'terminate',
-        // The group sits on the primary interface. A configured subnet gets no public IP (the user gives it an S3
-        // gateway endpoint or a NAT: docs/config.md); in the default VPC the internet gateway is the only way to S3
-        // and the package repositories, and it needs a public IP (no inbound rule lets anything in).
+        // The group sits on the primary interface; the launching step passes that interface whole with the subnet of
+        // the volumes' zone (lambda/core/worker-subnets.ts). A configured subnet gets no public IP (it reaches S3 through
+        // a gateway endpoint or a NAT); in the default VPC the internet gateway is the only way to S3 and the package
+        // repositories, and it needs a public IP, which lets nothing in: the group has no inbound rule.
         networkInterfaces: [
           {
             deviceIndex: 0,
-            associatePublicIpAddress: !worker.subnetId,
+            associatePublicIpAddress: network.vpcId === undefined,
             deleteOnTermination: true,
             groups: [this.securityGroup.attrGroupId],
-            subnetId: worker.subnetId,
           },
         ],
         // Amazon Linux 2023's root device; a custom amiId must use the same.

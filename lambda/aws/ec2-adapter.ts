@@ -26,6 +26,7 @@ export class Ec2Adapter implements Ec2Port {
   terminateInstances: Ec2Port['terminateInstances'] = (ids) => this.instances.terminateInstances(ids);
   findLaunchTemplate: Ec2Port['findLaunchTemplate'] = (name) => this.instances.findLaunchTemplate(name);
   defaultSubnet: Ec2Port['defaultSubnet'] = (az) => this.instances.defaultSubnet(az);
+  describeSubnets: Ec2Port['describeSubnets'] = (ids) => this.instances.describeSubnets(ids);
   describeVolumes: Ec2Port['describeVolumes'] = (q) => this.volumes.describeVolumes(q);
   createVolume: Ec2Port['createVolume'] = (r) => this.volumes.createVolume(r);
   attachVolume: Ec2Port['attachVolume'] = (v, i, d) => this.volumes.attachVolume(v, i, d);

@@ -3,6 +3,7 @@ import {
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   paginateDescribeInstances,
   RunInstancesCommand,
@@ -10,6 +11,7 @@ import {
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
+import type { SubnetInfo } from '../core/worker-subnets';
 import type { InstanceInfo, InstanceState, LaunchTemplateInfo, ResourceQuery, RunInstanceRequest } from '../core/sync-ports';
 import { tagList, tagMap } from '../core/tags';
 import { awsCall, orWhenNotFound } from './aws-errors';
@@ -93,6 +95,25 @@ export class Ec2Instances {
     const t = res?.LaunchTemplates?.[0];
     if (!t?.LaunchTemplateId) return null;
     return { launchTemplateId: t.LaunchTemplateId, name: t.LaunchTemplateName ?? name, tags: tagMap(t.Tags) };
+  }
+
+  /** EC2 rejects the whole call when one id is unknown (InvalidSubnetID.NotFound): then one lookup per id. */
+  async describeSubnets(ids: readonly string[]): Promise<SubnetInfo[]> {
+    if (ids.length === 0) return [];
+    const lookup = (some: readonly string[]) =>
+      this.client.send(new DescribeSubnetsCommand({ SubnetIds: [...some] })).then((r) => r.Subnets ?? []);
+    let found = await orWhenNotFound('DescribeSubnets', () => lookup(ids), null);
+    if (!found) {
+      found = [];
+      for (const id of ids) found.push(...(await orWhenNotFound('DescribeSubnets', () => lookup([id]), [])));
+    }
+    return found.map((s) => ({ subnetId: s.SubnetId ?? '', availabilityZone: s.AvailabilityZone ?? '', vpcId: s.VpcId ?? '' }));
+  }
+
+  /** The region's default VPC, if it has one. */
+  async defaultVpc(): Promise<string | null> {
+    const res = await awsCall('DescribeVpcs', () => this.client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] })));
+    return res.Vpcs?.[0]?.VpcId ?? null;
   }
 
   async defaultSubnet(availabilityZone: string): Promise<string | null> {

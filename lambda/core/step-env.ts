@@ -6,18 +6,42 @@ import { z } from 'zod';
 import { InvalidInput } from './errors';
 import { NAME_PATTERN, NAME_RULE } from './names';
 import { STEP_ENV } from './sync-contract';
+import type { WorkerSubnets } from './worker-subnets';
 
 const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** A JSON array of subnet ids; unset or empty: none configured (the default VPC). */
+const subnetList = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return [];
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && /^subnet-[0-9a-f]{8,17}$/.test(v))) {
+      ctx.addIssue({ code: 'custom', message: 'a JSON array of subnet ids' });
+      return z.NEVER;
+    }
+    return value as string[];
+  });
+
 export const stepEnvSchema = z.object({
   [STEP_ENV.siteId]: z.string().regex(NAME_PATTERN, `a site id: ${NAME_RULE}`),
   [STEP_ENV.bucket]: z.string().min(1, 'the replica bucket name'),
   [STEP_ENV.zsatLaunchTemplate]: z.string().min(1, 'the zSAT launch template name'),
   [STEP_ENV.importerLaunchTemplate]: optionalText,
-  [STEP_ENV.subnetId]: optionalText,
+  [STEP_ENV.zsatSubnets]: subnetList,
+  [STEP_ENV.importerSubnets]: subnetList,
+  [STEP_ENV.importerSubnetsKey]: optionalText,
+  // Lambda sets it (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
+  AWS_REGION: optionalText,
   [STEP_ENV.zsatSecurityGroup]: optionalText,
   [STEP_ENV.importerSecurityGroup]: optionalText,
   [STEP_ENV.bucketRegion]: optionalText,
@@ -30,7 +54,12 @@ export interface StepEnv {
   readonly bucket: string;
   readonly zsatLaunchTemplate: string;
   readonly importerLaunchTemplate?: string;
-  readonly subnetId?: string;
+  /** The zSATs' subnets (agent.subnetIds); empty: the default VPC's default subnets. */
+  readonly zsatSubnets: WorkerSubnets;
+  /** The ZImporters' subnets (importer.subnetIds, else agent.subnetIds). */
+  readonly importerSubnets: WorkerSubnets;
+  /** The function's region (AWS_REGION), for messages. */
+  readonly region?: string;
   readonly zsatSecurityGroup?: string;
   readonly importerSecurityGroup?: string;
   /** Region of the replica bucket; the SDK's default region when unset. */
@@ -51,7 +80,9 @@ export function parseStepEnv(env: Readonly<Record<string, string | undefined>>):
     bucket: v[STEP_ENV.bucket],
     zsatLaunchTemplate: v[STEP_ENV.zsatLaunchTemplate],
     importerLaunchTemplate: v[STEP_ENV.importerLaunchTemplate],
-    subnetId: v[STEP_ENV.subnetId],
+    zsatSubnets: { subnetIds: v[STEP_ENV.zsatSubnets], configKey: 'agent.subnetIds' },
+    importerSubnets: { subnetIds: v[STEP_ENV.importerSubnets], configKey: v[STEP_ENV.importerSubnetsKey] ?? 'importer.subnetIds' },
+    region: v.AWS_REGION,
     zsatSecurityGroup: v[STEP_ENV.zsatSecurityGroup],
     importerSecurityGroup: v[STEP_ENV.importerSecurityGroup],
     bucketRegion: v[STEP_ENV.bucketRegion],

@@ -88,8 +88,12 @@ export const STEP_ENV = {
   bucket: 'LIFEBOAT_BUCKET',
   zsatLaunchTemplate: 'LIFEBOAT_ZSAT_LAUNCH_TEMPLATE',
   importerLaunchTemplate: 'LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE',
-  /** Optional: subnet for zSATs/ZImporters; otherwise the launch template's or the protected volume's AZ default. */
-  subnetId: 'LIFEBOAT_SUBNET_ID',
+  /** JSON array of the zSATs' subnets (agent.subnetIds), at most one per zone; empty or unset: the default VPC's. */
+  zsatSubnets: 'LIFEBOAT_ZSAT_SUBNET_IDS',
+  /** JSON array of the ZImporters' subnets (importer.subnetIds, else agent.subnetIds); empty or unset: the default VPC's. */
+  importerSubnets: 'LIFEBOAT_IMPORTER_SUBNET_IDS',
+  /** Which config key the importers' subnets come from, for messages (`importer.subnetIds` or `agent.subnetIds`). */
+  importerSubnetsKey: 'LIFEBOAT_IMPORTER_SUBNETS_KEY',
   /**
    * Security groups of the worker templates. The templates put the group and AssociatePublicIpAddress on
    * NetworkInterfaces[0], so RunInstances must not pass a top-level SubnetId or SecurityGroupIds: to choose a subnet,

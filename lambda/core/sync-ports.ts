@@ -2,6 +2,7 @@
  * What the sync steps need from the outside world, as interfaces. lambda/aws implements them over the SDK;
  * tests implement them in memory. Types here are the domain's view of EC2/EBS/Step Functions, not the SDK's.
  */
+import type { SubnetInfo } from './worker-subnets';
 import type { Tags } from './tags';
 
 export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
@@ -106,6 +107,8 @@ export interface Ec2Port {
   findLaunchTemplate(name: string): Promise<LaunchTemplateInfo | null>;
   /** The default subnet of the AZ in the default VPC, if any. */
   defaultSubnet(availabilityZone: string): Promise<string | null>;
+  /** The subnets of these ids that exist (unknown ids are left out, not an error). */
+  describeSubnets(ids: readonly string[]): Promise<SubnetInfo[]>;
 }
 
 export interface ChangedBlock {

@@ -6,7 +6,9 @@ const good = {
   [STEP_ENV.siteId]: 'site-a',
   [STEP_ENV.bucket]: 'lifeboat-site-a-replica',
   [STEP_ENV.zsatLaunchTemplate]: 'lifeboat-site-a-zsat',
-  [STEP_ENV.subnetId]: '',
+  [STEP_ENV.zsatSubnets]: '',
+  [STEP_ENV.importerSubnets]: '["subnet-0123456789abcdef0"]',
+  [STEP_ENV.importerSubnetsKey]: 'agent.subnetIds',
   [STEP_ENV.zsatSecurityGroup]: 'sg-1',
 };
 
@@ -17,11 +19,19 @@ describe('parseStepEnv', () => {
       bucket: 'lifeboat-site-a-replica',
       zsatLaunchTemplate: 'lifeboat-site-a-zsat',
       importerLaunchTemplate: undefined,
-      subnetId: undefined,
+      zsatSubnets: { subnetIds: [], configKey: 'agent.subnetIds' },
+      importerSubnets: { subnetIds: ['subnet-0123456789abcdef0'], configKey: 'agent.subnetIds' },
+      region: undefined,
       zsatSecurityGroup: 'sg-1',
       importerSecurityGroup: undefined,
       bucketRegion: undefined,
     });
+  });
+
+  it('refuses a subnet list that is not a JSON array of subnet ids, naming the variable', () => {
+    for (const bad of ['subnet-0123456789abcdef0', '["vpc-0123456789abcdef0"]', '{}']) {
+      expect(() => parseStepEnv({ ...good, [STEP_ENV.zsatSubnets]: bad })).toThrow(/LIFEBOAT_ZSAT_SUBNET_IDS: a JSON array of subnet ids/);
+    }
   });
 
   it('fails loudly, naming each bad variable', () => {

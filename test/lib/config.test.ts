@@ -149,7 +149,7 @@ describe('parseConfig', () => {
     };
     expect(problems(json)).toEqual([
       "site.json: vpgs[0].recovery.bootOrder[0]: names i-0fedcba9876543210, which is not in this VPG's instances.ids; use a protected instance id",
-      'site.json: agent.vpcId: is missing; with a subnetId, give the vpcId of that subnet (its security group must live in the same VPC)',
+      "site.json: agent.vpcId: is missing; with agent.subnetIds, give the vpcId of those subnets (the workers' security group lives in that VPC)",
       'site.json: store.region: needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region',
       'site.json: heartbeatTimeoutSeconds: (300) must be at least twice pollSeconds (200), or a healthy zSAT looks dead between two polls',
     ]);

@@ -206,8 +206,9 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
       for (const t of templatesFound) {
         const data = t.Properties.LaunchTemplateData;
         expect(data.MetadataOptions.HttpTokens).toBe('required');
-        // No subnet in this config: the default VPC, whose only path to S3 is its internet gateway.
-        expect(data.NetworkInterfaces.every((n: { AssociatePublicIpAddress: boolean; SubnetId?: string }) => n.AssociatePublicIpAddress === !n.SubnetId)).toBe(true);
+        // A public IP only in the default VPC (no vpcId in the config), whose only path to S3 is its internet gateway.
+        const inDefaultVpc = !('agent' in config);
+        expect(data.NetworkInterfaces.map((n: { AssociatePublicIpAddress: boolean }) => n.AssociatePublicIpAddress)).toEqual([inDefaultVpc]);
         expect(data.BlockDeviceMappings.every((b: { Ebs: { Encrypted: boolean } }) => b.Ebs.Encrypted === true)).toBe(true);
       }
     });

@@ -2,6 +2,7 @@
  * Template tests of the site stack: what matters for a DR system that runs in someone's account —
  * tags, encryption, no public exposure, the worker launch templates and the step functions.
  */
+import { DEFAULT_VPC_RESOURCE_TYPE } from '../../lambda/core/default-vpc';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
@@ -157,7 +158,8 @@ describe('worker launch templates', () => {
     const data = zsat().Properties.LaunchTemplateData;
     expect(data.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'enabled' });
     expect(data.NetworkInterfaces).toEqual([
-      { DeviceIndex: 0, AssociatePublicIpAddress: false, DeleteOnTermination: true, Groups: [{ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] }], SubnetId: 'subnet-0123456789abcdef0' },
+      // no subnet: the launching step passes this interface with the subnet of the volumes' zone
+      { DeviceIndex: 0, AssociatePublicIpAddress: false, DeleteOnTermination: true, Groups: [{ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] }] },
     ]);
     expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true } }]);
     expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
@@ -199,12 +201,35 @@ describe('worker launch templates', () => {
     site.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 
-  it('without a VPC, land in the default VPC and warn that egress is open', () => {
-    for (const g of Object.values(minimalSite.findResources('AWS::EC2::SecurityGroup'))) {
-      expect(g.Properties.VpcId).toBeUndefined();
+  it('without a VPC, name the default VPC found at deploy (never a group without a VpcId), still HTTPS-only out', () => {
+    const [lookupId] = Object.keys(minimalSite.findResources(DEFAULT_VPC_RESOURCE_TYPE));
+    expect(lookupId).toBeDefined();
+    const groups = Object.values(minimalSite.findResources('AWS::EC2::SecurityGroup'));
+    expect(groups).toHaveLength(2);
+    for (const g of groups) {
+      expect(g.Properties.VpcId).toEqual({ 'Fn::GetAtt': [lookupId, 'VpcId'] });
       expect(g.Properties.SecurityGroupIngress).toBeUndefined();
+      expect(g.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' })]);
     }
-    Annotations.fromStack(minimalStacks.site).hasWarning('*', Match.stringLikeRegexp('default VPC.*set vpcId'));
+    // the default subnets' only way to S3 is the internet gateway: a public IP, which lets nothing in (no inbound rule)
+    const [lt] = Object.values(minimalSite.findResources('AWS::EC2::LaunchTemplate', { Properties: { LaunchTemplateName: 'lifeboat-site-m-zsat' } }));
+    expect(lt.Properties.LaunchTemplateData.NetworkInterfaces[0].AssociatePublicIpAddress).toBe(true);
+    // the lookup's function may only describe VPCs
+    const lookup = minimalSite.findResources(DEFAULT_VPC_RESOURCE_TYPE)[lookupId];
+    expect(flatten(lookup.Properties.ServiceToken)).toMatch(/DefaultVpcFunction.*Arn/);
+    // egress is HTTPS-only in the default VPC too: nothing left to warn about
+    Annotations.fromStack(minimalStacks.site).hasNoWarning('*', Match.stringLikeRegexp('egress'));
+  });
+
+  it('with a VPC, look nothing up, and create the offered S3 gateway endpoint on the given route tables', () => {
+    site.resourceCountIs(DEFAULT_VPC_RESOURCE_TYPE, 0);
+    site.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcId: 'vpc-0123456789abcdef0',
+      VpcEndpointType: 'Gateway',
+      RouteTableIds: ['rtb-0123456789abcdef0'],
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+    });
+    minimalSite.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });
 });
 
@@ -251,7 +276,10 @@ describe('functions', () => {
     expect(flatten(env[STEP_ENV.bucket])).toBe(`lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`);
     expect(env[STEP_ENV.zsatLaunchTemplate]).toBe('lifeboat-site-t-zsat');
     expect(env[STEP_ENV.importerLaunchTemplate]).toBe('lifeboat-site-t-zimporter');
-    expect(env[STEP_ENV.subnetId]).toBe('subnet-0123456789abcdef0');
+    expect(JSON.parse(env[STEP_ENV.zsatSubnets])).toEqual(['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
+    // the importer has no network keys: it runs in the agent's subnets
+    expect(JSON.parse(env[STEP_ENV.importerSubnets])).toEqual(['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1']);
+    expect(env[STEP_ENV.importerSubnetsKey]).toBe('agent.subnetIds');
     expect(flatten(env[STEP_ENV.zsatSecurityGroup])).toMatch(/^\{Import:Lifeboat-site-t:ExportsOutputFnGetAttZsatSecurityGroup/);
     expect(env[STEP_ENV.bucketRegion]).toEqual({ Ref: 'AWS::Region' });
   });

@@ -8,7 +8,7 @@ import { addLifeboat, type LifeboatStacks } from '../../lib/lifeboat-app';
 import { STUB_SOURCES } from './template-helpers';
 
 export const SITE = 'site-t';
-/** Two VPGs, a VPC and subnet, KMS, object lock, a Graviton importer: every branch of the stacks. */
+/** Two VPGs, a VPC with a subnet per zone and an S3 gateway endpoint, KMS, object lock, a Graviton importer: every branch of the stacks. */
 export const FULL_CONFIG = {
   siteId: SITE,
   vpgs: [
@@ -16,8 +16,14 @@ export const FULL_CONFIG = {
     { name: 'db', instances: { ids: ['i-0123456789abcdef0'] }, syncIntervalMinutes: 60, journalHours: 48 },
   ],
   store: { encryption: 'kms', objectLock: { mode: 'GOVERNANCE', days: 7 } },
-  agent: { vpcId: 'vpc-0123456789abcdef0', subnetId: 'subnet-0123456789abcdef0', maxZsats: 12 },
-  importer: { vpcId: 'vpc-0123456789abcdef0', instanceType: 'm7g.large' },
+  agent: {
+    vpcId: 'vpc-0123456789abcdef0',
+    subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+    s3GatewayEndpoint: { routeTableIds: ['rtb-0123456789abcdef0'] },
+    maxZsats: 12,
+  },
+  // no network keys of its own: the importers run where the zSATs run
+  importer: { instanceType: 'm7g.large' },
 };
 
 export interface SynthesizedSite {

@@ -4,6 +4,7 @@
  * They follow AWS where the steps depend on it (client tokens, tags at creation, NotFound on missing ids,
  * VolumeInUse on attached volumes) and count the calls tests assert on.
  */
+import type { SubnetInfo } from '../../lambda/core/worker-subnets';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { Conflict, NotFound } from '../../lambda/core/errors';
 import { MemoryLog, MemoryStore } from './memory-store';
@@ -227,6 +228,15 @@ export class FakeEc2 implements Ec2Port {
   async defaultSubnet(az: string): Promise<string | null> {
     return this.subnets.get(az) ?? null;
   }
+  /** Configured (non-default) subnets a test adds: id → zone and VPC. */
+  readonly configuredSubnets = new Map<string, SubnetInfo>();
+  async describeSubnets(ids: readonly string[]): Promise<SubnetInfo[]> {
+    this.count('describeSubnets');
+    return ids.flatMap((id) => {
+      const s = this.configuredSubnets.get(id);
+      return s ? [structuredClone(s)] : [];
+    });
+  }
 
   /** Volumes of terminated instances are released at the next describe. */
   finishDetaching(): void {
@@ -280,7 +290,14 @@ export class FakeExecutions implements ExecutionsPort {
   }
 }
 
-export const ENV: StepEnv = { siteId: SITE, bucket: 'replica-bucket', zsatLaunchTemplate: 'lifeboat-site-a-zsat', zsatSecurityGroup: 'sg-zsat' };
+export const ENV: StepEnv = {
+  siteId: SITE,
+  bucket: 'replica-bucket',
+  zsatLaunchTemplate: 'lifeboat-site-a-zsat',
+  zsatSecurityGroup: 'sg-zsat',
+  zsatSubnets: { subnetIds: [], configKey: 'agent.subnetIds' },
+  importerSubnets: { subnetIds: [], configKey: 'importer.subnetIds' },
+};
 
 export function vpgRuntime(overrides: Partial<VpgRuntime> = {}): VpgRuntime {
   return {

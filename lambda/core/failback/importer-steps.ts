@@ -15,6 +15,7 @@ import { markReading } from '../checkpoint-readers';
 import { failbackReader, readerHorizonSeconds } from './resolve-steps';
 import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
 import type { FailbackDeps } from './recovery-ports';
+import { placementIn } from '../worker-subnets';
 
 export interface SpawnImporterInput {
   readonly vpg: VpgRuntime;
@@ -49,6 +50,8 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
   const job = await deps.store.getJson<ImportJob>(importer.jobKey);
   if (!job) throw new FailbackFailed(`the import job ${importer.jobKey} is missing from the store`);
   const bookkeeping = executionTags(vpg, importId, input.checkpointId);
+  // before the target volumes exist: a zone without an importer subnet fails naming the config key (Resolve checked it too)
+  const placement = await placementIn(zone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(m));
 
   const volumes = [];
   for (const jobVolume of job.volumes) {
@@ -62,12 +65,10 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
   }
   await deps.store.putJson(importer.jobKey, { ...job, volumes });
 
-  const subnetId = (await deps.ec2.defaultSubnet(zone)) ?? undefined;
   const instance = await deps.ec2.runInstance({
     launchTemplateId: await importerLaunchTemplate(deps),
-    subnetId,
-    // A default subnet's only way to S3 is the internet gateway, which needs a public IP (sync-ports.ts).
-    publicIp: subnetId !== undefined,
+    subnetId: placement.subnetId,
+    publicIp: placement.publicIp,
     securityGroupId: deps.env.importerSecurityGroup,
     instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
     clientToken: importClientToken(vpg, importId, `importer-${importer.index}`),

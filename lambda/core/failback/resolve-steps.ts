@@ -1,4 +1,5 @@
 /** Resolve (validate the request, pick the checkpoint) and Prepare (group the checkpoint's volumes into importers, write their jobs). */
+import { placementIn } from '../worker-subnets';
 import type { ImportJob } from '../agent-job';
 import type { FinalSyncOutput, ImportVolumePlan, PrepareOutput, ResolveOutput } from '../failback-contract';
 import { agentHeartbeatSeconds } from '../sync/plan-step';
@@ -94,6 +95,8 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Pr
   }));
   if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
   const availabilityZone = await recoveryZone(input, volumes, deps);
+  // the importers launch there: a zone without an importer subnet fails now, before a volume is created
+  await placementIn(availabilityZone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(`no ZImporter can launch: ${m}`));
   const { importId } = input.resolve;
   const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
   const importers = [];

@@ -7,6 +7,7 @@ import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import { placementIn } from '../worker-subnets';
 import { pollBudgetExceeded } from './history-budget';
 import type { StepDeps } from './step-deps';
 
@@ -46,6 +47,10 @@ export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<
   const job = await deps.store.getJson<ReadJob>(zsat.jobKey);
   if (!job) throw new SyncFailed(`the read job ${zsat.jobKey} is missing from the store`);
   const zones = await sourceZones(input, deps);
+  const zone = zones.get(input.zsat.sourceVolumeIds[0] ?? '');
+  if (!zone) throw new SyncFailed(`zSAT ${zsat.index} has no volume to read, or its zone is unknown`);
+  // before anything is created: a zone without a subnet fails here, naming the config key (Plan checked it too)
+  const placement = await placementIn(zone, deps.env.zsatSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new SyncFailed(m));
   const bookkeeping = { [TAG.vpg]: vpg, [TAG.syncId]: syncId, ...(input.executionId ? { [TAG.executionId]: executionName(input.executionId) } : {}) };
 
   const volumes = [];
@@ -53,28 +58,24 @@ export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<
   for (const jobVolume of job.volumes) {
     const plan = await deps.store.getJson<BlockPlan>(jobVolume.planKey);
     if (!plan) throw new SyncFailed(`the block plan ${jobVolume.planKey} is missing from the store`);
-    const zone = zones.get(jobVolume.sourceVolumeId);
-    if (!zone) throw new SyncFailed(`the availability zone of volume ${jobVolume.sourceVolumeId} is unknown`);
+    if (zones.get(jobVolume.sourceVolumeId) !== zone) {
+      throw new SyncFailed(`volume ${jobVolume.sourceVolumeId} is not in ${zone} with the other volumes of zSAT ${zsat.index}; a zSAT reads the volumes of one zone`);
+    }
     const created = await deps.ec2.createVolume({
       snapshotId: plan.snapshotId,
       availabilityZone: zone,
       clientToken: zsatVolumeClientToken(syncId, jobVolume.sourceVolumeId),
       tags: tagsFor(siteId, 'zsat', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),
     });
-    volumes.push({ ...jobVolume, volumeId: created.volumeId, zone });
+    volumes.push({ ...jobVolume, volumeId: created.volumeId });
     blocksTotal += plan.blocks.length;
   }
-  await deps.store.putJson(zsat.jobKey, { ...job, volumes: volumes.map(({ zone: _zone, ...v }) => v) });
+  await deps.store.putJson(zsat.jobKey, { ...job, volumes });
 
-  const zone = volumes[0]?.zone;
-  if (!zone) throw new SyncFailed(`zSAT ${zsat.index} has no volume to read`);
-  const defaultSubnet = deps.env.subnetId ? undefined : ((await deps.ec2.defaultSubnet(zone)) ?? undefined);
-  const subnetId = deps.env.subnetId ?? defaultSubnet;
   const instance = await deps.ec2.runInstance({
     launchTemplateId: await ourLaunchTemplate(deps),
-    subnetId,
-    // A default subnet's only way to S3 is the internet gateway, which needs a public IP (sync-ports.ts).
-    publicIp: defaultSubnet !== undefined,
+    subnetId: placement.subnetId,
+    publicIp: placement.publicIp,
     securityGroupId: deps.env.zsatSecurityGroup,
     instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
     clientToken: zsatInstanceClientToken(syncId, zsat.index),

@@ -17,6 +17,7 @@ import type { VolumeStorage } from './storage/volume-storage';
 import { faultConfig, faultInterceptor } from './faults';
 import { countingRaw, requestCounter, type RequestCounts } from './request-counter';
 import { cloudControlRoute } from './cloud-routes';
+import { CustomResourceResponses } from './assembly/custom-resources';
 import { loadState, StateSaver } from './persistence';
 import { startS3, S3Emulator } from './s3';
 import type { CloudServices } from './cloud-services';
@@ -92,6 +93,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   // every deployed role's policies are evaluated on each request signed with its credentials (src/iam/)
   const iam = new IamRegistry(clock);
   const outages = new RegionOutages();
+  const customResources = new CustomResourceResponses();
 
   const ctx: CloudContext = {
     dataDir,
@@ -109,6 +111,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     markDirty: () => saver?.markDirty(),
     log,
     noDefaultVpc: opts.noDefaultVpc,
+    customResources,
     iam,
     outages,
   };
@@ -155,7 +158,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
-    routes: [credentialsRoute(iam, ctx.accountId), regionsRoute(outages, () => saver?.markDirty()), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
+    routes: [customResources.route(), credentialsRoute(iam, ctx.accountId), regionsRoute(outages, () => saver?.markDirty()), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
     authorizer: createAuthorizer(iam, ec2, log, (bucket) => buckets.ownerOf(bucket)),
     unreachable: (region) => outages.isDown(region),

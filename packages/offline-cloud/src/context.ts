@@ -1,4 +1,5 @@
 import type { AwsLimits } from './aws-rates';
+import type { CustomResourceResponses } from './assembly/custom-resources';
 import { AWS_TIMINGS, type Timings } from './aws-timings';
 import type { CloudClock } from './clock';
 import type { IamRegistry } from './iam/registry';
@@ -51,6 +52,8 @@ export interface CloudContext {
   log(message: string): void;
   /** Regions taken away by PUT /_lifeboat/regions/{region}/outage (src/region-outage.ts); unset: none ever. */
   readonly outages?: RegionOutages;
+  /** Where custom resource functions answer the deploy (src/assembly/custom-resources.ts); unset: recorded only. */
+  readonly customResources?: CustomResourceResponses;
   /** `lifeboat cloud --no-default-vpc`: the account has no default VPC (as after a landing zone deleted it). */
   readonly noDefaultVpc?: boolean;
 }

@@ -12,6 +12,7 @@ import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsic
 import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact, type StackEnvironment } from './manifest';
 import { createBucketIn, DeployedResource, DeployHost, provision, ResourceFailure } from './provisioners';
 import { zipFolder } from './zip';
+import { isCustomResource } from './custom-resources';
 
 export interface DeployedStack {
   stackName: string;
@@ -121,6 +122,10 @@ async function deployStack(stack: StackArtifact, c: StackContext): Promise<Deplo
     getAtt: (id, attribute) => {
       const res = resources[id];
       if (!res) throw new Error(`${stack.stackName}: Fn::GetAtt ${id}.${attribute}: no such resource deployed`);
+      if (isCustomResource(res.type) && res.emulated && !(attribute in res.attributes)) {
+        // what CloudFormation says when a custom resource's Data lacks the attribute
+        throw new Error(`${stack.stackName}: CustomResource attribute error: Vendor response doesn't contain ${attribute} key in object ${id}`);
+      }
       return res.attributes[attribute] ?? res.physicalId;
     },
     importValue: (name) => {

@@ -18,6 +18,7 @@ import { provisionNetwork, replaceDefaultEgress } from './network-provisioners';
 import type { IamRegistry } from '../iam/registry';
 import * as iamDeploy from '../iam/deploy-iam';
 import { nameViolation } from './name-rules';
+import { CUSTOM_PROPERTIES, CustomResourceResponses, isCustomResource, runCustomResource } from './custom-resources';
 
 export type Tag = { Key: string; Value: string };
 
@@ -41,6 +42,11 @@ export interface DeployHost {
   log(message: string): void;
   /** Where IAM resources and bucket policies are recorded (unset: recorded only, nothing evaluates them). */
   readonly iam?: IamRegistry;
+  /** Runs a function of this account and region (a custom resource's ServiceToken). */
+  invokeFunction(arn: string, payload: unknown): Promise<unknown>;
+  hasFunction(arn: string): boolean;
+  /** Where custom resource functions answer (unset: custom resources are recorded only). */
+  readonly customResources?: { responses: CustomResourceResponses; endpoint: () => string };
 }
 
 export interface ProvisionEnv {
@@ -186,6 +192,8 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::Events::Rule':
     case 'AWS::Scheduler::Schedule':
       return provisionSchedule(logicalId, resource.Type, props, env, done);
+    case 'AWS::CloudFormation::CustomResource':
+      return provisionCustomResource(logicalId, resource.Type, props, env, done);
     case 'AWS::IAM::Role':
     case 'AWS::IAM::Policy':
     case 'AWS::IAM::ManagedPolicy':
@@ -194,6 +202,7 @@ export async function provision(logicalId: string, resource: TemplateResource, p
       if (env.host.iam) return provisionIam(logicalId, resource.Type, props, env, done);
       return recordOnly(logicalId, resource.Type, env, done);
     default: {
+      if (isCustomResource(resource.Type)) return provisionCustomResource(logicalId, resource.Type, props, env, done);
       if (reuse) return reuse;
       const net = await provisionNetwork(logicalId, resource.Type, props, env.ec2);
       return net ? done(net.physicalId, net.attributes) : recordOnly(logicalId, resource.Type, env, done);
@@ -202,6 +211,24 @@ export async function provision(logicalId: string, resource: TemplateResource, p
 }
 
 type Done = (physicalId: string, attributes: Record<string, unknown>, emulated?: boolean) => DeployedResource;
+
+async function provisionCustomResource(logicalId: string, type: string, props: Record<string, unknown>, env: ProvisionEnv, done: Done): Promise<DeployedResource> {
+  const cr = env.host.customResources;
+  if (!cr) return recordOnly(logicalId, type, env, done);
+  const previous = env.previous && isCustomResource(env.previous.type) ? env.previous : undefined;
+  const outcome = await runCustomResource(logicalId, type, props, {
+    region: env.host.region,
+    accountId: env.host.accountId,
+    stackName: env.stackName,
+    endpoint: cr.endpoint(),
+    responses: cr.responses,
+    invokeFunction: (arn, payload) => env.host.invokeFunction(arn, payload),
+    hasFunction: (arn) => env.host.hasFunction(arn),
+    previous: previous ? { physicalId: previous.physicalId, properties: previous.attributes[CUSTOM_PROPERTIES] as Record<string, unknown> | undefined } : undefined,
+  });
+  if (!outcome.ok) throw new ResourceFailure(logicalId, type, outcome.reason);
+  return done(outcome.physicalId, { ...outcome.data, [CUSTOM_PROPERTIES]: props });
+}
 
 function provisionSchedule(logicalId: string, type: string, props: Record<string, unknown>, env: ProvisionEnv, done: Done): DeployedResource {
   const { region, accountId } = env.host;

@@ -106,6 +106,9 @@ export class StepFunctionsStore implements Service {
       putSchedule: (spec) => this.scheduler.put(spec),
       log: (m) => ctx.log(m),
       iam: ctx.iam,
+      invokeFunction: (arn, payload) => this.lambda.invoke(arn, payload),
+      hasFunction: (arn) => this.lambda.get(arn) !== undefined,
+      customResources: ctx.customResources ? { responses: ctx.customResources, endpoint: ctx.endpoint } : undefined,
     };
     return { host, stacks: this.stacks };
   }
