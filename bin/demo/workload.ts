@@ -37,14 +37,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 /** Launches an instance (tagged so a VPG selects it) with data volumes of the given sizes attached. */
 export async function createProtectedInstance(
   ec2: EC2Client,
-  opts: { tags: Record<string, string>; volumeSizesGiB: readonly number[]; name?: string },
+  opts: { tags: Record<string, string>; volumeSizesGiB: readonly number[]; name?: string; subnetId?: string },
 ): Promise<ProtectedInstance> {
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['self', 'amazon'] }));
   const imageId = images.Images?.[0]?.ImageId;
   if (!imageId) throw new Error('the cloud lists no image to launch the protected instance from');
   const tags = Object.entries({ Name: opts.name ?? 'protected-app', ...opts.tags }).map(([Key, Value]) => ({ Key, Value }));
   const run = await ec2.send(new RunInstancesCommand({
-    ImageId: imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1,
+    ImageId: imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, SubnetId: opts.subnetId,
     TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
   }));
   const instanceId = run.Instances?.[0]?.InstanceId;

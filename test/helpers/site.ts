@@ -34,15 +34,39 @@ export interface DeployOptions {
   readonly timeScale?: number;
   /** The account's On-Demand Standard vCPU quota; default a new account's (packages/offline-cloud/src/aws-rates.ts). */
   readonly vcpuQuota?: number;
+  /** An account without a default VPC (as a landing zone leaves it). */
+  readonly noDefaultVpc?: boolean;
+  /**
+   * Runs on the started cloud before the app is synthesized and deployed (a VPC and subnets the config must name);
+   * what it answers is merged into the config.
+   */
+  readonly beforeDeploy?: (cloud: TestCloud) => Promise<Record<string, unknown>>;
 }
 
 export async function deployTestSite(config: Record<string, unknown>, opts: DeployOptions = {}): Promise<TestSite> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
   const configPath = path.join(workDir, 'lifeboat.config.json');
-  fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
   const assembly = path.join(workDir, 'cdk.out');
-  await synthesize(configPath, assembly);
-  const t = await startTestCloud({ assemblyDir: assembly, faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota, timeScale: opts.timeScale });
+  const cloudOptions = { faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota, timeScale: opts.timeScale, noDefaultVpc: opts.noDefaultVpc };
+  let t: TestCloud;
+  if (opts.beforeDeploy) {
+    // the network exists first, then the app that names it is synthesized and deployed, as a user would
+    t = await startTestCloud(cloudOptions);
+    try {
+      config = { ...config, ...(await opts.beforeDeploy(t)) };
+      fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+      await synthesize(configPath, assembly);
+      await t.cloud.sfn.deployAssembly(assembly);
+    } catch (err) {
+      await t.stop();
+      fs.rmSync(workDir, { recursive: true, force: true });
+      throw err;
+    }
+  } else {
+    fs.writeFileSync(configPath, JSON.stringify(config, null, 2));
+    await synthesize(configPath, assembly);
+    t = await startTestCloud({ assemblyDir: assembly, ...cloudOptions });
+  }
   t.cloud.sfn.setWaitScale(opts.waitScale ?? E2E_WAIT_SCALE);
   // the SDK clients inside this test process (store adapters) reach the same cloud
   process.env.AWS_ENDPOINT_URL = t.url;

@@ -1,0 +1,112 @@
+/**
+ * End to end in an account without a default VPC (a landing zone): the site stack refuses to deploy without network
+ * settings, saying what to set; with a VPC and private subnets per zone reaching S3 only through the S3 gateway
+ * endpoint Lifeboat offers, syncs read exactly the written blocks and reproduce them; a zone without a subnet fails
+ * the sync with a cause naming the key and leaves nothing behind.
+ */
+import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { BLOCK_SIZE } from '../../lambda/core/agent-job';
+import { TAG } from '../../lambda/core/tags';
+import { createProtectedInstance, seededBytes, writePattern, writeVolume } from '../../bin/demo/workload';
+import { captureVolumeImage, compareBlockMap } from '../../bin/demo/verify';
+import { runSync } from '../../bin/demo/run-sync';
+import { leftovers, ownedResources } from '../../bin/demo/inventory';
+import { startExecution, waitForExecution } from '../../bin/commands/executions';
+import { deployTestSite, type TestSite } from '../helpers/site';
+
+const VPG = 'app';
+const base = (siteId: string) => ({
+  siteId,
+  vpgs: [{ name: VPG, instances: { tags: { app: `${siteId}-app` } }, syncIntervalMinutes: 60, journalHours: 24 }],
+  pollSeconds: 5,
+});
+
+/** A VPC with one private subnet (own route table, no internet route) per zone. */
+async function privateNetwork(ec2: EC2Client, zones: readonly string[]) {
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
+  const subnets: Record<string, string> = {};
+  const routeTables: string[] = [];
+  for (const [i, zone] of zones.entries()) {
+    const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${i}.0/24`, AvailabilityZone: zone }))).Subnet!.SubnetId!;
+    const rtb = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtb, SubnetId: subnetId }));
+    subnets[zone] = subnetId;
+    routeTables.push(rtb);
+  }
+  return { vpcId, subnets, routeTables };
+}
+
+describe('an account without a default VPC', () => {
+  it('refuses to deploy a config without network settings, saying what to set', async () => {
+    await expect(deployTestSite(base('nonet'), { noDefaultVpc: true })).rejects.toThrow(
+      /DefaultVpc.*CREATE_FAILED: Received response status \[FAILED\] from custom resource\. Message returned: this account has no default VPC in us-east-1 .*set agent\.vpcId and agent\.subnetIds in lifeboat\.config\.json/,
+    );
+  }, 120_000);
+
+  describe('private subnets per zone reaching S3 through the offered gateway endpoint', () => {
+    let site: TestSite;
+    let net: Awaited<ReturnType<typeof privateNetwork>>;
+    beforeAll(async () => {
+      site = await deployTestSite(base('priv'), {
+        noDefaultVpc: true,
+        beforeDeploy: async (cloud) => {
+          net = await privateNetwork(cloud.ec2, ['us-east-1a', 'us-east-1b']);
+          return { agent: { vpcId: net.vpcId, subnetIds: Object.values(net.subnets), s3GatewayEndpoint: { routeTableIds: net.routeTables } } };
+        },
+      });
+    }, 180_000);
+    afterAll(async () => site?.stop());
+
+    it('syncs twice, reading exactly the written blocks, from a zSAT in the volume zone\'s subnet with no public IP', async () => {
+      const endpoints = await site.ec2.send(new DescribeVpcEndpointsCommand({}));
+      expect(endpoints.VpcEndpoints?.map((e) => [e.VpcId, e.ServiceName, [...(e.RouteTableIds ?? [])].sort()])).toEqual([[net.vpcId, 'com.amazonaws.us-east-1.s3', [...net.routeTables].sort()]]);
+      const app = await createProtectedInstance(site.ec2, { tags: { app: 'priv-app' }, volumeSizesGiB: [1], subnetId: net.subnets['us-east-1b'] });
+      const [data] = app.volumes;
+      await writeVolume(site.url, data.volumeId, 0, seededBytes('priv', 12 * BLOCK_SIZE));
+      for (const [round, seed] of ['s1', 's2'].entries()) {
+        const written = round === 0 ? 12 : (await writePattern(site.url, data, { seed, runs: 1, runBlocks: 3, scattered: 2 })).blocksTouched.size;
+        const expected = await captureVolumeImage(site.url, data);
+        const sync = await runSync(site.sfn, site.syncArn(VPG), `sync ${round + 1}`);
+        const store = await site.store(VPG);
+        const cp = await store.getCheckpoint(VPG, sync.checkpointId);
+        expect(cp!.volumes.find((v) => v.sourceVolumeId === data.volumeId)!.blocksRead).toBe(written);
+        const resolved = await store.resolveVolume(VPG, sync.checkpointId, data.volumeId);
+        expect(compareBlockMap(resolved, expected).mismatches).toEqual([]);
+      }
+      const zsats = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zsat'] }] }));
+      const launched = (zsats.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+      expect(launched.length).toBe(2);
+      for (const i of launched) {
+        expect(i.SubnetId).toBe(net.subnets['us-east-1b']);
+        expect(i.PublicIpAddress).toBeUndefined();
+      }
+    }, 300_000);
+  });
+
+  describe('a zone with protected volumes and no configured subnet', () => {
+    let site: TestSite;
+    beforeAll(async () => {
+      site = await deployTestSite(base('gap'), {
+        noDefaultVpc: true,
+        beforeDeploy: async (cloud) => {
+          const net = await privateNetwork(cloud.ec2, ['us-east-1a', 'us-east-1b']);
+          // the protected instance runs in us-east-1a; only us-east-1b is configured
+          (cloud as { protectedSubnet?: string }).protectedSubnet = net.subnets['us-east-1a'];
+          return { agent: { vpcId: net.vpcId, subnetIds: [net.subnets['us-east-1b']], s3GatewayEndpoint: { routeTableIds: net.routeTables } } };
+        },
+      });
+    }, 180_000);
+    afterAll(async () => site?.stop());
+
+    it('fails the sync with a cause naming agent.subnetIds and the zone, and leaves nothing behind', async () => {
+      const subnetId = (site as unknown as { protectedSubnet: string }).protectedSubnet;
+      const app = await createProtectedInstance(site.ec2, { tags: { app: 'gap-app' }, volumeSizesGiB: [1], subnetId });
+      await writeVolume(site.url, app.volumes[0].volumeId, 0, seededBytes('gap', 4 * BLOCK_SIZE));
+      const arn = await startExecution(site.sfn, site.syncArn(VPG), {}, 'gap');
+      const exec = await waitForExecution(site.sfn, arn, { label: 'gap', pollMs: 500 });
+      expect(exec.status).toBe('FAILED');
+      expect(exec.cause).toMatch(/agent\.subnetIds has no subnet in us-east-1a, where volumes to be read or written are \(it covers: us-east-1b\)/);
+      expect(leftovers(await ownedResources(site.ec2, 'gap'), new Set())).toEqual([]);
+    }, 300_000);
+  });
+});
