@@ -4,12 +4,13 @@
  * endpoint Lifeboat offers, syncs read exactly the written blocks and reproduce them; a zone without a subnet fails
  * the sync with a cause naming the key and leaves nothing behind.
  */
-import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { TAG } from '../../lambda/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume } from '../../bin/demo/workload';
 import { captureVolumeImage, compareBlockMap } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';
+import { runFailback } from '../../bin/demo/run-failback';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
@@ -57,15 +58,16 @@ describe('an account without a default VPC', () => {
     }, 180_000);
     afterAll(async () => site?.stop());
 
-    it('syncs twice, reading exactly the written blocks, from a zSAT in the volume zone\'s subnet with no public IP', async () => {
+    it('syncs twice, reading exactly the written blocks, from a zSAT in the volume zone\'s subnet with no public IP, and fails back byte for byte', async () => {
       const endpoints = await site.ec2.send(new DescribeVpcEndpointsCommand({}));
       expect(endpoints.VpcEndpoints?.map((e) => [e.VpcId, e.ServiceName, [...(e.RouteTableIds ?? [])].sort()])).toEqual([[net.vpcId, 'com.amazonaws.us-east-1.s3', [...net.routeTables].sort()]]);
       const app = await createProtectedInstance(site.ec2, { tags: { app: 'priv-app' }, volumeSizesGiB: [1], subnetId: net.subnets['us-east-1b'] });
       const [data] = app.volumes;
       await writeVolume(site.url, data.volumeId, 0, seededBytes('priv', 12 * BLOCK_SIZE));
+      let expected = await captureVolumeImage(site.url, data);
       for (const [round, seed] of ['s1', 's2'].entries()) {
         const written = round === 0 ? 12 : (await writePattern(site.url, data, { seed, runs: 1, runBlocks: 3, scattered: 2 })).blocksTouched.size;
-        const expected = await captureVolumeImage(site.url, data);
+        expected = await captureVolumeImage(site.url, data);
         const sync = await runSync(site.sfn, site.syncArn(VPG), `sync ${round + 1}`);
         const store = await site.store(VPG);
         const cp = await store.getCheckpoint(VPG, sync.checkpointId);
@@ -76,10 +78,33 @@ describe('an account without a default VPC', () => {
       const zsats = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zsat'] }] }));
       const launched = (zsats.Reservations ?? []).flatMap((r) => r.Instances ?? []);
       expect(launched.length).toBe(2);
+      // A terminated instance no longer names its subnet (its interface is gone), as in AWS; its zone stays. With no
+      // default VPC and one subnet per zone, us-east-1b can only be that zone's configured private subnet.
       for (const i of launched) {
-        expect(i.SubnetId).toBe(net.subnets['us-east-1b']);
-        expect(i.PublicIpAddress).toBeUndefined();
+        expect(i.Placement?.AvailabilityZone).toBe('us-east-1b');
       }
+      // No public address: the template's interface asks for none (the offline cloud reaches S3 from these subnets
+      // only through the gateway endpoint, packages/offline-cloud/README.md "Networks", so the syncs above prove it).
+      const templates = await site.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launched[0].Tags!.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value, Versions: ['$Latest'] }));
+      expect(templates.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.NetworkInterfaces?.map((n) => n.AssociatePublicIpAddress)).toEqual([false]);
+
+      // no recovery subnet and no default VPC: refused before anything is created
+      const refused = await waitForExecution(site.sfn, await startExecution(site.sfn, site.failbackArn(VPG), {}, 'nosubnet'), { label: 'no subnet', pollMs: 500 });
+      expect(refused.status).toBe('FAILED');
+      expect(refused.cause).toMatch(/no subnet for the recovered VMs in us-east-1b: .*set vpgs\[i\]\.recovery\.subnetId for VPG app .*or give target\.subnetId/);
+      expect((await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zimporter', 'recovered-vm'] }] }))).Reservations ?? []).toEqual([]);
+
+      // the importers run in the agent's network (the importer has none of its own) and write the checkpoint back
+      const out = await runFailback(site.sfn, site.failbackArn(VPG), { target: { subnetId: net.subnets['us-east-1b'] } });
+      const [vm] = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [out.recoveredInstances[0].instanceId] }))).Reservations![0].Instances!;
+      const [source] = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances!;
+      const device = source.BlockDeviceMappings!.find((m) => m.Ebs?.VolumeId === data.volumeId)!.DeviceName;
+      const recovered = vm.BlockDeviceMappings!.find((m) => m.DeviceName === device)!.Ebs!.VolumeId!;
+      expect((await captureVolumeImage(site.url, { volumeId: recovered, sizeBytes: expected.sizeBytes })).sha256).toBe(expected.sha256);
+      const importers = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zimporter'] }] }));
+      const importerZones = (importers.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.Placement?.AvailabilityZone, i.State?.Name]);
+      expect(importerZones.length).toBeGreaterThan(0);
+      expect(importerZones.every(([zone, state]) => zone === 'us-east-1b' && state === 'terminated')).toBe(true);
     }, 300_000);
   });
 

@@ -80,6 +80,15 @@ async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumeP
   throw new FailbackFailed('cannot choose an availability zone: the source volumes and instances are gone and no recovery subnet is set; give target.subnetId');
 }
 
+/** Without a recovery subnet the recovered VMs launch in the zone's default subnet, which a landing zone may not have. */
+async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: FailbackDeps): Promise<void> {
+  if (input.resolve.target.subnetId || (await deps.ec2.defaultSubnet(zone))) return;
+  throw new FailbackFailed(
+    `no subnet for the recovered VMs in ${zone}: there is no default subnet there (this account has no default VPC in ${deps.env.region ?? 'this region'}); ` +
+      `set vpgs[i].recovery.subnetId for VPG ${input.vpg.name} in lifeboat.config.json and deploy again, or give target.subnetId in the failback input`,
+  );
+}
+
 export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Promise<PrepareOutput> {
   const vpg = input.vpg.name;
   const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
@@ -95,7 +104,8 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Pr
   }));
   if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
   const availabilityZone = await recoveryZone(input, volumes, deps);
-  // the importers launch there: a zone without an importer subnet fails now, before a volume is created
+  // the importers and the recovered VMs launch there: a zone without a subnet for either fails now, before a volume is created
+  await requireRecoverySubnet(input, availabilityZone, deps);
   await placementIn(availabilityZone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(`no ZImporter can launch: ${m}`));
   const { importId } = input.resolve;
   const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
