@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { VpgRuntime } from '../lambda/core/sync-contract';
 import { duplicateKeyProblems } from './config-json';
+import { siteCapacityProblems } from './config-capacity';
 import { derivedNameProblems } from './config-names';
 import { siteConfigSchema, type SiteConfig, type VpgConfig } from './config-schema';
 import { selectorProblems } from './config-selectors';
@@ -115,7 +116,7 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
     }
     problems.push(...recoveryReferenceProblems(vpg, i));
   });
-  problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...objectLockProblems(config));
+  problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...siteCapacityProblems(config), ...objectLockProblems(config));
 
   for (const worker of ['agent', 'importer'] as const) {
     if (config[worker].subnetId && !config[worker].vpcId) {
