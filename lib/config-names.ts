@@ -33,6 +33,7 @@ export interface DerivedName {
 // https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (a function name alone: at most 64)
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateLaunchTemplate.html (LaunchTemplateName: 3-128)
 // https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html (Name: at most 256)
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html (logGroupName: 1-512)
 const STATE_MACHINE = { limit: 80, source: 'Step Functions CreateStateMachine', namespace: 'state machine' };
 const STACK = { limit: 128, source: 'CloudFormation CreateStack', namespace: 'stack' };
 const BUCKET = { limit: 63, source: 'S3 bucket naming rules', namespace: 'bucket' };
@@ -41,6 +42,7 @@ const DASHBOARD = { limit: 255, source: 'CloudWatch PutDashboard', namespace: 'd
 const FUNCTION = { limit: 64, source: 'Lambda CreateFunction', namespace: 'Lambda function' };
 const LAUNCH_TEMPLATE = { limit: 128, source: 'EC2 CreateLaunchTemplate', namespace: 'launch template' };
 const TOPIC = { limit: 256, source: 'SNS CreateTopic', namespace: 'SNS topic' };
+const LOG_GROUP = { limit: 512, source: 'CloudWatch Logs CreateLogGroup', namespace: 'log group' };
 
 /** The longest account id and region name (ap-southeast-2 and kin), as lib/replica-bucket.ts assumes. */
 const ACCOUNT_LENGTH = 12;
@@ -79,6 +81,10 @@ export function vpgNames(siteId: string, vpg: string): DerivedName[] {
     named('VPG stack', `Lifeboat-${siteId}-${vpg}`, STACK),
     named('sync state machine', syncStateMachineName(siteId, vpg), STATE_MACHINE),
     named('failback state machine', failbackStateMachineName(siteId, vpg), STATE_MACHINE),
+    // lib/vpg-state-machine.ts: under /aws/vendedlogs/states/, or Step Functions' log delivery overflows the account's
+    // CloudWatch Logs resource policy
+    named('sync state machine log group', `/aws/vendedlogs/states/${syncStateMachineName(siteId, vpg)}`, LOG_GROUP),
+    named('failback state machine log group', `/aws/vendedlogs/states/${failbackStateMachineName(siteId, vpg)}`, LOG_GROUP),
     named('RPO alarm', `lifeboat-${siteId}-${vpg}-rpo`, ALARM),
     named('sync-failed alarm', `lifeboat-${siteId}-${vpg}-sync-failed`, ALARM),
     named('failback-failed alarm', `lifeboat-${siteId}-${vpg}-failback-failed`, ALARM),
@@ -107,15 +113,17 @@ export function derivedNameProblems(config: SiteConfig): ConfigProblem[] {
 
   config.vpgs.forEach((vpg, i) => {
     const reported = new Set<string>();
-    for (const n of vpgNames(siteId, vpg.name)) {
-      if (n.name.length > n.limit && !reported.has(n.namespace)) {
-        reported.add(n.namespace);
-        const most = siteId.length + vpg.name.length - (n.name.length - n.limit);
-        problems.push({
-          path: ['vpgs', i, 'name'],
-          text: `"${vpg.name}" with site id "${siteId}" ${tooLong(n)}; shorten the VPG name or the site id, to at most ${most} characters together`,
-        });
-      }
+    const names = vpgNames(siteId, vpg.name);
+    // The name furthest over its limit sets how long the VPG name may be: one line, with that length.
+    const worst = names.reduce<DerivedName | undefined>((w, n) => (n.name.length - n.limit > (w ? w.name.length - w.limit : 0) ? n : w), undefined);
+    if (worst) {
+      const most = vpg.name.length - (worst.name.length - worst.limit);
+      problems.push({
+        path: ['vpgs', i, 'name'],
+        text: `"${vpg.name}" (${vpg.name.length} characters) with site id "${siteId}" ${tooLong(worst)}; shorten the VPG name to at most ${most} characters, or shorten the site id`,
+      });
+    }
+    for (const n of names) {
       const other = owners.get(keyOf(n));
       if (other === undefined) owners.set(keyOf(n), i);
       // Equal VPG names are reported as duplicates already; one line per pair.

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import type { VpgRuntime } from '../lambda/core/sync-contract';
 import { duplicateKeyProblems } from './config-json';
+import { siteCapacityProblems } from './config-capacity';
 import { derivedNameProblems } from './config-names';
 import { networkProblems } from './config-network';
 import { siteConfigSchema, type SiteConfig, type VpgConfig } from './config-schema';
@@ -116,7 +117,7 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
     }
     problems.push(...recoveryReferenceProblems(vpg, i));
   });
-  problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...objectLockProblems(config));
+  problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...siteCapacityProblems(config), ...objectLockProblems(config));
 
   problems.push(...networkProblems(config));
   const store = config.store;

@@ -10,6 +10,7 @@ import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/sync-contract';
 import { executionsArn } from './step-permissions';
+import { watchedMachineNames } from './sweeper-watch';
 import { agentWrites } from './vpg-agent-role';
 import type { SiteConfig } from './config';
 import type { LifeboatStacks } from './lifeboat-app';
@@ -91,10 +92,14 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
       'vpgs/*/readers/*': `it deletes reader registrations of executions that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
       'vpgs/*/gc/*': `it creates (If-None-Match only) a note that a sync it found gone may have left packs, for that VPG's next compaction; ${RUNTIME_IDS}`,
     }),
-    ...config.vpgs.flatMap((v) =>
-      [syncStateMachineName(siteId, v.name), failbackStateMachineName(siteId, v.name)].map((m) => EXECUTIONS(site, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')),
-    ),
   ]);
+  // Its per-VPG grants live in managed policies of their own (lib/sweeper-watch.ts): each acknowledges its VPGs.
+  site.sweeper.watchPolicies.forEach((policy, i) =>
+    ack(
+      policy,
+      site.sweeper.watchGroups[i].flatMap((vpg) => watchedMachineNames(siteId, vpg).map((m) => EXECUTIONS(site, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)'))),
+    ),
+  );
   ack(site.sweeper.fn.fn, [NODE_RUNTIME]);
   if (site.defaultVpc) {
     ack(site.defaultVpc.role, [{ id: DESCRIBE.id, reason: 'the default-VPC lookup calls ec2:DescribeVpcs only, which supports no resource-level permissions' }]);

@@ -230,6 +230,11 @@ export function stateMachineArn(stack: Stack, name: string): string {
   return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
+/** `arn:<partition>:states:<region>:<account>:stateMachine:`: a state machine's ARN less its name. */
+export function stateMachineArnPrefix(stack: Stack): string {
+  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: '', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
 /** Every execution of a state machine, by its name. */
 export function executionsArn(stack: Stack, machineName: string): string {
   return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });

@@ -14,10 +14,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { failbackStateMachineName, STEP_ENV, syncStateMachineName } from '../lambda/core/sync-contract';
+import { STEP_ENV } from '../lambda/core/sync-contract';
 import type { SweeperInput } from '../lambda/core/sweeper-run';
 import { LifeboatFunction } from './lifeboat-function';
-import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn } from './step-permissions';
+import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn, stateMachineArnPrefix } from './step-permissions';
+import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
 
 export interface SweeperSettings {
   /** Minutes a resource must have existed before the sweeper may take it. */
@@ -54,6 +55,10 @@ export function sweeperFunctionName(siteId: string): string {
 export class Sweeper extends Construct {
   readonly fn: LifeboatFunction;
   readonly role: iam.Role;
+  /** The site's VPGs in the groups whose executions each watch policy grants (lib/sweeper-watch.ts). */
+  readonly watchGroups: readonly (readonly string[])[];
+  /** One managed policy per group, attached to the role. */
+  readonly watchPolicies: readonly iam.ManagedPolicy[];
   readonly schedule: events.Rule;
   /** The event the schedule sends (the handler's defaults apply to what it leaves out). */
   readonly event: SweeperInput;
@@ -62,8 +67,6 @@ export class Sweeper extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const settings = { ...DEFAULT_SWEEPER, ...props.settings };
-    const machineNames = props.vpgNames.flatMap((vpg) => [syncStateMachineName(props.siteId, vpg), failbackStateMachineName(props.siteId, vpg)]);
-    const stateMachineArns = machineNames.map((name) => stateMachineArn(stack, name));
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Lifeboat sweeper of site ${props.siteId}: deletes leaked workers, snapshots and working files of this site only`,
@@ -85,14 +88,22 @@ export class Sweeper extends Construct {
       // a sync whose working files it removes may have left packs: a create-only note for the next compaction
       store.put('GcNotes', ['vpgs/*/gc/*'], 'if-none-match'),
     ];
-    if (stateMachineArns.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({ sid: 'ListRunningExecutions', actions: ['states:ListExecutions'], resources: stateMachineArns }),
-        new iam.PolicyStatement({ sid: 'ExecutionState', actions: ['states:DescribeExecution'], resources: machineNames.map((name) => executionsArn(stack, name)) }),
-      );
-    }
     for (const s of statements) this.role.addToPrincipalPolicy(s);
     props.bucketKey?.grantDecrypt(this.role);
+    // The per-VPG grants (which executions run, whether one has ended: read-only, each state machine named) in managed
+    // policies of their own, so the inline policy above does not grow with the VPGs (lib/sweeper-watch.ts).
+    this.watchGroups = sweeperWatchGroups(props.siteId, props.vpgNames);
+    this.watchPolicies = this.watchGroups.map((vpgs, i) => {
+      const machines = vpgs.flatMap((vpg) => watchedMachineNames(props.siteId, vpg));
+      return new iam.ManagedPolicy(this, `Watch${i}`, {
+        description: `Lifeboat sweeper of site ${props.siteId}: the executions of VPGs ${vpgs[0]} to ${vpgs[vpgs.length - 1]}`,
+        roles: [this.role],
+        statements: [
+          new iam.PolicyStatement({ sid: 'ListRunningExecutions', actions: ['states:ListExecutions'], resources: machines.map((m) => stateMachineArn(stack, m)) }),
+          new iam.PolicyStatement({ sid: 'ExecutionState', actions: ['states:DescribeExecution'], resources: machines.map((m) => executionsArn(stack, m)) }),
+        ],
+      });
+    });
 
     this.fn = new LifeboatFunction(this, 'Function', {
       entry: resolve(props.handlersDir ?? resolve(__dirname, '..', 'lambda', 'steps'), 'sweeper-handler.ts'),
@@ -107,7 +118,9 @@ export class Sweeper extends Construct {
         [STEP_ENV.bucketRegion]: props.bucketRegion ?? stack.region,
         [STEP_ENV.zsatLaunchTemplate]: props.zsatLaunchTemplateName,
         // What it watches, whatever an event says: an event may narrow (dry run, fewer VPGs, more grace), never widen.
-        [STEP_ENV.sweeperStateMachines]: stack.toJsonString(stateMachineArns),
+        // the machines' ARNs are this prefix and their conventional names: the environment (Lambda: 4 KB for every
+        // variable together) grows by a VPG name per VPG, not by two ARNs
+        [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix(stack),
         [STEP_ENV.sweeperVpgs]: JSON.stringify(props.vpgNames),
         [STEP_ENV.sweeperMinGraceMinutes]: String(settings.graceMinutes),
         [STEP_ENV.sweeperDryRun]: String(settings.dryRun),

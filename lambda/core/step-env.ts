@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { InvalidInput } from './errors';
 import { NAME_PATTERN, NAME_RULE } from './names';
-import { STEP_ENV } from './sync-contract';
+import { failbackStateMachineName, STEP_ENV, syncStateMachineName } from './sync-contract';
 import type { WorkerSubnets } from './worker-subnets';
 
 const optionalText = z
@@ -108,14 +108,15 @@ const jsonStrings = (what: string) =>
 
 /** What the sweeper watches, from its own environment (lib/sweeper.ts sets it; an event may only narrow it). */
 export const sweeperEnvSchema = z.object({
-  [STEP_ENV.sweeperStateMachines]: jsonStrings('state machine ARNs'),
+  [STEP_ENV.siteId]: z.string().regex(NAME_PATTERN, `a site id: ${NAME_RULE}`),
+  [STEP_ENV.sweeperStateMachineArnPrefix]: z.string().regex(/^arn:[^:]+:states:[^:]+:[^:]+:stateMachine:$/, 'a state machine ARN without its name: arn:<partition>:states:<region>:<account>:stateMachine:'),
   [STEP_ENV.sweeperVpgs]: jsonStrings('VPG names'),
   [STEP_ENV.sweeperMinGraceMinutes]: z.coerce.number().int().min(0, 'the configured grace in minutes'),
   [STEP_ENV.sweeperDryRun]: z.enum(['true', 'false'], { error: '"true" or "false" (the configured dry run)' }).optional(),
 });
 
 export interface SweeperEnv {
-  /** State machines whose running executions own what they made. */
+  /** State machines whose running executions own what they made: each VPG's sync and failback, by their conventional names. */
   readonly stateMachineArns: readonly string[];
   readonly vpgs: readonly string[];
   /** The configured grace: an event may ask for more, never less. */
@@ -131,9 +132,11 @@ export function parseSweeperEnv(env: Readonly<Record<string, string | undefined>
     throw new InvalidInput(`sweeper environment is invalid: ${problems.join('; ')}`);
   }
   const v = parsed.data;
+  const vpgs = v[STEP_ENV.sweeperVpgs];
+  const prefix = v[STEP_ENV.sweeperStateMachineArnPrefix];
   return {
-    stateMachineArns: v[STEP_ENV.sweeperStateMachines],
-    vpgs: v[STEP_ENV.sweeperVpgs],
+    stateMachineArns: vpgs.flatMap((vpg) => [syncStateMachineName, failbackStateMachineName].map((name) => `${prefix}${name(v[STEP_ENV.siteId], vpg)}`)),
+    vpgs,
     minGraceMinutes: v[STEP_ENV.sweeperMinGraceMinutes],
     dryRun: v[STEP_ENV.sweeperDryRun] === 'true',
   };

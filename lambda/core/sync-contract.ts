@@ -106,8 +106,11 @@ export const STEP_ENV = {
   bucketRegion: 'LIFEBOAT_BUCKET_REGION',
   /** The VPG a step function serves (each VPG has its own functions and roles); unset for the site's sweeper and probe. */
   vpg: 'LIFEBOAT_VPG',
-  /** Sweeper only: JSON array of the state machine ARNs whose running executions own what they made. */
-  sweeperStateMachines: 'LIFEBOAT_SWEEPER_STATE_MACHINES',
+  /**
+   * Sweeper only: `arn:<partition>:states:<region>:<account>:stateMachine:`. Each VPG's sync and failback state machine,
+   * whose running executions own what they made, is this prefix and its conventional name (syncStateMachineName).
+   */
+  sweeperStateMachineArnPrefix: 'LIFEBOAT_SWEEPER_STATE_MACHINE_ARN_PREFIX',
   /** Sweeper only: JSON array of the site's VPG names. */
   sweeperVpgs: 'LIFEBOAT_SWEEPER_VPGS',
   /** Sweeper only: the configured grace in minutes, a floor no event may lower. */

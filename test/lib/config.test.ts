@@ -208,6 +208,24 @@ describe('vpgRuntime', () => {
 /** A config of these VPGs (each `[name, tags]`), valid otherwise. */
 const withVpgs = (...vpgs: Array<[string, Record<string, string>]>) => ({ ...valid(), vpgs: vpgs.map(([name, tags]) => ({ name, instances: { tags } })) });
 
+describe('site capacity: what grows with the VPG count on the site stack', () => {
+  const many = (n: number, length: number) => Array.from({ length: n }, (_, i) => [`${'v'.repeat(length - 3)}${String(i).padStart(3, '0')}`, { vpg: String(i) }] as [string, Record<string, string>]);
+
+  it('accepts fifty VPGs with 32-character names under a 26-character site id', () => {
+    expect(parseConfig({ ...withVpgs(...many(50, 32)), siteId: 's'.repeat(26) }, 'x').vpgs).toHaveLength(50);
+  });
+
+  it("refuses a site whose VPGs' executions would need more managed policies on the sweeper's role than IAM allows, or whose names overflow Lambda's 4 KB environment, with the fix", () => {
+    expect(problems({ ...withVpgs(...many(100, 32)), siteId: 's'.repeat(26) })).toEqual([
+      "site.json: vpgs: (100 VPGs) needs 10 managed policies on the site sweeper's role for the VPGs' executions, each holding about 10 VPGs at these name lengths; a role takes at most 9 of them (IAM's 10 managed policies per role, 1 kept for CDK's own overflow), so at most 90 VPGs here; split the VPGs across two sites (each with its own siteId), or shorten the VPG names",
+      "site.json: vpgs: (100 VPGs) makes the sweeper's environment variable LIFEBOAT_SWEEPER_VPGS 3522 characters long with its name, over the 3072 left of Lambda's 4096 for all of a function's variables once its other variables have their 1024; split the VPGs across two sites (each with its own siteId), or shorten the VPG names",
+      "site.json: vpgs: (100 VPGs) makes the RPO probe's environment variable LIFEBOAT_PROBE_VPGS 3318 characters long with its name, over the 3072 left of Lambda's 4096 for all of a function's variables once its other variables have their 1024; split the VPGs across two sites (each with its own siteId), or shorten the VPG names",
+    ]);
+    // the same number of VPGs with short names fits
+    expect(parseConfig({ ...withVpgs(...many(100, 8)), siteId: 'dr' }, 'x').vpgs).toHaveLength(100);
+  });
+});
+
 describe('names: the runtime rule (lambda/core/names.ts)', () => {
   it.each(['-web', '--', 'web-'])('refuses the VPG name %j with the reason and the rule', (name) => {
     const reason = name.startsWith('-') ? "starts with '-'" : "ends with '-'";
@@ -232,14 +250,24 @@ describe('names: the runtime rule (lambda/core/names.ts)', () => {
 });
 
 describe('derived names fit AWS limits and are unique', () => {
-  it('refuses a site id and VPG name whose failback state machine name is over Step Functions\' 80 characters, naming both', () => {
+  it('refuses a site id and VPG name whose longest generated name, the failback state machine, is over Step Functions\' 80 characters, with the VPG name length that fits', () => {
     const site = 's'.repeat(30);
     const vpg = 'v'.repeat(32);
     expect(problems({ ...withVpgs([vpg, { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } })).toEqual([
-      `site.json: vpgs[0].name: "${vpg}" with site id "${site}" makes the failback state machine "lifeboat-${site}-${vpg}-failback" 81 characters long, over the limit of 80 (Step Functions CreateStateMachine); shorten the VPG name or the site id, to at most 61 characters together`,
+      `site.json: vpgs[0].name: "${vpg}" (32 characters) with site id "${site}" makes the failback state machine "lifeboat-${site}-${vpg}-failback" 81 characters long, over the limit of 80 (Step Functions CreateStateMachine); shorten the VPG name to at most 31 characters, or shorten the site id`,
     ]);
     // One character less fits: the check is at the limit, not near it.
     expect(parseConfig({ ...withVpgs([vpg.slice(1), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(31);
+  });
+
+  it('names, of several generated names over their limits, the one that needs the shortest VPG name', () => {
+    // sync ("-sync", 5 over) and failback ("-failback", 9 over) are both too long; the failback decides
+    const site = 's'.repeat(32);
+    const vpg = 'v'.repeat(32);
+    expect(problems({ ...withVpgs([vpg, { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } })).toEqual([
+      `site.json: vpgs[0].name: "${vpg}" (32 characters) with site id "${site}" makes the failback state machine "lifeboat-${site}-${vpg}-failback" 83 characters long, over the limit of 80 (Step Functions CreateStateMachine); shorten the VPG name to at most 29 characters, or shorten the site id`,
+    ]);
+    expect(parseConfig({ ...withVpgs([vpg.slice(3), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(29);
   });
 
   it('refuses a site id too long for the default bucket name, unless store.bucketName names one', () => {
