@@ -39,6 +39,12 @@ function arnOf(template: Template, id: string): string {
       return `arn:${PARTITION}:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`;
     case 'AWS::Lambda::Function':
       return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+    case 'AWS::Events::Rule':
+      return `arn:${PARTITION}:events:${REGION}:${ACCOUNT}:rule/${id}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:${PARTITION}:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
+    case 'AWS::SNS::Topic':
+      return `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:${id}`;
     case 'AWS::KMS::Key':
       return `arn:${PARTITION}:kms:${REGION}:${ACCOUNT}:key/${hex(id, 8)}-0000-4000-8000-${hex(id, 12)}`;
     case 'AWS::S3::Bucket':

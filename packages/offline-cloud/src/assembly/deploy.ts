@@ -12,7 +12,7 @@ import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsic
 import { Assembly, fillPlaceholders, inDependencyOrder, readAssembly, StackArtifact, type StackEnvironment } from './manifest';
 import { createBucketIn, DeployedResource, DeployHost, provision, ResourceFailure } from './provisioners';
 import { zipFolder } from './zip';
-import { isCustomResource } from './custom-resources';
+import { CUSTOM_PROPERTIES, isCustomResource } from './custom-resources';
 
 export interface DeployedStack {
   stackName: string;
@@ -122,9 +122,13 @@ async function deployStack(stack: StackArtifact, c: StackContext): Promise<Deplo
     getAtt: (id, attribute) => {
       const res = resources[id];
       if (!res) throw new Error(`${stack.stackName}: Fn::GetAtt ${id}.${attribute}: no such resource deployed`);
-      if (isCustomResource(res.type) && res.emulated && !(attribute in res.attributes)) {
-        // what CloudFormation says when a custom resource's Data lacks the attribute
-        throw new Error(`${stack.stackName}: CustomResource attribute error: Vendor response doesn't contain ${attribute} key in object ${id}`);
+      if (isCustomResource(res.type) && res.emulated) {
+        // only the answer's own Data keys (not what every JS object inherits, not the stored request properties)
+        if (!Object.hasOwn(res.attributes, attribute) || attribute === CUSTOM_PROPERTIES) {
+          // what CloudFormation says when a custom resource's Data lacks the attribute
+          throw new Error(`${stack.stackName}: CustomResource attribute error: Vendor response doesn't contain ${attribute} key in object ${id}`);
+        }
+        return res.attributes[attribute];
       }
       return res.attributes[attribute] ?? res.physicalId;
     },
