@@ -42,8 +42,11 @@ const instanceType = z
   .string({ error: 'must be an EC2 instance type string such as "c6i.large"' })
   .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'must be an EC2 instance type such as "c6i.large"' });
 
+/** Enough to ride out a zone short of one family; each fallback costs a RunInstances call of the launching step. */
+const MAX_INSTANCE_TYPES = 5;
+
 /** zSAT readers and ZImporter writers share this shape. */
-const workerSchema = (defaults: { instanceType: string }) =>
+const workerSchema = () =>
   z
     .strictObject({
       /** VPC of the worker security group and subnets; without it, the account's default VPC (docs/deploying.md). */
@@ -63,7 +66,14 @@ const workerSchema = (defaults: { instanceType: string }) =>
             .min(1, { error: 'must list at least one route table (those of the worker subnets)' }),
         })
         .optional(),
-      instanceType: instanceType.default(defaults.instanceType),
+      /** The one instance type to launch; unset: the first of instanceTypes, else the default (lib/config-instance-types.ts). */
+      instanceType: instanceType.optional(),
+      /** Instance types to try in order when EC2 has no capacity for one or the zone does not offer it; the first is preferred. */
+      instanceTypes: z
+        .array(instanceType, { error: 'must be an array of EC2 instance types, the preferred first' })
+        .min(1, { error: 'must list at least one instance type' })
+        .max(MAX_INSTANCE_TYPES, { error: `must list at most ${MAX_INSTANCE_TYPES} instance types` })
+        .optional(),
       volumesPerZsat: intIn(1, 20, ' (EBS volumes attached to one worker)').default(4),
       maxZsats: intIn(1, MAX_ZSATS_LIMIT, ' (workers at once; a Step Functions inline Map runs at most 40)').default(8),
       amiId: awsId('ami', 'ami-0123456789abcdef0').optional(),
@@ -165,8 +175,8 @@ export const siteConfigSchema = z.strictObject(
     siteId: name('the site id, the Owner tag of everything Lifeboat creates'),
     vpgs: z.array(vpgSchema, { error: 'must be an array of VPGs' }).min(1, { error: 'must list at least one VPG' }),
     store: storeSchema,
-    agent: workerSchema({ instanceType: 'c6i.large' }),
-    importer: workerSchema({ instanceType: 'c6i.large' }),
+    agent: workerSchema(),
+    importer: workerSchema(),
     pollSeconds: intIn(5, 3600, ' seconds between polls of snapshots and zSATs').default(30),
     heartbeatTimeoutSeconds: intIn(60, 86400, ' seconds a zSAT may go without reporting').default(300),
     alerts: alertsSchema,

@@ -9,6 +9,7 @@ import { duplicateKeyProblems } from './config-json';
 import { siteCapacityProblems } from './config-capacity';
 import { derivedNameProblems } from './config-names';
 import { networkProblems } from './config-network';
+import { instanceTypeProblems } from './config-instance-types';
 import { siteConfigSchema, type SiteConfig, type VpgConfig } from './config-schema';
 import { selectorProblems } from './config-selectors';
 
@@ -119,7 +120,7 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
   });
   problems.push(...selectorProblems(config), ...derivedNameProblems(config), ...siteCapacityProblems(config), ...objectLockProblems(config));
 
-  problems.push(...networkProblems(config));
+  problems.push(...networkProblems(config), ...instanceTypeProblems(config));
   const store = config.store;
   if (store.region && !store.bucketName) {
     problems.push({ path: ['store', 'region'], text: 'needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region' });

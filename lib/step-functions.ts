@@ -60,6 +60,8 @@ export function stepEnvironment(props: StepEnvironmentProps): Record<string, str
     [STEP_ENV.importerSecurityGroup]: props.importerTemplate.securityGroup.attrGroupId,
     // the subnets of each worker kind, at most one per zone; none: the default VPC's (lambda/core/worker-subnets.ts)
     [STEP_ENV.zsatSubnets]: JSON.stringify(props.zsatTemplate.network.subnetIds),
+    [STEP_ENV.zsatInstanceTypes]: JSON.stringify(props.zsatTemplate.instanceTypes),
+    [STEP_ENV.importerInstanceTypes]: JSON.stringify(props.importerTemplate.instanceTypes),
     [STEP_ENV.importerSubnets]: JSON.stringify(props.importerTemplate.network.subnetIds),
     [STEP_ENV.importerSubnetsKey]: props.importerTemplate.network.configKey,
   };

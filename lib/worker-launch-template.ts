@@ -9,6 +9,7 @@ import { tagsFor, type ResourceRole, type Tags } from '../lambda/core/tags';
 import type { AgentAsset } from './agent-asset';
 import type { WorkerConfig } from './config';
 import type { WorkerNetwork } from './config-network';
+import { instanceTypesOf, isArmInstanceType } from './config-instance-types';
 
 export type WorkerRole = Extract<ResourceRole, 'zsat' | 'zimporter'>;
 
@@ -37,10 +38,6 @@ export function workerLaunchTemplateName(siteId: string, role: WorkerRole): stri
   return `lifeboat-${siteId}-${role}`;
 }
 
-/** Graviton families (c7g, m6gd, t4g, g5g…) need the arm64 AMI. */
-export function isArmInstanceType(instanceType: string): boolean {
-  return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType);
-}
 
 /**
  * The worker's user data: install Node.js, fetch the agent bundle, run it.
@@ -78,6 +75,8 @@ export class WorkerLaunchTemplate extends Construct {
   readonly securityGroup: ec2.CfnSecurityGroup;
   readonly launchTemplateName: string;
   readonly network: WorkerNetwork;
+  /** The types the launching step tries in order; the template names the first. */
+  readonly instanceTypes: readonly string[];
   /** The template's ARN (RunInstances authorizes on it; `ec2:LaunchTemplate` conditions name it). */
   readonly launchTemplateArn: string;
 
@@ -86,6 +85,7 @@ export class WorkerLaunchTemplate extends Construct {
     const { siteId, role, worker, network } = props;
     this.launchTemplateName = workerLaunchTemplateName(siteId, role);
     this.network = network;
+    this.instanceTypes = instanceTypesOf(worker);
 
     this.securityGroup = new ec2.CfnSecurityGroup(this, 'SecurityGroup', {
       groupDescription: `Lifeboat ${role} workers of site ${siteId}: no inbound, HTTPS out only`,
@@ -97,10 +97,11 @@ export class WorkerLaunchTemplate extends Construct {
       tags: cfnTags(tagsFor(siteId, role, 'security-group')),
     });
 
+    const { instanceTypes } = this;
     const imageId =
       worker.amiId ??
       ec2.MachineImage.latestAmazonLinux2023({
-        cpuType: isArmInstanceType(worker.instanceType) ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+        cpuType: isArmInstanceType(instanceTypes[0]) ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
       }).getImage(this).imageId;
 
     this.launchTemplate = new ec2.CfnLaunchTemplate(this, 'LaunchTemplate', {
@@ -108,7 +109,7 @@ export class WorkerLaunchTemplate extends Construct {
       tagSpecifications: [{ resourceType: 'launch-template', tags: cfnTags(tagsFor(siteId, 'site', 'launch-template')) }],
       launchTemplateData: {
         imageId,
-        instanceType: worker.instanceType,
+        instanceType: instanceTypes[0],
         userData: Fn.base64(workerUserData(props.agent.s3Url, Aws.REGION).render()),
         // IMDSv2 only; instance tags in IMDS because the agent reads its job from an instance tag.
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },

@@ -9,6 +9,7 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
   type Filter,
+  type _InstanceType,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { SubnetInfo } from '../core/worker-subnets';
@@ -54,6 +55,7 @@ export class Ec2Instances {
           MinCount: 1,
           MaxCount: 1,
           ClientToken: request.clientToken,
+          ...(request.instanceType ? { InstanceType: request.instanceType as _InstanceType } : {}),
           ...(request.subnetId
             ? {
                 NetworkInterfaces: [

@@ -122,6 +122,11 @@ export function syncProgressKey(vpg: string, syncId: string, jobId: string): str
 export function syncResultKey(vpg: string, syncId: string, jobId: string): string {
   return `${syncPrefix(vpg, syncId)}results/${assertKeySegment('job id', jobId)}.json`;
 }
+/** Which instance type a worker's launch is at (lambda/core/worker-launch.ts), beside its job. */
+export function launchRecordKey(jobKey: string): string {
+  if (!jobKey.includes('/jobs/')) throw new Error(`not a worker job key: ${jobKey}`);
+  return jobKey.replace('/jobs/', '/launches/');
+}
 export function importPrefix(vpg: string, executionId: string): string {
   return `${vpgPrefix(vpg)}imports/${assertKeySegment('execution id', executionId)}/`;
 }

@@ -13,24 +13,29 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-/** A JSON array of subnet ids; unset or empty: none configured (the default VPC). */
-const subnetList = z
-  .string()
-  .optional()
-  .transform((text, ctx) => {
-    if (text === undefined || text.trim() === '') return [];
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && /^subnet-[0-9a-f]{8,17}$/.test(v))) {
-      ctx.addIssue({ code: 'custom', message: 'a JSON array of subnet ids' });
-      return z.NEVER;
-    }
-    return value as string[];
-  });
+/** A JSON array of ids of one shape; unset or empty: none configured. */
+const idList = (pattern: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return [];
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && pattern.test(v))) {
+        ctx.addIssue({ code: 'custom', message: `a JSON array of ${what}` });
+        return z.NEVER;
+      }
+      return value as string[];
+    });
+/** Unset or empty: none configured (the default VPC). */
+const subnetList = idList(/^subnet-[0-9a-f]{8,17}$/, 'subnet ids');
+/** Unset or empty: the launch template's own type alone. */
+const instanceTypeList = idList(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'EC2 instance types');
 
 export const stepEnvSchema = z.object({
   [STEP_ENV.siteId]: z.string().regex(NAME_PATTERN, `a site id: ${NAME_RULE}`),
@@ -40,6 +45,8 @@ export const stepEnvSchema = z.object({
   [STEP_ENV.zsatSubnets]: subnetList,
   [STEP_ENV.importerSubnets]: subnetList,
   [STEP_ENV.importerSubnetsKey]: optionalText,
+  [STEP_ENV.zsatInstanceTypes]: instanceTypeList,
+  [STEP_ENV.importerInstanceTypes]: instanceTypeList,
   // Lambda sets it (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)
   AWS_REGION: optionalText,
   [STEP_ENV.zsatSecurityGroup]: optionalText,
@@ -58,6 +65,9 @@ export interface StepEnv {
   readonly zsatSubnets: WorkerSubnets;
   /** The ZImporters' subnets (importer.subnetIds, else agent.subnetIds). */
   readonly importerSubnets: WorkerSubnets;
+  /** The zSATs' instance types in order of preference (agent.instanceTypes); empty: the template's. */
+  readonly zsatInstanceTypes: readonly string[];
+  readonly importerInstanceTypes: readonly string[];
   /** The function's region (AWS_REGION), for messages. */
   readonly region?: string;
   readonly zsatSecurityGroup?: string;
@@ -82,6 +92,8 @@ export function parseStepEnv(env: Readonly<Record<string, string | undefined>>):
     importerLaunchTemplate: v[STEP_ENV.importerLaunchTemplate],
     zsatSubnets: { subnetIds: v[STEP_ENV.zsatSubnets], configKey: 'agent.subnetIds' },
     importerSubnets: { subnetIds: v[STEP_ENV.importerSubnets], configKey: v[STEP_ENV.importerSubnetsKey] ?? 'importer.subnetIds' },
+    zsatInstanceTypes: v[STEP_ENV.zsatInstanceTypes],
+    importerInstanceTypes: v[STEP_ENV.importerInstanceTypes],
     region: v.AWS_REGION,
     zsatSecurityGroup: v[STEP_ENV.zsatSecurityGroup],
     importerSecurityGroup: v[STEP_ENV.importerSecurityGroup],

@@ -90,6 +90,9 @@ export const STEP_ENV = {
   importerLaunchTemplate: 'LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE',
   /** JSON array of the zSATs' subnets (agent.subnetIds), at most one per zone; empty or unset: the default VPC's. */
   zsatSubnets: 'LIFEBOAT_ZSAT_SUBNET_IDS',
+  /** JSON array: agent.instanceTypes, tried in order (lambda/core/worker-launch.ts). */
+  zsatInstanceTypes: 'LIFEBOAT_ZSAT_INSTANCE_TYPES',
+  importerInstanceTypes: 'LIFEBOAT_IMPORTER_INSTANCE_TYPES',
   /** JSON array of the ZImporters' subnets (importer.subnetIds, else agent.subnetIds); empty or unset: the default VPC's. */
   importerSubnets: 'LIFEBOAT_IMPORTER_SUBNET_IDS',
   /** Which config key the importers' subnets come from, for messages (`importer.subnetIds` or `agent.subnetIds`). */

@@ -85,6 +85,8 @@ export interface RunInstanceRequest {
   readonly publicIp?: boolean;
   readonly securityGroupId?: string;
   readonly instanceProfileArn?: string;
+  /** Overrides the launch template's type (a fallback of agent/importer.instanceTypes). */
+  readonly instanceType?: string;
   readonly clientToken: string;
   readonly instanceTags: Tags;
   readonly volumeTags: Tags;

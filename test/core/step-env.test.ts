@@ -10,6 +10,7 @@ const good = {
   [STEP_ENV.importerSubnets]: '["subnet-0123456789abcdef0"]',
   [STEP_ENV.importerSubnetsKey]: 'agent.subnetIds',
   [STEP_ENV.zsatSecurityGroup]: 'sg-1',
+  [STEP_ENV.zsatInstanceTypes]: '["c6i.large","m6i.large"]',
 };
 
 describe('parseStepEnv', () => {
@@ -21,6 +22,8 @@ describe('parseStepEnv', () => {
       importerLaunchTemplate: undefined,
       zsatSubnets: { subnetIds: [], configKey: 'agent.subnetIds' },
       importerSubnets: { subnetIds: ['subnet-0123456789abcdef0'], configKey: 'agent.subnetIds' },
+      zsatInstanceTypes: ['c6i.large', 'm6i.large'],
+      importerInstanceTypes: [],
       region: undefined,
       zsatSecurityGroup: 'sg-1',
       importerSecurityGroup: undefined,
@@ -31,6 +34,12 @@ describe('parseStepEnv', () => {
   it('refuses a subnet list that is not a JSON array of subnet ids, naming the variable', () => {
     for (const bad of ['subnet-0123456789abcdef0', '["vpc-0123456789abcdef0"]', '{}']) {
       expect(() => parseStepEnv({ ...good, [STEP_ENV.zsatSubnets]: bad })).toThrow(/LIFEBOAT_ZSAT_SUBNET_IDS: a JSON array of subnet ids/);
+    }
+  });
+
+  it('refuses an instance type list that is not a JSON array of instance types, naming the variable', () => {
+    for (const bad of ['c6i.large', '["c6i"]', '[1]']) {
+      expect(() => parseStepEnv({ ...good, [STEP_ENV.zsatInstanceTypes]: bad })).toThrow(/LIFEBOAT_ZSAT_INSTANCE_TYPES: a JSON array of EC2 instance types/);
     }
   });
 

@@ -1,3 +1,4 @@
+import { instanceTypesOf } from '../../lib/config-instance-types';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,8 +45,9 @@ describe('parseConfig', () => {
     const config = loadConfig(EXAMPLE);
     expect(config.siteId).toBe('site-a');
     expect(config.vpgs[0]).toMatchObject({ name: 'web', instances: { tags: { app: 'web' } }, syncIntervalMinutes: 15, journalHours: 24, recovery: {} });
-    expect(config.agent).toEqual({ instanceType: 'c6i.large', volumesPerZsat: 4, maxZsats: 8 });
-    expect(config.importer).toEqual({ instanceType: 'c6i.large', volumesPerZsat: 4, maxZsats: 8 });
+    expect(config.agent).toEqual({ volumesPerZsat: 4, maxZsats: 8 });
+    expect(config.importer).toEqual({ volumesPerZsat: 4, maxZsats: 8 });
+    expect([instanceTypesOf(config.agent), instanceTypesOf(config.importer)]).toEqual([['c6i.large'], ['c6i.large']]);
     expect(config.store).toEqual({ encryption: 's3' });
     expect(config.pollSeconds).toBe(30);
     expect(config.heartbeatTimeoutSeconds).toBe(300);
@@ -152,6 +154,20 @@ describe('parseConfig', () => {
       "site.json: agent.vpcId: is missing; with agent.subnetIds, give the vpcId of those subnets (the workers' security group lives in that VPC)",
       'site.json: store.region: needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region',
       'site.json: heartbeatTimeoutSeconds: (300) must be at least twice pollSeconds (200), or a healthy zSAT looks dead between two polls',
+    ]);
+  });
+
+  it('takes instanceTypes in order of preference, one architecture, each once, and instanceType only when it agrees', () => {
+    const parsed = parseConfig({ ...valid(), agent: { instanceTypes: ['c7g.large', 'm7g.large'] }, importer: { instanceType: 'm6i.large' } }, 'site.json');
+    expect([instanceTypesOf(parsed.agent), instanceTypesOf(parsed.importer)]).toEqual([['c7g.large', 'm7g.large'], ['m6i.large']]);
+    const json = { ...valid(), agent: { instanceType: 'c6i.large', instanceTypes: ['m6i.large', 'c7g.large', 'm6i.large'] }, importer: { instanceTypes: [] } };
+    expect(problems(json)).toEqual([
+      'site.json: importer.instanceTypes: is wrong; it must list at least one instance type',
+    ]);
+    expect(problems({ ...json, importer: {} })).toEqual([
+      'site.json: agent.instanceType: is c6i.large but agent.instanceTypes starts with m6i.large; keep one: instanceTypes (the preferred first) replaces instanceType',
+      'site.json: agent.instanceTypes[1]: is c7g.large, an arm64 (Graviton) type, but m6i.large is x86_64; the worker image has one architecture, so list types of one architecture only',
+      'site.json: agent.instanceTypes[2]: is m6i.large again (also agent.instanceTypes[0]); list each type once',
     ]);
   });
 

@@ -297,6 +297,8 @@ export const ENV: StepEnv = {
   zsatSecurityGroup: 'sg-zsat',
   zsatSubnets: { subnetIds: [], configKey: 'agent.subnetIds' },
   importerSubnets: { subnetIds: [], configKey: 'importer.subnetIds' },
+  zsatInstanceTypes: [],
+  importerInstanceTypes: [],
 };
 
 export function vpgRuntime(overrides: Partial<VpgRuntime> = {}): VpgRuntime {

@@ -1,0 +1,76 @@
+/**
+ * Launching a worker (zSAT or ZImporter) through the configured instance types, first preferred: when EC2 has no
+ * capacity for a type in the zone (InsufficientInstanceCapacity) or the zone does not offer it (Unsupported), the
+ * next type is tried (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/troubleshooting-launch.html). A full vCPU
+ * quota (QuotaFull) is not a reason to change type: the step rethrows it and Step Functions retries it with
+ * back-off (lib/lambda-step.ts) while the other workers end.
+ *
+ * Crash-safe and never two instances for one worker: each type has its own client token (EC2 refuses one token
+ * with other parameters, IdempotentParameterMismatch), and before a type is tried the attempt is recorded in the
+ * store (read-after-write consistent). A retried step starts at the recorded type, so its token returns the
+ * instance a crashed attempt launched, and it never goes back to a type whose capacity may since have returned.
+ */
+import { CapacityUnavailable, QuotaFull, errorMessage } from './errors';
+
+export interface LaunchAttemptRecord {
+  /** Index into the instance types of the type being (or last) tried. */
+  readonly typeIndex: number;
+  /** Why each earlier type was passed over, for the cause when none launches. */
+  readonly refusals: readonly string[];
+}
+
+export interface LaunchRecordStore {
+  getJson<T>(key: string): Promise<T | null>;
+  putJson(key: string, value: unknown): Promise<void>;
+}
+
+export interface FallbackLaunch<T> {
+  /** The types in order of preference; empty: the launch template's own type only. */
+  readonly instanceTypes: readonly string[];
+  /** The worker's client token for its first type; the others get a suffix. */
+  readonly clientToken: string;
+  /** Where the attempt is recorded (next to the worker's job). */
+  readonly recordKey: string;
+  readonly store: LaunchRecordStore;
+  /** RunInstances with this type (undefined: the template's) and token. */
+  readonly run: (instanceType: string | undefined, clientToken: string) => Promise<T>;
+  /** Told of each type passed over, for the log. */
+  readonly onFallback?: (from: string, to: string, why: string) => void;
+}
+
+/** EC2 client tokens are at most 64 characters; a suffix per fallback type keeps each within it. */
+export function fallbackClientToken(clientToken: string, typeIndex: number): string {
+  if (typeIndex === 0) return clientToken;
+  const suffix = `-t${typeIndex}`;
+  return `${clientToken.slice(0, 64 - suffix.length)}${suffix}`;
+}
+
+const passedOver = (err: unknown) => err instanceof CapacityUnavailable && !(err instanceof QuotaFull);
+
+export async function launchWithFallback<T>(launch: FallbackLaunch<T>): Promise<T> {
+  const types = launch.instanceTypes.length > 0 ? launch.instanceTypes : [undefined];
+  const recorded = await launch.store.getJson<LaunchAttemptRecord>(launch.recordKey);
+  let typeIndex = Math.min(recorded?.typeIndex ?? 0, types.length - 1);
+  const refusals = [...(recorded?.refusals ?? [])];
+  for (;;) {
+    const type = types[typeIndex];
+    try {
+      return await launch.run(type, fallbackClientToken(launch.clientToken, typeIndex));
+    } catch (err) {
+      const last = typeIndex === types.length - 1;
+      if (!passedOver(err)) throw err;
+      const why = `${type ?? "the launch template's type"}: ${errorMessage(err)}`;
+      if (last) {
+        const tried = [...refusals, why];
+        throw new CapacityUnavailable(
+          tried.length === 1 ? why : `no instance type of ${types.length} could launch (${tried.map((t, i) => `${i + 1}. ${t}`).join(' ')})`,
+          { cause: err },
+        );
+      }
+      refusals.push(why);
+      typeIndex += 1;
+      await launch.store.putJson(launch.recordKey, { typeIndex, refusals } satisfies LaunchAttemptRecord);
+      launch.onFallback?.(type ?? '', types[typeIndex] ?? '', errorMessage(err));
+    }
+  }
+}
