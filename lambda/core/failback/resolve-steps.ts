@@ -6,7 +6,7 @@ import { importJobKey, importProgressKey, importResultKey, vpgPrefix } from '../
 import type { FailbackInitInput } from './failback-schemas';
 import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
 import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
-import type { FailbackDeps } from './recovery-ports';
+import type { FailbackDepsWith } from './recovery-ports';
 import { beginReading, markReading, type ReaderIdentity } from '../checkpoint-readers';
 import { currentLease } from '../lease-guard';
 import { leaseHorizonSeconds } from '../vpg-lease';
@@ -24,7 +24,7 @@ export function failbackReader(input: { executionId: string }, importId: string)
 }
 
 /** A second live failback is refused at once, naming the one that runs (StopSources decides races: one lease). */
-async function refuseSecondLiveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<void> {
+async function refuseSecondLiveFailback(input: FailbackInitInput, deps: FailbackDepsWith<'lease' | 'executions'>): Promise<void> {
   const lease = await currentLease(deps, input.vpg.name);
   const holder = lease?.holder;
   if (!holder || holder.kind !== 'failback' || holder.executionArn === input.executionId) return;
@@ -32,7 +32,7 @@ async function refuseSecondLiveFailback(input: FailbackInitInput, deps: Failback
   throw new FailbackFailed(oneLiveFailbackCause(input.vpg.name, holder.executionArn));
 }
 
-export async function resolveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<ResolveOutput> {
+export async function resolveFailback(input: FailbackInitInput, deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>): Promise<ResolveOutput> {
   const request = parseFailbackRequest(input.request);
   const vpg = input.vpg.name;
   const target = effectiveTarget(input.recovery, request.target);
@@ -67,7 +67,7 @@ export interface PrepareInput extends FailbackInitInput {
 }
 
 /** The zone the recovered volumes are written in: the target subnet's, else where the source volumes (or instances) are. */
-async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDeps): Promise<string> {
+async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<string> {
   if (input.resolve.target.subnetId) {
     const zone = await deps.recovery.subnetZone(input.resolve.target.subnetId);
     if (zone) return zone;
@@ -79,7 +79,7 @@ async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumeP
   throw new FailbackFailed('cannot choose an availability zone: the source volumes and instances are gone and no recovery subnet is set; give target.subnetId');
 }
 
-export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Promise<PrepareOutput> {
+export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<'store' | 'readers' | 'ec2' | 'recovery'>): Promise<PrepareOutput> {
   const vpg = input.vpg.name;
   const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
   if (!checkpointId) throw new FailbackFailed('no checkpoint to recover: the final sync committed none');

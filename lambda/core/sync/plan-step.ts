@@ -10,7 +10,7 @@ import type { PlanOutput, SnapshotsOutput, VpgRuntime } from '../sync-contract';
 import { zsatJobId } from '../sync-ids';
 import { groupVolumesIntoZsats } from '../zsat-grouping';
 import type { SnapshotStepInput } from './snapshot-steps';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
 import { zsatPollBudget } from './history-budget';
 
 export interface PlanStepInput extends SnapshotStepInput {
@@ -22,7 +22,7 @@ export function agentHeartbeatSeconds(vpg: Pick<VpgRuntime, 'heartbeatTimeoutSec
   return Math.max(1, Math.min(30, Math.floor(vpg.heartbeatTimeoutSeconds / 5)));
 }
 
-export async function planSync(input: PlanStepInput, deps: StepDeps): Promise<PlanOutput> {
+export async function planSync(input: PlanStepInput, deps: StepDepsWith<'ebs' | 'store'>): Promise<PlanOutput> {
   const vpg = input.vpg.name;
   const { syncId } = input.begin;
   const plans: BlockPlan[] = [];

@@ -4,7 +4,7 @@ import type { BeginOutput, SnapshotsOutput, SyncInput, VpgRuntime } from '../syn
 import { isOurs, TAG, tagsFor } from '../tags';
 import { executionName } from '../sync-ids';
 import { clampWait, MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
 
 export interface SnapshotStepInput extends SyncInput {
   readonly begin: BeginOutput;
@@ -20,7 +20,7 @@ function volumesByInstance(begin: BeginOutput): Map<string, string[]> {
  * CreateSnapshots takes no client token, so a retried step first looks for this sync's snapshots of the
  * instance (by tags) and creates a set only when there is none.
  */
-export async function createSnapshots(input: SnapshotStepInput, deps: StepDeps): Promise<SnapshotsOutput> {
+export async function createSnapshots(input: SnapshotStepInput, deps: StepDepsWith<'ec2'>): Promise<SnapshotsOutput> {
   const { siteId } = deps.env;
   const vpg = input.vpg.name;
   const { syncId, generation } = input.begin;
@@ -57,7 +57,7 @@ function firstWait(vpg: VpgRuntime): number {
   return clampWait(vpg.pollSeconds, vpg.pollSeconds);
 }
 
-export async function checkSnapshots(input: SnapshotStepInput & { snapshots: SnapshotsOutput }, deps: StepDeps): Promise<SnapshotsOutput> {
+export async function checkSnapshots(input: SnapshotStepInput & { snapshots: SnapshotsOutput }, deps: StepDepsWith<'ec2'>): Promise<SnapshotsOutput> {
   const wanted = input.snapshots.snapshots;
   const ids = Object.values(wanted);
   const found = new Map((await deps.ec2.describeSnapshots({ ids })).map((s) => [s.snapshotId, s]));
