@@ -24,11 +24,11 @@ import { deriveSyncId, executionName } from './sync-ids';
 import { failbackStateMachineName, syncStateMachineName } from './sync-contract';
 import { carryOutCleanup } from './sync/guarded-cleanup';
 import type { StepDepsWith } from './sync/step-deps';
+import { selectForSweep, type Kept, type SweepInventory } from './sweeper-selection';
+import { TAG, type Tags } from './tags';
 
 /** The sweeper reads and deletes EC2 resources, proves executions ended, and reads the store's lease and readers (no EBS direct APIs). */
 export type SweeperDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'lease'>;
-import { selectForSweep, type Kept, type SweepInventory } from './sweeper-selection';
-import { TAG, type Tags } from './tags';
 
 /** A hand-made or scheduled event: each field may only narrow what the environment says. */
 export const sweeperInputSchema = z.looseObject({

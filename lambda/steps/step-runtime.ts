@@ -66,38 +66,33 @@ function coldStart<D extends StepBasics>(ports: (env: StepEnv) => unknown): () =
   };
 }
 
-export function defineStepOfKind<S extends z.ZodType, D extends StepBasics, R, L extends LeasePolicy = 'none'>(
-  kind: StepKind,
-  step: string,
-  schema: S,
-  run: (input: z.output<S>, deps: D) => Promise<R>,
-  options: StepOptions<D, L>,
-): StepDefinition<D & LeaseNeeds<L>, R> {
-  const policy: LeasePolicy = options.lease ?? 'none';
-  const withDeps = (deps: (D & LeaseNeeds<L>) | (() => D & LeaseNeeds<L>)) => async (event: unknown): Promise<R> => {
-    const base = typeof deps === 'function' ? deps() : deps;
-    const input = parseStepInput(schema, event, step);
-    const log = withFields(base.log, kind.logContext(step, event, input));
-    try {
-      assertOwnVpg(base, event);
-      return await underLease(policy, kind.leaseUse(event), { ...base, log }, (d) => run(input, d));
-    } catch (err) {
-      log.warn('step failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-      throw err;
-    }
+/** The defineStep of one kind of step (the sync's here, the failback's in failback-step-runtime.ts). */
+export function stepDefiner(kind: StepKind) {
+  return function defineStepOfKind<S extends z.ZodType, D extends StepBasics, R, L extends LeasePolicy = 'none'>(
+    step: string,
+    schema: S,
+    run: (input: z.output<S>, deps: D) => Promise<R>,
+    options: StepOptions<D, L>,
+  ): StepDefinition<D & LeaseNeeds<L>, R> {
+    const policy: LeasePolicy = options.lease ?? 'none';
+    const withDeps = (deps: (D & LeaseNeeds<L>) | (() => D & LeaseNeeds<L>)) => async (event: unknown): Promise<R> => {
+      const base = typeof deps === 'function' ? deps() : deps;
+      const input = parseStepInput(schema, event, step);
+      const log = withFields(base.log, kind.logContext(step, event, input));
+      try {
+        assertOwnVpg(base, event);
+        return await underLease(policy, kind.leaseUse(event), { ...base, log }, (d) => run(input, d));
+      } catch (err) {
+        log.warn('step failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+        throw err;
+      }
+    };
+    return { handler: withDeps(coldStart(options.ports)), withDeps };
   };
-  return { handler: withDeps(coldStart(options.ports)), withDeps };
 }
 
 /** A sync step (or the sweeper): its log lines carry the sync's fields, it uses the sync's lease. */
-export function defineStep<S extends z.ZodType, D extends StepBasics, R, L extends LeasePolicy = 'none'>(
-  step: string,
-  schema: S,
-  run: (input: z.output<S>, deps: D) => Promise<R>,
-  options: StepOptions<D, L>,
-): StepDefinition<D & LeaseNeeds<L>, R> {
-  return defineStepOfKind(SYNC_KIND, step, schema, run, options);
-}
+export const defineStep = stepDefiner(SYNC_KIND);
 
 /**
  * Each VPG has its own step functions (LIFEBOAT_VPG in their environment): one refuses an event for another VPG,
