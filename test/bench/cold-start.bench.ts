@@ -6,11 +6,15 @@
  *
  * A cold start here: a fresh `node` process loads the bundle (Lambda's Init phase) and runs the first invocation with
  * an event `{}`, which builds the function's SDK clients and stops at input validation (the steps) or at its first
- * AWS request, refused (the sweeper and the probe: no network here). Node's own boot, the same for both, is not in it.
+ * AWS request, which a local server denies at once (the sweeper and the probe: a 403 is not retried, and nothing
+ * leaves this machine). Node's own boot, the same for both, is not in it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 process.env.CDK_VALIDATION = 'false';
 import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -39,15 +43,25 @@ const FUNCTION_ENV: Record<string, string> = {
   [PROBE_ENV.stateMachineArnPrefix]: 'arn:aws:states:us-east-1:123456789012:stateMachine:',
 };
 
-/** What a Lambda sandbox adds, pointed at a closed port, one attempt per request: nothing leaves this machine. */
-const SANDBOX_ENV: Record<string, string> = {
+/** What a Lambda sandbox adds, every endpoint the denying server (`endpoint`). */
+const sandboxEnv = (endpoint: string): Record<string, string> => ({
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
-  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-  AWS_MAX_ATTEMPTS: '1',
+  AWS_ENDPOINT_URL: endpoint,
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+});
+
+/** Answers every request with 403 AccessDenied, which no SDK retries. */
+async function denyingServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/xml', 'x-amzn-errortype': 'AccessDeniedException' });
+    res.end('<Error><Code>AccessDenied</Code><Message>cold start bench</Message></Error>');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 
 /** The adapters the step runtime built in every function before each handler wired only its own ports. */
 const ALL_ADAPTERS = ['ec2-adapter', 'ebs-direct', 'sfn-executions', 'sfn-sync-runs', 'ec2-recovery', 's3-replica-store', 's3-coordination', 's3-client'];
@@ -130,10 +144,10 @@ Promise.resolve().then(() => mod.handler({})).catch(() => undefined).then(() => 
   process.exit(0);
 });`;
 
-function coldStartMs(bundle: Bundle): number {
-  const run = spawnSync(process.execPath, ['-e', PROBE], { cwd: bundle.dir, env: { PATH: process.env.PATH ?? '', ...bundle.env, ...SANDBOX_ENV }, timeout: 60_000, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`cold start of ${bundle.dir} failed (${run.status ?? run.signal}): ${run.stderr}`);
-  const { init, firstCall } = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as { init: number; firstCall: number };
+async function coldStartMs(bundle: Bundle, endpoint: string): Promise<number> {
+  const env = { PATH: process.env.PATH ?? '', ...bundle.env, ...sandboxEnv(endpoint) };
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', PROBE], { cwd: bundle.dir, env, timeout: 60_000, encoding: 'utf8' });
+  const { init, firstCall } = JSON.parse(stdout.trim().split('\n').pop() ?? '') as { init: number; firstCall: number };
   return init + firstCall;
 }
 
@@ -141,6 +155,7 @@ const sizeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size :
 
 export async function benchColdStarts(opts: { samples: number; log: (line: string) => void }): Promise<FunctionFigures[]> {
   const outdir = fs.mkdtempSync(path.join(PROJECT, 'node_modules', '.cache', 'lifeboat-cold-start-out-'));
+  const aws = await denyingServer();
   try {
     opts.log('bundling every function twice (as deployed, and the baseline)…');
     const current = bundleAll(outdir, false);
@@ -151,8 +166,8 @@ export async function benchColdStarts(opts: { samples: number; log: (line: strin
       const samples = { now: [] as number[], before: [] as number[] };
       // alternate the two, so both see the same load on this shared machine
       for (let i = 0; i < opts.samples; i++) {
-        samples.now.push(coldStartMs(now));
-        samples.before.push(coldStartMs(before));
+        samples.now.push(await coldStartMs(now, aws.url));
+        samples.before.push(await coldStartMs(before, aws.url));
       }
       const figures = (b: Bundle, s: number[]): BundleFigures => ({
         bytes: sizeOf(path.join(b.dir, 'index.js')),
@@ -166,6 +181,7 @@ export async function benchColdStarts(opts: { samples: number; log: (line: strin
     }
     return out;
   } finally {
+    await aws.close();
     fs.rmSync(outdir, { recursive: true, force: true });
   }
 }
