@@ -8,6 +8,33 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STEP_MAX_SECONDS } from '../lambda/core/vpg-lease';
 
+/**
+ * How every Lambda bundle is built, for a short cold start (each step handler also imports only the SDK clients its
+ * step uses: lambda/steps/step-runtime.ts). `npm run bench` prints each function's size and cold start (figure 7).
+ * - minify: less JavaScript for Node to read and compile at every cold start.
+ * - mainFields module first: the SDK clients' ES modules, so esbuild drops the commands a function never sends
+ *   (their CommonJS build is one file holding every command of the service: EC2's alone is megabytes).
+ * - No `--enable-source-maps`: with it Node reads and parses the bundle's source map when it loads the bundle, at
+ *   every cold start (https://nodejs.org/api/cli.html#--enable-source-maps; nodejs/node#41541). Stack traces stay
+ *   readable another way: keepNames keeps every function's and class's name through minification, so each frame of a
+ *   trace names its function (`at planSync`), and error classes keep theirs. For the exact TypeScript line, the
+ *   source map lies beside the bundle (index.js.map, in cdk.out and the function's code; EXTERNAL: the bundle does
+ *   not point at it, so nothing reads it at run time), without the sources themselves (they are in the repository).
+ */
+export const LAMBDA_BUNDLING: Readonly<nodejs.BundlingOptions> = {
+  minify: true,
+  keepNames: true,
+  mainFields: ['module', 'main'],
+  sourceMap: true,
+  sourceMapMode: nodejs.SourceMapMode.EXTERNAL,
+  sourcesContent: false,
+  target: 'node22',
+  // No Docker here: esbuild from node_modules bundles at synth time.
+  forceDockerBundling: false,
+  // Bundle the SDK too: pins the version we test with, and the bundle runs from any folder offline.
+  externalModules: [],
+};
+
 export interface LifeboatFunctionProps extends Omit<nodejs.NodejsFunctionProps, 'logGroup'> {
   /**
    * The log group to write to.
@@ -31,7 +58,7 @@ export class LifeboatFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: LifeboatFunctionProps) {
     super(scope, id);
-    const { logRetention, bundling, environment, ...rest } = props;
+    const { logRetention, bundling, ...rest } = props;
     const logGroup =
       props.logGroup ??
       new logs.LogGroup(this, 'Logs', {
@@ -51,20 +78,7 @@ export class LifeboatFunction extends Construct {
       tracing: lambda.Tracing.DISABLED,
       ...rest,
       logGroup,
-      environment: {
-        // Stack traces point at the TypeScript sources.
-        NODE_OPTIONS: '--enable-source-maps',
-        ...environment,
-      },
-      bundling: {
-        sourceMap: true,
-        target: 'node22',
-        // No Docker here: esbuild from node_modules bundles at synth time.
-        forceDockerBundling: false,
-        // Bundle the SDK too: pins the version we test with, and the bundle runs from any folder offline.
-        externalModules: [],
-        ...bundling,
-      },
+      bundling: { ...LAMBDA_BUNDLING, ...bundling },
     });
     this.logGroup = logGroup;
   }

@@ -41,6 +41,9 @@ export interface LeaseDeps {
   readonly log: StepLog;
 }
 
+/** Proving, extending and leaving a lease already held asks no one whether an execution runs: no Step Functions. */
+export type HeldLeaseDeps = Omit<LeaseDeps, 'executions'>;
+
 /** The step no longer acts under the VPG's lease: it must stop before it changes anything. */
 export class LeaseLost extends DomainError {
   override readonly name: string = 'LeaseLost';
@@ -49,7 +52,7 @@ export class LeaseLost extends DomainError {
 /** Conditional writes lost to other writers this many times in a row: give up (NotReady, the state machine retries). */
 const MAX_ATTEMPTS = 12;
 
-async function casLease<R>(deps: LeaseDeps, vpg: string, decide: (current: VpgLease | null) => Promise<{ next: VpgLease | null; result: R }>): Promise<R> {
+async function casLease<R>(deps: Pick<LeaseDeps, 'lease' | 'sleep'>, vpg: string, decide: (current: VpgLease | null) => Promise<{ next: VpgLease | null; result: R }>): Promise<R> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const read = await deps.lease.readLease(vpg);
     const current = read ? parseLease(read.value, vpg) : null;
@@ -100,7 +103,7 @@ export async function delegateLease(deps: LeaseDeps, vpg: string, grant: { holde
 }
 
 /** Prove the lease is still `me`'s (with `token`, when known), record the step attempt, extend the lease. */
-export async function enterStep(deps: LeaseDeps, vpg: string, me: string, token: number | undefined, attempt: string, horizonSeconds: number): Promise<number> {
+export async function enterStep(deps: HeldLeaseDeps, vpg: string, me: string, token: number | undefined, attempt: string, horizonSeconds: number): Promise<number> {
   return casLease(deps, vpg, async (current) => {
     const d = decideEnterStep(current, me, token, attempt, deps.now(), horizonSeconds);
     if (d.kind === 'lost') throw new LeaseLost(`VPG ${vpg}: this execution no longer holds the VPG's lease (${d.reason}); it stops without changing anything`);
@@ -109,7 +112,7 @@ export async function enterStep(deps: LeaseDeps, vpg: string, me: string, token:
 }
 
 /** The step attempt ended (success or not). Best effort: a step left listed only delays a takeover by its timeout. */
-export async function leaveStep(deps: LeaseDeps, vpg: string, me: string, attempt: string): Promise<void> {
+export async function leaveStep(deps: HeldLeaseDeps, vpg: string, me: string, attempt: string): Promise<void> {
   try {
     await casLease(deps, vpg, async (current) => ({ next: decideLeaveStep(current, me, attempt), result: undefined }));
   } catch (err) {
@@ -118,7 +121,7 @@ export async function leaveStep(deps: LeaseDeps, vpg: string, me: string, attemp
 }
 
 /** Free the lease (the holder) or end a delegation (the delegate). True when `me` held or acted under it. */
-export async function releaseLease(deps: LeaseDeps, vpg: string, me: string): Promise<boolean> {
+export async function releaseLease(deps: HeldLeaseDeps, vpg: string, me: string): Promise<boolean> {
   return casLease(deps, vpg, async (current) => {
     const next = decideRelease(current, me, deps.now());
     return { next, result: next !== null };

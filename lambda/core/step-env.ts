@@ -2,7 +2,8 @@
  * The environment of every sync step function, as one zod schema over STEP_ENV's variable names.
  * Handlers validate it once at cold start; a missing or malformed variable fails loudly, naming it.
  */
-import { z } from 'zod';
+// a namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, its 40 locales too: 454 KB minified against 85)
+import * as z from 'zod';
 import { InvalidInput } from './errors';
 import { NAME_PATTERN, NAME_RULE } from './names';
 import { failbackStateMachineName, STEP_ENV, syncStateMachineName } from './sync-contract';

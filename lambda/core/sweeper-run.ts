@@ -9,7 +9,8 @@
  * run, fewer VPGs, a longer grace), never widen it. Doubt about one VPG (a listing that fails) skips that VPG
  * only, deleting nothing of it; the others are swept.
  */
-import { z } from 'zod';
+// a namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, its 40 locales too: 454 KB minified against 85)
+import * as z from 'zod';
 import type { CleanupSelection } from './cleanup-selection';
 import { errorMessage, NotFound } from './errors';
 import { executionArnOf, judgeLeftovers, type VpgMachines } from './execution-proof';
@@ -22,9 +23,12 @@ import { isLive, staleReaders } from './store-readers';
 import { deriveSyncId, executionName } from './sync-ids';
 import { failbackStateMachineName, syncStateMachineName } from './sync-contract';
 import { carryOutCleanup } from './sync/guarded-cleanup';
-import type { StepDeps } from './sync/step-deps';
+import type { StepDepsWith } from './sync/step-deps';
 import { selectForSweep, type Kept, type SweepInventory } from './sweeper-selection';
 import { TAG, type Tags } from './tags';
+
+/** The sweeper reads and deletes EC2 resources, proves executions ended, and reads the store's lease and readers (no EBS direct APIs). */
+export type SweeperDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'lease'>;
 
 /** A hand-made or scheduled event: each field may only narrow what the environment says. */
 export const sweeperInputSchema = z.looseObject({
@@ -73,7 +77,7 @@ function idsOf(executionArn: string): string[] {
   return [executionArn, executionName(executionArn), deriveSyncId(executionArn), importIdFor(executionArn)];
 }
 
-async function inUse(deps: StepDeps, vpg: string, machines: VpgMachines): Promise<InUse> {
+async function inUse(deps: SweeperDeps, vpg: string, machines: VpgMachines): Promise<InUse> {
   const activeIds = new Set<string>();
   for (const arn of [machines.sync, machines.failback]) {
     try {
@@ -113,7 +117,7 @@ function inventoryOf(all: SweepInventory, vpg: string): SweepInventory {
 }
 
 /** Drops from a selection what the proof refuses (look-alikes) or finds still running. */
-async function proven(deps: StepDeps, machines: VpgMachines, selection: CleanupSelection, tagsById: Map<string, Tags>, kept: Kept[], refused: Array<{ id: string; reason: string }>): Promise<CleanupSelection> {
+async function proven(deps: SweeperDeps, machines: VpgMachines, selection: CleanupSelection, tagsById: Map<string, Tags>, kept: Kept[], refused: Array<{ id: string; reason: string }>): Promise<CleanupSelection> {
   const ids = [...selection.instances, ...selection.volumes, ...selection.snapshots];
   const verdicts = await judgeLeftovers(deps.executions, machines, ids.map((id) => ({ id, tags: tagsById.get(id) ?? {} })));
   const keep = (id: string) => {
@@ -125,7 +129,7 @@ async function proven(deps: StepDeps, machines: VpgMachines, selection: CleanupS
   return { instances: selection.instances.filter(keep), volumes: selection.volumes.filter(keep), snapshots: selection.snapshots.filter(keep), refused: selection.refused };
 }
 
-export async function runSweep(given: SweeperInput, deps: StepDeps, env: SweeperEnv): Promise<SweepReport> {
+export async function runSweep(given: SweeperInput, deps: SweeperDeps, env: SweeperEnv): Promise<SweepReport> {
   const siteId = deps.env.siteId;
   // a configured dry run stays one, whatever the event says
   const input = { ...given, dryRun: given.dryRun || env.dryRun === true };
@@ -177,7 +181,7 @@ export async function runSweep(given: SweeperInput, deps: StepDeps, env: Sweeper
 }
 
 interface SweepContext {
-  readonly deps: StepDeps;
+  readonly deps: SweeperDeps;
   readonly machines: VpgMachines;
   readonly use: InUse;
   readonly all: SweepInventory;
@@ -221,7 +225,7 @@ async function sweepVpg(vpg: string, c: SweepContext, out: SweepOut): Promise<vo
 }
 
 /** The sync execution a working set belongs to, from its first job file (it names the execution), if it proves so. */
-async function syncOwner(deps: StepDeps, vpg: string, syncId: string, syncMachine: string): Promise<string | null> {
+async function syncOwner(deps: SweeperDeps, vpg: string, syncId: string, syncMachine: string): Promise<string | null> {
   const jobs = await deps.readers.workingJobExecutions(vpg, syncId);
   const claimed = jobs.find((arn) => arn.startsWith(syncMachine.replace(':stateMachine:', ':execution:')) && deriveSyncId(arn) === syncId);
   return claimed ?? null;

@@ -3,7 +3,8 @@
  * Each step receives the whole state (LambdaInvoke's default payload) and parses the parts it needs;
  * unknown keys are stripped, so a step never depends on what other steps added.
  */
-import { z } from 'zod';
+// a namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, its 40 locales too: 454 KB minified against 85)
+import * as z from 'zod';
 import { InvalidInput } from './errors';
 
 export const vpgRuntimeSchema = z.object({

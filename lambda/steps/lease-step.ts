@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { enterStep, LeaseLost, leaveStep } from '../core/lease-guard';
-import type { StepDeps } from '../core/sync/step-deps';
+import type { StepBasics, StepDeps } from '../core/sync/step-deps';
 import { leaseHorizonSeconds } from '../core/vpg-lease';
 import { maxWaitSeconds } from '../core/wait-policy';
 
@@ -47,13 +47,17 @@ export function failbackLeaseUse(event: unknown): LeaseUse | undefined {
   return { vpg: e.vpg.name, executionArn: e.executionId, token: num(e.stop?.lease?.token), pollSeconds: num(e.vpg.pollSeconds) ?? 30 };
 }
 
-export async function underLease<R>(policy: LeasePolicy, use: LeaseUse | undefined, deps: StepDeps, run: (deps: StepDeps) => Promise<R>): Promise<R> {
+export async function underLease<D extends StepBasics, R>(policy: LeasePolicy, use: LeaseUse | undefined, deps: D, run: (deps: D) => Promise<R>): Promise<R> {
   if (policy === 'none' || !use) return run(deps);
+  // the step's options require the lease store of a guarded step (LeaseNeeds): this holds unless a cast lied
+  const { lease } = deps as Partial<Pick<StepDeps, 'lease'>>;
+  if (!lease) throw new Error(`a ${policy} lease step was given no lease store: wire it in the handler's ports`);
+  const leaseDeps = { ...deps, lease };
   const attempt = randomUUID();
   const horizon = leaseHorizonSeconds(maxWaitSeconds(use.pollSeconds));
   let held = true;
   try {
-    await enterStep(deps, use.vpg, use.executionArn, use.token, attempt, horizon);
+    await enterStep(leaseDeps, use.vpg, use.executionArn, use.token, attempt, horizon);
   } catch (err) {
     if (!(err instanceof LeaseLost) || policy === 'required') throw err;
     held = false;
@@ -62,6 +66,6 @@ export async function underLease<R>(policy: LeasePolicy, use: LeaseUse | undefin
   try {
     return await run({ ...deps, leaseHeld: held });
   } finally {
-    if (held) await leaveStep(deps, use.vpg, use.executionArn, attempt);
+    if (held) await leaveStep(leaseDeps, use.vpg, use.executionArn, attempt);
   }
 }

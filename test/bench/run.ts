@@ -10,6 +10,7 @@ import { benchScaleOut, benchSyncs, SCALE_OUT_TIME_SCALE, SCALE_OUT_VOLUMES_PER_
 import { AWS_TIMINGS } from '@lifeboat/offline-cloud/src/aws-timings';
 import { DRS_ASSUMPTIONS, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly } from './cost-model';
 import { benchJson, formatSheet } from './report';
+import { benchColdStarts, formatTotals } from './cold-start.bench';
 import { formatSamples, ratio } from './figures';
 import { PACK_TARGET_BYTES } from '../../lambda/core/replica-format';
 
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
   for (const line of formatSheet(`  AWS DRS (replication server shared by ${DRS_ASSUMPTIONS.serversPerReplicationServer}, ${DRS_ASSUMPTIONS.snapshotRetentionDays}-day PIT snapshots)`, drs)) log(line);
   log(`  Lifeboat ÷ DRS = ${ratio(lifeboat.totalUsd, drs.totalUsd)} (target ≤ 0.5)`);
 
+  log('\n7. Lambda cold starts: each function\'s bundle (as `cdk synth` builds it) and its cold start in a fresh node, against the old bundling built now (unminified, CommonJS SDK, every client, source maps parsed at start)');
+  const cold = await benchColdStarts({ samples: quick ? 3 : 7, log: (l) => log(`  ${l}`) });
+  log(`  ${formatTotals(cold)}`);
+
   const out = benchJson(
     {
       readMiBs: p.read.best,
@@ -139,6 +144,9 @@ async function main(): Promise<void> {
       scaleOutZsatPhaseSeconds: scaleOutSeconds,
       scaleOutSyncSeconds,
       scaleOutSync16vs1: scaleOutSyncSeconds ? ratio(scaleOutSyncSeconds['1'], scaleOutSyncSeconds['16']) : null,
+      lambdaBundleBytes: Object.fromEntries(cold.map((f) => [f.fn, f.current.bytes])),
+      lambdaColdStartMs: Object.fromEntries(cold.map((f) => [f.fn, Math.round(f.current.coldMs)])),
+      lambdaColdStartVsBaseline: Object.fromEntries(cold.map((f) => [f.fn, ratio(f.current.coldMs, f.baseline.coldMs)])),
     },
   );
   if (json) fs.writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);

@@ -127,7 +127,12 @@ function run(journalHours = 3.5) {
     startedAt: new Date(T0 + 5 * HOUR).toISOString(),
     commit: { checkpointId: ids[4], blocksPlanned: 1, blocksRead: 1, bytesRead: BLOCK, bytesStored: BLOCK },
   };
-  return compactJournalStep.withDeps({ ...world.deps, store, executions })(event);
+  return compactJournalStep.withDeps(journalDeps())(event);
+}
+
+/** The world's deps with this test's store, and a Step Functions fake that records every question (compaction must ask none). */
+function journalDeps() {
+  return { ...world.deps, store, executions };
 }
 
 async function resolvedMaps(which: string[]): Promise<Map<string, Map<number, string>>> {
@@ -330,6 +335,6 @@ describe('CompactJournal', () => {
 
   it('runs only after a commit: no $.commit, invalid input', async () => {
     const event = { vpg: vpgRuntime(), executionId: 'x', stateMachineArn: SYNC_ARN, startedAt: new Date().toISOString() };
-    await expect(compactJournalStep.withDeps({ ...world.deps, store, executions })(event)).rejects.toThrow(/commit/);
+    await expect(compactJournalStep.withDeps(journalDeps())(event)).rejects.toThrow(/commit/);
   });
 });

@@ -90,30 +90,35 @@ describe('spawn-zsat / poll-zsat', () => {
     expect(world.ec2.runRequests[0]).toMatchObject({ subnetId: 'subnet-0000000000000000a', publicIp: false });
   });
 
-  it('a zone with protected volumes and no configured subnet fails the plan naming the key, before a block is listed or a volume made', async () => {
+  /** A world whose sync has begun: CreateSnapshots is next. */
+  async function begun(world: World): Promise<State> {
+    oneVm(world);
+    const state: State = { vpg: vpgRuntime(), executionId: EXECUTION, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
+    state.begin = await steps(world).begin(state);
+    return state;
+  }
+
+  it('a zone with protected volumes and no configured subnet fails CreateSnapshots naming the key, before a snapshot or anything is made', async () => {
     const world = privateWorld(['subnet-0000000000000000b']);
-    const { disks } = oneVm(world);
-    const state = await planned(world, disks);
-    await expect(steps(world).plan(state)).rejects.toThrow(
+    const state = await begun(world);
+    await expect(steps(world).createSnapshots(state)).rejects.toThrow(
       'no zSAT can launch: agent.subnetIds has no subnet in us-east-1a, where volumes to be read or written are (it covers: us-east-1b); add a subnet of that zone, routed to S3',
     );
-    expect(world.ebs.calls).toEqual([]);
+    expect(await world.ec2.describeSnapshots({})).toEqual([]);
     expect(world.ec2.runRequests).toEqual([]);
   });
 
-  it('two configured subnets in one zone, or an unknown one, fail the plan with each problem', async () => {
+  it('two configured subnets in one zone, or an unknown one, fail CreateSnapshots with each problem', async () => {
     const world = privateWorld(['subnet-0000000000000000a', 'subnet-0000000000000000c', 'subnet-0000000000000000d']);
     world.ec2.configuredSubnets.set('subnet-0000000000000000c', { subnetId: 'subnet-0000000000000000c', availabilityZone: 'us-east-1a', vpcId: 'vpc-1' });
-    const { disks } = oneVm(world);
-    const plan = steps(world).plan(await planned(world, disks));
-    await expect(plan).rejects.toThrow(/subnet-0000000000000000d does not exist in this account and region.*subnet-0000000000000000a and subnet-0000000000000000c are both in us-east-1a; list at most one subnet per Availability Zone/);
+    const snapshots = steps(world).createSnapshots(await begun(world));
+    await expect(snapshots).rejects.toThrow(/subnet-0000000000000000d does not exist in this account and region.*subnet-0000000000000000a and subnet-0000000000000000c are both in us-east-1a; list at most one subnet per Availability Zone/);
   });
 
   it('without configured subnets and with no default subnet in the zone (no default VPC) says what to set', async () => {
     const world = makeWorld({ ...ENV, region: 'eu-west-1' });
     world.ec2.subnets.clear();
-    const { disks } = oneVm(world);
-    await expect(steps(world).plan(await planned(world, disks))).rejects.toThrow(
+    await expect(steps(world).createSnapshots(await begun(world))).rejects.toThrow(
       /no default subnet in us-east-1a: this account has no default VPC in eu-west-1 .*set agent\.vpcId and agent\.subnetIds in lifeboat\.config\.json/,
     );
   });

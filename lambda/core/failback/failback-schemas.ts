@@ -2,7 +2,8 @@
  * zod schemas of the failback state machine's payloads (types in failback-contract.ts). Each step receives
  * the whole state and parses the parts it needs; unknown keys are stripped.
  */
-import { z } from 'zod';
+// a namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, its 40 locales too: 454 KB minified against 85)
+import * as z from 'zod';
 import { vpgRuntimeSchema } from '../sync-schemas';
 
 export const recoveryRuntimeSchema = z.object({

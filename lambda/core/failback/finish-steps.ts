@@ -13,7 +13,7 @@ import { carryOutCleanup, type CleanupReport } from '../sync/guarded-cleanup';
 import { TAG, type Tags } from '../tags';
 import type { LaunchInput } from './recovered-steps';
 import { importerJobId, importIdFor } from './recovery-plan';
-import type { FailbackDeps } from './recovery-ports';
+import type { FailbackDepsWith } from './recovery-ports';
 import { endReading } from '../checkpoint-readers';
 import { releaseLease } from '../lease-guard';
 
@@ -25,7 +25,7 @@ export interface FinishInput extends LaunchInput {
 }
 
 /** This execution's resources of the given roles, by its execution tag (ownership is checked again per delete). */
-async function executionResources(deps: FailbackDeps, vpg: string, importId: string, roles: readonly string[]): Promise<CleanupSelection> {
+async function executionResources(deps: FailbackDepsWith<'ec2'>, vpg: string, importId: string, roles: readonly string[]): Promise<CleanupSelection> {
   const tags: Tags = { [TAG.vpg]: vpg, [TAG.executionId]: importId };
   const hasRole = (t: Tags) => roles.includes(t[TAG.role] ?? '');
   const instances = (await deps.ec2.describeInstances({ tags })).filter((i) => i.state !== 'terminated' && hasRole(i.tags)).map((i) => i.instanceId);
@@ -34,7 +34,7 @@ async function executionResources(deps: FailbackDeps, vpg: string, importId: str
   return { instances, volumes, snapshots, refused: [] };
 }
 
-export async function finishFailback(input: FinishInput, deps: FailbackDeps): Promise<FailbackOutput> {
+export async function finishFailback(input: FinishInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers' | 'lease'>): Promise<FailbackOutput> {
   const vpg = input.vpg.name;
   const { importId } = input.resolve;
   const bytes = new Map<string, number>();
@@ -69,7 +69,7 @@ export interface FailbackCleanupInput {
 export type FailbackCleanupReport = CleanupReport & { readonly cause: string; readonly stoppedSources: readonly string[] };
 
 /** Never throws: the execution must reach its Fail state with the original cause. */
-export async function cleanupFailedFailback(input: FailbackCleanupInput, deps: FailbackDeps): Promise<FailbackCleanupReport> {
+export async function cleanupFailedFailback(input: FailbackCleanupInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers' | 'lease'>): Promise<FailbackCleanupReport> {
   const vpg = input.vpg.name;
   const importId = input.resolve?.importId ?? importIdFor(input.executionId);
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';

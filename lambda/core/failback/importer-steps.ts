@@ -15,7 +15,7 @@ import { FailbackFailed } from './failback-request';
 import { markReading } from '../checkpoint-readers';
 import { failbackReader, readerHorizonSeconds } from './resolve-steps';
 import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
-import type { FailbackDeps } from './recovery-ports';
+import type { FailbackDepsWith } from './recovery-ports';
 import { placementIn } from '../worker-subnets';
 
 export interface SpawnImporterInput {
@@ -28,7 +28,7 @@ export interface SpawnImporterInput {
   readonly importer: ImporterAssignment;
 }
 
-async function importerLaunchTemplate(deps: FailbackDeps): Promise<string> {
+async function importerLaunchTemplate(deps: FailbackDepsWith<'ec2'>): Promise<string> {
   const name = deps.env.importerLaunchTemplate;
   if (!name) throw new FailbackFailed('the step environment names no ZImporter launch template (LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE)');
   const template = await deps.ec2.findLaunchTemplate(name);
@@ -44,7 +44,7 @@ export function executionTags(vpg: string, importId: string, checkpointId: strin
   return { [TAG.vpg]: vpg, [TAG.executionId]: importId, [TAG.checkpoint]: checkpointId };
 }
 
-export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDeps): Promise<ImporterState> {
+export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDepsWith<'ec2' | 'store' | 'recovery'>): Promise<ImporterState> {
   const { siteId, bucket } = deps.env;
   const vpg = input.vpg.name;
   const { importId, importer, availabilityZone: zone } = input;
@@ -105,7 +105,7 @@ export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> 
   readonly importer: ImporterState;
 }
 
-export async function pollImporter(input: PollImporterInput, deps: FailbackDeps): Promise<ImporterState> {
+export async function pollImporter(input: PollImporterInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers'>): Promise<ImporterState> {
   const { importer, vpg } = input;
   const now = deps.now();
   const timeoutMs = vpg.heartbeatTimeoutSeconds * 1000;

@@ -13,7 +13,7 @@ import { leaseHorizonSeconds } from '../vpg-lease';
 import { maxWaitSeconds, MIN_WAIT_SECONDS } from '../wait-policy';
 import type { FailbackInitInput } from './failback-schemas';
 import { FailbackFailed } from './failback-request';
-import type { FailbackDeps } from './recovery-ports';
+import type { FailbackDepsWith } from './recovery-ports';
 
 /** A final sync that ends without a checkpoint is started again this many times at most. */
 export const MAX_FINAL_SYNC_ATTEMPTS = 3;
@@ -28,7 +28,7 @@ export function oneLiveFailbackCause(vpg: string, running: string): string {
 }
 
 /** Takes the VPG's lease, then stops every protected instance of the VPG (idempotent); `stopped` once all are. */
-export async function stopSources(input: StopSourcesInput, deps: FailbackDeps): Promise<StopOutput> {
+export async function stopSources(input: StopSourcesInput, deps: FailbackDepsWith<'ec2' | 'recovery' | 'lease' | 'executions'>): Promise<StopOutput> {
   const { vpg } = input;
   const lease = await acquireLease(deps, vpg.name, { executionArn: input.executionId, kind: 'failback' }, leaseHorizonSeconds(maxWaitSeconds(vpg.pollSeconds)));
   if (!lease.held) {
@@ -70,7 +70,7 @@ function finalSyncName(importId: string, attempt: number): string {
 }
 
 /** Starts the final sync under this failback's lease, then follows it; `done` with its checkpoint. */
-export async function runFinalSync(input: FinalSyncInput, deps: FailbackDeps): Promise<FinalSyncOutput> {
+export async function runFinalSync(input: FinalSyncInput, deps: FailbackDepsWith<'syncRuns'>): Promise<FinalSyncOutput> {
   const previous = input.finalSync;
   const attempts = previous?.attempts ?? 0;
   const waitSeconds = Math.max(MIN_WAIT_SECONDS, Math.min(input.vpg.pollSeconds, 60));

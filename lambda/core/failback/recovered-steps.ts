@@ -18,7 +18,7 @@ import type { FailbackInitInput } from './failback-schemas';
 import { FailbackFailed } from './failback-request';
 import { executionTags } from './importer-steps';
 import { bootSequence, importClientToken, recoveredInstanceType } from './recovery-plan';
-import type { FailbackDeps } from './recovery-ports';
+import type { FailbackDepsWith } from './recovery-ports';
 
 export interface SnapshotVolumesInput extends FailbackInitInput {
   readonly resolve: ResolveOutput;
@@ -27,7 +27,7 @@ export interface SnapshotVolumesInput extends FailbackInitInput {
   readonly snapshots?: SnapshotVolumesOutput;
 }
 
-export async function snapshotVolumes(input: SnapshotVolumesInput, deps: FailbackDeps): Promise<SnapshotVolumesOutput> {
+export async function snapshotVolumes(input: SnapshotVolumesInput, deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<SnapshotVolumesOutput> {
   const vpg = input.vpg.name;
   const { importId } = input.resolve;
   const bookkeeping = executionTags(vpg, importId, input.prepare.checkpointId);
@@ -55,7 +55,7 @@ export interface LaunchInput extends SnapshotVolumesInput {
   readonly launch?: LaunchOutput;
 }
 
-async function launchOne(input: LaunchInput, sourceInstanceId: string, deps: FailbackDeps): Promise<string> {
+async function launchOne(input: LaunchInput, sourceInstanceId: string, deps: FailbackDepsWith<'recovery'>): Promise<string> {
   const { resolve, prepare, recovery } = input;
   const { siteId } = deps.env;
   const [source] = await deps.recovery.instanceDetails([sourceInstanceId]);
@@ -95,7 +95,7 @@ async function launchOne(input: LaunchInput, sourceInstanceId: string, deps: Fai
   return launched.instanceId;
 }
 
-export async function launchRecovered(input: LaunchInput, deps: FailbackDeps): Promise<LaunchOutput> {
+export async function launchRecovered(input: LaunchInput, deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<LaunchOutput> {
   const sequence = bootSequence([...new Set(input.prepare.volumes.map((v) => v.sourceInstanceId))], input.recovery.bootOrder ?? []);
   const launched = [...(input.launch?.launched ?? [])];
   const last = launched[launched.length - 1];

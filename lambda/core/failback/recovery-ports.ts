@@ -3,7 +3,7 @@
  * protected instances, launching recovered VMs from snapshots, and running the VPG's sync. Implemented over
  * the SDK in lambda/aws/ec2-recovery.ts and lambda/aws/sfn-sync-runs.ts; in memory in tests.
  */
-import type { StepDeps } from '../sync/step-deps';
+import type { StepBasics, StepDeps } from '../sync/step-deps';
 import type { InstanceState, VolumeInfo } from '../sync-ports';
 import type { Tags } from '../tags';
 
@@ -68,3 +68,6 @@ export interface FailbackDeps extends StepDeps {
   readonly recovery: RecoveryPort;
   readonly syncRuns: SyncRunsPort;
 }
+
+/** A failback step's dependencies narrowed to the ports it uses (see StepDepsWith). */
+export type FailbackDepsWith<K extends keyof FailbackDeps> = StepBasics & Pick<FailbackDeps, K>;

@@ -7,7 +7,7 @@ import { importJobKey, importProgressKey, importResultKey, vpgPrefix } from '../
 import type { FailbackInitInput } from './failback-schemas';
 import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
 import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
-import type { FailbackDeps } from './recovery-ports';
+import type { FailbackDepsWith } from './recovery-ports';
 import { beginReading, markReading, type ReaderIdentity } from '../checkpoint-readers';
 import { currentLease } from '../lease-guard';
 import { leaseHorizonSeconds } from '../vpg-lease';
@@ -25,7 +25,7 @@ export function failbackReader(input: { executionId: string }, importId: string)
 }
 
 /** A second live failback is refused at once, naming the one that runs (StopSources decides races: one lease). */
-async function refuseSecondLiveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<void> {
+async function refuseSecondLiveFailback(input: FailbackInitInput, deps: FailbackDepsWith<'lease' | 'executions'>): Promise<void> {
   const lease = await currentLease(deps, input.vpg.name);
   const holder = lease?.holder;
   if (!holder || holder.kind !== 'failback' || holder.executionArn === input.executionId) return;
@@ -33,7 +33,7 @@ async function refuseSecondLiveFailback(input: FailbackInitInput, deps: Failback
   throw new FailbackFailed(oneLiveFailbackCause(input.vpg.name, holder.executionArn));
 }
 
-export async function resolveFailback(input: FailbackInitInput, deps: FailbackDeps): Promise<ResolveOutput> {
+export async function resolveFailback(input: FailbackInitInput, deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>): Promise<ResolveOutput> {
   const request = parseFailbackRequest(input.request);
   const vpg = input.vpg.name;
   const target = effectiveTarget(input.recovery, request.target);
@@ -68,7 +68,7 @@ export interface PrepareInput extends FailbackInitInput {
 }
 
 /** The zone the recovered volumes are written in: the target subnet's, else where the source volumes (or instances) are. */
-async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDeps): Promise<string> {
+async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<string> {
   if (input.resolve.target.subnetId) {
     const zone = await deps.recovery.subnetZone(input.resolve.target.subnetId);
     if (zone) return zone;
@@ -81,7 +81,7 @@ async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumeP
 }
 
 /** Without a recovery subnet the recovered VMs launch in the zone's default subnet, which a landing zone may not have. */
-async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: FailbackDeps): Promise<void> {
+async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: FailbackDepsWith<'ec2'>): Promise<void> {
   if (input.resolve.target.subnetId || (await deps.ec2.defaultSubnet(zone))) return;
   throw new FailbackFailed(
     `no subnet for the recovered VMs in ${zone}: there is no default subnet there (this account has no default VPC in ${deps.env.region ?? 'this region'}); ` +
@@ -89,7 +89,7 @@ async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: Fa
   );
 }
 
-export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Promise<PrepareOutput> {
+export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<'store' | 'readers' | 'ec2' | 'recovery'>): Promise<PrepareOutput> {
   const vpg = input.vpg.name;
   const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
   if (!checkpointId) throw new FailbackFailed('no checkpoint to recover: the final sync committed none');

@@ -10,12 +10,15 @@ import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProte
 import { beginMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo } from '../sync-ports';
-import type { StepDeps } from './step-deps';
+import type { StepBasics, StepDepsWith } from './step-deps';
+
+/** Begin reads EC2 and the store and takes the lease (asking Step Functions whether its holder still runs). */
+export type BeginDeps = StepDepsWith<'ec2' | 'store' | 'readers' | 'lease' | 'executions'>;
 import { restoreProblems, summarizeProblems } from './integrity-check';
 
 const GIB = 1024 ** 3;
 
-async function findInstances(input: SyncInput, deps: StepDeps): Promise<InstanceInfo[]> {
+async function findInstances(input: SyncInput, deps: Pick<BeginDeps, 'ec2'>): Promise<InstanceInfo[]> {
   const states = ['pending', 'running', 'stopping', 'stopped'] as const;
   const found: InstanceInfo[] = [];
   if (input.vpg.instanceIds.length > 0) found.push(...(await deps.ec2.describeInstances({ ids: input.vpg.instanceIds, states })));
@@ -24,13 +27,13 @@ async function findInstances(input: SyncInput, deps: StepDeps): Promise<Instance
 }
 
 /** The achieved RPO at each start, failing or not: the metric must keep coming exactly when syncs stop committing. */
-function publishRpo(input: SyncInput, deps: StepDeps, lastCheckpointAt: string | undefined, sourcesDeparted?: number): void {
+function publishRpo(input: SyncInput, deps: StepBasics, lastCheckpointAt: string | undefined, sourcesDeparted?: number): void {
   const doc = beginMetrics({ site: deps.env.siteId, vpg: input.vpg.name }, lastCheckpointAt, deps.now(), sourcesDeparted);
   if (doc) deps.log.info(METRICS_LOG_MESSAGE, doc);
 }
 
 /** The VPG's lease: its own, or, for a live failback's final sync, the failback's as its delegate. */
-async function takeLease(input: SyncInput, deps: StepDeps): Promise<{ result: AcquireResult; role: SyncLease['role'] }> {
+async function takeLease(input: SyncInput, deps: BeginDeps): Promise<{ result: AcquireResult; role: SyncLease['role'] }> {
   const me = { executionArn: input.executionId, kind: 'sync' as const };
   const horizon = leaseHorizonSeconds(maxWaitSeconds(input.vpg.pollSeconds));
   const grant = finalSyncRequestSchema.safeParse(input.request);
@@ -41,7 +44,7 @@ async function takeLease(input: SyncInput, deps: StepDeps): Promise<{ result: Ac
   return { result: await acquireLease(deps, input.vpg.name, me, horizon), role: 'holder' };
 }
 
-export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutput> {
+export async function begin(input: SyncInput, deps: BeginDeps): Promise<BeginOutput> {
   const syncId = deriveSyncId(input.executionId);
   const { result: lease, role } = await takeLease(input, deps);
   if (!lease.held) {
@@ -60,7 +63,7 @@ export async function begin(input: SyncInput, deps: StepDeps): Promise<BeginOutp
   }
 }
 
-async function beginUnderLease(input: SyncInput, deps: StepDeps, syncId: string, lease: SyncLease): Promise<BeginOutput> {
+async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string, lease: SyncLease): Promise<BeginOutput> {
   const instances = await findInstances(input, deps);
   const missing = missingInstanceIds(input.vpg, instances);
   if (missing.length > 0) deps.log.warn('protected instances not found (terminated, or never existed)', { missing });

@@ -12,7 +12,14 @@ import { isOurs, TAG, type Tags } from '../tags';
 import type { CommitStepInput } from './commit-step';
 import { carryOutCleanup, type CleanupReport } from './guarded-cleanup';
 import { releaseLease } from '../lease-guard';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
+
+/**
+ * A cleanup lists and deletes EC2 leftovers and frees the lease; after a commit it also asks Step Functions which
+ * syncs still run (after a failure it deletes only its own sync's resources: no such question).
+ */
+type CleanupDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'lease'>;
+type FailedCleanupDeps = Omit<CleanupDeps, 'executions'>;
 
 export const CLEANUP_DETACH_WAIT_SECONDS = 120;
 export const CLEANUP_FAILED_DETACH_WAIT_SECONDS = 60;
@@ -26,7 +33,7 @@ function unique<T>(items: readonly T[], id: (t: T) => string): T[] {
 }
 
 /** Everything tagged with the VPG (ours or a look-alike: the selection decides), plus snapshots named by id. */
-async function inventory(deps: StepDeps, tags: Tags, snapshotIds: readonly string[]): Promise<CleanupInventory> {
+async function inventory(deps: Pick<CleanupDeps, 'ec2'>, tags: Tags, snapshotIds: readonly string[]): Promise<CleanupInventory> {
   const zsatTags = { ...tags, [TAG.role]: 'zsat' };
   const snapshots: SnapshotInfo[] = [
     ...(await deps.ec2.describeSnapshots({ tags })),
@@ -37,13 +44,13 @@ async function inventory(deps: StepDeps, tags: Tags, snapshotIds: readonly strin
   return { snapshots: unique(snapshots, (s) => s.snapshotId), instances, volumes };
 }
 
-async function otherRunningSyncIds(deps: StepDeps, stateMachineArn: string | undefined, self: string): Promise<Set<string>> {
+async function otherRunningSyncIds(deps: Pick<CleanupDeps, 'executions'>, stateMachineArn: string | undefined, self: string): Promise<Set<string>> {
   if (!stateMachineArn) return new Set();
   const running = await deps.executions.listRunning(stateMachineArn);
   return new Set(running.filter((e) => e.executionArn !== self).map((e) => deriveSyncId(e.executionArn)));
 }
 
-export async function cleanupAfterCommit(input: CleanupStepInput, deps: StepDeps): Promise<CleanupReport> {
+export async function cleanupAfterCommit(input: CleanupStepInput, deps: CleanupDeps): Promise<CleanupReport> {
   const vpg = input.vpg.name;
   const { syncId, parentCheckpointId } = input.begin;
   const committed = await deps.store.getCheckpoint(vpg, input.commit.checkpointId);
@@ -84,7 +91,7 @@ export interface CleanupFailedInput {
 export type CleanupFailedReport = CleanupReport & { readonly syncId: string; readonly cause: string };
 
 /** Deletes what this sync created; keeps its bases and every committed checkpoint's snapshots; never throws. */
-export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepDeps): Promise<CleanupFailedReport> {
+export async function cleanupAfterFailure(input: CleanupFailedInput, deps: FailedCleanupDeps): Promise<CleanupFailedReport> {
   const vpg = input.vpg.name;
   const syncId = input.begin?.syncId ?? deriveSyncId(input.executionId);
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';

@@ -6,14 +6,17 @@ import { commitMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { buildManifest, planKey } from '../replica-format';
 import type { CommitOutput, PlanOutput } from '../sync-contract';
 import type { PlanStepInput } from './plan-step';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
+
+/** Commit reads the agents' results from the store and the snapshots' times from EC2. */
+type CommitDeps = StepDepsWith<'store' | 'ec2'>;
 import { restoreProblems, summarizeProblems } from './integrity-check';
 
 export interface CommitStepInput extends PlanStepInput {
   readonly plan: PlanOutput;
 }
 
-async function readResults(input: CommitStepInput, deps: StepDeps): Promise<AgentResult[]> {
+async function readResults(input: CommitStepInput, deps: Pick<CommitDeps, 'store'>): Promise<AgentResult[]> {
   const results: AgentResult[] = [];
   for (const zsat of input.plan.zsats) {
     const job = await deps.store.getJson<ReadJob>(zsat.jobKey);
@@ -26,7 +29,7 @@ async function readResults(input: CommitStepInput, deps: StepDeps): Promise<Agen
 }
 
 /** The checkpoint's point in time: the last snapshot's start, so no volume holds data from after it. */
-async function snapshotTime(input: CommitStepInput, deps: StepDeps): Promise<string> {
+async function snapshotTime(input: CommitStepInput, deps: Pick<CommitDeps, 'ec2'>): Promise<string> {
   const ids = Object.values(input.snapshots.snapshots);
   const found = await deps.ec2.describeSnapshots({ ids });
   if (found.length !== ids.length) throw new SyncFailed(`commit refused: ${ids.length - found.length} of this sync's snapshots cannot be described`);
@@ -34,7 +37,7 @@ async function snapshotTime(input: CommitStepInput, deps: StepDeps): Promise<str
 }
 
 /** Volumes read in full under an existing parent: blocks the parent holds that are no longer allocated become zeros. */
-async function fillTrimmedSinceParent(input: CommitStepInput, results: AgentResult[], deps: StepDeps): Promise<AgentResult[]> {
+async function fillTrimmedSinceParent(input: CommitStepInput, results: AgentResult[], deps: Pick<CommitDeps, 'store'>): Promise<AgentResult[]> {
   const parentId = input.begin.parentCheckpointId;
   const fullUnderParent = new Set(input.begin.volumes.filter((v) => v.baseSnapshotId === null).map((v) => v.volumeId));
   if (!parentId || fullUnderParent.size === 0) return results;
@@ -58,7 +61,7 @@ async function fillTrimmedSinceParent(input: CommitStepInput, results: AgentResu
   return extra.length > 0 ? [...adjusted, { jobId: 'parent-zeroing', volumes: extra, packs: [] }] : adjusted;
 }
 
-export async function commitSync(input: CommitStepInput, deps: StepDeps): Promise<CommitOutput> {
+export async function commitSync(input: CommitStepInput, deps: CommitDeps): Promise<CommitOutput> {
   const vpg = input.vpg.name;
   const { syncId, parentCheckpointId } = input.begin;
   const results = await readResults(input, deps);

@@ -7,7 +7,7 @@ import { errorMessage, NotFound } from '../errors';
 import { ownershipRefusal, type CleanupSelection, type Refusal } from '../cleanup-selection';
 import type { CleanupOutput } from '../sync-contract';
 import type { Tags } from '../tags';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
 
 export interface CleanupReport extends CleanupOutput {
   /** zSAT volumes still attached when the bounded wait ran out: the next cleanup takes them. */
@@ -30,7 +30,7 @@ const MAX_POLL_MS = 5000;
 
 type Outcome = 'destroyed' | 'gone' | 'kept';
 
-export async function carryOutCleanup(selection: CleanupSelection, deps: StepDeps, opts: CleanupOptions): Promise<CleanupReport> {
+export async function carryOutCleanup(selection: CleanupSelection, deps: StepDepsWith<'ec2'>, opts: CleanupOptions): Promise<CleanupReport> {
   const scope = { siteId: deps.env.siteId, vpg: opts.vpg };
   const refused: Refusal[] = [...selection.refused];
   const errors: string[] = [];

@@ -9,7 +9,8 @@
  * lists the reader records and stops if a live reader is still choosing, or reads a checkpoint it would drop.
  * The newest checkpoint holding a departed source (lambda/core/departed-sources.ts) stays past the journal.
  */
-import { z } from 'zod';
+// a namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, its 40 locales too: 454 KB minified against 85)
+import * as z from 'zod';
 import { SyncFailed } from '../errors';
 import { retainedForDeparted } from '../departed-sources';
 import { compactionBlockers } from '../store-readers';
@@ -27,7 +28,7 @@ import { planCompaction } from '../replica-compaction';
 import { checkpointKey, checkpointSummaryKey, packIndexKey, packKey } from '../replica-format';
 import type { CheckpointManifest } from '../replica-store-port';
 import { commitOutputSchema, syncInputSchema } from '../sync-schemas';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
 import { integrityStore } from './integrity-check';
 import { currentLease } from '../lease-guard';
 
@@ -40,7 +41,7 @@ async function deleteKey(store: JournalStore, key: string): Promise<void> {
   await store.deletePrefix(key);
 }
 
-export async function compactJournal(input: CompactJournalInput, deps: StepDeps): Promise<CompactJournalOutput> {
+export async function compactJournal(input: CompactJournalInput, deps: StepDepsWith<'store' | 'readers' | 'lease'>): Promise<CompactJournalOutput> {
   const vpg = input.vpg.name;
   const store = deps.store;
   if (!isJournalStore(store)) throw new SyncFailed('journal compaction needs a replica store that lists pack indexes');

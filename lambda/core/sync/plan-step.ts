@@ -8,10 +8,9 @@ import { SyncFailed } from '../errors';
 import { planKey, syncJobKey, syncProgressKey, syncResultKey, vpgPrefix } from '../replica-format';
 import type { PlanOutput, SnapshotsOutput, VpgRuntime } from '../sync-contract';
 import { zsatJobId } from '../sync-ids';
-import { placeWorkers } from '../worker-subnets';
 import { groupVolumesIntoZsats } from '../zsat-grouping';
 import type { SnapshotStepInput } from './snapshot-steps';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
 import { zsatPollBudget } from './history-budget';
 
 export interface PlanStepInput extends SnapshotStepInput {
@@ -23,13 +22,9 @@ export function agentHeartbeatSeconds(vpg: Pick<VpgRuntime, 'heartbeatTimeoutSec
   return Math.max(1, Math.min(30, Math.floor(vpg.heartbeatTimeoutSeconds / 5)));
 }
 
-export async function planSync(input: PlanStepInput, deps: StepDeps): Promise<PlanOutput> {
+export async function planSync(input: PlanStepInput, deps: StepDepsWith<'ebs' | 'store'>): Promise<PlanOutput> {
   const vpg = input.vpg.name;
   const { syncId } = input.begin;
-  // every zone with protected volumes needs a subnet for its zSAT: checked before a block is listed or anything made
-  const zones = input.begin.volumes.map((v) => v.availabilityZone);
-  const { problems } = await placeWorkers(zones, deps.env.zsatSubnets, deps.ec2, deps.env.region ?? 'this region');
-  if (problems.length > 0) throw new SyncFailed(`no zSAT can launch: ${problems.join('; ')}`);
   const plans: BlockPlan[] = [];
   for (const volume of input.begin.volumes) {
     const snapshotId = input.snapshots.snapshots[volume.volumeId];

@@ -3,8 +3,9 @@ import { NotReady, SyncFailed } from '../errors';
 import type { BeginOutput, SnapshotsOutput, SyncInput, VpgRuntime } from '../sync-contract';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { executionName } from '../sync-ids';
+import { placeWorkers } from '../worker-subnets';
 import { clampWait, MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
 
 export interface SnapshotStepInput extends SyncInput {
   readonly begin: BeginOutput;
@@ -20,10 +21,14 @@ function volumesByInstance(begin: BeginOutput): Map<string, string[]> {
  * CreateSnapshots takes no client token, so a retried step first looks for this sync's snapshots of the
  * instance (by tags) and creates a set only when there is none.
  */
-export async function createSnapshots(input: SnapshotStepInput, deps: StepDeps): Promise<SnapshotsOutput> {
+export async function createSnapshots(input: SnapshotStepInput, deps: StepDepsWith<'ec2'>): Promise<SnapshotsOutput> {
   const { siteId } = deps.env;
   const vpg = input.vpg.name;
   const { syncId, generation } = input.begin;
+  // every zone with protected volumes needs a subnet for its zSAT: checked before a snapshot is taken or anything made
+  const zones = input.begin.volumes.map((v) => v.availabilityZone);
+  const { problems } = await placeWorkers(zones, deps.env.zsatSubnets, deps.ec2, deps.env.region ?? 'this region');
+  if (problems.length > 0) throw new SyncFailed(`no zSAT can launch: ${problems.join('; ')}`);
   const snapshots: Record<string, string> = {};
   for (const [instanceId, volumeIds] of volumesByInstance(input.begin)) {
     const existing = (
@@ -57,7 +62,7 @@ function firstWait(vpg: VpgRuntime): number {
   return clampWait(vpg.pollSeconds, vpg.pollSeconds);
 }
 
-export async function checkSnapshots(input: SnapshotStepInput & { snapshots: SnapshotsOutput }, deps: StepDeps): Promise<SnapshotsOutput> {
+export async function checkSnapshots(input: SnapshotStepInput & { snapshots: SnapshotsOutput }, deps: StepDepsWith<'ec2'>): Promise<SnapshotsOutput> {
   const wanted = input.snapshots.snapshots;
   const ids = Object.values(wanted);
   const found = new Map((await deps.ec2.describeSnapshots({ ids })).map((s) => [s.snapshotId, s]));

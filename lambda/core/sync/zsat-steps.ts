@@ -10,7 +10,10 @@ import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
 import { placementIn } from '../worker-subnets';
 import { pollBudgetExceeded } from './history-budget';
-import type { StepDeps } from './step-deps';
+import type { StepDepsWith } from './step-deps';
+
+/** A zSAT step talks to EC2 (volumes, the instance) and the store (its job, its progress). */
+type ZsatStepDeps = StepDepsWith<'ec2' | 'store'>;
 
 /** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
 export type ZsatPollState = ZsatState & { readonly launchedAt?: string };
@@ -24,14 +27,14 @@ export interface SpawnZsatInput {
   readonly volumes?: readonly ProtectedVolume[];
 }
 
-async function sourceZones(input: SpawnZsatInput, deps: StepDeps): Promise<Map<string, string>> {
+async function sourceZones(input: SpawnZsatInput, deps: ZsatStepDeps): Promise<Map<string, string>> {
   const zones = new Map((input.volumes ?? []).map((v) => [v.volumeId, v.availabilityZone]));
   const unknown = input.zsat.sourceVolumeIds.filter((id) => !zones.has(id));
   if (unknown.length > 0) for (const v of await deps.ec2.describeVolumes({ ids: unknown })) zones.set(v.volumeId, v.availabilityZone);
   return zones;
 }
 
-async function ourLaunchTemplate(deps: StepDeps): Promise<string> {
+async function ourLaunchTemplate(deps: ZsatStepDeps): Promise<string> {
   const name = deps.env.zsatLaunchTemplate;
   const template = await deps.ec2.findLaunchTemplate(name);
   if (!template) throw new NotFound(`the zSAT launch template ${name} does not exist`);
@@ -41,7 +44,7 @@ async function ourLaunchTemplate(deps: StepDeps): Promise<string> {
   return template.launchTemplateId;
 }
 
-export async function spawnZsat(input: SpawnZsatInput, deps: StepDeps): Promise<ZsatPollState> {
+export async function spawnZsat(input: SpawnZsatInput, deps: ZsatStepDeps): Promise<ZsatPollState> {
   const { siteId, bucket } = deps.env;
   const vpg = input.vpg.name;
   const { syncId, zsat } = input;
@@ -116,7 +119,7 @@ export interface PollZsatInput {
   readonly zsat: ZsatPollState;
 }
 
-export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<ZsatPollState> {
+export async function pollZsat(input: PollZsatInput, deps: ZsatStepDeps): Promise<ZsatPollState> {
   const { vpg } = input;
   const polls = (input.zsat.polls ?? 0) + 1;
   const zsat = { ...input.zsat, polls };
