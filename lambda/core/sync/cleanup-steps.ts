@@ -1,12 +1,12 @@
 /** Cleanup after a commit, and CleanupFailed after any failure. */
 import { leftoverCandidates, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
-import { judgeLeftovers } from '../execution-proof';
+import { executionArnOf, judgeLeftovers } from '../execution-proof';
 import { failbackArnFor } from '../journal';
 import { errorMessage, readableCause } from '../errors';
 import { failureMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { syncPrefix } from '../replica-format';
 import type { BeginOutput, CommitOutput, VpgRuntime } from '../sync-contract';
-import { deriveSyncId } from '../sync-ids';
+import { continuationName, deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../sync-ports';
 import { isOurs, TAG, type Tags } from '../tags';
 import type { CommitStepInput } from './commit-step';
@@ -90,6 +90,15 @@ export async function cleanupAfterFailure(input: CleanupFailedInput, deps: StepD
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';
   const empty: CleanupReport = { deletedSnapshots: [], deletedVolumes: [], terminatedInstances: [], volumesLeft: [], refused: [], errors: [] };
   if (input.begin?.skipped) return { ...empty, syncId, cause };
+  // An execution that handed its sync over (continue-step.ts) and failed afterwards must not touch what its
+  // continuation now reads with: the lease already fenced it out, and the continuation cleans up for itself.
+  if (deps.leaseHeld === false && input.stateMachineArn) {
+    const next = executionArnOf(input.stateMachineArn, continuationName(syncId, (input.begin?.resumed?.n ?? 0) + 1));
+    if ((await deps.executions.state(next).catch(() => 'running' as const)) !== 'unknown') {
+      deps.log.warn('this sync went on in its continuation: nothing deleted', { continuation: next, cause });
+      return { ...empty, syncId, cause };
+    }
+  }
   let report = empty;
   let lastCheckpointAt: string | undefined;
   try {

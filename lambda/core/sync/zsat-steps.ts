@@ -7,7 +7,6 @@ import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
-import { pollBudgetExceeded } from './history-budget';
 import type { StepDeps } from './step-deps';
 
 /** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
@@ -135,7 +134,6 @@ export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<Zs
     deps.log.info('zSAT done', { instanceId: zsat.instanceId, blocksDone });
     return { ...zsat, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
   }
-  if (zsat.pollBudget !== undefined && polls >= zsat.pollBudget) throw new SyncFailed(pollBudgetExceeded(zsat.instanceId, polls));
   const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
   if (now.getTime() - lastBeat > timeoutMs) {
     throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
@@ -143,5 +141,8 @@ export async function pollZsat(input: PollZsatInput, deps: StepDeps): Promise<Zs
   const waitSeconds = attached
     ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
     : MIN_WAIT_SECONDS;
-  return { ...zsat, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
+  // Its share of this execution's history is spent: the iteration ends and the sync continues as a new
+  // execution (continue-step.ts) while the agent reads on; the instance does not depend on the execution.
+  const handOver = zsat.pollBudget !== undefined && polls >= zsat.pollBudget;
+  return { ...zsat, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal, ...(handOver ? { handOver: true } : {}) };
 }
