@@ -11,26 +11,17 @@ import { currentLease } from '../../lambda/core/lease-guard';
 import { continuationName, continuationOf, deriveSyncId } from '../../lambda/core/sync-ids';
 import { continueSyncStep } from '../../lambda/steps/continue-sync-handler';
 import { EXECUTION, MACHINE, makeWorld, vpgRuntime, type World } from './fakes';
-import { captureContents, runFakeAgent, steps, type State } from './sync-driver';
+import { runFakeAgent, steps, syncThroughPlan, type State } from './sync-driver';
 
 const vpg = vpgRuntime();
 
 /** Init..Plan of a first sync of one 8 GiB volume, and one Map item whose zSAT is attached and reading. */
 async function startReading(world: World, execution = EXECUTION): Promise<{ state: State; item: State }> {
-  const s = steps(world);
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] });
   const disks = new Map([[vm.volumes[0]!.volumeId, new Map([[0, 'boot'], [5, 'data']])]]);
-  const state: State = { vpg, executionId: execution, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
-  world.executions.running = [{ executionArn: execution, name: execution.split(':').pop()!, startDate: state.startedAt }];
-  world.executions.known.add(execution);
-  state.begin = await s.begin(state);
-  state.snapshots = await s.createSnapshots(state);
-  captureContents(world, disks);
-  world.ec2.settleAll();
-  state.snapshots = await s.checkSnapshots(state);
-  state.plan = await s.plan(state);
+  const state = await syncThroughPlan(world, vpg, disks, execution);
   const item: State = { vpg, syncId: state.begin.syncId, executionId: execution, lease: state.begin.lease, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
-  item.zsat = await s.spawnZsat(item);
+  item.zsat = await steps(world).spawnZsat(item);
   world.ec2.settleAll();
   return { state, item };
 }

@@ -52,7 +52,9 @@ export class RunningExecution {
     this.history = new ExecutionHistory(deps.roleArn, (error, cause) => this.failTerminal(error, cause), deps.clock);
     // Every Wait in flight listens for a stop: a Map runs up to its MaxConcurrency of them at once.
     setMaxListeners(0, this.stop.signal);
-    // The state machine's own TimeoutSeconds, when shorter than the one-year quota (quotas.ts).
+    // The state machine's own TimeoutSeconds, when shorter than the one-year quota (quotas.ts): "If it runs longer
+    // than the specified time, the execution fails with a States.Timeout Error Name"
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html).
     const own = prepared.executionTimeoutSeconds;
     if (own !== undefined && own * 1000 < MAX_EXECUTION_MS) this.armTimeLimit(own * 1000, undefined);
     else this.armTimeLimit(MAX_EXECUTION_MS, EXECUTION_TIMEOUT_CAUSE);
