@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { FAILBACK_STATE as S, type FailbackStep, type RecoveryRuntime } from '../lambda/core/failback-contract';
 import { failbackStateMachineName, type VpgRuntime } from '../lambda/core/sync-contract';
 import type { SiteConfig, VpgConfig } from './config';
+import { failbackExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
 import { lambdaStep } from './lambda-step';
 import { vpgStateMachine } from './vpg-state-machine';
 
@@ -137,6 +138,7 @@ export class FailbackStateMachine extends Construct {
       definition,
       comment: `Lifeboat failback / recovery of VPG ${vpg.name} (site ${props.siteId})`,
       logRetention: props.logRetention,
+      timeout: Duration.seconds(failbackExecutionTimeoutSeconds(vpg, stepTimeout.toSeconds())),
     });
     this.stateMachine = machine.stateMachine;
     this.logGroup = machine.logGroup;

@@ -10,6 +10,7 @@ import { lambdaStep } from './lambda-step';
 import { vpgStateMachine } from './vpg-state-machine';
 import { Construct } from 'constructs';
 import { SYNC_STATE, syncStateMachineName, type SyncStep, type VpgRuntime } from '../lambda/core/sync-contract';
+import { syncExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
 
 export interface SyncStateMachineProps {
   /** The site id (part of the state machine's name). */
@@ -69,7 +70,14 @@ export class SyncStateMachine extends Construct {
     const zsatRead = new sfn.Succeed(this, SYNC_STATE.zsatRead, { stateName: SYNC_STATE.zsatRead, outputPath: '$.zsat' });
     const zsatDone = new sfn.Choice(this, SYNC_STATE.zsatDone, { stateName: SYNC_STATE.zsatDone })
       .when(sfn.Condition.booleanEquals('$.zsat.done', true), zsatRead)
+      // its share of this execution's history is spent: the iteration ends, HandOver continues the sync
+      .when(sfn.Condition.and(sfn.Condition.isPresent('$.zsat.handOver'), sfn.Condition.booleanEquals('$.zsat.handOver', true)), zsatRead)
       .otherwise(waitZsat);
+    // In a continuation each zSAT arrives with the state the previous execution left (plan.zsats[].resume).
+    const resumeZsat = new sfn.Pass(this, SYNC_STATE.resumeZsat, { stateName: SYNC_STATE.resumeZsat, inputPath: '$.zsat.resume', resultPath: '$.zsat' });
+    const spawnOrResume = new sfn.Choice(this, SYNC_STATE.spawnOrResume, { stateName: SYNC_STATE.spawnOrResume })
+      .when(sfn.Condition.isPresent('$.zsat.resume'), resumeZsat.next(zsatDone))
+      .otherwise(spawnZsat.next(waitZsat).next(pollZsat).next(zsatDone));
     const runZsats = new sfn.Map(this, SYNC_STATE.runZsats, {
       stateName: SYNC_STATE.runZsats,
       itemsPath: '$.plan.zsats',
@@ -87,7 +95,24 @@ export class SyncStateMachine extends Construct {
       },
       resultPath: '$.zsats',
     });
-    runZsats.itemProcessor(spawnZsat.next(waitZsat).next(pollZsat).next(zsatDone));
+    runZsats.itemProcessor(spawnOrResume);
+
+    // A zSAT still reading: the sync continues as a new execution of this state machine (continue-step.ts).
+    const handOver = step(SYNC_STATE.handOver, 'continue-sync', '$.handover');
+    const continuedAsNew = new sfn.Succeed(this, SYNC_STATE.continuedAsNew, { stateName: SYNC_STATE.continuedAsNew, comment: 'The sync goes on in $.handover.executionArn' });
+    // A continuation: the snapshots and plan it was handed into place; the request (as large as both) is dropped.
+    const resume = new sfn.Pass(this, SYNC_STATE.resume, {
+      stateName: SYNC_STATE.resume,
+      parameters: {
+        vpg: sfn.JsonPath.objectAt('$.vpg'),
+        executionId: sfn.JsonPath.stringAt('$.executionId'),
+        stateMachineArn: sfn.JsonPath.stringAt('$.stateMachineArn'),
+        startedAt: sfn.JsonPath.stringAt('$.startedAt'),
+        begin: sfn.JsonPath.objectAt('$.begin'),
+        snapshots: sfn.JsonPath.objectAt('$.request.continuationOf.snapshots'),
+        plan: sfn.JsonPath.objectAt('$.request.continuationOf.plan'),
+      },
+    });
 
     const commit = step(SYNC_STATE.commit, 'commit', '$.commit');
     const cleanup = step(SYNC_STATE.cleanup, 'cleanup', '$.cleanup');
@@ -101,18 +126,24 @@ export class SyncStateMachine extends Construct {
     // A failing cleanup must not hide the sync's own error: go on to fail with the original cause.
     cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.cleanupError' });
     cleanupFailed.next(failed);
-    for (const state of [createSnapshots, checkSnapshots, plan, runZsats, commit, cleanup]) {
+    for (const state of [createSnapshots, checkSnapshots, plan, runZsats, handOver, commit, cleanup]) {
       state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     }
 
+    runZsats.next(handOver).next(
+      new sfn.Choice(this, SYNC_STATE.handedOver, { stateName: SYNC_STATE.handedOver })
+        .when(sfn.Condition.booleanEquals('$.handover.continued', true), continuedAsNew)
+        .otherwise(commit.next(compactJournal).next(cleanup).next(succeeded)),
+    );
     const snapshotsReady = new sfn.Choice(this, SYNC_STATE.snapshotsReady, { stateName: SYNC_STATE.snapshotsReady })
-      .when(sfn.Condition.booleanEquals('$.snapshots.ready', true), plan.next(runZsats).next(commit).next(compactJournal).next(cleanup).next(succeeded))
+      .when(sfn.Condition.booleanEquals('$.snapshots.ready', true), plan.next(runZsats))
       .otherwise(waitSnapshots);
     const definition = init
       .next(begin)
       .next(
         new sfn.Choice(this, SYNC_STATE.syncOrSkip, { stateName: SYNC_STATE.syncOrSkip })
           .when(sfn.Condition.booleanEquals('$.begin.skipped', true), skipped)
+          .when(sfn.Condition.isPresent('$.begin.resumed'), resume.next(runZsats))
           .otherwise(createSnapshots.next(waitSnapshots).next(checkSnapshots).next(snapshotsReady)),
       );
 
@@ -121,6 +152,7 @@ export class SyncStateMachine extends Construct {
       definition,
       comment: `Lifeboat sync of VPG ${vpg.name} (site ${props.siteId})`,
       logRetention: props.logRetention,
+      timeout: Duration.seconds(syncExecutionTimeoutSeconds(vpg, stepTimeout.toSeconds())),
     });
     this.stateMachine = machine.stateMachine;
     this.logGroup = machine.logGroup;

@@ -4,7 +4,7 @@
  * 'StateMachine'), so logical ids stay put. Their failed-execution alarms are the VPG's (monitoring.ts VpgAlarms),
  * one of each kind, notifying the alert topic.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -14,6 +14,8 @@ export interface VpgStateMachineProps {
   readonly definition: sfn.IChainable;
   readonly comment: string;
   readonly logRetention?: logs.RetentionDays;
+  /** TimeoutSeconds of every execution: the longest one may run before Step Functions times it out (no Catch runs). */
+  readonly timeout: Duration;
 }
 
 export interface VpgStateMachine {
@@ -36,6 +38,7 @@ export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): 
     definitionBody: sfn.DefinitionBody.fromChainable(props.definition),
     comment: props.comment,
     tracingEnabled: false,
+    timeout: props.timeout,
     // Errors only: full execution data would copy every payload into the logs.
     logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
   });

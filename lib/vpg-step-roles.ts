@@ -42,6 +42,7 @@ export const SYNC_STEP_ROLE: Readonly<Record<SyncStep, StepRoleKind>> = {
   plan: 'sync',
   'spawn-zsat': 'sync',
   'poll-zsat': 'sync',
+  'continue-sync': 'sync',
   commit: 'sync',
   'compact-journal': 'compaction',
   cleanup: 'cleanup',
@@ -174,6 +175,8 @@ export class VpgStepRoles extends Construct {
       // PollZsat terminates a zSAT once it has reported done (its volumes stay for Cleanup): instances only.
       ...ownedResourceStatements(stack, { sid: 'FinishedZsat', actions: { instance: ['ec2:TerminateInstances'] }, siteId, vpg, roles: ['zsat'] }),
       passRoleStatement(props.zsatAgentRoleArn),
+      // HandOver continues a long sync as a new execution of this VPG's own sync state machine (continue-as-new).
+      new iam.PolicyStatement({ sid: 'SyncContinues', actions: ['states:StartExecution'], resources: [stateMachineArn(stack, syncMachine)] }),
       ebsReadStatement(stack, siteId, vpg),
       describeHolders(),
       listSyncs(),

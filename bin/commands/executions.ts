@@ -46,6 +46,20 @@ export async function waitForExecution(sfn: SFNClient, executionArn: string, opt
   }
 }
 
+/**
+ * A sync to its end: a long sync continues as new executions (lambda/core/sync/continue-step.ts), each ending
+ * SUCCEEDED with `handover.continued`; this follows the chain. The last execution, and every one in order.
+ */
+export async function waitForSync(sfn: SFNClient, executionArn: string, opts: WaitOptions): Promise<{ last: DescribeExecutionCommandOutput; chain: string[] }> {
+  const chain = [executionArn];
+  for (;;) {
+    const exec = await waitForExecution(sfn, chain[chain.length - 1]!, opts);
+    const next = exec.status === 'SUCCEEDED' ? (JSON.parse(exec.output ?? '{}') as { handover?: { continued?: boolean; executionArn?: string } }).handover : undefined;
+    if (!next?.continued || !next.executionArn) return { last: exec, chain };
+    chain.push(next.executionArn);
+  }
+}
+
 /** A failed execution's cause, readable: Lambda causes are JSON with errorMessage; Fail states carry text. */
 export function readableCause(exec: DescribeExecutionCommandOutput): string {
   const cause = exec.cause ?? '';

@@ -1,7 +1,7 @@
 /** `lifeboat sync <vpg> [--wait]`: start a sync now; with --wait, follow it and exit 0 only once it committed. */
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
-import { readableCause, startExecution, waitForExecution } from './executions';
+import { readableCause, startExecution, waitForSync } from './executions';
 
 interface SyncOutput {
   begin?: { skipped?: boolean; reason?: string; syncId?: string };
@@ -22,7 +22,8 @@ export function register(program: Command): void {
       const executionArn = await startExecution(site.sfn, arn, {}, 'manual');
       console.log(`sync of ${vpg} started: ${executionArn}`);
       if (!opts.wait) return;
-      const exec = await waitForExecution(site.sfn, executionArn, { label: `sync ${vpg}` });
+      const { last: exec, chain } = await waitForSync(site.sfn, executionArn, { label: `sync ${vpg}` });
+      if (chain.length > 1) console.log(`sync of ${vpg} continued as ${chain.length - 1} new execution(s); last: ${chain[chain.length - 1]}`);
       if (exec.status !== 'SUCCEEDED') throw new Error(`sync of ${vpg} ${exec.status?.toLowerCase()}: ${readableCause(exec)}`);
       const out = JSON.parse(exec.output ?? '{}') as SyncOutput;
       if (out.begin?.skipped) throw new Error(`sync of ${vpg} did not run: ${out.begin.reason ?? 'skipped'}`);

@@ -1,5 +1,5 @@
 /** Step Functions executions: which run (a hint for cleanups) and whether a lease holder still runs. */
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { NotFound } from '../core/errors';
 import type { ExecutionsPort, RunningExecution } from '../core/sync-ports';
 import { RETRY_CONFIG } from './aws-client-config';
@@ -42,5 +42,12 @@ export class StepFunctionsExecutions implements ExecutionsPort {
       if (err instanceof NotFound) return 'unknown';
       throw err;
     }
+  }
+
+  /** ExecutionAlreadyExists (the same name, closed or with another input) comes out as Conflict. */
+  async start(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+    const res = await awsCall('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })));
+    if (!res.executionArn) throw new Error('StartExecution returned no execution ARN');
+    return res.executionArn;
   }
 }

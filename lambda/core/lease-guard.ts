@@ -9,6 +9,7 @@ import {
   decideAcquire,
   decideDelegate,
   decideEnterStep,
+  decideHandOver,
   decideLeaveStep,
   decideRelease,
   parseLease,
@@ -126,6 +127,20 @@ export async function releaseLease(deps: HeldLeaseDeps, vpg: string, me: string)
     const next = decideRelease(current, me, deps.now());
     return { next, result: next !== null };
   });
+}
+
+/**
+ * Hand `from`'s part of the lease to its continuation `to` (vpg-lease.ts decideHandOver); the token `to` acts
+ * with. LeaseLost when `from` no longer acts under the lease: it must not start a continuation.
+ */
+export async function handOverLease(deps: LeaseDeps, vpg: string, from: string, token: number, to: LeaseParty, horizonSeconds: number): Promise<number> {
+  const handed = await casLease(deps, vpg, async (current) => {
+    const d = decideHandOver(current, from, token, to, deps.now(), horizonSeconds);
+    if (d.kind === 'lost') throw new LeaseLost(`VPG ${vpg}: this execution can no longer hand the lease over (${d.reason}); it stops without starting a continuation`);
+    return { next: d.lease, result: d.token };
+  });
+  deps.log.info('lease handed over to the continuation', { vpg, to: to.executionArn, token: handed });
+  return handed;
 }
 
 /** The lease as it stands, for readers that only look (the sweeper, status). */

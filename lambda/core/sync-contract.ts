@@ -9,12 +9,16 @@
  *   → WaitSnapshots (Wait, SecondsPath $.snapshots.waitSeconds) → CheckSnapshots ($.snapshots) → SnapshotsReady? (loop)
  *   → Plan             ($.plan)        writes BlockPlans + AgentJobs to the store; groups volumes into zSATs
  *   → RunZsats (Map over $.plan.zsats, MaxConcurrency = maxZsats, ItemSelector adds vpg/syncId):
- *        SpawnZsat ($.zsat) → WaitZsat (Wait, SecondsPath $.zsat.waitSeconds) → PollZsat ($.zsat) → ZsatDone? (loop)
+ *        SpawnOrResume? → SpawnZsat ($.zsat), or ResumeZsat (Pass: $.zsat.resume → $.zsat) in a continuation
+ *        → WaitZsat (Wait, SecondsPath $.zsat.waitSeconds) → PollZsat ($.zsat) → ZsatDone? (done or handOver: end; else loop)
+ *   → HandOver         ($.handover)    a zSAT still reading: start the continuation, hand it the lease → ContinuedAsNew (Succeed)
  *   → Commit           ($.commit)      merges AgentResults into the checkpoint manifest, written last
  *   → CompactJournal   ($.journal)     drops checkpoints past journalHours; a failure is caught ($.journalError), never fails the sync
  *   → Cleanup          ($.cleanup)     previous generation's snapshots, every zSAT instance/volume of this VPG
  *   → Succeeded
  * Any failure after Begin (Catch States.ALL, ResultPath $.error) → CleanupFailed → Fail (cause from $.error.Cause).
+ * A continuation (input ContinuationRequest, lambda/core/sync/continue-step.ts): Init → Begin (adopts the handed-over
+ * lease and the carried state, $.begin.resumed) → Resume (Pass: $.snapshots and $.plan from the request) → RunZsats …
  */
 export const SYNC_STATE = {
   init: 'Init',
@@ -32,6 +36,15 @@ export const SYNC_STATE = {
   waitZsat: 'WaitZsat',
   pollZsat: 'PollZsat',
   zsatDone: 'ZsatDone',
+  /** First state of a Map iteration: a zSAT the previous execution launched resumes polling (ResumeZsat), any other is spawned. */
+  spawnOrResume: 'SpawnOrResume',
+  resumeZsat: 'ResumeZsat',
+  /** After Begin in a continuation: the carried snapshots and plan into place (Pass). */
+  resume: 'Resume',
+  /** After RunZsats: a zSAT still reading → the sync continues in a new execution (continue-step.ts). */
+  handOver: 'HandOver',
+  handedOver: 'HandedOver',
+  continuedAsNew: 'ContinuedAsNew',
   /** End of one Map iteration (Succeed, OutputPath $.zsat): the Map's result ($.zsats) is the list of final ZsatStates. */
   zsatRead: 'ZsatRead',
   commit: 'Commit',
@@ -51,6 +64,7 @@ export const SYNC_STEPS = [
   'plan',
   'spawn-zsat',
   'poll-zsat',
+  'continue-sync',
   'commit',
   'compact-journal',
   'cleanup',
@@ -173,6 +187,8 @@ export interface BeginOutput {
   readonly departed?: readonly DepartedSource[];
   /** Why the base snapshots were not used (a broken or damaged chain): this sync reads every volume in full. */
   readonly fullResync?: string;
+  /** A continuation: the state is the previous execution's (snapshots and plan are in the request); n is its place in the chain. */
+  readonly resumed?: { readonly from: string; readonly n: number };
 }
 
 export interface SnapshotsOutput {
@@ -180,6 +196,8 @@ export interface SnapshotsOutput {
   readonly waitSeconds: number;
   /** volumeId → new snapshot id. */
   readonly snapshots: Readonly<Record<string, string>>;
+  /** Checks made so far (sync/history-budget.ts SNAPSHOT_POLL_BUDGET). */
+  readonly polls?: number;
 }
 
 export interface ZsatAssignment {
@@ -188,6 +206,8 @@ export interface ZsatAssignment {
   readonly sourceVolumeIds: readonly string[];
   /** How many polls this zSAT's loop may make (sync/history-budget.ts); absent = unbounded (older plans). */
   readonly pollBudget?: number;
+  /** In a continuation's plan: the zSAT's state as the previous execution left it. */
+  readonly resume?: ZsatState & { readonly launchedAt?: string };
 }
 
 export interface PlanOutput {
@@ -206,6 +226,33 @@ export interface ZsatState {
   /** Polls made so far, and how many the history budget allows (sync/history-budget.ts). */
   readonly polls?: number;
   readonly pollBudget?: number;
+  /** Its poll budget is spent while it still reads: the iteration ends and the sync continues as a new execution. */
+  readonly handOver?: boolean;
+  /** blocksDone when this execution took the zSAT over (a continuation): no progress during a whole execution fails the sync. */
+  readonly blocksAtStart?: number;
+}
+
+/**
+ * The input of a continuation: the sync it carries on, its place in the chain, and the state the previous
+ * execution handed over (its lease token already moved to this execution's ARN). Each plan entry carries the
+ * zSAT's state in `resume`.
+ */
+export interface ContinuationRequest {
+  readonly continuationOf: {
+    readonly executionArn: string;
+    readonly syncId: string;
+    readonly n: number;
+    readonly begin: BeginOutput;
+    readonly snapshots: SnapshotsOutput;
+    readonly plan: PlanOutput;
+  };
+}
+
+export interface HandOverOutput {
+  /** True: the sync goes on in `executionArn`; this execution ends here. */
+  readonly continued: boolean;
+  readonly executionArn?: string;
+  readonly n?: number;
 }
 
 export interface CommitOutput {

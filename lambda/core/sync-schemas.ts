@@ -45,6 +45,7 @@ export const beginOutputSchema = z.object({
   lease: syncLeaseSchema.optional(),
   departed: z.array(departedSourceSchema).optional(),
   fullResync: z.string().optional(),
+  resumed: z.object({ from: z.string().min(1), n: z.number().int().positive() }).optional(),
 });
 
 /** A live failback's grant, in the execution input; anything else there (the console's Comment) is ignored. */
@@ -56,18 +57,7 @@ export const snapshotsOutputSchema = z.object({
   ready: z.boolean(),
   waitSeconds: z.number(),
   snapshots: z.record(z.string(), z.string()),
-});
-
-export const zsatAssignmentSchema = z.object({
-  index: z.number().int().nonnegative(),
-  jobKey: z.string().min(1),
-  sourceVolumeIds: z.array(z.string()).min(1),
-  pollBudget: z.number().int().positive().optional(),
-});
-
-export const planOutputSchema = z.object({
-  zsats: z.array(zsatAssignmentSchema),
-  blocksPlanned: z.number().int().nonnegative(),
+  polls: z.number().int().nonnegative().optional(),
 });
 
 export const zsatStateSchema = z.object({
@@ -82,7 +72,38 @@ export const zsatStateSchema = z.object({
   launchedAt: z.string().optional(),
   polls: z.number().int().nonnegative().optional(),
   pollBudget: z.number().int().positive().optional(),
+  handOver: z.boolean().optional(),
+  blocksAtStart: z.number().int().nonnegative().optional(),
 });
+
+export const zsatAssignmentSchema = z.object({
+  index: z.number().int().nonnegative(),
+  jobKey: z.string().min(1),
+  sourceVolumeIds: z.array(z.string()).min(1),
+  pollBudget: z.number().int().positive().optional(),
+  resume: zsatStateSchema.optional(),
+});
+
+export const planOutputSchema = z.object({
+  zsats: z.array(zsatAssignmentSchema),
+  blocksPlanned: z.number().int().nonnegative(),
+});
+
+
+
+/** A continuation's execution input (sync-contract.ts ContinuationRequest); Begin checks it against the lease. */
+export const continuationRequestSchema = z.object({
+  continuationOf: z.object({
+    executionArn: z.string().min(1),
+    syncId: z.string().min(1),
+    n: z.number().int().positive(),
+    begin: beginOutputSchema,
+    snapshots: snapshotsOutputSchema,
+    plan: planOutputSchema,
+  }),
+});
+
+export const handOverOutputSchema = z.object({ continued: z.boolean(), executionArn: z.string().optional(), n: z.number().int().positive().optional() });
 
 export const commitOutputSchema = z.object({
   checkpointId: z.string().min(1),
@@ -105,6 +126,8 @@ export const checkSnapshotsInputSchema = createSnapshotsInputSchema.extend({ sna
 export const planInputSchema = checkSnapshotsInputSchema;
 export const commitInputSchema = checkSnapshotsInputSchema.extend({ plan: planOutputSchema });
 export const cleanupInputSchema = commitInputSchema.extend({ commit: commitOutputSchema });
+/** HandOver: the state after RunZsats (the Map's result in $.zsats). */
+export const handOverInputSchema = commitInputSchema.extend({ zsats: z.array(zsatStateSchema) });
 
 /** One Map iteration's input (the Map's ItemSelector): the VPG, the sync, one zSAT assignment, the protected volumes. */
 export const spawnZsatInputSchema = z.object({

@@ -182,6 +182,25 @@ export function decideDelegate(current: VpgLease | null, grant: { holder: string
   return { kind: 'take', takeover: null, lease: { ...current, delegate: me, renewedAt: now.toISOString(), expiresAt: later(current.expiresAt, now, horizonSeconds) } };
 }
 
+export type HandOverDecision = { readonly kind: 'handed'; readonly lease: VpgLease | null; readonly token: number } | { readonly kind: 'lost'; readonly reason: string };
+
+/**
+ * A sync execution `from` hands its part of the lease to its continuation `to` (continue-as-new,
+ * lambda/core/sync/continue-step.ts). As holder: `to` becomes the holder with the next token, so any step
+ * `from` might still run is refused twice over (its ARN is no longer a party, its token is stale). As a live
+ * failback's delegate: `to` becomes the delegate and the token stays the failback's (the failback's own steps
+ * carry it), the ARN fences `from`. Already handed to `to` (a retried hand-over): nothing to write.
+ */
+export function decideHandOver(current: VpgLease | null, from: string, token: number, to: LeaseParty, now: Date, horizonSeconds: number): HandOverDecision {
+  if (current && (current.holder?.executionArn === to.executionArn || current.delegate?.executionArn === to.executionArn)) {
+    return { kind: 'handed', lease: null, token: current.token };
+  }
+  if (!actsUnder(current, from, token)) return { kind: 'lost', reason: lostReason(current, from, token) };
+  const renewed = { renewedAt: now.toISOString(), expiresAt: later(current!.expiresAt, now, horizonSeconds) };
+  if (current!.delegate?.executionArn === from) return { kind: 'handed', lease: { ...current!, ...renewed, delegate: to }, token: current!.token };
+  return { kind: 'handed', lease: { ...current!, ...renewed, holder: to, token: current!.token + 1, acquiredAt: now.toISOString() }, token: current!.token + 1 };
+}
+
 function pruneSteps(steps: Readonly<Record<string, string>>, now: Date): Record<string, string> {
   const bound = secondsMs(STEP_MAX_SECONDS + LEASE_MARGIN_SECONDS);
   return Object.fromEntries(Object.entries(steps).filter(([, started]) => now.getTime() - Date.parse(started) < bound));

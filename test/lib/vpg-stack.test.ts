@@ -56,6 +56,7 @@ describe('sync state machine', () => {
       [SYNC_STATE.plan]: ['plan', '$.plan'],
       [SYNC_STATE.spawnZsat]: ['spawn-zsat', '$.zsat'],
       [SYNC_STATE.pollZsat]: ['poll-zsat', '$.zsat'],
+      [SYNC_STATE.handOver]: ['continue-sync', '$.handover'],
       [SYNC_STATE.commit]: ['commit', '$.commit'],
       [SYNC_STATE.compactJournal]: ['compact-journal', '$.journal'],
       [SYNC_STATE.cleanup]: ['cleanup', '$.cleanup'],
@@ -84,13 +85,26 @@ describe('sync state machine', () => {
 
   it('skips when Begin says so, and waits on the paths the steps set', () => {
     expect(states[SYNC_STATE.begin].Next).toBe(SYNC_STATE.syncOrSkip);
-    expect(states[SYNC_STATE.syncOrSkip].Choices).toEqual([{ Variable: '$.begin.skipped', BooleanEquals: true, Next: SYNC_STATE.skipped }]);
+    expect(states[SYNC_STATE.syncOrSkip].Choices).toEqual([
+      { Variable: '$.begin.skipped', BooleanEquals: true, Next: SYNC_STATE.skipped },
+      // a continuation (continue-step.ts): the carried snapshots and plan into place, straight to the zSATs
+      { Variable: '$.begin.resumed', IsPresent: true, Next: SYNC_STATE.resume },
+    ]);
+    expect(states[SYNC_STATE.resume]).toMatchObject({ Type: 'Pass', Next: SYNC_STATE.runZsats });
+    expect(states[SYNC_STATE.resume].Parameters).toMatchObject({ 'snapshots.$': '$.request.continuationOf.snapshots', 'plan.$': '$.request.continuationOf.plan' });
     expect(states[SYNC_STATE.syncOrSkip].Default).toBe(SYNC_STATE.createSnapshots);
     expect(states[SYNC_STATE.skipped].Type).toBe('Succeed');
     expect(states[SYNC_STATE.waitSnapshots]).toMatchObject({ Type: 'Wait', SecondsPath: '$.snapshots.waitSeconds', Next: SYNC_STATE.checkSnapshots });
     expect(states[SYNC_STATE.snapshotsReady]).toMatchObject({ Default: SYNC_STATE.waitSnapshots, Choices: [{ Variable: '$.snapshots.ready', BooleanEquals: true, Next: SYNC_STATE.plan }] });
     expect(states[SYNC_STATE.waitZsat]).toMatchObject({ Type: 'Wait', SecondsPath: '$.zsat.waitSeconds', Next: SYNC_STATE.pollZsat });
-    expect(states[SYNC_STATE.zsatDone]).toMatchObject({ Default: SYNC_STATE.waitZsat, Choices: [{ Variable: '$.zsat.done', BooleanEquals: true, Next: SYNC_STATE.zsatRead }] });
+    expect(states[SYNC_STATE.zsatDone]).toMatchObject({
+      Default: SYNC_STATE.waitZsat,
+      Choices: [
+        { Variable: '$.zsat.done', BooleanEquals: true, Next: SYNC_STATE.zsatRead },
+        // its history share spent: the iteration ends, HandOver continues the sync
+        { And: [{ Variable: '$.zsat.handOver', IsPresent: true }, { Variable: '$.zsat.handOver', BooleanEquals: true }], Next: SYNC_STATE.zsatRead },
+      ],
+    });
     expect(states[SYNC_STATE.commit].Next).toBe(SYNC_STATE.compactJournal);
     // a compaction failure never fails a committed sync: it is recorded and cleanup goes on
     expect(states[SYNC_STATE.compactJournal]).toMatchObject({
@@ -102,7 +116,14 @@ describe('sync state machine', () => {
 
   it('reads zSATs in an inline Map bounded by maxZsats, each item carrying the VPG and the sync', () => {
     const map = states[SYNC_STATE.runZsats];
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.zsats', MaxConcurrency: 12, ResultPath: '$.zsats', Next: SYNC_STATE.commit });
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.zsats', MaxConcurrency: 12, ResultPath: '$.zsats', Next: SYNC_STATE.handOver });
+    // after the zSATs: either the sync continues in a new execution, or it commits
+    expect(states[SYNC_STATE.handedOver]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.handover.continued', BooleanEquals: true, Next: SYNC_STATE.continuedAsNew }],
+      Default: SYNC_STATE.commit,
+    });
+    expect(states[SYNC_STATE.continuedAsNew].Type).toBe('Succeed');
     expect(map.ItemProcessor.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
     expect(map.ItemSelector).toEqual({
       'vpg.$': '$.vpg',
@@ -113,13 +134,15 @@ describe('sync state machine', () => {
       'volumes.$': '$.begin.volumes',
       'snapshots.$': '$.snapshots.snapshots',
     });
-    expect(map.ItemProcessor.StartAt).toBe(SYNC_STATE.spawnZsat);
+    expect(map.ItemProcessor.StartAt).toBe(SYNC_STATE.spawnOrResume);
+    expect(states[SYNC_STATE.spawnOrResume]).toMatchObject({ Choices: [{ Variable: '$.zsat.resume', IsPresent: true, Next: SYNC_STATE.resumeZsat }], Default: SYNC_STATE.spawnZsat });
+    expect(states[SYNC_STATE.resumeZsat]).toMatchObject({ Type: 'Pass', InputPath: '$.zsat.resume', ResultPath: '$.zsat', Next: SYNC_STATE.zsatDone });
     expect(states[SYNC_STATE.zsatRead]).toMatchObject({ Type: 'Succeed', OutputPath: '$.zsat' });
     expect(allStates(renderedDefinition(db))[SYNC_STATE.runZsats].MaxConcurrency).toBe(12);
   });
 
   it('routes any failure after Begin to CleanupFailed, then fails with the original cause', () => {
-    for (const name of [SYNC_STATE.createSnapshots, SYNC_STATE.checkSnapshots, SYNC_STATE.plan, SYNC_STATE.runZsats, SYNC_STATE.commit, SYNC_STATE.cleanup]) {
+    for (const name of [SYNC_STATE.createSnapshots, SYNC_STATE.checkSnapshots, SYNC_STATE.plan, SYNC_STATE.runZsats, SYNC_STATE.handOver, SYNC_STATE.commit, SYNC_STATE.cleanup]) {
       expect({ name, catch: states[name].Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: SYNC_STATE.cleanupFailed }] });
     }
     expect(states[SYNC_STATE.cleanupFailed].Next).toBe(SYNC_STATE.failed);

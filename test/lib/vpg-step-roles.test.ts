@@ -153,9 +153,10 @@ describe.each([
     expect(ebs.map((s) => s.Condition)).toEqual([{ StringEquals: owned }]);
   });
 
-  it('sync: asks Step Functions about its own VPG only (lease holders, running syncs)', () => {
+  it('sync: asks Step Functions about its own VPG only (lease holders, running syncs), and starts only its own sync (a continuation)', () => {
     const states = rendered(role('sync').filter((s) => actionsOf(s).some((a) => a.startsWith('states:'))));
     expect(states).toEqual([
+      { sid: 'SyncContinues', actions: ['states:StartExecution'], resources: [expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`))], condition: undefined },
       {
         sid: 'LeaseHolderState',
         actions: ['states:DescribeExecution'],

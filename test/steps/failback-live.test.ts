@@ -115,6 +115,20 @@ describe('FinalSync', () => {
     expect(state).toMatchObject({ done: true, checkpointId: 'cp-final', attempts: 1 });
   });
 
+  it('follows a long final sync into its continuation, starting no second sync, to the continuation\'s checkpoint', async () => {
+    const { deps, runs } = failbackWorld();
+    let state: FinalSyncOutput = await runFinalSync(init({ stop }), deps);
+    const next = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:s0123456789ab-c1';
+    runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ handover: { continued: true, executionArn: next, n: 1 } }) });
+    runs.runs.set(next, { status: 'RUNNING' });
+    state = await runFinalSync(init({ stop, finalSync: state }), deps);
+    expect(state).toMatchObject({ executionArn: next, done: false, attempts: 1 });
+    runs.runs.set(next, { status: 'SUCCEEDED', output: JSON.stringify({ commit: { checkpointId: 'cp-long' } }) });
+    state = await runFinalSync(init({ stop, finalSync: state }), deps);
+    expect(state).toMatchObject({ done: true, checkpointId: 'cp-long', attempts: 1 });
+    expect(runs.started).toEqual(['live-1-final-1']);
+  });
+
   it('fails with the reason when its sync could not act under the lease', async () => {
     const { deps, runs } = failbackWorld();
     const state = await runFinalSync(init({ stop }), deps);

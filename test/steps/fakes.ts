@@ -280,8 +280,21 @@ export class FakeExecutions implements ExecutionsPort {
   readonly states = new Map<string, 'running' | 'ended' | 'unknown'>();
   /** Executions that exist (have run): the sync driver adds each one it runs. */
   readonly known = new Set<string>();
+  /** StartExecution calls (a sync's continuations), in order. */
+  readonly started: Array<{ stateMachineArn: string; name: string; input: unknown }> = [];
   async listRunning(): Promise<RunningExecution[]> {
     return this.running.map((e) => ({ ...e }));
+  }
+  async start(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const same = this.started.find((s) => s.name === name);
+    if (same && JSON.stringify(same.input) !== JSON.stringify(input)) throw new Conflict(`StartExecution: ExecutionAlreadyExists: ${name}`);
+    if (!same) {
+      this.started.push({ stateMachineArn, name, input });
+      this.running.push({ executionArn, name, startDate: new Date(0).toISOString() });
+      this.known.add(executionArn);
+    }
+    return executionArn;
   }
   async state(executionArn: string): Promise<'running' | 'ended' | 'unknown'> {
     if (this.states.has(executionArn)) return this.states.get(executionArn)!;

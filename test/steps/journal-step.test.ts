@@ -106,6 +106,10 @@ class Executions implements ExecutionsPort {
     this.asked.push(arn);
     return [];
   }
+  async start(arn: string): Promise<string> {
+    this.asked.push(arn);
+    throw new Error('compaction starts no execution');
+  }
   async state(arn: string): Promise<'running' | 'ended' | 'unknown'> {
     this.asked.push(arn);
     return 'ended';

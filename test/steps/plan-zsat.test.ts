@@ -1,7 +1,7 @@
 /** Plan, SpawnZsat and PollZsat handlers over fakes. */
 import type { AgentProgress, BlockPlan, ReadJob } from '../../lambda/core/agent-job';
 import { planKey } from '../../lambda/core/replica-format';
-import { HISTORY_EVENT_QUOTA, RESERVED_EVENTS, zsatPollBudget } from '../../lambda/core/sync/history-budget';
+import { EVENTS_PER_ZSAT_ITERATION, EVENTS_PER_ZSAT_POLL, HISTORY_EVENT_QUOTA, RESERVED_EVENTS, zsatPollBudget } from '../../lambda/core/sync/history-budget';
 import { TAG, tagsFor } from '../../lambda/core/tags';
 import { ENV, EXECUTION, MACHINE, SITE, makeWorld, vpgRuntime, zsatTags, type World } from './fakes';
 import { captureContents, steps, type State } from './sync-driver';
@@ -195,7 +195,7 @@ describe('spawn-zsat / poll-zsat', () => {
     await expect(steps(world).pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/stopped reporting \(last heartbeat never; launched/) });
   });
 
-  it('stops a read that would outrun its share of the 25,000-event history, so the sync fails with its cleanup', async () => {
+  it('ends the iteration (handOver) when a read would outrun its share of the 25,000-event history, so the sync continues as a new execution', async () => {
     const world = makeWorld();
     const { item, state } = await spawned(world);
     world.ec2.settleAll();
@@ -207,7 +207,7 @@ describe('spawn-zsat / poll-zsat', () => {
       item.zsat = await s.pollZsat(item);
     }
     expect(item.zsat).toMatchObject({ polls: 2, done: false });
-    await expect(s.pollZsat(item)).rejects.toMatchObject({ name: 'SyncFailed', message: expect.stringContaining("after 3 polls, this sync's share of Step Functions' 25,000-event execution history") });
+    await expect(s.pollZsat(item)).resolves.toMatchObject({ polls: 3, done: false, handOver: true, blocksDone: 1 });
   });
 });
 
@@ -215,9 +215,9 @@ describe('the history budget', () => {
   it("keeps every zSAT's poll rounds (9 events each) and the rest of the sync within 25,000 events", () => {
     for (const zsats of [1, 2, 8, 40, 200]) {
       const polls = zsatPollBudget(zsats);
-      expect(zsats * (9 + 9 * polls)).toBeLessThanOrEqual(HISTORY_EVENT_QUOTA - RESERVED_EVENTS);
+      expect(zsats * (EVENTS_PER_ZSAT_ITERATION + EVENTS_PER_ZSAT_POLL * polls)).toBeLessThanOrEqual(HISTORY_EVENT_QUOTA - RESERVED_EVENTS);
     }
-    expect(zsatPollBudget(1)).toBe(2221); // × the 120 s longest wait (pollSeconds 30): ~74 h of reading
-    expect(zsatPollBudget(8)).toBe(276); // 8 zSATs (maxZsats' default) at once: ~9 h each
+    expect(zsatPollBudget(1)).toBe(2220); // × the 120 s longest wait (pollSeconds 30): ~74 h of reading per execution
+    expect(zsatPollBudget(8)).toBe(276); // 8 zSATs (maxZsats' default) at once: ~9 h each per execution, then a continuation
   });
 });

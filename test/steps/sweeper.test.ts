@@ -12,6 +12,7 @@ import { sweeperStepWith } from '../../lambda/steps/sweeper-handler';
 import { earlierSync, EXECUTION, MACHINE, makeWorld, SITE, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
 import { holdLease } from './lease-helpers';
 import { runSync } from './sync-driver';
+import { continuationName } from '../../lambda/core/sync-ids';
 
 const FAILBACK_MACHINE = MACHINE.replace('-sync', '-failback');
 const DB_MACHINES = [MACHINE.replace('-web-', '-db-'), FAILBACK_MACHINE.replace('-web-', '-db-')];
@@ -60,6 +61,18 @@ describe('sweeper', () => {
     for (const id of Object.values(leak)) {
       expect(world.log.lines).toContainEqual(expect.objectContaining({ message: 'sweeper deleted', fields: expect.objectContaining({ id, vpg: 'web' }) }));
     }
+  });
+
+  it('keeps what a sync that continued as a new execution still reads with: the first execution ended, its continuation holds the lease', async () => {
+    const { world, leak } = await leakyWorld();
+    // 'crashed' handed over (continue-step.ts): its continuation carries its sync id and holds the lease
+    const continuation = `${MACHINE.replace(':stateMachine:', ':execution:')}:${continuationName(earlierSync(world, 'crashed').syncId, 1)}`;
+    world.executions.running = [{ executionArn: continuation, name: continuation.split(':').pop()!, startDate: world.clock.now().toISOString() }];
+    world.executions.known.add(continuation);
+    await holdLease(world.deps, continuation);
+    const report = await sweep(world);
+    expect(report.deleted).toEqual({ instances: [], volumes: [], snapshots: [] });
+    for (const id of Object.values(leak)) expect(exists(world, id)).toBe(true);
   });
 
   it('in a dry run deletes nothing and logs what it would delete', async () => {

@@ -81,8 +81,8 @@ export function captureContents(world: World, disks: Map<string, Map<number, str
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type State = Record<string, any>;
 
-/** Runs one whole sync through the handlers; returns the final state. */
-export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION, hooks: { beforeCommit?: () => void } = {}): Promise<State> {
+/** Init..Plan of a sync as the state machine runs them (its execution running); the state so far. */
+export async function syncThroughPlan(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION): Promise<State> {
   const s = steps(world);
   const state: State = { vpg, executionId: execution, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() };
   world.executions.running = [{ executionArn: execution, name: execution.split(':').pop()!, startDate: state.startedAt }];
@@ -95,6 +95,14 @@ export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, 
   state.snapshots = await s.checkSnapshots(state);
   if (!state.snapshots.ready) throw new Error('snapshots should be ready');
   state.plan = await s.plan(state);
+  return state;
+}
+
+/** Runs one whole sync through the handlers; returns the final state. */
+export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION, hooks: { beforeCommit?: () => void } = {}): Promise<State> {
+  const s = steps(world);
+  const state = await syncThroughPlan(world, vpg, disks, execution);
+  if (state.begin.skipped) return state;
   state.zsats = [];
   for (const assignment of state.plan.zsats) {
     // as the Map's ItemSelector builds it

@@ -8,7 +8,7 @@ import { Conflict } from '../errors';
 import type { FinalSyncOutput, ResolveOutput, StopOutput } from '../failback-contract';
 import { acquireLease } from '../lease-guard';
 import { selectProtectedInstances } from '../protected-resources';
-import type { FinalSyncRequest } from '../sync-contract';
+import type { FinalSyncRequest, HandOverOutput } from '../sync-contract';
 import { leaseHorizonSeconds } from '../vpg-lease';
 import { maxWaitSeconds, MIN_WAIT_SECONDS } from '../wait-policy';
 import type { FailbackInitInput } from './failback-schemas';
@@ -80,7 +80,12 @@ export async function runFinalSync(input: FinalSyncInput, deps: FailbackDepsWith
     const run = await deps.syncRuns.describe(previous.executionArn);
     if (run.status === 'RUNNING') return { ...previous, done: false, waitSeconds };
     if (run.status !== 'SUCCEEDED') throw new FailbackFailed(`the final sync ${previous.executionArn} ended ${run.status}: ${run.cause ?? 'no cause given'}`);
-    const out = JSON.parse(run.output ?? '{}') as { begin?: { skipped?: boolean; reason?: string }; commit?: { checkpointId?: string } };
+    const out = JSON.parse(run.output ?? '{}') as { begin?: { skipped?: boolean; reason?: string }; commit?: { checkpointId?: string }; handover?: HandOverOutput };
+    // a long final sync went on in its continuation (sync/continue-step.ts), which now holds the delegation: follow it
+    if (out.handover?.continued && out.handover.executionArn) {
+      deps.log.info('final sync continues as a new execution', { from: previous.executionArn, executionArn: out.handover.executionArn });
+      return { ...previous, executionArn: out.handover.executionArn, done: false, waitSeconds };
+    }
     if (out.commit?.checkpointId) {
       deps.log.info('final sync committed', { executionArn: previous.executionArn, checkpointId: out.commit.checkpointId });
       return { executionArn: previous.executionArn, done: true, waitSeconds: MIN_WAIT_SECONDS, checkpointId: out.commit.checkpointId, attempts };

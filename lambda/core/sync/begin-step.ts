@@ -2,13 +2,13 @@
 import type { BeginOutput, ProtectedVolume, SyncInput, SyncLease } from '../sync-contract';
 import { departedSources } from '../departed-sources';
 import { SyncFailed } from '../errors';
-import { acquireLease, delegateLease, releaseLease, type AcquireResult } from '../lease-guard';
-import { finalSyncRequestSchema } from '../sync-schemas';
-import { leaseHorizonSeconds } from '../vpg-lease';
+import { acquireLease, currentLease, delegateLease, releaseLease, type AcquireResult } from '../lease-guard';
+import { continuationRequestSchema, finalSyncRequestSchema } from '../sync-schemas';
+import { actsUnder, leaseHorizonSeconds } from '../vpg-lease';
 import { maxWaitSeconds } from '../wait-policy';
 import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProtectedInstances } from '../protected-resources';
 import { beginMetrics, METRICS_LOG_MESSAGE } from '../metrics';
-import { deriveSyncId } from '../sync-ids';
+import { continuationOf, deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo } from '../sync-ports';
 import type { StepBasics, StepDepsWith } from './step-deps';
 
@@ -44,7 +44,35 @@ async function takeLease(input: SyncInput, deps: BeginDeps): Promise<{ result: A
   return { result: await acquireLease(deps, input.vpg.name, me, horizon), role: 'holder' };
 }
 
+/**
+ * A continuation (continue-step.ts) takes over its sync: only under the name the hand-over derived, with the input
+ * it was handed, and only when the lease already names it with the token it carries. Anything else stops here,
+ * before it touches anything.
+ */
+async function resumeSync(input: SyncInput, deps: BeginDeps): Promise<BeginOutput> {
+  const me = continuationOf(input.executionId);
+  const request = continuationRequestSchema.safeParse(input.request);
+  if (!request.success) {
+    throw new SyncFailed(
+      `execution names of the form <sync id>-c<n> (${input.executionId}) are kept for a sync's continuations, which a ` +
+        "sync's HandOver starts with its state: start a sync under another name, or with none",
+    );
+  }
+  const c = request.data.continuationOf;
+  if (!me || me.syncId !== c.syncId || me.n !== c.n) {
+    throw new SyncFailed(`a continuation input of sync ${c.syncId} (#${c.n}) is taken only by the execution its hand-over started, not by ${input.executionId}`);
+  }
+  const token = c.begin.lease?.token;
+  const lease = await currentLease(deps, input.vpg.name);
+  if (token === undefined || !actsUnder(lease, input.executionId, token)) {
+    throw new SyncFailed(`the lease of VPG ${input.vpg.name} was not handed to this continuation (token ${token ?? 'none'}; it now has token ${lease?.token ?? 'none'}): it stops before acting`);
+  }
+  deps.log.info('sync continues', { syncId: c.syncId, n: c.n, from: c.executionArn, leaseToken: token });
+  return { ...c.begin, resumed: { from: c.executionArn, n: c.n } };
+}
+
 export async function begin(input: SyncInput, deps: BeginDeps): Promise<BeginOutput> {
+  if (continuationOf(input.executionId) || continuationRequestSchema.safeParse(input.request).success) return resumeSync(input, deps);
   const syncId = deriveSyncId(input.executionId);
   const { result: lease, role } = await takeLease(input, deps);
   if (!lease.held) {

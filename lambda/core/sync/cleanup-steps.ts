@@ -1,12 +1,12 @@
 /** Cleanup after a commit, and CleanupFailed after any failure. */
 import { leftoverCandidates, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
-import { judgeLeftovers } from '../execution-proof';
+import { executionArnOf, judgeLeftovers } from '../execution-proof';
 import { failbackArnFor } from '../journal';
 import { errorMessage, readableCause } from '../errors';
 import { failureMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { syncPrefix } from '../replica-format';
 import type { BeginOutput, CommitOutput, VpgRuntime } from '../sync-contract';
-import { deriveSyncId } from '../sync-ids';
+import { continuationName, deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../sync-ports';
 import { isOurs, TAG, type Tags } from '../tags';
 import type { CommitStepInput } from './commit-step';
@@ -15,11 +15,10 @@ import { releaseLease } from '../lease-guard';
 import type { StepDepsWith } from './step-deps';
 
 /**
- * A cleanup lists and deletes EC2 leftovers and frees the lease; after a commit it also asks Step Functions which
- * syncs still run (after a failure it deletes only its own sync's resources: no such question).
+ * A cleanup lists and deletes EC2 leftovers and frees the lease; it asks Step Functions which syncs still run (after
+ * a commit) or whether this sync went on in a continuation (after a failure, continue-step.ts).
  */
 type CleanupDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'lease'>;
-type FailedCleanupDeps = Omit<CleanupDeps, 'executions'>;
 
 export const CLEANUP_DETACH_WAIT_SECONDS = 120;
 export const CLEANUP_FAILED_DETACH_WAIT_SECONDS = 60;
@@ -91,12 +90,21 @@ export interface CleanupFailedInput {
 export type CleanupFailedReport = CleanupReport & { readonly syncId: string; readonly cause: string };
 
 /** Deletes what this sync created; keeps its bases and every committed checkpoint's snapshots; never throws. */
-export async function cleanupAfterFailure(input: CleanupFailedInput, deps: FailedCleanupDeps): Promise<CleanupFailedReport> {
+export async function cleanupAfterFailure(input: CleanupFailedInput, deps: CleanupDeps): Promise<CleanupFailedReport> {
   const vpg = input.vpg.name;
   const syncId = input.begin?.syncId ?? deriveSyncId(input.executionId);
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';
   const empty: CleanupReport = { deletedSnapshots: [], deletedVolumes: [], terminatedInstances: [], volumesLeft: [], refused: [], errors: [] };
   if (input.begin?.skipped) return { ...empty, syncId, cause };
+  // An execution that handed its sync over (continue-step.ts) and failed afterwards must not touch what its
+  // continuation now reads with: the lease already fenced it out, and the continuation cleans up for itself.
+  if (deps.leaseHeld === false && input.stateMachineArn) {
+    const next = executionArnOf(input.stateMachineArn, continuationName(syncId, (input.begin?.resumed?.n ?? 0) + 1));
+    if ((await deps.executions.state(next).catch(() => 'running' as const)) !== 'unknown') {
+      deps.log.warn('this sync went on in its continuation: nothing deleted', { continuation: next, cause });
+      return { ...empty, syncId, cause };
+    }
+  }
   let report = empty;
   let lastCheckpointAt: string | undefined;
   try {

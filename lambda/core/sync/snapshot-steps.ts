@@ -6,6 +6,7 @@ import { executionName } from '../sync-ids';
 import { placeWorkers } from '../worker-subnets';
 import { clampWait, MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
 import type { StepDepsWith } from './step-deps';
+import { SNAPSHOT_POLL_BUDGET, snapshotBudgetExceeded } from './history-budget';
 
 export interface SnapshotStepInput extends SyncInput {
   readonly begin: BeginOutput;
@@ -55,7 +56,7 @@ export async function createSnapshots(input: SnapshotStepInput, deps: StepDepsWi
       snapshots[volumeId] = snap.snapshotId;
     }
   }
-  return { ready: false, waitSeconds: firstWait(input.vpg), snapshots };
+  return { ready: false, waitSeconds: firstWait(input.vpg), snapshots, polls: 0 };
 }
 
 function firstWait(vpg: VpgRuntime): number {
@@ -72,11 +73,20 @@ export async function checkSnapshots(input: SnapshotStepInput & { snapshots: Sna
     throw new SyncFailed(causes.join('; '));
   }
   const now = deps.now();
+  const polls = (input.snapshots.polls ?? 0) + 1;
   const pending = ids.filter((id) => found.get(id)?.state !== 'completed');
-  if (pending.length === 0) return { ready: true, waitSeconds: MIN_WAIT_SECONDS, snapshots: wanted };
+  if (pending.length === 0) return { ready: true, waitSeconds: MIN_WAIT_SECONDS, snapshots: wanted, polls };
+  // Not completed after the budget (stuck pending, or deleted into the Recycle Bin: 'recoverable', 'recovering';
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html): fail through the cleanup, which
+  // frees the VPG's lease, rather than hold it for as long as the snapshot stays so.
+  if (polls >= SNAPSHOT_POLL_BUDGET) {
+    const volumeOf = new Map(Object.entries(wanted).map(([volumeId, id]) => [id, volumeId]));
+    const waiting = pending.map((id) => ({ snapshotId: id, volumeId: volumeOf.get(id) ?? '?', state: found.get(id)?.state ?? 'not visible', startTime: found.get(id)?.startTime }));
+    throw new SyncFailed(snapshotBudgetExceeded(waiting, polls));
+  }
   // A snapshot not visible yet (EC2 is eventually consistent) counts as just started.
   const progress = pending.map((id) => found.get(id) ?? { progress: 0, startTime: now.toISOString() });
   const waitSeconds = snapshotWaitSeconds(progress, now, input.vpg.pollSeconds);
   deps.log.info('snapshots pending', { pending: pending.length, of: ids.length, waitSeconds });
-  return { ready: false, waitSeconds, snapshots: wanted };
+  return { ready: false, waitSeconds, snapshots: wanted, polls };
 }

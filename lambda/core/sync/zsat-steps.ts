@@ -9,7 +9,6 @@ import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToke
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
 import { placementIn } from '../worker-subnets';
-import { pollBudgetExceeded } from './history-budget';
 import type { StepDepsWith } from './step-deps';
 
 /** A zSAT step talks to EC2 (volumes, the instance) and the store (its job, its progress). */
@@ -150,7 +149,6 @@ export async function pollZsat(input: PollZsatInput, deps: ZsatStepDeps): Promis
     deps.log.info('zSAT done', { instanceId: zsat.instanceId, blocksDone });
     return { ...zsat, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
   }
-  if (zsat.pollBudget !== undefined && polls >= zsat.pollBudget) throw new SyncFailed(pollBudgetExceeded(zsat.instanceId, polls));
   const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
   if (now.getTime() - lastBeat > timeoutMs) {
     throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
@@ -158,5 +156,8 @@ export async function pollZsat(input: PollZsatInput, deps: ZsatStepDeps): Promis
   const waitSeconds = attached
     ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
     : MIN_WAIT_SECONDS;
-  return { ...zsat, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
+  // Its share of this execution's history is spent: the iteration ends and the sync continues as a new
+  // execution (continue-step.ts) while the agent reads on; the instance does not depend on the execution.
+  const handOver = zsat.pollBudget !== undefined && polls >= zsat.pollBudget;
+  return { ...zsat, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal, ...(handOver ? { handOver: true } : {}) };
 }

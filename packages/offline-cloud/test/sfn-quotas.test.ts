@@ -163,3 +163,18 @@ test('an execution still running after one year of the cloud clock times out wit
     h.sfn.setWaitScale(0.001);
   }
 });
+
+test("the state machine's own TimeoutSeconds times an execution out on the cloud clock, with no Catch", async () => {
+  // wait scale 0.001: a 3,600 s TimeoutSeconds is 3.6 s here, a 2-hour Wait would be 7.2 s
+  const arn = machine('own-timeout', {
+    TimeoutSeconds: 3600,
+    StartAt: 'TwoHours',
+    States: { TwoHours: { Type: 'Wait', Seconds: 7200, Next: 'Done' }, Done: { Type: 'Pass', End: true } },
+  });
+  const { d, events } = await run(arn, {});
+  expect([d.status, d.error]).toEqual(['TIMED_OUT', 'States.Timeout']);
+  expect(events[events.length - 1].type).toBe('ExecutionTimedOut');
+  // timed as Waits are (the wait scale), not as 3,600 real seconds: it ended long before this test's timeout
+  expect(entered(events, 'Done')).toBe(false);
+  expect(d.cause).toBeUndefined();
+});

@@ -31,6 +31,11 @@ export interface PreparedDefinition {
   stateTypes: Map<string, string>;
   tasks: Map<string, TaskBinding>;
   waits: Map<string, WaitSpec>;
+  /**
+   * The state machine's top-level TimeoutSeconds, taken out of the definition: the library would time it on
+   * this machine's clock; the execution times it on the cloud's (execution.ts).
+   */
+  executionTimeoutSeconds?: number;
 }
 
 /** Resource of the local Task that stands in for a Wait state. */
@@ -57,6 +62,8 @@ export function prepareDefinition(source: AslMachine): PreparedDefinition {
     tasks: new Map(),
     waits: new Map(),
   };
+  if (typeof prepared.definition.TimeoutSeconds === 'number') prepared.executionTimeoutSeconds = prepared.definition.TimeoutSeconds;
+  delete prepared.definition.TimeoutSeconds;
   walk(prepared.definition, prepared);
   return prepared;
 }

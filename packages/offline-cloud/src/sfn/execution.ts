@@ -52,7 +52,12 @@ export class RunningExecution {
     this.history = new ExecutionHistory(deps.roleArn, (error, cause) => this.failTerminal(error, cause), deps.clock);
     // Every Wait in flight listens for a stop: a Map runs up to its MaxConcurrency of them at once.
     setMaxListeners(0, this.stop.signal);
-    this.armTimeLimit(MAX_EXECUTION_MS);
+    // The state machine's own TimeoutSeconds, when shorter than the one-year quota (quotas.ts): "If it runs longer
+    // than the specified time, the execution fails with a States.Timeout Error Name"
+    // (https://docs.aws.amazon.com/step-functions/latest/dg/statemachine-structure.html).
+    const own = prepared.executionTimeoutSeconds;
+    if (own !== undefined && own * 1000 < MAX_EXECUTION_MS) this.armTimeLimit(own * 1000, undefined);
+    else this.armTimeLimit(MAX_EXECUTION_MS, EXECUTION_TIMEOUT_CAUSE);
     this.done = this.run(prepared);
   }
 
@@ -73,17 +78,21 @@ export class RunningExecution {
     this.abortRun?.();
   }
 
-  /** One year of the cloud's clock (Waits' time scale), re-armed in chunks setTimeout can hold. */
-  private armTimeLimit(remainingCloudMs: number): void {
+  /**
+   * One year of the cloud's clock (Waits' time scale), or the state machine's TimeoutSeconds, re-armed in chunks
+   * setTimeout can hold. Past it: TIMED_OUT with States.Timeout and no Catch runs. AWS documents no cause text for
+   * a state machine's own TimeoutSeconds, so none is given then.
+   */
+  private armTimeLimit(remainingCloudMs: number, cause: string | undefined): void {
     const factor = this.deps.waitFactor();
     if (factor <= 0) return; // waits take no time at all: the clock does not move for the limit either
     const realMs = Math.min(remainingCloudMs * factor, 2 ** 31 - 1);
     this.timeLimit = setTimeout(() => {
       const left = remainingCloudMs - realMs / factor;
-      if (left > 0) return this.armTimeLimit(left);
+      if (left > 0) return this.armTimeLimit(left, cause);
       if (this.record.status !== 'RUNNING') return;
-      this.history.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE } });
-      Object.assign(this.record, { status: 'TIMED_OUT', error: EXECUTION_TIMEOUT_ERROR, cause: EXECUTION_TIMEOUT_CAUSE, stopDate: this.deps.clock.now() });
+      this.history.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: EXECUTION_TIMEOUT_ERROR, ...(cause ? { cause } : {}) } });
+      Object.assign(this.record, { status: 'TIMED_OUT', error: EXECUTION_TIMEOUT_ERROR, cause, stopDate: this.deps.clock.now() });
       this.end();
     }, realMs);
     this.timeLimit.unref();
