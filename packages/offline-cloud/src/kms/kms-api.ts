@@ -5,42 +5,14 @@
  * ListAliases are IAM-only on `*`: https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html).
  */
 import { randomBytes } from 'node:crypto';
-import { type Caller, evaluate } from '../iam/evaluate';
-import type { IamRegistry, PolicyDocument } from '../iam/registry';
+import { evaluate } from '../iam/evaluate';
+import type { PolicyDocument } from '../iam/registry';
 import { AwsError } from '../service';
-import { accessDenied, mayUse, stateError, type KeyUse } from './kms-authz';
+import { mayUse } from './kms-authz';
+import { authorize, blob, contextOf, type Json, type KmsCall, type Operation, parsePolicy, required, seconds, str } from './kms-call';
+import { KEY_STATE_OPERATIONS } from './kms-key-states';
 import { keyIdOf, open, seal } from './kms-crypto';
 import type { GrantRecord, KeyRecord, KmsKeys } from './kms-keys';
-
-type Json = Record<string, unknown>;
-export interface KmsCall {
-  keys: KmsKeys;
-  iam: IamRegistry | undefined;
-  caller: Caller;
-  region: string;
-  input: Json;
-}
-type Operation = (c: KmsCall) => Promise<Json>;
-
-const str = (input: Json, name: string): string | undefined => (typeof input[name] === 'string' ? (input[name] as string) : undefined);
-function required(input: Json, name: string): string {
-  const v = str(input, name);
-  if (!v) throw new AwsError('ValidationException', `1 validation error detected: Value at '${name.charAt(0).toLowerCase() + name.slice(1)}' failed to satisfy constraint: Member must not be null`);
-  return v;
-}
-const blob = (input: Json, name: string): Buffer => Buffer.from(required(input, name), 'base64');
-const contextOf = (input: Json, name = 'EncryptionContext') => input[name] as Record<string, string> | undefined;
-const seconds = (ms: number) => ms / 1000;
-
-function parsePolicy(text: string): PolicyDocument {
-  try {
-    const doc = JSON.parse(text) as PolicyDocument;
-    if (doc && typeof doc === 'object' && doc.Statement) return doc;
-  } catch {
-    /* below */
-  }
-  throw new AwsError('MalformedPolicyDocumentException', 'The key policy is not valid JSON with a Statement.');
-}
 
 /** KeyMetadata (https://docs.aws.amazon.com/kms/latest/APIReference/API_KeyMetadata.html). */
 export function keyMetadata(k: KeyRecord): Json {
@@ -61,16 +33,6 @@ export function keyMetadata(k: KeyRecord): Json {
     EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
     MultiRegion: false,
   };
-}
-
-/** Authorizes one use of a key for the caller, then checks its state: AccessDeniedException, DisabledException… */
-async function authorize(c: KmsCall, key: KeyRecord, use: KeyUse): Promise<void> {
-  if (c.iam) {
-    const verdict = await mayUse(c.iam, c.caller, c.region, key, use);
-    if (!verdict.allowed) throw accessDenied(c.caller, key, use.operation, verdict);
-  }
-  const refused = stateError(key, use.operation);
-  if (refused) throw refused;
 }
 
 /** An IAM-only action on `*` (CreateKey, ListKeys, ListAliases). */
@@ -268,38 +230,6 @@ export const OPERATIONS: Record<string, Operation> = {
     await authorize(c, destination, { operation: 'ReEncryptTo', encryptionContext: to });
     return { CiphertextBlob: seal(destination, open(source, cipher, from), to).toString('base64'), SourceKeyId: source.arn, KeyId: destination.arn };
   },
-  async DisableKey(c) {
-    const key = c.keys.resolve(required(c.input, 'KeyId'));
-    await authorize(c, key, { operation: 'DisableKey' });
-    if (key.state === 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
-    key.state = 'Disabled';
-    return {};
-  },
-  async EnableKey(c) {
-    const key = c.keys.resolve(required(c.input, 'KeyId'));
-    await authorize(c, key, { operation: 'EnableKey' });
-    if (key.state === 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
-    key.state = 'Enabled';
-    return {};
-  },
-  async ScheduleKeyDeletion(c) {
-    const key = c.keys.resolve(required(c.input, 'KeyId'));
-    await authorize(c, key, { operation: 'ScheduleKeyDeletion' });
-    // 7 to 30 days, default 30 (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
-    const days = typeof c.input.PendingWindowInDays === 'number' ? c.input.PendingWindowInDays : 30;
-    if (days < 7 || days > 30) throw new AwsError('ValidationException', `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`);
-    key.state = 'PendingDeletion';
-    key.deletionDate = c.keys.nowMs() + days * 86_400_000;
-    return { KeyId: key.arn, DeletionDate: seconds(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };
-  },
-  async CancelKeyDeletion(c) {
-    const key = c.keys.resolve(required(c.input, 'KeyId'));
-    await authorize(c, key, { operation: 'CancelKeyDeletion' });
-    if (key.state !== 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
-    // a key whose deletion is cancelled is Disabled (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys-scheduling-key-deletion.html)
-    key.state = 'Disabled';
-    key.deletionDate = undefined;
-    return { KeyId: key.arn };
-  },
+  ...KEY_STATE_OPERATIONS,
 };
 
