@@ -91,11 +91,13 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Pr
     sourceInstanceId: v.sourceInstanceId,
     device: v.device,
     sizeBytes: v.sizeBytes,
+    ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
   }));
   if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
   const availabilityZone = await recoveryZone(input, volumes, deps);
   const { importId } = input.resolve;
   const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
+  const keys = new Map(volumes.map((v) => [v.sourceVolumeId, v.kmsKeyId]));
   const importers = [];
   for (const group of groupImportVolumes(volumes, input.recovery.volumesPerImporter)) {
     const jobId = importerJobId(group.index);
@@ -110,7 +112,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDeps): Pr
       resultKey: importResultKey(vpg, importId, jobId),
       heartbeatSeconds: agentHeartbeatSeconds(input.vpg),
       // volumeId is filled in by SpawnImporter once the target volume exists
-      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true })),
+      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true, ...(keys.get(id) ? { kmsKeyId: keys.get(id) } : {}) })),
     };
     await deps.store.putJson(jobKey, job);
     importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });

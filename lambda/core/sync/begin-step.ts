@@ -103,6 +103,7 @@ async function beginUnderLease(input: SyncInput, deps: StepDeps, syncId: string,
       sizeBytes: info.sizeGiB * GIB,
       availabilityZone: info.availabilityZone,
       baseSnapshotId: base.snapshotId,
+      ...(info.kmsKeyId ? { kmsKeyId: info.kmsKeyId } : {}),
     };
   });
   const generation = previousGeneration(latest, snapshots, checkpoints.length) + 1;

@@ -82,6 +82,7 @@ export async function commitSync(input: CommitStepInput, deps: StepDeps): Promis
       device: v.device,
       sizeBytes: v.sizeBytes,
       snapshotId: input.snapshots.snapshots[v.volumeId],
+      ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
     })),
     results: await fillTrimmedSinceParent(input, results, deps),
   });
