@@ -1,19 +1,10 @@
 /** The config's `kms.keyArns` (lib/config-schema.ts): KMS key ARNs only, each refusal naming the field and the fix. */
-import { ConfigError, parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lib/config';
+import { problems } from './config-problems';
 
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK = 'arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab';
 const withKms = (kms: unknown) => ({ siteId: 'site-a', vpgs: [{ name: 'web', instances: { tags: { app: 'web' } } }], kms });
-
-function problems(json: unknown): string[] {
-  try {
-    parseConfig(json, 'site.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message.split('\n');
-  }
-  throw new Error('expected the config to be rejected');
-}
 
 describe('kms.keyArns', () => {
   it('is optional, and keeps the key ARNs (single- and multi-Region) it is given', () => {
