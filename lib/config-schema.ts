@@ -170,6 +170,24 @@ const alertsSchema = z
   })
   .prefault({});
 
+/** A KMS key ARN: keys are named by ARN so a role's grant is exact (aliases are not resources of a key's permissions). */
+const kmsKeyArn = z
+  .string({ error: 'must be a KMS key ARN string such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"' })
+  .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/mrk-[0-9a-f]{32}$/, {
+    error: 'must be a KMS key ARN such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" (not an alias: IAM authorizes keys by key ARN)',
+  });
+
+/**
+ * The KMS keys of encrypted protected volumes (and the account's default EBS key, if it is a customer managed key)
+ * that Lifeboat's roles may use through EC2 (lib/kms-permissions.ts, docs/kms.md). Unset: any key of the account,
+ * through EC2 and EBS only.
+ */
+const kmsSchema = z
+  .strictObject({
+    keyArns: z.array(kmsKeyArn, { error: 'must be an array of KMS key ARNs' }).min(1, { error: 'must list at least one KMS key ARN (or leave "kms" out: any key of the account, through EC2)' }),
+  })
+  .optional();
+
 export const siteConfigSchema = z.strictObject(
   {
     siteId: name('the site id, the Owner tag of everything Lifeboat creates'),
@@ -180,6 +198,7 @@ export const siteConfigSchema = z.strictObject(
     pollSeconds: intIn(5, 3600, ' seconds between polls of snapshots and zSATs').default(30),
     heartbeatTimeoutSeconds: intIn(60, 86400, ' seconds a zSAT may go without reporting').default(300),
     alerts: alertsSchema,
+    kms: kmsSchema,
     sweeper: z
       .strictObject({
         graceMinutes: intIn(10, 10080, ' minutes a leaked resource must exist before the sweeper deletes it').default(120),

@@ -79,6 +79,12 @@ const EXECUTIONS = (scope: IConstruct, machine: string, why: string): Ack => ({
 
 const RUNTIME_IDS = 'object keys (sync ids, execution ids, pack hashes) are made at run time';
 
+/** lib/kms-permissions.ts without `kms.keyArns`: the account's keys, only through EC2/EBS, CreateGrant only for AWS resources. */
+const EBS_KMS_KEYS: Ack = {
+  id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+  reason: "the protected volumes' keys are the customer's and unknown at deploy (config kms.keyArns names them exactly): use is limited to EC2/EBS on the role's behalf (kms:ViaService), grants to AWS resources (kms:GrantIsForAWSResource), and each key's own policy must still allow it",
+};
+
 export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfig): void {
   const { site } = stacks;
   const siteId = config.siteId;
@@ -122,6 +128,7 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
       ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
       ...RUN_SOURCES(['image', 'subnet', 'security-group']),
       ...KMS,
+      EBS_KMS_KEYS,
       ...storeAcks(vpg, bucket, {
         ...readOwn,
         [`${prefix}syncs/*`]: `writes its own syncs' working files (plans, jobs) under ${prefix}syncs/; ${RUNTIME_IDS}`,
@@ -156,6 +163,7 @@ export function acknowledgeNagFindings(stacks: LifeboatStacks, config: SiteConfi
       ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
       ...RUN_SOURCES(['image', 'subnet', 'security-group']),
       ...KMS,
+      EBS_KMS_KEYS,
       ...storeAcks(vpg, bucket, {
         ...readOwn,
         [`${prefix}imports/*`]: `writes and removes its own imports' working files (jobs) under ${prefix}imports/; ${RUNTIME_IDS}`,

@@ -85,6 +85,7 @@ export class LifeboatVpgStack extends Stack {
       importerAgentRoleArn: this.importerAgentRole.role.roleArn,
       instanceIds: vpg.instances.ids ?? [],
       instanceTags: vpg.instances.tags ?? {},
+      kmsKeyArns: config.kms?.keyArns,
     });
     const stepProps = {
       siteId,

@@ -30,6 +30,7 @@ import {
   stateMachineArn,
 } from './step-permissions';
 import { vpgStorePrefix } from './vpg-agent-role';
+import { ebsKmsStatements } from './kms-permissions';
 
 /** The kinds of step role a VPG has. */
 export type StepRoleKind = 'sync' | 'compaction' | 'cleanup' | 'failback';
@@ -84,6 +85,11 @@ export interface VpgStepRolesProps {
    * @default none
    */
   readonly instanceTags?: Readonly<Record<string, string>>;
+  /**
+   * The KMS keys the sync and failback may use for encrypted volumes (config `kms.keyArns`).
+   * @default every key of the account, through EC2 only (lib/kms-permissions.ts)
+   */
+  readonly kmsKeyArns?: readonly string[];
 }
 
 /**
@@ -244,6 +250,11 @@ export class VpgStepRoles extends Construct {
       store.putAndDelete('ImportAndReaderFiles', [`${prefix}imports/*`, `${prefix}readers/*`]),
       ...lease(),
     ]);
+
+    // Encrypted volumes (lib/kms-permissions.ts): the sync snapshots, makes zSAT volumes and reads snapshots through
+    // the EBS direct APIs; the failback makes ZImporter targets, their snapshots and the recovered VMs' volumes.
+    for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns, ebsDirectReads: true })) this.sync.addToPrincipalPolicy(s);
+    for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns })) this.failback.addToPrincipalPolicy(s);
   }
 
   /** The role a step kind runs with. */

@@ -37,7 +37,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 /** Launches an instance (tagged so a VPG selects it) with data volumes of the given sizes attached. */
 export async function createProtectedInstance(
   ec2: EC2Client,
-  opts: { tags: Record<string, string>; volumeSizesGiB: readonly number[]; name?: string; subnetId?: string },
+  opts: {
+    tags: Record<string, string>;
+    volumeSizesGiB: readonly number[];
+    name?: string;
+    subnetId?: string;
+    /** Data volumes encrypted under this KMS key. */
+    kmsKeyId?: string;
+  },
 ): Promise<ProtectedInstance> {
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['self', 'amazon'] }));
   const imageId = images.Images?.[0]?.ImageId;
@@ -56,7 +63,8 @@ export async function createProtectedInstance(
   });
   const volumes: ProtectedVolume[] = [];
   for (const [i, sizeGiB] of opts.volumeSizesGiB.entries()) {
-    const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: sizeGiB, VolumeType: 'gp3' }));
+    const encryption = opts.kmsKeyId ? { Encrypted: true, KmsKeyId: opts.kmsKeyId } : {};
+    const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: sizeGiB, VolumeType: 'gp3', ...encryption }));
     const volumeId = vol.VolumeId!;
     await until(`volume ${volumeId}`, async () => {
       const d = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));

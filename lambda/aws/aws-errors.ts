@@ -2,7 +2,7 @@
  * SDK exceptions → domain errors (lambda/core/errors.ts), so nothing outside lambda/aws inspects an SDK
  * exception. The AWS error code is kept in the message, the original error as `cause`.
  */
-import { CapacityUnavailable, Conflict, QuotaFull, DomainError, InvalidInput, NotFound, ServiceError, Throttled } from '../core/errors';
+import { CapacityUnavailable, Conflict, QuotaFull, DomainError, InvalidInput, KMS_KEY_FIX, NotFound, ServiceError, Throttled } from '../core/errors';
 
 const THROTTLING = new Set([
   'RequestLimitExceeded',
@@ -54,6 +54,8 @@ export function toDomainError(err: unknown, operation: string): Error {
     const Kind = code === 'VcpuLimitExceeded' || code === 'InstanceLimitExceeded' ? QuotaFull : CapacityUnavailable;
     return new Kind(`${message} — ${CAPACITY_ADVICE[code]}.`, { cause: err });
   }
+  // KMS refused a use of a volume's key on the role's behalf: the message names the key (and KMS's reason)
+  if (/AccessDenied|DisabledException|KMSInvalidState/.test(message) && /:kms:/.test(message)) return new ServiceError(`${message} — ${KMS_KEY_FIX}.`, { cause: err });
   if (CONFLICT.has(code)) return new Conflict(message, { cause: err });
   if (/^(Invalid|MissingParameter|ValidationException)/.test(code)) return new InvalidInput(message, { cause: err });
   return new ServiceError(message, { cause: err });

@@ -39,6 +39,7 @@ export function toVolumeInfo(v: Volume): VolumeInfo {
     snapshotId: v.SnapshotId || null,
     tags: tagMap(v.Tags),
     ...(v.CreateTime ? { createTime: v.CreateTime.toISOString() } : {}),
+    ...(v.Encrypted && v.KmsKeyId ? { kmsKeyId: v.KmsKeyId } : {}),
     attachments: (v.Attachments ?? []).map(
       (a): VolumeAttachmentInfo => ({
         instanceId: a.InstanceId ?? '',

@@ -39,6 +39,8 @@ export interface ImportJobVolume {
   readonly checkpointId: string;
   /** The target is a new, all-zero volume: zero blocks need no write. Default true. */
   readonly blank?: boolean;
+  /** The source volume's KMS key: the target is created encrypted under it. */
+  readonly kmsKeyId?: string;
 }
 
 interface JobBase {

@@ -1,5 +1,5 @@
 /** Attaching an agent instance's (a zSAT's or a ZImporter's) volumes from its poll step, as they become ready. */
-import { Conflict } from './errors';
+import { Conflict, KMS_KEY_FIX } from './errors';
 import type { ResourceQuery, StepLog, VolumeInfo } from './sync-ports';
 import { zsatDeviceName } from './zsat-grouping';
 
@@ -17,6 +17,15 @@ export interface AgentVolumes {
 }
 
 /**
+ * Why an encrypted volume may end in `error`: EC2 could not use its KMS key with the step's identity (AWS checks the key
+ * after CreateVolume has answered). The cause names the key and the fix (docs/kms.md).
+ */
+export function keyHint(volume: { kmsKeyId?: string }): string {
+  if (!volume.kmsKeyId) return '';
+  return ` (encrypted under KMS key ${volume.kmsKeyId}: ${KMS_KEY_FIX})`;
+}
+
+/**
  * Attaches every volume that is available and not yet attached; true once every volume is attached or
  * attaching. An attach completes in seconds and the agent waits for its device, so a poll that has
  * started the last attach need not come back early to see it through; one that failed shows at the next.
@@ -28,7 +37,7 @@ export async function attachAgentVolumes(agent: AgentVolumes, deps: { ec2: Volum
     const volume = found.get(volumeId);
     if (volume?.attachments.some((a) => a.instanceId === agent.instanceId && a.state !== 'detached')) continue;
     if (!volume || volume.state !== 'available') {
-      if (volume?.state === 'error') throw fail(`${agent.role} volume ${volumeId} failed to create`);
+      if (volume?.state === 'error') throw fail(`${agent.role} volume ${volumeId} failed to create${keyHint(volume)}`);
       if (volume?.attachments.some((a) => a.state !== 'detached')) {
         throw fail(`${agent.role} volume ${volumeId} is attached to another instance (${volume.attachments[0].instanceId})`);
       }

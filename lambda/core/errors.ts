@@ -55,6 +55,11 @@ export class QuotaFull extends CapacityUnavailable {
   override readonly name: string = 'QuotaFull';
 }
 
+/** What to change when EC2 or the EBS direct APIs could not use a volume's KMS key for a step's role (docs/kms.md). */
+export const KMS_KEY_FIX =
+  "the key must be enabled, its key policy must let Lifeboat's step roles use it through EC2 and EBS (or delegate to IAM " +
+  "with the account's root statement), and config kms.keyArns, if set, must list it; see docs/kms.md";
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -164,6 +164,8 @@ export interface ImportVolumePlan {
   readonly sourceInstanceId: string;
   readonly device: string;
   readonly sizeBytes: number;
+  /** The protected volume's KMS key at the checkpoint: the recovered volume is encrypted under it. */
+  readonly kmsKeyId?: string;
 }
 
 export interface ImporterAssignment {

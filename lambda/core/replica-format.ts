@@ -158,6 +158,8 @@ export interface VolumeMeta {
   readonly device: string;
   readonly sizeBytes: number;
   readonly snapshotId: string;
+  /** The protected volume's KMS key, if encrypted: a failback encrypts the recovered volume under it. */
+  readonly kmsKeyId?: string;
 }
 
 export interface BuildManifestInput {

@@ -17,6 +17,8 @@ export interface CheckpointVolume {
   readonly device: string;
   readonly sizeBytes: number;
   readonly snapshotId: string;
+  /** The protected volume's KMS key ARN when it was encrypted (absent: not encrypted; docs/kms.md). */
+  readonly kmsKeyId?: string;
   readonly blocksChanged: number;
   readonly blocksRead: number;
   readonly bytesStored: number;

@@ -87,6 +87,7 @@ export function validateManifest(raw: unknown, expect: { vpg: string; checkpoint
     for (const field of ['sourceInstanceId', 'device', 'snapshotId'] as const) {
       if (typeof volume[field] !== 'string') throw fail(field, `${field} is ${show(volume[field])}, not a string`, id);
     }
+    if (volume.kmsKeyId !== undefined && typeof volume.kmsKeyId !== 'string') throw fail('kmsKeyId', `kmsKeyId is ${show(volume.kmsKeyId)}, not a KMS key ARN string`, id);
     for (const field of ['sizeBytes', 'blocksChanged', 'blocksRead', 'bytesStored'] as const) {
       if (!isCount(volume[field])) throw fail(field, `${field} is ${show(volume[field])}, not a non-negative integer`, id);
     }

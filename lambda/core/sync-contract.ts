@@ -172,6 +172,8 @@ export interface ProtectedVolume {
   readonly availabilityZone: string;
   /** Last committed generation's snapshot of this volume, if any. */
   readonly baseSnapshotId: string | null;
+  /** The KMS key (ARN) an encrypted volume is under; absent: not encrypted (docs/kms.md). */
+  readonly kmsKeyId?: string;
 }
 
 export interface BeginOutput {

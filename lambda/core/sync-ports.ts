@@ -36,6 +36,8 @@ export interface VolumeInfo {
   readonly attachments: readonly VolumeAttachmentInfo[];
   /** ISO time the volume was created (the sweeper's grace period); absent when EC2 did not say. */
   readonly createTime?: string;
+  /** The KMS key (ARN) an encrypted volume is under; absent: not encrypted (docs/kms.md). */
+  readonly kmsKeyId?: string;
 }
 
 export interface SnapshotInfo {

@@ -29,6 +29,7 @@ export const protectedVolumeSchema = z.object({
   sizeBytes: z.number().int().nonnegative(),
   availabilityZone: z.string().min(1),
   baseSnapshotId: z.string().nullable(),
+  kmsKeyId: z.string().optional(),
 });
 
 export const syncLeaseSchema = z.object({ token: z.number().int().positive(), role: z.enum(['holder', 'delegate']) });

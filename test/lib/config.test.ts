@@ -9,6 +9,7 @@ import { parseStepEnv } from '../../lambda/core/step-env';
 import { STEP_ENV } from '../../lambda/core/sync-contract';
 import { ConfigError, formatPath, loadConfig, NONCURRENT_VERSION_DAYS, parseConfig, vpgRuntime } from '../../lib/config';
 import { siteNames, stepFunctionName, vpgNames } from '../../lib/config-names';
+import { problems } from './config-problems';
 import { alertTopicName, probeFunctionName, rpoAlarmName, syncFailedAlarmName } from '../../lib/monitoring';
 import { ReplicaBucket, replicaBucketName } from '../../lib/replica-bucket';
 import { dashboardName } from '../../lib/site-dashboard';
@@ -27,17 +28,6 @@ function valid(): Record<string, unknown> {
     siteId: 'site-a',
     vpgs: [{ name: 'web', instances: { tags: { app: 'web' } }, syncIntervalMinutes: 15, journalHours: 24 }],
   };
-}
-
-/** The problem lines of an invalid config (fails the test if it is valid). */
-function problems(json: unknown): string[] {
-  try {
-    parseConfig(json, 'site.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message.split('\n');
-  }
-  throw new Error('expected the config to be rejected');
 }
 
 describe('parseConfig', () => {

@@ -4,14 +4,11 @@
  * with the tags and headers AWS would put in the request context, and the decision IAM would reach. Each role's
  * policies come from the template, tokens resolved to a fixed account, region and bucket (test/lib/iam-resolve.ts).
  */
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { TAG } from '../../lambda/core/tags';
-import { ACCOUNT, PARTITION, REGION, rolePolicies, type PolicyDoc } from './iam-resolve';
+import { ACCOUNT, PARTITION, REGION, rolePolicies } from './iam-resolve';
+import { decide, decisions, type Context } from './iam-decide';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
-
-type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
-type Context = Record<string, string | string[]>;
 
 const BUCKET = `lifeboat-${SITE}-${ACCOUNT}-${REGION}`;
 const object = (key: string) => `arn:${PARTITION}:s3:::${BUCKET}/${key}`;
@@ -43,35 +40,6 @@ beforeAll(() => {
   site = full.site;
   [web, db] = full.vpgs;
 });
-
-/** IAM's decision on one request by the role whose logical id starts with `rolePrefix`. */
-async function decide(template: Template, rolePrefix: string, action: string, resource: string, context: Context = {}): Promise<Decision> {
-  const { inline, managed } = rolePolicies(template, rolePrefix);
-  const policies: PolicyDoc[] = [...inline, ...managed];
-  const result = await runSimulation(
-    {
-      identityPolicies: policies.map((policy, i) => ({ name: `${rolePrefix}-${i}`, policy })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      request: {
-        action,
-        principal: `arn:${PARTITION}:iam::${ACCOUNT}:role/${rolePrefix}`,
-        resource: { accountId: ACCOUNT, resource },
-        contextVariables: { 'aws:SecureTransport': 'true', ...context },
-      },
-    },
-    {},
-  );
-  if (result.resultType === 'error') throw new Error(`the simulator refused the request ${action} ${resource}: ${JSON.stringify(result.errors)}`);
-  return result.overallResult as Decision;
-}
-
-/** Several requests at once, answered as `{ label: decision }` so a failure names every request that went wrong. */
-async function decisions(cases: Record<string, () => Promise<Decision>>): Promise<Record<string, Decision>> {
-  const out: Record<string, Decision> = {};
-  for (const [label, run] of Object.entries(cases)) out[label] = await run();
-  return out;
-}
 
 describe('the zSAT role', () => {
   it('may create a pack with If-None-Match and nothing else: no overwrite, no checkpoint, no other VPG, no delete', async () => {

@@ -61,6 +61,7 @@ const importVolumePlanSchema = z.object({
   sourceInstanceId: z.string(),
   device: z.string(),
   sizeBytes: z.number().int().positive(),
+  kmsKeyId: z.string().optional(),
 });
 
 const importerAssignmentSchema = z.object({ index: z.number().int().nonnegative(), jobKey: z.string().min(1), sourceVolumeIds: z.array(z.string()).min(1) });

@@ -58,6 +58,7 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
   for (const jobVolume of job.volumes) {
     const created = await deps.recovery.createBlankVolume({
       sizeGiB: volumeSizeGiB(jobVolume.sizeBytes),
+      ...(jobVolume.kmsKeyId ? { kmsKeyId: jobVolume.kmsKeyId } : {}),
       availabilityZone: zone,
       clientToken: importClientToken(vpg, importId, `vol-${jobVolume.sourceVolumeId}`),
       tags: tagsFor(siteId, 'zimporter', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),

@@ -17,6 +17,8 @@ export interface InstanceDetails {
 
 export interface BlankVolumeRequest {
   readonly sizeGiB: number;
+  /** Encrypt the volume under this KMS key (the source volume's). */
+  readonly kmsKeyId?: string;
   readonly availabilityZone: string;
   readonly tags: Tags;
   readonly clientToken: string;

@@ -101,6 +101,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
     sourceInstanceId: v.sourceInstanceId,
     device: v.device,
     sizeBytes: v.sizeBytes,
+    ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
   }));
   if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
   const availabilityZone = await recoveryZone(input, volumes, deps);
@@ -109,6 +110,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
   await placementIn(availabilityZone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(`no ZImporter can launch: ${m}`));
   const { importId } = input.resolve;
   const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
+  const keys = new Map(volumes.map((v) => [v.sourceVolumeId, v.kmsKeyId]));
   const importers = [];
   for (const group of groupImportVolumes(volumes, input.recovery.volumesPerImporter)) {
     const jobId = importerJobId(group.index);
@@ -123,7 +125,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
       resultKey: importResultKey(vpg, importId, jobId),
       heartbeatSeconds: agentHeartbeatSeconds(input.vpg),
       // volumeId is filled in by SpawnImporter once the target volume exists
-      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true })),
+      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true, ...(keys.get(id) ? { kmsKeyId: keys.get(id) } : {}) })),
     };
     await deps.store.putJson(jobKey, job);
     importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });

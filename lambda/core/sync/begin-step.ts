@@ -134,6 +134,7 @@ async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string
       sizeBytes: info.sizeGiB * GIB,
       availabilityZone: info.availabilityZone,
       baseSnapshotId: base.snapshotId,
+      ...(info.kmsKeyId ? { kmsKeyId: info.kmsKeyId } : {}),
     };
   });
   const generation = previousGeneration(latest, snapshots, checkpoints.length) + 1;

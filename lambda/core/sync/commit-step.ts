@@ -85,6 +85,7 @@ export async function commitSync(input: CommitStepInput, deps: CommitDeps): Prom
       device: v.device,
       sizeBytes: v.sizeBytes,
       snapshotId: input.snapshots.snapshots[v.volumeId],
+      ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
     })),
     results: await fillTrimmedSinceParent(input, results, deps),
   });

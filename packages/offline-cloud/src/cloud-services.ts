@@ -16,11 +16,13 @@ import type { SnapshotRecordView, SnapshotRegistry as EbsSnapshots } from './ebs
 import { createStepFunctionsService } from './sfn';
 import type { StepFunctionsService } from './sfn';
 import { adminRoute } from './admin';
+import { createKmsService, type KmsService } from './kms';
 
 export interface CloudServices {
   storage: FileVolumeStorage;
   ec2: Ec2Service;
   ebs: Service;
+  kms: KmsService;
   sfn: StepFunctionsService;
   admin: PathRoute;
   imds: PathRoute;
@@ -28,11 +30,14 @@ export interface CloudServices {
 
 export function createServices(ctx: CloudContext): CloudServices {
   const storage = new FileVolumeStorage(path.join(ctx.dataDir, 'storage'));
-  const ec2 = createEc2Service(ctx, storage);
+  // KMS first: EC2 and the EBS direct APIs call it on their callers' behalf (src/ec2/ebs-encryption.ts)
+  const kms = createKmsService(ctx);
+  const ec2 = createEc2Service(ctx, storage, kms);
   return {
     storage,
     ec2,
-    ebs: createRegionalEbs(ctx, storage, ec2),
+    kms,
+    ebs: createRegionalEbs(ctx, storage, ec2, kms),
     sfn: createStepFunctionsService(ctx),
     admin: adminRoute(storage, ctx),
     imds: imdsRoute(ec2, ctx.iam, ctx.clock),
@@ -40,9 +45,9 @@ export function createServices(ctx: CloudContext): CloudServices {
 }
 
 /** The EBS direct APIs per account and region, each over the snapshots of the same account's EC2 in that region. */
-function createRegionalEbs(ctx: CloudContext, storage: FileVolumeStorage, ec2: Ec2Service): Service {
+function createRegionalEbs(ctx: CloudContext, storage: FileVolumeStorage, ec2: Ec2Service, kms: KmsService): Service {
   const stores = new AccountRegionStores<Service>({ account: ctx.accountId, region: ctx.region }, (key) =>
-    createEbsService(scopedContext(ctx, key), storage, ebsView(ec2.store(key).snapshots)),
+    createEbsService(scopedContext(ctx, key), storage, ebsView(ec2.store(key).snapshots), kms),
   );
   const first = stores.default;
   return { names: first.names, throttleCode: first.throttleCode, error: first.error, handle: (req) => stores.get(keyOf(req)).handle(req) };
@@ -64,6 +69,7 @@ export function ebsView(snapshots: Ec2Snapshots): EbsSnapshots {
     ownerId: r.ownerId,
     parentSnapshotId: r.parentSnapshotId,
     lineage: r.lineage,
+    kmsKeyId: r.kmsKeyId,
   });
   return {
     get: (id) => {

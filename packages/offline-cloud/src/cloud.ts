@@ -129,7 +129,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   }
   const { ec2, sfn, storage } = services;
   const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, () => clock.now());
-  const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
+  const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), kms: services.kms.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
@@ -137,6 +137,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
       clock.restore(saved.components.clock as SavedClock | undefined);
       outages.restore(saved.components.outages);
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
+      if (saved.components.kms !== undefined) services.kms.restore(saved.components.kms);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
       if (saved.components.iam !== undefined) iam.restore(saved.components.iam as IamState);
       buckets.restore(saved.components.s3Buckets as Record<string, BucketRecord> | undefined);
@@ -154,7 +155,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
     now: () => clock.now(),
-    services: [ec2, services.ebs, sfn, createIamService(iam)],
+    services: [ec2, services.ebs, services.kms, sfn, createIamService(iam)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin

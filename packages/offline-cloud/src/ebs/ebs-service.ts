@@ -20,8 +20,11 @@ import { EbsReads } from './ebs-reads';
 import { EbsTokens, loadTokenKey } from './ebs-tokens';
 import { EbsWrites } from './ebs-writes';
 import type { SnapshotRegistry } from './snapshot-registry';
+import { callerOf, type KmsBridge } from '../kms';
 
-export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snapshots: SnapshotRegistry): Service {
+const READS = new Set<EbsAction>(['ListSnapshotBlocks', 'ListChangedBlocks', 'GetSnapshotBlock']);
+
+export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snapshots: SnapshotRegistry, kms?: KmsBridge): Service {
   // per account and region, as the service's state is (src/account-regions.ts)
   const stateDir = path.join(ctx.dataDir, 'ebs', ctx.accountId, ctx.region);
   const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)), () => Math.floor(ctx.clock.now() / 1000));
@@ -51,9 +54,30 @@ export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snap
     throw new EbsError('ValidationException', `No EBS direct API operation matches ${req.method} ${req.path}.`, 'INVALID_PARAMETER_VALUE');
   }
 
-  function route(req: CloudRequest): CloudResponse {
+  /**
+   * Reading an encrypted snapshot's blocks makes EBS decrypt its data key with the caller's identity: kms:Decrypt on
+   * the snapshot's key, through EBS (https://docs.aws.amazon.com/ebs/latest/userguide/ebsapi-permissions.html). A
+   * refusal answers as the EBS direct APIs answer a permission they lack: AccessDeniedException (403), with KMS's text.
+   * kms:ViaService is the EBS direct APIs' endpoint, ebs.REGION.amazonaws.com (README: an assumption).
+   */
+  async function checkKeys(req: CloudRequest, op: { action: EbsAction }): Promise<void> {
+    if (!kms || !READS.has(op.action)) return;
+    const p = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    const ids = [p[1], ...(op.action === 'ListChangedBlocks' && req.query.get('firstSnapshotId') ? [req.query.get('firstSnapshotId')!] : [])];
+    for (const id of ids) {
+      const keyArn = id ? snapshots.get(id)?.kmsKeyId : undefined;
+      if (!keyArn) continue;
+      const refused = await kms.check(callerOf(req, ctx.iam), { account: ctx.accountId, region: ctx.region }, keyArn, [
+        { operation: 'Decrypt', viaService: `ebs.${ctx.region}.amazonaws.com` },
+      ]);
+      if (refused) throw new EbsError('AccessDeniedException', `${refused.code}: ${refused.message}`);
+    }
+  }
+
+  async function route(req: CloudRequest): Promise<CloudResponse> {
     const op = operation(req);
     rates.admit(op.action, op.snapshotId);
+    await checkKeys(req, op);
     return op.run();
   }
 
@@ -63,7 +87,7 @@ export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snap
     error: (status, code, message) => renderEbsError(status, code, message),
     async handle(req) {
       try {
-        const response = route(req);
+        const response = await route(req);
         if (req.method === 'POST') ctx.markDirty(); // StartSnapshot added a snapshot to the registry
         return response;
       } catch (err) {

@@ -16,6 +16,8 @@ export interface SnapshotRecordView {
   ownerId: string;
   parentSnapshotId?: string;
   /** The same string for snapshots of one volume lineage; ListChangedBlocks needs both in one. */
+  /** The KMS key ARN of an encrypted snapshot (its blocks are read through kms:Decrypt). */
+  kmsKeyId?: string;
   lineage: string;
 }
 

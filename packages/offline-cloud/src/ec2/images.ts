@@ -45,6 +45,7 @@ export function readBlockDevices(q: Query): BlockDeviceSpec[] {
       volumeType: ebs.str('VolumeType'),
       deleteOnTermination: ebs.bool('DeleteOnTermination'),
       encrypted: ebs.bool('Encrypted'),
+      kmsKeyId: ebs.str('KmsKeyId'),
       iops: ebs.int('Iops'),
       volumeInitializationRate: ebs.int('VolumeInitializationRate'),
     };
@@ -60,6 +61,7 @@ export function renderBlockDevice(b: BlockDeviceSpec): XmlObject {
       volumeType: b.volumeType,
       deleteOnTermination: b.deleteOnTermination,
       encrypted: b.encrypted,
+      kmsKeyId: b.kmsKeyId,
       iops: b.iops,
       volumeInitializationRate: b.volumeInitializationRate,
     },

@@ -8,7 +8,11 @@ export function renderState(state: InstanceStateName): XmlObject {
   return { code: INSTANCE_STATE_CODES[state], name: state };
 }
 
-const GUEST_SHUTDOWN = 'Client.InstanceInitiatedShutdown';
+/** A reason in StateReason's `Code: message` form (Client.InstanceInitiatedShutdown, Client.InternalError…). */
+function stateReasonOf(reason: string | undefined): XmlObject | undefined {
+  const code = /^((?:Client|Server)\.[A-Za-z.]+): /.exec(reason ?? '')?.[1];
+  return code ? { code, message: reason } : undefined;
+}
 
 export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
   const gone = inst.state === 'terminated';
@@ -22,7 +26,7 @@ export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
     dnsName: '',
     reason: inst.stateReason ?? '',
     // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StateReason.html
-    stateReason: inst.stateReason?.startsWith(GUEST_SHUTDOWN) ? { code: GUEST_SHUTDOWN, message: inst.stateReason } : undefined,
+    stateReason: stateReasonOf(inst.stateReason),
     amiLaunchIndex: inst.amiLaunchIndex,
     productCodes: [],
     instanceType: inst.instanceType,

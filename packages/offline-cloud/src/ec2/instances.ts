@@ -39,7 +39,13 @@ export function scheduleInstance(w: World, inst: InstanceRecord): void {
   const from = inst.state;
   w.timers.at(inst.transitionAt, () => {
     const cur = w.model.instances[inst.instanceId];
-    if (cur?.state === from && NEXT_STATE[from]) enter(w, cur, NEXT_STATE[from]!);
+    if (cur?.state !== from || !NEXT_STATE[from]) return;
+    // a launch whose encrypted volumes KMS refused never runs: it terminates with that reason (ebs-encryption.ts)
+    if (from === 'pending' && cur.launchFailure) {
+      cur.stateReason = cur.launchFailure;
+      return enter(w, cur, 'shutting-down');
+    }
+    enter(w, cur, NEXT_STATE[from]!);
   });
 }
 
@@ -81,6 +87,7 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
           snapshotId: d.snapshotId,
           volumeType: d.volumeType ?? 'gp3',
           encrypted: d.encrypted,
+          kmsKeyId: d.kmsKeyId,
           iops: d.iops,
           initializationRate: d.volumeInitializationRate,
           tags: plan.volumeTags,
@@ -150,7 +157,11 @@ export const runInstances: ActionHandler = (q, w) => {
   for (let i = 0; i < count; i++) launched.push(launchOne(w, plan, reservationId, i, q.str('ClientToken')));
   w.model.reservations[reservationId] = { reservationId, instanceIds: launched.map((i) => i.instanceId) };
   rememberResult(w, 'RunInstances', q, reservationId);
-  for (const inst of launched) enter(w, inst, 'pending');
+  const failure = w.kmsOutcome?.failure;
+  for (const inst of launched) {
+    if (failure) inst.launchFailure = failure.message;
+    enter(w, inst, 'pending');
+  }
   return renderReservation(w, reservationId, launched);
 };
 

@@ -46,6 +46,8 @@ export interface InstanceRecord {
   amiLaunchIndex: number;
   iamInstanceProfileArn?: string;
   stateReason?: string;
+  /** KMS refused the launch's encrypted volumes (ebs-encryption.ts): the state reason it terminates with. */
+  launchFailure?: string;
   /** Mapped from the subnet's MapPublicIpOnLaunch or the primary NIC's AssociatePublicIpAddress. */
   publicIpAddress?: string;
   /** What a shutdown from the guest OS does; AWS's default is stop. */
@@ -69,7 +71,7 @@ export interface VolumeRecord {
   size: number;
   snapshotId?: string;
   availabilityZone: string;
-  state: 'creating' | 'available' | 'in-use';
+  state: 'creating' | 'available' | 'in-use' | 'error';
   /** When 'creating' ends. */
   readyAt?: number;
   createTime: string;
@@ -79,6 +81,10 @@ export interface VolumeRecord {
   /** gp3's provisioned throughput, MiB/s (device-rates.ts). */
   throughput?: number;
   encrypted: boolean;
+  /** The ARN of the KMS key of an encrypted volume (ebs-encryption.ts). */
+  kmsKeyId?: string;
+  /** KMS refused the volume's key (code: message): it ends in 'error' instead of 'available'. */
+  kmsFailure?: string;
   tags: Tag[];
   attachment?: VolumeAttachmentRecord;
   /** Snapshots of volumes of one lineage can be diffed (EBS ListChangedBlocks). */
@@ -112,6 +118,8 @@ export interface SnapshotRecord {
   /** Shared by snapshots of the same volume lineage. */
   lineage: string;
   encrypted?: boolean;
+  /** The KMS key ARN of an encrypted snapshot: its volume's. */
+  kmsKeyId?: string;
   /** Set on snapshots EC2 captured: when 'pending' turns 'completed' (EBS-built ones complete via CompleteSnapshot). */
   completesAt?: number;
 }
@@ -123,6 +131,7 @@ export interface BlockDeviceSpec {
   volumeType?: string;
   deleteOnTermination?: boolean;
   encrypted?: boolean;
+  kmsKeyId?: string;
   iops?: number;
   volumeInitializationRate?: number;
 }
@@ -322,6 +331,8 @@ export interface Ec2Model {
   addresses: Record<string, AddressRecord>;
   vpcEndpoints: Record<string, VpcEndpointRecord>;
   clientTokens: Record<string, ClientTokenRecord>;
+  /** EBS encryption by default and the default KMS key of the account in this region (ebs-encryption.ts). */
+  ebsDefaults?: { encryptionByDefault: boolean; defaultKmsKeyId?: string };
 }
 
 export function emptyModel(): Ec2Model {

@@ -11,6 +11,7 @@ import type { Verdict } from './reachability';
 import { type Ec2Store, type InstanceMetadata, type Offerings, createEc2Store } from './service';
 import type { SnapshotRegistry } from './snapshots';
 import type { World } from './world';
+import type { KmsBridge } from '../kms';
 
 export interface Ec2Service extends Service {
   /** The store of one account in one region (created on first use). */
@@ -36,10 +37,10 @@ interface SavedStores {
   stores: Array<{ account: string; region: string; state: unknown }>;
 }
 
-export function createEc2Service(ctx: CloudContext, storage: VolumeStorage): Ec2Service {
+export function createEc2Service(ctx: CloudContext, storage: VolumeStorage, kms?: KmsBridge): Ec2Service {
   const offerings: Offerings = {};
   const stores = new AccountRegionStores<Ec2Store>({ account: ctx.accountId, region: ctx.region }, (key) =>
-    createEc2Store(scopedContext(ctx, key), storage, offerings),
+    createEc2Store(scopedContext(ctx, key), storage, offerings, kms),
   );
   ctx.outages?.onChange((region, down) => {
     for (const { key, store } of stores.all()) if (key.region === region) (down ? store.suspend() : store.resume());

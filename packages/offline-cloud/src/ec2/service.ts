@@ -34,6 +34,9 @@ import {
 } from './templates';
 import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, scheduleVolumeReady } from './volumes';
 import { type ActionHandler, type World } from './world';
+import { ENCRYPTION_DEFAULT_ACTIONS, kmsOutcome } from './ebs-encryption';
+import { planLaunch } from './launch-plan';
+import { callerOf, type KmsBridge } from '../kms';
 import { renderError, renderResponse } from './xml';
 
 const ACTIONS: Record<string, ActionHandler> = {
@@ -99,6 +102,7 @@ const ACTIONS: Record<string, ActionHandler> = {
   CreateTags: createTags,
   DeleteTags: deleteTags,
   DescribeTags: describeTags,
+  ...ENCRYPTION_DEFAULT_ACTIONS,
 };
 
 /** What IMDS may tell a booted instance about itself. */
@@ -150,7 +154,7 @@ const XML_HEADERS = { 'content-type': 'text/xml;charset=UTF-8' };
 /** Instance type offerings per zone that a test replaced: shared by every account's view of a region. */
 export type Offerings = Record<string, readonly string[]>;
 
-export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offerings: Offerings = {}): Ec2Store {
+export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offerings: Offerings = {}, kms?: KmsBridge): Ec2Store {
   let model = emptyModel();
   const boot = new BootManager(
     ctx,
@@ -174,6 +178,7 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
     timers: new CloudTimers(ctx.clock),
     processes: boot,
     offerings,
+    kms,
   };
   const buckets = new TokenBuckets(() => ctx.clock.now());
   vpcs.seedNetwork(world);
@@ -202,7 +207,14 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
         const rate = limitsOf(ctx).ec2Rates[action];
         // https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html: per account and region, HTTP 503
         if (rate && !buckets.take(action, rate)) throw new AwsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
-        const body = handler(q, world);
+        // EBS calls KMS with the caller's identity for encrypted volumes; what KMS says applies to what the handler creates
+        world.kmsOutcome = await kmsOutcome(action, q, world, callerOf(req, ctx.iam), () => planLaunch(q, world).blockDevices);
+        let body;
+        try {
+          body = handler(q, world);
+        } finally {
+          world.kmsOutcome = undefined;
+        }
         return { status: 200, headers: XML_HEADERS, body: renderResponse(action, newRequestId(), body) };
       } catch (err) {
         if (err instanceof AwsError) return errorResponse(err.status, err.code, err.message);

@@ -73,6 +73,7 @@ function capture(w: World, items: Array<{ volume: VolumeRecord; description: str
     parentSnapshotId: latestSnapshotOf(w, volume),
     lineage: volume.lineage,
     encrypted: volume.encrypted,
+    kmsKeyId: volume.kmsKeyId,
     completesAt: now + w.ctx.timings.snapshotMs,
   }));
   w.storage.captureSnapshots(records.map((r) => ({ snapshotId: r.snapshotId, volumeId: r.volumeId })));
@@ -116,6 +117,7 @@ function renderSnapshot(w: World, s: SnapshotRecord, as: 'describe' | 'create' =
     volumeSize: s.volumeSize,
     description: s.description,
     encrypted: s.encrypted ?? false,
+    kmsKeyId: s.kmsKeyId,
     ...(as === 'describe' ? { storageTier: 'standard' } : {}),
     tagSet: renderTags(s.tags),
   };

@@ -9,6 +9,7 @@ import { type ActionHandler, type World, GIB, availabilityZones, nowIso, priorRe
 import { type XmlObject, renderTags } from './xml';
 import { EBS_BLOCK_BYTES, checkInitializationRate } from './volume-status';
 import { blockRanges } from './device-rates';
+import { grantForVolume, retireVolumeGrant, volumeEncryption } from './ebs-encryption';
 
 const SIZE_LIMITS: Record<string, [number, number]> = {
   gp2: [1, 16384],
@@ -32,6 +33,7 @@ export interface NewVolume {
   snapshotId?: string;
   volumeType?: string;
   encrypted?: boolean;
+  kmsKeyId?: string;
   iops?: number;
   /** Throughput, MiB/s (gp3 only). */
   throughput?: number;
@@ -80,6 +82,9 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
   }
   checkInitializationRate(spec.initializationRate, spec.snapshotId);
   checkThroughput(spec.throughput, volumeType);
+  const encryption = volumeEncryption(w, spec);
+  // a create whose key KMS refused ends in 'error'; a launch's refusal is the instance's (instances.ts)
+  const kmsFailure = initialState === 'creating' ? w.kmsOutcome?.failure : undefined;
   const volumeId = newId('vol');
   // the snapshot's written blocks: what initialization pulls (volume-status.ts) and where (device-rates.ts)
   const written = snap ? w.storage.snapshotBlocks(snap.snapshotId) : undefined;
@@ -97,7 +102,9 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     volumeType,
     iops: spec.iops ?? (volumeType === 'gp3' ? 3000 : volumeType === 'gp2' ? Math.max(100, Math.min(16000, size * 3)) : undefined),
     throughput: spec.throughput ?? (volumeType === 'gp3' ? 125 : undefined),
-    encrypted: spec.encrypted ?? snap?.encrypted ?? false,
+    encrypted: encryption.encrypted,
+    kmsKeyId: encryption.keyArn,
+    kmsFailure: kmsFailure && `${kmsFailure.code}: ${kmsFailure.message}`,
     tags: mergeTags([], spec.tags),
     lineage: snap?.lineage ?? volumeId,
     initializationRate: spec.initializationRate,
@@ -106,6 +113,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
     initializationStartedAt: now,
   };
   w.model.volumes[volumeId] = v;
+  if (!kmsFailure && !w.kmsOutcome?.failure) grantForVolume(w, volumeId, encryption.keyArn);
   scheduleVolumeReady(w, v);
   w.ctx.markDirty();
   return v;
@@ -116,7 +124,7 @@ export function scheduleVolumeReady(w: World, v: VolumeRecord): void {
   w.timers.at(v.readyAt, () => {
     const cur = w.model.volumes[v.volumeId];
     if (cur?.state !== 'creating') return;
-    cur.state = 'available';
+    cur.state = cur.kmsFailure ? 'error' : 'available';
     cur.readyAt = undefined;
     w.ctx.markDirty();
   });
@@ -148,6 +156,7 @@ export function renderVolume(w: World, v: VolumeRecord): XmlObject {
     iops: v.iops,
     throughput: v.throughput ?? (v.volumeType === 'gp3' ? 125 : undefined),
     encrypted: v.encrypted,
+    kmsKeyId: v.kmsKeyId,
     multiAttachEnabled: false,
     volumeInitializationRate: v.initializationRate,
     volumeArn: `arn:aws:ec2:${w.ctx.region}:${w.ctx.accountId}:volume/${v.volumeId}`,
@@ -180,6 +189,7 @@ export const createVolume: ActionHandler = (q, w) => {
     snapshotId: q.str('SnapshotId'),
     volumeType: q.str('VolumeType'),
     encrypted: q.bool('Encrypted'),
+    kmsKeyId: q.str('KmsKeyId'),
     iops: q.int('Iops'),
     throughput: q.int('Throughput'),
     initializationRate: q.int('VolumeInitializationRate'),
@@ -262,5 +272,6 @@ export const deleteVolume: ActionHandler = (q, w) => {
 export function removeVolume(w: World, volumeId: string): void {
   delete w.model.volumes[volumeId];
   w.storage.deleteVolume(volumeId);
+  retireVolumeGrant(w, volumeId);
   w.ctx.markDirty();
 }

@@ -7,6 +7,8 @@ import type { CloudTimers } from '../clock';
 import type { CloudContext } from '../context';
 import { AwsError } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
+import type { KmsBridge } from '../kms';
+import type { KmsOutcome } from './ebs-encryption';
 import type { Ec2Model } from './model';
 import type { Query, Tag, TagSpec } from './query';
 import type { XmlObject } from './xml';
@@ -29,6 +31,10 @@ export interface World {
   readonly processes: InstanceProcesses;
   /** Instance types offered per zone, where a test replaced the default (src/ec2/capacity.ts). */
   readonly offerings: Record<string, readonly string[]>;
+  /** KMS, which EBS calls on the caller's behalf (ebs-encryption.ts); unset: volumes are encrypted without keys being checked. */
+  readonly kms?: KmsBridge;
+  /** What KMS said about the request being handled (set by the service just before its handler runs). */
+  kmsOutcome?: KmsOutcome;
 }
 
 export type ActionHandler = (q: Query, w: World) => XmlObject;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { type CloudClock, REAL_TIME } from '../clock';
 
-export type PolicyDocument = { Version?: string; Statement: unknown };
+export type PolicyDocument = { Version?: string; Id?: string; Statement: unknown };
 
 export interface RoleRecord {
   roleName: string;
