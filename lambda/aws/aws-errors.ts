@@ -11,6 +11,9 @@ const THROTTLING = new Set([
   'RequestThrottledException',
   'TooManyRequestsException',
   'SlowDown',
+  // EBS direct APIs: "You have reached the limit for concurrent API requests"; retried with back-off like a throttle
+  // (https://docs.aws.amazon.com/ebs/latest/APIReference/API_ListChangedBlocks.html#API_ListChangedBlocks_Errors)
+  'ConcurrentLimitExceededException',
 ]);
 const CONFLICT = new Set([
   'IncorrectState',
