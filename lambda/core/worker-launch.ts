@@ -11,6 +11,10 @@
  * instance a crashed attempt launched, and it never goes back to a type whose capacity may since have returned.
  */
 import { CapacityUnavailable, QuotaFull, errorMessage } from './errors';
+import { formatS3Url, launchRecordKey } from './replica-format';
+import type { InstanceInfo, RunInstanceRequest, StepLog } from './sync-ports';
+import { TAG, tagsFor, type Tags } from './tags';
+import type { WorkerPlacement } from './worker-subnets';
 
 export interface LaunchAttemptRecord {
   /** Index into the instance types of the type being (or last) tried. */
@@ -73,4 +77,52 @@ export async function launchWithFallback<T>(launch: FallbackLaunch<T>): Promise<
       launch.onFallback?.(type ?? '', types[typeIndex] ?? '', errorMessage(err));
     }
   }
+}
+
+/** One worker (zSAT or ZImporter) to launch for its job: the request both roles build the same way. */
+export interface WorkerLaunch {
+  readonly role: 'zsat' | 'zimporter';
+  readonly index: number;
+  readonly siteId: string;
+  readonly bucket: string;
+  /** The worker's job: named in its instance tag (the agent reads it), its launch record beside it. */
+  readonly jobKey: string;
+  readonly launchTemplateId: string;
+  readonly instanceTypes: readonly string[];
+  readonly clientToken: string;
+  readonly placement: WorkerPlacement;
+  readonly securityGroupId?: string;
+  readonly instanceProfileArn?: string;
+  /** The execution's tags every resource of the worker carries besides ZERTO_TAG/Owner/role. */
+  readonly bookkeeping: Tags;
+}
+
+export interface WorkerLaunchDeps {
+  readonly ec2: { runInstance(request: RunInstanceRequest): Promise<InstanceInfo> };
+  readonly store: LaunchRecordStore;
+  readonly log: StepLog;
+}
+
+export function launchWorker(w: WorkerLaunch, deps: WorkerLaunchDeps): Promise<InstanceInfo> {
+  const name = w.role === 'zsat' ? 'zSAT' : 'ZImporter';
+  return launchWithFallback({
+    instanceTypes: w.instanceTypes,
+    clientToken: w.clientToken,
+    recordKey: launchRecordKey(w.jobKey),
+    store: deps.store,
+    onFallback: (from, to, why) => deps.log.warn(`${name} instance type passed over`, { index: w.index, from, to, why }),
+    run: (instanceType, clientToken) =>
+      deps.ec2.runInstance({
+        launchTemplateId: w.launchTemplateId,
+        instanceType,
+        subnetId: w.placement.subnetId,
+        publicIp: w.placement.publicIp,
+        securityGroupId: w.securityGroupId,
+        instanceProfileArn: w.instanceProfileArn,
+        clientToken,
+        instanceTags: tagsFor(w.siteId, w.role, 'instance', { ...w.bookkeeping, [TAG.agentJob]: formatS3Url(w.bucket, w.jobKey) }),
+        volumeTags: tagsFor(w.siteId, w.role, 'volume', w.bookkeeping),
+        networkInterfaceTags: tagsFor(w.siteId, w.role, 'network-interface', w.bookkeeping),
+      }),
+  });
 }

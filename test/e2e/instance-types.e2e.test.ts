@@ -15,6 +15,7 @@ import { runFailback } from '../../bin/demo/run-failback';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { recoveredCopyOf } from '../helpers/recovered';
 
 const SITE = 'types';
 const VPG = 'app';
@@ -60,10 +61,7 @@ it('launches the next listed type where the preferred one is not offered, syncs 
 
   const out = await runFailback(site.sfn, site.failbackArn(VPG), { checkpoint: sync.checkpointId });
   expect((await instancesOf('zimporter')).map((i) => i.InstanceType)).toEqual(['m6i.large']);
-  const [vm] = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [out.recoveredInstances[0].instanceId] }))).Reservations![0].Instances!;
-  const [source] = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances!;
-  const device = source.BlockDeviceMappings!.find((m) => m.Ebs?.VolumeId === data.volumeId)!.DeviceName;
-  const recovered = vm.BlockDeviceMappings!.find((m) => m.DeviceName === device)!.Ebs!.VolumeId!;
+  const recovered = await recoveredCopyOf(site.ec2, out.recoveredInstances[0].instanceId, { instanceId: app.instanceId, volumeId: data.volumeId });
   expect((await captureVolumeImage(site.url, { volumeId: recovered, sizeBytes: expected.sizeBytes })).sha256).toBe(expected.sha256);
 }, 300_000);
 

@@ -14,6 +14,7 @@ import { runFailback } from '../../bin/demo/run-failback';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { recoveredCopyOf } from '../helpers/recovered';
 
 const VPG = 'app';
 const base = (siteId: string) => ({
@@ -96,10 +97,7 @@ describe('an account without a default VPC', () => {
 
       // the importers run in the agent's network (the importer has none of its own) and write the checkpoint back
       const out = await runFailback(site.sfn, site.failbackArn(VPG), { target: { subnetId: net.subnets['us-east-1b'] } });
-      const [vm] = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [out.recoveredInstances[0].instanceId] }))).Reservations![0].Instances!;
-      const [source] = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances!;
-      const device = source.BlockDeviceMappings!.find((m) => m.Ebs?.VolumeId === data.volumeId)!.DeviceName;
-      const recovered = vm.BlockDeviceMappings!.find((m) => m.DeviceName === device)!.Ebs!.VolumeId!;
+      const recovered = await recoveredCopyOf(site.ec2, out.recoveredInstances[0].instanceId, { instanceId: app.instanceId, volumeId: data.volumeId });
       expect((await captureVolumeImage(site.url, { volumeId: recovered, sizeBytes: expected.sizeBytes })).sha256).toBe(expected.sha256);
       const importers = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zimporter'] }] }));
       const importerZones = (importers.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.Placement?.AvailabilityZone, i.State?.Name]);

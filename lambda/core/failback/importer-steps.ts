@@ -6,8 +6,8 @@ import type { AgentProgress, ImportJob } from '../agent-job';
 import { attachAgentVolumes } from '../agent-volumes';
 import { NotFound, NotOurs } from '../errors';
 import type { ImporterAssignment, ImporterState } from '../failback-contract';
-import { formatS3Url, importProgressKey, launchRecordKey } from '../replica-format';
-import { launchWithFallback } from '../worker-launch';
+import { importProgressKey } from '../replica-format';
+import { launchWorker } from '../worker-launch';
 import type { VpgRuntime } from '../sync-contract';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
@@ -67,27 +67,23 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
   }
   await deps.store.putJson(importer.jobKey, { ...job, volumes });
 
-  const launchTemplateId = await importerLaunchTemplate(deps);
-  const instance = await launchWithFallback({
-    instanceTypes: deps.env.importerInstanceTypes,
-    clientToken: importClientToken(vpg, importId, `importer-${importer.index}`),
-    recordKey: launchRecordKey(importer.jobKey),
-    store: deps.store,
-    onFallback: (from, to, why) => deps.log.warn('ZImporter instance type passed over', { index: importer.index, from, to, why }),
-    run: (instanceType, clientToken) =>
-      deps.ec2.runInstance({
-        launchTemplateId,
-        instanceType,
-        subnetId: placement.subnetId,
-        publicIp: placement.publicIp,
-        securityGroupId: deps.env.importerSecurityGroup,
-        instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
-        clientToken,
-        instanceTags: tagsFor(siteId, 'zimporter', 'instance', { ...bookkeeping, [TAG.agentJob]: formatS3Url(bucket, importer.jobKey) }),
-        volumeTags: tagsFor(siteId, 'zimporter', 'volume', bookkeeping),
-        networkInterfaceTags: tagsFor(siteId, 'zimporter', 'network-interface', bookkeeping),
-      }),
-  });
+  const instance = await launchWorker(
+    {
+      role: 'zimporter',
+      index: importer.index,
+      siteId,
+      bucket,
+      jobKey: importer.jobKey,
+      launchTemplateId: await importerLaunchTemplate(deps),
+      instanceTypes: deps.env.importerInstanceTypes,
+      clientToken: importClientToken(vpg, importId, `importer-${importer.index}`),
+      placement,
+      securityGroupId: deps.env.importerSecurityGroup,
+      instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
+      bookkeeping,
+    },
+    deps,
+  );
   deps.log.info('ZImporter launched', { index: importer.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
   return {
     index: importer.index,

@@ -2,8 +2,8 @@
 import type { AgentProgress, BlockPlan, ReadJob } from '../agent-job';
 import { attachAgentVolumes } from '../agent-volumes';
 import { NotFound, NotOurs, SyncFailed } from '../errors';
-import { formatS3Url, launchRecordKey, syncProgressKey } from '../replica-format';
-import { launchWithFallback } from '../worker-launch';
+import { syncProgressKey } from '../replica-format';
+import { launchWorker } from '../worker-launch';
 import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../sync-contract';
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { isOurs, TAG, tagsFor } from '../tags';
@@ -75,27 +75,23 @@ export async function spawnZsat(input: SpawnZsatInput, deps: ZsatStepDeps): Prom
   }
   await deps.store.putJson(zsat.jobKey, { ...job, volumes });
 
-  const launchTemplateId = await ourLaunchTemplate(deps);
-  const instance = await launchWithFallback({
-    instanceTypes: deps.env.zsatInstanceTypes,
-    clientToken: zsatInstanceClientToken(syncId, zsat.index),
-    recordKey: launchRecordKey(zsat.jobKey),
-    store: deps.store,
-    onFallback: (from, to, why) => deps.log.warn('zSAT instance type passed over', { index: zsat.index, from, to, why }),
-    run: (instanceType, clientToken) =>
-      deps.ec2.runInstance({
-        launchTemplateId,
-        instanceType,
-        subnetId: placement.subnetId,
-        publicIp: placement.publicIp,
-        securityGroupId: deps.env.zsatSecurityGroup,
-        instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
-        clientToken,
-        instanceTags: tagsFor(siteId, 'zsat', 'instance', { ...bookkeeping, [TAG.agentJob]: formatS3Url(bucket, zsat.jobKey) }),
-        volumeTags: tagsFor(siteId, 'zsat', 'volume', bookkeeping),
-        networkInterfaceTags: tagsFor(siteId, 'zsat', 'network-interface', bookkeeping),
-      }),
-  });
+  const instance = await launchWorker(
+    {
+      role: 'zsat',
+      index: zsat.index,
+      siteId,
+      bucket,
+      jobKey: zsat.jobKey,
+      launchTemplateId: await ourLaunchTemplate(deps),
+      instanceTypes: deps.env.zsatInstanceTypes,
+      clientToken: zsatInstanceClientToken(syncId, zsat.index),
+      placement,
+      securityGroupId: deps.env.zsatSecurityGroup,
+      instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
+      bookkeeping,
+    },
+    deps,
+  );
   deps.log.info('zSAT launched', { index: zsat.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
   return {
     index: zsat.index,

@@ -5,21 +5,20 @@
 import { AwsError } from '../service';
 import { authorize, type Operation, required, seconds } from './kms-call';
 
+/** DisableKey and EnableKey: the same rule, another state (neither applies to a key pending deletion). */
+function setState(operation: 'DisableKey' | 'EnableKey', state: 'Disabled' | 'Enabled'): Operation {
+  return async (c) => {
+    const key = c.keys.resolve(required(c.input, 'KeyId'));
+    await authorize(c, key, { operation });
+    if (key.state === 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    key.state = state;
+    return {};
+  };
+}
+
 export const KEY_STATE_OPERATIONS: Record<string, Operation> = {
-  async DisableKey(c) {
-    const key = c.keys.resolve(required(c.input, 'KeyId'));
-    await authorize(c, key, { operation: 'DisableKey' });
-    if (key.state === 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
-    key.state = 'Disabled';
-    return {};
-  },
-  async EnableKey(c) {
-    const key = c.keys.resolve(required(c.input, 'KeyId'));
-    await authorize(c, key, { operation: 'EnableKey' });
-    if (key.state === 'PendingDeletion') throw new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
-    key.state = 'Enabled';
-    return {};
-  },
+  DisableKey: setState('DisableKey', 'Disabled'),
+  EnableKey: setState('EnableKey', 'Enabled'),
   async ScheduleKeyDeletion(c) {
     const key = c.keys.resolve(required(c.input, 'KeyId'));
     await authorize(c, key, { operation: 'ScheduleKeyDeletion' });
