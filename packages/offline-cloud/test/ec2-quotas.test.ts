@@ -3,7 +3,7 @@
  * instance types offered per zone (Unsupported, DescribeInstanceTypeOfferings), the capacity fault
  * (InsufficientInstanceCapacity) and the RunInstances request bucket (RequestLimitExceeded).
  */
-import { DescribeInstanceTypeOfferingsCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DEFAULT_LIMITS, DEFAULT_VCPU_QUOTA } from '../src/aws-rates';
 import { parseFaultSpec } from '../src/faults';
 import { DEFAULT_IMAGE_ID } from '../src/ec2/images';
@@ -142,5 +142,19 @@ test('RunInstances past its request bucket is RequestLimitExceeded (HTTP 503); t
   await ec2.send(run('t3.micro'));
   expect(await refusal(ec2.send(run('t3.micro')))).toMatchObject({ name: 'RequestLimitExceeded', status: 503 });
   expect(await liveInstances(ec2)).toHaveLength(2);
+  ec2.destroy();
+});
+
+test('DescribeInstanceTypes gives the vCPUs and architectures a caller sizes capacity by; an unknown type is InvalidInstanceType', async () => {
+  t = await startTestCloud();
+  const ec2 = once(t.url);
+  const out = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['c6i.large', 'm7g.large', 't2.micro'] }));
+  const byType = Object.fromEntries((out.InstanceTypes ?? []).map((i) => [i.InstanceType, i]));
+  expect(byType['c6i.large']).toMatchObject({ VCpuInfo: { DefaultVCpus: 2 }, ProcessorInfo: { SupportedArchitectures: ['x86_64'] } });
+  expect(byType['m7g.large']).toMatchObject({ VCpuInfo: { DefaultVCpus: 2 }, ProcessorInfo: { SupportedArchitectures: ['arm64'] } });
+  expect(byType['t2.micro'].ProcessorInfo!.SupportedArchitectures).toEqual(['i386', 'x86_64']);
+  const arm = await ec2.send(new DescribeInstanceTypesCommand({ Filters: [{ Name: 'processor-info.supported-architecture', Values: ['arm64'] }] }));
+  expect(arm.InstanceTypes!.map((i) => i.InstanceType).sort()).toEqual(['c6g.large', 'c7g.large', 'm7g.large', 't4g.micro', 't4g.small']);
+  expect(await refusal(ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['c6i.large', 'x9.huge' as never] })))).toMatchObject({ name: 'InvalidInstanceType', status: 400 });
   ec2.destroy();
 });

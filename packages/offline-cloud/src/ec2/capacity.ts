@@ -144,3 +144,48 @@ export const describeAvailabilityZones: ActionHandler = (q, w) => {
     })),
   };
 };
+
+/** Types whose processor is AWS Graviton (arm64): a 'g' after the generation digit (t4g, m7g, c6gn). */
+const GRAVITON = /^[a-z]+\d+g/;
+/** Previous-generation types that also run 32-bit AMIs (https://docs.aws.amazon.com/ec2/latest/instancetypes/pg.html). */
+const I386_CAPABLE = /^(t2|m1|c1|m3)\./;
+
+function architecturesOf(instanceType: string): string[] {
+  if (GRAVITON.test(instanceType)) return ['arm64'];
+  return I386_CAPABLE.test(instanceType) ? ['i386', 'x86_64'] : ['x86_64'];
+}
+
+const isCurrentGeneration = (t: string) => !/^(t2|m1)\./.test(t);
+
+const TYPE_FIELDS: FieldMap<string> = {
+  'instance-type': (t) => t,
+  'processor-info.supported-architecture': (t) => architecturesOf(t),
+  'vcpu-info.default-vcpus': (t) => String(INSTANCE_VCPUS[t]),
+  'current-generation': (t) => String(isCurrentGeneration(t)),
+};
+
+/**
+ * The types this cloud knows, with the figures a caller sizes capacity by: default vCPUs and supported
+ * architectures (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html; an unknown
+ * type in InstanceTypes answers InvalidInstanceType).
+ */
+export const describeInstanceTypes: ActionHandler = (q, w) => {
+  const page = describe(q, w, {
+    all: Object.keys(INSTANCE_VCPUS).sort(),
+    idOf: (t) => t,
+    tagsOf: () => [],
+    fields: TYPE_FIELDS,
+    limits: { min: 5, max: 100 },
+    idParam: 'InstanceType',
+    notFound: (ids) => new AwsError('InvalidInstanceType', `The following supplied instance types do not exist: [${ids.join(', ')}]`),
+  });
+  return {
+    instanceTypeSet: page.items.map((t) => ({
+      instanceType: t,
+      currentGeneration: isCurrentGeneration(t),
+      vCpuInfo: { defaultVCpus: INSTANCE_VCPUS[t] },
+      processorInfo: { supportedArchitectures: architecturesOf(t) },
+    })),
+    nextToken: page.nextToken,
+  };
+};

@@ -9,7 +9,7 @@ import { TokenBuckets } from '../token-bucket';
 import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
 import { BootManager } from './boot';
-import { describeAvailabilityZones, describeInstanceTypeOfferings } from './capacity';
+import { describeAvailabilityZones, describeInstanceTypeOfferings, describeInstanceTypes } from './capacity';
 import { describeVolumeStatus } from './volume-status';
 import { newRequestId } from './ids';
 import { deregisterImage, describeImages, registerImage, seedImages } from './images';
@@ -42,6 +42,7 @@ import { renderError, renderResponse } from './xml';
 const ACTIONS: Record<string, ActionHandler> = {
   RunInstances: runInstances,
   DescribeInstanceTypeOfferings: describeInstanceTypeOfferings,
+  DescribeInstanceTypes: describeInstanceTypes,
   DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeInstances: describeInstances,
   TerminateInstances: terminateInstances,
