@@ -12,6 +12,7 @@ import { register as registerFailback } from './commands/failback';
 import { register as registerFailbackCleanup } from './commands/failback-cleanup';
 import { register as registerStatus } from './commands/status';
 import { register as registerRelease } from './commands/release';
+import { register as registerDoctor } from './commands/doctor';
 import { UsageError } from './commands/context';
 
 const program = new Command('lifeboat')
@@ -19,7 +20,7 @@ const program = new Command('lifeboat')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo, registerExport, registerFailback, registerFailbackCleanup, registerStatus, registerRelease]) register(program);
+for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo, registerExport, registerFailback, registerFailbackCleanup, registerStatus, registerRelease, registerDoctor]) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

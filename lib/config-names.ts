@@ -57,15 +57,20 @@ export function stepFunctionName(siteId: string, vpg: string, step: string): str
 
 const named = (what: string, name: string, kind: Omit<DerivedName, 'what' | 'name' | 'shown'>): DerivedName => ({ what, name, shown: `"${name}"`, ...kind });
 
+/** lib/worker-launch-template.ts workerLaunchTemplateName. */
+export const workerTemplateNameOf = (siteId: string, role: 'zsat' | 'zimporter') => `lifeboat-${siteId}-${role}`;
+/** lib/monitoring.ts alertTopicName. */
+export const alertTopicNameOf = (siteId: string) => `lifeboat-${siteId}-alerts`;
+
 /** What the site stack names after the site id alone. */
 export function siteNames(siteId: string, hasOwnBucket: boolean): DerivedName[] {
   const names = [
     named('site stack', `Lifeboat-${siteId}`, STACK),
     named('sweeper function', `lifeboat-${siteId}-sweeper`, FUNCTION),
     named('RPO probe function', `lifeboat-${siteId}-rpo-probe`, FUNCTION),
-    named('zSAT launch template', `lifeboat-${siteId}-zsat`, LAUNCH_TEMPLATE),
-    named('ZImporter launch template', `lifeboat-${siteId}-zimporter`, LAUNCH_TEMPLATE),
-    named('alert topic', `lifeboat-${siteId}-alerts`, TOPIC),
+    named('zSAT launch template', workerTemplateNameOf(siteId, 'zsat'), LAUNCH_TEMPLATE),
+    named('ZImporter launch template', workerTemplateNameOf(siteId, 'zimporter'), LAUNCH_TEMPLATE),
+    named('alert topic', alertTopicNameOf(siteId), TOPIC),
     named('dashboard', `lifeboat-${siteId}`, DASHBOARD),
   ];
   if (!hasOwnBucket) {

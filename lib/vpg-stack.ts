@@ -102,10 +102,12 @@ export class LifeboatVpgStack extends Stack {
     this.stepFunctions = this.syncSteps.functions;
     this.failbackFunctions = this.failbackSteps.functions;
 
-    // The VPG as both state machines embed it: config, plus this stack's worker profiles and the store's name.
+    // The VPG as both state machines embed it: config, plus this stack's worker profiles, key-using step roles and the store's name.
     const runtime: VpgRuntime = {
       ...vpgRuntime(config, vpg, { agentInstanceProfileArn: this.zsatAgentRole.instanceProfile.instanceProfileArn, storeBucket: bucket.bucketName }),
       importerInstanceProfileArn: this.importerAgentRole.instanceProfile.instanceProfileArn,
+      syncStepRoleArn: this.stepRoles.sync.roleArn,
+      failbackStepRoleArn: this.stepRoles.failback.roleArn,
     };
     this.sync = new SyncStateMachine(this, 'Sync', { siteId, vpg: runtime, functions: this.stepFunctions });
     this.failback = new FailbackStateMachine(this, 'Failback', {

@@ -1,7 +1,7 @@
 /** Which instances a VPG protects, and which snapshot each volume's incremental read can start from. */
 import type { CheckpointSummary } from './replica-store-port';
 import type { VpgRuntime } from './sync-contract';
-import type { InstanceInfo, SnapshotInfo } from './sync-ports';
+import type { Ec2Port, InstanceInfo, SnapshotInfo } from './sync-ports';
 import { isOurs, TAG } from './tags';
 
 const PROTECTABLE_STATES = new Set(['running', 'stopped', 'stopping', 'pending']);
@@ -27,6 +27,15 @@ export function selectProtectedInstances(
     if (matchesSelector(i, vpg)) byId.set(i.instanceId, i);
   }
   return [...byId.values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+}
+
+/** The VPG's protected instances as EC2 lists them now: by its ids and by its tags (Begin, `lifeboat doctor`). */
+export async function findProtectedInstances(vpg: Pick<VpgRuntime, 'instanceIds' | 'instanceTags'>, ec2: Pick<Ec2Port, 'describeInstances'>): Promise<InstanceInfo[]> {
+  const states = ['pending', 'running', 'stopping', 'stopped'] as const;
+  const found: InstanceInfo[] = [];
+  if (vpg.instanceIds.length > 0) found.push(...(await ec2.describeInstances({ ids: vpg.instanceIds, states })));
+  if (Object.keys(vpg.instanceTags).length > 0) found.push(...(await ec2.describeInstances({ tags: vpg.instanceTags, states })));
+  return selectProtectedInstances(found, vpg);
 }
 
 /** Ids named in the VPG that did not resolve to a protectable instance (a config drift a person should see). */

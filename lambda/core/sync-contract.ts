@@ -94,6 +94,12 @@ export interface VpgRuntime {
   readonly importerInstanceProfileArn?: string;
   /** The replica store's bucket, so a state machine (and the CLI reading its definition) is self-describing. */
   readonly storeBucket: string;
+  /**
+   * The roles of the sync and failback steps, the two that use the protected volumes' KMS keys through EC2: `lifeboat
+   * doctor` checks each key's policy lets them in. '' or absent in a runtime built before they were recorded.
+   */
+  readonly syncStepRoleArn?: string;
+  readonly failbackStepRoleArn?: string;
 }
 
 /** Environment of every step function (validated at cold start). */

@@ -20,6 +20,8 @@ export const vpgRuntimeSchema = z.object({
   agentInstanceProfileArn: z.string().default(''),
   importerInstanceProfileArn: z.string().default(''),
   storeBucket: z.string().default(''),
+  syncStepRoleArn: z.string().default(''),
+  failbackStepRoleArn: z.string().default(''),
 });
 
 export const protectedVolumeSchema = z.object({

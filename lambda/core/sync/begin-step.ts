@@ -6,10 +6,10 @@ import { acquireLease, currentLease, delegateLease, releaseLease, type AcquireRe
 import { continuationRequestSchema, finalSyncRequestSchema } from '../sync-schemas';
 import { actsUnder, leaseHorizonSeconds } from '../vpg-lease';
 import { maxWaitSeconds } from '../wait-policy';
-import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProtectedInstances } from '../protected-resources';
+import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, findProtectedInstances } from '../protected-resources';
 import { beginMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { continuationOf, deriveSyncId } from '../sync-ids';
-import type { InstanceInfo, SnapshotInfo } from '../sync-ports';
+import type { SnapshotInfo } from '../sync-ports';
 import type { StepBasics, StepDepsWith } from './step-deps';
 
 /** Begin reads EC2 and the store and takes the lease (asking Step Functions whether its holder still runs). */
@@ -18,13 +18,6 @@ import { restoreProblems, summarizeProblems } from './integrity-check';
 
 const GIB = 1024 ** 3;
 
-async function findInstances(input: SyncInput, deps: Pick<BeginDeps, 'ec2'>): Promise<InstanceInfo[]> {
-  const states = ['pending', 'running', 'stopping', 'stopped'] as const;
-  const found: InstanceInfo[] = [];
-  if (input.vpg.instanceIds.length > 0) found.push(...(await deps.ec2.describeInstances({ ids: input.vpg.instanceIds, states })));
-  if (Object.keys(input.vpg.instanceTags).length > 0) found.push(...(await deps.ec2.describeInstances({ tags: input.vpg.instanceTags, states })));
-  return selectProtectedInstances(found, input.vpg);
-}
 
 /** The achieved RPO at each start, failing or not: the metric must keep coming exactly when syncs stop committing. */
 function publishRpo(input: SyncInput, deps: StepBasics, lastCheckpointAt: string | undefined, sourcesDeparted?: number): void {
@@ -92,7 +85,7 @@ export async function begin(input: SyncInput, deps: BeginDeps): Promise<BeginOut
 }
 
 async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string, lease: SyncLease): Promise<BeginOutput> {
-  const instances = await findInstances(input, deps);
+  const instances = await findProtectedInstances(input.vpg, deps.ec2);
   const missing = missingInstanceIds(input.vpg, instances);
   if (missing.length > 0) deps.log.warn('protected instances not found (terminated, or never existed)', { missing });
   const attached = instances.flatMap((i) => i.volumes.map((v) => ({ ...v, instanceId: i.instanceId })));

@@ -1,0 +1,160 @@
+/**
+ * What `lifeboat doctor` reads from EC2 (AWS or the offline cloud): a subnet's routing toward S3, the workers'
+ * launch templates, images and security groups, instance types and their offerings, vCPUs in use, the account's
+ * default EBS key. Reads only.
+ */
+import {
+  DescribeImagesCommand,
+  DescribeInstanceTypesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
+  GetEbsDefaultKmsKeyIdCommand,
+  GetEbsEncryptionByDefaultCommand,
+  paginateDescribeInstances,
+  paginateDescribeInstanceTypeOfferings,
+  type EC2Client,
+  type RouteTable,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
+import type { EgressFact, RouteFact, SubnetRouting } from './s3-path';
+
+const defaultRoute = (t: RouteTable | undefined) => t?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+
+export class Ec2Facts {
+  constructor(private readonly ec2: EC2Client, private readonly region: string) {}
+
+  /** The route table a subnet uses: its own association, else its VPC's main table. */
+  async routeTableOf(subnetId: string, vpcId: string): Promise<RouteTable | undefined> {
+    const own = await this.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
+    if (own.RouteTables?.length) return own.RouteTables[0];
+    const main = await this.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'association.main', Values: ['true'] }] }));
+    return main.RouteTables?.[0];
+  }
+
+  async subnetRouting(subnetId: string, vpcId: string, publicIp: boolean): Promise<SubnetRouting> {
+    const table = await this.routeTableOf(subnetId, vpcId);
+    const routes: RouteFact[] = (table?.Routes ?? []).map((r) => ({
+      destinationCidrBlock: r.DestinationCidrBlock,
+      destinationPrefixListId: r.DestinationPrefixListId,
+      gatewayId: r.GatewayId,
+      natGatewayId: r.NatGatewayId,
+    }));
+    const igws = await this.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
+    const endpoints = await this.ec2.send(
+      new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'service-name', Values: [`com.amazonaws.${this.region}.s3`] }] }),
+    );
+    const available = (endpoints.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() === 'available');
+    const natIds = routes.flatMap((r) => (r.natGatewayId ? [r.natGatewayId] : []));
+    return {
+      subnetId,
+      routeTableId: table?.RouteTableId ?? null,
+      routes,
+      publicIp,
+      attachedInternetGateways: (igws.InternetGateways ?? []).flatMap((g) => (g.InternetGatewayId ? [g.InternetGatewayId] : [])),
+      s3GatewayEndpoints: available
+        .filter((e) => e.VpcEndpointType === 'Gateway')
+        .map((e) => ({
+          vpcEndpointId: e.VpcEndpointId!,
+          routeTableIds: e.RouteTableIds ?? [],
+          prefixListId: routes.find((r) => r.gatewayId === e.VpcEndpointId)?.destinationPrefixListId,
+        })),
+      s3InterfaceEndpoints: available.filter((e) => e.VpcEndpointType === 'Interface' && e.PrivateDnsEnabled).map((e) => e.VpcEndpointId!),
+      natGateways: await Promise.all(natIds.map((id) => this.natUsability(id))),
+    };
+  }
+
+  private async natUsability(natGatewayId: string): Promise<SubnetRouting['natGateways'][number]> {
+    const out = await this.ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [natGatewayId] })).catch(() => ({ NatGateways: [] }));
+    const nat = out.NatGateways?.[0];
+    if (!nat) return { natGatewayId, usable: false, why: 'does not exist' };
+    if (nat.State !== 'available') return { natGatewayId, usable: false, why: `is ${nat.State}` };
+    if (nat.ConnectivityType === 'private') return { natGatewayId, usable: false, why: 'is a private NAT gateway (no way to the internet)' };
+    const natTable = await this.routeTableOf(nat.SubnetId!, nat.VpcId!);
+    if (!defaultRoute(natTable)?.GatewayId?.startsWith('igw-')) return { natGatewayId, usable: false, why: `sits in ${nat.SubnetId}, whose route table has no route to an internet gateway` };
+    return { natGatewayId, usable: true };
+  }
+
+  async securityGroupEgress(groupId: string): Promise<EgressFact[] | null> {
+    const out = await this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })).catch((err: Error) => {
+      if (err.name === 'InvalidGroup.NotFound') return { SecurityGroups: [] };
+      throw err;
+    });
+    const group = out.SecurityGroups?.[0];
+    if (!group) return null;
+    return (group.IpPermissionsEgress ?? []).map((p) => ({
+      ipProtocol: p.IpProtocol ?? '-1',
+      fromPort: p.FromPort,
+      toPort: p.ToPort,
+      cidrIps: (p.IpRanges ?? []).flatMap((r) => (r.CidrIp ? [r.CidrIp] : [])),
+      prefixListIds: (p.PrefixListIds ?? []).flatMap((r) => (r.PrefixListId ? [r.PrefixListId] : [])),
+    }));
+  }
+
+  /** A launch template's default version: its image, type and the security groups its interface names. */
+  async launchTemplate(name: string): Promise<{ launchTemplateId: string; imageId?: string; instanceType?: string; securityGroupIds: string[] } | null> {
+    const out = await this.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name, Versions: ['$Default'] })).catch((err: Error) => {
+      if (/NotFound/.test(err.name)) return { LaunchTemplateVersions: [] };
+      throw err;
+    });
+    const v = out.LaunchTemplateVersions?.[0];
+    if (!v) return null;
+    const data = v.LaunchTemplateData ?? {};
+    const groups = [...(data.SecurityGroupIds ?? []), ...(data.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])];
+    return { launchTemplateId: v.LaunchTemplateId!, imageId: data.ImageId, instanceType: data.InstanceType, securityGroupIds: [...new Set(groups)] };
+  }
+
+  async image(imageId: string): Promise<{ state: string; architecture: string } | null> {
+    const out = await this.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })).catch((err: Error) => {
+      if (/InvalidAMIID/.test(err.name)) return { Images: [] };
+      throw err;
+    });
+    const image = out.Images?.[0];
+    return image ? { state: image.State ?? 'unknown', architecture: image.Architecture ?? 'x86_64' } : null;
+  }
+
+  /** vCPUs and architectures of the types EC2 knows among these; an unknown one is left out. */
+  async instanceTypes(types: readonly string[]): Promise<Map<string, { vcpus: number; architectures: string[] }>> {
+    const out = new Map<string, { vcpus: number; architectures: string[] }>();
+    for (const type of new Set(types)) {
+      const res = await this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] })).catch((err: Error) => {
+        if (err.name === 'InvalidInstanceType') return { InstanceTypes: [] };
+        throw err;
+      });
+      const info = res.InstanceTypes?.[0];
+      if (info) out.set(type, { vcpus: info.VCpuInfo?.DefaultVCpus ?? 0, architectures: info.ProcessorInfo?.SupportedArchitectures ?? [] });
+    }
+    return out;
+  }
+
+  /** Which of these types each zone offers. */
+  async offerings(zones: readonly string[], types: readonly string[]): Promise<Map<string, Set<string>>> {
+    const out = new Map<string, Set<string>>(zones.map((z) => [z, new Set<string>()]));
+    if (zones.length === 0 || types.length === 0) return out;
+    const pages = paginateDescribeInstanceTypeOfferings(
+      { client: this.ec2 },
+      { LocationType: 'availability-zone', Filters: [{ Name: 'location', Values: [...zones] }, { Name: 'instance-type', Values: [...types] }] },
+    );
+    for await (const page of pages) for (const o of page.InstanceTypeOfferings ?? []) out.get(o.Location!)?.add(o.InstanceType!);
+    return out;
+  }
+
+  /** Types of the account's pending and running instances, with how many of each. */
+  async liveInstanceTypes(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const pages = paginateDescribeInstances({ client: this.ec2 }, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] });
+    for await (const page of pages) for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.set(i.InstanceType!, (out.get(i.InstanceType!) ?? 0) + 1);
+    return out;
+  }
+
+  /** The key new volumes get when EBS encryption by default is on (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html). */
+  async ebsDefaultKey(): Promise<{ byDefault: boolean; keyId?: string }> {
+    const on = await this.ec2.send(new GetEbsEncryptionByDefaultCommand({}));
+    if (!on.EbsEncryptionByDefault) return { byDefault: false };
+    const key = await this.ec2.send(new GetEbsDefaultKmsKeyIdCommand({}));
+    return { byDefault: true, keyId: key.KmsKeyId };
+  }
+}

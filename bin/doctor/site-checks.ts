@@ -1,0 +1,78 @@
+/**
+ * The checks of what a site shares: its replica bucket (versioning, default encryption, Object Lock as the config
+ * asks), its alert topic's subscriptions, and the account's On-Demand Standard vCPU quota against the workers a
+ * sync runs at once. Pure: the facts come from account-facts.ts and ec2-facts.ts.
+ */
+import type { StoreConfig } from '../../lib/config';
+import { type BucketFacts, ReadFailed, readFix, STANDARD_VCPU_QUOTA_CODE, type TopicFacts } from './account-facts';
+import { type DoctorCheck, ok, problem, warning } from './doctor-model';
+
+export function storeChecks(bucket: string, facts: BucketFacts | ReadFailed, store: StoreConfig): DoctorCheck[] {
+  if (facts instanceof ReadFailed) {
+    const missing = facts.cause.name === 'NotFound' || facts.cause.name === 'NoSuchBucket';
+    return [problem(null, 'store', missing ? `replica bucket ${bucket} does not exist` : facts.message, missing ? 'deploy the site stack (npx cdk deploy --all), or create the bucket store.bucketName names' : readFix(facts, 's3:GetBucketVersioning, s3:GetEncryptionConfiguration and s3:GetBucketObjectLockConfiguration on the bucket'))];
+  }
+  const out: DoctorCheck[] = [];
+  if (facts.versioning === 'Enabled') out.push(ok(null, 'store', `${bucket}: versioning enabled, so a replaced manifest or pack stays recoverable`));
+  else out.push(warning(null, 'store', `${bucket}: versioning is ${facts.versioning}; a pack or manifest overwritten or deleted by mistake is gone`, `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`));
+  if (facts.encryption) out.push(ok(null, 'store', `${bucket}: default encryption ${facts.encryption}`));
+  else out.push(warning(null, 'store', `${bucket}: no default encryption`, `aws s3api put-bucket-encryption --bucket ${bucket} (SSE-S3 or SSE-KMS)`));
+  const lock = store.objectLock;
+  if (lock) {
+    const have = facts.objectLock;
+    if (!have?.enabled) out.push(problem(null, 'store', `store.objectLock asks for ${lock.mode} retention of ${lock.days} days, but ${bucket} has no Object Lock`, 'Object Lock is set when a bucket is created: let the site stack create a new bucket (leave store.bucketName out), or create one with Object Lock and name it'));
+    else if (have.mode !== lock.mode || have.days !== lock.days) out.push(warning(null, 'store', `${bucket}: Object Lock default retention is ${have.mode ?? 'none'} ${have.days ?? 0} days, the config says ${lock.mode} ${lock.days}`, 'deploy the site stack again, or set store.objectLock to what the bucket has'));
+    else out.push(ok(null, 'store', `${bucket}: Object Lock ${have.mode} for ${have.days} days`));
+  }
+  return out;
+}
+
+export function alertChecks(topicName: string, facts: TopicFacts | null | ReadFailed, email: string | undefined): DoctorCheck[] {
+  if (facts === null) return [problem(null, 'alerts', `alert topic ${topicName} does not exist`, 'deploy the site stack (npx cdk deploy --all)')];
+  if (facts instanceof ReadFailed) return [warning(null, 'alerts', facts.message, readFix(facts, 'sns:ListTopics and sns:ListSubscriptionsByTopic'))];
+  if (facts.confirmed.length > 0) return [ok(null, 'alerts', `${topicName} notifies ${facts.confirmed.join(', ')}`)];
+  if (facts.pending.length > 0) {
+    return [warning(null, 'alerts', `${topicName}: ${facts.pending.join(', ')} ${facts.pending.length === 1 ? 'has' : 'have'} not confirmed the subscription, so alarms notify nobody`, 'open the "AWS Notification - Subscription Confirmation" mail and confirm')];
+  }
+  const fix = email ? `the subscription of ${email} is gone: deploy the site stack again` : 'set alerts.email in lifeboat.config.json and deploy, or subscribe to the topic';
+  return [warning(null, 'alerts', `${topicName} has no subscription: a failed sync or a missed RPO notifies nobody`, fix)];
+}
+
+export interface VcpuNeed {
+  /** The VPG, its zSATs at once, and the vCPUs of its preferred zSAT type. */
+  readonly vpg: string;
+  readonly zsats: number;
+  readonly instanceType: string;
+  readonly vcpusEach: number;
+}
+
+/**
+ * Every VPG's zSATs at once against the quota: a VPG whose own zSATs exceed the whole quota can never run them all
+ * (the launches past it are retried, then fail the sync); the quota less what runs now is only a warning, as other
+ * instances come and go.
+ */
+export function vcpuChecks(quota: number | ReadFailed, needs: readonly VcpuNeed[], inUse: number): DoctorCheck[] {
+  if (quota instanceof ReadFailed) return [warning(null, 'vcpu-quota', quota.message, readFix(quota, 'servicequotas:GetServiceQuota'))];
+  const out: DoctorCheck[] = [];
+  for (const n of needs) {
+    const need = n.zsats * n.vcpusEach;
+    if (need > quota) {
+      const fit = Math.floor(quota / n.vcpusEach);
+      out.push(
+        problem(
+          n.vpg,
+          'vcpu-quota',
+          `a sync runs ${n.zsats} zSAT${n.zsats === 1 ? '' : 's'} of ${n.instanceType} at once (${need} vCPUs), over the account's quota of ${quota} vCPUs of Running On-Demand Standard instances (${STANDARD_VCPU_QUOTA_CODE})`,
+          fit > 0
+            ? `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas, or set agent.maxZsats to ${fit} (or more volumes per zSAT: agent.volumesPerZsat)`
+            : `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas, or list a smaller type first in agent.instanceTypes`,
+        ),
+      );
+    } else if (need > quota - inUse) {
+      out.push(warning(n.vpg, 'vcpu-quota', `${need} vCPUs of zSATs at once; ${inUse} of the quota's ${quota} are in use now, so some zSATs would wait for capacity`, `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas`));
+    } else {
+      out.push(ok(n.vpg, 'vcpu-quota', `${n.zsats} zSAT${n.zsats === 1 ? '' : 's'} of ${n.instanceType} at once need ${need} of ${quota - inUse} free vCPUs (quota ${quota}, ${inUse} in use)`));
+    }
+  }
+  return out;
+}
