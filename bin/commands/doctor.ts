@@ -7,11 +7,11 @@ import type { Command } from 'commander';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
+import { makeS3Client } from '../../lambda/aws/s3-client';
 import { doctorExitCode, renderReport } from '../doctor/doctor-model';
 import { runDoctor, type DoctorClients } from '../doctor/run-doctor';
 import { useColour } from '../status/status-table';
@@ -26,7 +26,7 @@ export function doctorClients(): DoctorClients {
     kms: new KMSClient(retry),
     // IAM is global: its endpoint is us-east-1's (https://docs.aws.amazon.com/general/latest/gr/iam-service.html)
     iam: new IAMClient({ ...retry, region: 'us-east-1' }),
-    s3: new S3Client({ ...retry, followRegionRedirects: true }),
+    s3: makeS3Client({ ...retry, followRegionRedirects: true }),
     sns: new SNSClient(retry),
     quotas: new ServiceQuotasClient(retry),
   };

@@ -15,6 +15,9 @@ import { runSync, type SyncFigures } from './run-sync';
 import { leftovers, ownedResources } from './inventory';
 import { checkRecovered, exportAndCheck, failback, removeTestVms, type RecoveryDemo } from './recovery-demo';
 import { recoveredVolumes } from './recovered';
+import { runDoctor } from '../doctor/run-doctor';
+import { renderReport } from '../doctor/doctor-model';
+import { doctorClients } from '../commands/doctor';
 
 export interface DemoOptions {
   readonly configPath: string;
@@ -35,10 +38,10 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   if (!selector) throw new Error(`the demo needs a VPG that selects instances by tags; ${vpg.name} does not`);
 
   const assembly = path.join(opts.workDir, 'cdk.out');
-  say(`1/9 synthesizing the app for site ${config.siteId} (${config.vpgs.length} VPG) ...`);
+  say(`1/10 synthesizing the app for site ${config.siteId} (${config.vpgs.length} VPG) ...`);
   await synthesize(opts.configPath, assembly);
 
-  say('2/9 starting the offline cloud and deploying the assembly ...');
+  say('2/10 starting the offline cloud and deploying the assembly ...');
   const cloud = await startCloud({ dataDir: path.join(opts.workDir, 'cloud'), assemblyDir: assembly, quiet: true, timeScale: DEMO_TIME_SCALE });
   // every SDK client of this process talks to the offline cloud, with dummy credentials
   process.env.AWS_ENDPOINT_URL = cloud.url;
@@ -49,29 +52,37 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
   const sfn = new SFNClient({});
   try {
     say(`    offline cloud at ${cloud.url}`);
-    say(`3/9 launching a protected instance (tags ${JSON.stringify(selector)}) with a dense and a sparse volume ...`);
+    say(`3/10 launching a protected instance (tags ${JSON.stringify(selector)}) with a dense and a sparse volume ...`);
     const app = await createProtectedInstance(ec2, { tags: selector, volumeSizesGiB: [1, 2] });
     const [dense, sparse] = app.volumes;
     await writeVolume(cloud.url, dense.volumeId, 0, seededBytes('dense', opts.denseMiB * 1024 * 1024));
     await writePattern(cloud.url, sparse, { seed: 'sparse-1', runs: 3, runBlocks: 8, scattered: 12 });
     say(`    ${app.instanceId}: ${dense.volumeId} (${opts.denseMiB} MiB random), ${sparse.volumeId} (2 GiB, sparse)`);
 
+    say('4/10 preflight: lifeboat doctor (instances and zones, subnets and the path to S3, templates, keys, quota, bucket, alerts) ...');
+    const preflight = await runDoctor(config, doctorClients());
+    for (const line of renderReport(preflight, false).trimEnd().split('\n')) say(`    ${line}`);
+    if (!preflight.ok) {
+      say('    the preflight found what would block a sync or a failback: the demo stops here');
+      return false;
+    }
+
     const smArn = `arn:aws:states:${cloud.ctx.region}:${cloud.ctx.accountId}:stateMachine:${syncStateMachineName(config.siteId, vpg.name)}`;
     const images: Array<Map<string, VolumeImage>> = [];
     const syncs: SyncFigures[] = [];
     const snapshotImages = async () => new Map((await Promise.all(app.volumes.map((v) => captureVolumeImage(cloud.url, v)))).map((i) => [i.sourceVolumeId, i]));
 
-    say('4/9 first sync (reads every allocated block) ...');
+    say('5/10 first sync (reads every allocated block) ...');
     images.push(await snapshotImages());
     syncs.push(await runSync(sfn, smArn, 'sync 1'));
 
-    say('5/9 the workload writes (runs, scattered unaligned writes, a trim); second sync (reads only changed blocks) ...');
+    say('6/10 the workload writes (runs, scattered unaligned writes, a trim); second sync (reads only changed blocks) ...');
     await writePattern(cloud.url, dense, { seed: 'dense-2', runs: 2, runBlocks: 4, scattered: 6, trim: [3] });
     await writePattern(cloud.url, sparse, { seed: 'sparse-2', runs: 1, runBlocks: 16, scattered: 5 });
     images.push(await snapshotImages());
     syncs.push(await runSync(sfn, smArn, 'sync 2'));
 
-    say('6/9 verifying the replica store against each volume at each checkpoint ...');
+    say('7/10 verifying the replica store against each volume at each checkpoint ...');
     const store = new S3ReplicaStore({ bucket: (await vpgRuntimeOf(sfn, smArn)).storeBucket });
     let ok = true;
     for (const [i, sync] of syncs.entries()) {
@@ -95,15 +106,15 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
       ec2, sfn, endpoint: cloud.url, store, siteId: config.siteId, vpg: vpg.name, app, workDir: opts.workDir, say,
       failbackArn: smArn.replace(/-sync$/, '-failback'),
     };
-    say(`7/9 failback of the first checkpoint in test mode (a DR drill) ...`);
+    say(`8/10 failback of the first checkpoint in test mode (a DR drill) ...`);
     const drill = await failback(recovery, syncs[0].checkpointId, 'test');
     ok = (await checkRecovered(recovery, drill, images[0], 'test failback')) && ok;
     await removeTestVms(recovery);
 
-    say('8/9 exporting the dense volume of the first checkpoint as raw and qcow2 ...');
+    say('9/10 exporting the dense volume of the first checkpoint as raw and qcow2 ...');
     ok = (await exportAndCheck(recovery, syncs[0].checkpointId, images[0].get(dense.volumeId)!)) && ok;
 
-    say('9/9 live failback (planned migration): a last write, stop the source, final sync, recover ...');
+    say('10/10 live failback (planned migration): a last write, stop the source, final sync, recover ...');
     await writePattern(cloud.url, sparse, { seed: 'sparse-3', runs: 1, runBlocks: 2, scattered: 1 });
     const finalImages = await snapshotImages();
     const live = await failback(recovery, 'latest', 'live');

@@ -16,6 +16,7 @@ import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { recoveredCopyOf } from '../helpers/recovered';
+import { checksOf, doctorOf } from '../helpers/doctor';
 
 const SITE = 'types';
 const VPG = 'app';
@@ -52,6 +53,12 @@ afterAll(async () => site?.stop());
 
 it('launches the next listed type where the preferred one is not offered, syncs and fails back byte for byte', async () => {
   withhold(['c6i.large']);
+  const preflight = await doctorOf(site);
+  expect(checksOf(preflight, 'problem')).toEqual([]);
+  expect(checksOf(preflight, 'warning').filter((c) => c.check.endsWith('types')).map((c) => [c.check, c.detail])).toEqual([
+    ['zSAT types', expect.stringMatching(/^us-east-1\w does not offer c6i\.large; zSATs there fall back to m6i\.large$/)],
+    ['ZImporter types', expect.stringMatching(/^us-east-1\w does not offer c6i\.large; ZImporters there fall back to m6i\.large$/)],
+  ]);
   const [data] = app.volumes;
   const expected = await captureVolumeImage(site.url, data);
   const sync = await runSync(site.sfn, site.syncArn(VPG), 'sync');
@@ -67,6 +74,10 @@ it('launches the next listed type where the preferred one is not offered, syncs 
 
 it('fails the sync naming every listed type and why when none is offered, and leaves nothing behind', async () => {
   withhold(TYPES);
+  const preflight = await doctorOf(site);
+  expect(checksOf(preflight, 'problem').filter((c) => c.check === 'zSAT types')).toEqual([
+    expect.objectContaining({ detail: expect.stringMatching(/^us-east-1\w offers none of c6i\.large, m6i\.large$/), fix: expect.stringContaining('to agent.instanceTypes') }),
+  ]);
   // blocks to read, so that the sync launches a zSAT
   await writeVolume(site.url, app.volumes[0].volumeId, 20 * BLOCK_SIZE, seededBytes('types-2', 2 * BLOCK_SIZE));
   const before = await ownedResources(site.ec2, SITE);

@@ -18,6 +18,7 @@ import { runFailback } from '../../bin/demo/run-failback';
 import { ownedResources } from '../../bin/demo/inventory';
 import { readableCause, startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { checksOf, doctorOf } from '../helpers/doctor';
 
 const SITE = 'kms';
 const config = {
@@ -60,6 +61,12 @@ describe('KMS-encrypted volumes, end to end on the offline cloud', () => {
   it('syncs twice and fails back byte for byte; every recovered volume is encrypted', async () => {
     const [dense, sparse] = app.volumes;
     expect((await volumes(app.volumes.map((v) => v.volumeId))).map((v) => v.KmsKeyId)).toEqual([appKey, appKey]);
+    // the preflight evaluates both keys' policies with the step roles' policies and finds them usable
+    const preflight = await doctorOf(site);
+    expect(checksOf(preflight, 'problem').filter((c) => c.vpg === 'app')).toEqual([]);
+    const keyLines = preflight.checks.filter((c) => c.vpg === 'app' && c.check === 'kms');
+    expect(keyLines.map((c) => c.status)).toEqual(['ok', 'ok']);
+    expect(keyLines.map((c) => c.detail.match(/arn:aws:kms:\S+/)![0]).sort()).toEqual([appKey, defaultKey].sort());
     await writeVolume(site.url, dense.volumeId, 0, seededBytes('dense', 16 * BLOCK_SIZE));
     await writePattern(site.url, sparse, { seed: 's1', runs: 2, runBlocks: 3, scattered: 4 });
     const first = await runSync(site.sfn, site.syncArn('app'), 'sync 1');
@@ -103,6 +110,12 @@ describe('KMS-encrypted volumes, end to end on the offline cloud', () => {
     ).KeyMetadata!.Arn!;
     const locked = await createProtectedInstance(site.ec2, { tags: { app: 'kms-locked' }, volumeSizesGiB: [1], kmsKeyId: lockedKey, name: 'locked-app' });
     await writeVolume(site.url, locked.volumes[0].volumeId, 0, seededBytes('locked', 4 * BLOCK_SIZE));
+    const preflight = await doctorOf(site);
+    const refused = checksOf(preflight, 'problem').filter((c) => c.vpg === 'locked');
+    expect(refused.map((c) => c.check)).toEqual(['kms']);
+    expect(refused[0].detail).toContain(`is under ${lockedKey}, which the step roles may not use: the sync steps (`);
+    expect(refused[0].detail).toContain('kms:CreateGrant through ec2.us-east-1.amazonaws.com is not allowed');
+    expect(refused[0].fix).toContain('docs/kms.md');
 
     const arn = await startExecution(site.sfn, site.syncArn('locked'), {}, 'locked');
     const exec = await waitForExecution(site.sfn, arn, { label: 'locked sync', pollMs: 200 });

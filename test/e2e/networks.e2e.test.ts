@@ -1,10 +1,11 @@
 /**
  * End to end in an account without a default VPC (a landing zone): the site stack refuses to deploy without network
  * settings, saying what to set; with a VPC and private subnets per zone reaching S3 only through the S3 gateway
- * endpoint Lifeboat offers, syncs read exactly the written blocks and reproduce them; a zone without a subnet fails
- * the sync with a cause naming the key and leaves nothing behind.
+ * endpoint Lifeboat offers, the preflight passes and syncs read exactly the written blocks and reproduce them; a
+ * subnet with no path to S3 and a zone without a subnet each fail the preflight with the fix, and the sync (started
+ * anyway) with a readable cause, leaving nothing behind.
  */
-import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DeleteVpcEndpointsCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { TAG } from '../../lambda/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume } from '../../bin/demo/workload';
@@ -15,6 +16,7 @@ import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { recoveredCopyOf } from '../helpers/recovered';
+import { checksOf, doctorOf } from '../helpers/doctor';
 
 const VPG = 'app';
 const base = (siteId: string) => ({
@@ -64,6 +66,12 @@ describe('an account without a default VPC', () => {
       expect(endpoints.VpcEndpoints?.map((e) => [e.VpcId, e.ServiceName, [...(e.RouteTableIds ?? [])].sort()])).toEqual([[net.vpcId, 'com.amazonaws.us-east-1.s3', [...net.routeTables].sort()]]);
       const app = await createProtectedInstance(site.ec2, { tags: { app: 'priv-app' }, volumeSizesGiB: [1], subnetId: net.subnets['us-east-1b'] });
       const [data] = app.volumes;
+      const preflight = await doctorOf(site);
+      expect(checksOf(preflight, 'problem')).toEqual([]);
+      expect(preflight.ok).toBe(true);
+      expect(preflight.checks.find((c) => c.check === 'zSAT network')?.detail).toMatch(
+        new RegExp(`^us-east-1b: zSATs launch in ${net.subnets['us-east-1b']}, reaching S3 through S3 gateway endpoint vpce-\\w+ on rtb-\\w+$`),
+      );
       await writeVolume(site.url, data.volumeId, 0, seededBytes('priv', 12 * BLOCK_SIZE));
       let expected = await captureVolumeImage(site.url, data);
       for (const [round, seed] of ['s1', 's2'].entries()) {
@@ -104,6 +112,23 @@ describe('an account without a default VPC', () => {
       expect(importerZones.length).toBeGreaterThan(0);
       expect(importerZones.every(([zone, state]) => zone === 'us-east-1b' && state === 'terminated')).toBe(true);
     }, 300_000);
+
+    it('without the endpoint the preflight names the missing path to S3, and a sync started anyway fails readably and leaves nothing behind', async () => {
+      const endpoints = await site.ec2.send(new DescribeVpcEndpointsCommand({}));
+      await site.ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: endpoints.VpcEndpoints!.map((e) => e.VpcEndpointId!) }));
+      const preflight = await doctorOf(site);
+      expect(preflight.ok).toBe(false);
+      const [noPath] = checksOf(preflight, 'problem').filter((c) => c.check === 'zSAT network');
+      expect(noPath.detail).toMatch(new RegExp(`^us-east-1b: zSATs launch in ${net.subnets['us-east-1b']}, which cannot reach S3: rtb-\\w+ has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route$`));
+      expect(noPath.fix).toMatch(/add an S3 gateway endpoint on its route table \(config agent\.s3GatewayEndpoint\.routeTableIds creates one\)/);
+
+      // the recovered VMs and the checkpoint's snapshots of the test above stay; the failed sync adds nothing to them
+      const before = new Set(leftovers(await ownedResources(site.ec2, 'priv'), new Set()));
+      const exec = await waitForExecution(site.sfn, await startExecution(site.sfn, site.syncArn(VPG), {}, 'nopath'), { label: 'no path', pollMs: 500 });
+      expect(exec.status).toBe('FAILED');
+      expect(exec.cause).toMatch(/zSAT/);
+      expect(leftovers(await ownedResources(site.ec2, 'priv'), before)).toEqual([]);
+    }, 300_000);
   });
 
   describe('a zone with protected volumes and no configured subnet', () => {
@@ -125,6 +150,10 @@ describe('an account without a default VPC', () => {
       const subnetId = (site as unknown as { protectedSubnet: string }).protectedSubnet;
       const app = await createProtectedInstance(site.ec2, { tags: { app: 'gap-app' }, volumeSizesGiB: [1], subnetId });
       await writeVolume(site.url, app.volumes[0].volumeId, 0, seededBytes('gap', 4 * BLOCK_SIZE));
+      const preflight = await doctorOf(site);
+      expect(checksOf(preflight, 'problem').filter((c) => c.check === 'zSAT subnet')).toEqual([
+        expect.objectContaining({ vpg: VPG, detail: 'agent.subnetIds has no subnet in us-east-1a, where volumes to be read or written are (it covers: us-east-1b)', fix: 'add a subnet of that zone, routed to S3' }),
+      ]);
       const arn = await startExecution(site.sfn, site.syncArn(VPG), {}, 'gap');
       const exec = await waitForExecution(site.sfn, arn, { label: 'gap', pollMs: 500 });
       expect(exec.status).toBe('FAILED');
