@@ -43,6 +43,9 @@ describe('sync state machine', () => {
     expect(params.vpg).toMatchObject({ name: 'web', instanceTags: { app: 'web' }, syncIntervalMinutes: 10, maxZsats: 12, volumesPerZsat: 4, pollSeconds: 30 });
     expect(params.vpg.agentInstanceProfileArn).toMatch(/^\{GetAtt:ZsatAgentInstanceProfile.*\.Arn\}$/);
     expect(params.vpg.importerInstanceProfileArn).toMatch(/^\{GetAtt:ImporterAgentInstanceProfile.*\.Arn\}$/);
+    // the roles that use the volumes' KMS keys, for lifeboat doctor's key-policy check
+    expect(params.vpg.syncStepRoleArn).toMatch(/^\{GetAtt:StepRolesSync[0-9A-F]+\.Arn\}$/);
+    expect(params.vpg.failbackStepRoleArn).toMatch(/^\{GetAtt:StepRolesFailback[0-9A-F]+\.Arn\}$/);
     // the site's bucket by its default name, built from this stack's own account and region: no import
     expect(params.vpg.storeBucket).toBe(`lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`);
     expect(params).toMatchObject({ 'executionId.$': '$$.Execution.Id', 'stateMachineArn.$': '$$.StateMachine.Id', 'startedAt.$': '$$.Execution.StartTime' });
