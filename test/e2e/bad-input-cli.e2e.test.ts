@@ -63,6 +63,14 @@ describe('a bad config file is refused before anything runs', () => {
     expect(r.stderr).toMatch(/colour: is not a known key; remove it or check its spelling/);
   });
 
+  it('lifeboat doctor refuses a bad config as bad usage (exit 2), so exit 1 keeps meaning a blocked sync', async () => {
+    const file = path.join(dir, 'doctor-no-vpgs.json');
+    fs.writeFileSync(file, JSON.stringify({ siteId: 'site-a' }));
+    const r = await lifeboat('doctor', '--config', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/doctor-no-vpgs\.json: vpgs: is missing; it must be an array of VPGs/);
+  });
+
   it('names a duplicate VPG', async () => {
     const file = path.join(dir, 'dupes.json');
     const vpg = { name: 'app', instances: { tags: { app: 'a' } } };
