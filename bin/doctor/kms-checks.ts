@@ -28,7 +28,8 @@ export async function keyChecks(input: KeyChecksInput, kms: KMSClient, iam: IAMC
   for (const [keyId, why] of input.keys) {
     const key = await keyFacts(kms, keyId).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err)));
     if (key instanceof ReadFailed) {
-      out.push(problem(vpg, 'kms', `${why} is under ${keyId}, and ${key.message}`, 'give the key policy to this account (docs/kms.md), or check the key still exists'));
+      if (key.cause.name === 'NotFoundException') out.push(problem(vpg, 'kms', `${why} is under ${keyId}, which no longer exists`, 'restore the volume from a snapshot under a key that exists; EBS cannot read it'));
+      else out.push(warning(vpg, 'kms', `${why} is under ${keyId}, and ${key.message}`, readFix(key, 'kms:DescribeKey and kms:GetKeyPolicy on the key')));
       continue;
     }
     if (key.state !== 'Enabled') {

@@ -9,8 +9,10 @@ import { type DoctorCheck, ok, problem, warning } from './doctor-model';
 
 export function storeChecks(bucket: string, facts: BucketFacts | ReadFailed, store: StoreConfig): DoctorCheck[] {
   if (facts instanceof ReadFailed) {
-    const missing = facts.cause.name === 'NotFound' || facts.cause.name === 'NoSuchBucket';
-    return [problem(null, 'store', missing ? `replica bucket ${bucket} does not exist` : facts.message, missing ? 'deploy the site stack (npx cdk deploy --all), or create the bucket store.bucketName names' : readFix(facts, 's3:GetBucketVersioning, s3:GetEncryptionConfiguration and s3:GetBucketObjectLockConfiguration on the bucket'))];
+    if (facts.cause.name === 'NotFound' || facts.cause.name === 'NoSuchBucket') {
+      return [problem(null, 'store', `replica bucket ${bucket} does not exist`, 'deploy the site stack (npx cdk deploy --all), or create the bucket store.bucketName names')];
+    }
+    return [warning(null, 'store', facts.message, readFix(facts, 's3:ListBucket, s3:GetBucketVersioning, s3:GetEncryptionConfiguration and s3:GetBucketObjectLockConfiguration on the bucket'))];
   }
   const out: DoctorCheck[] = [];
   if (facts.versioning === 'Enabled') out.push(ok(null, 'store', `${bucket}: versioning enabled, so a replaced manifest or pack stays recoverable`));
