@@ -27,6 +27,7 @@ import { IamRegistry, type IamState } from './iam/registry';
 import { accessKeyOf, createAuthorizer } from './iam/authorizer';
 import { credentialsRoute } from './iam/credentials-route';
 import { createIamService } from './iam/iam-api';
+import { createServiceQuotasService } from './quotas';
 
 export interface CloudOptions {
   /** 0 or unset: any free port. */
@@ -155,7 +156,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
     now: () => clock.now(),
-    services: [ec2, services.ebs, services.kms, sfn, createIamService(iam)],
+    services: [ec2, services.ebs, services.kms, sfn, createIamService(iam), createServiceQuotasService(ctx)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
