@@ -50,8 +50,8 @@ export interface VcpuNeed {
 
 /**
  * Every VPG's zSATs at once against the quota: a VPG whose own zSATs exceed the whole quota can never run them all
- * (the launches past it are retried, then fail the sync); the quota less what runs now is only a warning, as other
- * instances come and go.
+ * (the launches past it are retried, then fail the sync), and one whose first zSAT does not fit beside what runs now
+ * fails now; fewer free vCPUs than all its zSATs need is a warning (the others wait, and instances come and go).
  */
 export function vcpuChecks(quota: number | ReadFailed, needs: readonly VcpuNeed[], inUse: number): DoctorCheck[] {
   if (quota instanceof ReadFailed) return [warning(null, 'vcpu-quota', quota.message, readFix(quota, 'servicequotas:GetServiceQuota'))];
@@ -68,6 +68,15 @@ export function vcpuChecks(quota: number | ReadFailed, needs: readonly VcpuNeed[
           fit > 0
             ? `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas, or set agent.maxZsats to ${fit} (or more volumes per zSAT: agent.volumesPerZsat)`
             : `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas, or list a smaller type first in agent.instanceTypes`,
+        ),
+      );
+    } else if (n.vcpusEach > quota - inUse) {
+      out.push(
+        problem(
+          n.vpg,
+          'vcpu-quota',
+          `${inUse} of the quota's ${quota} vCPUs are in use now, so not one zSAT of ${n.instanceType} (${n.vcpusEach} vCPUs) can launch: a sync now fails once its launch retries run out`,
+          `stop or terminate instances (test-mode recovered VMs: lifeboat failback-cleanup <vpg>), or request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas`,
         ),
       );
     } else if (need > quota - inUse) {

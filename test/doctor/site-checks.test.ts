@@ -16,7 +16,12 @@ describe('vcpuChecks', () => {
   it('asks for a smaller type when not even one zSAT fits', () => {
     expect(vcpuChecks(1, [need], 0)[0].fix).toMatch(/list a smaller type first in agent\.instanceTypes/);
   });
-  it('warns when what runs now leaves too little, and is ok when the zSATs fit', () => {
+  it('is a problem when what runs now leaves room for not one zSAT, naming the test VMs a person can remove', () => {
+    const [check] = vcpuChecks(5, [{ ...need, zsats: 1 }], 4);
+    expect(check).toMatchObject({ status: 'problem', detail: "4 of the quota's 5 vCPUs are in use now, so not one zSAT of c6i.large (2 vCPUs) can launch: a sync now fails once its launch retries run out" });
+    expect(check.fix).toMatch(/lifeboat failback-cleanup <vpg>/);
+  });
+  it('warns when what runs now leaves too little for all, and is ok when the zSATs fit', () => {
     expect(vcpuChecks(8, [need], 4)[0]).toMatchObject({ status: 'warning', fix: 'request L-1216C47A of at least 10 in Service Quotas' });
     expect(vcpuChecks(8, [need], 2)[0]).toMatchObject({ status: 'ok', detail: '3 zSATs of c6i.large at once need 6 of 6 free vCPUs (quota 8, 2 in use)' });
   });
