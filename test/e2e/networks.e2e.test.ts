@@ -5,10 +5,12 @@
  * subnet with no path to S3 and a zone without a subnet each fail the preflight with the fix, and the sync (started
  * anyway) with a readable cause, leaving nothing behind.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DeleteVpcEndpointsCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { TAG } from '../../lambda/core/tags';
-import { createProtectedInstance, seededBytes, writePattern, writeVolume } from '../../bin/demo/workload';
+import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage, compareBlockMap } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';
 import { runFailback } from '../../bin/demo/run-failback';
@@ -23,6 +25,8 @@ const base = (siteId: string) => ({
   siteId,
   vpgs: [{ name: VPG, instances: { tags: { app: `${siteId}-app` } }, syncIntervalMinutes: 60, journalHours: 24 }],
   pollSeconds: 5,
+  // a zSAT that never reports (no path to S3) fails the sync a minute after its launch
+  heartbeatTimeoutSeconds: 60,
 });
 
 /** A VPC with one private subnet (own route table, no internet route) per zone. */
@@ -50,9 +54,12 @@ describe('an account without a default VPC', () => {
   describe('private subnets per zone reaching S3 through the offered gateway endpoint', () => {
     let site: TestSite;
     let net: Awaited<ReturnType<typeof privateNetwork>>;
+    let app: ProtectedInstance;
     beforeAll(async () => {
       site = await deployTestSite(base('priv'), {
         noDefaultVpc: true,
+        // the protected instance, the test-mode recovered VM and a zSAT at once
+        vcpuQuota: 16,
         beforeDeploy: async (cloud) => {
           net = await privateNetwork(cloud.ec2, ['us-east-1a', 'us-east-1b']);
           return { agent: { vpcId: net.vpcId, subnetIds: Object.values(net.subnets), s3GatewayEndpoint: { routeTableIds: net.routeTables } } };
@@ -64,11 +71,22 @@ describe('an account without a default VPC', () => {
     it('syncs twice, reading exactly the written blocks, from a zSAT in the volume zone\'s subnet with no public IP, and fails back byte for byte', async () => {
       const endpoints = await site.ec2.send(new DescribeVpcEndpointsCommand({}));
       expect(endpoints.VpcEndpoints?.map((e) => [e.VpcId, e.ServiceName, [...(e.RouteTableIds ?? [])].sort()])).toEqual([[net.vpcId, 'com.amazonaws.us-east-1.s3', [...net.routeTables].sort()]]);
-      const app = await createProtectedInstance(site.ec2, { tags: { app: 'priv-app' }, volumeSizesGiB: [1], subnetId: net.subnets['us-east-1b'] });
+      app = await createProtectedInstance(site.ec2, { tags: { app: 'priv-app' }, volumeSizesGiB: [1], subnetId: net.subnets['us-east-1b'] });
       const [data] = app.volumes;
-      const preflight = await doctorOf(site);
+      // the deployed config names no recovery subnet (the failback below shows what that costs): the preflight says so
+      const asDeployed = await doctorOf(site);
+      expect(checksOf(asDeployed, 'problem')).toEqual([
+        expect.objectContaining({ check: 'recovery subnet', detail: 'recovered VMs would launch in the default subnet of us-east-1b, and there is none (no default VPC in us-east-1)', fix: 'set vpgs[i].recovery.subnetId for VPG app and deploy again' }),
+      ]);
+      // with the fix it names, nothing blocks a sync or a failback
+      const fixed = JSON.parse(fs.readFileSync(site.configPath, 'utf8'));
+      fixed.vpgs[0].recovery = { subnetId: net.subnets['us-east-1b'] };
+      const fixedPath = path.join(site.workDir, 'fixed.config.json');
+      fs.writeFileSync(fixedPath, JSON.stringify(fixed));
+      const preflight = await doctorOf({ url: site.url, configPath: fixedPath });
       expect(checksOf(preflight, 'problem')).toEqual([]);
       expect(preflight.ok).toBe(true);
+      expect(preflight.checks.find((c) => c.check === 'recovery subnet')?.detail).toBe(`recovered VMs launch in ${net.subnets['us-east-1b']} (us-east-1b)`);
       expect(preflight.checks.find((c) => c.check === 'zSAT network')?.detail).toMatch(
         new RegExp(`^us-east-1b: zSATs launch in ${net.subnets['us-east-1b']}, reaching S3 through S3 gateway endpoint vpce-\\w+ on rtb-\\w+$`),
       );
@@ -122,12 +140,14 @@ describe('an account without a default VPC', () => {
       expect(noPath.detail).toMatch(new RegExp(`^us-east-1b: zSATs launch in ${net.subnets['us-east-1b']}, which cannot reach S3: rtb-\\w+ has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route$`));
       expect(noPath.fix).toMatch(/add an S3 gateway endpoint on its route table \(config agent\.s3GatewayEndpoint\.routeTableIds creates one\)/);
 
+      // blocks to read, so that the sync launches a zSAT
+      await writePattern(site.url, app.volumes[0], { seed: 'nopath', runs: 1, runBlocks: 2, scattered: 1 });
       // the recovered VMs and the checkpoint's snapshots of the test above stay; the failed sync adds nothing to them
       const before = new Set(leftovers(await ownedResources(site.ec2, 'priv'), new Set()));
       const exec = await waitForExecution(site.sfn, await startExecution(site.sfn, site.syncArn(VPG), {}, 'nopath'), { label: 'no path', pollMs: 500 });
       expect(exec.status).toBe('FAILED');
-      expect(exec.cause).toMatch(/zSAT/);
-      expect(leftovers(await ownedResources(site.ec2, 'priv'), before)).toEqual([]);
+      expect(exec.cause).toMatch(/zSAT i-\w+ never reported \(launched [^)]+\): its boot did not reach the agent\. Its console output says how far it got .*lifeboat doctor checks that its subnet reaches S3/);
+      expect(leftovers(await ownedResources(site.ec2, 'priv'), new Set()).filter((id) => !before.has(id))).toEqual([]);
     }, 300_000);
   });
 

@@ -192,7 +192,7 @@ describe('spawn-zsat / poll-zsat', () => {
     world.clock.advance(299);
     await expect(steps(world).pollZsat(item)).resolves.toMatchObject({ done: false });
     world.clock.advance(2);
-    await expect(steps(world).pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/stopped reporting \(last heartbeat never; launched/) });
+    await expect(steps(world).pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/never reported \(launched .*\): its boot did not reach the agent\. Its console output says how far it got \(aws ec2 get-console-output --instance-id i-\w+\); lifeboat doctor checks that its subnet reaches S3$/) });
   });
 
   it('ends the iteration (handOver) when a read would outrun its share of the 25,000-event history, so the sync continues as a new execution', async () => {

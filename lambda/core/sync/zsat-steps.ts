@@ -147,7 +147,12 @@ export async function pollZsat(input: PollZsatInput, deps: ZsatStepDeps): Promis
   }
   const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
   if (now.getTime() - lastBeat > timeoutMs) {
-    throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
+    if (progress) throw new SyncFailed(`zSAT ${zsat.instanceId} stopped reporting (last heartbeat ${progress.updatedAt})`);
+    // never reported: its boot did not reach the agent, most often for want of a path to S3 from its subnet
+    throw new SyncFailed(
+      `zSAT ${zsat.instanceId} never reported (launched ${launchedAt}, heartbeat timeout ${vpg.heartbeatTimeoutSeconds} s): its boot did not reach the agent. ` +
+        `Its console output says how far it got (aws ec2 get-console-output --instance-id ${zsat.instanceId}); lifeboat doctor checks that its subnet reaches S3`,
+    );
   }
   const waitSeconds = attached
     ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
