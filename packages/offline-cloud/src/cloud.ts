@@ -129,7 +129,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     throw err;
   }
   const { ec2, sfn, storage } = services;
-  const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, () => clock.now(), () => saver?.markDirty());
+  const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, () => clock.now());
   const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), kms: services.kms.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);

@@ -34,8 +34,7 @@ export interface Authorizer {
  */
 export interface RawGate {
   needsBody(req: IncomingMessage): boolean;
-  /** `answer` may be a function: it runs only once the request is authorized (a write it makes must not precede that). */
-  check(req: CloudRequest): { refusal?: CloudResponse; answer?: CloudResponse | (() => CloudResponse); onAnswered?: (status: number) => void };
+  check(req: CloudRequest): { refusal?: CloudResponse; answer?: CloudResponse; onAnswered?: (status: number) => void };
 }
 
 export interface EdgeOptions {
@@ -127,7 +126,7 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         if (passed.refusal) return answer(passed.refusal);
         const denial = evaluated ? await opts.authorizer!.authorize(rawReq) : undefined;
         if (denial) return answer(denial);
-        if (passed.answer) return answer(typeof passed.answer === 'function' ? passed.answer() : passed.answer);
+        if (passed.answer) return answer(passed.answer);
         if (passed.onAnswered) res.on('finish', () => passed.onAnswered!(res.statusCode));
         if (evaluated) await opts.authorizer!.guard?.(rawReq, res);
         return raw(buffered ? replayed(req, buffered) : req, res);

@@ -14,8 +14,6 @@
  *   after March 20, 2019 S3 answers 400 instead; the offline cloud answers 301 for all. GetBucketLocation answers from any region
  *   (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html);
  * - ListBuckets lists the caller's own buckets only (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html).
- * After authorization it answers a bucket's settings (versioning, encryption, Object Lock, public access block:
- * s3-bucket-settings.ts), which s3rver does not keep, and records them with the bucket.
  * Who may use a bucket of another account is the authorizer's (its bucket policy: src/iam/s3-authz.ts).
  */
 import fs from 'node:fs';
@@ -23,14 +21,12 @@ import type { IncomingMessage } from 'node:http';
 import type { RawGate } from './edge';
 import type { CloudRequest, CloudResponse } from './service';
 import { s3ErrorXml, xmlEscape } from './s3-compat';
-import { answerSettings, type BucketSettings, SETTINGS_SUBRESOURCES } from './s3-bucket-settings';
 
 export interface BucketRecord {
   region: string;
   owner: string;
   /** ISO time. */
   createdAt: string;
-  settings?: BucketSettings;
 }
 
 const XML = { 'content-type': 'application/xml' };
@@ -43,8 +39,6 @@ export class BucketDirectory implements RawGate {
   constructor(
     private readonly defaults: { region: string; account: string },
     private readonly now: () => number = Date.now,
-    /** Called when a record changes after creation (settings), so the cloud saves its state. */
-    private readonly changed: () => void = () => {},
   ) {}
 
   get(bucket: string): BucketRecord | undefined {
@@ -81,11 +75,7 @@ export class BucketDirectory implements RawGate {
     const record = this.buckets.get(name);
     const isBucketOnly = m[2] === undefined || m[2] === '/';
     if (isBucketOnly && req.method === 'PUT' && [...req.query.keys()].length === 0) return this.createBucket(req, name, record);
-    if (!record) {
-      // s3rver answers NoSuchBucket, except for the subresources it does not route
-      if (isBucketOnly && SETTINGS_SUBRESOURCES.some((s) => req.query.has(s))) return { refusal: { status: 404, headers: XML, body: s3ErrorXml('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name }) } };
-      return {};
-    }
+    if (!record) return {}; // s3rver answers NoSuchBucket
     if (isBucketOnly && req.method === 'GET' && req.query.has('location')) {
       const constraint = record.region === 'us-east-1' ? '' : xmlEscape(record.region);
       const body = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${constraint}</LocationConstraint>`;
@@ -99,21 +89,6 @@ export class BucketDirectory implements RawGate {
       const body = req.method === 'HEAD' ? '' : s3ErrorXml('PermanentRedirect', message, { Bucket: name, Endpoint: `s3.${record.region}.amazonaws.com` });
       return { refusal: { status: 301, headers, body } };
     }
-    const sub = isBucketOnly ? SETTINGS_SUBRESOURCES.find((s) => req.query.has(s)) : undefined;
-    if (sub) {
-      // answered once authorized (the edge calls it after the authorizer), and kept with the bucket
-      return {
-        answer: () => {
-          const current = record.settings ?? {};
-          const { response, settings } = answerSettings(req.method, sub, name, current, req.body.toString('utf8'));
-          if (settings !== current) {
-            record.settings = settings;
-            this.changed();
-          }
-          return response;
-        },
-      };
-    }
     if (isBucketOnly && req.method === 'DELETE' && [...req.query.keys()].length === 0) {
       return { onAnswered: (status) => status === 204 && record.owner === req.account && this.buckets.delete(name) };
     }
@@ -125,11 +100,9 @@ export class BucketDirectory implements RawGate {
     return this.buckets.get(bucket)?.owner;
   }
 
-  /** CreateBucket's body names its region; a settings PUT's body is the setting. */
+  /** CreateBucket's body names its region. */
   needsBody(req: IncomingMessage): boolean {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method !== 'PUT' || !/^\/[^/]+\/?$/.test(url.pathname)) return false;
-    return !url.search || SETTINGS_SUBRESOURCES.some((s) => url.searchParams.has(s));
+    return req.method === 'PUT' && /^\/[^/]+\/?$/.test(new URL(req.url ?? '/', 'http://x').pathname) && !new URL(req.url ?? '/', 'http://x').search;
   }
 
   private createBucket(req: CloudRequest, name: string, existing: BucketRecord | undefined): GateResult {
@@ -150,12 +123,9 @@ export class BucketDirectory implements RawGate {
       if (existing.region === 'us-east-1' && region === 'us-east-1') return { answer: { status: 200, headers: { location: `/${name}` }, body: '' } };
       return fail(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.');
     }
-    // Object Lock is enabled at creation, and enables versioning with it (API_CreateBucket.html)
-    const locked = String(req.headers['x-amz-bucket-object-lock-enabled'] ?? '').toLowerCase() === 'true';
-    const settings: BucketSettings | undefined = locked ? { versioning: 'Enabled', objectLock: { enabled: true } } : undefined;
     return {
       onAnswered: (status) => {
-        if (status === 200) this.buckets.set(name, { region, owner: req.account, createdAt: new Date(this.now()).toISOString(), ...(settings ? { settings } : {}) });
+        if (status === 200) this.buckets.set(name, { region, owner: req.account, createdAt: new Date(this.now()).toISOString() });
       },
     };
   }

@@ -4,7 +4,6 @@
  * S3 buckets, EC2 launch templates, security groups and network resources (network-provisioners.ts). Lambda functions, state machines and schedules
  * are registered with the Step Functions service. Everything else is recorded with a synthetic id.
  */
-import { applyBucketSettings, objectLockAtCreation } from './bucket-settings';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -72,9 +71,9 @@ export class ResourceFailure extends Error {
 }
 
 /** CreateBucket in a region: outside us-east-1 it names the region (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html). */
-export function createBucketIn(s3: S3Client, bucket: string, region: string, objectLock = false): Promise<unknown> {
+export function createBucketIn(s3: S3Client, bucket: string, region: string): Promise<unknown> {
   const location = region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint };
-  return s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location, ...(objectLock ? { ObjectLockEnabledForBucket: true } : {}) }));
+  return s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location }));
 }
 
 /** CloudFormation-style generated name: <stack>-<logicalId>-<stable suffix>. */
@@ -101,12 +100,11 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::S3::Bucket': {
       if (reuse) return reuse;
       const name = (props.BucketName as string) ?? generatedName(env.stackName, logicalId, 63, true);
-      await createBucketIn(env.s3, name, region, objectLockAtCreation(props)).catch((err: Error) => {
+      await createBucketIn(env.s3, name, region).catch((err: Error) => {
         // another account's bucket of that name fails the resource, as CloudFormation's CREATE_FAILED would
         if (err.name === 'BucketAlreadyExists') throw new ResourceFailure(logicalId, resource.Type, `${name} already exists`);
         if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
       });
-      await applyBucketSettings(env.s3, name, props);
       const tags = props.Tags as Tag[] | undefined;
       if (tags?.length) {
         // s3rver answers NotImplemented to bucket tagging: keep the tags on the record and carry on.

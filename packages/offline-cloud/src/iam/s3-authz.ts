@@ -12,9 +12,9 @@ import type { AuthzCheck, ContextValues } from './evaluate';
 import type { IamRegistry } from './registry';
 
 const BUCKET_SUBRESOURCES: Record<string, Record<string, string>> = {
-  GET: { location: 'GetBucketLocation', versioning: 'GetBucketVersioning', tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', lifecycle: 'GetLifecycleConfiguration', uploads: 'ListBucketMultipartUploads', versions: 'ListBucketVersions', 'object-lock': 'GetBucketObjectLockConfiguration', acl: 'GetBucketAcl', encryption: 'GetEncryptionConfiguration', publicAccessBlock: 'GetBucketPublicAccessBlock' },
-  PUT: { versioning: 'PutBucketVersioning', tagging: 'PutBucketTagging', policy: 'PutBucketPolicy', lifecycle: 'PutLifecycleConfiguration', 'object-lock': 'PutBucketObjectLockConfiguration', acl: 'PutBucketAcl', encryption: 'PutEncryptionConfiguration', publicAccessBlock: 'PutBucketPublicAccessBlock' },
-  DELETE: { tagging: 'PutBucketTagging', policy: 'DeleteBucketPolicy', lifecycle: 'PutLifecycleConfiguration', encryption: 'PutEncryptionConfiguration', publicAccessBlock: 'PutBucketPublicAccessBlock' },
+  GET: { location: 'GetBucketLocation', versioning: 'GetBucketVersioning', tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', lifecycle: 'GetLifecycleConfiguration', uploads: 'ListBucketMultipartUploads', versions: 'ListBucketVersions', 'object-lock': 'GetBucketObjectLockConfiguration', acl: 'GetBucketAcl' },
+  PUT: { versioning: 'PutBucketVersioning', tagging: 'PutBucketTagging', policy: 'PutBucketPolicy', lifecycle: 'PutLifecycleConfiguration', 'object-lock': 'PutBucketObjectLockConfiguration', acl: 'PutBucketAcl' },
+  DELETE: { tagging: 'PutBucketTagging', policy: 'DeleteBucketPolicy', lifecycle: 'PutLifecycleConfiguration' },
 };
 
 function header(req: CloudRequest, name: string): string | undefined {
