@@ -23,7 +23,11 @@ type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-e
 export async function applyBucketConfiguration(s3: S3Client, bucket: string, props: Props): Promise<void> {
   const versioning = props.VersioningConfiguration?.Status;
   if (versioning) await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: versioning } }));
-  const rules = props.BucketEncryption?.ServerSideEncryptionConfiguration as ServerSideEncryptionRule[] | undefined;
+  // CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault
+  const rules: ServerSideEncryptionRule[] | undefined = props.BucketEncryption?.ServerSideEncryptionConfiguration?.map((r: Props) => ({
+    ApplyServerSideEncryptionByDefault: r.ServerSideEncryptionByDefault,
+    BucketKeyEnabled: r.BucketKeyEnabled === undefined ? undefined : r.BucketKeyEnabled === true || r.BucketKeyEnabled === 'true',
+  }));
   if (rules?.length) {
     await s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: { Rules: rules } }));
   }
