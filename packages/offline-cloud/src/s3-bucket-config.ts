@@ -4,7 +4,7 @@
  * gate after authorization, with AWS's request/response shapes and error codes:
  * - versioning: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketVersioning.html and
  *   API_GetBucketVersioning.html (a bucket never versioned answers an empty configuration; once Object Lock is
- *   on, versioning cannot be suspended: InvalidBucketState, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html);
+ *   on, versioning cannot be suspended: InvalidBucketState, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html);
  * - default encryption: API_PutBucketEncryption.html, API_GetBucketEncryption.html, API_DeleteBucketEncryption.html;
  *   since January 5, 2023 every bucket has SSE-S3 by default and deleting the configuration resets it to SSE-S3
  *   (https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-encryption-faq.html);
