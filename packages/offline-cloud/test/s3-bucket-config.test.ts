@@ -41,6 +41,7 @@ const assembly = writeAssembly(
         PublicAccessBlockConfiguration: ALL_BLOCKED,
       },
     },
+    Creator: role('Creator', 'lambda.amazonaws.com', [{ Effect: 'Allow', Action: 's3:CreateBucket', Resource: 'arn:aws:s3:::cfg-made-*' }]),
     Reader: role('Reader', 'lambda.amazonaws.com', [{ Effect: 'Allow', Action: GET_ACTIONS, Resource: 'arn:aws:s3:::cfg-replica' }]),
   },
   'BucketConfigTest',
@@ -189,6 +190,18 @@ describe('IAM: each action under its own name', () => {
       reader.destroy();
     }
   });
+});
+
+test('CreateBucket with Object Lock needs s3:PutBucketObjectLockConfiguration and s3:PutBucketVersioning too', async () => {
+  const credentials = await roleCredentials(t.url, 'Creator');
+  const creator = new S3Client({ endpoint: t.url, region: TEST_REGION, credentials, forcePathStyle: true, maxAttempts: 1 });
+  try {
+    await creator.send(new CreateBucketCommand({ Bucket: 'cfg-made-plain' }));
+    expect(await failure(creator.send(new CreateBucketCommand({ Bucket: 'cfg-made-locked', ObjectLockEnabledForBucket: true })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await failure(s3.send(new GetBucketVersioningCommand({ Bucket: 'cfg-made-locked' })))).toMatchObject({ status: 404 });
+  } finally {
+    creator.destroy();
+  }
 });
 
 describe('persistence', () => {
