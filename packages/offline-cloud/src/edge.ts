@@ -34,7 +34,8 @@ export interface Authorizer {
  */
 export interface RawGate {
   needsBody(req: IncomingMessage): boolean;
-  check(req: CloudRequest): { refusal?: CloudResponse; answer?: CloudResponse; onAnswered?: (status: number) => void };
+  /** `answer` as a function runs only once the request is authorized (a change it makes is never made for a denied caller). */
+  check(req: CloudRequest): { refusal?: CloudResponse; answer?: CloudResponse | (() => CloudResponse | undefined); onAnswered?: (status: number) => void };
 }
 
 export interface EdgeOptions {
@@ -126,7 +127,8 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         if (passed.refusal) return answer(passed.refusal);
         const denial = evaluated ? await opts.authorizer!.authorize(rawReq) : undefined;
         if (denial) return answer(denial);
-        if (passed.answer) return answer(passed.answer);
+        const answered = typeof passed.answer === 'function' ? passed.answer() : passed.answer;
+        if (answered) return answer(answered);
         if (passed.onAnswered) res.on('finish', () => passed.onAnswered!(res.statusCode));
         if (evaluated) await opts.authorizer!.guard?.(rawReq, res);
         return raw(buffered ? replayed(req, buffered) : req, res);

@@ -21,12 +21,15 @@ import type { IncomingMessage } from 'node:http';
 import type { RawGate } from './edge';
 import type { CloudRequest, CloudResponse } from './service';
 import { s3ErrorXml, xmlEscape } from './s3-compat';
+import { answerConfig, CONFIG_SUBRESOURCES, configAtCreation, type BucketConfig } from './s3-bucket-config';
 
 export interface BucketRecord {
   region: string;
   owner: string;
   /** ISO time. */
   createdAt: string;
+  /** Versioning, encryption, Object Lock, public access block (s3-bucket-config.ts); absent on records from before. */
+  config?: BucketConfig;
 }
 
 const XML = { 'content-type': 'application/xml' };
@@ -89,6 +92,12 @@ export class BucketDirectory implements RawGate {
       const body = req.method === 'HEAD' ? '' : s3ErrorXml('PermanentRedirect', message, { Bucket: name, Endpoint: `s3.${record.region}.amazonaws.com` });
       return { refusal: { status: 301, headers, body } };
     }
+    const sub = isBucketOnly ? CONFIG_SUBRESOURCES.find((s) => req.query.has(s)) : undefined;
+    if (sub) {
+      // answered only once authorized, so a denied PUT changes nothing
+      const config = (record.config ??= {});
+      return { answer: () => answerConfig(req.method, sub, req.body.toString('utf8'), config, name) };
+    }
     if (isBucketOnly && req.method === 'DELETE' && [...req.query.keys()].length === 0) {
       return { onAnswered: (status) => status === 204 && record.owner === req.account && this.buckets.delete(name) };
     }
@@ -101,8 +110,11 @@ export class BucketDirectory implements RawGate {
   }
 
   /** CreateBucket's body names its region. */
+  /** CreateBucket's body names its region; a configuration PUT's body is the configuration. */
   needsBody(req: IncomingMessage): boolean {
-    return req.method === 'PUT' && /^\/[^/]+\/?$/.test(new URL(req.url ?? '/', 'http://x').pathname) && !new URL(req.url ?? '/', 'http://x').search;
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method !== 'PUT' || !/^\/[^/]+\/?$/.test(url.pathname)) return false;
+    return !url.search || CONFIG_SUBRESOURCES.some((s) => url.searchParams.has(s));
   }
 
   private createBucket(req: CloudRequest, name: string, existing: BucketRecord | undefined): GateResult {
@@ -125,7 +137,10 @@ export class BucketDirectory implements RawGate {
     }
     return {
       onAnswered: (status) => {
-        if (status === 200) this.buckets.set(name, { region, owner: req.account, createdAt: new Date(this.now()).toISOString() });
+        if (status !== 200) return;
+        const lock = req.headers['x-amz-bucket-object-lock-enabled'];
+        const config = configAtCreation(Array.isArray(lock) ? lock[0] : lock);
+        this.buckets.set(name, { region, owner: req.account, createdAt: new Date(this.now()).toISOString(), config });
       },
     };
   }

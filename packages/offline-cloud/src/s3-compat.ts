@@ -5,7 +5,8 @@
  *   equivalent V1 listing (marker = where the token says to resume) and rewrites the answer into V2,
  *   with an opaque token of its own (base64 of the last key returned).
  * - Bucket subresources s3rver does not route (e.g. `?versioning`) would fall through to the plain bucket
- *   operation (PUT ?versioning = CreateBucket); they are answered here instead.
+ *   operation (PUT ?versioning = CreateBucket); they are answered here instead (a bucket's configuration by its
+ *   gate: s3-bucket-config.ts).
  * - DeleteObjects: s3rver ignores each object's <ETag> condition, so the front answers it (s3-writes.ts)
  *   with one DELETE per object; its request and result XML are read and written here.
  *   https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
@@ -86,21 +87,19 @@ export function listV1ToV2Xml(v1Xml: string, v2Query: URLSearchParams): string {
 }
 
 /** Bucket subresources s3rver 3.7 does not route; answered by the front instead. */
-const UNROUTED_BUCKET_SUBRESOURCES = ['versioning', 'accelerate', 'logging', 'ownershipControls', 'intelligent-tiering'];
+const UNROUTED_BUCKET_SUBRESOURCES = ['versioning', 'encryption', 'object-lock', 'publicAccessBlock', 'accelerate', 'logging', 'ownershipControls', 'intelligent-tiering'];
 
-/**
- * The answer for a bucket-level request naming a subresource s3rver would misroute, or undefined.
- * GetBucketVersioning answers "never enabled" (an empty configuration), which is what s3rver provides.
- */
+/** Kept on the bucket record and answered by its gate (s3-bucket-config.ts); one reaching s3rver's front names no bucket. */
+const GATED_CONFIG = new Set(['versioning', 'encryption', 'object-lock', 'publicAccessBlock']);
+
+/** The answer for a bucket-level request naming a subresource s3rver would misroute, or undefined. */
 export function unroutedBucketAnswer(method: string, pathname: string, query: URLSearchParams): { status: number; code?: string; xml: string } | undefined {
-  if (!bucketOfPath(pathname)) return undefined;
+  const bucket = bucketOfPath(pathname);
+  if (!bucket) return undefined;
   const sub = UNROUTED_BUCKET_SUBRESOURCES.find((s) => query.has(s));
   if (!sub) return undefined;
-  if (sub === 'versioning' && method === 'GET') {
-    return {
-      status: 200,
-      xml: '<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>',
-    };
+  if (GATED_CONFIG.has(sub) && ['GET', 'PUT', 'DELETE'].includes(method)) {
+    return { status: 404, code: 'NoSuchBucket', xml: s3ErrorXml('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket }) };
   }
   return {
     status: 501,

@@ -18,6 +18,7 @@ import { provisionNetwork, replaceDefaultEgress } from './network-provisioners';
 import type { IamRegistry } from '../iam/registry';
 import * as iamDeploy from '../iam/deploy-iam';
 import { nameViolation } from './name-rules';
+import { applyBucketConfiguration, objectLockAtCreation } from './bucket-config-provisioner';
 import { CUSTOM_PROPERTIES, CustomResourceResponses, isCustomResource, runCustomResource } from './custom-resources';
 
 export type Tag = { Key: string; Value: string };
@@ -71,9 +72,9 @@ export class ResourceFailure extends Error {
 }
 
 /** CreateBucket in a region: outside us-east-1 it names the region (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html). */
-export function createBucketIn(s3: S3Client, bucket: string, region: string): Promise<unknown> {
+export function createBucketIn(s3: S3Client, bucket: string, region: string, objectLock = false): Promise<unknown> {
   const location = region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint };
-  return s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location }));
+  return s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location, ObjectLockEnabledForBucket: objectLock || undefined }));
 }
 
 /** CloudFormation-style generated name: <stack>-<logicalId>-<stable suffix>. */
@@ -100,11 +101,12 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::S3::Bucket': {
       if (reuse) return reuse;
       const name = (props.BucketName as string) ?? generatedName(env.stackName, logicalId, 63, true);
-      await createBucketIn(env.s3, name, region).catch((err: Error) => {
+      await createBucketIn(env.s3, name, region, objectLockAtCreation(props)).catch((err: Error) => {
         // another account's bucket of that name fails the resource, as CloudFormation's CREATE_FAILED would
         if (err.name === 'BucketAlreadyExists') throw new ResourceFailure(logicalId, resource.Type, `${name} already exists`);
         if (err.name !== 'BucketAlreadyOwnedByYou') throw err;
       });
+      await applyBucketConfiguration(env.s3, name, props);
       const tags = props.Tags as Tag[] | undefined;
       if (tags?.length) {
         // s3rver answers NotImplemented to bucket tagging: keep the tags on the record and carry on.

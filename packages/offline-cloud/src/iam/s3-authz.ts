@@ -12,9 +12,9 @@ import type { AuthzCheck, ContextValues } from './evaluate';
 import type { IamRegistry } from './registry';
 
 const BUCKET_SUBRESOURCES: Record<string, Record<string, string>> = {
-  GET: { location: 'GetBucketLocation', versioning: 'GetBucketVersioning', tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', lifecycle: 'GetLifecycleConfiguration', uploads: 'ListBucketMultipartUploads', versions: 'ListBucketVersions', 'object-lock': 'GetBucketObjectLockConfiguration', acl: 'GetBucketAcl' },
-  PUT: { versioning: 'PutBucketVersioning', tagging: 'PutBucketTagging', policy: 'PutBucketPolicy', lifecycle: 'PutLifecycleConfiguration', 'object-lock': 'PutBucketObjectLockConfiguration', acl: 'PutBucketAcl' },
-  DELETE: { tagging: 'PutBucketTagging', policy: 'DeleteBucketPolicy', lifecycle: 'PutLifecycleConfiguration' },
+  GET: { location: 'GetBucketLocation', versioning: 'GetBucketVersioning', tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', lifecycle: 'GetLifecycleConfiguration', uploads: 'ListBucketMultipartUploads', versions: 'ListBucketVersions', 'object-lock': 'GetBucketObjectLockConfiguration', acl: 'GetBucketAcl', encryption: 'GetEncryptionConfiguration', publicAccessBlock: 'GetBucketPublicAccessBlock' },
+  PUT: { versioning: 'PutBucketVersioning', tagging: 'PutBucketTagging', policy: 'PutBucketPolicy', lifecycle: 'PutLifecycleConfiguration', 'object-lock': 'PutBucketObjectLockConfiguration', acl: 'PutBucketAcl', encryption: 'PutEncryptionConfiguration', publicAccessBlock: 'PutBucketPublicAccessBlock' },
+  DELETE: { tagging: 'PutBucketTagging', policy: 'DeleteBucketPolicy', lifecycle: 'PutLifecycleConfiguration', encryption: 'PutEncryptionConfiguration', publicAccessBlock: 'PutBucketPublicAccessBlock' },
 };
 
 function header(req: CloudRequest, name: string): string | undefined {
@@ -55,6 +55,10 @@ export function s3Checks(req: CloudRequest, iam: IamRegistry, ownerOf: (bucket: 
         if (v !== null) context[name] = v;
       }
       return [check('ListBucket', bucketArn, context)];
+    }
+    // CreateBucket with Object Lock also needs the Object Lock and versioning permissions (API_CreateBucket.html)
+    if (method === 'PUT' && header(req, 'x-amz-bucket-object-lock-enabled')?.toLowerCase() === 'true') {
+      return ['CreateBucket', 'PutBucketObjectLockConfiguration', 'PutBucketVersioning'].map((a) => check(a, bucketArn));
     }
     if (method === 'PUT') return [check('CreateBucket', bucketArn)];
     if (method === 'DELETE') return [check('DeleteBucket', bucketArn)];
