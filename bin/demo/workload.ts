@@ -11,6 +11,7 @@ import {
   DescribeVolumesCommand,
   RunInstancesCommand,
   type EC2Client,
+  type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 
@@ -44,6 +45,8 @@ export async function createProtectedInstance(
     subnetId?: string;
     /** Data volumes encrypted under this KMS key. */
     kmsKeyId?: string;
+    /** Default t3.micro. */
+    instanceType?: string;
   },
 ): Promise<ProtectedInstance> {
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['self', 'amazon'] }));
@@ -51,7 +54,7 @@ export async function createProtectedInstance(
   if (!imageId) throw new Error('the cloud lists no image to launch the protected instance from');
   const tags = Object.entries({ Name: opts.name ?? 'protected-app', ...opts.tags }).map(([Key, Value]) => ({ Key, Value }));
   const run = await ec2.send(new RunInstancesCommand({
-    ImageId: imageId, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, SubnetId: opts.subnetId,
+    ImageId: imageId, InstanceType: (opts.instanceType ?? 't3.micro') as _InstanceType, MinCount: 1, MaxCount: 1, SubnetId: opts.subnetId,
     TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
   }));
   const instanceId = run.Instances?.[0]?.InstanceId;
