@@ -100,6 +100,8 @@ export class FailbackStateMachine extends Construct {
         checkpointId: sfn.JsonPath.stringAt('$.prepare.checkpointId'),
         availabilityZone: sfn.JsonPath.stringAt('$.prepare.availabilityZone'),
         importer: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
+        // the importers share one history: each one's poll budget is its share (history-budget.ts)
+        importerCount: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.prepare.importers')),
       },
       resultPath: '$.importers',
     });

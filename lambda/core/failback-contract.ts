@@ -192,6 +192,8 @@ export interface ImporterState {
   readonly blocksDone: number;
   readonly blocksTotal: number;
   readonly launchedAt?: string;
+  /** Polls of this importer so far: past its share of the history its waits grow (history-budget.ts). */
+  readonly polls?: number;
 }
 
 export interface SnapshotVolumesOutput {

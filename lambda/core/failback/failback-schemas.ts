@@ -84,6 +84,7 @@ export const importerStateSchema = z.object({
   blocksDone: z.number().int().nonnegative(),
   blocksTotal: z.number().int().nonnegative(),
   launchedAt: z.string().optional(),
+  polls: z.number().int().nonnegative().optional(),
 });
 
 export const snapshotVolumesOutputSchema = z.object({ ready: z.boolean(), waitSeconds: z.number(), snapshots: z.record(z.string(), z.string()) });
@@ -106,7 +107,7 @@ export const spawnImporterInputSchema = z.object({
   availabilityZone: z.string().min(1),
   importer: importerAssignmentSchema,
 });
-export const pollImporterInputSchema = spawnImporterInputSchema.extend({ importer: importerStateSchema });
+export const pollImporterInputSchema = spawnImporterInputSchema.extend({ importer: importerStateSchema, importerCount: z.number().int().positive().optional() });
 
 export const snapshotVolumesInputSchema = failbackInitSchema.extend({
   resolve: resolveOutputSchema,

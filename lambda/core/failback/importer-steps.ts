@@ -11,6 +11,7 @@ import { launchWorker } from '../worker-launch';
 import type { VpgRuntime } from '../sync-contract';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import { importerPollBudget, importerWaitSeconds } from '../sync/history-budget';
 import { FailbackFailed } from './failback-request';
 import { markReading } from '../checkpoint-readers';
 import { failbackReader, readerHorizonSeconds } from './resolve-steps';
@@ -100,6 +101,8 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
 
 export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> {
   readonly importer: ImporterState;
+  /** Importers of this failback's Map, which share its history (absent in older inputs: counted as one). */
+  readonly importerCount?: number;
 }
 
 export async function pollImporter(input: PollImporterInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers'>): Promise<ImporterState> {
@@ -134,8 +137,10 @@ export async function pollImporter(input: PollImporterInput, deps: FailbackDepsW
   if (now.getTime() - lastBeat > timeoutMs) {
     throw new FailbackFailed(`ZImporter ${importer.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
   }
-  const waitSeconds = attached
+  const ordinaryWait = attached
     ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
     : MIN_WAIT_SECONDS;
-  return { ...importer, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal };
+  const polls = (importer.polls ?? 0) + 1;
+  const waitSeconds = importerWaitSeconds(ordinaryWait, polls, importerPollBudget(input.importerCount ?? 1));
+  return { ...importer, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal, polls };
 }

@@ -87,3 +87,27 @@ export function failbackExecutionTimeoutSeconds(vpg: { pollSeconds: number; hear
   const finalSync = FINAL_SYNC_POLL_BUDGET * (60 + POLL_STEP_SECONDS);
   return Math.min(ONE_YEAR_SECONDS, finalSync + syncExecutionTimeoutSeconds(vpg, stepTimeoutSeconds, retrySeconds));
 }
+
+/** Events one ZImporter poll round costs: WaitImporter 2 + PollImporter 5 + ImporterDone 2, as a zSAT's. */
+export const EVENTS_PER_IMPORTER_POLL = EVENTS_PER_ZSAT_POLL;
+
+/**
+ * Polls each of `importerCount` ZImporters may make at its ordinary wait in one failback execution: the
+ * importers of one Map share one history, so their share is a sync's zSAT share for the same count.
+ */
+export function importerPollBudget(importerCount: number): number {
+  return zsatPollBudget(importerCount);
+}
+
+/**
+ * The wait before an importer's next poll. Within its budget: the ordinary wait. Past it, a failback does
+ * not give up on importers that are still writing (a recovery that keeps going is what an operator wants
+ * on the worst day): each further wait doubles, so the extra polls before the execution's TimeoutSeconds are
+ * at most log2(timeout / wait) and the loop cannot reach the 25,000-event quota, where no Catch would run.
+ */
+export function importerWaitSeconds(ordinaryWait: number, polls: number, budget: number): number {
+  const over = polls - budget;
+  if (over < 0) return ordinaryWait;
+  return Math.min(ONE_YEAR_SECONDS, Math.max(MIN_POLL_WAIT, ordinaryWait) * 2 ** Math.min(over + 1, 30));
+}
+const MIN_POLL_WAIT = 5;
