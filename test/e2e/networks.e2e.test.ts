@@ -49,7 +49,7 @@ describe('an account without a default VPC', () => {
     await expect(deployTestSite(base('nonet'), { noDefaultVpc: true })).rejects.toThrow(
       /DefaultVpc.*CREATE_FAILED: Received response status \[FAILED\] from custom resource\. Message returned: this account has no default VPC in us-east-1 .*set agent\.vpcId and agent\.subnetIds in lifeboat\.config\.json/,
     );
-  }, 120_000);
+  }, 240_000); // a synth and a deploy: 55 s alone, over 120 s on a loaded 2-core machine
 
   describe('private subnets per zone reaching S3 through the offered gateway endpoint', () => {
     let site: TestSite;
