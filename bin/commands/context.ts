@@ -3,7 +3,7 @@
  * the offline cloud alike (the SDK honours AWS_ENDPOINT_URL).
  */
 import { SFNClient, paginateListStateMachines, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
-import { loadConfig, type SiteConfig } from '../../lib/config';
+import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
 import { syncStateMachineName, failbackStateMachineName, type VpgRuntime } from '../../lambda/core/sync-contract';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 
@@ -19,9 +19,21 @@ export interface CliSite {
   readonly sfn: SFNClient;
 }
 
-export function openSite(configPath: string): CliSite {
-  const config = loadConfig(configPath);
-  return { config, sfn: new SFNClient({ maxAttempts: 8 }) };
+/**
+ * The config, a bad one being bad usage (exit 2): for verbs whose exit 1 means something about the site (status:
+ * a VPG is not protected; doctor: something blocks a sync).
+ */
+export function loadConfigAsUsage(configPath: string): SiteConfig {
+  try {
+    return loadConfig(configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function openSite(configPath: string, load: (path: string) => SiteConfig = loadConfig): CliSite {
+  return { config: load(configPath), sfn: new SFNClient({ maxAttempts: 8 }) };
 }
 
 export function requireVpg(site: CliSite, vpg: string): void {

@@ -10,12 +10,11 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
 import { makeS3Client } from '../../lambda/aws/s3-client';
 import { doctorExitCode, renderReport } from '../doctor/doctor-model';
 import { runDoctor, type DoctorClients } from '../doctor/run-doctor';
 import { useColour } from '../status/status-table';
-import { DEFAULT_CONFIG, UsageError } from './context';
+import { DEFAULT_CONFIG, loadConfigAsUsage } from './context';
 
 /** Clients of the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL, credentials); S3 follows a bucket's region. */
 export function doctorClients(): DoctorClients {
@@ -39,19 +38,11 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON object {ok, problems, warnings, checks: [{vpg, check, status, detail, fix}]}')
     .option('--config <path>', 'site config file', DEFAULT_CONFIG)
     .action(async (opts: { json?: boolean; config: string }) => {
-      const report = await runDoctor(readConfig(opts.config), doctorClients());
+      // a bad config is bad usage (exit 2), so exit 1 keeps meaning "something blocks a sync or a failback"
+      const report = await runDoctor(loadConfigAsUsage(opts.config), doctorClients());
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(renderReport(report, useColour(process.stdout, process.env)));
       process.exitCode = doctorExitCode(report);
     });
 }
 
-/** A bad config is bad usage here (exit 2), so exit 1 keeps meaning "something blocks a sync or a failback". */
-function readConfig(path: string): SiteConfig {
-  try {
-    return loadConfig(path);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-}

@@ -7,8 +7,7 @@ import type { Command } from 'commander';
 import { collectStatus } from '../status/collect';
 import { statusExitCode, statusRow } from '../status/status-model';
 import { renderTable, useColour } from '../status/status-table';
-import { ConfigError } from '../../lib/config';
-import { DEFAULT_CONFIG, openSite, UsageError, type CliSite } from './context';
+import { DEFAULT_CONFIG, loadConfigAsUsage, openSite, type CliSite } from './context';
 
 export function register(program: Command): void {
   program
@@ -29,10 +28,5 @@ export function register(program: Command): void {
 
 /** A bad config is bad usage here (exit 2), so exit 1 keeps meaning "a VPG is not protected". */
 function openConfig(path: string): CliSite {
-  try {
-    return openSite(path);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  return openSite(path, loadConfigAsUsage);
 }
