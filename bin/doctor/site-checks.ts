@@ -82,7 +82,7 @@ export function vcpuChecks(quota: number | ReadFailed, needs: readonly VcpuNeed[
     } else if (need > quota - inUse) {
       out.push(warning(n.vpg, 'vcpu-quota', `${need} vCPUs of zSATs at once; ${inUse} of the quota's ${quota} are in use now, so some zSATs would wait for capacity`, `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas`));
     } else {
-      out.push(ok(n.vpg, 'vcpu-quota', `${n.zsats} zSAT${n.zsats === 1 ? '' : 's'} of ${n.instanceType} at once need ${need} of ${quota - inUse} free vCPUs (quota ${quota}, ${inUse} in use)`));
+      out.push(ok(n.vpg, 'vcpu-quota', `${n.zsats} zSAT${n.zsats === 1 ? ' ' : 's '}of ${n.instanceType} at once need${n.zsats === 1 ? 's' : ''} ${need} of ${quota - inUse} free vCPUs (quota ${quota}, ${inUse} in use)`));
     }
   }
   return out;

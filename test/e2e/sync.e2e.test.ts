@@ -16,6 +16,7 @@ import { runSync } from '../../bin/demo/run-sync';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { checksOf, doctorOf } from '../helpers/doctor';
 
 const SITE = 'e2e';
 const VPG = 'app';
@@ -107,6 +108,12 @@ describe('sync, end to end on the offline cloud', () => {
     const sparseWrites = await writePattern(site.url, sparse, { seed: 's1', runs: 2, runBlocks: 5, scattered: 7 });
     firstWrites.set(dense.volumeId, new Set(Array.from({ length: denseBlocks }, (_, i) => i)));
     firstWrites.set(sparse.volumeId, new Set(sparseWrites.blocksTouched));
+
+    // the default VPC layout passes the preflight: the zone's default subnet, a public IPv4 address, its internet gateway
+    const preflight = await doctorOf(site);
+    expect(checksOf(preflight, 'problem')).toEqual([]);
+    expect(preflight.checks.find((c) => c.check === 'zSAT network')?.detail).toMatch(/^us-east-1\w: zSATs launch in subnet-\w+ \(default subnet, public IPv4\), reaching S3 through internet gateway igw-\w+ with a public IPv4 address$/);
+    expect(preflight.checks.find((c) => c.check === 'vcpu-quota')).toMatchObject({ status: 'ok', detail: '1 zSAT of c6i.large at once needs 2 of 2 free vCPUs (quota 6, 4 in use)' });
 
     const expected = await images();
     const sync = await runSync(site.sfn, site.syncArn(VPG), 'sync 1');
