@@ -17,12 +17,14 @@ import { createStepFunctionsService } from './sfn';
 import type { StepFunctionsService } from './sfn';
 import { adminRoute } from './admin';
 import { createKmsService, type KmsService } from './kms';
+import { createSnsService, type SnsService } from './sns';
 
 export interface CloudServices {
   storage: FileVolumeStorage;
   ec2: Ec2Service;
   ebs: Service;
   kms: KmsService;
+  sns: SnsService;
   sfn: StepFunctionsService;
   admin: PathRoute;
   imds: PathRoute;
@@ -37,6 +39,7 @@ export function createServices(ctx: CloudContext): CloudServices {
     storage,
     ec2,
     kms,
+    sns: createSnsService(ctx),
     ebs: createRegionalEbs(ctx, storage, ec2, kms),
     sfn: createStepFunctionsService(ctx),
     admin: adminRoute(storage, ctx),

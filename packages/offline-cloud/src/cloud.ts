@@ -130,7 +130,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   }
   const { ec2, sfn, storage } = services;
   const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, () => clock.now());
-  const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), kms: services.kms.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
+  const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), kms: services.kms.toJSON(), sns: services.sns.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
@@ -139,6 +139,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
       outages.restore(saved.components.outages);
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
       if (saved.components.kms !== undefined) services.kms.restore(saved.components.kms);
+      if (saved.components.sns !== undefined) services.sns.restore(saved.components.sns);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
       if (saved.components.iam !== undefined) iam.restore(saved.components.iam as IamState);
       buckets.restore(saved.components.s3Buckets as Record<string, BucketRecord> | undefined);
@@ -156,11 +157,11 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
     now: () => clock.now(),
-    services: [ec2, services.ebs, services.kms, sfn, createIamService(iam), createServiceQuotasService(ctx)],
+    services: [ec2, services.ebs, services.kms, services.sns, sfn, createIamService(iam), createServiceQuotasService(ctx)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
-    routes: [customResources.route(), credentialsRoute(iam, ctx.accountId), regionsRoute(outages, () => saver?.markDirty()), cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
+    routes: [customResources.route(), credentialsRoute(iam, ctx.accountId), regionsRoute(outages, () => saver?.markDirty()), services.sns.route, cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
     authorizer: createAuthorizer(iam, ec2, log, (bucket) => buckets.ownerOf(bucket)),
     unreachable: (region) => outages.isDown(region),

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FileAsset } from './manifest';
 import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsics';
@@ -57,15 +58,17 @@ export async function deployAssembly(dir: string, opts: DeployOptions): Promise<
     const clientConfig = { endpoint: opts.endpoint, region: host.region, credentials: opts.credentialsFor(host.accountId) };
     const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
     const ec2 = new EC2Client(clientConfig);
+    const sns = new SNSClient(clientConfig);
     try {
       const assets = assembly.assets.filter((a) => stack.dependencies.includes(a.manifestId) || stack.assetManifests.includes(a.manifestId));
       const assetFolders = await publishAssets(assets, s3, host, published);
       host.log(`deploy: stack ${stack.stackName} (${host.accountId}, ${host.region})`);
-      const deployed = await deployStack(stack, { ...target, assembly, assetFolders, s3, ec2 });
+      const deployed = await deployStack(stack, { ...target, assembly, assetFolders, s3, ec2, sns });
       target.stacks.set(stack.stackName, deployed);
     } finally {
       s3.destroy();
       ec2.destroy();
+      sns.destroy();
     }
   }
 }
@@ -100,6 +103,7 @@ interface StackContext extends DeployTarget {
   assetFolders: Map<string, string>;
   s3: S3Client;
   ec2: EC2Client;
+  sns: SNSClient;
 }
 
 async function deployStack(stack: StackArtifact, c: StackContext): Promise<DeployedStack> {
@@ -160,6 +164,7 @@ async function deployStack(stack: StackArtifact, c: StackContext): Promise<Deplo
         assetFolders: c.assetFolders,
         s3: c.s3,
         ec2: c.ec2,
+        sns: c.sns,
         previous: previous?.resources[logicalId],
         logDeliveryGroups,
       });

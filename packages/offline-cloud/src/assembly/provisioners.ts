@@ -4,6 +4,8 @@
  * S3 buckets, EC2 launch templates, security groups and network resources (network-provisioners.ts). Lambda functions, state machines and schedules
  * are registered with the Step Functions service. Everything else is recorded with a synthetic id.
  */
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { provisionSns } from './sns-provisioners';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +60,7 @@ export interface ProvisionEnv {
   assetFolders: Map<string, string>;
   s3: S3Client;
   ec2: EC2Client;
+  sns: SNSClient;
   previous?: DeployedResource;
   /** Log groups the account's log delivery resource policy already names (log-delivery-policy.ts). */
   logDeliveryGroups(): string[];
@@ -190,6 +193,13 @@ export async function provision(logicalId: string, resource: TemplateResource, p
       // Recorded only (no Logs service here), but named and addressed as CloudFormation would.
       const name = (props.LogGroupName as string) ?? generatedName(env.stackName, logicalId, 512);
       return done(name, { Arn: `arn:aws:logs:${region}:${accountId}:log-group:${name}:*` }, false);
+    }
+    case 'AWS::SNS::Topic':
+    case 'AWS::SNS::TopicPolicy':
+    case 'AWS::SNS::Subscription': {
+      if (reuse) return reuse;
+      const made = (await provisionSns(resource.Type, logicalId, env.stackName, props, env.sns))!;
+      return done(made.physicalId, made.attributes);
     }
     case 'AWS::Events::Rule':
     case 'AWS::Scheduler::Schedule':
