@@ -1,7 +1,8 @@
 /**
  * What `lifeboat doctor` reads from EC2 (AWS or the offline cloud): a subnet's routing toward S3, the workers'
  * launch templates, images and security groups, instance types and their offerings, vCPUs in use, the account's
- * default EBS key. Reads only.
+ * default EBS key. Reads only, each once per run: every VPG of a site shares the templates, their security group and
+ * image, and usually the subnets, so fifty VPGs do not read them fifty times.
  */
 import {
   DescribeImagesCommand,
@@ -25,7 +26,15 @@ import type { EgressFact, RouteFact, SubnetRouting } from './s3-path';
 const defaultRoute = (t: RouteTable | undefined) => t?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
 
 export class Ec2Facts {
+  private readonly answers = new Map<string, Promise<unknown>>();
+
   constructor(private readonly ec2: EC2Client, private readonly region: string) {}
+
+  /** The first answer to this question in this run. */
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    if (!this.answers.has(key)) this.answers.set(key, read());
+    return this.answers.get(key) as Promise<T>;
+  }
 
   /** The route table a subnet uses: its own association, else its VPC's main table. */
   async routeTableOf(subnetId: string, vpcId: string): Promise<RouteTable | undefined> {
@@ -36,35 +45,37 @@ export class Ec2Facts {
   }
 
   async subnetRouting(subnetId: string, vpcId: string, publicIp: boolean): Promise<SubnetRouting> {
-    const table = await this.routeTableOf(subnetId, vpcId);
-    const routes: RouteFact[] = (table?.Routes ?? []).map((r) => ({
-      destinationCidrBlock: r.DestinationCidrBlock,
-      destinationPrefixListId: r.DestinationPrefixListId,
-      gatewayId: r.GatewayId,
-      natGatewayId: r.NatGatewayId,
-    }));
-    const igws = await this.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
-    const endpoints = await this.ec2.send(
-      new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'service-name', Values: [`com.amazonaws.${this.region}.s3`] }] }),
-    );
-    const available = (endpoints.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() === 'available');
-    const natIds = routes.flatMap((r) => (r.natGatewayId ? [r.natGatewayId] : []));
-    return {
-      subnetId,
-      routeTableId: table?.RouteTableId ?? null,
-      routes,
-      publicIp,
-      attachedInternetGateways: (igws.InternetGateways ?? []).flatMap((g) => (g.InternetGatewayId ? [g.InternetGatewayId] : [])),
-      s3GatewayEndpoints: available
-        .filter((e) => e.VpcEndpointType === 'Gateway')
-        .map((e) => ({
-          vpcEndpointId: e.VpcEndpointId!,
-          routeTableIds: e.RouteTableIds ?? [],
-          prefixListId: routes.find((r) => r.gatewayId === e.VpcEndpointId)?.destinationPrefixListId,
-        })),
-      s3InterfaceEndpoints: available.filter((e) => e.VpcEndpointType === 'Interface' && e.PrivateDnsEnabled).map((e) => e.VpcEndpointId!),
-      natGateways: await Promise.all(natIds.map((id) => this.natUsability(id))),
-    };
+    return this.once(`routing ${subnetId} ${publicIp}`, async () => {
+      const table = await this.routeTableOf(subnetId, vpcId);
+      const routes: RouteFact[] = (table?.Routes ?? []).map((r) => ({
+        destinationCidrBlock: r.DestinationCidrBlock,
+        destinationPrefixListId: r.DestinationPrefixListId,
+        gatewayId: r.GatewayId,
+        natGatewayId: r.NatGatewayId,
+      }));
+      const igws = await this.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
+      const endpoints = await this.ec2.send(
+        new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'service-name', Values: [`com.amazonaws.${this.region}.s3`] }] }),
+      );
+      const available = (endpoints.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() === 'available');
+      const natIds = routes.flatMap((r) => (r.natGatewayId ? [r.natGatewayId] : []));
+      return {
+        subnetId,
+        routeTableId: table?.RouteTableId ?? null,
+        routes,
+        publicIp,
+        attachedInternetGateways: (igws.InternetGateways ?? []).flatMap((g) => (g.InternetGatewayId ? [g.InternetGatewayId] : [])),
+        s3GatewayEndpoints: available
+          .filter((e) => e.VpcEndpointType === 'Gateway')
+          .map((e) => ({
+            vpcEndpointId: e.VpcEndpointId!,
+            routeTableIds: e.RouteTableIds ?? [],
+            prefixListId: routes.find((r) => r.gatewayId === e.VpcEndpointId)?.destinationPrefixListId,
+          })),
+        s3InterfaceEndpoints: available.filter((e) => e.VpcEndpointType === 'Interface' && e.PrivateDnsEnabled).map((e) => e.VpcEndpointId!),
+        natGateways: await Promise.all(natIds.map((id) => this.natUsability(id))),
+      };
+    });
   }
 
   private async natUsability(natGatewayId: string): Promise<SubnetRouting['natGateways'][number]> {
@@ -79,52 +90,60 @@ export class Ec2Facts {
   }
 
   async securityGroupEgress(groupId: string): Promise<EgressFact[] | null> {
-    const out = await this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })).catch((err: Error) => {
-      if (err.name === 'InvalidGroup.NotFound') return { SecurityGroups: [] };
-      throw err;
+    return this.once(`egress ${groupId}`, async () => {
+      const out = await this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })).catch((err: Error) => {
+        if (err.name === 'InvalidGroup.NotFound') return { SecurityGroups: [] };
+        throw err;
+      });
+      const group = out.SecurityGroups?.[0];
+      if (!group) return null;
+      return (group.IpPermissionsEgress ?? []).map((p) => ({
+        ipProtocol: p.IpProtocol ?? '-1',
+        fromPort: p.FromPort,
+        toPort: p.ToPort,
+        cidrIps: (p.IpRanges ?? []).flatMap((r) => (r.CidrIp ? [r.CidrIp] : [])),
+        prefixListIds: (p.PrefixListIds ?? []).flatMap((r) => (r.PrefixListId ? [r.PrefixListId] : [])),
+      }));
     });
-    const group = out.SecurityGroups?.[0];
-    if (!group) return null;
-    return (group.IpPermissionsEgress ?? []).map((p) => ({
-      ipProtocol: p.IpProtocol ?? '-1',
-      fromPort: p.FromPort,
-      toPort: p.ToPort,
-      cidrIps: (p.IpRanges ?? []).flatMap((r) => (r.CidrIp ? [r.CidrIp] : [])),
-      prefixListIds: (p.PrefixListIds ?? []).flatMap((r) => (r.PrefixListId ? [r.PrefixListId] : [])),
-    }));
   }
 
   /** A launch template's default version: its image, type and the security groups its interface names. */
   async launchTemplate(name: string): Promise<{ launchTemplateId: string; imageId?: string; instanceType?: string; securityGroupIds: string[] } | null> {
-    const out = await this.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name, Versions: ['$Default'] })).catch((err: Error) => {
-      if (/NotFound/.test(err.name)) return { LaunchTemplateVersions: [] };
-      throw err;
+    return this.once(`template ${name}`, async () => {
+      const out = await this.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: name, Versions: ['$Default'] })).catch((err: Error) => {
+        if (/NotFound/.test(err.name)) return { LaunchTemplateVersions: [] };
+        throw err;
+      });
+      const v = out.LaunchTemplateVersions?.[0];
+      if (!v) return null;
+      const data = v.LaunchTemplateData ?? {};
+      const groups = [...(data.SecurityGroupIds ?? []), ...(data.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])];
+      return { launchTemplateId: v.LaunchTemplateId!, imageId: data.ImageId, instanceType: data.InstanceType, securityGroupIds: [...new Set(groups)] };
     });
-    const v = out.LaunchTemplateVersions?.[0];
-    if (!v) return null;
-    const data = v.LaunchTemplateData ?? {};
-    const groups = [...(data.SecurityGroupIds ?? []), ...(data.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? [])];
-    return { launchTemplateId: v.LaunchTemplateId!, imageId: data.ImageId, instanceType: data.InstanceType, securityGroupIds: [...new Set(groups)] };
   }
 
   async image(imageId: string): Promise<{ state: string; architecture: string } | null> {
-    const out = await this.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })).catch((err: Error) => {
-      if (/InvalidAMIID/.test(err.name)) return { Images: [] };
-      throw err;
+    return this.once(`image ${imageId}`, async () => {
+      const out = await this.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })).catch((err: Error) => {
+        if (/InvalidAMIID/.test(err.name)) return { Images: [] };
+        throw err;
+      });
+      const image = out.Images?.[0];
+      return image ? { state: image.State ?? 'unknown', architecture: image.Architecture ?? 'x86_64' } : null;
     });
-    const image = out.Images?.[0];
-    return image ? { state: image.State ?? 'unknown', architecture: image.Architecture ?? 'x86_64' } : null;
   }
 
   /** vCPUs and architectures of the types EC2 knows among these; an unknown one is left out. */
   async instanceTypes(types: readonly string[]): Promise<Map<string, { vcpus: number; architectures: string[] }>> {
     const out = new Map<string, { vcpus: number; architectures: string[] }>();
     for (const type of new Set(types)) {
-      const res = await this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] })).catch((err: Error) => {
-        if (err.name === 'InvalidInstanceType') return { InstanceTypes: [] };
-        throw err;
+      const info = await this.once(`type ${type}`, async () => {
+        const res = await this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] })).catch((err: Error) => {
+          if (err.name === 'InvalidInstanceType') return { InstanceTypes: [] };
+          throw err;
+        });
+        return res.InstanceTypes?.[0];
       });
-      const info = res.InstanceTypes?.[0];
       if (info) out.set(type, { vcpus: info.VCpuInfo?.DefaultVCpus ?? 0, architectures: info.ProcessorInfo?.SupportedArchitectures ?? [] });
     }
     return out;
@@ -152,9 +171,11 @@ export class Ec2Facts {
 
   /** The key new volumes get when EBS encryption by default is on (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html). */
   async ebsDefaultKey(): Promise<{ byDefault: boolean; keyId?: string }> {
-    const on = await this.ec2.send(new GetEbsEncryptionByDefaultCommand({}));
-    if (!on.EbsEncryptionByDefault) return { byDefault: false };
-    const key = await this.ec2.send(new GetEbsDefaultKmsKeyIdCommand({}));
-    return { byDefault: true, keyId: key.KmsKeyId };
+    return this.once('ebs default key', async () => {
+      const on = await this.ec2.send(new GetEbsEncryptionByDefaultCommand({}));
+      if (!on.EbsEncryptionByDefault) return { byDefault: false };
+      const key = await this.ec2.send(new GetEbsDefaultKmsKeyIdCommand({}));
+      return { byDefault: true, keyId: key.KmsKeyId };
+    });
   }
 }

@@ -22,6 +22,8 @@ export interface KeyChecksInput {
 
 export async function keyChecks(input: KeyChecksInput, kms: KMSClient, iam: IAMClient): Promise<DoctorCheck[]> {
   const { vpg } = input;
+  // unencrypted volumes and no default key: nothing to ask IAM or KMS
+  if (input.keys.size === 0) return [];
   const out: DoctorCheck[] = [];
   const policies = new Map<string, Array<{ name: string; policy: PolicyDocument }> | ReadFailed>();
   for (const r of input.roles) policies.set(r.roleArn, await roleIdentityPolicies(iam, r.roleArn).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err))));
@@ -56,7 +58,7 @@ export async function keyChecks(input: KeyChecksInput, kms: KMSClient, iam: IAMC
       out.push(ok(vpg, 'kms', `${why}: ${key.keyArn} (${key.manager === 'AWS' ? 'AWS managed' : 'customer managed'}, enabled) is usable by the sync and failback steps`));
     }
   }
-  if (input.keys.size > 0 && input.roles.length === 0) {
+  if (input.roles.length === 0) {
     out.push(warning(vpg, 'kms', 'the deployed VPG stack does not name its step roles, so key use was not checked', 'deploy the VPG stack with this Lifeboat version (npx cdk deploy --all)'));
   }
   return out;
