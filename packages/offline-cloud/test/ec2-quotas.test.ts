@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, DEFAULT_VCPU_QUOTA } from '../src/aws-rates';
 import { parseFaultSpec } from '../src/faults';
 import { DEFAULT_IMAGE_ID } from '../src/ec2/images';
 import { clientConfig, startTestCloud, type TestCloud } from '../src/testing';
+import { refusal } from './helpers/refusal';
 import { pollUntil } from './helpers/ec2-harness';
 
 let t: TestCloud | undefined;
@@ -21,15 +22,6 @@ const once = (url: string) => new EC2Client(clientConfig(url, { maxAttempts: 1 }
 const run = (type: string, extra: Record<string, unknown> = {}) =>
   new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, InstanceType: type as never, MinCount: 1, MaxCount: 1, ...extra });
 
-async function refusal(p: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the request to be refused');
-}
 
 async function liveInstances(ec2: EC2Client): Promise<string[]> {
   const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }));

@@ -6,6 +6,7 @@
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { clientConfig, startTestCloud, TEST_REGION, type TestCloud } from '../src/testing';
 import { role, roleCredentials, writeAssembly } from './helpers/iam-assembly';
+import { refusal } from './helpers/refusal';
 
 const assembly = writeAssembly({
   Reader: role('QuotaReader', 'lambda.amazonaws.com', [{ Effect: 'Allow', Action: 'servicequotas:GetServiceQuota', Resource: '*' }]),
@@ -20,15 +21,6 @@ afterEach(async () => {
 
 const STANDARD = { ServiceCode: 'ec2', QuotaCode: 'L-1216C47A' };
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected a refusal');
-}
 
 it('answers the applied vCPU quota (--vcpu-quota), AWS default 5, and the list of both', async () => {
   t = await startTestCloud({ vcpuQuota: 12 });
@@ -45,8 +37,8 @@ it('answers the applied vCPU quota (--vcpu-quota), AWS default 5, and the list o
   });
   expect((await quotas.send(new GetAWSDefaultServiceQuotaCommand(STANDARD))).Quota).toMatchObject({ Value: 5, QuotaArn: `arn:aws:servicequotas:${TEST_REGION}::ec2/L-1216C47A` });
   expect((await quotas.send(new ListServiceQuotasCommand({ ServiceCode: 'ec2' }))).Quotas?.map((q) => [q.QuotaCode, q.Value])).toEqual([['L-1216C47A', 12]]);
-  expect(await failure(quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: 'L-0263D0A3' })))).toEqual({ name: 'NoSuchResourceException', status: 400 });
-  expect(await failure(quotas.send(new ListServiceQuotasCommand({ ServiceCode: 'nosuch' })))).toEqual({ name: 'NoSuchResourceException', status: 400 });
+  expect(await refusal(quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: 'L-0263D0A3' })))).toMatchObject({ name: 'NoSuchResourceException', status: 400 });
+  expect(await refusal(quotas.send(new ListServiceQuotasCommand({ ServiceCode: 'nosuch' })))).toMatchObject({ name: 'NoSuchResourceException', status: 400 });
   quotas.destroy();
 });
 
@@ -56,7 +48,7 @@ it('lets a deployed role read the quota only with servicequotas:GetServiceQuota'
   const reader = await as('QuotaReader');
   const nobody = await as('NoQuotas');
   expect((await reader.send(new GetServiceQuotaCommand(STANDARD))).Quota?.Value).toBe(5);
-  expect(await failure(nobody.send(new GetServiceQuotaCommand(STANDARD)))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  expect(await refusal(nobody.send(new GetServiceQuotaCommand(STANDARD)))).toMatchObject({ name: 'AccessDeniedException', status: 400 });
   reader.destroy();
   nobody.destroy();
 });

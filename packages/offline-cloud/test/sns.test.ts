@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { clientConfig, startTestCloud, TEST_REGION, type TestCloud } from '../src/testing';
 import { role, roleCredentials, writeAssembly } from './helpers/iam-assembly';
+import { refusal } from './helpers/refusal';
 
 let t: TestCloud | undefined;
 afterEach(async () => {
@@ -22,15 +23,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected a refusal');
-}
 
 const post = (url: string, path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
 
@@ -57,8 +49,8 @@ it('keeps topics and subscriptions as SNS does: email pending until confirmed, m
   expect(messages.map((m) => [m.messageId, m.message])).toEqual([[MessageId, 'breached']]);
 
   await sns.send(new DeleteTopicCommand({ TopicArn }));
-  expect(await failure(sns.send(new GetTopicAttributesCommand({ TopicArn })))).toEqual({ name: 'NotFoundException', status: 404 });
-  expect(await failure(sns.send(new CreateTopicCommand({ Name: 'bad name!' })))).toEqual({ name: 'InvalidParameterException', status: 400 });
+  expect(await refusal(sns.send(new GetTopicAttributesCommand({ TopicArn })))).toMatchObject({ name: 'NotFoundException', status: 404 });
+  expect(await refusal(sns.send(new CreateTopicCommand({ Name: 'bad name!' })))).toMatchObject({ name: 'InvalidParameterException', status: 400 });
   sns.destroy();
 });
 
@@ -94,7 +86,7 @@ it("deploys an assembly's topic, policy and email subscription, and refuses a ro
   const as = async (name: string) => new SNSClient({ endpoint: t!.url, region: TEST_REGION, credentials: await roleCredentials(t!.url, name), maxAttempts: 1 });
   const reader = await as('TopicReader');
   expect((await reader.send(new ListSubscriptionsByTopicCommand({ TopicArn: arn }))).Subscriptions?.map((s) => s.SubscriptionArn)).toEqual(['PendingConfirmation']);
-  expect(await failure(reader.send(new PublishCommand({ TopicArn: arn, Message: 'x' })))).toEqual({ name: 'AuthorizationErrorException', status: 403 });
+  expect(await refusal(reader.send(new PublishCommand({ TopicArn: arn, Message: 'x' })))).toMatchObject({ name: 'AuthorizationErrorException', status: 403 });
   admin.destroy();
   reader.destroy();
 });
