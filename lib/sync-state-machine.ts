@@ -81,7 +81,9 @@ export class SyncStateMachine extends Construct {
     const runZsats = new sfn.Map(this, SYNC_STATE.runZsats, {
       stateName: SYNC_STATE.runZsats,
       itemsPath: '$.plan.zsats',
-      maxConcurrency: vpg.maxZsats,
+      // Plan's agent.maxZsats lowered to what the vCPU quota holds (lambda/core/vcpu-quota.ts); MaxConcurrencyPath:
+      // https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
+      maxConcurrencyPath: '$.plan.zsatsAtOnce',
       itemSelector: {
         vpg: sfn.JsonPath.objectAt('$.vpg'),
         syncId: sfn.JsonPath.stringAt('$.begin.syncId'),

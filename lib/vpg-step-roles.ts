@@ -9,13 +9,14 @@
  * - failback (every failback step): ZImporters, recovered VMs, a live failback's stop of the VPG's own instances.
  * Every role names this VPG only: its prefix, its instances, its workers' roles, its state machines.
  */
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
 import { failbackStateMachineName, syncStateMachineName, type SyncStep } from '../lambda/core/sync-contract';
+import { STANDARD_VCPU_QUOTA_CODE } from '../lambda/core/vcpu-quota';
 import {
   EC2_ATTACH_ACTIONS,
   EC2_DESTROY_ACTIONS,
@@ -181,6 +182,15 @@ export class VpgStepRoles extends Construct {
       // PollZsat terminates a zSAT once it has reported done (its volumes stay for Cleanup): instances only.
       ...ownedResourceStatements(stack, { sid: 'FinishedZsat', actions: { instance: ['ec2:TerminateInstances'] }, siteId, vpg, roles: ['zsat'] }),
       passRoleStatement(props.zsatAgentRoleArn),
+      // Plan sizes the zSATs at once to the vCPU quota (lambda/core/vcpu-quota.ts): the quota's applied value, on the
+      // quota's own ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_servicequotas.html),
+      // and the types' vCPUs (DescribeInstanceTypes takes no resource-level permissions).
+      new iam.PolicyStatement({
+        sid: 'VcpuQuota',
+        actions: ['servicequotas:GetServiceQuota'],
+        resources: [stack.formatArn({ service: 'servicequotas', resource: 'ec2', resourceName: STANDARD_VCPU_QUOTA_CODE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      }),
+      new iam.PolicyStatement({ sid: 'InstanceTypeSizes', actions: ['ec2:DescribeInstanceTypes'], resources: ['*'] }),
       // HandOver continues a long sync as a new execution of this VPG's own sync state machine (continue-as-new).
       new iam.PolicyStatement({ sid: 'SyncContinues', actions: ['states:StartExecution'], resources: [stateMachineArn(stack, syncMachine)] }),
       ebsReadStatement(stack, siteId, vpg),

@@ -12,6 +12,7 @@ import {
   HeadBucketCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { STANDARD_VCPU_QUOTA_CODE } from '../../lambda/core/vcpu-quota';
 import { GetServiceQuotaCommand, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand, type ListSubscriptionsByTopicCommandOutput, type ListTopicsCommandOutput, type SNSClient } from '@aws-sdk/client-sns';
 import type { PolicyDocument } from './key-use';
@@ -77,12 +78,7 @@ export async function keyFacts(kms: KMSClient, keyId: string): Promise<KeyFacts>
   });
 }
 
-/**
- * Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs: the quota every Lifeboat worker type
- * counts against (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html).
- */
-export const STANDARD_VCPU_QUOTA_CODE = 'L-1216C47A';
-
+/** The Standard On-Demand vCPU quota (lambda/core/vcpu-quota.ts), the applied value. */
 export async function standardVcpuQuota(quotas: ServiceQuotasClient): Promise<number> {
   return read(`Service Quotas ec2/${STANDARD_VCPU_QUOTA_CODE}`, async () => {
     const out = await quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: STANDARD_VCPU_QUOTA_CODE }));

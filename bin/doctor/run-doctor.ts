@@ -20,6 +20,7 @@ import { findProtectedInstances, missingInstanceIds } from '../../lambda/core/pr
 import { syncStateMachineName, type VpgRuntime } from '../../lambda/core/sync-contract';
 import type { VolumeInfo } from '../../lambda/core/sync-ports';
 import { groupVolumesIntoZsats } from '../../lambda/core/zsat-grouping';
+import { isStandardType } from '../../lambda/core/vcpu-quota';
 import { vpgRuntimeOf } from '../commands/context';
 import { bucketFacts, ReadFailed, standardVcpuQuota, topicFacts } from './account-facts';
 import { type DoctorCheck, doctorReport, type DoctorReport, ok, problem } from './doctor-model';
@@ -44,7 +45,6 @@ function failed(err: unknown): ReadFailed {
   throw err;
 }
 /** The families the Standard quota counts (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html). */
-const isStandard = (type: string) => 'acdhimrtz'.includes(type[0]);
 
 interface VpgFacts {
   readonly runtime: VpgRuntime | null;
@@ -70,7 +70,7 @@ export async function runDoctor(config: SiteConfig, clients: DoctorClients): Pro
     const zsats = Math.min(config.agent.maxZsats, groupVolumesIntoZsats(found.volumes.map((v) => ({ volumeId: v.volumeId, availabilityZone: v.availabilityZone, plannedBytes: Math.max(1, v.sizeGiB) })), config.agent.volumesPerZsat).length);
     const type = instanceTypesOf(config.agent)[0];
     const vcpus = (await facts.instanceTypes([type])).get(type)?.vcpus;
-    if (zsats > 0 && vcpus && isStandard(type)) needs.push({ vpg: vpg.name, zsats, instanceType: type, vcpusEach: vcpus });
+    if (zsats > 0 && vcpus && isStandardType(type)) needs.push({ vpg: vpg.name, zsats, instanceType: type, vcpusEach: vcpus });
   }
   checks.push(...(await quotaChecks(clients, facts, needs)));
   if (bucket) checks.push(...storeChecks(bucket, await bucketFacts(clients.s3, bucket).catch(failed), config.store));
@@ -159,7 +159,7 @@ async function quotaChecks(clients: DoctorClients, facts: Ec2Facts, needs: reado
   if (needs.length === 0) return [];
   const quota = await standardVcpuQuota(clients.quotas).catch(failed);
   const live = await facts.liveInstanceTypes();
-  const sizes = await facts.instanceTypes([...live.keys()].filter(isStandard));
+  const sizes = await facts.instanceTypes([...live.keys()].filter(isStandardType));
   const inUse = [...live].reduce((sum, [type, count]) => sum + (sizes.get(type)?.vcpus ?? 0) * count, 0);
   return vcpuChecks(quota, needs, inUse);
 }

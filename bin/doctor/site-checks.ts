@@ -4,7 +4,8 @@
  * sync runs at once. Pure: the facts come from account-facts.ts and ec2-facts.ts.
  */
 import type { StoreConfig } from '../../lib/config';
-import { type BucketFacts, ReadFailed, readFix, STANDARD_VCPU_QUOTA_CODE, type TopicFacts } from './account-facts';
+import { STANDARD_VCPU_QUOTA_CODE } from '../../lambda/core/vcpu-quota';
+import { type BucketFacts, ReadFailed, readFix, type TopicFacts } from './account-facts';
 import { type DoctorCheck, ok, problem, warning } from './doctor-model';
 
 export function storeChecks(bucket: string, facts: BucketFacts | ReadFailed, store: StoreConfig): DoctorCheck[] {
@@ -49,40 +50,48 @@ export interface VcpuNeed {
 }
 
 /**
- * Every VPG's zSATs at once against the quota: a VPG whose own zSATs exceed the whole quota can never run them all
- * (the launches past it are retried, then fail the sync), and one whose first zSAT does not fit beside what runs now
- * fails now; fewer free vCPUs than all its zSATs need is a warning (the others wait, and instances come and go).
+ * Every VPG's zSATs at once against the quota, as a sync sizes them (lambda/core/vcpu-quota.ts): a quota smaller
+ * than one zSAT can never launch one, and one whose free vCPUs hold no zSAT now fails once the launch retries run
+ * out; free vCPUs for fewer than all its zSATs is a warning (a sync runs those that fit, the others after them).
  */
 export function vcpuChecks(quota: number | ReadFailed, needs: readonly VcpuNeed[], inUse: number): DoctorCheck[] {
   if (quota instanceof ReadFailed) return [warning(null, 'vcpu-quota', quota.message, readFix(quota, 'servicequotas:GetServiceQuota'))];
   const out: DoctorCheck[] = [];
+  const zsatsOf = (n: number, type: string) => `${n} zSAT${n === 1 ? '' : 's'} of ${type}`;
   for (const n of needs) {
     const need = n.zsats * n.vcpusEach;
-    if (need > quota) {
-      const fit = Math.floor(quota / n.vcpusEach);
+    const free = Math.max(0, quota - inUse);
+    const requestFix = `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas`;
+    if (n.vcpusEach > quota) {
       out.push(
         problem(
           n.vpg,
           'vcpu-quota',
-          `a sync runs ${n.zsats} zSAT${n.zsats === 1 ? '' : 's'} of ${n.instanceType} at once (${need} vCPUs), over the account's quota of ${quota} vCPUs of Running On-Demand Standard instances (${STANDARD_VCPU_QUOTA_CODE})`,
-          fit > 0
-            ? `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas, or set agent.maxZsats to ${fit} (or more volumes per zSAT: agent.volumesPerZsat)`
-            : `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas, or list a smaller type first in agent.instanceTypes`,
+          `one zSAT of ${n.instanceType} needs ${n.vcpusEach} vCPUs, over the account's quota of ${quota} vCPUs of Running On-Demand Standard instances (${STANDARD_VCPU_QUOTA_CODE}): no zSAT can launch`,
+          `${requestFix}, or list a smaller type first in agent.instanceTypes`,
         ),
       );
-    } else if (n.vcpusEach > quota - inUse) {
+    } else if (n.vcpusEach > free) {
       out.push(
         problem(
           n.vpg,
           'vcpu-quota',
           `${inUse} of the quota's ${quota} vCPUs are in use now, so not one zSAT of ${n.instanceType} (${n.vcpusEach} vCPUs) can launch: a sync now fails once its launch retries run out`,
-          `stop or terminate instances (test-mode recovered VMs: lifeboat failback-cleanup <vpg>), or request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas`,
+          `stop or terminate instances (test-mode recovered VMs: lifeboat failback-cleanup <vpg>), or ${requestFix}`,
         ),
       );
-    } else if (need > quota - inUse) {
-      out.push(warning(n.vpg, 'vcpu-quota', `${need} vCPUs of zSATs at once; ${inUse} of the quota's ${quota} are in use now, so some zSATs would wait for capacity`, `request ${STANDARD_VCPU_QUOTA_CODE} of at least ${need + inUse} in Service Quotas`));
+    } else if (need > free) {
+      const fit = Math.floor(free / n.vcpusEach);
+      out.push(
+        warning(
+          n.vpg,
+          'vcpu-quota',
+          `${need} vCPUs of zSATs at once; ${inUse} of the quota's ${quota} are in use now, so a sync runs ${zsatsOf(fit, n.instanceType)} at once of its ${n.zsats}, the others after them (a first sync takes longer)`,
+          requestFix,
+        ),
+      );
     } else {
-      out.push(ok(n.vpg, 'vcpu-quota', `${n.zsats} zSAT${n.zsats === 1 ? ' ' : 's '}of ${n.instanceType} at once need${n.zsats === 1 ? 's' : ''} ${need} of ${quota - inUse} free vCPUs (quota ${quota}, ${inUse} in use)`));
+      out.push(ok(n.vpg, 'vcpu-quota', `${zsatsOf(n.zsats, n.instanceType)} at once need${n.zsats === 1 ? 's' : ''} ${need} of ${free} free vCPUs (quota ${quota}, ${inUse} in use)`));
     }
   }
   return out;

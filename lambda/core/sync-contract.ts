@@ -8,7 +8,7 @@
  *   → CreateSnapshots  ($.snapshots)
  *   → WaitSnapshots (Wait, SecondsPath $.snapshots.waitSeconds) → CheckSnapshots ($.snapshots) → SnapshotsReady? (loop)
  *   → Plan             ($.plan)        writes BlockPlans + AgentJobs to the store; groups volumes into zSATs
- *   → RunZsats (Map over $.plan.zsats, MaxConcurrency = maxZsats, ItemSelector adds vpg/syncId):
+ *   → RunZsats (Map over $.plan.zsats, MaxConcurrencyPath $.plan.zsatsAtOnce, ItemSelector adds vpg/syncId):
  *        SpawnOrResume? → SpawnZsat ($.zsat), or ResumeZsat (Pass: $.zsat.resume → $.zsat) in a continuation
  *        → WaitZsat (Wait, SecondsPath $.zsat.waitSeconds) → PollZsat ($.zsat) → ZsatDone? (done or handOver: end; else loop)
  *   → HandOver         ($.handover)    a zSAT still reading: start the continuation, hand it the lease → ContinuedAsNew (Succeed)
@@ -221,6 +221,13 @@ export interface ZsatAssignment {
 export interface PlanOutput {
   readonly zsats: readonly ZsatAssignment[];
   readonly blocksPlanned: number;
+  /**
+   * RunZsats' MaxConcurrencyPath: agent.maxZsats, lowered to what the vCPU quota holds (lambda/core/vcpu-quota.ts).
+   * Plan always sets it; absent only in a plan from before it existed (HandOver fills it in).
+   */
+  readonly zsatsAtOnce?: number;
+  /** Why zsatsAtOnce is below agent.maxZsats, when it is. */
+  readonly zsatsBoundBy?: string;
 }
 
 export interface ZsatState {

@@ -115,6 +115,16 @@ export interface Ec2Port {
   describeSubnets(ids: readonly string[]): Promise<SubnetInfo[]>;
 }
 
+/** What a sync reads to size its zSATs to the account's vCPU quota (lambda/core/vcpu-quota.ts). Reads only. */
+export interface VcpuCapacityPort {
+  /** The applied Running On-Demand Standard vCPU quota (Service Quotas, ec2/L-1216C47A). */
+  standardVcpuQuota(): Promise<number>;
+  /** vCPUs of the Standard instances pending or running in the region, whoever's they are. */
+  standardVcpusInUse(): Promise<number>;
+  /** An instance type's default vCPUs; null when EC2 does not know it. */
+  vcpusOf(instanceType: string): Promise<number | null>;
+}
+
 export interface ChangedBlock {
   readonly index: number;
   /** The block holds data in the base snapshot. */

@@ -90,6 +90,9 @@ export const zsatAssignmentSchema = z.object({
 export const planOutputSchema = z.object({
   zsats: z.array(zsatAssignmentSchema),
   blocksPlanned: z.number().int().nonnegative(),
+  // a plan from before the quota bound (a continuation handed over across an upgrade) runs maxZsats at once
+  zsatsAtOnce: z.number().int().positive().optional(),
+  zsatsBoundBy: z.string().optional(),
 });
 
 

@@ -19,7 +19,7 @@ import { TAG, tagList, tagsFor } from '../../lambda/core/tags';
 import type { AgentProgress, AgentResult, BlockPlan, ReadJob } from '../../lambda/core/agent-job';
 import { ZERO_BLOCK } from '../../lambda/core/agent-job';
 import type { StepDeps } from '../../lambda/core/sync/step-deps';
-import { ENV, FakeExecutions, MemoryLog, MemoryStore, vpgRuntime, MemoryCoordination } from '../steps/fakes';
+import { ENV, FakeCapacity, FakeExecutions, MemoryLog, MemoryStore, vpgRuntime, MemoryCoordination } from '../steps/fakes';
 import { steps, type State, storeFakePack } from '../steps/sync-driver';
 
 interface AwsHarness {
@@ -250,6 +250,7 @@ describe('the sync steps over the real adapters and the emulators', () => {
       ec2,
       ebs,
       executions: new FakeExecutions(),
+      capacity: new FakeCapacity(),
       store,
       lease: new MemoryCoordination(),
       readers: new MemoryCoordination(),

@@ -7,14 +7,16 @@ const denied = (what: string) => new ReadFailed(what, Object.assign(new Error('n
 
 describe('vcpuChecks', () => {
   const need = { vpg: 'web', zsats: 3, instanceType: 'c6i.large', vcpusEach: 2 };
-  it('is a problem when one VPG alone needs more than the quota, with the quota code and a maxZsats that fits', () => {
-    const [check] = vcpuChecks(5, [need], 0);
+  it('is a problem when not one zSAT fits the quota, naming the quota code, the figure to ask for and a smaller type', () => {
+    const [check] = vcpuChecks(1, [need], 0);
     expect(check).toMatchObject({ vpg: 'web', status: 'problem', check: 'vcpu-quota' });
-    expect(check.detail).toBe("a sync runs 3 zSATs of c6i.large at once (6 vCPUs), over the account's quota of 5 vCPUs of Running On-Demand Standard instances (L-1216C47A)");
-    expect(check.fix).toBe('request L-1216C47A of at least 6 in Service Quotas, or set agent.maxZsats to 2 (or more volumes per zSAT: agent.volumesPerZsat)');
+    expect(check.detail).toBe("one zSAT of c6i.large needs 2 vCPUs, over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A): no zSAT can launch");
+    expect(check.fix).toBe('request L-1216C47A of at least 6 in Service Quotas, or list a smaller type first in agent.instanceTypes');
   });
-  it('asks for a smaller type when not even one zSAT fits', () => {
-    expect(vcpuChecks(1, [need], 0)[0].fix).toMatch(/list a smaller type first in agent\.instanceTypes/);
+  it('warns when the quota holds fewer zSATs than a sync runs at once: the sync runs those that fit, then the others', () => {
+    const [check] = vcpuChecks(5, [need], 0);
+    expect(check).toMatchObject({ status: 'warning', fix: 'request L-1216C47A of at least 6 in Service Quotas' });
+    expect(check.detail).toBe("6 vCPUs of zSATs at once; 0 of the quota's 5 are in use now, so a sync runs 2 zSATs of c6i.large at once of its 3, the others after them (a first sync takes longer)");
   });
   it('is a problem when what runs now leaves room for not one zSAT, naming the test VMs a person can remove', () => {
     const [check] = vcpuChecks(5, [{ ...need, zsats: 1 }], 4);

@@ -15,6 +15,7 @@ import { parseStepEnv } from '../../lambda/core/step-env';
 import type { StepDeps } from '../../lambda/core/sync/step-deps';
 import type { CompactJournalOutput } from '../../lambda/core/journal';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
+import { VcpuCapacity } from '../../lambda/aws/vcpu-capacity';
 import { EbsDirect } from '../../lambda/aws/ebs-direct';
 import { S3Coordination } from '../../lambda/aws/s3-coordination';
 import { acquireLease, releaseLease } from '../../lambda/core/lease-guard';
@@ -166,6 +167,7 @@ describe('journal compaction, end to end on the offline cloud', () => {
       ec2: new Ec2Adapter(),
       ebs: new EbsDirect(),
       executions: new StepFunctionsExecutions(),
+      capacity: new VcpuCapacity(),
       store: new S3ReplicaStore({ bucket: env.bucket }),
       lease: new S3Coordination(env.bucket),
       readers: new S3Coordination(env.bucket),

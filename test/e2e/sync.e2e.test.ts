@@ -11,12 +11,12 @@ import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { RESERVED_EVENTS } from '../../lambda/core/sync/history-budget';
 import { TAG } from '../../lambda/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
-import { captureVolumeImage, compareBlockMap, type VolumeImage } from '../../bin/demo/verify';
+import type { VolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';
-import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { checksOf, doctorOf } from '../helpers/doctor';
+import { expectOnlyBaseSnapshotsLeft as onlyBaseSnapshotsLeft, expectStoreReproduces as storeReproduces, volumeImages } from '../helpers/store-checks';
 
 const SITE = 'e2e';
 const VPG = 'app';
@@ -32,28 +32,9 @@ let site: TestSite;
 let app: ProtectedInstance;
 const foreign: { volumes: string[]; snapshots: string[]; instances: string[] } = { volumes: [], snapshots: [], instances: [] };
 
-async function images(): Promise<Map<string, VolumeImage>> {
-  const all = await Promise.all(app.volumes.map((v) => captureVolumeImage(site.url, v)));
-  return new Map(all.map((i) => [i.sourceVolumeId, i]));
-}
-
-async function expectStoreReproduces(checkpointId: string, expected: Map<string, VolumeImage>): Promise<void> {
-  const store = await site.store(VPG);
-  for (const image of expected.values()) {
-    const resolved = await store.resolveVolume(VPG, checkpointId, image.sourceVolumeId);
-    expect(compareBlockMap(resolved, image).mismatches).toEqual([]);
-    for (const ref of new Set(resolved.values())) if (ref !== 'zero') await store.readBlock(VPG, ref);
-  }
-}
-
-async function expectOnlyBaseSnapshotsLeft(checkpointId: string): Promise<void> {
-  const store = await site.store(VPG);
-  const cp = await store.getCheckpoint(VPG, checkpointId);
-  const bases = new Set(cp!.volumes.map((v) => v.snapshotId));
-  const inv = await ownedResources(site.ec2, SITE);
-  expect(leftovers(inv, bases)).toEqual([]);
-  expect(inv.snapshots.sort()).toEqual([...bases].sort());
-}
+const images = () => volumeImages(site, [app]);
+const expectStoreReproduces = (checkpointId: string, expected: Map<string, VolumeImage>) => storeReproduces(site, VPG, checkpointId, expected);
+const expectOnlyBaseSnapshotsLeft = (checkpointId: string) => onlyBaseSnapshotsLeft(site, VPG, checkpointId);
 
 /** Resources that look like ours (same VPG tag, ZERTO_TAG, roles) but are another site's or nobody's. */
 async function seedForeignLookAlikes(): Promise<void> {

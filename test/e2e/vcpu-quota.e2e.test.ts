@@ -31,7 +31,7 @@ it('fails the preflight naming the quota and the fix, and a sync started anyway 
       vpg: VPG,
       check: 'vcpu-quota',
       status: 'problem',
-      detail: "a sync runs 1 zSAT of c6i.large at once (2 vCPUs), over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A)",
+      detail: "one zSAT of c6i.large needs 2 vCPUs, over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A): no zSAT can launch",
       fix: 'request L-1216C47A of at least 3 in Service Quotas, or list a smaller type first in agent.instanceTypes',
     },
   ]);
@@ -39,7 +39,8 @@ it('fails the preflight naming the quota and the fix, and a sync started anyway 
   const before = await ownedResources(site.ec2, SITE);
   const exec = await waitForExecution(site.sfn, await startExecution(site.sfn, site.syncArn(VPG), {}, 'quota'), { label: 'quota', pollMs: 500 });
   expect(exec.status).toBe('FAILED');
-  expect(exec.cause).toMatch(/VcpuLimitExceeded: .*vCPU limit of 1 .*Ask for a higher quota \(Service Quotas, EC2 quota L-1216C47A\)/);
+  // Plan reads the quota and fails before a volume or an instance exists (lambda/core/vcpu-quota.ts)
+  expect(exec.cause).toMatch(/VcpuLimitExceeded: one zSAT of c6i\.large needs 2 vCPUs, more than the account's quota of 1 vCPUs .*Ask for a higher quota \(Service Quotas, EC2 quota L-1216C47A\)/);
   const after = await ownedResources(site.ec2, SITE);
   expect(leftovers(after, new Set())).toEqual(leftovers(before, new Set()));
 }, 300_000);

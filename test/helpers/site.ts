@@ -10,6 +10,7 @@ import { syncStateMachineName, failbackStateMachineName } from '../../lambda/cor
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { vpgRuntimeOf } from '../../bin/commands/context';
 import type { Timings } from '@lifeboat/offline-cloud/src/context';
+import type { AwsLimits } from '@lifeboat/offline-cloud/src/aws-rates';
 import { startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 
 export interface TestSite extends TestCloud {
@@ -34,6 +35,8 @@ export interface DeployOptions {
   readonly timeScale?: number;
   /** The account's On-Demand Standard vCPU quota; default a new account's (packages/offline-cloud/src/aws-rates.ts). */
   readonly vcpuQuota?: number;
+  /** AWS figures lowered to reach a rule quickly (never to switch one off): packages/offline-cloud/src/aws-rates.ts. */
+  readonly limits?: Partial<AwsLimits>;
   /** An account without a default VPC (as a landing zone leaves it). */
   readonly noDefaultVpc?: boolean;
   /**
@@ -47,7 +50,7 @@ export async function deployTestSite(config: Record<string, unknown>, opts: Depl
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
   const configPath = path.join(workDir, 'lifeboat.config.json');
   const assembly = path.join(workDir, 'cdk.out');
-  const cloudOptions = { faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota, timeScale: opts.timeScale, noDefaultVpc: opts.noDefaultVpc };
+  const cloudOptions = { faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota, timeScale: opts.timeScale, noDefaultVpc: opts.noDefaultVpc, limits: opts.limits };
   let t: TestCloud;
   if (opts.beforeDeploy) {
     // the network exists first, then the app that names it is synthesized and deployed, as a user would

@@ -117,9 +117,10 @@ describe('sync state machine', () => {
     expect(states[SYNC_STATE.cleanup].Next).toBe(SYNC_STATE.succeeded);
   });
 
-  it('reads zSATs in an inline Map bounded by maxZsats, each item carrying the VPG and the sync', () => {
+  it("reads zSATs in an inline Map bounded by Plan's zSATs at once (maxZsats under the vCPU quota), each item carrying the VPG and the sync", () => {
     const map = states[SYNC_STATE.runZsats];
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.zsats', MaxConcurrency: 12, ResultPath: '$.zsats', Next: SYNC_STATE.handOver });
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.zsats', MaxConcurrencyPath: '$.plan.zsatsAtOnce', ResultPath: '$.zsats', Next: SYNC_STATE.handOver });
+    expect(map.MaxConcurrency).toBeUndefined();
     // after the zSATs: either the sync continues in a new execution, or it commits
     expect(states[SYNC_STATE.handedOver]).toMatchObject({
       Type: 'Choice',
@@ -141,7 +142,7 @@ describe('sync state machine', () => {
     expect(states[SYNC_STATE.spawnOrResume]).toMatchObject({ Choices: [{ Variable: '$.zsat.resume', IsPresent: true, Next: SYNC_STATE.resumeZsat }], Default: SYNC_STATE.spawnZsat });
     expect(states[SYNC_STATE.resumeZsat]).toMatchObject({ Type: 'Pass', InputPath: '$.zsat.resume', ResultPath: '$.zsat', Next: SYNC_STATE.zsatDone });
     expect(states[SYNC_STATE.zsatRead]).toMatchObject({ Type: 'Succeed', OutputPath: '$.zsat' });
-    expect(allStates(renderedDefinition(db))[SYNC_STATE.runZsats].MaxConcurrency).toBe(12);
+    expect(allStates(renderedDefinition(db))[SYNC_STATE.runZsats].MaxConcurrencyPath).toBe('$.plan.zsatsAtOnce');
   });
 
   it('routes any failure after Begin to CleanupFailed, then fails with the original cause', () => {

@@ -25,6 +25,7 @@ import type {
   RunInstanceRequest,
   RunningExecution,
   SnapshotInfo,
+  VcpuCapacityPort,
   VolumeInfo,
 } from '../../lambda/core/sync-ports';
 import { TAG, tagsFor, type Tags } from '../../lambda/core/tags';
@@ -274,6 +275,20 @@ export class FakeEbs implements EbsBlocksPort {
   }
 }
 
+/** The vCPU quota and what counts against it; `fail` makes every read throw (e.g. AccessDenied on Service Quotas). */
+export class FakeCapacity implements VcpuCapacityPort {
+  quota = 1000;
+  inUse = 0;
+  readonly vcpus = new Map<string, number>([['c6i.large', 2], ['m6i.xlarge', 4], ['t3.micro', 2]]);
+  fail: Error | null = null;
+  private check(): void {
+    if (this.fail) throw this.fail;
+  }
+  standardVcpuQuota = async () => (this.check(), this.quota);
+  standardVcpusInUse = async () => (this.check(), this.inUse);
+  vcpusOf = async (type: string) => (this.check(), this.vcpus.get(type) ?? null);
+}
+
 export class FakeExecutions implements ExecutionsPort {
   running: RunningExecution[] = [];
   /** What DescribeExecution says, by ARN; default: running when listed in `running`, ended when `known`, else unknown (no such execution). */
@@ -336,6 +351,7 @@ export interface World {
   readonly ec2: FakeEc2;
   readonly ebs: FakeEbs;
   readonly executions: FakeExecutions;
+  readonly capacity: FakeCapacity;
   readonly store: MemoryStore;
   readonly coordination: MemoryCoordination;
   readonly log: MemoryLog;
@@ -348,12 +364,13 @@ export function makeWorld(env: StepEnv = ENV): World {
   ec2.addLaunchTemplate(env.zsatLaunchTemplate);
   const ebs = new FakeEbs();
   const executions = new FakeExecutions();
+  const capacity = new FakeCapacity();
   const store = new MemoryStore();
   const log = new MemoryLog();
   const coordination = new MemoryCoordination();
   coordination.store = store;
-  const deps: StepDeps = { env, ec2, ebs, executions, store, lease: coordination, readers: coordination, log, now: clock.now, sleep: clock.sleep };
-  return { clock, ec2, ebs, executions, store, coordination, log, deps };
+  const deps: StepDeps = { env, ec2, ebs, executions, capacity, store, lease: coordination, readers: coordination, log, now: clock.now, sleep: clock.sleep };
+  return { clock, ec2, ebs, executions, capacity, store, coordination, log, deps };
 }
 
 export const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:run-1';

@@ -44,7 +44,34 @@ describe('plan', () => {
     const world = makeWorld();
     const { disks } = oneVm(world, []);
     const out = await steps(world).plan(await planned(world, disks));
-    expect(out).toEqual({ zsats: [], blocksPlanned: 0 });
+    expect(out).toEqual({ zsats: [], blocksPlanned: 0, zsatsAtOnce: 1 });
+  });
+
+  it('runs as many zSATs at once as the vCPU quota holds beside what runs now, and fails naming the quota when not one fits', async () => {
+    const type = 'c6i.large';
+    const env = { ...ENV, zsatInstanceTypes: [type] };
+    const world = makeWorld(env);
+    world.capacity.vcpus.set(type, 2);
+    const vms = [1, 2, 3].map(() => world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] }));
+    const disks = new Map(vms.map((vm) => [vm.volumes[0].volumeId, new Map<number, string>([[0, 'a']])]));
+    const vpg = vpgRuntime({ volumesPerZsat: 1, maxZsats: 8 });
+    world.capacity.quota = 7;
+    world.capacity.inUse = 3;
+    const bounded = await steps(world).plan(await planned(world, disks, vpg));
+    expect(bounded.zsats).toHaveLength(3);
+    expect(bounded.zsatsAtOnce).toBe(2);
+    expect(bounded.zsatsBoundBy).toMatch(/3 of the quota's 7 vCPUs \(L-1216C47A\) are in use, room for 2 zSATs/);
+
+    const unread = makeWorld(env);
+    unread.capacity.fail = Object.assign(new Error('not allowed'), { name: 'AccessDenied' });
+    const { disks: one } = oneVm(unread);
+    expect((await steps(unread).plan(await planned(unread, one))).zsatsAtOnce).toBe(1);
+
+    const tiny = makeWorld(env);
+    tiny.capacity.vcpus.set(type, 2);
+    tiny.capacity.quota = 1;
+    const { disks: d } = oneVm(tiny);
+    await expect(steps(tiny).plan(await planned(tiny, d))).rejects.toThrow(/VcpuLimitExceeded: .*quota of 1 vCPUs/);
   });
 });
 

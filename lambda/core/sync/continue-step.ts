@@ -53,7 +53,7 @@ export function continuationRequest(input: HandOverInput, n: number, token: numb
       n,
       begin: { ...begin, lease: { role: input.begin.lease!.role, token } },
       snapshots: input.snapshots,
-      plan: { ...input.plan, zsats },
+      plan: { ...input.plan, zsats, zsatsAtOnce: input.plan.zsatsAtOnce ?? input.vpg.maxZsats },
     },
   };
 }

@@ -4,11 +4,12 @@
  */
 import type { BlockPlan, ReadJob } from '../agent-job';
 import { buildFullPlan, buildIncrementalPlan, plannedBytes } from '../block-plan';
-import { SyncFailed } from '../errors';
+import { errorMessage, SyncFailed } from '../errors';
 import { planKey, syncJobKey, syncProgressKey, syncResultKey, vpgPrefix } from '../replica-format';
 import type { PlanOutput, SnapshotsOutput, VpgRuntime } from '../sync-contract';
 import { zsatJobId } from '../sync-ids';
 import { groupVolumesIntoZsats } from '../zsat-grouping';
+import { zsatsAtOnce, type ZsatsAtOnce, type ZsatsAtOnceInput } from '../vcpu-quota';
 import type { SnapshotStepInput } from './snapshot-steps';
 import type { StepDepsWith } from './step-deps';
 import { zsatPollBudget } from './history-budget';
@@ -22,7 +23,26 @@ export function agentHeartbeatSeconds(vpg: Pick<VpgRuntime, 'heartbeatTimeoutSec
   return Math.max(1, Math.min(30, Math.floor(vpg.heartbeatTimeoutSeconds / 5)));
 }
 
-export async function planSync(input: PlanStepInput, deps: StepDepsWith<'ebs' | 'store'>): Promise<PlanOutput> {
+/**
+ * The zSATs this sync runs at once (the Map's MaxConcurrencyPath): the config's bound, lowered to what the vCPU
+ * quota holds beside what runs now. An estimate (instances come and go): a launch past the quota still waits with
+ * back-off. A quota or instance list that cannot be read leaves the config's bound; a quota smaller than one zSAT
+ * fails the sync now, before a volume or an instance is created.
+ */
+async function sizeToQuota(vpg: VpgRuntime, zsats: number, deps: StepDepsWith<'capacity'>): Promise<ZsatsAtOnce> {
+  const instanceType = deps.env.zsatInstanceTypes[0] ?? '';
+  let read: Pick<ZsatsAtOnceInput, 'vcpusEach' | 'room'>;
+  try {
+    const [quota, inUse, vcpusEach] = await Promise.all([deps.capacity.standardVcpuQuota(), deps.capacity.standardVcpusInUse(), deps.capacity.vcpusOf(instanceType)]);
+    read = { vcpusEach, room: { quota, inUse } };
+  } catch (err) {
+    deps.log.warn('vCPU quota not read: the zSATs at once are the config\'s agent.maxZsats', { error: errorMessage(err) });
+    read = { vcpusEach: null, room: null };
+  }
+  return zsatsAtOnce({ zsats, maxZsats: vpg.maxZsats, instanceType, ...read });
+}
+
+export async function planSync(input: PlanStepInput, deps: StepDepsWith<'ebs' | 'store' | 'capacity'>): Promise<PlanOutput> {
   const vpg = input.vpg.name;
   const { syncId } = input.begin;
   const plans: BlockPlan[] = [];
@@ -74,6 +94,8 @@ export async function planSync(input: PlanStepInput, deps: StepDepsWith<'ebs' | 
   }
   const blocksPlanned = plans.reduce((n, p) => n + p.blocks.length, 0);
   const pollBudget = zsatPollBudget(zsats.length);
-  deps.log.info('plan written', { zsats: zsats.length, blocksPlanned, pollBudget });
-  return { zsats: zsats.map((z) => ({ ...z, pollBudget })), blocksPlanned };
+  const { atOnce, boundBy } = await sizeToQuota(input.vpg, zsats.length, deps);
+  if (boundBy) deps.log.warn('zSATs at once bounded by the vCPU quota', { boundBy });
+  deps.log.info('plan written', { zsats: zsats.length, zsatsAtOnce: atOnce, blocksPlanned, pollBudget });
+  return { zsats: zsats.map((z) => ({ ...z, pollBudget })), blocksPlanned, zsatsAtOnce: atOnce, ...(boundBy ? { zsatsBoundBy: boundBy } : {}) };
 }

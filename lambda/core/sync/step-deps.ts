@@ -3,13 +3,15 @@ import type { LeaseStorePort } from '../lease-guard';
 import type { ReplicaStorePort } from '../replica-store-port';
 import type { StepEnv } from '../step-env';
 import type { GcNotesPort, ReadersPort, ReleasesPort, WorkingFilesPort } from '../store-readers';
-import type { EbsBlocksPort, Ec2Port, ExecutionsPort, StepLog } from '../sync-ports';
+import type { EbsBlocksPort, Ec2Port, ExecutionsPort, StepLog, VcpuCapacityPort } from '../sync-ports';
 
 export interface StepDeps {
   readonly env: StepEnv;
   readonly ec2: Ec2Port;
   readonly ebs: EbsBlocksPort;
   readonly executions: ExecutionsPort;
+  /** The vCPU quota and what counts against it (Plan sizes the zSATs at once). */
+  readonly capacity: VcpuCapacityPort;
   readonly store: ReplicaStorePort;
   /** The VPG lease object (conditional writes). */
   readonly lease: LeaseStorePort;
