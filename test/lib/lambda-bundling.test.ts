@@ -26,7 +26,7 @@ describe('every Lambda function of the app', () => {
   });
 });
 
-describe('a real step bundle (plan: EBS direct APIs and S3)', () => {
+describe('a real step bundle (plan: EBS direct APIs, S3, and the EC2 and Service Quotas reads that size its zSATs)', () => {
   let dir: string;
   let outdir: string;
   let code: string;
@@ -51,8 +51,11 @@ describe('a real step bundle (plan: EBS direct APIs and S3)', () => {
   it('holds the commands of the clients its step uses, and no other client (tree-shaken ES modules)', () => {
     expect(code).toContain('ListChangedBlocksCommand');
     expect(code).toContain('PutObjectCommand');
-    // the EBS client's unused write command, and the clients plan does not use at all
-    for (const absent of ['PutSnapshotBlockCommand', 'RunInstancesCommand', 'DescribeInstancesCommand', 'StartExecutionCommand', 'CreateBucketCommand']) {
+    // plan reads the vCPU quota and the running instances' sizes to bound the zSATs at once
+    expect(code).toContain('GetServiceQuotaCommand');
+    expect(code).toContain('DescribeInstanceTypesCommand');
+    // the unused write commands of the clients plan uses, and the clients it does not use at all
+    for (const absent of ['PutSnapshotBlockCommand', 'RunInstancesCommand', 'TerminateInstancesCommand', 'StartExecutionCommand', 'CreateBucketCommand']) {
       expect(code).not.toContain(absent);
     }
   });
