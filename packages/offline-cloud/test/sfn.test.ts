@@ -151,10 +151,12 @@ test('a custom Lambda error is retried, then the run goes through the Choice loo
 });
 
 test('the inline Map runs at most MaxConcurrency iterations at once', async () => {
+  // a sandbox runs one invocation at a time, so the sandboxes started from none are the peak of iterations at once
+  h.sfn.killFunctionWorker(FIXTURE.workerName);
+  expect(h.sfn.functionSandboxCount(FIXTURE.workerName)).toBe(0);
   const arn = await start('map-1', { rounds: 0, items: [1, 2, 3, 4, 5, 6], failTimes: 0 });
   expect((await finished(arn)).status).toBe('SUCCEEDED');
-  const { peak } = (await h.sfn.invokeFunction(FIXTURE.workerName, { action: 'peak', key: 'map-1' })) as { peak: number };
-  expect(peak).toBe(2);
+  expect(h.sfn.functionSandboxCount(FIXTURE.workerName)).toBe(2);
 });
 
 test('exhausted retries are caught into a Fail state with the AWS-shaped error and cause', async () => {
@@ -297,6 +299,13 @@ test('the function Timeout is enforced as Sandbox.Timedout', async () => {
     message: expect.stringContaining('Task timed out after 1.00 seconds'),
   });
   await expect(h.sfn.invokeFunction(FIXTURE.workerName, { action: 'tick', round: 5 })).resolves.toMatchObject({ round: 6 });
+});
+
+test('concurrent invocations run in sandboxes of their own: one that times out fails only itself', async () => {
+  const timedOut = h.sfn.invokeFunction(FIXTURE.workerName, { action: 'slow', ms: 10_000 });
+  const beside = h.sfn.invokeFunction(FIXTURE.workerName, { action: 'slow', ms: 300 });
+  await expect(timedOut).rejects.toMatchObject({ name: 'Sandbox.Timedout' });
+  await expect(beside).resolves.toEqual({ slept: 300 });
 });
 
 test('state survives a restart; executions running at shutdown come back FAILED', async () => {

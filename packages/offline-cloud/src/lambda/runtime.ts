@@ -1,6 +1,9 @@
 /**
- * The offline cloud's Lambda runtime: one warm worker child process per function, started on first
- * invoke and reused, with only the environment a Lambda sandbox would have. Errors come back as
+ * The offline cloud's Lambda runtime: warm worker child processes (sandboxes) per function, each running one
+ * invocation at a time and reused after it, with only the environment a Lambda sandbox would have. As in AWS,
+ * concurrent invocations get sandboxes of their own, so one that times out (and is torn down) fails only itself
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html: "an execution environment handles one
+ * request at a time"). Errors come back as
  * LambdaInvokeError whose `name` is the Lambda errorType, so Step Functions Retry/Catch match as in AWS.
  */
 import { CLOCK_PRELOAD, type CloudClock, REAL_TIME } from '../clock';
@@ -69,6 +72,8 @@ class FunctionWorker {
   private readonly ready: Promise<void>;
   private markReady!: () => void;
   private readonly exit: Promise<void>;
+  /** Invocations in flight: the runtime hands a sandbox a new one only when this is 0. */
+  inFlight = 0;
 
   constructor(
     readonly config: FunctionConfig,
@@ -111,6 +116,15 @@ class FunctionWorker {
   }
 
   async invoke(payload: unknown): Promise<unknown> {
+    this.inFlight += 1;
+    try {
+      return await this.invokeOnce(payload);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async invokeOnce(payload: unknown): Promise<unknown> {
     const id = randomUUID();
     const timeoutMs = this.config.timeoutSeconds * 1000;
     // a sandbox that dies during Init fails its waiting invocations through failAll (the exit handler)
@@ -160,7 +174,8 @@ class FunctionWorker {
 
 export class LambdaRuntime {
   private readonly functions = new Map<string, FunctionConfig>();
-  private readonly workers = new Map<string, FunctionWorker>();
+  /** Each function's sandboxes: an invocation takes an idle one or starts another. */
+  private readonly workers = new Map<string, FunctionWorker[]>();
   /** Called at the start of every invocation (tests count calls with it). */
   onInvoke?: (fn: FunctionConfig, payload: unknown) => void;
 
@@ -190,24 +205,31 @@ export class LambdaRuntime {
       throw new LambdaInvokeError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}`, trace: [] });
     }
     this.onInvoke?.(config, payload);
-    let worker = this.workers.get(config.name);
-    if (!worker || worker.exited) {
+    const live = (this.workers.get(config.name) ?? []).filter((w) => !w.exited);
+    let worker = live.find((w) => w.inFlight === 0);
+    if (!worker) {
       worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined), this.opts.clock ?? REAL_TIME);
-      this.workers.set(config.name, worker);
+      live.push(worker);
     }
+    this.workers.set(config.name, live);
     return worker.invoke(payload);
   }
 
+  /** How many live sandboxes a function has (a test of concurrency counts them). */
+  sandboxCount(nameOrArn: string): number {
+    const config = this.get(nameOrArn);
+    return config ? (this.workers.get(config.name) ?? []).filter((w) => !w.exited).length : 0;
+  }
+
   /**
-   * Tears down a function's warm sandbox now, as Lambda does when a runtime crashes: its in-flight invocations
+   * Tears down a function's warm sandboxes now, as Lambda does when a runtime crashes: their in-flight invocations
    * fail with Runtime.ExitError and the next invoke starts a fresh one. False when it has no live sandbox.
    */
   killWorker(nameOrArn: string): boolean {
     const config = this.get(nameOrArn);
-    const worker = config ? this.workers.get(config.name) : undefined;
-    if (!config || !worker || worker.exited) return false;
-    worker.kill();
-    this.workers.delete(config.name);
+    const live = config ? (this.workers.get(config.name) ?? []).filter((w) => !w.exited) : [];
+    if (!config || live.length === 0) return false;
+    this.stopWorker(config.name);
     return true;
   }
 
@@ -237,12 +259,12 @@ export class LambdaRuntime {
   }
 
   private stopWorker(name: string): void {
-    this.workers.get(name)?.kill();
+    for (const w of this.workers.get(name) ?? []) w.kill();
     this.workers.delete(name);
   }
 
   async close(): Promise<void> {
-    const exits = [...this.workers.values()].map((w) => {
+    const exits = [...this.workers.values()].flat().map((w) => {
       w.kill();
       return w.whenExited();
     });

@@ -102,6 +102,10 @@ export class StepFunctionsService implements Service {
     return this.storeOf(nameOrArn).killFunctionWorker(nameOrArn);
   }
 
+  functionSandboxCount(nameOrArn: string): number {
+    return this.storeOf(nameOrArn).functionSandboxCount(nameOrArn);
+  }
+
   set onInvoke(hook: InvokeHook) {
     this.invokeHook = hook;
     for (const { store } of this.stores.all()) store.onInvoke = hook;

@@ -173,6 +173,11 @@ export class StepFunctionsStore implements Service {
     return this.lambda.killWorker(nameOrArn);
   }
 
+  /** How many live sandboxes a function has: each ran at most one invocation at a time. */
+  functionSandboxCount(nameOrArn: string): number {
+    return this.lambda.sandboxCount(nameOrArn);
+  }
+
   set onInvoke(hook: ((fn: FunctionConfig, payload: unknown) => void) | undefined) {
     this.lambda.onInvoke = hook;
   }
