@@ -3,8 +3,8 @@
  * processes) on the cloud's clock (clock.ts): Date answers cloud time, and setTimeout / setInterval wait
  * cloud milliseconds (a 30 s heartbeat at --time-scale 10 fires every 3 real seconds). Loaded with
  * `node --require`; it reads the anchor {cloudMs, realMs, scale} from the file LIFEBOAT_CLOCK_FILE names
- * and looks for a new one every quarter second, so a scale set while the child runs reaches it.
- * `process.lifeboatClock.realDelay(ms)` converts for code that blocks (Atomics.wait). Without the variable,
+ * and looks for a new one every quarter second, so a scale set while the child runs reaches it, timers already
+ * armed included. `process.lifeboatClock.blockFor(ms)` blocks a thread for cloud milliseconds (Atomics.wait). Without the variable,
  * or while the clock is real time, it changes nothing.
  */
 'use strict';
@@ -47,15 +47,95 @@ function install(anchorFile) {
   CloudDate.prototype = RealDate.prototype;
   CloudDate.now = cloudNow;
   globalThis.Date = CloudDate;
+  // A timer longer than a slice waits for its cloud deadline in real slices, so a scale set while it waits moves its
+  // end as setScale moves the cloud's own timers (clock.ts CloudTimers): armed at scale 10, a one-hour wait then
+  // sped to 100 ends an hour of cloud time after it began, not six real minutes later.
+  const SLICE_MS = 250;
+  class CloudTimer {
+    constructor(fn, ms, args, repeat) {
+      this.fn = fn;
+      this.ms = Math.max(1, Number(ms) || 0);
+      this.args = args;
+      this.repeat = repeat;
+      this.referenced = true;
+      this.closed = false;
+      this.deadline = cloudNow() + this.ms;
+      this.arm();
+    }
+    arm() {
+      const left = this.deadline - cloudNow();
+      this.real = realSetTimeout(() => (this.deadline - cloudNow() > 0 ? this.arm() : this.fire()), Math.max(1, Math.min(SLICE_MS, realDelay(left))));
+      if (!this.referenced) this.real.unref();
+    }
+    fire() {
+      if (this.repeat) {
+        this.deadline = Math.max(this.deadline + this.ms, cloudNow());
+        this.arm();
+      } else this.closed = true;
+      this.fn(...this.args);
+    }
+    close() {
+      this.closed = true;
+      clearTimeoutReal(this.real);
+      return this;
+    }
+    refresh() {
+      if (this.closed) return this;
+      clearTimeoutReal(this.real);
+      this.deadline = cloudNow() + this.ms;
+      this.arm();
+      return this;
+    }
+    ref() {
+      this.referenced = true;
+      this.real.ref();
+      return this;
+    }
+    unref() {
+      this.referenced = false;
+      this.real.unref();
+      return this;
+    }
+    hasRef() {
+      return this.referenced;
+    }
+    [Symbol.toPrimitive]() {
+      return this.real[Symbol.toPrimitive]();
+    }
+    [Symbol.dispose]() {
+      this.close();
+    }
+  }
+  const clearTimeoutReal = globalThis.clearTimeout;
+  const clearIntervalReal = globalThis.clearInterval;
   globalThis.setTimeout = function (fn, ms, ...rest) {
-    return realSetTimeout(fn, realDelay(ms), ...rest);
+    if (typeof fn !== 'function' || !(realDelay(ms) > SLICE_MS)) return realSetTimeout(fn, realDelay(ms), ...rest);
+    return new CloudTimer(fn, ms, rest, false);
   };
   globalThis.setInterval = function (fn, ms, ...rest) {
-    return realSetInterval(fn, realDelay(ms), ...rest);
+    if (typeof fn !== 'function') return realSetInterval(fn, realDelay(ms), ...rest);
+    return new CloudTimer(fn, ms, rest, true);
+  };
+  globalThis.clearTimeout = function (t) {
+    return t instanceof CloudTimer ? void t.close() : clearTimeoutReal(t);
+  };
+  globalThis.clearInterval = function (t) {
+    return t instanceof CloudTimer ? void t.close() : clearIntervalReal(t);
   };
   const timersPromises = require('node:timers/promises');
   const realSleep = timersPromises.setTimeout;
-  timersPromises.setTimeout = (ms, ...rest) => realSleep(realDelay(ms), ...rest);
+  timersPromises.setTimeout = async (ms, value, options) => {
+    if (!(realDelay(ms) > SLICE_MS)) return realSleep(realDelay(ms), value, options);
+    const deadline = cloudNow() + ms;
+    for (let left = ms; left > 0; left = deadline - cloudNow()) await realSleep(Math.max(1, Math.min(SLICE_MS, realDelay(left))), undefined, options);
+    return value;
+  };
+  /** Blocks the thread (Atomics.wait) until `ms` cloud milliseconds from now, in slices that follow a new scale. */
+  const blockFor = (ms) => {
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    const deadline = cloudNow() + ms;
+    for (let left = ms; left > 0; left = deadline - cloudNow()) Atomics.wait(sleeper, 0, 0, Math.max(1, Math.min(SLICE_MS, realDelay(left))));
+  };
   globalThis.__lifeboatClock = true;
-  process.lifeboatClock = { now: cloudNow, realDelay, anchor: () => ({ ...anchor }) };
+  process.lifeboatClock = { now: cloudNow, realDelay, blockFor, anchor: () => ({ ...anchor }) };
 }

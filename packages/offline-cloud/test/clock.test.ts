@@ -3,7 +3,7 @@
  * (src/clock-preload.js): linear in real time at its scale, continuous when the scale changes,
  * never back after a restore; timers re-armed for a new scale; a child's Date and timers follow it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,6 +92,35 @@ describe('a child process on the cloud clock (clock-preload.js)', () => {
     expect(seen.timer).toBeGreaterThanOrEqual(3_600_000);
     expect(seen.promised).toBeGreaterThanOrEqual(3_600_000);
   });
+
+  test('its timers armed before a new scale end at their cloud deadline: setTimeout, setInterval, timers/promises, a blocked thread', async () => {
+    const clock = new CloudClock({ scale: 10 });
+    clock.publishTo(dir);
+    const HOUR = 3_600_000;
+    // each form waits an hour of cloud time, armed at scale 10 (six real minutes); then the scale goes up
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const t0 = Date.now();
+      const seen = {};
+      const done = (k) => { seen[k] = Date.now() - t0; if (Object.keys(seen).length === 4) { console.log(JSON.stringify(seen)); process.exit(0); } };
+      setTimeout(() => done('timeout'), ${HOUR});
+      const i = setInterval(() => { clearInterval(i); done('interval'); }, ${HOUR});
+      require('node:timers/promises').setTimeout(${HOUR}).then(() => done('promised'));
+      new Worker('process.lifeboatClock.blockFor(${HOUR}); require("node:worker_threads").parentPort.postMessage(0)', { eval: true }).on('message', () => done('blocked'));
+      setTimeout(() => console.log('armed'), 0);`;
+    const child = spawn(process.execPath, ['--require', CLOCK_PRELOAD, '-e', script], { env: { ...process.env, NODE_OPTIONS: '', ...clock.childEnvironment() } });
+    let out = '';
+    const ended = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('armed') && resolve())));
+    clock.setScale(1000); // an hour is now 3.6 real seconds (a slice armed before it ends within 250 real ms)
+    await ended;
+    const seen = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, number>;
+    for (const k of ['timeout', 'interval', 'promised', 'blocked']) {
+      // at the old scale's real delay (six real minutes) they would end some 100 cloud hours later
+      expect(seen[k]).toBeGreaterThanOrEqual(HOUR);
+      expect(seen[k]).toBeLessThan(2 * HOUR);
+    }
+  }, 60_000);
 
   test('without the anchor variable the preload changes nothing', () => {
     const out = execFileSync(process.execPath, ['--require', CLOCK_PRELOAD, '-e', `console.log(Date.name, typeof process.lifeboatClock)`], {

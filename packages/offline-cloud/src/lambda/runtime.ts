@@ -6,7 +6,7 @@
  * request at a time"). Errors come back as
  * LambdaInvokeError whose `name` is the Lambda errorType, so Step Functions Retry/Catch match as in AWS.
  */
-import { CLOCK_PRELOAD, type CloudClock, REAL_TIME } from '../clock';
+import { CLOCK_PRELOAD, type CloudClock, CloudTimers, REAL_TIME } from '../clock';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WORKER_SOURCE } from './worker-source';
@@ -60,7 +60,8 @@ export interface LambdaRuntimeOptions {
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** Cancels the invocation's timeout. */
+  cancel: () => void;
 }
 
 /** One warm sandbox: a child process running WORKER_SOURCE for one function. */
@@ -80,6 +81,8 @@ class FunctionWorker {
     env: NodeJS.ProcessEnv,
     log: (message: string) => void,
     private readonly clock: CloudClock,
+    /** The timeout runs on the cloud clock: a scale set while an invocation runs moves its end too. */
+    private readonly timers: CloudTimers,
   ) {
     this.child = spawn(process.execPath, ['--require', CLOCK_PRELOAD, '-e', WORKER_SOURCE, config.codeDir, config.handler], {
       env,
@@ -96,7 +99,7 @@ class FunctionWorker {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      clearTimeout(p.timer);
+      p.cancel();
       if (msg.ok) p.resolve(msg.payload);
       else p.reject(new LambdaInvokeError(msg.error!));
     });
@@ -131,7 +134,7 @@ class FunctionWorker {
     await Promise.race([this.ready, this.exit]);
     if (this.exited) throw new LambdaInvokeError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited during Init`, trace: [] });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = this.timers.at(this.clock.now() + timeoutMs, () => {
         // Lambda tears the sandbox down on a timeout; the next invoke gets a fresh one.
         this.pending.delete(id);
         reject(
@@ -142,11 +145,11 @@ class FunctionWorker {
           }),
         );
         this.kill();
-      }, this.clock.realDelay(timeoutMs));
-      this.pending.set(id, { resolve, reject, timer });
+      });
+      this.pending.set(id, { resolve, reject, cancel });
       this.child.send({ type: 'invoke', id, requestId: id, payload, timeoutMs, functionArn: this.config.arn }, (err) => {
         if (err && this.pending.delete(id)) {
-          clearTimeout(timer);
+          cancel();
           reject(new LambdaInvokeError({ errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${err.message}`, trace: [] }));
         }
       });
@@ -155,7 +158,7 @@ class FunctionWorker {
 
   private failAll(shape: LambdaErrorShape): void {
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      p.cancel();
       p.reject(new LambdaInvokeError({ ...shape, errorMessage: `RequestId: ${id} Error: ${shape.errorMessage}` }));
     }
     this.pending.clear();
@@ -178,8 +181,11 @@ export class LambdaRuntime {
   private readonly workers = new Map<string, FunctionWorker[]>();
   /** Called at the start of every invocation (tests count calls with it). */
   onInvoke?: (fn: FunctionConfig, payload: unknown) => void;
+  private readonly timers: CloudTimers;
 
-  constructor(private readonly opts: LambdaRuntimeOptions) {}
+  constructor(private readonly opts: LambdaRuntimeOptions) {
+    this.timers = new CloudTimers(opts.clock ?? REAL_TIME);
+  }
 
   /** Registers or replaces a function; a changed configuration gets a fresh worker on next invoke. */
   register(config: FunctionConfig): void {
@@ -208,7 +214,7 @@ export class LambdaRuntime {
     const live = (this.workers.get(config.name) ?? []).filter((w) => !w.exited);
     let worker = live.find((w) => w.inFlight === 0);
     if (!worker) {
-      worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined), this.opts.clock ?? REAL_TIME);
+      worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined), this.opts.clock ?? REAL_TIME, this.timers);
       live.push(worker);
     }
     this.workers.set(config.name, live);
@@ -269,6 +275,7 @@ export class LambdaRuntime {
       return w.whenExited();
     });
     this.workers.clear();
+    this.timers.close();
     await Promise.all(exits);
   }
 }

@@ -190,8 +190,7 @@ function install(file) {
     return delayFor(facts, state, name, Number(position ?? 0), length, kind, Date.now());
   }
   // delays are cloud milliseconds: a timer waits them (clock-preload.js scales it), a blocking wait converts them
-  const realMs = (ms) => (process.lifeboatClock ? process.lifeboatClock.realDelay(ms) : ms);
-  const block = (ms) => ms > 0 && Atomics.wait(sleeper, 0, 0, realMs(ms));
+  const block = (ms) => ms > 0 && (process.lifeboatClock ? process.lifeboatClock.blockFor(ms) : Atomics.wait(sleeper, 0, 0, ms));
   const later = (ms) => new Promise((r) => (ms > 0 ? setTimeout(r, ms) : r()));
   // (fd, buffer, offset, length, position) and (fd, buffer, { offset, length, position }) forms
   const ioArgs = (buffer, a, b, c) => (typeof a === 'object' && a !== null ? { length: a.length ?? buffer.byteLength - (a.offset ?? 0), position: a.position } : { length: b ?? buffer.byteLength - (a ?? 0), position: c });
