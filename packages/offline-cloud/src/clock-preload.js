@@ -134,7 +134,8 @@ function install(anchorFile) {
   const blockFor = (ms) => {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     const deadline = cloudNow() + ms;
-    for (let left = ms; left > 0; left = deadline - cloudNow()) Atomics.wait(sleeper, 0, 0, Math.max(1, Math.min(SLICE_MS, realDelay(left))));
+    // a blocked thread runs no timers, so it reads a new anchor itself between slices
+    for (let left = ms; left > 0; refresh(), left = deadline - cloudNow()) Atomics.wait(sleeper, 0, 0, Math.max(1, Math.min(SLICE_MS, realDelay(left))));
   };
   globalThis.__lifeboatClock = true;
   process.lifeboatClock = { now: cloudNow, realDelay, blockFor, anchor: () => ({ ...anchor }) };

@@ -106,8 +106,8 @@ describe('a child process on the cloud clock (clock-preload.js)', () => {
       setTimeout(() => done('timeout'), ${HOUR});
       const i = setInterval(() => { clearInterval(i); done('interval'); }, ${HOUR});
       require('node:timers/promises').setTimeout(${HOUR}).then(() => done('promised'));
-      new Worker('process.lifeboatClock.blockFor(${HOUR}); require("node:worker_threads").parentPort.postMessage(0)', { eval: true }).on('message', () => done('blocked'));
-      setTimeout(() => console.log('armed'), 0);`;
+      const blocking = 'const { parentPort } = require("node:worker_threads"); parentPort.postMessage("blocking"); process.lifeboatClock.blockFor(${HOUR}); parentPort.postMessage("done")';
+      new Worker(blocking, { eval: true }).on('message', (m) => (m === 'done' ? done('blocked') : console.log('armed')));`;
     const child = spawn(process.execPath, ['--require', CLOCK_PRELOAD, '-e', script], { env: { ...process.env, NODE_OPTIONS: '', ...clock.childEnvironment() } });
     let out = '';
     const ended = new Promise<void>((resolve) => child.on('exit', () => resolve()));
