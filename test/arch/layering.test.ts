@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's arrows that must never exist, checked on the import statements of every source file:
+ * docs/architecture.md's arrows that must never exist, checked on the import statements of every source file:
  * core stays pure, only adapters import the AWS SDK, runtime code never imports CDK, and the offline
  * cloud (its own package, packages/offline-cloud) knows nothing of Lifeboat.
  */
@@ -36,7 +36,7 @@ function violations(dir: string, forbidden: (t: string) => boolean): string[] {
     importsOf(f).filter((s) => forbidden(target(f, s))).map((s) => `${f} imports ${s}`));
 }
 
-describe('layering (DESIGN.md)', () => {
+describe('layering (docs/architecture.md)', () => {
   it('lambda/core does no I/O: no SDK, no adapters, no fs/net/child processes', () => {
     const io = /^(@aws-sdk\/|@smithy\/|node:(fs|net|http|https|child_process|worker_threads)|fs$|net$|http$|https$|child_process$|lambda\/aws|lambda\/agent|lambda\/steps)/;
     expect(violations('lambda/core', (t) => io.test(t))).toEqual([]);
