@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSync } from 'esbuild';
+import { type BuildOptions, buildSync } from 'esbuild';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 
@@ -19,20 +19,32 @@ export interface AgentAssetProps {
 
 export const DEFAULT_AGENT_ENTRY = resolve(__dirname, '..', 'lambda', 'agent', 'main.ts');
 
-/** Bundles `entry` into a fresh temp folder and returns the bundle's path. */
+/** The hash worker's entry (lambda/agent/hash-pool.ts runs it as a worker thread). */
+export const HASH_WORKER_ENTRY = resolve(__dirname, '..', 'lambda', 'agent', 'hash-worker.ts');
+
+const NODE_BUNDLE: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  // The user data installs Node.js 20 or newer.
+  target: 'node20',
+  format: 'cjs',
+  // Self-contained: the SDK goes in too (nothing is installed on the instance but Node).
+  external: [],
+  logLevel: 'silent',
+};
+
+/**
+ * Bundles `entry` into a fresh temp folder and returns the bundle's path: one file, with the hash worker's own
+ * bundle inside it as source (LIFEBOAT_HASH_WORKER_SOURCE), which hash-pool.ts starts with `eval`.
+ */
 export function bundleAgent(entry: string): string {
+  const worker = buildSync({ ...NODE_BUNDLE, entryPoints: [HASH_WORKER_ENTRY], write: false });
   const outfile = join(mkdtempSync(join(tmpdir(), 'lifeboat-agent-')), 'agent.js');
   buildSync({
+    ...NODE_BUNDLE,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    // The user data installs Node.js 20 or newer.
-    target: 'node20',
-    format: 'cjs',
-    // One self-contained file: the SDK goes in too (nothing is installed on the instance but Node).
-    external: [],
-    logLevel: 'silent',
+    define: { LIFEBOAT_HASH_WORKER_SOURCE: JSON.stringify(worker.outputFiles![0].text) },
   });
   return outfile;
 }

@@ -6,10 +6,14 @@
  * Workers also do the I/O around the hashing (positional reads for the reader, verified positional writes
  * for the importer) with the process's own file descriptors: the bytes then cross no thread boundary but
  * the transfer, and the main thread only schedules.
- * The worker's code is inline (eval) so the agent stays one esbuild file and runs the same under tsx and jest.
+ * What a worker does with a task is hash-work.ts.
  */
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { BufferWrite, TaskBody, WorkerReply } from './hash-work';
+
+export type { BufferWrite } from './hash-work';
 
 /** Shared (SharedArrayBuffer) or transferred (ArrayBuffer) with the worker for the task's duration. */
 export type PoolBuffer = ArrayBuffer | SharedArrayBuffer;
@@ -21,79 +25,22 @@ export interface HashedBlocks<B extends PoolBuffer = PoolBuffer> {
   readonly hashes: ReadonlyArray<string | null>;
 }
 
-/** One positional write of `length` bytes from `offset` in the task's buffer. */
-export interface BufferWrite {
-  readonly offset: number;
-  readonly length: number;
-  readonly position: number;
-}
-
 export interface VerifiedWrite<B extends PoolBuffer = PoolBuffer> extends HashedBlocks<B> {
   /** Index of the first block whose hash is not the expected one (nothing was written); absent when all matched. */
   readonly mismatch?: number;
 }
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { readSync, writeSync } = require('node:fs');
-let zeros = Buffer.alloc(0);
-function hashBlocks(bytes, blockSize) {
-  if (zeros.length !== blockSize) zeros = Buffer.alloc(blockSize);
-  const hashes = [];
-  for (let off = 0; off < bytes.length; off += blockSize) {
-    const block = bytes.subarray(off, Math.min(off + blockSize, bytes.length));
-    const isZero = block.length === blockSize ? block.equals(zeros) : block.equals(zeros.subarray(0, block.length));
-    hashes.push(isZero ? null : createHash('sha256').update(block).digest('hex'));
-  }
-  return hashes;
-}
-function readFully(fd, bytes, position) {
-  let done = 0;
-  while (done < bytes.length) {
-    const n = readSync(fd, bytes, done, bytes.length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  if (done < bytes.length) bytes.fill(0, done); // past the device's end: zeros
-}
-function writeFully(fd, bytes, position) {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-}
-const run = {
-  hash: (task, bytes) => ({ hashes: hashBlocks(bytes, task.blockSize) }),
-  read: (task, bytes) => {
-    readFully(task.fd, bytes, task.position);
-    return { hashes: hashBlocks(bytes, task.blockSize) };
-  },
-  verifyWrite: (task, bytes) => {
-    const hashes = hashBlocks(bytes, task.blockSize);
-    const mismatch = hashes.findIndex((h, i) => h !== task.expected[i]);
-    if (mismatch >= 0) return { hashes, mismatch };
-    for (const w of task.writes) writeFully(task.fd, bytes.subarray(w.offset, w.offset + w.length), w.position);
-    return { hashes };
-  },
-};
-// A transferred buffer goes back with the reply; a shared one never moved.
-function reply(message, buffer) {
-  if (buffer instanceof SharedArrayBuffer) parentPort.postMessage(message);
-  else parentPort.postMessage({ ...message, buffer }, [buffer]);
-}
-parentPort.on('message', (task) => {
-  const { id, buffer, length } = task;
-  try {
-    const out = run[task.kind](task, Buffer.from(buffer, 0, length));
-    reply({ id, ...out }, buffer);
-  } catch (e) {
-    reply({ id, error: String(e && e.message || e), code: e && e.code }, buffer);
-  }
-});
-`;
+/**
+ * The worker's code. The agent's bundle carries it as source (lib/agent-asset.ts bundles hash-worker.ts and
+ * defines LIFEBOAT_HASH_WORKER_SOURCE), so the agent stays one file; from TypeScript sources (tests, the CLI,
+ * the bench) the worker runs hash-worker.ts through tsx.
+ */
+declare const LIFEBOAT_HASH_WORKER_SOURCE: string | undefined;
 
-type TaskBody =
-  | { kind: 'hash' }
-  | { kind: 'read'; fd: number; position: number }
-  | { kind: 'verifyWrite'; fd: number; expected: ReadonlyArray<string | null>; writes: readonly BufferWrite[] };
+function startWorker(): Worker {
+  if (typeof LIFEBOAT_HASH_WORKER_SOURCE === 'string') return new Worker(LIFEBOAT_HASH_WORKER_SOURCE, { eval: true });
+  return new Worker(path.join(__dirname, 'hash-worker.ts'), { execArgv: ['--require', require.resolve('tsx/cjs')] });
+}
 
 type Task = TaskBody & {
   readonly id: number;
@@ -103,15 +50,6 @@ type Task = TaskBody & {
   resolve(result: VerifiedWrite): void;
   reject(error: Error): void;
 };
-
-interface WorkerReply {
-  /** A transferred buffer, back; absent for a shared one. */
-  buffer?: ArrayBuffer;
-  hashes?: Array<string | null>;
-  mismatch?: number;
-  error?: string;
-  code?: string;
-}
 
 export class HashPool {
   /** Tasks posted to each worker, oldest first (a worker answers in order). */
@@ -192,7 +130,7 @@ export class HashPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = startWorker();
     worker.unref();
     worker.on('message', (msg: WorkerReply) => {
       const task = this.inFlight.get(worker)?.shift();

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { dirname, join, resolve } from 'node:path';
+import { bundleAgent } from '../../lib/agent-asset';
 import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type AgentResult, type ImportJob, type ReadJob } from '../../lambda/core/agent-job';
 import {
   buildManifest,
@@ -42,14 +42,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lifeboat-agent-main-'));
   devices = join(dir, 'by-id');
   mkdirSync(devices);
-  bundle = join(dir, 'agent.js');
-  await build({ entryPoints: [resolve(__dirname, '../../lambda/agent/main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: bundle, logLevel: 'silent' });
+  // bundled exactly as the site's asset is (lib/agent-asset.ts): one file, its hash worker inside
+  bundle = bundleAgent(resolve(__dirname, '../../lambda/agent/main.ts'));
   source = makeSourceVolume(join(dir, 'source.img'), BLOCKS);
   symlinkSync(source.path, join(devices, deviceLinkName('vol-0aaa')));
 });
 afterAll(async () => {
   await s3.close();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(dirname(bundle), { recursive: true, force: true });
 });
 
 function runAgent(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
