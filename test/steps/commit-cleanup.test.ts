@@ -122,6 +122,24 @@ describe('cleanup', () => {
     expect(out.refused).toEqual([{ id: old.snapshotId, reason: 'Owner is someone-else, not site-a' }]);
   });
 
+  it('does not terminate again a zSAT already shutting down, and deletes its volume once it has detached', async () => {
+    const world = makeWorld();
+    const { disks } = vmWithDisk(world);
+    const state = await readUpToCommit(world, disks);
+    await runFakeAgent(world, state.plan.zsats[0].jobKey);
+    state.commit = await steps(world).commit(state);
+    const zsat = [...world.ec2.instances.values()].find((i) => i.tags[TAG.role] === 'zsat')!;
+    world.ec2.beginShutdown(zsat.instanceId);
+    const terminations = world.ec2.calls.terminateInstances ?? 0;
+    const zsatVolumes = [...world.ec2.volumes.values()].filter((v) => v.tags[TAG.role] === 'zsat').map((v) => v.volumeId);
+    const out = await steps(world).cleanup(state);
+    expect(out.terminatedInstances).toEqual([]);
+    expect(world.ec2.calls.terminateInstances ?? 0).toBe(terminations);
+    expect(zsatVolumes).toHaveLength(1);
+    expect(out.deletedVolumes).toEqual(zsatVolumes);
+    expect(out.volumesLeft).toEqual([]);
+  });
+
   it('leaves a volume that stays attached past the bounded wait, reports it, and a retry finishes the job', async () => {
     const world = makeWorld();
     const { disks } = vmWithDisk(world);

@@ -211,6 +211,13 @@ export class FakeEc2 implements Ec2Port {
     this.tokens.set(r.clientToken, instanceId);
     return structuredClone(instance);
   }
+  /** An instance terminated by someone else a moment ago: shutting down, its volumes detaching. */
+  beginShutdown(id: string): void {
+    this.instances.get(id)!.state = 'shutting-down';
+    for (const v of this.volumes.values()) {
+      if (v.attachments.some((a) => a.instanceId === id)) this.pendingDetach.set(v.volumeId, this.detachAfterDescribes);
+    }
+  }
   async terminateInstances(ids: readonly string[]): Promise<void> {
     this.count('terminateInstances');
     for (const id of ids) {

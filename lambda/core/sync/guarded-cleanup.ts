@@ -76,7 +76,8 @@ export async function carryOutCleanup(selection: CleanupSelection, deps: StepDep
       id,
       async () => {
         const [i] = await deps.ec2.describeInstances({ ids: [id] });
-        return i && i.state !== 'terminated' ? i.tags : null;
+        // one already shutting down (PollZsat ends a zSAT once it is done) is on its way: not terminated again
+        return i && i.state !== 'terminated' && i.state !== 'shutting-down' ? i.tags : null;
       },
       () => deps.ec2.terminateInstances([id]),
     );
