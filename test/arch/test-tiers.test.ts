@@ -21,5 +21,5 @@ test('each test file is in the roots of exactly one tier', () => {
     .filter(({ tiers }) => tiers.length !== 1)
     .map(({ f, tiers }) => `${f}: ${tiers.length === 0 ? 'in no tier' : `in ${tiers.join(' and ')}`}`);
   expect(misplaced).toEqual([]);
-  expect(config.projects.map((p) => p.displayName)).toEqual(['unit', 'template', 'offline']);
+  expect(config.projects.map((p) => p.displayName)).toEqual(['unit', 'template', 'offline', 'soak']);
 });

@@ -60,25 +60,29 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => site?.stop());
 
-/** The zSATs' console output, by instance: each agent writes one line per step (lambda/agent). */
-async function zsatConsoles(): Promise<string[]> {
+/** The zSATs' console output (each agent writes one line per step, lambda/agent): only running ones, or all. */
+async function zsatConsoles(states = ['running']): Promise<string[]> {
   const d = await site.ec2.send(
     new DescribeInstancesCommand({
       Filters: [
         { Name: `tag:${TAG.owner}`, Values: [SITE] },
         { Name: `tag:${TAG.role}`, Values: ['zsat'] },
-        { Name: 'instance-state-name', Values: ['running'] },
+        { Name: 'instance-state-name', Values: states },
       ],
     }),
   );
   const ids = (d.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
-  return Promise.all(ids.map(async (id) => Buffer.from((await site.ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString()));
+  return Promise.all(ids.map(async (id) => `${id}:\n${Buffer.from((await site.ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString()}`));
 }
 
-async function untilEveryZsatReads(): Promise<void> {
+/** Polls until `probe` holds; once the sync has ended first, its outcome (a failure's cause) is the error. */
+async function until(what: string, syncing: Promise<unknown>, ended: () => boolean, probe: () => Promise<boolean>): Promise<void> {
   for (;;) {
-    const consoles = await zsatConsoles();
-    if (consoles.length === VOLUMES && consoles.every((c) => c.includes('"msg":"reading volume"'))) return;
+    if (await probe()) return;
+    if (ended()) {
+      await syncing;
+      throw new Error(`the sync ended before ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
@@ -89,25 +93,35 @@ async function expectSkipped(label: string): Promise<void> {
   expect(JSON.parse(run.output!).begin).toMatchObject({ skipped: true, reason: expect.stringContaining(`the lease of VPG ${VPG} is taken`) });
 }
 
-/** Until an execution of the VPG's sync whose name matches runs (a continuation is named `<sync id>-c<n>`). */
-async function untilRunning(name: RegExp): Promise<void> {
-  for (;;) {
-    const listed = await site.sfn.send(new ListExecutionsCommand({ stateMachineArn: site.syncArn(VPG), statusFilter: 'RUNNING' }));
-    if ((listed.executions ?? []).some((e) => name.test(e.name!))) return;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
+/** An execution of the VPG's sync whose name matches runs (a continuation is named `<sync id>-c<n>`). */
+async function running(name: RegExp): Promise<boolean> {
+  const listed = await site.sfn.send(new ListExecutionsCommand({ stateMachineArn: site.syncArn(VPG), statusFilter: 'RUNNING' }));
+  return (listed.executions ?? []).some((e) => name.test(e.name!));
 }
 
 it('reads for hours across executions that each stay under the 25,000-event history, holds the lease throughout, and commits a byte-exact checkpoint', async () => {
   const expected = await volumeImages(site, [app]);
-  const syncing = runSync(site.sfn, site.syncArn(VPG), 'long first sync');
-  await untilEveryZsatReads();
+  let ended = false;
+  const syncing = runSync(site.sfn, site.syncArn(VPG), 'long first sync').catch(async (err: unknown) => {
+    // what each zSAT got to, for a failure seen only in CI
+    for (const c of await zsatConsoles(['pending', 'running', 'shutting-down', 'terminated', 'stopped'])) console.error(c.split('\n').slice(-12).join('\n'));
+    throw err;
+  });
+  void syncing.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  const readingAll = async () => {
+    const consoles = await zsatConsoles();
+    return consoles.length === VOLUMES && consoles.every((c) => c.includes('"msg":"reading volume"'));
+  };
+  await until('every zSAT read', syncing, () => ended, readingAll);
   site.cloud.ctx.clock.setScale(READ_TIME_SCALE);
 
   // a sync started while the first one reads, before and after it hands over, finds the lease taken and ends
   // without touching anything
   await expectSkipped('intruder-before');
-  await untilRunning(/-c1$/);
+  await until('the first hand-over', syncing, () => ended, () => running(/-c1$/));
   await expectSkipped('intruder-after');
 
   const sync = await syncing;
