@@ -13,7 +13,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { STANDARD_VCPU_QUOTA_CODE } from '../../lambda/core/vcpu-quota';
-import { GetServiceQuotaCommand, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { appliedStandardVcpuQuota } from '../../lambda/aws/vcpu-capacity';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand, type ListSubscriptionsByTopicCommandOutput, type ListTopicsCommandOutput, type SNSClient } from '@aws-sdk/client-sns';
 import type { PolicyDocument } from './key-use';
 
@@ -80,10 +81,7 @@ export async function keyFacts(kms: KMSClient, keyId: string): Promise<KeyFacts>
 
 /** The Standard On-Demand vCPU quota (lambda/core/vcpu-quota.ts), the applied value. */
 export async function standardVcpuQuota(quotas: ServiceQuotasClient): Promise<number> {
-  return read(`Service Quotas ec2/${STANDARD_VCPU_QUOTA_CODE}`, async () => {
-    const out = await quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: STANDARD_VCPU_QUOTA_CODE }));
-    return out.Quota?.Value ?? 0;
-  });
+  return read(`Service Quotas ec2/${STANDARD_VCPU_QUOTA_CODE}`, () => appliedStandardVcpuQuota(quotas));
 }
 
 export interface BucketFacts {

@@ -15,12 +15,12 @@ import {
   DescribeVpcEndpointsCommand,
   GetEbsDefaultKmsKeyIdCommand,
   GetEbsEncryptionByDefaultCommand,
-  paginateDescribeInstances,
   paginateDescribeInstanceTypeOfferings,
   type EC2Client,
   type RouteTable,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
+import { liveInstanceCounts } from '../../lambda/aws/vcpu-capacity';
 import type { EgressFact, RouteFact, SubnetRouting } from './s3-path';
 
 const defaultRoute = (t: RouteTable | undefined) => t?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
@@ -162,11 +162,8 @@ export class Ec2Facts {
   }
 
   /** Types of the account's pending and running instances, with how many of each. */
-  async liveInstanceTypes(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const pages = paginateDescribeInstances({ client: this.ec2 }, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] });
-    for await (const page of pages) for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.set(i.InstanceType!, (out.get(i.InstanceType!) ?? 0) + 1);
-    return out;
+  liveInstanceTypes(): Promise<Map<string, number>> {
+    return liveInstanceCounts(this.ec2);
   }
 
   /** The key new volumes get when EBS encryption by default is on (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html). */

@@ -12,6 +12,20 @@ import { RETRY_CONFIG } from './aws-client-config';
 import { awsCall, orWhenNotFound } from './aws-errors';
 import { makeEc2Client } from './ec2-adapter';
 
+/** The applied Standard On-Demand vCPU quota. Raw SDK errors: each caller translates them its own way. */
+export async function appliedStandardVcpuQuota(quotas: ServiceQuotasClient): Promise<number> {
+  const out = await quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: STANDARD_VCPU_QUOTA_CODE }));
+  return out.Quota?.Value ?? 0;
+}
+
+/** Instance counts by type, pending or running (every account's instances: the quota is the account's). Raw SDK errors. */
+export async function liveInstanceCounts(ec2: EC2Client): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const pages = paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] });
+  for await (const page of pages) for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.set(i.InstanceType!, (out.get(i.InstanceType!) ?? 0) + 1);
+  return out;
+}
+
 export class VcpuCapacity implements VcpuCapacityPort {
   private readonly sizes = new Map<string, Promise<number | null>>();
 
@@ -21,20 +35,11 @@ export class VcpuCapacity implements VcpuCapacityPort {
   ) {}
 
   standardVcpuQuota(): Promise<number> {
-    return awsCall('GetServiceQuota', async () => {
-      const out = await this.quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: STANDARD_VCPU_QUOTA_CODE }));
-      return out.Quota?.Value ?? 0;
-    });
+    return awsCall('GetServiceQuota', () => appliedStandardVcpuQuota(this.quotas));
   }
 
-  /** Instance counts by type, pending or running (every account's instances: the quota is the account's). */
-  async liveInstanceTypes(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    await awsCall('DescribeInstances', async () => {
-      const pages = paginateDescribeInstances({ client: this.ec2, pageSize: 1000 }, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] });
-      for await (const page of pages) for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.set(i.InstanceType!, (out.get(i.InstanceType!) ?? 0) + 1);
-    });
-    return out;
+  liveInstanceTypes(): Promise<Map<string, number>> {
+    return awsCall('DescribeInstances', () => liveInstanceCounts(this.ec2));
   }
 
   async standardVcpusInUse(): Promise<number> {
