@@ -44,7 +44,6 @@ function failed(err: unknown): ReadFailed {
   if (err instanceof ReadFailed) return err;
   throw err;
 }
-/** The families the Standard quota counts (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html). */
 
 interface VpgFacts {
   readonly runtime: VpgRuntime | null;

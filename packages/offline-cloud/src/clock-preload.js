@@ -51,6 +51,8 @@ function install(anchorFile) {
   // end as setScale moves the cloud's own timers (clock.ts CloudTimers): armed at scale 10, a one-hour wait then
   // sped to 100 ends an hour of cloud time after it began, not six real minutes later.
   const SLICE_MS = 250;
+  /** The real wait of the next slice towards a deadline `left` cloud ms away. */
+  const sliceFor = (left) => Math.max(1, Math.min(SLICE_MS, realDelay(left)));
   class CloudTimer {
     constructor(fn, ms, args, repeat) {
       this.fn = fn;
@@ -64,7 +66,7 @@ function install(anchorFile) {
     }
     arm() {
       const left = this.deadline - cloudNow();
-      this.real = realSetTimeout(() => (this.deadline - cloudNow() > 0 ? this.arm() : this.fire()), Math.max(1, Math.min(SLICE_MS, realDelay(left))));
+      this.real = realSetTimeout(() => (this.deadline - cloudNow() > 0 ? this.arm() : this.fire()), sliceFor(left));
       if (!this.referenced) this.real.unref();
     }
     fire() {
@@ -127,7 +129,7 @@ function install(anchorFile) {
   timersPromises.setTimeout = async (ms, value, options) => {
     if (!(realDelay(ms) > SLICE_MS)) return realSleep(realDelay(ms), value, options);
     const deadline = cloudNow() + ms;
-    for (let left = ms; left > 0; left = deadline - cloudNow()) await realSleep(Math.max(1, Math.min(SLICE_MS, realDelay(left))), undefined, options);
+    for (let left = ms; left > 0; left = deadline - cloudNow()) await realSleep(sliceFor(left), undefined, options);
     return value;
   };
   /** Blocks the thread (Atomics.wait) until `ms` cloud milliseconds from now, in slices that follow a new scale. */
@@ -135,7 +137,7 @@ function install(anchorFile) {
     const sleeper = new Int32Array(new SharedArrayBuffer(4));
     const deadline = cloudNow() + ms;
     // a blocked thread runs no timers, so it reads a new anchor itself between slices
-    for (let left = ms; left > 0; refresh(), left = deadline - cloudNow()) Atomics.wait(sleeper, 0, 0, Math.max(1, Math.min(SLICE_MS, realDelay(left))));
+    for (let left = ms; left > 0; refresh(), left = deadline - cloudNow()) Atomics.wait(sleeper, 0, 0, sliceFor(left));
   };
   globalThis.__lifeboatClock = true;
   process.lifeboatClock = { now: cloudNow, realDelay, blockFor, anchor: () => ({ ...anchor }) };

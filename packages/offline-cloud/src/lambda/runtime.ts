@@ -211,7 +211,7 @@ export class LambdaRuntime {
       throw new LambdaInvokeError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}`, trace: [] });
     }
     this.onInvoke?.(config, payload);
-    const live = (this.workers.get(config.name) ?? []).filter((w) => !w.exited);
+    const live = this.liveSandboxes(config.name);
     let worker = live.find((w) => w.inFlight === 0);
     if (!worker) {
       worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined), this.opts.clock ?? REAL_TIME, this.timers);
@@ -224,7 +224,11 @@ export class LambdaRuntime {
   /** How many live sandboxes a function has (a test of concurrency counts them). */
   sandboxCount(nameOrArn: string): number {
     const config = this.get(nameOrArn);
-    return config ? (this.workers.get(config.name) ?? []).filter((w) => !w.exited).length : 0;
+    return config ? this.liveSandboxes(config.name).length : 0;
+  }
+
+  private liveSandboxes(name: string): FunctionWorker[] {
+    return (this.workers.get(name) ?? []).filter((w) => !w.exited);
   }
 
   /**
@@ -233,8 +237,7 @@ export class LambdaRuntime {
    */
   killWorker(nameOrArn: string): boolean {
     const config = this.get(nameOrArn);
-    const live = config ? (this.workers.get(config.name) ?? []).filter((w) => !w.exited) : [];
-    if (!config || live.length === 0) return false;
+    if (!config || this.liveSandboxes(config.name).length === 0) return false;
     this.stopWorker(config.name);
     return true;
   }
