@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import type { VpgRuntime } from '../lambda/core/sync-contract';
+import type { VpgRuntimeLiteral } from '../lambda/core/sync-contract';
 import { duplicateKeyProblems } from './config-json';
 import { siteCapacityProblems } from './config-capacity';
 import { derivedNameProblems } from './config-names';
@@ -233,7 +233,7 @@ export interface VpgRuntimeExtras {
 }
 
 /** The VpgRuntime literal the VPG's sync state machine embeds in its Init state. */
-export function vpgRuntime(site: SiteConfig, vpg: VpgConfig, extras: VpgRuntimeExtras): VpgRuntime {
+export function vpgRuntime(site: SiteConfig, vpg: VpgConfig, extras: VpgRuntimeExtras): VpgRuntimeLiteral {
   return {
     name: vpg.name,
     instanceIds: [...(vpg.instances.ids ?? [])],

@@ -7,11 +7,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FAILBACK_STATE as S, type FailbackStep, type RecoveryRuntime } from '../lambda/core/failback-contract';
-import { failbackStateMachineName, type VpgRuntime } from '../lambda/core/sync-contract';
+import { FAILBACK_STATE as S, failbackPath, failbackResult, importerPath, importerResult, type FailbackInit, type FailbackStep, type ImporterIterationState, type RecoveryRuntime } from '../lambda/core/failback-contract';
+import { failbackStateMachineName, type VpgRuntimeLiteral } from '../lambda/core/sync-contract';
 import type { SiteConfig, VpgConfig } from './config';
 import { failbackExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
 import { lambdaStep } from './lambda-step';
+import type { StateFields } from '../lambda/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
 
 /** The recovery plan of a VPG and the site's importer sizing, as the failback's Init state embeds them. */
@@ -31,7 +32,7 @@ export function recoveryRuntime(site: SiteConfig, vpg: VpgConfig): RecoveryRunti
 export interface FailbackStateMachineProps {
   readonly siteId: string;
   /** The VPG as the Init state embeds it. */
-  readonly vpg: VpgRuntime;
+  readonly vpg: VpgRuntimeLiteral;
   /** Its recovery plan and importer sizing; maxImporters bounds the Map's concurrency. */
   readonly recovery: RecoveryRuntime;
   /** The VPG's sync state machine (live mode runs a final sync). */
@@ -72,68 +73,68 @@ export class FailbackStateMachine extends Construct {
         stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
         request: sfn.JsonPath.entirePayload,
-      },
+      } satisfies StateFields<FailbackInit>,
     });
-    const resolve = step(S.resolve, 'failback-resolve', '$.resolve');
+    const resolve = step(S.resolve, 'failback-resolve', failbackResult('resolve'));
 
     // live mode: stop the sources, then one more sync
-    const stop = step(S.stopSources, 'failback-stop', '$.stop');
-    const waitStopped = wait(S.waitStopped, '$.stop.waitSeconds');
-    const finalSync = step(S.finalSync, 'failback-final-sync', '$.finalSync');
-    const waitFinalSync = wait(S.waitFinalSync, '$.finalSync.waitSeconds');
+    const stop = step(S.stopSources, 'failback-stop', failbackResult('stop'));
+    const waitStopped = wait(S.waitStopped, failbackPath('$.stop.waitSeconds'));
+    const finalSync = step(S.finalSync, 'failback-final-sync', failbackResult('finalSync'));
+    const waitFinalSync = wait(S.waitFinalSync, failbackPath('$.finalSync.waitSeconds'));
 
-    const prepare = step(S.prepare, 'failback-prepare', '$.prepare');
-    const spawn = step(S.spawnImporter, 'failback-spawn', '$.importer');
-    const waitImporter = wait(S.waitImporter, '$.importer.waitSeconds');
-    const poll = step(S.pollImporter, 'failback-poll', '$.importer');
-    const written = new sfn.Succeed(this, S.importerWritten, { stateName: S.importerWritten, outputPath: '$.importer' });
+    const prepare = step(S.prepare, 'failback-prepare', failbackResult('prepare'));
+    const spawn = step(S.spawnImporter, 'failback-spawn', importerResult('importer'));
+    const waitImporter = wait(S.waitImporter, importerPath('$.importer.waitSeconds'));
+    const poll = step(S.pollImporter, 'failback-poll', importerResult('importer'));
+    const written = new sfn.Succeed(this, S.importerWritten, { stateName: S.importerWritten, outputPath: importerResult('importer') });
     const runImporters = new sfn.Map(this, S.runImporters, {
       stateName: S.runImporters,
-      itemsPath: '$.prepare.importers',
+      itemsPath: failbackPath('$.prepare.importers'),
       maxConcurrency: recovery.maxImporters,
       itemSelector: {
-        vpg: sfn.JsonPath.objectAt('$.vpg'),
+        vpg: sfn.JsonPath.objectAt(failbackPath('$.vpg')),
         // live mode: each iteration's steps prove the VPG's lease is still this execution's
-        executionId: sfn.JsonPath.stringAt('$.executionId'),
-        mode: sfn.JsonPath.stringAt('$.resolve.mode'),
-        importId: sfn.JsonPath.stringAt('$.resolve.importId'),
-        checkpointId: sfn.JsonPath.stringAt('$.prepare.checkpointId'),
-        availabilityZone: sfn.JsonPath.stringAt('$.prepare.availabilityZone'),
+        executionId: sfn.JsonPath.stringAt(failbackPath('$.executionId')),
+        mode: sfn.JsonPath.stringAt(failbackPath('$.resolve.mode')),
+        importId: sfn.JsonPath.stringAt(failbackPath('$.resolve.importId')),
+        checkpointId: sfn.JsonPath.stringAt(failbackPath('$.prepare.checkpointId')),
+        availabilityZone: sfn.JsonPath.stringAt(failbackPath('$.prepare.availabilityZone')),
         importer: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
         // the importers share one history: each one's poll budget is its share (history-budget.ts)
-        importerCount: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.prepare.importers')),
-      },
-      resultPath: '$.importers',
+        importerCount: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt(failbackPath('$.prepare.importers'))),
+      } satisfies StateFields<ImporterIterationState>,
+      resultPath: failbackResult('importers'),
     });
-    runImporters.itemProcessor(spawn.next(waitImporter).next(poll).next(choice(S.importerDone).when(isTrue('$.importer.done'), written).otherwise(waitImporter)));
+    runImporters.itemProcessor(spawn.next(waitImporter).next(poll).next(choice(S.importerDone).when(isTrue(importerPath('$.importer.done')), written).otherwise(waitImporter)));
 
-    const snapshot = step(S.snapshotVolumes, 'failback-snapshot', '$.snapshots');
-    const waitSnapshots = wait(S.waitSnapshots, '$.snapshots.waitSeconds');
-    const launch = step(S.launchRecovered, 'failback-launch', '$.launch');
-    const waitRecovered = wait(S.waitRecovered, '$.launch.waitSeconds');
-    const finish = step(S.finish, 'failback-finish', '$.result');
-    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: '$.result' });
+    const snapshot = step(S.snapshotVolumes, 'failback-snapshot', failbackResult('snapshots'));
+    const waitSnapshots = wait(S.waitSnapshots, failbackPath('$.snapshots.waitSeconds'));
+    const launch = step(S.launchRecovered, 'failback-launch', failbackResult('launch'));
+    const waitRecovered = wait(S.waitRecovered, failbackPath('$.launch.waitSeconds'));
+    const finish = step(S.finish, 'failback-finish', failbackResult('result'));
+    const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: failbackResult('result') });
 
-    const failed = new sfn.Fail(this, S.failed, { stateName: S.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const cleanupFailed = step(S.cleanupFailed, 'failback-cleanup', '$.cleanupFailed');
+    const failed = new sfn.Fail(this, S.failed, { stateName: S.failed, errorPath: failbackPath('$.error.Error'), causePath: failbackPath('$.error.Cause') });
+    const cleanupFailed = step(S.cleanupFailed, 'failback-cleanup', failbackResult('cleanupFailed'));
     // a failing cleanup must not hide the failback's own error
-    cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.cleanupError' });
+    cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: failbackResult('cleanupError') });
     cleanupFailed.next(failed);
     for (const state of [resolve, stop, finalSync, prepare, runImporters, snapshot, launch, finish]) {
-      state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+      state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: failbackResult('error') });
     }
 
     waitStopped.next(stop);
-    stop.next(choice(S.sourcesStopped).when(isTrue('$.stop.stopped'), finalSync).otherwise(waitStopped));
+    stop.next(choice(S.sourcesStopped).when(isTrue(failbackPath('$.stop.stopped')), finalSync).otherwise(waitStopped));
     waitFinalSync.next(finalSync);
-    finalSync.next(choice(S.finalSyncDone).when(isTrue('$.finalSync.done'), prepare).otherwise(waitFinalSync));
+    finalSync.next(choice(S.finalSyncDone).when(isTrue(failbackPath('$.finalSync.done')), prepare).otherwise(waitFinalSync));
     waitSnapshots.next(snapshot);
     waitRecovered.next(launch);
-    prepare.next(runImporters).next(snapshot).next(choice(S.snapshotsReady).when(isTrue('$.snapshots.ready'), launch).otherwise(waitSnapshots));
-    launch.next(choice(S.recoveredRunning).when(isTrue('$.launch.done'), finish.next(succeeded)).otherwise(waitRecovered));
+    prepare.next(runImporters).next(snapshot).next(choice(S.snapshotsReady).when(isTrue(failbackPath('$.snapshots.ready')), launch).otherwise(waitSnapshots));
+    launch.next(choice(S.recoveredRunning).when(isTrue(failbackPath('$.launch.done')), finish.next(succeeded)).otherwise(waitRecovered));
     const definition = init
       .next(resolve)
-      .next(choice(S.liveOrTest).when(sfn.Condition.stringEquals('$.resolve.mode', 'live'), stop).otherwise(prepare));
+      .next(choice(S.liveOrTest).when(sfn.Condition.stringEquals(failbackPath('$.resolve.mode'), 'live'), stop).otherwise(prepare));
 
     const machine = vpgStateMachine(this, {
       stateMachineName: failbackStateMachineName(props.siteId, vpg.name),

@@ -16,7 +16,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRIC_DIMENSION, METRICS_NAMESPACE, type MetricName } from '../lambda/core/metrics';
-import { PROBE_ENV } from '../lambda/core/metrics-probe';
+import { lambdaEnvironment, PROBE_ENV, probeEnvSchema } from '../lambda/core/step-env';
 import { rpoTarget, type RpoTarget } from '../lambda/core/metrics-rpo';
 import type { SiteConfig, VpgConfig } from './config';
 import { LifeboatFunction } from './lifeboat-function';
@@ -218,13 +218,13 @@ export class RpoProbe extends Construct {
       role: this.role,
       timeout: Duration.minutes(1),
       memorySize: 256,
-      environment: {
+      environment: lambdaEnvironment(probeEnvSchema, {
         [PROBE_ENV.siteId]: props.siteId,
         [PROBE_ENV.bucket]: props.bucket.bucketName,
         [PROBE_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
         [PROBE_ENV.vpgs]: props.config.vpgs.map((v) => v.name).join(','),
         [PROBE_ENV.stateMachineArnPrefix]: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:`,
-      },
+      }),
     });
     this.fn.logGroup.grantWrite(this.role);
     const fn = this.fn.fn;

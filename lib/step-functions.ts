@@ -14,7 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { STEP_ENV } from '../lambda/core/sync-contract';
+import { lambdaEnvironment, STEP_ENV, stepEnvSchema } from '../lambda/core/step-env';
 import { LifeboatFunction } from './lifeboat-function';
 import { pascalCase } from './step-permissions';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
@@ -48,8 +48,9 @@ export interface StepEnvironmentProps {
   readonly importerTemplate: WorkerLaunchTemplate;
 }
 
+/** A VPG step function's environment, checked against the steps' schema (lambda/core/step-env.ts): a missing variable fails tsc. */
 export function stepEnvironment(props: StepEnvironmentProps): Record<string, string> {
-  return {
+  return lambdaEnvironment(stepEnvSchema, {
     [STEP_ENV.siteId]: props.siteId,
     [STEP_ENV.vpg]: props.vpgName,
     [STEP_ENV.bucket]: props.bucket.bucketName,
@@ -64,7 +65,7 @@ export function stepEnvironment(props: StepEnvironmentProps): Record<string, str
     [STEP_ENV.importerInstanceTypes]: JSON.stringify(props.importerTemplate.instanceTypes),
     [STEP_ENV.importerSubnets]: JSON.stringify(props.importerTemplate.network.subnetIds),
     [STEP_ENV.importerSubnetsKey]: props.importerTemplate.network.configKey,
-  };
+  });
 }
 
 export interface StepFunctionsOptions<S extends string> {

@@ -14,7 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { STEP_ENV } from '../lambda/core/sync-contract';
+import { lambdaEnvironment, STEP_ENV, stepEnvSchema, sweeperEnvSchema } from '../lambda/core/step-env';
 import type { SweeperInput } from '../lambda/core/sweeper-run';
 import { LifeboatFunction } from './lifeboat-function';
 import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn, stateMachineArnPrefix } from './step-permissions';
@@ -112,18 +112,24 @@ export class Sweeper extends Construct {
       description: `Lifeboat sweeper of site ${props.siteId}`,
       role: this.role,
       timeout: Duration.minutes(10),
+      // the sweeper builds a step's ports (store, EC2) and reads its own watch list: both schemas' variables
       environment: {
-        [STEP_ENV.siteId]: props.siteId,
-        [STEP_ENV.bucket]: props.bucket.bucketName,
-        [STEP_ENV.bucketRegion]: props.bucketRegion ?? stack.region,
-        [STEP_ENV.zsatLaunchTemplate]: props.zsatLaunchTemplateName,
+        ...lambdaEnvironment(stepEnvSchema, {
+          [STEP_ENV.siteId]: props.siteId,
+          [STEP_ENV.bucket]: props.bucket.bucketName,
+          [STEP_ENV.bucketRegion]: props.bucketRegion ?? stack.region,
+          [STEP_ENV.zsatLaunchTemplate]: props.zsatLaunchTemplateName,
+        }),
         // What it watches, whatever an event says: an event may narrow (dry run, fewer VPGs, more grace), never widen.
         // the machines' ARNs are this prefix and their conventional names: the environment (Lambda: 4 KB for every
         // variable together) grows by a VPG name per VPG, not by two ARNs
-        [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix(stack),
-        [STEP_ENV.sweeperVpgs]: JSON.stringify(props.vpgNames),
-        [STEP_ENV.sweeperMinGraceMinutes]: String(settings.graceMinutes),
-        [STEP_ENV.sweeperDryRun]: String(settings.dryRun),
+        ...lambdaEnvironment(sweeperEnvSchema, {
+          [STEP_ENV.siteId]: props.siteId,
+          [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix(stack),
+          [STEP_ENV.sweeperVpgs]: JSON.stringify(props.vpgNames),
+          [STEP_ENV.sweeperMinGraceMinutes]: String(settings.graceMinutes),
+          [STEP_ENV.sweeperDryRun]: settings.dryRun ? 'true' : 'false',
+        }),
       },
     });
     this.fn.logGroup.grantWrite(this.role);

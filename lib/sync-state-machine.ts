@@ -7,16 +7,17 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { lambdaStep } from './lambda-step';
+import type { StateFields } from '../lambda/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
 import { Construct } from 'constructs';
-import { SYNC_STATE, syncStateMachineName, type SyncStep, type VpgRuntime } from '../lambda/core/sync-contract';
+import { SYNC_STATE, syncPath, syncResult, syncStateMachineName, zsatPath, zsatResult, type SyncInput, type SyncState, type SyncStep, type VpgRuntimeLiteral, type ZsatIterationState } from '../lambda/core/sync-contract';
 import { syncExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
 
 export interface SyncStateMachineProps {
   /** The site id (part of the state machine's name). */
   readonly siteId: string;
   /** The VPG as the Init state embeds it; its maxZsats bounds the Map's concurrency. */
-  readonly vpg: VpgRuntime;
+  readonly vpg: VpgRuntimeLiteral;
   /** The site's step functions, one per SYNC_STEPS entry. */
   readonly functions: Readonly<Record<SyncStep, lambda.IFunction>>;
   /**
@@ -52,100 +53,100 @@ export class SyncStateMachine extends Construct {
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
         // The execution's input, whatever it is: a live failback's final sync carries its lease grant here.
         request: sfn.JsonPath.entirePayload,
-      },
+      } satisfies StateFields<SyncInput>,
     });
-    const begin = step(SYNC_STATE.begin, 'begin', '$.begin');
+    const begin = step(SYNC_STATE.begin, 'begin', syncResult('begin'));
     const skipped = new sfn.Succeed(this, SYNC_STATE.skipped, { stateName: SYNC_STATE.skipped, comment: 'Another sync of this VPG is running' });
-    const createSnapshots = step(SYNC_STATE.createSnapshots, 'create-snapshots', '$.snapshots');
+    const createSnapshots = step(SYNC_STATE.createSnapshots, 'create-snapshots', syncResult('snapshots'));
     const waitSnapshots = new sfn.Wait(this, SYNC_STATE.waitSnapshots, {
       stateName: SYNC_STATE.waitSnapshots,
-      time: sfn.WaitTime.secondsPath('$.snapshots.waitSeconds'),
+      time: sfn.WaitTime.secondsPath(syncPath('$.snapshots.waitSeconds')),
     });
-    const checkSnapshots = step(SYNC_STATE.checkSnapshots, 'check-snapshots', '$.snapshots');
-    const plan = step(SYNC_STATE.plan, 'plan', '$.plan');
+    const checkSnapshots = step(SYNC_STATE.checkSnapshots, 'check-snapshots', syncResult('snapshots'));
+    const plan = step(SYNC_STATE.plan, 'plan', syncResult('plan'));
 
-    const spawnZsat = step(SYNC_STATE.spawnZsat, 'spawn-zsat', '$.zsat');
-    const waitZsat = new sfn.Wait(this, SYNC_STATE.waitZsat, { stateName: SYNC_STATE.waitZsat, time: sfn.WaitTime.secondsPath('$.zsat.waitSeconds') });
-    const pollZsat = step(SYNC_STATE.pollZsat, 'poll-zsat', '$.zsat');
-    const zsatRead = new sfn.Succeed(this, SYNC_STATE.zsatRead, { stateName: SYNC_STATE.zsatRead, outputPath: '$.zsat' });
+    const spawnZsat = step(SYNC_STATE.spawnZsat, 'spawn-zsat', zsatResult('zsat'));
+    const waitZsat = new sfn.Wait(this, SYNC_STATE.waitZsat, { stateName: SYNC_STATE.waitZsat, time: sfn.WaitTime.secondsPath(zsatPath('$.zsat.waitSeconds')) });
+    const pollZsat = step(SYNC_STATE.pollZsat, 'poll-zsat', zsatResult('zsat'));
+    const zsatRead = new sfn.Succeed(this, SYNC_STATE.zsatRead, { stateName: SYNC_STATE.zsatRead, outputPath: zsatResult('zsat') });
     const zsatDone = new sfn.Choice(this, SYNC_STATE.zsatDone, { stateName: SYNC_STATE.zsatDone })
-      .when(sfn.Condition.booleanEquals('$.zsat.done', true), zsatRead)
+      .when(sfn.Condition.booleanEquals(zsatPath('$.zsat.done'), true), zsatRead)
       // its share of this execution's history is spent: the iteration ends, HandOver continues the sync
-      .when(sfn.Condition.and(sfn.Condition.isPresent('$.zsat.handOver'), sfn.Condition.booleanEquals('$.zsat.handOver', true)), zsatRead)
+      .when(sfn.Condition.and(sfn.Condition.isPresent(zsatPath('$.zsat.handOver')), sfn.Condition.booleanEquals(zsatPath('$.zsat.handOver'), true)), zsatRead)
       .otherwise(waitZsat);
     // In a continuation each zSAT arrives with the state the previous execution left (plan.zsats[].resume).
-    const resumeZsat = new sfn.Pass(this, SYNC_STATE.resumeZsat, { stateName: SYNC_STATE.resumeZsat, inputPath: '$.zsat.resume', resultPath: '$.zsat' });
+    const resumeZsat = new sfn.Pass(this, SYNC_STATE.resumeZsat, { stateName: SYNC_STATE.resumeZsat, inputPath: zsatPath('$.zsat.resume'), resultPath: zsatResult('zsat') });
     const spawnOrResume = new sfn.Choice(this, SYNC_STATE.spawnOrResume, { stateName: SYNC_STATE.spawnOrResume })
-      .when(sfn.Condition.isPresent('$.zsat.resume'), resumeZsat.next(zsatDone))
+      .when(sfn.Condition.isPresent(zsatPath('$.zsat.resume')), resumeZsat.next(zsatDone))
       .otherwise(spawnZsat.next(waitZsat).next(pollZsat).next(zsatDone));
     const runZsats = new sfn.Map(this, SYNC_STATE.runZsats, {
       stateName: SYNC_STATE.runZsats,
-      itemsPath: '$.plan.zsats',
+      itemsPath: syncPath('$.plan.zsats'),
       // Plan's agent.maxZsats lowered to what the vCPU quota holds (lambda/core/vcpu-quota.ts); MaxConcurrencyPath:
       // https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
-      maxConcurrencyPath: '$.plan.zsatsAtOnce',
+      maxConcurrencyPath: syncPath('$.plan.zsatsAtOnce'),
       itemSelector: {
-        vpg: sfn.JsonPath.objectAt('$.vpg'),
-        syncId: sfn.JsonPath.stringAt('$.begin.syncId'),
+        vpg: sfn.JsonPath.objectAt(syncPath('$.vpg')),
+        syncId: sfn.JsonPath.stringAt(syncPath('$.begin.syncId')),
         // Only for the steps' log lines: every line names its execution.
-        executionId: sfn.JsonPath.stringAt('$.executionId'),
+        executionId: sfn.JsonPath.stringAt(syncPath('$.executionId')),
         // Each iteration's steps prove the VPG's lease is still this execution's, with its token.
-        lease: sfn.JsonPath.objectAt('$.begin.lease'),
+        lease: sfn.JsonPath.objectAt(syncPath('$.begin.lease')),
         zsat: sfn.JsonPath.objectAt('$$.Map.Item.Value'),
-        volumes: sfn.JsonPath.listAt('$.begin.volumes'),
-        snapshots: sfn.JsonPath.objectAt('$.snapshots.snapshots'),
-      },
-      resultPath: '$.zsats',
+        volumes: sfn.JsonPath.listAt(syncPath('$.begin.volumes')),
+        snapshots: sfn.JsonPath.objectAt(syncPath('$.snapshots.snapshots')),
+      } satisfies StateFields<ZsatIterationState>,
+      resultPath: syncResult('zsats'),
     });
     runZsats.itemProcessor(spawnOrResume);
 
     // A zSAT still reading: the sync continues as a new execution of this state machine (continue-step.ts).
-    const handOver = step(SYNC_STATE.handOver, 'continue-sync', '$.handover');
+    const handOver = step(SYNC_STATE.handOver, 'continue-sync', syncResult('handover'));
     const continuedAsNew = new sfn.Succeed(this, SYNC_STATE.continuedAsNew, { stateName: SYNC_STATE.continuedAsNew, comment: 'The sync goes on in $.handover.executionArn' });
     // A continuation: the snapshots and plan it was handed into place; the request (as large as both) is dropped.
     const resume = new sfn.Pass(this, SYNC_STATE.resume, {
       stateName: SYNC_STATE.resume,
       parameters: {
-        vpg: sfn.JsonPath.objectAt('$.vpg'),
-        executionId: sfn.JsonPath.stringAt('$.executionId'),
-        stateMachineArn: sfn.JsonPath.stringAt('$.stateMachineArn'),
-        startedAt: sfn.JsonPath.stringAt('$.startedAt'),
-        begin: sfn.JsonPath.objectAt('$.begin'),
-        snapshots: sfn.JsonPath.objectAt('$.request.continuationOf.snapshots'),
-        plan: sfn.JsonPath.objectAt('$.request.continuationOf.plan'),
-      },
+        vpg: sfn.JsonPath.objectAt(syncPath('$.vpg')),
+        executionId: sfn.JsonPath.stringAt(syncPath('$.executionId')),
+        stateMachineArn: sfn.JsonPath.stringAt(syncPath('$.stateMachineArn')),
+        startedAt: sfn.JsonPath.stringAt(syncPath('$.startedAt')),
+        begin: sfn.JsonPath.objectAt(syncPath('$.begin')),
+        snapshots: sfn.JsonPath.objectAt(syncPath('$.request.continuationOf.snapshots')),
+        plan: sfn.JsonPath.objectAt(syncPath('$.request.continuationOf.plan')),
+      } satisfies Partial<StateFields<SyncState>>,
     });
 
-    const commit = step(SYNC_STATE.commit, 'commit', '$.commit');
-    const cleanup = step(SYNC_STATE.cleanup, 'cleanup', '$.cleanup');
-    const compactJournal = step(SYNC_STATE.compactJournal, 'compact-journal', '$.journal');
+    const commit = step(SYNC_STATE.commit, 'commit', syncResult('commit'));
+    const cleanup = step(SYNC_STATE.cleanup, 'cleanup', syncResult('cleanup'));
+    const compactJournal = step(SYNC_STATE.compactJournal, 'compact-journal', syncResult('journal'));
     // The checkpoint is committed: a failed compaction is recorded in the output and the sync goes on to Cleanup.
-    compactJournal.addCatch(cleanup, { errors: ['States.ALL'], resultPath: '$.journalError' });
+    compactJournal.addCatch(cleanup, { errors: ['States.ALL'], resultPath: syncResult('journalError') });
     const succeeded = new sfn.Succeed(this, SYNC_STATE.succeeded, { stateName: SYNC_STATE.succeeded });
 
-    const failed = new sfn.Fail(this, SYNC_STATE.failed, { stateName: SYNC_STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    const cleanupFailed = step(SYNC_STATE.cleanupFailed, 'cleanup-failed', '$.cleanupFailed');
+    const failed = new sfn.Fail(this, SYNC_STATE.failed, { stateName: SYNC_STATE.failed, errorPath: syncPath('$.error.Error'), causePath: syncPath('$.error.Cause') });
+    const cleanupFailed = step(SYNC_STATE.cleanupFailed, 'cleanup-failed', syncResult('cleanupFailed'));
     // A failing cleanup must not hide the sync's own error: go on to fail with the original cause.
-    cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.cleanupError' });
+    cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: syncResult('cleanupError') });
     cleanupFailed.next(failed);
     for (const state of [createSnapshots, checkSnapshots, plan, runZsats, handOver, commit, cleanup]) {
-      state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+      state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: syncResult('error') });
     }
 
     runZsats.next(handOver).next(
       new sfn.Choice(this, SYNC_STATE.handedOver, { stateName: SYNC_STATE.handedOver })
-        .when(sfn.Condition.booleanEquals('$.handover.continued', true), continuedAsNew)
+        .when(sfn.Condition.booleanEquals(syncPath('$.handover.continued'), true), continuedAsNew)
         .otherwise(commit.next(compactJournal).next(cleanup).next(succeeded)),
     );
     const snapshotsReady = new sfn.Choice(this, SYNC_STATE.snapshotsReady, { stateName: SYNC_STATE.snapshotsReady })
-      .when(sfn.Condition.booleanEquals('$.snapshots.ready', true), plan.next(runZsats))
+      .when(sfn.Condition.booleanEquals(syncPath('$.snapshots.ready'), true), plan.next(runZsats))
       .otherwise(waitSnapshots);
     const definition = init
       .next(begin)
       .next(
         new sfn.Choice(this, SYNC_STATE.syncOrSkip, { stateName: SYNC_STATE.syncOrSkip })
-          .when(sfn.Condition.booleanEquals('$.begin.skipped', true), skipped)
-          .when(sfn.Condition.isPresent('$.begin.resumed'), resume.next(runZsats))
+          .when(sfn.Condition.booleanEquals(syncPath('$.begin.skipped'), true), skipped)
+          .when(sfn.Condition.isPresent(syncPath('$.begin.resumed')), resume.next(runZsats))
           .otherwise(createSnapshots.next(waitSnapshots).next(checkSnapshots).next(snapshotsReady)),
       );
 

@@ -17,7 +17,7 @@ import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine'
 import { FailbackSteps } from './failback-steps';
 import { SyncSteps } from './sync-steps';
 import type { FailbackStep } from '../lambda/core/failback-contract';
-import type { SyncStep, VpgRuntime } from '../lambda/core/sync-contract';
+import type { SyncStep, VpgRuntimeLiteral } from '../lambda/core/sync-contract';
 import { replicaBucketName } from './replica-bucket';
 import { VpgAgentRole } from './vpg-agent-role';
 import { VpgStepRoles } from './vpg-step-roles';
@@ -103,7 +103,7 @@ export class LifeboatVpgStack extends Stack {
     this.failbackFunctions = this.failbackSteps.functions;
 
     // The VPG as both state machines embed it: config, plus this stack's worker profiles, key-using step roles and the store's name.
-    const runtime: VpgRuntime = {
+    const runtime: VpgRuntimeLiteral = {
       ...vpgRuntime(config, vpg, { agentInstanceProfileArn: this.zsatAgentRole.instanceProfile.instanceProfileArn, storeBucket: bucket.bucketName }),
       importerInstanceProfileArn: this.importerAgentRole.instanceProfile.instanceProfileArn,
       syncStepRoleArn: this.stepRoles.sync.roleArn,

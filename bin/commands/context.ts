@@ -5,6 +5,7 @@
 import { SFNClient, paginateListStateMachines, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
 import { syncStateMachineName, failbackStateMachineName, type VpgRuntime } from '../../lambda/core/sync-contract';
+import { vpgRuntimeSchema } from '../../lambda/core/sync-schemas';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 
 /** A usage error: exit code 2. */
@@ -57,8 +58,10 @@ export async function findStateMachineArn(site: CliSite, vpg: string, kind: Mach
 /** The VPG runtime a state machine embeds in its Init state: the CLI reads the store bucket from it. */
 export async function vpgRuntimeOf(sfn: SFNClient, stateMachineArn: string): Promise<VpgRuntime> {
   const sm = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
-  const definition = JSON.parse(sm.definition ?? '{}') as { States?: Record<string, { Parameters?: { vpg?: VpgRuntime } }> };
-  const vpg = Object.values(definition.States ?? {}).find((s) => s.Parameters?.vpg?.storeBucket)?.Parameters?.vpg;
+  const definition = JSON.parse(sm.definition ?? '{}') as { States?: Record<string, { Parameters?: { vpg?: unknown } }> };
+  // the Init state's literal, read through the contract's schema (defaults applied, a malformed one refused)
+  const embedded = Object.values(definition.States ?? {}).map((s) => vpgRuntimeSchema.safeParse(s.Parameters?.vpg));
+  const vpg = embedded.find((r) => r.success && r.data.storeBucket)?.data;
   if (!vpg) throw new Error(`state machine ${stateMachineArn} does not describe its VPG (deployed by an older Lifeboat?)`);
   return vpg;
 }

@@ -1,4 +1,5 @@
 /** Starting a state machine execution and following it to its end, with progress. */
+import type { SyncExecutionOutput } from '../../lambda/core/sync-contract';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -54,7 +55,7 @@ export async function waitForSync(sfn: SFNClient, executionArn: string, opts: Wa
   const chain = [executionArn];
   for (;;) {
     const exec = await waitForExecution(sfn, chain[chain.length - 1]!, opts);
-    const next = exec.status === 'SUCCEEDED' ? (JSON.parse(exec.output ?? '{}') as { handover?: { continued?: boolean; executionArn?: string } }).handover : undefined;
+    const next = exec.status === 'SUCCEEDED' ? (JSON.parse(exec.output ?? '{}') as SyncExecutionOutput).handover : undefined;
     if (!next?.continued || !next.executionArn) return { last: exec, chain };
     chain.push(next.executionArn);
   }

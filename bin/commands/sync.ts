@@ -2,11 +2,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
 import { readableCause, startExecution, waitForSync } from './executions';
+import type { SyncExecutionOutput } from '../../lambda/core/sync-contract';
 
-interface SyncOutput {
-  begin?: { skipped?: boolean; reason?: string; syncId?: string };
-  commit?: { checkpointId?: string; blocksPlanned?: number; blocksRead?: number; bytesRead?: number; bytesStored?: number };
-}
 
 export function register(program: Command): void {
   program
@@ -25,12 +22,10 @@ export function register(program: Command): void {
       const { last: exec, chain } = await waitForSync(site.sfn, executionArn, { label: `sync ${vpg}` });
       if (chain.length > 1) console.log(`sync of ${vpg} continued as ${chain.length - 1} new execution(s); last: ${chain[chain.length - 1]}`);
       if (exec.status !== 'SUCCEEDED') throw new Error(`sync of ${vpg} ${exec.status?.toLowerCase()}: ${readableCause(exec)}`);
-      const out = JSON.parse(exec.output ?? '{}') as SyncOutput;
+      const out = JSON.parse(exec.output ?? '{}') as SyncExecutionOutput;
       if (out.begin?.skipped) throw new Error(`sync of ${vpg} did not run: ${out.begin.reason ?? 'skipped'}`);
-      const c = out.commit ?? {};
-      console.log(
-        `checkpoint ${c.checkpointId} committed: ${c.blocksRead ?? 0}/${c.blocksPlanned ?? 0} blocks read, ` +
-          `${c.bytesRead ?? 0} bytes read, ${c.bytesStored ?? 0} bytes stored`,
-      );
+      const c = out.commit;
+      if (!c) throw new Error(`sync of ${vpg} ended without committing a checkpoint (no commit in its output)`);
+      console.log(`checkpoint ${c.checkpointId} committed: ${c.blocksRead}/${c.blocksPlanned} blocks read, ${c.bytesRead} bytes read, ${c.bytesStored} bytes stored`);
     });
 }

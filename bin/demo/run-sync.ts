@@ -1,6 +1,6 @@
 /** Runs one sync of a VPG through its deployed state machine and gathers the figures the demo prints. */
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { CommitOutput } from '../../lambda/core/sync-contract';
+import type { SyncExecutionOutput } from '../../lambda/core/sync-contract';
 import { executionMs, readableCause, startExecution, waitForSync } from '../commands/executions';
 import { executionHistory, stateTransitions } from './inventory';
 
@@ -27,7 +27,7 @@ export async function runSync(sfn: SFNClient, stateMachineArn: string, label: st
   const first = chain.length > 1 ? await sfn.send(new DescribeExecutionCommand({ executionArn })) : exec;
   const durationMs = exec.stopDate && first.startDate ? exec.stopDate.getTime() - first.startDate.getTime() : executionMs(exec);
   if (exec.status !== 'SUCCEEDED') throw new Error(`${label} ${exec.status}: ${readableCause(exec)}`);
-  const out = JSON.parse(exec.output ?? '{}') as { begin?: { skipped?: boolean; reason?: string }; commit?: CommitOutput };
+  const out = JSON.parse(exec.output ?? '{}') as SyncExecutionOutput;
   if (out.begin?.skipped || !out.commit) throw new Error(`${label} committed nothing: ${out.begin?.reason ?? 'no commit output'}`);
   const histories = await Promise.all(chain.map((arn) => executionHistory(sfn, arn)));
   const events = histories.flat();

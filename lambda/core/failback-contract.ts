@@ -18,7 +18,24 @@
 // a namespace import lets esbuild drop what is unused (`import { z }` keeps all of zod, its 40 locales too: 454 KB minified against 85)
 import * as z from 'zod';
 import { IPV4_PATTERN, IPV4_RULE } from './ipv4';
-import type { VpgRuntime } from './sync-contract';
+import { pathsIn, resultPathIn, type Payload } from './json-path';
+import type { caughtErrorSchema } from './sync-schemas';
+import type {
+  failbackInitSchema,
+  failbackOutputSchema,
+  finalSyncOutputSchema,
+  importerAssignmentSchema,
+  importerStateSchema,
+  importVolumePlanSchema,
+  launchOutputSchema,
+  pollImporterInputSchema,
+  prepareOutputSchema,
+  recoveredInstanceSchema,
+  recoveryRuntimeSchema,
+  resolveOutputSchema,
+  snapshotVolumesOutputSchema,
+  stopOutputSchema,
+} from './failback/failback-schemas';
 
 export const FAILBACK_STATE = {
   init: 'Init',
@@ -65,17 +82,7 @@ export const FAILBACK_STEPS = [
 export type FailbackStep = (typeof FAILBACK_STEPS)[number];
 
 /** The VPG's recovery plan and importer sizing, as the failback state machine embeds them (from the config). */
-export interface RecoveryRuntime {
-  readonly subnetId?: string;
-  readonly securityGroupIds?: readonly string[];
-  readonly instanceType?: string;
-  readonly privateIps?: Readonly<Record<string, string>>;
-  readonly bootOrder?: readonly string[];
-  /** Importers at once (config importer.maxZsats). */
-  readonly maxImporters: number;
-  /** Volumes written by one importer (config importer.volumesPerZsat). */
-  readonly volumesPerImporter: number;
-}
+export type RecoveryRuntime = Payload<z.output<typeof recoveryRuntimeSchema>>;
 
 export type FailbackMode = 'test' | 'live';
 export const FAILBACK_MODES: readonly FailbackMode[] = ['test', 'live'];
@@ -119,106 +126,46 @@ export const failbackRequestSchema = z.strictObject(
 export type FailbackRequest = z.output<typeof failbackRequestSchema>;
 export type FailbackTarget = z.output<typeof failbackTargetSchema>;
 
-/** What the Init state puts in front of every step. */
-export interface FailbackInit {
-  readonly vpg: VpgRuntime;
-  readonly recovery: RecoveryRuntime;
-  readonly syncStateMachineArn: string;
-  readonly executionId: string;
-  readonly stateMachineArn: string;
-  readonly startedAt: string;
-  readonly request: unknown;
+export type FailbackInit = Payload<z.output<typeof failbackInitSchema>>;
+export type ResolveOutput = Payload<z.output<typeof resolveOutputSchema>>;
+export type StopOutput = Payload<z.output<typeof stopOutputSchema>>;
+export type FinalSyncOutput = Payload<z.output<typeof finalSyncOutputSchema>>;
+export type ImportVolumePlan = Payload<z.output<typeof importVolumePlanSchema>>;
+export type ImporterAssignment = Payload<z.output<typeof importerAssignmentSchema>>;
+export type PrepareOutput = Payload<z.output<typeof prepareOutputSchema>>;
+export type ImporterState = Payload<z.output<typeof importerStateSchema>>;
+export type SnapshotVolumesOutput = Payload<z.output<typeof snapshotVolumesOutputSchema>>;
+export type RecoveredInstance = Payload<z.output<typeof recoveredInstanceSchema>>;
+export type LaunchOutput = Payload<z.output<typeof launchOutputSchema>>;
+/** The execution's output (Recovered: OutputPath $.result). */
+export type FailbackOutput = Payload<z.output<typeof failbackOutputSchema>>;
+type CaughtError = Payload<z.output<typeof caughtErrorSchema>>;
+
+/** The failback's state as it grows: the Init fields, then each step's result under its key (a task's ResultPath). */
+export interface FailbackState extends FailbackInit {
+  readonly resolve?: ResolveOutput;
+  readonly stop?: StopOutput;
+  readonly finalSync?: FinalSyncOutput;
+  readonly prepare?: PrepareOutput;
+  /** RunImporters' result: the final state of every importer's iteration. */
+  readonly importers?: readonly ImporterState[];
+  readonly snapshots?: SnapshotVolumesOutput;
+  readonly launch?: LaunchOutput;
+  readonly result?: FailbackOutput;
+  readonly error?: CaughtError;
+  readonly cleanupFailed?: unknown;
+  readonly cleanupError?: CaughtError;
 }
 
-export interface ResolveOutput {
-  readonly mode: FailbackMode;
-  /** Resolved in test mode; null in live mode until the final sync committed. */
-  readonly checkpointId: string | null;
-  /** The recovery network mapping with the request's overrides applied. */
-  readonly target: FailbackTarget;
-  /** Short id of this execution: the `imports/<importId>/` folder and the client tokens. */
-  readonly importId: string;
-}
+/** The state inside one RunImporters iteration: the Map's ItemSelector, then the importer's state under `importer`. */
+export type ImporterIterationState = Omit<z.output<typeof pollImporterInputSchema>, 'importer'> & {
+  readonly importer: ImporterAssignment & ImporterState;
+};
 
-export interface StopOutput {
-  readonly instanceIds: readonly string[];
-  readonly stopped: boolean;
-  readonly waitSeconds: number;
-  /** The VPG's lease this live failback holds (taken before anything is stopped); absent while it waits for it. */
-  readonly lease?: { readonly token: number };
-  /** Why nothing was stopped yet: the lease is held by a sync, which the failback waits for. */
-  readonly waitingFor?: string;
-}
-
-export interface FinalSyncOutput {
-  readonly executionArn: string | null;
-  readonly done: boolean;
-  readonly waitSeconds: number;
-  readonly checkpointId: string | null;
-  /** Syncs started by this step (a start that found another sync running waits, then starts again). */
-  readonly attempts: number;
-}
-
-export interface ImportVolumePlan {
-  readonly sourceVolumeId: string;
-  readonly sourceInstanceId: string;
-  readonly device: string;
-  readonly sizeBytes: number;
-  /** The protected volume's KMS key at the checkpoint: the recovered volume is encrypted under it. */
-  readonly kmsKeyId?: string;
-}
-
-export interface ImporterAssignment {
-  readonly index: number;
-  readonly jobKey: string;
-  readonly sourceVolumeIds: readonly string[];
-}
-
-export interface PrepareOutput {
-  readonly checkpointId: string;
-  readonly checkpointTime: string;
-  readonly availabilityZone: string;
-  readonly volumes: readonly ImportVolumePlan[];
-  readonly importers: readonly ImporterAssignment[];
-}
-
-export interface ImporterState {
-  readonly index: number;
-  readonly done: boolean;
-  readonly waitSeconds: number;
-  readonly instanceId: string;
-  readonly volumeIds: readonly string[];
-  readonly sourceVolumeIds: readonly string[];
-  readonly blocksDone: number;
-  readonly blocksTotal: number;
-  readonly launchedAt?: string;
-  /** Polls of this importer so far: past its share of the history its waits grow (history-budget.ts). */
-  readonly polls?: number;
-}
-
-export interface SnapshotVolumesOutput {
-  readonly ready: boolean;
-  readonly waitSeconds: number;
-  /** source volume id → snapshot of its written volume. */
-  readonly snapshots: Readonly<Record<string, string>>;
-}
-
-export interface RecoveredInstance {
-  readonly sourceInstanceId: string;
-  readonly instanceId: string;
-}
-
-export interface LaunchOutput {
-  readonly done: boolean;
-  readonly waitSeconds: number;
-  readonly launched: readonly RecoveredInstance[];
-}
-
-/** The execution's output. */
-export interface FailbackOutput {
-  readonly recoveredInstances: readonly RecoveredInstance[];
-  readonly volumes: ReadonlyArray<{ readonly sourceVolumeId: string; readonly bytesWritten: number }>;
-  readonly checkpointId: string;
-  readonly mode: FailbackMode;
-  readonly durationSeconds: number;
-}
+/** Paths into the failback's state, checked against FailbackState: `failbackPath('$.prepare.importers')`. */
+export const failbackPath = pathsIn<FailbackState>();
+/** Paths inside a RunImporters iteration. */
+export const importerPath = pathsIn<ImporterIterationState>();
+/** A task's ResultPath in the failback's state: `failbackResult('prepare')` is `'$.prepare'`. */
+export const failbackResult = resultPathIn<FailbackState>();
+export const importerResult = resultPathIn<ImporterIterationState>();

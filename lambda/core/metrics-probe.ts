@@ -5,52 +5,8 @@
  */
 import { probeMetrics, type EmfDocument } from './metrics';
 import { checkpointIdFromKey, checkpointsPrefix, checkpointTimeFromId } from './replica-format';
-import { failbackStateMachineName, syncStateMachineName } from './sync-contract';
+import type { ProbeTarget } from './step-env';
 import type { ExecutionsPort } from './sync-ports';
-
-/** Environment of the probe function. */
-export const PROBE_ENV = {
-  siteId: 'LIFEBOAT_SITE_ID',
-  bucket: 'LIFEBOAT_BUCKET',
-  bucketRegion: 'LIFEBOAT_BUCKET_REGION',
-  /** The VPG names, comma-separated (names are [a-z0-9-]). */
-  vpgs: 'LIFEBOAT_PROBE_VPGS',
-  /** `arn:<partition>:states:<region>:<account>:stateMachine:`; state machine names follow the contract's convention. */
-  stateMachineArnPrefix: 'LIFEBOAT_STATE_MACHINE_ARN_PREFIX',
-} as const;
-
-export interface ProbeTarget {
-  readonly vpg: string;
-  readonly syncArn: string;
-  readonly failbackArn: string;
-}
-
-export interface ProbeEnv {
-  readonly siteId: string;
-  readonly bucket: string;
-  readonly bucketRegion?: string;
-  readonly targets: readonly ProbeTarget[];
-}
-
-export function parseProbeEnv(env: Readonly<Record<string, string | undefined>>): ProbeEnv {
-  const need = (name: string) => {
-    const v = env[name];
-    if (!v) throw new Error(`environment variable ${name} is missing`);
-    return v;
-  };
-  const siteId = need(PROBE_ENV.siteId);
-  const prefix = need(PROBE_ENV.stateMachineArnPrefix);
-  if (!/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:$/.test(prefix)) {
-    throw new Error(`environment variable ${PROBE_ENV.stateMachineArnPrefix} must look like arn:aws:states:<region>:<account>:stateMachine:`);
-  }
-  const vpgs = need(PROBE_ENV.vpgs).split(',').map((v) => v.trim()).filter(Boolean);
-  const targets = vpgs.map((vpg) => ({
-    vpg,
-    syncArn: `${prefix}${syncStateMachineName(siteId, vpg)}`,
-    failbackArn: `${prefix}${failbackStateMachineName(siteId, vpg)}`,
-  }));
-  return { siteId, bucket: need(PROBE_ENV.bucket), bucketRegion: env[PROBE_ENV.bucketRegion] || undefined, targets };
-}
 
 /** Listing keys is all the probe needs of the store: checkpoint ids encode their time, so no manifest is read. */
 export interface CheckpointKeysPort {

@@ -20,6 +20,28 @@
  * A continuation (input ContinuationRequest, lambda/core/sync/continue-step.ts): Init → Begin (adopts the handed-over
  * lease and the carried state, $.begin.resumed) → Resume (Pass: $.snapshots and $.plan from the request) → RunZsats …
  */
+import type * as z from 'zod';
+import { pathsIn, resultPathIn, type Payload } from './json-path';
+import type {
+  beginOutputSchema,
+  caughtErrorSchema,
+  cleanupOutputSchema,
+  commitOutputSchema,
+  continuationRequestSchema,
+  departedSourceSchema,
+  finalSyncRequestSchema,
+  handOverOutputSchema,
+  planOutputSchema,
+  protectedVolumeSchema,
+  snapshotsOutputSchema,
+  spawnZsatInputSchema,
+  syncInputSchema,
+  syncLeaseSchema,
+  vpgRuntimeSchema,
+  zsatAssignmentSchema,
+  zsatStateSchema,
+} from './sync-schemas';
+
 export const SYNC_STATE = {
   init: 'Init',
   begin: 'Begin',
@@ -72,217 +94,66 @@ export const SYNC_STEPS = [
 ] as const;
 export type SyncStep = (typeof SYNC_STEPS)[number];
 
-/** What a VPG's state machine embeds about its VPG (from the config, defaults applied). */
-export interface VpgRuntime {
-  readonly name: string;
-  readonly instanceIds: readonly string[];
-  readonly instanceTags: Readonly<Record<string, string>>;
-  readonly syncIntervalMinutes: number;
-  readonly journalHours: number;
-  readonly volumesPerZsat: number;
-  readonly maxZsats: number;
-  /** Default poll interval of snapshot and zSAT waits, in seconds. */
-  readonly pollSeconds: number;
-  /** A zSAT whose progress is older than this fails the sync. */
-  readonly heartbeatTimeoutSeconds: number;
-  /** Instance profile of this VPG's agents: its role reaches only `vpgs/<vpg>/` in the store. Empty offline when none. */
-  readonly agentInstanceProfileArn: string;
-  /**
-   * Instance profile of this VPG's ZImporters (reads the store, writes only its import's progress and results); '' or
-   * absent when none (the schema defaults it to ''; optional so runtimes built before it existed still type-check).
-   */
-  readonly importerInstanceProfileArn?: string;
-  /** The replica store's bucket, so a state machine (and the CLI reading its definition) is self-describing. */
-  readonly storeBucket: string;
-  /**
-   * The roles of the sync and failback steps, the two that use the protected volumes' KMS keys through EC2: `lifeboat
-   * doctor` checks each key's policy lets them in. '' or absent in a runtime built before they were recorded.
-   */
-  readonly syncStepRoleArn?: string;
-  readonly failbackStepRoleArn?: string;
-}
-
-/** Environment of every step function (validated at cold start). */
-export const STEP_ENV = {
-  siteId: 'LIFEBOAT_SITE_ID',
-  bucket: 'LIFEBOAT_BUCKET',
-  zsatLaunchTemplate: 'LIFEBOAT_ZSAT_LAUNCH_TEMPLATE',
-  importerLaunchTemplate: 'LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE',
-  /** JSON array of the zSATs' subnets (agent.subnetIds), at most one per zone; empty or unset: the default VPC's. */
-  zsatSubnets: 'LIFEBOAT_ZSAT_SUBNET_IDS',
-  /** JSON array: agent.instanceTypes, tried in order (lambda/core/worker-launch.ts). */
-  zsatInstanceTypes: 'LIFEBOAT_ZSAT_INSTANCE_TYPES',
-  importerInstanceTypes: 'LIFEBOAT_IMPORTER_INSTANCE_TYPES',
-  /** JSON array of the ZImporters' subnets (importer.subnetIds, else agent.subnetIds); empty or unset: the default VPC's. */
-  importerSubnets: 'LIFEBOAT_IMPORTER_SUBNET_IDS',
-  /** Which config key the importers' subnets come from, for messages (`importer.subnetIds` or `agent.subnetIds`). */
-  importerSubnetsKey: 'LIFEBOAT_IMPORTER_SUBNETS_KEY',
-  /**
-   * Security groups of the worker templates. The templates put the group and AssociatePublicIpAddress on
-   * NetworkInterfaces[0], so RunInstances must not pass a top-level SubnetId or SecurityGroupIds: to choose a subnet,
-   * pass NetworkInterfaces [{DeviceIndex 0, SubnetId, Groups [this], AssociatePublicIpAddress, DeleteOnTermination true}]
-   * with a public IP only in a default subnet (its only way to S3 is the internet gateway).
-   */
-  zsatSecurityGroup: 'LIFEBOAT_ZSAT_SECURITY_GROUP',
-  importerSecurityGroup: 'LIFEBOAT_IMPORTER_SECURITY_GROUP',
-  /** Region of the replica bucket: config store.region, else the stack's region. Always set. */
-  bucketRegion: 'LIFEBOAT_BUCKET_REGION',
-  /** The VPG a step function serves (each VPG has its own functions and roles); unset for the site's sweeper and probe. */
-  vpg: 'LIFEBOAT_VPG',
-  /**
-   * Sweeper only: `arn:<partition>:states:<region>:<account>:stateMachine:`. Each VPG's sync and failback state machine,
-   * whose running executions own what they made, is this prefix and its conventional name (syncStateMachineName).
-   */
-  sweeperStateMachineArnPrefix: 'LIFEBOAT_SWEEPER_STATE_MACHINE_ARN_PREFIX',
-  /** Sweeper only: JSON array of the site's VPG names. */
-  sweeperVpgs: 'LIFEBOAT_SWEEPER_VPGS',
-  /** Sweeper only: the configured grace in minutes, a floor no event may lower. */
-  sweeperMinGraceMinutes: 'LIFEBOAT_SWEEPER_MIN_GRACE_MINUTES',
-  /** "true" when the config asks for dry runs only: an event cannot turn deletion on. */
-  sweeperDryRun: 'LIFEBOAT_SWEEPER_DRY_RUN',
-} as const;
-
-export interface SyncInput {
-  readonly vpg: VpgRuntime;
-  readonly executionId: string;
-  readonly stateMachineArn: string;
-  readonly startedAt: string;
-  /** The execution's own input (the Init state passes `$`): a live failback's final sync names its grant here. */
-  readonly request?: unknown;
-}
-
-/** The execution input a live failback starts its final sync with: act under the failback's lease. */
-export interface FinalSyncRequest {
-  readonly finalSyncOf: { readonly executionArn: string; readonly leaseToken: number };
-}
-
-/** How a sync holds the VPG's lease (lambda/core/vpg-lease.ts): its own, or as a live failback's delegate. */
-export interface SyncLease {
-  readonly token: number;
-  readonly role: 'holder' | 'delegate';
-}
-
-/** A protected source in the latest checkpoint that this sync no longer selects: its protection has ended. */
-export interface DepartedSource {
-  readonly sourceVolumeId: string;
-  readonly sourceInstanceId: string;
-  /** The newest checkpoint holding it (kept past the journal until a person releases it). */
-  readonly lastCheckpointId: string;
-}
-
-export interface ProtectedVolume {
-  readonly volumeId: string;
-  readonly instanceId: string;
-  readonly device: string;
-  readonly sizeBytes: number;
-  readonly availabilityZone: string;
-  /** Last committed generation's snapshot of this volume, if any. */
-  readonly baseSnapshotId: string | null;
-  /** The KMS key (ARN) an encrypted volume is under; absent: not encrypted (docs/kms.md). */
-  readonly kmsKeyId?: string;
-}
-
-export interface BeginOutput {
-  readonly skipped: boolean;
-  readonly reason?: string;
-  readonly syncId: string;
-  readonly generation: number;
-  readonly parentCheckpointId: string | null;
-  readonly volumes: readonly ProtectedVolume[];
-  /** Absent when skipped. */
-  readonly lease?: SyncLease;
-  /** Sources that left the selection since the latest checkpoint, not yet released by a person. */
-  readonly departed?: readonly DepartedSource[];
-  /** Why the base snapshots were not used (a broken or damaged chain): this sync reads every volume in full. */
-  readonly fullResync?: string;
-  /** A continuation: the state is the previous execution's (snapshots and plan are in the request); n is its place in the chain. */
-  readonly resumed?: { readonly from: string; readonly n: number };
-}
-
-export interface SnapshotsOutput {
-  readonly ready: boolean;
-  readonly waitSeconds: number;
-  /** volumeId → new snapshot id. */
-  readonly snapshots: Readonly<Record<string, string>>;
-  /** Checks made so far (sync/history-budget.ts SNAPSHOT_POLL_BUDGET). */
-  readonly polls?: number;
-}
-
-export interface ZsatAssignment {
-  readonly index: number;
-  readonly jobKey: string;
-  readonly sourceVolumeIds: readonly string[];
-  /** How many polls this zSAT's loop may make (sync/history-budget.ts); absent = unbounded (older plans). */
-  readonly pollBudget?: number;
-  /** In a continuation's plan: the zSAT's state as the previous execution left it. */
-  readonly resume?: ZsatState & { readonly launchedAt?: string };
-}
-
-export interface PlanOutput {
-  readonly zsats: readonly ZsatAssignment[];
-  readonly blocksPlanned: number;
-  /**
-   * RunZsats' MaxConcurrencyPath: agent.maxZsats, lowered to what the vCPU quota holds (lambda/core/vcpu-quota.ts).
-   * Plan always sets it; absent only in a plan from before it existed (HandOver fills it in).
-   */
-  readonly zsatsAtOnce?: number;
-  /** Why zsatsAtOnce is below agent.maxZsats, when it is. */
-  readonly zsatsBoundBy?: string;
-}
-
-export interface ZsatState {
-  readonly index: number;
-  readonly done: boolean;
-  readonly waitSeconds: number;
-  readonly instanceId: string;
-  readonly volumeIds: readonly string[];
-  readonly blocksDone: number;
-  readonly blocksTotal: number;
-  /** Polls made so far, and how many the history budget allows (sync/history-budget.ts). */
-  readonly polls?: number;
-  readonly pollBudget?: number;
-  /** Its poll budget is spent while it still reads: the iteration ends and the sync continues as a new execution. */
-  readonly handOver?: boolean;
-  /** blocksDone when this execution took the zSAT over (a continuation): no progress during a whole execution fails the sync. */
-  readonly blocksAtStart?: number;
-}
+/** The VPG as a step reads it (defaults applied); what the construct embeds is VpgRuntimeLiteral. */
+export type VpgRuntime = Payload<z.output<typeof vpgRuntimeSchema>>;
+/** The VPG as the Init state embeds it (lib/config.ts vpgRuntime): keys with a default may be left out. */
+export type VpgRuntimeLiteral = z.input<typeof vpgRuntimeSchema>;
+export type SyncInput = Payload<z.output<typeof syncInputSchema>>;
+export type FinalSyncRequest = Payload<z.output<typeof finalSyncRequestSchema>>;
+export type SyncLease = Payload<z.output<typeof syncLeaseSchema>>;
+export type DepartedSource = Payload<z.output<typeof departedSourceSchema>>;
+export type ProtectedVolume = Payload<z.output<typeof protectedVolumeSchema>>;
+export type BeginOutput = Payload<z.output<typeof beginOutputSchema>>;
+export type SnapshotsOutput = Payload<z.output<typeof snapshotsOutputSchema>>;
+export type ZsatAssignment = Payload<z.output<typeof zsatAssignmentSchema>>;
+export type PlanOutput = Payload<z.output<typeof planOutputSchema>>;
+export type ZsatState = Payload<z.output<typeof zsatStateSchema>>;
+export type ContinuationRequest = Payload<z.output<typeof continuationRequestSchema>>;
+export type HandOverOutput = Payload<z.output<typeof handOverOutputSchema>>;
+export type CommitOutput = Payload<z.output<typeof commitOutputSchema>>;
+export type CleanupOutput = Payload<z.output<typeof cleanupOutputSchema>>;
+type CaughtError = Payload<z.output<typeof caughtErrorSchema>>;
 
 /**
- * The input of a continuation: the sync it carries on, its place in the chain, and the state the previous
- * execution handed over (its lease token already moved to this execution's ARN). Each plan entry carries the
- * zSAT's state in `resume`.
+ * The execution's state as it grows, state by state: the Init fields, then each step's result under its key (a
+ * task's ResultPath). The execution input (`request`) is a continuation's or a live failback's grant.
  */
-export interface ContinuationRequest {
-  readonly continuationOf: {
-    readonly executionArn: string;
-    readonly syncId: string;
-    readonly n: number;
-    readonly begin: BeginOutput;
-    readonly snapshots: SnapshotsOutput;
-    readonly plan: PlanOutput;
-  };
+export interface SyncState extends Omit<SyncInput, 'request'> {
+  readonly request?: Partial<ContinuationRequest & FinalSyncRequest>;
+  readonly begin?: BeginOutput;
+  readonly snapshots?: SnapshotsOutput;
+  readonly plan?: PlanOutput;
+  /** RunZsats' result: the final state of every zSAT's iteration. */
+  readonly zsats?: readonly ZsatState[];
+  readonly handover?: HandOverOutput;
+  readonly commit?: CommitOutput;
+  /** CompactJournal's result, or its caught error (the sync goes on: the checkpoint is committed). */
+  readonly journal?: unknown;
+  readonly journalError?: CaughtError;
+  readonly cleanup?: CleanupOutput;
+  /** Any failure after Begin (Catch States.ALL). */
+  readonly error?: CaughtError;
+  readonly cleanupFailed?: unknown;
+  readonly cleanupError?: CaughtError;
 }
 
-export interface HandOverOutput {
-  /** True: the sync goes on in `executionArn`; this execution ends here. */
-  readonly continued: boolean;
-  readonly executionArn?: string;
-  readonly n?: number;
-}
+/** The state inside one RunZsats iteration: the Map's ItemSelector, then the zSAT's state under `zsat`. */
+export type ZsatIterationState = Omit<z.output<typeof spawnZsatInputSchema>, 'zsat'> & {
+  readonly zsat: ZsatAssignment & ZsatState;
+  readonly snapshots?: Readonly<Record<string, string>>;
+};
 
-export interface CommitOutput {
-  readonly checkpointId: string;
-  readonly blocksPlanned: number;
-  readonly blocksRead: number;
-  readonly bytesRead: number;
-  readonly bytesStored: number;
-}
+/** Paths into the sync's state, checked against SyncState: `syncPath('$.plan.zsats')`. */
+export const syncPath = pathsIn<SyncState>();
+/** Paths inside a RunZsats iteration: `zsatPath('$.zsat.waitSeconds')`. */
+export const zsatPath = pathsIn<ZsatIterationState>();
+/** A task's ResultPath in the sync's state: `syncResult('plan')` is `'$.plan'`. */
+export const syncResult = resultPathIn<SyncState>();
+/** A task's ResultPath inside a RunZsats iteration. */
+export const zsatResult = resultPathIn<ZsatIterationState>();
 
-export interface CleanupOutput {
-  readonly deletedSnapshots: readonly string[];
-  readonly deletedVolumes: readonly string[];
-  readonly terminatedInstances: readonly string[];
-}
+/** The execution's output, as `lifeboat sync` and the demo read it (a Succeed state passes the whole state). */
+export type SyncExecutionOutput = SyncState;
 
 /** Naming convention the CLI relies on. */
 export function syncStateMachineName(siteId: string, vpg: string): string {

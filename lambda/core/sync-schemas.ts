@@ -1,5 +1,5 @@
 /**
- * zod schemas of the sync state machine's payloads, matching the types in sync-contract.ts.
+ * zod schemas of the sync state machine's payloads; sync-contract.ts derives the types from them (z.output).
  * Each step receives the whole state (LambdaInvoke's default payload) and parses the parts it needs;
  * unknown keys are stripped, so a step never depends on what other steps added.
  */
@@ -15,11 +15,20 @@ export const vpgRuntimeSchema = z.object({
   journalHours: z.number().positive(),
   volumesPerZsat: z.number().int().min(1),
   maxZsats: z.number().int().min(1),
+  /** Default poll interval of snapshot and zSAT waits, in seconds. */
   pollSeconds: z.number().int().min(1),
+  /** A zSAT whose progress is older than this fails the sync. */
   heartbeatTimeoutSeconds: z.number().int().min(1),
+  /** Instance profile of this VPG's agents: its role reaches only `vpgs/<vpg>/` in the store. Empty offline when none. */
   agentInstanceProfileArn: z.string().default(''),
+  /** Instance profile of this VPG's ZImporters (reads the store, writes only its import's progress and results); '' when none. */
   importerInstanceProfileArn: z.string().default(''),
+  /** The replica store's bucket, so a state machine (and the CLI reading its definition) is self-describing. */
   storeBucket: z.string().default(''),
+  /**
+   * The roles of the sync and failback steps, the two that use the protected volumes' KMS keys through EC2: `lifeboat
+   * doctor` checks each key's policy lets them in. '' in a runtime built before they were recorded.
+   */
   syncStepRoleArn: z.string().default(''),
   failbackStepRoleArn: z.string().default(''),
 });
@@ -30,13 +39,22 @@ export const protectedVolumeSchema = z.object({
   device: z.string(),
   sizeBytes: z.number().int().nonnegative(),
   availabilityZone: z.string().min(1),
+  /** Last committed generation's snapshot of this volume, if any. */
   baseSnapshotId: z.string().nullable(),
+  /** The KMS key (ARN) an encrypted volume is under; absent: not encrypted (docs/kms.md). */
   kmsKeyId: z.string().optional(),
 });
 
+/** How a sync holds the VPG's lease (lambda/core/vpg-lease.ts): its own, or as a live failback's delegate. */
 export const syncLeaseSchema = z.object({ token: z.number().int().positive(), role: z.enum(['holder', 'delegate']) });
 
-export const departedSourceSchema = z.object({ sourceVolumeId: z.string(), sourceInstanceId: z.string(), lastCheckpointId: z.string() });
+/** A protected source in the latest checkpoint that this sync no longer selects: its protection has ended. */
+export const departedSourceSchema = z.object({
+  sourceVolumeId: z.string(),
+  sourceInstanceId: z.string(),
+  /** The newest checkpoint holding it (kept past the journal until a person releases it). */
+  lastCheckpointId: z.string(),
+});
 
 export const beginOutputSchema = z.object({
   skipped: z.boolean(),
@@ -45,9 +63,13 @@ export const beginOutputSchema = z.object({
   generation: z.number().int().nonnegative(),
   parentCheckpointId: z.string().nullable(),
   volumes: z.array(protectedVolumeSchema),
+  /** Absent when skipped. */
   lease: syncLeaseSchema.optional(),
+  /** Sources that left the selection since the latest checkpoint, not yet released by a person. */
   departed: z.array(departedSourceSchema).optional(),
+  /** Why the base snapshots were not used (a broken or damaged chain): this sync reads every volume in full. */
   fullResync: z.string().optional(),
+  /** A continuation: the state is the previous execution's (snapshots and plan are in the request); n is its place in the chain. */
   resumed: z.object({ from: z.string().min(1), n: z.number().int().positive() }).optional(),
 });
 
@@ -59,7 +81,9 @@ export const finalSyncRequestSchema = z.object({
 export const snapshotsOutputSchema = z.object({
   ready: z.boolean(),
   waitSeconds: z.number(),
+  /** volumeId → new snapshot id. */
   snapshots: z.record(z.string(), z.string()),
+  /** Checks made so far (sync/history-budget.ts SNAPSHOT_POLL_BUDGET). */
   polls: z.number().int().nonnegative().optional(),
 });
 
@@ -73,9 +97,12 @@ export const zsatStateSchema = z.object({
   blocksTotal: z.number().int().nonnegative(),
   /** Added by spawn-zsat (beyond the contract's ZsatState): baseline of the heartbeat timeout. */
   launchedAt: z.string().optional(),
+  /** Polls made so far, and how many the history budget allows (sync/history-budget.ts). */
   polls: z.number().int().nonnegative().optional(),
   pollBudget: z.number().int().positive().optional(),
+  /** Its poll budget is spent while it still reads: the iteration ends and the sync continues as a new execution. */
   handOver: z.boolean().optional(),
+  /** blocksDone when this execution took the zSAT over (a continuation): no progress during a whole execution fails the sync. */
   blocksAtStart: z.number().int().nonnegative().optional(),
 });
 
@@ -83,21 +110,29 @@ export const zsatAssignmentSchema = z.object({
   index: z.number().int().nonnegative(),
   jobKey: z.string().min(1),
   sourceVolumeIds: z.array(z.string()).min(1),
+  /** How many polls this zSAT's loop may make (sync/history-budget.ts); absent = unbounded (older plans). */
   pollBudget: z.number().int().positive().optional(),
+  /** In a continuation's plan: the zSAT's state as the previous execution left it. */
   resume: zsatStateSchema.optional(),
 });
 
 export const planOutputSchema = z.object({
   zsats: z.array(zsatAssignmentSchema),
   blocksPlanned: z.number().int().nonnegative(),
-  // a plan from before the quota bound (a continuation handed over across an upgrade) runs maxZsats at once
+  /**
+   * RunZsats' MaxConcurrencyPath: agent.maxZsats, lowered to what the vCPU quota holds (lambda/core/vcpu-quota.ts).
+   * Plan always sets it; absent only in a plan from before it existed (HandOver fills it in).
+   */
   zsatsAtOnce: z.number().int().positive().optional(),
+  /** Why zsatsAtOnce is below agent.maxZsats, when it is. */
   zsatsBoundBy: z.string().optional(),
 });
 
-
-
-/** A continuation's execution input (sync-contract.ts ContinuationRequest); Begin checks it against the lease. */
+/**
+ * The input of a continuation: the sync it carries on, its place in the chain, and the state the previous execution
+ * handed over (its lease token already moved to this execution's ARN). Each plan entry carries the zSAT's state in
+ * `resume`. Begin checks it against the lease.
+ */
 export const continuationRequestSchema = z.object({
   continuationOf: z.object({
     executionArn: z.string().min(1),
@@ -109,7 +144,18 @@ export const continuationRequestSchema = z.object({
   }),
 });
 
-export const handOverOutputSchema = z.object({ continued: z.boolean(), executionArn: z.string().optional(), n: z.number().int().positive().optional() });
+export const handOverOutputSchema = z.object({
+  /** True: the sync goes on in `executionArn`; this execution ends here. */
+  continued: z.boolean(),
+  executionArn: z.string().optional(),
+  n: z.number().int().positive().optional(),
+});
+
+export const cleanupOutputSchema = z.object({
+  deletedSnapshots: z.array(z.string()),
+  deletedVolumes: z.array(z.string()),
+  terminatedInstances: z.array(z.string()),
+});
 
 export const commitOutputSchema = z.object({
   checkpointId: z.string().min(1),
@@ -124,6 +170,7 @@ export const syncInputSchema = z.object({
   executionId: z.string().min(1),
   stateMachineArn: z.string().min(1),
   startedAt: z.string().min(1),
+  /** The execution's own input (the Init state passes `$`): a live failback's final sync names its grant here. */
   request: z.unknown().optional(),
 });
 
@@ -153,13 +200,16 @@ export const pollZsatInputSchema = z.object({
   zsat: zsatStateSchema,
 });
 
+/** What a Catch puts at its ResultPath: the error's name and cause. */
+export const caughtErrorSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+
 /** After any failure: whatever of the state exists, plus the Catch's error ($.error). */
 export const cleanupFailedInputSchema = z.object({
   vpg: vpgRuntimeSchema,
   executionId: z.string().min(1),
   stateMachineArn: z.string().optional(),
   begin: beginOutputSchema.partial().optional(),
-  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  error: caughtErrorSchema.optional(),
 });
 
 export type StepInput<S extends z.ZodType> = z.output<S>;

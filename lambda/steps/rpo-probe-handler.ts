@@ -3,7 +3,8 @@ import { makeS3Client } from '../aws/s3-client';
 import { S3ReplicaStore } from '../aws/s3-replica-store';
 import { StepFunctionsExecutions } from '../aws/sfn-executions';
 import { METRICS_LOG_MESSAGE } from '../core/metrics';
-import { parseProbeEnv, probeRpo, type ProbeDeps, type ProbeTarget } from '../core/metrics-probe';
+import { probeRpo, type ProbeDeps } from '../core/metrics-probe';
+import { parseProbeEnv, type ProbeTarget } from '../core/step-env';
 import type { StepLog } from '../core/sync-ports';
 import { jsonLog } from './step-log';
 

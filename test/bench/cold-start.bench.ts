@@ -21,8 +21,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LifeboatFunction } from '../../lib/lifeboat-function';
 import { DEFAULT_HANDLERS_DIR } from '../../lib/step-functions';
-import { STEP_ENV } from '../../lambda/core/sync-contract';
-import { PROBE_ENV } from '../../lambda/core/metrics-probe';
+import { STEP_ENV } from '../../lambda/core/step-env';
+import { PROBE_ENV } from '../../lambda/core/step-env';
 import { ratio, summarize } from './figures';
 
 const PROJECT = path.resolve(__dirname, '../..');

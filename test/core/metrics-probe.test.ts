@@ -1,5 +1,6 @@
 /** The RPO probe: newest checkpoint from key listings alone, running executions, and metrics even when reads fail. */
-import { latestCheckpoint, parseProbeEnv, probeRpo, type CheckpointKeysPort } from '../../lambda/core/metrics-probe';
+import { latestCheckpoint, probeRpo, type CheckpointKeysPort } from '../../lambda/core/metrics-probe';
+import { parseProbeEnv } from '../../lambda/core/step-env';
 import { checkpointIdFor, checkpointKey, checkpointSummaryKey } from '../../lambda/core/replica-format';
 import type { ExecutionsPort, RunningExecution } from '../../lambda/core/sync-ports';
 import { jsonLog } from '../../lambda/steps/step-log';
@@ -102,6 +103,6 @@ describe('parseProbeEnv', () => {
       ],
     });
     expect(() => parseProbeEnv({ ...env, LIFEBOAT_STATE_MACHINE_ARN_PREFIX: 'nope' })).toThrow(/LIFEBOAT_STATE_MACHINE_ARN_PREFIX/);
-    expect(() => parseProbeEnv({ ...env, LIFEBOAT_BUCKET: '' })).toThrow(/LIFEBOAT_BUCKET is missing/);
+    expect(() => parseProbeEnv({ ...env, LIFEBOAT_BUCKET: '' })).toThrow(/LIFEBOAT_BUCKET: the replica bucket name/);
   });
 });

@@ -3,7 +3,7 @@ import { parseFailbackRequest } from '../../lambda/core/failback/failback-reques
 import { isIpv4 } from '../../lambda/core/ipv4';
 import { assertName, isName, nameProblem } from '../../lambda/core/names';
 import { parseStepEnv } from '../../lambda/core/step-env';
-import { STEP_ENV } from '../../lambda/core/sync-contract';
+import { STEP_ENV } from '../../lambda/core/step-env';
 
 describe('names', () => {
   it.each(['a', '0', 'web', 'site-a', 'a--b', 'x'.repeat(32)])('accepts %j', (name) => {

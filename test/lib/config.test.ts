@@ -6,7 +6,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { vpgPrefix } from '../../lambda/core/replica-format';
 import { parseStepEnv } from '../../lambda/core/step-env';
-import { STEP_ENV } from '../../lambda/core/sync-contract';
+import { STEP_ENV } from '../../lambda/core/step-env';
 import { ConfigError, formatPath, loadConfig, NONCURRENT_VERSION_DAYS, parseConfig, vpgRuntime } from '../../lib/config';
 import { siteNames, stepFunctionName, vpgNames } from '../../lib/config-names';
 import { problems } from './config-problems';

@@ -1,6 +1,6 @@
 /** Template tests of the failback state machine against its contract, and of the IAM each VPG adds for it. */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { FAILBACK_STATE, FAILBACK_STEPS } from '../../lambda/core/failback-contract';
+import { FAILBACK_STATE, FAILBACK_STEPS, failbackPath, failbackResult } from '../../lambda/core/failback-contract';
 import { failbackStateMachineName } from '../../lambda/core/sync-contract';
 import { vpgStepFunctionName } from '../../lib/step-functions';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
@@ -53,7 +53,7 @@ describe('failback state machine', () => {
     const map = states[FAILBACK_STATE.runImporters];
     expect(map.Type).toBe('Map');
     expect(map.MaxConcurrency).toBe(8);
-    expect(map.ItemsPath).toBe('$.prepare.importers');
+    expect(map.ItemsPath).toBe(failbackPath('$.prepare.importers'));
   });
 
   it('routes every task outside the cleanup to CleanupFailed, which ends in Fail', () => {
@@ -64,13 +64,13 @@ describe('failback state machine', () => {
       expect({ name, catch: s.Catch?.[0]?.Next }).toEqual({ name, catch: FAILBACK_STATE.cleanupFailed });
     }
     expect(states[FAILBACK_STATE.cleanupFailed].Next).toBe(FAILBACK_STATE.failed);
-    expect(states[FAILBACK_STATE.failed]).toMatchObject({ Type: 'Fail', CausePath: '$.error.Cause' });
-    expect(states[FAILBACK_STATE.succeeded]).toMatchObject({ Type: 'Succeed', OutputPath: '$.result' });
+    expect(states[FAILBACK_STATE.failed]).toMatchObject({ Type: 'Fail', CausePath: failbackPath('$.error.Cause') });
+    expect(states[FAILBACK_STATE.succeeded]).toMatchObject({ Type: 'Succeed', OutputPath: failbackResult('result') });
   });
 
   it('live mode goes through StopSources and FinalSync before Prepare; test mode straight to Prepare', () => {
     const choice = states[FAILBACK_STATE.liveOrTest];
-    expect(choice.Choices[0]).toMatchObject({ Variable: '$.resolve.mode', StringEquals: 'live', Next: FAILBACK_STATE.stopSources });
+    expect(choice.Choices[0]).toMatchObject({ Variable: failbackPath('$.resolve.mode'), StringEquals: 'live', Next: FAILBACK_STATE.stopSources });
     expect(choice.Default).toBe(FAILBACK_STATE.prepare);
     expect(states[FAILBACK_STATE.finalSyncDone].Choices[0].Next).toBe(FAILBACK_STATE.prepare);
   });

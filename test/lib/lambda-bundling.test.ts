@@ -11,7 +11,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LifeboatFunction } from '../../lib/lifeboat-function';
 import { DEFAULT_HANDLERS_DIR } from '../../lib/step-functions';
-import { STEP_ENV } from '../../lambda/core/sync-contract';
+import { STEP_ENV } from '../../lambda/core/step-env';
 import { FULL_CONFIG, synthesize } from './synth-fixture';
 
 describe('every Lambda function of the app', () => {

@@ -5,7 +5,8 @@
 import { DEFAULT_VPC_RESOURCE_TYPE } from '../../lambda/core/default-vpc';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
+import { SYNC_STEPS } from '../../lambda/core/sync-contract';
+import { STEP_ENV } from '../../lambda/core/step-env';
 import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import type { LifeboatStacks } from '../../lib/lifeboat-app';

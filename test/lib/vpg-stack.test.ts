@@ -4,7 +4,7 @@
  * vpg-step-roles.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNC_STATE, SYNC_STEPS, syncStateMachineName, type SyncStep } from '../../lambda/core/sync-contract';
+import { SYNC_STATE, SYNC_STEPS, syncPath, syncResult, syncStateMachineName, zsatPath, zsatResult, type SyncStep } from '../../lambda/core/sync-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import { pascalCase, vpgStepFunctionName } from '../../lib/step-functions';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
@@ -53,17 +53,17 @@ describe('sync state machine', () => {
 
   it("runs each step on the VPG's own function and puts its output at the contract path", () => {
     const expected: Record<string, [string, string]> = {
-      [SYNC_STATE.begin]: ['begin', '$.begin'],
-      [SYNC_STATE.createSnapshots]: ['create-snapshots', '$.snapshots'],
-      [SYNC_STATE.checkSnapshots]: ['check-snapshots', '$.snapshots'],
-      [SYNC_STATE.plan]: ['plan', '$.plan'],
-      [SYNC_STATE.spawnZsat]: ['spawn-zsat', '$.zsat'],
-      [SYNC_STATE.pollZsat]: ['poll-zsat', '$.zsat'],
-      [SYNC_STATE.handOver]: ['continue-sync', '$.handover'],
-      [SYNC_STATE.commit]: ['commit', '$.commit'],
-      [SYNC_STATE.compactJournal]: ['compact-journal', '$.journal'],
-      [SYNC_STATE.cleanup]: ['cleanup', '$.cleanup'],
-      [SYNC_STATE.cleanupFailed]: ['cleanup-failed', '$.cleanupFailed'],
+      [SYNC_STATE.begin]: ['begin', syncResult('begin')],
+      [SYNC_STATE.createSnapshots]: ['create-snapshots', syncResult('snapshots')],
+      [SYNC_STATE.checkSnapshots]: ['check-snapshots', syncResult('snapshots')],
+      [SYNC_STATE.plan]: ['plan', syncResult('plan')],
+      [SYNC_STATE.spawnZsat]: ['spawn-zsat', zsatResult('zsat')],
+      [SYNC_STATE.pollZsat]: ['poll-zsat', zsatResult('zsat')],
+      [SYNC_STATE.handOver]: ['continue-sync', syncResult('handover')],
+      [SYNC_STATE.commit]: ['commit', syncResult('commit')],
+      [SYNC_STATE.compactJournal]: ['compact-journal', syncResult('journal')],
+      [SYNC_STATE.cleanup]: ['cleanup', syncResult('cleanup')],
+      [SYNC_STATE.cleanupFailed]: ['cleanup-failed', syncResult('cleanupFailed')],
     };
     for (const [name, [step, resultPath]] of Object.entries(expected)) {
       expect({ name, type: states[name].Type, resultPath: states[name].ResultPath }).toEqual({ name, type: 'Task', resultPath });
@@ -89,69 +89,69 @@ describe('sync state machine', () => {
   it('skips when Begin says so, and waits on the paths the steps set', () => {
     expect(states[SYNC_STATE.begin].Next).toBe(SYNC_STATE.syncOrSkip);
     expect(states[SYNC_STATE.syncOrSkip].Choices).toEqual([
-      { Variable: '$.begin.skipped', BooleanEquals: true, Next: SYNC_STATE.skipped },
+      { Variable: syncPath('$.begin.skipped'), BooleanEquals: true, Next: SYNC_STATE.skipped },
       // a continuation (continue-step.ts): the carried snapshots and plan into place, straight to the zSATs
-      { Variable: '$.begin.resumed', IsPresent: true, Next: SYNC_STATE.resume },
+      { Variable: syncPath('$.begin.resumed'), IsPresent: true, Next: SYNC_STATE.resume },
     ]);
     expect(states[SYNC_STATE.resume]).toMatchObject({ Type: 'Pass', Next: SYNC_STATE.runZsats });
-    expect(states[SYNC_STATE.resume].Parameters).toMatchObject({ 'snapshots.$': '$.request.continuationOf.snapshots', 'plan.$': '$.request.continuationOf.plan' });
+    expect(states[SYNC_STATE.resume].Parameters).toMatchObject({ 'snapshots.$': syncPath('$.request.continuationOf.snapshots'), 'plan.$': syncPath('$.request.continuationOf.plan') });
     expect(states[SYNC_STATE.syncOrSkip].Default).toBe(SYNC_STATE.createSnapshots);
     expect(states[SYNC_STATE.skipped].Type).toBe('Succeed');
-    expect(states[SYNC_STATE.waitSnapshots]).toMatchObject({ Type: 'Wait', SecondsPath: '$.snapshots.waitSeconds', Next: SYNC_STATE.checkSnapshots });
-    expect(states[SYNC_STATE.snapshotsReady]).toMatchObject({ Default: SYNC_STATE.waitSnapshots, Choices: [{ Variable: '$.snapshots.ready', BooleanEquals: true, Next: SYNC_STATE.plan }] });
-    expect(states[SYNC_STATE.waitZsat]).toMatchObject({ Type: 'Wait', SecondsPath: '$.zsat.waitSeconds', Next: SYNC_STATE.pollZsat });
+    expect(states[SYNC_STATE.waitSnapshots]).toMatchObject({ Type: 'Wait', SecondsPath: syncPath('$.snapshots.waitSeconds'), Next: SYNC_STATE.checkSnapshots });
+    expect(states[SYNC_STATE.snapshotsReady]).toMatchObject({ Default: SYNC_STATE.waitSnapshots, Choices: [{ Variable: syncPath('$.snapshots.ready'), BooleanEquals: true, Next: SYNC_STATE.plan }] });
+    expect(states[SYNC_STATE.waitZsat]).toMatchObject({ Type: 'Wait', SecondsPath: zsatPath('$.zsat.waitSeconds'), Next: SYNC_STATE.pollZsat });
     expect(states[SYNC_STATE.zsatDone]).toMatchObject({
       Default: SYNC_STATE.waitZsat,
       Choices: [
-        { Variable: '$.zsat.done', BooleanEquals: true, Next: SYNC_STATE.zsatRead },
+        { Variable: zsatPath('$.zsat.done'), BooleanEquals: true, Next: SYNC_STATE.zsatRead },
         // its history share spent: the iteration ends, HandOver continues the sync
-        { And: [{ Variable: '$.zsat.handOver', IsPresent: true }, { Variable: '$.zsat.handOver', BooleanEquals: true }], Next: SYNC_STATE.zsatRead },
+        { And: [{ Variable: zsatPath('$.zsat.handOver'), IsPresent: true }, { Variable: zsatPath('$.zsat.handOver'), BooleanEquals: true }], Next: SYNC_STATE.zsatRead },
       ],
     });
     expect(states[SYNC_STATE.commit].Next).toBe(SYNC_STATE.compactJournal);
     // a compaction failure never fails a committed sync: it is recorded and cleanup goes on
     expect(states[SYNC_STATE.compactJournal]).toMatchObject({
       Next: SYNC_STATE.cleanup,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.journalError', Next: SYNC_STATE.cleanup }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: syncResult('journalError'), Next: SYNC_STATE.cleanup }],
     });
     expect(states[SYNC_STATE.cleanup].Next).toBe(SYNC_STATE.succeeded);
   });
 
   it("reads zSATs in an inline Map bounded by Plan's zSATs at once (maxZsats under the vCPU quota), each item carrying the VPG and the sync", () => {
     const map = states[SYNC_STATE.runZsats];
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.zsats', MaxConcurrencyPath: '$.plan.zsatsAtOnce', ResultPath: '$.zsats', Next: SYNC_STATE.handOver });
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: syncPath('$.plan.zsats'), MaxConcurrencyPath: syncPath('$.plan.zsatsAtOnce'), ResultPath: syncResult('zsats'), Next: SYNC_STATE.handOver });
     expect(map.MaxConcurrency).toBeUndefined();
     // after the zSATs: either the sync continues in a new execution, or it commits
     expect(states[SYNC_STATE.handedOver]).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Variable: '$.handover.continued', BooleanEquals: true, Next: SYNC_STATE.continuedAsNew }],
+      Choices: [{ Variable: syncPath('$.handover.continued'), BooleanEquals: true, Next: SYNC_STATE.continuedAsNew }],
       Default: SYNC_STATE.commit,
     });
     expect(states[SYNC_STATE.continuedAsNew].Type).toBe('Succeed');
     expect(map.ItemProcessor.ProcessorConfig?.Mode ?? 'INLINE').toBe('INLINE');
     expect(map.ItemSelector).toEqual({
-      'vpg.$': '$.vpg',
-      'syncId.$': '$.begin.syncId',
-      'executionId.$': '$.executionId',
-      'lease.$': '$.begin.lease',
+      'vpg.$': syncPath('$.vpg'),
+      'syncId.$': syncPath('$.begin.syncId'),
+      'executionId.$': syncPath('$.executionId'),
+      'lease.$': syncPath('$.begin.lease'),
       'zsat.$': '$$.Map.Item.Value',
-      'volumes.$': '$.begin.volumes',
-      'snapshots.$': '$.snapshots.snapshots',
+      'volumes.$': syncPath('$.begin.volumes'),
+      'snapshots.$': syncPath('$.snapshots.snapshots'),
     });
     expect(map.ItemProcessor.StartAt).toBe(SYNC_STATE.spawnOrResume);
-    expect(states[SYNC_STATE.spawnOrResume]).toMatchObject({ Choices: [{ Variable: '$.zsat.resume', IsPresent: true, Next: SYNC_STATE.resumeZsat }], Default: SYNC_STATE.spawnZsat });
-    expect(states[SYNC_STATE.resumeZsat]).toMatchObject({ Type: 'Pass', InputPath: '$.zsat.resume', ResultPath: '$.zsat', Next: SYNC_STATE.zsatDone });
-    expect(states[SYNC_STATE.zsatRead]).toMatchObject({ Type: 'Succeed', OutputPath: '$.zsat' });
-    expect(allStates(renderedDefinition(db))[SYNC_STATE.runZsats].MaxConcurrencyPath).toBe('$.plan.zsatsAtOnce');
+    expect(states[SYNC_STATE.spawnOrResume]).toMatchObject({ Choices: [{ Variable: zsatPath('$.zsat.resume'), IsPresent: true, Next: SYNC_STATE.resumeZsat }], Default: SYNC_STATE.spawnZsat });
+    expect(states[SYNC_STATE.resumeZsat]).toMatchObject({ Type: 'Pass', InputPath: zsatPath('$.zsat.resume'), ResultPath: zsatResult('zsat'), Next: SYNC_STATE.zsatDone });
+    expect(states[SYNC_STATE.zsatRead]).toMatchObject({ Type: 'Succeed', OutputPath: zsatResult('zsat') });
+    expect(allStates(renderedDefinition(db))[SYNC_STATE.runZsats].MaxConcurrencyPath).toBe(syncPath('$.plan.zsatsAtOnce'));
   });
 
   it('routes any failure after Begin to CleanupFailed, then fails with the original cause', () => {
     for (const name of [SYNC_STATE.createSnapshots, SYNC_STATE.checkSnapshots, SYNC_STATE.plan, SYNC_STATE.runZsats, SYNC_STATE.handOver, SYNC_STATE.commit, SYNC_STATE.cleanup]) {
-      expect({ name, catch: states[name].Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: SYNC_STATE.cleanupFailed }] });
+      expect({ name, catch: states[name].Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: syncResult('error'), Next: SYNC_STATE.cleanupFailed }] });
     }
     expect(states[SYNC_STATE.cleanupFailed].Next).toBe(SYNC_STATE.failed);
-    expect(states[SYNC_STATE.cleanupFailed].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.cleanupError', Next: SYNC_STATE.failed }]);
-    expect(states[SYNC_STATE.failed]).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    expect(states[SYNC_STATE.cleanupFailed].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: syncResult('cleanupError'), Next: SYNC_STATE.failed }]);
+    expect(states[SYNC_STATE.failed]).toEqual({ Type: 'Fail', ErrorPath: syncPath('$.error.Error'), CausePath: syncPath('$.error.Cause') });
   });
 
   it('is started by a schedule at the VPG interval with an empty input', () => {

@@ -6,7 +6,8 @@
 import { STEP_MAX_SECONDS } from '../../lambda/core/vpg-lease';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
-import { STEP_ENV, SYNC_STEPS } from '../../lambda/core/sync-contract';
+import { SYNC_STEPS } from '../../lambda/core/sync-contract';
+import { STEP_ENV } from '../../lambda/core/step-env';
 import { TAG } from '../../lambda/core/tags';
 import { vpgStepFunctionName } from '../../lib/step-functions';
 import { FAILBACK_STEP_ROLE, SYNC_STEP_ROLE } from '../../lib/vpg-step-roles';

@@ -348,6 +348,9 @@ export function vpgRuntime(overrides: Partial<VpgRuntime> = {}): VpgRuntime {
     pollSeconds: 30,
     heartbeatTimeoutSeconds: 300,
     agentInstanceProfileArn: '',
+    importerInstanceProfileArn: '',
+    syncStepRoleArn: '',
+    failbackStepRoleArn: '',
     storeBucket: 'replica-bucket',
     ...overrides,
   };
