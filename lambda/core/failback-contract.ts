@@ -21,7 +21,14 @@ import { IPV4_PATTERN, IPV4_RULE } from './ipv4';
 import { pathsIn, resultPathIn, type Payload } from './json-path';
 import type { caughtErrorSchema } from './sync-schemas';
 import type {
+  cleanupFailedInputSchema,
   failbackInitSchema,
+  finalSyncInputSchema,
+  finishInputSchema,
+  launchInputSchema,
+  prepareInputSchema,
+  snapshotVolumesInputSchema,
+  stopSourcesInputSchema,
   failbackOutputSchema,
   finalSyncOutputSchema,
   importerAssignmentSchema,
@@ -161,6 +168,16 @@ export interface FailbackState extends FailbackInit {
 export type ImporterIterationState = Omit<z.output<typeof pollImporterInputSchema>, 'importer'> & {
   readonly importer: ImporterAssignment & ImporterState;
 };
+
+/** Each step's input, as its schema parses it. */
+export type StopSourcesInput = Payload<z.output<typeof stopSourcesInputSchema>>;
+export type FinalSyncInput = Payload<z.output<typeof finalSyncInputSchema>>;
+export type PrepareInput = Payload<z.output<typeof prepareInputSchema>>;
+export type SnapshotVolumesInput = Payload<z.output<typeof snapshotVolumesInputSchema>>;
+export type LaunchInput = Payload<z.output<typeof launchInputSchema>>;
+export type FinishInput = Payload<z.output<typeof finishInputSchema>>;
+/** After any failure: whatever of the state exists, plus the Catch's error ($.error). */
+export type FailbackCleanupInput = Payload<z.output<typeof cleanupFailedInputSchema>>;
 
 /** Paths into the failback's state, checked against FailbackState: `failbackPath('$.prepare.importers')`. */
 export const failbackPath = pathsIn<FailbackState>();

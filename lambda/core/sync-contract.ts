@@ -25,6 +25,12 @@ import { pathsIn, resultPathIn, type Payload } from './json-path';
 import type {
   beginOutputSchema,
   caughtErrorSchema,
+  cleanupFailedInputSchema,
+  cleanupInputSchema,
+  commitInputSchema,
+  createSnapshotsInputSchema,
+  handOverInputSchema,
+  planInputSchema,
   cleanupOutputSchema,
   commitOutputSchema,
   continuationRequestSchema,
@@ -151,6 +157,16 @@ export const zsatPath = pathsIn<ZsatIterationState>();
 export const syncResult = resultPathIn<SyncState>();
 /** A task's ResultPath inside a RunZsats iteration. */
 export const zsatResult = resultPathIn<ZsatIterationState>();
+
+/** Each step's input, as its schema parses it (the whole state: LambdaInvoke's default payload). */
+export type SnapshotStepInput = Payload<z.output<typeof createSnapshotsInputSchema>>;
+export type PlanStepInput = Payload<z.output<typeof planInputSchema>>;
+export type CommitStepInput = Payload<z.output<typeof commitInputSchema>>;
+export type CleanupStepInput = Payload<z.output<typeof cleanupInputSchema>>;
+/** HandOver: the state after RunZsats (the Map's result in $.zsats). */
+export type HandOverInput = Payload<z.output<typeof handOverInputSchema>>;
+/** After any failure: whatever of the state exists, plus the Catch's error ($.error). */
+export type CleanupFailedInput = Payload<z.output<typeof cleanupFailedInputSchema>>;
 
 /** The execution's output, as `lifeboat sync` and the demo read it (a Succeed state passes the whole state). */
 export type SyncExecutionOutput = SyncState;

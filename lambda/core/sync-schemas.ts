@@ -212,8 +212,6 @@ export const cleanupFailedInputSchema = z.object({
   error: caughtErrorSchema.optional(),
 });
 
-export type StepInput<S extends z.ZodType> = z.output<S>;
-
 /** Parse a step's event; on failure an InvalidInput naming each bad path. */
 export function parseStepInput<S extends z.ZodType>(schema: S, event: unknown, step: string): z.output<S> {
   const parsed = schema.safeParse(event);

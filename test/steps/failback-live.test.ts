@@ -1,8 +1,8 @@
 /** Live mode's steps (stop the sources, the final sync) and failback-cleanup's guard, over in-memory ports. */
-import { runFinalSync, stopSources, type FinalSyncInput, type StopSourcesInput } from '../../lambda/core/failback/live-steps';
+import { runFinalSync, stopSources } from '../../lambda/core/failback/live-steps';
+import type { FinalSyncInput, FinalSyncOutput, StopSourcesInput } from '../../lambda/core/failback-contract';
 import type { FailbackDeps, RecoveryPort, SyncRun, SyncRunsPort } from '../../lambda/core/failback/recovery-ports';
 import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
-import type { FinalSyncOutput } from '../../lambda/core/failback-contract';
 import { TAG, tagsFor } from '../../lambda/core/tags';
 import { makeWorld, SITE, vpgRuntime, type World } from './fakes';
 import { holdLease } from './lease-helpers';

@@ -150,5 +150,3 @@ export const cleanupFailedInputSchema = z.object({
   stop: stopOutputSchema.partial().optional(),
   error: caughtErrorSchema.optional(),
 });
-
-export type FailbackInitInput = z.output<typeof failbackInitSchema>;

@@ -4,14 +4,12 @@
  * this execution created, recovered VMs included; the replica store keeps every checkpoint). Both guarded:
  * every delete re-checks Owner, ZERTO_TAG and the VPG tag right before it.
  */
+import type { FailbackCleanupInput, FailbackOutput, FinishInput } from '../failback-contract';
 import type { CleanupSelection } from '../cleanup-selection';
 import { errorMessage, readableCause } from '../errors';
-import type { FailbackOutput, LaunchOutput } from '../failback-contract';
 import { importPrefix, importResultKey, type ImportResult } from '../replica-format';
-import type { VpgRuntime } from '../sync-contract';
 import { carryOutCleanup, type CleanupReport } from '../sync/guarded-cleanup';
 import { TAG, type Tags } from '../tags';
-import type { LaunchInput } from './recovered-steps';
 import { importerJobId, importIdFor } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
 import { endReading } from '../checkpoint-readers';
@@ -19,10 +17,6 @@ import { releaseLease } from '../lease-guard';
 
 export const FINISH_DETACH_WAIT_SECONDS = 120;
 export const FAILED_DETACH_WAIT_SECONDS = 90;
-
-export interface FinishInput extends LaunchInput {
-  readonly launch: LaunchOutput;
-}
 
 /** This execution's resources of the given roles, by its execution tag (ownership is checked again per delete). */
 async function executionResources(deps: FailbackDepsWith<'ec2'>, vpg: string, importId: string, roles: readonly string[]): Promise<CleanupSelection> {
@@ -56,14 +50,6 @@ export async function finishFailback(input: FinishInput, deps: FailbackDepsWith<
     mode: input.resolve.mode,
     durationSeconds,
   };
-}
-
-export interface FailbackCleanupInput {
-  readonly vpg: VpgRuntime;
-  readonly executionId: string;
-  readonly resolve?: { readonly importId?: string; readonly mode?: string };
-  readonly stop?: { readonly instanceIds?: readonly string[] };
-  readonly error?: { readonly Error?: string; readonly Cause?: string };
 }
 
 export type FailbackCleanupReport = CleanupReport & { readonly cause: string; readonly stoppedSources: readonly string[] };

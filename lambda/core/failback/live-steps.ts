@@ -4,24 +4,18 @@
  * (started here with the lease's token as its grant, polled through Wait loops: no `.sync` integration) and
  * recover from its checkpoint. The lease is held across stop → final sync → recover, and released at the end.
  */
+import type { FinalSyncInput, FinalSyncOutput, StopOutput, StopSourcesInput } from '../failback-contract';
 import { Conflict } from '../errors';
-import type { FinalSyncOutput, ResolveOutput, StopOutput } from '../failback-contract';
 import { acquireLease } from '../lease-guard';
 import { selectProtectedInstances } from '../protected-resources';
 import type { FinalSyncRequest, HandOverOutput } from '../sync-contract';
 import { leaseHorizonSeconds } from '../vpg-lease';
 import { maxWaitSeconds, MIN_WAIT_SECONDS } from '../wait-policy';
-import type { FailbackInitInput } from './failback-schemas';
 import { FailbackFailed } from './failback-request';
 import type { FailbackDepsWith } from './recovery-ports';
 
 /** A final sync that ends without a checkpoint is started again this many times at most. */
 export const MAX_FINAL_SYNC_ATTEMPTS = 3;
-
-export interface StopSourcesInput extends FailbackInitInput {
-  readonly resolve: ResolveOutput;
-  readonly stop?: StopOutput;
-}
 
 export function oneLiveFailbackCause(vpg: string, running: string): string {
   return `a live failback of VPG ${vpg} is already running (${running}): one live failback at a time; wait for it to end, or stop it first`;
@@ -57,12 +51,6 @@ export async function stopSources(input: StopSourcesInput, deps: FailbackDepsWit
   }
   const stopped = instances.every((i) => i.state === 'stopped');
   return { instanceIds: instances.map((i) => i.instanceId), stopped, waitSeconds: MIN_WAIT_SECONDS, lease: { token: lease.token } };
-}
-
-export interface FinalSyncInput extends FailbackInitInput {
-  readonly resolve: ResolveOutput;
-  readonly stop: StopOutput;
-  readonly finalSync?: FinalSyncOutput;
 }
 
 function finalSyncName(importId: string, attempt: number): string {

@@ -3,29 +3,14 @@
  * and LaunchRecovered (one recovered VM at a time in boot order, each from the snapshots of its volumes
  * mapped to their original device names; the next starts once the previous one runs).
  */
-import {
-  DEFAULT_RECOVERED_INSTANCE_TYPE,
-  TEST_EXPIRY_HOURS,
-  type ImporterState,
-  type LaunchOutput,
-  type PrepareOutput,
-  type ResolveOutput,
-  type SnapshotVolumesOutput,
-} from '../failback-contract';
+import type { SnapshotVolumesInput, LaunchInput } from '../failback-contract';
+import { DEFAULT_RECOVERED_INSTANCE_TYPE, TEST_EXPIRY_HOURS, type LaunchOutput, type SnapshotVolumesOutput } from '../failback-contract';
 import { TAG, tagsFor } from '../tags';
 import { MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
-import type { FailbackInitInput } from './failback-schemas';
 import { FailbackFailed } from './failback-request';
 import { executionTags } from './importer-steps';
 import { bootSequence, importClientToken, recoveredInstanceType } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
-
-export interface SnapshotVolumesInput extends FailbackInitInput {
-  readonly resolve: ResolveOutput;
-  readonly prepare: PrepareOutput;
-  readonly importers: readonly ImporterState[];
-  readonly snapshots?: SnapshotVolumesOutput;
-}
 
 export async function snapshotVolumes(input: SnapshotVolumesInput, deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<SnapshotVolumesOutput> {
   const vpg = input.vpg.name;
@@ -48,11 +33,6 @@ export async function snapshotVolumes(input: SnapshotVolumesInput, deps: Failbac
   const pending = found.filter((s) => s.state !== 'completed');
   const ready = pending.length === 0 && found.length === Object.keys(snapshots).length;
   return { ready, waitSeconds: snapshotWaitSeconds(pending, deps.now(), input.vpg.pollSeconds), snapshots };
-}
-
-export interface LaunchInput extends SnapshotVolumesInput {
-  readonly snapshots: SnapshotVolumesOutput;
-  readonly launch?: LaunchOutput;
 }
 
 async function launchOne(input: LaunchInput, sourceInstanceId: string, deps: FailbackDepsWith<'recovery'>): Promise<string> {

@@ -1,10 +1,9 @@
 /** Resolve (validate the request, pick the checkpoint) and Prepare (group the checkpoint's volumes into importers, write their jobs). */
+import type { FailbackInit, ImportVolumePlan, PrepareInput, PrepareOutput, ResolveOutput } from '../failback-contract';
 import { placementIn } from '../worker-subnets';
 import type { ImportJob } from '../agent-job';
-import type { FinalSyncOutput, ImportVolumePlan, PrepareOutput, ResolveOutput } from '../failback-contract';
 import { agentHeartbeatSeconds } from '../sync/plan-step';
 import { importJobKey, importProgressKey, importResultKey, vpgPrefix } from '../replica-format';
-import type { FailbackInitInput } from './failback-schemas';
 import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
 import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
@@ -25,7 +24,7 @@ export function failbackReader(input: { executionId: string }, importId: string)
 }
 
 /** A second live failback is refused at once, naming the one that runs (StopSources decides races: one lease). */
-async function refuseSecondLiveFailback(input: FailbackInitInput, deps: FailbackDepsWith<'lease' | 'executions'>): Promise<void> {
+async function refuseSecondLiveFailback(input: FailbackInit, deps: FailbackDepsWith<'lease' | 'executions'>): Promise<void> {
   const lease = await currentLease(deps, input.vpg.name);
   const holder = lease?.holder;
   if (!holder || holder.kind !== 'failback' || holder.executionArn === input.executionId) return;
@@ -33,7 +32,7 @@ async function refuseSecondLiveFailback(input: FailbackInitInput, deps: Failback
   throw new FailbackFailed(oneLiveFailbackCause(input.vpg.name, holder.executionArn));
 }
 
-export async function resolveFailback(input: FailbackInitInput, deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>): Promise<ResolveOutput> {
+export async function resolveFailback(input: FailbackInit, deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>): Promise<ResolveOutput> {
   const request = parseFailbackRequest(input.request);
   const vpg = input.vpg.name;
   const target = effectiveTarget(input.recovery, request.target);
@@ -60,11 +59,6 @@ export async function resolveFailback(input: FailbackInitInput, deps: FailbackDe
   await markReading(deps, vpg, who, checkpoint.id, horizon, registeredAt);
   deps.log.info('checkpoint resolved', { request: request.checkpoint, checkpointId: checkpoint.id });
   return { mode: 'test', checkpointId: checkpoint.id, target, importId };
-}
-
-export interface PrepareInput extends FailbackInitInput {
-  readonly resolve: ResolveOutput;
-  readonly finalSync?: FinalSyncOutput;
 }
 
 /** The zone the recovered volumes are written in: the target subnet's, else where the source volumes (or instances) are. */

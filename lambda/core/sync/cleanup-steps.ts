@@ -1,15 +1,14 @@
 /** Cleanup after a commit, and CleanupFailed after any failure. */
+import type { CleanupStepInput, CleanupFailedInput } from '../sync-contract';
 import { leftoverCandidates, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../cleanup-selection';
 import { executionArnOf, judgeLeftovers } from '../execution-proof';
 import { failbackArnFor } from '../journal';
 import { errorMessage, readableCause } from '../errors';
 import { failureMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { syncPrefix } from '../replica-format';
-import type { BeginOutput, CommitOutput, VpgRuntime } from '../sync-contract';
 import { continuationName, deriveSyncId } from '../sync-ids';
 import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../sync-ports';
 import { isOurs, TAG, type Tags } from '../tags';
-import type { CommitStepInput } from './commit-step';
 import { carryOutCleanup, type CleanupReport } from './guarded-cleanup';
 import { releaseLease } from '../lease-guard';
 import type { StepDepsWith } from './step-deps';
@@ -22,10 +21,6 @@ type CleanupDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'le
 
 export const CLEANUP_DETACH_WAIT_SECONDS = 120;
 export const CLEANUP_FAILED_DETACH_WAIT_SECONDS = 60;
-
-export interface CleanupStepInput extends CommitStepInput {
-  readonly commit: CommitOutput;
-}
 
 function unique<T>(items: readonly T[], id: (t: T) => string): T[] {
   return [...new Map(items.map((t) => [id(t), t])).values()];
@@ -77,14 +72,6 @@ export async function cleanupAfterCommit(input: CleanupStepInput, deps: CleanupD
   await releaseLease(deps, vpg, input.executionId);
   deps.log.info('cleanup done', { ...report });
   return report;
-}
-
-export interface CleanupFailedInput {
-  readonly vpg: VpgRuntime;
-  readonly executionId: string;
-  readonly stateMachineArn?: string;
-  readonly begin?: Partial<BeginOutput>;
-  readonly error?: { readonly Error?: string; readonly Cause?: string };
 }
 
 export type CleanupFailedReport = CleanupReport & { readonly syncId: string; readonly cause: string };

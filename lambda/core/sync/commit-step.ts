@@ -1,20 +1,15 @@
 /** Commit: merge the agents' results into the checkpoint manifest and write it last; only then is the checkpoint visible. */
+import type { CommitOutput, CommitStepInput } from '../sync-contract';
 import type { AgentResult, BlockPlan, BlockRef, ReadJob } from '../agent-job';
 import { verifyResultsCoverPlans, zeroBlocksGoneSinceParent } from '../checkpoint-build';
 import { SyncFailed } from '../errors';
 import { commitMetrics, METRICS_LOG_MESSAGE } from '../metrics';
 import { buildManifest, planKey } from '../replica-format';
-import type { CommitOutput, PlanOutput } from '../sync-contract';
-import type { PlanStepInput } from './plan-step';
 import type { StepDepsWith } from './step-deps';
 
 /** Commit reads the agents' results from the store and the snapshots' times from EC2. */
 type CommitDeps = StepDepsWith<'store' | 'ec2'>;
 import { restoreProblems, summarizeProblems } from './integrity-check';
-
-export interface CommitStepInput extends PlanStepInput {
-  readonly plan: PlanOutput;
-}
 
 async function readResults(input: CommitStepInput, deps: Pick<CommitDeps, 'store'>): Promise<AgentResult[]> {
   const results: AgentResult[] = [];

@@ -16,21 +16,15 @@
  * the same execution, Step Functions' idempotency). Between (1) and (2) the old execution is already fenced; a
  * continuation that never starts lets the lease expire and the sweeper collect.
  */
+import type { ContinuationRequest, HandOverInput, HandOverOutput } from '../sync-contract';
 import { Conflict, SyncFailed } from '../errors';
 import { executionArnOf } from '../execution-proof';
 import { handOverLease } from '../lease-guard';
-import type { ContinuationRequest, HandOverOutput } from '../sync-contract';
 import { continuationName } from '../sync-ids';
 import { leaseHorizonSeconds } from '../vpg-lease';
 import { maxWaitSeconds } from '../wait-policy';
-import type { CommitStepInput } from './commit-step';
 import { continuationsExhausted, MAX_CONTINUATIONS, noProgressSinceHandOver, zsatPollBudget } from './history-budget';
 import type { StepDepsWith } from './step-deps';
-import type { ZsatPollState } from './zsat-steps';
-
-export interface HandOverInput extends CommitStepInput {
-  readonly zsats: readonly ZsatPollState[];
-}
 
 /** What the next execution is handed: the sync, its place in the chain, and each zSAT's state to resume (pure). */
 export function continuationRequest(input: HandOverInput, n: number, token: number): ContinuationRequest {

@@ -2,21 +2,16 @@
  * Plan: per volume, the blocks to read (written to the store: plans can be far larger than a state payload),
  * then the volumes grouped into zSATs, one read job per zSAT written to the store.
  */
+import type { PlanOutput, PlanStepInput, VpgRuntime } from '../sync-contract';
 import type { BlockPlan, ReadJob } from '../agent-job';
 import { buildFullPlan, buildIncrementalPlan, plannedBytes } from '../block-plan';
 import { errorMessage, SyncFailed } from '../errors';
 import { planKey, syncJobKey, syncProgressKey, syncResultKey, vpgPrefix } from '../replica-format';
-import type { PlanOutput, SnapshotsOutput, VpgRuntime } from '../sync-contract';
 import { zsatJobId } from '../sync-ids';
 import { groupVolumesIntoZsats } from '../zsat-grouping';
 import { zsatsAtOnce, type ZsatsAtOnce, type ZsatsAtOnceInput } from '../vcpu-quota';
-import type { SnapshotStepInput } from './snapshot-steps';
 import type { StepDepsWith } from './step-deps';
 import { zsatPollBudget } from './history-budget';
-
-export interface PlanStepInput extends SnapshotStepInput {
-  readonly snapshots: SnapshotsOutput;
-}
 
 /** The agent rewrites its progress this often: several heartbeats fit in one timeout. */
 export function agentHeartbeatSeconds(vpg: Pick<VpgRuntime, 'heartbeatTimeoutSeconds'>): number {

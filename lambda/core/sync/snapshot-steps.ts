@@ -1,16 +1,12 @@
 /** CreateSnapshots and CheckSnapshots: one crash-consistent snapshot set per protected instance, then wait for it. */
+import type { BeginOutput, SnapshotsOutput, SnapshotStepInput, VpgRuntime } from '../sync-contract';
 import { NotReady, SyncFailed } from '../errors';
-import type { BeginOutput, SnapshotsOutput, SyncInput, VpgRuntime } from '../sync-contract';
 import { isOurs, TAG, tagsFor } from '../tags';
 import { executionName } from '../sync-ids';
 import { placeWorkers } from '../worker-subnets';
 import { clampWait, MIN_WAIT_SECONDS, snapshotWaitSeconds } from '../wait-policy';
 import type { StepDepsWith } from './step-deps';
 import { SNAPSHOT_POLL_BUDGET, snapshotBudgetExceeded } from './history-budget';
-
-export interface SnapshotStepInput extends SyncInput {
-  readonly begin: BeginOutput;
-}
 
 function volumesByInstance(begin: BeginOutput): Map<string, string[]> {
   const out = new Map<string, string[]>();
