@@ -3,14 +3,28 @@
  * what CloudFormation would refuse mid-deploy: a name over its limit, or two VPGs of the site that derive the same
  * name (VPG "web-failback"'s step "cleanup" and VPG "web"'s step "failback-cleanup" are one Lambda function name).
  *
- * The name templates are the ones in lib/ (vpgStackName, rpoAlarmName, vpgStepFunctionName, …), repeated here
- * because those modules load aws-cdk-lib and the config is also read by the CLI; test/lib/config.test.ts checks
- * that each template here equals its original.
+ * The names come from lambda/core/resource-names.ts, the module every stack, step and the CLI build them with.
  */
-import { createHash } from 'node:crypto';
 import { FAILBACK_STEPS } from '../lambda/core/failback-contract';
-import { failbackStateMachineName, SYNC_STEPS, syncStateMachineName } from '../lambda/core/sync-contract';
+import { SYNC_STEPS } from '../lambda/core/sync-contract';
 import type { ConfigProblem, SiteConfig } from './config';
+import {
+  alertTopicName,
+  dashboardName,
+  defaultReplicaBucketName,
+  failbackFailedAlarmName,
+  failbackStateMachineName,
+  probeFunctionName,
+  rpoAlarmName,
+  siteStackName,
+  stateMachineLogGroupName,
+  sweeperFunctionName,
+  syncFailedAlarmName,
+  syncStateMachineName,
+  vpgStackName,
+  vpgStepFunctionName,
+  workerLaunchTemplateName,
+} from '../lambda/core/resource-names';
 
 /** A derived name, where AWS limits it, and the namespace in which it must be unique (one account and region). */
 export interface DerivedName {
@@ -48,34 +62,22 @@ const LOG_GROUP = { limit: 512, source: 'CloudWatch Logs CreateLogGroup', namesp
 const ACCOUNT_LENGTH = 12;
 const MAX_REGION_LENGTH = 14;
 
-/** lib/step-functions.ts vpgStepFunctionName: readable when it fits Lambda's 64 characters, else a hash of site/VPG. */
-export function stepFunctionName(siteId: string, vpg: string, step: string): string {
-  const readable = `lifeboat-${siteId}-${vpg}-${step}`;
-  if (readable.length <= FUNCTION.limit) return readable;
-  return `lifeboat-${createHash('sha256').update(`${siteId}/${vpg}`).digest('hex').slice(0, 10)}-${step}`;
-}
-
 const named = (what: string, name: string, kind: Omit<DerivedName, 'what' | 'name' | 'shown'>): DerivedName => ({ what, name, shown: `"${name}"`, ...kind });
-
-/** lib/worker-launch-template.ts workerLaunchTemplateName. */
-export const workerTemplateNameOf = (siteId: string, role: 'zsat' | 'zimporter') => `lifeboat-${siteId}-${role}`;
-/** lib/monitoring.ts alertTopicName. */
-export const alertTopicNameOf = (siteId: string) => `lifeboat-${siteId}-alerts`;
 
 /** What the site stack names after the site id alone. */
 export function siteNames(siteId: string, hasOwnBucket: boolean): DerivedName[] {
   const names = [
-    named('site stack', `Lifeboat-${siteId}`, STACK),
-    named('sweeper function', `lifeboat-${siteId}-sweeper`, FUNCTION),
-    named('RPO probe function', `lifeboat-${siteId}-rpo-probe`, FUNCTION),
-    named('zSAT launch template', workerTemplateNameOf(siteId, 'zsat'), LAUNCH_TEMPLATE),
-    named('ZImporter launch template', workerTemplateNameOf(siteId, 'zimporter'), LAUNCH_TEMPLATE),
-    named('alert topic', alertTopicNameOf(siteId), TOPIC),
-    named('dashboard', `lifeboat-${siteId}`, DASHBOARD),
+    named('site stack', siteStackName(siteId), STACK),
+    named('sweeper function', sweeperFunctionName(siteId), FUNCTION),
+    named('RPO probe function', probeFunctionName(siteId), FUNCTION),
+    named('zSAT launch template', workerLaunchTemplateName(siteId, 'zsat'), LAUNCH_TEMPLATE),
+    named('ZImporter launch template', workerLaunchTemplateName(siteId, 'zimporter'), LAUNCH_TEMPLATE),
+    named('alert topic', alertTopicName(siteId), TOPIC),
+    named('dashboard', dashboardName(siteId), DASHBOARD),
   ];
   if (!hasOwnBucket) {
-    const longest = `lifeboat-${siteId}-${'0'.repeat(ACCOUNT_LENGTH)}-${'x'.repeat(MAX_REGION_LENGTH)}`;
-    names.push({ what: 'default replica bucket name', name: longest, shown: `lifeboat-${siteId}-<account>-<region>`, ...BUCKET });
+    const longest = defaultReplicaBucketName(siteId, '0'.repeat(ACCOUNT_LENGTH), 'x'.repeat(MAX_REGION_LENGTH));
+    names.push({ what: 'default replica bucket name', name: longest, shown: defaultReplicaBucketName(siteId, '<account>', '<region>'), ...BUCKET });
   }
   return names;
 }
@@ -83,17 +85,15 @@ export function siteNames(siteId: string, hasOwnBucket: boolean): DerivedName[] 
 /** What one VPG's stack names after the site id and the VPG name. */
 export function vpgNames(siteId: string, vpg: string): DerivedName[] {
   return [
-    named('VPG stack', `Lifeboat-${siteId}-${vpg}`, STACK),
+    named('VPG stack', vpgStackName(siteId, vpg), STACK),
     named('sync state machine', syncStateMachineName(siteId, vpg), STATE_MACHINE),
     named('failback state machine', failbackStateMachineName(siteId, vpg), STATE_MACHINE),
-    // lib/vpg-state-machine.ts: under /aws/vendedlogs/states/, or Step Functions' log delivery overflows the account's
-    // CloudWatch Logs resource policy
-    named('sync state machine log group', `/aws/vendedlogs/states/${syncStateMachineName(siteId, vpg)}`, LOG_GROUP),
-    named('failback state machine log group', `/aws/vendedlogs/states/${failbackStateMachineName(siteId, vpg)}`, LOG_GROUP),
-    named('RPO alarm', `lifeboat-${siteId}-${vpg}-rpo`, ALARM),
-    named('sync-failed alarm', `lifeboat-${siteId}-${vpg}-sync-failed`, ALARM),
-    named('failback-failed alarm', `lifeboat-${siteId}-${vpg}-failback-failed`, ALARM),
-    ...[...SYNC_STEPS, ...FAILBACK_STEPS].map((step) => named(`"${step}" step function`, stepFunctionName(siteId, vpg, step), FUNCTION)),
+    named('sync state machine log group', stateMachineLogGroupName(syncStateMachineName(siteId, vpg)), LOG_GROUP),
+    named('failback state machine log group', stateMachineLogGroupName(failbackStateMachineName(siteId, vpg)), LOG_GROUP),
+    named('RPO alarm', rpoAlarmName(siteId, vpg), ALARM),
+    named('sync-failed alarm', syncFailedAlarmName(siteId, vpg), ALARM),
+    named('failback-failed alarm', failbackFailedAlarmName(siteId, vpg), ALARM),
+    ...[...SYNC_STEPS, ...FAILBACK_STEPS].map((step) => named(`"${step}" step function`, vpgStepFunctionName(siteId, vpg, step), FUNCTION)),
   ];
 }
 

@@ -11,15 +11,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEFAULT_VPC_RESOURCE_TYPE } from '../lambda/core/default-vpc';
 import { LifeboatFunction } from './lifeboat-function';
+import { defaultVpcFunctionName } from '../lambda/core/resource-names';
 
 export interface DefaultVpcProps {
   readonly siteId: string;
   /** @default lambda/steps of this project */
   readonly handlersDir?: string;
-}
-
-export function defaultVpcFunctionName(siteId: string): string {
-  return `lifeboat-${siteId}-default-vpc`;
 }
 
 export class DefaultVpc extends Construct {

@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FAILBACK_STATE as S, failbackPath, failbackResult, importerPath, importerResult, type FailbackInit, type FailbackStep, type ImporterIterationState, type RecoveryRuntime } from '../lambda/core/failback-contract';
-import { failbackStateMachineName, type VpgRuntimeLiteral } from '../lambda/core/sync-contract';
+import { type VpgRuntimeLiteral } from '../lambda/core/sync-contract';
 import type { SiteConfig, VpgConfig } from './config';
 import { failbackExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
 import { lambdaStep } from './lambda-step';
 import type { StateFields } from '../lambda/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
+import { failbackStateMachineName } from '../lambda/core/resource-names';
 
 /** The recovery plan of a VPG and the site's importer sizing, as the failback's Init state embeds them. */
 export function recoveryRuntime(site: SiteConfig, vpg: VpgConfig): RecoveryRuntime {

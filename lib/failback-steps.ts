@@ -6,9 +6,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
-import { addStepFunctions, stepEnvironment, vpgStepFunctionName } from './step-functions';
+import { addStepFunctions, stepEnvironment } from './step-functions';
 import { FAILBACK_STEP_ROLE, type VpgStepRoles } from './vpg-step-roles';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
+import { vpgStepFunctionName } from '../lambda/core/resource-names';
 
 export interface FailbackStepsProps {
   /** The site id: part of the function names and of their environment. */

@@ -4,9 +4,10 @@
  */
 import type { App, Environment } from 'aws-cdk-lib';
 import type { SiteConfig } from './config';
-import { LifeboatSiteStack, siteStackName } from './site-stack';
-import { LifeboatVpgStack, vpgStackName } from './vpg-stack';
+import { LifeboatSiteStack } from './site-stack';
+import { LifeboatVpgStack } from './vpg-stack';
 import { acknowledgeNagFindings, addNagChecks } from './nag';
+import { siteStackName, vpgStackName } from '../lambda/core/resource-names';
 
 export interface LifeboatAppOptions {
   /** Account/region to pin; none makes environment-agnostic stacks. */

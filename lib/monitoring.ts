@@ -20,25 +20,10 @@ import { lambdaEnvironment, PROBE_ENV, probeEnvSchema } from '../lambda/core/ste
 import { rpoTarget, type RpoTarget } from '../lambda/core/metrics-rpo';
 import type { SiteConfig, VpgConfig } from './config';
 import { LifeboatFunction } from './lifeboat-function';
+import { alertTopicName, failbackFailedAlarmName, probeFunctionName, rpoAlarmName, siteResourcePrefix, syncFailedAlarmName } from '../lambda/core/resource-names';
 
 /** The probe publishes every this often; the RPO alarm evaluates periods of the same length. */
 export const RPO_PROBE_MINUTES = 5;
-
-export function alertTopicName(siteId: string): string {
-  return `lifeboat-${siteId}-alerts`;
-}
-export function rpoAlarmName(siteId: string, vpg: string): string {
-  return `lifeboat-${siteId}-${vpg}-rpo`;
-}
-export function syncFailedAlarmName(siteId: string, vpg: string): string {
-  return `lifeboat-${siteId}-${vpg}-sync-failed`;
-}
-export function failbackFailedAlarmName(siteId: string, vpg: string): string {
-  return `lifeboat-${siteId}-${vpg}-failback-failed`;
-}
-export function probeFunctionName(siteId: string): string {
-  return `lifeboat-${siteId}-rpo-probe`;
-}
 
 /** One of Lifeboat's EMF metrics of one VPG. */
 export function lifeboatMetric(siteId: string, vpg: string, name: MetricName, statistic: string, period = Duration.minutes(RPO_PROBE_MINUTES)): cw.Metric {
@@ -105,7 +90,7 @@ export class SiteAlerts extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `lifeboat-${props.siteId}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${siteResourcePrefix(props.siteId)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
         },
       }),
     );
@@ -208,7 +193,7 @@ export class RpoProbe extends Construct {
         conditions: { StringLike: { 's3:prefix': 'vpgs/*/checkpoints/*' } },
       }),
     );
-    const siteMachines = stateMachineArnByName(this, `lifeboat-${props.siteId}-*`);
+    const siteMachines = stateMachineArnByName(this, `${siteResourcePrefix(props.siteId)}*`);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RunningExecutions', actions: ['states:ListExecutions'], resources: [siteMachines] }));
     this.fn = new LifeboatFunction(this, 'Probe', {
       entry: resolve(handlersDir, 'rpo-probe-handler.ts'),
@@ -230,7 +215,7 @@ export class RpoProbe extends Construct {
     const fn = this.fn.fn;
     // cdk-nag (lib/nag.ts): what this construct accepts, and why.
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:lifeboat-${props.siteId}-*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${siteResourcePrefix(props.siteId)}*]`,
       reason: "states:ListExecutions (read-only) on this site's own state machines, named by convention; VPG stacks come and go without redeploying the probe",
     });
     Validations.of(fn).acknowledge({

@@ -8,12 +8,12 @@ import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/sync-contract';
 import { executionsArn } from './step-permissions';
 import { watchedMachineNames } from './sweeper-watch';
 import { agentWrites } from './vpg-agent-role';
 import type { SiteConfig } from './config';
 import type { LifeboatStacks } from './lifeboat-app';
+import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/resource-names';
 
 type Ack = { id: string; reason: string };
 

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { TAG, tagsFor } from '../lambda/core/tags';
 import type { StoreConfig } from './config';
+import { defaultReplicaBucketName } from '../lambda/core/resource-names';
 
 export interface ReplicaBucketProps {
   /** The site id: the Owner tag. */
@@ -26,12 +27,12 @@ const MAX_REGION_LENGTH = 14;
  */
 export function replicaBucketName(scope: IConstruct, siteId: string, store: StoreConfig): string {
   if (store.bucketName) return store.bucketName;
-  const longest = `lifeboat-${siteId}-123456789012-${'x'.repeat(MAX_REGION_LENGTH)}`.length;
+  const longest = defaultReplicaBucketName(siteId, '123456789012', 'x'.repeat(MAX_REGION_LENGTH)).length;
   if (longest > 63) {
     throw new Error(`site id "${siteId}" is too long for the default replica bucket name (lifeboat-<siteId>-<account>-<region>, at most 63 characters): use a site id of at most ${siteId.length - (longest - 63)} characters or set store.bucketName`);
   }
   const stack = Stack.of(scope);
-  return `lifeboat-${siteId}-${stack.account}-${stack.region}`;
+  return defaultReplicaBucketName(siteId, stack.account, stack.region);
 }
 
 function tagAsSiteBucket(scope: IConstruct, siteId: string): void {

@@ -5,14 +5,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { syncStateMachineName } from '../lambda/core/sync-contract';
 import type { MetricName } from '../lambda/core/metrics';
 import type { SiteConfig } from './config';
-import { lifeboatMetric, rpoAlarmName, stateMachineArnByName, syncFailedAlarmName, failbackFailedAlarmName, vpgRpoTarget } from './monitoring';
-
-export function dashboardName(siteId: string): string {
-  return `lifeboat-${siteId}`;
-}
+import { lifeboatMetric, stateMachineArnByName, vpgRpoTarget } from './monitoring';
+import { dashboardName, failbackFailedAlarmName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../lambda/core/resource-names';
 
 export interface SiteDashboardProps {
   readonly config: SiteConfig;

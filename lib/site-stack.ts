@@ -31,10 +31,6 @@ export interface LifeboatSiteStackProps extends StackProps {
   readonly handlersDir?: string;
 }
 
-export function siteStackName(siteId: string): string {
-  return `Lifeboat-${siteId}`;
-}
-
 export class LifeboatSiteStack extends Stack {
   readonly store: ReplicaBucket;
   readonly agent: AgentAsset;

@@ -7,7 +7,6 @@
  * caches a bundle by its source and bundling options within one synth, and the VPGs differ only in the
  * function's environment, which is not part of the bundle.
  */
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,20 +21,6 @@ import type { WorkerLaunchTemplate } from './worker-launch-template';
 export { pascalCase };
 
 export const DEFAULT_HANDLERS_DIR = resolve(__dirname, '..', 'lambda', 'steps');
-
-/** Lambda function names are at most 64 characters (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). */
-export const MAX_FUNCTION_NAME = 64;
-
-/**
- * A VPG step function's name: `lifeboat-<siteId>-<vpg>-<step>` when it fits Lambda's 64 characters, else
- * `lifeboat-<10 hex of sha256("<siteId>/<vpg>")>-<step>` (deterministic, so the CLI and the chaos suite find it).
- */
-export function vpgStepFunctionName(siteId: string, vpg: string, step: string): string {
-  const readable = `lifeboat-${siteId}-${vpg}-${step}`;
-  if (readable.length <= MAX_FUNCTION_NAME) return readable;
-  const short = createHash('sha256').update(`${siteId}/${vpg}`).digest('hex').slice(0, 10);
-  return `lifeboat-${short}-${step}`;
-}
 
 export interface StepEnvironmentProps {
   readonly siteId: string;

@@ -1,3 +1,4 @@
+import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/resource-names';
 /**
  * How the site sweeper's per-VPG grants are laid out so that none of its policies grows past an IAM quota with the
  * number of VPGs. Pure (no CDK): lib/sweeper.ts builds the managed policies from it and the config (lib/config-names.ts)
@@ -10,7 +11,6 @@
  * role's inline policies together) stays the size of its site-wide statements whatever the VPG count.
  * Quotas: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
  */
-import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/sync-contract';
 
 /** A customer managed policy's document, white space not counted. */
 export const MANAGED_POLICY_CHARS = 6_144;

@@ -19,6 +19,7 @@ import type { SweeperInput } from '../lambda/core/sweeper-run';
 import { LifeboatFunction } from './lifeboat-function';
 import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn, stateMachineArnPrefix } from './step-permissions';
 import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
+import { sweeperFunctionName } from '../lambda/core/resource-names';
 
 export interface SweeperSettings {
   /** Minutes a resource must have existed before the sweeper may take it. */
@@ -46,10 +47,6 @@ export interface SweeperProps {
    * @default lambda/steps of this project
    */
   readonly handlersDir?: string;
-}
-
-export function sweeperFunctionName(siteId: string): string {
-  return `lifeboat-${siteId}-sweeper`;
 }
 
 export class Sweeper extends Construct {

@@ -10,8 +10,9 @@ import { lambdaStep } from './lambda-step';
 import type { StateFields } from '../lambda/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
 import { Construct } from 'constructs';
-import { SYNC_STATE, syncPath, syncResult, syncStateMachineName, zsatPath, zsatResult, type SyncInput, type SyncState, type SyncStep, type VpgRuntimeLiteral, type ZsatIterationState } from '../lambda/core/sync-contract';
+import { SYNC_STATE, syncPath, syncResult, zsatPath, zsatResult, type SyncInput, type SyncState, type SyncStep, type VpgRuntimeLiteral, type ZsatIterationState } from '../lambda/core/sync-contract';
 import { syncExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
+import { syncStateMachineName } from '../lambda/core/resource-names';
 
 export interface SyncStateMachineProps {
   /** The site id (part of the state machine's name). */

@@ -6,9 +6,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { SYNC_STEPS, type SyncStep } from '../lambda/core/sync-contract';
-import { addStepFunctions, pascalCase, stepEnvironment, vpgStepFunctionName } from './step-functions';
+import { addStepFunctions, pascalCase, stepEnvironment } from './step-functions';
 import { SYNC_STEP_ROLE, type VpgStepRoles } from './vpg-step-roles';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
+import { vpgStepFunctionName } from '../lambda/core/resource-names';
 
 export interface SyncStepsProps {
   /** The site id: part of the function names and of their environment. */

@@ -37,10 +37,6 @@ export interface LifeboatVpgStackProps extends StackProps {
   readonly handlersDir?: string;
 }
 
-export function vpgStackName(siteId: string, vpg: string): string {
-  return `Lifeboat-${siteId}-${vpg}`;
-}
-
 export class LifeboatVpgStack extends Stack {
   /** The zSATs' role: reads its VPG's prefix, creates its job's packs and results. */
   readonly zsatAgentRole: VpgAgentRole;

@@ -8,6 +8,7 @@ import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { stateMachineLogGroupName } from '../lambda/core/resource-names';
 
 export interface VpgStateMachineProps {
   readonly stateMachineName: string;
@@ -28,7 +29,7 @@ export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): 
     // Under /aws/vendedlogs/: Step Functions' log delivery adds every other log group to the account's
     // CloudWatch Logs resource policy, which overflows at 5,120 characters after a few dozen state machines
     // (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
-    logGroupName: `/aws/vendedlogs/states/${props.stateMachineName}`,
+    logGroupName: stateMachineLogGroupName(props.stateMachineName),
     retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     removalPolicy: RemovalPolicy.RETAIN,
   });

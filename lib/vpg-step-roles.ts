@@ -15,7 +15,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
-import { failbackStateMachineName, syncStateMachineName, type SyncStep } from '../lambda/core/sync-contract';
+import { type SyncStep } from '../lambda/core/sync-contract';
 import { STANDARD_VCPU_QUOTA_CODE } from '../lambda/core/vcpu-quota';
 import {
   EC2_ATTACH_ACTIONS,
@@ -32,6 +32,7 @@ import {
 } from './step-permissions';
 import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
+import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/resource-names';
 
 /** The kinds of step role a VPG has. */
 export type StepRoleKind = 'sync' | 'compaction' | 'cleanup' | 'failback';

@@ -10,6 +10,7 @@ import type { AgentAsset } from './agent-asset';
 import type { WorkerConfig } from './config';
 import type { WorkerNetwork } from './config-network';
 import { instanceTypesOf, isArmInstanceType } from './config-instance-types';
+import { workerLaunchTemplateName } from '../lambda/core/resource-names';
 
 export type WorkerRole = Extract<ResourceRole, 'zsat' | 'zimporter'>;
 
@@ -31,11 +32,6 @@ export interface WorkerLaunchTemplateProps {
 /** CloudFormation spells tags `{Key, Value}` but the L1 classes take `{key, value}`. */
 export function cfnTags(tags: Tags): Array<{ key: string; value: string }> {
   return Object.entries(tags).map(([key, value]) => ({ key, value }));
-}
-
-/** Template names the steps find by (STEP_ENV) and the CLI shows. */
-export function workerLaunchTemplateName(siteId: string, role: WorkerRole): string {
-  return `lifeboat-${siteId}-${role}`;
 }
 
 

@@ -4,9 +4,10 @@
  */
 import { SFNClient, paginateListStateMachines, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
-import { syncStateMachineName, failbackStateMachineName, type VpgRuntime } from '../../lambda/core/sync-contract';
+import { type VpgRuntime } from '../../lambda/core/sync-contract';
 import { vpgRuntimeSchema } from '../../lambda/core/sync-schemas';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
 
 /** A usage error: exit code 2. */
 export class UsageError extends Error {

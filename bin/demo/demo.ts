@@ -3,7 +3,6 @@ import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../lib/config';
-import { syncStateMachineName } from '../../lambda/core/sync-contract';
 import { BLOCK_SIZE } from '../../lambda/core/agent-job';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { startCloud } from '@lifeboat/offline-cloud/src/cloud';
@@ -18,6 +17,7 @@ import { recoveredVolumes } from './recovered';
 import { runDoctor } from '../doctor/run-doctor';
 import { renderReport } from '../doctor/doctor-model';
 import { doctorClients } from '../commands/doctor';
+import { syncStateMachineName } from '../../lambda/core/resource-names';
 
 export interface DemoOptions {
   readonly configPath: string;

@@ -12,12 +12,12 @@ import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SiteConfig, VpgConfig } from '../../lib/config';
-import { alertTopicNameOf, workerTemplateNameOf } from '../../lib/config-names';
+import { alertTopicName, workerLaunchTemplateName } from '../../lambda/core/resource-names';
 import { workerNetwork } from '../../lib/config-network';
 import { instanceTypesOf } from '../../lib/config-instance-types';
 import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
 import { findProtectedInstances, missingInstanceIds } from '../../lambda/core/protected-resources';
-import { syncStateMachineName, type VpgRuntime } from '../../lambda/core/sync-contract';
+import { type VpgRuntime } from '../../lambda/core/sync-contract';
 import type { VolumeInfo } from '../../lambda/core/sync-ports';
 import { groupVolumesIntoZsats } from '../../lambda/core/zsat-grouping';
 import { isStandardType } from '../../lambda/core/vcpu-quota';
@@ -28,6 +28,7 @@ import { Ec2Facts } from './ec2-facts';
 import { keyChecks } from './kms-checks';
 import { alertChecks, storeChecks, vcpuChecks, type VcpuNeed } from './site-checks';
 import { workerKindChecks } from './worker-checks';
+import { syncStateMachineName } from '../../lambda/core/resource-names';
 
 export interface DoctorClients {
   readonly ec2: EC2Client;
@@ -73,7 +74,7 @@ export async function runDoctor(config: SiteConfig, clients: DoctorClients): Pro
   }
   checks.push(...(await quotaChecks(clients, facts, needs)));
   if (bucket) checks.push(...storeChecks(bucket, await bucketFacts(clients.s3, bucket).catch(failed), config.store));
-  const topic = alertTopicNameOf(config.siteId);
+  const topic = alertTopicName(config.siteId);
   checks.push(...alertChecks(topic, await topicFacts(clients.sns, topic).catch(failed), config.alerts.email));
   return doctorReport(checks);
 }
@@ -104,7 +105,7 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime
   const agent = workerNetwork(config, 'agent');
   checks.push(
     ...(await workerKindChecks(
-      { vpg: vpg.name, kind: 'zSAT', zones, subnets: agent, templateName: workerTemplateNameOf(config.siteId, 'zsat'), typesKey: 'agent.instanceTypes', instanceTypes: instanceTypesOf(config.agent), region: deps.region },
+      { vpg: vpg.name, kind: 'zSAT', zones, subnets: agent, templateName: workerLaunchTemplateName(config.siteId, 'zsat'), typesKey: 'agent.instanceTypes', instanceTypes: instanceTypesOf(config.agent), region: deps.region },
       { subnets: deps.ec2, facts: deps.facts },
     )),
   );
@@ -132,7 +133,7 @@ async function failbackChecks(config: SiteConfig, vpg: VpgConfig, volumes: reado
   const importer = workerNetwork(config, 'importer');
   out.push(
     ...(await workerKindChecks(
-      { vpg: vpg.name, kind: 'ZImporter', zones: [zone], subnets: importer, templateName: workerTemplateNameOf(config.siteId, 'zimporter'), typesKey: 'importer.instanceTypes', instanceTypes: instanceTypesOf(config.importer), region: deps.region },
+      { vpg: vpg.name, kind: 'ZImporter', zones: [zone], subnets: importer, templateName: workerLaunchTemplateName(config.siteId, 'zimporter'), typesKey: 'importer.instanceTypes', instanceTypes: instanceTypesOf(config.importer), region: deps.region },
       { subnets: deps.ec2, facts: deps.facts },
     )),
   );

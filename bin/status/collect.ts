@@ -6,7 +6,6 @@
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
 import { latestCheckpoint } from '../../lambda/core/metrics-probe';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/sync-contract';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import type { CliSite } from '../commands/context';
 import { vpgRuntimeOf } from '../commands/context';
@@ -15,6 +14,7 @@ import type { DepartedView, LastSync, LeaseView, VpgFigures } from './status-mod
 import { S3Coordination } from '../../lambda/aws/s3-coordination';
 import { currentLease } from '../../lambda/core/lease-guard';
 import { departedSources } from '../../lambda/core/departed-sources';
+import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
 
 /** Who holds the lease now (a read, not a take). */
 async function leaseView(coordination: S3Coordination, vpg: string): Promise<LeaseView | null> {

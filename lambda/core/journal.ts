@@ -10,7 +10,7 @@
 import type { PackIndex } from './pack-index';
 import type { CheckpointManifest, ReplicaStorePort } from './replica-store-port';
 import { vpgPrefix } from './replica-format';
-import { failbackStateMachineName } from './sync-contract';
+import { failbackStateMachineName } from './resource-names';
 
 /** The store operations compaction needs beyond the port (S3ReplicaStore has them). */
 export interface JournalStore extends ReplicaStorePort {

@@ -8,8 +8,8 @@
 import * as z from 'zod';
 import { InvalidInput } from './errors';
 import { NAME_PATTERN, NAME_RULE } from './names';
-import { failbackStateMachineName, syncStateMachineName } from './sync-contract';
 import type { WorkerSubnets } from './worker-subnets';
+import { failbackStateMachineName, syncStateMachineName } from './resource-names';
 
 /** The variables of the step functions and the sweeper. */
 export const STEP_ENV = {

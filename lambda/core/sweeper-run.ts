@@ -21,11 +21,11 @@ import { syncPrefix, importPrefix } from './replica-format';
 import type { SweeperEnv } from './step-env';
 import { isLive, staleReaders } from './store-readers';
 import { deriveSyncId, executionName } from './sync-ids';
-import { failbackStateMachineName, syncStateMachineName } from './sync-contract';
 import { carryOutCleanup } from './sync/guarded-cleanup';
 import type { StepDepsWith } from './sync/step-deps';
 import { selectForSweep, type Kept, type SweepInventory } from './sweeper-selection';
 import { TAG, type Tags } from './tags';
+import { failbackStateMachineName, syncStateMachineName } from './resource-names';
 
 /** The sweeper reads and deletes EC2 resources, proves executions ended, and reads the store's lease and readers (no EBS direct APIs). */
 export type SweeperDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'lease'>;

@@ -171,10 +171,3 @@ export type CleanupFailedInput = Payload<z.output<typeof cleanupFailedInputSchem
 /** The execution's output, as `lifeboat sync` and the demo read it (a Succeed state passes the whole state). */
 export type SyncExecutionOutput = SyncState;
 
-/** Naming convention the CLI relies on. */
-export function syncStateMachineName(siteId: string, vpg: string): string {
-  return `lifeboat-${siteId}-${vpg}-sync`;
-}
-export function failbackStateMachineName(siteId: string, vpg: string): string {
-  return `lifeboat-${siteId}-${vpg}-failback`;
-}

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '@lifeboat/offline-cloud/src/cloud';
 import type { CloudRequest, CloudResponse } from '@lifeboat/offline-cloud/src/service';
-import { vpgStepFunctionName } from '../../lib/step-functions';
 import { CHAOS_VPG } from './chaos-site';
+import { vpgStepFunctionName } from '../../lambda/core/resource-names';
 
 export type FaultKind =
   | 'throttle'

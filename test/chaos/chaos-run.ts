@@ -12,13 +12,13 @@ import { startExecution } from '../../bin/commands/executions';
 import type { VolumeImage } from '../../bin/demo/verify';
 import { createProtectedInstance, writePattern, type ProtectedInstance } from '../../bin/demo/workload';
 import { seededRandom } from '@lifeboat/offline-cloud/src/faults';
-import { sweeperFunctionName } from '../../lib/sweeper';
 import { FaultInjector, planRun, type FaultKind, type RunPlan } from './chaos-faults';
 import { CHAOS_SITE, CHAOS_VPG, startChaosSite, type ChaosSite } from './chaos-site';
 import { oneFailback } from './chaos-failback';
 import { IndependentRestore, orphanPacks, workingPrefixes } from './chaos-restore';
 import { ageCheckpoints, restartMidExecution, stopMidRead, stopWhenCompacting, sweepDuringSync } from './chaos-scenarios';
 import { checkpointProblems, foreignTouched, imageOfBlocks, leakedResources, seedForeign } from './chaos-verify';
+import { sweeperFunctionName } from '../../lambda/core/resource-names';
 
 export interface ChaosOptions {
   readonly runs: number;

@@ -16,9 +16,8 @@ import { currentLease } from '../../lambda/core/lease-guard';
 import { checkpointKey, checkpointSummaryKey } from '../../lambda/core/replica-format';
 import type { CheckpointManifest, CheckpointSummary } from '../../lambda/core/replica-store-port';
 import { TAG } from '../../lambda/core/tags';
-import { vpgStepFunctionName } from '../../lib/step-functions';
-import { sweeperFunctionName } from '../../lib/sweeper';
 import { CHAOS_SITE, CHAOS_VPG, type ChaosSite } from './chaos-site';
+import { sweeperFunctionName, vpgStepFunctionName } from '../../lambda/core/resource-names';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,9 +12,9 @@ import { vpgRuntimeOf } from '../../bin/commands/context';
 import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
 import { makeS3Client } from '../../lambda/aws/s3-client';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/sync-contract';
 import { startCloud, type Cloud } from '@lifeboat/offline-cloud/src/cloud';
 import { clientConfig, TEST_TIMINGS } from '@lifeboat/offline-cloud/src/testing';
+import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
 
 export const CHAOS_SITE = 'chaos';
 export const CHAOS_VPG = 'app';

@@ -8,16 +8,10 @@ import { vpgPrefix } from '../../lambda/core/replica-format';
 import { parseStepEnv } from '../../lambda/core/step-env';
 import { STEP_ENV } from '../../lambda/core/step-env';
 import { ConfigError, formatPath, loadConfig, NONCURRENT_VERSION_DAYS, parseConfig, vpgRuntime } from '../../lib/config';
-import { siteNames, stepFunctionName, vpgNames } from '../../lib/config-names';
+import { siteNames, vpgNames } from '../../lib/config-names';
 import { problems } from './config-problems';
-import { alertTopicName, probeFunctionName, rpoAlarmName, syncFailedAlarmName } from '../../lib/monitoring';
 import { ReplicaBucket, replicaBucketName } from '../../lib/replica-bucket';
-import { dashboardName } from '../../lib/site-dashboard';
-import { siteStackName } from '../../lib/site-stack';
-import { vpgStepFunctionName } from '../../lib/step-functions';
-import { sweeperFunctionName } from '../../lib/sweeper';
-import { vpgStackName } from '../../lib/vpg-stack';
-import { workerLaunchTemplateName } from '../../lib/worker-launch-template';
+import { alertTopicName, dashboardName, probeFunctionName, rpoAlarmName, siteStackName, sweeperFunctionName, syncFailedAlarmName, vpgStackName, vpgStepFunctionName, workerLaunchTemplateName } from '../../lambda/core/resource-names';
 
 const EXAMPLE = resolve(__dirname, '../../lifeboat.config.json');
 const ID_A = 'i-0123456789abcdef0';
@@ -291,23 +285,23 @@ describe('derived names fit AWS limits and are unique', () => {
     ]);
   });
 
-  it('repeats the name templates of lib/ exactly (they live there beside CDK, which the CLI does not load)', () => {
+  it('checks the names the stacks create (lambda/core/resource-names.ts), a step function falling back to a hash past 64 characters', () => {
     const [site, vpg] = ['site-a', 'web'];
     const names = (what: string) => vpgNames(site, vpg).find((n) => n.what === what)?.name;
     expect(names('VPG stack')).toBe(vpgStackName(site, vpg));
     expect(names('RPO alarm')).toBe(rpoAlarmName(site, vpg));
     expect(names('sync-failed alarm')).toBe(syncFailedAlarmName(site, vpg));
+    expect(names('"begin" step function')).toBe('lifeboat-site-a-web-begin');
     const siteName = (what: string) => siteNames(site, false).find((n) => n.what === what)?.name;
     expect(siteName('site stack')).toBe(siteStackName(site));
     expect(siteName('sweeper function')).toBe(sweeperFunctionName(site));
     expect(siteName('RPO probe function')).toBe(probeFunctionName(site));
     expect(siteName('zSAT launch template')).toBe(workerLaunchTemplateName(site, 'zsat'));
-    expect(siteName('ZImporter launch template')).toBe(workerLaunchTemplateName(site, 'zimporter'));
     expect(siteName('alert topic')).toBe(alertTopicName(site));
     expect(siteName('dashboard')).toBe(dashboardName(site));
-    for (const [s, v] of [[site, vpg], ['s'.repeat(32), 'v'.repeat(32)]]) {
-      for (const step of ['begin', 'failback-cleanup']) expect(stepFunctionName(s, v, step)).toBe(vpgStepFunctionName(s, v, step));
-    }
+    const long = vpgNames('s'.repeat(32), 'v'.repeat(32)).find((n) => n.what === '"failback-cleanup" step function')?.name;
+    expect(long).toMatch(/^lifeboat-[0-9a-f]{10}-failback-cleanup$/);
+    expect(long).toBe(vpgStepFunctionName('s'.repeat(32), 'v'.repeat(32), 'failback-cleanup'));
     // The bucket: the config refuses exactly the site ids replicaBucketName refuses.
     expect(() => replicaBucketName(new Stack(), 'a'.repeat(27), { encryption: 's3' })).toThrow(/at most 26 characters/);
     expect(replicaBucketName(new Stack(), 'a'.repeat(26), { encryption: 's3' })).toMatch(/^lifeboat-a{26}-/);

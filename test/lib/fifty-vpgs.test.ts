@@ -14,10 +14,9 @@ import { nameViolation } from '@lifeboat/offline-cloud/src/assembly/name-rules';
 import { startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 import { parseConfig, type SiteConfig } from '../../lib/config';
 import { addLifeboat } from '../../lib/lifeboat-app';
-import { siteStackName } from '../../lib/site-stack';
-import { vpgStackName } from '../../lib/vpg-stack';
 import { iamSize, resolveValue, rolePolicies, type PolicyDoc } from './iam-resolve';
 import { STUB_SOURCES } from './template-helpers';
+import { siteStackName, vpgStackName } from '../../lambda/core/resource-names';
 
 const SITE = 'acme-dr-eu-central1';
 /** Realistic names, some at the 32 characters a VPG name may have; half by tags, half by instance ids. */

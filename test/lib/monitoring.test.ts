@@ -7,13 +7,12 @@ import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/sync-contract';
-import { alertTopicName, failbackFailedAlarmName, probeFunctionName, rpoAlarmName, SiteAlerts, syncFailedAlarmName, VpgAlarms } from '../../lib/monitoring';
-import { dashboardName } from '../../lib/site-dashboard';
+import { SiteAlerts, VpgAlarms } from '../../lib/monitoring';
 import { parseConfig } from '../../lib/config';
 import { addLifeboat } from '../../lib/lifeboat-app';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE } from './synth-fixture';
 import { actionsOf, flatten, policyStatements, STUB_SOURCES } from './template-helpers';
+import { alertTopicName, dashboardName, failbackFailedAlarmName, failbackStateMachineName, probeFunctionName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../../lambda/core/resource-names';
 
 /** A stub for every handler lambda/steps has (so steps other engineers add do not break this file's synth). */
 function stubHandlersDir(): string {

@@ -10,13 +10,14 @@ import { STEP_ENV } from '../../lambda/core/step-env';
 import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
 import type { LifeboatStacks } from '../../lib/lifeboat-app';
-import { pascalCase, vpgStepFunctionName } from '../../lib/step-functions';
+import { pascalCase } from '../../lib/step-functions';
 import { parseSweeperEnv } from '../../lambda/core/step-env';
 import { ACCOUNT, PARTITION, REGION, resolveValue } from './iam-resolve';
 import { replicaBucketName } from '../../lib/replica-bucket';
 import { parseConfig } from '../../lib/config';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { flatten } from './template-helpers';
+import { vpgStepFunctionName } from '../../lambda/core/resource-names';
 
 let stacks: LifeboatStacks;
 let site: Template;

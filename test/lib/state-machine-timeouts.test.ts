@@ -5,9 +5,9 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { failbackExecutionTimeoutSeconds, syncExecutionTimeoutSeconds } from '../../lambda/core/sync/history-budget';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/sync-contract';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { flatten } from './template-helpers';
+import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
 
 /** Each state machine's rendered definition, by its StateMachineName. */
 function definitions(template: Template): Map<string, Record<string, any>> {

@@ -4,11 +4,12 @@
  * vpg-step-roles.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNC_STATE, SYNC_STEPS, syncPath, syncResult, syncStateMachineName, zsatPath, zsatResult, type SyncStep } from '../../lambda/core/sync-contract';
+import { SYNC_STATE, SYNC_STEPS, syncPath, syncResult, zsatPath, zsatResult, type SyncStep } from '../../lambda/core/sync-contract';
 import { TAG, zertoTagFor } from '../../lambda/core/tags';
-import { pascalCase, vpgStepFunctionName } from '../../lib/step-functions';
+import { pascalCase } from '../../lib/step-functions';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, allStates, flatten, policyStatements, renderedDefinition, resourcesOf, type Statement } from './template-helpers';
+import { syncStateMachineName, vpgStepFunctionName } from '../../lambda/core/resource-names';
 
 let site: Template;
 let web: Template;

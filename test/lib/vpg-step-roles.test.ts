@@ -9,11 +9,11 @@ import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
 import { SYNC_STEPS } from '../../lambda/core/sync-contract';
 import { STEP_ENV } from '../../lambda/core/step-env';
 import { TAG } from '../../lambda/core/tags';
-import { vpgStepFunctionName } from '../../lib/step-functions';
 import { FAILBACK_STEP_ROLE, SYNC_STEP_ROLE } from '../../lib/vpg-step-roles';
 import { iamSize, rolePolicies } from './iam-resolve';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, flatten, rendered, resourcesOf, roleId, roleStatements, type Statement } from './template-helpers';
+import { vpgStepFunctionName } from '../../lambda/core/resource-names';
 
 let web: Template;
 let db: Template;

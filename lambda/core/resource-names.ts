@@ -1,0 +1,81 @@
+/**
+ * Every name Lifeboat gives an AWS resource, built here once: the stacks (lib/), the steps (state machines they
+ * start or watch), the CLI (what it looks up) and the config check (lib/config-names.ts: each name within its
+ * service's limit) all call these, so a name cannot differ between the side that creates a resource and the side
+ * that finds it. Site ids and VPG names follow names.ts. `lifeboat-<site>-…` names are this site's (IAM conditions
+ * and the sweeper's patterns rely on the prefix); stacks are `Lifeboat-<site>[-<vpg>]`.
+ */
+import { createHash } from 'node:crypto';
+
+/** Lambda function names are at most 64 characters (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). */
+export const MAX_FUNCTION_NAME = 64;
+
+/** Every resource named for the site starts with this (IAM resource patterns: `${siteResourcePrefix(site)}*`). */
+export function siteResourcePrefix(siteId: string): string {
+  return `lifeboat-${siteId}-`;
+}
+
+export function siteStackName(siteId: string): string {
+  return `Lifeboat-${siteId}`;
+}
+export function vpgStackName(siteId: string, vpg: string): string {
+  return `Lifeboat-${siteId}-${vpg}`;
+}
+
+/** The CLI, the sweeper and the RPO probe find a VPG's state machines by these names. */
+export function syncStateMachineName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-sync`;
+}
+export function failbackStateMachineName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-failback`;
+}
+/** Under /aws/vendedlogs/: Step Functions' log delivery would otherwise grow a resource policy per log group (lib/vpg-state-machine.ts). */
+export function stateMachineLogGroupName(stateMachineName: string): string {
+  return `/aws/vendedlogs/states/${stateMachineName}`;
+}
+
+/**
+ * A VPG step function's name: `lifeboat-<siteId>-<vpg>-<step>` when it fits Lambda's 64 characters, else
+ * `lifeboat-<10 hex of sha256("<siteId>/<vpg>")>-<step>` (deterministic, so the CLI and the chaos suite find it).
+ */
+export function vpgStepFunctionName(siteId: string, vpg: string, step: string): string {
+  const readable = `lifeboat-${siteId}-${vpg}-${step}`;
+  if (readable.length <= MAX_FUNCTION_NAME) return readable;
+  const short = createHash('sha256').update(`${siteId}/${vpg}`).digest('hex').slice(0, 10);
+  return `lifeboat-${short}-${step}`;
+}
+export function sweeperFunctionName(siteId: string): string {
+  return `lifeboat-${siteId}-sweeper`;
+}
+export function probeFunctionName(siteId: string): string {
+  return `lifeboat-${siteId}-rpo-probe`;
+}
+export function defaultVpcFunctionName(siteId: string): string {
+  return `lifeboat-${siteId}-default-vpc`;
+}
+
+/** The worker templates the steps launch from (STEP_ENV) and the CLI shows. */
+export function workerLaunchTemplateName(siteId: string, role: 'zsat' | 'zimporter'): string {
+  return `lifeboat-${siteId}-${role}`;
+}
+
+/** The default replica bucket (store.bucketName overrides it); account and region may be CDK tokens. */
+export function defaultReplicaBucketName(siteId: string, account: string, region: string): string {
+  return `lifeboat-${siteId}-${account}-${region}`;
+}
+
+export function alertTopicName(siteId: string): string {
+  return `lifeboat-${siteId}-alerts`;
+}
+export function rpoAlarmName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-rpo`;
+}
+export function syncFailedAlarmName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-sync-failed`;
+}
+export function failbackFailedAlarmName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-failback-failed`;
+}
+export function dashboardName(siteId: string): string {
+  return `lifeboat-${siteId}`;
+}
