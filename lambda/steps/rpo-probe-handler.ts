@@ -5,7 +5,7 @@ import { StepFunctionsExecutions } from '../aws/sfn-executions';
 import { METRICS_LOG_MESSAGE } from '../core/metrics';
 import { parseProbeEnv, probeRpo, type ProbeDeps, type ProbeTarget } from '../core/metrics-probe';
 import type { StepLog } from '../core/sync-ports';
-import { jsonLog } from './step-log';
+import { invocationLog, jsonLog, type LambdaContext } from './step-log';
 
 export interface ProbeRuntime extends ProbeDeps {
   readonly targets: readonly ProbeTarget[];
@@ -30,11 +30,12 @@ function awsRuntime(): ProbeRuntime {
 }
 
 export function probeHandler(runtime: () => ProbeRuntime) {
-  return async (): Promise<{ vpgs: number; problems: string[] }> => {
+  return async (_event?: unknown, context?: LambdaContext): Promise<{ vpgs: number; problems: string[] }> => {
     const r = runtime();
+    const log = invocationLog(r.log, {}, context);
     const report = await probeRpo(r.targets, r);
-    for (const doc of report.documents) r.log.info(METRICS_LOG_MESSAGE, { vpg: doc.Vpg, ...doc });
-    for (const problem of report.problems) r.log.warn('probe could not read a figure', { problem });
+    for (const doc of report.documents) log.info(METRICS_LOG_MESSAGE, { vpg: doc.Vpg, ...doc });
+    for (const problem of report.problems) log.warn('probe could not read a figure', { problem });
     return { vpgs: report.documents.length, problems: report.problems };
   };
 }
