@@ -1,8 +1,10 @@
 /**
  * One logger (issue 16): the steps log through Powertools' Logger (lambda/steps/step-log.ts), with the step's fields
- * and the Lambda request id on every line; EMF documents stay the top level of a line of their own.
+ * and the Lambda request id on every line; EMF documents stay the top level of a line of their own; the agent's
+ * own logger (lambda/agent/log.ts) writes the same field names.
  */
 import * as z from 'zod';
+import { AGENT_SERVICE, jsonLogger } from '../../lambda/agent/log';
 import { emfDocument, METRICS_LOG_MESSAGE } from '../../lambda/core/metrics';
 import { deriveSyncId } from '../../lambda/core/sync-ids';
 import type { StepLog } from '../../lambda/core/sync-ports';
@@ -171,5 +173,33 @@ describe('EMF documents in the step logs', () => {
     expect(line).toMatchObject({ level: 'INFO', message: METRICS_LOG_MESSAGE, Site: SITE, Vpg: 'web', RpoSeconds: 120 });
     // Powertools' Console writes WARN (and ERROR) to stderr
     expect(err.map((l) => JSON.parse(l) as Line)).toEqual([expect.objectContaining({ level: 'WARN', message: 'a WARN line', why: 'because', site: SITE })]);
+  });
+});
+
+describe("the agent's log lines", () => {
+  it("have the steps' field names: level in upper case, message, timestamp, service", () => {
+    const written: string[] = [];
+    const agent = jsonLogger({ vpg: 'web' }, (l) => written.push(l));
+    agent.info('reading volume', { volumeId: 'vol-1' });
+    agent.warn('slow');
+    agent.child({ jobId: 'job-0' }).error('job failed', { error: 'boom', message: 'not the message', level: 'DEBUG' });
+    const lines = written.map((l) => {
+      expect(l.endsWith('\n')).toBe(true);
+      return JSON.parse(l) as Line;
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'INFO', message: 'reading volume', service: AGENT_SERVICE, vpg: 'web', volumeId: 'vol-1' }),
+      expect.objectContaining({ level: 'WARN', message: 'slow', service: AGENT_SERVICE, vpg: 'web' }),
+      // as in Powertools, a field cannot replace level or message
+      expect.objectContaining({ level: 'ERROR', message: 'job failed', service: AGENT_SERVICE, vpg: 'web', jobId: 'job-0', error: 'boom' }),
+    ]);
+    for (const line of lines) expect(isoTime(line.timestamp)).toBe(true);
+
+    // the same first fields, in the same order, as a line of the steps' Powertools Logger
+    const { log, lines: stepLines } = capture();
+    log.info('a step line');
+    const head = (line: Line) => Object.keys(line).slice(0, 4);
+    expect(head(stepLines[0])).toEqual(['level', 'message', 'timestamp', 'service']);
+    for (const line of lines) expect(head(line)).toEqual(head(stepLines[0]));
   });
 });
