@@ -93,8 +93,8 @@ class PowertoolsStepLog implements StepLog {
  * of stdout and stderr (without its newline): tests read the lines the functions print.
  */
 export function jsonLog(base: LogFields, write?: (line: string) => void): StepLog {
-  const StepLogger = stepLoggerClass(write);
-  return new PowertoolsStepLog(new StepLogger({ serviceName: STEP_SERVICE, persistentKeys: base }));
+  const LoggerClass = stepLoggerClass(write);
+  return new PowertoolsStepLog(new LoggerClass({ serviceName: STEP_SERVICE, persistentKeys: base }));
 }
 
 /** A log whose every line also carries `fields`. */
