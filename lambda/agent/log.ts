@@ -1,19 +1,32 @@
-/** Structured JSON log lines on stdout; the fields of `context` (vpg, job id, sync id) go on every line. */
+/**
+ * Structured JSON log lines on stdout, with the field names of the steps' Powertools Logger (lambda/steps/step-log.ts):
+ * `level` (`INFO`, `WARN`, `ERROR`), `message`, `timestamp` (ISO), `service` (`lifeboat-agent`), then the fields of
+ * `context` (vpg, job id, sync id) and of the line; a field named like one of those four does not replace it.
+ * Not Powertools itself: the agent is no Lambda function (Powertools' Lambda fields, levels and sampling mean
+ * nothing on an instance), and Powertools writes WARN and ERROR to stderr, where the agent keeps only the one line
+ * of a fatal error (main.ts): every line here goes to stdout.
+ */
 export type LogFields = Record<string, unknown>;
 export interface Logger {
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
 }
 
+/** Every agent line's `service`; the steps' say `lifeboat`. */
+export const AGENT_SERVICE = 'lifeboat-agent';
+
 export function jsonLogger(context: LogFields = {}, write: (line: string) => void = (l) => process.stdout.write(l)): Logger {
-  const emit = (level: string, msg: string, fields?: LogFields): void =>
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...context, ...fields })}\n`);
+  const emit = (level: 'INFO' | 'WARN' | 'ERROR', message: string, fields?: LogFields): void => {
+    const own = { level, message, timestamp: new Date().toISOString(), service: AGENT_SERVICE };
+    // `own` first for the key order, and last so that no field replaces it
+    write(`${JSON.stringify({ ...own, ...context, ...fields, ...own })}\n`);
+  };
   return {
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
+    info: (message, fields) => emit('INFO', message, fields),
+    warn: (message, fields) => emit('WARN', message, fields),
+    error: (message, fields) => emit('ERROR', message, fields),
     child: (fields) => jsonLogger({ ...context, ...fields }, write),
   };
 }

@@ -39,7 +39,7 @@ async function instanceVpgTag(): Promise<string | null> {
 export async function main(argv: readonly string[]): Promise<void> {
   // The SDK's multi-line Node-version notice would break the agent's one-line-on-stderr contract.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const log = jsonLogger({ component: 'lifeboat-agent' });
+  const log = jsonLogger();
   const given = jobUrlFromArgs(argv);
   const url = given ?? (await readInstanceTag(TAG.agentJob));
   const { bucket, key } = parseS3Url(url);

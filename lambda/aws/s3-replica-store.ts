@@ -59,8 +59,15 @@ interface DisabledPack {
   readonly hashes: ReadonlySet<string>;
 }
 
-const warnProblem = (vpg: string, problem: StoreProblem) =>
-  console.warn(JSON.stringify({ level: 'warn', msg: 'replica store: skipped a damaged or unknown object', vpg, ...problem }));
+/**
+ * The default onProblem: one JSON line on stderr with the field names of the steps' and the agent's logs (`level`,
+ * `message`, `timestamp`). Raw stderr, not console.warn: in a Lambda function with the JSON log format the runtime's
+ * patched console would wrap the line into its own JSON.
+ */
+const warnProblem = (vpg: string, problem: StoreProblem) => {
+  const line = { level: 'WARN', message: 'replica store: skipped a damaged or unknown object', timestamp: new Date().toISOString(), vpg, ...problem };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+};
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -6,7 +6,7 @@ import { METRICS_LOG_MESSAGE } from '../core/metrics';
 import { probeRpo, type ProbeDeps } from '../core/metrics-probe';
 import { parseProbeEnv, type ProbeTarget } from '../core/step-env';
 import type { StepLog } from '../core/sync-ports';
-import { jsonLog } from './step-log';
+import { invocationLog, jsonLog, type LambdaContext } from './step-log';
 
 export interface ProbeRuntime extends ProbeDeps {
   readonly targets: readonly ProbeTarget[];
@@ -31,11 +31,12 @@ function awsRuntime(): ProbeRuntime {
 }
 
 export function probeHandler(runtime: () => ProbeRuntime) {
-  return async (): Promise<{ vpgs: number; problems: string[] }> => {
+  return async (_event?: unknown, context?: LambdaContext): Promise<{ vpgs: number; problems: string[] }> => {
     const r = runtime();
+    const log = invocationLog(r.log, {}, context);
     const report = await probeRpo(r.targets, r);
-    for (const doc of report.documents) r.log.info(METRICS_LOG_MESSAGE, { vpg: doc.Vpg, ...doc });
-    for (const problem of report.problems) r.log.warn('probe could not read a figure', { problem });
+    for (const doc of report.documents) log.info(METRICS_LOG_MESSAGE, { vpg: doc.Vpg, ...doc });
+    for (const problem of report.problems) log.warn('probe could not read a figure', { problem });
     return { vpgs: report.documents.length, problems: report.problems };
   };
 }

@@ -11,7 +11,7 @@ import { parseStepInput } from '../core/sync-schemas';
 import type { FailbackDeps } from '../core/failback/recovery-ports';
 import type { StepBasics, StepDeps } from '../core/sync/step-deps';
 import { underLease, syncLeaseUse, type LeasePolicy, type LeaseUse } from './lease-step';
-import { jsonLog, stepLogContext, withFields, type LogFields } from './step-log';
+import { invocationLog, jsonLog, stepLogContext, type LambdaContext, type LogFields } from './step-log';
 
 /** The ports with an SDK client behind them (EC2, EBS direct APIs, Step Functions, S3). */
 type SdkPorts = Omit<FailbackDeps, keyof StepBasics>;
@@ -32,11 +32,14 @@ export interface StepOptions<D, L extends LeasePolicy> {
   readonly ports: (env: StepEnv) => PortsOf<D> & LeaseNeeds<L>;
 }
 
+/** A step's entry point: the event, and the Lambda context when Lambda gives it (its request id goes on each log line). */
+export type StepHandler<R> = (event: unknown, context?: LambdaContext) => Promise<R>;
+
 export interface StepDefinition<D, R> {
   /** The Lambda entry point, with the real AWS dependencies. */
-  readonly handler: (event: unknown) => Promise<R>;
+  readonly handler: StepHandler<R>;
   /** The same handler over given dependencies (tests, the offline cloud). */
-  readonly withDeps: (deps: D | (() => D)) => (event: unknown) => Promise<R>;
+  readonly withDeps: (deps: D | (() => D)) => StepHandler<R>;
 }
 
 /** What differs between the sync's steps and the failback's: which fields their log lines carry, and whose lease they use. */
@@ -75,10 +78,10 @@ export function stepDefiner(kind: StepKind) {
     options: StepOptions<D, L>,
   ): StepDefinition<D & LeaseNeeds<L>, R> {
     const policy: LeasePolicy = options.lease ?? 'none';
-    const withDeps = (deps: (D & LeaseNeeds<L>) | (() => D & LeaseNeeds<L>)) => async (event: unknown): Promise<R> => {
+    const withDeps = (deps: (D & LeaseNeeds<L>) | (() => D & LeaseNeeds<L>)) => async (event: unknown, context?: LambdaContext): Promise<R> => {
       const base = typeof deps === 'function' ? deps() : deps;
       const input = parseStepInput(schema, event, step);
-      const log = withFields(base.log, kind.logContext(step, event, input));
+      const log = invocationLog(base.log, kind.logContext(step, event, input), context);
       try {
         assertOwnVpg(base, event);
         return await underLease(policy, kind.leaseUse(event), { ...base, log }, (d) => run(input, d));

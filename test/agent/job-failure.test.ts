@@ -63,15 +63,15 @@ describe('agent job failures', () => {
       },
     }).catch((e: Error) => e);
 
-    await until('the agent to give up', () => lines.some((l) => JSON.parse(l).msg === 'job failed'));
+    await until('the agent to give up', () => lines.some((l) => JSON.parse(l).message === 'job failed'));
     await s3.restart();
     const error = await run;
     expect(killed).toBe(true);
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
     expect(message).toMatch(/S3 PutObject s3:\/\/lifeboat-test\/vpgs\/web\/.* failed/);
-    const failed = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'job failed');
-    expect(failed).toMatchObject({ level: 'error', vpg: 'web', jobId: 'job-0', syncId: 'sync-kill', executionId: expect.stringMatching(/:execution:sm:sync-kill$/) });
+    const failed = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'job failed');
+    expect(failed).toMatchObject({ level: 'ERROR', service: 'lifeboat-agent', vpg: 'web', jobId: 'job-0', syncId: 'sync-kill', executionId: expect.stringMatching(/:execution:sm:sync-kill$/) });
 
     const progress = await store.getJson<AgentProgress>(job.progressKey);
     expect(progress).toMatchObject({ jobId: 'job-0', state: 'failed', blocksTotal: BLOCKS });

@@ -107,7 +107,9 @@ describe('agent entry point (bundled)', () => {
     expect(progress).toMatchObject({ state: 'done', blocksTotal: BLOCKS, blocksDone: BLOCKS, bytesRead: SIZE, bytesStored: result.volumes[0].bytesStored });
     expect(Date.parse(progress!.startedAt!)).toBeLessThanOrEqual(Date.parse(progress!.updatedAt));
     const logs = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(logs.find((l) => l.msg === 'job done')).toMatchObject({ vpg: 'web', jobId: 'job-0', syncId: 'sync-main-1' });
+    expect(logs.find((l) => l.message === 'job done')).toMatchObject({ vpg: 'web', jobId: 'job-0', syncId: 'sync-main-1' });
+    // the steps' field names (Powertools'), on every line of the bundled agent
+    for (const l of logs) expect(l).toMatchObject({ level: expect.stringMatching(/^(INFO|WARN|ERROR)$/), message: expect.any(String), timestamp: expect.any(String), service: 'lifeboat-agent' });
   });
 
   it('through IMDSv2: the LifeboatJob tag names an import job; the importer rebuilds the volume', async () => {

@@ -47,6 +47,12 @@ describe('layering (docs/architecture.md)', () => {
     expect([...violations('lambda/core', sdk), ...violations('lambda/steps', sdk), ...violations('lambda/agent', sdk)]).toEqual([]);
   });
 
+  it('only lambda/steps imports Powertools: the agent (and the S3 store it bundles) is no Lambda function', () => {
+    const powertools = (t: string) => t.startsWith('@aws-lambda-powertools/');
+    expect(['lambda/core', 'lambda/aws', 'lambda/agent'].flatMap((d) => violations(d, powertools))).toEqual([]);
+    expect(violations('lambda/steps', powertools).length).toBeGreaterThan(0);
+  });
+
   it('runtime code never imports CDK or lib/', () => {
     const cdk = (t: string) => t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/') || t === 'constructs' || t === 'lib' || t.startsWith('lib/');
     expect(violations('lambda', cdk)).toEqual([]);

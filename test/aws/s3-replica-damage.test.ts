@@ -67,6 +67,26 @@ describe('stray objects under a VPG', () => {
   });
 });
 
+describe('a store without onProblem', () => {
+  it('warns of a stray in one JSON line on stderr, with the log field names of the steps and the agent', async () => {
+    const quiet = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client() });
+    await quiet.putJson('vpgs/default-warn/checkpoints/notes.json', {});
+    const written: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      expect(await quiet.listCheckpoints('default-warn')).toEqual([]);
+    } finally {
+      stderr.mockRestore();
+    }
+    const warnings = written.filter((w) => w.includes('replica store'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].endsWith('}\n')).toBe(true);
+    const line = JSON.parse(warnings[0]) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'WARN', message: 'replica store: skipped a damaged or unknown object', vpg: 'default-warn', kind: 'stray-object', key: 'vpgs/default-warn/checkpoints/notes.json' });
+    expect(new Date(String(line.timestamp)).toISOString()).toBe(line.timestamp);
+  });
+});
+
 describe('a pack index that does not parse', () => {
   let badIndexes = 0;
   it.each([

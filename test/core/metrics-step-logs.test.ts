@@ -69,7 +69,7 @@ function parseAll(lines: string[]): Line[] {
 const metricLines = (lines: Line[], step: string) => lines.filter((l) => l.message === 'metrics' && l.step === step);
 
 describe('step logs', () => {
-  it('every line of a whole sync is JSON with level, time, step, site, VPG, sync id and execution', async () => {
+  it('every line of a whole sync is JSON with level, message, timestamp, service, step, site, VPG, sync id and execution', async () => {
     const { world, deps, lines } = loggedWorld();
     const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1, 1] });
     const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'a'], [2, 'b']])], [vm.volumes[1].volumeId, new Map([[5, 'c']])]]);
@@ -80,9 +80,9 @@ describe('step logs', () => {
     for (const step of ['begin', 'spawn-zsat', 'commit', 'cleanup']) expect(steps).toContain(step);
     for (const line of parsed) {
       expect(line).toEqual(
-        expect.objectContaining({ level: expect.stringMatching(/^(INFO|WARN)$/), message: expect.any(String), site: SITE, vpg: 'web', syncId: deriveSyncId(EXECUTION), execution: EXECUTION }),
+        expect.objectContaining({ level: expect.stringMatching(/^(INFO|WARN)$/), message: expect.any(String), service: 'lifeboat', site: SITE, vpg: 'web', syncId: deriveSyncId(EXECUTION), execution: EXECUTION }),
       );
-      expect(Number.isNaN(Date.parse(String(line.time)))).toBe(false);
+      expect(new Date(String(line.timestamp)).toISOString()).toBe(line.timestamp);
     }
   });
 

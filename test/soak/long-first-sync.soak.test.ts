@@ -113,7 +113,7 @@ it('reads for hours across executions that each stay under the 25,000-event hist
   );
   const readingAll = async () => {
     const consoles = await zsatConsoles();
-    return consoles.length === VOLUMES && consoles.every((c) => c.includes('"msg":"reading volume"'));
+    return consoles.length === VOLUMES && consoles.every((c) => c.includes('"message":"reading volume"'));
   };
   await until('every zSAT read', syncing, () => ended, readingAll);
   site.cloud.ctx.clock.setScale(READ_TIME_SCALE);
