@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { DEFAULT_VPC_RESOURCE_TYPE } from '../lambda/core/default-vpc';
 import { LifeboatFunction } from './lifeboat-function';
+import { ack, DESCRIBE } from './nag-acks';
 import { defaultVpcFunctionName } from '../lambda/core/resource-names';
 
 export interface DefaultVpcProps {
@@ -33,6 +34,7 @@ export class DefaultVpc extends Construct {
     }));
     // DescribeVpcs has no resource-level permissions (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html)
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'FindDefaultVpc', actions: ['ec2:DescribeVpcs'], resources: ['*'] }));
+    ack(role, [{ id: DESCRIBE.id, reason: 'the default-VPC lookup calls ec2:DescribeVpcs only, which supports no resource-level permissions' }]);
     const fn = (this.fn = new LifeboatFunction(this, 'Function', {
       entry: resolve(props.handlersDir ?? resolve(__dirname, '..', 'lambda', 'steps'), 'default-vpc-handler.ts'),
       handler: 'handler',

@@ -140,6 +140,7 @@ export class FailbackStateMachine extends Construct {
     const machine = vpgStateMachine(this, {
       stateMachineName: failbackStateMachineName(props.siteId, vpg.name),
       definition,
+      functions: Object.values(functions),
       comment: `Lifeboat failback / recovery of VPG ${vpg.name} (site ${props.siteId})`,
       logRetention: props.logRetention,
       timeout: Duration.seconds(failbackExecutionTimeoutSeconds(vpg, stepTimeout.toSeconds())),

@@ -6,7 +6,7 @@ import type { App, Environment } from 'aws-cdk-lib';
 import type { SiteConfig } from './config';
 import { LifeboatSiteStack } from './site-stack';
 import { LifeboatVpgStack } from './vpg-stack';
-import { acknowledgeNagFindings, addNagChecks } from './nag';
+import { addNagChecks } from './nag';
 import { siteStackName, vpgStackName } from '../lambda/core/resource-names';
 
 export interface LifeboatAppOptions {
@@ -35,8 +35,7 @@ export function addLifeboat(app: App, config: SiteConfig, options: LifeboatAppOp
   const vpgs = config.vpgs.map(
     (vpg) => new LifeboatVpgStack(app, vpgStackName(config.siteId, vpg.name), { config, vpg, site, env: options.env, handlersDir: options.handlersDir }),
   );
-  // Acknowledgements are metadata on the constructs; the checks run only where asked for.
-  acknowledgeNagFindings({ site, vpgs }, config);
+  // The constructs acknowledge what they accept as they are built (lib/nag-acks.ts); the checks run only where asked for.
   if (options.nag) addNagChecks(app);
   return { site, vpgs };
 }

@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { STEP_MAX_SECONDS } from '../lambda/core/vpg-lease';
+import { ack, NODE_RUNTIME } from './nag-acks';
 
 /**
  * How every Lambda bundle is built, for a short cold start (each step handler also imports only the SDK clients its
@@ -81,5 +82,6 @@ export class LifeboatFunction extends Construct {
       bundling: { ...LAMBDA_BUNDLING, ...bundling },
     });
     this.logGroup = logGroup;
+    ack(this.fn, [NODE_RUNTIME]);
   }
 }

@@ -19,6 +19,7 @@ import type { SweeperInput } from '../lambda/core/sweeper-run';
 import { LifeboatFunction } from './lifeboat-function';
 import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn, stateMachineArnPrefix } from './step-permissions';
 import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
+import { ack, DESCRIBE, DESTROY_OURS, EXECUTIONS, RUNTIME_IDS, storeAcks } from './nag-acks';
 import { sweeperFunctionName } from '../lambda/core/resource-names';
 
 export interface SweeperSettings {
@@ -87,12 +88,23 @@ export class Sweeper extends Construct {
     ];
     for (const s of statements) this.role.addToPrincipalPolicy(s);
     props.bucketKey?.grantDecrypt(this.role);
+    ack(this.role, [
+      DESCRIBE,
+      ...DESTROY_OURS(['instance', 'volume', 'snapshot']),
+      ...storeAcks(this, props.bucket, {
+        'vpgs/*': 'the sweeper reads (GetObject only) every VPG of the site: the checkpoints keep their snapshots',
+        'vpgs/*/syncs/*': `it deletes the working files of syncs that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+        'vpgs/*/imports/*': `it deletes the working files of imports that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+        'vpgs/*/readers/*': `it deletes reader registrations of executions that are gone, never a checkpoint or a pack; ${RUNTIME_IDS}`,
+        'vpgs/*/gc/*': `it creates (If-None-Match only) a note that a sync it found gone may have left packs, for that VPG's next compaction; ${RUNTIME_IDS}`,
+      }),
+    ]);
     // The per-VPG grants (which executions run, whether one has ended: read-only, each state machine named) in managed
     // policies of their own, so the inline policy above does not grow with the VPGs (lib/sweeper-watch.ts).
     this.watchGroups = sweeperWatchGroups(props.siteId, props.vpgNames);
     this.watchPolicies = this.watchGroups.map((vpgs, i) => {
       const machines = vpgs.flatMap((vpg) => watchedMachineNames(props.siteId, vpg));
-      return new iam.ManagedPolicy(this, `Watch${i}`, {
+      const policy = new iam.ManagedPolicy(this, `Watch${i}`, {
         description: `Lifeboat sweeper of site ${props.siteId}: the executions of VPGs ${vpgs[0]} to ${vpgs[vpgs.length - 1]}`,
         roles: [this.role],
         statements: [
@@ -100,6 +112,8 @@ export class Sweeper extends Construct {
           new iam.PolicyStatement({ sid: 'ExecutionState', actions: ['states:DescribeExecution'], resources: machines.map((m) => executionsArn(stack, m)) }),
         ],
       });
+      ack(policy, machines.map((m) => EXECUTIONS(this, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')));
+      return policy;
     });
 
     this.fn = new LifeboatFunction(this, 'Function', {

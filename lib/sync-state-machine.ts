@@ -154,6 +154,7 @@ export class SyncStateMachine extends Construct {
     const machine = vpgStateMachine(this, {
       stateMachineName: syncStateMachineName(props.siteId, vpg.name),
       definition,
+      functions: Object.values(functions),
       comment: `Lifeboat sync of VPG ${vpg.name} (site ${props.siteId})`,
       logRetention: props.logRetention,
       timeout: Duration.seconds(syncExecutionTimeoutSeconds(vpg, stepTimeout.toSeconds())),

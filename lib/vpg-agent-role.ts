@@ -11,6 +11,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { ack, KMS, readOwnPrefix, RUNTIME_IDS, storeAcks } from './nag-acks';
 import { StoreStatements } from './step-permissions';
 import type { WorkerRole } from './worker-launch-template';
 
@@ -66,5 +67,25 @@ export class VpgAgentRole extends Construct {
     props.bucketKey?.grantEncryptDecrypt(this.role);
     props.agentBundle.grantRead(this.role);
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
+    ack(this.role, [
+      ...KMS,
+      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "CDK's Asset.grantRead, read-only, on the CDK asset bucket: the agent downloads its own bundle at boot",
+      })),
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+        reason: 'read-only access to the CDK bootstrap asset bucket, where the agent bundle is published',
+      },
+      ...storeAcks(this, props.bucket, {
+        ...readOwnPrefix(prefix),
+        ...(props.worker === 'zsat'
+          ? {
+              ...Object.fromEntries(writes.createOnly.map((k) => [k, `a zSAT only creates (If-None-Match, s3:if-none-match) its job's packs and results, never overwrites; ${RUNTIME_IDS}`])),
+              ...Object.fromEntries(writes.rewrite.map((k) => [k, `a zSAT rewrites its own job's progress (heartbeats) only; ${RUNTIME_IDS}`])),
+            }
+          : Object.fromEntries(writes.rewrite.map((k) => [k, `a ZImporter writes only its own import's progress and results; ${RUNTIME_IDS}`]))),
+      }),
+    ]);
   }
 }

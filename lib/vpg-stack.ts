@@ -61,7 +61,7 @@ export class LifeboatVpgStack extends Stack {
     const siteId = config.siteId;
     this.addStackDependency(site);
     // The site's bucket by its fixed name, built from this stack's own account and region (the site's): no
-    // cross-stack import, so IAM resources read as names (lib/nag.ts acknowledges them so).
+    // cross-stack import, so IAM resources read as names (the roles acknowledge them so, lib/nag-acks.ts).
     const bucket = s3.Bucket.fromBucketName(this, 'ReplicaStore', replicaBucketName(this, siteId, config.store));
     this.replicaBucket = bucket;
 

@@ -8,6 +8,8 @@ import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ack, resourceId } from './nag-acks';
 import { stateMachineLogGroupName } from '../lambda/core/resource-names';
 
 export interface VpgStateMachineProps {
@@ -17,6 +19,8 @@ export interface VpgStateMachineProps {
   readonly logRetention?: logs.RetentionDays;
   /** TimeoutSeconds of every execution: the longest one may run before Step Functions times it out (no Catch runs). */
   readonly timeout: Duration;
+  /** The step functions its tasks invoke (their invoke grants are acknowledged here). */
+  readonly functions: readonly lambda.IFunction[];
 }
 
 export interface VpgStateMachine {
@@ -43,5 +47,13 @@ export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): 
     // Errors only: full execution data would copy every payload into the logs.
     logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
   });
+  ack(stateMachine.role, [
+    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) support no resource-level permissions; Step Functions needs them to log executions' },
+    ...props.functions.map((fn) => ({ id: resourceId(scope, `${fn.functionArn}:*`), reason: 'invoke any version or alias of our own step function (CDK LambdaInvoke grant); the function itself is named' })),
+  ]);
+  ack(stateMachine, [
+    { id: 'AwsSolutions-SF1', reason: 'logs ERROR events only: ALL would copy every payload (volume ids, plans) into CloudWatch; execution history keeps every event for 90 days' },
+    { id: 'AwsSolutions-SF2', reason: 'X-Ray adds cost and nothing the execution history, the JSON step logs and the failed-executions alarm do not already show' },
+  ]);
   return { stateMachine, logGroup };
 }

@@ -32,6 +32,7 @@ import {
 } from './step-permissions';
 import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
+import { acknowledgeStepRoleFindings } from './vpg-step-roles-acks';
 import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/resource-names';
 
 /** The kinds of step role a VPG has. */
@@ -266,6 +267,7 @@ export class VpgStepRoles extends Construct {
     // the EBS direct APIs; the failback makes ZImporter targets, their snapshots and the recovered VMs' volumes.
     for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns, ebsDirectReads: true })) this.sync.addToPrincipalPolicy(s);
     for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns })) this.failback.addToPrincipalPolicy(s);
+    acknowledgeStepRoleFindings({ scope: this, roles: this, bucket: props.bucket, prefix, syncMachine, failbackMachine });
   }
 
   /** The role a step kind runs with. */
