@@ -79,9 +79,26 @@ export async function launchWithFallback<T>(launch: FallbackLaunch<T>): Promise<
   }
 }
 
+/** A worker's role as its tags name it (tagsFor). */
+export type WorkerRole = 'zsat' | 'zimporter';
+
+/** How errors and logs name a worker of a role. */
+export function workerLabel(role: WorkerRole): 'zSAT' | 'ZImporter' {
+  return role === 'zsat' ? 'zSAT' : 'ZImporter';
+}
+
+/** What tells the two roles apart wherever their workers are handled alike (worker-spawn.ts). */
+export interface WorkerKind {
+  readonly role: WorkerRole;
+  /** The role's error class (SyncFailed, FailbackFailed). */
+  readonly fail: (message: string) => Error;
+  /** Its job as a missing one is named ('read job', 'import job'). */
+  readonly jobName: string;
+}
+
 /** One worker (zSAT or ZImporter) to launch for its job: the request both roles build the same way. */
 export interface WorkerLaunch {
-  readonly role: 'zsat' | 'zimporter';
+  readonly role: WorkerRole;
   readonly index: number;
   readonly siteId: string;
   readonly bucket: string;
@@ -104,7 +121,7 @@ export interface WorkerLaunchDeps {
 }
 
 export function launchWorker(w: WorkerLaunch, deps: WorkerLaunchDeps): Promise<InstanceInfo> {
-  const name = w.role === 'zsat' ? 'zSAT' : 'ZImporter';
+  const name = workerLabel(w.role);
   return launchWithFallback({
     instanceTypes: w.instanceTypes,
     clientToken: w.clientToken,

@@ -4,20 +4,23 @@
  */
 import type { AgentProgress, ImportJob } from '../agent-job';
 import { attachAgentVolumes } from '../agent-volumes';
-import { NotFound, NotOurs } from '../errors';
+import { NotOurs } from '../errors';
 import type { ImporterAssignment, ImporterState } from '../failback-contract';
 import { importProgressKey } from '../replica-format';
-import { launchWorker } from '../worker-launch';
-import type { VpgRuntime } from '../sync-contract';
-import { isOurs, TAG, tagsFor } from '../tags';
+import { STEP_ENV, type VpgRuntime } from '../sync-contract';
+import { isOurs, TAG } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import type { WorkerKind } from '../worker-launch';
 import { importerPollBudget, importerWaitSeconds } from '../sync/history-budget';
 import { FailbackFailed } from './failback-request';
 import { markReading } from '../checkpoint-readers';
 import { failbackReader, readerHorizonSeconds } from './resolve-steps';
 import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
-import { placementIn } from '../worker-subnets';
+import { spawnWorker } from '../worker-spawn';
+
+/** The ZImporter to the shared worker steps: it writes a checkpoint onto blank volumes, counting its blocks as it starts. */
+const ZIMPORTER: WorkerKind = { role: 'zimporter', fail: (m) => new FailbackFailed(m), jobName: 'import job' };
 
 export interface SpawnImporterInput {
   readonly vpg: VpgRuntime;
@@ -29,73 +32,52 @@ export interface SpawnImporterInput {
   readonly importer: ImporterAssignment;
 }
 
-async function importerLaunchTemplate(deps: FailbackDepsWith<'ec2'>): Promise<string> {
-  const name = deps.env.importerLaunchTemplate;
-  if (!name) throw new FailbackFailed('the step environment names no ZImporter launch template (LIFEBOAT_IMPORTER_LAUNCH_TEMPLATE)');
-  const template = await deps.ec2.findLaunchTemplate(name);
-  if (!template) throw new NotFound(`the ZImporter launch template ${name} does not exist`);
-  if (!isOurs(template.tags, deps.env.siteId)) {
-    throw new NotOurs(`launch template ${name} (${template.launchTemplateId}) is not tagged as site ${deps.env.siteId}'s: refusing to launch from it`);
-  }
-  return template.launchTemplateId;
-}
-
 /** Tags every resource of this failback execution carries, besides ZERTO_TAG/Owner/role. */
 export function executionTags(vpg: string, importId: string, checkpointId: string): Record<string, string> {
   return { [TAG.vpg]: vpg, [TAG.executionId]: importId, [TAG.checkpoint]: checkpointId };
 }
 
 export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDepsWith<'ec2' | 'store' | 'recovery'>): Promise<ImporterState> {
-  const { siteId, bucket } = deps.env;
   const vpg = input.vpg.name;
-  const { importId, importer, availabilityZone: zone } = input;
-  const job = await deps.store.getJson<ImportJob>(importer.jobKey);
-  if (!job) throw new FailbackFailed(`the import job ${importer.jobKey} is missing from the store`);
-  const bookkeeping = executionTags(vpg, importId, input.checkpointId);
-  // before the target volumes exist: a zone without an importer subnet fails naming the config key (Resolve checked it too)
-  const placement = await placementIn(zone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(m));
-
-  const volumes = [];
-  for (const jobVolume of job.volumes) {
-    const created = await deps.recovery.createBlankVolume({
-      sizeGiB: volumeSizeGiB(jobVolume.sizeBytes),
-      ...(jobVolume.kmsKeyId ? { kmsKeyId: jobVolume.kmsKeyId } : {}),
-      availabilityZone: zone,
-      clientToken: importClientToken(vpg, importId, `vol-${jobVolume.sourceVolumeId}`),
-      tags: tagsFor(siteId, 'zimporter', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),
-    });
-    volumes.push({ ...jobVolume, volumeId: created.volumeId });
-  }
-  await deps.store.putJson(importer.jobKey, { ...job, volumes });
-
-  const instance = await launchWorker(
+  const { importId, importer } = input;
+  const spawned = await spawnWorker(
+    ZIMPORTER,
     {
-      role: 'zimporter',
       index: importer.index,
-      siteId,
-      bucket,
       jobKey: importer.jobKey,
-      launchTemplateId: await importerLaunchTemplate(deps),
+      // Resolve chose the zone, where the recovered volumes are written, and checked its importer subnet
+      locate: async () => ({ availabilityZone: input.availabilityZone }),
+      subnets: deps.env.importerSubnets,
+      bookkeeping: executionTags(vpg, importId, input.checkpointId),
+      volumeToken: (sourceVolumeId) => importClientToken(vpg, importId, `vol-${sourceVolumeId}`),
+      // blank, of the source's size and under its KMS key: the agent writes every block the checkpoint holds
+      createVolume: async (jobVolume: ImportJob['volumes'][number], target) => {
+        const created = await deps.recovery.createBlankVolume({
+          sizeGiB: volumeSizeGiB(jobVolume.sizeBytes),
+          ...(jobVolume.kmsKeyId ? { kmsKeyId: jobVolume.kmsKeyId } : {}),
+          ...target,
+        });
+        // its agent counts the blocks once it has resolved the checkpoint
+        return { volumeId: created.volumeId, blocks: 0 };
+      },
+      template: { name: deps.env.importerLaunchTemplate, envVar: STEP_ENV.importerLaunchTemplate },
       instanceTypes: deps.env.importerInstanceTypes,
-      clientToken: importClientToken(vpg, importId, `importer-${importer.index}`),
-      placement,
+      instanceToken: importClientToken(vpg, importId, `importer-${importer.index}`),
       securityGroupId: deps.env.importerSecurityGroup,
       instanceProfileArn: input.vpg.importerInstanceProfileArn || input.vpg.agentInstanceProfileArn || undefined,
-      bookkeeping,
     },
     deps,
   );
-  deps.log.info('ZImporter launched', { index: importer.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
   return {
     index: importer.index,
     done: false,
     waitSeconds: MIN_WAIT_SECONDS,
-    instanceId: instance.instanceId,
-    volumeIds: volumes.map((v) => v.volumeId),
-    sourceVolumeIds: volumes.map((v) => v.sourceVolumeId),
+    instanceId: spawned.instanceId,
+    volumeIds: spawned.volumes.map((v) => v.volumeId),
+    sourceVolumeIds: spawned.volumes.map((v) => v.sourceVolumeId),
     blocksDone: 0,
     blocksTotal: 0,
-    launchedAt: instance.launchTime || deps.now().toISOString(),
+    launchedAt: spawned.launchedAt,
   };
 }
 

@@ -1,18 +1,21 @@
 /** SpawnZsat and PollZsat: one Map iteration per zSAT — volumes from the new snapshots, the instance, attach, progress. */
 import type { AgentProgress, BlockPlan, ReadJob } from '../agent-job';
 import { attachAgentVolumes } from '../agent-volumes';
-import { NotFound, NotOurs, SyncFailed } from '../errors';
+import { NotOurs, SyncFailed } from '../errors';
 import { syncProgressKey } from '../replica-format';
-import { launchWorker } from '../worker-launch';
-import type { ProtectedVolume, VpgRuntime, ZsatAssignment, ZsatState } from '../sync-contract';
+import { STEP_ENV, type ProtectedVolume, type VpgRuntime, type ZsatAssignment, type ZsatState } from '../sync-contract';
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
-import { isOurs, TAG, tagsFor } from '../tags';
+import { isOurs, TAG } from '../tags';
 import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
-import { placementIn } from '../worker-subnets';
+import type { WorkerKind } from '../worker-launch';
+import { spawnWorker } from '../worker-spawn';
 import type { StepDepsWith } from './step-deps';
 
 /** A zSAT step talks to EC2 (volumes, the instance) and the store (its job, its progress). */
 type ZsatStepDeps = StepDepsWith<'ec2' | 'store'>;
+
+/** The zSAT to the shared worker steps: it reads the planned blocks off volumes made from the new snapshots. */
+const ZSAT: WorkerKind = { role: 'zsat', fail: (m) => new SyncFailed(m), jobName: 'read job' };
 
 /** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
 export type ZsatPollState = ZsatState & { readonly launchedAt?: string };
@@ -33,76 +36,51 @@ async function sourceZones(input: SpawnZsatInput, deps: ZsatStepDeps): Promise<M
   return zones;
 }
 
-async function ourLaunchTemplate(deps: ZsatStepDeps): Promise<string> {
-  const name = deps.env.zsatLaunchTemplate;
-  const template = await deps.ec2.findLaunchTemplate(name);
-  if (!template) throw new NotFound(`the zSAT launch template ${name} does not exist`);
-  if (!isOurs(template.tags, deps.env.siteId)) {
-    throw new NotOurs(`launch template ${name} (${template.launchTemplateId}) is not tagged as site ${deps.env.siteId}'s: refusing to launch from it`);
-  }
-  return template.launchTemplateId;
-}
-
 export async function spawnZsat(input: SpawnZsatInput, deps: ZsatStepDeps): Promise<ZsatPollState> {
-  const { siteId, bucket } = deps.env;
-  const vpg = input.vpg.name;
   const { syncId, zsat } = input;
-  const job = await deps.store.getJson<ReadJob>(zsat.jobKey);
-  if (!job) throw new SyncFailed(`the read job ${zsat.jobKey} is missing from the store`);
-  const zones = await sourceZones(input, deps);
-  const zone = zones.get(input.zsat.sourceVolumeIds[0] ?? '');
-  if (!zone) throw new SyncFailed(`zSAT ${zsat.index} has no volume to read, or its zone is unknown`);
-  // before anything is created: a zone without a subnet fails here, naming the config key (Plan checked it too)
-  const placement = await placementIn(zone, deps.env.zsatSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new SyncFailed(m));
-  const bookkeeping = { [TAG.vpg]: vpg, [TAG.syncId]: syncId, ...(input.executionId ? { [TAG.executionId]: executionName(input.executionId) } : {}) };
-
-  const volumes = [];
-  let blocksTotal = 0;
-  for (const jobVolume of job.volumes) {
-    const plan = await deps.store.getJson<BlockPlan>(jobVolume.planKey);
-    if (!plan) throw new SyncFailed(`the block plan ${jobVolume.planKey} is missing from the store`);
-    if (zones.get(jobVolume.sourceVolumeId) !== zone) {
-      throw new SyncFailed(`volume ${jobVolume.sourceVolumeId} is not in ${zone} with the other volumes of zSAT ${zsat.index}; a zSAT reads the volumes of one zone`);
-    }
-    const created = await deps.ec2.createVolume({
-      snapshotId: plan.snapshotId,
-      availabilityZone: zone,
-      clientToken: zsatVolumeClientToken(syncId, jobVolume.sourceVolumeId),
-      tags: tagsFor(siteId, 'zsat', 'volume', { ...bookkeeping, [TAG.sourceVolume]: jobVolume.sourceVolumeId }),
-    });
-    volumes.push({ ...jobVolume, volumeId: created.volumeId });
-    blocksTotal += plan.blocks.length;
-  }
-  await deps.store.putJson(zsat.jobKey, { ...job, volumes });
-
-  const instance = await launchWorker(
+  const { fail } = ZSAT;
+  const spawned = await spawnWorker(
+    ZSAT,
     {
-      role: 'zsat',
       index: zsat.index,
-      siteId,
-      bucket,
       jobKey: zsat.jobKey,
-      launchTemplateId: await ourLaunchTemplate(deps),
+      locate: async () => {
+        const zones = await sourceZones(input, deps);
+        const zone = zones.get(zsat.sourceVolumeIds[0] ?? '');
+        if (!zone) throw fail(`zSAT ${zsat.index} has no volume to read, or its zone is unknown`);
+        return { availabilityZone: zone, zones };
+      },
+      subnets: deps.env.zsatSubnets,
+      bookkeeping: { [TAG.vpg]: input.vpg.name, [TAG.syncId]: syncId, ...(input.executionId ? { [TAG.executionId]: executionName(input.executionId) } : {}) },
+      volumeToken: (sourceVolumeId) => zsatVolumeClientToken(syncId, sourceVolumeId),
+      // from the new snapshot: the agent reads the planned blocks off the volume
+      createVolume: async (jobVolume: ReadJob['volumes'][number], target, { availabilityZone: zone, zones }) => {
+        const plan = await deps.store.getJson<BlockPlan>(jobVolume.planKey);
+        if (!plan) throw fail(`the block plan ${jobVolume.planKey} is missing from the store`);
+        if (zones.get(jobVolume.sourceVolumeId) !== zone) {
+          throw fail(`volume ${jobVolume.sourceVolumeId} is not in ${zone} with the other volumes of zSAT ${zsat.index}; a zSAT reads the volumes of one zone`);
+        }
+        const created = await deps.ec2.createVolume({ snapshotId: plan.snapshotId, ...target });
+        return { volumeId: created.volumeId, blocks: plan.blocks.length };
+      },
+      template: { name: deps.env.zsatLaunchTemplate, envVar: STEP_ENV.zsatLaunchTemplate },
       instanceTypes: deps.env.zsatInstanceTypes,
-      clientToken: zsatInstanceClientToken(syncId, zsat.index),
-      placement,
+      instanceToken: zsatInstanceClientToken(syncId, zsat.index),
       securityGroupId: deps.env.zsatSecurityGroup,
       instanceProfileArn: input.vpg.agentInstanceProfileArn || undefined,
-      bookkeeping,
     },
     deps,
   );
-  deps.log.info('zSAT launched', { index: zsat.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
   return {
     index: zsat.index,
     done: false,
     // Short first wait: the volumes are attached as soon as they and the instance are ready.
     waitSeconds: MIN_WAIT_SECONDS,
-    instanceId: instance.instanceId,
-    volumeIds: volumes.map((v) => v.volumeId),
+    instanceId: spawned.instanceId,
+    volumeIds: spawned.volumes.map((v) => v.volumeId),
     blocksDone: 0,
-    blocksTotal,
-    launchedAt: instance.launchTime || deps.now().toISOString(),
+    blocksTotal: spawned.blocksTotal,
+    launchedAt: spawned.launchedAt,
     polls: 0,
     ...(zsat.pollBudget !== undefined ? { pollBudget: zsat.pollBudget } : {}),
   };
