@@ -87,13 +87,20 @@ export function workerLabel(role: WorkerRole): 'zSAT' | 'ZImporter' {
   return role === 'zsat' ? 'zSAT' : 'ZImporter';
 }
 
-/** What tells the two roles apart wherever their workers are handled alike (worker-spawn.ts). */
+/** What tells the two roles apart wherever their workers are handled alike (worker-spawn.ts, worker-poll.ts). */
 export interface WorkerKind {
   readonly role: WorkerRole;
   /** The role's error class (SyncFailed, FailbackFailed). */
   readonly fail: (message: string) => Error;
   /** Its job as a missing one is named ('read job', 'import job'). */
   readonly jobName: string;
+  /** What its agent does to its volumes ('read', 'write'), named when the instance stops before the end. */
+  readonly work: string;
+  /**
+   * The total counted at spawn stands while the agent reports 0 (a zSAT's plan is known before its agent has
+   * counted it); otherwise the agent's count is the only one (a ZImporter's, 0 until it has resolved its checkpoint).
+   */
+  readonly plannedTotal: boolean;
 }
 
 /** One worker (zSAT or ZImporter) to launch for its job: the request both roles build the same way. */

@@ -179,4 +179,18 @@ describe('poll-importer', () => {
     world.clock.advance(301);
     await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({ message: `ZImporter ${state.instanceId} stopped reporting (last heartbeat ${beat})` });
   });
+
+  it('times out an agent that never reported with what to look at: its console output and lifeboat doctor', async () => {
+    const { world, deps, state } = await spawned();
+    world.ec2.settleAll();
+    world.clock.advance(299);
+    await expect(pollImporter(pollInput(state), deps)).resolves.toMatchObject({ done: false });
+    world.clock.advance(2);
+    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({
+      name: 'FailbackFailed',
+      message:
+        `ZImporter ${state.instanceId} never reported (launched ${state.launchedAt}, heartbeat timeout 300 s): its boot did not reach the agent. ` +
+        `Its console output says how far it got (aws ec2 get-console-output --instance-id ${state.instanceId}); lifeboat doctor checks that its subnet reaches S3`,
+    });
+  });
 });

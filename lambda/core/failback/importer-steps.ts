@@ -2,14 +2,12 @@
  * SpawnImporter and PollImporter (one Map iteration per ZImporter): blank target volumes of the source sizes,
  * the importer from the site's ZImporter launch template with its job tag, attach, follow its progress.
  */
-import type { AgentProgress, ImportJob } from '../agent-job';
-import { attachAgentVolumes } from '../agent-volumes';
-import { NotOurs } from '../errors';
+import type { ImportJob } from '../agent-job';
 import type { ImporterAssignment, ImporterState } from '../failback-contract';
 import { importProgressKey } from '../replica-format';
 import { STEP_ENV, type VpgRuntime } from '../sync-contract';
-import { isOurs, TAG } from '../tags';
-import { MIN_WAIT_SECONDS, zsatWaitSeconds } from '../wait-policy';
+import { TAG } from '../tags';
+import { MIN_WAIT_SECONDS } from '../wait-policy';
 import type { WorkerKind } from '../worker-launch';
 import { importerPollBudget, importerWaitSeconds } from '../sync/history-budget';
 import { FailbackFailed } from './failback-request';
@@ -17,10 +15,11 @@ import { markReading } from '../checkpoint-readers';
 import { failbackReader, readerHorizonSeconds } from './resolve-steps';
 import { importClientToken, importerJobId, volumeSizeGiB } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
+import { pollWorker } from '../worker-poll';
 import { spawnWorker } from '../worker-spawn';
 
 /** The ZImporter to the shared worker steps: it writes a checkpoint onto blank volumes, counting its blocks as it starts. */
-const ZIMPORTER: WorkerKind = { role: 'zimporter', fail: (m) => new FailbackFailed(m), jobName: 'import job' };
+const ZIMPORTER: WorkerKind = { role: 'zimporter', fail: (m) => new FailbackFailed(m), jobName: 'import job', work: 'write', plannedTotal: false };
 
 export interface SpawnImporterInput {
   readonly vpg: VpgRuntime;
@@ -88,41 +87,23 @@ export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> 
 }
 
 export async function pollImporter(input: PollImporterInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers'>): Promise<ImporterState> {
-  const { importer, vpg } = input;
-  const now = deps.now();
-  const timeoutMs = vpg.heartbeatTimeoutSeconds * 1000;
-  const [instance] = await deps.ec2.describeInstances({ ids: [importer.instanceId] });
-  const launchedAt = importer.launchedAt ?? instance?.launchTime ?? now.toISOString();
-  if (!instance) {
-    if (now.getTime() - Date.parse(launchedAt) > timeoutMs) throw new FailbackFailed(`ZImporter ${importer.instanceId} has disappeared`);
-    return { ...importer, launchedAt, waitSeconds: MIN_WAIT_SECONDS };
-  }
-  if (!isOurs(instance.tags, deps.env.siteId, vpg.name)) throw new NotOurs(`instance ${importer.instanceId} is not a ZImporter of VPG ${vpg.name}`);
-  if (['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instance.state)) {
-    throw new FailbackFailed(`ZImporter ${importer.instanceId} is ${instance.state} unexpectedly; the write of its volumes did not finish`);
-  }
-  const attached = instance.state === 'running' && (await attachAgentVolumes({ ...importer, role: 'ZImporter' }, deps, (m) => new FailbackFailed(m)));
-  // the importer reads the store: keep this failback's reader record fresh, so compaction leaves its checkpoint alone
-  if (input.executionId) await markReading(deps, vpg.name, failbackReader({ executionId: input.executionId }, input.importId), input.checkpointId, readerHorizonSeconds(vpg.pollSeconds));
-  const progress = await deps.store.getJson<AgentProgress>(importProgressKey(vpg.name, input.importId, importerJobId(importer.index)));
-  if (progress?.state === 'failed') throw new FailbackFailed(`ZImporter ${importer.instanceId} agent failed: ${progress.error ?? 'no error given'}`);
-  const blocksDone = progress?.blocksDone ?? 0;
-  const blocksTotal = progress?.blocksTotal ?? importer.blocksTotal;
-  if (progress?.state === 'done') {
-    // Ended now, not at the end of the failback: it frees its vCPUs for importers waiting on the quota and for the
-    // recovered VMs (its volumes stay for their snapshots; it is ours: checked above).
-    await deps.ec2.terminateInstances([importer.instanceId]);
-    deps.log.info('ZImporter done', { instanceId: importer.instanceId, blocksDone });
-    return { ...importer, launchedAt, done: true, waitSeconds: MIN_WAIT_SECONDS, blocksDone, blocksTotal };
-  }
-  const lastBeat = progress ? Date.parse(progress.updatedAt) : Date.parse(launchedAt);
-  if (now.getTime() - lastBeat > timeoutMs) {
-    throw new FailbackFailed(`ZImporter ${importer.instanceId} stopped reporting (last heartbeat ${progress?.updatedAt ?? `never; launched ${launchedAt}`})`);
-  }
-  const ordinaryWait = attached
-    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
-    : MIN_WAIT_SECONDS;
-  const polls = (importer.polls ?? 0) + 1;
-  const waitSeconds = importerWaitSeconds(ordinaryWait, polls, importerPollBudget(input.importerCount ?? 1));
-  return { ...importer, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal, polls };
+  const { importer, vpg, executionId } = input;
+  return pollWorker(
+    ZIMPORTER,
+    importer,
+    {
+      vpg,
+      progressKey: importProgressKey(vpg.name, input.importId, importerJobId(importer.index)),
+      // the importer reads the store: keep this failback's reader record fresh, so compaction leaves its checkpoint alone
+      everyPoll: executionId
+        ? () => markReading(deps, vpg.name, failbackReader({ executionId }, input.importId), input.checkpointId, readerHorizonSeconds(vpg.pollSeconds))
+        : undefined,
+      // past its share of the history its waits grow (history-budget.ts)
+      pace: (ordinaryWait) => {
+        const polls = (importer.polls ?? 0) + 1;
+        return { waitSeconds: importerWaitSeconds(ordinaryWait, polls, importerPollBudget(input.importerCount ?? 1)), extra: { polls } };
+      },
+    },
+    deps,
+  );
 }
