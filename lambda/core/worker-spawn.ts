@@ -3,7 +3,9 @@ import { NotFound, NotOurs } from './errors';
 import type { Ec2Port } from './sync-ports';
 import type { StepDepsWith } from './sync/step-deps';
 import { isOurs, TAG, tagsFor, type Tags } from './tags';
+import { MIN_WAIT_SECONDS } from './wait-policy';
 import { launchWorker, workerLabel, type WorkerKind } from './worker-launch';
+import type { WorkerPollState } from './worker-poll';
 import { placementIn, type WorkerSubnets } from './worker-subnets';
 
 /** A spawn talks to EC2 (the template, the subnet, the instance) and the store (the job, the launch record). */
@@ -55,11 +57,10 @@ export interface WorkerSpawn<V extends { readonly sourceVolumeId: string }, Z ex
 }
 
 export interface SpawnedWorker<V> {
-  readonly instanceId: string;
-  readonly launchedAt: string;
+  /** The keys both roles' first poll state has; each role adds its own. */
+  readonly state: WorkerPollState & { readonly index: number; readonly launchedAt: string };
   /** The job's volumes with their targets, in the job's (and so the devices') order. */
   readonly volumes: ReadonlyArray<V & { readonly volumeId: string }>;
-  readonly blocksTotal: number;
 }
 
 export async function spawnWorker<V extends { readonly sourceVolumeId: string }, Z extends { readonly availabilityZone: string }>(
@@ -108,5 +109,16 @@ export async function spawnWorker<V extends { readonly sourceVolumeId: string },
     deps,
   );
   deps.log.info(`${workerLabel(kind.role)} launched`, { index: w.index, instanceId: instance.instanceId, volumes: volumes.map((v) => v.volumeId) });
-  return { instanceId: instance.instanceId, launchedAt: instance.launchTime || deps.now().toISOString(), volumes, blocksTotal };
+  const state = {
+    index: w.index,
+    done: false,
+    // Short first wait: the volumes are attached as soon as they and the instance are ready.
+    waitSeconds: MIN_WAIT_SECONDS,
+    instanceId: instance.instanceId,
+    volumeIds: volumes.map((v) => v.volumeId),
+    blocksDone: 0,
+    blocksTotal,
+    launchedAt: instance.launchTime || deps.now().toISOString(),
+  };
+  return { state, volumes };
 }

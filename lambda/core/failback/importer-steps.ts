@@ -7,7 +7,6 @@ import type { ImporterAssignment, ImporterState } from '../failback-contract';
 import { importProgressKey } from '../replica-format';
 import { STEP_ENV, type VpgRuntime } from '../sync-contract';
 import { TAG } from '../tags';
-import { MIN_WAIT_SECONDS } from '../wait-policy';
 import type { WorkerKind } from '../worker-launch';
 import { importerPollBudget, importerWaitSeconds } from '../sync/history-budget';
 import { FailbackFailed } from './failback-request';
@@ -67,17 +66,8 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
     },
     deps,
   );
-  return {
-    index: importer.index,
-    done: false,
-    waitSeconds: MIN_WAIT_SECONDS,
-    instanceId: spawned.instanceId,
-    volumeIds: spawned.volumes.map((v) => v.volumeId),
-    sourceVolumeIds: spawned.volumes.map((v) => v.sourceVolumeId),
-    blocksDone: 0,
-    blocksTotal: 0,
-    launchedAt: spawned.launchedAt,
-  };
+  // the source of each target, in the same order: the recovered VMs' volumes are matched to their sources by it
+  return { ...spawned.state, sourceVolumeIds: spawned.volumes.map((v) => v.sourceVolumeId) };
 }
 
 export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> {

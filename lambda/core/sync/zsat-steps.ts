@@ -5,7 +5,6 @@ import { syncProgressKey } from '../replica-format';
 import { STEP_ENV, type ProtectedVolume, type VpgRuntime, type ZsatAssignment, type ZsatState } from '../sync-contract';
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { TAG } from '../tags';
-import { MIN_WAIT_SECONDS } from '../wait-policy';
 import type { WorkerKind } from '../worker-launch';
 import { pollWorker } from '../worker-poll';
 import { spawnWorker } from '../worker-spawn';
@@ -71,19 +70,7 @@ export async function spawnZsat(input: SpawnZsatInput, deps: ZsatStepDeps): Prom
     },
     deps,
   );
-  return {
-    index: zsat.index,
-    done: false,
-    // Short first wait: the volumes are attached as soon as they and the instance are ready.
-    waitSeconds: MIN_WAIT_SECONDS,
-    instanceId: spawned.instanceId,
-    volumeIds: spawned.volumes.map((v) => v.volumeId),
-    blocksDone: 0,
-    blocksTotal: spawned.blocksTotal,
-    launchedAt: spawned.launchedAt,
-    polls: 0,
-    ...(zsat.pollBudget !== undefined ? { pollBudget: zsat.pollBudget } : {}),
-  };
+  return { ...spawned.state, polls: 0, ...(zsat.pollBudget !== undefined ? { pollBudget: zsat.pollBudget } : {}) };
 }
 
 export interface PollZsatInput {
