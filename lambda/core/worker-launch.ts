@@ -79,9 +79,33 @@ export async function launchWithFallback<T>(launch: FallbackLaunch<T>): Promise<
   }
 }
 
+/** A worker's role as its tags name it (tagsFor). */
+export type WorkerRole = 'zsat' | 'zimporter';
+
+/** How errors and logs name a worker of a role. */
+export function workerLabel(role: WorkerRole): 'zSAT' | 'ZImporter' {
+  return role === 'zsat' ? 'zSAT' : 'ZImporter';
+}
+
+/** What tells the two roles apart wherever their workers are handled alike (worker-spawn.ts, worker-poll.ts). */
+export interface WorkerKind {
+  readonly role: WorkerRole;
+  /** The role's error class (SyncFailed, FailbackFailed). */
+  readonly fail: (message: string) => Error;
+  /** Its job as a missing one is named ('read job', 'import job'). */
+  readonly jobName: string;
+  /** What its agent does to its volumes ('read', 'write'), named when the instance stops before the end. */
+  readonly work: string;
+  /**
+   * The total counted at spawn stands while the agent reports 0 (a zSAT's plan is known before its agent has
+   * counted it); otherwise the agent's count is the only one (a ZImporter's, 0 until it has resolved its checkpoint).
+   */
+  readonly plannedTotal: boolean;
+}
+
 /** One worker (zSAT or ZImporter) to launch for its job: the request both roles build the same way. */
 export interface WorkerLaunch {
-  readonly role: 'zsat' | 'zimporter';
+  readonly role: WorkerRole;
   readonly index: number;
   readonly siteId: string;
   readonly bucket: string;
@@ -104,7 +128,7 @@ export interface WorkerLaunchDeps {
 }
 
 export function launchWorker(w: WorkerLaunch, deps: WorkerLaunchDeps): Promise<InstanceInfo> {
-  const name = w.role === 'zsat' ? 'zSAT' : 'ZImporter';
+  const name = workerLabel(w.role);
   return launchWithFallback({
     instanceTypes: w.instanceTypes,
     clientToken: w.clientToken,
