@@ -28,6 +28,7 @@ import type {
   launchInputSchema,
   prepareInputSchema,
   snapshotVolumesInputSchema,
+  spawnImporterInputSchema,
   stopSourcesInputSchema,
   failbackOutputSchema,
   finalSyncOutputSchema,
@@ -176,6 +177,9 @@ export type PrepareInput = Payload<z.output<typeof prepareInputSchema>>;
 export type SnapshotVolumesInput = Payload<z.output<typeof snapshotVolumesInputSchema>>;
 export type LaunchInput = Payload<z.output<typeof launchInputSchema>>;
 export type FinishInput = Payload<z.output<typeof finishInputSchema>>;
+/** One RunImporters iteration's steps. */
+export type SpawnImporterInput = Payload<z.output<typeof spawnImporterInputSchema>>;
+export type PollImporterInput = Payload<z.output<typeof pollImporterInputSchema>>;
 /** After any failure: whatever of the state exists, plus the Catch's error ($.error). */
 export type FailbackCleanupInput = Payload<z.output<typeof cleanupFailedInputSchema>>;
 

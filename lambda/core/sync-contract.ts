@@ -31,6 +31,7 @@ import type {
   createSnapshotsInputSchema,
   handOverInputSchema,
   planInputSchema,
+  pollZsatInputSchema,
   cleanupOutputSchema,
   commitOutputSchema,
   continuationRequestSchema,
@@ -165,6 +166,9 @@ export type CommitStepInput = Payload<z.output<typeof commitInputSchema>>;
 export type CleanupStepInput = Payload<z.output<typeof cleanupInputSchema>>;
 /** HandOver: the state after RunZsats (the Map's result in $.zsats). */
 export type HandOverInput = Payload<z.output<typeof handOverInputSchema>>;
+/** One RunZsats iteration's steps. */
+export type SpawnZsatInput = Payload<z.output<typeof spawnZsatInputSchema>>;
+export type PollZsatInput = Payload<z.output<typeof pollZsatInputSchema>>;
 /** After any failure: whatever of the state exists, plus the Catch's error ($.error). */
 export type CleanupFailedInput = Payload<z.output<typeof cleanupFailedInputSchema>>;
 

@@ -2,7 +2,8 @@
 import type { AgentProgress, ImportJob } from '../../lambda/core/agent-job';
 import type { ImporterState } from '../../lambda/core/failback-contract';
 import { FailbackFailed } from '../../lambda/core/failback/failback-request';
-import { executionTags, pollImporter, spawnImporter, type SpawnImporterInput } from '../../lambda/core/failback/importer-steps';
+import { executionTags, pollImporter, spawnImporter } from '../../lambda/core/failback/importer-steps';
+import type { SpawnImporterInput } from '../../lambda/core/failback-contract';
 import type { BlankVolumeRequest, RecoveryPort } from '../../lambda/core/failback/recovery-ports';
 import { importProgressKey } from '../../lambda/core/replica-format';
 import type { StepEnv } from '../../lambda/core/step-env';

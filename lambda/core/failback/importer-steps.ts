@@ -3,9 +3,9 @@
  * the importer from the site's ZImporter launch template with its job tag, attach, follow its progress.
  */
 import type { ImportJob } from '../agent-job';
-import type { ImporterAssignment, ImporterState } from '../failback-contract';
+import type { ImporterState, PollImporterInput, SpawnImporterInput } from '../failback-contract';
 import { importProgressKey } from '../replica-format';
-import { STEP_ENV, type VpgRuntime } from '../sync-contract';
+import { STEP_ENV } from '../step-env';
 import { TAG } from '../tags';
 import type { WorkerKind } from '../worker-launch';
 import { importerPollBudget, importerWaitSeconds } from '../sync/history-budget';
@@ -19,16 +19,6 @@ import { spawnWorker } from '../worker-spawn';
 
 /** The ZImporter to the shared worker steps: it writes a checkpoint onto blank volumes, counting its blocks as it starts. */
 const ZIMPORTER: WorkerKind = { role: 'zimporter', fail: (m) => new FailbackFailed(m), jobName: 'import job', work: 'write', plannedTotal: false };
-
-export interface SpawnImporterInput {
-  readonly vpg: VpgRuntime;
-  /** The failback execution (the Map's ItemSelector passes it; absent in older inputs). */
-  readonly executionId?: string;
-  readonly importId: string;
-  readonly checkpointId: string;
-  readonly availabilityZone: string;
-  readonly importer: ImporterAssignment;
-}
 
 /** Tags every resource of this failback execution carries, besides ZERTO_TAG/Owner/role. */
 export function executionTags(vpg: string, importId: string, checkpointId: string): Record<string, string> {
@@ -68,12 +58,6 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
   );
   // the source of each target, in the same order: the recovered VMs' volumes are matched to their sources by it
   return { ...spawned.state, sourceVolumeIds: spawned.volumes.map((v) => v.sourceVolumeId) };
-}
-
-export interface PollImporterInput extends Omit<SpawnImporterInput, 'importer'> {
-  readonly importer: ImporterState;
-  /** Importers of this failback's Map, which share its history (absent in older inputs: counted as one). */
-  readonly importerCount?: number;
 }
 
 export async function pollImporter(input: PollImporterInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers'>): Promise<ImporterState> {

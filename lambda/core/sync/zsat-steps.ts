@@ -2,7 +2,8 @@
 import type { BlockPlan, ReadJob } from '../agent-job';
 import { SyncFailed } from '../errors';
 import { syncProgressKey } from '../replica-format';
-import { STEP_ENV, type ProtectedVolume, type VpgRuntime, type ZsatAssignment, type ZsatState } from '../sync-contract';
+import type { PollZsatInput, SpawnZsatInput, ZsatState } from '../sync-contract';
+import { STEP_ENV } from '../step-env';
 import { executionName, zsatInstanceClientToken, zsatJobId, zsatVolumeClientToken } from '../sync-ids';
 import { TAG } from '../tags';
 import type { WorkerKind } from '../worker-launch';
@@ -18,15 +19,6 @@ const ZSAT: WorkerKind = { role: 'zsat', fail: (m) => new SyncFailed(m), jobName
 
 /** ZsatState plus when the instance was launched: the heartbeat timeout runs from there until the first progress. */
 export type ZsatPollState = ZsatState & { readonly launchedAt?: string };
-
-export interface SpawnZsatInput {
-  readonly vpg: VpgRuntime;
-  readonly syncId: string;
-  /** The sync execution: its name tags what this zSAT creates (cleanups prove a leftover is this VPG's own). */
-  readonly executionId?: string;
-  readonly zsat: ZsatAssignment;
-  readonly volumes?: readonly ProtectedVolume[];
-}
 
 async function sourceZones(input: SpawnZsatInput, deps: ZsatStepDeps): Promise<Map<string, string>> {
   const zones = new Map((input.volumes ?? []).map((v) => [v.volumeId, v.availabilityZone]));
@@ -71,12 +63,6 @@ export async function spawnZsat(input: SpawnZsatInput, deps: ZsatStepDeps): Prom
     deps,
   );
   return { ...spawned.state, polls: 0, ...(zsat.pollBudget !== undefined ? { pollBudget: zsat.pollBudget } : {}) };
-}
-
-export interface PollZsatInput {
-  readonly vpg: VpgRuntime;
-  readonly syncId: string;
-  readonly zsat: ZsatPollState;
 }
 
 export async function pollZsat(input: PollZsatInput, deps: ZsatStepDeps): Promise<ZsatPollState> {
