@@ -12,15 +12,15 @@ import { Construct } from 'constructs';
 export interface AgentAssetProps {
   /**
    * The agent's entry file.
-   * @default lambda/agent/main.ts of this project
+   * @default runtime/agent/main.ts of this project
    */
   readonly entry?: string;
 }
 
-export const DEFAULT_AGENT_ENTRY = resolve(__dirname, '..', 'lambda', 'agent', 'main.ts');
+export const DEFAULT_AGENT_ENTRY = resolve(__dirname, '..', 'runtime', 'agent', 'main.ts');
 
-/** The hash worker's entry (lambda/agent/hash-pool.ts runs it as a worker thread). */
-export const HASH_WORKER_ENTRY = resolve(__dirname, '..', 'lambda', 'agent', 'hash-worker.ts');
+/** The hash worker's entry (runtime/agent/hash-pool.ts runs it as a worker thread). */
+export const HASH_WORKER_ENTRY = resolve(__dirname, '..', 'runtime', 'agent', 'hash-worker.ts');
 
 const NODE_BUNDLE: BuildOptions = {
   bundle: true,

@@ -7,8 +7,8 @@
  *   "Function configuration, deployment, and execution").
  * Everything else per VPG lives in the VPG's own stack and roles (lib/vpg-stack.ts), so it does not add up.
  */
-import { PROBE_ENV } from '../lambda/core/step-env';
-import { STEP_ENV } from '../lambda/core/step-env';
+import { PROBE_ENV } from '../runtime/core/step-env';
+import { STEP_ENV } from '../runtime/core/step-env';
 import type { ConfigProblem, SiteConfig } from './config';
 import { MAX_WATCH_POLICIES, sweeperWatchGroups } from './sweeper-watch';
 

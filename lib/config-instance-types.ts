@@ -1,7 +1,7 @@
 /**
  * The instance types a worker kind launches, first preferred: `instanceTypes`, else `[instanceType]`, else the
  * default. The launch template names the first; the launching step tries the others in order when EC2 answers
- * InsufficientInstanceCapacity or Unsupported for one (lambda/core/worker-launch.ts). All must share one
+ * InsufficientInstanceCapacity or Unsupported for one (runtime/core/workers/launch.ts). All must share one
  * architecture: the template's AMI is x86_64 or arm64 (lib/worker-launch-template.ts).
  */
 import type { SiteConfig, WorkerConfig } from './config-schema';

@@ -1,12 +1,12 @@
 /**
  * The names a site id and its VPG names become, with AWS's length limit on each, so the config refuses at synth
  * what CloudFormation would refuse mid-deploy: a name over its limit, or two VPGs of the site that derive the same
- * name (VPG "web-failback"'s step "cleanup" and VPG "web"'s step "failback-cleanup" are one Lambda function name).
+ * name (VPG "web-failback"'s step "cleanup-failed" and VPG "web"'s step "failback-cleanup-failed" are one Lambda function name).
  *
- * The names come from lambda/core/resource-names.ts, the module every stack, step and the CLI build them with.
+ * The names come from runtime/core/resource-names.ts, the module every stack, step and the CLI build them with.
  */
-import { FAILBACK_STEPS } from '../lambda/core/failback-contract';
-import { SYNC_STEPS } from '../lambda/core/sync-contract';
+import { FAILBACK_STEPS } from '../runtime/core/failback/contract';
+import { SYNC_STEPS } from '../runtime/core/sync/contract';
 import type { ConfigProblem, SiteConfig } from './config';
 import {
   alertTopicName,
@@ -24,7 +24,7 @@ import {
   vpgStackName,
   vpgStepFunctionName,
   workerLaunchTemplateName,
-} from '../lambda/core/resource-names';
+} from '../runtime/core/resource-names';
 
 /** A derived name, where AWS limits it, and the namespace in which it must be unique (one account and region). */
 export interface DerivedName {

@@ -2,11 +2,11 @@
  * The shape of `lifeboat.config.json`, as a strict zod schema with defaults.
  * Every `error` text says what is allowed, so a ConfigError line reads "<path>: <what is wrong>; <the fix>".
  * Cross-field checks (duplicates, references between keys, selectors, derived names) live in config.ts and the
- * config-*.ts files it calls; the name and IPv4 rules are the runtime's own (lambda/core/names.ts, ipv4.ts).
+ * config-*.ts files it calls; the name and IPv4 rules are the runtime's own (runtime/core/names.ts, ipv4.ts).
  */
 import { z } from 'zod';
-import { IPV4_PATTERN, IPV4_RULE } from '../lambda/core/ipv4';
-import { NAME_PATTERN, NAME_RULE, nameProblem } from '../lambda/core/names';
+import { IPV4_PATTERN, IPV4_RULE } from '../runtime/core/ipv4';
+import { NAME_PATTERN, NAME_RULE, nameProblem } from '../runtime/core/names';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
@@ -16,7 +16,7 @@ export const MAX_SYNC_INTERVAL_MINUTES = 1440;
 /** Step Functions inline Map runs at most 40 iterations at once. */
 export const MAX_ZSATS_LIMIT = 40;
 
-/** Site ids and VPG names become parts of resource names, tag values and S3 keys: the runtime's own rule (lambda/core/names.ts). */
+/** Site ids and VPG names become parts of resource names, tag values and S3 keys: the runtime's own rule (runtime/core/names.ts). */
 const name = (what: string) =>
   z.string({ error: `must be a string of ${NAME_RULE} (${what})` }).regex(NAME_PATTERN, {
     error: (issue) => `must be ${NAME_RULE} (${what}), and ${JSON.stringify(issue.input)} ${nameProblem(issue.input)}; e.g. "site-a"`,

@@ -4,7 +4,7 @@
  * matches too, so it would be in two VPGs). Selectors that merely could both match one instance ({app: web} and
  * {env: prod}) depend on the instances' tags, which only the runtime sees.
  */
-import { TAG } from '../lambda/core/tags';
+import { TAG } from '../runtime/core/tags';
 import type { ConfigProblem, SiteConfig } from './config';
 
 /** Every key Lifeboat writes (ZERTO_TAG, Owner, LifeboatJob, lifeboat:*), and any future lifeboat:* key. */

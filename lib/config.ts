@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import type { VpgRuntimeLiteral } from '../lambda/core/sync-contract';
+import type { VpgRuntimeLiteral } from '../runtime/core/sync/contract';
 import { duplicateKeyProblems } from './config-json';
 import { siteCapacityProblems } from './config-capacity';
 import { derivedNameProblems } from './config-names';

@@ -1,5 +1,5 @@
 /**
- * One VPG's failback state machine (lambda/core/failback-contract.ts describes the flow), in JSONPath so the
+ * One VPG's failback state machine (runtime/core/failback/contract.ts describes the flow), in JSONPath so the
  * offline cloud runs exactly this definition. Plus its log group and a failed-executions alarm.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -7,14 +7,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FAILBACK_STATE as S, failbackPath, failbackResult, importerPath, importerResult, type FailbackInit, type FailbackStep, type ImporterIterationState, type RecoveryRuntime } from '../lambda/core/failback-contract';
-import { type VpgRuntimeLiteral } from '../lambda/core/sync-contract';
+import { FAILBACK_STATE as S, failbackPath, failbackResult, importerPath, importerResult, type FailbackInit, type FailbackStep, type ImporterIterationState, type RecoveryRuntime } from '../runtime/core/failback/contract';
+import { type VpgRuntimeLiteral } from '../runtime/core/sync/contract';
 import type { SiteConfig, VpgConfig } from './config';
-import { failbackExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
-import { lambdaStep } from './lambda-step';
-import type { StateFields } from '../lambda/core/json-path';
+import { failbackExecutionTimeoutSeconds } from '../runtime/core/sync/history-budget';
+import { lambdaTask } from './lambda-task';
+import type { StateFields } from '../runtime/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
-import { failbackStateMachineName } from '../lambda/core/resource-names';
+import { failbackStateMachineName } from '../runtime/core/resource-names';
 
 /** The recovery plan of a VPG and the site's importer sizing, as the failback's Init state embeds them. */
 export function recoveryRuntime(site: SiteConfig, vpg: VpgConfig): RecoveryRuntime {
@@ -59,7 +59,7 @@ export class FailbackStateMachine extends Construct {
     super(scope, id);
     const { functions, vpg, recovery } = props;
     const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
-    const step = (stateName: string, fn: FailbackStep, resultPath: string) => lambdaStep(this, stateName, functions[fn], resultPath, stepTimeout);
+    const step = (stateName: string, fn: FailbackStep, resultPath: string) => lambdaTask(this, stateName, functions[fn], resultPath, stepTimeout);
     const wait = (stateName: string, secondsPath: string) => new sfn.Wait(this, stateName, { stateName, time: sfn.WaitTime.secondsPath(secondsPath) });
     const choice = (stateName: string) => new sfn.Choice(this, stateName, { stateName });
     const isTrue = (path: string) => sfn.Condition.booleanEquals(path, true);
@@ -117,7 +117,7 @@ export class FailbackStateMachine extends Construct {
     const succeeded = new sfn.Succeed(this, S.succeeded, { stateName: S.succeeded, outputPath: failbackResult('result') });
 
     const failed = new sfn.Fail(this, S.failed, { stateName: S.failed, errorPath: failbackPath('$.error.Error'), causePath: failbackPath('$.error.Cause') });
-    const cleanupFailed = step(S.cleanupFailed, 'failback-cleanup', failbackResult('cleanupFailed'));
+    const cleanupFailed = step(S.cleanupFailed, 'failback-cleanup-failed', failbackResult('cleanupFailed'));
     // a failing cleanup must not hide the failback's own error
     cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: failbackResult('cleanupError') });
     cleanupFailed.next(failed);

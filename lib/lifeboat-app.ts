@@ -1,13 +1,13 @@
 /**
  * Composes a site: one site stack, then one stack per VPG. bin/app.ts and the tests call this.
- * No blanket tags: every tag comes per resource from the tag table (lambda/core/tags.ts).
+ * No blanket tags: every tag comes per resource from the tag table (runtime/core/tags.ts).
  */
 import type { App, Environment } from 'aws-cdk-lib';
 import type { SiteConfig } from './config';
 import { LifeboatSiteStack } from './site-stack';
 import { LifeboatVpgStack } from './vpg-stack';
 import { addNagChecks } from './nag';
-import { siteStackName, vpgStackName } from '../lambda/core/resource-names';
+import { siteStackName, vpgStackName } from '../runtime/core/resource-names';
 
 export interface LifeboatAppOptions {
   /** Account/region to pin; none makes environment-agnostic stacks. */

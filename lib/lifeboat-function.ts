@@ -6,12 +6,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { STEP_MAX_SECONDS } from '../lambda/core/vpg-lease';
+import { STEP_MAX_SECONDS } from '../runtime/core/lease/vpg-lease';
 import { ack, NODE_RUNTIME } from './nag-acks';
 
 /**
  * How every Lambda bundle is built, for a short cold start (each step handler also imports only the SDK clients its
- * step uses: lambda/steps/step-runtime.ts). `npm run bench` prints each function's size and cold start (figure 7).
+ * step uses: runtime/handlers/step-runtime.ts). `npm run bench` prints each function's size and cold start (figure 7).
  * - minify: less JavaScript for Node to read and compile at every cold start.
  * - mainFields module first: the SDK clients' ES modules, so esbuild drops the commands a function never sends
  *   (their CommonJS build is one file holding every command of the service: EC2's alone is megabytes).

@@ -1,6 +1,6 @@
 /**
  * Operability on the CDK side: the site's alert topic, the RPO probe (site stack), and each VPG's alarms (VPG
- * stack). Metrics come from the steps' EMF log lines (lambda/core/metrics.ts) and from Step Functions itself.
+ * stack). Metrics come from the steps' EMF log lines (runtime/core/monitoring/metrics.ts) and from Step Functions itself.
  */
 import { resolve } from 'node:path';
 import { ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -15,12 +15,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRIC_DIMENSION, METRICS_NAMESPACE, type MetricName } from '../lambda/core/metrics';
-import { lambdaEnvironment, PROBE_ENV, probeEnvSchema } from '../lambda/core/step-env';
-import { rpoTarget, type RpoTarget } from '../lambda/core/metrics-rpo';
+import { METRIC_DIMENSION, METRICS_NAMESPACE, type MetricName } from '../runtime/core/monitoring/metrics';
+import { lambdaEnvironment, PROBE_ENV, probeEnvSchema } from '../runtime/core/step-env';
+import { rpoTarget, type RpoTarget } from '../runtime/core/monitoring/metrics-rpo';
 import type { SiteConfig, VpgConfig } from './config';
 import { LifeboatFunction } from './lifeboat-function';
-import { alertTopicName, failbackFailedAlarmName, probeFunctionName, rpoAlarmName, siteResourcePrefix, syncFailedAlarmName } from '../lambda/core/resource-names';
+import { alertTopicName, failbackFailedAlarmName, probeFunctionName, rpoAlarmName, siteResourcePrefix, syncFailedAlarmName } from '../runtime/core/resource-names';
 
 /** The probe publishes every this often; the RPO alarm evaluates periods of the same length. */
 export const RPO_PROBE_MINUTES = 5;
@@ -165,7 +165,7 @@ export interface RpoProbeProps {
   readonly bucketRegion?: string;
   /**
    * Folder holding `rpo-probe-handler.ts`.
-   * @default lambda/steps of this project
+   * @default runtime/handlers of this project
    */
   readonly handlersDir?: string;
 }
@@ -178,7 +178,7 @@ export class RpoProbe extends Construct {
 
   constructor(scope: Construct, id: string, props: RpoProbeProps) {
     super(scope, id);
-    const handlersDir = props.handlersDir ?? resolve(__dirname, '..', 'lambda', 'steps');
+    const handlersDir = props.handlersDir ?? resolve(__dirname, '..', 'runtime', 'handlers');
     // Its own role, no managed policy: it may list checkpoint keys and executions, and write its own log group.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -6,9 +6,9 @@ import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
-import { TAG, tagsFor } from '../lambda/core/tags';
+import { TAG, tagsFor } from '../runtime/core/tags';
 import type { StoreConfig } from './config';
-import { defaultReplicaBucketName } from '../lambda/core/resource-names';
+import { defaultReplicaBucketName } from '../runtime/core/resource-names';
 
 export interface ReplicaBucketProps {
   /** The site id: the Owner tag. */

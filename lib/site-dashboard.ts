@@ -5,10 +5,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import type { MetricName } from '../lambda/core/metrics';
+import type { MetricName } from '../runtime/core/monitoring/metrics';
 import type { SiteConfig } from './config';
 import { lifeboatMetric, stateMachineArnByName, vpgRpoTarget } from './monitoring';
-import { dashboardName, failbackFailedAlarmName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../lambda/core/resource-names';
+import { dashboardName, failbackFailedAlarmName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../runtime/core/resource-names';
 
 export interface SiteDashboardProps {
   readonly config: SiteConfig;

@@ -21,12 +21,12 @@ export interface LifeboatSiteStackProps extends StackProps {
   readonly config: SiteConfig;
   /**
    * Agent entry file.
-   * @default lambda/agent/main.ts
+   * @default runtime/agent/main.ts
    */
   readonly agentEntry?: string;
   /**
    * Folder of the sweeper's and the RPO probe's handlers.
-   * @default lambda/steps
+   * @default runtime/handlers
    */
   readonly handlersDir?: string;
 }

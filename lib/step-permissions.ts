@@ -15,10 +15,10 @@
 import { ArnFormat, Fn, Token, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { TAG, ZERTO_TAG_TABLE, type ResourceKind, type ResourceRole } from '../lambda/core/tags';
+import { TAG, ZERTO_TAG_TABLE, type ResourceKind, type ResourceRole } from '../runtime/core/tags';
 
 /**
- * The Describe calls Lifeboat's code makes (lambda/aws/*). They take no resource-level permissions in EC2, so
+ * The Describe calls Lifeboat's code makes (runtime/aws/*). They take no resource-level permissions in EC2, so
  * they stay on "*"; read-only, and no more of them than the code calls.
  */
 export const EC2_DESCRIBE_ACTIONS = [
@@ -54,7 +54,7 @@ export const EC2_CREATES: Readonly<Record<Ec2CreateAction, readonly ResourceKind
   CreateSnapshots: ['snapshot'],
 };
 
-/** The kinds of each role Lifeboat creates (a failback snapshots its importer volumes: lambda/core/failback/recovered-steps.ts). */
+/** The kinds of each role Lifeboat creates (a failback snapshots its importer volumes: runtime/core/failback/recovered.ts). */
 export const CREATED_KINDS: Readonly<Record<CreatingRole, readonly ResourceKind[]>> = {
   zsat: ['instance', 'volume', 'network-interface'],
   'sync-snapshot': ['snapshot'],
@@ -296,7 +296,7 @@ export class StoreStatements {
     return new iam.PolicyStatement({ sid, actions: ['s3:DeleteObject'], resources: keys.map((k) => this.bucket.arnForObjects(k)) });
   }
 
-  /** The VPG lease (lambda/core/vpg-lease.ts): created with If-None-Match or replaced with If-Match, never plainly. */
+  /** The VPG lease (runtime/core/lease/vpg-lease.ts): created with If-None-Match or replaced with If-Match, never plainly. */
   lease(leaseKey: string): iam.PolicyStatement[] {
     return [this.put('LeaseCreate', [leaseKey], 'if-none-match'), this.put('LeaseReplace', [leaseKey], 'if-match')];
   }

@@ -1,4 +1,4 @@
-import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/resource-names';
+import { failbackStateMachineName, syncStateMachineName } from '../runtime/core/resource-names';
 /**
  * How the site sweeper's per-VPG grants are laid out so that none of its policies grows past an IAM quota with the
  * number of VPGs. Pure (no CDK): lib/sweeper.ts builds the managed policies from it and the config (lib/config-names.ts)

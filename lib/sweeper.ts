@@ -14,13 +14,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { lambdaEnvironment, STEP_ENV, stepEnvSchema, sweeperEnvSchema } from '../lambda/core/step-env';
-import type { SweeperInput } from '../lambda/core/sweeper-run';
+import { lambdaEnvironment, STEP_ENV, stepEnvSchema, sweeperEnvSchema } from '../runtime/core/step-env';
+import type { SweeperInput } from '../runtime/core/cleanup/sweeper-run';
 import { LifeboatFunction } from './lifeboat-function';
 import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn, stateMachineArnPrefix } from './step-permissions';
 import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
 import { ack, DESCRIBE, DESTROY_OURS, EXECUTIONS, RUNTIME_IDS, storeAcks } from './nag-acks';
-import { sweeperFunctionName } from '../lambda/core/resource-names';
+import { sweeperFunctionName } from '../runtime/core/resource-names';
 
 export interface SweeperSettings {
   /** Minutes a resource must have existed before the sweeper may take it. */
@@ -45,7 +45,7 @@ export interface SweeperProps {
   readonly settings?: Partial<SweeperSettings>;
   /**
    * Folder holding `sweeper-handler.ts`.
-   * @default lambda/steps of this project
+   * @default runtime/handlers of this project
    */
   readonly handlersDir?: string;
 }
@@ -117,7 +117,7 @@ export class Sweeper extends Construct {
     });
 
     this.fn = new LifeboatFunction(this, 'Function', {
-      entry: resolve(props.handlersDir ?? resolve(__dirname, '..', 'lambda', 'steps'), 'sweeper-handler.ts'),
+      entry: resolve(props.handlersDir ?? resolve(__dirname, '..', 'runtime', 'handlers'), 'sweeper-handler.ts'),
       handler: 'handler',
       functionName: sweeperFunctionName(props.siteId),
       description: `Lifeboat sweeper of site ${props.siteId}`,

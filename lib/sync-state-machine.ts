@@ -1,18 +1,18 @@
 /**
- * One VPG's sync state machine: the flow of lambda/core/sync-contract.ts, with its state names and result paths,
+ * One VPG's sync state machine: the flow of runtime/core/sync/contract.ts, with its state names and result paths,
  * in JSONPath (the offline cloud runs exactly this definition). Plus its log group and a failed-executions alarm.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { lambdaStep } from './lambda-step';
-import type { StateFields } from '../lambda/core/json-path';
+import { lambdaTask } from './lambda-task';
+import type { StateFields } from '../runtime/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
 import { Construct } from 'constructs';
-import { SYNC_STATE, syncPath, syncResult, zsatPath, zsatResult, type SyncInput, type SyncState, type SyncStep, type VpgRuntimeLiteral, type ZsatIterationState } from '../lambda/core/sync-contract';
-import { syncExecutionTimeoutSeconds } from '../lambda/core/sync/history-budget';
-import { syncStateMachineName } from '../lambda/core/resource-names';
+import { SYNC_STATE, syncPath, syncResult, zsatPath, zsatResult, type SyncInput, type SyncState, type SyncStep, type VpgRuntimeLiteral, type ZsatIterationState } from '../runtime/core/sync/contract';
+import { syncExecutionTimeoutSeconds } from '../runtime/core/sync/history-budget';
+import { syncStateMachineName } from '../runtime/core/resource-names';
 
 export interface SyncStateMachineProps {
   /** The site id (part of the state machine's name). */
@@ -43,7 +43,7 @@ export class SyncStateMachine extends Construct {
     const { functions, vpg } = props;
     const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
 
-    const step = (stateName: string, fn: SyncStep, resultPath: string) => lambdaStep(this, stateName, functions[fn], resultPath, stepTimeout);
+    const step = (stateName: string, fn: SyncStep, resultPath: string) => lambdaTask(this, stateName, functions[fn], resultPath, stepTimeout);
 
     const init = new sfn.Pass(this, SYNC_STATE.init, {
       stateName: SYNC_STATE.init,
@@ -83,7 +83,7 @@ export class SyncStateMachine extends Construct {
     const runZsats = new sfn.Map(this, SYNC_STATE.runZsats, {
       stateName: SYNC_STATE.runZsats,
       itemsPath: syncPath('$.plan.zsats'),
-      // Plan's agent.maxZsats lowered to what the vCPU quota holds (lambda/core/vcpu-quota.ts); MaxConcurrencyPath:
+      // Plan's agent.maxZsats lowered to what the vCPU quota holds (runtime/core/sync/vcpu-quota.ts); MaxConcurrencyPath:
       // https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html
       maxConcurrencyPath: syncPath('$.plan.zsatsAtOnce'),
       itemSelector: {

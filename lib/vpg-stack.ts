@@ -14,10 +14,10 @@ import { vpgRuntime, type SiteConfig, type VpgConfig } from './config';
 import type { LifeboatSiteStack } from './site-stack';
 import { SyncStateMachine } from './sync-state-machine';
 import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine';
-import { FailbackSteps } from './failback-steps';
-import { SyncSteps } from './sync-steps';
-import type { FailbackStep } from '../lambda/core/failback-contract';
-import type { SyncStep, VpgRuntimeLiteral } from '../lambda/core/sync-contract';
+import { FailbackFunctions } from './failback-functions';
+import { SyncFunctions } from './sync-functions';
+import type { FailbackStep } from '../runtime/core/failback/contract';
+import type { SyncStep, VpgRuntimeLiteral } from '../runtime/core/sync/contract';
 import { replicaBucketName } from './replica-bucket';
 import { VpgAgentRole } from './vpg-agent-role';
 import { VpgStepRoles } from './vpg-step-roles';
@@ -32,7 +32,7 @@ export interface LifeboatVpgStackProps extends StackProps {
   readonly site: LifeboatSiteStack;
   /**
    * Folder of the step handlers.
-   * @default lambda/steps
+   * @default runtime/handlers
    */
   readonly handlersDir?: string;
 }
@@ -43,8 +43,8 @@ export class LifeboatVpgStack extends Stack {
   /** The ZImporters' role: reads its VPG's prefix, writes its import's progress and results. */
   readonly importerAgentRole: VpgAgentRole;
   readonly stepRoles: VpgStepRoles;
-  readonly syncSteps: SyncSteps;
-  readonly failbackSteps: FailbackSteps;
+  readonly syncSteps: SyncFunctions;
+  readonly failbackSteps: FailbackFunctions;
   readonly sync: SyncStateMachine;
   readonly failback: FailbackStateMachine;
   readonly schedule: events.Rule;
@@ -93,8 +93,9 @@ export class LifeboatVpgStack extends Stack {
       importerTemplate: site.importerTemplate,
       handlersDir: props.handlersDir,
     };
-    this.syncSteps = new SyncSteps(this, 'SyncSteps', stepProps);
-    this.failbackSteps = new FailbackSteps(this, 'FailbackSteps', stepProps);
+    // construct ids from before the files were named for what they build (kept: renaming them replaces every function)
+    this.syncSteps = new SyncFunctions(this, 'SyncSteps', stepProps);
+    this.failbackSteps = new FailbackFunctions(this, 'FailbackSteps', stepProps);
     this.stepFunctions = this.syncSteps.functions;
     this.failbackFunctions = this.failbackSteps.functions;
 

@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ack, resourceId } from './nag-acks';
-import { stateMachineLogGroupName } from '../lambda/core/resource-names';
+import { stateMachineLogGroupName } from '../runtime/core/resource-names';
 
 export interface VpgStateMachineProps {
   readonly stateMachineName: string;

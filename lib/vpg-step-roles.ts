@@ -14,9 +14,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { FAILBACK_STEPS, type FailbackStep } from '../lambda/core/failback-contract';
-import { type SyncStep } from '../lambda/core/sync-contract';
-import { STANDARD_VCPU_QUOTA_CODE } from '../lambda/core/vcpu-quota';
+import { FAILBACK_STEPS, type FailbackStep } from '../runtime/core/failback/contract';
+import { type SyncStep } from '../runtime/core/sync/contract';
+import { STANDARD_VCPU_QUOTA_CODE } from '../runtime/core/sync/vcpu-quota';
 import {
   EC2_ATTACH_ACTIONS,
   EC2_DESTROY_ACTIONS,
@@ -33,7 +33,7 @@ import {
 import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
 import { acknowledgeStepRoleFindings } from './vpg-step-roles-acks';
-import { failbackStateMachineName, syncStateMachineName } from '../lambda/core/resource-names';
+import { failbackStateMachineName, syncStateMachineName } from '../runtime/core/resource-names';
 
 /** The kinds of step role a VPG has. */
 export type StepRoleKind = 'sync' | 'compaction' | 'cleanup' | 'failback';
@@ -184,7 +184,7 @@ export class VpgStepRoles extends Construct {
       // PollZsat terminates a zSAT once it has reported done (its volumes stay for Cleanup): instances only.
       ...ownedResourceStatements(stack, { sid: 'FinishedZsat', actions: { instance: ['ec2:TerminateInstances'] }, siteId, vpg, roles: ['zsat'] }),
       passRoleStatement(props.zsatAgentRoleArn),
-      // Plan sizes the zSATs at once to the vCPU quota (lambda/core/vcpu-quota.ts): the quota's applied value, on the
+      // Plan sizes the zSATs at once to the vCPU quota (runtime/core/sync/vcpu-quota.ts): the quota's applied value, on the
       // quota's own ARN (https://docs.aws.amazon.com/service-authorization/latest/reference/list_servicequotas.html),
       // and the types' vCPUs (DescribeInstanceTypes takes no resource-level permissions).
       new iam.PolicyStatement({

@@ -5,12 +5,12 @@
 import { Aws, Fn, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { tagsFor, type ResourceRole, type Tags } from '../lambda/core/tags';
+import { tagsFor, type ResourceRole, type Tags } from '../runtime/core/tags';
 import type { AgentAsset } from './agent-asset';
 import type { WorkerConfig } from './config';
 import type { WorkerNetwork } from './config-network';
 import { instanceTypesOf, isArmInstanceType } from './config-instance-types';
-import { workerLaunchTemplateName } from '../lambda/core/resource-names';
+import { workerLaunchTemplateName } from '../runtime/core/resource-names';
 
 export type WorkerRole = Extract<ResourceRole, 'zsat' | 'zimporter'>;
 
@@ -111,7 +111,7 @@ export class WorkerLaunchTemplate extends Construct {
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
         instanceInitiatedShutdownBehavior: 'terminate',
         // The group sits on the primary interface; the launching step passes that interface whole with the subnet of
-        // the volumes' zone (lambda/core/worker-subnets.ts). A configured subnet gets no public IP (it reaches S3 through
+        // the volumes' zone (runtime/core/workers/subnets.ts). A configured subnet gets no public IP (it reaches S3 through
         // a gateway endpoint or a NAT); in the default VPC the internet gateway is the only way to S3 and the package
         // repositories, and it needs a public IP, which lets nothing in: the group has no inbound rule.
         networkInterfaces: [

@@ -4,10 +4,10 @@
  */
 import { SFNClient, paginateListStateMachines, DescribeStateMachineCommand } from '@aws-sdk/client-sfn';
 import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
-import { type VpgRuntime } from '../../lambda/core/sync-contract';
-import { vpgRuntimeSchema } from '../../lambda/core/sync-schemas';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
+import { type VpgRuntime } from '../../runtime/core/sync/contract';
+import { vpgRuntimeSchema } from '../../runtime/core/sync/schemas';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
 
 /** A usage error: exit code 2. */
 export class UsageError extends Error {

@@ -10,7 +10,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { makeS3Client } from '../../lambda/aws/s3-client';
+import { makeS3Client } from '../../runtime/aws/s3-client';
 import { doctorExitCode, renderReport } from '../doctor/doctor-model';
 import { runDoctor, type DoctorClients } from '../doctor/run-doctor';
 import { useColour } from '../status/status-table';

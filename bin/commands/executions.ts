@@ -1,5 +1,5 @@
 /** Starting a state machine execution and following it to its end, with progress. */
-import type { SyncExecutionOutput } from '../../lambda/core/sync-contract';
+import type { SyncExecutionOutput } from '../../runtime/core/sync/contract';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -48,7 +48,7 @@ export async function waitForExecution(sfn: SFNClient, executionArn: string, opt
 }
 
 /**
- * A sync to its end: a long sync continues as new executions (lambda/core/sync/continue-step.ts), each ending
+ * A sync to its end: a long sync continues as new executions (runtime/core/sync/continue.ts), each ending
  * SUCCEEDED with `handover.continued`; this follows the chain. The last execution, and every one in order.
  */
 export async function waitForSync(sfn: SFNClient, executionArn: string, opts: WaitOptions): Promise<{ last: DescribeExecutionCommandOutput; chain: string[] }> {

@@ -7,8 +7,8 @@ import { exportCheckpointVolume, summaryLine } from '../export/export-volume';
 import { IMAGE_FORMATS, type ImageFormat } from '../export/image-writer';
 import { DEFAULT_CONFIG, openSite, openStore, requireVpg } from './context';
 import { createProgress } from './progress';
-import { S3Coordination } from '../../lambda/aws/s3-coordination';
-import { beginReading, endReading, markReading } from '../../lambda/core/checkpoint-readers';
+import { S3Coordination } from '../../runtime/aws/s3-coordination';
+import { beginReading, endReading, markReading } from '../../runtime/core/store/checkpoint-readers';
 
 /** The export's reader record lasts this long without a renewal; it renews every few minutes while it writes. */
 const READER_HORIZON_SECONDS = 3600;

@@ -1,8 +1,8 @@
 /** `lifeboat failback-cleanup <vpg>`: terminate the VPG's test recovered VMs and delete their volumes (EC2 API directly). */
 import type { Command } from 'commander';
-import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
-import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
-import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
+import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup';
+import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
 import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
 
 export function register(program: Command): void {

@@ -3,11 +3,11 @@
  * with --wait, follow it (importer progress from the store) and print the recovered instances.
  */
 import type { Command } from 'commander';
-import type { AgentProgress } from '../../lambda/core/agent-job';
-import { FAILBACK_MODES, type FailbackOutput } from '../../lambda/core/failback-contract';
-import { importerJobId, importIdFor } from '../../lambda/core/failback/recovery-plan';
-import { importProgressKey } from '../../lambda/core/replica-format';
-import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import type { AgentProgress } from '../../runtime/core/workers/agent-job';
+import { FAILBACK_MODES, type FailbackOutput } from '../../runtime/core/failback/contract';
+import { importerJobId, importIdFor } from '../../runtime/core/failback/recovery-plan';
+import { importProgressKey } from '../../runtime/core/store/format';
+import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { DEFAULT_CONFIG, findStateMachineArn, openSite, openStore, requireVpg, UsageError } from './context';
 import { readableCause, startExecution, waitForExecution } from './executions';
 

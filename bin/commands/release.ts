@@ -4,8 +4,8 @@
  * compaction keeps its last copy; after it, its copies age out with the journal like any other.
  */
 import type { Command } from 'commander';
-import { S3Coordination } from '../../lambda/aws/s3-coordination';
-import { departedSources } from '../../lambda/core/departed-sources';
+import { S3Coordination } from '../../runtime/aws/s3-coordination';
+import { departedSources } from '../../runtime/core/sync/departed-sources';
 import { DEFAULT_CONFIG, openSite, openStore, requireVpg, UsageError } from './context';
 
 const SOURCE_ID = /^(vol|i)-[0-9a-f]{8,17}$/;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
 import { readableCause, startExecution, waitForSync } from './executions';
-import type { SyncExecutionOutput } from '../../lambda/core/sync-contract';
+import type { SyncExecutionOutput } from '../../runtime/core/sync/contract';
 
 
 export function register(program: Command): void {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../lib/config';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { startCloud } from '@lifeboat/offline-cloud/src/cloud';
 import { vpgRuntimeOf } from '../commands/context';
 import { synthesize } from './synth';
@@ -17,7 +17,7 @@ import { recoveredVolumes } from './recovered';
 import { runDoctor } from '../doctor/run-doctor';
 import { renderReport } from '../doctor/doctor-model';
 import { doctorClients } from '../commands/doctor';
-import { syncStateMachineName } from '../../lambda/core/resource-names';
+import { syncStateMachineName } from '../../runtime/core/resource-names';
 
 export interface DemoOptions {
   readonly configPath: string;

@@ -6,7 +6,7 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetExecutionHistoryCommand, type SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { TAG } from '../../lambda/core/tags';
+import { TAG } from '../../runtime/core/tags';
 
 export interface Inventory {
   readonly instances: string[];

@@ -1,6 +1,6 @@
 /** Runs one sync of a VPG through its deployed state machine and gathers the figures the demo prints. */
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { SyncExecutionOutput } from '../../lambda/core/sync-contract';
+import type { SyncExecutionOutput } from '../../runtime/core/sync/contract';
 import { executionMs, readableCause, startExecution, waitForSync } from '../commands/executions';
 import { executionHistory, stateTransitions } from './inventory';
 

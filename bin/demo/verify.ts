@@ -3,7 +3,7 @@
  * instant: the expected content is read from the volume itself just before the sync snapshots it.
  */
 import crypto from 'node:crypto';
-import { BLOCK_SIZE, ZERO_BLOCK } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE, ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
 import { readVolume, type ProtectedVolume } from './workload';
 
 /** A volume's content as block index → SHA-256 hex of every non-zero block, plus a digest of the whole. */

@@ -13,7 +13,7 @@ import {
   type EC2Client,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 
 export interface ProtectedVolume {
   readonly volumeId: string;

@@ -12,9 +12,9 @@ import {
   HeadBucketCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { STANDARD_VCPU_QUOTA_CODE } from '../../lambda/core/vcpu-quota';
+import { STANDARD_VCPU_QUOTA_CODE } from '../../runtime/core/sync/vcpu-quota';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { appliedStandardVcpuQuota } from '../../lambda/aws/vcpu-capacity';
+import { appliedStandardVcpuQuota } from '../../runtime/aws/vcpu-capacity';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand, type ListSubscriptionsByTopicCommandOutput, type ListTopicsCommandOutput, type SNSClient } from '@aws-sdk/client-sns';
 import type { PolicyDocument } from './key-use';
 
@@ -79,7 +79,7 @@ export async function keyFacts(kms: KMSClient, keyId: string): Promise<KeyFacts>
   });
 }
 
-/** The Standard On-Demand vCPU quota (lambda/core/vcpu-quota.ts), the applied value. */
+/** The Standard On-Demand vCPU quota (runtime/core/sync/vcpu-quota.ts), the applied value. */
 export async function standardVcpuQuota(quotas: ServiceQuotasClient): Promise<number> {
   return read(`Service Quotas ec2/${STANDARD_VCPU_QUOTA_CODE}`, () => appliedStandardVcpuQuota(quotas));
 }

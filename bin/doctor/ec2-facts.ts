@@ -20,7 +20,7 @@ import {
   type RouteTable,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { liveInstanceCounts } from '../../lambda/aws/vcpu-capacity';
+import { liveInstanceCounts } from '../../runtime/aws/vcpu-capacity';
 import type { EgressFact, RouteFact, SubnetRouting } from './s3-path';
 
 const defaultRoute = (t: RouteTable | undefined) => t?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');

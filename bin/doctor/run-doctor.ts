@@ -12,15 +12,15 @@ import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SiteConfig, VpgConfig } from '../../lib/config';
-import { alertTopicName, workerLaunchTemplateName } from '../../lambda/core/resource-names';
+import { alertTopicName, workerLaunchTemplateName } from '../../runtime/core/resource-names';
 import { workerNetwork } from '../../lib/config-network';
 import { instanceTypesOf } from '../../lib/config-instance-types';
-import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
-import { findProtectedInstances, missingInstanceIds } from '../../lambda/core/protected-resources';
-import { type VpgRuntime } from '../../lambda/core/sync-contract';
-import type { VolumeInfo } from '../../lambda/core/sync-ports';
-import { groupVolumesIntoZsats } from '../../lambda/core/zsat-grouping';
-import { isStandardType } from '../../lambda/core/vcpu-quota';
+import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import { findProtectedInstances, missingInstanceIds } from '../../runtime/core/sync/protected-resources';
+import { type VpgRuntime } from '../../runtime/core/sync/contract';
+import type { VolumeInfo } from '../../runtime/core/ports';
+import { groupVolumesIntoZsats } from '../../runtime/core/sync/zsat-grouping';
+import { isStandardType } from '../../runtime/core/sync/vcpu-quota';
 import { vpgRuntimeOf } from '../commands/context';
 import { bucketFacts, ReadFailed, standardVcpuQuota, topicFacts } from './account-facts';
 import { type DoctorCheck, doctorReport, type DoctorReport, ok, problem } from './doctor-model';
@@ -28,7 +28,7 @@ import { Ec2Facts } from './ec2-facts';
 import { keyChecks } from './kms-checks';
 import { alertChecks, storeChecks, vcpuChecks, type VcpuNeed } from './site-checks';
 import { workerKindChecks } from './worker-checks';
-import { syncStateMachineName } from '../../lambda/core/resource-names';
+import { syncStateMachineName } from '../../runtime/core/resource-names';
 
 export interface DoctorClients {
   readonly ec2: EC2Client;
@@ -114,7 +114,7 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime
   return { runtime, volumes };
 }
 
-/** Where a failback writes: the recovery subnet's zone, else the source volumes' (lambda/core/failback/resolve-steps.ts). */
+/** Where a failback writes: the recovery subnet's zone, else the source volumes' (runtime/core/failback/resolve.ts). */
 async function failbackChecks(config: SiteConfig, vpg: VpgConfig, volumes: readonly VolumeInfo[], deps: VpgDeps): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   let zone = volumes[0]?.availabilityZone;

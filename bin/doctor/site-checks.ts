@@ -4,7 +4,7 @@
  * sync runs at once. Pure: the facts come from account-facts.ts and ec2-facts.ts.
  */
 import type { StoreConfig } from '../../lib/config';
-import { STANDARD_VCPU_QUOTA_CODE } from '../../lambda/core/vcpu-quota';
+import { STANDARD_VCPU_QUOTA_CODE } from '../../runtime/core/sync/vcpu-quota';
 import { type BucketFacts, ReadFailed, readFix, type TopicFacts } from './account-facts';
 import { type DoctorCheck, ok, problem, warning } from './doctor-model';
 
@@ -50,7 +50,7 @@ export interface VcpuNeed {
 }
 
 /**
- * Every VPG's zSATs at once against the quota, as a sync sizes them (lambda/core/vcpu-quota.ts): a quota smaller
+ * Every VPG's zSATs at once against the quota, as a sync sizes them (runtime/core/sync/vcpu-quota.ts): a quota smaller
  * than one zSAT can never launch one, and one whose free vCPUs hold no zSAT now fails once the launch retries run
  * out; free vCPUs for fewer than all its zSATs is a warning (a sync runs those that fit, the others after them).
  */

@@ -1,9 +1,9 @@
 /**
  * Per worker kind (zSATs of a sync, ZImporters of a failback): a subnet in every zone it must work in, a path from
  * there to S3, its launch template and image, and an instance type the zone offers whose architecture matches the
- * image. The subnet rules are the steps' own (lambda/core/worker-subnets.ts), so the preflight and the sync agree.
+ * image. The subnet rules are the steps' own (runtime/core/workers/subnets.ts), so the preflight and the sync agree.
  */
-import { placeWorkers, type SubnetLookup, type WorkerSubnets } from '../../lambda/core/worker-subnets';
+import { placeWorkers, type SubnetLookup, type WorkerSubnets } from '../../runtime/core/workers/subnets';
 import { type DoctorCheck, ok, problem, warning } from './doctor-model';
 import type { Ec2Facts } from './ec2-facts';
 import { s3PathOf } from './s3-path';

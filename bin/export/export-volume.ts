@@ -3,9 +3,9 @@
  * map through the chain, write the image, and measure. Usage problems (no such checkpoint or volume) are
  * UsageErrors whose message lists what exists.
  */
-import type { CheckpointSummary } from '../../lambda/core/replica-store-port';
-import { CheckpointNotFound, resolveCheckpoint } from '../../lambda/core/checkpoint-select';
-import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import type { CheckpointSummary } from '../../runtime/core/store/port';
+import { CheckpointNotFound, resolveCheckpoint } from '../../runtime/core/failback/checkpoint-select';
+import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { UsageError } from '../commands/context';
 import { dataBlockIndexes, writeImage, type ImageFormat, type ImageStats } from './image-writer';
 
@@ -25,7 +25,7 @@ export interface ExportRequest {
   /** Monotonic milliseconds, for the throughput figure. */
   readonly clock?: () => number;
   /**
-   * The export as a reader of the store (lambda/core/checkpoint-readers.ts): checkpoints a journal compaction is
+   * The export as a reader of the store (runtime/core/store/checkpoint-readers.ts): checkpoints a journal compaction is
    * dropping right now are not chosen, and `chosen` records the one that is, before any block is read.
    */
   readonly reading?: { readonly dropping: ReadonlySet<string>; readonly chosen: (checkpointId: string) => Promise<void> };

@@ -6,9 +6,9 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../lambda/core/agent-job';
-import { qcow2Layout } from '../../lambda/core/qcow2';
-import { exportVolume, writeBlockMap, type ImporterStore } from '../../lambda/agent/importer';
+import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../runtime/core/workers/agent-job';
+import { qcow2Layout } from '../../runtime/core/export/qcow2';
+import { exportVolume, writeBlockMap, type ImporterStore } from '../../runtime/agent/importer';
 
 export const IMAGE_FORMATS = ['raw', 'qcow2'] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];

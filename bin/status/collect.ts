@@ -5,16 +5,16 @@
  * executions, the last finished sync.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
-import { latestCheckpoint } from '../../lambda/core/metrics-probe';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { latestCheckpoint } from '../../runtime/core/monitoring/metrics-probe';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import type { CliSite } from '../commands/context';
 import { vpgRuntimeOf } from '../commands/context';
 import { readableCause } from '../commands/executions';
 import type { DepartedView, LastSync, LeaseView, VpgFigures } from './status-model';
-import { S3Coordination } from '../../lambda/aws/s3-coordination';
-import { currentLease } from '../../lambda/core/lease-guard';
-import { departedSources } from '../../lambda/core/departed-sources';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
+import { S3Coordination } from '../../runtime/aws/s3-coordination';
+import { currentLease } from '../../runtime/core/lease/lease-guard';
+import { departedSources } from '../../runtime/core/sync/departed-sources';
+import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
 
 /** Who holds the lease now (a read, not a take). */
 async function leaseView(coordination: S3Coordination, vpg: string): Promise<LeaseView | null> {

@@ -2,9 +2,9 @@
  * `lifeboat status` as data: one row per VPG with stable keys (the --json output; docs/operations.md documents
  * them), built from figures gathered elsewhere. Pure.
  */
-import { rpoSeconds } from '../../lambda/core/metrics';
-import { rpoStatus, rpoTarget, type RpoStatus } from '../../lambda/core/metrics-rpo';
-import type { StoreProblem } from '../../lambda/core/store-problems';
+import { rpoSeconds } from '../../runtime/core/monitoring/metrics';
+import { rpoStatus, rpoTarget, type RpoStatus } from '../../runtime/core/monitoring/metrics-rpo';
+import type { StoreProblem } from '../../runtime/core/store/problems';
 
 /**
  * The RPO's status; `damaged` when the store holds objects Lifeboat skips or cannot use; `departed` when a
@@ -12,7 +12,7 @@ import type { StoreProblem } from '../../lambda/core/store-problems';
  */
 export type VpgStatus = RpoStatus | 'damaged' | 'departed';
 
-/** Who holds the VPG's lease (lambda/core/vpg-lease.ts), as status shows it. */
+/** Who holds the VPG's lease (runtime/core/lease/vpg-lease.ts), as status shows it. */
 export interface LeaseView {
   readonly holder: string | null;
   readonly kind: 'sync' | 'failback' | null;

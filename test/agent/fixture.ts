@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BLOCK_SIZE, ZERO_BLOCK, type BlockPlan } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE, ZERO_BLOCK, type BlockPlan } from '../../runtime/core/workers/agent-job';
 
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { HashPool } from '../../lambda/agent/hash-pool';
+import { HashPool } from '../../runtime/agent/hash-pool';
 import { sha256 } from './fixture';
 
 const BS = 4096; // small blocks: the pool is block-size agnostic

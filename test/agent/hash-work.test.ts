@@ -1,9 +1,9 @@
-/** What a hash worker does with a task (lambda/agent/hash-work.ts), called on this thread: hashes, reads, verified writes. */
+/** What a hash worker does with a task (runtime/agent/hash-work.ts), called on this thread: hashes, reads, verified writes. */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { firstMismatch, hashBlocks, readFully, runTask } from '../../lambda/agent/hash-work';
+import { firstMismatch, hashBlocks, readFully, runTask } from '../../runtime/agent/hash-work';
 
 const B = 4096;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -6,14 +6,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type ImportJob } from '../../lambda/core/agent-job';
-import { buildManifest, checkpointKey, importProgressKey, importResultKey, type VolumeMeta } from '../../lambda/core/replica-format';
-import type { CheckpointManifest } from '../../lambda/core/replica-store-port';
-import { makeAgentS3Client } from '../../lambda/aws/agent-s3-client';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { runJob } from '../../lambda/agent/job-runner';
-import { silentLogger } from '../../lambda/agent/log';
-import { readVolumeBlocks } from '../../lambda/agent/reader';
+import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type ImportJob } from '../../runtime/core/workers/agent-job';
+import { buildManifest, checkpointKey, importProgressKey, importResultKey, type VolumeMeta } from '../../runtime/core/store/format';
+import type { CheckpointManifest } from '../../runtime/core/store/port';
+import { makeAgentS3Client } from '../../runtime/aws/agent-s3-client';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { runJob } from '../../runtime/agent/job-runner';
+import { silentLogger } from '../../runtime/agent/log';
+import { readVolumeBlocks } from '../../runtime/agent/reader';
 import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 import { makeSourceVolume, planFor, type SourceVolume } from './fixture';
 

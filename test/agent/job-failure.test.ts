@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type ReadJob } from '../../lambda/core/agent-job';
-import { planKey, syncProgressKey, syncResultKey } from '../../lambda/core/replica-format';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { runJob } from '../../lambda/agent/job-runner';
-import { jsonLogger } from '../../lambda/agent/log';
+import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type ReadJob } from '../../runtime/core/workers/agent-job';
+import { planKey, syncProgressKey, syncResultKey } from '../../runtime/core/store/format';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { runJob } from '../../runtime/agent/job-runner';
+import { jsonLogger } from '../../runtime/agent/log';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { makeSourceVolume, planFor } from './fixture';
 

@@ -1,5 +1,5 @@
 /** A job may touch only its own job's keys: hand-made jobs are refused before anything is written. */
-import type { ImportJob, ReadJob } from '../../lambda/core/agent-job';
+import type { ImportJob, ReadJob } from '../../runtime/core/workers/agent-job';
 import {
   checkpointKey,
   importJobKey,
@@ -9,8 +9,8 @@ import {
   syncJobKey,
   syncProgressKey,
   syncResultKey,
-} from '../../lambda/core/replica-format';
-import { validateJob } from '../../lambda/agent/job-runner';
+} from '../../runtime/core/store/format';
+import { validateJob } from '../../runtime/agent/job-runner';
 
 const BUCKET = 'lifeboat-store';
 const CP = 'cp-20261125T150000Z-aaaa0001';

@@ -1,5 +1,5 @@
 /**
- * The agent as it ships: lambda/agent/main.ts bundled by esbuild into one file and run with node as a child
+ * The agent as it ships: runtime/agent/main.ts bundled by esbuild into one file and run with node as a child
  * process, against s3rver, with the job location from --job or from a stand-in IMDS.
  */
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { bundleAgent } from '../../lib/agent-asset';
-import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type AgentResult, type ImportJob, type ReadJob } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE, deviceLinkName, type AgentProgress, type AgentResult, type ImportJob, type ReadJob } from '../../runtime/core/workers/agent-job';
 import {
   buildManifest,
   checkpointKey,
@@ -22,8 +22,8 @@ import {
   syncProgressKey,
   syncResultKey,
   type ImportResult,
-} from '../../lambda/core/replica-format';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+} from '../../runtime/core/store/format';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { makeSourceVolume, planFor, takesDirectIo, type SourceVolume } from './fixture';
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
   devices = join(dir, 'by-id');
   mkdirSync(devices);
   // bundled exactly as the site's asset is (lib/agent-asset.ts): one file, its hash worker inside
-  bundle = bundleAgent(resolve(__dirname, '../../lambda/agent/main.ts'));
+  bundle = bundleAgent(resolve(__dirname, '../../runtime/agent/main.ts'));
   source = makeSourceVolume(join(dir, 'source.img'), BLOCKS);
   symlinkSync(source.path, join(devices, deviceLinkName('vol-0aaa')));
 });

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import type { PackIndexEntry } from '../../lambda/core/pack-index';
-import { HashPool } from '../../lambda/agent/hash-pool';
-import { PackWriter, type BufferHold, type PackSink } from '../../lambda/agent/pack-writer';
-import { readVolumeBlocks, type ReaderStore } from '../../lambda/agent/reader';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import type { PackIndexEntry } from '../../runtime/core/store/pack-index';
+import { HashPool } from '../../runtime/agent/hash-pool';
+import { PackWriter, type BufferHold, type PackSink } from '../../runtime/agent/pack-writer';
+import { readVolumeBlocks, type ReaderStore } from '../../runtime/agent/reader';
 import { makeSourceVolume, planFor, sha256 } from './fixture';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));

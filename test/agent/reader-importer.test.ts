@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOCK_SIZE, ZERO_BLOCK } from '../../lambda/core/agent-job';
-import { packIndexKey } from '../../lambda/core/replica-format';
-import { CorruptBlock } from '../../lambda/aws/s3-errors';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { HashPool } from '../../lambda/agent/hash-pool';
-import { coalesce, exportVolume, importVolume } from '../../lambda/agent/importer';
-import { planRuns, readVolumeBlocks } from '../../lambda/agent/reader';
+import { BLOCK_SIZE, ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { packIndexKey } from '../../runtime/core/store/format';
+import { CorruptBlock } from '../../runtime/aws/s3-errors';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { HashPool } from '../../runtime/agent/hash-pool';
+import { coalesce, exportVolume, importVolume } from '../../runtime/agent/importer';
+import { planRuns, readVolumeBlocks } from '../../runtime/agent/reader';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { makeSourceVolume, planFor, sha256, takesDirectIo, type SourceVolume } from './fixture';
 

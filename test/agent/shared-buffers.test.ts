@@ -1,7 +1,7 @@
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newSharedBuffer, SharedBufferPool } from '../../lambda/agent/shared-buffers';
+import { newSharedBuffer, SharedBufferPool } from '../../runtime/agent/shared-buffers';
 
 describe('SharedBufferPool', () => {
   it('hands a given-back buffer to the next taker of that size, and a new one otherwise', () => {

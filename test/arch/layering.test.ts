@@ -25,7 +25,7 @@ function importsOf(file: string): string[] {
   return specs;
 }
 
-/** The project folder an import points into ('lambda/aws', 'lib', …), or the package name. */
+/** The project folder an import points into ('runtime/aws', 'lib', …), or the package name. */
 function target(file: string, spec: string): string {
   if (!spec.startsWith('.')) return spec;
   return path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec));
@@ -37,29 +37,29 @@ function violations(dir: string, forbidden: (t: string) => boolean): string[] {
 }
 
 describe('layering (docs/architecture.md)', () => {
-  it('lambda/core does no I/O: no SDK, no adapters, no fs/net/child processes', () => {
-    const io = /^(@aws-sdk\/|@smithy\/|node:(fs|net|http|https|child_process|worker_threads)|fs$|net$|http$|https$|child_process$|lambda\/aws|lambda\/agent|lambda\/steps)/;
-    expect(violations('lambda/core', (t) => io.test(t))).toEqual([]);
+  it('runtime/core does no I/O: no SDK, no adapters, no fs/net/child processes', () => {
+    const io = /^(@aws-sdk\/|@smithy\/|node:(fs|net|http|https|child_process|worker_threads)|fs$|net$|http$|https$|child_process$|runtime\/aws|runtime\/agent|runtime\/handlers)/;
+    expect(violations('runtime/core', (t) => io.test(t))).toEqual([]);
   });
 
-  it('only lambda/aws imports the AWS SDK', () => {
+  it('only runtime/aws imports the AWS SDK', () => {
     const sdk = (t: string) => t.startsWith('@aws-sdk/');
-    expect([...violations('lambda/core', sdk), ...violations('lambda/steps', sdk), ...violations('lambda/agent', sdk)]).toEqual([]);
+    expect([...violations('runtime/core', sdk), ...violations('runtime/handlers', sdk), ...violations('runtime/agent', sdk)]).toEqual([]);
   });
 
-  it('only lambda/steps imports Powertools: the agent (and the S3 store it bundles) is no Lambda function', () => {
+  it('only runtime/handlers imports Powertools: the agent (and the S3 store it bundles) is no Lambda function', () => {
     const powertools = (t: string) => t.startsWith('@aws-lambda-powertools/');
-    expect(['lambda/core', 'lambda/aws', 'lambda/agent'].flatMap((d) => violations(d, powertools))).toEqual([]);
-    expect(violations('lambda/steps', powertools).length).toBeGreaterThan(0);
+    expect(['runtime/core', 'runtime/aws', 'runtime/agent'].flatMap((d) => violations(d, powertools))).toEqual([]);
+    expect(violations('runtime/handlers', powertools).length).toBeGreaterThan(0);
   });
 
   it('runtime code never imports CDK or lib/', () => {
     const cdk = (t: string) => t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/') || t === 'constructs' || t === 'lib' || t.startsWith('lib/');
-    expect(violations('lambda', cdk)).toEqual([]);
+    expect(violations('runtime', cdk)).toEqual([]);
   });
 
-  it('the offline cloud knows nothing of Lifeboat (no lambda/, lib/, bin/ or test/ imports; no CDK in its sources)', () => {
-    const product = (t: string) => /^(lambda|lib|bin|test)(\/|$)/.test(t);
+  it('the offline cloud knows nothing of Lifeboat (no runtime/, lib/, bin/ or test/ imports; no CDK in its sources)', () => {
+    const product = (t: string) => /^(runtime|lib|bin|test)(\/|$)/.test(t);
     const cdk = (t: string) => t === 'aws-cdk-lib' || t.startsWith('aws-cdk-lib/');
     expect(violations('packages/offline-cloud/src', (t) => product(t) || cdk(t))).toEqual([]);
     // its tests build their own CDK fixture app, but never reach into the product either
@@ -68,6 +68,6 @@ describe('layering (docs/architecture.md)', () => {
 
   it('the product reaches the offline cloud only through its package name, never by a relative path', () => {
     const intoPackage = (t: string) => t.startsWith('packages/');
-    expect(['bin', 'lib', 'lambda', 'test'].flatMap((d) => violations(d, intoPackage))).toEqual([]);
+    expect(['bin', 'lib', 'runtime', 'test'].flatMap((d) => violations(d, intoPackage))).toEqual([]);
   });
 });

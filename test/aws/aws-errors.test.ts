@@ -1,6 +1,6 @@
 /** SDK exceptions become domain errors: throttles (EBS direct's concurrency limit among them) are Throttled, which the steps retry. */
-import { NotFound, ServiceError, Throttled } from '../../lambda/core/errors';
-import { toDomainError } from '../../lambda/aws/aws-errors';
+import { NotFound, ServiceError, Throttled } from '../../runtime/core/errors';
+import { toDomainError } from '../../runtime/aws/aws-errors';
 
 const sdkError = (name: string, message = 'x') => Object.assign(new Error(message), { name });
 

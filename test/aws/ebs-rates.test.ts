@@ -13,7 +13,7 @@ import {
   PutSnapshotBlockCommand,
   StartSnapshotCommand,
 } from '@aws-sdk/client-ebs';
-import { EbsDirect, makeEbsClient } from '../../lambda/aws/ebs-direct';
+import { EbsDirect, makeEbsClient } from '../../runtime/aws/ebs-direct';
 import { type EbsRates, EBS_RATES } from '@lifeboat/offline-cloud/src/aws-rates';
 import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 

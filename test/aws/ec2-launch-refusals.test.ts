@@ -5,9 +5,9 @@
  * is QuotaFull, which the step retries while the other workers end and free their vCPUs.
  */
 import { CreateLaunchTemplateCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { Ec2Adapter, makeEc2Client } from '../../lambda/aws/ec2-adapter';
-import { CapacityUnavailable, QuotaFull } from '../../lambda/core/errors';
-import { TRANSIENT_ERRORS } from '../../lib/lambda-step';
+import { Ec2Adapter, makeEc2Client } from '../../runtime/aws/ec2-adapter';
+import { CapacityUnavailable, QuotaFull } from '../../runtime/core/errors';
+import { TRANSIENT_ERRORS } from '../../lib/lambda-task';
 import { DEFAULT_IMAGE_ID } from '@lifeboat/offline-cloud/src/ec2/images';
 import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 

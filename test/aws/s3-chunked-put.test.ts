@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { AGENT_S3_CLIENT_CONFIG } from '../../lambda/aws/agent-s3-client';
-import { putChunks, retryDelayMs } from '../../lambda/aws/s3-chunked-put';
+import { AGENT_S3_CLIENT_CONFIG } from '../../runtime/aws/agent-s3-client';
+import { putChunks, retryDelayMs } from '../../runtime/aws/s3-chunked-put';
 
 interface Attempt {
   body: Buffer;

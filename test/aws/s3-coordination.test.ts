@@ -3,9 +3,9 @@
  * holds a lease (S3 evaluates If-None-Match / If-Match atomically), reader records, gc notes, working sets.
  */
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3Coordination } from '../../lambda/aws/s3-coordination';
-import { acquireLease, enterStep, releaseLease, type LeaseDeps } from '../../lambda/core/lease-guard';
-import { readerRecord } from '../../lambda/core/store-readers';
+import { S3Coordination } from '../../runtime/aws/s3-coordination';
+import { acquireLease, enterStep, releaseLease, type LeaseDeps } from '../../runtime/core/lease/lease-guard';
+import { readerRecord } from '../../runtime/core/store/readers';
 import { MemoryLog } from '../steps/fakes';
 import { startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 

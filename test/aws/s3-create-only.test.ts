@@ -4,11 +4,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { packIndexKey, packKey } from '../../lambda/core/replica-format';
-import { makeAgentS3Client } from '../../lambda/aws/agent-s3-client';
-import { AlreadyExists } from '../../lambda/aws/s3-errors';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { packIndexKey, packKey } from '../../runtime/core/store/format';
+import { makeAgentS3Client } from '../../runtime/aws/agent-s3-client';
+import { AlreadyExists } from '../../runtime/aws/s3-errors';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { clientConfig, startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
 
 const BUCKET = 'replica-create-only';

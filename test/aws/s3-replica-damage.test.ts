@@ -3,13 +3,13 @@
  * corrupt manifests are refused on read, and a chain read survives compaction's rewrite-then-delete.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { BLOCK_SIZE, ZERO_BLOCK } from '../../lambda/core/agent-job';
-import { buildManifest, checkpointKey, packIndexKey, packKey, type VolumeMeta } from '../../lambda/core/replica-format';
-import type { CheckpointManifest } from '../../lambda/core/replica-store-port';
-import type { StoreProblem } from '../../lambda/core/store-problems';
-import { CorruptManifest } from '../../lambda/core/store-validation';
-import { MissingBlock } from '../../lambda/aws/s3-errors';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { BLOCK_SIZE, ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { buildManifest, checkpointKey, packIndexKey, packKey, type VolumeMeta } from '../../runtime/core/store/format';
+import type { CheckpointManifest } from '../../runtime/core/store/port';
+import type { StoreProblem } from '../../runtime/core/store/problems';
+import { CorruptManifest } from '../../runtime/core/store/validation';
+import { MissingBlock } from '../../runtime/aws/s3-errors';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

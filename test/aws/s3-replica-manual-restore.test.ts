@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { buildManifest } from '../../lambda/core/replica-format';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { readVolumeBlocks } from '../../lambda/agent/reader';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { buildManifest } from '../../runtime/core/store/format';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { readVolumeBlocks } from '../../runtime/agent/reader';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 import { makeSourceVolume } from '../agent/fixture';
 

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BLOCK_SIZE, ZERO_BLOCK } from '../../lambda/core/agent-job';
-import { buildManifest, checkpointIdFor, packIndexKey, packKey, type VolumeMeta } from '../../lambda/core/replica-format';
-import { CorruptBlock, MissingBlock, ReplicaStoreError } from '../../lambda/aws/s3-errors';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { BLOCK_SIZE, ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { buildManifest, checkpointIdFor, packIndexKey, packKey, type VolumeMeta } from '../../runtime/core/store/format';
+import { CorruptBlock, MissingBlock, ReplicaStoreError } from '../../runtime/aws/s3-errors';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { startS3, type TestS3 } from '../helpers/s3rver';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -5,7 +5,7 @@
  * quick, so their poll counts are not AWS's; this counts AWS's. (A run on the cloud clock at AWS's times
  * counts them too, slowly: the scale-out runs do.)
  */
-import type { AgentProgress, ReadJob } from '../../lambda/core/agent-job';
+import type { AgentProgress, ReadJob } from '../../runtime/core/workers/agent-job';
 import { AWS_TIMINGS } from '@lifeboat/offline-cloud/src/aws-timings';
 import { makeWorld, vpgRuntime, type World } from '../steps/fakes';
 import { captureContents, runFakeAgent, steps, type State } from '../steps/sync-driver';

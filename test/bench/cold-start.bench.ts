@@ -20,9 +20,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LifeboatFunction } from '../../lib/lifeboat-function';
-import { DEFAULT_HANDLERS_DIR } from '../../lib/step-functions';
-import { STEP_ENV } from '../../lambda/core/step-env';
-import { PROBE_ENV } from '../../lambda/core/step-env';
+import { DEFAULT_HANDLERS_DIR } from '../../lib/step-lambdas';
+import { STEP_ENV } from '../../runtime/core/step-env';
+import { PROBE_ENV } from '../../runtime/core/step-env';
 import { ratio, summarize } from './figures';
 
 const PROJECT = path.resolve(__dirname, '../..');
@@ -89,7 +89,7 @@ interface Bundle {
 /** The baseline's entry: the handler plus every adapter module, so every SDK client is loaded (the old step runtime imported them all). */
 function baselineEntry(dir: string, handlerFile: string): string {
   const file = path.join(dir, path.basename(handlerFile));
-  const aws = path.join(PROJECT, 'lambda', 'aws');
+  const aws = path.join(PROJECT, 'runtime', 'aws');
   const lines = [`export * from ${JSON.stringify(handlerFile.replace(/\.ts$/, ''))};`];
   ALL_ADAPTERS.forEach((a, i) => lines.push(`import * as a${i} from ${JSON.stringify(path.join(aws, a))};`));
   lines.push(`export const allAdapters = [${ALL_ADAPTERS.map((_, i) => `a${i}`).join(', ')}];`);
@@ -106,7 +106,7 @@ const BASELINE_BUNDLING: nodejs.BundlingOptions = {
   sourcesContent: true,
 };
 
-/** Bundles every `lambda/steps/*-handler.ts` through LifeboatFunction, as deployed or as the baseline. */
+/** Bundles every `runtime/handlers/*-handler.ts` through LifeboatFunction, as deployed or as the baseline. */
 function bundleAll(outdir: string, baseline: boolean): Map<string, Bundle> {
   const app = new App({ outdir });
   const stack = new Stack(app, baseline ? 'Baseline' : 'Current');

@@ -12,7 +12,7 @@ import { DRS_ASSUMPTIONS, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeb
 import { benchJson, formatSheet } from './report';
 import { benchColdStarts, formatTotals } from './cold-start.bench';
 import { formatSamples, ratio } from './figures';
-import { PACK_TARGET_BYTES } from '../../lambda/core/replica-format';
+import { PACK_TARGET_BYTES } from '../../runtime/core/store/format';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const MiB = 1024 * 1024;

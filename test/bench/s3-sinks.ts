@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
-import { makeAgentS3Client } from '../../lambda/aws/agent-s3-client';
+import { makeAgentS3Client } from '../../runtime/aws/agent-s3-client';
 
 interface SdkRequest {
   method: string;

@@ -7,8 +7,8 @@
  * and planned, read by no zSAT).
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { SYNC_STATE } from '../../lambda/core/sync-contract';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { SYNC_STATE } from '../../runtime/core/sync/contract';
 import { createProtectedInstance, writePattern, type ProtectedInstance } from '../../bin/demo/workload';
 import { runSync, type SyncFigures } from '../../bin/demo/run-sync';
 import { executionHistory } from '../../bin/demo/inventory';

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BLOCK_SIZE, type BlockPlan } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE, type BlockPlan } from '../../runtime/core/workers/agent-job';
 import { seededRandom } from '@lifeboat/offline-cloud/src/faults';
 
 export interface VolumeFixture {

@@ -10,11 +10,11 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { startExecution } from '../../bin/commands/executions';
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
 import { recoveredVolumes } from '../../bin/demo/recovered';
-import { Ec2Adapter } from '../../lambda/aws/ec2-adapter';
-import type { FailbackOutput } from '../../lambda/core/failback-contract';
-import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
-import { StepFunctionsExecutions } from '../../lambda/aws/sfn-executions';
-import { TAG } from '../../lambda/core/tags';
+import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import type { FailbackOutput } from '../../runtime/core/failback/contract';
+import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup';
+import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
+import { TAG } from '../../runtime/core/tags';
 import type { FailbackPlan, FaultInjector } from './chaos-faults';
 import { CHAOS_SITE, CHAOS_VPG, type ChaosSite } from './chaos-site';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Cloud } from '@lifeboat/offline-cloud/src/cloud';
 import type { CloudRequest, CloudResponse } from '@lifeboat/offline-cloud/src/service';
 import { CHAOS_VPG } from './chaos-site';
-import { vpgStepFunctionName } from '../../lambda/core/resource-names';
+import { vpgStepFunctionName } from '../../runtime/core/resource-names';
 
 export type FaultKind =
   | 'throttle'

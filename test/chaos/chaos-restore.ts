@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { VolumeImage } from '../../bin/demo/verify';
-import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { ZERO_BLOCK } from '../../lambda/core/agent-job';
-import { packIdFromIndexKey } from '../../lambda/core/replica-format';
+import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { packIdFromIndexKey } from '../../runtime/core/store/format';
 
 const DOC = path.resolve(__dirname, '../../docs/store-format.md');
 

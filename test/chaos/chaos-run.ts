@@ -18,7 +18,7 @@ import { oneFailback } from './chaos-failback';
 import { IndependentRestore, orphanPacks, workingPrefixes } from './chaos-restore';
 import { ageCheckpoints, restartMidExecution, stopMidRead, stopWhenCompacting, sweepDuringSync } from './chaos-scenarios';
 import { checkpointProblems, foreignTouched, imageOfBlocks, leakedResources, seedForeign } from './chaos-verify';
-import { sweeperFunctionName } from '../../lambda/core/resource-names';
+import { sweeperFunctionName } from '../../runtime/core/resource-names';
 
 export interface ChaosOptions {
   readonly runs: number;

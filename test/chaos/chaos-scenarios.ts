@@ -10,14 +10,14 @@
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { S3Coordination } from '../../lambda/aws/s3-coordination';
-import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { currentLease } from '../../lambda/core/lease-guard';
-import { checkpointKey, checkpointSummaryKey } from '../../lambda/core/replica-format';
-import type { CheckpointManifest, CheckpointSummary } from '../../lambda/core/replica-store-port';
-import { TAG } from '../../lambda/core/tags';
+import { S3Coordination } from '../../runtime/aws/s3-coordination';
+import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { currentLease } from '../../runtime/core/lease/lease-guard';
+import { checkpointKey, checkpointSummaryKey } from '../../runtime/core/store/format';
+import type { CheckpointManifest, CheckpointSummary } from '../../runtime/core/store/port';
+import { TAG } from '../../runtime/core/tags';
 import { CHAOS_SITE, CHAOS_VPG, type ChaosSite } from './chaos-site';
-import { sweeperFunctionName, vpgStepFunctionName } from '../../lambda/core/resource-names';
+import { sweeperFunctionName, vpgStepFunctionName } from '../../runtime/core/resource-names';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

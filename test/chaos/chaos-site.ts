@@ -9,12 +9,12 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { synthesize } from '../../bin/demo/synth';
 import { vpgRuntimeOf } from '../../bin/commands/context';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { makeS3Client } from '../../lambda/aws/s3-client';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { makeS3Client } from '../../runtime/aws/s3-client';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startCloud, type Cloud } from '@lifeboat/offline-cloud/src/cloud';
 import { clientConfig, TEST_TIMINGS } from '@lifeboat/offline-cloud/src/testing';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
+import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
 
 export const CHAOS_SITE = 'chaos';
 export const CHAOS_VPG = 'app';

@@ -15,12 +15,12 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import crypto from 'node:crypto';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { compareBlockMap, isZero, type VolumeImage } from '../../bin/demo/verify';
 import { readVolume, type ProtectedVolume } from '../../bin/demo/workload';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
-import type { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
-import { TAG, tagList, tagMap, type Tags } from '../../lambda/core/tags';
+import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { TAG, tagList, tagMap, type Tags } from '../../runtime/core/tags';
 
 /**
  * A blank-born volume's image from the only blocks that can hold data (those ever written), read back from

@@ -1,6 +1,6 @@
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { buildFullPlan, buildIncrementalPlan, plannedBytes } from '../../lambda/core/block-plan';
-import { SyncFailed } from '../../lambda/core/errors';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { buildFullPlan, buildIncrementalPlan, plannedBytes } from '../../runtime/core/sync/block-plan';
+import { SyncFailed } from '../../runtime/core/errors';
 
 const target = { sourceVolumeId: 'vol-1', snapshotId: 'snap-new', sizeBytes: 8 * BLOCK_SIZE };
 

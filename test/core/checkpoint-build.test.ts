@@ -1,6 +1,6 @@
-import { ZERO_BLOCK, type AgentResult, type BlockPlan } from '../../lambda/core/agent-job';
-import { verifyResultsCoverPlans, zeroBlocksGoneSinceParent } from '../../lambda/core/checkpoint-build';
-import { SyncFailed } from '../../lambda/core/errors';
+import { ZERO_BLOCK, type AgentResult, type BlockPlan } from '../../runtime/core/workers/agent-job';
+import { verifyResultsCoverPlans, zeroBlocksGoneSinceParent } from '../../runtime/core/sync/checkpoint-build';
+import { SyncFailed } from '../../runtime/core/errors';
 
 const plan = (sourceVolumeId: string, blocks: number[]): BlockPlan => ({ sourceVolumeId, snapshotId: 'snap', baseSnapshotId: null, sizeBytes: 1 << 30, blocks });
 const result = (volumes: Array<[string, Record<string, string>]>): AgentResult => ({

@@ -1,6 +1,6 @@
-import { ownershipRefusal, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../../lambda/core/cleanup-selection';
-import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../../lambda/core/sync-ports';
-import { TAG, tagsFor, type Tags } from '../../lambda/core/tags';
+import { ownershipRefusal, selectAfterCommit, selectAfterFailure, type CleanupInventory } from '../../runtime/core/cleanup/cleanup-selection';
+import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../../runtime/core/ports';
+import { TAG, tagsFor, type Tags } from '../../runtime/core/tags';
 
 const SITE = 'site-a';
 const ours = (role: 'zsat' | 'sync-snapshot', kind: 'instance' | 'volume' | 'snapshot', syncId: string, extra: Tags = {}) =>

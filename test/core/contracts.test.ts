@@ -4,12 +4,12 @@
  * the test that a renamed key fails `tsc` (`npm test` runs `tsc --noEmit` first): if a path they name became valid,
  * the directive itself would be an error. The expectations check the values the constructs put in the definitions.
  */
-import { failbackPath, failbackResult, importerPath, type FailbackInit, type PrepareOutput } from '../../lambda/core/failback-contract';
-import { prepareOutputSchema } from '../../lambda/core/failback/failback-schemas';
-import type { StateFields } from '../../lambda/core/json-path';
-import { lambdaEnvironment, STEP_ENV, stepEnvSchema } from '../../lambda/core/step-env';
-import { syncPath, syncResult, zsatPath, type PlanOutput, type SyncInput } from '../../lambda/core/sync-contract';
-import { planOutputSchema } from '../../lambda/core/sync-schemas';
+import { failbackPath, failbackResult, importerPath, type FailbackInit, type PrepareOutput } from '../../runtime/core/failback/contract';
+import { prepareOutputSchema } from '../../runtime/core/failback/schemas';
+import type { StateFields } from '../../runtime/core/json-path';
+import { lambdaEnvironment, STEP_ENV, stepEnvSchema } from '../../runtime/core/step-env';
+import { syncPath, syncResult, zsatPath, type PlanOutput, type SyncInput } from '../../runtime/core/sync/contract';
+import { planOutputSchema } from '../../runtime/core/sync/schemas';
 
 describe('sync contract', () => {
   it('accepts the paths of the sync state and returns them as written', () => {

@@ -1,5 +1,5 @@
-import { effectiveTarget, FailbackInputError, nearestCheckpoints, parseFailbackRequest, resolveCheckpoint } from '../../lambda/core/failback/failback-request';
-import type { CheckpointSummary } from '../../lambda/core/replica-store-port';
+import { effectiveTarget, FailbackInputError, nearestCheckpoints, parseFailbackRequest, resolveCheckpoint } from '../../runtime/core/failback/failback-request';
+import type { CheckpointSummary } from '../../runtime/core/store/port';
 
 const cp = (id: string, createdAt: string): CheckpointSummary => ({ id, createdAt, parentId: null, volumes: [] });
 const CPS = [

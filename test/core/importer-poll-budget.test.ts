@@ -6,7 +6,7 @@ import {
   RESERVED_EVENTS,
   importerPollBudget,
   importerWaitSeconds,
-} from '../../lambda/core/sync/history-budget';
+} from '../../runtime/core/sync/history-budget';
 
 describe('importerPollBudget', () => {
   it.each([1, 4, 40])('keeps %i importers inside the quota with the reserved events', (count) => {

@@ -1,4 +1,4 @@
-import { brokenChains, failbackArnFor, journalCutoff, journalMarkerKey, needsCompaction } from '../../lambda/core/journal';
+import { brokenChains, failbackArnFor, journalCutoff, journalMarkerKey, needsCompaction } from '../../runtime/core/store/journal';
 
 describe('journal (pure parts)', () => {
   it('the cut-off is now minus the retention', () => {

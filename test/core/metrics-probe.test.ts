@@ -1,10 +1,10 @@
 /** The RPO probe: newest checkpoint from key listings alone, running executions, and metrics even when reads fail. */
-import { latestCheckpoint, probeRpo, type CheckpointKeysPort } from '../../lambda/core/metrics-probe';
-import { parseProbeEnv } from '../../lambda/core/step-env';
-import { checkpointIdFor, checkpointKey, checkpointSummaryKey } from '../../lambda/core/replica-format';
-import type { ExecutionsPort, RunningExecution } from '../../lambda/core/sync-ports';
-import { jsonLog } from '../../lambda/steps/step-log';
-import { probeHandler } from '../../lambda/steps/rpo-probe-handler';
+import { latestCheckpoint, probeRpo, type CheckpointKeysPort } from '../../runtime/core/monitoring/metrics-probe';
+import { parseProbeEnv } from '../../runtime/core/step-env';
+import { checkpointIdFor, checkpointKey, checkpointSummaryKey } from '../../runtime/core/store/format';
+import type { ExecutionsPort, RunningExecution } from '../../runtime/core/ports';
+import { jsonLog } from '../../runtime/handlers/step-log';
+import { probeHandler } from '../../runtime/handlers/rpo-probe-handler';
 
 class KeyStore implements CheckpointKeysPort {
   readonly listed: string[] = [];

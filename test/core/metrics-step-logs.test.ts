@@ -3,18 +3,18 @@
  * the in-memory fakes with the real JSON logger; every line must parse, name its step, VPG, sync and execution, and
  * the EMF lines must carry the right metrics.
  */
-import { beginStep } from '../../lambda/steps/begin-handler';
-import { checkSnapshotsStep } from '../../lambda/steps/check-snapshots-handler';
-import { cleanupFailedStep } from '../../lambda/steps/cleanup-failed-handler';
-import { cleanupStep } from '../../lambda/steps/cleanup-handler';
-import { commitStep } from '../../lambda/steps/commit-handler';
-import { createSnapshotsStep } from '../../lambda/steps/create-snapshots-handler';
-import { planStep } from '../../lambda/steps/plan-handler';
-import { pollZsatStep } from '../../lambda/steps/poll-zsat-handler';
-import { spawnZsatStep } from '../../lambda/steps/spawn-zsat-handler';
-import { jsonLog } from '../../lambda/steps/step-log';
-import { deriveSyncId } from '../../lambda/core/sync-ids';
-import type { StepDeps } from '../../lambda/core/sync/step-deps';
+import { beginStep } from '../../runtime/handlers/begin-handler';
+import { checkSnapshotsStep } from '../../runtime/handlers/check-snapshots-handler';
+import { cleanupFailedStep } from '../../runtime/handlers/cleanup-failed-handler';
+import { cleanupStep } from '../../runtime/handlers/cleanup-handler';
+import { commitStep } from '../../runtime/handlers/commit-handler';
+import { createSnapshotsStep } from '../../runtime/handlers/create-snapshots-handler';
+import { planStep } from '../../runtime/handlers/plan-handler';
+import { pollZsatStep } from '../../runtime/handlers/poll-zsat-handler';
+import { spawnZsatStep } from '../../runtime/handlers/spawn-zsat-handler';
+import { jsonLog } from '../../runtime/handlers/step-log';
+import { deriveSyncId } from '../../runtime/core/sync/ids';
+import type { StepDeps } from '../../runtime/core/sync/deps';
 import { EXECUTION, MACHINE, SITE, makeWorld, vpgRuntime, type World } from '../steps/fakes';
 import { captureContents, runFakeAgent, type State } from '../steps/sync-driver';
 import { holdLease } from '../steps/lease-helpers';

@@ -1,6 +1,6 @@
 /** EMF documents (the shape CloudWatch Logs extracts metrics from) and the RPO status rules. */
-import { beginMetrics, commitMetrics, emfDocument, failureMetrics, METRICS_NAMESPACE, probeMetrics, rpoSeconds, type EmfDocument } from '../../lambda/core/metrics';
-import { rpoStatus, rpoTarget } from '../../lambda/core/metrics-rpo';
+import { beginMetrics, commitMetrics, emfDocument, failureMetrics, METRICS_NAMESPACE, probeMetrics, rpoSeconds, type EmfDocument } from '../../runtime/core/monitoring/metrics';
+import { rpoStatus, rpoTarget } from '../../runtime/core/monitoring/metrics-rpo';
 
 const scope = { site: 'site-a', vpg: 'web' };
 const now = new Date('2026-11-25T12:00:00Z');

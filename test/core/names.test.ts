@@ -1,9 +1,9 @@
 /** The shared name and IPv4 rules, and that each runtime part that takes them applies the same rule. */
-import { parseFailbackRequest } from '../../lambda/core/failback/failback-request';
-import { isIpv4 } from '../../lambda/core/ipv4';
-import { assertName, isName, nameProblem } from '../../lambda/core/names';
-import { parseStepEnv } from '../../lambda/core/step-env';
-import { STEP_ENV } from '../../lambda/core/step-env';
+import { parseFailbackRequest } from '../../runtime/core/failback/failback-request';
+import { isIpv4 } from '../../runtime/core/ipv4';
+import { assertName, isName, nameProblem } from '../../runtime/core/names';
+import { parseStepEnv } from '../../runtime/core/step-env';
+import { STEP_ENV } from '../../runtime/core/step-env';
 
 describe('names', () => {
   it.each(['a', '0', 'web', 'site-a', 'a--b', 'x'.repeat(32)])('accepts %j', (name) => {

@@ -1,4 +1,4 @@
-import { buildHashLocations, decodePackIndex, encodePackIndex, planRangeReads, type PackIndex } from '../../lambda/core/pack-index';
+import { buildHashLocations, decodePackIndex, encodePackIndex, planRangeReads, type PackIndex } from '../../runtime/core/store/pack-index';
 
 const H = (n: number) => n.toString(16).padStart(64, '0');
 const P = (n: number) => n.toString(16).padStart(64, 'f');

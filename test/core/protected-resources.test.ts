@@ -1,7 +1,7 @@
-import type { CheckpointSummary } from '../../lambda/core/replica-store-port';
-import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProtectedInstances } from '../../lambda/core/protected-resources';
-import type { InstanceInfo, SnapshotInfo } from '../../lambda/core/sync-ports';
-import { TAG, tagsFor } from '../../lambda/core/tags';
+import type { CheckpointSummary } from '../../runtime/core/store/port';
+import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProtectedInstances } from '../../runtime/core/sync/protected-resources';
+import type { InstanceInfo, SnapshotInfo } from '../../runtime/core/ports';
+import { TAG, tagsFor } from '../../runtime/core/tags';
 
 const inst = (instanceId: string, tags: Record<string, string>, state: InstanceInfo['state'] = 'running'): InstanceInfo => ({ instanceId, state, availabilityZone: 'a', launchTime: '', tags, volumes: [] });
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { qcow2Layout, QCOW2_CLUSTER_SIZE } from '../../lambda/core/qcow2';
+import { qcow2Layout, QCOW2_CLUSTER_SIZE } from '../../runtime/core/export/qcow2';
 
 const C = QCOW2_CLUSTER_SIZE;
 const hasQemuImg = (() => {

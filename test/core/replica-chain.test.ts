@@ -1,8 +1,8 @@
-import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../lambda/core/agent-job';
-import type { CheckpointManifest, CheckpointVolume } from '../../lambda/core/replica-store-port';
-import { blockMapToRecord, chainIds, resolveBlockMap } from '../../lambda/core/replica-chain';
-import { planCompaction } from '../../lambda/core/replica-compaction';
-import type { PackIndex } from '../../lambda/core/pack-index';
+import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../runtime/core/workers/agent-job';
+import type { CheckpointManifest, CheckpointVolume } from '../../runtime/core/store/port';
+import { blockMapToRecord, chainIds, resolveBlockMap } from '../../runtime/core/store/chain';
+import { planCompaction } from '../../runtime/core/store/compaction';
+import type { PackIndex } from '../../runtime/core/store/pack-index';
 
 const H = (n: number) => n.toString(16).padStart(64, '0');
 const P = (n: number) => n.toString(16).padStart(64, 'f');

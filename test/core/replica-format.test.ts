@@ -1,4 +1,4 @@
-import { BLOCK_SIZE, ZERO_BLOCK, type AgentResult } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE, ZERO_BLOCK, type AgentResult } from '../../runtime/core/workers/agent-job';
 import {
   buildManifest,
   checkpointIdFor,
@@ -19,7 +19,7 @@ import {
   syncResultKey,
   vpgPrefix,
   type VolumeMeta,
-} from '../../lambda/core/replica-format';
+} from '../../runtime/core/store/format';
 
 const PACK = 'ab'.repeat(32);
 const H = (n: number) => n.toString(16).padStart(64, '0');
@@ -45,7 +45,7 @@ describe('store keys', () => {
     expect(() => packKey('web', 'ABC')).toThrow(/pack id/);
   });
 
-  it('takes VPG names by the config\'s rule (lambda/core/names.ts): a name the config refuses has no prefix', () => {
+  it('takes VPG names by the config\'s rule (runtime/core/names.ts): a name the config refuses has no prefix', () => {
     for (const name of ['web-', '-web', 'Web', 'web_1', 'web.1', 'x'.repeat(33)]) expect(() => vpgPrefix(name)).toThrow(/invalid VPG name/);
     expect(() => vpgPrefix('web-')).toThrow(`invalid VPG name "web-": it ends with '-'`);
     expect(vpgPrefix('a--b')).toBe('vpgs/a--b/');

@@ -1,6 +1,6 @@
-import { InvalidInput } from '../../lambda/core/errors';
-import { parseStepEnv } from '../../lambda/core/step-env';
-import { STEP_ENV } from '../../lambda/core/step-env';
+import { InvalidInput } from '../../runtime/core/errors';
+import { parseStepEnv } from '../../runtime/core/step-env';
+import { STEP_ENV } from '../../runtime/core/step-env';
 
 const good = {
   [STEP_ENV.siteId]: 'site-a',

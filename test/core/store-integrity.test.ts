@@ -1,9 +1,9 @@
 /** checkpointIntegrity with plain data: chains, indexes and pack objects, and what a restore would miss. */
-import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../lambda/core/agent-job';
-import type { PackIndex } from '../../lambda/core/pack-index';
-import type { CheckpointManifest, CheckpointVolume } from '../../lambda/core/replica-store-port';
-import { checkpointIntegrity, type IntegrityInput } from '../../lambda/core/store-integrity';
-import type { PackObject } from '../../lambda/core/store-problems';
+import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../runtime/core/workers/agent-job';
+import type { PackIndex } from '../../runtime/core/store/pack-index';
+import type { CheckpointManifest, CheckpointVolume } from '../../runtime/core/store/port';
+import { checkpointIntegrity, type IntegrityInput } from '../../runtime/core/store/integrity';
+import type { PackObject } from '../../runtime/core/store/problems';
 
 const B = BLOCK_SIZE;
 const H = (n: number) => n.toString(16).padStart(64, '0');

@@ -1,5 +1,5 @@
 /** Listings sorted into what Lifeboat reads and the strays it skips, with plain data. */
-import { brokenChainProblems, sortCheckpointListing, sortPackListing } from '../../lambda/core/store-problems';
+import { brokenChainProblems, sortCheckpointListing, sortPackListing } from '../../runtime/core/store/problems';
 
 const P = (n: number) => n.toString(16).padStart(64, 'f');
 const T = '2026-11-25T01:00:00.000Z';

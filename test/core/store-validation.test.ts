@@ -1,10 +1,10 @@
 /** Manifests validated on read: what Lifeboat writes passes, each kind of damage is a CorruptManifest naming it. */
-import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../lambda/core/agent-job';
-import { blockIndexOf, buildManifest, checkpointIdFromKey, isCheckpointId } from '../../lambda/core/replica-format';
-import { resolveBlockMap } from '../../lambda/core/replica-chain';
-import { planCompaction } from '../../lambda/core/replica-compaction';
-import type { CheckpointManifest } from '../../lambda/core/replica-store-port';
-import { CorruptManifest, validateManifest } from '../../lambda/core/store-validation';
+import { BLOCK_SIZE, ZERO_BLOCK, type BlockRef } from '../../runtime/core/workers/agent-job';
+import { blockIndexOf, buildManifest, checkpointIdFromKey, isCheckpointId } from '../../runtime/core/store/format';
+import { resolveBlockMap } from '../../runtime/core/store/chain';
+import { planCompaction } from '../../runtime/core/store/compaction';
+import type { CheckpointManifest } from '../../runtime/core/store/port';
+import { CorruptManifest, validateManifest } from '../../runtime/core/store/validation';
 
 const H = (n: number) => n.toString(16).padStart(64, '0');
 const SIZE = 8 * BLOCK_SIZE;

@@ -1,7 +1,7 @@
 /** The sweeper's selection: pure rules over plain inventory data. */
-import { selectForSweep, testExpired, type SweepScope } from '../../lambda/core/sweeper-selection';
-import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../../lambda/core/sync-ports';
-import { TAG, tagsFor, type Tags } from '../../lambda/core/tags';
+import { selectForSweep, testExpired, type SweepScope } from '../../runtime/core/cleanup/sweeper-selection';
+import type { InstanceInfo, SnapshotInfo, VolumeInfo } from '../../runtime/core/ports';
+import { TAG, tagsFor, type Tags } from '../../runtime/core/tags';
 
 const SITE = 'site-a';
 const NOW = new Date('2026-11-25T12:00:00Z');

@@ -1,5 +1,5 @@
-import { SyncFailed } from '../../lambda/core/errors';
-import { isStandardType, zsatsAtOnce } from '../../lambda/core/vcpu-quota';
+import { SyncFailed } from '../../runtime/core/errors';
+import { isStandardType, zsatsAtOnce } from '../../runtime/core/sync/vcpu-quota';
 
 const base = { zsats: 6, maxZsats: 8, instanceType: 'c6i.large', vcpusEach: 2 };
 

@@ -1,5 +1,5 @@
 /** The VPG lease's decisions (pure) and its read-decide-conditional-write loop over an in-memory store with S3's semantics. */
-import { acquireLease, delegateLease, enterStep, LeaseLost, leaveStep, releaseLease, type LeaseDeps } from '../../lambda/core/lease-guard';
+import { acquireLease, delegateLease, enterStep, LeaseLost, leaveStep, releaseLease, type LeaseDeps } from '../../runtime/core/lease/lease-guard';
 import {
   decideAcquire,
   decideDelegate,
@@ -10,7 +10,7 @@ import {
   type ExecutionState,
   type LeaseParty,
   type VpgLease,
-} from '../../lambda/core/vpg-lease';
+} from '../../runtime/core/lease/vpg-lease';
 import { FakeClock, MemoryLog } from '../steps/fakes';
 import { MemoryCoordination } from '../steps/memory-coordination';
 

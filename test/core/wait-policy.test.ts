@@ -1,4 +1,4 @@
-import { clampWait, snapshotWaitSeconds, zsatWaitSeconds } from '../../lambda/core/wait-policy';
+import { clampWait, snapshotWaitSeconds, zsatWaitSeconds } from '../../runtime/core/workers/wait-policy';
 
 const now = new Date('2026-11-25T12:10:00Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();

@@ -1,6 +1,6 @@
 /** Launching through agent/importer.instanceTypes: fallback on capacity refusals only, crash-safe, one token a type. */
-import { CapacityUnavailable, QuotaFull, ServiceError } from '../../lambda/core/errors';
-import { fallbackClientToken, launchWithFallback, type LaunchRecordStore } from '../../lambda/core/worker-launch';
+import { CapacityUnavailable, QuotaFull, ServiceError } from '../../runtime/core/errors';
+import { fallbackClientToken, launchWithFallback, type LaunchRecordStore } from '../../runtime/core/workers/launch';
 
 class MemoryStore implements LaunchRecordStore {
   readonly objects = new Map<string, string>();

@@ -1,4 +1,4 @@
-import { groupVolumesIntoZsats, zsatDeviceName } from '../../lambda/core/zsat-grouping';
+import { groupVolumesIntoZsats, zsatDeviceName } from '../../runtime/core/sync/zsat-grouping';
 
 const MiB = 1024 * 1024;
 

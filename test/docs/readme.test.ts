@@ -1,7 +1,7 @@
 /** The README's copies of facts that live in code stay equal to the code. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ZERTO_TAG_TABLE } from '../../lambda/core/tags';
+import { ZERTO_TAG_TABLE } from '../../runtime/core/tags';
 
 const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
 

@@ -15,9 +15,9 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import type { FailbackOutput } from '../../lambda/core/failback-contract';
-import { TAG, tagMap } from '../../lambda/core/tags';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import type { FailbackOutput } from '../../runtime/core/failback/contract';
+import { TAG, tagMap } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';

@@ -6,8 +6,8 @@
  */
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { INSTANCE_VCPUS } from '@lifeboat/offline-cloud/src/aws-rates';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { TAG } from '../../lambda/core/tags';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { TAG } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';

@@ -9,8 +9,8 @@
  */
 import { DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EnableEbsEncryptionByDefaultCommand, ModifyEbsDefaultKmsKeyIdCommand } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { TAG, tagMap } from '../../lambda/core/tags';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { TAG, tagMap } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DeleteVpcEndpointsCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { TAG } from '../../lambda/core/tags';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { TAG } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage, compareBlockMap } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { createProtectedInstance, seededBytes, writeVolume } from '../../bin/demo/workload';
 import { runSync } from '../../bin/demo/run-sync';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';

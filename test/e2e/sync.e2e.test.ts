@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, RunInstancesCommand, DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { RESERVED_EVENTS } from '../../lambda/core/sync/history-budget';
-import { TAG } from '../../lambda/core/tags';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { RESERVED_EVENTS } from '../../runtime/core/sync/history-budget';
+import { TAG } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import type { VolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';
@@ -99,7 +99,7 @@ describe('sync, end to end on the offline cloud', () => {
     const expected = await images();
     const sync = await runSync(site.sfn, site.syncArn(VPG), 'sync 1');
     firstCheckpoint = sync.checkpointId;
-    // Measured for the history budget (lambda/core/sync/history-budget.ts): far inside the reserve.
+    // Measured for the history budget (runtime/core/sync/history-budget.ts): far inside the reserve.
     console.log(`first sync: ${sync.historyEvents} history events, ${sync.transitions} transitions`);
     expect(sync.historyEvents).toBeLessThan(RESERVED_EVENTS);
     const cp = await (await site.store(VPG)).getCheckpoint(VPG, sync.checkpointId);

@@ -3,7 +3,7 @@
  * Service Quotas, sizes the zSATs with DescribeInstanceTypes and fails naming the quota code and the fix; a sync
  * started anyway fails with a cause naming the quota, and leaves nothing behind.
  */
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { createProtectedInstance, seededBytes, writeVolume } from '../../bin/demo/workload';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import { startExecution, waitForExecution } from '../../bin/commands/executions';
@@ -39,7 +39,7 @@ it('fails the preflight naming the quota and the fix, and a sync started anyway 
   const before = await ownedResources(site.ec2, SITE);
   const exec = await waitForExecution(site.sfn, await startExecution(site.sfn, site.syncArn(VPG), {}, 'quota'), { label: 'quota', pollMs: 500 });
   expect(exec.status).toBe('FAILED');
-  // Plan reads the quota and fails before a volume or an instance exists (lambda/core/vcpu-quota.ts)
+  // Plan reads the quota and fails before a volume or an instance exists (runtime/core/sync/vcpu-quota.ts)
   expect(exec.cause).toMatch(/VcpuLimitExceeded: one zSAT of c6i\.large needs 2 vCPUs, more than the account's quota of 1 vCPUs .*Ask for a higher quota \(Service Quotas, EC2 quota L-1216C47A\)/);
   const after = await ownedResources(site.ec2, SITE);
   expect(leftovers(after, new Set())).toEqual(leftovers(before, new Set()));

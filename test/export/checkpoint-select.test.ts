@@ -1,4 +1,4 @@
-import { CheckpointNotFound, checkpointSpecKind, resolveCheckpoint } from '../../lambda/core/checkpoint-select';
+import { CheckpointNotFound, checkpointSpecKind, resolveCheckpoint } from '../../runtime/core/failback/checkpoint-select';
 
 const cps = [
   { id: 'cp-20261120T110000Z-bbbb', createdAt: '2026-11-20T11:00:00.000Z' },

@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { synthesize } from '../../bin/demo/synth';
-import { S3ReplicaStore } from '../../lambda/aws/s3-replica-store';
+import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { vpgRuntimeOf } from '../../bin/commands/context';
 import type { Timings } from '@lifeboat/offline-cloud/src/context';
 import type { AwsLimits } from '@lifeboat/offline-cloud/src/aws-rates';
 import { startTestCloud, type TestCloud } from '@lifeboat/offline-cloud/src/testing';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
+import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
 
 export interface TestSite extends TestCloud {
   readonly siteId: string;

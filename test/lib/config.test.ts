@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { vpgPrefix } from '../../lambda/core/replica-format';
-import { parseStepEnv } from '../../lambda/core/step-env';
-import { STEP_ENV } from '../../lambda/core/step-env';
+import { vpgPrefix } from '../../runtime/core/store/format';
+import { parseStepEnv } from '../../runtime/core/step-env';
+import { STEP_ENV } from '../../runtime/core/step-env';
 import { ConfigError, formatPath, loadConfig, NONCURRENT_VERSION_DAYS, parseConfig, vpgRuntime } from '../../lib/config';
 import { siteNames, vpgNames } from '../../lib/config-names';
 import { problems } from './config-problems';
 import { ReplicaBucket, replicaBucketName } from '../../lib/replica-bucket';
-import { alertTopicName, dashboardName, probeFunctionName, rpoAlarmName, siteStackName, sweeperFunctionName, syncFailedAlarmName, vpgStackName, vpgStepFunctionName, workerLaunchTemplateName } from '../../lambda/core/resource-names';
+import { alertTopicName, dashboardName, probeFunctionName, rpoAlarmName, siteStackName, sweeperFunctionName, syncFailedAlarmName, vpgStackName, vpgStepFunctionName, workerLaunchTemplateName } from '../../runtime/core/resource-names';
 
 const EXAMPLE = resolve(__dirname, '../../lifeboat.config.json');
 const ID_A = 'i-0123456789abcdef0';
@@ -226,7 +226,7 @@ describe('site capacity: what grows with the VPG count on the site stack', () =>
   });
 });
 
-describe('names: the runtime rule (lambda/core/names.ts)', () => {
+describe('names: the runtime rule (runtime/core/names.ts)', () => {
   it.each(['-web', '--', 'web-'])('refuses the VPG name %j with the reason and the rule', (name) => {
     const reason = name.startsWith('-') ? "starts with '-'" : "ends with '-'";
     expect(problems(withVpgs([name, { app: 'web' }]))).toEqual([
@@ -279,13 +279,13 @@ describe('derived names fit AWS limits and are unique', () => {
     expect(parseConfig({ ...valid(), siteId: site.slice(1) }, 'x').siteId).toHaveLength(26);
   });
 
-  it('refuses two VPGs that derive one Lambda function name ("web-failback"\'s cleanup is "web"\'s failback-cleanup)', () => {
+  it('refuses two VPGs that derive one Lambda function name ("web-failback"\'s cleanup-failed is "web"\'s failback-cleanup-failed)', () => {
     expect(problems(withVpgs(['web', { app: 'web' }], ['web-failback', { app: 'db' }]))).toEqual([
-      'site.json: vpgs[1].name: "web-failback" gives the "cleanup" step function the Lambda function name "lifeboat-site-a-web-failback-cleanup", which VPG "web" (vpgs[0]) gets too; Lambda function names are unique in an account and region, so rename one of the two VPGs',
+      'site.json: vpgs[1].name: "web-failback" gives the "cleanup-failed" step function the Lambda function name "lifeboat-site-a-web-failback-cleanup-failed", which VPG "web" (vpgs[0]) gets too; Lambda function names are unique in an account and region, so rename one of the two VPGs',
     ]);
   });
 
-  it('checks the names the stacks create (lambda/core/resource-names.ts), a step function falling back to a hash past 64 characters', () => {
+  it('checks the names the stacks create (runtime/core/resource-names.ts), a step function falling back to a hash past 64 characters', () => {
     const [site, vpg] = ['site-a', 'web'];
     const names = (what: string) => vpgNames(site, vpg).find((n) => n.what === what)?.name;
     expect(names('VPG stack')).toBe(vpgStackName(site, vpg));
@@ -299,9 +299,9 @@ describe('derived names fit AWS limits and are unique', () => {
     expect(siteName('zSAT launch template')).toBe(workerLaunchTemplateName(site, 'zsat'));
     expect(siteName('alert topic')).toBe(alertTopicName(site));
     expect(siteName('dashboard')).toBe(dashboardName(site));
-    const long = vpgNames('s'.repeat(32), 'v'.repeat(32)).find((n) => n.what === '"failback-cleanup" step function')?.name;
-    expect(long).toMatch(/^lifeboat-[0-9a-f]{10}-failback-cleanup$/);
-    expect(long).toBe(vpgStepFunctionName('s'.repeat(32), 'v'.repeat(32), 'failback-cleanup'));
+    const long = vpgNames('s'.repeat(32), 'v'.repeat(32)).find((n) => n.what === '"failback-cleanup-failed" step function')?.name;
+    expect(long).toMatch(/^lifeboat-[0-9a-f]{10}-failback-cleanup-failed$/);
+    expect(long).toBe(vpgStepFunctionName('s'.repeat(32), 'v'.repeat(32), 'failback-cleanup-failed'));
     // The bucket: the config refuses exactly the site ids replicaBucketName refuses.
     expect(() => replicaBucketName(new Stack(), 'a'.repeat(27), { encryption: 's3' })).toThrow(/at most 26 characters/);
     expect(replicaBucketName(new Stack(), 'a'.repeat(26), { encryption: 's3' })).toMatch(/^lifeboat-a{26}-/);

@@ -1,9 +1,9 @@
 /** Template tests of the failback state machine against its contract, and of the IAM each VPG adds for it. */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { FAILBACK_STATE, FAILBACK_STEPS, failbackPath, failbackResult } from '../../lambda/core/failback-contract';
+import { FAILBACK_STATE, FAILBACK_STEPS, failbackPath, failbackResult } from '../../runtime/core/failback/contract';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, allStates, flatten, policyStatements, resourcesOf } from './template-helpers';
-import { failbackStateMachineName, vpgStepFunctionName } from '../../lambda/core/resource-names';
+import { failbackStateMachineName, vpgStepFunctionName } from '../../runtime/core/resource-names';
 
 let site: Template;
 let web: Template;

@@ -16,7 +16,7 @@ import { parseConfig, type SiteConfig } from '../../lib/config';
 import { addLifeboat } from '../../lib/lifeboat-app';
 import { iamSize, resolveValue, rolePolicies, type PolicyDoc } from './iam-resolve';
 import { STUB_SOURCES } from './template-helpers';
-import { siteStackName, vpgStackName } from '../../lambda/core/resource-names';
+import { siteStackName, vpgStackName } from '../../runtime/core/resource-names';
 
 const SITE = 'acme-dr-eu-central1';
 /** Realistic names, some at the 32 characters a VPG name may have; half by tags, half by instance ids. */

@@ -5,7 +5,7 @@
  * policies come from the template, tokens resolved to a fixed account, region and bucket (test/lib/iam-resolve.ts).
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { TAG } from '../../lambda/core/tags';
+import { TAG } from '../../runtime/core/tags';
 import { ACCOUNT, PARTITION, REGION, rolePolicies } from './iam-resolve';
 import { decide, decisions, type Context } from './iam-decide';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';

@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LifeboatFunction } from '../../lib/lifeboat-function';
-import { DEFAULT_HANDLERS_DIR } from '../../lib/step-functions';
-import { STEP_ENV } from '../../lambda/core/step-env';
+import { DEFAULT_HANDLERS_DIR } from '../../lib/step-lambdas';
+import { STEP_ENV } from '../../runtime/core/step-env';
 import { FULL_CONFIG, synthesize } from './synth-fixture';
 
 describe('every Lambda function of the app', () => {
@@ -63,7 +63,7 @@ describe('a real step bundle (plan: EBS direct APIs, S3, and the EC2 and Service
   it('keeps its source map beside it, unreferenced, without the sources', () => {
     expect(code).not.toMatch(/sourceMappingURL/);
     const map = JSON.parse(fs.readFileSync(path.join(dir, 'index.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
-    expect(map.sources.some((s) => s.endsWith('lambda/core/sync/plan-step.ts'))).toBe(true);
+    expect(map.sources.some((s) => s.endsWith('runtime/core/sync/plan.ts'))).toBe(true);
     expect(map.sourcesContent).toBeUndefined();
   });
 

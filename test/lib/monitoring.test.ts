@@ -12,16 +12,16 @@ import { parseConfig } from '../../lib/config';
 import { addLifeboat } from '../../lib/lifeboat-app';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE } from './synth-fixture';
 import { actionsOf, flatten, policyStatements, STUB_SOURCES } from './template-helpers';
-import { alertTopicName, dashboardName, failbackFailedAlarmName, failbackStateMachineName, probeFunctionName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../../lambda/core/resource-names';
+import { alertTopicName, dashboardName, failbackFailedAlarmName, failbackStateMachineName, probeFunctionName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../../runtime/core/resource-names';
 
-/** A stub for every handler lambda/steps has (so steps other engineers add do not break this file's synth). */
+/** A stub for every handler runtime/handlers has (so steps other engineers add do not break this file's synth). */
 function stubHandlersDir(): string {
   // NodejsFunction wants entries under the project root; node_modules/.cache is, and git ignores it.
   const cache = path.resolve(__dirname, '../../node_modules/.cache');
   fs.mkdirSync(cache, { recursive: true });
   const dir = fs.mkdtempSync(path.join(cache, 'lifeboat-stubs-'));
   const stub = fs.readFileSync(path.join(STUB_SOURCES.handlersDir, 'begin-handler.ts'), 'utf8');
-  for (const f of fs.readdirSync(path.resolve(__dirname, '../../lambda/steps'))) if (f.endsWith('-handler.ts')) fs.writeFileSync(path.join(dir, f), stub);
+  for (const f of fs.readdirSync(path.resolve(__dirname, '../../runtime/handlers'))) if (f.endsWith('-handler.ts')) fs.writeFileSync(path.join(dir, f), stub);
   return dir;
 }
 

@@ -2,7 +2,7 @@
  * Security rules over EVERY IAM policy of the app (site and VPG stacks, any role anyone adds): ownership is a
  * security boundary in IAM too. Generic on purpose: a new role (failback, sweeper, ...) is checked the day it lands.
  */
-import { TAG } from '../../lambda/core/tags';
+import { TAG } from '../../runtime/core/tags';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../../lib/config';

@@ -2,22 +2,22 @@
  * Template tests of the site stack: what matters for a DR system that runs in someone's account —
  * tags, encryption, no public exposure, the worker launch templates and the step functions.
  */
-import { DEFAULT_VPC_RESOURCE_TYPE } from '../../lambda/core/default-vpc';
+import { DEFAULT_VPC_RESOURCE_TYPE } from '../../runtime/core/workers/default-vpc';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNC_STEPS } from '../../lambda/core/sync-contract';
-import { STEP_ENV } from '../../lambda/core/step-env';
-import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
-import { TAG, zertoTagFor } from '../../lambda/core/tags';
+import { SYNC_STEPS } from '../../runtime/core/sync/contract';
+import { STEP_ENV } from '../../runtime/core/step-env';
+import { FAILBACK_STEPS } from '../../runtime/core/failback/contract';
+import { TAG, zertoTagFor } from '../../runtime/core/tags';
 import type { LifeboatStacks } from '../../lib/lifeboat-app';
-import { pascalCase } from '../../lib/step-functions';
-import { parseSweeperEnv } from '../../lambda/core/step-env';
+import { pascalCase } from '../../lib/step-lambdas';
+import { parseSweeperEnv } from '../../runtime/core/step-env';
 import { ACCOUNT, PARTITION, REGION, resolveValue } from './iam-resolve';
 import { replicaBucketName } from '../../lib/replica-bucket';
 import { parseConfig } from '../../lib/config';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { flatten } from './template-helpers';
-import { vpgStepFunctionName } from '../../lambda/core/resource-names';
+import { vpgStepFunctionName } from '../../runtime/core/resource-names';
 
 let stacks: LifeboatStacks;
 let site: Template;
@@ -260,7 +260,7 @@ describe('functions', () => {
           Architectures: ['arm64'],
           Timeout: 300,
           MemorySize: 512,
-          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncSteps${pascalCase(step)}Logs`) } },
+          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncFunctions${pascalCase(step)}Logs`) } },
         });
       }
       // the step functions' groups and the two state machines' execution logs

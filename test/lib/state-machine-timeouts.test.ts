@@ -4,10 +4,10 @@
  * leave room for a whole execution's history budget; the failback's for its final sync on top.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { failbackExecutionTimeoutSeconds, syncExecutionTimeoutSeconds } from '../../lambda/core/sync/history-budget';
+import { failbackExecutionTimeoutSeconds, syncExecutionTimeoutSeconds } from '../../runtime/core/sync/history-budget';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { flatten } from './template-helpers';
-import { failbackStateMachineName, syncStateMachineName } from '../../lambda/core/resource-names';
+import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
 
 /** Each state machine's rendered definition, by its StateMachineName. */
 function definitions(template: Template): Map<string, Record<string, any>> {

@@ -1,5 +1,5 @@
 /**
- * A scratch folder with a one-line stub for every `lambda/steps/*-handler.ts`, so the security and cdk-nag
+ * A scratch folder with a one-line stub for every `runtime/handlers/*-handler.ts`, so the security and cdk-nag
  * tests synthesize the whole app (every step anyone has added) in seconds.
  */
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ export function stubSources(): { handlersDir: string; agentEntry: string } {
   fs.mkdirSync(cache, { recursive: true });
   const dir = fs.mkdtempSync(path.join(cache, 'lifeboat-stub-steps-'));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const steps = path.resolve(__dirname, '../../lambda/steps');
+  const steps = path.resolve(__dirname, '../../runtime/handlers');
   for (const file of fs.readdirSync(steps).filter((f) => f.endsWith('-handler.ts'))) {
     fs.writeFileSync(path.join(dir, file), 'export const handler = async (event: unknown) => event;\n');
   }

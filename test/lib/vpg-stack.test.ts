@@ -4,12 +4,12 @@
  * vpg-step-roles.test.ts.
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNC_STATE, SYNC_STEPS, syncPath, syncResult, zsatPath, zsatResult, type SyncStep } from '../../lambda/core/sync-contract';
-import { TAG, zertoTagFor } from '../../lambda/core/tags';
-import { pascalCase } from '../../lib/step-functions';
+import { SYNC_STATE, SYNC_STEPS, syncPath, syncResult, zsatPath, zsatResult, type SyncStep } from '../../runtime/core/sync/contract';
+import { TAG, zertoTagFor } from '../../runtime/core/tags';
+import { pascalCase } from '../../lib/step-lambdas';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, allStates, flatten, policyStatements, renderedDefinition, resourcesOf, type Statement } from './template-helpers';
-import { syncStateMachineName, vpgStepFunctionName } from '../../lambda/core/resource-names';
+import { syncStateMachineName, vpgStepFunctionName } from '../../runtime/core/resource-names';
 
 let site: Template;
 let web: Template;
@@ -69,8 +69,8 @@ describe('sync state machine', () => {
     for (const [name, [step, resultPath]] of Object.entries(expected)) {
       expect({ name, type: states[name].Type, resultPath: states[name].ResultPath }).toEqual({ name, type: 'Task', resultPath });
       // this VPG's own function, in this stack, named for the VPG
-      const id = /^\{GetAtt:(SyncSteps[A-Za-z]+Function[0-9A-F]+)\.Arn\}$/.exec(states[name].Resource)?.[1];
-      expect({ name, id: id?.startsWith(`SyncSteps${pascalCase(step)}Function`) }).toEqual({ name, id: true });
+      const id = /^\{GetAtt:(SyncFunctions[A-Za-z]+Function[0-9A-F]+)\.Arn\}$/.exec(states[name].Resource)?.[1];
+      expect({ name, id: id?.startsWith(`SyncFunctions${pascalCase(step)}Function`) }).toEqual({ name, id: true });
       expect(web.toJSON().Resources[id!].Properties.FunctionName).toBe(vpgStepFunctionName(SITE, 'web', step as SyncStep));
     }
   });

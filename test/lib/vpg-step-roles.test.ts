@@ -3,17 +3,17 @@
  * role of their step kind (sync, compaction, cleanup, failback), its workers with a zSAT or a ZImporter role, and no
  * role of one VPG names another VPG's prefix, instances, workers or state machines.
  */
-import { STEP_MAX_SECONDS } from '../../lambda/core/vpg-lease';
+import { STEP_MAX_SECONDS } from '../../runtime/core/lease/vpg-lease';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { FAILBACK_STEPS } from '../../lambda/core/failback-contract';
-import { SYNC_STEPS } from '../../lambda/core/sync-contract';
-import { STEP_ENV } from '../../lambda/core/step-env';
-import { TAG } from '../../lambda/core/tags';
+import { FAILBACK_STEPS } from '../../runtime/core/failback/contract';
+import { SYNC_STEPS } from '../../runtime/core/sync/contract';
+import { STEP_ENV } from '../../runtime/core/step-env';
+import { TAG } from '../../runtime/core/tags';
 import { FAILBACK_STEP_ROLE, SYNC_STEP_ROLE } from '../../lib/vpg-step-roles';
 import { iamSize, rolePolicies } from './iam-resolve';
 import { FULL_CONFIG, SITE, synthesize } from './synth-fixture';
 import { actionsOf, flatten, rendered, resourcesOf, roleId, roleStatements, type Statement } from './template-helpers';
-import { vpgStepFunctionName } from '../../lambda/core/resource-names';
+import { vpgStepFunctionName } from '../../runtime/core/resource-names';
 
 let web: Template;
 let db: Template;

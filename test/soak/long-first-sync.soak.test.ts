@@ -1,7 +1,7 @@
 /**
  * A first sync that reads for hours, on the faithful cloud with Step Functions' 25,000-event history quota
  * enforced (packages/offline-cloud/src/sfn/quotas.ts): the sync hands over to new executions of itself
- * (lambda/core/sync/continue-step.ts) before any history reaches the quota, keeps the VPG's lease across the
+ * (runtime/core/sync/continue.ts) before any history reaches the quota, keeps the VPG's lease across the
  * hand-overs (a sync started meanwhile is skipped), and commits one checkpoint that restores byte for byte.
  *
  * The hours are the cloud clock's: the zSATs' volumes hydrate from their snapshots at a rate lowered so that
@@ -10,9 +10,9 @@
  */
 import { DescribeInstancesCommand, GetConsoleOutputCommand } from '@aws-sdk/client-ec2';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { EVENTS_PER_ZSAT_POLL, HISTORY_EVENT_QUOTA, zsatPollBudget } from '../../lambda/core/sync/history-budget';
-import { TAG } from '../../lambda/core/tags';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { EVENTS_PER_ZSAT_POLL, HISTORY_EVENT_QUOTA, zsatPollBudget } from '../../runtime/core/sync/history-budget';
+import { TAG } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { runSync } from '../../bin/demo/run-sync';
 import { executionHistory } from '../../bin/demo/inventory';
@@ -60,7 +60,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => site?.stop());
 
-/** The zSATs' console output (each agent writes one line per step, lambda/agent): only running ones, or all. */
+/** The zSATs' console output (each agent writes one line per step, runtime/agent): only running ones, or all. */
 async function zsatConsoles(states = ['running']): Promise<string[]> {
   const d = await site.ec2.send(
     new DescribeInstancesCommand({

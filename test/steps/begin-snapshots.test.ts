@@ -1,6 +1,6 @@
 /** Begin, CreateSnapshots and CheckSnapshots handlers over fakes. */
-import { deriveSyncId } from '../../lambda/core/sync-ids';
-import { TAG, tagsFor } from '../../lambda/core/tags';
+import { deriveSyncId } from '../../runtime/core/sync/ids';
+import { TAG, tagsFor } from '../../runtime/core/tags';
 import { EXECUTION, GIB, MACHINE, SITE, makeWorld, snapshotTags, vpgRuntime } from './fakes';
 import { steps, type State } from './sync-driver';
 import { holdLease } from './lease-helpers';
@@ -130,7 +130,7 @@ describe('create-snapshots / check-snapshots', () => {
 
 describe('the Lambda entry point', () => {
   it('validates the step environment at cold start and names the missing variable', async () => {
-    const { handler } = await import('../../lambda/steps/begin-handler');
+    const { handler } = await import('../../runtime/handlers/begin-handler');
     const saved = process.env.LIFEBOAT_SITE_ID;
     delete process.env.LIFEBOAT_SITE_ID;
     try {

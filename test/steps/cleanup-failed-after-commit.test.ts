@@ -3,7 +3,7 @@
  * snapshots are then the base of a committed checkpoint: CleanupFailed must keep them, and the next sync must
  * build on them.
  */
-import { ServiceError } from '../../lambda/core/errors';
+import { ServiceError } from '../../runtime/core/errors';
 import { EXECUTION, MACHINE, makeWorld, vpgRuntime, type World } from './fakes';
 import { captureContents, runFakeAgent, runSync, steps, type State } from './sync-driver';
 

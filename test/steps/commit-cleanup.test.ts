@@ -1,7 +1,7 @@
 /** Commit, Cleanup and CleanupFailed handlers over fakes. */
-import { ZERO_BLOCK } from '../../lambda/core/agent-job';
-import { NotFound } from '../../lambda/core/errors';
-import { TAG } from '../../lambda/core/tags';
+import { ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { NotFound } from '../../runtime/core/errors';
+import { TAG } from '../../runtime/core/tags';
 import { earlierSync, EXECUTION, MACHINE, makeWorld, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
 import { captureContents, hashOf, runFakeAgent, runSync, steps, type State } from './sync-driver';
 

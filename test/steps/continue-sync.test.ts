@@ -1,15 +1,15 @@
 /**
- * A long first sync continues as a new execution (lambda/core/sync/continue-step.ts): the poll budget ends a zSAT's
+ * A long first sync continues as a new execution (runtime/core/sync/continue.ts): the poll budget ends a zSAT's
  * iteration with handOver, HandOver moves the lease and starts `<sync id>-c1` with the state, the continuation's
  * Begin adopts it, the old execution is fenced out, and the continuation commits. Also: snapshots that stay
  * 'recoverable' fail the sync at their budget and CleanupFailed frees the lease.
  */
-import type { AgentProgress, ReadJob } from '../../lambda/core/agent-job';
-import { continuationRequest } from '../../lambda/core/sync/continue-step';
-import { SNAPSHOT_POLL_BUDGET, zsatPollBudget } from '../../lambda/core/sync/history-budget';
-import { currentLease } from '../../lambda/core/lease-guard';
-import { continuationName, continuationOf, deriveSyncId } from '../../lambda/core/sync-ids';
-import { continueSyncStep } from '../../lambda/steps/continue-sync-handler';
+import type { AgentProgress, ReadJob } from '../../runtime/core/workers/agent-job';
+import { continuationRequest } from '../../runtime/core/sync/continue';
+import { SNAPSHOT_POLL_BUDGET, zsatPollBudget } from '../../runtime/core/sync/history-budget';
+import { currentLease } from '../../runtime/core/lease/lease-guard';
+import { continuationName, continuationOf, deriveSyncId } from '../../runtime/core/sync/ids';
+import { continueSyncStep } from '../../runtime/handlers/continue-sync-handler';
 import { EXECUTION, MACHINE, makeWorld, vpgRuntime, type World } from './fakes';
 import { runFakeAgent, steps, syncThroughPlan, type State } from './sync-driver';
 

@@ -3,7 +3,7 @@
  * sync (output, a warning, the SourcesDeparted metric), and compaction keeps its last copy past the journal
  * until a person releases it.
  */
-import { departedSources, retainedForDeparted } from '../../lambda/core/departed-sources';
+import { departedSources, retainedForDeparted } from '../../runtime/core/sync/departed-sources';
 import { EXECUTION, makeWorld, vpgRuntime } from './fakes';
 import { runSync } from './sync-driver';
 

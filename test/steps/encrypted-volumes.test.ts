@@ -3,8 +3,8 @@
  * checkpoint (where a failback finds the key to encrypt the recovered volume under), and a worker volume that EC2 left
  * in `error` because its key could not be used fails the poll with a cause naming the key and the fix.
  */
-import { attachAgentVolumes } from '../../lambda/core/agent-volumes';
-import { SyncFailed } from '../../lambda/core/errors';
+import { attachAgentVolumes } from '../../runtime/core/workers/agent-volumes';
+import { SyncFailed } from '../../runtime/core/errors';
 import { makeWorld, vpgRuntime } from './fakes';
 import { runSync } from './sync-driver';
 

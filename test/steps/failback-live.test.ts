@@ -1,9 +1,9 @@
-/** Live mode's steps (stop the sources, the final sync) and failback-cleanup's guard, over in-memory ports. */
-import { runFinalSync, stopSources } from '../../lambda/core/failback/live-steps';
-import type { FinalSyncInput, FinalSyncOutput, StopSourcesInput } from '../../lambda/core/failback-contract';
-import type { FailbackDeps, RecoveryPort, SyncRun, SyncRunsPort } from '../../lambda/core/failback/recovery-ports';
-import { removeTestRecoveredVms } from '../../lambda/core/failback/test-cleanup';
-import { TAG, tagsFor } from '../../lambda/core/tags';
+/** Live mode's steps (stop the sources, the final sync) and failback-cleanup-failed's guard, over in-memory ports. */
+import { runFinalSync, stopSources } from '../../runtime/core/failback/live';
+import type { FinalSyncInput, FinalSyncOutput, StopSourcesInput } from '../../runtime/core/failback/contract';
+import type { FailbackDeps, RecoveryPort, SyncRun, SyncRunsPort } from '../../runtime/core/failback/recovery-ports';
+import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup';
+import { TAG, tagsFor } from '../../runtime/core/tags';
 import { makeWorld, SITE, vpgRuntime, type World } from './fakes';
 import { holdLease } from './lease-helpers';
 
@@ -150,7 +150,7 @@ describe('FinalSync', () => {
   });
 });
 
-describe('failback-cleanup', () => {
+describe('failback-cleanup-failed (the failback\'s CleanupFailed step)', () => {
   it('removes only test recovered VMs of this site and VPG, and their volumes', async () => {
     const { world } = failbackWorld();
     const failbackMachine = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback';

@@ -4,14 +4,14 @@
  * They follow AWS where the steps depend on it (client tokens, tags at creation, NotFound on missing ids,
  * VolumeInUse on attached volumes) and count the calls tests assert on.
  */
-import type { SubnetInfo } from '../../lambda/core/worker-subnets';
-import { BLOCK_SIZE } from '../../lambda/core/agent-job';
-import { Conflict, NotFound } from '../../lambda/core/errors';
+import type { SubnetInfo } from '../../runtime/core/workers/subnets';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
+import { Conflict, NotFound } from '../../runtime/core/errors';
 import { MemoryLog, MemoryStore } from './memory-store';
 import { MemoryCoordination } from './memory-coordination';
-import type { StepEnv } from '../../lambda/core/step-env';
-import type { StepDeps } from '../../lambda/core/sync/step-deps';
-import type { VpgRuntime } from '../../lambda/core/sync-contract';
+import type { StepEnv } from '../../runtime/core/step-env';
+import type { StepDeps } from '../../runtime/core/sync/deps';
+import type { VpgRuntime } from '../../runtime/core/sync/contract';
 import type {
   ChangedBlock,
   CreateVolumeRequest,
@@ -27,9 +27,9 @@ import type {
   SnapshotInfo,
   VcpuCapacityPort,
   VolumeInfo,
-} from '../../lambda/core/sync-ports';
-import { TAG, tagsFor, type Tags } from '../../lambda/core/tags';
-import { deriveSyncId } from '../../lambda/core/sync-ids';
+} from '../../runtime/core/ports';
+import { TAG, tagsFor, type Tags } from '../../runtime/core/tags';
+import { deriveSyncId } from '../../runtime/core/sync/ids';
 
 export { MemoryLog, MemoryStore };
 export { MemoryCoordination };

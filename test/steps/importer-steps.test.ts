@@ -1,13 +1,13 @@
 /** SpawnImporter and PollImporter over fakes: blank target volumes, the launch, the poll's counts and its failures. */
-import type { AgentProgress, ImportJob } from '../../lambda/core/agent-job';
-import type { ImporterState } from '../../lambda/core/failback-contract';
-import { FailbackFailed } from '../../lambda/core/failback/failback-request';
-import { executionTags, pollImporter, spawnImporter } from '../../lambda/core/failback/importer-steps';
-import type { SpawnImporterInput } from '../../lambda/core/failback-contract';
-import type { BlankVolumeRequest, RecoveryPort } from '../../lambda/core/failback/recovery-ports';
-import { importProgressKey } from '../../lambda/core/replica-format';
-import type { StepEnv } from '../../lambda/core/step-env';
-import { TAG, tagsFor } from '../../lambda/core/tags';
+import type { AgentProgress, ImportJob } from '../../runtime/core/workers/agent-job';
+import type { ImporterState } from '../../runtime/core/failback/contract';
+import { FailbackFailed } from '../../runtime/core/failback/failback-request';
+import { executionTags, pollImporter, spawnImporter } from '../../runtime/core/failback/importers';
+import type { SpawnImporterInput } from '../../runtime/core/failback/contract';
+import type { BlankVolumeRequest, RecoveryPort } from '../../runtime/core/failback/recovery-ports';
+import { importProgressKey } from '../../runtime/core/store/format';
+import type { StepEnv } from '../../runtime/core/step-env';
+import { TAG, tagsFor } from '../../runtime/core/tags';
 import { ENV, GIB, SITE, makeWorld, vpgRuntime, type World } from './fakes';
 
 const TEMPLATE = 'lifeboat-site-a-zimporter';

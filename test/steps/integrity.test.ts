@@ -3,8 +3,8 @@
  * whose blocks are in no live pack; Begin reads everything again when the latest checkpoint's chain is broken
  * or its packs are gone, and the checkpoint it commits is full and whole.
  */
-import { checkpointKey, checkpointSummaryKey, packIndexKey } from '../../lambda/core/replica-format';
-import { restoreProblems } from '../../lambda/core/sync/integrity-check';
+import { checkpointKey, checkpointSummaryKey, packIndexKey } from '../../runtime/core/store/format';
+import { restoreProblems } from '../../runtime/core/sync/integrity-check';
 import { EXECUTION, makeWorld, vpgRuntime, type World } from './fakes';
 import { runSync, type State } from './sync-driver';
 

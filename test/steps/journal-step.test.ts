@@ -3,13 +3,13 @@
  * yielding to readers (test failbacks, exports), idempotent re-runs, and crashes at each point followed by a re-run.
  */
 import { createHash } from 'node:crypto';
-import { journalMarkerKey } from '../../lambda/core/journal';
-import { encodePackIndex, type PackIndex } from '../../lambda/core/pack-index';
-import { checkpointIdFor, checkpointKey, checkpointSummaryKey, packIdFromIndexKey, packIndexKey, packKey, summarize } from '../../lambda/core/replica-format';
-import type { CheckpointManifest } from '../../lambda/core/replica-store-port';
-import type { ExecutionsPort, RunningExecution } from '../../lambda/core/sync-ports';
-import { compactJournalStep } from '../../lambda/steps/compact-journal-handler';
-import { readerRecord } from '../../lambda/core/store-readers';
+import { journalMarkerKey } from '../../runtime/core/store/journal';
+import { encodePackIndex, type PackIndex } from '../../runtime/core/store/pack-index';
+import { checkpointIdFor, checkpointKey, checkpointSummaryKey, packIdFromIndexKey, packIndexKey, packKey, summarize } from '../../runtime/core/store/format';
+import type { CheckpointManifest } from '../../runtime/core/store/port';
+import type { ExecutionsPort, RunningExecution } from '../../runtime/core/ports';
+import { compactJournalStep } from '../../runtime/handlers/compact-journal-handler';
+import { readerRecord } from '../../runtime/core/store/readers';
 import { makeWorld, MemoryStore, vpgRuntime, type World } from './fakes';
 import { holdLease } from './lease-helpers';
 

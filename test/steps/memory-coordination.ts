@@ -1,7 +1,7 @@
 /** The VPG lease and reader records in memory, with S3's conditional-write semantics (an ETag per write). */
-import type { LeaseStorePort } from '../../lambda/core/lease-guard';
-import type { GcNotesPort, ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../../lambda/core/store-readers';
-import type { VpgLease } from '../../lambda/core/vpg-lease';
+import type { LeaseStorePort } from '../../runtime/core/lease/lease-guard';
+import type { GcNotesPort, ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../../runtime/core/store/readers';
+import type { VpgLease } from '../../runtime/core/lease/vpg-lease';
 
 export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort, GcNotesPort {
   readonly leases = new Map<string, { value: VpgLease; etag: string }>();

@@ -1,11 +1,11 @@
 /** The replica store and the log, in memory (re-exported by fakes.ts with the other fakes). */
-import type { BlockRef } from '../../lambda/core/agent-job';
-import { checkpointIdFromKey, packIdFromIndexKey, summarize } from '../../lambda/core/replica-format';
-import { decodePackIndex, type PackIndex } from '../../lambda/core/pack-index';
-import type { PackObject } from '../../lambda/core/store-problems';
-import { resolveBlockMap } from '../../lambda/core/replica-chain';
-import type { CheckpointManifest, CheckpointSummary, ReplicaStorePort } from '../../lambda/core/replica-store-port';
-import type { StepLog } from '../../lambda/core/sync-ports';
+import type { BlockRef } from '../../runtime/core/workers/agent-job';
+import { checkpointIdFromKey, packIdFromIndexKey, summarize } from '../../runtime/core/store/format';
+import { decodePackIndex, type PackIndex } from '../../runtime/core/store/pack-index';
+import type { PackObject } from '../../runtime/core/store/problems';
+import { resolveBlockMap } from '../../runtime/core/store/chain';
+import type { CheckpointManifest, CheckpointSummary, ReplicaStorePort } from '../../runtime/core/store/port';
+import type { StepLog } from '../../runtime/core/ports';
 
 export class MemoryStore implements ReplicaStorePort {
   readonly objects = new Map<string, string>();

@@ -1,8 +1,8 @@
 /** Plan, SpawnZsat and PollZsat handlers over fakes. */
-import type { AgentProgress, BlockPlan, ReadJob } from '../../lambda/core/agent-job';
-import { planKey } from '../../lambda/core/replica-format';
-import { EVENTS_PER_ZSAT_ITERATION, EVENTS_PER_ZSAT_POLL, HISTORY_EVENT_QUOTA, RESERVED_EVENTS, zsatPollBudget } from '../../lambda/core/sync/history-budget';
-import { TAG, tagsFor } from '../../lambda/core/tags';
+import type { AgentProgress, BlockPlan, ReadJob } from '../../runtime/core/workers/agent-job';
+import { planKey } from '../../runtime/core/store/format';
+import { EVENTS_PER_ZSAT_ITERATION, EVENTS_PER_ZSAT_POLL, HISTORY_EVENT_QUOTA, RESERVED_EVENTS, zsatPollBudget } from '../../runtime/core/sync/history-budget';
+import { TAG, tagsFor } from '../../runtime/core/tags';
 import { ENV, EXECUTION, MACHINE, SITE, makeWorld, vpgRuntime, zsatTags, type World } from './fakes';
 import { captureContents, steps, type State } from './sync-driver';
 

@@ -1,16 +1,16 @@
 /**
- * One logger (issue 16): the steps log through Powertools' Logger (lambda/steps/step-log.ts), with the step's fields
+ * One logger (issue 16): the steps log through Powertools' Logger (runtime/handlers/step-log.ts), with the step's fields
  * and the Lambda request id on every line; EMF documents stay the top level of a line of their own; the agent's
- * own logger (lambda/agent/log.ts) writes the same field names.
+ * own logger (runtime/agent/log.ts) writes the same field names.
  */
 import * as z from 'zod';
-import { AGENT_SERVICE, jsonLogger } from '../../lambda/agent/log';
-import { emfDocument, METRICS_LOG_MESSAGE } from '../../lambda/core/metrics';
-import { deriveSyncId } from '../../lambda/core/sync-ids';
-import type { StepLog } from '../../lambda/core/sync-ports';
-import { defineFailbackStep } from '../../lambda/steps/failback-step-runtime';
-import { jsonLog, STEP_SERVICE, type LambdaContext } from '../../lambda/steps/step-log';
-import { defineStep } from '../../lambda/steps/step-runtime';
+import { AGENT_SERVICE, jsonLogger } from '../../runtime/agent/log';
+import { emfDocument, METRICS_LOG_MESSAGE } from '../../runtime/core/monitoring/metrics';
+import { deriveSyncId } from '../../runtime/core/sync/ids';
+import type { StepLog } from '../../runtime/core/ports';
+import { defineFailbackStep } from '../../runtime/handlers/failback-step-runtime';
+import { jsonLog, STEP_SERVICE, type LambdaContext } from '../../runtime/handlers/step-log';
+import { defineStep } from '../../runtime/handlers/step-runtime';
 import { ENV, EXECUTION, SITE } from './fakes';
 
 type Line = Record<string, unknown>;

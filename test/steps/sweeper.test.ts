@@ -3,16 +3,16 @@
  * resources and look-alikes, never what a running execution owns (however it is invoked), one VPG's trouble
  * never stops another's sweep, and working files and reader records of executions that are gone go too.
  */
-import { runSweep, sweeperInputSchema } from '../../lambda/core/sweeper-run';
-import { ServiceError } from '../../lambda/core/errors';
-import { readerRecord } from '../../lambda/core/store-readers';
-import type { SweeperEnv } from '../../lambda/core/step-env';
-import { TAG, tagsFor } from '../../lambda/core/tags';
-import { sweeperStepWith } from '../../lambda/steps/sweeper-handler';
+import { runSweep, sweeperInputSchema } from '../../runtime/core/cleanup/sweeper-run';
+import { ServiceError } from '../../runtime/core/errors';
+import { readerRecord } from '../../runtime/core/store/readers';
+import type { SweeperEnv } from '../../runtime/core/step-env';
+import { TAG, tagsFor } from '../../runtime/core/tags';
+import { sweeperStepWith } from '../../runtime/handlers/sweeper-handler';
 import { earlierSync, EXECUTION, MACHINE, makeWorld, SITE, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
 import { holdLease } from './lease-helpers';
 import { runSync } from './sync-driver';
-import { continuationName } from '../../lambda/core/sync-ids';
+import { continuationName } from '../../runtime/core/sync/ids';
 
 const FAILBACK_MACHINE = MACHINE.replace('-sync', '-failback');
 const DB_MACHINES = [MACHINE.replace('-web-', '-db-'), FAILBACK_MACHINE.replace('-web-', '-db-')];

@@ -4,19 +4,19 @@
  * A fake agent stands in for the zSAT: it reads the job and plans from the store and writes result + progress.
  */
 import { createHash } from 'node:crypto';
-import { ZERO_BLOCK, type AgentProgress, type AgentResult, type BlockPlan, type BlockRef, type ReadJob } from '../../lambda/core/agent-job';
-import { beginStep } from '../../lambda/steps/begin-handler';
-import { checkSnapshotsStep } from '../../lambda/steps/check-snapshots-handler';
-import { cleanupFailedStep } from '../../lambda/steps/cleanup-failed-handler';
-import { cleanupStep } from '../../lambda/steps/cleanup-handler';
-import { commitStep } from '../../lambda/steps/commit-handler';
-import { createSnapshotsStep } from '../../lambda/steps/create-snapshots-handler';
-import { planStep } from '../../lambda/steps/plan-handler';
-import { pollZsatStep } from '../../lambda/steps/poll-zsat-handler';
-import { spawnZsatStep } from '../../lambda/steps/spawn-zsat-handler';
-import type { VpgRuntime } from '../../lambda/core/sync-contract';
+import { ZERO_BLOCK, type AgentProgress, type AgentResult, type BlockPlan, type BlockRef, type ReadJob } from '../../runtime/core/workers/agent-job';
+import { beginStep } from '../../runtime/handlers/begin-handler';
+import { checkSnapshotsStep } from '../../runtime/handlers/check-snapshots-handler';
+import { cleanupFailedStep } from '../../runtime/handlers/cleanup-failed-handler';
+import { cleanupStep } from '../../runtime/handlers/cleanup-handler';
+import { commitStep } from '../../runtime/handlers/commit-handler';
+import { createSnapshotsStep } from '../../runtime/handlers/create-snapshots-handler';
+import { planStep } from '../../runtime/handlers/plan-handler';
+import { pollZsatStep } from '../../runtime/handlers/poll-zsat-handler';
+import { spawnZsatStep } from '../../runtime/handlers/spawn-zsat-handler';
+import type { VpgRuntime } from '../../runtime/core/sync/contract';
 import { EXECUTION, MACHINE, type MemoryStore, type World } from './fakes';
-import { encodePackIndex } from '../../lambda/core/pack-index';
+import { encodePackIndex } from '../../runtime/core/store/pack-index';
 
 const BLOCK = 512 * 1024;
 

@@ -1,6 +1,6 @@
 /** A whole sync, then an incremental one, through every handler over the in-memory fakes. */
-import { ZERO_BLOCK } from '../../lambda/core/agent-job';
-import { TAG } from '../../lambda/core/tags';
+import { ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { TAG } from '../../runtime/core/tags';
 import { EXECUTION, makeWorld, vpgRuntime } from './fakes';
 import { hashOf, runSync } from './sync-driver';
 

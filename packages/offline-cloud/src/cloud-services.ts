@@ -8,16 +8,16 @@ import type { PathRoute } from './edge';
 import type { CloudContext } from './context';
 import type { Service } from './service';
 import { FileVolumeStorage } from './storage/file-volume-storage';
-import { createEc2Service, imdsRoute } from './ec2';
-import type { Ec2Service, SnapshotRecord, SnapshotRegistry as Ec2Snapshots } from './ec2';
-import { createEbsService } from './ebs';
+import { createEc2Service, imdsRoute } from './ec2/index';
+import type { Ec2Service, SnapshotRecord, SnapshotRegistry as Ec2Snapshots } from './ec2/index';
+import { createEbsService } from './ebs/index';
 import { AccountRegionStores, keyOf, scopedContext } from './account-regions';
-import type { SnapshotRecordView, SnapshotRegistry as EbsSnapshots } from './ebs';
-import { createStepFunctionsService } from './sfn';
-import type { StepFunctionsService } from './sfn';
-import { adminRoute } from './admin';
-import { createKmsService, type KmsService } from './kms';
-import { createSnsService, type SnsService } from './sns';
+import type { SnapshotRecordView, SnapshotRegistry as EbsSnapshots } from './ebs/index';
+import { createStepFunctionsService } from './sfn/index';
+import type { StepFunctionsService } from './sfn/index';
+import { adminRoute } from './admin/index';
+import { createKmsService, type KmsService } from './kms/index';
+import { createSnsService, type SnsService } from './sns/index';
 
 export interface CloudServices {
   storage: FileVolumeStorage;

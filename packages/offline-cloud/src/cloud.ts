@@ -21,13 +21,13 @@ import { CustomResourceResponses } from './assembly/custom-resources';
 import { loadState, StateSaver } from './persistence';
 import { startS3, S3Emulator } from './s3';
 import type { CloudServices } from './cloud-services';
-import type { Ec2Service } from './ec2';
-import type { StepFunctionsService } from './sfn';
+import type { Ec2Service } from './ec2/index';
+import type { StepFunctionsService } from './sfn/index';
 import { IamRegistry, type IamState } from './iam/registry';
 import { accessKeyOf, createAuthorizer } from './iam/authorizer';
 import { credentialsRoute } from './iam/credentials-route';
 import { createIamService } from './iam/iam-api';
-import { createServiceQuotasService } from './quotas';
+import { createServiceQuotasService } from './quotas/index';
 
 export interface CloudOptions {
   /** 0 or unset: any free port. */

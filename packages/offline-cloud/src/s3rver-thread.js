@@ -8,11 +8,11 @@
  * workerData: { directory }. Messages out: { port } once listening, 'closed' after 'close'.
  */
 'use strict';
-require('./clock-preload'); // first: s3rver's Date is the cloud's (a no-op without LIFEBOAT_CLOCK_FILE)
+require('./clock-preload.js'); // first: s3rver's Date is the cloud's (a no-op without LIFEBOAT_CLOCK_FILE)
 const http = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
 const S3rver = require('s3rver');
-require('./s3rver-atomic');
+require('./s3rver-atomic.js');
 const accounts = require('s3rver/lib/models/account');
 
 const CREDENTIAL = /Credential=([^/\s,]+)\//;

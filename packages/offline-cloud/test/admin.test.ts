@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FAULTS, type CloudContext } from '../src/context';
 import { createEdgeHandler, listen, type Listening } from '../src/edge';
-import { adminRoute } from '../src/admin';
+import { adminRoute } from '../src/admin/index';
 import { EBS_BLOCK_SIZE as BS, FileVolumeStorage } from '../src/storage/file-volume-storage';
 
 let dir: string;

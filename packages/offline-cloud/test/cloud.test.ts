@@ -9,7 +9,7 @@ import { CreateVolumeCommand, DescribeVolumesCommand, EC2Client, RunInstancesCom
 import { EBSClient, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { startCloud } from '../src/cloud';
-import { DEFAULT_IMAGE_ID } from '../src/ec2';
+import { DEFAULT_IMAGE_ID } from '../src/ec2/index';
 import { clientConfig, startTestCloud, TEST_TIMINGS, TestCloud } from '../src/testing';
 
 function alive(pid: number): boolean {

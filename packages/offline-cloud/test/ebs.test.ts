@@ -21,8 +21,8 @@ import {
 } from '@aws-sdk/client-ebs';
 import { DEFAULT_FAULTS, type CloudContext } from '../src/context';
 import { createEdgeHandler, listen, type Listening } from '../src/edge';
-import { createEbsService, InMemorySnapshotRegistry } from '../src/ebs';
-import { adminRoute } from '../src/admin';
+import { createEbsService, InMemorySnapshotRegistry } from '../src/ebs/index';
+import { adminRoute } from '../src/admin/index';
 import { EBS_BLOCK_SIZE as BS, FileVolumeStorage } from '../src/storage/file-volume-storage';
 
 const ACCOUNT = '000000000000';

@@ -14,7 +14,7 @@ import {
   SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { createStepFunctionsService } from '../src/sfn';
+import { createStepFunctionsService } from '../src/sfn/index';
 import { FIXTURE } from './fixtures/sfn-app/app';
 import { Harness, pollUntil, startHarness } from './fixtures/sfn-app/harness';
 

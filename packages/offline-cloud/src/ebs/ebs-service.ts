@@ -20,7 +20,7 @@ import { EbsReads } from './ebs-reads';
 import { EbsTokens, loadTokenKey } from './ebs-tokens';
 import { EbsWrites } from './ebs-writes';
 import type { SnapshotRegistry } from './snapshot-registry';
-import { callerOf, type KmsBridge } from '../kms';
+import { callerOf, type KmsBridge } from '../kms/index';
 
 const READS = new Set<EbsAction>(['ListSnapshotBlocks', 'ListChangedBlocks', 'GetSnapshotBlock']);
 

@@ -11,7 +11,7 @@ import type { Verdict } from './reachability';
 import { type Ec2Store, type InstanceMetadata, type Offerings, createEc2Store } from './service';
 import type { SnapshotRegistry } from './snapshots';
 import type { World } from './world';
-import type { KmsBridge } from '../kms';
+import type { KmsBridge } from '../kms/index';
 
 export interface Ec2Service extends Service {
   /** The store of one account in one region (created on first use). */

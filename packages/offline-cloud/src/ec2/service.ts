@@ -36,7 +36,7 @@ import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume
 import { type ActionHandler, type World } from './world';
 import { ENCRYPTION_DEFAULT_ACTIONS, kmsOutcome } from './ebs-encryption';
 import { planLaunch } from './launch-plan';
-import { callerOf, type KmsBridge } from '../kms';
+import { callerOf, type KmsBridge } from '../kms/index';
 import { renderError, renderResponse } from './xml';
 
 const ACTIONS: Record<string, ActionHandler> = {

@@ -7,7 +7,7 @@ import type { CloudTimers } from '../clock';
 import type { CloudContext } from '../context';
 import { AwsError } from '../service';
 import type { VolumeStorage } from '../storage/volume-storage';
-import type { KmsBridge } from '../kms';
+import type { KmsBridge } from '../kms/index';
 import type { KmsOutcome } from './ebs-encryption';
 import type { Ec2Model } from './model';
 import type { Query, Tag, TagSpec } from './query';

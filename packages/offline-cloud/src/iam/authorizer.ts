@@ -21,7 +21,7 @@ import type { Authorizer } from '../edge';
 import type { CloudRequest, CloudResponse } from '../service';
 import { AwsError } from '../service';
 import { renderEbsError } from '../ebs/ebs-errors';
-import type { Ec2Service } from '../ec2';
+import type { Ec2Service } from '../ec2/index';
 import { Query } from '../ec2/query';
 import { escapeXml, renderError } from '../ec2/xml';
 import { jsonError } from '../sfn/api';

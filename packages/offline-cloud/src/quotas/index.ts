@@ -12,7 +12,7 @@
 import { DEFAULT_VCPU_QUOTA, limitsOf } from '../aws-rates';
 import type { CloudContext } from '../context';
 import { evaluate } from '../iam/evaluate';
-import { callerOf } from '../kms';
+import { callerOf } from '../kms/index';
 import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';

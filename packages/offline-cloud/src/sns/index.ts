@@ -15,7 +15,7 @@ import type { PathRoute } from '../edge';
 import { escapeXml } from '../ec2/xml';
 import { evaluate } from '../iam/evaluate';
 import type { PolicyDocument } from '../iam/registry';
-import { callerOf } from '../kms';
+import { callerOf } from '../kms/index';
 import { AwsError, type CloudRequest, type CloudResponse, type Service } from '../service';
 import { SnsTopics, type SnsState, type SubscriptionRecord, type TopicRecord } from './sns-topics';
 

@@ -9,7 +9,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { DEFAULT_FAULTS, OFFLINE_ACCOUNT_ID, type CloudContext, type FaultConfig, type Timings } from '../../src/context';
 import { type AwsLimits, DEFAULT_LIMITS } from '../../src/aws-rates';
 import { createEdgeHandler, listen, type Listening } from '../../src/edge';
-import { createEc2Service, imdsRoute, type Ec2Service } from '../../src/ec2';
+import { createEc2Service, imdsRoute, type Ec2Service } from '../../src/ec2/index';
 import { FileVolumeStorage } from '../../src/storage/file-volume-storage';
 
 export const FAST_TIMINGS: Timings = { snapshotMs: 50, volumeMs: 20, instanceMs: 20, bootMs: 0, connectTimeoutMs: 300 };

@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { S3Client, HeadObjectCommand, GetObjectCommand, PutObjectCommand } = require('@aws-sdk/client-s3');
-const { settings, ConnectTimeout, withConnectTimeout } = require('./connect');
+const { settings, ConnectTimeout, withConnectTimeout } = require('./connect.js');
 
 function fail(message, code = 1) {
   process.stderr.write(`${message}\n`);

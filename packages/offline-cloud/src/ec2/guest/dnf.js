@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { S3Client, HeadBucketCommand } = require('@aws-sdk/client-s3');
-const { settings, ConnectTimeout, withConnectTimeout } = require('./connect');
+const { settings, ConnectTimeout, withConnectTimeout } = require('./connect.js');
 
 /** Package → the commands it puts on PATH. */
 const PACKAGES = {

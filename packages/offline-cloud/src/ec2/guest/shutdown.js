@@ -10,7 +10,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { settings } = require('./connect');
+const { settings } = require('./connect.js');
 
 const file = path.join(settings.guestDir, 'run', 'shutdown.json');
 const args = process.argv.slice(2);

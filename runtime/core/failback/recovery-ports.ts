@@ -1,0 +1,75 @@
+/**
+ * What the failback steps need beyond the sync's ports: blank volumes, single-volume snapshots, stopping the
+ * protected instances, launching recovered VMs from snapshots, and running the VPG's sync. Implemented over
+ * the SDK in runtime/aws/ec2-recovery.ts and runtime/aws/sfn-sync-runs.ts; in memory in tests.
+ */
+import type { StepBasics, StepDeps } from '../sync/deps';
+import type { InstanceState, VolumeInfo } from '../ports';
+import type { Tags } from '../tags';
+
+export interface InstanceDetails {
+  readonly instanceId: string;
+  readonly state: InstanceState;
+  readonly instanceType: string;
+  readonly imageId: string;
+  readonly tags: Tags;
+}
+
+export interface BlankVolumeRequest {
+  readonly sizeGiB: number;
+  /** Encrypt the volume under this KMS key (the source volume's). */
+  readonly kmsKeyId?: string;
+  readonly availabilityZone: string;
+  readonly tags: Tags;
+  readonly clientToken: string;
+}
+
+export interface RecoveredLaunchRequest {
+  readonly imageId: string;
+  readonly instanceType: string;
+  readonly subnetId?: string;
+  readonly securityGroupIds?: readonly string[];
+  readonly privateIp?: string;
+  /** Original device name → snapshot of the recovered volume. */
+  readonly devices: ReadonlyArray<{ readonly device: string; readonly snapshotId: string }>;
+  readonly clientToken: string;
+  readonly instanceTags: Tags;
+  readonly volumeTags: Tags;
+  readonly networkInterfaceTags: Tags;
+}
+
+export interface RecoveryPort {
+  instanceDetails(instanceIds: readonly string[]): Promise<InstanceDetails[]>;
+  createBlankVolume(request: BlankVolumeRequest): Promise<VolumeInfo>;
+  /** One snapshot of one volume, tagged at creation. */
+  createSnapshot(volumeId: string, tags: Tags, description: string): Promise<string>;
+  stopInstances(instanceIds: readonly string[]): Promise<void>;
+  /** The image a recovered VM launches from: `preferred` if it still exists, else the region's current Amazon Linux. */
+  launchImage(preferred: readonly string[]): Promise<{ imageId: string } | null>;
+  runRecoveredInstance(request: RecoveredLaunchRequest): Promise<{ instanceId: string }>;
+  /** The availability zone of a subnet, or null when it does not exist. */
+  subnetZone(subnetId: string): Promise<string | null>;
+}
+
+export type SyncRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+export interface SyncRun {
+  readonly status: SyncRunStatus;
+  /** The execution's output (JSON text) once it succeeded. */
+  readonly output?: string;
+  readonly cause?: string;
+}
+
+export interface SyncRunsPort {
+  /** Starts an execution with `input` (the failback's lease grant); same name and input while it runs: the same one. */
+  start(stateMachineArn: string, name: string, input?: unknown): Promise<string>;
+  describe(executionArn: string): Promise<SyncRun>;
+}
+
+export interface FailbackDeps extends StepDeps {
+  readonly recovery: RecoveryPort;
+  readonly syncRuns: SyncRunsPort;
+}
+
+/** A failback step's dependencies narrowed to the ports it uses (see StepDepsWith). */
+export type FailbackDepsWith<K extends keyof FailbackDeps> = StepBasics & Pick<FailbackDeps, K>;

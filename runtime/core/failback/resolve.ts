@@ -1,0 +1,129 @@
+/** Resolve (validate the request, pick the checkpoint) and Prepare (group the checkpoint's volumes into importers, write their jobs). */
+import type { FailbackInit, ImportVolumePlan, PrepareInput, PrepareOutput, ResolveOutput } from './contract';
+import { placementIn } from '../workers/subnets';
+import type { ImportJob } from '../workers/agent-job';
+import { agentHeartbeatSeconds } from '../sync/plan';
+import { importJobKey, importProgressKey, importResultKey, vpgPrefix } from '../store/format';
+import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
+import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
+import type { FailbackDepsWith } from './recovery-ports';
+import { beginReading, markReading, type ReaderIdentity } from '../store/checkpoint-readers';
+import { currentLease } from '../lease/lease-guard';
+import { leaseHorizonSeconds } from '../lease/vpg-lease';
+import { maxWaitSeconds } from '../workers/wait-policy';
+import { oneLiveFailbackCause } from './live';
+
+/** How long a failback's reader record lasts between renewals (every poll of an importer renews it). */
+export function readerHorizonSeconds(pollSeconds: number): number {
+  return leaseHorizonSeconds(maxWaitSeconds(pollSeconds));
+}
+
+/** This failback as a reader of the store: its import id names its record. */
+export function failbackReader(input: { executionId: string }, importId: string): ReaderIdentity {
+  return { id: importId, kind: 'failback', executionArn: input.executionId };
+}
+
+/** A second live failback is refused at once, naming the one that runs (StopSources decides races: one lease). */
+async function refuseSecondLiveFailback(input: FailbackInit, deps: FailbackDepsWith<'lease' | 'executions'>): Promise<void> {
+  const lease = await currentLease(deps, input.vpg.name);
+  const holder = lease?.holder;
+  if (!holder || holder.kind !== 'failback' || holder.executionArn === input.executionId) return;
+  if ((await deps.executions.state(holder.executionArn)) === 'ended') return;
+  throw new FailbackFailed(oneLiveFailbackCause(input.vpg.name, holder.executionArn));
+}
+
+export async function resolveFailback(input: FailbackInit, deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>): Promise<ResolveOutput> {
+  const request = parseFailbackRequest(input.request);
+  const vpg = input.vpg.name;
+  const target = effectiveTarget(input.recovery, request.target);
+  if (target.subnetId && !(await deps.recovery.subnetZone(target.subnetId))) {
+    throw new FailbackInputError(`target.subnetId: subnet ${target.subnetId} does not exist in this account and region`);
+  }
+  const importId = importIdFor(input.executionId);
+  if (request.mode === 'live') {
+    if (request.checkpoint !== 'latest') {
+      throw new FailbackInputError(`checkpoint: live mode recovers from the final sync it runs; leave checkpoint out or give "latest" (got ${JSON.stringify(request.checkpoint)})`);
+    }
+    await refuseSecondLiveFailback(input, deps);
+    return { mode: 'live', checkpointId: null, target, importId };
+  }
+  // register as a reader before looking, so a journal compaction either sees this failback or is seen by it
+  const who = failbackReader(input, importId);
+  const horizon = readerHorizonSeconds(input.vpg.pollSeconds);
+  const { dropping, registeredAt } = await beginReading(deps, vpg, who, horizon);
+  if (dropping.has(request.checkpoint)) {
+    throw new FailbackInputError(`checkpoint: ${request.checkpoint} is past VPG ${vpg}'s journal and being removed by journal compaction right now; choose a newer checkpoint`);
+  }
+  const usable = (await deps.store.listCheckpoints(vpg)).filter((c) => !dropping.has(c.id));
+  const checkpoint = resolveCheckpoint(request.checkpoint, usable, vpg);
+  await markReading(deps, vpg, who, checkpoint.id, horizon, registeredAt);
+  deps.log.info('checkpoint resolved', { request: request.checkpoint, checkpointId: checkpoint.id });
+  return { mode: 'test', checkpointId: checkpoint.id, target, importId };
+}
+
+/** The zone the recovered volumes are written in: the target subnet's, else where the source volumes (or instances) are. */
+async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<string> {
+  if (input.resolve.target.subnetId) {
+    const zone = await deps.recovery.subnetZone(input.resolve.target.subnetId);
+    if (zone) return zone;
+  }
+  const sources = await deps.ec2.describeVolumes({ ids: volumes.map((v) => v.sourceVolumeId) });
+  if (sources[0]) return sources[0].availabilityZone;
+  const instances = await deps.ec2.describeInstances({ ids: [...new Set(volumes.map((v) => v.sourceInstanceId))] });
+  if (instances[0]) return instances[0].availabilityZone;
+  throw new FailbackFailed('cannot choose an availability zone: the source volumes and instances are gone and no recovery subnet is set; give target.subnetId');
+}
+
+/** Without a recovery subnet the recovered VMs launch in the zone's default subnet, which a landing zone may not have. */
+async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: FailbackDepsWith<'ec2'>): Promise<void> {
+  if (input.resolve.target.subnetId || (await deps.ec2.defaultSubnet(zone))) return;
+  throw new FailbackFailed(
+    `no subnet for the recovered VMs in ${zone}: there is no default subnet there (this account has no default VPC in ${deps.env.region ?? 'this region'}); ` +
+      `set vpgs[i].recovery.subnetId for VPG ${input.vpg.name} in lifeboat.config.json and deploy again, or give target.subnetId in the failback input`,
+  );
+}
+
+export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<'store' | 'readers' | 'ec2' | 'recovery'>): Promise<PrepareOutput> {
+  const vpg = input.vpg.name;
+  const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
+  if (!checkpointId) throw new FailbackFailed('no checkpoint to recover: the final sync committed none');
+  await markReading(deps, vpg, failbackReader(input, input.resolve.importId), checkpointId, readerHorizonSeconds(input.vpg.pollSeconds));
+  const summary = (await deps.store.listCheckpoints(vpg)).find((c) => c.id === checkpointId);
+  if (!summary) throw new FailbackFailed(`checkpoint ${checkpointId} is no longer in the replica store of VPG ${vpg}`);
+  const volumes: ImportVolumePlan[] = summary.volumes.map((v) => ({
+    sourceVolumeId: v.sourceVolumeId,
+    sourceInstanceId: v.sourceInstanceId,
+    device: v.device,
+    sizeBytes: v.sizeBytes,
+    ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
+  }));
+  if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
+  const availabilityZone = await recoveryZone(input, volumes, deps);
+  // the importers and the recovered VMs launch there: a zone without a subnet for either fails now, before a volume is created
+  await requireRecoverySubnet(input, availabilityZone, deps);
+  await placementIn(availabilityZone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(`no ZImporter can launch: ${m}`));
+  const { importId } = input.resolve;
+  const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
+  const keys = new Map(volumes.map((v) => [v.sourceVolumeId, v.kmsKeyId]));
+  const importers = [];
+  for (const group of groupImportVolumes(volumes, input.recovery.volumesPerImporter)) {
+    const jobId = importerJobId(group.index);
+    const jobKey = importJobKey(vpg, importId, jobId);
+    const job: ImportJob = {
+      kind: 'import',
+      jobId,
+      vpg,
+      executionId: importId,
+      store: { bucket: deps.env.bucket, prefix: vpgPrefix(vpg) },
+      progressKey: importProgressKey(vpg, importId, jobId),
+      resultKey: importResultKey(vpg, importId, jobId),
+      heartbeatSeconds: agentHeartbeatSeconds(input.vpg),
+      // volumeId is filled in by SpawnImporter once the target volume exists
+      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true, ...(keys.get(id) ? { kmsKeyId: keys.get(id) } : {}) })),
+    };
+    await deps.store.putJson(jobKey, job);
+    importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });
+  }
+  deps.log.info('import prepared', { checkpointId, availabilityZone, importers: importers.length, volumes: volumes.length });
+  return { checkpointId, checkpointTime: summary.createdAt, availabilityZone, volumes, importers };
+}
