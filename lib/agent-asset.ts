@@ -44,7 +44,7 @@ export function bundleAgent(entry: string): string {
     ...NODE_BUNDLE,
     entryPoints: [entry],
     outfile,
-    define: { LIFEBOAT_HASH_WORKER_SOURCE: JSON.stringify(worker.outputFiles![0].text) },
+    define: { LIFEBOAT_HASH_WORKER_SOURCE: JSON.stringify(worker.outputFiles[0].text) },
   });
   return outfile;
 }

@@ -70,7 +70,7 @@ export class LifeboatSiteStack extends Stack {
       if (endpoint && config[kind].vpcId) {
         // Offered, off by default: the workers' private subnets reach S3 (and AL2023's repositories) through it, free of NAT charges
         new ec2.CfnVPCEndpoint(this, kind === 'agent' ? 'S3GatewayEndpoint' : 'ImporterS3GatewayEndpoint', {
-          vpcId: config[kind].vpcId!,
+          vpcId: config[kind].vpcId,
           serviceName: `com.amazonaws.${this.region}.s3`,
           vpcEndpointType: 'Gateway',
           routeTableIds: [...endpoint.routeTableIds],

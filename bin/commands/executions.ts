@@ -54,7 +54,7 @@ export async function waitForExecution(sfn: SFNClient, executionArn: string, opt
 export async function waitForSync(sfn: SFNClient, executionArn: string, opts: WaitOptions): Promise<{ last: DescribeExecutionCommandOutput; chain: string[] }> {
   const chain = [executionArn];
   for (;;) {
-    const exec = await waitForExecution(sfn, chain[chain.length - 1]!, opts);
+    const exec = await waitForExecution(sfn, chain[chain.length - 1], opts);
     const next = exec.status === 'SUCCEEDED' ? (JSON.parse(exec.output ?? '{}') as SyncExecutionOutput).handover : undefined;
     if (!next?.continued || !next.executionArn) return { last: exec, chain };
     chain.push(next.executionArn);

@@ -26,9 +26,9 @@ export async function keyChecks(input: KeyChecksInput, kms: KMSClient, iam: IAMC
   if (input.keys.size === 0) return [];
   const out: DoctorCheck[] = [];
   const policies = new Map<string, Array<{ name: string; policy: PolicyDocument }> | ReadFailed>();
-  for (const r of input.roles) policies.set(r.roleArn, await roleIdentityPolicies(iam, r.roleArn).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err))));
+  for (const r of input.roles) policies.set(r.roleArn, await roleIdentityPolicies(iam, r.roleArn).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err as Error))));
   for (const [keyId, why] of input.keys) {
-    const key = await keyFacts(kms, keyId).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err)));
+    const key = await keyFacts(kms, keyId).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err as Error)));
     if (key instanceof ReadFailed) {
       if (key.cause.name === 'NotFoundException') out.push(problem(vpg, 'kms', `${why} is under ${keyId}, which no longer exists`, 'restore the volume from a snapshot under a key that exists; EBS cannot read it'));
       else out.push(warning(vpg, 'kms', `${why} is under ${keyId}, and ${key.message}`, readFix(key, 'kms:DescribeKey and kms:GetKeyPolicy on the key')));

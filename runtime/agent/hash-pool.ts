@@ -124,6 +124,8 @@ export class HashPool {
       if (!target) return;
       const task = this.queue.shift()!;
       this.inFlight.get(target)!.push(task);
+      // the worker gets the task's data; its promise callbacks stay here
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- taken out only to leave them behind, never called
       const { resolve: _resolve, reject: _reject, ...message } = task;
       target.postMessage(message, task.buffer instanceof SharedArrayBuffer ? [] : [task.buffer]);
     }

@@ -63,7 +63,7 @@ async function writeResult(job: AgentJob, store: AgentStore, result: AgentResult
     await store.createJson(job.resultKey, result);
   } catch (e) {
     if (!(e instanceof AlreadyExists)) throw e;
-    throw new Error(`job ${job.jobId} of VPG ${job.vpg} already has a different result at ${job.resultKey}: a job runs once, and its result is never overwritten; start a new sync or failback`);
+    throw new Error(`job ${job.jobId} of VPG ${job.vpg} already has a different result at ${job.resultKey}: a job runs once, and its result is never overwritten; start a new sync or failback`, { cause: e });
   }
 }
 

@@ -2,12 +2,9 @@
 import type { Filter, Instance, Snapshot, Volume } from '@aws-sdk/client-ec2';
 import type {
   InstanceInfo,
-  InstanceState,
   SnapshotInfo,
-  SnapshotState,
   VolumeAttachmentInfo,
   VolumeInfo,
-  VolumeState,
 } from '../core/ports';
 import { tagMap, type Tags } from '../core/tags';
 
@@ -20,7 +17,7 @@ const iso = (d: Date | string | undefined): string => (d === undefined ? '' : ne
 export function toInstanceInfo(i: Instance): InstanceInfo {
   return {
     instanceId: i.InstanceId ?? '',
-    state: (i.State?.Name ?? 'pending') as InstanceState,
+    state: (i.State?.Name ?? 'pending'),
     availabilityZone: i.Placement?.AvailabilityZone ?? '',
     launchTime: iso(i.LaunchTime),
     tags: tagMap(i.Tags),
@@ -33,7 +30,7 @@ export function toInstanceInfo(i: Instance): InstanceInfo {
 export function toVolumeInfo(v: Volume): VolumeInfo {
   return {
     volumeId: v.VolumeId ?? '',
-    state: (v.State ?? 'creating') as VolumeState,
+    state: (v.State ?? 'creating'),
     sizeGiB: v.Size ?? 0,
     availabilityZone: v.AvailabilityZone ?? '',
     snapshotId: v.SnapshotId || null,
@@ -44,7 +41,7 @@ export function toVolumeInfo(v: Volume): VolumeInfo {
       (a): VolumeAttachmentInfo => ({
         instanceId: a.InstanceId ?? '',
         device: a.Device ?? '',
-        state: (a.State ?? 'attaching') as VolumeAttachmentInfo['state'],
+        state: (a.State ?? 'attaching'),
       }),
     ),
   };
@@ -60,7 +57,7 @@ export function toSnapshotInfo(s: Snapshot): SnapshotInfo {
   return {
     snapshotId: s.SnapshotId ?? '',
     volumeId: s.VolumeId ?? '',
-    state: (s.State ?? 'pending') as SnapshotState,
+    state: (s.State ?? 'pending'),
     progress: parseProgress(s.Progress),
     startTime: iso(s.StartTime),
     volumeSizeGiB: s.VolumeSize ?? 0,

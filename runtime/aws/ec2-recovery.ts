@@ -11,7 +11,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { BlankVolumeRequest, InstanceDetails, RecoveredLaunchRequest, RecoveryPort } from '../core/failback/recovery-ports';
-import type { InstanceState, VolumeInfo } from '../core/ports';
+import type { VolumeInfo } from '../core/ports';
 import { tagList, tagMap, type Tags } from '../core/tags';
 import { awsCall, orWhenNotFound } from './aws-errors';
 import { makeEc2Client } from './ec2-adapter';
@@ -27,7 +27,7 @@ const FALLBACK_IMAGE_FILTERS = [
 function details(i: Instance): InstanceDetails {
   return {
     instanceId: i.InstanceId ?? '',
-    state: (i.State?.Name ?? 'pending') as InstanceState,
+    state: (i.State?.Name ?? 'pending'),
     instanceType: i.InstanceType ?? '',
     imageId: i.ImageId ?? '',
     tags: tagMap(i.Tags),

@@ -113,7 +113,7 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
     const indexKey = packIndexKey(vpg, packId);
     if (!(await this.createBytes(indexKey, Buffer.from(encodePackIndex(index)), 'application/json'))) {
       const existing = await this.getBytes(indexKey);
-      let same = false;
+      let same: boolean;
       try {
         same = existing !== null && sameEntries(decodePackIndex(existing.toString('utf8')).blocks, index);
       } catch {

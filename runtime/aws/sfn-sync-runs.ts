@@ -1,6 +1,6 @@
 /** SyncRunsPort over Step Functions: the failback's final sync, started and followed by its steps. */
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { SyncRun, SyncRunsPort, SyncRunStatus } from '../core/failback/recovery-ports';
+import type { SyncRun, SyncRunsPort } from '../core/failback/recovery-ports';
 import { awsCall } from './aws-errors';
 import { makeSfnClient } from './sfn-executions';
 
@@ -17,7 +17,7 @@ export class StepFunctionsSyncRuns implements SyncRunsPort {
   async describe(executionArn: string): Promise<SyncRun> {
     const res = await awsCall('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
     return {
-      status: (res.status ?? 'RUNNING') as SyncRunStatus,
+      status: (res.status ?? 'RUNNING'),
       ...(res.output !== undefined ? { output: res.output } : {}),
       ...(res.cause !== undefined || res.error !== undefined ? { cause: [res.error, res.cause].filter(Boolean).join(': ') } : {}),
     };

@@ -8,7 +8,6 @@
 import * as z from 'zod';
 import { InvalidInput } from './errors';
 import { NAME_PATTERN, NAME_RULE } from './names';
-import type { WorkerSubnets } from './workers/subnets';
 import { failbackStateMachineName, syncStateMachineName } from './resource-names';
 
 /** The variables of the step functions and the sweeper. */
@@ -144,12 +143,12 @@ export const stepEnvSchema = z
     zsatLaunchTemplate: v[STEP_ENV.zsatLaunchTemplate],
     importerLaunchTemplate: v[STEP_ENV.importerLaunchTemplate],
     /** The zSATs' subnets (agent.subnetIds); empty: the default VPC's default subnets. */
-    zsatSubnets: { subnetIds: v[STEP_ENV.zsatSubnets], configKey: 'agent.subnetIds' } as WorkerSubnets,
+    zsatSubnets: { subnetIds: v[STEP_ENV.zsatSubnets], configKey: 'agent.subnetIds' },
     /** The ZImporters' subnets (importer.subnetIds, else agent.subnetIds). */
-    importerSubnets: { subnetIds: v[STEP_ENV.importerSubnets], configKey: v[STEP_ENV.importerSubnetsKey] ?? 'importer.subnetIds' } as WorkerSubnets,
+    importerSubnets: { subnetIds: v[STEP_ENV.importerSubnets], configKey: v[STEP_ENV.importerSubnetsKey] ?? 'importer.subnetIds' },
     /** The zSATs' instance types in order of preference (agent.instanceTypes); empty: the template's. */
-    zsatInstanceTypes: v[STEP_ENV.zsatInstanceTypes] as readonly string[],
-    importerInstanceTypes: v[STEP_ENV.importerInstanceTypes] as readonly string[],
+    zsatInstanceTypes: v[STEP_ENV.zsatInstanceTypes],
+    importerInstanceTypes: v[STEP_ENV.importerInstanceTypes],
     /** The function's region (AWS_REGION), for messages. */
     region: v.AWS_REGION,
     zsatSecurityGroup: v[STEP_ENV.zsatSecurityGroup],

@@ -105,6 +105,6 @@ export function assertOwnVpg(deps: Pick<StepDeps, 'env'>, event: unknown): void 
   const own = (deps.env as { vpg?: string }).vpg;
   const asked = (event as { vpg?: { name?: unknown } } | null)?.vpg?.name;
   if (own && asked !== undefined && asked !== own) {
-    throw new InvalidInput(`this step function serves VPG ${own}; it refuses an input for VPG ${String(asked)}`);
+    throw new InvalidInput(`this step function serves VPG ${own}; it refuses an input for VPG ${JSON.stringify(asked)}`);
   }
 }

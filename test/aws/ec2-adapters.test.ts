@@ -297,7 +297,7 @@ describe('the sync steps over the real adapters and the emulators', () => {
       // The zSAT's root volume went with its instance (DeleteOnTermination); its data volumes were deleted.
       [],
     );
-    for (const id of Object.values(state.snapshots.snapshots) as string[]) expect((await ec2.describeSnapshots({ ids: [id] }))[0]?.state).toBe('completed');
+    for (const id of Object.values<string>(state.snapshots.snapshots)) expect((await ec2.describeSnapshots({ ids: [id] }))[0]?.state).toBe('completed');
   });
 });
 

@@ -152,6 +152,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       if (plan?.apiFaults) faults.apiFaultsOn(opts.seed * 1000 + run);
       // two syncs at once see ListExecutions lag behind: only the lease keeps them apart
       if (plan?.overlap) site.cloud.faults.consistencyMs = 3000;
+      // set once the execution starts; the compaction watch reads it earlier (undefined until then), so not a const
+      // eslint-disable-next-line prefer-const
       let arn: string | undefined;
       const compaction = plan?.stopDuringCompaction ? stopWhenCompacting(site, () => arn) : null;
       const arns = await Promise.all((plan?.overlap ? [1, 2] : [1]).map((k) => startExecution(site.sfn, site.syncArn, {}, `chaos${run}${k === 2 ? 'b' : ''}`)));

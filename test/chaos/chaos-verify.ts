@@ -98,7 +98,7 @@ export async function foreignTouched(ec2: EC2Client, foreign: readonly ForeignRe
   const same = (a: Tags, b: Tags) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
   for (const f of foreign) {
     let tags: Tags | undefined;
-    let alive = false;
+    let alive: boolean;
     try {
       if (f.kind === 'volume') {
         const v = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [f.id] }))).Volumes?.[0];

@@ -24,8 +24,8 @@ function spawnCloud(args: string[]): Promise<Running> {
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /^lifeboat cloud listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
       if (m) resolve({ child, url: m[1], stdout: () => out, exited });
@@ -66,7 +66,7 @@ test('a bad --faults value is a usage error: exit 2, naming the bad part', async
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   expect(code).toBe(2);
   expect(stderr).toContain("bad fault spec part 'latency=fast'");

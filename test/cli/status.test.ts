@@ -92,6 +92,7 @@ describe('store problems', () => {
 
   it('the table marks the row damaged, in red, and lists each problem under it', () => {
     const lines = renderTable([statusRow(figures({ storeProblems: [stray] }), 2, now)], true).trimEnd().split('\n');
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern looks for
     expect(lines[1]).toMatch(/^\x1b\[31mweb\s+damaged\s+10m00s/);
     expect(lines[2]).toBe(`web: store: stray-object ${stray.key}: ${stray.reason}`);
   });

@@ -20,7 +20,7 @@ function writeImage(file: string, size: number, blocks: Map<number, Buffer>): vo
   const layout = qcow2Layout(size, indexes);
   const fd = fs.openSync(file, 'w');
   fs.writeSync(fd, layout.metadata, 0, layout.metadata.length, 0);
-  for (const i of indexes) fs.writeSync(fd, blocks.get(i)!, 0, C, layout.dataOffsets.get(i)!);
+  for (const i of indexes) fs.writeSync(fd, blocks.get(i)!, 0, C, layout.dataOffsets.get(i));
   fs.closeSync(fd);
 }
 

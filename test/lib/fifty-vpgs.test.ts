@@ -89,6 +89,7 @@ const METRICS_PER_DASHBOARD = 2_500;
  */
 const OTHER_NAMES: Record<string, { property: string; max: number; pattern: RegExp; source: string }> = {
   // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (AlarmName 1-255)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern looks for
   'AWS::CloudWatch::Alarm': { property: 'AlarmName', max: 255, pattern: /^[^\u0000-\u001f]+$/, source: 'PutMetricAlarm' },
   // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html (A-Z, a-z, 0-9, "-", "_"; at most 255)
   'AWS::CloudWatch::Dashboard': { property: 'DashboardName', max: 255, pattern: /^[A-Za-z0-9_-]+$/, source: 'PutDashboard' },

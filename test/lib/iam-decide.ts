@@ -32,7 +32,7 @@ export async function decide(template: Template, rolePrefix: string, action: str
     {},
   );
   if (result.resultType === 'error') throw new Error(`the simulator refused the request ${action} ${resource}: ${JSON.stringify(result.errors)}`);
-  return result.overallResult as Decision;
+  return result.overallResult;
 }
 
 /** Several requests at once, answered as `{ label: decision }` so a failure names every request that went wrong. */

@@ -34,7 +34,7 @@ describe('state machine timeouts', () => {
   });
 
   it("the sync's timeout outlasts one execution's budget of snapshot checks and zSAT polls; the failback's adds its final sync", () => {
-    const sync = all.get(syncStateMachineName(SITE, 'web'))! as Record<string, any>;
+    const sync = all.get(syncStateMachineName(SITE, 'web'))!;
     const failback = all.get(failbackStateMachineName(SITE, 'web'))!;
     // the runtime the sync embeds in Init (pollSeconds, heartbeatTimeoutSeconds), as the steps see it
     const vpg = sync.States.Init.Parameters.vpg;

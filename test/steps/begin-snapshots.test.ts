@@ -108,7 +108,7 @@ describe('create-snapshots / check-snapshots', () => {
   it('waits while pending, adapting to progress, and is ready once all are completed', async () => {
     const { world, state } = await begun();
     state.snapshots = await steps(world).createSnapshots(state);
-    const ids = Object.values(state.snapshots.snapshots) as string[];
+    const ids = Object.values<string>(state.snapshots.snapshots);
     world.clock.advance(100);
     world.ec2.snapshots.get(ids[0])!.progress = 10; // 900 s to go → capped at 4 * pollSeconds
     expect(await steps(world).checkSnapshots(state)).toMatchObject({ ready: false, waitSeconds: 120 });

@@ -43,7 +43,7 @@ it('CleanupFailed after a committed checkpoint keeps that checkpoint’s snapsho
   disk.set(1, 'changed');
 
   const state = await syncThroughCommit(world, disks, `${EXECUTION}-2`);
-  const committed = Object.values(state.snapshots.snapshots) as string[];
+  const committed = Object.values<string>(state.snapshots.snapshots);
   const realDelete = world.ec2.deleteSnapshot.bind(world.ec2);
   world.ec2.deleteSnapshot = async () => {
     throw new ServiceError('EC2 is having a bad day');

@@ -60,7 +60,7 @@ describe('commit', () => {
     const world = makeWorld();
     const { vm, disks } = vmWithDisk(world, [[0, 'a'], [2, 'b'], [3, 'c']]);
     const first = await runSync(world, vpgRuntime(), disks);
-    for (const id of Object.values(first.snapshots.snapshots) as string[]) world.ec2.snapshots.delete(id); // someone deleted the base
+    for (const id of Object.values<string>(first.snapshots.snapshots)) world.ec2.snapshots.delete(id); // someone deleted the base
     disks.get(vm.volumes[0].volumeId)!.delete(3);
     world.clock.advance(600);
     const second = await runSync(world, vpgRuntime(), disks, `${EXECUTION}-2`);
@@ -165,13 +165,13 @@ describe('cleanup-failed', () => {
     const world = makeWorld();
     const { disks } = vmWithDisk(world);
     const first = await runSync(world, vpgRuntime(), disks);
-    const base = Object.values(first.snapshots.snapshots) as string[];
+    const base = Object.values<string>(first.snapshots.snapshots);
     world.clock.advance(600);
     disks.values().next().value!.set(1, 'new');
     const state = await readUpToCommit(world, disks, `${EXECUTION}-2`);
     state.error = { Error: 'SyncFailed', Cause: 'zSAT i-1 stopped reporting (last heartbeat never)' };
     const out = await steps(world).cleanupFailed(state);
-    const mine = Object.values(state.snapshots.snapshots) as string[];
+    const mine = Object.values<string>(state.snapshots.snapshots);
     expect(out.deletedSnapshots).toEqual(mine);
     expect(out.terminatedInstances).toHaveLength(1);
     expect(out.deletedVolumes).toHaveLength(1);

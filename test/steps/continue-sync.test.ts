@@ -18,7 +18,7 @@ const vpg = vpgRuntime();
 /** Init..Plan of a first sync of one 8 GiB volume, and one Map item whose zSAT is attached and reading. */
 async function startReading(world: World, execution = EXECUTION): Promise<{ state: State; item: State }> {
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] });
-  const disks = new Map([[vm.volumes[0]!.volumeId, new Map([[0, 'boot'], [5, 'data']])]]);
+  const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'boot'], [5, 'data']])]]);
   const state = await syncThroughPlan(world, vpg, disks, execution);
   const item: State = { vpg, syncId: state.begin.syncId, executionId: execution, lease: state.begin.lease, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
   item.zsat = await steps(world).spawnZsat(item);
@@ -81,7 +81,7 @@ describe('continue-as-new', () => {
     await expect(s.pollZsat(item)).rejects.toThrow(/lease/i);
 
     // the continuation: Begin adopts the lease and the state, Resume puts snapshots and plan in place
-    const request = world.executions.started[0]!.input as State;
+    const request = world.executions.started[0].input as State;
     const cont: State = { vpg, executionId: next, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString(), request };
     cont.begin = await s.begin(cont);
     expect(cont.begin).toMatchObject({ syncId: state.begin.syncId, resumed: { from: EXECUTION, n: 1 }, lease: { token: lease?.token } });
@@ -125,7 +125,7 @@ describe('a snapshot stuck in the Recycle Bin', () => {
     world.executions.known.add(EXECUTION);
     state.begin = await s.begin(state);
     state.snapshots = await s.createSnapshots(state);
-    for (const id of Object.values(state.snapshots.snapshots) as string[]) world.ec2.snapshots.get(id)!.state = stuck;
+    for (const id of Object.values<string>(state.snapshots.snapshots)) world.ec2.snapshots.get(id)!.state = stuck;
     state.snapshots = await s.checkSnapshots(state);
     expect(state.snapshots).toMatchObject({ ready: false, polls: 1 });
     state.snapshots = { ...state.snapshots, polls: SNAPSHOT_POLL_BUDGET - 1 };

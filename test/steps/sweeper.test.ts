@@ -26,7 +26,7 @@ async function leakyWorld() {
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1] });
   const synced = await runSync(world, vpgRuntime(), new Map([[vm.volumes[0].volumeId, new Map([[0, 'a']])]]));
   world.executions.running = [];
-  const bases = Object.values(synced.snapshots.snapshots) as string[];
+  const bases = Object.values<string>(synced.snapshots.snapshots);
   const created = world.clock.now().toISOString();
   const crashed = earlierSync(world, 'crashed');
   const leak = {

@@ -78,7 +78,7 @@ export function captureContents(world: World, disks: Map<string, Map<number, str
 }
 
 // The state machine's payload is loosely typed JSON; the driver keeps it that way.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type State = Record<string, any>;
 
 /** Init..Plan of a sync as the state machine runs them (its execution running); the state so far. */

@@ -31,7 +31,7 @@ describe('a sync, end to end over fakes', () => {
     expect(first.cleanup.deletedVolumes).toHaveLength(2);
     expect(first.cleanup.deletedSnapshots).toEqual([]);
     expect(world.store.keys(`vpgs/web/syncs/`)).toEqual([]);
-    const firstSnapshots = Object.values(first.snapshots.snapshots) as string[];
+    const firstSnapshots = Object.values<string>(first.snapshots.snapshots);
     for (const id of firstSnapshots) expect(world.ec2.snapshots.has(id)).toBe(true);
 
     // Change a block, trim one, leave the data volume alone.
@@ -50,7 +50,7 @@ describe('a sync, end to end over fakes', () => {
     expect(cp2.volumes.find((v) => v.sourceVolumeId === data)!.blocks).toEqual({});
     // The previous generation's snapshots are deleted now that a newer checkpoint is committed.
     expect([...second.cleanup.deletedSnapshots].sort()).toEqual([...firstSnapshots].sort());
-    for (const id of Object.values(second.snapshots.snapshots) as string[]) {
+    for (const id of Object.values<string>(second.snapshots.snapshots)) {
       expect(world.ec2.snapshots.get(id)!.tags[TAG.generation]).toBe('2');
     }
     expect(world.ec2.snapshots.size).toBe(2);

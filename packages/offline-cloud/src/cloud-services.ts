@@ -53,6 +53,7 @@ function createRegionalEbs(ctx: CloudContext, storage: FileVolumeStorage, ec2: E
     createEbsService(scopedContext(ctx, key), storage, ebsView(ec2.store(key).snapshots), kms),
   );
   const first = stores.default;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- a service's error translator is a plain function, no `this`
   return { names: first.names, throttleCode: first.throttleCode, error: first.error, handle: (req) => stores.get(keyOf(req)).handle(req) };
 }
 

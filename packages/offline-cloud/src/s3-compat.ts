@@ -64,7 +64,7 @@ export function xmlUnescape(text: string): string {
     const lower = e.toLowerCase();
     if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
     if (lower.startsWith('#')) return String.fromCodePoint(parseInt(lower.slice(1), 10));
-    return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[lower as 'amp']!;
+    return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[lower as 'amp'];
   });
 }
 

@@ -123,7 +123,10 @@ export async function startS3(directory: string, clockEnvironment: Record<string
   const forward = (req: IncomingMessage, res: ServerResponse, opts: ForwardOptions = {}): void => {
     let reported = false;
     const report = (status: number | undefined) => {
-      if (!reported) (reported = true), opts.onStatus?.(status);
+      if (!reported) {
+        reported = true;
+        opts.onStatus?.(status);
+      }
     };
     // a client that left while its write waited for the key: there is no body left to send
     if (!req.complete && (req.destroyed || req.socket?.destroyed)) return report(undefined);

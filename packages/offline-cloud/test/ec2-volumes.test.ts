@@ -52,7 +52,7 @@ test('CreateVolume makes a creating volume that becomes available, with its tags
 
 test('CreateVolume errors: no size nor snapshot, no AZ, bad AZ, unknown snapshot', async () => {
   expect(await errorName(h.client.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a' })))).toBe('MissingParameter');
-  expect(await errorName(h.client.send(new CreateVolumeCommand({ Size: 1 } as never)))).toBe('MissingParameter');
+  expect(await errorName(h.client.send(new CreateVolumeCommand({ Size: 1 })))).toBe('MissingParameter');
   expect(await errorName(h.client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: 'eu-west-9z' })))).toBe('InvalidParameterValue');
   expect(await errorName(h.client.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: 'snap-0123456789abcdef0' })))).toBe(
     'InvalidSnapshot.NotFound',

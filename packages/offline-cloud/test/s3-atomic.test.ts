@@ -53,7 +53,7 @@ it('DELETEs and PUTs racing in one folder all succeed (s3rver removed a folder i
     ]),
   );
   once.destroy();
-  expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+  expect(results.filter((r) => r.status === 'rejected').map((r) => String((r).reason))).toEqual([]);
   const listed = await t.s3.send(new ListObjectsV2Command({ Bucket: 'atomic', Prefix: 'shared/' }));
   expect(listed.Contents?.map((o) => o.Key).sort()).toEqual(folders.map((f) => `${f}/c`).sort());
 });

@@ -75,7 +75,7 @@ test('concurrent If-Match writers with one ETag: exactly one wins', async () => 
   const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => put('lease/race', `writer-${i}`, { IfMatch: base.ETag })));
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
   expect(won).toHaveLength(1);
-  const losers = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name);
+  const losers = results.filter((r) => r.status === 'rejected').map((r) => (r).reason.name);
   expect(losers.filter((n) => n !== 'ConditionalRequestConflict' && n !== 'PreconditionFailed')).toEqual([]);
   expect(await text('lease/race')).toBe(`writer-${won[0]}`);
   const winner = (results[won[0]] as PromiseFulfilledResult<{ ETag?: string }>).value;

@@ -178,7 +178,7 @@ test('concurrent create-only PUTs of one key: exactly one wins, the others are r
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
   expect(won).toHaveLength(1);
   // 409 for a writer that overlapped the winner (AWS's "conflicting operation"), 412 for one that came after it
-  const losers = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name);
+  const losers = results.filter((r) => r.status === 'rejected').map((r) => (r).reason.name);
   expect(losers.filter((n) => n !== 'ConditionalRequestConflict' && n !== 'PreconditionFailed')).toEqual([]);
   expect((await getBytes('locks/race')).toString()).toBe(`writer-${won[0]}`);
 });

@@ -22,7 +22,7 @@ describe('prepareDefinition', () => {
   };
 
   test('finds tasks inside Map and Parallel, replaces Waits, and leaves the source untouched', () => {
-    const p = prepareDefinition(source as never);
+    const p = prepareDefinition(source);
     expect([...p.tasks.keys()].sort()).toEqual(['Direct', 'Inner']);
     expect(p.tasks.get('Inner')!.kind).toBe('lambda-integration');
     expect(p.tasks.get('Direct')).toMatchObject({ kind: 'lambda-direct', functionArn: 'arn:aws:lambda:us-east-1:1:function:f' });

@@ -146,7 +146,7 @@ export function decideEnterStep(current: VpgLease | null, me: string, token: num
   // token unchanged nobody has held it since, so the same execution may hold it again.
   const reclaim = current !== null && current.holder === null && token !== undefined && current.token === token && current.releasedBy?.executionArn === me;
   if (!reclaim && !actsUnder(current, me, token)) return { kind: 'lost', reason: lostReason(current, me, token) };
-  const lease = reclaim ? { ...current!, holder: current!.releasedBy!, releasedBy: null } : current!;
+  const lease = reclaim ? { ...current, holder: current.releasedBy, releasedBy: null } : current!;
   const steps = { ...pruneSteps(lease.steps, now), [attempt]: now.toISOString() };
   return { kind: 'renew', lease: { ...lease, steps, renewedAt: now.toISOString(), expiresAt: later(lease.expiresAt, now, horizonSeconds) } };
 }

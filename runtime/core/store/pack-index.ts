@@ -31,7 +31,7 @@ export function decodePackIndex(text: string, packBytes?: number): PackIndex {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new Error(`pack index is not JSON: ${(e as Error).message}`);
+    throw new Error(`pack index is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const v = value as { format?: unknown; blocks?: unknown };
   if (!v || v.format !== 1 || !Array.isArray(v.blocks)) throw new Error('pack index is not {format:1, blocks:[...]}');
@@ -43,7 +43,7 @@ export function decodePackIndex(text: string, packBytes?: number): PackIndex {
       Number.isSafeInteger(e.length) && (e.length as number) > 0 &&
       (packBytes === undefined || (e.offset as number) + (e.length as number) <= packBytes);
     if (!ok) throw new Error(`pack index entry ${i} is invalid: ${JSON.stringify(b)}`);
-    return { hash: e.hash as string, offset: e.offset as number, length: e.length as number };
+    return { hash: e.hash, offset: e.offset as number, length: e.length as number };
   });
   return { format: 1, blocks };
 }

@@ -98,8 +98,8 @@ async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string
   const listedLatest = checkpoints[checkpoints.length - 1];
   // never build on a checkpoint that would not restore: read everything, commit a full checkpoint instead
   const damage = listedLatest ? await restoreProblems(deps.store, input.vpg.name, listedLatest.id) : [];
-  const fullResync = damage.length > 0 ? `the latest checkpoint ${listedLatest!.id} would not restore (${summarizeProblems(damage)}): this sync reads every volume in full` : undefined;
-  if (fullResync) deps.log.warn(fullResync, { checkpointId: listedLatest!.id, problems: damage.length });
+  const fullResync = damage.length > 0 ? `the latest checkpoint ${listedLatest.id} would not restore (${summarizeProblems(damage)}): this sync reads every volume in full` : undefined;
+  if (fullResync) deps.log.warn(fullResync, { checkpointId: listedLatest.id, problems: damage.length });
   const latest = fullResync ? undefined : listedLatest;
   const released = new Set((await deps.readers.releasedSources(input.vpg.name)).map((r) => r.sourceId));
   const departed = departedSources(checkpoints, new Set(attached.map((a) => a.volumeId)), released);

@@ -27,7 +27,7 @@ export function continuationName(syncId: string, n: number): string {
 /** The sync id and place in the chain of a continuation's execution (ARN or name); null for any other execution. */
 export function continuationOf(executionId: string): { readonly syncId: string; readonly n: number } | null {
   const m = CONTINUATION_NAME.exec(executionName(executionId));
-  return m ? { syncId: m[1]!, n: Number(m[2]) } : null;
+  return m ? { syncId: m[1], n: Number(m[2]) } : null;
 }
 
 /** The name of an execution, from its ARN (`arn:aws:states:…:execution:<machine>:<name>`). */

@@ -38,7 +38,7 @@ function resolveFunction(fn: string, arg: unknown, scope: ResolveScope): unknown
     case 'Ref':
       return arg === 'AWS::NoValue' ? NO_VALUE : scope.ref(String(arg));
     case 'Fn::GetAtt': {
-      const [id, ...attr] = Array.isArray(arg) ? (arg.map((a) => String(r(a))) as string[]) : String(arg).split('.');
+      const [id, ...attr] = Array.isArray(arg) ? arg.map((a) => String(r(a))) : String(arg).split('.');
       return scope.getAtt(id, attr.join('.'));
     }
     case 'Fn::Join': {

@@ -29,6 +29,7 @@ interface Rule {
   service?: (name: string) => string | undefined;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern looks for
 const SFN_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 const handler = (message: string, service: string, code: string): string =>

@@ -163,7 +163,7 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::Lambda::Function': {
       const name = (props.FunctionName as string) ?? generatedName(env.stackName, logicalId, 64);
       const arn = `arn:aws:lambda:${region}:${accountId}:function:${name}`;
-      const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+      const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
       env.host.registerFunction({
         name,
         arn,
@@ -284,7 +284,7 @@ function provisionIam(logicalId: string, type: string, props: Record<string, unk
     return done(out.physicalId, out.attributes);
   } catch (err) {
     if (err instanceof iamDeploy.IamDeployError) {
-      throw new Error(`${env.stackName}: ${logicalId} (${type}) CREATE_FAILED: ${err.message} (Service: Iam, Status Code: 409, Error Code: ${err.code})`);
+      throw new Error(`${env.stackName}: ${logicalId} (${type}) CREATE_FAILED: ${err.message} (Service: Iam, Status Code: 409, Error Code: ${err.code})`, { cause: err });
     }
     throw err;
   }

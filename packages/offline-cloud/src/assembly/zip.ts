@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-const crc32 = (zlib as unknown as { crc32(data: Buffer): number }).crc32;
+const crc32 = (data: Buffer): number => (zlib as unknown as { crc32(data: Buffer): number }).crc32(data);
 
 function listFiles(root: string, rel = ''): string[] {
   const out: string[] = [];

@@ -192,7 +192,7 @@ function parseBody(body: Buffer): StartSnapshotBody {
   try {
     const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as StartSnapshotBody;
+    return parsed;
   } catch {
     throw new EbsError('ValidationException', 'The request body is not a JSON object.', 'INVALID_PARAMETER_VALUE');
   }

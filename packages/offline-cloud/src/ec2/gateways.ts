@@ -90,7 +90,7 @@ export const createNatGateway: ActionHandler = (q, w) => {
   const subnet = requireSubnet(w, q.required('SubnetId'));
   const connectivityType = (q.str('ConnectivityType') ?? 'public') as NatGatewayRecord['connectivityType'];
   if (connectivityType !== 'public' && connectivityType !== 'private') {
-    throw new AwsError('InvalidParameterValue', `Value (${connectivityType}) for parameter connectivityType is invalid.`);
+    throw new AwsError('InvalidParameterValue', `Value (${String(connectivityType)}) for parameter connectivityType is invalid.`);
   }
   const allocationId = q.str('AllocationId');
   if (connectivityType === 'public' && !allocationId) throw new AwsError('MissingParameter', 'The request must contain the parameter AllocationId');

@@ -45,7 +45,7 @@ export function scheduleInstance(w: World, inst: InstanceRecord): void {
       cur.stateReason = cur.launchFailure;
       return enter(w, cur, 'shutting-down');
     }
-    enter(w, cur, NEXT_STATE[from]!);
+    enter(w, cur, NEXT_STATE[from]);
   });
 }
 

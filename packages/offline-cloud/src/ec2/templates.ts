@@ -227,7 +227,7 @@ export const describeLaunchTemplates: ActionHandler = (q, w) => {
     fields: FIELDS,
     limits: { min: 1, max: 200 },
     idParam: 'LaunchTemplateId',
-    notFound: (ids) => new AwsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${ids}, does not exist.`),
+    notFound: (ids) => new AwsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${ids.join(',')}, does not exist.`),
     createdAt: (t) => t.createdAt,
   });
   return { launchTemplates: page.items.map((t) => renderTemplate(w, t)), nextToken: page.nextToken };

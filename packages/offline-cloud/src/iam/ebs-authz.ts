@@ -14,7 +14,7 @@ export function ebsChecks(req: CloudRequest, region: string, tagsOf: (snapshotId
   const on = (action: string, id: string): AuthzCheck => ({ action: `ebs:${action}`, resource: arn(id), context: resourceTagContext(tagsOf(id)) });
   const p = req.path.split('/').filter(Boolean).map(decodeURIComponent);
   if (req.method === 'POST' && p.length === 1 && p[0] === 'snapshots') {
-    let tags: Tag[] = [];
+    let tags: Tag[];
     try {
       tags = ((JSON.parse(req.body.toString('utf8') || '{}') as { Tags?: Tag[] }).Tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value }));
     } catch {

@@ -17,7 +17,7 @@ export function listCheckForObjectRead(req: CloudRequest, objectChecks: AuthzChe
   if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
   const read = objectChecks.length === 1 && objectChecks[0].action === 's3:GetObject' ? objectChecks[0] : undefined;
   const m = read && /^arn:aws:s3:::([^/]+)\/.+$/.exec(read.resource);
-  return m ? { action: 's3:ListBucket', resource: `arn:aws:s3:::${m[1]}`, context: {}, resourcePolicy: read!.resourcePolicy } : undefined;
+  return m ? { action: 's3:ListBucket', resource: `arn:aws:s3:::${m[1]}`, context: {}, resourcePolicy: read.resourcePolicy } : undefined;
 }
 
 /** Rewrites a 404 answer on `res` to S3's AccessDenied (403); every other answer passes untouched. */
@@ -33,7 +33,7 @@ export function answerMissingAsDenied(res: ServerResponse, method: string, messa
     writeHead(403, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) });
     end(body);
     return res;
-  }) as typeof res.writeHead;
+  });
   res.write = ((...args: Parameters<typeof write>) => (replaced ? true : write(...args))) as typeof res.write;
   res.end = ((...args: Parameters<typeof end>) => (replaced ? res : end(...args))) as typeof res.end;
 }

@@ -24,13 +24,13 @@ const RESOURCE_FIELD: Record<string, string> = {
 
 export function sfnChecks(req: CloudRequest): AuthzCheck[] {
   const operation = String(req.headers['x-amz-target'] ?? '').replace(/^AWSStepFunctions\./, '');
-  let input: Record<string, unknown> = {};
+  let input: Record<string, unknown>;
   try {
     input = req.body.length ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
   } catch {
     return []; // the service answers SerializationException itself
   }
   const field = RESOURCE_FIELD[operation];
-  const resource = field && typeof input[field] === 'string' ? (input[field] as string) : '*';
+  const resource = field && typeof input[field] === 'string' ? (input[field]) : '*';
   return [{ action: `states:${operation}`, resource, context: {} }];
 }

@@ -131,7 +131,7 @@ export class RunningExecution {
     this.abortRun = execution.abort;
     if (this.stop.signal.aborted) execution.abort();
     const consumed = (async () => {
-      for await (const ev of execution.eventLogs) this.takeLibraryEvent(ev as unknown as LibraryEvent, prepared);
+      for await (const ev of execution.eventLogs) this.takeLibraryEvent(ev, prepared);
     })();
     const outcome = await execution.result.then(
       (output) => ({ ok: true as const, output }),
@@ -180,7 +180,7 @@ export class RunningExecution {
   private retryOverrides(prepared: PreparedDefinition): Record<string, number[]> {
     const deps = this.deps;
     const states = collectRetriers(prepared.definition.States);
-    return new Proxy({} as Record<string, number[]>, {
+    return new Proxy({}, {
       get(_target, name) {
         const retriers = typeof name === 'string' ? states.get(name) : undefined;
         const factor = deps.waitFactor();

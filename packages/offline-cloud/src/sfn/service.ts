@@ -49,6 +49,7 @@ export interface StepFunctionsState {
   waitScale: number;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern looks for
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 /** One account's Step Functions (and Lambda) in one region; regional.ts composes them. */
