@@ -40,7 +40,12 @@ export default tseslint.config(
     // Tests read synthesized templates, execution outputs and log lines as parsed JSON, and build partial fakes.
     files: ['test/**/*.ts'],
     // They load some modules fresh with require() after jest.resetModules or an environment change.
-    rules: { ...UNTYPED_INPUT, '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-base-to-string': 'off', '@typescript-eslint/no-require-imports': 'off' },
+    rules: {
+      ...UNTYPED_INPUT,
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-base-to-string': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+    },
   },
   prettier,
 );

@@ -15,12 +15,21 @@ import { register as registerRelease } from './commands/release';
 import { register as registerDoctor } from './commands/doctor';
 import { UsageError } from './commands/context';
 
-const program = new Command('lifeboat')
-  .description('Lifeboat: CDK-native disaster recovery for EC2')
-  .showHelpAfterError()
-  .exitOverride();
+const program = new Command('lifeboat').description('Lifeboat: CDK-native disaster recovery for EC2').showHelpAfterError().exitOverride();
 
-for (const register of [registerCloud, registerSync, registerCheckpoints, registerDemo, registerExport, registerFailback, registerFailbackCleanup, registerStatus, registerRelease, registerDoctor]) register(program);
+for (const register of [
+  registerCloud,
+  registerSync,
+  registerCheckpoints,
+  registerDemo,
+  registerExport,
+  registerFailback,
+  registerFailbackCleanup,
+  registerStatus,
+  registerRelease,
+  registerDoctor,
+])
+  register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

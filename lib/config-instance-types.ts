@@ -27,7 +27,10 @@ export function instanceTypeProblems(config: SiteConfig): Problem[] {
   for (const kind of ['agent', 'importer'] as const satisfies readonly WorkerKind[]) {
     const w = config[kind];
     if (w.instanceType && w.instanceTypes && w.instanceType !== w.instanceTypes[0]) {
-      problems.push({ path: [kind, 'instanceType'], text: `is ${w.instanceType} but ${kind}.instanceTypes starts with ${w.instanceTypes[0]}; keep one: instanceTypes (the preferred first) replaces instanceType` });
+      problems.push({
+        path: [kind, 'instanceType'],
+        text: `is ${w.instanceType} but ${kind}.instanceTypes starts with ${w.instanceTypes[0]}; keep one: instanceTypes (the preferred first) replaces instanceType`,
+      });
     }
     const types = w.instanceTypes ?? [];
     const first = types[0];

@@ -112,7 +112,10 @@ export function derivedNameProblems(config: SiteConfig): ConfigProblem[] {
     owners.set(keyOf(n), -1);
     if (n.name.length <= n.limit) continue;
     const most = siteId.length - (n.name.length - n.limit);
-    const fix = n.namespace === 'bucket' ? `use a site id of at most ${most} characters, or name an existing bucket in store.bucketName` : `use a site id of at most ${most} characters`;
+    const fix =
+      n.namespace === 'bucket'
+        ? `use a site id of at most ${most} characters, or name an existing bucket in store.bucketName`
+        : `use a site id of at most ${most} characters`;
     problems.push({ path: ['siteId'], text: `${tooLong(n)}; ${fix}` });
   }
 

@@ -37,11 +37,17 @@ export function networkProblems(config: SiteConfig): Problem[] {
   for (const kind of ['agent', 'importer'] as const) {
     const w = config[kind];
     if (w.subnetId && w.subnetIds) {
-      problems.push({ path: [kind, 'subnetId'], text: `is given with ${kind}.subnetIds; keep one: subnetIds (one subnet per Availability Zone) replaces subnetId` });
+      problems.push({
+        path: [kind, 'subnetId'],
+        text: `is given with ${kind}.subnetIds; keep one: subnetIds (one subnet per Availability Zone) replaces subnetId`,
+      });
     }
     const subnets = subnetsOf(w);
     if (subnets.length > 0 && !w.vpcId) {
-      problems.push({ path: [kind, 'vpcId'], text: `is missing; with ${kind}.subnetIds, give the vpcId of those subnets (the workers' security group lives in that VPC)` });
+      problems.push({
+        path: [kind, 'vpcId'],
+        text: `is missing; with ${kind}.subnetIds, give the vpcId of those subnets (the workers' security group lives in that VPC)`,
+      });
     }
     if (w.vpcId && subnets.length === 0) {
       problems.push({
@@ -52,17 +58,24 @@ export function networkProblems(config: SiteConfig): Problem[] {
     const seen = new Map<string, number>();
     (w.subnetIds ?? []).forEach((id, j) => {
       const first = seen.get(id);
-      if (first !== undefined) problems.push({ path: [kind, 'subnetIds', j], text: `is ${id} again (also ${kind}.subnetIds[${first}]); list each subnet once` });
+      if (first !== undefined)
+        problems.push({ path: [kind, 'subnetIds', j], text: `is ${id} again (also ${kind}.subnetIds[${first}]); list each subnet once` });
       else seen.set(id, j);
     });
     if (w.s3GatewayEndpoint && !w.vpcId) {
-      problems.push({ path: [kind, 's3GatewayEndpoint'], text: `needs ${kind}.vpcId: the endpoint is created in that VPC (the default VPC reaches S3 through its internet gateway)` });
+      problems.push({
+        path: [kind, 's3GatewayEndpoint'],
+        text: `needs ${kind}.vpcId: the endpoint is created in that VPC (the default VPC reaches S3 through its internet gateway)`,
+      });
     }
   }
   const agentEndpoint = config.agent.s3GatewayEndpoint;
   const importerEndpoint = config.importer.s3GatewayEndpoint;
   if (agentEndpoint && importerEndpoint && config.agent.vpcId === config.importer.vpcId) {
-    problems.push({ path: ['importer', 's3GatewayEndpoint'], text: 'is in the same VPC as agent.s3GatewayEndpoint; a VPC needs one S3 gateway endpoint: list all route tables under agent.s3GatewayEndpoint' });
+    problems.push({
+      path: ['importer', 's3GatewayEndpoint'],
+      text: 'is in the same VPC as agent.s3GatewayEndpoint; a VPC needs one S3 gateway endpoint: list all route tables under agent.s3GatewayEndpoint',
+    });
   }
   return problems;
 }

@@ -28,7 +28,7 @@ export const REFERENCE_END = '<!-- config-reference:end -->';
 function typeOf(node: JsonNode): string {
   if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (node.anyOf) return node.anyOf.map(typeOf).join(' or ');
-  const type = Array.isArray(node.type) ? node.type.join('/') : node.type ?? 'any';
+  const type = Array.isArray(node.type) ? node.type.join('/') : (node.type ?? 'any');
   if (type === 'array') return `array of ${node.items ? typeOf(node.items) : 'any'}${node.minItems ? `, at least ${node.minItems}` : ''}`;
   if (type === 'object' && node.additionalProperties && typeof node.additionalProperties === 'object') return `object of ${typeOf(node.additionalProperties)}`;
   const range = [node.minimum !== undefined ? `≥ ${node.minimum}` : '', node.maximum !== undefined ? `≤ ${node.maximum}` : ''].filter(Boolean).join(', ');
@@ -40,7 +40,12 @@ function typeOf(node: JsonNode): string {
 function rows(node: JsonNode, path: string, out: string[]): void {
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     const full = `${path}${key}`;
-    const required = node.required?.includes(key) && child.default === undefined ? 'required' : child.default !== undefined ? `\`${JSON.stringify(child.default)}\`` : 'optional';
+    const required =
+      node.required?.includes(key) && child.default === undefined
+        ? 'required'
+        : child.default !== undefined
+          ? `\`${JSON.stringify(child.default)}\``
+          : 'optional';
     out.push(`| \`${full}\` | ${typeOf(child).replace(/\|(?! )/g, '\\|')} | ${required} |`);
     rows(child, `${full}.`, out);
     if (child.items?.properties) rows(child.items, `${full}[i].`, out);

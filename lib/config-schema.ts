@@ -174,7 +174,8 @@ const alertsSchema = z
 const kmsKeyArn = z
   .string({ error: 'must be a KMS key ARN string such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"' })
   .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/mrk-[0-9a-f]{32}$/, {
-    error: 'must be a KMS key ARN such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" (not an alias: IAM authorizes keys by key ARN)',
+    error:
+      'must be a KMS key ARN such as "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" (not an alias: IAM authorizes keys by key ARN)',
   });
 
 /**
@@ -184,7 +185,9 @@ const kmsKeyArn = z
  */
 const kmsSchema = z
   .strictObject({
-    keyArns: z.array(kmsKeyArn, { error: 'must be an array of KMS key ARNs' }).min(1, { error: 'must list at least one KMS key ARN (or leave "kms" out: any key of the account, through EC2)' }),
+    keyArns: z
+      .array(kmsKeyArn, { error: 'must be an array of KMS key ARNs' })
+      .min(1, { error: 'must list at least one KMS key ARN (or leave "kms" out: any key of the account, through EC2)' }),
   })
   .optional();
 

@@ -76,7 +76,10 @@ function vpgSetProblems(vpgs: ReadonlyArray<{ name: string; ids: readonly string
     vpg.ids.forEach((id, j) => {
       const other = vpgByInstance.get(id);
       if (other !== undefined && other !== vpg.name) {
-        problems.push({ path: ['vpgs', i, 'instances', 'ids', j], text: `instance ${id} is already protected by VPG "${other}"; an instance belongs to one VPG only` });
+        problems.push({
+          path: ['vpgs', i, 'instances', 'ids', j],
+          text: `instance ${id} is already protected by VPG "${other}"; an instance belongs to one VPG only`,
+        });
       } else vpgByInstance.set(id, vpg.name);
     });
   });
@@ -123,10 +126,16 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
   problems.push(...networkProblems(config), ...instanceTypeProblems(config));
   const store = config.store;
   if (store.region && !store.bucketName) {
-    problems.push({ path: ['store', 'region'], text: 'needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region' });
+    problems.push({
+      path: ['store', 'region'],
+      text: 'needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region',
+    });
   }
   if (store.bucketName && store.objectLock) {
-    problems.push({ path: ['store', 'objectLock'], text: 'applies only to a bucket the site stack creates; configure object lock on your bucket, or remove store.bucketName' });
+    problems.push({
+      path: ['store', 'objectLock'],
+      text: 'applies only to a bucket the site stack creates; configure object lock on your bucket, or remove store.bucketName',
+    });
   }
   if (store.bucketName && store.encryption === 'kms') {
     problems.push({ path: ['store', 'encryption'], text: '"kms" applies only to a bucket the site stack creates; remove it or remove store.bucketName' });
@@ -161,7 +170,8 @@ function objectLockProblems(config: SiteConfig): Problem[] {
   const journal = config.vpgs[shortest].journalHours;
   const keptHours = journal + NONCURRENT_VERSION_DAYS * 24;
   if (lock.days * 24 <= keptHours) return [];
-  const who = lock.mode === 'COMPLIANCE' ? 'and in COMPLIANCE mode no one, root included, can delete them' : 'unless someone deletes each version with governance bypass';
+  const who =
+    lock.mode === 'COMPLIANCE' ? 'and in COMPLIANCE mode no one, root included, can delete them' : 'unless someone deletes each version with governance bypass';
   return [
     {
       path: ['store', 'objectLock', 'days'],
@@ -179,10 +189,18 @@ function recoveryReferenceProblems(vpg: VpgConfig, i: number): Problem[] {
   const known = new Set(vpg.instances.ids ?? []);
   const problems: Problem[] = [];
   for (const id of Object.keys(vpg.recovery.privateIps ?? {})) {
-    if (!known.has(id)) problems.push({ path: ['vpgs', i, 'recovery', 'privateIps', id], text: `names ${id}, which is not in this VPG's instances.ids; use a protected instance id` });
+    if (!known.has(id))
+      problems.push({
+        path: ['vpgs', i, 'recovery', 'privateIps', id],
+        text: `names ${id}, which is not in this VPG's instances.ids; use a protected instance id`,
+      });
   }
   (vpg.recovery.bootOrder ?? []).forEach((id, j) => {
-    if (!known.has(id)) problems.push({ path: ['vpgs', i, 'recovery', 'bootOrder', j], text: `names ${id}, which is not in this VPG's instances.ids; use a protected instance id` });
+    if (!known.has(id))
+      problems.push({
+        path: ['vpgs', i, 'recovery', 'bootOrder', j],
+        text: `names ${id}, which is not in this VPG's instances.ids; use a protected instance id`,
+      });
   });
   return problems;
 }

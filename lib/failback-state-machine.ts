@@ -7,7 +7,17 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FAILBACK_STATE as S, failbackPath, failbackResult, importerPath, importerResult, type FailbackInit, type FailbackStep, type ImporterIterationState, type RecoveryRuntime } from '../runtime/core/failback/contract';
+import {
+  FAILBACK_STATE as S,
+  failbackPath,
+  failbackResult,
+  importerPath,
+  importerResult,
+  type FailbackInit,
+  type FailbackStep,
+  type ImporterIterationState,
+  type RecoveryRuntime,
+} from '../runtime/core/failback/contract';
 import { type VpgRuntimeLiteral } from '../runtime/core/sync/contract';
 import type { SiteConfig, VpgConfig } from './config';
 import { failbackExecutionTimeoutSeconds } from '../runtime/core/sync/history-budget';
@@ -107,7 +117,16 @@ export class FailbackStateMachine extends Construct {
       } satisfies StateFields<ImporterIterationState>,
       resultPath: failbackResult('importers'),
     });
-    runImporters.itemProcessor(spawn.next(waitImporter).next(poll).next(choice(S.importerDone).when(isTrue(importerPath('$.importer.done')), written).otherwise(waitImporter)));
+    runImporters.itemProcessor(
+      spawn
+        .next(waitImporter)
+        .next(poll)
+        .next(
+          choice(S.importerDone)
+            .when(isTrue(importerPath('$.importer.done')), written)
+            .otherwise(waitImporter),
+        ),
+    );
 
     const snapshot = step(S.snapshotVolumes, 'failback-snapshot', failbackResult('snapshots'));
     const waitSnapshots = wait(S.waitSnapshots, failbackPath('$.snapshots.waitSeconds'));
@@ -126,16 +145,37 @@ export class FailbackStateMachine extends Construct {
     }
 
     waitStopped.next(stop);
-    stop.next(choice(S.sourcesStopped).when(isTrue(failbackPath('$.stop.stopped')), finalSync).otherwise(waitStopped));
+    stop.next(
+      choice(S.sourcesStopped)
+        .when(isTrue(failbackPath('$.stop.stopped')), finalSync)
+        .otherwise(waitStopped),
+    );
     waitFinalSync.next(finalSync);
-    finalSync.next(choice(S.finalSyncDone).when(isTrue(failbackPath('$.finalSync.done')), prepare).otherwise(waitFinalSync));
+    finalSync.next(
+      choice(S.finalSyncDone)
+        .when(isTrue(failbackPath('$.finalSync.done')), prepare)
+        .otherwise(waitFinalSync),
+    );
     waitSnapshots.next(snapshot);
     waitRecovered.next(launch);
-    prepare.next(runImporters).next(snapshot).next(choice(S.snapshotsReady).when(isTrue(failbackPath('$.snapshots.ready')), launch).otherwise(waitSnapshots));
-    launch.next(choice(S.recoveredRunning).when(isTrue(failbackPath('$.launch.done')), finish.next(succeeded)).otherwise(waitRecovered));
-    const definition = init
-      .next(resolve)
-      .next(choice(S.liveOrTest).when(sfn.Condition.stringEquals(failbackPath('$.resolve.mode'), 'live'), stop).otherwise(prepare));
+    prepare
+      .next(runImporters)
+      .next(snapshot)
+      .next(
+        choice(S.snapshotsReady)
+          .when(isTrue(failbackPath('$.snapshots.ready')), launch)
+          .otherwise(waitSnapshots),
+      );
+    launch.next(
+      choice(S.recoveredRunning)
+        .when(isTrue(failbackPath('$.launch.done')), finish.next(succeeded))
+        .otherwise(waitRecovered),
+    );
+    const definition = init.next(resolve).next(
+      choice(S.liveOrTest)
+        .when(sfn.Condition.stringEquals(failbackPath('$.resolve.mode'), 'live'), stop)
+        .otherwise(prepare),
+    );
 
     const machine = vpgStateMachine(this, {
       stateMachineName: failbackStateMachineName(props.siteId, vpg.name),

@@ -28,7 +28,14 @@ export function lambdaTask(scope: Construct, stateName: string, fn: lambda.IFunc
     resultPath,
     taskTimeout: sfn.Timeout.duration(timeout),
   });
-  task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(5), maxAttempts: 8, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL });
+  task.addRetry({
+    errors: TRANSIENT_ERRORS,
+    interval: Duration.seconds(5),
+    maxAttempts: 8,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(2),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
   task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(10), maxAttempts: 2, backoffRate: 2 });
   return task;
 }

@@ -20,7 +20,14 @@ import { lambdaEnvironment, PROBE_ENV, probeEnvSchema } from '../runtime/core/st
 import { rpoTarget, type RpoTarget } from '../runtime/core/monitoring/metrics-rpo';
 import type { SiteConfig, VpgConfig } from './config';
 import { LifeboatFunction } from './lifeboat-function';
-import { alertTopicName, failbackFailedAlarmName, probeFunctionName, rpoAlarmName, siteResourcePrefix, syncFailedAlarmName } from '../runtime/core/resource-names';
+import {
+  alertTopicName,
+  failbackFailedAlarmName,
+  probeFunctionName,
+  rpoAlarmName,
+  siteResourcePrefix,
+  syncFailedAlarmName,
+} from '../runtime/core/resource-names';
 
 /** The probe publishes every this often; the RPO alarm evaluates periods of the same length. */
 export const RPO_PROBE_MINUTES = 5;
@@ -90,7 +97,14 @@ export class SiteAlerts extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-          ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${siteResourcePrefix(props.siteId)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${siteResourcePrefix(props.siteId)}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );

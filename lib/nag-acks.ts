@@ -16,7 +16,8 @@ const ec2 = (region: 'regional' | 'global', kind: string) =>
 
 export const DESCRIBE: Ack = {
   id: 'AwsSolutions-IAM5[Resource::*]',
-  reason: 'EC2 Describe* actions support no resource-level permissions; the only actions on "*" are read-only Describe calls (test/lib/security.test.ts proves it)',
+  reason:
+    'EC2 Describe* actions support no resource-level permissions; the only actions on "*" are read-only Describe calls (test/lib/security.test.ts proves it)',
 };
 export const DESTROY_OURS = (kinds: readonly string[]): Ack[] =>
   kinds.map((kind) => ({
@@ -76,7 +77,8 @@ export const RUNTIME_IDS = 'object keys (sync ids, execution ids, pack hashes) a
 /** lib/kms-permissions.ts without `kms.keyArns`: the account's keys, only through EC2/EBS, CreateGrant only for AWS resources. */
 export const EBS_KMS_KEYS: Ack = {
   id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
-  reason: "the protected volumes' keys are the customer's and unknown at deploy (config kms.keyArns names them exactly): use is limited to EC2/EBS on the role's behalf (kms:ViaService), grants to AWS resources (kms:GrantIsForAWSResource), and each key's own policy must still allow it",
+  reason:
+    "the protected volumes' keys are the customer's and unknown at deploy (config kms.keyArns names them exactly): use is limited to EC2/EBS on the role's behalf (kms:ViaService), grants to AWS resources (kms:GrantIsForAWSResource), and each key's own policy must still allow it",
 };
 
 /** A role reads its own VPG's prefix of the store, nothing of another VPG. */

@@ -29,7 +29,9 @@ export function replicaBucketName(scope: IConstruct, siteId: string, store: Stor
   if (store.bucketName) return store.bucketName;
   const longest = defaultReplicaBucketName(siteId, '123456789012', 'x'.repeat(MAX_REGION_LENGTH)).length;
   if (longest > 63) {
-    throw new Error(`site id "${siteId}" is too long for the default replica bucket name (lifeboat-<siteId>-<account>-<region>, at most 63 characters): use a site id of at most ${siteId.length - (longest - 63)} characters or set store.bucketName`);
+    throw new Error(
+      `site id "${siteId}" is too long for the default replica bucket name (lifeboat-<siteId>-<account>-<region>, at most 63 characters): use a site id of at most ${siteId.length - (longest - 63)} characters or set store.bucketName`,
+    );
   }
   const stack = Stack.of(scope);
   return defaultReplicaBucketName(siteId, stack.account, stack.region);

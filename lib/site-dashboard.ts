@@ -56,15 +56,16 @@ export class SiteDashboard extends Construct {
     });
     this.dashboard.addWidgets(...rpoGraphs);
 
-    const failedExecutions = config.vpgs.map((v) =>
-      new cw.Metric({
-        namespace: 'AWS/States',
-        metricName: 'ExecutionsFailed',
-        dimensionsMap: { StateMachineArn: stateMachineArnByName(this, syncStateMachineName(site, v.name)) },
-        statistic: cw.Stats.SUM,
-        period: HOUR,
-        label: `${v.name} failed executions`,
-      }),
+    const failedExecutions = config.vpgs.map(
+      (v) =>
+        new cw.Metric({
+          namespace: 'AWS/States',
+          metricName: 'ExecutionsFailed',
+          dimensionsMap: { StateMachineArn: stateMachineArnByName(this, syncStateMachineName(site, v.name)) },
+          statistic: cw.Stats.SUM,
+          period: HOUR,
+          label: `${v.name} failed executions`,
+        }),
     );
     this.dashboard.addWidgets(
       new cw.GraphWidget({ title: 'Sync duration (seconds)', left: perVpg('SyncDurationSeconds', cw.Stats.MAXIMUM, HOUR), width: 12, height: 6 }),

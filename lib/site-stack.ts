@@ -56,7 +56,14 @@ export class LifeboatSiteStack extends Stack {
     this.defaultVpc = needsDefault ? new DefaultVpc(this, 'DefaultVpc', { siteId, handlersDir: props.handlersDir }) : undefined;
     const defaultVpcId = this.defaultVpc?.vpcId ?? '';
     const vpcOf = (n: WorkerNetwork) => n.vpcId ?? defaultVpcId;
-    this.zsatTemplate = new WorkerLaunchTemplate(this, 'Zsat', { siteId, role: 'zsat', worker: config.agent, network: zsatNetwork, vpcId: vpcOf(zsatNetwork), agent: this.agent });
+    this.zsatTemplate = new WorkerLaunchTemplate(this, 'Zsat', {
+      siteId,
+      role: 'zsat',
+      worker: config.agent,
+      network: zsatNetwork,
+      vpcId: vpcOf(zsatNetwork),
+      agent: this.agent,
+    });
     this.importerTemplate = new WorkerLaunchTemplate(this, 'Importer', {
       siteId,
       role: 'zimporter',
@@ -89,7 +96,13 @@ export class LifeboatSiteStack extends Stack {
     });
     // Operability (docs/operations.md): the alert topic the VPG stacks' alarms notify, the RPO probe, the dashboard.
     this.alerts = new SiteAlerts(this, 'Alerts', { siteId, alerts: config.alerts });
-    this.rpoProbe = new RpoProbe(this, 'RpoProbe', { siteId, config, bucket: this.store.bucket, bucketRegion: config.store.region, handlersDir: props.handlersDir });
+    this.rpoProbe = new RpoProbe(this, 'RpoProbe', {
+      siteId,
+      config,
+      bucket: this.store.bucket,
+      bucketRegion: config.store.region,
+      handlersDir: props.handlersDir,
+    });
     this.dashboard = new SiteDashboard(this, 'Dashboard', { config });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn, description: 'Alarms of every VPG notify this topic' });
     new CfnOutput(this, 'ReplicaBucketName', { value: this.store.bucket.bucketName, description: 'The replica store' });

@@ -272,7 +272,12 @@ export class StoreStatements {
         conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
       }),
       // Null "true": the request carries no s3:prefix (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null)
-      new iam.PolicyStatement({ sid: `${sid}Exists`, actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { Null: { 's3:prefix': 'true' } } }),
+      new iam.PolicyStatement({
+        sid: `${sid}Exists`,
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { Null: { 's3:prefix': 'true' } },
+      }),
     ];
   }
 

@@ -17,7 +17,15 @@ import { Construct } from 'constructs';
 import { lambdaEnvironment, STEP_ENV, stepEnvSchema, sweeperEnvSchema } from '../runtime/core/step-env';
 import type { SweeperInput } from '../runtime/core/cleanup/sweeper-run';
 import { LifeboatFunction } from './lifeboat-function';
-import { EC2_DESTROY_ACTIONS, StoreStatements, ec2DescribeStatement, executionsArn, ownedResourceStatements, stateMachineArn, stateMachineArnPrefix } from './step-permissions';
+import {
+  EC2_DESTROY_ACTIONS,
+  StoreStatements,
+  ec2DescribeStatement,
+  executionsArn,
+  ownedResourceStatements,
+  stateMachineArn,
+  stateMachineArnPrefix,
+} from './step-permissions';
 import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
 import { ack, DESCRIBE, DESTROY_OURS, EXECUTIONS, RUNTIME_IDS, storeAcks } from './nag-acks';
 import { sweeperFunctionName } from '../runtime/core/resource-names';
@@ -108,11 +116,18 @@ export class Sweeper extends Construct {
         description: `Lifeboat sweeper of site ${props.siteId}: the executions of VPGs ${vpgs[0]} to ${vpgs[vpgs.length - 1]}`,
         roles: [this.role],
         statements: [
-          new iam.PolicyStatement({ sid: 'ListRunningExecutions', actions: ['states:ListExecutions'], resources: machines.map((m) => stateMachineArn(stack, m)) }),
+          new iam.PolicyStatement({
+            sid: 'ListRunningExecutions',
+            actions: ['states:ListExecutions'],
+            resources: machines.map((m) => stateMachineArn(stack, m)),
+          }),
           new iam.PolicyStatement({ sid: 'ExecutionState', actions: ['states:DescribeExecution'], resources: machines.map((m) => executionsArn(stack, m)) }),
         ],
       });
-      ack(policy, machines.map((m) => EXECUTIONS(this, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')));
+      ack(
+        policy,
+        machines.map((m) => EXECUTIONS(this, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')),
+      );
       return policy;
     });
 

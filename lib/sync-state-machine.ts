@@ -10,7 +10,18 @@ import { lambdaTask } from './lambda-task';
 import type { StateFields } from '../runtime/core/json-path';
 import { vpgStateMachine } from './vpg-state-machine';
 import { Construct } from 'constructs';
-import { SYNC_STATE, syncPath, syncResult, zsatPath, zsatResult, type SyncInput, type SyncState, type SyncStep, type VpgRuntimeLiteral, type ZsatIterationState } from '../runtime/core/sync/contract';
+import {
+  SYNC_STATE,
+  syncPath,
+  syncResult,
+  zsatPath,
+  zsatResult,
+  type SyncInput,
+  type SyncState,
+  type SyncStep,
+  type VpgRuntimeLiteral,
+  type ZsatIterationState,
+} from '../runtime/core/sync/contract';
 import { syncExecutionTimeoutSeconds } from '../runtime/core/sync/history-budget';
 import { syncStateMachineName } from '../runtime/core/resource-names';
 
@@ -32,7 +43,6 @@ export interface SyncStateMachineProps {
    */
   readonly stepTimeout?: Duration;
 }
-
 
 export class SyncStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -67,7 +77,10 @@ export class SyncStateMachine extends Construct {
     const plan = step(SYNC_STATE.plan, 'plan', syncResult('plan'));
 
     const spawnZsat = step(SYNC_STATE.spawnZsat, 'spawn-zsat', zsatResult('zsat'));
-    const waitZsat = new sfn.Wait(this, SYNC_STATE.waitZsat, { stateName: SYNC_STATE.waitZsat, time: sfn.WaitTime.secondsPath(zsatPath('$.zsat.waitSeconds')) });
+    const waitZsat = new sfn.Wait(this, SYNC_STATE.waitZsat, {
+      stateName: SYNC_STATE.waitZsat,
+      time: sfn.WaitTime.secondsPath(zsatPath('$.zsat.waitSeconds')),
+    });
     const pollZsat = step(SYNC_STATE.pollZsat, 'poll-zsat', zsatResult('zsat'));
     const zsatRead = new sfn.Succeed(this, SYNC_STATE.zsatRead, { stateName: SYNC_STATE.zsatRead, outputPath: zsatResult('zsat') });
     const zsatDone = new sfn.Choice(this, SYNC_STATE.zsatDone, { stateName: SYNC_STATE.zsatDone })
@@ -76,7 +89,11 @@ export class SyncStateMachine extends Construct {
       .when(sfn.Condition.and(sfn.Condition.isPresent(zsatPath('$.zsat.handOver')), sfn.Condition.booleanEquals(zsatPath('$.zsat.handOver'), true)), zsatRead)
       .otherwise(waitZsat);
     // In a continuation each zSAT arrives with the state the previous execution left (plan.zsats[].resume).
-    const resumeZsat = new sfn.Pass(this, SYNC_STATE.resumeZsat, { stateName: SYNC_STATE.resumeZsat, inputPath: zsatPath('$.zsat.resume'), resultPath: zsatResult('zsat') });
+    const resumeZsat = new sfn.Pass(this, SYNC_STATE.resumeZsat, {
+      stateName: SYNC_STATE.resumeZsat,
+      inputPath: zsatPath('$.zsat.resume'),
+      resultPath: zsatResult('zsat'),
+    });
     const spawnOrResume = new sfn.Choice(this, SYNC_STATE.spawnOrResume, { stateName: SYNC_STATE.spawnOrResume })
       .when(sfn.Condition.isPresent(zsatPath('$.zsat.resume')), resumeZsat.next(zsatDone))
       .otherwise(spawnZsat.next(waitZsat).next(pollZsat).next(zsatDone));
@@ -103,7 +120,10 @@ export class SyncStateMachine extends Construct {
 
     // A zSAT still reading: the sync continues as a new execution of this state machine (continue-step.ts).
     const handOver = step(SYNC_STATE.handOver, 'continue-sync', syncResult('handover'));
-    const continuedAsNew = new sfn.Succeed(this, SYNC_STATE.continuedAsNew, { stateName: SYNC_STATE.continuedAsNew, comment: 'The sync goes on in $.handover.executionArn' });
+    const continuedAsNew = new sfn.Succeed(this, SYNC_STATE.continuedAsNew, {
+      stateName: SYNC_STATE.continuedAsNew,
+      comment: 'The sync goes on in $.handover.executionArn',
+    });
     // A continuation: the snapshots and plan it was handed into place; the request (as large as both) is dropped.
     const resume = new sfn.Pass(this, SYNC_STATE.resume, {
       stateName: SYNC_STATE.resume,
@@ -125,7 +145,11 @@ export class SyncStateMachine extends Construct {
     compactJournal.addCatch(cleanup, { errors: ['States.ALL'], resultPath: syncResult('journalError') });
     const succeeded = new sfn.Succeed(this, SYNC_STATE.succeeded, { stateName: SYNC_STATE.succeeded });
 
-    const failed = new sfn.Fail(this, SYNC_STATE.failed, { stateName: SYNC_STATE.failed, errorPath: syncPath('$.error.Error'), causePath: syncPath('$.error.Cause') });
+    const failed = new sfn.Fail(this, SYNC_STATE.failed, {
+      stateName: SYNC_STATE.failed,
+      errorPath: syncPath('$.error.Error'),
+      causePath: syncPath('$.error.Cause'),
+    });
     const cleanupFailed = step(SYNC_STATE.cleanupFailed, 'cleanup-failed', syncResult('cleanupFailed'));
     // A failing cleanup must not hide the sync's own error: go on to fail with the original cause.
     cleanupFailed.addCatch(failed, { errors: ['States.ALL'], resultPath: syncResult('cleanupError') });
@@ -134,22 +158,22 @@ export class SyncStateMachine extends Construct {
       state.addCatch(cleanupFailed, { errors: ['States.ALL'], resultPath: syncResult('error') });
     }
 
-    runZsats.next(handOver).next(
-      new sfn.Choice(this, SYNC_STATE.handedOver, { stateName: SYNC_STATE.handedOver })
-        .when(sfn.Condition.booleanEquals(syncPath('$.handover.continued'), true), continuedAsNew)
-        .otherwise(commit.next(compactJournal).next(cleanup).next(succeeded)),
-    );
+    runZsats
+      .next(handOver)
+      .next(
+        new sfn.Choice(this, SYNC_STATE.handedOver, { stateName: SYNC_STATE.handedOver })
+          .when(sfn.Condition.booleanEquals(syncPath('$.handover.continued'), true), continuedAsNew)
+          .otherwise(commit.next(compactJournal).next(cleanup).next(succeeded)),
+      );
     const snapshotsReady = new sfn.Choice(this, SYNC_STATE.snapshotsReady, { stateName: SYNC_STATE.snapshotsReady })
       .when(sfn.Condition.booleanEquals(syncPath('$.snapshots.ready'), true), plan.next(runZsats))
       .otherwise(waitSnapshots);
-    const definition = init
-      .next(begin)
-      .next(
-        new sfn.Choice(this, SYNC_STATE.syncOrSkip, { stateName: SYNC_STATE.syncOrSkip })
-          .when(sfn.Condition.booleanEquals(syncPath('$.begin.skipped'), true), skipped)
-          .when(sfn.Condition.isPresent(syncPath('$.begin.resumed')), resume.next(runZsats))
-          .otherwise(createSnapshots.next(waitSnapshots).next(checkSnapshots).next(snapshotsReady)),
-      );
+    const definition = init.next(begin).next(
+      new sfn.Choice(this, SYNC_STATE.syncOrSkip, { stateName: SYNC_STATE.syncOrSkip })
+        .when(sfn.Condition.booleanEquals(syncPath('$.begin.skipped'), true), skipped)
+        .when(sfn.Condition.isPresent(syncPath('$.begin.resumed')), resume.next(runZsats))
+        .otherwise(createSnapshots.next(waitSnapshots).next(checkSnapshots).next(snapshotsReady)),
+    );
 
     const machine = vpgStateMachine(this, {
       stateMachineName: syncStateMachineName(props.siteId, vpg.name),

@@ -81,7 +81,12 @@ export class VpgAgentRole extends Construct {
         ...readOwnPrefix(prefix),
         ...(props.worker === 'zsat'
           ? {
-              ...Object.fromEntries(writes.createOnly.map((k) => [k, `a zSAT only creates (If-None-Match, s3:if-none-match) its job's packs and results, never overwrites; ${RUNTIME_IDS}`])),
+              ...Object.fromEntries(
+                writes.createOnly.map((k) => [
+                  k,
+                  `a zSAT only creates (If-None-Match, s3:if-none-match) its job's packs and results, never overwrites; ${RUNTIME_IDS}`,
+                ]),
+              ),
               ...Object.fromEntries(writes.rewrite.map((k) => [k, `a zSAT rewrites its own job's progress (heartbeats) only; ${RUNTIME_IDS}`])),
             }
           : Object.fromEntries(writes.rewrite.map((k) => [k, `a ZImporter writes only its own import's progress and results; ${RUNTIME_IDS}`]))),

@@ -48,12 +48,25 @@ export function vpgStateMachine(scope: Construct, props: VpgStateMachineProps): 
     logs: { destination: logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
   });
   ack(stateMachine.role, [
-    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) support no resource-level permissions; Step Functions needs them to log executions' },
-    ...props.functions.map((fn) => ({ id: resourceId(scope, `${fn.functionArn}:*`), reason: 'invoke any version or alias of our own step function (CDK LambdaInvoke grant); the function itself is named' })),
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'CloudWatch Logs delivery actions (logs:CreateLogDelivery, ...) support no resource-level permissions; Step Functions needs them to log executions',
+    },
+    ...props.functions.map((fn) => ({
+      id: resourceId(scope, `${fn.functionArn}:*`),
+      reason: 'invoke any version or alias of our own step function (CDK LambdaInvoke grant); the function itself is named',
+    })),
   ]);
   ack(stateMachine, [
-    { id: 'AwsSolutions-SF1', reason: 'logs ERROR events only: ALL would copy every payload (volume ids, plans) into CloudWatch; execution history keeps every event for 90 days' },
-    { id: 'AwsSolutions-SF2', reason: 'X-Ray adds cost and nothing the execution history, the JSON step logs and the failed-executions alarm do not already show' },
+    {
+      id: 'AwsSolutions-SF1',
+      reason: 'logs ERROR events only: ALL would copy every payload (volume ids, plans) into CloudWatch; execution history keeps every event for 90 days',
+    },
+    {
+      id: 'AwsSolutions-SF2',
+      reason: 'X-Ray adds cost and nothing the execution history, the JSON step logs and the failed-executions alarm do not already show',
+    },
   ]);
   return { stateMachine, logGroup };
 }

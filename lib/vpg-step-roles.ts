@@ -99,7 +99,13 @@ export interface VpgStepRolesProps {
  * The VPG's protected instances, as IAM statements of `action`: by their ARNs (ids) or under the exact selection
  * tags. They are the customer's: they carry the selection, never our Owner.
  */
-export function selectedInstanceStatements(stack: Stack, sid: string, actions: readonly string[], ids: readonly string[], tags: Readonly<Record<string, string>>): iam.PolicyStatement[] {
+export function selectedInstanceStatements(
+  stack: Stack,
+  sid: string,
+  actions: readonly string[],
+  ids: readonly string[],
+  tags: Readonly<Record<string, string>>,
+): iam.PolicyStatement[] {
   const statements: iam.PolicyStatement[] = [];
   if (ids.length > 0) {
     statements.push(new iam.PolicyStatement({ sid: `${sid}Ids`, actions: [...actions], resources: ids.map((id) => ec2Arn(stack, 'instance', id)) }));
@@ -190,7 +196,9 @@ export class VpgStepRoles extends Construct {
       new iam.PolicyStatement({
         sid: 'VcpuQuota',
         actions: ['servicequotas:GetServiceQuota'],
-        resources: [stack.formatArn({ service: 'servicequotas', resource: 'ec2', resourceName: STANDARD_VCPU_QUOTA_CODE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+        resources: [
+          stack.formatArn({ service: 'servicequotas', resource: 'ec2', resourceName: STANDARD_VCPU_QUOTA_CODE, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        ],
       }),
       new iam.PolicyStatement({ sid: 'InstanceTypeSizes', actions: ['ec2:DescribeInstanceTypes'], resources: ['*'] }),
       // HandOver continues a long sync as a new execution of this VPG's own sync state machine (continue-as-new).

@@ -34,7 +34,6 @@ export function cfnTags(tags: Tags): Array<{ key: string; value: string }> {
   return Object.entries(tags).map(([key, value]) => ({ key, value }));
 }
 
-
 /**
  * The worker's user data: install Node.js, fetch the agent bundle, run it.
  * - The EXIT trap is the safety net and comes first, before anything that can fail: whether the agent ends or any
@@ -89,7 +88,9 @@ export class WorkerLaunchTemplate extends Construct {
       vpcId: props.vpcId,
       // What the workers reach: S3 (the replica store, the agent bundle, AL2023's package repositories, which are S3
       // buckets), EC2 and the EBS direct APIs, all over HTTPS. This replaces the group's default allow-all egress.
-      securityGroupEgress: [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'S3, EC2, EBS direct APIs and package repositories over HTTPS' }],
+      securityGroupEgress: [
+        { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0', description: 'S3, EC2, EBS direct APIs and package repositories over HTTPS' },
+      ],
       tags: cfnTags(tagsFor(siteId, role, 'security-group')),
     });
 

@@ -83,7 +83,11 @@ export function register(program: Command): void {
     .option('--data <dir>', 'keep state in this folder across restarts (default: a temp folder, removed on exit)')
     .option('--faults <spec>', `inject faults: ${FAULT_SPEC_HELP}`, parseFaultsOption)
     .option('--assembly <dir>', 'deploy the state machines of this cdk synth output at start', parseAssemblyDir)
-    .option('--time-scale <n>', 'speed of the cloud clock: one real second is N AWS seconds for EC2, EBS, Step Functions, Lambda and the instances (default 1)', parseTimeScale)
+    .option(
+      '--time-scale <n>',
+      'speed of the cloud clock: one real second is N AWS seconds for EC2, EBS, Step Functions, Lambda and the instances (default 1)',
+      parseTimeScale,
+    )
     .option('--no-schedules', 'deployed EventBridge schedules do not fire (they do by default, on the cloud clock)')
     .option(
       '--vcpu-quota <n>',

@@ -45,4 +45,3 @@ export function register(program: Command): void {
       process.exitCode = doctorExitCode(report);
     });
 }
-

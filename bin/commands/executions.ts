@@ -10,7 +10,10 @@ import {
 import { createProgress } from './progress';
 
 export async function startExecution(sfn: SFNClient, stateMachineArn: string, input: unknown, namePrefix: string): Promise<string> {
-  const name = `${namePrefix}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
+  const name = `${namePrefix}-${new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
   const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
   if (!out.executionArn) throw new Error('StartExecution returned no execution ARN');
   return out.executionArn;

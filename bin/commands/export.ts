@@ -25,7 +25,7 @@ interface ExportOptions {
 export function register(program: Command): void {
   program
     .command('export')
-    .description("write one volume of a checkpoint out of the replica store as a disk image (raw sparse or qcow2)")
+    .description('write one volume of a checkpoint out of the replica store as a disk image (raw sparse or qcow2)')
     .argument('<vpg>', 'VPG name from the config')
     .requiredOption('--volume <id>', 'the protected (source) volume id')
     .option('--checkpoint <spec>', "'latest', a checkpoint id, or an ISO time (the newest checkpoint at or before it)", 'latest')

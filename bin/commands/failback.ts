@@ -28,7 +28,9 @@ async function importProgress(store: S3ReplicaStore, vpg: string, executionArn: 
 export function register(program: Command): void {
   program
     .command('failback')
-    .description('recover a VPG from a checkpoint: "test" launches drill VMs (remove them with failback-cleanup), "live" stops the source, syncs once more and recovers')
+    .description(
+      'recover a VPG from a checkpoint: "test" launches drill VMs (remove them with failback-cleanup), "live" stops the source, syncs once more and recovers',
+    )
     .argument('<vpg>', 'VPG name from the config')
     .option('--checkpoint <checkpoint>', '"latest", a checkpoint id, or an ISO time (the last checkpoint at or before it)', 'latest')
     .option('--mode <mode>', 'test or live', 'test')

@@ -33,6 +33,9 @@ export function register(program: Command): void {
         throw new Error(`${source} has not left VPG ${vpg}: the latest checkpoint still holds it, or no checkpoint ever did; departed now: ${known}`);
       }
       await coordination.putReleased(vpg, { format: 1, sourceId: source, releasedAt: new Date().toISOString(), ...(opts.note ? { note: opts.note } : {}) });
-      for (const d of matching) console.log(`released ${d.sourceVolumeId} (instance ${d.sourceInstanceId}) from VPG ${vpg}: its copies, last in ${d.lastCheckpointId}, now age out with the journal`);
+      for (const d of matching)
+        console.log(
+          `released ${d.sourceVolumeId} (instance ${d.sourceInstanceId}) from VPG ${vpg}: its copies, last in ${d.lastCheckpointId}, now age out with the journal`,
+        );
     });
 }

@@ -4,7 +4,6 @@ import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './con
 import { readableCause, startExecution, waitForSync } from './executions';
 import type { SyncExecutionOutput } from '../../runtime/core/sync/contract';
 
-
 export function register(program: Command): void {
   program
     .command('sync')
@@ -26,6 +25,8 @@ export function register(program: Command): void {
       if (out.begin?.skipped) throw new Error(`sync of ${vpg} did not run: ${out.begin.reason ?? 'skipped'}`);
       const c = out.commit;
       if (!c) throw new Error(`sync of ${vpg} ended without committing a checkpoint (no commit in its output)`);
-      console.log(`checkpoint ${c.checkpointId} committed: ${c.blocksRead}/${c.blocksPlanned} blocks read, ${c.bytesRead} bytes read, ${c.bytesStored} bytes stored`);
+      console.log(
+        `checkpoint ${c.checkpointId} committed: ${c.blocksRead}/${c.blocksPlanned} blocks read, ${c.bytesRead} bytes read, ${c.bytesStored} bytes stored`,
+      );
     });
 }

@@ -103,7 +103,15 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     }
 
     const recovery: RecoveryDemo = {
-      ec2, sfn, endpoint: cloud.url, store, siteId: config.siteId, vpg: vpg.name, app, workDir: opts.workDir, say,
+      ec2,
+      sfn,
+      endpoint: cloud.url,
+      store,
+      siteId: config.siteId,
+      vpg: vpg.name,
+      app,
+      workDir: opts.workDir,
+      say,
       failbackArn: smArn.replace(/-sync$/, '-failback'),
     };
     say(`8/10 failback of the first checkpoint in test mode (a DR drill) ...`);
@@ -128,9 +136,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
     const left = leftovers(inventory, bases).filter((id) => id !== live.recoveredInstances[0].instanceId && ![...migrated.values()].includes(id));
     printSummary(syncs, left, bases.size);
     ok &&= left.length === 0;
-    say(ok
-      ? 'RESULT: every checkpoint, failback and export reproduces its volumes byte for byte; nothing leaked.'
-      : 'RESULT: FAILED (see above).');
+    say(ok ? 'RESULT: every checkpoint, failback and export reproduces its volumes byte for byte; nothing leaked.' : 'RESULT: FAILED (see above).');
     if (opts.keep) {
       say(`the offline cloud keeps running at ${cloud.url}; Ctrl-C to stop`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

@@ -1,10 +1,5 @@
 /** What Lifeboat left in the account: every resource with our Owner, and which of them may remain. */
-import {
-  DescribeInstancesCommand,
-  DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetExecutionHistoryCommand, type SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { TAG } from '../../runtime/core/tags';
 

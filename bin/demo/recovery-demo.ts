@@ -41,11 +41,15 @@ export async function checkRecovered(d: RecoveryDemo, run: FailbackFigures, expe
   for (const [sourceVolumeId, image] of expected) {
     const got = await captureVolumeImage(d.endpoint, { volumeId: twins.get(sourceVolumeId)!, sizeBytes: image.sizeBytes });
     const same = got.sha256 === image.sha256;
-    d.say(`    ${label}: ${vm.instanceId} disk for ${sourceVolumeId}: sha256 ${got.sha256.slice(0, 16)}… ${same ? 'identical' : `DIFFERS from ${image.sha256.slice(0, 16)}…`}`);
+    d.say(
+      `    ${label}: ${vm.instanceId} disk for ${sourceVolumeId}: sha256 ${got.sha256.slice(0, 16)}… ${same ? 'identical' : `DIFFERS from ${image.sha256.slice(0, 16)}…`}`,
+    );
     ok &&= same;
   }
   const written = run.volumes.reduce((n, v) => n + v.bytesWritten, 0);
-  d.say(`    ${label}: checkpoint ${run.checkpointId}, ${(written / 1024 / 1024).toFixed(1)} MiB written, ${(run.durationMs / 1000).toFixed(1)} AWS s, ${run.transitions} transitions`);
+  d.say(
+    `    ${label}: checkpoint ${run.checkpointId}, ${(written / 1024 / 1024).toFixed(1)} MiB written, ${(run.durationMs / 1000).toFixed(1)} AWS s, ${run.transitions} transitions`,
+  );
   return ok;
 }
 
@@ -64,7 +68,9 @@ export async function exportAndCheck(d: RecoveryDemo, checkpointId: string, imag
   for await (const chunk of fs.createReadStream(raw, { highWaterMark: 8 * 1024 * 1024 })) sha.update(chunk as Buffer);
   const same = sha.digest('hex') === image.sha256;
   const onDisk = fs.statSync(raw).blocks * 512;
-  d.say(`    export raw: ${(r.sizeBytes / 1024 ** 3).toFixed(1)} GiB image, ${(onDisk / 1024 / 1024).toFixed(1)} MiB on disk (sparse), ${r.mibPerSecond.toFixed(0)} MiB/s: ${same ? 'identical to the volume' : 'DIFFERS'}`);
+  d.say(
+    `    export raw: ${(r.sizeBytes / 1024 ** 3).toFixed(1)} GiB image, ${(onDisk / 1024 / 1024).toFixed(1)} MiB on disk (sparse), ${r.mibPerSecond.toFixed(0)} MiB/s: ${same ? 'identical to the volume' : 'DIFFERS'}`,
+  );
   let qcowOk = true;
   try {
     execFileSync('qemu-img', ['check', qcow2], { stdio: 'pipe' });
@@ -72,7 +78,11 @@ export async function exportAndCheck(d: RecoveryDemo, checkpointId: string, imag
     d.say('    export qcow2: qemu-img check passes; qemu-img compare: identical to the raw export');
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    d.say(missing ? '    export qcow2: written; qemu-img is not installed, so it was not compared (apt-get install qemu-utils)' : `    export qcow2: qemu-img says: ${String((err as { stdout?: Buffer }).stdout ?? err)}`);
+    d.say(
+      missing
+        ? '    export qcow2: written; qemu-img is not installed, so it was not compared (apt-get install qemu-utils)'
+        : `    export qcow2: qemu-img says: ${String((err as { stdout?: Buffer }).stdout ?? err)}`,
+    );
     qcowOk = missing;
   }
   fs.rmSync(raw, { force: true });

@@ -45,4 +45,3 @@ export async function runSync(sfn: SFNClient, stateMachineArn: string, label: st
     historyEvents: Math.max(...histories.map((h) => h.length)),
   };
 }
-

@@ -53,10 +53,16 @@ export async function createProtectedInstance(
   const imageId = images.Images?.[0]?.ImageId;
   if (!imageId) throw new Error('the cloud lists no image to launch the protected instance from');
   const tags = Object.entries({ Name: opts.name ?? 'protected-app', ...opts.tags }).map(([Key, Value]) => ({ Key, Value }));
-  const run = await ec2.send(new RunInstancesCommand({
-    ImageId: imageId, InstanceType: (opts.instanceType ?? 't3.micro') as _InstanceType, MinCount: 1, MaxCount: 1, SubnetId: opts.subnetId,
-    TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
-  }));
+  const run = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: imageId,
+      InstanceType: (opts.instanceType ?? 't3.micro') as _InstanceType,
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: opts.subnetId,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
+    }),
+  );
   const instanceId = run.Instances?.[0]?.InstanceId;
   if (!instanceId) throw new Error('RunInstances returned no instance');
   const az = await until('the protected instance to run', async () => {

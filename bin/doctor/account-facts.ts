@@ -3,7 +3,14 @@
  * (Service Quotas), the replica bucket's settings (S3) and the alert topic's subscriptions (SNS). Reads only; a
  * read the operator may not make is reported as what it is, not as a broken site.
  */
-import { GetPolicyCommand, GetPolicyVersionCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, type IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
@@ -15,12 +22,21 @@ import {
 import { STANDARD_VCPU_QUOTA_CODE } from '../../runtime/core/sync/vcpu-quota';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { appliedStandardVcpuQuota } from '../../runtime/aws/vcpu-capacity';
-import { ListSubscriptionsByTopicCommand, ListTopicsCommand, type ListSubscriptionsByTopicCommandOutput, type ListTopicsCommandOutput, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  ListSubscriptionsByTopicCommand,
+  ListTopicsCommand,
+  type ListSubscriptionsByTopicCommandOutput,
+  type ListTopicsCommandOutput,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
 import type { PolicyDocument } from './key-use';
 
 /** A read that failed, with the service's error name (AccessDenied, NotFound …). */
 export class ReadFailed extends Error {
-  constructor(readonly what: string, readonly cause: Error) {
+  constructor(
+    readonly what: string,
+    readonly cause: Error,
+  ) {
     // one line: an SDK's deserialization error spans several
     super(`could not read ${what}: ${cause.name}: ${cause.message}`.replace(/\s+/g, ' ').trim());
     this.name = 'ReadFailed';
@@ -29,7 +45,8 @@ export class ReadFailed extends Error {
 
 /** The fix for a failed read: the permissions it needs when it was refused, else the error itself. */
 export function readFix(failure: ReadFailed, permissions: string): string {
-  if (/AccessDenied|AuthorizationError|UnauthorizedOperation|Forbidden/.test(failure.cause.name)) return `run lifeboat doctor as a principal allowed ${permissions}`;
+  if (/AccessDenied|AuthorizationError|UnauthorizedOperation|Forbidden/.test(failure.cause.name))
+    return `run lifeboat doctor as a principal allowed ${permissions}`;
   return 'the read failed for a reason other than permissions (see the error); check AWS_REGION, the credentials and, offline, AWS_ENDPOINT_URL';
 }
 
@@ -75,7 +92,12 @@ export async function keyFacts(kms: KMSClient, keyId: string): Promise<KeyFacts>
     const key = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
     const meta = key.KeyMetadata!;
     const policy = await kms.send(new GetKeyPolicyCommand({ KeyId: meta.Arn!, PolicyName: 'default' }));
-    return { keyArn: meta.Arn!, state: meta.KeyState ?? 'Unknown', manager: meta.KeyManager ?? 'CUSTOMER', policy: JSON.parse(policy.Policy ?? '{}') as PolicyDocument };
+    return {
+      keyArn: meta.Arn!,
+      state: meta.KeyState ?? 'Unknown',
+      manager: meta.KeyManager ?? 'CUSTOMER',
+      policy: JSON.parse(policy.Policy ?? '{}') as PolicyDocument,
+    };
   });
 }
 

@@ -28,7 +28,10 @@ const defaultRoute = (t: RouteTable | undefined) => t?.Routes?.find((r) => r.Des
 export class Ec2Facts {
   private readonly answers = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly ec2: EC2Client, private readonly region: string) {}
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly region: string,
+  ) {}
 
   /** The first answer to this question in this run. */
   private once<T>(key: string, read: () => Promise<T>): Promise<T> {
@@ -40,7 +43,14 @@ export class Ec2Facts {
   async routeTableOf(subnetId: string, vpcId: string): Promise<RouteTable | undefined> {
     const own = await this.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }));
     if (own.RouteTables?.length) return own.RouteTables[0];
-    const main = await this.ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'association.main', Values: ['true'] }] }));
+    const main = await this.ec2.send(
+      new DescribeRouteTablesCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'association.main', Values: ['true'] },
+        ],
+      }),
+    );
     return main.RouteTables?.[0];
   }
 
@@ -55,7 +65,12 @@ export class Ec2Facts {
       }));
       const igws = await this.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }));
       const endpoints = await this.ec2.send(
-        new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'service-name', Values: [`com.amazonaws.${this.region}.s3`] }] }),
+        new DescribeVpcEndpointsCommand({
+          Filters: [
+            { Name: 'vpc-id', Values: [vpcId] },
+            { Name: 'service-name', Values: [`com.amazonaws.${this.region}.s3`] },
+          ],
+        }),
       );
       const available = (endpoints.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() === 'available');
       const natIds = routes.flatMap((r) => (r.natGatewayId ? [r.natGatewayId] : []));
@@ -85,7 +100,8 @@ export class Ec2Facts {
     if (nat.State !== 'available') return { natGatewayId, usable: false, why: `is ${nat.State}` };
     if (nat.ConnectivityType === 'private') return { natGatewayId, usable: false, why: 'is a private NAT gateway (no way to the internet)' };
     const natTable = await this.routeTableOf(nat.SubnetId!, nat.VpcId!);
-    if (!defaultRoute(natTable)?.GatewayId?.startsWith('igw-')) return { natGatewayId, usable: false, why: `sits in ${nat.SubnetId}, whose route table has no route to an internet gateway` };
+    if (!defaultRoute(natTable)?.GatewayId?.startsWith('igw-'))
+      return { natGatewayId, usable: false, why: `sits in ${nat.SubnetId}, whose route table has no route to an internet gateway` };
     return { natGatewayId, usable: true };
   }
 
@@ -155,7 +171,13 @@ export class Ec2Facts {
     if (zones.length === 0 || types.length === 0) return out;
     const pages = paginateDescribeInstanceTypeOfferings(
       { client: this.ec2 },
-      { LocationType: 'availability-zone', Filters: [{ Name: 'location', Values: [...zones] }, { Name: 'instance-type', Values: [...types] }] },
+      {
+        LocationType: 'availability-zone',
+        Filters: [
+          { Name: 'location', Values: [...zones] },
+          { Name: 'instance-type', Values: [...types] },
+        ],
+      },
     );
     for await (const page of pages) for (const o of page.InstanceTypeOfferings ?? []) out.get(o.Location!)?.add(o.InstanceType!);
     return out;

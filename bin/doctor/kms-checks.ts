@@ -26,40 +26,100 @@ export async function keyChecks(input: KeyChecksInput, kms: KMSClient, iam: IAMC
   if (input.keys.size === 0) return [];
   const out: DoctorCheck[] = [];
   const policies = new Map<string, Array<{ name: string; policy: PolicyDocument }> | ReadFailed>();
-  for (const r of input.roles) policies.set(r.roleArn, await roleIdentityPolicies(iam, r.roleArn).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err as Error))));
+  for (const r of input.roles)
+    policies.set(
+      r.roleArn,
+      await roleIdentityPolicies(iam, r.roleArn).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err as Error))),
+    );
   for (const [keyId, why] of input.keys) {
     const key = await keyFacts(kms, keyId).catch((err: unknown) => (err instanceof ReadFailed ? err : Promise.reject(err as Error)));
     if (key instanceof ReadFailed) {
-      if (key.cause.name === 'NotFoundException') out.push(problem(vpg, 'kms', `${why} is under ${keyId}, which no longer exists`, 'restore the volume from a snapshot under a key that exists; EBS cannot read it'));
+      if (key.cause.name === 'NotFoundException')
+        out.push(
+          problem(
+            vpg,
+            'kms',
+            `${why} is under ${keyId}, which no longer exists`,
+            'restore the volume from a snapshot under a key that exists; EBS cannot read it',
+          ),
+        );
       else out.push(warning(vpg, 'kms', `${why} is under ${keyId}, and ${key.message}`, readFix(key, 'kms:DescribeKey and kms:GetKeyPolicy on the key')));
       continue;
     }
     if (key.state !== 'Enabled') {
-      out.push(problem(vpg, 'kms', `${why} is under ${key.keyArn}, which is ${key.state}`, 'enable the key (kms enable-key), or cancel its deletion; EBS cannot read or create volumes under it'));
+      out.push(
+        problem(
+          vpg,
+          'kms',
+          `${why} is under ${key.keyArn}, which is ${key.state}`,
+          'enable the key (kms enable-key), or cancel its deletion; EBS cannot read or create volumes under it',
+        ),
+      );
       continue;
     }
     if (input.configuredKeyArns && key.manager === 'CUSTOMER' && !input.configuredKeyArns.includes(key.keyArn)) {
-      out.push(problem(vpg, 'kms', `${why} is under ${key.keyArn}, which kms.keyArns does not list: the step roles may use only the keys it lists`, `add "${key.keyArn}" to kms.keyArns in lifeboat.config.json and deploy again`));
+      out.push(
+        problem(
+          vpg,
+          'kms',
+          `${why} is under ${key.keyArn}, which kms.keyArns does not list: the step roles may use only the keys it lists`,
+          `add "${key.keyArn}" to kms.keyArns in lifeboat.config.json and deploy again`,
+        ),
+      );
       continue;
     }
     const refused: string[] = [];
     for (const role of input.roles) {
       const own = policies.get(role.roleArn)!;
       if (own instanceof ReadFailed) {
-        out.push(warning(vpg, 'kms', `cannot tell whether ${role.what} may use ${key.keyArn}: ${own.message}`, readFix(own, 'iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion')));
+        out.push(
+          warning(
+            vpg,
+            'kms',
+            `cannot tell whether ${role.what} may use ${key.keyArn}: ${own.message}`,
+            readFix(own, 'iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy and iam:GetPolicyVersion'),
+          ),
+        );
         continue;
       }
-      const refusal = await refusedKeyUse({ roleArn: role.roleArn, identityPolicies: own, keyArn: key.keyArn, keyPolicy: key.policy, region: input.region, ebsDirectReads: role.ebsDirectReads });
+      const refusal = await refusedKeyUse({
+        roleArn: role.roleArn,
+        identityPolicies: own,
+        keyArn: key.keyArn,
+        keyPolicy: key.policy,
+        region: input.region,
+        ebsDirectReads: role.ebsDirectReads,
+      });
       if (refusal) refused.push(`${role.what} (${role.roleArn.split('/').pop()}): ${refusal}`);
     }
     if (refused.length) {
-      out.push(problem(vpg, 'kms', `${why} is under ${key.keyArn}, which the step roles may not use: ${refused.join('; ')}`, "let the account's IAM policies in through the key policy, or name the step roles in it (docs/kms.md has the statement)"));
+      out.push(
+        problem(
+          vpg,
+          'kms',
+          `${why} is under ${key.keyArn}, which the step roles may not use: ${refused.join('; ')}`,
+          "let the account's IAM policies in through the key policy, or name the step roles in it (docs/kms.md has the statement)",
+        ),
+      );
     } else if (input.roles.length) {
-      out.push(ok(vpg, 'kms', `${why}: ${key.keyArn} (${key.manager === 'AWS' ? 'AWS managed' : 'customer managed'}, enabled) is usable by the sync and failback steps`));
+      out.push(
+        ok(
+          vpg,
+          'kms',
+          `${why}: ${key.keyArn} (${key.manager === 'AWS' ? 'AWS managed' : 'customer managed'}, enabled) is usable by the sync and failback steps`,
+        ),
+      );
     }
   }
   if (input.roles.length === 0) {
-    out.push(warning(vpg, 'kms', 'the deployed VPG stack does not name its step roles, so key use was not checked', 'deploy the VPG stack with this Lifeboat version (npx cdk deploy --all)'));
+    out.push(
+      warning(
+        vpg,
+        'kms',
+        'the deployed VPG stack does not name its step roles, so key use was not checked',
+        'deploy the VPG stack with this Lifeboat version (npx cdk deploy --all)',
+      ),
+    );
   }
   return out;
 }

@@ -56,7 +56,8 @@ export async function runDoctor(config: SiteConfig, clients: DoctorClients): Pro
   const ec2 = new Ec2Adapter(clients.ec2);
   const facts = new Ec2Facts(clients.ec2, region);
   const deployed = new Map<string, string>();
-  for await (const page of paginateListStateMachines({ client: clients.sfn }, {})) for (const m of page.stateMachines ?? []) if (m.name && m.stateMachineArn) deployed.set(m.name, m.stateMachineArn);
+  for await (const page of paginateListStateMachines({ client: clients.sfn }, {}))
+    for (const m of page.stateMachines ?? []) if (m.name && m.stateMachineArn) deployed.set(m.name, m.stateMachineArn);
 
   const checks: DoctorCheck[] = [];
   const needs: VcpuNeed[] = [];
@@ -64,10 +65,24 @@ export async function runDoctor(config: SiteConfig, clients: DoctorClients): Pro
   for (const vpg of config.vpgs) {
     const arn = deployed.get(syncStateMachineName(config.siteId, vpg.name));
     const runtime = arn ? await vpgRuntimeOf(clients.sfn, arn) : null;
-    if (!runtime) checks.push(problem(vpg.name, 'deployed', `state machine ${syncStateMachineName(config.siteId, vpg.name)} is not deployed in ${region}`, 'deploy the stacks (npx cdk deploy --all), with AWS_REGION set to the site\'s region'));
+    if (!runtime)
+      checks.push(
+        problem(
+          vpg.name,
+          'deployed',
+          `state machine ${syncStateMachineName(config.siteId, vpg.name)} is not deployed in ${region}`,
+          "deploy the stacks (npx cdk deploy --all), with AWS_REGION set to the site's region",
+        ),
+      );
     bucket ??= runtime?.storeBucket;
     const found = await vpgChecks(config, vpg, runtime, { ec2, facts, region, clients }, checks);
-    const zsats = Math.min(config.agent.maxZsats, groupVolumesIntoZsats(found.volumes.map((v) => ({ volumeId: v.volumeId, availabilityZone: v.availabilityZone, plannedBytes: Math.max(1, v.sizeGiB) })), config.agent.volumesPerZsat).length);
+    const zsats = Math.min(
+      config.agent.maxZsats,
+      groupVolumesIntoZsats(
+        found.volumes.map((v) => ({ volumeId: v.volumeId, availabilityZone: v.availabilityZone, plannedBytes: Math.max(1, v.sizeGiB) })),
+        config.agent.volumesPerZsat,
+      ).length,
+    );
     const type = instanceTypesOf(config.agent)[0];
     const vcpus = (await facts.instanceTypes([type])).get(type)?.vcpus;
     if (zsats > 0 && vcpus && isStandardType(type)) needs.push({ vpg: vpg.name, zsats, instanceType: type, vcpusEach: vcpus });
@@ -90,22 +105,55 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime
   const selector = { instanceIds: vpg.instances.ids ?? [], instanceTags: vpg.instances.tags ?? {} };
   const instances = await findProtectedInstances(selector, deps.ec2);
   const missing = missingInstanceIds(selector, instances);
-  if (missing.length) checks.push(problem(vpg.name, 'instances', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not a protectable instance here (terminated, unknown, or one of Lifeboat's own)`, `remove ${missing.length === 1 ? 'it' : 'them'} from vpgs[i].instances.ids`));
+  if (missing.length)
+    checks.push(
+      problem(
+        vpg.name,
+        'instances',
+        `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not a protectable instance here (terminated, unknown, or one of Lifeboat's own)`,
+        `remove ${missing.length === 1 ? 'it' : 'them'} from vpgs[i].instances.ids`,
+      ),
+    );
   const volumeIds = instances.flatMap((i) => i.volumes.map((v) => v.volumeId));
   const volumes = await deps.ec2.describeVolumes({ ids: volumeIds });
   if (instances.length === 0) {
-    const what = [...(vpg.instances.ids?.length ? [`ids ${vpg.instances.ids.join(', ')}`] : []), ...(vpg.instances.tags ? [`tags ${JSON.stringify(vpg.instances.tags)}`] : [])].join(' or ');
-    checks.push(problem(vpg.name, 'instances', `no instance matches ${what}: a sync would protect nothing`, 'tag the instances to protect as vpgs[i].instances.tags says, or list their ids'));
+    const what = [
+      ...(vpg.instances.ids?.length ? [`ids ${vpg.instances.ids.join(', ')}`] : []),
+      ...(vpg.instances.tags ? [`tags ${JSON.stringify(vpg.instances.tags)}`] : []),
+    ].join(' or ');
+    checks.push(
+      problem(
+        vpg.name,
+        'instances',
+        `no instance matches ${what}: a sync would protect nothing`,
+        'tag the instances to protect as vpgs[i].instances.tags says, or list their ids',
+      ),
+    );
     return { runtime, volumes };
   }
   const zones = [...new Set(volumes.map((v) => v.availabilityZone))].sort();
   const gib = volumes.reduce((sum, v) => sum + v.sizeGiB, 0);
-  checks.push(ok(vpg.name, 'instances', `${instances.length} instance${instances.length === 1 ? '' : 's'} (${instances.map((i) => i.instanceId).join(', ')}), ${volumes.length} volumes of ${gib} GiB in ${zones.join(', ')}`));
+  checks.push(
+    ok(
+      vpg.name,
+      'instances',
+      `${instances.length} instance${instances.length === 1 ? '' : 's'} (${instances.map((i) => i.instanceId).join(', ')}), ${volumes.length} volumes of ${gib} GiB in ${zones.join(', ')}`,
+    ),
+  );
 
   const agent = workerNetwork(config, 'agent');
   checks.push(
     ...(await workerKindChecks(
-      { vpg: vpg.name, kind: 'zSAT', zones, subnets: agent, templateName: workerLaunchTemplateName(config.siteId, 'zsat'), typesKey: 'agent.instanceTypes', instanceTypes: instanceTypesOf(config.agent), region: deps.region },
+      {
+        vpg: vpg.name,
+        kind: 'zSAT',
+        zones,
+        subnets: agent,
+        templateName: workerLaunchTemplateName(config.siteId, 'zsat'),
+        typesKey: 'agent.instanceTypes',
+        instanceTypes: instanceTypesOf(config.agent),
+        region: deps.region,
+      },
       { subnets: deps.ec2, facts: deps.facts },
     )),
   );
@@ -121,32 +169,65 @@ async function failbackChecks(config: SiteConfig, vpg: VpgConfig, volumes: reado
   const recoverySubnet = vpg.recovery.subnetId;
   if (recoverySubnet) {
     const [subnet] = await deps.ec2.describeSubnets([recoverySubnet]);
-    if (!subnet) return [problem(vpg.name, 'recovery subnet', `vpgs[i].recovery.subnetId ${recoverySubnet} does not exist in ${deps.region}`, 'set vpgs[i].recovery.subnetId to a subnet of the recovery VPC')];
+    if (!subnet)
+      return [
+        problem(
+          vpg.name,
+          'recovery subnet',
+          `vpgs[i].recovery.subnetId ${recoverySubnet} does not exist in ${deps.region}`,
+          'set vpgs[i].recovery.subnetId to a subnet of the recovery VPC',
+        ),
+      ];
     zone = subnet.availabilityZone;
     out.push(ok(vpg.name, 'recovery subnet', `recovered VMs launch in ${recoverySubnet} (${zone})`));
   } else if (zone) {
     const fallback = await deps.ec2.defaultSubnet(zone);
-    if (!fallback) out.push(problem(vpg.name, 'recovery subnet', `recovered VMs would launch in the default subnet of ${zone}, and there is none (no default VPC in ${deps.region})`, `set vpgs[i].recovery.subnetId for VPG ${vpg.name} and deploy again`));
-    else out.push(ok(vpg.name, 'recovery subnet', `recovered VMs launch in the default subnet ${fallback} of ${zone} (set vpgs[i].recovery.subnetId to choose)`));
+    if (!fallback)
+      out.push(
+        problem(
+          vpg.name,
+          'recovery subnet',
+          `recovered VMs would launch in the default subnet of ${zone}, and there is none (no default VPC in ${deps.region})`,
+          `set vpgs[i].recovery.subnetId for VPG ${vpg.name} and deploy again`,
+        ),
+      );
+    else
+      out.push(ok(vpg.name, 'recovery subnet', `recovered VMs launch in the default subnet ${fallback} of ${zone} (set vpgs[i].recovery.subnetId to choose)`));
   }
   if (!zone) return out;
   const importer = workerNetwork(config, 'importer');
   out.push(
     ...(await workerKindChecks(
-      { vpg: vpg.name, kind: 'ZImporter', zones: [zone], subnets: importer, templateName: workerLaunchTemplateName(config.siteId, 'zimporter'), typesKey: 'importer.instanceTypes', instanceTypes: instanceTypesOf(config.importer), region: deps.region },
+      {
+        vpg: vpg.name,
+        kind: 'ZImporter',
+        zones: [zone],
+        subnets: importer,
+        templateName: workerLaunchTemplateName(config.siteId, 'zimporter'),
+        typesKey: 'importer.instanceTypes',
+        instanceTypes: instanceTypesOf(config.importer),
+        region: deps.region,
+      },
       { subnets: deps.ec2, facts: deps.facts },
     )),
   );
   return out;
 }
 
-async function kmsChecksOf(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime | null, volumes: readonly VolumeInfo[], deps: VpgDeps): Promise<DoctorCheck[]> {
+async function kmsChecksOf(
+  config: SiteConfig,
+  vpg: VpgConfig,
+  runtime: VpgRuntime | null,
+  volumes: readonly VolumeInfo[],
+  deps: VpgDeps,
+): Promise<DoctorCheck[]> {
   const keys = new Map<string, string>();
   for (const v of volumes) if (v.kmsKeyId && !keys.has(v.kmsKeyId)) keys.set(v.kmsKeyId, `volume ${v.volumeId}`);
   if (volumes.some((v) => !v.kmsKeyId)) {
     // zSAT volumes made from an unencrypted snapshot get the account's default key when encryption by default is on
     const byDefault = await deps.facts.ebsDefaultKey();
-    if (byDefault.byDefault && byDefault.keyId && !keys.has(byDefault.keyId)) keys.set(byDefault.keyId, "the account's default EBS key (encryption by default is on)");
+    if (byDefault.byDefault && byDefault.keyId && !keys.has(byDefault.keyId))
+      keys.set(byDefault.keyId, "the account's default EBS key (encryption by default is on)");
   }
   const roles = [
     ...(runtime?.syncStepRoleArn ? [{ what: 'the sync steps', roleArn: runtime.syncStepRoleArn, ebsDirectReads: true }] : []),

@@ -59,10 +59,15 @@ export function s3PathOf(s: SubnetRouting, egress: readonly EgressFact[], securi
     why: `its route to S3 (${via}) is there, but security group ${securityGroup} lets no TCP 443 out`,
     fix: `allow TCP 443 egress in ${securityGroup} (the site stack's rule: 0.0.0.0/0, or the S3 prefix list)`,
   });
-  if (s.s3InterfaceEndpoints.length > 0) return egressAllows443(egress) ? { reachable: true, via: `S3 interface endpoint ${s.s3InterfaceEndpoints[0]}` } : blocked(`interface endpoint ${s.s3InterfaceEndpoints[0]}`);
+  if (s.s3InterfaceEndpoints.length > 0)
+    return egressAllows443(egress)
+      ? { reachable: true, via: `S3 interface endpoint ${s.s3InterfaceEndpoints[0]}` }
+      : blocked(`interface endpoint ${s.s3InterfaceEndpoints[0]}`);
   const gateway = s.routeTableId ? s.s3GatewayEndpoints.find((e) => e.routeTableIds.includes(s.routeTableId!)) : undefined;
   if (gateway) {
-    return egressAllows443(egress, gateway.prefixListId) ? { reachable: true, via: `S3 gateway endpoint ${gateway.vpcEndpointId} on ${s.routeTableId}` } : blocked(`gateway endpoint ${gateway.vpcEndpointId}`);
+    return egressAllows443(egress, gateway.prefixListId)
+      ? { reachable: true, via: `S3 gateway endpoint ${gateway.vpcEndpointId} on ${s.routeTableId}` }
+      : blocked(`gateway endpoint ${gateway.vpcEndpointId}`);
   }
   const table = s.routeTableId ?? 'no route table';
   const defaultRoute = s.routes.find((r) => r.destinationCidrBlock === '0.0.0.0/0');
@@ -74,12 +79,18 @@ export function s3PathOf(s: SubnetRouting, egress: readonly EgressFact[], securi
         fix: ADD_ENDPOINT,
       };
     }
-    return egressAllows443(egress) ? { reachable: true, via: `internet gateway ${defaultRoute.gatewayId} with a public IPv4 address` } : blocked(`internet gateway ${defaultRoute.gatewayId}`);
+    return egressAllows443(egress)
+      ? { reachable: true, via: `internet gateway ${defaultRoute.gatewayId} with a public IPv4 address` }
+      : blocked(`internet gateway ${defaultRoute.gatewayId}`);
   }
   if (defaultRoute?.natGatewayId) {
     const nat = s.natGateways.find((n) => n.natGatewayId === defaultRoute.natGatewayId);
     if (nat?.usable) return egressAllows443(egress) ? { reachable: true, via: `NAT gateway ${nat.natGatewayId}` } : blocked(`NAT gateway ${nat.natGatewayId}`);
-    return { reachable: false, why: `${table} routes 0.0.0.0/0 to NAT gateway ${defaultRoute.natGatewayId}, which ${nat?.why ?? 'does not exist'}`, fix: ADD_ENDPOINT };
+    return {
+      reachable: false,
+      why: `${table} routes 0.0.0.0/0 to NAT gateway ${defaultRoute.natGatewayId}, which ${nat?.why ?? 'does not exist'}`,
+      fix: ADD_ENDPOINT,
+    };
   }
   return { reachable: false, why: `${table} has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route`, fix: ADD_ENDPOINT };
 }

@@ -11,20 +11,58 @@ import { type DoctorCheck, ok, problem, warning } from './doctor-model';
 export function storeChecks(bucket: string, facts: BucketFacts | ReadFailed, store: StoreConfig): DoctorCheck[] {
   if (facts instanceof ReadFailed) {
     if (facts.cause.name === 'NotFound' || facts.cause.name === 'NoSuchBucket') {
-      return [problem(null, 'store', `replica bucket ${bucket} does not exist`, 'deploy the site stack (npx cdk deploy --all), or create the bucket store.bucketName names')];
+      return [
+        problem(
+          null,
+          'store',
+          `replica bucket ${bucket} does not exist`,
+          'deploy the site stack (npx cdk deploy --all), or create the bucket store.bucketName names',
+        ),
+      ];
     }
-    return [warning(null, 'store', facts.message, readFix(facts, 's3:ListBucket, s3:GetBucketVersioning, s3:GetEncryptionConfiguration and s3:GetBucketObjectLockConfiguration on the bucket'))];
+    return [
+      warning(
+        null,
+        'store',
+        facts.message,
+        readFix(facts, 's3:ListBucket, s3:GetBucketVersioning, s3:GetEncryptionConfiguration and s3:GetBucketObjectLockConfiguration on the bucket'),
+      ),
+    ];
   }
   const out: DoctorCheck[] = [];
   if (facts.versioning === 'Enabled') out.push(ok(null, 'store', `${bucket}: versioning enabled, so a replaced manifest or pack stays recoverable`));
-  else out.push(warning(null, 'store', `${bucket}: versioning is ${facts.versioning}; a pack or manifest overwritten or deleted by mistake is gone`, `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`));
+  else
+    out.push(
+      warning(
+        null,
+        'store',
+        `${bucket}: versioning is ${facts.versioning}; a pack or manifest overwritten or deleted by mistake is gone`,
+        `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`,
+      ),
+    );
   if (facts.encryption) out.push(ok(null, 'store', `${bucket}: default encryption ${facts.encryption}`));
   else out.push(warning(null, 'store', `${bucket}: no default encryption`, `aws s3api put-bucket-encryption --bucket ${bucket} (SSE-S3 or SSE-KMS)`));
   const lock = store.objectLock;
   if (lock) {
     const have = facts.objectLock;
-    if (!have?.enabled) out.push(problem(null, 'store', `store.objectLock asks for ${lock.mode} retention of ${lock.days} days, but ${bucket} has no Object Lock`, 'Object Lock is set when a bucket is created: let the site stack create a new bucket (leave store.bucketName out), or create one with Object Lock and name it'));
-    else if (have.mode !== lock.mode || have.days !== lock.days) out.push(warning(null, 'store', `${bucket}: Object Lock default retention is ${have.mode ?? 'none'} ${have.days ?? 0} days, the config says ${lock.mode} ${lock.days}`, 'deploy the site stack again, or set store.objectLock to what the bucket has'));
+    if (!have?.enabled)
+      out.push(
+        problem(
+          null,
+          'store',
+          `store.objectLock asks for ${lock.mode} retention of ${lock.days} days, but ${bucket} has no Object Lock`,
+          'Object Lock is set when a bucket is created: let the site stack create a new bucket (leave store.bucketName out), or create one with Object Lock and name it',
+        ),
+      );
+    else if (have.mode !== lock.mode || have.days !== lock.days)
+      out.push(
+        warning(
+          null,
+          'store',
+          `${bucket}: Object Lock default retention is ${have.mode ?? 'none'} ${have.days ?? 0} days, the config says ${lock.mode} ${lock.days}`,
+          'deploy the site stack again, or set store.objectLock to what the bucket has',
+        ),
+      );
     else out.push(ok(null, 'store', `${bucket}: Object Lock ${have.mode} for ${have.days} days`));
   }
   return out;
@@ -35,9 +73,18 @@ export function alertChecks(topicName: string, facts: TopicFacts | null | ReadFa
   if (facts instanceof ReadFailed) return [warning(null, 'alerts', facts.message, readFix(facts, 'sns:ListTopics and sns:ListSubscriptionsByTopic'))];
   if (facts.confirmed.length > 0) return [ok(null, 'alerts', `${topicName} notifies ${facts.confirmed.join(', ')}`)];
   if (facts.pending.length > 0) {
-    return [warning(null, 'alerts', `${topicName}: ${facts.pending.join(', ')} ${facts.pending.length === 1 ? 'has' : 'have'} not confirmed the subscription, so alarms notify nobody`, 'open the "AWS Notification - Subscription Confirmation" mail and confirm')];
+    return [
+      warning(
+        null,
+        'alerts',
+        `${topicName}: ${facts.pending.join(', ')} ${facts.pending.length === 1 ? 'has' : 'have'} not confirmed the subscription, so alarms notify nobody`,
+        'open the "AWS Notification - Subscription Confirmation" mail and confirm',
+      ),
+    ];
   }
-  const fix = email ? `the subscription of ${email} is gone: deploy the site stack again` : 'set alerts.email in lifeboat.config.json and deploy, or subscribe to the topic';
+  const fix = email
+    ? `the subscription of ${email} is gone: deploy the site stack again`
+    : 'set alerts.email in lifeboat.config.json and deploy, or subscribe to the topic';
   return [warning(null, 'alerts', `${topicName} has no subscription: a failed sync or a missed RPO notifies nobody`, fix)];
 }
 
@@ -91,7 +138,13 @@ export function vcpuChecks(quota: number | ReadFailed, needs: readonly VcpuNeed[
         ),
       );
     } else {
-      out.push(ok(n.vpg, 'vcpu-quota', `${zsatsOf(n.zsats, n.instanceType)} at once need${n.zsats === 1 ? 's' : ''} ${need} of ${free} free vCPUs (quota ${quota}, ${inUse} in use)`));
+      out.push(
+        ok(
+          n.vpg,
+          'vcpu-quota',
+          `${zsatsOf(n.zsats, n.instanceType)} at once need${n.zsats === 1 ? 's' : ''} ${need} of ${free} free vCPUs (quota ${quota}, ${inUse} in use)`,
+        ),
+      );
     }
   }
   return out;

@@ -54,32 +54,81 @@ export async function workerKindChecks(input: WorkerKindInput, deps: WorkerKindD
     const subnet = found.find((s) => s.subnetId === placement.subnetId);
     if (!subnet) continue;
     if (!group || !egress) {
-      checks.push(problem(vpg, `${kind} network`, `${zone}: the ${kind}s' security group ${group ?? '(none in the template)'} does not exist`, 'deploy the site stack (npx cdk deploy --all)'));
+      checks.push(
+        problem(
+          vpg,
+          `${kind} network`,
+          `${zone}: the ${kind}s' security group ${group ?? '(none in the template)'} does not exist`,
+          'deploy the site stack (npx cdk deploy --all)',
+        ),
+      );
       continue;
     }
     const path = s3PathOf(await deps.facts.subnetRouting(subnet.subnetId, subnet.vpcId, placement.publicIp), egress, group);
     const where = `${zone}: ${kind}s launch in ${subnet.subnetId}${placement.publicIp ? ' (default subnet, public IPv4)' : ''}`;
-    checks.push(path.reachable ? ok(vpg, `${kind} network`, `${where}, reaching S3 through ${path.via}`) : problem(vpg, `${kind} network`, `${where}, which cannot reach S3: ${path.why}`, path.fix));
+    checks.push(
+      path.reachable
+        ? ok(vpg, `${kind} network`, `${where}, reaching S3 through ${path.via}`)
+        : problem(vpg, `${kind} network`, `${where}, which cannot reach S3: ${path.why}`, path.fix),
+    );
   }
   checks.push(...(await offeringChecks(input, deps.facts)));
   return checks;
 }
 
-async function templateChecks(input: WorkerKindInput, template: NonNullable<Awaited<ReturnType<Ec2Facts['launchTemplate']>>>, facts: Ec2Facts): Promise<DoctorCheck[]> {
+async function templateChecks(
+  input: WorkerKindInput,
+  template: NonNullable<Awaited<ReturnType<Ec2Facts['launchTemplate']>>>,
+  facts: Ec2Facts,
+): Promise<DoctorCheck[]> {
   const { vpg, kind } = input;
-  if (!template.imageId) return [problem(vpg, `${kind} template`, `${input.templateName} names no image`, 'deploy the site stack again (npx cdk deploy --all)')];
+  if (!template.imageId)
+    return [problem(vpg, `${kind} template`, `${input.templateName} names no image`, 'deploy the site stack again (npx cdk deploy --all)')];
   const image = await facts.image(template.imageId);
-  if (!image) return [problem(vpg, `${kind} template`, `${input.templateName} launches ${template.imageId}, which does not exist (or is not shared with this account)`, 'set agent.amiId to an Amazon Linux 2023 AMI of this region, or leave it out for the latest, and deploy again')];
-  if (image.state !== 'available') return [problem(vpg, `${kind} template`, `${template.imageId} is ${image.state}`, 'set agent.amiId to an available Amazon Linux 2023 AMI and deploy again')];
+  if (!image)
+    return [
+      problem(
+        vpg,
+        `${kind} template`,
+        `${input.templateName} launches ${template.imageId}, which does not exist (or is not shared with this account)`,
+        'set agent.amiId to an Amazon Linux 2023 AMI of this region, or leave it out for the latest, and deploy again',
+      ),
+    ];
+  if (image.state !== 'available')
+    return [
+      problem(vpg, `${kind} template`, `${template.imageId} is ${image.state}`, 'set agent.amiId to an available Amazon Linux 2023 AMI and deploy again'),
+    ];
   const types = await facts.instanceTypes(input.instanceTypes);
   const unknown = input.instanceTypes.filter((t) => !types.has(t));
   const mismatched = [...types].filter(([, t]) => !t.architectures.includes(image.architecture)).map(([name]) => name);
   const out: DoctorCheck[] = [];
-  if (unknown.length) out.push(problem(vpg, `${kind} types`, `${input.typesKey}: EC2 knows no instance type ${unknown.join(', ')}`, `list instance types of this region in ${input.typesKey}`));
+  if (unknown.length)
+    out.push(
+      problem(
+        vpg,
+        `${kind} types`,
+        `${input.typesKey}: EC2 knows no instance type ${unknown.join(', ')}`,
+        `list instance types of this region in ${input.typesKey}`,
+      ),
+    );
   if (mismatched.length) {
-    out.push(problem(vpg, `${kind} types`, `${mismatched.join(', ')} cannot run ${template.imageId} (${image.architecture})`, `list ${image.architecture} types in ${input.typesKey}, or an image of their architecture in agent.amiId`));
+    out.push(
+      problem(
+        vpg,
+        `${kind} types`,
+        `${mismatched.join(', ')} cannot run ${template.imageId} (${image.architecture})`,
+        `list ${image.architecture} types in ${input.typesKey}, or an image of their architecture in agent.amiId`,
+      ),
+    );
   }
-  if (out.length === 0) out.push(ok(vpg, `${kind} template`, `${input.templateName} launches ${template.imageId} (${image.architecture}, available) as ${input.instanceTypes.join(' or ')}`));
+  if (out.length === 0)
+    out.push(
+      ok(
+        vpg,
+        `${kind} template`,
+        `${input.templateName} launches ${template.imageId} (${image.architecture}, available) as ${input.instanceTypes.join(' or ')}`,
+      ),
+    );
   return out;
 }
 
@@ -89,9 +138,23 @@ async function offeringChecks(input: WorkerKindInput, facts: Ec2Facts): Promise<
   for (const zone of input.zones) {
     const here = offered.get(zone) ?? new Set<string>();
     if (here.size === 0) {
-      out.push(problem(input.vpg, `${input.kind} types`, `${zone} offers none of ${input.instanceTypes.join(', ')}`, `add a type ${zone} offers to ${input.typesKey} (aws ec2 describe-instance-type-offerings --location-type availability-zone)`));
+      out.push(
+        problem(
+          input.vpg,
+          `${input.kind} types`,
+          `${zone} offers none of ${input.instanceTypes.join(', ')}`,
+          `add a type ${zone} offers to ${input.typesKey} (aws ec2 describe-instance-type-offerings --location-type availability-zone)`,
+        ),
+      );
     } else if (!here.has(input.instanceTypes[0])) {
-      out.push(warning(input.vpg, `${input.kind} types`, `${zone} does not offer ${input.instanceTypes[0]}; ${input.kind}s there fall back to ${input.instanceTypes.find((t) => here.has(t))}`, `put a type ${zone} offers first in ${input.typesKey}`));
+      out.push(
+        warning(
+          input.vpg,
+          `${input.kind} types`,
+          `${zone} does not offer ${input.instanceTypes[0]}; ${input.kind}s there fall back to ${input.instanceTypes.find((t) => here.has(t))}`,
+          `put a type ${zone} offers first in ${input.typesKey}`,
+        ),
+      );
     }
   }
   return out;

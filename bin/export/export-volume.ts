@@ -50,7 +50,9 @@ export async function exportCheckpointVolume(req: ExportRequest): Promise<Export
   const clock = req.clock ?? (() => performance.now());
   const checkpoints = (await req.store.listCheckpoints(req.vpg)).filter((c) => !req.reading?.dropping.has(c.id));
   if (req.reading?.dropping.has(req.checkpoint)) {
-    throw new UsageError(`VPG ${req.vpg}: checkpoint ${req.checkpoint} is past the journal and being removed by journal compaction right now; choose a newer one`);
+    throw new UsageError(
+      `VPG ${req.vpg}: checkpoint ${req.checkpoint} is past the journal and being removed by journal compaction right now; choose a newer one`,
+    );
   }
   let checkpoint: CheckpointSummary;
   try {

@@ -41,7 +41,10 @@ export interface ImageStats {
 
 /** Indexes of the blocks that hold data, ascending. */
 export function dataBlockIndexes(blockMap: ReadonlyMap<number, BlockRef>): number[] {
-  return [...blockMap].filter(([, ref]) => ref !== ZERO_BLOCK).map(([index]) => index).sort((a, b) => a - b);
+  return [...blockMap]
+    .filter(([, ref]) => ref !== ZERO_BLOCK)
+    .map(([index]) => index)
+    .sort((a, b) => a - b);
 }
 
 export async function writeImage(req: WriteImageRequest): Promise<ImageStats> {

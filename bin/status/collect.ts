@@ -20,7 +20,13 @@ import { failbackStateMachineName, syncStateMachineName } from '../../runtime/co
 async function leaseView(coordination: S3Coordination, vpg: string): Promise<LeaseView | null> {
   const lease = await currentLease({ lease: coordination }, vpg);
   if (!lease) return null;
-  return { holder: lease.holder?.executionArn ?? null, kind: lease.holder?.kind ?? null, token: lease.token, expiresAt: lease.expiresAt, delegate: lease.delegate?.executionArn ?? null };
+  return {
+    holder: lease.holder?.executionArn ?? null,
+    kind: lease.holder?.kind ?? null,
+    token: lease.token,
+    expiresAt: lease.expiresAt,
+    delegate: lease.delegate?.executionArn ?? null,
+  };
 }
 
 /** Volumes in an older checkpoint that the latest lacks, not released by a person. */
@@ -97,7 +103,18 @@ async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { n
     coordination ? attempt('reading the lease', async () => leaseView(await coordination, vpg.name)) : null,
     store && coordination ? attempt('reading departed volumes', async () => departed(await store, await coordination, vpg.name)) : null,
   ]);
-  return { vpg: vpg.name, syncIntervalMinutes: vpg.syncIntervalMinutes, lastCheckpoint, runningSyncs, runningFailbacks, lastSync, problems, storeProblems, lease, departed: departedList };
+  return {
+    vpg: vpg.name,
+    syncIntervalMinutes: vpg.syncIntervalMinutes,
+    lastCheckpoint,
+    runningSyncs,
+    runningFailbacks,
+    lastSync,
+    problems,
+    storeProblems,
+    lease,
+    departed: departedList,
+  };
 }
 
 export async function collectStatus(site: CliSite): Promise<VpgFigures[]> {

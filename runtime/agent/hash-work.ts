@@ -21,7 +21,12 @@ export type TaskBody =
   | { readonly kind: 'verifyWrite'; readonly fd: number; readonly expected: ReadonlyArray<string | null>; readonly writes: readonly BufferWrite[] };
 
 /** A task as it crosses to the worker: its body, the buffer (shared or transferred) and how to cut it. */
-export type TaskMessage = TaskBody & { readonly id: number; readonly buffer: ArrayBuffer | SharedArrayBuffer; readonly length: number; readonly blockSize: number };
+export type TaskMessage = TaskBody & {
+  readonly id: number;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly length: number;
+  readonly blockSize: number;
+};
 
 export interface TaskResult {
   readonly hashes: Array<string | null>;
@@ -63,7 +68,7 @@ export function readFully(fd: number, bytes: Buffer, position: number): void {
 }
 
 export function writeFully(fd: number, bytes: Buffer, position: number): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
 /** The first block whose hash is not the expected one, or -1 when all match (a missing expectation is a mismatch). */

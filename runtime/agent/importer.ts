@@ -107,7 +107,8 @@ export function planBlockMapWrite(
   const limit = blockCount(sizeBytes);
   const indexesByHash = new Map<string, number[]>();
   for (const [index, ref] of blockMap) {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= limit) throw new Error(`${whereIs(index, options.checkpointId)} is beyond the target's ${limit} blocks`);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= limit)
+      throw new Error(`${whereIs(index, options.checkpointId)} is beyond the target's ${limit} blocks`);
     if (ref === ZERO_BLOCK) continue;
     const list = indexesByHash.get(ref) ?? [];
     list.push(index);
@@ -116,7 +117,11 @@ export function planBlockMapWrite(
   const { reads, missing } = planRangeReads(indexesByHash.keys(), locations, options.rangeBytes ?? DEFAULT_RANGE_BYTES);
   if (missing.length > 0) {
     const why = options.store?.explainMissing?.(vpg, missing[0]);
-    throw new MissingBlock(missing[0], null, `${whereIs(indexesByHash.get(missing[0])![0], options.checkpointId)}, VPG ${vpg}; ${missing.length} block(s) missing${why ? `; ${why}` : ''}`);
+    throw new MissingBlock(
+      missing[0],
+      null,
+      `${whereIs(indexesByHash.get(missing[0])![0], options.checkpointId)}, VPG ${vpg}; ${missing.length} block(s) missing${why ? `; ${why}` : ''}`,
+    );
   }
   // A pack is whole blocks back to back (docs/store-format.md), so each starts on a block boundary, as
   // direct I/O needs; an index that says otherwise is damaged, and nothing is written.
@@ -124,7 +129,9 @@ export function planBlockMapWrite(
     for (const b of read.blocks) {
       const offset = read.offset + b.offsetInRange;
       if (b.length !== BLOCK_SIZE || offset % BLOCK_SIZE !== 0) {
-        throw new Error(`pack ${read.packKey} lists block ${b.hash} at offset ${offset}, length ${b.length}: not a whole ${BLOCK_SIZE}-byte block on a block boundary, so its index is damaged`);
+        throw new Error(
+          `pack ${read.packKey} lists block ${b.hash} at offset ${offset}, length ${b.length}: not a whole ${BLOCK_SIZE}-byte block on a block boundary, so its index is damaged`,
+        );
       }
     }
   }
@@ -144,7 +151,8 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   const { indexesByHash, reads } = planBlockMapWrite(options, locations);
   const pool = options.pool ?? new HashPool();
-  let blocksWritten = 0, bytesWritten = 0;
+  let blocksWritten = 0,
+    bytesWritten = 0;
   try {
     await forEachBounded(reads, options.fetchesInFlight ?? 6, async (read) => {
       const first = read.blocks[0];
@@ -153,7 +161,13 @@ export async function writeBlockMap(handle: FileHandle, options: ImportOptions):
       const got = await store.getRangeInto(read.packKey, read.offset, new Uint8Array(buffer, 0, read.length));
       if (got !== read.length) throw new MissingBlock(first.hash, read.packKey, `${where(indexesByHash.get(first.hash)![0])}, VPG ${vpg}`);
       // Each block lands at every index that holds it; the worker writes only once all of them verified.
-      const writes = coalesce(read.blocks.flatMap((b) => indexesByHash.get(b.hash)!.map((index) => ({ offset: b.offsetInRange, length: Math.min(b.length, sizeBytes - index * BLOCK_SIZE), position: placeOf(index) }))));
+      const writes = coalesce(
+        read.blocks.flatMap((b) =>
+          indexesByHash
+            .get(b.hash)!
+            .map((index) => ({ offset: b.offsetInRange, length: Math.min(b.length, sizeBytes - index * BLOCK_SIZE), position: placeOf(index) })),
+        ),
+      );
       const expected = read.blocks.map((b) => b.hash);
       const result = await pool.verifyAndWrite(handle.fd, buffer, read.length, BLOCK_SIZE, expected, writes);
       agentBuffers.give(buffer);

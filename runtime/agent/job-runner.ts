@@ -2,7 +2,16 @@
  * Runs one AgentJob: a zSAT read or a ZImporter write, with its heartbeat. The result is written before
  * progress says 'done'; any error ends in progress 'failed' carrying a one-line message, then rethrows.
  */
-import { ZERO_BLOCK, type AgentJob, type AgentResult, type BlockPlan, type BlockRef, type ImportJob, type ReadJob, type VolumeReadResult } from '../core/workers/agent-job';
+import {
+  ZERO_BLOCK,
+  type AgentJob,
+  type AgentResult,
+  type BlockPlan,
+  type BlockRef,
+  type ImportJob,
+  type ReadJob,
+  type VolumeReadResult,
+} from '../core/workers/agent-job';
 import { blockCount, type ImportResult, type ImportVolumeResult } from '../core/store/format';
 import { AlreadyExists } from '../aws/s3-errors';
 import { devicePathFor, waitForDevice } from './device';
@@ -63,7 +72,10 @@ async function writeResult(job: AgentJob, store: AgentStore, result: AgentResult
     await store.createJson(job.resultKey, result);
   } catch (e) {
     if (!(e instanceof AlreadyExists)) throw e;
-    throw new Error(`job ${job.jobId} of VPG ${job.vpg} already has a different result at ${job.resultKey}: a job runs once, and its result is never overwritten; start a new sync or failback`, { cause: e });
+    throw new Error(
+      `job ${job.jobId} of VPG ${job.vpg} already has a different result at ${job.resultKey}: a job runs once, and its result is never overwritten; start a new sync or failback`,
+      { cause: e },
+    );
   }
 }
 

@@ -5,16 +5,7 @@
  * Every key a job names must be exactly the one runtime/core/store/format.ts derives from the job's own ids.
  */
 import type { AgentJob } from '../core/workers/agent-job';
-import {
-  importJobKey,
-  importProgressKey,
-  importResultKey,
-  planKey,
-  syncJobKey,
-  syncProgressKey,
-  syncResultKey,
-  vpgPrefix,
-} from '../core/store/format';
+import { importJobKey, importProgressKey, importResultKey, planKey, syncJobKey, syncProgressKey, syncResultKey, vpgPrefix } from '../core/store/format';
 
 export interface JobContext {
   /** Where the job file was read from: it must be the job's own job key in the job's own store. */

@@ -46,7 +46,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   log.info('fetching job', { job: url });
   const client = makeAgentS3Client();
   // Problems the store skips (a stray object, a disabled pack) are logged as warnings on stdout, with the job's fields.
-  const store = new S3ReplicaStore({ bucket, client, onProblem: (vpg, problem) => log.warn('replica store: skipped a damaged or unknown object', { vpg, ...problem }) });
+  const store = new S3ReplicaStore({
+    bucket,
+    client,
+    onProblem: (vpg, problem) => log.warn('replica store: skipped a damaged or unknown object', { vpg, ...problem }),
+  });
   const raw = await store.getJson<AgentJob>(key);
   if (!raw) throw new Error(`job ${url} does not exist`);
   // Run by hand with --job, IMDS may not be there at all: the instance's VPG tag is checked when the job came from it.

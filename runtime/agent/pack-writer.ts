@@ -22,7 +22,12 @@ export function packIdOf(blockHashes: readonly string[]): string {
 
 export interface PackSink {
   /** `chunks` are the pack's bytes in order (one object, uploaded without joining them). */
-  putPack(vpg: string, chunks: Uint8Array | readonly Uint8Array[], index: readonly PackIndexEntry[], packId?: string): Promise<{ packId: string; packKey: string }>;
+  putPack(
+    vpg: string,
+    chunks: Uint8Array | readonly Uint8Array[],
+    index: readonly PackIndexEntry[],
+    packId?: string,
+  ): Promise<{ packId: string; packKey: string }>;
 }
 
 /** A counted claim on the memory a block view lies in: the owner may reuse it once every holder released it. */

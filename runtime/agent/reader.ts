@@ -35,7 +35,8 @@ export interface BlockRun {
 /** Contiguous ascending block indexes merged into runs of at most maxBlocks. */
 export function planRuns(blocks: readonly number[], maxBlocks: number): BlockRun[] {
   const runs: BlockRun[] = [];
-  let first = -1, count = 0;
+  let first = -1,
+    count = 0;
   for (const index of blocks) {
     if (count > 0 && index === first + count && count < maxBlocks) {
       count++;
@@ -115,7 +116,9 @@ export class ReadSession {
   private async readFrom(handle: FileHandle, plan: BlockPlan, onProgress?: (p: ReadProgress) => void): Promise<VolumeReadResult> {
     const runs = planRuns(plan.blocks, this.buffers.bytes / BLOCK_SIZE);
     const blocks: Record<string, BlockRef> = {};
-    let blocksRead = 0, bytesRead = 0, bytesStored = 0;
+    let blocksRead = 0,
+      bytesRead = 0,
+      bytesStored = 0;
 
     // The worker reads and hashes in one task: the bytes go from the page cache to the worker's hash.
     const readAndHash = (run: BlockRun) => this.pool.readBlocks(handle.fd, run.first * BLOCK_SIZE, this.buffers.take(), run.count * BLOCK_SIZE, BLOCK_SIZE);

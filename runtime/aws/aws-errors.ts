@@ -58,7 +58,8 @@ export function toDomainError(err: unknown, operation: string): Error {
     return new Kind(`${message} — ${CAPACITY_ADVICE[code]}.`, { cause: err });
   }
   // KMS refused a use of a volume's key on the role's behalf: the message names the key (and KMS's reason)
-  if (/AccessDenied|DisabledException|KMSInvalidState/.test(message) && /:kms:/.test(message)) return new ServiceError(`${message} — ${KMS_KEY_FIX}.`, { cause: err });
+  if (/AccessDenied|DisabledException|KMSInvalidState/.test(message) && /:kms:/.test(message))
+    return new ServiceError(`${message} — ${KMS_KEY_FIX}.`, { cause: err });
   if (CONFLICT.has(code)) return new Conflict(message, { cause: err });
   if (/^(Invalid|MissingParameter|ValidationException)/.test(code)) return new InvalidInput(message, { cause: err });
   return new ServiceError(message, { cause: err });

@@ -102,8 +102,7 @@ export class Ec2Instances {
   /** EC2 rejects the whole call when one id is unknown (InvalidSubnetID.NotFound): then one lookup per id. */
   async describeSubnets(ids: readonly string[]): Promise<SubnetInfo[]> {
     if (ids.length === 0) return [];
-    const lookup = (some: readonly string[]) =>
-      this.client.send(new DescribeSubnetsCommand({ SubnetIds: [...some] })).then((r) => r.Subnets ?? []);
+    const lookup = (some: readonly string[]) => this.client.send(new DescribeSubnetsCommand({ SubnetIds: [...some] })).then((r) => r.Subnets ?? []);
     let found = await orWhenNotFound('DescribeSubnets', () => lookup(ids), null);
     if (!found) {
       found = [];

@@ -27,7 +27,7 @@ const FALLBACK_IMAGE_FILTERS = [
 function details(i: Instance): InstanceDetails {
   return {
     instanceId: i.InstanceId ?? '',
-    state: (i.State?.Name ?? 'pending'),
+    state: i.State?.Name ?? 'pending',
     instanceType: i.InstanceType ?? '',
     imageId: i.ImageId ?? '',
     tags: tagMap(i.Tags),
@@ -54,7 +54,9 @@ export class Ec2Recovery implements RecoveryPort {
 
   async createSnapshot(volumeId: string, tags: Tags, description: string): Promise<string> {
     const res = await awsCall('CreateSnapshot', () =>
-      this.client.send(new CreateSnapshotCommand({ VolumeId: volumeId, Description: description, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagList(tags) }] })),
+      this.client.send(
+        new CreateSnapshotCommand({ VolumeId: volumeId, Description: description, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagList(tags) }] }),
+      ),
     );
     if (!res.SnapshotId) throw new Error('CreateSnapshot returned no snapshot id');
     return res.SnapshotId;

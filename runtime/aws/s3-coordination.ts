@@ -29,7 +29,10 @@ export function lostConditionalWrite(e: unknown): boolean {
 export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort, GcNotesPort {
   private readonly client: S3Client;
 
-  constructor(readonly bucket: string, client?: S3Client) {
+  constructor(
+    readonly bucket: string,
+    client?: S3Client,
+  ) {
     this.client = client ?? makeS3Client();
   }
 
@@ -56,7 +59,9 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
 
   private async conditionalPut(key: string, value: unknown, condition: { IfNoneMatch?: string; IfMatch?: string }): Promise<boolean> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }),
+      );
       return true;
     } catch (e) {
       // If-Match on a key that is gone answers 404 NoSuchKey: it changed since it was read, as a 412 says
@@ -196,7 +201,12 @@ export class S3Coordination implements LeaseStorePort, ReadersPort, ReleasesPort
     }
     try {
       const r = JSON.parse(text) as Partial<ReaderRecord>;
-      const ok = r?.format === 1 && typeof r.id === 'string' && (r.state === 'resolving' || r.state === 'reading') && typeof r.expiresAt === 'string' && !Number.isNaN(Date.parse(r.expiresAt));
+      const ok =
+        r?.format === 1 &&
+        typeof r.id === 'string' &&
+        (r.state === 'resolving' || r.state === 'reading') &&
+        typeof r.expiresAt === 'string' &&
+        !Number.isNaN(Date.parse(r.expiresAt));
       return ok ? (r as ReaderRecord) : null;
     } catch {
       return null;

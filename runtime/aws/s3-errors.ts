@@ -11,7 +11,12 @@ export class ReplicaStoreError extends Error {
 
 /** A stored block whose bytes do not hash to its name: the store is damaged. */
 export class CorruptBlock extends ReplicaStoreError {
-  constructor(readonly hash: string, readonly packKey: string, readonly actualHash: string, readonly context = '') {
+  constructor(
+    readonly hash: string,
+    readonly packKey: string,
+    readonly actualHash: string,
+    readonly context = '',
+  ) {
     super(`CorruptBlock: block ${hash} in pack ${packKey} hashes to ${actualHash}${context ? ` (${context})` : ''}`);
     this.name = 'CorruptBlock';
   }
@@ -19,7 +24,11 @@ export class CorruptBlock extends ReplicaStoreError {
 
 /** A block a map references that no pack index lists, or whose pack object is gone. */
 export class MissingBlock extends ReplicaStoreError {
-  constructor(readonly hash: string, readonly packKey: string | null, readonly context = '') {
+  constructor(
+    readonly hash: string,
+    readonly packKey: string | null,
+    readonly context = '',
+  ) {
     super(
       packKey
         ? `MissingBlock: block ${hash} is listed in pack ${packKey}, but that pack object is missing or too short${context ? ` (${context})` : ''}`
@@ -31,7 +40,11 @@ export class MissingBlock extends ReplicaStoreError {
 
 /** A checkpoint's chain names a parent the store does not hold (after one re-read: see getChain). */
 export class BrokenChain extends ReplicaStoreError {
-  constructor(message: string, readonly checkpointId: string, readonly missingId: string) {
+  constructor(
+    message: string,
+    readonly checkpointId: string,
+    readonly missingId: string,
+  ) {
     super(message);
     this.name = 'BrokenChain';
   }
@@ -39,7 +52,10 @@ export class BrokenChain extends ReplicaStoreError {
 
 /** A create-only write found a different object already at its key: Lifeboat never overwrites it. */
 export class AlreadyExists extends ReplicaStoreError {
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'AlreadyExists';
   }

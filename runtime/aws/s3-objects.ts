@@ -99,7 +99,8 @@ export class S3Objects {
     return this.getObject(key, range, async (body) => {
       let filled = 0;
       for await (const chunk of body as AsyncIterable<Uint8Array>) {
-        if (filled + chunk.length > target.length) throw new ReplicaStoreError(`S3 GetObject (${range}) s3://${this.bucket}/${key} returned more bytes than the range asked for`);
+        if (filled + chunk.length > target.length)
+          throw new ReplicaStoreError(`S3 GetObject (${range}) s3://${this.bucket}/${key} returned more bytes than the range asked for`);
         target.set(chunk, filled);
         filled += chunk.length;
       }
@@ -153,9 +154,7 @@ export class S3Objects {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       try {
-        const out = await this.client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
-        );
+        const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
         if (out.Errors?.length) throw new Error(`${out.Errors.length} objects not deleted, first ${out.Errors[0].Key}: ${out.Errors[0].Code}`);
       } catch (e) {
         throw storeError('DeleteObjects', this.bucket, prefix, e);

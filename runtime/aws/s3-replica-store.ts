@@ -6,16 +6,17 @@ import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BlockRef } from '../core/workers/agent-job';
 import type { CheckpointManifest, CheckpointSummary, ReplicaStorePort } from '../core/store/port';
+import { checkpointKey, checkpointsPrefix, checkpointSummaryKey, packIndexKey, packKey, packsPrefix, summarize } from '../core/store/format';
 import {
-  checkpointKey,
-  checkpointsPrefix,
-  checkpointSummaryKey,
-  packIndexKey,
-  packKey,
-  packsPrefix,
-  summarize,
-} from '../core/store/format';
-import { buildHashLocations, decodePackIndex, encodePackIndex, hashesNamedIn, sameEntries, type BlockLocation, type PackIndex, type PackIndexEntry } from '../core/store/pack-index';
+  buildHashLocations,
+  decodePackIndex,
+  encodePackIndex,
+  hashesNamedIn,
+  sameEntries,
+  type BlockLocation,
+  type PackIndex,
+  type PackIndexEntry,
+} from '../core/store/pack-index';
 import { resolveBlockMap } from '../core/store/chain';
 import { CorruptManifest, validateManifest } from '../core/store/validation';
 import {
@@ -28,7 +29,17 @@ import {
   type StoreProblem,
 } from '../core/store/problems';
 import { makeS3Client } from './s3-client';
-import { AlreadyExists, BrokenChain, CorruptBlock, isConditionalConflict, isNotFound, isPreconditionFailed, MissingBlock, ReplicaStoreError, storeError } from './s3-errors';
+import {
+  AlreadyExists,
+  BrokenChain,
+  CorruptBlock,
+  isConditionalConflict,
+  isNotFound,
+  isPreconditionFailed,
+  MissingBlock,
+  ReplicaStoreError,
+  storeError,
+} from './s3-errors';
 import { S3Objects } from './s3-objects';
 
 export interface S3ReplicaStoreOptions {
@@ -105,7 +116,12 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
    * create-only (the agent role may not overwrite): a pack id names its content, so a pack already there holds
    * these blocks, and its index must be the one this write would make, or the write fails naming both.
    */
-  async putPack(vpg: string, data: Uint8Array | readonly Uint8Array[], index: readonly PackIndexEntry[], packId?: string): Promise<{ packId: string; packKey: string }> {
+  async putPack(
+    vpg: string,
+    data: Uint8Array | readonly Uint8Array[],
+    index: readonly PackIndexEntry[],
+    packId?: string,
+  ): Promise<{ packId: string; packKey: string }> {
     const chunks = data instanceof Uint8Array ? [data] : data;
     packId ??= sha256Hex(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     const key = packKey(vpg, packId);
@@ -149,28 +165,32 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
     const indexes = new Map<string, PackIndex>();
     const problems: StoreProblem[] = [...strays];
     const disabled = new Map<string, DisabledPack>();
-    await forEachBounded(objects.filter((o) => o.hasIndex), this.readConcurrency, async (pack) => {
-      const key = packIndexKey(vpg, pack.packId);
-      const bytes = await this.getBytes(key);
-      if (bytes === null) return; // deleted between list and get (compaction)
-      const text = bytes.toString('utf8');
-      let index: PackIndex;
-      try {
-        index = decodePackIndex(text);
-      } catch (e) {
-        problems.push(unreadableIndex(vpg, pack.packId, (e as Error).message));
-        disabled.set(pack.packId, { reason: `its index is unreadable (${(e as Error).message})`, hashes: new Set(hashesNamedIn(text)) });
-        return;
-      }
-      const end = index.blocks.reduce((n, b) => Math.max(n, b.offset + b.length), 0);
-      if (pack.size === null || pack.size < end) {
-        problems.push(packMissing(vpg, pack.packId, pack.size, end));
-        const why = pack.size === null ? 'is missing' : `has ${pack.size} bytes, its index needs ${end}`;
-        disabled.set(pack.packId, { reason: `its .pack object ${why}`, hashes: new Set(index.blocks.map((b) => b.hash)) });
-        return;
-      }
-      indexes.set(pack.packId, index);
-    });
+    await forEachBounded(
+      objects.filter((o) => o.hasIndex),
+      this.readConcurrency,
+      async (pack) => {
+        const key = packIndexKey(vpg, pack.packId);
+        const bytes = await this.getBytes(key);
+        if (bytes === null) return; // deleted between list and get (compaction)
+        const text = bytes.toString('utf8');
+        let index: PackIndex;
+        try {
+          index = decodePackIndex(text);
+        } catch (e) {
+          problems.push(unreadableIndex(vpg, pack.packId, (e as Error).message));
+          disabled.set(pack.packId, { reason: `its index is unreadable (${(e as Error).message})`, hashes: new Set(hashesNamedIn(text)) });
+          return;
+        }
+        const end = index.blocks.reduce((n, b) => Math.max(n, b.offset + b.length), 0);
+        if (pack.size === null || pack.size < end) {
+          problems.push(packMissing(vpg, pack.packId, pack.size, end));
+          const why = pack.size === null ? 'is missing' : `has ${pack.size} bytes, its index needs ${end}`;
+          disabled.set(pack.packId, { reason: `its .pack object ${why}`, hashes: new Set(index.blocks.map((b) => b.hash)) });
+          return;
+        }
+        indexes.set(pack.packId, index);
+      },
+    );
     problems.sort((a, b) => a.key.localeCompare(b.key));
     this.disabled.set(vpg, disabled);
     this.report(vpg, problems);
@@ -195,7 +215,10 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
     const holder = disabled.find(([, d]) => d.hashes.has(hash));
     if (holder) return `pack ${packKey(vpg, holder[0])} lists it, but that pack is disabled: ${holder[1].reason}`;
     if (disabled.length === 0) return undefined;
-    const named = disabled.slice(0, 3).map(([id, d]) => `${packKey(vpg, id)} (${d.reason})`).join('; ');
+    const named = disabled
+      .slice(0, 3)
+      .map(([id, d]) => `${packKey(vpg, id)} (${d.reason})`)
+      .join('; ');
     return `${disabled.length} disabled pack(s) of the VPG may hold it: ${named}${disabled.length > 3 ? '; …' : ''}`;
   }
 
@@ -231,7 +254,12 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
    * Each checkpoint's summary, or its (validated) manifest where the summary is missing or unusable. A corrupt
    * manifest is thrown, not skipped: leaving out a checkpoint would let a sync build on an older one.
    */
-  private async summariesOf(vpg: string, ids: readonly string[], withSummary: ReadonlySet<string>, onCorrupt?: (e: CorruptManifest) => void): Promise<CheckpointSummary[]> {
+  private async summariesOf(
+    vpg: string,
+    ids: readonly string[],
+    withSummary: ReadonlySet<string>,
+    onCorrupt?: (e: CorruptManifest) => void,
+  ): Promise<CheckpointSummary[]> {
     const out: CheckpointSummary[] = [];
     await forEachBounded(ids, this.readConcurrency, async (id) => {
       const summary = withSummary.has(id) ? await this.getJson<CheckpointSummary>(checkpointSummaryKey(vpg, id)).catch(() => null) : null;
@@ -256,7 +284,13 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
     try {
       raw = JSON.parse(bytes.toString('utf8'));
     } catch (e) {
-      throw new CorruptManifest({ vpg, checkpointId, sourceVolumeId: null, key: null, reason: `s3://${this.bucket}/${key} is not JSON (${(e as Error).message})` });
+      throw new CorruptManifest({
+        vpg,
+        checkpointId,
+        sourceVolumeId: null,
+        key: null,
+        reason: `s3://${this.bucket}/${key} is not JSON (${(e as Error).message})`,
+      });
     }
     return validateManifest(raw, { vpg, checkpointId });
   }
@@ -287,9 +321,12 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
       const etag = await this.etagOf(key);
       const condition = etag ? { IfMatch: etag } : { IfNoneMatch: '*' };
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }));
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json', ...condition }),
+        );
       } catch (e) {
-        if (isPreconditionFailed(e) || isConditionalConflict(e)) throw new ReplicaStoreError(`s3://${this.bucket}/${key} changed while compaction rewrote it; nothing of it was replaced`);
+        if (isPreconditionFailed(e) || isConditionalConflict(e))
+          throw new ReplicaStoreError(`s3://${this.bucket}/${key} changed while compaction rewrote it; nothing of it was replaced`);
         throw storeError('PutObject (conditional)', this.bucket, key, e);
       }
     }

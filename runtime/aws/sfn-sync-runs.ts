@@ -17,7 +17,7 @@ export class StepFunctionsSyncRuns implements SyncRunsPort {
   async describe(executionArn: string): Promise<SyncRun> {
     const res = await awsCall('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
     return {
-      status: (res.status ?? 'RUNNING'),
+      status: res.status ?? 'RUNNING',
       ...(res.output !== undefined ? { output: res.output } : {}),
       ...(res.cause !== undefined || res.error !== undefined ? { cause: [res.error, res.cause].filter(Boolean).join(': ') } : {}),
     };

@@ -22,7 +22,8 @@ export async function appliedStandardVcpuQuota(quotas: ServiceQuotasClient): Pro
 export async function liveInstanceCounts(ec2: EC2Client): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   const pages = paginateDescribeInstances({ client: ec2, pageSize: 1000 }, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] });
-  for await (const page of pages) for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.set(i.InstanceType!, (out.get(i.InstanceType!) ?? 0) + 1);
+  for await (const page of pages)
+    for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.set(i.InstanceType!, (out.get(i.InstanceType!) ?? 0) + 1);
   return out;
 }
 

@@ -74,7 +74,8 @@ export function readableCause(cause: string | undefined): string | undefined {
   if (cause === undefined) return undefined;
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown; errorType?: unknown };
-    if (typeof parsed.errorMessage === 'string') return typeof parsed.errorType === 'string' ? `${parsed.errorType}: ${parsed.errorMessage}` : parsed.errorMessage;
+    if (typeof parsed.errorMessage === 'string')
+      return typeof parsed.errorType === 'string' ? `${parsed.errorType}: ${parsed.errorMessage}` : parsed.errorMessage;
   } catch {
     // Not JSON: already a plain message (the offline runner passes the message itself).
   }

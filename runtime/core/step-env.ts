@@ -114,7 +114,7 @@ const instanceTypeList = idList(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'EC2 instance ty
 const siteIdVariable = z.string({ error: 'missing: the site id' }).regex(NAME_PATTERN, `a site id: ${NAME_RULE}`);
 const bucketVariable = z.string({ error: 'missing: the replica bucket name' }).min(1, 'the replica bucket name');
 const stateMachineArnPrefix = z
-  .string({ error: 'missing: the state machines\' ARN prefix' })
+  .string({ error: "missing: the state machines' ARN prefix" })
   .regex(/^arn:[^:]+:states:[^:]+:[^:]+:stateMachine:$/, 'a state machine ARN without its name: arn:<partition>:states:<region>:<account>:stateMachine:');
 
 /** What a step function reads from its environment; the output is the StepEnv every step's dependencies carry. */
@@ -233,7 +233,10 @@ export const probeEnvSchema = z
   .transform((v) => {
     const siteId = v[PROBE_ENV.siteId];
     const prefix = v[PROBE_ENV.stateMachineArnPrefix];
-    const vpgs = v[PROBE_ENV.vpgs].split(',').map((vpg) => vpg.trim()).filter(Boolean);
+    const vpgs = v[PROBE_ENV.vpgs]
+      .split(',')
+      .map((vpg) => vpg.trim())
+      .filter(Boolean);
     const targets: readonly ProbeTarget[] = vpgs.map((vpg) => ({
       vpg,
       syncArn: `${prefix}${syncStateMachineName(siteId, vpg)}`,

@@ -18,11 +18,7 @@ export const TAG = {
   agentJob: 'LifeboatJob',
 } as const;
 
-export type ZertoTagValue =
-  | 'ZERTO_EC2_RESOURCE'
-  | 'ZERTO_EBS_RESOURCE'
-  | 'ZERTO_VPC_RESOURCE'
-  | 'ZERTO_S3_RESOURCE';
+export type ZertoTagValue = 'ZERTO_EC2_RESOURCE' | 'ZERTO_EBS_RESOURCE' | 'ZERTO_VPC_RESOURCE' | 'ZERTO_S3_RESOURCE';
 
 /** What a resource is to Lifeboat; `lifeboat:role` carries it. */
 export type ResourceRole = 'zimporter' | 'zasa' | 'zsat' | 'recovered-vm' | 'site' | 'sync-snapshot';

@@ -17,10 +17,18 @@ export async function handler(event: CustomResourceEvent): Promise<void> {
   try {
     const vpcId = await new Ec2Instances(makeEc2Client()).defaultVpc();
     if (!vpcId) {
-      return await sendCustomResourceAnswer(event, { status: 'FAILED', reason: noDefaultVpcMessage(region, 'agent.vpcId and agent.subnetIds'), physicalResourceId: event.PhysicalResourceId ?? `no-default-vpc-${region}` });
+      return await sendCustomResourceAnswer(event, {
+        status: 'FAILED',
+        reason: noDefaultVpcMessage(region, 'agent.vpcId and agent.subnetIds'),
+        physicalResourceId: event.PhysicalResourceId ?? `no-default-vpc-${region}`,
+      });
     }
     await sendCustomResourceAnswer(event, { status: 'SUCCESS', physicalResourceId: vpcId, data: { VpcId: vpcId } });
   } catch (err) {
-    await sendCustomResourceAnswer(event, { status: 'FAILED', reason: `looking up the default VPC failed: ${errorMessage(err)}`, physicalResourceId: event.PhysicalResourceId ?? 'failed' });
+    await sendCustomResourceAnswer(event, {
+      status: 'FAILED',
+      reason: `looking up the default VPC failed: ${errorMessage(err)}`,
+      physicalResourceId: event.PhysicalResourceId ?? 'failed',
+    });
   }
 }

@@ -78,18 +78,20 @@ export function stepDefiner(kind: StepKind) {
     options: StepOptions<D, L>,
   ): StepDefinition<D & LeaseNeeds<L>, R> {
     const policy: LeasePolicy = options.lease ?? 'none';
-    const withDeps = (deps: (D & LeaseNeeds<L>) | (() => D & LeaseNeeds<L>)) => async (event: unknown, context?: LambdaContext): Promise<R> => {
-      const base = typeof deps === 'function' ? deps() : deps;
-      const input = parseStepInput(schema, event, step);
-      const log = invocationLog(base.log, kind.logContext(step, event, input), context);
-      try {
-        assertOwnVpg(base, event);
-        return await underLease(policy, kind.leaseUse(event), { ...base, log }, (d) => run(input, d));
-      } catch (err) {
-        log.warn('step failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
-        throw err;
-      }
-    };
+    const withDeps =
+      (deps: (D & LeaseNeeds<L>) | (() => D & LeaseNeeds<L>)) =>
+      async (event: unknown, context?: LambdaContext): Promise<R> => {
+        const base = typeof deps === 'function' ? deps() : deps;
+        const input = parseStepInput(schema, event, step);
+        const log = invocationLog(base.log, kind.logContext(step, event, input), context);
+        try {
+          assertOwnVpg(base, event);
+          return await underLease(policy, kind.leaseUse(event), { ...base, log }, (d) => run(input, d));
+        } catch (err) {
+          log.warn('step failed', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+          throw err;
+        }
+      };
     return { handler: withDeps(coldStart(options.ports)), withDeps };
   };
 }

@@ -37,7 +37,7 @@ describe('HashPool', () => {
     }
   });
 
-  it('a SharedArrayBuffer is read into in place and stays the caller\'s own object; an ArrayBuffer comes back as a new one', async () => {
+  it("a SharedArrayBuffer is read into in place and stays the caller's own object; an ArrayBuffer comes back as a new one", async () => {
     const data = randomBytes(2 * BS);
     const file = join(dir, 'shared.img');
     writeFileSync(file, data);
@@ -60,7 +60,8 @@ describe('HashPool', () => {
   it('verifyAndWrite from a SharedArrayBuffer: a bad block writes nothing, good ones are written', async () => {
     const file = join(dir, 'shared-target.img');
     writeFileSync(file, Buffer.alloc(2 * BS, 9));
-    const a = randomBytes(BS), b = randomBytes(BS);
+    const a = randomBytes(BS),
+      b = randomBytes(BS);
     const shared = new SharedArrayBuffer(2 * BS);
     Buffer.from(shared).set(Buffer.concat([a, b]));
     const fd = openSync(file, 'r+');
@@ -87,7 +88,8 @@ describe('HashPool', () => {
   it('verifyAndWrite writes only when every block is the expected one', async () => {
     const file = join(dir, 'target.img');
     writeFileSync(file, Buffer.alloc(4 * BS, 9));
-    const a = randomBytes(BS), b = randomBytes(BS);
+    const a = randomBytes(BS),
+      b = randomBytes(BS);
     const fd = openSync(file, 'r+');
     try {
       const writes = [{ offset: 0, length: 2 * BS, position: 2 * BS }];
@@ -107,7 +109,10 @@ describe('HashPool', () => {
   it('an I/O error fails that task with the system error code, and the pool keeps working', async () => {
     const fd = openSync(join(dir, 'src.img'), 'r');
     closeSync(fd);
-    await expect(pool.readBlocks(fd, 0, new ArrayBuffer(BS), BS, BS)).rejects.toMatchObject({ code: 'EBADF', message: expect.stringMatching(/^read task: EBADF/) });
+    await expect(pool.readBlocks(fd, 0, new ArrayBuffer(BS), BS, BS)).rejects.toMatchObject({
+      code: 'EBADF',
+      message: expect.stringMatching(/^read task: EBADF/),
+    });
     const ok = randomBytes(BS);
     await expect(pool.hashBlocks(copyOf(ok), BS)).resolves.toMatchObject({ hashes: [sha256(ok)] });
   });

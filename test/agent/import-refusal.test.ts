@@ -44,8 +44,13 @@ beforeAll(async () => {
   const read = await readVolumeBlocks({ devicePath: source.path, plan: planFor('vol-a', all, SIZE), store, vpg: 'web' });
   const volB = { ...read, sourceVolumeId: 'vol-b' };
   cp1 = buildManifest({
-    vpg: 'web', syncId: 'sync0001', createdAt: '2026-11-25T10:00:00Z', parentId: null, full: true,
-    volumes: [meta('vol-a'), meta('vol-b')], results: [{ jobId: 'j', volumes: [read, volB], packs: read.packs }],
+    vpg: 'web',
+    syncId: 'sync0001',
+    createdAt: '2026-11-25T10:00:00Z',
+    parentId: null,
+    full: true,
+    volumes: [meta('vol-a'), meta('vol-b')],
+    results: [{ jobId: 'j', volumes: [read, volB], packs: read.packs }],
   });
   await store.commitCheckpoint(cp1);
 });
@@ -70,8 +75,14 @@ const untouched = (path: string) => readFileSync(path).equals(Buffer.alloc(SIZE,
 
 function importJob(executionId: string, ids: string[], checkpoints: [string, string]): ImportJob {
   return {
-    kind: 'import', jobId: 'imp-0', vpg: 'web', executionId, store: { bucket: BUCKET, prefix: 'vpgs/web/' },
-    progressKey: importProgressKey('web', executionId, 'imp-0'), resultKey: importResultKey('web', executionId, 'imp-0'), heartbeatSeconds: 1,
+    kind: 'import',
+    jobId: 'imp-0',
+    vpg: 'web',
+    executionId,
+    store: { bucket: BUCKET, prefix: 'vpgs/web/' },
+    progressKey: importProgressKey('web', executionId, 'imp-0'),
+    resultKey: importResultKey('web', executionId, 'imp-0'),
+    heartbeatSeconds: 1,
     volumes: [
       { volumeId: ids[0], sourceVolumeId: 'vol-a', sizeBytes: SIZE, checkpointId: checkpoints[0], blank: false },
       { volumeId: ids[1], sourceVolumeId: 'vol-b', sizeBytes: SIZE, checkpointId: checkpoints[1], blank: false },
@@ -81,9 +92,17 @@ function importJob(executionId: string, ids: string[], checkpoints: [string, str
 const run = (job: ImportJob) => runJob(job, { store, log: silentLogger, env: { LIFEBOAT_DEVICE_DIR: devices }, deviceWaitMs: 2000, finalReportMs: 5000 });
 
 describe('an import refused before any device is written', () => {
-  it.each([['-1'], ['1.5'], ['0x10'], [String(BLOCKS)]])('when the second volume\'s checkpoint has the block key %j', async (key) => {
+  it.each([['-1'], ['1.5'], ['0x10'], [String(BLOCKS)]])("when the second volume's checkpoint has the block key %j", async (key) => {
     const name = `k${key.replace(/[^0-9a-z]/g, 'x')}`;
-    const delta = buildManifest({ vpg: 'web', syncId: `sync-${name}`, createdAt: '2026-11-25T11:00:00Z', parentId: cp1.id, full: false, volumes: [meta('vol-a'), meta('vol-b')], results: [] });
+    const delta = buildManifest({
+      vpg: 'web',
+      syncId: `sync-${name}`,
+      createdAt: '2026-11-25T11:00:00Z',
+      parentId: cp1.id,
+      full: false,
+      volumes: [meta('vol-a'), meta('vol-b')],
+      results: [],
+    });
     await store.putJson(checkpointKey('web', delta.id), { ...delta, volumes: [delta.volumes[0], { ...delta.volumes[1], blocks: { [key]: source.ref(1) } }] });
     const { paths, ids } = targets(name);
     const job = importJob(`exec-${name}`, ids, [cp1.id, delta.id]);
@@ -95,12 +114,19 @@ describe('an import refused before any device is written', () => {
   it('when a block the second volume needs is in no pack', async () => {
     const gone = 'e'.repeat(64);
     const delta = buildManifest({
-      vpg: 'web', syncId: 'sync-missing', createdAt: '2026-11-25T12:00:00Z', parentId: cp1.id, full: false,
-      volumes: [meta('vol-a'), meta('vol-b')], results: [{ jobId: 'j', packs: [], volumes: [{ sourceVolumeId: 'vol-b', blocks: { 3: gone }, blocksRead: 1, bytesRead: BLOCK_SIZE, bytesStored: 0 }] }],
+      vpg: 'web',
+      syncId: 'sync-missing',
+      createdAt: '2026-11-25T12:00:00Z',
+      parentId: cp1.id,
+      full: false,
+      volumes: [meta('vol-a'), meta('vol-b')],
+      results: [{ jobId: 'j', packs: [], volumes: [{ sourceVolumeId: 'vol-b', blocks: { 3: gone }, blocksRead: 1, bytesRead: BLOCK_SIZE, bytesStored: 0 }] }],
     });
     await store.commitCheckpoint(delta);
     const { paths, ids } = targets('missing');
-    await expect(run(importJob('exec-missing', ids, [cp1.id, delta.id]))).rejects.toThrow(`MissingBlock: block ${gone} is in no pack index of the store (block 3 of checkpoint ${delta.id}, VPG web; 1 block(s) missing)`);
+    await expect(run(importJob('exec-missing', ids, [cp1.id, delta.id]))).rejects.toThrow(
+      `MissingBlock: block ${gone} is in no pack index of the store (block 3 of checkpoint ${delta.id}, VPG web; 1 block(s) missing)`,
+    );
     expect(paths.map(untouched)).toEqual([true, true]);
   });
 });

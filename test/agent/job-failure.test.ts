@@ -31,8 +31,15 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 
 function readJob(vpg: string, syncId: string): ReadJob {
   return {
-    kind: 'read', jobId: 'job-0', vpg, syncId, executionId: `arn:aws:states:us-east-1:000000000000:execution:sm:${syncId}`, store: { bucket: s3.bucket, prefix: `vpgs/${vpg}/` },
-    progressKey: syncProgressKey(vpg, syncId, 'job-0'), resultKey: syncResultKey(vpg, syncId, 'job-0'), heartbeatSeconds: 1,
+    kind: 'read',
+    jobId: 'job-0',
+    vpg,
+    syncId,
+    executionId: `arn:aws:states:us-east-1:000000000000:execution:sm:${syncId}`,
+    store: { bucket: s3.bucket, prefix: `vpgs/${vpg}/` },
+    progressKey: syncProgressKey(vpg, syncId, 'job-0'),
+    resultKey: syncResultKey(vpg, syncId, 'job-0'),
+    heartbeatSeconds: 1,
     volumes: [{ volumeId: 'vol-0zsat', sourceVolumeId: 'vol-src', sizeBytes: BLOCKS * BLOCK_SIZE, planKey: planKey(vpg, syncId, 'vol-src') }],
   };
 }
@@ -45,7 +52,14 @@ describe('agent job failures', () => {
     symlinkSync(source.path, join(devices, deviceLinkName('vol-0zsat')));
     const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ maxAttempts: 2, agent: true }) });
     const job = readJob('web', 'sync-kill');
-    await store.putJson(job.volumes[0].planKey, planFor('vol-src', Array.from({ length: BLOCKS }, (_, i) => i), BLOCKS * BLOCK_SIZE));
+    await store.putJson(
+      job.volumes[0].planKey,
+      planFor(
+        'vol-src',
+        Array.from({ length: BLOCKS }, (_, i) => i),
+        BLOCKS * BLOCK_SIZE,
+      ),
+    );
 
     const lines: string[] = [];
     let killed = false;
@@ -71,7 +85,14 @@ describe('agent job failures', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/S3 PutObject s3:\/\/lifeboat-test\/vpgs\/web\/.* failed/);
     const failed = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'job failed');
-    expect(failed).toMatchObject({ level: 'ERROR', service: 'lifeboat-agent', vpg: 'web', jobId: 'job-0', syncId: 'sync-kill', executionId: expect.stringMatching(/:execution:sm:sync-kill$/) });
+    expect(failed).toMatchObject({
+      level: 'ERROR',
+      service: 'lifeboat-agent',
+      vpg: 'web',
+      jobId: 'job-0',
+      syncId: 'sync-kill',
+      executionId: expect.stringMatching(/:execution:sm:sync-kill$/),
+    });
 
     const progress = await store.getJson<AgentProgress>(job.progressKey);
     expect(progress).toMatchObject({ jobId: 'job-0', state: 'failed', blocksTotal: BLOCKS });
@@ -90,8 +111,8 @@ describe('agent job failures', () => {
 
     const job2 = readJob('web', 'sync-nodev');
     await store.putJson(job2.volumes[0].planKey, planFor('vol-src', [0], BLOCKS * BLOCK_SIZE));
-    await expect(
-      runJob(job2, { store, env: { LIFEBOAT_DEVICE_DIR: join(dir, 'nowhere') }, deviceWaitMs: 300, log: jsonLogger({}, () => {}) }),
-    ).rejects.toThrow(`device of volume vol-0zsat did not appear at ${join(dir, 'nowhere', deviceLinkName('vol-0zsat'))}`);
+    await expect(runJob(job2, { store, env: { LIFEBOAT_DEVICE_DIR: join(dir, 'nowhere') }, deviceWaitMs: 300, log: jsonLogger({}, () => {}) })).rejects.toThrow(
+      `device of volume vol-0zsat did not appear at ${join(dir, 'nowhere', deviceLinkName('vol-0zsat'))}`,
+    );
   });
 });

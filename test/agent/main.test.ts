@@ -67,7 +67,8 @@ function runAgent(args: string[], env: Record<string, string> = {}): Promise<{ c
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -82,8 +83,14 @@ function runAgent(args: string[], env: Record<string, string> = {}): Promise<{ c
 const planned = Array.from({ length: BLOCKS }, (_, i) => i);
 function readJob(syncId: string): ReadJob {
   return {
-    kind: 'read', jobId: 'job-0', vpg: 'web', syncId, store: { bucket: s3.bucket, prefix: 'vpgs/web/' },
-    progressKey: syncProgressKey('web', syncId, 'job-0'), resultKey: syncResultKey('web', syncId, 'job-0'), heartbeatSeconds: 1,
+    kind: 'read',
+    jobId: 'job-0',
+    vpg: 'web',
+    syncId,
+    store: { bucket: s3.bucket, prefix: 'vpgs/web/' },
+    progressKey: syncProgressKey('web', syncId, 'job-0'),
+    resultKey: syncResultKey('web', syncId, 'job-0'),
+    heartbeatSeconds: 1,
     volumes: [{ volumeId: 'vol-0aaa', sourceVolumeId: 'vol-src', sizeBytes: SIZE, planKey: planKey('web', syncId, 'vol-src') }],
   };
 }
@@ -106,15 +113,29 @@ describe('agent entry point (bundled)', () => {
     const progress = await store.getJson<AgentProgress>(job.progressKey);
     expect(progress).toMatchObject({ state: 'done', blocksTotal: BLOCKS, blocksDone: BLOCKS, bytesRead: SIZE, bytesStored: result.volumes[0].bytesStored });
     expect(Date.parse(progress!.startedAt!)).toBeLessThanOrEqual(Date.parse(progress!.updatedAt));
-    const logs = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const logs = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(logs.find((l) => l.message === 'job done')).toMatchObject({ vpg: 'web', jobId: 'job-0', syncId: 'sync-main-1' });
     // the steps' field names (Powertools'), on every line of the bundled agent
-    for (const l of logs) expect(l).toMatchObject({ level: expect.stringMatching(/^(INFO|WARN|ERROR)$/), message: expect.any(String), timestamp: expect.any(String), service: 'lifeboat-agent' });
+    for (const l of logs)
+      expect(l).toMatchObject({
+        level: expect.stringMatching(/^(INFO|WARN|ERROR)$/),
+        message: expect.any(String),
+        timestamp: expect.any(String),
+        service: 'lifeboat-agent',
+      });
   });
 
   it('through IMDSv2: the LifeboatJob tag names an import job; the importer rebuilds the volume', async () => {
     const manifest = buildManifest({
-      vpg: 'web', syncId: 'sync-main-1', createdAt: '2026-11-25T15:00:00Z', parentId: null, full: true, results: [result],
+      vpg: 'web',
+      syncId: 'sync-main-1',
+      createdAt: '2026-11-25T15:00:00Z',
+      parentId: null,
+      full: true,
+      results: [result],
       volumes: [{ sourceVolumeId: 'vol-src', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: SIZE, snapshotId: 'snap-1' }],
     });
     await store.commitCheckpoint(manifest);
@@ -123,8 +144,14 @@ describe('agent entry point (bundled)', () => {
     truncateSync(target, SIZE);
     symlinkSync(target, join(devices, deviceLinkName('vol-0bbb')));
     const job: ImportJob = {
-      kind: 'import', jobId: 'imp-0', vpg: 'web', executionId: 'exec-1', store: { bucket: s3.bucket, prefix: 'vpgs/web/' },
-      progressKey: importProgressKey('web', 'exec-1', 'imp-0'), resultKey: importResultKey('web', 'exec-1', 'imp-0'), heartbeatSeconds: 1,
+      kind: 'import',
+      jobId: 'imp-0',
+      vpg: 'web',
+      executionId: 'exec-1',
+      store: { bucket: s3.bucket, prefix: 'vpgs/web/' },
+      progressKey: importProgressKey('web', 'exec-1', 'imp-0'),
+      resultKey: importResultKey('web', 'exec-1', 'imp-0'),
+      heartbeatSeconds: 1,
       volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', sizeBytes: SIZE, checkpointId: manifest.id }],
     };
     const jobKey = importJobKey('web', 'exec-1', 'imp-0');
@@ -132,7 +159,12 @@ describe('agent entry point (bundled)', () => {
 
     const seen: Array<{ method?: string; url?: string; token?: string; ttl?: string }> = [];
     const imds: Server = createServer((req: IncomingMessage, res) => {
-      seen.push({ method: req.method, url: req.url, token: req.headers['x-aws-ec2-metadata-token'] as string, ttl: req.headers['x-aws-ec2-metadata-token-ttl-seconds'] as string });
+      seen.push({
+        method: req.method,
+        url: req.url,
+        token: req.headers['x-aws-ec2-metadata-token'] as string,
+        ttl: req.headers['x-aws-ec2-metadata-token-ttl-seconds'] as string,
+      });
       if (req.method === 'PUT' && req.url === '/latest/api/token' && req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return void res.end('token-42');
       if (req.headers['x-aws-ec2-metadata-token'] !== 'token-42') return void res.writeHead(401).end();
       if (req.method === 'GET' && req.url === '/latest/meta-data/tags/instance/LifeboatJob') return void res.end(formatS3Url(s3.bucket, jobKey));
@@ -157,7 +189,19 @@ describe('agent entry point (bundled)', () => {
     expect(readFileSync(target).equals(source.bytes)).toBe(true);
     const out = await store.getJson<ImportResult>(job.resultKey);
     const stored = planned.filter((i) => source.ref(i) !== 'zero').length;
-    expect(out).toEqual({ jobId: 'imp-0', volumes: [{ volumeId: 'vol-0bbb', sourceVolumeId: 'vol-src', checkpointId: manifest.id, blocksWritten: stored, bytesWritten: stored * BLOCK_SIZE, directIo: takesDirectIo(dir) }] });
+    expect(out).toEqual({
+      jobId: 'imp-0',
+      volumes: [
+        {
+          volumeId: 'vol-0bbb',
+          sourceVolumeId: 'vol-src',
+          checkpointId: manifest.id,
+          blocksWritten: stored,
+          bytesWritten: stored * BLOCK_SIZE,
+          directIo: takesDirectIo(dir),
+        },
+      ],
+    });
     expect(await store.getJson<AgentProgress>(job.progressKey)).toMatchObject({ state: 'done', blocksDone: stored });
   });
 
@@ -173,7 +217,9 @@ describe('agent entry point (bundled)', () => {
 
     const run = await runAgent(['--job', formatS3Url(s3.bucket, jobKey)]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`lifeboat-agent: refusing agent job s3://${s3.bucket}/${jobKey} (nothing was written): resultKey "${manifestKey}" is not this job's own key`);
+    expect(run.stderr).toContain(
+      `lifeboat-agent: refusing agent job s3://${s3.bucket}/${jobKey} (nothing was written): resultKey "${manifestKey}" is not this job's own key`,
+    );
     expect((await store.getBytes(manifestKey))!.equals(before!)).toBe(true);
     expect(await store.getJson(job.progressKey)).toBeNull();
     expect((await store.listPackObjects('web')).length).toBe(packsBefore);

@@ -44,7 +44,17 @@ describe('packs hold views of the run buffers, not copies', () => {
     const store = new SlowCheckingStore();
     const planned = Array.from({ length: 96 }, (_, i) => i);
     // tiny runs, tiny packs, several uploads in flight: buffers cycle fast between runs and packs
-    const r = await readVolumeBlocks({ devicePath: source.path, plan: planFor('vol-1', planned, 96 * BLOCK_SIZE), store, vpg: 'v', pool, runBytes: 2 * BLOCK_SIZE, readAhead: 3, packBytes: 3 * BLOCK_SIZE, uploadsInFlight: 3 });
+    const r = await readVolumeBlocks({
+      devicePath: source.path,
+      plan: planFor('vol-1', planned, 96 * BLOCK_SIZE),
+      store,
+      vpg: 'v',
+      pool,
+      runBytes: 2 * BLOCK_SIZE,
+      readAhead: 3,
+      packBytes: 3 * BLOCK_SIZE,
+      uploadsInFlight: 3,
+    });
     expect(store.bad).toBe(0);
     const stored = store.packs.flatMap((p) => p.index.map((e) => e.hash));
     expect(new Set(stored).size).toBe(stored.length);

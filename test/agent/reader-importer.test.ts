@@ -42,7 +42,12 @@ describe('coalesce', () => {
 
 describe('planRuns', () => {
   it('merges contiguous blocks up to the run limit', () => {
-    expect(planRuns([0, 1, 2, 3, 4, 7, 8, 10], 3)).toEqual([{ first: 0, count: 3 }, { first: 3, count: 2 }, { first: 7, count: 2 }, { first: 10, count: 1 }]);
+    expect(planRuns([0, 1, 2, 3, 4, 7, 8, 10], 3)).toEqual([
+      { first: 0, count: 3 },
+      { first: 3, count: 2 },
+      { first: 7, count: 2 },
+      { first: 10, count: 1 },
+    ]);
     expect(planRuns([], 4)).toEqual([]);
   });
 });
@@ -56,7 +61,16 @@ describe('reader then importer on a 64 MiB volume', () => {
     // block 1 is already in the store from an earlier sync: the reader must reuse it
     await store.putPack('web', source.block(1), [{ hash: sha256(source.block(1)), offset: 0, length: BLOCK_SIZE }]);
     const plan = planFor('vol-src', planned, SIZE);
-    const result = await readVolumeBlocks({ devicePath: source.path, plan, store, vpg: 'web', pool, packBytes: 4 * 1024 * 1024, uploadsInFlight: 2, runBytes: 2 * 1024 * 1024 });
+    const result = await readVolumeBlocks({
+      devicePath: source.path,
+      plan,
+      store,
+      vpg: 'web',
+      pool,
+      packBytes: 4 * 1024 * 1024,
+      uploadsInFlight: 2,
+      runBytes: 2 * 1024 * 1024,
+    });
 
     const expectedRefs = Object.fromEntries(planned.map((i) => [String(i), source.ref(i)]));
     expect(result.blocks).toEqual(expectedRefs);
@@ -133,7 +147,11 @@ describe('reader then importer on a 64 MiB volume', () => {
       const stats = await importVolume({ devicePath: target, blockMap, sizeBytes: SIZE + 512, store, vpg: 'web', blank: false, pool });
       expect(stats.directIo).toBe(false);
       expectRestored(target, false);
-      expect(readFileSync(target).subarray(SIZE).every((b) => b === 0)).toBe(true); // the short last block: zeros
+      expect(
+        readFileSync(target)
+          .subarray(SIZE)
+          .every((b) => b === 0),
+      ).toBe(true); // the short last block: zeros
     });
 
     it('goes through the page cache when told to', async () => {
@@ -152,7 +170,9 @@ describe('reader then importer on a 64 MiB volume', () => {
     const target = join(dir, 'astray.img');
     writeFileSync(target, Buffer.alloc(SIZE, 0xaa));
     await expect(importVolume({ devicePath: target, blockMap, sizeBytes: SIZE, store, vpg: 'web', blank: true, pool, locations })).rejects.toThrow(
-      new RegExp(`block ${hash} at offset ${loc.offset + 4096}, length ${BLOCK_SIZE}: not a whole ${BLOCK_SIZE}-byte block on a block boundary, so its index is damaged`),
+      new RegExp(
+        `block ${hash} at offset ${loc.offset + 4096}, length ${BLOCK_SIZE}: not a whole ${BLOCK_SIZE}-byte block on a block boundary, so its index is damaged`,
+      ),
     );
     expect(readFileSync(target).every((b) => b === 0xaa)).toBe(true);
   });
@@ -186,12 +206,18 @@ describe('reader then importer on a 64 MiB volume', () => {
     const target = join(dir, 'corrupt-target.img');
     writeFileSync(target, Buffer.alloc(0));
     require('node:fs').truncateSync(target, SIZE);
-    const error = await importVolume({ devicePath: target, blockMap, sizeBytes: SIZE, store, vpg: 'web', checkpointId: 'cp-20261125T153000Z-abc', pool }).catch((e: unknown) => e);
+    const error = await importVolume({ devicePath: target, blockMap, sizeBytes: SIZE, store, vpg: 'web', checkpointId: 'cp-20261125T153000Z-abc', pool }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CorruptBlock);
     expect((error as Error).message).toContain(hash);
     expect((error as Error).message).toContain(`block ${victim} of checkpoint cp-20261125T153000Z-abc`);
     // a range is written only once every block of it verified: the corrupt block never reached the target
-    expect(readFileSync(target).subarray(victim * BLOCK_SIZE, (victim + 1) * BLOCK_SIZE).equals(Buffer.alloc(BLOCK_SIZE))).toBe(true);
+    expect(
+      readFileSync(target)
+        .subarray(victim * BLOCK_SIZE, (victim + 1) * BLOCK_SIZE)
+        .equals(Buffer.alloc(BLOCK_SIZE)),
+    ).toBe(true);
     raw[loc.offset + 12345] ^= 0x01;
     writeFileSync(file, raw);
   });

@@ -11,7 +11,8 @@ const ROOT = path.resolve(__dirname, '../..');
 function sourceFiles(dir: string): string[] {
   const abs = path.join(ROOT, dir);
   if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs, { recursive: true, encoding: 'utf8' })
+  return fs
+    .readdirSync(abs, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts'))
     .map((f) => path.join(dir, f));
 }
@@ -33,12 +34,16 @@ function target(file: string, spec: string): string {
 
 function violations(dir: string, forbidden: (t: string) => boolean): string[] {
   return sourceFiles(dir).flatMap((f) =>
-    importsOf(f).filter((s) => forbidden(target(f, s))).map((s) => `${f} imports ${s}`));
+    importsOf(f)
+      .filter((s) => forbidden(target(f, s)))
+      .map((s) => `${f} imports ${s}`),
+  );
 }
 
 describe('layering (docs/architecture.md)', () => {
   it('runtime/core does no I/O: no SDK, no adapters, no fs/net/child processes', () => {
-    const io = /^(@aws-sdk\/|@smithy\/|node:(fs|net|http|https|child_process|worker_threads)|fs$|net$|http$|https$|child_process$|runtime\/aws|runtime\/agent|runtime\/handlers)/;
+    const io =
+      /^(@aws-sdk\/|@smithy\/|node:(fs|net|http|https|child_process|worker_threads)|fs$|net$|http$|https$|child_process$|runtime\/aws|runtime\/agent|runtime\/handlers)/;
     expect(violations('runtime/core', (t) => io.test(t))).toEqual([]);
   });
 

@@ -63,7 +63,7 @@ async function blockToken(ebs: EBSClient, snapshotId: string): Promise<string> {
   return out.Blocks![0].BlockToken!;
 }
 
-test('the default figures are the EBS quotas page\'s: Get/PutSnapshotBlock 1,000/s per account and per snapshot, Start/CompleteSnapshot 10/s', () => {
+test("the default figures are the EBS quotas page's: Get/PutSnapshotBlock 1,000/s per account and per snapshot, Start/CompleteSnapshot 10/s", () => {
   expect(EBS_RATES.account.GetSnapshotBlock.perSecond).toBe(1000);
   expect(EBS_RATES.snapshot.GetSnapshotBlock.perSecond).toBe(1000);
   expect(EBS_RATES.account.PutSnapshotBlock.perSecond).toBe(1000);

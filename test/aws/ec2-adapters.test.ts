@@ -82,7 +82,6 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
   }
 }
 
-
 const BLOCK = 512 * 1024;
 const SITE = 'site-a';
 
@@ -100,7 +99,12 @@ afterAll(() => h.close());
 /** A protected instance (root volume from the image) with one 1 GiB data volume attached, both with data. */
 async function protectedInstance(app: string) {
   const run = await h.ec2Client.send(
-    new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, MinCount: 1, MaxCount: 1, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: app }] }] }),
+    new RunInstancesCommand({
+      ImageId: DEFAULT_IMAGE_ID,
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'app', Value: app }] }],
+    }),
   );
   const instanceId = run.Instances![0].InstanceId!;
   const az = run.Instances![0].Placement!.AvailabilityZone!;
@@ -165,7 +169,9 @@ describe('Ec2Adapter and EbsDirect against the offline cloud', () => {
 
   it('creates a zSAT volume and instance idempotently by client token, from an owned template, and attaches', async () => {
     const { instanceId, az, dataVolumeId } = await protectedInstance('zsat-src');
-    const [snap] = await ec2.createSnapshots(instanceId, tagsFor(SITE, 'sync-snapshot', 'snapshot', { [TAG.vpg]: 'web' })).then((s) => s.filter((x) => x.volumeId === dataVolumeId));
+    const [snap] = await ec2
+      .createSnapshots(instanceId, tagsFor(SITE, 'sync-snapshot', 'snapshot', { [TAG.vpg]: 'web' }))
+      .then((s) => s.filter((x) => x.volumeId === dataVolumeId));
     await completed([snap.snapshotId]);
     const volumeTags = tagsFor(SITE, 'zsat', 'volume', { [TAG.vpg]: 'web', [TAG.syncId]: 's3' });
     const request = { snapshotId: snap.snapshotId, availabilityZone: az, clientToken: 's3-vol-1', tags: volumeTags };
@@ -227,10 +233,22 @@ describe('the sync steps over the real adapters and the emulators', () => {
       const blocks = Object.fromEntries(plan.blocks.map((b) => [String(b), hashes.get(b) ?? ZERO_BLOCK]));
       volumes.push({ sourceVolumeId: v.sourceVolumeId, blocks, blocksRead: plan.blocks.length, bytesRead: plan.blocks.length * BLOCK, bytesStored: 0 });
     }
-    const packs = await storeFakePack(store, job.vpg, volumes.flatMap((v) => Object.values(v.blocks)));
+    const packs = await storeFakePack(
+      store,
+      job.vpg,
+      volumes.flatMap((v) => Object.values(v.blocks)),
+    );
     await store.putJson(job.resultKey, { jobId: job.jobId, volumes, packs } satisfies AgentResult);
     const n = volumes.reduce((a, v) => a + v.blocksRead, 0);
-    await store.putJson(job.progressKey, { jobId: job.jobId, state: 'done', updatedAt: new Date().toISOString(), blocksTotal: n, blocksDone: n, bytesRead: 0, bytesStored: 0 } satisfies AgentProgress);
+    await store.putJson(job.progressKey, {
+      jobId: job.jobId,
+      state: 'done',
+      updatedAt: new Date().toISOString(),
+      blocksTotal: n,
+      blocksDone: n,
+      bytesRead: 0,
+      bytesStored: 0,
+    } satisfies AgentProgress);
   }
 
   it('runs a whole sync: snapshots, plan, zSAT spawn and attach, commit, cleanup of the zSAT', async () => {
@@ -260,7 +278,12 @@ describe('the sync steps over the real adapters and the emulators', () => {
     };
     const s = steps({ deps } as never);
     const vpg = vpgRuntime({ name: 'db', instanceTags: { app: 'db' } });
-    const state: State = { vpg, executionId: 'arn:aws:states:us-east-1:0:execution:m:e1', stateMachineArn: 'arn:aws:states:us-east-1:0:stateMachine:m', startedAt: new Date().toISOString() };
+    const state: State = {
+      vpg,
+      executionId: 'arn:aws:states:us-east-1:0:execution:m:e1',
+      stateMachineArn: 'arn:aws:states:us-east-1:0:stateMachine:m',
+      startedAt: new Date().toISOString(),
+    };
     state.begin = await s.begin(state);
     expect(state.begin.volumes).toHaveLength(2); // root + data
     state.snapshots = await s.createSnapshots(state);
@@ -273,7 +296,15 @@ describe('the sync steps over the real adapters and the emulators', () => {
     expect(dataPlan.blocks).toEqual([0, 5]);
     expect(state.plan.zsats).toHaveLength(1);
 
-    const item: State = { vpg, syncId: state.begin.syncId, executionId: state.executionId, lease: state.begin.lease, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+    const item: State = {
+      vpg,
+      syncId: state.begin.syncId,
+      executionId: state.executionId,
+      lease: state.begin.lease,
+      zsat: state.plan.zsats[0],
+      volumes: state.begin.volumes,
+      snapshots: state.snapshots.snapshots,
+    };
     item.zsat = await s.spawnZsat(item);
     await eventually(async () => {
       item.zsat = await s.pollZsat(item);
@@ -300,4 +331,3 @@ describe('the sync steps over the real adapters and the emulators', () => {
     for (const id of Object.values<string>(state.snapshots.snapshots)) expect((await ec2.describeSnapshots({ ids: [id] }))[0]?.state).toBe('completed');
   });
 });
-

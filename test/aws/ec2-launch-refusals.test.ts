@@ -20,12 +20,22 @@ afterEach(async () => {
 async function launcher(opts: Parameters<typeof startTestCloud>[0] = {}) {
   t = await startTestCloud(opts);
   const lt = await t.ec2.send(
-    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'lifeboat-site-a-zsat', LaunchTemplateData: { ImageId: DEFAULT_IMAGE_ID, InstanceType: 'c6i.large' } }),
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: 'lifeboat-site-a-zsat',
+      LaunchTemplateData: { ImageId: DEFAULT_IMAGE_ID, InstanceType: 'c6i.large' },
+    }),
   );
   const adapter = new Ec2Adapter(makeEc2Client(clientConfig(t.url)));
   const subnetId = (await adapter.defaultSubnet('us-east-1b'))!;
   const launch = (clientToken: string) =>
-    adapter.runInstance({ launchTemplateId: lt.LaunchTemplate!.LaunchTemplateId!, subnetId, clientToken, instanceTags: {}, volumeTags: {}, networkInterfaceTags: {} });
+    adapter.runInstance({
+      launchTemplateId: lt.LaunchTemplate!.LaunchTemplateId!,
+      subnetId,
+      clientToken,
+      instanceTags: {},
+      volumeTags: {},
+      networkInterfaceTags: {},
+    });
   return { launch };
 }
 

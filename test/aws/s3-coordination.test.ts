@@ -30,7 +30,17 @@ const deps = (running: Set<string>): LeaseDeps => ({
 
 describe('S3Coordination', () => {
   it('a replace with a stale ETag, or of a lease that is gone, loses (false), never overwrites', async () => {
-    const lease = { format: 1 as const, vpg: 'a', token: 1, holder: null, delegate: null, acquiredAt: '', renewedAt: '', expiresAt: new Date().toISOString(), steps: {} };
+    const lease = {
+      format: 1 as const,
+      vpg: 'a',
+      token: 1,
+      holder: null,
+      delegate: null,
+      acquiredAt: '',
+      renewedAt: '',
+      expiresAt: new Date().toISOString(),
+      steps: {},
+    };
     expect(await c.createLease('a', lease)).toBe(true);
     expect(await c.createLease('a', { ...lease, token: 9 })).toBe(false);
     const read = (await c.readLease('a'))!;

@@ -40,7 +40,10 @@ describe('create-only writes', () => {
     expect((await store.getBytes('vpgs/web/syncs/s/results/premise.json'))!.toString()).toBe('1');
   });
 
-  it.each([['one buffer', 1], ['several chunks (streamed)', 3]])('a pack written twice (%s) is one pack: the second write succeeds and overwrites nothing', async (_what, n) => {
+  it.each([
+    ['one buffer', 1],
+    ['several chunks (streamed)', 3],
+  ])('a pack written twice (%s) is one pack: the second write succeeds and overwrites nothing', async (_what, n) => {
     const { chunks, index } = blocks(n);
     const packId = 'a'.repeat(63) + String(n);
     const first = await store.putPack('web', n === 1 ? chunks[0] : chunks, index, packId);

@@ -14,7 +14,11 @@ import { startS3, type TestS3 } from '../helpers/s3rver';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const meta: VolumeMeta = { sourceVolumeId: 'vol-a', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: 8 * BLOCK_SIZE, snapshotId: 'snap-1' };
-const read = (blocks: Record<string, string>) => ({ jobId: 'j', packs: [], volumes: [{ sourceVolumeId: 'vol-a', blocks, blocksRead: 1, bytesRead: 0, bytesStored: 0 }] });
+const read = (blocks: Record<string, string>) => ({
+  jobId: 'j',
+  packs: [],
+  volumes: [{ sourceVolumeId: 'vol-a', blocks, blocksRead: 1, bytesRead: 0, bytesStored: 0 }],
+});
 
 let s3: TestS3;
 let problems: Array<{ vpg: string; problem: StoreProblem }>;
@@ -33,8 +37,24 @@ async function twoCheckpoints(vpg: string) {
   const [a, b] = [randomBytes(BLOCK_SIZE), randomBytes(BLOCK_SIZE)];
   const packA = await store.putPack(vpg, a, [{ hash: sha(a), offset: 0, length: BLOCK_SIZE }]);
   const packB = await store.putPack(vpg, b, [{ hash: sha(b), offset: 0, length: BLOCK_SIZE }]);
-  const cp1 = buildManifest({ vpg, syncId: 'sync0001', createdAt: '2026-11-25T10:00:00Z', parentId: null, full: true, volumes: [meta], results: [read({ 0: sha(a) })] });
-  const cp2 = buildManifest({ vpg, syncId: 'sync0002', createdAt: '2026-11-25T11:00:00Z', parentId: cp1.id, full: false, volumes: [meta], results: [read({ 1: sha(b), 2: ZERO_BLOCK })] });
+  const cp1 = buildManifest({
+    vpg,
+    syncId: 'sync0001',
+    createdAt: '2026-11-25T10:00:00Z',
+    parentId: null,
+    full: true,
+    volumes: [meta],
+    results: [read({ 0: sha(a) })],
+  });
+  const cp2 = buildManifest({
+    vpg,
+    syncId: 'sync0002',
+    createdAt: '2026-11-25T11:00:00Z',
+    parentId: cp1.id,
+    full: false,
+    volumes: [meta],
+    results: [read({ 1: sha(b), 2: ZERO_BLOCK })],
+  });
   await store.commitCheckpoint(cp1);
   await store.commitCheckpoint(cp2);
   return { a, b, packA, packB, cp1, cp2 };
@@ -82,7 +102,13 @@ describe('a store without onProblem', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0].endsWith('}\n')).toBe(true);
     const line = JSON.parse(warnings[0]) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'WARN', message: 'replica store: skipped a damaged or unknown object', vpg: 'default-warn', kind: 'stray-object', key: 'vpgs/default-warn/checkpoints/notes.json' });
+    expect(line).toMatchObject({
+      level: 'WARN',
+      message: 'replica store: skipped a damaged or unknown object',
+      vpg: 'default-warn',
+      kind: 'stray-object',
+      key: 'vpgs/default-warn/checkpoints/notes.json',
+    });
     expect(new Date(String(line.timestamp)).toISOString()).toBe(line.timestamp);
   });
 });
@@ -91,7 +117,17 @@ describe('a pack index that does not parse', () => {
   let badIndexes = 0;
   it.each([
     ['is not JSON', '{"format":1,"blocks":[{"hash"'],
-    ['has one bad entry', (good: string) => JSON.stringify({ format: 1, blocks: [{ hash: good, offset: 0, length: BLOCK_SIZE }, { hash: 'x', offset: -1, length: 0 }] })],
+    [
+      'has one bad entry',
+      (good: string) =>
+        JSON.stringify({
+          format: 1,
+          blocks: [
+            { hash: good, offset: 0, length: BLOCK_SIZE },
+            { hash: 'x', offset: -1, length: 0 },
+          ],
+        }),
+    ],
   ])('that %s disables its pack only: checkpoints needing it fail naming it, the rest work', async (_what, body) => {
     const vpg = `badidx-${++badIndexes}`;
     const { a, b, packB, cp1, cp2 } = await twoCheckpoints(vpg);
@@ -118,10 +154,12 @@ describe('a pack index that does not parse', () => {
     await store.deletePrefix(packKey('shortpack', packA.packId));
     const listing = await store.packIndexes('shortpack');
     expect(listing.indexes.size).toBe(0);
-    expect(listing.problems.map((p) => [p.kind, p.key])).toEqual([
-      ['pack-missing', packKey('shortpack', packA.packId)],
-      ['pack-missing', packKey('shortpack', packB.packId)],
-    ].sort(([, x], [, y]) => x.localeCompare(y)));
+    expect(listing.problems.map((p) => [p.kind, p.key])).toEqual(
+      [
+        ['pack-missing', packKey('shortpack', packA.packId)],
+        ['pack-missing', packKey('shortpack', packB.packId)],
+      ].sort(([, x], [, y]) => x.localeCompare(y)),
+    );
     await expect(store.readBlock('shortpack', sha(a))).rejects.toThrow('its .pack object is missing');
     await expect(store.readBlock('shortpack', sha(b))).rejects.toThrow(`its .pack object has 1000 bytes, its index needs ${BLOCK_SIZE}`);
   });
@@ -172,7 +210,12 @@ describe('manifests validated on read', () => {
 describe('chains', () => {
   it('a missing parent is read again once: a compaction that rewrote the child as full meanwhile is no failure', async () => {
     const { a, b, cp1, cp2 } = await twoCheckpoints('race');
-    const rewritten: CheckpointManifest = { ...cp2, parentId: null, full: true, volumes: [{ ...cp2.volumes[0], blocks: { 0: sha(a), 1: sha(b), 2: ZERO_BLOCK } }] };
+    const rewritten: CheckpointManifest = {
+      ...cp2,
+      parentId: null,
+      full: true,
+      volumes: [{ ...cp2.volumes[0], blocks: { 0: sha(a), 1: sha(b), 2: ZERO_BLOCK } }],
+    };
     // The reader gets the old delta; before it reads the parent, compaction rewrites the child, then deletes the parent.
     class Racing extends S3ReplicaStore {
       raced = false;
@@ -196,7 +239,9 @@ describe('chains', () => {
     const { cp1, cp2 } = await twoCheckpoints('broken');
     await store.deletePrefix(checkpointKey('broken', cp1.id));
     await expect(store.getChain('broken', cp2.id)).rejects.toMatchObject({ name: 'BrokenChain', checkpointId: cp2.id, missingId: cp1.id });
-    await expect(store.resolveVolume('broken', cp2.id, 'vol-a')).rejects.toThrow(`checkpoint ${cp2.id} of VPG broken needs parent ${cp1.id}, which does not exist (broken chain)`);
+    await expect(store.resolveVolume('broken', cp2.id, 'vol-a')).rejects.toThrow(
+      `checkpoint ${cp2.id} of VPG broken needs parent ${cp1.id}, which does not exist (broken chain)`,
+    );
     expect((await store.inspect('broken')).map((p) => [p.kind, p.key])).toEqual([['broken-chain', checkpointKey('broken', cp2.id)]]);
   });
 });

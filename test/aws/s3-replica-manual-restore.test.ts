@@ -30,12 +30,21 @@ it('the restore script in docs/store-format.md rebuilds a volume at each checkpo
   writeFileSync(join(dir, 'restore.py'), script);
 
   const store = new S3ReplicaStore({ bucket: s3.bucket, client: s3.client({ agent: true }) });
-  const N = 40, SIZE = N * BLOCK_SIZE;
+  const N = 40,
+    SIZE = N * BLOCK_SIZE;
   const meta = { sourceVolumeId: 'vol-a', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: SIZE, snapshotId: 'snap' };
   const v1 = makeSourceVolume(join(dir, 'v1.img'), N);
   const plan = (blocks: number[]) => ({ sourceVolumeId: 'vol-a', snapshotId: 'snap', baseSnapshotId: null, sizeBytes: SIZE, blocks });
   const r1 = await readVolumeBlocks({ devicePath: v1.path, plan: plan([...Array(N).keys()]), store, vpg: 'web', packBytes: 4 << 20 });
-  const m1 = buildManifest({ vpg: 'web', syncId: 'sync1', createdAt: '2026-11-25T10:00:00Z', parentId: null, full: true, volumes: [meta], results: [{ jobId: 'j', packs: r1.packs, volumes: [r1] }] });
+  const m1 = buildManifest({
+    vpg: 'web',
+    syncId: 'sync1',
+    createdAt: '2026-11-25T10:00:00Z',
+    parentId: null,
+    full: true,
+    volumes: [meta],
+    results: [{ jobId: 'j', packs: r1.packs, volumes: [r1] }],
+  });
   await store.commitCheckpoint(m1);
   // the second version overwrites blocks 3-5 and zeroes 6-9
   const v2 = Buffer.from(v1.bytes);
@@ -43,7 +52,15 @@ it('the restore script in docs/store-format.md rebuilds a volume at each checkpo
   v2.fill(0, 6 * BLOCK_SIZE, 10 * BLOCK_SIZE);
   writeFileSync(join(dir, 'v2.img'), v2);
   const r2 = await readVolumeBlocks({ devicePath: join(dir, 'v2.img'), plan: plan([3, 4, 5, 6, 7, 8, 9]), store, vpg: 'web' });
-  const m2 = buildManifest({ vpg: 'web', syncId: 'sync2', createdAt: '2026-11-25T11:00:00Z', parentId: m1.id, full: false, volumes: [meta], results: [{ jobId: 'j', packs: r2.packs, volumes: [r2] }] });
+  const m2 = buildManifest({
+    vpg: 'web',
+    syncId: 'sync2',
+    createdAt: '2026-11-25T11:00:00Z',
+    parentId: m1.id,
+    full: false,
+    volumes: [meta],
+    results: [{ jobId: 'j', packs: r2.packs, volumes: [r2] }],
+  });
   await store.commitCheckpoint(m2);
 
   // what `aws s3 sync … --exclude '*.summary.json'` leaves on disk

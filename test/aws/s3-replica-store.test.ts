@@ -94,11 +94,39 @@ describe('S3ReplicaStore over s3rver', () => {
 
   it('commits checkpoints (manifest last), lists them by time, resolves a volume through its chain', async () => {
     const meta: VolumeMeta = { sourceVolumeId: 'vol-a', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: 8 * BLOCK_SIZE, snapshotId: 'snap-1' };
-    const read = (blocks: Record<string, string>) => ({ jobId: 'j', packs: [], volumes: [{ sourceVolumeId: 'vol-a', blocks, blocksRead: Object.keys(blocks).length, bytesRead: 0, bytesStored: 0 }] });
+    const read = (blocks: Record<string, string>) => ({
+      jobId: 'j',
+      packs: [],
+      volumes: [{ sourceVolumeId: 'vol-a', blocks, blocksRead: Object.keys(blocks).length, bytesRead: 0, bytesStored: 0 }],
+    });
     const h = (n: number) => String(n).repeat(64).slice(0, 64);
-    const m1 = buildManifest({ vpg: 'k', syncId: 'sync0001', createdAt: '2026-11-25T10:00:00Z', parentId: null, full: true, volumes: [meta], results: [read({ 0: h(1), 1: h(2) })] });
-    const m2 = buildManifest({ vpg: 'k', syncId: 'sync0002', createdAt: '2026-11-25T11:00:00Z', parentId: m1.id, full: false, volumes: [meta], results: [read({ 1: ZERO_BLOCK, 3: h(3) })] });
-    const m3 = buildManifest({ vpg: 'k', syncId: 'sync0003', createdAt: '2026-11-25T12:00:00Z', parentId: m2.id, full: false, volumes: [meta], results: [read({ 0: h(4) })] });
+    const m1 = buildManifest({
+      vpg: 'k',
+      syncId: 'sync0001',
+      createdAt: '2026-11-25T10:00:00Z',
+      parentId: null,
+      full: true,
+      volumes: [meta],
+      results: [read({ 0: h(1), 1: h(2) })],
+    });
+    const m2 = buildManifest({
+      vpg: 'k',
+      syncId: 'sync0002',
+      createdAt: '2026-11-25T11:00:00Z',
+      parentId: m1.id,
+      full: false,
+      volumes: [meta],
+      results: [read({ 1: ZERO_BLOCK, 3: h(3) })],
+    });
+    const m3 = buildManifest({
+      vpg: 'k',
+      syncId: 'sync0003',
+      createdAt: '2026-11-25T12:00:00Z',
+      parentId: m2.id,
+      full: false,
+      volumes: [meta],
+      results: [read({ 0: h(4) })],
+    });
     for (const m of [m3, m1, m2]) await store.commitCheckpoint(m);
     // a summary whose manifest never landed (a crashed commit) is not a checkpoint
     await store.putJson(`vpgs/k/checkpoints/${checkpointIdFor('2026-11-25T13:00:00Z', 'x')}.summary.json`, { id: 'ghost' });

@@ -64,7 +64,12 @@ export async function awsPollsPerSync(readSeconds: number): Promise<AwsPolls> {
   const disks = new Map(vm.volumes.map((v) => [v.volumeId, new Map(Array.from({ length: 200 }, (_, b) => [b, `${v.volumeId}-${b}`] as const))]));
   const vpg = vpgRuntime({ pollSeconds: 30, heartbeatTimeoutSeconds: 300, volumesPerZsat: 4 });
   const s = steps(world);
-  const state: State = { vpg, executionId: 'arn:aws:states:us-east-1:111122223333:execution:bench:aws-polls', stateMachineArn: 'bench', startedAt: world.clock.now().toISOString() };
+  const state: State = {
+    vpg,
+    executionId: 'arn:aws:states:us-east-1:111122223333:execution:bench:aws-polls',
+    stateMachineArn: 'bench',
+    startedAt: world.clock.now().toISOString(),
+  };
   state.begin = await s.begin(state);
   state.snapshots = await s.createSnapshots(state);
   captureContents(world, disks);

@@ -2,7 +2,16 @@
 import { awsTransitions } from './sync.bench';
 import { awsPollsPerSync } from './aws-polls';
 import { URLSearchParams } from 'node:url';
-import { DRS_ASSUMPTIONS, HOURS_PER_MONTH, ISSUE_WORKLOAD, changedBytesPerSync, drsMonthly, lifeboatMonthly, syncsPerMonth, type PerSyncCounts } from './cost-model';
+import {
+  DRS_ASSUMPTIONS,
+  HOURS_PER_MONTH,
+  ISSUE_WORKLOAD,
+  changedBytesPerSync,
+  drsMonthly,
+  lifeboatMonthly,
+  syncsPerMonth,
+  type PerSyncCounts,
+} from './cost-model';
 import { mibPerSecond, ratio, summarize } from './figures';
 import { benchJson, REQUIRED_KEYS } from './report';
 import { ebsOperation, operationOf, totalsByService } from '@lifeboat/offline-cloud/src/request-counter';
@@ -35,7 +44,10 @@ describe('cost model', () => {
     expect(line('EBS snapshots')).toBeCloseTo(200 * 0.05, 6);
     expect(line('S3 storage')).toBeCloseTo((200 + 10) * 0.023, 6);
     expect(line('S3 requests')).toBeCloseTo(2920 * (20 * 0.000005 + 10 * 0.0000004), 9);
-    expect(sheet.totalUsd).toBeCloseTo(sheet.lines.reduce((s, l) => s + l.usd, 0), 9);
+    expect(sheet.totalUsd).toBeCloseTo(
+      sheet.lines.reduce((s, l) => s + l.usd, 0),
+      9,
+    );
   });
 
   it('prices DRS with its fee, a shared replication server, staging volumes and snapshots', () => {
@@ -59,12 +71,12 @@ describe('figures', () => {
     expect(ratio(1, 3)).toBe(0.33);
   });
 
-  it('replaces the offline run\'s poll cycles with AWS\'s (3 transitions each)', () => {
+  it("replaces the offline run's poll cycles with AWS's (3 transitions each)", () => {
     // 40 measured with 6 polls: 22 without them, + 3 × (2 snapshot polls + 5 per zSAT × 2 zSATs)
     expect(awsTransitions(40, 6, 2 + 5 * 2)).toBe(22 + 3 * 12);
   });
 
-  it('counts the polls AWS\'s times give, through the real handlers on a virtual clock', async () => {
+  it("counts the polls AWS's times give, through the real handlers on a virtual clock", async () => {
     // A small delta, on the offline cloud's AWS times (16 s to running, 10 s more to the user data): the 1-minute
     // snapshots are checked at 30 s and at their end; the zSAT while pending, once to attach its volumes, once
     // while its guest boots, once its agent has started, once done.

@@ -113,7 +113,10 @@ function bundleAll(outdir: string, baseline: boolean): Map<string, Bundle> {
   const entries = fs.mkdtempSync(path.join(PROJECT, 'node_modules', '.cache', 'lifeboat-cold-start-'));
   const bundles = new Map<string, Bundle>();
   try {
-    for (const file of fs.readdirSync(DEFAULT_HANDLERS_DIR).filter((f) => f.endsWith('-handler.ts')).sort()) {
+    for (const file of fs
+      .readdirSync(DEFAULT_HANDLERS_DIR)
+      .filter((f) => f.endsWith('-handler.ts'))
+      .sort()) {
       const handler = path.join(DEFAULT_HANDLERS_DIR, file);
       const name = file.replace(/-handler\.ts$/, '');
       const fn = new LifeboatFunction(stack, name, {
@@ -202,7 +205,9 @@ export function formatTotals(all: readonly FunctionFigures[]): string {
   const sum = (pick: (f: FunctionFigures) => number) => all.reduce((s, f) => s + pick(f), 0);
   const ratios = all.map((f) => f.current.coldMs / f.baseline.coldMs);
   return (
-    `${all.length} functions: ${kib(sum((f) => f.current.bytes))} of bundles vs ${kib(sum((f) => f.baseline.bytes))} = ${ratio(sum((f) => f.current.bytes), sum((f) => f.baseline.bytes))}×; ` +
-    `median cold start ratio ${summarize(ratios).median.toFixed(2)}× (slowest now: ${Math.max(...all.map((f) => f.current.coldMs)).toFixed(0)} ms)`
+    `${all.length} functions: ${kib(sum((f) => f.current.bytes))} of bundles vs ${kib(sum((f) => f.baseline.bytes))} = ${ratio(
+      sum((f) => f.current.bytes),
+      sum((f) => f.baseline.bytes),
+    )}×; ` + `median cold start ratio ${summarize(ratios).median.toFixed(2)}× (slowest now: ${Math.max(...all.map((f) => f.current.coldMs)).toFixed(0)} ms)`
   );
 }

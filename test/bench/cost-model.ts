@@ -94,7 +94,11 @@ export function lifeboatMonthly(w: Workload, c: PerSyncCounts, p = PRICES): Cost
       basis: `${c.lambdaInvocations} invocations × ${c.lambdaSecondsEach} s × ${c.lambdaMemoryGb} GB per sync`,
       usd: syncs * c.lambdaInvocations * (c.lambdaSecondsEach * c.lambdaMemoryGb * p.lambdaPerGbSecond + p.lambdaPerRequest),
     },
-    { item: 'EC2 zSAT (c6i.large)', basis: `${c.zsats} × ${zsatSeconds.toFixed(0)} s billed per sync (60 s minimum)`, usd: syncs * c.zsats * (zsatSeconds / 3600) * p.ec2C6iLargePerHour },
+    {
+      item: 'EC2 zSAT (c6i.large)',
+      basis: `${c.zsats} × ${zsatSeconds.toFixed(0)} s billed per sync (60 s minimum)`,
+      usd: syncs * c.zsats * (zsatSeconds / 3600) * p.ec2C6iLargePerHour,
+    },
     {
       item: 'EBS gp3 zSAT volumes (from the snapshot, during the read)',
       basis: `${dataGb} GB × ${zsatSeconds.toFixed(0)} s per sync`,
@@ -127,7 +131,11 @@ export function drsMonthly(w: Workload, opts: { serversPerReplicationServer: num
       usd: (HOURS_PER_MONTH * p.ec2T3SmallPerHour) / opts.serversPerReplicationServer,
     },
     { item: 'Staging EBS gp3 volumes', basis: `${dataGb} GB, the size of the source`, usd: dataGb * p.ebsGp3PerGbMonth },
-    { item: 'EBS snapshots (point-in-time)', basis: `${dataGb} GB base + ${opts.snapshotRetentionDays} days × ${dataGb * w.dailyChange} GB change`, usd: snapshotGb * p.ebsSnapshotPerGbMonth },
+    {
+      item: 'EBS snapshots (point-in-time)',
+      basis: `${dataGb} GB base + ${opts.snapshotRetentionDays} days × ${dataGb * w.dailyChange} GB change`,
+      usd: snapshotGb * p.ebsSnapshotPerGbMonth,
+    },
   ]);
 }
 

@@ -88,7 +88,13 @@ async function timedAsync<T>(fn: () => Promise<T>): Promise<{ seconds: number; v
     const value = await fn();
     const used = process.cpuUsage(cpu);
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
-    return { seconds, value, peakRss: Math.max(peakRss, process.memoryUsage.rss()), cpuSeconds: (used.user + used.system) / 1e6, machineCpuSeconds: machineBusySeconds() - machine };
+    return {
+      seconds,
+      value,
+      peakRss: Math.max(peakRss, process.memoryUsage.rss()),
+      cpuSeconds: (used.user + used.system) / 1e6,
+      machineCpuSeconds: machineBusySeconds() - machine,
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -114,14 +120,27 @@ export async function benchPipelines(opts: PipelineOptions): Promise<PipelineFig
 async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDevice, log }: PipelineOptions): Promise<PipelineFigures> {
   const fixture = buildVolume(dir, volumeBytes);
   const plannedBytes = fixture.plan.blocks.length * BLOCK_SIZE;
-  log(`volume ${volumeBytes / MiB} MiB, ${fixture.plan.blocks.length} planned blocks (${plannedBytes / MiB} MiB; ${fixture.zeroBlocks} zero, ${fixture.duplicateBlocks} duplicates)`);
+  log(
+    `volume ${volumeBytes / MiB} MiB, ${fixture.plan.blocks.length} planned blocks (${plannedBytes / MiB} MiB; ${fixture.zeroBlocks} zero, ${fixture.duplicateBlocks} duplicates)`,
+  );
 
   // Baselines over the same planned bytes, from the page cache (warmed first) like the device file.
   execFileSync('sh', ['-c', `cat '${fixture.payloadPath}' '${fixture.devicePath}' > /dev/null`]);
-  const openssl: number[] = [], cat: number[] = [];
+  const openssl: number[] = [],
+    cat: number[] = [];
   for (let i = 0; i < runs; i++) {
-    openssl.push(mibPerSecond(plannedBytes, timed(() => spawnSync('openssl', ['dgst', '-sha256', fixture.payloadPath], { stdio: 'ignore' }))));
-    cat.push(mibPerSecond(plannedBytes, timed(() => spawnSync('sh', ['-c', `cat '${fixture.payloadPath}' > /dev/null`], { stdio: 'ignore' }))));
+    openssl.push(
+      mibPerSecond(
+        plannedBytes,
+        timed(() => spawnSync('openssl', ['dgst', '-sha256', fixture.payloadPath], { stdio: 'ignore' })),
+      ),
+    );
+    cat.push(
+      mibPerSecond(
+        plannedBytes,
+        timed(() => spawnSync('sh', ['-c', `cat '${fixture.payloadPath}' > /dev/null`], { stdio: 'ignore' })),
+      ),
+    );
   }
 
   const GiB = 1024 * MiB;
@@ -131,9 +150,18 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
   try {
     // Read pipeline into the null sink (real S3ReplicaStore and SDK client, no network). One untimed run
     // first: a zSAT reads for minutes, so the figure is its steady state, not the JIT's and allocator's warm-up.
-    await readVolumeBlocks({ devicePath: fixture.devicePath, plan: fixture.plan, store: new S3ReplicaStore({ bucket: 'bench', client: new InProcessS3(false).client() }), vpg: VPG, pool });
+    await readVolumeBlocks({
+      devicePath: fixture.devicePath,
+      plan: fixture.plan,
+      store: new S3ReplicaStore({ bucket: 'bench', client: new InProcessS3(false).client() }),
+      vpg: VPG,
+      pool,
+    });
     const read: number[] = [];
-    let readPeak = 0, bytesStored = 0, bytesRead = 0, sinkPuts = 0;
+    let readPeak = 0,
+      bytesStored = 0,
+      bytesRead = 0,
+      sinkPuts = 0;
     for (let i = 0; i < runs; i++) {
       const sink = new InProcessS3(false);
       const store = new S3ReplicaStore({ bucket: 'bench', client: sink.client() });
@@ -155,13 +183,21 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
     let importPeak = 0;
     const importOnto = async (target: string, { check = false, directIo }: { check?: boolean; directIo?: boolean } = {}): Promise<ImportRun> => {
       const held = keeper.heldBytes();
-      const r = await timedAsync(() => importVolume({ devicePath: target, directIo, blockMap, sizeBytes: volumeBytes, store: keepStore, vpg: VPG, blank: true, pool }));
+      const r = await timedAsync(() =>
+        importVolume({ devicePath: target, directIo, blockMap, sizeBytes: volumeBytes, store: keepStore, vpg: VPG, blank: true, pool }),
+      );
       if (r.value.bytesWritten !== written) throw new Error(`import wrote ${r.value.bytesWritten} bytes, expected ${written}`);
       importPeak = Math.max(importPeak, r.peakRss - held);
       // The restore must equal the source device byte for byte (unplanned blocks are holes, or zeros, in both).
-      if (check && spawnSync('cmp', ['-s', '-n', String(volumeBytes), fixture.devicePath, target]).status !== 0) throw new Error(`the image restored onto ${target} differs from the source device`);
+      if (check && spawnSync('cmp', ['-s', '-n', String(volumeBytes), fixture.devicePath, target]).status !== 0)
+        throw new Error(`the image restored onto ${target} differs from the source device`);
       const gib = written / GiB;
-      return { mibs: mibPerSecond(written, r.seconds), cpuSecondsPerGiB: r.cpuSeconds / gib, machineCpuSecondsPerGiB: r.machineCpuSeconds / gib, directIo: r.value.directIo };
+      return {
+        mibs: mibPerSecond(written, r.seconds),
+        cpuSecondsPerGiB: r.cpuSeconds / gib,
+        machineCpuSecondsPerGiB: r.machineCpuSeconds / gib,
+        directIo: r.value.directIo,
+      };
     };
     const importOntoNewFile = async (targetDir: string, check: boolean) => {
       const target = path.join(targetDir, `lifeboat-bench-target-${process.pid}.img`);
@@ -198,7 +234,9 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
     const onDisk = await importOntoNewFile(dir, false);
     const importToDisk = summarize([onDisk.mibs]);
     const ddFile = path.join(dir, 'dd.bin');
-    const ddSeconds = timed(() => spawnSync('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=8M', `count=${Math.ceil(written / (8 * MiB))}`, 'conv=fsync'], { stdio: 'ignore' }));
+    const ddSeconds = timed(() =>
+      spawnSync('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=8M', `count=${Math.ceil(written / (8 * MiB))}`, 'conv=fsync'], { stdio: 'ignore' }),
+    );
     const diskWrite = summarize([mibPerSecond(Math.ceil(written / (8 * MiB)) * 8 * MiB, ddSeconds)]);
     fs.rmSync(ddFile, { force: true });
 
@@ -242,4 +280,3 @@ async function run(dir: string, { volumeBytes, runs, blockDevice: measureBlockDe
     await pool.close();
   }
 }
-

@@ -101,7 +101,9 @@ export class InProcessS3 {
     if (req.method === 'GET') {
       const value = this.objects.get(`${bucket}/${key}`);
       if (value === undefined || typeof value === 'number') {
-        return reply(404, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>not kept</Message></Error>`, { 'content-type': 'application/xml' });
+        return reply(404, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>not kept</Message></Error>`, {
+          'content-type': 'application/xml',
+        });
       }
       this.stats.gets++;
       const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? req.headers.Range ?? '');

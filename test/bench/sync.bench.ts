@@ -73,7 +73,9 @@ async function protect(site: TestSite, n: number): Promise<ProtectedInstance[]> 
   const out: ProtectedInstance[] = [];
   for (let first = 0; first < n; first += 10) {
     const batch = Array.from({ length: Math.min(10, n - first) }, (_, j) => first + j);
-    out.push(...(await Promise.all(batch.map((i) => createProtectedInstance(site.ec2, { tags: { bench: `v${n}` }, volumeSizesGiB: [1], name: `bench-v${n}-${i}` })))));
+    out.push(
+      ...(await Promise.all(batch.map((i) => createProtectedInstance(site.ec2, { tags: { bench: `v${n}` }, volumeSizesGiB: [1], name: `bench-v${n}-${i}` })))),
+    );
   }
   return out;
 }
@@ -160,14 +162,20 @@ export async function benchSyncs(opts: { sizes: readonly number[]; rounds: numbe
   try {
     const costs: Record<string, SyncCost> = {};
     const firstSync: Record<string, SyncCost> = {};
-    let blocksChanged = 0, blocksRead = 0, bytesRead = 0, bytesStored = 0, syncs = 0;
+    let blocksChanged = 0,
+      blocksRead = 0,
+      bytesRead = 0,
+      bytesStored = 0,
+      syncs = 0;
     for (const n of sizes) {
       const apps = await protect(site, n);
       const previous: Array<ReadonlySet<number>> = [];
       for (let round = 0; round < rounds; round++) {
         const changed = await writeRound(site, apps, `r${round}`, previous);
         const cost = await measuredSync(site, `v${n}`, n);
-        log(`  v${n} sync ${round + 1}: ${changed} blocks changed, ${cost.figures.blocksRead} read, ${cost.transitions} transitions (${cost.polls} polls), ${cost.wallSeconds.toFixed(1)} s`);
+        log(
+          `  v${n} sync ${round + 1}: ${changed} blocks changed, ${cost.figures.blocksRead} read, ${cost.transitions} transitions (${cost.polls} polls), ${cost.wallSeconds.toFixed(1)} s`,
+        );
         blocksChanged += changed;
         blocksRead += cost.figures.blocksRead;
         bytesRead += cost.figures.bytesRead;
@@ -213,8 +221,10 @@ export async function benchScaleOut(opts: { instances: number; maxZsats: number;
     const apps = await protect(site, opts.instances);
     await writeRound(site, apps, 'r0', []);
     const { figures, events } = await runMeasuredSync(site, `v${opts.instances}`);
-    const at = (type: string) => events.find((e) => e.type === type && (e.stateEnteredEventDetails ?? e.stateExitedEventDetails)?.name === SYNC_STATE.runZsats)?.timestamp;
-    const entered = at('MapStateEntered'), exited = at('MapStateExited');
+    const at = (type: string) =>
+      events.find((e) => e.type === type && (e.stateEnteredEventDetails ?? e.stateExitedEventDetails)?.name === SYNC_STATE.runZsats)?.timestamp;
+    const entered = at('MapStateEntered'),
+      exited = at('MapStateExited');
     if (!entered || !exited) throw new Error(`the sync's history has no ${SYNC_STATE.runZsats} Map state`);
     const run: ScaleOutRun = {
       maxZsats: opts.maxZsats,
@@ -223,7 +233,9 @@ export async function benchScaleOut(opts: { instances: number; maxZsats: number;
       syncSeconds: figures.durationMs / 1000,
       zsatPhaseSeconds: (exited.getTime() - entered.getTime()) / 1000,
     };
-    opts.log(`  maxZsats ${run.maxZsats}: ${run.zsats} zSATs, ${run.blocks} blocks; zSAT phase ${run.zsatPhaseSeconds.toFixed(1)} s, whole sync ${run.syncSeconds.toFixed(1)} s`);
+    opts.log(
+      `  maxZsats ${run.maxZsats}: ${run.zsats} zSATs, ${run.blocks} blocks; zSAT phase ${run.zsatPhaseSeconds.toFixed(1)} s, whole sync ${run.syncSeconds.toFixed(1)} s`,
+    );
     return run;
   } finally {
     await site.stop();

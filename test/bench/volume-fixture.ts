@@ -22,7 +22,7 @@ export function buildVolume(dir: string, sizeBytes: number, seed = 7): VolumeFix
   const total = Math.floor(sizeBytes / BLOCK_SIZE);
   const blocks: number[] = [];
   // Alternate planned and unplanned runs of 1-64 blocks until half the volume is planned.
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const planned = 1 + Math.floor(random() * 64);
     for (let j = 0; j < planned && i + j < total && blocks.length < total / 2; j++) blocks.push(i + j);
     i += planned + 1 + Math.floor(random() * 64);
@@ -35,7 +35,8 @@ export function buildVolume(dir: string, sizeBytes: number, seed = 7): VolumeFix
   const noise = Buffer.alloc(BLOCK_SIZE);
   for (let i = 0; i < BLOCK_SIZE; i += 4) noise.writeUInt32LE(Math.floor(random() * 2 ** 32), i);
   const zero = Buffer.alloc(BLOCK_SIZE);
-  let zeroBlocks = 0, duplicateBlocks = 0;
+  let zeroBlocks = 0,
+    duplicateBlocks = 0;
   const block = Buffer.alloc(BLOCK_SIZE);
   for (const index of blocks) {
     const r = random();

@@ -89,7 +89,15 @@ async function recoveredProblems(site: ChaosSite, sourceInstanceId: string, out:
 export async function oneFailback(
   site: ChaosSite,
   faults: FaultInjector,
-  opts: { run: number; faultSeed: number; apiFaults: boolean; plan: FailbackPlan; sourceInstanceId: string; checkpointId: string; images: readonly VolumeImage[] },
+  opts: {
+    run: number;
+    faultSeed: number;
+    apiFaults: boolean;
+    plan: FailbackPlan;
+    sourceInstanceId: string;
+    checkpointId: string;
+    images: readonly VolumeImage[];
+  },
 ): Promise<FailbackOutcome> {
   if (opts.plan.agentKill) faults.armAgentKill();
   if (opts.apiFaults) faults.apiFaultsOn(opts.faultSeed);

@@ -79,10 +79,26 @@ export interface RunPlan {
  * a stopped one and one with a killed ZImporter in the third and fourth.
  */
 const TEMPLATES: readonly RunPlan[] = [
-  { apiFaults: true, crashStep: 'spawn-zsat', agentKill: false, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: false }, overlap: true },
+  {
+    apiFaults: true,
+    crashStep: 'spawn-zsat',
+    agentKill: false,
+    stopExecution: false,
+    restartBefore: false,
+    failback: { agentKill: false, stopExecution: false },
+    overlap: true,
+  },
   { apiFaults: false, agentKill: false, stopExecution: true, restartBefore: true, sweepDuringSync: false },
   { apiFaults: true, agentKill: true, stopExecution: false, restartBefore: false, failback: { agentKill: false, stopExecution: true } },
-  { apiFaults: true, crashStep: 'create-snapshots', agentKill: false, stopExecution: false, restartBefore: true, failback: { agentKill: true, stopExecution: false }, ageJournal: true },
+  {
+    apiFaults: true,
+    crashStep: 'create-snapshots',
+    agentKill: false,
+    stopExecution: false,
+    restartBefore: true,
+    failback: { agentKill: true, stopExecution: false },
+    ageJournal: true,
+  },
   { apiFaults: false, agentKill: false, stopExecution: false, restartBefore: false, ageJournal: true, stopDuringCompaction: true },
   { apiFaults: false, agentKill: false, stopExecution: false, restartBefore: false, sweepDuringSync: true, overlap: true },
   { apiFaults: true, agentKill: false, stopExecution: false, restartBefore: false, restartMidExecution: true },

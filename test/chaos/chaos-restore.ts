@@ -82,7 +82,8 @@ export class IndependentRestore {
           const got = JSON.parse(execFileSync('python3', [this.hasher, out]).toString()) as Record<string, string>;
           const want = Object.fromEntries([...image.blocks].map(([i, h]) => [String(i), h]));
           const differ = [...new Set([...Object.keys(got), ...Object.keys(want)])].filter((i) => got[i] !== want[i]);
-          if (fs.statSync(out).size !== image.sizeBytes) problems.push(`${checkpointId} ${image.sourceVolumeId}: restored by hand to ${fs.statSync(out).size} bytes, not ${image.sizeBytes}`);
+          if (fs.statSync(out).size !== image.sizeBytes)
+            problems.push(`${checkpointId} ${image.sourceVolumeId}: restored by hand to ${fs.statSync(out).size} bytes, not ${image.sizeBytes}`);
           if (differ.length) problems.push(`${checkpointId} ${image.sourceVolumeId}: the by-hand restore differs in blocks ${differ.slice(0, 8).join(', ')}`);
         } catch (err) {
           const e = err as { stderr?: Buffer; message: string };

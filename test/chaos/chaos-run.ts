@@ -80,7 +80,14 @@ async function untilRunning(site: ChaosSite, instanceId: string): Promise<void> 
   const deadline = Date.now() + 60_000;
   site.cloud.faults.consistencyMs = 3000;
   for (;;) {
-    const found = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:app', Values: ['chaos'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const found = await site.ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:app', Values: ['chaos'] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      }),
+    );
     const seen = (found.Reservations ?? []).some((r) => (r.Instances ?? []).some((i) => i.InstanceId === instanceId));
     if (seen) {
       site.cloud.faults.consistencyMs = 0;
@@ -116,9 +123,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   site.onStart = (cloud) => faults.install(cloud);
   const restore = new IndependentRestore();
   const figures: ChaosFigures = {
-    runs: opts.runs, seed: opts.seed, faultsInjected: faults.counts, syncsCommitted: 0, syncsFailedCleanly: 0, syncsSkipped: 0,
-    failbacksSucceeded: 0, failbacksFailedCleanly: 0, checkpointsCompacted: 0,
-    leakedResources: 0, leakedWorkingPrefixes: 0, orphanPacks: 0, lostOrCorruptCheckpoints: 0, foreignTouched: 0, finalSyncSucceeded: false, problems: [],
+    runs: opts.runs,
+    seed: opts.seed,
+    faultsInjected: faults.counts,
+    syncsCommitted: 0,
+    syncsFailedCleanly: 0,
+    syncsSkipped: 0,
+    failbacksSucceeded: 0,
+    failbacksFailedCleanly: 0,
+    checkpointsCompacted: 0,
+    leakedResources: 0,
+    leakedWorkingPrefixes: 0,
+    orphanPacks: 0,
+    lostOrCorruptCheckpoints: 0,
+    foreignTouched: 0,
+    finalSyncSucceeded: false,
+    problems: [],
   };
   const committed = new Map<string, VolumeImage[]>();
   /** Checkpoints the suite aged past the journal: compaction may drop them. */
@@ -127,7 +147,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     const app: ProtectedInstance = await createProtectedInstance(site.ec2, { tags: { app: 'chaos' }, volumeSizesGiB: [1, 1] });
     // a protected instance exists long before its first sync: not one the consistency fault still hides
     await untilRunning(site, app.instanceId);
-    const az = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances![0].Placement!.AvailabilityZone!;
+    const az = (await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }))).Reservations![0].Instances![0].Placement!
+      .AvailabilityZone!;
     const foreign = await seedForeign(site.ec2, CHAOS_VPG, app.volumes[0].volumeId, az);
     // the data volumes start blank: only blocks the suite wrote can hold data
     const touched = app.volumes.map(() => new Set<number>());
@@ -197,18 +218,32 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       let left = await sweepUntilClean(site);
       figures.leakedResources += left.length;
       if (left.length) figures.problems.push(`run ${run}: left after the sweeper: ${left.join(', ')}`);
-      const problems = outcome.checkpointId ? await checkpointProblems(await site.store(), CHAOS_VPG, outcome.checkpointId, committed.get(outcome.checkpointId) ?? []) : [];
+      const problems = outcome.checkpointId
+        ? await checkpointProblems(await site.store(), CHAOS_VPG, outcome.checkpointId, committed.get(outcome.checkpointId) ?? [])
+        : [];
       if (!outcome.checkpointId && outcome.skipped) figures.syncsSkipped += 1;
       else if (!outcome.checkpointId && problems.length === 0) figures.syncsFailedCleanly += 1;
       figures.problems.push(...problems.map((p) => `run ${run}: ${p}`));
-      const shown = outcome.checkpointId ? ` ${outcome.checkpointId}` : outcome.skipped ? ' (skipped: lease taken)' : ` (${(outcome.cause ?? '').slice(0, 160)})`;
+      const shown = outcome.checkpointId
+        ? ` ${outcome.checkpointId}`
+        : outcome.skipped
+          ? ' (skipped: lease taken)'
+          : ` (${(outcome.cause ?? '').slice(0, 160)})`;
       let line = `run ${run + 1}/${opts.runs} ${JSON.stringify(plan)}: ${outcome.status}${shown}; leaked ${left.length}`;
 
       // the latest committed checkpoint (this run's, when it committed) fails back in test mode
       const latest = (await (await site.store()).listCheckpoints(CHAOS_VPG)).at(-1)?.id;
       const images = latest ? committed.get(latest) : undefined;
       if (plan.failback && latest && images) {
-        const fb = await oneFailback(site, faults, { run, faultSeed: opts.seed * 1000 + 500 + run, apiFaults: plan.apiFaults, plan: plan.failback, sourceInstanceId: app.instanceId, checkpointId: latest, images });
+        const fb = await oneFailback(site, faults, {
+          run,
+          faultSeed: opts.seed * 1000 + 500 + run,
+          apiFaults: plan.apiFaults,
+          plan: plan.failback,
+          sourceInstanceId: app.instanceId,
+          checkpointId: latest,
+          images,
+        });
         left = await sweepUntilClean(site);
         figures.leakedResources += left.length;
         if (left.length) figures.problems.push(`run ${run} failback: left after failback-cleanup and the sweeper: ${left.join(', ')}`);

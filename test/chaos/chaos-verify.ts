@@ -82,12 +82,22 @@ export async function seedForeign(ec2: EC2Client, vpg: string, sourceVolumeId: s
     const v = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 1, TagSpecifications: [{ ResourceType: 'volume', Tags: tagList(tags) }] }));
     out.push({ id: v.VolumeId!, kind: 'volume', tags });
     const snapTags = { ...tags, ...(tags[TAG.role] ? { [TAG.role]: 'sync-snapshot' } : {}) };
-    const s = await ec2.send(new CreateSnapshotCommand({ VolumeId: sourceVolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagList(snapTags) }] }));
+    const s = await ec2.send(
+      new CreateSnapshotCommand({ VolumeId: sourceVolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tagList(snapTags) }] }),
+    );
     out.push({ id: s.SnapshotId!, kind: 'snapshot', tags: snapTags });
   }
   const image = (await ec2.send(new DescribeImagesCommand({}))).Images![0].ImageId!;
   const instanceTags = { [TAG.owner]: 'other-site', [TAG.zerto]: 'ZERTO_EC2_RESOURCE', [TAG.vpg]: vpg, [TAG.role]: 'zsat' };
-  const i = await ec2.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: tagList(instanceTags) }] }));
+  const i = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: image,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.micro',
+      TagSpecifications: [{ ResourceType: 'instance', Tags: tagList(instanceTags) }],
+    }),
+  );
   out.push({ id: i.Instances![0].InstanceId!, kind: 'instance', tags: instanceTags });
   return out;
 }

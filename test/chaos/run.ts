@@ -28,11 +28,16 @@ async function main(): Promise<void> {
   for (const p of figures.problems) process.stdout.write(`problem: ${p}\n`);
   if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(figures, null, 2)}\n`);
   const clean =
-    figures.leakedResources === 0 && figures.leakedWorkingPrefixes === 0 && figures.orphanPacks === 0 && figures.lostOrCorruptCheckpoints === 0 && figures.foreignTouched === 0 && figures.finalSyncSucceeded;
+    figures.leakedResources === 0 &&
+    figures.leakedWorkingPrefixes === 0 &&
+    figures.orphanPacks === 0 &&
+    figures.lostOrCorruptCheckpoints === 0 &&
+    figures.foreignTouched === 0 &&
+    figures.finalSyncSucceeded;
   process.exit(clean ? 0 : 1);
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`chaos: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -41,16 +41,26 @@ describe('status rows', () => {
     const row = statusRow(figures({ departed }), 2, now);
     expect(row.status).toBe('departed');
     expect(statusExitCode([row])).toBe(1);
-    expect(renderTable([row], false)).toContain('web: protection ended: volume vol-1 (instance i-1) left the VPG; its last copy is cp-20261125T110000Z-abc, kept until you run: lifeboat release web vol-1');
+    expect(renderTable([row], false)).toContain(
+      'web: protection ended: volume vol-1 (instance i-1) left the VPG; its last copy is cp-20261125T110000Z-abc, kept until you run: lifeboat release web vol-1',
+    );
     // a breached RPO says worse, and stays
     expect(statusRow(figures({ departed, lastCheckpoint: at(60) }), 2, now).status).toBe('breached');
   });
 
   it('names the lease holder under the table', () => {
-    const lease = { holder: 'arn:aws:states:us-east-1:1:execution:lifeboat-s-web-failback:mig', kind: 'failback' as const, token: 7, expiresAt: '2026-11-25T12:30:00.000Z', delegate: null };
+    const lease = {
+      holder: 'arn:aws:states:us-east-1:1:execution:lifeboat-s-web-failback:mig',
+      kind: 'failback' as const,
+      token: 7,
+      expiresAt: '2026-11-25T12:30:00.000Z',
+      delegate: null,
+    };
     const row = statusRow(figures({ lease }), 2, now);
     expect(row.lease).toEqual(lease);
-    expect(renderTable([row], false)).toContain('web: lease held by failback arn:aws:states:us-east-1:1:execution:lifeboat-s-web-failback:mig (token 7, until 2026-11-25T12:30:00.000Z)');
+    expect(renderTable([row], false)).toContain(
+      'web: lease held by failback arn:aws:states:us-east-1:1:execution:lifeboat-s-web-failback:mig (token 7, until 2026-11-25T12:30:00.000Z)',
+    );
   });
 
   it('are ok within the interval, late within the multiple, breached beyond, never without a checkpoint', () => {
@@ -72,8 +82,16 @@ describe('status rows', () => {
 });
 
 describe('store problems', () => {
-  const stray = { kind: 'stray-object' as const, key: 'vpgs/web/checkpoints/cp-copy (1).json', reason: 'not a name Lifeboat writes under checkpoints/, so it is ignored' };
-  const disabled = { kind: 'unreadable-pack-index' as const, key: `vpgs/web/packs/${'a'.repeat(64)}.idx.json`, reason: 'pack index is not JSON; pack … is disabled' };
+  const stray = {
+    kind: 'stray-object' as const,
+    key: 'vpgs/web/checkpoints/cp-copy (1).json',
+    reason: 'not a name Lifeboat writes under checkpoints/, so it is ignored',
+  };
+  const disabled = {
+    kind: 'unreadable-pack-index' as const,
+    key: `vpgs/web/packs/${'a'.repeat(64)}.idx.json`,
+    reason: 'pack index is not JSON; pack … is disabled',
+  };
 
   it('a VPG with store problems is never ok: damaged, exit 1, the problems in storeProblems', () => {
     const row = statusRow(figures({ storeProblems: [stray, disabled] }), 2, now);
@@ -91,7 +109,9 @@ describe('store problems', () => {
   });
 
   it('the table marks the row damaged, in red, and lists each problem under it', () => {
-    const lines = renderTable([statusRow(figures({ storeProblems: [stray] }), 2, now)], true).trimEnd().split('\n');
+    const lines = renderTable([statusRow(figures({ storeProblems: [stray] }), 2, now)], true)
+      .trimEnd()
+      .split('\n');
     // eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern looks for
     expect(lines[1]).toMatch(/^\x1b\[31mweb\s+damaged\s+10m00s/);
     expect(lines[2]).toBe(`web: store: stray-object ${stray.key}: ${stray.reason}`);
@@ -107,7 +127,13 @@ describe('status table', () => {
         vpg: 'files',
         lastCheckpoint: null,
         runningFailbacks: null,
-        lastSync: { status: 'FAILED', execution: 'arn:e', startedAt: '2026-11-25T11:00:00.000Z', stoppedAt: '2026-11-25T11:05:00.000Z', cause: 'SyncFailed: zSAT 0 stopped reporting' },
+        lastSync: {
+          status: 'FAILED',
+          execution: 'arn:e',
+          startedAt: '2026-11-25T11:00:00.000Z',
+          stoppedAt: '2026-11-25T11:05:00.000Z',
+          cause: 'SyncFailed: zSAT 0 stopped reporting',
+        },
         problems: ['listing running failbacks: AccessDenied'],
       }),
       2,

@@ -2,7 +2,13 @@ import { ZERO_BLOCK, type AgentResult, type BlockPlan } from '../../runtime/core
 import { verifyResultsCoverPlans, zeroBlocksGoneSinceParent } from '../../runtime/core/sync/checkpoint-build';
 import { SyncFailed } from '../../runtime/core/errors';
 
-const plan = (sourceVolumeId: string, blocks: number[]): BlockPlan => ({ sourceVolumeId, snapshotId: 'snap', baseSnapshotId: null, sizeBytes: 1 << 30, blocks });
+const plan = (sourceVolumeId: string, blocks: number[]): BlockPlan => ({
+  sourceVolumeId,
+  snapshotId: 'snap',
+  baseSnapshotId: null,
+  sizeBytes: 1 << 30,
+  blocks,
+});
 const result = (volumes: Array<[string, Record<string, string>]>): AgentResult => ({
   jobId: 'j',
   packs: [],
@@ -15,14 +21,20 @@ describe('verifyResultsCoverPlans', () => {
   });
 
   it('fails naming the volume and the missing blocks', () => {
-    expect(() => verifyResultsCoverPlans([plan('vol-1', [0, 3, 7])], [result([['vol-1', { 0: 'aa' }]])])).toThrow(/vol-1: 2 planned blocks have no entry \(3, 7\)/);
+    expect(() => verifyResultsCoverPlans([plan('vol-1', [0, 3, 7])], [result([['vol-1', { 0: 'aa' }]])])).toThrow(
+      /vol-1: 2 planned blocks have no entry \(3, 7\)/,
+    );
     expect(() => verifyResultsCoverPlans([plan('vol-2', [1])], [])).toThrow(SyncFailed);
   });
 });
 
 describe('zeroBlocksGoneSinceParent', () => {
   it('zeroes blocks the parent holds that a full re-read no longer lists', () => {
-    const parent = new Map([[1, 'h1'], [2, 'h2'], [4, ZERO_BLOCK]]);
+    const parent = new Map([
+      [1, 'h1'],
+      [2, 'h2'],
+      [4, ZERO_BLOCK],
+    ]);
     expect(zeroBlocksGoneSinceParent({ 1: 'n1', 9: 'n9' }, parent)).toEqual({ 1: 'n1', 2: ZERO_BLOCK, 9: 'n9' });
   });
 });

@@ -6,9 +6,32 @@ const SITE = 'site-a';
 const ours = (role: 'zsat' | 'sync-snapshot', kind: 'instance' | 'volume' | 'snapshot', syncId: string, extra: Tags = {}) =>
   tagsFor(SITE, role, kind, { [TAG.vpg]: 'web', [TAG.syncId]: syncId, ...extra });
 
-const snap = (snapshotId: string, tags: Tags): SnapshotInfo => ({ snapshotId, volumeId: 'vol-src', state: 'completed', progress: 100, startTime: '', volumeSizeGiB: 8, tags });
-const inst = (instanceId: string, tags: Tags, state: InstanceInfo['state'] = 'running'): InstanceInfo => ({ instanceId, state, availabilityZone: 'a', launchTime: '', tags, volumes: [] });
-const vol = (volumeId: string, tags: Tags): VolumeInfo => ({ volumeId, state: 'available', sizeGiB: 8, availabilityZone: 'a', snapshotId: null, tags, attachments: [] });
+const snap = (snapshotId: string, tags: Tags): SnapshotInfo => ({
+  snapshotId,
+  volumeId: 'vol-src',
+  state: 'completed',
+  progress: 100,
+  startTime: '',
+  volumeSizeGiB: 8,
+  tags,
+});
+const inst = (instanceId: string, tags: Tags, state: InstanceInfo['state'] = 'running'): InstanceInfo => ({
+  instanceId,
+  state,
+  availabilityZone: 'a',
+  launchTime: '',
+  tags,
+  volumes: [],
+});
+const vol = (volumeId: string, tags: Tags): VolumeInfo => ({
+  volumeId,
+  state: 'available',
+  sizeGiB: 8,
+  availabilityZone: 'a',
+  snapshotId: null,
+  tags,
+  attachments: [],
+});
 
 const scope = { siteId: SITE, vpg: 'web', activeSyncIds: new Set(['s-running']), keepSnapshotIds: new Set(['snap-new']) };
 

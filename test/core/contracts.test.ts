@@ -53,10 +53,17 @@ describe('failback contract', () => {
     expect(failbackPath('$.resolve.importID')).toBe('$.resolve.importID');
     // @ts-expect-error the importer's state lives in the RunImporters iteration
     expect(failbackPath('$.importer.done')).toBe('$.importer.done');
+    const fields = { vpg: 1, recovery: 1, syncStateMachineArn: 1, executionId: 1, stateMachineArn: 1, startedAt: 1, request: 1 };
     // @ts-expect-error a FailbackInit has no mode of its own (Resolve decides it)
-    const init = { vpg: 1, recovery: 1, syncStateMachineArn: 1, executionId: 1, stateMachineArn: 1, startedAt: 1, request: 1, mode: 1 } satisfies StateFields<FailbackInit>;
+    const init = { ...fields, mode: 1 } satisfies StateFields<FailbackInit>;
     expect(init.mode).toBe(1);
-    const prepared: PrepareOutput = prepareOutputSchema.parse({ checkpointId: 'cp-1', checkpointTime: 't', availabilityZone: 'az', volumes: [], importers: [] });
+    const prepared: PrepareOutput = prepareOutputSchema.parse({
+      checkpointId: 'cp-1',
+      checkpointTime: 't',
+      availabilityZone: 'az',
+      volumes: [],
+      importers: [],
+    });
     expect(prepared.importers).toEqual([]);
   });
 });
@@ -73,10 +80,15 @@ describe('Lambda environments', () => {
     expect(stepEnvSchema.parse(env).siteId).toBe('site-a');
   });
 
-  it('refuses, at compile time, an environment missing a required variable or setting Lambda\'s reserved AWS_REGION', () => {
+  it("refuses, at compile time, an environment missing a required variable or setting Lambda's reserved AWS_REGION", () => {
     // @ts-expect-error LIFEBOAT_BUCKET is required
-    expect(lambdaEnvironment(stepEnvSchema, { [STEP_ENV.siteId]: 's', [STEP_ENV.zsatLaunchTemplate]: 'lt' })).toEqual({ LIFEBOAT_SITE_ID: 's', LIFEBOAT_ZSAT_LAUNCH_TEMPLATE: 'lt' });
+    expect(lambdaEnvironment(stepEnvSchema, { [STEP_ENV.siteId]: 's', [STEP_ENV.zsatLaunchTemplate]: 'lt' })).toEqual({
+      LIFEBOAT_SITE_ID: 's',
+      LIFEBOAT_ZSAT_LAUNCH_TEMPLATE: 'lt',
+    });
+    const required = { [STEP_ENV.siteId]: 's', [STEP_ENV.bucket]: 'b', [STEP_ENV.zsatLaunchTemplate]: 'lt' };
     // @ts-expect-error AWS_REGION is Lambda's own: a function may not set it
-    expect(lambdaEnvironment(stepEnvSchema, { [STEP_ENV.siteId]: 's', [STEP_ENV.bucket]: 'b', [STEP_ENV.zsatLaunchTemplate]: 'lt', AWS_REGION: 'x' }).AWS_REGION).toBe('x');
+    const withRegion = lambdaEnvironment(stepEnvSchema, { ...required, AWS_REGION: 'x' });
+    expect(withRegion.AWS_REGION).toBe('x');
   });
 });

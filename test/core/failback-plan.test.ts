@@ -1,4 +1,11 @@
-import { bootSequence, groupImportVolumes, importClientToken, importIdFor, recoveredInstanceType, volumeSizeGiB } from '../../runtime/core/failback/recovery-plan';
+import {
+  bootSequence,
+  groupImportVolumes,
+  importClientToken,
+  importIdFor,
+  recoveredInstanceType,
+  volumeSizeGiB,
+} from '../../runtime/core/failback/recovery-plan';
 
 const GiB = 1024 ** 3;
 const vol = (id: string, gib: number) => ({ sourceVolumeId: id, sourceInstanceId: 'i-1', device: '/dev/sdf', sizeBytes: gib * GiB });

@@ -29,7 +29,9 @@ describe('parseFailbackRequest', () => {
   it("runs the console's pre-filled input as {} would; a string Comment is a note beside real fields, anything else unknown is refused", () => {
     expect(parseFailbackRequest({ Comment: 'Insert your JSON here' })).toEqual({ checkpoint: 'latest', mode: 'test' });
     expect(parseFailbackRequest({ Comment: 'drill for the audit', mode: 'test', checkpoint: 'cp-x' })).toEqual({ checkpoint: 'cp-x', mode: 'test' });
-    expect(causeOf(() => parseFailbackRequest({ Comment: 7 }))).toBe('invalid failback input: Comment: is not a known field; allowed: checkpoint, mode, target');
+    expect(causeOf(() => parseFailbackRequest({ Comment: 7 }))).toBe(
+      'invalid failback input: Comment: is not a known field; allowed: checkpoint, mode, target',
+    );
     expect(causeOf(() => parseFailbackRequest({ Comment: 'Insert your JSON here', colour: 'blue' }))).toBe(
       'invalid failback input: colour: is not a known field; allowed: checkpoint, mode, target',
     );
@@ -93,11 +95,15 @@ describe('resolveCheckpoint', () => {
         'cp-20260101T100000Z-aaaa1111 (2026-01-01T10:00:00.000Z), cp-20260101T110000Z-bbbb2222 (2026-01-01T11:00:00.000Z); ' +
         'after: cp-20260101T120000Z-cccc3333 (2026-01-01T12:00:00.000Z), cp-20260101T130000Z-dddd4444 (2026-01-01T13:00:00.000Z)',
     );
-    expect(causeOf(() => resolveCheckpoint('cp-garbage', CPS, 'app'))).toMatch(/cp-garbage is not a committed checkpoint of VPG app; latest: cp-20260101T110000Z/);
+    expect(causeOf(() => resolveCheckpoint('cp-garbage', CPS, 'app'))).toMatch(
+      /cp-garbage is not a committed checkpoint of VPG app; latest: cp-20260101T110000Z/,
+    );
   });
 
   it('neither an id nor a time is refused with the allowed forms', () => {
-    expect(causeOf(() => resolveCheckpoint('yesterday', CPS, 'app'))).toMatch(/checkpoint: must be "latest", a checkpoint id \(cp-…\) or an ISO time .*\(got "yesterday"\)/);
+    expect(causeOf(() => resolveCheckpoint('yesterday', CPS, 'app'))).toMatch(
+      /checkpoint: must be "latest", a checkpoint id \(cp-…\) or an ISO time .*\(got "yesterday"\)/,
+    );
   });
 
   it('a VPG without checkpoints says so', () => {
@@ -105,12 +111,23 @@ describe('resolveCheckpoint', () => {
   });
 
   it('nearestCheckpoints lists at most three on each side', () => {
-    expect(nearestCheckpoints(CPS, Date.parse('2030-01-01'))).toBe(`before: ${CPS.slice(1).map((c) => `${c.id} (${c.createdAt})`).join(', ')}`);
+    expect(nearestCheckpoints(CPS, Date.parse('2030-01-01'))).toBe(
+      `before: ${CPS.slice(1)
+        .map((c) => `${c.id} (${c.createdAt})`)
+        .join(', ')}`,
+    );
   });
 });
 
 describe('effectiveTarget', () => {
-  const recovery = { subnetId: 'subnet-aaaaaaaa', securityGroupIds: ['sg-aaaaaaaa'], instanceType: 'm5.large', privateIps: { 'i-aaaaaaaa': '10.0.0.1', 'i-bbbbbbbb': '10.0.0.2' }, maxImporters: 1, volumesPerImporter: 1 };
+  const recovery = {
+    subnetId: 'subnet-aaaaaaaa',
+    securityGroupIds: ['sg-aaaaaaaa'],
+    instanceType: 'm5.large',
+    privateIps: { 'i-aaaaaaaa': '10.0.0.1', 'i-bbbbbbbb': '10.0.0.2' },
+    maxImporters: 1,
+    volumesPerImporter: 1,
+  };
 
   it('is the recovery mapping without overrides (the instance type is not forced: the source type wins)', () => {
     expect(effectiveTarget(recovery, undefined)).toEqual({ subnetId: 'subnet-aaaaaaaa', securityGroupIds: ['sg-aaaaaaaa'], privateIps: recovery.privateIps });

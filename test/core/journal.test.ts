@@ -11,7 +11,9 @@ describe('journal (pure parts)', () => {
     expect(failbackArnFor('arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s1-web-sync', 's1', 'web')).toBe(
       'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s1-web-failback',
     );
-    expect(failbackArnFor('arn:aws-cn:states:cn-north-1:1:stateMachine:x', 's1', 'db')).toBe('arn:aws-cn:states:cn-north-1:1:stateMachine:lifeboat-s1-db-failback');
+    expect(failbackArnFor('arn:aws-cn:states:cn-north-1:1:stateMachine:x', 's1', 'db')).toBe(
+      'arn:aws-cn:states:cn-north-1:1:stateMachine:lifeboat-s1-db-failback',
+    );
     expect(() => failbackArnFor('arn:aws:states:eu-west-1:1:execution:x:y', 's1', 'web')).toThrow(/not a state machine ARN/);
   });
 
@@ -26,8 +28,18 @@ describe('journal (pure parts)', () => {
   });
 
   it('names kept deltas whose parent would be gone', () => {
-    expect(brokenChains([{ id: 'b', parentId: null, full: true }, { id: 'c', parentId: 'b', full: false }])).toEqual([]);
-    expect(brokenChains([{ id: 'b', parentId: null, full: true }, { id: 'c', parentId: 'a', full: false }])).toEqual(['checkpoint c would lose its parent a']);
+    expect(
+      brokenChains([
+        { id: 'b', parentId: null, full: true },
+        { id: 'c', parentId: 'b', full: false },
+      ]),
+    ).toEqual([]);
+    expect(
+      brokenChains([
+        { id: 'b', parentId: null, full: true },
+        { id: 'c', parentId: 'a', full: false },
+      ]),
+    ).toEqual(['checkpoint c would lose its parent a']);
   });
 
   it('keeps its marker under the VPG prefix', () => {

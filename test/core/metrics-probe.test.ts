@@ -98,8 +98,16 @@ describe('parseProbeEnv', () => {
       bucket: 'b',
       bucketRegion: undefined,
       targets: [
-        { vpg: 'web', syncArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-web-sync', failbackArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-web-failback' },
-        { vpg: 'db', syncArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-db-sync', failbackArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-db-failback' },
+        {
+          vpg: 'web',
+          syncArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-web-sync',
+          failbackArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-web-failback',
+        },
+        {
+          vpg: 'db',
+          syncArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-db-sync',
+          failbackArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:lifeboat-s-db-failback',
+        },
       ],
     });
     expect(() => parseProbeEnv({ ...env, LIFEBOAT_STATE_MACHINE_ARN_PREFIX: 'nope' })).toThrow(/LIFEBOAT_STATE_MACHINE_ARN_PREFIX/);

@@ -72,7 +72,16 @@ describe('step logs', () => {
   it('every line of a whole sync is JSON with level, message, timestamp, service, step, site, VPG, sync id and execution', async () => {
     const { world, deps, lines } = loggedWorld();
     const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1, 1] });
-    const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'a'], [2, 'b']])], [vm.volumes[1].volumeId, new Map([[5, 'c']])]]);
+    const disks = new Map([
+      [
+        vm.volumes[0].volumeId,
+        new Map([
+          [0, 'a'],
+          [2, 'b'],
+        ]),
+      ],
+      [vm.volumes[1].volumeId, new Map([[5, 'c']])],
+    ]);
     await syncThroughHandlers(world, deps, disks, EXECUTION);
 
     const parsed = parseAll(lines);
@@ -80,7 +89,15 @@ describe('step logs', () => {
     for (const step of ['begin', 'spawn-zsat', 'commit', 'cleanup']) expect(steps).toContain(step);
     for (const line of parsed) {
       expect(line).toEqual(
-        expect.objectContaining({ level: expect.stringMatching(/^(INFO|WARN)$/), message: expect.any(String), service: 'lifeboat', site: SITE, vpg: 'web', syncId: deriveSyncId(EXECUTION), execution: EXECUTION }),
+        expect.objectContaining({
+          level: expect.stringMatching(/^(INFO|WARN)$/),
+          message: expect.any(String),
+          service: 'lifeboat',
+          site: SITE,
+          vpg: 'web',
+          syncId: deriveSyncId(EXECUTION),
+          execution: EXECUTION,
+        }),
       );
       expect(new Date(String(line.timestamp)).toISOString()).toBe(line.timestamp);
     }
@@ -89,7 +106,16 @@ describe('step logs', () => {
   it('Commit publishes the sync figures; the next Begin publishes how old the checkpoint has become', async () => {
     const { world, deps, lines } = loggedWorld();
     const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1] });
-    const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'a'], [1, 'b'], [9, 'c']])]]);
+    const disks = new Map([
+      [
+        vm.volumes[0].volumeId,
+        new Map([
+          [0, 'a'],
+          [1, 'b'],
+          [9, 'c'],
+        ]),
+      ],
+    ]);
     const first = await syncThroughHandlers(world, deps, disks, EXECUTION);
     // No checkpoint before the first sync: Begin has no RPO to publish (the alarm reads no data as breaching).
     expect(metricLines(parseAll(lines), 'begin')).toEqual([]);
@@ -118,13 +144,23 @@ describe('step logs', () => {
     const other = `${EXECUTION}-holder`;
     await holdLease(deps, other);
     world.executions.states.set(other, 'running');
-    const skipped = await beginStep.withDeps(deps)({ vpg: vpgRuntime(), executionId: `${EXECUTION}-3`, stateMachineArn: MACHINE, startedAt: world.clock.now().toISOString() });
+    const skipped = await beginStep.withDeps(deps)({
+      vpg: vpgRuntime(),
+      executionId: `${EXECUTION}-3`,
+      stateMachineArn: MACHINE,
+      startedAt: world.clock.now().toISOString(),
+    });
     expect(skipped.skipped).toBe(true);
     expect(metricLines(parseAll(lines), 'begin')).toEqual([expect.objectContaining({ RpoSeconds: 3600 + 120 })]);
 
     lines.length = 0;
     const failed = `${EXECUTION}-4`;
-    await cleanupFailedStep.withDeps(deps)({ vpg: vpgRuntime(), executionId: failed, stateMachineArn: MACHINE, error: { Error: 'SyncFailed', Cause: 'zSAT 0 stopped reporting' } });
+    await cleanupFailedStep.withDeps(deps)({
+      vpg: vpgRuntime(),
+      executionId: failed,
+      stateMachineArn: MACHINE,
+      error: { Error: 'SyncFailed', Cause: 'zSAT 0 stopped reporting' },
+    });
     const parsed = parseAll(lines);
     for (const line of parsed) expect(line).toMatchObject({ step: 'cleanup-failed', vpg: 'web', syncId: deriveSyncId(failed), execution: failed });
     expect(metricLines(parsed, 'cleanup-failed')).toEqual([expect.objectContaining({ SyncFailures: 1, RpoSeconds: 3600 + 120 })]);

@@ -1,5 +1,14 @@
 /** EMF documents (the shape CloudWatch Logs extracts metrics from) and the RPO status rules. */
-import { beginMetrics, commitMetrics, emfDocument, failureMetrics, METRICS_NAMESPACE, probeMetrics, rpoSeconds, type EmfDocument } from '../../runtime/core/monitoring/metrics';
+import {
+  beginMetrics,
+  commitMetrics,
+  emfDocument,
+  failureMetrics,
+  METRICS_NAMESPACE,
+  probeMetrics,
+  rpoSeconds,
+  type EmfDocument,
+} from '../../runtime/core/monitoring/metrics';
 import { rpoStatus, rpoTarget } from '../../runtime/core/monitoring/metrics-rpo';
 
 const scope = { site: 'site-a', vpg: 'web' };
@@ -46,7 +55,11 @@ describe('EMF documents', () => {
   });
 
   it('Commit publishes the fresh RPO, the duration, bytes, blocks changed and zero failures', () => {
-    const doc = commitMetrics(scope, { checkpointAt: '2026-11-25T11:58:30Z', startedAt: '2026-11-25T11:58:00Z', bytesRead: 10, bytesStored: 4, blocksChanged: 3 }, now);
+    const doc = commitMetrics(
+      scope,
+      { checkpointAt: '2026-11-25T11:58:30Z', startedAt: '2026-11-25T11:58:00Z', bytesRead: 10, bytesStored: 4, blocksChanged: 3 },
+      now,
+    );
     expect(expectValidEmf(doc)).toEqual({ RpoSeconds: 90, SyncDurationSeconds: 120, BytesRead: 10, BytesStored: 4, BlocksChanged: 3, SyncFailures: 0 });
   });
 

@@ -28,7 +28,7 @@ describe('names', () => {
 
   it('throws an Error that names the kind, the value, the reason and the rule', () => {
     expect(() => assertName('VPG name', '-web')).toThrow(
-      new Error('invalid VPG name "-web": it starts with \'-\'; use 1-32 characters a-z, 0-9 or \'-\', starting and ending with a letter or digit'),
+      new Error("invalid VPG name \"-web\": it starts with '-'; use 1-32 characters a-z, 0-9 or '-', starting and ending with a letter or digit"),
     );
   });
 
@@ -57,6 +57,8 @@ describe('IPv4', () => {
         /target\.privateIps\.i-0123456789abcdef0: must be an IPv4 address: four numbers 0-255 without leading zeros/,
       );
     }
-    expect(parseFailbackRequest({ target: { privateIps: { 'i-0123456789abcdef0': '10.0.0.5' } } }).target?.privateIps).toEqual({ 'i-0123456789abcdef0': '10.0.0.5' });
+    expect(parseFailbackRequest({ target: { privateIps: { 'i-0123456789abcdef0': '10.0.0.5' } } }).target?.privateIps).toEqual({
+      'i-0123456789abcdef0': '10.0.0.5',
+    });
   });
 });

@@ -3,7 +3,14 @@ import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, selectProte
 import type { InstanceInfo, SnapshotInfo } from '../../runtime/core/ports';
 import { TAG, tagsFor } from '../../runtime/core/tags';
 
-const inst = (instanceId: string, tags: Record<string, string>, state: InstanceInfo['state'] = 'running'): InstanceInfo => ({ instanceId, state, availabilityZone: 'a', launchTime: '', tags, volumes: [] });
+const inst = (instanceId: string, tags: Record<string, string>, state: InstanceInfo['state'] = 'running'): InstanceInfo => ({
+  instanceId,
+  state,
+  availabilityZone: 'a',
+  launchTime: '',
+  tags,
+  volumes: [],
+});
 
 describe('selectProtectedInstances', () => {
   const vpg = { instanceIds: ['i-named'], instanceTags: { app: 'web', tier: 'front' } };
@@ -39,9 +46,29 @@ describe('chooseBaseSnapshot', () => {
     id: 'cp-1',
     createdAt: '',
     parentId: null,
-    volumes: [{ sourceVolumeId: 'vol-1', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: 1, snapshotId: 'snap-1', blocksChanged: 0, blocksRead: 0, bytesStored: 0 }],
+    volumes: [
+      {
+        sourceVolumeId: 'vol-1',
+        sourceInstanceId: 'i-1',
+        device: '/dev/xvda',
+        sizeBytes: 1,
+        snapshotId: 'snap-1',
+        blocksChanged: 0,
+        blocksRead: 0,
+        bytesStored: 0,
+      },
+    ],
   };
-  const snap = (over: Partial<SnapshotInfo> = {}): SnapshotInfo => ({ snapshotId: 'snap-1', volumeId: 'vol-1', state: 'completed', progress: 100, startTime: '', volumeSizeGiB: 8, tags: ours, ...over });
+  const snap = (over: Partial<SnapshotInfo> = {}): SnapshotInfo => ({
+    snapshotId: 'snap-1',
+    volumeId: 'vol-1',
+    state: 'completed',
+    progress: 100,
+    startTime: '',
+    volumeSizeGiB: 8,
+    tags: ours,
+    ...over,
+  });
   const choose = (s?: SnapshotInfo, volumeId = 'vol-1', cp: CheckpointSummary | null = latest) =>
     chooseBaseSnapshot(volumeId, cp ?? undefined, new Map(s ? [[s.snapshotId, s]] : []), 'site-a', 'web');
 

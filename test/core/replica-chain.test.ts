@@ -9,12 +9,28 @@ const P = (n: number) => n.toString(16).padStart(64, 'f');
 
 function vol(id: string, blocks: Record<number, BlockRef>, sizeBlocks = 16): CheckpointVolume {
   return {
-    sourceVolumeId: id, sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: sizeBlocks * BLOCK_SIZE, snapshotId: 'snap',
-    blocksChanged: Object.keys(blocks).length, blocksRead: 0, bytesStored: 0, blocks,
+    sourceVolumeId: id,
+    sourceInstanceId: 'i-1',
+    device: '/dev/xvda',
+    sizeBytes: sizeBlocks * BLOCK_SIZE,
+    snapshotId: 'snap',
+    blocksChanged: Object.keys(blocks).length,
+    blocksRead: 0,
+    bytesStored: 0,
+    blocks,
   };
 }
 function cp(id: string, hour: number, parentId: string | null, volumes: CheckpointVolume[]): CheckpointManifest {
-  return { format: 1, id, vpg: 'web', syncId: id, createdAt: `2026-11-25T${String(hour).padStart(2, '0')}:00:00.000Z`, parentId, full: parentId === null, volumes };
+  return {
+    format: 1,
+    id,
+    vpg: 'web',
+    syncId: id,
+    createdAt: `2026-11-25T${String(hour).padStart(2, '0')}:00:00.000Z`,
+    parentId,
+    full: parentId === null,
+    volumes,
+  };
 }
 const asObject = (m: Map<number, BlockRef>) => Object.fromEntries([...m].sort(([a], [b]) => a - b));
 
@@ -60,7 +76,16 @@ describe('chain resolution', () => {
   });
 
   it('blockMapToRecord keeps block order', () => {
-    expect(Object.keys(blockMapToRecord(new Map([[10, 'x'], [2, 'y']])))).toEqual(['2', '10']);
+    expect(
+      Object.keys(
+        blockMapToRecord(
+          new Map([
+            [10, 'x'],
+            [2, 'y'],
+          ]),
+        ),
+      ),
+    ).toEqual(['2', '10']);
   });
 });
 
@@ -103,7 +128,11 @@ describe('compaction plan', () => {
     ]);
     expect(plan.unreferencedHashes).toEqual([H(1), H(3), H(7)]);
     expect(plan.deletablePacks).toEqual([]);
-    expect(plan.partlyLivePacks.map((p) => [p.packId, p.liveBlocks, p.deadBlocks])).toEqual([[P(1), 1, 2], [P(2), 3, 1], [P(4), 0, 1]]);
+    expect(plan.partlyLivePacks.map((p) => [p.packId, p.liveBlocks, p.deadBlocks])).toEqual([
+      [P(1), 1, 2],
+      [P(2), 3, 1],
+      [P(4), 0, 1],
+    ]);
   });
 
   it('deletes a pack none of whose blocks a kept checkpoint references, copies of dead blocks included', () => {

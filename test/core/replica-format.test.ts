@@ -45,7 +45,7 @@ describe('store keys', () => {
     expect(() => packKey('web', 'ABC')).toThrow(/pack id/);
   });
 
-  it('takes VPG names by the config\'s rule (runtime/core/names.ts): a name the config refuses has no prefix', () => {
+  it("takes VPG names by the config's rule (runtime/core/names.ts): a name the config refuses has no prefix", () => {
     for (const name of ['web-', '-web', 'Web', 'web_1', 'web.1', 'x'.repeat(33)]) expect(() => vpgPrefix(name)).toThrow(/invalid VPG name/);
     expect(() => vpgPrefix('web-')).toThrow(`invalid VPG name "web-": it ends with '-'`);
     expect(vpgPrefix('a--b')).toBe('vpgs/a--b/');
@@ -76,20 +76,35 @@ describe('checkpoint ids', () => {
 
 describe('buildManifest', () => {
   const meta = (id: string, sizeBlocks: number): VolumeMeta => ({
-    sourceVolumeId: id, sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: sizeBlocks * BLOCK_SIZE, snapshotId: `snap-${id}`,
+    sourceVolumeId: id,
+    sourceInstanceId: 'i-1',
+    device: '/dev/xvda',
+    sizeBytes: sizeBlocks * BLOCK_SIZE,
+    snapshotId: `snap-${id}`,
   });
   const result = (jobId: string, volumes: AgentResult['volumes']): AgentResult => ({ jobId, volumes, packs: [] });
 
-  it('merges the jobs\' results per volume with their counts', () => {
+  it("merges the jobs' results per volume with their counts", () => {
     const m = buildManifest({
-      vpg: 'web', syncId: 'sync-00000001', createdAt: '2026-11-25T15:30:00Z', parentId: 'cp-parent', full: false,
+      vpg: 'web',
+      syncId: 'sync-00000001',
+      createdAt: '2026-11-25T15:30:00Z',
+      parentId: 'cp-parent',
+      full: false,
       volumes: [meta('vol-a', 8), meta('vol-b', 4), meta('vol-c', 4)],
       results: [
         result('j0', [{ sourceVolumeId: 'vol-a', blocks: { 0: H(1), 5: ZERO_BLOCK }, blocksRead: 2, bytesRead: 2 * BLOCK_SIZE, bytesStored: BLOCK_SIZE }]),
         result('j1', [{ sourceVolumeId: 'vol-b', blocks: { 3: H(2) }, blocksRead: 1, bytesRead: BLOCK_SIZE, bytesStored: 0 }]),
       ],
     });
-    expect(m).toMatchObject({ format: 1, id: 'cp-20261125T153000Z-00000001', vpg: 'web', parentId: 'cp-parent', full: false, createdAt: '2026-11-25T15:30:00.000Z' });
+    expect(m).toMatchObject({
+      format: 1,
+      id: 'cp-20261125T153000Z-00000001',
+      vpg: 'web',
+      parentId: 'cp-parent',
+      full: false,
+      createdAt: '2026-11-25T15:30:00.000Z',
+    });
     expect(m.volumes.map((v) => [v.sourceVolumeId, v.blocksChanged, v.blocksRead, v.bytesStored])).toEqual([
       ['vol-a', 2, 2, BLOCK_SIZE],
       ['vol-b', 1, 1, 0],

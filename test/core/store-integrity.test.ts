@@ -10,7 +10,17 @@ const H = (n: number) => n.toString(16).padStart(64, '0');
 const P = (n: number) => n.toString(16).padStart(64, 'f');
 
 function vol(id: string, blocks: Record<number, BlockRef>): CheckpointVolume {
-  return { sourceVolumeId: id, sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: 16 * B, snapshotId: 'snap', blocksChanged: 0, blocksRead: 0, bytesStored: 0, blocks };
+  return {
+    sourceVolumeId: id,
+    sourceInstanceId: 'i-1',
+    device: '/dev/xvda',
+    sizeBytes: 16 * B,
+    snapshotId: 'snap',
+    blocksChanged: 0,
+    blocksRead: 0,
+    bytesStored: 0,
+    blocks,
+  };
 }
 function cp(id: string, parentId: string | null, volumes: CheckpointVolume[]): CheckpointManifest {
   return { format: 1, id, vpg: 'web', syncId: id, createdAt: '2026-11-25T01:00:00.000Z', parentId, full: parentId === null, volumes };
@@ -22,7 +32,10 @@ const present = (packId: string, size: number): PackObject => ({ packId, size, l
 const cp1 = cp('cp-1', null, [vol('vol-a', { 0: H(1), 1: H(2), 2: ZERO_BLOCK }), vol('vol-b', { 0: H(3) })]);
 const cp2 = cp('cp-2', 'cp-1', [vol('vol-a', { 1: H(4) }), vol('vol-b', {})]);
 const cp3 = cp('cp-3', 'cp-2', [vol('vol-a', {}), vol('vol-b', { 4: H(5) })]);
-const indexes = new Map([[P(1), index(H(1), H(2), H(3))], [P(2), index(H(4), H(5))]]);
+const indexes = new Map([
+  [P(1), index(H(1), H(2), H(3))],
+  [P(2), index(H(4), H(5))],
+]);
 const packs = [present(P(1), 3 * B), present(P(2), 2 * B)];
 const check = (over: Partial<IntegrityInput> = {}) =>
   checkpointIntegrity({ vpg: 'web', checkpointId: 'cp-3', manifests: [cp1, cp2, cp3], indexes, packs, ...over });
@@ -36,7 +49,11 @@ describe('checkpointIntegrity', () => {
 
   it('a missing parent, a loop, or a delta without a parent: the chain does not reach a full checkpoint', () => {
     expect(check({ manifests: [cp1, cp3] })).toEqual([
-      { kind: 'broken-chain', checkpointId: 'cp-3', message: 'checkpoint cp-3 of VPG web: it needs cp-2, which does not exist: the chain does not reach a full checkpoint' },
+      {
+        kind: 'broken-chain',
+        checkpointId: 'cp-3',
+        message: 'checkpoint cp-3 of VPG web: it needs cp-2, which does not exist: the chain does not reach a full checkpoint',
+      },
     ]);
     const loopA = cp('cp-a', 'cp-b', []);
     const loopB = cp('cp-b', 'cp-a', []);
@@ -48,14 +65,29 @@ describe('checkpointIntegrity', () => {
   it('blocks in no index are counted per volume, with the first one named; zero blocks need nothing', () => {
     const problems = check({ indexes: new Map([[P(2), index(H(4), H(5))]]), packs: [present(P(2), 2 * B)] });
     expect(problems).toEqual([
-      { kind: 'missing-blocks', checkpointId: 'cp-3', sourceVolumeId: 'vol-a', blocks: 1, message: `checkpoint cp-3 of VPG web, volume vol-a: 1 block(s) are in no live pack index (first: block 0, hash ${H(1)})` },
-      { kind: 'missing-blocks', checkpointId: 'cp-3', sourceVolumeId: 'vol-b', blocks: 1, message: `checkpoint cp-3 of VPG web, volume vol-b: 1 block(s) are in no live pack index (first: block 0, hash ${H(3)})` },
+      {
+        kind: 'missing-blocks',
+        checkpointId: 'cp-3',
+        sourceVolumeId: 'vol-a',
+        blocks: 1,
+        message: `checkpoint cp-3 of VPG web, volume vol-a: 1 block(s) are in no live pack index (first: block 0, hash ${H(1)})`,
+      },
+      {
+        kind: 'missing-blocks',
+        checkpointId: 'cp-3',
+        sourceVolumeId: 'vol-b',
+        blocks: 1,
+        message: `checkpoint cp-3 of VPG web, volume vol-b: 1 block(s) are in no live pack index (first: block 0, hash ${H(3)})`,
+      },
     ]);
   });
 
   it('only the resolved map counts: a block a later checkpoint replaced is not needed', () => {
     // h2 (block 1 of vol-a in cp1) was replaced by h4 in cp2: losing it harms cp1, not cp3
-    const withoutH2 = new Map([[P(1), index(H(1), H(3))], [P(2), index(H(4), H(5))]]);
+    const withoutH2 = new Map([
+      [P(1), index(H(1), H(3))],
+      [P(2), index(H(4), H(5))],
+    ]);
     expect(check({ indexes: withoutH2, packs: [present(P(1), 2 * B), present(P(2), 2 * B)] })).toEqual([]);
     expect(check({ checkpointId: 'cp-1', indexes: withoutH2 }).map((p) => [p.kind, p.sourceVolumeId, p.blocks])).toEqual([['missing-blocks', 'vol-a', 1]]);
   });
@@ -68,7 +100,9 @@ describe('checkpointIntegrity', () => {
       ['pack-missing', P(1), 2],
       ['pack-missing', P(2), 2],
     ]);
-    expect(problems[2].message).toBe(`checkpoint cp-3 of VPG web: pack ${P(1)} holds 2 of its block(s), but its .pack object has ${3 * B - 1} bytes, its index needs ${3 * B}`);
+    expect(problems[2].message).toBe(
+      `checkpoint cp-3 of VPG web: pack ${P(1)} holds 2 of its block(s), but its .pack object has ${3 * B - 1} bytes, its index needs ${3 * B}`,
+    );
     expect(problems[3].message).toContain('its .pack object is missing');
   });
 

@@ -43,17 +43,31 @@ describe('checkpoint listings', () => {
     ]);
     expect(out.ids).toEqual([CP1]);
     expect([...out.summaries]).toEqual([CP1, CP2]);
-    expect(out.strays.map((s) => s.key)).toEqual(['vpgs/web/checkpoints/cp-copy (1).json', 'vpgs/web/checkpoints/notes.txt', `vpgs/web/checkpoints/${CP1} (1).json`]);
+    expect(out.strays.map((s) => s.key)).toEqual([
+      'vpgs/web/checkpoints/cp-copy (1).json',
+      'vpgs/web/checkpoints/notes.txt',
+      `vpgs/web/checkpoints/${CP1} (1).json`,
+    ]);
   });
 
   it('a checkpoint whose parent is not listed is a broken chain', () => {
-    expect(brokenChainProblems('web', [{ id: CP1, parentId: null }, { id: CP2, parentId: 'cp-20261125T000000Z-gone' }])).toEqual([
+    expect(
+      brokenChainProblems('web', [
+        { id: CP1, parentId: null },
+        { id: CP2, parentId: 'cp-20261125T000000Z-gone' },
+      ]),
+    ).toEqual([
       {
         kind: 'broken-chain',
         key: `vpgs/web/checkpoints/${CP2}.json`,
         reason: `checkpoint ${CP2} of VPG web needs parent cp-20261125T000000Z-gone, which is not in the store: it and the checkpoints built on it cannot be restored`,
       },
     ]);
-    expect(brokenChainProblems('web', [{ id: CP1, parentId: null }, { id: CP2, parentId: CP1 }])).toEqual([]);
+    expect(
+      brokenChainProblems('web', [
+        { id: CP1, parentId: null },
+        { id: CP2, parentId: CP1 },
+      ]),
+    ).toEqual([]);
   });
 });

@@ -9,10 +9,30 @@ import { CorruptManifest, validateManifest } from '../../runtime/core/store/vali
 const H = (n: number) => n.toString(16).padStart(64, '0');
 const SIZE = 8 * BLOCK_SIZE;
 const meta = { sourceVolumeId: 'vol-a', sourceInstanceId: 'i-1', device: '/dev/xvda', sizeBytes: SIZE, snapshotId: 'snap-1' };
-const read = (blocks: Record<string, BlockRef>) => ({ jobId: 'j', packs: [], volumes: [{ sourceVolumeId: 'vol-a', blocks, blocksRead: 1, bytesRead: BLOCK_SIZE, bytesStored: 0 }] });
+const read = (blocks: Record<string, BlockRef>) => ({
+  jobId: 'j',
+  packs: [],
+  volumes: [{ sourceVolumeId: 'vol-a', blocks, blocksRead: 1, bytesRead: BLOCK_SIZE, bytesStored: 0 }],
+});
 
-const full = buildManifest({ vpg: 'web', syncId: 'sync-00000001', createdAt: '2026-11-25T01:00:00Z', parentId: null, full: true, volumes: [meta], results: [read({ 0: H(1), 1: H(2), 7: ZERO_BLOCK })] });
-const delta = buildManifest({ vpg: 'web', syncId: 'sync-00000002', createdAt: '2026-11-25T02:00:00Z', parentId: full.id, full: false, volumes: [meta], results: [read({ 1: H(3) })] });
+const full = buildManifest({
+  vpg: 'web',
+  syncId: 'sync-00000001',
+  createdAt: '2026-11-25T01:00:00Z',
+  parentId: null,
+  full: true,
+  volumes: [meta],
+  results: [read({ 0: H(1), 1: H(2), 7: ZERO_BLOCK })],
+});
+const delta = buildManifest({
+  vpg: 'web',
+  syncId: 'sync-00000002',
+  createdAt: '2026-11-25T02:00:00Z',
+  parentId: full.id,
+  full: false,
+  volumes: [meta],
+  results: [read({ 1: H(3) })],
+});
 const expectFor = (m: CheckpointManifest) => ({ vpg: 'web', checkpointId: m.id });
 /** The delta with one block map replaced (plain JSON, as a damaged object would parse). */
 const withBlocks = (blocks: Record<string, unknown>) => ({ ...delta, volumes: [{ ...delta.volumes[0], blocks }] });
@@ -36,12 +56,15 @@ describe('validateManifest', () => {
     expect(validateManifest(JSON.parse(JSON.stringify(plan.rewritten)), expectFor(delta)).full).toBe(true);
   });
 
-  it.each([['-1'], ['1.5'], ['0x10'], ['01'], [' 1'], ['1e3'], ['-0'], [''], ['__proto__']])('refuses the block key %j, naming checkpoint, volume and key', (key) => {
-    const error = corrupt(JSON.parse(JSON.stringify(withBlocks({ 1: H(3), [key]: H(4) }))));
-    expect(error).toMatchObject({ name: 'CorruptManifest', checkpointId: delta.id, sourceVolumeId: 'vol-a', key });
-    expect(error.message).toContain(`checkpoint ${delta.id} of VPG web, volume vol-a`);
-    expect(error.message).toContain(`block key ${JSON.stringify(key)}`);
-  });
+  it.each([['-1'], ['1.5'], ['0x10'], ['01'], [' 1'], ['1e3'], ['-0'], [''], ['__proto__']])(
+    'refuses the block key %j, naming checkpoint, volume and key',
+    (key) => {
+      const error = corrupt(JSON.parse(JSON.stringify(withBlocks({ 1: H(3), [key]: H(4) }))));
+      expect(error).toMatchObject({ name: 'CorruptManifest', checkpointId: delta.id, sourceVolumeId: 'vol-a', key });
+      expect(error.message).toContain(`checkpoint ${delta.id} of VPG web, volume vol-a`);
+      expect(error.message).toContain(`block key ${JSON.stringify(key)}`);
+    },
+  );
 
   it('refuses a key at or past the volume\'s block count, and refs that are neither "zero" nor a SHA-256', () => {
     expect(corrupt(withBlocks({ 8: H(1) }))).toMatchObject({ key: '8', message: expect.stringContaining("past the volume's 8 blocks") });
@@ -76,7 +99,8 @@ describe('chain resolution of a damaged map', () => {
     const bad = withBlocks({ '-1': H(9) }) as CheckpointManifest;
     expect(() => resolveBlockMap([full, bad], 'vol-a')).toThrow(CorruptManifest);
     expect(() => resolveBlockMap([full, bad], 'vol-a')).toThrow(`checkpoint ${delta.id} of VPG web, volume vol-a: block key "-1"`);
-    for (const key of ['1.5', '0x10', '01']) expect(() => resolveBlockMap([full, withBlocks({ [key]: H(9) }) as CheckpointManifest], 'vol-a')).toThrow(`block key "${key}"`);
+    for (const key of ['1.5', '0x10', '01'])
+      expect(() => resolveBlockMap([full, withBlocks({ [key]: H(9) }) as CheckpointManifest], 'vol-a')).toThrow(`block key "${key}"`);
     expect(Object.fromEntries(resolveBlockMap([full, delta], 'vol-a'))).toEqual({ 0: H(1), 1: H(3), 7: ZERO_BLOCK });
   });
 });

@@ -18,13 +18,31 @@ const scope = (over: Partial<SweepScope> = {}): SweepScope => ({
 const worker = (role: 'zsat' | 'zimporter', kind: 'instance' | 'volume', extra: Tags = {}) =>
   tagsFor(SITE, role, kind, { [TAG.vpg]: 'web', [TAG.syncId]: 's1', ...extra });
 const instance = (id: string, tags: Tags, launchTime = HOURS_AGO(3), state: InstanceInfo['state'] = 'running'): InstanceInfo => ({
-  instanceId: id, state, availabilityZone: 'us-east-1a', launchTime, tags, volumes: [],
+  instanceId: id,
+  state,
+  availabilityZone: 'us-east-1a',
+  launchTime,
+  tags,
+  volumes: [],
 });
 const volume = (id: string, tags: Tags, createTime: string | null = HOURS_AGO(3)): VolumeInfo => ({
-  volumeId: id, state: 'available', sizeGiB: 1, availabilityZone: 'us-east-1a', snapshotId: null, tags, attachments: [], ...(createTime ? { createTime } : {}),
+  volumeId: id,
+  state: 'available',
+  sizeGiB: 1,
+  availabilityZone: 'us-east-1a',
+  snapshotId: null,
+  tags,
+  attachments: [],
+  ...(createTime ? { createTime } : {}),
 });
 const snapshot = (id: string, tags: Tags, startTime = HOURS_AGO(3)): SnapshotInfo => ({
-  snapshotId: id, volumeId: 'vol-src', state: 'completed', progress: 100, startTime, volumeSizeGiB: 1, tags,
+  snapshotId: id,
+  volumeId: 'vol-src',
+  state: 'completed',
+  progress: 100,
+  startTime,
+  volumeSizeGiB: 1,
+  tags,
 });
 const syncSnapshotTags = (syncId = 's1') => tagsFor(SITE, 'sync-snapshot', 'snapshot', { [TAG.vpg]: 'web', [TAG.syncId]: syncId });
 
@@ -46,7 +64,10 @@ describe('selectForSweep', () => {
   it('keeps what a running execution owns, by sync id or execution tag', () => {
     const plan = selectForSweep(
       {
-        instances: [instance('i-1', worker('zsat', 'instance', { [TAG.syncId]: 'sActive' })), instance('i-2', worker('zimporter', 'instance', { [TAG.syncId]: 'x', [TAG.executionId]: 'arn:exec' }))],
+        instances: [
+          instance('i-1', worker('zsat', 'instance', { [TAG.syncId]: 'sActive' })),
+          instance('i-2', worker('zimporter', 'instance', { [TAG.syncId]: 'x', [TAG.executionId]: 'arn:exec' })),
+        ],
         volumes: [],
         snapshots: [snapshot('snap-1', syncSnapshotTags('sActive'))],
       },
@@ -72,7 +93,12 @@ describe('selectForSweep', () => {
       'vol-unknown': 'creation time unknown',
       'snap-young': 'younger than 60 minutes',
     });
-    expect(selectForSweep({ instances: [instance('i-young', worker('zsat', 'instance'), HOURS_AGO(0.5))], volumes: [], snapshots: [] }, scope({ graceMinutes: 0 })).byVpg.get('web')?.instances).toEqual(['i-young']);
+    expect(
+      selectForSweep(
+        { instances: [instance('i-young', worker('zsat', 'instance'), HOURS_AGO(0.5))], volumes: [], snapshots: [] },
+        scope({ graceMinutes: 0 }),
+      ).byVpg.get('web')?.instances,
+    ).toEqual(['i-young']);
   });
 
   it('never selects a base snapshot, nor snapshots of other roles', () => {
@@ -103,7 +129,12 @@ describe('selectForSweep', () => {
     const vm = (id: string, extra: Tags) => instance(id, tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', ...extra }), HOURS_AGO(0.1));
     const plan = selectForSweep(
       {
-        instances: [vm('i-expired', { [TAG.testExpiresAt]: HOURS_AGO(1) }), vm('i-live', {}), vm('i-later', { [TAG.testExpiresAt]: new Date(NOW.getTime() + 60_000).toISOString() }), vm('i-garbled', { [TAG.testExpiresAt]: 'soon' })],
+        instances: [
+          vm('i-expired', { [TAG.testExpiresAt]: HOURS_AGO(1) }),
+          vm('i-live', {}),
+          vm('i-later', { [TAG.testExpiresAt]: new Date(NOW.getTime() + 60_000).toISOString() }),
+          vm('i-garbled', { [TAG.testExpiresAt]: 'soon' }),
+        ],
         volumes: [volume('vol-expired', tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: HOURS_AGO(1) }))],
         snapshots: [],
       },
@@ -141,7 +172,10 @@ describe('selectForSweep', () => {
     const plan = selectForSweep(
       {
         instances: [instance('i-dead', worker('zsat', 'instance'), HOURS_AGO(3), 'terminated')],
-        volumes: [{ ...volume('vol-gone', worker('zsat', 'volume')), state: 'deleting' }, volume('vol-site', tagsFor(SITE, 'site', 'launch-template', { [TAG.vpg]: 'web' }))],
+        volumes: [
+          { ...volume('vol-gone', worker('zsat', 'volume')), state: 'deleting' },
+          volume('vol-site', tagsFor(SITE, 'site', 'launch-template', { [TAG.vpg]: 'web' })),
+        ],
         snapshots: [],
       },
       scope(),

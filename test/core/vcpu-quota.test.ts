@@ -11,14 +11,16 @@ describe('zsatsAtOnce', () => {
   it('lowers the zSATs at once to what the free vCPUs hold, saying why', () => {
     const sized = zsatsAtOnce({ ...base, room: { quota: 10, inUse: 3 } });
     expect(sized.atOnce).toBe(3);
-    expect(sized.boundBy).toBe('3 of the quota\'s 10 vCPUs (L-1216C47A) are in use, room for 3 zSATs of c6i.large (2 vCPUs each): 3 at once instead of 6');
+    expect(sized.boundBy).toBe("3 of the quota's 10 vCPUs (L-1216C47A) are in use, room for 3 zSATs of c6i.large (2 vCPUs each): 3 at once instead of 6");
   });
   it('keeps one when none fits now (its launch waits with back-off for instances to end)', () => {
     expect(zsatsAtOnce({ ...base, room: { quota: 5, inUse: 5 } }).atOnce).toBe(1);
   });
   it('fails, naming the quota code and a smaller type, when not one zSAT fits the quota', () => {
     expect(() => zsatsAtOnce({ ...base, room: { quota: 1, inUse: 0 } })).toThrow(SyncFailed);
-    expect(() => zsatsAtOnce({ ...base, room: { quota: 1, inUse: 0 } })).toThrow(/quota of 1 vCPUs .*EC2 quota L-1216C47A\) of at least 2, or list a smaller type first in agent\.instanceTypes/);
+    expect(() => zsatsAtOnce({ ...base, room: { quota: 1, inUse: 0 } })).toThrow(
+      /quota of 1 vCPUs .*EC2 quota L-1216C47A\) of at least 2, or list a smaller type first in agent\.instanceTypes/,
+    );
   });
   it('leaves the configured bound when the figures are unknown or the type is not a Standard one', () => {
     expect(zsatsAtOnce({ ...base, room: null })).toEqual({ atOnce: 6 });

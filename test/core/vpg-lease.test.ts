@@ -54,7 +54,7 @@ describe('decideAcquire', () => {
     expect(d).toMatchObject({ kind: 'take', lease: { token: 3, holder: B }, takeover: `sync ${A.executionArn} has ended without releasing it` });
   });
 
-  it('waits for a step an ended holder started (a stopped execution\'s Lambda runs on) until its timeout has passed', () => {
+  it("waits for a step an ended holder started (a stopped execution's Lambda runs on) until its timeout has passed", () => {
     const lease = held(A, { steps: { 'compact-1': NOW.toISOString() } });
     const ended = states([[A.executionArn, 'ended']]);
     const early = decideAcquire(lease, B, 'web', at(STEP_MAX_SECONDS - 1), 600, ended);
@@ -70,10 +70,32 @@ describe('decideAcquire', () => {
 
   it('refuses a sync while a live failback holds the lease, even with its final sync acting for it', () => {
     const lease = { ...held(F), delegate: A };
-    const d = decideAcquire(lease, B, 'web', at(5), 600, states([[F.executionArn, 'running'], [A.executionArn, 'running']]));
+    const d = decideAcquire(
+      lease,
+      B,
+      'web',
+      at(5),
+      600,
+      states([
+        [F.executionArn, 'running'],
+        [A.executionArn, 'running'],
+      ]),
+    );
     expect(d.kind === 'refuse' && d.reason).toBe(`held by live failback ${F.executionArn} (its final sync ${A.executionArn} acting for it)`);
     // the failback ended but its final sync still runs: still refused
-    expect(decideAcquire(lease, B, 'web', at(5), 600, states([[F.executionArn, 'ended'], [A.executionArn, 'running']])).kind).toBe('refuse');
+    expect(
+      decideAcquire(
+        lease,
+        B,
+        'web',
+        at(5),
+        600,
+        states([
+          [F.executionArn, 'ended'],
+          [A.executionArn, 'running'],
+        ]),
+      ).kind,
+    ).toBe('refuse');
   });
 });
 
@@ -82,7 +104,10 @@ describe('steps under the lease', () => {
     const lease = held(A, { token: 5 });
     const d = decideEnterStep(lease, A.executionArn, 5, 'attempt-1', at(100), 1200);
     expect(d).toMatchObject({ kind: 'renew', lease: { steps: { 'attempt-1': at(100).toISOString() }, expiresAt: at(1300).toISOString() } });
-    expect(decideEnterStep(lease, A.executionArn, 4, 'x', at(100), 1200)).toEqual({ kind: 'lost', reason: "the lease's token is 5, not 4: another execution took it" });
+    expect(decideEnterStep(lease, A.executionArn, 4, 'x', at(100), 1200)).toEqual({
+      kind: 'lost',
+      reason: "the lease's token is 5, not 4: another execution took it",
+    });
     expect(decideEnterStep(lease, B.executionArn, undefined, 'x', at(100), 1200)).toEqual({ kind: 'lost', reason: `it is held by sync ${A.executionArn}` });
   });
 
@@ -100,7 +125,7 @@ describe('steps under the lease', () => {
     expect(decideEnterStep(taken.lease, A.executionArn, 2, 'retry', at(2), 600).kind).toBe('lost');
   });
 
-  it('a delegate acts under the failback\'s lease only with the token it was handed, while the failback holds it', () => {
+  it("a delegate acts under the failback's lease only with the token it was handed, while the failback holds it", () => {
     const lease = held(F, { token: 9 });
     const d = decideDelegate(lease, { holder: F.executionArn, token: 9 }, A, at(1), 600, states());
     expect(d).toMatchObject({ kind: 'take', lease: { holder: F, delegate: A, token: 9 } });
@@ -149,7 +174,7 @@ describe('the lease over a store with conditional writes', () => {
     expect(store.lease('web')!.steps).toEqual({});
   });
 
-  it('a step that lost the lease gets LeaseLost and writes nothing; a release never frees another holder\'s lease', async () => {
+  it("a step that lost the lease gets LeaseLost and writes nothing; a release never frees another holder's lease", async () => {
     const store = new MemoryCoordination();
     const running = new Set([B.executionArn]);
     const d = deps(store, new FakeClock(NOW.getTime()), running);
@@ -161,7 +186,7 @@ describe('the lease over a store with conditional writes', () => {
     expect(store.lease('web')).toEqual(before);
   });
 
-  it('a final sync takes the failback\'s lease as delegate; a scheduled sync meanwhile is refused', async () => {
+  it("a final sync takes the failback's lease as delegate; a scheduled sync meanwhile is refused", async () => {
     const store = new MemoryCoordination();
     const running = new Set([F.executionArn, A.executionArn, B.executionArn]);
     const d = deps(store, new FakeClock(NOW.getTime()), running);

@@ -20,7 +20,14 @@ describe('wait policy', () => {
   });
 
   it('snapshots: the slowest pending snapshot decides', () => {
-    const w = snapshotWaitSeconds([{ progress: 90, startTime: ago(90) }, { progress: 50, startTime: ago(60) }], now, 30);
+    const w = snapshotWaitSeconds(
+      [
+        { progress: 90, startTime: ago(90) },
+        { progress: 50, startTime: ago(60) },
+      ],
+      now,
+      30,
+    );
     expect(w).toBe(60);
   });
 

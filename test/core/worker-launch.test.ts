@@ -47,9 +47,22 @@ it('launches the preferred type when it has capacity, with the worker token unch
 
 it('passes over types without capacity or not offered, each with its own token, recording the attempt first', async () => {
   const store = new MemoryStore();
-  const fake = ec2((t) => (t === 'c6i.large' ? noCapacity(t) : t === 'm6i.large' ? new CapacityUnavailable('RunInstances: Unsupported: m6i.large is not offered in us-east-1a') : undefined));
+  const fake = ec2((t) =>
+    t === 'c6i.large'
+      ? noCapacity(t)
+      : t === 'm6i.large'
+        ? new CapacityUnavailable('RunInstances: Unsupported: m6i.large is not offered in us-east-1a')
+        : undefined,
+  );
   const passed: string[] = [];
-  const out = await launchWithFallback({ instanceTypes: TYPES, clientToken: 'tok', recordKey: 'k', store, run: fake.run, onFallback: (from, to) => passed.push(`${from}->${to}`) });
+  const out = await launchWithFallback({
+    instanceTypes: TYPES,
+    clientToken: 'tok',
+    recordKey: 'k',
+    store,
+    run: fake.run,
+    onFallback: (from, to) => passed.push(`${from}->${to}`),
+  });
   expect(out.type).toBe('c5.large');
   expect(fake.calls.map(([t, token]) => `${t} ${token}`)).toEqual(['c6i.large tok', 'm6i.large tok-t1', 'c5.large tok-t2']);
   expect(passed).toEqual(['c6i.large->m6i.large', 'm6i.large->c5.large']);
@@ -70,7 +83,9 @@ it('a retry after a crash resumes at the recorded type: the instance it launched
 
 it('fails naming every type and why when none launches', async () => {
   const fake = ec2((t) => noCapacity(t!));
-  const err = await launchWithFallback({ instanceTypes: TYPES, clientToken: 'tok', recordKey: 'k', store: new MemoryStore(), run: fake.run }).catch((e: Error) => e);
+  const err = await launchWithFallback({ instanceTypes: TYPES, clientToken: 'tok', recordKey: 'k', store: new MemoryStore(), run: fake.run }).catch(
+    (e: Error) => e,
+  );
   expect(err).toBeInstanceOf(CapacityUnavailable);
   expect(err).not.toBeInstanceOf(QuotaFull);
   expect((err as Error).message).toBe(
@@ -83,18 +98,20 @@ it('fails naming every type and why when none launches', async () => {
 it('does not change type for a full vCPU quota or any other error: those are rethrown as they are', async () => {
   for (const thrown of [new QuotaFull('RunInstances: VcpuLimitExceeded: …'), new ServiceError('RunInstances: InternalError: …')]) {
     const fake = ec2(() => thrown);
-    await expect(launchWithFallback({ instanceTypes: TYPES, clientToken: 'tok', recordKey: 'k', store: new MemoryStore(), run: fake.run })).rejects.toBe(thrown);
+    await expect(launchWithFallback({ instanceTypes: TYPES, clientToken: 'tok', recordKey: 'k', store: new MemoryStore(), run: fake.run })).rejects.toBe(
+      thrown,
+    );
     expect(fake.calls).toHaveLength(1);
   }
 });
 
-it('with no types configured launches the template\'s own type once', async () => {
+it("with no types configured launches the template's own type once", async () => {
   const fake = ec2(() => undefined);
   await launchWithFallback({ instanceTypes: [], clientToken: 'tok', recordKey: 'k', store: new MemoryStore(), run: fake.run });
   expect(fake.calls).toEqual([[undefined, 'tok']]);
 });
 
-it('keeps every fallback token within EC2\'s 64 characters and distinct', () => {
+it("keeps every fallback token within EC2's 64 characters and distinct", () => {
   const long = 'x'.repeat(64);
   const tokens = [0, 1, 2, 3, 4].map((i) => fallbackClientToken(long, i));
   expect(tokens.every((t) => t.length <= 64)).toBe(true);

@@ -37,14 +37,23 @@ describe('s3PathOf', () => {
 
   it('uses an internet gateway only with a public IPv4 address, and only when the gateway is attached', () => {
     const routes = [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: 'igw-1' }];
-    expect(s3PathOf(subnet({ routes, publicIp: true, attachedInternetGateways: ['igw-1'] }), HTTPS_OUT, SG)).toEqual({ reachable: true, via: 'internet gateway igw-1 with a public IPv4 address' });
-    expect(s3PathOf(subnet({ routes, publicIp: false, attachedInternetGateways: ['igw-1'] }), HTTPS_OUT, SG)).toMatchObject({ reachable: false, why: expect.stringContaining('gets no public IPv4 address') });
+    expect(s3PathOf(subnet({ routes, publicIp: true, attachedInternetGateways: ['igw-1'] }), HTTPS_OUT, SG)).toEqual({
+      reachable: true,
+      via: 'internet gateway igw-1 with a public IPv4 address',
+    });
+    expect(s3PathOf(subnet({ routes, publicIp: false, attachedInternetGateways: ['igw-1'] }), HTTPS_OUT, SG)).toMatchObject({
+      reachable: false,
+      why: expect.stringContaining('gets no public IPv4 address'),
+    });
     expect(s3PathOf(subnet({ routes, publicIp: true, attachedInternetGateways: [] }), HTTPS_OUT, SG).reachable).toBe(false);
   });
 
   it('uses a NAT gateway only when it is usable, saying why not', () => {
     const routes = [{ destinationCidrBlock: '0.0.0.0/0', natGatewayId: 'nat-1' }];
-    expect(s3PathOf(subnet({ routes, natGateways: [{ natGatewayId: 'nat-1', usable: true }] }), HTTPS_OUT, SG)).toEqual({ reachable: true, via: 'NAT gateway nat-1' });
+    expect(s3PathOf(subnet({ routes, natGateways: [{ natGatewayId: 'nat-1', usable: true }] }), HTTPS_OUT, SG)).toEqual({
+      reachable: true,
+      via: 'NAT gateway nat-1',
+    });
     const pending = s3PathOf(subnet({ routes, natGateways: [{ natGatewayId: 'nat-1', usable: false, why: 'is pending' }] }), HTTPS_OUT, SG);
     expect(pending).toMatchObject({ reachable: false, why: 'rtb-a routes 0.0.0.0/0 to NAT gateway nat-1, which is pending' });
   });

@@ -10,17 +10,24 @@ describe('vcpuChecks', () => {
   it('is a problem when not one zSAT fits the quota, naming the quota code, the figure to ask for and a smaller type', () => {
     const [check] = vcpuChecks(1, [need], 0);
     expect(check).toMatchObject({ vpg: 'web', status: 'problem', check: 'vcpu-quota' });
-    expect(check.detail).toBe("one zSAT of c6i.large needs 2 vCPUs, over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A): no zSAT can launch");
+    expect(check.detail).toBe(
+      "one zSAT of c6i.large needs 2 vCPUs, over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A): no zSAT can launch",
+    );
     expect(check.fix).toBe('request L-1216C47A of at least 6 in Service Quotas, or list a smaller type first in agent.instanceTypes');
   });
   it('warns when the quota holds fewer zSATs than a sync runs at once: the sync runs those that fit, then the others', () => {
     const [check] = vcpuChecks(5, [need], 0);
     expect(check).toMatchObject({ status: 'warning', fix: 'request L-1216C47A of at least 6 in Service Quotas' });
-    expect(check.detail).toBe("6 vCPUs of zSATs at once; 0 of the quota's 5 are in use now, so a sync runs 2 zSATs of c6i.large at once of its 3, the others after them (a first sync takes longer)");
+    expect(check.detail).toBe(
+      "6 vCPUs of zSATs at once; 0 of the quota's 5 are in use now, so a sync runs 2 zSATs of c6i.large at once of its 3, the others after them (a first sync takes longer)",
+    );
   });
   it('is a problem when what runs now leaves room for not one zSAT, naming the test VMs a person can remove', () => {
     const [check] = vcpuChecks(5, [{ ...need, zsats: 1 }], 4);
-    expect(check).toMatchObject({ status: 'problem', detail: "4 of the quota's 5 vCPUs are in use now, so not one zSAT of c6i.large (2 vCPUs) can launch: a sync now fails once its launch retries run out" });
+    expect(check).toMatchObject({
+      status: 'problem',
+      detail: "4 of the quota's 5 vCPUs are in use now, so not one zSAT of c6i.large (2 vCPUs) can launch: a sync now fails once its launch retries run out",
+    });
     expect(check.fix).toMatch(/lifeboat failback-cleanup <vpg>/);
   });
   it('warns when what runs now leaves too little for all, and is ok when the zSATs fit', () => {
@@ -28,7 +35,10 @@ describe('vcpuChecks', () => {
     expect(vcpuChecks(8, [need], 2)[0]).toMatchObject({ status: 'ok', detail: '3 zSATs of c6i.large at once need 6 of 6 free vCPUs (quota 8, 2 in use)' });
   });
   it('says which permission is missing when the quota cannot be read', () => {
-    expect(vcpuChecks(denied('Service Quotas ec2/L-1216C47A'), [need], 0)[0]).toMatchObject({ status: 'warning', fix: 'run lifeboat doctor as a principal allowed servicequotas:GetServiceQuota' });
+    expect(vcpuChecks(denied('Service Quotas ec2/L-1216C47A'), [need], 0)[0]).toMatchObject({
+      status: 'warning',
+      fix: 'run lifeboat doctor as a principal allowed servicequotas:GetServiceQuota',
+    });
   });
 });
 
@@ -45,14 +55,19 @@ describe('storeChecks', () => {
   });
   it('is a problem when the bucket does not exist, naming the deploy', () => {
     const gone = new ReadFailed('bucket b', Object.assign(new Error('Not Found'), { name: 'NotFound' }));
-    expect(storeChecks('b', gone, { encryption: 's3' })).toEqual([expect.objectContaining({ status: 'problem', detail: 'replica bucket b does not exist', fix: expect.stringContaining('npx cdk deploy --all') })]);
+    expect(storeChecks('b', gone, { encryption: 's3' })).toEqual([
+      expect.objectContaining({ status: 'problem', detail: 'replica bucket b does not exist', fix: expect.stringContaining('npx cdk deploy --all') }),
+    ]);
   });
 });
 
 describe('alertChecks', () => {
   it('is ok with a confirmed subscription, warns of a pending or missing one, and is a problem without the topic', () => {
     expect(alertChecks('t', { topicArn: 'arn', confirmed: ['email:a@b.c'], pending: [] }, 'a@b.c')[0].status).toBe('ok');
-    expect(alertChecks('t', { topicArn: 'arn', confirmed: [], pending: ['email:a@b.c'] }, 'a@b.c')[0]).toMatchObject({ status: 'warning', detail: 't: email:a@b.c has not confirmed the subscription, so alarms notify nobody' });
+    expect(alertChecks('t', { topicArn: 'arn', confirmed: [], pending: ['email:a@b.c'] }, 'a@b.c')[0]).toMatchObject({
+      status: 'warning',
+      detail: 't: email:a@b.c has not confirmed the subscription, so alarms notify nobody',
+    });
     expect(alertChecks('t', { topicArn: 'arn', confirmed: [], pending: [] }, undefined)[0].fix).toMatch(/set alerts\.email/);
     expect(alertChecks('t', null, undefined)[0].status).toBe('problem');
   });

@@ -35,7 +35,7 @@ describe('bad CLI usage exits 2 with a message', () => {
     [['sync'], /missing required argument 'vpg'/],
     [['sync', 'app', '--interval', '5'], /unknown option '--interval'/],
   ])('lifeboat %j', async (args, message) => {
-    const r = await lifeboat(...(args));
+    const r = await lifeboat(...args);
     expect({ code: r.code, message: message.test(r.stderr) }).toEqual({ code: 2, message: true });
   });
 });

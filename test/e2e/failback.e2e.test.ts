@@ -86,7 +86,9 @@ async function expectRecovered(out: FailbackOutput, expected: Map<string, Volume
   // the root volume is empty offline and not captured; the data volumes are compared whole
   const data = [...source].filter(([, sourceVolumeId]) => expected.has(sourceVolumeId));
   expect(data).toHaveLength(app.volumes.length);
-  const got = await Promise.all(data.map(([device, id]) => captureVolumeImage(site.url, { volumeId: byDevice.get(device)!, sizeBytes: expected.get(id)!.sizeBytes })));
+  const got = await Promise.all(
+    data.map(([device, id]) => captureVolumeImage(site.url, { volumeId: byDevice.get(device)!, sizeBytes: expected.get(id)!.sizeBytes })),
+  );
   expect(got.map((g, i) => ({ device: data[i][0], sha256: g.sha256 }))).toEqual(data.map(([device, id]) => ({ device, sha256: expected.get(id)!.sha256 })));
 }
 
@@ -108,18 +110,33 @@ async function expectTaggedAndClean(out: FailbackOutput & { executionArn: string
   expectTags(tagMap(vm.Tags), 'ZERTO_EC2_RESOURCE');
   const vols = await site.ec2.send(new DescribeVolumesCommand({ VolumeIds: vm.BlockDeviceMappings!.map((m) => m.Ebs!.VolumeId!) }));
   for (const v of vols.Volumes!) expectTags(tagMap(v.Tags), 'ZERTO_EBS_RESOURCE');
-  const nics = await site.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: (vm.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId!) }));
+  const nics = await site.ec2.send(
+    new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: (vm.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId!) }),
+  );
   expect(nics.NetworkInterfaces?.length).toBeGreaterThan(0);
   for (const n of nics.NetworkInterfaces!) expectTags(tagMap(n.TagSet), 'ZERTO_EC2_RESOURCE');
 
   // the importers of this execution are terminated (still listed as such), and were tagged as ZImporters
   const importId = out.executionArn.split(':').pop()!;
-  const importers = await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.executionId}`, Values: [importId] }, { Name: `tag:${TAG.role}`, Values: ['zimporter'] }] }));
+  const importers = await site.ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: `tag:${TAG.executionId}`, Values: [importId] },
+        { Name: `tag:${TAG.role}`, Values: ['zimporter'] },
+      ],
+    }),
+  );
   const importerList = (importers.Reservations ?? []).flatMap((r) => r.Instances ?? []);
   expect(importerList.length).toBe(2); // three volumes, two per importer
   for (const i of importerList) {
     expect(i.State?.Name).toBe('terminated');
-    expect(tagMap(i.Tags)).toMatchObject({ [TAG.owner]: SITE, [TAG.zerto]: 'ZERTO_EC2_RESOURCE', [TAG.vpg]: VPG, [TAG.checkpoint]: out.checkpointId, [TAG.agentJob]: expect.stringMatching(/^s3:\/\//) });
+    expect(tagMap(i.Tags)).toMatchObject({
+      [TAG.owner]: SITE,
+      [TAG.zerto]: 'ZERTO_EC2_RESOURCE',
+      [TAG.vpg]: VPG,
+      [TAG.checkpoint]: out.checkpointId,
+      [TAG.agentJob]: expect.stringMatching(/^s3:\/\//),
+    });
   }
 
   const owned = await ownedResources(site.ec2, SITE);
@@ -193,7 +210,9 @@ describe('failback, end to end on the offline cloud', () => {
     const res = await run(process.execPath, [LIFEBOAT, 'failback', VPG, '--checkpoint', at, '--wait', '--config', site.configPath], { env });
     expect(res.stdout).toContain(`recovered checkpoint ${checkpoints[1]} (test)`);
     expect(res.stdout).toMatch(new RegExp(`${app.instanceId} -> i-[0-9a-f]+`));
-    const bad = await run(process.execPath, [LIFEBOAT, 'failback', VPG, '--mode', 'prod', '--config', site.configPath], { env }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(process.execPath, [LIFEBOAT, 'failback', VPG, '--mode', 'prod', '--config', site.configPath], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toContain("--mode must be one of test, live (got 'prod')");
   });
@@ -233,7 +252,9 @@ describe('failback, end to end on the offline cloud', () => {
     let packKey = '';
     for (const o of listing.Contents ?? []) {
       if (!o.Key!.endsWith('.idx.json')) continue;
-      const idx = JSON.parse(await (await site.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToString()) as { blocks: Array<{ hash: string }> };
+      const idx = JSON.parse(await (await site.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToString()) as {
+        blocks: Array<{ hash: string }>;
+      };
       if (idx.blocks.some((b) => wanted.has(b.hash))) packKey = o.Key!.replace(/\.idx\.json$/, '.pack');
     }
     expect(packKey).not.toBe('');

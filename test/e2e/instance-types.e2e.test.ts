@@ -35,7 +35,10 @@ let app: ProtectedInstance;
 /** Every zone offers every type but these. */
 function withhold(types: readonly string[]): void {
   for (const zone of ['us-east-1a', 'us-east-1b', 'us-east-1c']) {
-    site.cloud.ec2.setInstanceTypeOfferings(zone, Object.keys(INSTANCE_VCPUS).filter((t) => !types.includes(t)));
+    site.cloud.ec2.setInstanceTypeOfferings(
+      zone,
+      Object.keys(INSTANCE_VCPUS).filter((t) => !types.includes(t)),
+    );
   }
 }
 
@@ -55,7 +58,11 @@ it('launches the next listed type where the preferred one is not offered, syncs 
   withhold(['c6i.large']);
   const preflight = await doctorOf(site);
   expect(checksOf(preflight, 'problem')).toEqual([]);
-  expect(checksOf(preflight, 'warning').filter((c) => c.check.endsWith('types')).map((c) => [c.check, c.detail])).toEqual([
+  expect(
+    checksOf(preflight, 'warning')
+      .filter((c) => c.check.endsWith('types'))
+      .map((c) => [c.check, c.detail]),
+  ).toEqual([
     ['zSAT types', expect.stringMatching(/^us-east-1\w does not offer c6i\.large; zSATs there fall back to m6i\.large$/)],
     ['ZImporter types', expect.stringMatching(/^us-east-1\w does not offer c6i\.large; ZImporters there fall back to m6i\.large$/)],
   ]);
@@ -76,7 +83,10 @@ it('fails the sync naming every listed type and why when none is offered, and le
   withhold(TYPES);
   const preflight = await doctorOf(site);
   expect(checksOf(preflight, 'problem').filter((c) => c.check === 'zSAT types')).toEqual([
-    expect.objectContaining({ detail: expect.stringMatching(/^us-east-1\w offers none of c6i\.large, m6i\.large$/), fix: expect.stringContaining('to agent.instanceTypes') }),
+    expect.objectContaining({
+      detail: expect.stringMatching(/^us-east-1\w offers none of c6i\.large, m6i\.large$/),
+      fix: expect.stringContaining('to agent.instanceTypes'),
+    }),
   ]);
   // blocks to read, so that the sync launches a zSAT
   await writeVolume(site.url, app.volumes[0].volumeId, 20 * BLOCK_SIZE, seededBytes('types-2', 2 * BLOCK_SIZE));

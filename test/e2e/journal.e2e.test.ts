@@ -46,7 +46,10 @@ let store: S3ReplicaStore;
 const checkpoints: Array<{ id: string; createdAt: string; images: Map<string, VolumeImage> }> = [];
 
 /** Blocks each data volume ever had written (the rest of a new volume is zeros). */
-const touched = new Map<number, Set<number>>([[0, new Set()], [1, new Set()]]);
+const touched = new Map<number, Set<number>>([
+  [0, new Set()],
+  [1, new Set()],
+]);
 
 /**
  * What the volumes hold, read back from the cloud just before a sync: every block ever written (others are
@@ -176,7 +179,19 @@ describe('journal compaction, end to end on the offline cloud', () => {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     };
     const packsBefore = await store.listPackIndexes(VPG);
-    const runtime = { name: VPG, instanceIds: [], instanceTags: { app: 'journal-app' }, syncIntervalMinutes: 60, journalHours, volumesPerZsat: 1, maxZsats: 8, pollSeconds: 5, heartbeatTimeoutSeconds: 300, agentInstanceProfileArn: '', storeBucket: store.bucket };
+    const runtime = {
+      name: VPG,
+      instanceIds: [],
+      instanceTags: { app: 'journal-app' },
+      syncIntervalMinutes: 60,
+      journalHours,
+      volumesPerZsat: 1,
+      maxZsats: 8,
+      pollSeconds: 5,
+      heartbeatTimeoutSeconds: 300,
+      agentInstanceProfileArn: '',
+      storeBucket: store.bucket,
+    };
     const event = {
       vpg: runtime,
       executionId: `${site.syncArn(VPG).replace(':stateMachine:', ':execution:')}:in-process`,
@@ -234,11 +249,17 @@ describe('journal compaction, end to end on the offline cloud', () => {
     const volume = app.volumes[0].volumeId;
     const raw = path.join(site.workDir, 'vol0.raw');
     const r = await run(process.execPath, [LIFEBOAT, 'export', VPG, '--volume', volume, '--format', 'raw', '-o', raw, '--config', site.configPath], { env });
-    expect(r.stdout).toMatch(new RegExp(`exported ${volume} of checkpoint ${latest.id} to .*vol0.raw \\(raw, ${1024 ** 3} bytes\\): \\d+ bytes written, \\d+ blocks, [\\d.]+ MiB/s`));
+    expect(r.stdout).toMatch(
+      new RegExp(`exported ${volume} of checkpoint ${latest.id} to .*vol0.raw \\(raw, ${1024 ** 3} bytes\\): \\d+ bytes written, \\d+ blocks, [\\d.]+ MiB/s`),
+    );
     await expectRawEquals(raw, latest.images.get(volume)!);
 
     const qcow = path.join(site.workDir, 'vol0.qcow2');
-    await run(process.execPath, [LIFEBOAT, 'export', VPG, '--volume', volume, '--checkpoint', latest.id, '--format', 'qcow2', '-o', qcow, '--config', site.configPath], { env });
+    await run(
+      process.execPath,
+      [LIFEBOAT, 'export', VPG, '--volume', volume, '--checkpoint', latest.id, '--format', 'qcow2', '-o', qcow, '--config', site.configPath],
+      { env },
+    );
     try {
       execFileSync('qemu-img', ['--version'], { stdio: 'ignore' });
     } catch {
@@ -250,11 +271,15 @@ describe('journal compaction, end to end on the offline cloud', () => {
 
   it('lifeboat export of a volume not in the checkpoint exits 2 and lists its volumes', async () => {
     const env = { ...process.env, AWS_ENDPOINT_URL: site.url };
-    const err = await run(process.execPath, [LIFEBOAT, 'export', VPG, '--volume', 'vol-0nope', '--format', 'raw', '-o', path.join(site.workDir, 'x.raw'), '--config', site.configPath], { env }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
+    const err = await run(
+      process.execPath,
+      [LIFEBOAT, 'export', VPG, '--volume', 'vol-0nope', '--format', 'raw', '-o', path.join(site.workDir, 'x.raw'), '--config', site.configPath],
+      { env },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect(err).toMatchObject({ code: 2 });
-    expect((err as { stderr: string }).stderr).toMatch(new RegExp(`volume vol-0nope is not in checkpoint cp-\\S+ of VPG ${VPG}; its volumes: .*${app.volumes[0].volumeId}.*${app.volumes[1].volumeId}`));
+    expect((err as { stderr: string }).stderr).toMatch(
+      new RegExp(`volume vol-0nope is not in checkpoint cp-\\S+ of VPG ${VPG}; its volumes: .*${app.volumes[0].volumeId}.*${app.volumes[1].volumeId}`),
+    );
     expect(fs.existsSync(path.join(site.workDir, 'x.raw'))).toBe(false);
   });
 });

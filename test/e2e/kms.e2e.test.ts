@@ -7,7 +7,13 @@
  * - a VPG whose key's policy lets only the administrator in fails its sync with a cause naming the key, and leaves
  *   nothing of its own behind.
  */
-import { DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EnableEbsEncryptionByDefaultCommand, ModifyEbsDefaultKmsKeyIdCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EnableEbsEncryptionByDefaultCommand,
+  ModifyEbsDefaultKmsKeyIdCommand,
+} from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { TAG, tagMap } from '../../runtime/core/tags';
@@ -104,7 +110,10 @@ describe('KMS-encrypted volumes, end to end on the offline cloud', () => {
       await kms.send(
         new CreateKeyCommand({
           Description: 'administrator only',
-          Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'AdminOnly', Effect: 'Allow', Principal: { AWS: admin }, Action: 'kms:*', Resource: '*' }] }),
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Sid: 'AdminOnly', Effect: 'Allow', Principal: { AWS: admin }, Action: 'kms:*', Resource: '*' }],
+          }),
         }),
       )
     ).KeyMetadata!.Arn!;
@@ -130,7 +139,9 @@ describe('KMS-encrypted volumes, end to end on the offline cloud', () => {
     const owned = await ownedResources(site.ec2, SITE);
     const ownedVolumes = owned.volumes.length ? await volumes(owned.volumes) : [];
     expect(ownedVolumes.filter((v) => tagMap(v.Tags)[TAG.vpg] === 'locked')).toEqual([]);
-    const instances = owned.instances.length ? ((await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: owned.instances }))).Reservations ?? []).flatMap((r) => r.Instances ?? []) : [];
+    const instances = owned.instances.length
+      ? ((await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: owned.instances }))).Reservations ?? []).flatMap((r) => r.Instances ?? [])
+      : [];
     expect(instances.filter((i) => tagMap(i.Tags)[TAG.vpg] === 'locked')).toEqual([]);
     const snaps = await site.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.vpg}`, Values: ['locked'] }] }));
     expect(snaps.Snapshots ?? []).toEqual([]);

@@ -7,7 +7,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateRouteTableCommand, CreateSubnetCommand, CreateVpcCommand, DeleteVpcEndpointsCommand, DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, DescribeVpcEndpointsCommand, AssociateRouteTableCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateRouteTableCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeVpcEndpointsCommand,
+  AssociateRouteTableCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { TAG } from '../../runtime/core/tags';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
@@ -68,15 +78,21 @@ describe('an account without a default VPC', () => {
     }, 180_000);
     afterAll(async () => site?.stop());
 
-    it('syncs twice, reading exactly the written blocks, from a zSAT in the volume zone\'s subnet with no public IP, and fails back byte for byte', async () => {
+    it("syncs twice, reading exactly the written blocks, from a zSAT in the volume zone's subnet with no public IP, and fails back byte for byte", async () => {
       const endpoints = await site.ec2.send(new DescribeVpcEndpointsCommand({}));
-      expect(endpoints.VpcEndpoints?.map((e) => [e.VpcId, e.ServiceName, [...(e.RouteTableIds ?? [])].sort()])).toEqual([[net.vpcId, 'com.amazonaws.us-east-1.s3', [...net.routeTables].sort()]]);
+      expect(endpoints.VpcEndpoints?.map((e) => [e.VpcId, e.ServiceName, [...(e.RouteTableIds ?? [])].sort()])).toEqual([
+        [net.vpcId, 'com.amazonaws.us-east-1.s3', [...net.routeTables].sort()],
+      ]);
       app = await createProtectedInstance(site.ec2, { tags: { app: 'priv-app' }, volumeSizesGiB: [1], subnetId: net.subnets['us-east-1b'] });
       const [data] = app.volumes;
       // the deployed config names no recovery subnet (the failback below shows what that costs): the preflight says so
       const asDeployed = await doctorOf(site);
       expect(checksOf(asDeployed, 'problem')).toEqual([
-        expect.objectContaining({ check: 'recovery subnet', detail: 'recovered VMs would launch in the default subnet of us-east-1b, and there is none (no default VPC in us-east-1)', fix: 'set vpgs[i].recovery.subnetId for VPG app and deploy again' }),
+        expect.objectContaining({
+          check: 'recovery subnet',
+          detail: 'recovered VMs would launch in the default subnet of us-east-1b, and there is none (no default VPC in us-east-1)',
+          fix: 'set vpgs[i].recovery.subnetId for VPG app and deploy again',
+        }),
       ]);
       // with the fix it names, nothing blocks a sync or a failback
       const fixed = JSON.parse(fs.readFileSync(site.configPath, 'utf8'));
@@ -112,14 +128,27 @@ describe('an account without a default VPC', () => {
       }
       // No public address: the template's interface asks for none (the offline cloud reaches S3 from these subnets
       // only through the gateway endpoint, packages/offline-cloud/README.md "Networks", so the syncs above prove it).
-      const templates = await site.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launched[0].Tags!.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value, Versions: ['$Latest'] }));
+      const templates = await site.ec2.send(
+        new DescribeLaunchTemplateVersionsCommand({
+          LaunchTemplateId: launched[0].Tags!.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value,
+          Versions: ['$Latest'],
+        }),
+      );
       expect(templates.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.NetworkInterfaces?.map((n) => n.AssociatePublicIpAddress)).toEqual([false]);
 
       // no recovery subnet and no default VPC: refused before anything is created
-      const refused = await waitForExecution(site.sfn, await startExecution(site.sfn, site.failbackArn(VPG), {}, 'nosubnet'), { label: 'no subnet', pollMs: 500 });
+      const refused = await waitForExecution(site.sfn, await startExecution(site.sfn, site.failbackArn(VPG), {}, 'nosubnet'), {
+        label: 'no subnet',
+        pollMs: 500,
+      });
       expect(refused.status).toBe('FAILED');
-      expect(refused.cause).toMatch(/no subnet for the recovered VMs in us-east-1b: .*set vpgs\[i\]\.recovery\.subnetId for VPG app .*or give target\.subnetId/);
-      expect((await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zimporter', 'recovered-vm'] }] }))).Reservations ?? []).toEqual([]);
+      expect(refused.cause).toMatch(
+        /no subnet for the recovered VMs in us-east-1b: .*set vpgs\[i\]\.recovery\.subnetId for VPG app .*or give target\.subnetId/,
+      );
+      expect(
+        (await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zimporter', 'recovered-vm'] }] }))).Reservations ??
+          [],
+      ).toEqual([]);
 
       // the importers run in the agent's network (the importer has none of its own) and write the checkpoint back
       const out = await runFailback(site.sfn, site.failbackArn(VPG), { target: { subnetId: net.subnets['us-east-1b'] } });
@@ -137,7 +166,11 @@ describe('an account without a default VPC', () => {
       const preflight = await doctorOf(site);
       expect(preflight.ok).toBe(false);
       const [noPath] = checksOf(preflight, 'problem').filter((c) => c.check === 'zSAT network');
-      expect(noPath.detail).toMatch(new RegExp(`^us-east-1b: zSATs launch in ${net.subnets['us-east-1b']}, which cannot reach S3: rtb-\\w+ has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route$`));
+      expect(noPath.detail).toMatch(
+        new RegExp(
+          `^us-east-1b: zSATs launch in ${net.subnets['us-east-1b']}, which cannot reach S3: rtb-\\w+ has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route$`,
+        ),
+      );
       expect(noPath.fix).toMatch(/add an S3 gateway endpoint on its route table \(config agent\.s3GatewayEndpoint\.routeTableIds creates one\)/);
 
       // blocks to read, so that the sync launches a zSAT
@@ -146,7 +179,9 @@ describe('an account without a default VPC', () => {
       const before = new Set(leftovers(await ownedResources(site.ec2, 'priv'), new Set()));
       const exec = await waitForExecution(site.sfn, await startExecution(site.sfn, site.syncArn(VPG), {}, 'nopath'), { label: 'no path', pollMs: 500 });
       expect(exec.status).toBe('FAILED');
-      expect(exec.cause).toMatch(/zSAT i-\w+ never reported \(launched [^)]+\): its boot did not reach the agent\. Its console output says how far it got .*lifeboat doctor checks that its subnet reaches S3/);
+      expect(exec.cause).toMatch(
+        /zSAT i-\w+ never reported \(launched [^)]+\): its boot did not reach the agent\. Its console output says how far it got .*lifeboat doctor checks that its subnet reaches S3/,
+      );
       expect(leftovers(await ownedResources(site.ec2, 'priv'), new Set()).filter((id) => !before.has(id))).toEqual([]);
     }, 300_000);
   });
@@ -172,7 +207,11 @@ describe('an account without a default VPC', () => {
       await writeVolume(site.url, app.volumes[0].volumeId, 0, seededBytes('gap', 4 * BLOCK_SIZE));
       const preflight = await doctorOf(site);
       expect(checksOf(preflight, 'problem').filter((c) => c.check === 'zSAT subnet')).toEqual([
-        expect.objectContaining({ vpg: VPG, detail: 'agent.subnetIds has no subnet in us-east-1a, where volumes to be read or written are (it covers: us-east-1b)', fix: 'add a subnet of that zone, routed to S3' }),
+        expect.objectContaining({
+          vpg: VPG,
+          detail: 'agent.subnetIds has no subnet in us-east-1a, where volumes to be read or written are (it covers: us-east-1b)',
+          fix: 'add a subnet of that zone, routed to S3',
+        }),
       ]);
       const arn = await startExecution(site.sfn, site.syncArn(VPG), {}, 'gap');
       const exec = await waitForExecution(site.sfn, arn, { label: 'gap', pollMs: 500 });

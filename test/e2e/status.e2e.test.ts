@@ -64,7 +64,21 @@ describe('lifeboat status on a deployed site', () => {
     expect(rows.map((r) => r.vpg)).toEqual(['app', 'ghost']);
     const [app, ghost] = rows;
     expect(Object.keys(app).sort()).toEqual(
-      ['alarmSeconds', 'departed', 'lastCheckpointAt', 'lastCheckpointId', 'lastSync', 'lease', 'problems', 'rpoSeconds', 'runningExecutions', 'status', 'storeProblems', 'targetSeconds', 'vpg'].sort(),
+      [
+        'alarmSeconds',
+        'departed',
+        'lastCheckpointAt',
+        'lastCheckpointId',
+        'lastSync',
+        'lease',
+        'problems',
+        'rpoSeconds',
+        'runningExecutions',
+        'status',
+        'storeProblems',
+        'targetSeconds',
+        'vpg',
+      ].sort(),
     );
     // the last sync released its lease: free, with the token it reached
     expect(app.lease).toMatchObject({ holder: null, kind: null });
@@ -77,7 +91,14 @@ describe('lifeboat status on a deployed site', () => {
     expect(app.lastSync).toMatchObject({ status: 'SUCCEEDED', cause: null });
     expect(app.runningExecutions.sync).toBe(0);
 
-    expect(ghost).toMatchObject({ lastCheckpointId: null, lastCheckpointAt: null, rpoSeconds: null, status: 'never', targetSeconds: 3600, alarmSeconds: 10800 });
+    expect(ghost).toMatchObject({
+      lastCheckpointId: null,
+      lastCheckpointAt: null,
+      rpoSeconds: null,
+      status: 'never',
+      targetSeconds: 3600,
+      alarmSeconds: 10800,
+    });
     expect(ghost.lastSync?.status).toBe('FAILED');
     expect(ghost.lastSync?.cause).toMatch(/protects no EBS volume/);
     expect(ghost.runningExecutions.sync).toBe(0);

@@ -6,7 +6,15 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CreateSnapshotCommand, CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, RunInstancesCommand, DescribeImagesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  RunInstancesCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { RESERVED_EVENTS } from '../../runtime/core/sync/history-budget';
 import { TAG } from '../../runtime/core/tags';
@@ -48,14 +56,34 @@ async function seedForeignLookAlikes(): Promise<void> {
     const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
     const v = await site.ec2.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 1, TagSpecifications: [{ ResourceType: 'volume', Tags }] }));
     foreign.volumes.push(v.VolumeId!);
-    const s = await site.ec2.send(new CreateSnapshotCommand({ VolumeId: app.volumes[0].volumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: Tags.map((t) => (t.Key === TAG.role ? { ...t, Value: 'sync-snapshot' } : t)) }] }));
+    const s = await site.ec2.send(
+      new CreateSnapshotCommand({
+        VolumeId: app.volumes[0].volumeId,
+        TagSpecifications: [{ ResourceType: 'snapshot', Tags: Tags.map((t) => (t.Key === TAG.role ? { ...t, Value: 'sync-snapshot' } : t)) }],
+      }),
+    );
     foreign.snapshots.push(s.SnapshotId!);
   }
   const image = (await site.ec2.send(new DescribeImagesCommand({}))).Images![0].ImageId!;
-  const i = await site.ec2.send(new RunInstancesCommand({
-    ImageId: image, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro',
-    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: TAG.owner, Value: 'other-site' }, { Key: TAG.zerto, Value: 'ZERTO_EC2_RESOURCE' }, { Key: TAG.vpg, Value: VPG }, { Key: TAG.role, Value: 'zsat' }] }],
-  }));
+  const i = await site.ec2.send(
+    new RunInstancesCommand({
+      ImageId: image,
+      MinCount: 1,
+      MaxCount: 1,
+      InstanceType: 't3.micro',
+      TagSpecifications: [
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: TAG.owner, Value: 'other-site' },
+            { Key: TAG.zerto, Value: 'ZERTO_EC2_RESOURCE' },
+            { Key: TAG.vpg, Value: VPG },
+            { Key: TAG.role, Value: 'zsat' },
+          ],
+        },
+      ],
+    }),
+  );
   foreign.instances.push(i.Instances![0].InstanceId!);
 }
 
@@ -93,8 +121,13 @@ describe('sync, end to end on the offline cloud', () => {
     // the default VPC layout passes the preflight: the zone's default subnet, a public IPv4 address, its internet gateway
     const preflight = await doctorOf(site);
     expect(checksOf(preflight, 'problem')).toEqual([]);
-    expect(preflight.checks.find((c) => c.check === 'zSAT network')?.detail).toMatch(/^us-east-1\w: zSATs launch in subnet-\w+ \(default subnet, public IPv4\), reaching S3 through internet gateway igw-\w+ with a public IPv4 address$/);
-    expect(preflight.checks.find((c) => c.check === 'vcpu-quota')).toMatchObject({ status: 'ok', detail: '1 zSAT of c6i.large at once needs 2 of 2 free vCPUs (quota 6, 4 in use)' });
+    expect(preflight.checks.find((c) => c.check === 'zSAT network')?.detail).toMatch(
+      /^us-east-1\w: zSATs launch in subnet-\w+ \(default subnet, public IPv4\), reaching S3 through internet gateway igw-\w+ with a public IPv4 address$/,
+    );
+    expect(preflight.checks.find((c) => c.check === 'vcpu-quota')).toMatchObject({
+      status: 'ok',
+      detail: '1 zSAT of c6i.large at once needs 2 of 2 free vCPUs (quota 6, 4 in use)',
+    });
 
     const expected = await images();
     const sync = await runSync(site.sfn, site.syncArn(VPG), 'sync 1');
@@ -117,7 +150,10 @@ describe('sync, end to end on the offline cloud', () => {
     const expected = await images();
     const sync = await runSync(site.sfn, site.syncArn(VPG), 'sync 2');
     const cp = await (await site.store(VPG)).getCheckpoint(VPG, sync.checkpointId);
-    const changed = new Map([[dense.volumeId, d.blocksTouched.size], [sparse.volumeId, s.blocksTouched.size]]);
+    const changed = new Map([
+      [dense.volumeId, d.blocksTouched.size],
+      [sparse.volumeId, s.blocksTouched.size],
+    ]);
     for (const v of cp!.volumes) {
       expect(v.blocksRead).toBe(changed.get(v.sourceVolumeId) ?? 0);
       expect(v.blocksChanged).toBe(changed.get(v.sourceVolumeId) ?? 0);
@@ -138,7 +174,10 @@ describe('sync, end to end on the offline cloud', () => {
     const arns = await Promise.all([1, 2].map((i) => startExecution(site.sfn, site.syncArn(VPG), {}, `together${i}`)));
     const results = await Promise.all(arns.map((a) => waitForExecution(site.sfn, a, { label: 'together', pollMs: 200 })));
     site.cloud.faults.consistencyMs = 0;
-    expect(results.map((r) => [r.status, r.cause ?? ''])).toEqual([['SUCCEEDED', ''], ['SUCCEEDED', '']]);
+    expect(results.map((r) => [r.status, r.cause ?? ''])).toEqual([
+      ['SUCCEEDED', ''],
+      ['SUCCEEDED', ''],
+    ]);
     const skipped = results.filter((r) => JSON.parse(r.output ?? '{}').begin?.skipped);
     expect(skipped).toHaveLength(1);
     const after = await store.listCheckpoints(VPG);
@@ -160,7 +199,9 @@ describe('sync, end to end on the offline cloud', () => {
     for (const v of checkpoints[checkpoints.length - 1].volumes) {
       expect(Object.keys(v)).toEqual(expect.arrayContaining(['sourceVolumeId', 'sizeBytes', 'blocksChanged', 'blocksRead']));
     }
-    const unknown = await run(process.execPath, [LIFEBOAT, 'sync', 'nope', '--config', site.configPath], { env }).catch((e: { code: number; stderr: string }) => e);
+    const unknown = await run(process.execPath, [LIFEBOAT, 'sync', 'nope', '--config', site.configPath], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(unknown).toMatchObject({ code: 2 });
     expect((unknown as { stderr: string }).stderr).toMatch(/unknown VPG 'nope'.*app/);
   });

@@ -16,7 +16,10 @@ const VPG = 'app';
 let site: TestSite;
 beforeAll(async () => {
   // one vCPU: room for the protected t2.micro, none for a c6i.large zSAT
-  site = await deployTestSite({ siteId: SITE, vpgs: [{ name: VPG, instances: { tags: { app: 'quota-app' } }, syncIntervalMinutes: 60, journalHours: 24 }], pollSeconds: 5 }, { vcpuQuota: 1 });
+  site = await deployTestSite(
+    { siteId: SITE, vpgs: [{ name: VPG, instances: { tags: { app: 'quota-app' } }, syncIntervalMinutes: 60, journalHours: 24 }], pollSeconds: 5 },
+    { vcpuQuota: 1 },
+  );
 }, 180_000);
 afterAll(async () => site?.stop());
 
@@ -31,7 +34,8 @@ it('fails the preflight naming the quota and the fix, and a sync started anyway 
       vpg: VPG,
       check: 'vcpu-quota',
       status: 'problem',
-      detail: "one zSAT of c6i.large needs 2 vCPUs, over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A): no zSAT can launch",
+      detail:
+        "one zSAT of c6i.large needs 2 vCPUs, over the account's quota of 1 vCPUs of Running On-Demand Standard instances (L-1216C47A): no zSAT can launch",
       fix: 'request L-1216C47A of at least 3 in Service Quotas, or list a smaller type first in agent.instanceTypes',
     },
   ]);
@@ -40,7 +44,9 @@ it('fails the preflight naming the quota and the fix, and a sync started anyway 
   const exec = await waitForExecution(site.sfn, await startExecution(site.sfn, site.syncArn(VPG), {}, 'quota'), { label: 'quota', pollMs: 500 });
   expect(exec.status).toBe('FAILED');
   // Plan reads the quota and fails before a volume or an instance exists (runtime/core/sync/vcpu-quota.ts)
-  expect(exec.cause).toMatch(/VcpuLimitExceeded: one zSAT of c6i\.large needs 2 vCPUs, more than the account's quota of 1 vCPUs .*Ask for a higher quota \(Service Quotas, EC2 quota L-1216C47A\)/);
+  expect(exec.cause).toMatch(
+    /VcpuLimitExceeded: one zSAT of c6i\.large needs 2 vCPUs, more than the account's quota of 1 vCPUs .*Ask for a higher quota \(Service Quotas, EC2 quota L-1216C47A\)/,
+  );
   const after = await ownedResources(site.ec2, SITE);
   expect(leftovers(after, new Set())).toEqual(leftovers(before, new Set()));
 }, 300_000);

@@ -69,7 +69,13 @@ beforeAll(async () => {
   // checkpoint 1: the whole volume (zeros at i%5, a repeated block at i%7, random elsewhere)
   const source = makeSourceVolume(join(dir, 'source.img'), BLOCKS);
   images.first = Buffer.from(source.bytes);
-  ids.first = await readAndCommit(source.path, Array.from({ length: BLOCKS }, (_, i) => i), T1, 'sync-aaaa0001', null);
+  ids.first = await readAndCommit(
+    source.path,
+    Array.from({ length: BLOCKS }, (_, i) => i),
+    T1,
+    'sync-aaaa0001',
+    null,
+  );
   // checkpoint 2: overwrites, a trim (block 3 → zeros), a block that was zero now holds data (block 10)
   const second = Buffer.from(source.bytes);
   const changed = [1, 3, 10, 33, 63];
@@ -185,28 +191,35 @@ describe('lifeboat export (in process, over a real store)', () => {
       writeFileSync(file, original);
     }
   });
-  it.each([['-1'], ['1.5'], ['0x10'], [String(BLOCKS)]])('a manifest with the block key %j fails naming checkpoint, volume and key, and leaves no partial output', async (key) => {
-    const manifestKey = checkpointKey(VPG, ids.second);
-    const original = (await store.getBytes(manifestKey))!;
-    const manifest = JSON.parse(original.toString('utf8'));
-    manifest.volumes[0].blocks[key] = manifest.volumes[0].blocks['1'];
-    await store.putJson(manifestKey, manifest);
-    try {
-      const fresh = join(dir, `corrupt-key-${key.replace(/[^0-9a-z]/g, 'x')}.raw`);
-      const kept = join(dir, 'kept.raw');
-      writeFileSync(kept, 'an earlier export');
-      for (const [format, out] of [['raw', fresh], ['qcow2', fresh], ['raw', kept]] as const) {
-        const err = await exportTo(format, out).catch((e: unknown) => e);
-        expect(err).toMatchObject({ name: 'CorruptManifest', checkpointId: ids.second, sourceVolumeId: VOLUME, key });
-        expect((err as Error).message).toContain(`checkpoint ${ids.second} of VPG ${VPG}, volume ${VOLUME}: block key "${key}"`);
+  it.each([['-1'], ['1.5'], ['0x10'], [String(BLOCKS)]])(
+    'a manifest with the block key %j fails naming checkpoint, volume and key, and leaves no partial output',
+    async (key) => {
+      const manifestKey = checkpointKey(VPG, ids.second);
+      const original = (await store.getBytes(manifestKey))!;
+      const manifest = JSON.parse(original.toString('utf8'));
+      manifest.volumes[0].blocks[key] = manifest.volumes[0].blocks['1'];
+      await store.putJson(manifestKey, manifest);
+      try {
+        const fresh = join(dir, `corrupt-key-${key.replace(/[^0-9a-z]/g, 'x')}.raw`);
+        const kept = join(dir, 'kept.raw');
+        writeFileSync(kept, 'an earlier export');
+        for (const [format, out] of [
+          ['raw', fresh],
+          ['qcow2', fresh],
+          ['raw', kept],
+        ] as const) {
+          const err = await exportTo(format, out).catch((e: unknown) => e);
+          expect(err).toMatchObject({ name: 'CorruptManifest', checkpointId: ids.second, sourceVolumeId: VOLUME, key });
+          expect((err as Error).message).toContain(`checkpoint ${ids.second} of VPG ${VPG}, volume ${VOLUME}: block key "${key}"`);
+        }
+        expect(existsSync(fresh)).toBe(false);
+        expect(readFileSync(kept, 'utf8')).toBe('an earlier export');
+        expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
+      } finally {
+        await store.putBytes(manifestKey, original, 'application/json');
       }
-      expect(existsSync(fresh)).toBe(false);
-      expect(readFileSync(kept, 'utf8')).toBe('an earlier export');
-      expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
-    } finally {
-      await store.putBytes(manifestKey, original, 'application/json');
-    }
-  });
+    },
+  );
 
   it("a person's copy of a manifest under checkpoints/ changes nothing: the export is still byte-exact", async () => {
     const copy = `vpgs/${VPG}/checkpoints/cp-copy (1).json`;

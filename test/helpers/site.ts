@@ -50,7 +50,14 @@ export async function deployTestSite(config: Record<string, unknown>, opts: Depl
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
   const configPath = path.join(workDir, 'lifeboat.config.json');
   const assembly = path.join(workDir, 'cdk.out');
-  const cloudOptions = { faults: opts.faults, timings: opts.timings, vcpuQuota: opts.vcpuQuota, timeScale: opts.timeScale, noDefaultVpc: opts.noDefaultVpc, limits: opts.limits };
+  const cloudOptions = {
+    faults: opts.faults,
+    timings: opts.timings,
+    vcpuQuota: opts.vcpuQuota,
+    timeScale: opts.timeScale,
+    noDefaultVpc: opts.noDefaultVpc,
+    limits: opts.limits,
+  };
   let t: TestCloud;
   if (opts.beforeDeploy) {
     // the network exists first, then the app that names it is synthesized and deployed, as a user would

@@ -14,7 +14,10 @@ class TierTimesReporter {
       t.ms += Math.max(0, suite.perfStats.end - suite.perfStats.start);
       tiers.set(name, t);
     }
-    const lines = [...tiers].map(([name, t]) => `  ${name.padEnd(9)} ${String(t.suites).padStart(4)} suites ${String(t.tests).padStart(5)} tests ${String(t.failed).padStart(3)} failed ${(t.ms / 1000).toFixed(0).padStart(6)} s`);
+    const lines = [...tiers].map(
+      ([name, t]) =>
+        `  ${name.padEnd(9)} ${String(t.suites).padStart(4)} suites ${String(t.tests).padStart(5)} tests ${String(t.failed).padStart(3)} failed ${(t.ms / 1000).toFixed(0).padStart(6)} s`,
+    );
     process.stderr.write(`\nTime per tier (suite time summed over workers):\n${lines.join('\n')}\n`);
   }
 }

@@ -37,7 +37,13 @@ let good: Run;
 beforeAll(async () => {
   writeFileSync(
     badConfig,
-    JSON.stringify({ siteId: 'site-a', vpgs: [{ name: 'web', instances: { tags: { app: 'web' } }, syncIntervalMinutes: 1 }, { name: 'web', instances: { ids: ['i-0123456789abcdef0'] } }] }),
+    JSON.stringify({
+      siteId: 'site-a',
+      vpgs: [
+        { name: 'web', instances: { tags: { app: 'web' } }, syncIntervalMinutes: 1 },
+        { name: 'web', instances: { ids: ['i-0123456789abcdef0'] } },
+      ],
+    }),
   );
   // Both at once: the good one bundles every step and the agent, the bad one stops at the config.
   [bad, good] = await Promise.all([cdk(['synth', '-c', `config=${badConfig}`]), cdk(['synth', '-q', '-o', outDir], { CDK_VALIDATION: 'false' })]);
@@ -57,12 +63,16 @@ describe('cdk synth', () => {
   it('synthesizes the example config into the site stack and one stack per VPG', () => {
     expect({ code: good.code, stderr: good.code === 0 ? '' : good.stderr }).toEqual({ code: 0, stderr: '' });
     const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
-    const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack').map(([name]) => name);
+    const stacks = Object.entries(manifest.artifacts)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([name]) => name);
     expect(stacks.sort()).toEqual(['Lifeboat-site-a', 'Lifeboat-site-a-web']);
   });
 
   it('puts the agent bundle in the assembly as a single-file asset', () => {
-    const assets = JSON.parse(readFileSync(join(outDir, 'Lifeboat-site-a.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging: string } }> };
+    const assets = JSON.parse(readFileSync(join(outDir, 'Lifeboat-site-a.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string; packaging: string } }>;
+    };
     const agent = Object.values(assets.files).filter((f) => f.source.path.endsWith('.js'));
     expect(agent).toHaveLength(1);
     expect(agent[0].source.packaging).toBe('file');

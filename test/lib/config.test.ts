@@ -11,7 +11,18 @@ import { ConfigError, formatPath, loadConfig, NONCURRENT_VERSION_DAYS, parseConf
 import { siteNames, vpgNames } from '../../lib/config-names';
 import { problems } from './config-problems';
 import { ReplicaBucket, replicaBucketName } from '../../lib/replica-bucket';
-import { alertTopicName, dashboardName, probeFunctionName, rpoAlarmName, siteStackName, sweeperFunctionName, syncFailedAlarmName, vpgStackName, vpgStepFunctionName, workerLaunchTemplateName } from '../../runtime/core/resource-names';
+import {
+  alertTopicName,
+  dashboardName,
+  probeFunctionName,
+  rpoAlarmName,
+  siteStackName,
+  sweeperFunctionName,
+  syncFailedAlarmName,
+  vpgStackName,
+  vpgStepFunctionName,
+  workerLaunchTemplateName,
+} from '../../runtime/core/resource-names';
 
 const EXAMPLE = resolve(__dirname, '../../lifeboat.config.json');
 const ID_A = 'i-0123456789abcdef0';
@@ -53,13 +64,27 @@ describe('parseConfig', () => {
   });
 
   it('names a duplicate VPG name by its index', () => {
-    const json = { ...valid(), vpgs: [{ name: 'web', instances: { ids: [ID_A] } }, { name: 'web', instances: { tags: { a: 'b' } } }] };
+    const json = {
+      ...valid(),
+      vpgs: [
+        { name: 'web', instances: { ids: [ID_A] } },
+        { name: 'web', instances: { tags: { a: 'b' } } },
+      ],
+    };
     expect(problems(json)).toEqual(['site.json: vpgs[1].name: is "web" again (also vpgs[0]); VPG names must be unique in a site']);
   });
 
   it('names an instance that two VPGs protect', () => {
-    const json = { ...valid(), vpgs: [{ name: 'a', instances: { ids: [ID_A] } }, { name: 'b', instances: { ids: ['i-0fedcba9876543210', ID_A] } }] };
-    expect(problems(json)).toEqual([`site.json: vpgs[1].instances.ids[1]: instance ${ID_A} is already protected by VPG "a"; an instance belongs to one VPG only`]);
+    const json = {
+      ...valid(),
+      vpgs: [
+        { name: 'a', instances: { ids: [ID_A] } },
+        { name: 'b', instances: { ids: ['i-0fedcba9876543210', ID_A] } },
+      ],
+    };
+    expect(problems(json)).toEqual([
+      `site.json: vpgs[1].instances.ids[1]: instance ${ID_A} is already protected by VPG "a"; an instance belongs to one VPG only`,
+    ]);
   });
 
   it('explains why a sync interval below the minimum is refused', () => {
@@ -71,7 +96,13 @@ describe('parseConfig', () => {
   });
 
   it('refuses a fractional interval and one above a day', () => {
-    const json = { ...valid(), vpgs: [{ name: 'a', instances: { ids: [ID_A] }, syncIntervalMinutes: 7.5 }, { name: 'b', instances: { tags: { x: 'y' } }, syncIntervalMinutes: 1441, journalHours: 48 }] };
+    const json = {
+      ...valid(),
+      vpgs: [
+        { name: 'a', instances: { ids: [ID_A] }, syncIntervalMinutes: 7.5 },
+        { name: 'b', instances: { tags: { x: 'y' } }, syncIntervalMinutes: 1441, journalHours: 48 },
+      ],
+    };
     const lines = problems(json);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^site\.json: vpgs\[0\]\.syncIntervalMinutes: is wrong; it must be a whole number from 5 to 1440/);
@@ -100,7 +131,14 @@ describe('parseConfig', () => {
   });
 
   it('reports duplicates even when another key is malformed, all in one go', () => {
-    const json = { ...valid(), vpgs: [{ name: 'web', instances: { ids: [ID_A] }, syncIntervalMinutes: 1 }, { name: 'db', instances: { ids: [ID_A] } }, { name: 'web', instances: { tags: { a: 'b' } } }] };
+    const json = {
+      ...valid(),
+      vpgs: [
+        { name: 'web', instances: { ids: [ID_A] }, syncIntervalMinutes: 1 },
+        { name: 'db', instances: { ids: [ID_A] } },
+        { name: 'web', instances: { tags: { a: 'b' } } },
+      ],
+    };
     const lines = problems(json);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^site\.json: vpgs\[0\]\.syncIntervalMinutes: is wrong/);
@@ -112,7 +150,9 @@ describe('parseConfig', () => {
 
   it('refuses a tag key the state machine would read as a JSONPath', () => {
     const json = { ...valid(), vpgs: [{ name: 'web', instances: { tags: { 'app.$': 'web' } } }] };
-    expect(problems(json)).toEqual([expect.stringMatching(/^site\.json: vpgs\[0\]\.instances\.tags\.app\.\$: is not an allowed key; it must be an EC2 tag key.*not ending in "\.\$"$/)]);
+    expect(problems(json)).toEqual([
+      expect.stringMatching(/^site\.json: vpgs\[0\]\.instances\.tags\.app\.\$: is not an allowed key; it must be an EC2 tag key.*not ending in "\.\$"$/),
+    ]);
   });
 
   it('refuses a VPG whose instances select nothing', () => {
@@ -145,9 +185,7 @@ describe('parseConfig', () => {
     const parsed = parseConfig({ ...valid(), agent: { instanceTypes: ['c7g.large', 'm7g.large'] }, importer: { instanceType: 'm6i.large' } }, 'site.json');
     expect([instanceTypesOf(parsed.agent), instanceTypesOf(parsed.importer)]).toEqual([['c7g.large', 'm7g.large'], ['m6i.large']]);
     const json = { ...valid(), agent: { instanceType: 'c6i.large', instanceTypes: ['m6i.large', 'c7g.large', 'm6i.large'] }, importer: { instanceTypes: [] } };
-    expect(problems(json)).toEqual([
-      'site.json: importer.instanceTypes: is wrong; it must list at least one instance type',
-    ]);
+    expect(problems(json)).toEqual(['site.json: importer.instanceTypes: is wrong; it must list at least one instance type']);
     expect(problems({ ...json, importer: {} })).toEqual([
       'site.json: agent.instanceType: is c6i.large but agent.instanceTypes starts with m6i.large; keep one: instanceTypes (the preferred first) replaces instanceType',
       'site.json: agent.instanceTypes[1]: is c7g.large, an arm64 (Graviton) type, but m6i.large is x86_64; the worker image has one architecture, so list types of one architecture only',
@@ -186,7 +224,13 @@ describe('formatPath', () => {
 describe('vpgRuntime', () => {
   it('builds what the state machine embeds from the config and the deploy-time extras', () => {
     const config = parseConfig(
-      { ...valid(), agent: { volumesPerZsat: 2, maxZsats: 3 }, pollSeconds: 20, heartbeatTimeoutSeconds: 120, vpgs: [{ name: 'db', instances: { ids: [ID_A] }, syncIntervalMinutes: 30, journalHours: 12 }] },
+      {
+        ...valid(),
+        agent: { volumesPerZsat: 2, maxZsats: 3 },
+        pollSeconds: 20,
+        heartbeatTimeoutSeconds: 120,
+        vpgs: [{ name: 'db', instances: { ids: [ID_A] }, syncIntervalMinutes: 30, journalHours: 12 }],
+      },
       'x',
     );
     expect(vpgRuntime(config, config.vpgs[0], { agentInstanceProfileArn: 'arn:profile', storeBucket: 'bucket-1' })).toEqual({
@@ -209,7 +253,8 @@ describe('vpgRuntime', () => {
 const withVpgs = (...vpgs: Array<[string, Record<string, string>]>) => ({ ...valid(), vpgs: vpgs.map(([name, tags]) => ({ name, instances: { tags } })) });
 
 describe('site capacity: what grows with the VPG count on the site stack', () => {
-  const many = (n: number, length: number) => Array.from({ length: n }, (_, i) => [`${'v'.repeat(length - 3)}${String(i).padStart(3, '0')}`, { vpg: String(i) }] as [string, Record<string, string>]);
+  const many = (n: number, length: number) =>
+    Array.from({ length: n }, (_, i) => [`${'v'.repeat(length - 3)}${String(i).padStart(3, '0')}`, { vpg: String(i) }] as [string, Record<string, string>]);
 
   it('accepts fifty VPGs with 32-character names under a 26-character site id', () => {
     expect(parseConfig({ ...withVpgs(...many(50, 32)), siteId: 's'.repeat(26) }, 'x').vpgs).toHaveLength(50);
@@ -250,14 +295,16 @@ describe('names: the runtime rule (runtime/core/names.ts)', () => {
 });
 
 describe('derived names fit AWS limits and are unique', () => {
-  it('refuses a site id and VPG name whose longest generated name, the failback state machine, is over Step Functions\' 80 characters, with the VPG name length that fits', () => {
+  it("refuses a site id and VPG name whose longest generated name, the failback state machine, is over Step Functions' 80 characters, with the VPG name length that fits", () => {
     const site = 's'.repeat(30);
     const vpg = 'v'.repeat(32);
     expect(problems({ ...withVpgs([vpg, { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } })).toEqual([
       `site.json: vpgs[0].name: "${vpg}" (32 characters) with site id "${site}" makes the failback state machine "lifeboat-${site}-${vpg}-failback" 81 characters long, over the limit of 80 (Step Functions CreateStateMachine); shorten the VPG name to at most 31 characters, or shorten the site id`,
     ]);
     // One character less fits: the check is at the limit, not near it.
-    expect(parseConfig({ ...withVpgs([vpg.slice(1), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(31);
+    expect(parseConfig({ ...withVpgs([vpg.slice(1), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(
+      31,
+    );
   });
 
   it('names, of several generated names over their limits, the one that needs the shortest VPG name', () => {
@@ -267,7 +314,9 @@ describe('derived names fit AWS limits and are unique', () => {
     expect(problems({ ...withVpgs([vpg, { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } })).toEqual([
       `site.json: vpgs[0].name: "${vpg}" (32 characters) with site id "${site}" makes the failback state machine "lifeboat-${site}-${vpg}-failback" 83 characters long, over the limit of 80 (Step Functions CreateStateMachine); shorten the VPG name to at most 29 characters, or shorten the site id`,
     ]);
-    expect(parseConfig({ ...withVpgs([vpg.slice(3), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(29);
+    expect(parseConfig({ ...withVpgs([vpg.slice(3), { app: 'web' }]), siteId: site, store: { bucketName: 'my-dr-bucket' } }, 'x').vpgs[0].name).toHaveLength(
+      29,
+    );
   });
 
   it('refuses a site id too long for the default bucket name, unless store.bucketName names one', () => {
@@ -336,13 +385,13 @@ describe('tag selectors', () => {
     expect(problems(config)).toEqual([expect.stringMatching(/vpgs\[0\]\.instances\.tags\.Owner: is one of Lifeboat's own tag keys/)]);
   });
 
-  it.each(['ZERTO_TAG', 'LifeboatJob', 'lifeboat:vpg', 'lifeboat:anything-new'])('refuses a selector on Lifeboat\'s own tag key %s', (key) => {
+  it.each(['ZERTO_TAG', 'LifeboatJob', 'lifeboat:vpg', 'lifeboat:anything-new'])("refuses a selector on Lifeboat's own tag key %s", (key) => {
     expect(problems(withVpgs(['web', { app: 'web', [key]: 'x' }]))).toEqual([
       `site.json: vpgs[0].instances.tags.${key}: is one of Lifeboat's own tag keys (ZERTO_TAG, Owner, LifeboatJob, lifeboat:*), which mark the resources Lifeboat creates, never a protected instance; select the instances by a tag of your own`,
     ]);
   });
 
-  it('accepts keys that only look like Lifeboat\'s (tag keys are case-sensitive)', () => {
+  it("accepts keys that only look like Lifeboat's (tag keys are case-sensitive)", () => {
     expect(parseConfig(withVpgs(['web', { owner: 'team-a', 'Lifeboat:x': 'y' }]), 'x').vpgs[0].instances.tags).toEqual({ owner: 'team-a', 'Lifeboat:x': 'y' });
   });
 });
@@ -350,7 +399,9 @@ describe('tag selectors', () => {
 describe('private IPs', () => {
   it.each(['999.999.999.999', '01.2.3.4', '1.2.3'])('refuses %j in recovery.privateIps with the rule', (ip) => {
     const json = { ...valid(), vpgs: [{ name: 'web', instances: { ids: [ID_A] }, recovery: { privateIps: { [ID_A]: ip } } }] };
-    expect(problems(json)).toEqual([`site.json: vpgs[0].recovery.privateIps.${ID_A}: is wrong; it must be an IPv4 address: four numbers 0-255 without leading zeros, such as "10.0.1.20"`]);
+    expect(problems(json)).toEqual([
+      `site.json: vpgs[0].recovery.privateIps.${ID_A}: is wrong; it must be an IPv4 address: four numbers 0-255 without leading zeros, such as "10.0.1.20"`,
+    ]);
   });
 
   it('accepts a valid address', () => {
@@ -374,7 +425,9 @@ describe('object lock against the journal', () => {
 
   it('refuses a GOVERNANCE lock the same way, saying who could still free the space', () => {
     const [line] = problems(locked('GOVERNANCE', 9, 24));
-    expect(line).toMatch(/^site\.json: store\.objectLock\.days: \(9 days\) .* 24 h longer, unless someone deletes each version with governance bypass; set store\.objectLock\.days to at most 8, or raise vpgs\[0\]\.journalHours to at least 48$/);
+    expect(line).toMatch(
+      /^site\.json: store\.objectLock\.days: \(9 days\) .* 24 h longer, unless someone deletes each version with governance bypass; set store\.objectLock\.days to at most 8, or raise vpgs\[0\]\.journalHours to at least 48$/,
+    );
   });
 
   it('accepts a lock up to the journal plus that week: it keeps nothing longer than the bucket does anyway', () => {
@@ -386,8 +439,12 @@ describe('object lock against the journal', () => {
     const stack = new Stack();
     new ReplicaBucket(stack, 'Store', { siteId: 'site-a', store: { encryption: 's3', objectLock: { mode: 'COMPLIANCE', days: 8 } } });
     const buckets = Template.fromStack(stack).findResources('AWS::S3::Bucket', { Properties: { ObjectLockEnabled: true } });
-    const [bucket] = Object.values(buckets) as Array<{ Properties: { LifecycleConfiguration: { Rules: Array<{ NoncurrentVersionExpiration?: { NoncurrentDays: number } }> } } }>;
-    const days = bucket.Properties.LifecycleConfiguration.Rules.flatMap((r) => (r.NoncurrentVersionExpiration ? [r.NoncurrentVersionExpiration.NoncurrentDays] : []));
+    const [bucket] = Object.values(buckets) as Array<{
+      Properties: { LifecycleConfiguration: { Rules: Array<{ NoncurrentVersionExpiration?: { NoncurrentDays: number } }> } };
+    }>;
+    const days = bucket.Properties.LifecycleConfiguration.Rules.flatMap((r) =>
+      r.NoncurrentVersionExpiration ? [r.NoncurrentVersionExpiration.NoncurrentDays] : [],
+    );
     expect(days).toEqual([NONCURRENT_VERSION_DAYS]);
   });
 });
@@ -401,14 +458,32 @@ describe('duplicate JSON keys', () => {
   };
 
   it('names a duplicate key by its path and both lines, with the fix', () => {
-    const path = file('dup.json', ['{', '  "siteId": "site-a",', '  "vpgs": [', '    { "name": "web",', '      "instances": { "tags": { "app": "web" } },', '      "journalHours": 48,', '      "journalHours": 2 }', '  ]', '}'].join('\n'));
+    const path = file(
+      'dup.json',
+      [
+        '{',
+        '  "siteId": "site-a",',
+        '  "vpgs": [',
+        '    { "name": "web",',
+        '      "instances": { "tags": { "app": "web" } },',
+        '      "journalHours": 48,',
+        '      "journalHours": 2 }',
+        '  ]',
+        '}',
+      ].join('\n'),
+    );
     expect(() => loadConfig(path)).toThrow(
-      new ConfigError([`${path}: vpgs[0].journalHours: appears twice in one object (line 6 and line 7); JSON.parse would silently keep only the last, so remove one of them`]),
+      new ConfigError([
+        `${path}: vpgs[0].journalHours: appears twice in one object (line 6 and line 7); JSON.parse would silently keep only the last, so remove one of them`,
+      ]),
     );
   });
 
   it('finds a duplicate however its key is escaped, and reports it with every other problem', () => {
-    const path = file('dup-root.json', '{ "siteId": "site-a", "\\u0073iteId": "Site B", "vpgs": [ { "name": "web", "instances": { "tags": { "app": "web" } } } ] }');
+    const path = file(
+      'dup-root.json',
+      '{ "siteId": "site-a", "\\u0073iteId": "Site B", "vpgs": [ { "name": "web", "instances": { "tags": { "app": "web" } } } ] }',
+    );
     const lines = (() => {
       try {
         loadConfig(path);
@@ -418,7 +493,9 @@ describe('duplicate JSON keys', () => {
       return [];
     })();
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe(`${path}: siteId: appears twice in one object (line 1 and line 1); JSON.parse would silently keep only the last, so remove one of them`);
+    expect(lines[0]).toBe(
+      `${path}: siteId: appears twice in one object (line 1 and line 1); JSON.parse would silently keep only the last, so remove one of them`,
+    );
     expect(lines[1]).toMatch(new RegExp(`^${path.replace(/[.]/g, '\\.')}: siteId: is wrong; .*"Site B" contains "S"`));
   });
 

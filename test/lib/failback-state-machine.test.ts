@@ -77,16 +77,23 @@ describe('failback state machine', () => {
 
 describe('failback steps', () => {
   it("deploys one function per step in each VPG stack, named for the VPG, run by the VPG's own Task states", () => {
-    for (const [template, vpg] of [[web, 'web'], [db, 'db']] as const) {
+    for (const [template, vpg] of [
+      [web, 'web'],
+      [db, 'db'],
+    ] as const) {
       const functions = template.findResources('AWS::Lambda::Function');
       const idByName = new Map(Object.entries(functions).map(([id, f]) => [f.Properties.FunctionName as string, id]));
-      const tasks = Object.values(allStates(failbackDefinition(template, vpg))).filter((st) => st.Type === 'Task').map((st) => st.Resource as string);
+      const tasks = Object.values(allStates(failbackDefinition(template, vpg)))
+        .filter((st) => st.Type === 'Task')
+        .map((st) => st.Resource as string);
       for (const step of FAILBACK_STEPS) {
         const id = idByName.get(vpgStepFunctionName(SITE, vpg, step));
         expect({ step, deployed: id !== undefined, used: tasks.includes(`{GetAtt:${id}.Arn}`) }).toEqual({ step, deployed: true, used: true });
       }
     }
-    expect(Object.values(site.findResources('AWS::Lambda::Function')).map((f) => f.Properties.FunctionName)).not.toContain(vpgStepFunctionName(SITE, 'web', 'failback-launch'));
+    expect(Object.values(site.findResources('AWS::Lambda::Function')).map((f) => f.Properties.FunctionName)).not.toContain(
+      vpgStepFunctionName(SITE, 'web', 'failback-launch'),
+    );
   });
 
   it('starts and follows only its own VPG sync (the grants are checked in vpg-step-roles.test.ts)', () => {

@@ -21,7 +21,9 @@ import { siteStackName, vpgStackName } from '../../runtime/core/resource-names';
 const SITE = 'acme-dr-eu-central1';
 /** Realistic names, some at the 32 characters a VPG name may have; half by tags, half by instance ids. */
 const vpgName = (i: number) =>
-  i % 5 === 0 ? `core-banking-ledger-primary-db${String(i).padStart(2, '0')}` : `${['payments', 'web-frontend', 'erp-finance', 'data-warehouse'][i % 4]}-prod-${String(i).padStart(2, '0')}`;
+  i % 5 === 0
+    ? `core-banking-ledger-primary-db${String(i).padStart(2, '0')}`
+    : `${['payments', 'web-frontend', 'erp-finance', 'data-warehouse'][i % 4]}-prod-${String(i).padStart(2, '0')}`;
 const instanceId = (i: number, j: number) => `i-0${(i * 16 + j).toString(16).padStart(16, '0')}`;
 const configFor = (net: Network) => ({
   siteId: SITE,
@@ -155,7 +157,8 @@ describe('fifty VPGs in one site: IAM quotas', () => {
         const inlineSize = inline.reduce((n, d) => n + iamSize(longest(d)), 0);
         largestInline = Math.max(largestInline, inlineSize);
         if (inlineSize > INLINE_PER_ROLE) over.push(`${stack.name}/${id}: inline policies ${inlineSize} characters`);
-        for (const d of managed) if (iamSize(longest(d)) > MANAGED_POLICY) over.push(`${stack.name}/${id}: a managed policy of ${iamSize(longest(d))} characters`);
+        for (const d of managed)
+          if (iamSize(longest(d)) > MANAGED_POLICY) over.push(`${stack.name}/${id}: a managed policy of ${iamSize(longest(d))} characters`);
         const attached = managed.length + ((stack.json.Resources[id].Properties.ManagedPolicyArns ?? []) as unknown[]).length;
         if (attached > MANAGED_PER_ROLE) over.push(`${stack.name}/${id}: ${attached} managed policies`);
       }
@@ -171,7 +174,9 @@ describe('fifty VPGs in one site: IAM quotas', () => {
     const { inline, managed } = rolePolicies(site.template, sweeperRole[0]);
     // every VPG's two state machines, exactly named, in exactly one managed policy; none in the inline policy
     const machines = (docs: PolicyDoc[]) =>
-      docs.flatMap((d) => d.Statement.filter((s) => s.Action === 'states:ListExecutions').flatMap((s) => s.Resource as string[])).map((arn) => arn.split(':stateMachine:')[1]);
+      docs
+        .flatMap((d) => d.Statement.filter((s) => s.Action === 'states:ListExecutions').flatMap((s) => s.Resource as string[]))
+        .map((arn) => arn.split(':stateMachine:')[1]);
     expect(machines(inline)).toEqual([]);
     expect(machines(managed).sort()).toEqual(config.vpgs.flatMap((v) => [`lifeboat-${SITE}-${v.name}-sync`, `lifeboat-${SITE}-${v.name}-failback`]).sort());
     expect(managed.length).toBeGreaterThan(1);
@@ -216,7 +221,8 @@ describe('fifty VPGs in one site: names and CloudFormation limits', () => {
         if (violation) bad.push(`${stack.name}/${id}: ${violation}`);
         const rule = OTHER_NAMES[resource.Type];
         const name = rule ? props[rule.property] : undefined;
-        if (rule && typeof name === 'string' && (name.length > rule.max || !rule.pattern.test(name))) bad.push(`${stack.name}/${id}: ${rule.property} "${name}" (${name.length}; ${rule.source} allows ${rule.max})`);
+        if (rule && typeof name === 'string' && (name.length > rule.max || !rule.pattern.test(name)))
+          bad.push(`${stack.name}/${id}: ${rule.property} "${name}" (${name.length}; ${rule.source} allows ${rule.max})`);
       }
     }
     expect(bad).toEqual([]);
@@ -246,7 +252,7 @@ describe('fifty VPGs in one site: names and CloudFormation limits', () => {
     expect(new Set(groups).size).toBe(100);
   });
 
-  it('keeps every template within CloudFormation\'s size, resource and output quotas', () => {
+  it("keeps every template within CloudFormation's size, resource and output quotas", () => {
     for (const stack of stacks) {
       expect({ stack: stack.name, bytes: JSON.stringify(stack.json).length <= TEMPLATE_BYTES }).toEqual({ stack: stack.name, bytes: true });
       expect(Object.keys(stack.json.Resources).length).toBeLessThanOrEqual(RESOURCES_PER_STACK);
@@ -256,7 +262,9 @@ describe('fifty VPGs in one site: names and CloudFormation limits', () => {
 
   it("keeps the site dashboard within CloudWatch's widget and metric quotas", () => {
     const [[, dashboard]] = resourcesOf(stacks[0], 'AWS::CloudWatch::Dashboard');
-    const body = JSON.parse(String(resolveValue(stacks[0].template, dashboard.Properties.DashboardBody))) as { widgets: Array<{ properties: { metrics?: unknown[] } }> };
+    const body = JSON.parse(String(resolveValue(stacks[0].template, dashboard.Properties.DashboardBody))) as {
+      widgets: Array<{ properties: { metrics?: unknown[] } }>;
+    };
     const metrics = body.widgets.map((w) => w.properties.metrics?.length ?? 0);
     expect(body.widgets.length).toBeLessThanOrEqual(WIDGETS_PER_DASHBOARD);
     expect(Math.max(...metrics)).toBeLessThanOrEqual(METRICS_PER_WIDGET);

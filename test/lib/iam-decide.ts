@@ -13,7 +13,14 @@ export type Context = Record<string, string | string[]>;
  * IAM's decision on one request by the role whose logical id starts with `rolePrefix`; `resourcePolicy` is the
  * resource's own policy (a KMS key's key policy, without which no identity policy counts for a key).
  */
-export async function decide(template: Template, rolePrefix: string, action: string, resource: string, context: Context = {}, resourcePolicy?: PolicyDoc): Promise<Decision> {
+export async function decide(
+  template: Template,
+  rolePrefix: string,
+  action: string,
+  resource: string,
+  context: Context = {},
+  resourcePolicy?: PolicyDoc,
+): Promise<Decision> {
   const { inline, managed } = rolePolicies(template, rolePrefix);
   const policies: PolicyDoc[] = [...inline, ...managed];
   const result = await runSimulation(

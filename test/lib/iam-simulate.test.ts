@@ -47,12 +47,15 @@ describe('the zSAT role', () => {
       await decisions({
         'PutObject a pack with If-None-Match': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object(PACK), { 's3:if-none-match': '*' }),
         'PutObject a pack without it': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object(PACK)),
-        'PutObject a checkpoint, even with If-None-Match': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/checkpoints/cp-x.json'), { 's3:if-none-match': '*' }),
+        'PutObject a checkpoint, even with If-None-Match': () =>
+          decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/checkpoints/cp-x.json'), { 's3:if-none-match': '*' }),
         'PutObject a checkpoint': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/checkpoints/cp-x.json')),
         'PutObject its progress': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/syncs/s-1/progress/z-1.json')),
-        'PutObject a result with If-None-Match': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/syncs/s-1/results/z-1.json'), { 's3:if-none-match': '*' }),
+        'PutObject a result with If-None-Match': () =>
+          decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/syncs/s-1/results/z-1.json'), { 's3:if-none-match': '*' }),
         'PutObject a result without it': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object('vpgs/web/syncs/s-1/results/z-1.json')),
-        'PutObject a pack of VPG db': () => decide(web, 'ZsatAgentRole', 's3:PutObject', object(`vpgs/db/packs/${'ab'.repeat(32)}.pack`), { 's3:if-none-match': '*' }),
+        'PutObject a pack of VPG db': () =>
+          decide(web, 'ZsatAgentRole', 's3:PutObject', object(`vpgs/db/packs/${'ab'.repeat(32)}.pack`), { 's3:if-none-match': '*' }),
         'GetObject a plan': () => decide(web, 'ZsatAgentRole', 's3:GetObject', object('vpgs/web/syncs/s-1/plans/vol-1.json')),
         'GetObject of VPG db': () => decide(web, 'ZsatAgentRole', 's3:GetObject', object('vpgs/db/checkpoints/cp-x.json')),
         'DeleteObject a pack': () => decide(web, 'ZsatAgentRole', 's3:DeleteObject', object(PACK)),
@@ -74,7 +77,11 @@ describe('the zSAT role', () => {
 
   it('lists only its own VPG prefix', async () => {
     const list = (prefix: string) => decide(web, 'ZsatAgentRole', 's3:ListBucket', `arn:${PARTITION}:s3:::${BUCKET}`, { 's3:prefix': prefix });
-    expect(await decisions({ own: () => list('vpgs/web/packs/'), other: () => list('vpgs/db/'), all: () => list('') })).toEqual({ own: 'Allowed', other: 'ImplicitlyDenied', all: 'ImplicitlyDenied' });
+    expect(await decisions({ own: () => list('vpgs/web/packs/'), other: () => list('vpgs/db/'), all: () => list('') })).toEqual({
+      own: 'Allowed',
+      other: 'ImplicitlyDenied',
+      all: 'ImplicitlyDenied',
+    });
   });
 });
 
@@ -140,19 +147,30 @@ describe('the sync role', () => {
     expect(templateArn).toMatch(/^arn:aws:ec2:us-east-1:123456789012:launch-template\/lt-[0-9a-f]{17}$/);
     expect(
       await decisions({
-        'its zSAT instance from the zSAT template': () => run(ec2('instance', '*'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE'), 'ec2:LaunchTemplate': templateArn! }),
-        'the same from another template': () => run(ec2('instance', '*'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE'), 'ec2:LaunchTemplate': zsatTemplate }),
+        'its zSAT instance from the zSAT template': () =>
+          run(ec2('instance', '*'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE'), 'ec2:LaunchTemplate': templateArn! }),
+        'the same from another template': () =>
+          run(ec2('instance', '*'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE'), 'ec2:LaunchTemplate': zsatTemplate }),
         'the same without a template': () => run(ec2('instance', '*'), creating('web', 'zsat', 'ZERTO_EC2_RESOURCE')),
         'a zSAT tagged for VPG db': () => run(ec2('instance', '*'), { ...creating('db', 'zsat', 'ZERTO_EC2_RESOURCE'), 'ec2:LaunchTemplate': templateArn! }),
         'an importer': () => run(ec2('instance', '*'), { ...creating('web', 'zimporter', 'ZERTO_EC2_RESOURCE'), 'ec2:LaunchTemplate': templateArn! }),
         'the image, from the zSAT template': () => run(ec2('image', 'ami-0123456789abcdef0'), { 'ec2:LaunchTemplate': templateArn! }),
         'the image, without it': () => run(ec2('image', 'ami-0123456789abcdef0'), {}),
-        'TerminateInstances its own zSAT': () => decide(web, 'StepRolesSync', 'ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE')),
-        'TerminateInstances a zSAT of db': () => decide(web, 'StepRolesSync', 'ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('db', 'zsat', 'ZERTO_EC2_RESOURCE')),
-        'TerminateInstances its own importer': () => decide(web, 'StepRolesSync', 'ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zimporter', 'ZERTO_EC2_RESOURCE')),
-        'DeleteVolume its own zSAT volume': () => decide(web, 'StepRolesSync', 'ec2:DeleteVolume', ec2('volume', 'vol-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EBS_RESOURCE')),
-        'CreateTags on an existing instance': () => decide(web, 'StepRolesSync', 'ec2:CreateTags', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE') }),
-        'CreateTags as part of RunInstances': () => decide(web, 'StepRolesSync', 'ec2:CreateTags', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE'), 'ec2:CreateAction': 'RunInstances' }),
+        'TerminateInstances its own zSAT': () =>
+          decide(web, 'StepRolesSync', 'ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE')),
+        'TerminateInstances a zSAT of db': () =>
+          decide(web, 'StepRolesSync', 'ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('db', 'zsat', 'ZERTO_EC2_RESOURCE')),
+        'TerminateInstances its own importer': () =>
+          decide(web, 'StepRolesSync', 'ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zimporter', 'ZERTO_EC2_RESOURCE')),
+        'DeleteVolume its own zSAT volume': () =>
+          decide(web, 'StepRolesSync', 'ec2:DeleteVolume', ec2('volume', 'vol-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EBS_RESOURCE')),
+        'CreateTags on an existing instance': () =>
+          decide(web, 'StepRolesSync', 'ec2:CreateTags', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), { ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE') }),
+        'CreateTags as part of RunInstances': () =>
+          decide(web, 'StepRolesSync', 'ec2:CreateTags', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), {
+            ...creating('web', 'zsat', 'ZERTO_EC2_RESOURCE'),
+            'ec2:CreateAction': 'RunInstances',
+          }),
       }),
     ).toEqual({
       'its zSAT instance from the zSAT template': 'Allowed',
@@ -184,7 +202,8 @@ describe('the compaction role', () => {
         'DeleteObject a released note': () => compaction('s3:DeleteObject', object('vpgs/web/released/vol-1.json')),
         'PutObject a checkpoint with If-Match': () => compaction('s3:PutObject', object('vpgs/web/checkpoints/cp-x.json'), { 's3:if-match': '"etag"' }),
         'PutObject a checkpoint without it': () => compaction('s3:PutObject', object('vpgs/web/checkpoints/cp-x.json')),
-        'TerminateInstances a web zSAT': () => compaction('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE')),
+        'TerminateInstances a web zSAT': () =>
+          compaction('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE')),
       }),
     ).toEqual({
       'DeleteObject a web pack': 'Allowed',
@@ -212,8 +231,10 @@ describe('the cleanup role', () => {
         'a web ZImporter': () => terminate(ours('web', 'zimporter', 'ZERTO_EC2_RESOURCE')),
         'a web recovered VM': () => terminate(ours('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
         'an untagged instance': () => terminate({}),
-        'a sync snapshot of web': () => decide(web, 'StepRolesCleanup', 'ec2:DeleteSnapshot', ec2('snapshot', 'snap-0aaaaaaaaaaaaaaaa'), ours('web', 'sync-snapshot', 'ZERTO_EBS_RESOURCE')),
-        'a sync snapshot of db': () => decide(web, 'StepRolesCleanup', 'ec2:DeleteSnapshot', ec2('snapshot', 'snap-0aaaaaaaaaaaaaaaa'), ours('db', 'sync-snapshot', 'ZERTO_EBS_RESOURCE')),
+        'a sync snapshot of web': () =>
+          decide(web, 'StepRolesCleanup', 'ec2:DeleteSnapshot', ec2('snapshot', 'snap-0aaaaaaaaaaaaaaaa'), ours('web', 'sync-snapshot', 'ZERTO_EBS_RESOURCE')),
+        'a sync snapshot of db': () =>
+          decide(web, 'StepRolesCleanup', 'ec2:DeleteSnapshot', ec2('snapshot', 'snap-0aaaaaaaaaaaaaaaa'), ours('db', 'sync-snapshot', 'ZERTO_EBS_RESOURCE')),
         'DeleteObject a web working file': () => decide(web, 'StepRolesCleanup', 's3:DeleteObject', object('vpgs/web/syncs/s-1/plans/vol-1.json')),
         'DeleteObject a web checkpoint': () => decide(web, 'StepRolesCleanup', 's3:DeleteObject', object('vpgs/web/checkpoints/cp-x.json')),
       }),
@@ -263,8 +284,10 @@ describe('the failback role', () => {
     const toEc2 = { 'iam:PassedToService': 'ec2.amazonaws.com' };
     expect(
       await decisions({
-        'terminate a web recovered VM': () => failback('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
-        'terminate a db recovered VM': () => failback('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('db', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
+        'terminate a web recovered VM': () =>
+          failback('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
+        'terminate a db recovered VM': () =>
+          failback('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('db', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
         'terminate a web zSAT': () => failback('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE')),
         'pass the web ZImporter role': () => failback('iam:PassRole', importerRole, toEc2),
         'pass the web zSAT role': () => failback('iam:PassRole', zsatRole, toEc2),
@@ -287,11 +310,17 @@ describe('the sweeper role', () => {
     const { [`aws:ResourceTag/${TAG.vpg}`]: _vpg, ...noVpg } = ours('web', 'zsat', 'ZERTO_EC2_RESOURCE');
     expect(
       await decisions({
-        'terminate a zSAT of any VPG': () => sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('db', 'zsat', 'ZERTO_EC2_RESOURCE')),
+        'terminate a zSAT of any VPG': () =>
+          sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('db', 'zsat', 'ZERTO_EC2_RESOURCE')),
         'terminate one with no VPG tag': () => sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), noVpg),
-        'terminate one of another site': () => sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE', 'other-site')),
-        "terminate a protected instance tagged Owner (no Lifeboat role)": () =>
-          sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), { [`aws:ResourceTag/${TAG.owner}`]: SITE, [`aws:ResourceTag/${TAG.zerto}`]: 'ZERTO_EC2_RESOURCE', [`aws:ResourceTag/${TAG.vpg}`]: 'web' }),
+        'terminate one of another site': () =>
+          sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), ours('web', 'zsat', 'ZERTO_EC2_RESOURCE', 'other-site')),
+        'terminate a protected instance tagged Owner (no Lifeboat role)': () =>
+          sweeper('ec2:TerminateInstances', ec2('instance', 'i-0aaaaaaaaaaaaaaaa'), {
+            [`aws:ResourceTag/${TAG.owner}`]: SITE,
+            [`aws:ResourceTag/${TAG.zerto}`]: 'ZERTO_EC2_RESOURCE',
+            [`aws:ResourceTag/${TAG.vpg}`]: 'web',
+          }),
         'DeleteObject a working file of a gone sync': () => sweeper('s3:DeleteObject', `arn:${PARTITION}:s3:::${BUCKET}/vpgs/web/syncs/s-1/jobs/z-1.json`),
         'DeleteObject a checkpoint': () => sweeper('s3:DeleteObject', `arn:${PARTITION}:s3:::${BUCKET}/vpgs/web/checkpoints/cp-x.json`),
         'DeleteObject a pack': () => sweeper('s3:DeleteObject', `arn:${PARTITION}:s3:::${BUCKET}/${PACK}`),

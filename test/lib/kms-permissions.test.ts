@@ -20,9 +20,12 @@ const FOR_AWS: Context = { ...VIA_EC2, 'kms:GrantIsForAWSResource': 'true' };
 /** The default key policy: the account's root may do anything, so IAM policies decide (key-policy-default-allow-root-enable-iam). */
 const DEFAULT_KEY_POLICY = {
   Version: '2012-10-17',
-  Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${PARTITION}:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+  Statement: [
+    { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:${PARTITION}:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' },
+  ],
 };
-const decide = (t: Template, role: string, action: string, resource: string, context: Context) => decideAny(t, role, action, resource, context, DEFAULT_KEY_POLICY);
+const decide = (t: Template, role: string, action: string, resource: string, context: Context) =>
+  decideAny(t, role, action, resource, context, DEFAULT_KEY_POLICY);
 
 let anyKey: Template;
 let named: Template;
@@ -32,7 +35,10 @@ beforeAll(() => {
   named = synthesize({ ...FULL_CONFIG, kms: { keyArns: [NAMED] } }).vpgs[0];
 });
 
-const kmsActions = (t: Template, role: string) => roleStatements(t, role).flatMap(actionsOf).filter((a) => a.startsWith('kms:'));
+const kmsActions = (t: Template, role: string) =>
+  roleStatements(t, role)
+    .flatMap(actionsOf)
+    .filter((a) => a.startsWith('kms:'));
 
 describe('EBS encryption permissions of the step roles', () => {
   it('the sync: what AWS documents for EBS, through EC2; kms:Decrypt through the EBS direct APIs too; never directly', async () => {
@@ -51,7 +57,8 @@ describe('EBS encryption permissions of the step roles', () => {
         'Decrypt directly': () => sync('kms:Decrypt', OTHER, {}),
         'Decrypt through S3': () => sync('kms:Decrypt', OTHER, { 'kms:ViaService': `s3.${REGION}.amazonaws.com` }),
         'Encrypt through EC2': () => sync('kms:Encrypt', OTHER, VIA_EC2),
-        'Decrypt a key of another account through EC2': () => sync('kms:Decrypt', `arn:${PARTITION}:kms:${REGION}:210987654321:key/${OTHER.split('/')[1]}`, VIA_EC2),
+        'Decrypt a key of another account through EC2': () =>
+          sync('kms:Decrypt', `arn:${PARTITION}:kms:${REGION}:210987654321:key/${OTHER.split('/')[1]}`, VIA_EC2),
       }),
     ).toEqual({
       'CreateGrant for an AWS resource through EC2': 'Allowed',

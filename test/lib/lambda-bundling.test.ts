@@ -69,7 +69,13 @@ describe('a real step bundle (plan: EBS direct APIs, S3, and the EC2 and Service
 
   it('names its functions in a stack trace (keepNames), with no source map read', () => {
     const probe = `require('./index.js').handler({}).then(() => process.exit(2), (e) => { process.stdout.write(JSON.stringify({ name: e.name, stack: e.stack })); })`;
-    const env = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', [STEP_ENV.siteId]: 'site-t', [STEP_ENV.bucket]: 'replica', [STEP_ENV.zsatLaunchTemplate]: 'zsat' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      [STEP_ENV.siteId]: 'site-t',
+      [STEP_ENV.bucket]: 'replica',
+      [STEP_ENV.zsatLaunchTemplate]: 'zsat',
+    };
     const run = spawnSync(process.execPath, ['-e', probe], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(0);
     const error = JSON.parse(run.stdout) as { name: string; stack: string };

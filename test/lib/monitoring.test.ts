@@ -12,7 +12,16 @@ import { parseConfig } from '../../lib/config';
 import { addLifeboat } from '../../lib/lifeboat-app';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE } from './synth-fixture';
 import { actionsOf, flatten, policyStatements, STUB_SOURCES } from './template-helpers';
-import { alertTopicName, dashboardName, failbackFailedAlarmName, failbackStateMachineName, probeFunctionName, rpoAlarmName, syncFailedAlarmName, syncStateMachineName } from '../../runtime/core/resource-names';
+import {
+  alertTopicName,
+  dashboardName,
+  failbackFailedAlarmName,
+  failbackStateMachineName,
+  probeFunctionName,
+  rpoAlarmName,
+  syncFailedAlarmName,
+  syncStateMachineName,
+} from '../../runtime/core/resource-names';
 
 /** A stub for every handler runtime/handlers has (so steps other engineers add do not break this file's synth). */
 function stubHandlersDir(): string {
@@ -94,7 +103,10 @@ describe('VPG alarms', () => {
     expect(rpo.Properties).toMatchObject({
       Namespace: 'Lifeboat',
       MetricName: 'RpoSeconds',
-      Dimensions: expect.arrayContaining([{ Name: 'Site', Value: SITE }, { Name: 'Vpg', Value: vpg }]),
+      Dimensions: expect.arrayContaining([
+        { Name: 'Site', Value: SITE },
+        { Name: 'Vpg', Value: vpg },
+      ]),
       Statistic: 'Maximum',
       Threshold: 3 * minutes * 60,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -106,7 +118,10 @@ describe('VPG alarms', () => {
   });
 
   it('a failed failback execution alarms to the topic, and each state machine has one failed-execution alarm', () => {
-    for (const [i, vpg] of [[0, 'web'], [1, 'db']] as const) {
+    for (const [i, vpg] of [
+      [0, 'web'],
+      [1, 'db'],
+    ] as const) {
       const idOf = (name: string) => Object.keys(vpgs[i].findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: name } }))[0];
       const failback = idOf(failbackStateMachineName(SITE, vpg));
       vpgs[i].hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -125,8 +140,13 @@ describe('VPG alarms', () => {
   });
 
   it('a failed sync execution alarms to the topic', () => {
-    for (const [i, vpg] of [[0, 'web'], [1, 'db']] as const) {
-      const machineId = Object.keys(vpgs[i].findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: syncStateMachineName(SITE, vpg) } }))[0];
+    for (const [i, vpg] of [
+      [0, 'web'],
+      [1, 'db'],
+    ] as const) {
+      const machineId = Object.keys(
+        vpgs[i].findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: syncStateMachineName(SITE, vpg) } }),
+      )[0];
       vpgs[i].hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: syncFailedAlarmName(SITE, vpg),
         Namespace: 'AWS/States',
@@ -153,7 +173,9 @@ describe('VPG alarms', () => {
   });
 
   it('the config refuses a multiple outside 1-10 and a malformed email', () => {
-    expect(() => parseConfig({ ...MINIMAL_CONFIG, alerts: { rpoAlarmMultiple: 0.5 } }, 'cfg')).toThrow(/cfg: alerts\.rpoAlarmMultiple: is wrong; it must be at least 1/);
+    expect(() => parseConfig({ ...MINIMAL_CONFIG, alerts: { rpoAlarmMultiple: 0.5 } }, 'cfg')).toThrow(
+      /cfg: alerts\.rpoAlarmMultiple: is wrong; it must be at least 1/,
+    );
     expect(() => parseConfig({ ...MINIMAL_CONFIG, alerts: { email: 'nobody' } }, 'cfg')).toThrow(/cfg: alerts\.email: is wrong; it must be an email address/);
   });
 });
@@ -163,7 +185,9 @@ describe('RPO probe', () => {
     const fns = site.findResources('AWS::Lambda::Function', { Properties: { FunctionName: probeFunctionName(SITE) } });
     const [fnId, fn] = Object.entries(fns)[0];
     expect(fn.Properties.Environment.Variables).toMatchObject({ LIFEBOAT_SITE_ID: SITE, LIFEBOAT_PROBE_VPGS: 'web,db' });
-    expect(flatten(fn.Properties.Environment.Variables.LIFEBOAT_STATE_MACHINE_ARN_PREFIX)).toMatch(/^arn:\{Ref:AWS::Partition\}:states:\{Ref:AWS::Region\}:\{Ref:AWS::AccountId\}:stateMachine:$/);
+    expect(flatten(fn.Properties.Environment.Variables.LIFEBOAT_STATE_MACHINE_ARN_PREFIX)).toMatch(
+      /^arn:\{Ref:AWS::Partition\}:states:\{Ref:AWS::Region\}:\{Ref:AWS::AccountId\}:stateMachine:$/,
+    );
     site.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
       Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })]),
@@ -184,7 +208,10 @@ describe('dashboard', () => {
     const body = JSON.parse(flatten(dashboard.Properties.DashboardBody)) as { widgets: Array<{ type: string; properties: Record<string, any> }> };
     const graphs = body.widgets.filter((w) => w.type === 'metric').map((w) => w.properties);
     const metricsOf = (title: RegExp) => graphs.filter((g) => title.test(g.title)).flatMap((g) => g.metrics as unknown[][]);
-    for (const [vpg, minutes] of [['web', 10], ['db', 60]] as const) {
+    for (const [vpg, minutes] of [
+      ['web', 10],
+      ['db', 60],
+    ] as const) {
       const rpo = graphs.find((g) => g.title.includes(`RPO: ${vpg}`))!;
       expect(rpo.metrics).toEqual([['Lifeboat', 'RpoSeconds', 'Site', SITE, 'Vpg', vpg, expect.objectContaining({ stat: 'Maximum' })]]);
       expect(rpo.annotations.horizontal.map((a: { value: number }) => a.value)).toEqual([minutes * 60, 3 * minutes * 60]);

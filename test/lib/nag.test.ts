@@ -44,10 +44,14 @@ describe('cdk-nag AwsSolutions', () => {
     // a role with a wildcard action and no acknowledgement
     site.sweeper.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:Get*'], resources: [site.store.bucket.bucketArn] }));
     // a VPG role reaching the site's bucket through a cross-stack reference: after synthesis, an import
-    vpgs[0].zsatAgentRole.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [site.store.bucket.arnForObjects('other/*')] }));
+    vpgs[0].zsatAgentRole.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [site.store.bucket.arnForObjects('other/*')] }),
+    );
     const ids = synthesizedReport(app).violations.map((v) => v.ruleName);
     expect(ids).toContain('AwsSolutions-IAM5[Action::s3:Get*]');
-    expect(ids).toContainEqual(expect.stringMatching(/^AwsSolutions-IAM5\[Resource::Lifeboat-site-m:ExportsOutputFnGetAttReplicaStoreBucket[0-9A-F]+Arn[0-9A-F]+\/other\/\*\]$/));
+    expect(ids).toContainEqual(
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::Lifeboat-site-m:ExportsOutputFnGetAttReplicaStoreBucket[0-9A-F]+Arn[0-9A-F]+\/other\/\*\]$/),
+    );
   });
 
   it('every acknowledgement carries a reason of substance', () => {

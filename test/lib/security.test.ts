@@ -11,8 +11,27 @@ import { stubSources } from './stub-handlers';
 import { FULL_CONFIG, MINIMAL_CONFIG, SITE } from './synth-fixture';
 import { actionsOf, flatten, resourcesOf, type Statement } from './template-helpers';
 
-const EC2_DESTRUCTIVE = ['ec2:DeleteSnapshot', 'ec2:DeleteVolume', 'ec2:DetachVolume', 'ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:AttachVolume', 'ec2:ModifyInstanceAttribute', 'ec2:DeleteNetworkInterface', 'ec2:DeleteSecurityGroup', 'ec2:DeleteLaunchTemplate'];
-const S3_DESTRUCTIVE = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutLifecycleConfiguration', 's3:PutObjectRetention', 's3:BypassGovernanceRetention'];
+const EC2_DESTRUCTIVE = [
+  'ec2:DeleteSnapshot',
+  'ec2:DeleteVolume',
+  'ec2:DetachVolume',
+  'ec2:TerminateInstances',
+  'ec2:StopInstances',
+  'ec2:AttachVolume',
+  'ec2:ModifyInstanceAttribute',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DeleteSecurityGroup',
+  'ec2:DeleteLaunchTemplate',
+];
+const S3_DESTRUCTIVE = [
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:DeleteBucket',
+  's3:PutBucketPolicy',
+  's3:PutLifecycleConfiguration',
+  's3:PutObjectRetention',
+  's3:BypassGovernanceRetention',
+];
 /** The kinds each create action brings into being (the others it names are sources it reads). */
 const CREATES: Record<string, string[]> = {
   'ec2:RunInstances': ['instance', 'volume', 'network-interface'],
@@ -55,7 +74,10 @@ const matchesAny = (action: string, list: readonly string[]) =>
 const ec2Kind = (resource: unknown) => /:ec2:.*:([a-z-]+)\/[^/]*$/.exec(flatten(resource))?.[1];
 const row = (s: Found) => ({ where: s.where, actions: actionsOf(s), resources: resourcesOf(s).map(flatten), condition: s.Condition });
 
-for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]] as const) {
+for (const [name, config] of [
+  ['full', FULL_CONFIG],
+  ['minimal', MINIMAL_CONFIG],
+] as const) {
   describe(`every IAM policy of the ${name} app`, () => {
     let statements: Found[];
     let templates: Record<string, Template>;
@@ -103,18 +125,25 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
       if (actionsOf(s).join() !== 'ec2:StopInstances') return false;
       const resources = resourcesOf(s).map(flatten);
       const byIds = resources.every((r) => /:instance\/i-[0-9a-f]+$/.test(r)) && !s.Condition;
-      const selections = config.vpgs.map((v) => Object.fromEntries(Object.entries((v.instances as { tags?: Record<string, string> }).tags ?? {}).map(([k, val]) => [`aws:ResourceTag/${k}`, val])));
-      const byTags = JSON.stringify(Object.keys(s.Condition ?? {})) === '["StringEquals"]' && selections.some((sel) => Object.keys(sel).length > 0 && JSON.stringify(sel) === JSON.stringify(s.Condition!.StringEquals));
+      const selections = config.vpgs.map((v) =>
+        Object.fromEntries(Object.entries((v.instances as { tags?: Record<string, string> }).tags ?? {}).map(([k, val]) => [`aws:ResourceTag/${k}`, val])),
+      );
+      const byTags =
+        JSON.stringify(Object.keys(s.Condition ?? {})) === '["StringEquals"]' &&
+        selections.some((sel) => Object.keys(sel).length > 0 && JSON.stringify(sel) === JSON.stringify(s.Condition!.StringEquals));
       return byIds || byTags;
     }
 
-    it('stops protected instances (live failback) only by the VPG\'s ids or exact selection tags', () => {
+    it("stops protected instances (live failback) only by the VPG's ids or exact selection tags", () => {
       const stops = statements.filter((s) => actionsOf(s).includes('ec2:StopInstances') && !s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG.owner}`]);
       for (const s of stops) expect({ where: s.where, scoped: isLiveFailbackStop(s) }).toEqual({ where: s.where, scoped: true });
     });
 
     /** Objects of the replica store, by reference (site stack) or by its default name (VPG stacks). */
-    const storeObject = (key: string) => new RegExp(`^(\\{GetAtt:ReplicaStoreBucket[0-9A-F]+\\.Arn\\}|arn:\\{Ref:AWS::Partition\\}:s3:::lifeboat-${siteId}-\\{Ref:AWS::AccountId\\}-\\{Ref:AWS::Region\\})/${key}$`);
+    const storeObject = (key: string) =>
+      new RegExp(
+        `^(\\{GetAtt:ReplicaStoreBucket[0-9A-F]+\\.Arn\\}|arn:\\{Ref:AWS::Partition\\}:s3:::lifeboat-${siteId}-\\{Ref:AWS::AccountId\\}-\\{Ref:AWS::Region\\})/${key}$`,
+      );
 
     it('limits every destructive S3 action to objects of our own replica bucket, under vpgs/', () => {
       const destructive = statements.filter((s) => actionsOf(s).some((a) => matchesAny(a, S3_DESTRUCTIVE)));
@@ -129,7 +158,8 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
       for (const s of statements.filter((s) => actionsOf(s).includes('s3:DeleteObject'))) {
         for (const r of row(s).resources) {
           const key = r.replace(/^.*?\/vpgs\//, 'vpgs/');
-          if (/\/(checkpoints|packs)\//.test(key)) expect({ where: s.where, key, compaction: /StepRolesCompaction/.test(s.where) }).toEqual({ where: s.where, key, compaction: true });
+          if (/\/(checkpoints|packs)\//.test(key))
+            expect({ where: s.where, key, compaction: /StepRolesCompaction/.test(s.where) }).toEqual({ where: s.where, key, compaction: true });
           const stack = s.where.split('/')[0];
           if (stack !== 'site') expect({ where: s.where, key }).toEqual({ where: s.where, key: expect.stringMatching(new RegExp(`^vpgs/${stack}/`)) });
           else expect({ where: s.where, key }).toEqual({ where: s.where, key: expect.stringMatching(/^vpgs\/\*\/(syncs|imports|readers)\/\*$/) });
@@ -178,7 +208,8 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
     });
 
     it('allows nothing but reads and log delivery on "*" without a condition', () => {
-      const readOnly = /^(ec2:Describe|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)$)/;
+      const readOnly =
+        /^(ec2:Describe|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)$)/;
       for (const s of statements.filter((s) => resourcesOf(s).includes('*') && !s.Condition)) {
         for (const a of actionsOf(s)) expect({ where: s.where, action: a, readOnly: readOnly.test(a) }).toEqual({ where: s.where, action: a, readOnly: true });
       }
@@ -191,7 +222,9 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
         for (const s of agent) {
           for (const a of actionsOf(s)) expect({ a, ok: /^(s3:(Get|Put|List)|kms:)/.test(a) }).toEqual({ a, ok: true });
           // the store, by reference (site stack) or by its name (VPG stacks)
-          for (const r of resourcesOf(s).map(flatten).filter((r) => /ReplicaStoreBucket|:s3:::lifeboat-/.test(r))) {
+          for (const r of resourcesOf(s)
+            .map(flatten)
+            .filter((r) => /ReplicaStoreBucket|:s3:::lifeboat-/.test(r))) {
             if (r.includes('/')) expect(r).toMatch(new RegExp(`/vpgs/${vpg}/[a-z*/]*\\*$`));
             // listing only under its prefix, or with no prefix: S3's check before a missing key's 404 (API_GetObject.html)
             else expect([{ StringLike: { 's3:prefix': [`vpgs/${vpg}/*`] } }, { Null: { 's3:prefix': 'true' } }]).toContainEqual(s.Condition);
@@ -214,11 +247,20 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
     });
 
     it('the replica bucket blocks public access, denies plain HTTP and encrypts', () => {
-      const [bucket] = Object.entries(templates.site.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ReplicaStoreBucket')).map(([, b]) => b);
-      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      const [bucket] = Object.entries(templates.site.findResources('AWS::S3::Bucket'))
+        .filter(([id]) => id.startsWith('ReplicaStoreBucket'))
+        .map(([, b]) => b);
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/^(aws:kms|AES256)$/);
       const policies = Object.values(templates.site.findResources('AWS::S3::BucketPolicy'));
-      const tls = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).filter((s: Statement) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+      const tls = policies
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((s: Statement) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
       expect(tls.length).toBeGreaterThan(0);
     });
   });
@@ -227,13 +269,17 @@ for (const [name, config] of [['full', FULL_CONFIG], ['minimal', MINIMAL_CONFIG]
 describe('object lock', () => {
   it('is off by default and, when configured, locks every object in the chosen mode for the chosen days', () => {
     const compliance = synthesize({ ...MINIMAL_CONFIG, store: { objectLock: { mode: 'COMPLIANCE', days: 7 } } }).site;
-    const [bucket] = Object.entries(compliance.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ReplicaStoreBucket')).map(([, b]) => b);
+    const [bucket] = Object.entries(compliance.findResources('AWS::S3::Bucket'))
+      .filter(([id]) => id.startsWith('ReplicaStoreBucket'))
+      .map(([, b]) => b);
     expect(bucket.Properties.ObjectLockEnabled).toBe(true);
     expect(bucket.Properties.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 7 } } });
     // object lock needs versioning
     expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     const plain = synthesize(MINIMAL_CONFIG).site;
-    const [unlocked] = Object.entries(plain.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ReplicaStoreBucket')).map(([, b]) => b);
+    const [unlocked] = Object.entries(plain.findResources('AWS::S3::Bucket'))
+      .filter(([id]) => id.startsWith('ReplicaStoreBucket'))
+      .map(([, b]) => b);
     expect(unlocked.Properties.ObjectLockEnabled).toBeUndefined();
     expect(SITE).toBe(FULL_CONFIG.siteId);
   });

@@ -50,12 +50,18 @@ describe('replica bucket', () => {
     site.hasResource('AWS::S3::Bucket', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
-        BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }),
+          ],
+        },
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
         VersioningConfiguration: { Status: 'Enabled' },
         ObjectLockEnabled: true,
         ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 7 } } },
-        LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]) },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]),
+        },
         LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
       }),
     });
@@ -63,7 +69,9 @@ describe('replica bucket', () => {
 
   it('denies every request without TLS', () => {
     site.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -82,7 +90,9 @@ describe('replica bucket name', () => {
   const byDefault = `lifeboat-${SITE}-{Ref:AWS::AccountId}-{Ref:AWS::Region}`;
 
   it('is lifeboat-<site>-<account>-<region> by default, built the same way in every VPG stack, which imports neither bucket nor functions', () => {
-    const [bucket] = Object.entries(site.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ReplicaStoreBucket')).map(([, b]) => b);
+    const [bucket] = Object.entries(site.findResources('AWS::S3::Bucket'))
+      .filter(([id]) => id.startsWith('ReplicaStoreBucket'))
+      .map(([, b]) => b);
     expect(flatten(bucket.Properties.BucketName)).toBe(byDefault);
     for (const vpg of [web, db]) {
       const text = JSON.stringify(vpg.toJSON());
@@ -128,7 +138,10 @@ describe('tags', () => {
   });
 
   it('the templates tag what they launch at creation, per the tag table', () => {
-    for (const [name, role] of [['lifeboat-site-t-zsat', 'zsat'], ['lifeboat-site-t-zimporter', 'zimporter']] as const) {
+    for (const [name, role] of [
+      ['lifeboat-site-t-zsat', 'zsat'],
+      ['lifeboat-site-t-zimporter', 'zimporter'],
+    ] as const) {
       const [lt] = Object.values(site.findResources('AWS::EC2::LaunchTemplate', { Properties: { LaunchTemplateName: name } }));
       const specs = lt.Properties.LaunchTemplateData.TagSpecifications as Array<{ ResourceType: string; Tags: Array<{ Key: string; Value: string }> }>;
       expect(specs.map((s) => s.ResourceType).sort()).toEqual(['instance', 'network-interface', 'volume']);
@@ -161,7 +174,12 @@ describe('worker launch templates', () => {
     expect(data.MetadataOptions).toEqual({ HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'enabled' });
     expect(data.NetworkInterfaces).toEqual([
       // no subnet: the launching step passes this interface with the subnet of the volumes' zone
-      { DeviceIndex: 0, AssociatePublicIpAddress: false, DeleteOnTermination: true, Groups: [{ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] }] },
+      {
+        DeviceIndex: 0,
+        AssociatePublicIpAddress: false,
+        DeleteOnTermination: true,
+        Groups: [{ 'Fn::GetAtt': [expect.stringMatching(/^ZsatSecurityGroup/), 'GroupId'] }],
+      },
     ]);
     expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', DeleteOnTermination: true } }]);
     expect(data.InstanceInitiatedShutdownBehavior).toBe('terminate');
@@ -173,7 +191,9 @@ describe('worker launch templates', () => {
     expect(userData.startsWith('#!/bin/bash\n')).toBe(true);
     expect(userData).not.toMatch(/offline/i);
     const cp = userData.split('\n').find((l) => l.startsWith('aws s3 cp '));
-    expect(cp).toMatch(/^aws s3 cp "s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js" \/opt\/lifeboat\/agent\.js --region \{Ref:AWS::Region\}$/);
+    expect(cp).toMatch(
+      /^aws s3 cp "s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js" \/opt\/lifeboat\/agent\.js --region \{Ref:AWS::Region\}$/,
+    );
     expect(cp).toContain(`/${stacks.site.agent.asset.assetHash}.js"`);
     const lines = userData.split('\n');
     // the safety net is armed before anything that can fail: the first command after the shebang
@@ -190,7 +210,9 @@ describe('worker launch templates', () => {
   it('pick the AMI from the SSM parameter of Amazon Linux 2023 for the instance type architecture', () => {
     const params = site.toJSON().Parameters as Record<string, { Default?: string }>;
     const defaults = Object.values(params).map((p) => p.Default);
-    expect(defaults).toEqual(expect.arrayContaining([expect.stringMatching(/al2023-ami-kernel-.*-x86_64$/), expect.stringMatching(/al2023-ami-kernel-.*-arm64$/)]));
+    expect(defaults).toEqual(
+      expect.arrayContaining([expect.stringMatching(/al2023-ami-kernel-.*-x86_64$/), expect.stringMatching(/al2023-ami-kernel-.*-arm64$/)]),
+    );
   });
 
   it('have security groups with no inbound and HTTPS-only outbound in the configured VPC', () => {
@@ -239,7 +261,12 @@ describe('functions', () => {
   it('the site runs only the sweeper and the RPO probe: Node.js 22 on arm64, JSON logs into retained log groups', () => {
     site.resourceCountIs('AWS::Lambda::Function', 2);
     for (const name of [`lifeboat-${SITE}-sweeper`, `lifeboat-${SITE}-rpo-probe`]) {
-      site.hasResourceProperties('AWS::Lambda::Function', { FunctionName: name, Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }) });
+      site.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: name,
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+      });
     }
     const logGroups = Object.values(site.findResources('AWS::Logs::LogGroup'));
     expect(logGroups).toHaveLength(2);
@@ -251,7 +278,10 @@ describe('functions', () => {
 
   it("each VPG's step functions: one per step, 5 minutes, 512 MB, each in its own retained log group", () => {
     const functions = SYNC_STEPS.length + FAILBACK_STEPS.length;
-    for (const [template, vpg] of [[web, 'web'], [db, 'db']] as const) {
+    for (const [template, vpg] of [
+      [web, 'web'],
+      [db, 'db'],
+    ] as const) {
       template.resourceCountIs('AWS::Lambda::Function', functions);
       for (const step of SYNC_STEPS) {
         template.hasResourceProperties('AWS::Lambda::Function', {
@@ -271,7 +301,9 @@ describe('functions', () => {
   });
 
   it('get the site, their VPG, the bucket, templates, security groups and subnet from STEP_ENV', () => {
-    const fn = Object.values(web.findResources('AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === vpgStepFunctionName(SITE, 'web', 'spawn-zsat'))!;
+    const fn = Object.values(web.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.FunctionName === vpgStepFunctionName(SITE, 'web', 'spawn-zsat'),
+    )!;
     const env = fn.Properties.Environment.Variables;
     expect(env[STEP_ENV.siteId]).toBe(SITE);
     expect(env[STEP_ENV.vpg]).toBe('web');

@@ -29,7 +29,11 @@ describe('state machine timeouts', () => {
     expect(all.size).toBeGreaterThanOrEqual(4);
     for (const [name, definition] of all) {
       const timeout = definition.TimeoutSeconds;
-      expect({ name, positive: typeof timeout === 'number' && timeout > 0, underAYear: Number(timeout) <= 365 * 24 * 3600 }).toEqual({ name, positive: true, underAYear: true });
+      expect({ name, positive: typeof timeout === 'number' && timeout > 0, underAYear: Number(timeout) <= 365 * 24 * 3600 }).toEqual({
+        name,
+        positive: true,
+        underAYear: true,
+      });
     }
   });
 

@@ -95,18 +95,30 @@ describe('sync state machine', () => {
       { Variable: syncPath('$.begin.resumed'), IsPresent: true, Next: SYNC_STATE.resume },
     ]);
     expect(states[SYNC_STATE.resume]).toMatchObject({ Type: 'Pass', Next: SYNC_STATE.runZsats });
-    expect(states[SYNC_STATE.resume].Parameters).toMatchObject({ 'snapshots.$': syncPath('$.request.continuationOf.snapshots'), 'plan.$': syncPath('$.request.continuationOf.plan') });
+    expect(states[SYNC_STATE.resume].Parameters).toMatchObject({
+      'snapshots.$': syncPath('$.request.continuationOf.snapshots'),
+      'plan.$': syncPath('$.request.continuationOf.plan'),
+    });
     expect(states[SYNC_STATE.syncOrSkip].Default).toBe(SYNC_STATE.createSnapshots);
     expect(states[SYNC_STATE.skipped].Type).toBe('Succeed');
     expect(states[SYNC_STATE.waitSnapshots]).toMatchObject({ Type: 'Wait', SecondsPath: syncPath('$.snapshots.waitSeconds'), Next: SYNC_STATE.checkSnapshots });
-    expect(states[SYNC_STATE.snapshotsReady]).toMatchObject({ Default: SYNC_STATE.waitSnapshots, Choices: [{ Variable: syncPath('$.snapshots.ready'), BooleanEquals: true, Next: SYNC_STATE.plan }] });
+    expect(states[SYNC_STATE.snapshotsReady]).toMatchObject({
+      Default: SYNC_STATE.waitSnapshots,
+      Choices: [{ Variable: syncPath('$.snapshots.ready'), BooleanEquals: true, Next: SYNC_STATE.plan }],
+    });
     expect(states[SYNC_STATE.waitZsat]).toMatchObject({ Type: 'Wait', SecondsPath: zsatPath('$.zsat.waitSeconds'), Next: SYNC_STATE.pollZsat });
     expect(states[SYNC_STATE.zsatDone]).toMatchObject({
       Default: SYNC_STATE.waitZsat,
       Choices: [
         { Variable: zsatPath('$.zsat.done'), BooleanEquals: true, Next: SYNC_STATE.zsatRead },
         // its history share spent: the iteration ends, HandOver continues the sync
-        { And: [{ Variable: zsatPath('$.zsat.handOver'), IsPresent: true }, { Variable: zsatPath('$.zsat.handOver'), BooleanEquals: true }], Next: SYNC_STATE.zsatRead },
+        {
+          And: [
+            { Variable: zsatPath('$.zsat.handOver'), IsPresent: true },
+            { Variable: zsatPath('$.zsat.handOver'), BooleanEquals: true },
+          ],
+          Next: SYNC_STATE.zsatRead,
+        },
       ],
     });
     expect(states[SYNC_STATE.commit].Next).toBe(SYNC_STATE.compactJournal);
@@ -120,7 +132,13 @@ describe('sync state machine', () => {
 
   it("reads zSATs in an inline Map bounded by Plan's zSATs at once (maxZsats under the vCPU quota), each item carrying the VPG and the sync", () => {
     const map = states[SYNC_STATE.runZsats];
-    expect(map).toMatchObject({ Type: 'Map', ItemsPath: syncPath('$.plan.zsats'), MaxConcurrencyPath: syncPath('$.plan.zsatsAtOnce'), ResultPath: syncResult('zsats'), Next: SYNC_STATE.handOver });
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemsPath: syncPath('$.plan.zsats'),
+      MaxConcurrencyPath: syncPath('$.plan.zsatsAtOnce'),
+      ResultPath: syncResult('zsats'),
+      Next: SYNC_STATE.handOver,
+    });
     expect(map.MaxConcurrency).toBeUndefined();
     // after the zSATs: either the sync continues in a new execution, or it commits
     expect(states[SYNC_STATE.handedOver]).toMatchObject({
@@ -140,15 +158,34 @@ describe('sync state machine', () => {
       'snapshots.$': syncPath('$.snapshots.snapshots'),
     });
     expect(map.ItemProcessor.StartAt).toBe(SYNC_STATE.spawnOrResume);
-    expect(states[SYNC_STATE.spawnOrResume]).toMatchObject({ Choices: [{ Variable: zsatPath('$.zsat.resume'), IsPresent: true, Next: SYNC_STATE.resumeZsat }], Default: SYNC_STATE.spawnZsat });
-    expect(states[SYNC_STATE.resumeZsat]).toMatchObject({ Type: 'Pass', InputPath: zsatPath('$.zsat.resume'), ResultPath: zsatResult('zsat'), Next: SYNC_STATE.zsatDone });
+    expect(states[SYNC_STATE.spawnOrResume]).toMatchObject({
+      Choices: [{ Variable: zsatPath('$.zsat.resume'), IsPresent: true, Next: SYNC_STATE.resumeZsat }],
+      Default: SYNC_STATE.spawnZsat,
+    });
+    expect(states[SYNC_STATE.resumeZsat]).toMatchObject({
+      Type: 'Pass',
+      InputPath: zsatPath('$.zsat.resume'),
+      ResultPath: zsatResult('zsat'),
+      Next: SYNC_STATE.zsatDone,
+    });
     expect(states[SYNC_STATE.zsatRead]).toMatchObject({ Type: 'Succeed', OutputPath: zsatResult('zsat') });
     expect(allStates(renderedDefinition(db))[SYNC_STATE.runZsats].MaxConcurrencyPath).toBe(syncPath('$.plan.zsatsAtOnce'));
   });
 
   it('routes any failure after Begin to CleanupFailed, then fails with the original cause', () => {
-    for (const name of [SYNC_STATE.createSnapshots, SYNC_STATE.checkSnapshots, SYNC_STATE.plan, SYNC_STATE.runZsats, SYNC_STATE.handOver, SYNC_STATE.commit, SYNC_STATE.cleanup]) {
-      expect({ name, catch: states[name].Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: syncResult('error'), Next: SYNC_STATE.cleanupFailed }] });
+    for (const name of [
+      SYNC_STATE.createSnapshots,
+      SYNC_STATE.checkSnapshots,
+      SYNC_STATE.plan,
+      SYNC_STATE.runZsats,
+      SYNC_STATE.handOver,
+      SYNC_STATE.commit,
+      SYNC_STATE.cleanup,
+    ]) {
+      expect({ name, catch: states[name].Catch }).toEqual({
+        name,
+        catch: [{ ErrorEquals: ['States.ALL'], ResultPath: syncResult('error'), Next: SYNC_STATE.cleanupFailed }],
+      });
     }
     expect(states[SYNC_STATE.cleanupFailed].Next).toBe(SYNC_STATE.failed);
     expect(states[SYNC_STATE.cleanupFailed].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: syncResult('cleanupError'), Next: SYNC_STATE.failed }]);
@@ -187,28 +224,50 @@ describe('IAM across the app', () => {
       for (const action of actionsOf(s).filter((a) => a in creates)) {
         for (const resource of resourcesOf(s)) {
           const kind = ec2Kind(resource);
-          expect({ action, resource: flatten(resource), kind: kind ?? 'not an ec2 ARN' }).toEqual({ action, resource: flatten(resource), kind: expect.any(String) });
+          expect({ action, resource: flatten(resource), kind: kind ?? 'not an ec2 ARN' }).toEqual({
+            action,
+            resource: flatten(resource),
+            kind: expect.any(String),
+          });
           if (creates[action].includes(kind!)) {
             seenCreated.add(`${action}/${kind}`);
             const tags = s.Condition?.StringEquals ?? {};
-            expect({ action, kind, tags: Object.keys(tags).filter((k) => k.startsWith('aws:RequestTag/')).sort() }).toEqual({
+            expect({
+              action,
+              kind,
+              tags: Object.keys(tags)
+                .filter((k) => k.startsWith('aws:RequestTag/'))
+                .sort(),
+            }).toEqual({
               action,
               kind,
               tags: [`aws:RequestTag/${TAG.owner}`, `aws:RequestTag/${TAG.zerto}`, `aws:RequestTag/${TAG.role}`, `aws:RequestTag/${TAG.vpg}`],
             });
             expect(tags[`aws:RequestTag/${TAG.owner}`]).toBe(SITE);
-            expect(tags[`aws:RequestTag/${TAG.zerto}`]).toBe(zertoTagFor(tags[`aws:RequestTag/${TAG.role}`] as 'zsat', kind === 'snapshot' && tags[`aws:RequestTag/${TAG.role}`] === 'zimporter' ? 'volume' : (kind as 'volume')));
+            expect(tags[`aws:RequestTag/${TAG.zerto}`]).toBe(
+              zertoTagFor(
+                tags[`aws:RequestTag/${TAG.role}`] as 'zsat',
+                kind === 'snapshot' && tags[`aws:RequestTag/${TAG.role}`] === 'zimporter' ? 'volume' : (kind as 'volume'),
+              ),
+            );
           } else {
             expect({ action, kind, source: sources[action].includes(kind!) }).toEqual({ action, kind, source: true });
           }
         }
       }
     }
-    expect([...seenCreated].sort()).toEqual(Object.entries(creates).flatMap(([a, kinds]) => kinds.map((k) => `${a}/${k}`)).sort());
+    expect([...seenCreated].sort()).toEqual(
+      Object.entries(creates)
+        .flatMap(([a, kinds]) => kinds.map((k) => `${a}/${k}`))
+        .sort(),
+    );
   });
 
   it('RunInstances may use only the site launch templates', () => {
-    const templates = all().flatMap((s) => (actionsOf(s).includes('ec2:RunInstances') ? resourcesOf(s) : [])).map(flatten).filter((r) => r.includes(':launch-template/'));
+    const templates = all()
+      .flatMap((s) => (actionsOf(s).includes('ec2:RunInstances') ? resourcesOf(s) : []))
+      .map(flatten)
+      .filter((r) => r.includes(':launch-template/'));
     expect(templates.length).toBeGreaterThan(0);
     for (const t of templates) expect(t).toMatch(/launch-template\/\{Import:Lifeboat-site-t:ExportsOutputRef(Zsat|Importer)LaunchTemplate/);
   });

@@ -33,7 +33,11 @@ const STEP_ROLE_PREFIX = { sync: 'StepRolesSync', compaction: 'StepRolesCompacti
 
 const withAction = (statements: Statement[], action: string) => statements.filter((s) => actionsOf(s).includes(action));
 /** Object patterns (relative to the bucket) a statement's S3 object resources name. */
-const keysOf = (s: Statement) => resourcesOf(s).map(flatten).filter((r) => r.startsWith(`${STORE}/`)).map((r) => r.slice(STORE.length + 1));
+const keysOf = (s: Statement) =>
+  resourcesOf(s)
+    .map(flatten)
+    .filter((r) => r.startsWith(`${STORE}/`))
+    .map((r) => r.slice(STORE.length + 1));
 const puts = (statements: Statement[]) =>
   withAction(statements, 's3:PutObject')
     .flatMap((s) => keysOf(s).map((key) => ({ key, condition: s.Condition })))
@@ -50,7 +54,11 @@ const reads = (vpg: string) => [
   { actions: ['s3:ListBucket'], resources: [STORE], condition: { Null: { 's3:prefix': 'true' } } },
 ];
 const s3Reads = (statements: Statement[]) =>
-  rendered(statements.filter((s) => actionsOf(s).some((a) => a === 's3:GetObject' || a === 's3:ListBucket'))).map(({ actions, resources, condition }) => ({ actions, resources, condition }));
+  rendered(statements.filter((s) => actionsOf(s).some((a) => a === 's3:GetObject' || a === 's3:ListBucket'))).map(({ actions, resources, condition }) => ({
+    actions,
+    resources,
+    condition,
+  }));
 
 describe.each([
   ['web', () => web],
@@ -116,11 +124,22 @@ describe.each([
         resources: [expect.stringMatching(/:instance\/\*$/), expect.stringMatching(/:network-interface\/\*$/)],
         condition: { StringEquals: { ...tagged('ZERTO_EC2_RESOURCE').StringEquals, 'ec2:LaunchTemplate': zsatTemplate } },
       },
-      { sid: 'RunInstancesZsatEbs', actions: ['ec2:RunInstances'], resources: [expect.stringMatching(/:volume\/\*$/)], condition: tagged('ZERTO_EBS_RESOURCE') },
+      {
+        sid: 'RunInstancesZsatEbs',
+        actions: ['ec2:RunInstances'],
+        resources: [expect.stringMatching(/:volume\/\*$/)],
+        condition: tagged('ZERTO_EBS_RESOURCE'),
+      },
       {
         sid: 'RunZsatSources',
         actions: ['ec2:RunInstances'],
-        resources: [expect.stringMatching(/::image\/\*$/), expect.stringMatching(/::snapshot\/\*$/), expect.stringMatching(/:subnet\/\*$/), expect.stringMatching(/:security-group\/\*$/), zsatTemplate],
+        resources: [
+          expect.stringMatching(/::image\/\*$/),
+          expect.stringMatching(/::snapshot\/\*$/),
+          expect.stringMatching(/:subnet\/\*$/),
+          expect.stringMatching(/:security-group\/\*$/),
+          zsatTemplate,
+        ],
         condition: { StringEquals: { 'ec2:LaunchTemplate': zsatTemplate } },
       },
     ]);
@@ -135,8 +154,11 @@ describe.each([
     });
     // a zSAT volume comes from this VPG's own sync snapshot, and is attached only to this VPG's zSAT
     const fromSnapshot = rendered(withAction(sync, 'ec2:CreateVolume')).find((s) => s.resources.some((r) => r.includes(':snapshot/')));
-    expect(fromSnapshot?.condition).toEqual({ StringEquals: { ...owned, [`aws:ResourceTag/${TAG.role}`]: ['sync-snapshot'], [`aws:ResourceTag/${TAG.zerto}`]: ['ZERTO_EBS_RESOURCE'] } });
-    for (const s of withAction(sync, 'ec2:AttachVolume')) expect(s.Condition?.StringEquals).toMatchObject({ ...owned, [`aws:ResourceTag/${TAG.role}`]: ['zsat'] });
+    expect(fromSnapshot?.condition).toEqual({
+      StringEquals: { ...owned, [`aws:ResourceTag/${TAG.role}`]: ['sync-snapshot'], [`aws:ResourceTag/${TAG.zerto}`]: ['ZERTO_EBS_RESOURCE'] },
+    });
+    for (const s of withAction(sync, 'ec2:AttachVolume'))
+      expect(s.Condition?.StringEquals).toMatchObject({ ...owned, [`aws:ResourceTag/${TAG.role}`]: ['zsat'] });
     const tagging = withAction(sync, 'ec2:CreateTags');
     expect(tagging.map((s) => s.Condition)).toEqual([{ StringEquals: { 'ec2:CreateAction': ['CreateSnapshots', 'CreateVolume', 'RunInstances'] } }]);
   });
@@ -146,8 +168,22 @@ describe.each([
     const selected = rendered(withAction(sync, 'ec2:CreateSnapshots').filter((s) => resourcesOf(s).some((r) => flatten(r).includes(':instance/'))));
     expect(selected).toEqual(
       vpg === 'web'
-        ? [{ sid: 'SnapshotSelectedTags', actions: ['ec2:CreateSnapshots'], resources: [expect.stringMatching(/:instance\/\*$/)], condition: { StringEquals: { 'aws:ResourceTag/app': 'web' } } }]
-        : [{ sid: 'SnapshotSelectedIds', actions: ['ec2:CreateSnapshots'], resources: [expect.stringMatching(/:instance\/i-0123456789abcdef0$/)], condition: undefined }],
+        ? [
+            {
+              sid: 'SnapshotSelectedTags',
+              actions: ['ec2:CreateSnapshots'],
+              resources: [expect.stringMatching(/:instance\/\*$/)],
+              condition: { StringEquals: { 'aws:ResourceTag/app': 'web' } },
+            },
+          ]
+        : [
+            {
+              sid: 'SnapshotSelectedIds',
+              actions: ['ec2:CreateSnapshots'],
+              resources: [expect.stringMatching(/:instance\/i-0123456789abcdef0$/)],
+              condition: undefined,
+            },
+          ],
     );
     expect(rendered(withAction(sync, 'iam:PassRole')).map((s) => s.resources)).toEqual([[expect.stringMatching(/^\{GetAtt:ZsatAgentRole[0-9A-F]+\.Arn\}$/)]]);
     const ebs = withAction(sync, 'ebs:GetSnapshotBlock');
@@ -157,14 +193,27 @@ describe.each([
   it('sync: asks Step Functions about its own VPG only (lease holders, running syncs), and starts only its own sync (a continuation)', () => {
     const states = rendered(role('sync').filter((s) => actionsOf(s).some((a) => a.startsWith('states:'))));
     expect(states).toEqual([
-      { sid: 'SyncContinues', actions: ['states:StartExecution'], resources: [expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`))], condition: undefined },
+      {
+        sid: 'SyncContinues',
+        actions: ['states:StartExecution'],
+        resources: [expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`))],
+        condition: undefined,
+      },
       {
         sid: 'LeaseHolderState',
         actions: ['states:DescribeExecution'],
-        resources: [expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-sync:\\*$`)), expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-failback:\\*$`))],
+        resources: [
+          expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-sync:\\*$`)),
+          expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-failback:\\*$`)),
+        ],
         condition: undefined,
       },
-      { sid: 'ListSyncs', actions: ['states:ListExecutions'], resources: [expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`))], condition: undefined },
+      {
+        sid: 'ListSyncs',
+        actions: ['states:ListExecutions'],
+        resources: [expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`))],
+        condition: undefined,
+      },
     ]);
   });
 
@@ -187,17 +236,34 @@ describe.each([
       StringEquals: { ...owned, [`aws:ResourceTag/${TAG.role}`]: roles, [`aws:ResourceTag/${TAG.zerto}`]: [zerto] },
     });
     expect(destroys).toEqual([
-      { sid: 'DestroyInstance', actions: ['ec2:TerminateInstances', 'ec2:DetachVolume'], resources: [expect.stringMatching(/:instance\/\*$/)], condition: condition(['zsat'], 'ZERTO_EC2_RESOURCE') },
-      { sid: 'DestroyVolume', actions: ['ec2:DeleteVolume', 'ec2:DetachVolume'], resources: [expect.stringMatching(/:volume\/\*$/)], condition: condition(['zsat'], 'ZERTO_EBS_RESOURCE') },
-      { sid: 'DestroySnapshot', actions: ['ec2:DeleteSnapshot'], resources: [expect.stringMatching(/::snapshot\/\*$/)], condition: condition(['sync-snapshot'], 'ZERTO_EBS_RESOURCE') },
+      {
+        sid: 'DestroyInstance',
+        actions: ['ec2:TerminateInstances', 'ec2:DetachVolume'],
+        resources: [expect.stringMatching(/:instance\/\*$/)],
+        condition: condition(['zsat'], 'ZERTO_EC2_RESOURCE'),
+      },
+      {
+        sid: 'DestroyVolume',
+        actions: ['ec2:DeleteVolume', 'ec2:DetachVolume'],
+        resources: [expect.stringMatching(/:volume\/\*$/)],
+        condition: condition(['zsat'], 'ZERTO_EBS_RESOURCE'),
+      },
+      {
+        sid: 'DestroySnapshot',
+        actions: ['ec2:DeleteSnapshot'],
+        resources: [expect.stringMatching(/::snapshot\/\*$/)],
+        condition: condition(['sync-snapshot'], 'ZERTO_EBS_RESOURCE'),
+      },
     ]);
     expect(cleanup.flatMap(actionsOf).filter((a) => /^ec2:(Run|Create)/.test(a))).toEqual([]);
     expect(deletes(cleanup)).toEqual([`vpgs/${vpg}/syncs/*`]);
     expect(puts(cleanup)).toEqual([{ key: `vpgs/${vpg}/gc/*`, condition: IF_NONE_MATCH }, ...lease(vpg)]);
-    expect(rendered(withAction(cleanup, 'states:DescribeExecution')).flatMap((s) => s.resources)).toEqual([expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-sync:\\*$`))]);
+    expect(rendered(withAction(cleanup, 'states:DescribeExecution')).flatMap((s) => s.resources)).toEqual([
+      expect.stringMatching(new RegExp(`:execution:lifeboat-${SITE}-${vpg}-sync:\\*$`)),
+    ]);
   });
 
-  it("failback: ZImporters only from their template, recovered VMs and importer snapshots, all tagged with the VPG", () => {
+  it('failback: ZImporters only from their template, recovered VMs and importer snapshots, all tagged with the VPG', () => {
     const failback = role('failback');
     const creates = rendered(failback.filter((s) => s.Condition?.StringEquals?.[`aws:RequestTag/${TAG.owner}`] !== undefined));
     expect(creates.map((s) => [s.sid, s.condition])).toEqual(
@@ -218,28 +284,56 @@ describe.each([
             [`aws:RequestTag/${TAG.vpg}`]: vpg,
             [`aws:RequestTag/${TAG.role}`]: r,
             [`aws:RequestTag/${TAG.zerto}`]: zerto,
-            ...(sid === 'RunInstancesZimporterEc2' ? { 'ec2:LaunchTemplate': expect.stringMatching(/:launch-template\/\{Import:.*ImporterLaunchTemplate/) } : {}),
+            ...(sid === 'RunInstancesZimporterEc2'
+              ? { 'ec2:LaunchTemplate': expect.stringMatching(/:launch-template\/\{Import:.*ImporterLaunchTemplate/) }
+              : {}),
           },
         },
       ]),
     );
-    expect(rendered(withAction(failback, 'iam:PassRole')).map((s) => s.resources)).toEqual([[expect.stringMatching(/^\{GetAtt:ImporterAgentRole[0-9A-F]+\.Arn\}$/)]]);
+    expect(rendered(withAction(failback, 'iam:PassRole')).map((s) => s.resources)).toEqual([
+      [expect.stringMatching(/^\{GetAtt:ImporterAgentRole[0-9A-F]+\.Arn\}$/)],
+    ]);
   });
 
   it("failback: destroys only this VPG's ZImporters and recovered VMs, stops only this VPG's own instances", () => {
     const failback = role('failback');
     const destroys = failback.filter((s) => actionsOf(s).some((a) => EC2_DESTROY.includes(a) && a !== 'ec2:StopInstances'));
-    expect(destroys.map((s) => s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG.role}`])).toEqual([['zimporter', 'recovered-vm'], ['zimporter', 'recovered-vm'], ['zimporter']]);
+    expect(destroys.map((s) => s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG.role}`])).toEqual([
+      ['zimporter', 'recovered-vm'],
+      ['zimporter', 'recovered-vm'],
+      ['zimporter'],
+    ]);
     for (const s of destroys) expect(s.Condition?.StringEquals).toMatchObject(owned);
     const stops = rendered(withAction(failback, 'ec2:StopInstances'));
     expect(stops).toEqual(
       vpg === 'web'
-        ? [{ sid: 'LiveStopSelectedTags', actions: ['ec2:StopInstances'], resources: [expect.stringMatching(/:instance\/\*$/)], condition: { StringEquals: { 'aws:ResourceTag/app': 'web' } } }]
-        : [{ sid: 'LiveStopSelectedIds', actions: ['ec2:StopInstances'], resources: [expect.stringMatching(/:instance\/i-0123456789abcdef0$/)], condition: undefined }],
+        ? [
+            {
+              sid: 'LiveStopSelectedTags',
+              actions: ['ec2:StopInstances'],
+              resources: [expect.stringMatching(/:instance\/\*$/)],
+              condition: { StringEquals: { 'aws:ResourceTag/app': 'web' } },
+            },
+          ]
+        : [
+            {
+              sid: 'LiveStopSelectedIds',
+              actions: ['ec2:StopInstances'],
+              resources: [expect.stringMatching(/:instance\/i-0123456789abcdef0$/)],
+              condition: undefined,
+            },
+          ],
     );
-    expect(rendered(withAction(failback, 'states:StartExecution')).flatMap((s) => s.resources)).toEqual([expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`))]);
+    expect(rendered(withAction(failback, 'states:StartExecution')).flatMap((s) => s.resources)).toEqual([
+      expect.stringMatching(new RegExp(`:stateMachine:lifeboat-${SITE}-${vpg}-sync$`)),
+    ]);
     expect(s3Reads(failback)).toEqual(reads(vpg));
-    expect(puts(failback)).toEqual([{ key: `vpgs/${vpg}/imports/*`, condition: undefined }, ...lease(vpg), { key: `vpgs/${vpg}/readers/*`, condition: undefined }]);
+    expect(puts(failback)).toEqual([
+      { key: `vpgs/${vpg}/imports/*`, condition: undefined },
+      ...lease(vpg),
+      { key: `vpgs/${vpg}/readers/*`, condition: undefined },
+    ]);
     expect(deletes(failback)).toEqual([`vpgs/${vpg}/imports/*`, `vpgs/${vpg}/readers/*`]);
   });
 
@@ -247,7 +341,11 @@ describe.each([
     const zsat = roleStatements(template(), 'ZsatAgentRole');
     const importer = roleStatements(template(), 'ImporterAgentRole');
     for (const s of [...zsat, ...importer]) {
-      for (const a of actionsOf(s)) expect({ a, ok: /^(s3:(GetObject|PutObject|ListBucket|GetObject\*|GetBucket\*|List\*)|kms:)$/.test(a) || a.startsWith('kms:') }).toEqual({ a, ok: true });
+      for (const a of actionsOf(s))
+        expect({ a, ok: /^(s3:(GetObject|PutObject|ListBucket|GetObject\*|GetBucket\*|List\*)|kms:)$/.test(a) || a.startsWith('kms:') }).toEqual({
+          a,
+          ok: true,
+        });
     }
     expect(s3Reads(zsat).filter((s) => s.resources.some((r) => r.startsWith(STORE)))).toEqual(reads(vpg));
     expect(puts(zsat)).toEqual([
@@ -270,7 +368,12 @@ describe.each([
     for (const prefix of roles) {
       const { inline, managed } = rolePolicies(template(), prefix);
       const inlineSize = inline.reduce((n, d) => n + iamSize(d), 0);
-      expect({ prefix, inlineWithin: inlineSize <= 10_240, managedWithin: managed.every((d) => iamSize(d) <= 6_144), managedCount: managed.length <= 10 }).toEqual({
+      expect({
+        prefix,
+        inlineWithin: inlineSize <= 10_240,
+        managedWithin: managed.every((d) => iamSize(d) <= 6_144),
+        managedCount: managed.length <= 10,
+      }).toEqual({
         prefix,
         inlineWithin: true,
         managedWithin: true,
@@ -293,7 +396,9 @@ describe('isolation between VPGs', () => {
   });
 
   it('the site stack keeps no step function and no step role: only the sweeper and the RPO probe run there', () => {
-    const names = Object.values(site.findResources('AWS::Lambda::Function')).map((f) => f.Properties.FunctionName).sort();
+    const names = Object.values(site.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.FunctionName)
+      .sort();
     expect(names).toEqual([`lifeboat-${SITE}-rpo-probe`, `lifeboat-${SITE}-sweeper`]);
   });
 
@@ -304,7 +409,10 @@ describe('isolation between VPGs', () => {
     const dbCode = codeByName(db);
     const steps = [...SYNC_STEPS, ...FAILBACK_STEPS];
     for (const step of steps) {
-      expect({ step, same: webCode.get(vpgStepFunctionName(SITE, 'web', step)) === dbCode.get(vpgStepFunctionName(SITE, 'db', step)) }).toEqual({ step, same: true });
+      expect({ step, same: webCode.get(vpgStepFunctionName(SITE, 'web', step)) === dbCode.get(vpgStepFunctionName(SITE, 'db', step)) }).toEqual({
+        step,
+        same: true,
+      });
     }
     expect(new Set(steps.map((s) => webCode.get(vpgStepFunctionName(SITE, 'web', s)))).size).toBe(steps.length);
   });

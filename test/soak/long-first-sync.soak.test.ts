@@ -72,7 +72,9 @@ async function zsatConsoles(states = ['running']): Promise<string[]> {
     }),
   );
   const ids = (d.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
-  return Promise.all(ids.map(async (id) => `${id}:\n${Buffer.from((await site.ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString()}`));
+  return Promise.all(
+    ids.map(async (id) => `${id}:\n${Buffer.from((await site.ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString()}`),
+  );
 }
 
 /** Polls until `probe` holds; once the sync has ended first, its outcome (a failure's cause) is the error. */
@@ -121,14 +123,21 @@ it('reads for hours across executions that each stay under the 25,000-event hist
   // a sync started while the first one reads, before and after it hands over, finds the lease taken and ends
   // without touching anything
   await expectSkipped('intruder-before');
-  await until('the first hand-over', syncing, () => ended, () => running(/-c1$/));
+  await until(
+    'the first hand-over',
+    syncing,
+    () => ended,
+    () => running(/-c1$/),
+  );
   await expectSkipped('intruder-after');
 
   const sync = await syncing;
   site.cloud.ctx.clock.setScale(1);
   const histories = await Promise.all(sync.executions.map((arn) => executionHistory(site.sfn, arn)));
   const lengths = histories.map((h) => h.length);
-  console.log(`long first sync: ${sync.executions.length} executions, history events ${lengths.join(', ')}, ${(sync.durationMs / 3_600_000).toFixed(1)} AWS hours`);
+  console.log(
+    `long first sync: ${sync.executions.length} executions, history events ${lengths.join(', ')}, ${(sync.durationMs / 3_600_000).toFixed(1)} AWS hours`,
+  );
 
   expect(sync.executions.length).toBeGreaterThanOrEqual(2);
   for (const n of lengths) expect(n).toBeLessThan(HISTORY_EVENT_QUOTA);

@@ -48,8 +48,22 @@ describe('begin', () => {
     const out = await steps(world).begin(syncInput());
     expect(out.skipped).toBe(false);
     expect(out.volumes).toEqual([
-      { volumeId: vm.volumes[0].volumeId, instanceId: vm.instanceId, device: '/dev/xvda', sizeBytes: 8 * GIB, availabilityZone: 'us-east-1a', baseSnapshotId: null },
-      { volumeId: vm.volumes[1].volumeId, instanceId: vm.instanceId, device: '/dev/xvdb', sizeBytes: 100 * GIB, availabilityZone: 'us-east-1a', baseSnapshotId: null },
+      {
+        volumeId: vm.volumes[0].volumeId,
+        instanceId: vm.instanceId,
+        device: '/dev/xvda',
+        sizeBytes: 8 * GIB,
+        availabilityZone: 'us-east-1a',
+        baseSnapshotId: null,
+      },
+      {
+        volumeId: vm.volumes[1].volumeId,
+        instanceId: vm.instanceId,
+        device: '/dev/xvdb',
+        sizeBytes: 100 * GIB,
+        availabilityZone: 'us-east-1a',
+        baseSnapshotId: null,
+      },
     ]);
     expect(out).toMatchObject({ generation: 1, parentCheckpointId: null, syncId: deriveSyncId(EXECUTION) });
     expect(world.log.has('no committed checkpoint yet: full read')).toBe(true);
@@ -99,7 +113,10 @@ describe('create-snapshots / check-snapshots', () => {
   it('does not reuse a look-alike snapshot set of another site', async () => {
     const { world, state } = await begun();
     const instanceId = state.begin.volumes[0].instanceId;
-    world.ec2.addSnapshot({ volumeId: state.begin.volumes[0].volumeId, tags: { ...snapshotTags(state.begin.syncId, { [TAG.sourceInstance]: instanceId }), Owner: 'site-b' } });
+    world.ec2.addSnapshot({
+      volumeId: state.begin.volumes[0].volumeId,
+      tags: { ...snapshotTags(state.begin.syncId, { [TAG.sourceInstance]: instanceId }), Owner: 'site-b' },
+    });
     const out = await steps(world).createSnapshots(state);
     expect(world.ec2.calls.createSnapshots).toBe(2);
     expect(world.ec2.snapshots.get(out.snapshots[state.begin.volumes[0].volumeId])!.tags.Owner).toBe(SITE);

@@ -36,7 +36,10 @@ async function syncThroughCommit(world: World, disks: Map<string, Map<number, st
 it('CleanupFailed after a committed checkpoint keeps that checkpoint’s snapshots, and the next sync builds on them', async () => {
   const world = makeWorld();
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1] });
-  const disk = new Map([[0, 'a'], [2, 'b']]);
+  const disk = new Map([
+    [0, 'a'],
+    [2, 'b'],
+  ]);
   const disks = new Map([[vm.volumes[0].volumeId, disk]]);
   await runSync(world, vpgRuntime(), disks, `${EXECUTION}-1`);
   world.clock.advance(600);

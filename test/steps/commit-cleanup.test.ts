@@ -21,7 +21,13 @@ async function readUpToCommit(world: World, disks: Map<string, Map<number, strin
   return state;
 }
 
-function vmWithDisk(world: World, blocks: Array<[number, string]> = [[0, 'a'], [2, 'b']]) {
+function vmWithDisk(
+  world: World,
+  blocks: Array<[number, string]> = [
+    [0, 'a'],
+    [2, 'b'],
+  ],
+) {
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1] });
   return { vm, disks: new Map([[vm.volumes[0].volumeId, new Map(blocks)]]) };
 }
@@ -32,7 +38,10 @@ describe('commit', () => {
     const { disks } = vmWithDisk(world);
     const state = await readUpToCommit(world, disks);
     await runFakeAgent(world, state.plan.zsats[0].jobKey, { skipBlock: 2 });
-    await expect(steps(world).commit(state)).rejects.toMatchObject({ name: 'SyncFailed', message: expect.stringMatching(/1 planned blocks have no entry \(2\)/) });
+    await expect(steps(world).commit(state)).rejects.toMatchObject({
+      name: 'SyncFailed',
+      message: expect.stringMatching(/1 planned blocks have no entry \(2\)/),
+    });
     expect(await world.store.listCheckpoints('web')).toEqual([]);
   });
 
@@ -58,7 +67,11 @@ describe('commit', () => {
 
   it('a volume read in full under a parent (base snapshot lost) zeroes blocks the parent still holds', async () => {
     const world = makeWorld();
-    const { vm, disks } = vmWithDisk(world, [[0, 'a'], [2, 'b'], [3, 'c']]);
+    const { vm, disks } = vmWithDisk(world, [
+      [0, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ]);
     const first = await runSync(world, vpgRuntime(), disks);
     for (const id of Object.values<string>(first.snapshots.snapshots)) world.ec2.snapshots.delete(id); // someone deleted the base
     disks.get(vm.volumes[0].volumeId)!.delete(3);
@@ -144,7 +157,19 @@ describe('cleanup', () => {
     const world = makeWorld();
     const { disks } = vmWithDisk(world);
     const state = await readUpToCommit(world, disks);
-    await steps(world).pollZsat({ vpg: state.vpg, syncId: state.begin.syncId, zsat: { index: 0, done: false, waitSeconds: 5, instanceId: [...world.ec2.instances.values()].find((i) => i.tags[TAG.role] === 'zsat')!.instanceId, volumeIds: [...world.ec2.volumes.values()].filter((v) => v.tags[TAG.role] === 'zsat').map((v) => v.volumeId), blocksDone: 0, blocksTotal: 2 } });
+    await steps(world).pollZsat({
+      vpg: state.vpg,
+      syncId: state.begin.syncId,
+      zsat: {
+        index: 0,
+        done: false,
+        waitSeconds: 5,
+        instanceId: [...world.ec2.instances.values()].find((i) => i.tags[TAG.role] === 'zsat')!.instanceId,
+        volumeIds: [...world.ec2.volumes.values()].filter((v) => v.tags[TAG.role] === 'zsat').map((v) => v.volumeId),
+        blocksDone: 0,
+        blocksTotal: 2,
+      },
+    });
     await runFakeAgent(world, state.plan.zsats[0].jobKey);
     state.commit = await steps(world).commit(state);
     world.ec2.detachAfterDescribes = 1000;

@@ -18,9 +18,25 @@ const vpg = vpgRuntime();
 /** Init..Plan of a first sync of one 8 GiB volume, and one Map item whose zSAT is attached and reading. */
 async function startReading(world: World, execution = EXECUTION): Promise<{ state: State; item: State }> {
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] });
-  const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'boot'], [5, 'data']])]]);
+  const disks = new Map([
+    [
+      vm.volumes[0].volumeId,
+      new Map([
+        [0, 'boot'],
+        [5, 'data'],
+      ]),
+    ],
+  ]);
   const state = await syncThroughPlan(world, vpg, disks, execution);
-  const item: State = { vpg, syncId: state.begin.syncId, executionId: execution, lease: state.begin.lease, zsat: state.plan.zsats[0], volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+  const item: State = {
+    vpg,
+    syncId: state.begin.syncId,
+    executionId: execution,
+    lease: state.begin.lease,
+    zsat: state.plan.zsats[0],
+    volumes: state.begin.volumes,
+    snapshots: state.snapshots.snapshots,
+  };
   item.zsat = await steps(world).spawnZsat(item);
   world.ec2.settleAll();
   return { state, item };
@@ -30,7 +46,16 @@ async function startReading(world: World, execution = EXECUTION): Promise<{ stat
 async function reportReading(world: World, jobKey: string, done: number): Promise<void> {
   const job = (await world.store.getJson<ReadJob>(jobKey))!;
   const now = world.clock.now().toISOString();
-  const progress: AgentProgress = { jobId: job.jobId, state: 'running', updatedAt: now, startedAt: now, blocksTotal: 2, blocksDone: done, bytesRead: 0, bytesStored: 0 };
+  const progress: AgentProgress = {
+    jobId: job.jobId,
+    state: 'running',
+    updatedAt: now,
+    startedAt: now,
+    blocksTotal: 2,
+    blocksDone: done,
+    bytesRead: 0,
+    bytesStored: 0,
+  };
   await world.store.putJson(job.progressKey, progress);
 }
 
@@ -89,7 +114,15 @@ describe('continue-as-new', () => {
     cont.plan = request.continuationOf.plan;
     const assignment = cont.plan.zsats[0];
     expect(assignment.resume).toMatchObject({ instanceId: item.zsat.instanceId, polls: 0, pollBudget: zsatPollBudget(1) });
-    const citem: State = { vpg, syncId: cont.begin.syncId, executionId: next, lease: cont.begin.lease, zsat: assignment.resume, volumes: cont.begin.volumes, snapshots: cont.snapshots.snapshots };
+    const citem: State = {
+      vpg,
+      syncId: cont.begin.syncId,
+      executionId: next,
+      lease: cont.begin.lease,
+      zsat: assignment.resume,
+      volumes: cont.begin.volumes,
+      snapshots: cont.snapshots.snapshots,
+    };
     await runFakeAgent(world, assignment.jobKey);
     citem.zsat = await s.pollZsat(citem);
     expect(citem.zsat.done).toBe(true);
@@ -108,7 +141,9 @@ describe('continue-as-new', () => {
     item.zsat = await s.pollZsat({ ...item, zsat: { ...item.zsat, pollBudget: 1 } });
     const request = continuationRequest({ ...state, zsats: [item.zsat] } as never, 1, state.begin.lease.token + 1);
     const impostor = `${MACHINE.replace(':stateMachine:', ':execution:')}:run-2`;
-    await expect(s.begin({ vpg, executionId: impostor, stateMachineArn: MACHINE, startedAt: state.startedAt, request })).rejects.toThrow(/taken only by the execution its hand-over started/);
+    await expect(s.begin({ vpg, executionId: impostor, stateMachineArn: MACHINE, startedAt: state.startedAt, request })).rejects.toThrow(
+      /taken only by the execution its hand-over started/,
+    );
     // a continuation's zSAT that made no progress since it took over: HandOver fails instead of chaining forever
     const stuck = { ...item.zsat, handOver: true, blocksAtStart: item.zsat.blocksDone };
     await expect(continueSyncStep.withDeps(world.deps)({ ...state, zsats: [stuck] })).rejects.toThrow(/read nothing during a whole execution/);

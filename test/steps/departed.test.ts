@@ -12,15 +12,24 @@ describe('departed sources', () => {
     const world = makeWorld();
     const a = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1] });
     const b = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [1] });
-    const disks = new Map([[a.volumes[0].volumeId, new Map([[0, 'a']])], [b.volumes[0].volumeId, new Map([[0, 'b']])]]);
+    const disks = new Map([
+      [a.volumes[0].volumeId, new Map([[0, 'a']])],
+      [b.volumes[0].volumeId, new Map([[0, 'b']])],
+    ]);
     const first = await runSync(world, vpgRuntime(), disks, `${EXECUTION}-1`);
     expect(first.begin.departed).toBeUndefined();
     world.ec2.instances.get(b.instanceId)!.tags.app = 'retired';
     world.clock.advance(900);
     const second = await runSync(world, vpgRuntime(), disks, `${EXECUTION}-2`);
-    expect(second.begin.departed).toEqual([{ sourceVolumeId: b.volumes[0].volumeId, sourceInstanceId: b.instanceId, lastCheckpointId: first.commit.checkpointId }]);
+    expect(second.begin.departed).toEqual([
+      { sourceVolumeId: b.volumes[0].volumeId, sourceInstanceId: b.instanceId, lastCheckpointId: first.commit.checkpointId },
+    ]);
     expect(world.log.lines).toContainEqual(
-      expect.objectContaining({ level: 'WARN', message: expect.stringMatching(/left the VPG: its protection has ended/), fields: expect.objectContaining({ release: `lifeboat release web ${b.volumes[0].volumeId}` }) }),
+      expect.objectContaining({
+        level: 'WARN',
+        message: expect.stringMatching(/left the VPG: its protection has ended/),
+        fields: expect.objectContaining({ release: `lifeboat release web ${b.volumes[0].volumeId}` }),
+      }),
     );
     expect(world.log.lines).toContainEqual(expect.objectContaining({ message: 'metrics', fields: expect.objectContaining({ SourcesDeparted: 1 }) }));
     // released by a person (lifeboat release): the next sync no longer reports it

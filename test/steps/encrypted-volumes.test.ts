@@ -38,7 +38,9 @@ describe('encrypted volumes', () => {
     plain.state = 'error';
     const attach = (volumeId: string) =>
       attachAgentVolumes({ instanceId: 'i-0aaaaaaaaaaaaaaaa', volumeIds: [volumeId], role: 'zSAT' }, world.deps, (m) => new SyncFailed(m));
-    await expect(attach(keyed.volumeId)).rejects.toThrow(new RegExp(`zSAT volume ${keyed.volumeId} failed to create \\(encrypted under KMS key ${KEY}: .*key policy.*kms\\.keyArns.*docs/kms\\.md\\)`));
+    await expect(attach(keyed.volumeId)).rejects.toThrow(
+      new RegExp(`zSAT volume ${keyed.volumeId} failed to create \\(encrypted under KMS key ${KEY}: .*key policy.*kms\\.keyArns.*docs/kms\\.md\\)`),
+    );
     await expect(attach(plain.volumeId)).rejects.toThrow(new RegExp(`^zSAT volume ${plain.volumeId} failed to create$`));
   });
 });

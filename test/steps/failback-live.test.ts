@@ -40,15 +40,15 @@ function failbackWorld(): { world: World; deps: FailbackDeps; runs: FakeSyncRuns
 
 const init = (overrides: Record<string, unknown> = {}) =>
   ({
-  vpg: vpgRuntime(),
-  recovery: { maxImporters: 2, volumesPerImporter: 2 },
-  syncStateMachineArn: SYNC_ARN,
-  executionId: FAILBACK,
-  stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback',
-  startedAt: '2026-11-25T12:00:00Z',
-  request: { mode: 'live' },
-  resolve: { mode: 'live' as const, checkpointId: null, target: {}, importId: 'live-1' },
-  ...overrides,
+    vpg: vpgRuntime(),
+    recovery: { maxImporters: 2, volumesPerImporter: 2 },
+    syncStateMachineArn: SYNC_ARN,
+    executionId: FAILBACK,
+    stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback',
+    startedAt: '2026-11-25T12:00:00Z',
+    request: { mode: 'live' },
+    resolve: { mode: 'live' as const, checkpointId: null, target: {}, importId: 'live-1' },
+    ...overrides,
   }) as unknown as StopSourcesInput & FinalSyncInput;
 
 const FAILBACK = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-failback:live-1';
@@ -102,7 +102,7 @@ describe('StopSources', () => {
 describe('FinalSync', () => {
   const stop = { instanceIds: ['i-1'], stopped: true, waitSeconds: 5, lease: { token: 4 } };
 
-  it('starts the sync with this failback\'s lease as its grant and follows it to its checkpoint', async () => {
+  it("starts the sync with this failback's lease as its grant and follows it to its checkpoint", async () => {
     const { deps, runs } = failbackWorld();
     let state: FinalSyncOutput = await runFinalSync(init({ stop }), deps);
     expect(runs.started).toEqual(['live-1-final-1']);
@@ -115,7 +115,7 @@ describe('FinalSync', () => {
     expect(state).toMatchObject({ done: true, checkpointId: 'cp-final', attempts: 1 });
   });
 
-  it('follows a long final sync into its continuation, starting no second sync, to the continuation\'s checkpoint', async () => {
+  it("follows a long final sync into its continuation, starting no second sync, to the continuation's checkpoint", async () => {
     const { deps, runs } = failbackWorld();
     let state: FinalSyncOutput = await runFinalSync(init({ stop }), deps);
     const next = 'arn:aws:states:us-east-1:111122223333:execution:lifeboat-site-a-web-sync:s0123456789ab-c1';
@@ -133,7 +133,9 @@ describe('FinalSync', () => {
     const { deps, runs } = failbackWorld();
     const state = await runFinalSync(init({ stop }), deps);
     runs.runs.set(state.executionArn!, { status: 'SUCCEEDED', output: JSON.stringify({ begin: { skipped: true, reason: 'the lease is no longer its own' } }) });
-    await expect(runFinalSync(init({ stop, finalSync: state }), deps)).rejects.toThrow("the final sync could not act under this failback's lease: the lease is no longer its own");
+    await expect(runFinalSync(init({ stop, finalSync: state }), deps)).rejects.toThrow(
+      "the final sync could not act under this failback's lease: the lease is no longer its own",
+    );
   });
 
   it('refuses to start without a lease', async () => {
@@ -142,7 +144,7 @@ describe('FinalSync', () => {
     expect(runs.started).toEqual([]);
   });
 
-  it('fails with the sync\'s own cause', async () => {
+  it("fails with the sync's own cause", async () => {
     const { deps, runs } = failbackWorld();
     const state = await runFinalSync(init({ stop }), deps);
     runs.runs.set(state.executionArn!, { status: 'FAILED', cause: 'SyncFailed: zSAT stopped reporting' });
@@ -150,7 +152,7 @@ describe('FinalSync', () => {
   });
 });
 
-describe('failback-cleanup-failed (the failback\'s CleanupFailed step)', () => {
+describe("failback-cleanup-failed (the failback's CleanupFailed step)", () => {
   it('removes only test recovered VMs of this site and VPG, and their volumes', async () => {
     const { world } = failbackWorld();
     const failbackMachine = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-failback';
@@ -164,12 +166,19 @@ describe('failback-cleanup-failed (the failback\'s CleanupFailed step)', () => {
     const otherVpg = world.ec2.addInstance({ tags: { ...test, [TAG.vpg]: 'db' } });
     const protectedOne = world.ec2.addInstance({ tags: { app: 'web' } });
     const volume = mine.volumes[0].volumeId;
-    Object.assign(world.ec2.volumes.get(volume)!, { tags: tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: 'x', [TAG.executionId]: 'drill-1' }) });
+    Object.assign(world.ec2.volumes.get(volume)!, {
+      tags: tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: 'x', [TAG.executionId]: 'drill-1' }),
+    });
     const failbacks = { stateMachineArn: failbackMachine, executions: world.executions };
     const report = await removeTestRecoveredVms(world.ec2, { siteId: SITE, vpg: 'web', failbacks }, { sleep: world.clock.sleep, now: () => world.clock.ms });
     expect(report.terminatedInstances).toEqual([mine.instanceId]);
     expect(report.deletedVolumes).toEqual([volume]);
-    expect(report.refused).toEqual([{ id: lookAlike.instanceId, reason: `execution ${failbackMachine.replace(':stateMachine:', ':execution:')}:drill-9 does not exist: not made by this VPG` }]);
+    expect(report.refused).toEqual([
+      {
+        id: lookAlike.instanceId,
+        reason: `execution ${failbackMachine.replace(':stateMachine:', ':execution:')}:drill-9 does not exist: not made by this VPG`,
+      },
+    ]);
     for (const kept of [live, otherSite, otherVpg, protectedOne, lookAlike]) expect(world.ec2.instances.get(kept.instanceId)!.state).toBe('running');
   });
 });

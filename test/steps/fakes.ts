@@ -57,7 +57,10 @@ export class FakeEc2 implements Ec2Port {
   readonly volumes = new Map<string, Mutable<VolumeInfo>>();
   readonly snapshots = new Map<string, Mutable<SnapshotInfo>>();
   readonly templates = new Map<string, LaunchTemplateInfo>();
-  readonly subnets = new Map<string, string>([['us-east-1a', 'subnet-a'], ['us-east-1b', 'subnet-b']]);
+  readonly subnets = new Map<string, string>([
+    ['us-east-1a', 'subnet-a'],
+    ['us-east-1b', 'subnet-b'],
+  ]);
   readonly calls: Record<string, number> = {};
   readonly runRequests: RunInstanceRequest[] = [];
   readonly destroyed: string[] = [];
@@ -88,7 +91,14 @@ export class FakeEc2 implements Ec2Port {
       v.attachments = [{ instanceId, device: `/dev/xvd${'abcdefgh'[i]}`, state: 'attached' }];
       return { volumeId: v.volumeId, device: `/dev/xvd${'abcdefgh'[i]}` };
     });
-    const instance = { instanceId, state: opts.state ?? 'running', availabilityZone: az, launchTime: this.clock.now().toISOString(), tags: opts.tags ?? {}, volumes };
+    const instance = {
+      instanceId,
+      state: opts.state ?? 'running',
+      availabilityZone: az,
+      launchTime: this.clock.now().toISOString(),
+      tags: opts.tags ?? {},
+      volumes,
+    };
     this.instances.set(instanceId, instance);
     return instance;
   }
@@ -206,7 +216,14 @@ export class FakeEc2 implements Ec2Port {
     const known = this.tokens.get(r.clientToken);
     if (known) return structuredClone(this.instances.get(known)!);
     const instanceId = this.id('i');
-    const instance = { instanceId, state: 'pending' as InstanceState, availabilityZone: 'us-east-1a', launchTime: this.clock.now().toISOString(), tags: { ...r.instanceTags }, volumes: [] };
+    const instance = {
+      instanceId,
+      state: 'pending' as InstanceState,
+      availabilityZone: 'us-east-1a',
+      launchTime: this.clock.now().toISOString(),
+      tags: { ...r.instanceTags },
+      volumes: [],
+    };
     this.instances.set(instanceId, instance);
     this.tokens.set(r.clientToken, instanceId);
     return structuredClone(instance);
@@ -286,7 +303,11 @@ export class FakeEbs implements EbsBlocksPort {
 export class FakeCapacity implements VcpuCapacityPort {
   quota = 1000;
   inUse = 0;
-  readonly vcpus = new Map<string, number>([['c6i.large', 2], ['m6i.xlarge', 4], ['t3.micro', 2]]);
+  readonly vcpus = new Map<string, number>([
+    ['c6i.large', 2],
+    ['m6i.xlarge', 4],
+    ['t3.micro', 2],
+  ]);
   fail: Error | null = null;
   private check(): void {
     if (this.fail) throw this.fail;

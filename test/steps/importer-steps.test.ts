@@ -88,7 +88,12 @@ describe('spawn-importer', () => {
     });
     const bookkeeping = executionTags('web', IMPORT_ID, CHECKPOINT);
     expect(blank).toEqual([
-      { sizeGiB: 8, availabilityZone: 'us-east-1b', clientToken: `web-${IMPORT_ID}-vol-vol-src1`, tags: tagsFor(SITE, 'zimporter', 'volume', { ...bookkeeping, [TAG.sourceVolume]: 'vol-src1' }) },
+      {
+        sizeGiB: 8,
+        availabilityZone: 'us-east-1b',
+        clientToken: `web-${IMPORT_ID}-vol-vol-src1`,
+        tags: tagsFor(SITE, 'zimporter', 'volume', { ...bookkeeping, [TAG.sourceVolume]: 'vol-src1' }),
+      },
       {
         sizeGiB: 4,
         kmsKeyId: 'arn:aws:kms:us-east-1:111122223333:key/k1',
@@ -127,7 +132,10 @@ describe('spawn-importer', () => {
 
   it('fails on a missing job before creating anything', async () => {
     const { world, deps } = importWorld();
-    await expect(spawnImporter(input(), deps)).rejects.toMatchObject({ name: 'FailbackFailed', message: `the import job ${JOB_KEY} is missing from the store` });
+    await expect(spawnImporter(input(), deps)).rejects.toMatchObject({
+      name: 'FailbackFailed',
+      message: `the import job ${JOB_KEY} is missing from the store`,
+    });
     expect(world.ec2.volumes.size).toBe(0);
   });
 });
@@ -143,8 +151,19 @@ describe('poll-importer', () => {
     world.ec2.settleAll();
     let polled = await pollImporter(pollInput(pending), deps);
     expect(world.ec2.calls.attachVolume).toBe(2);
-    expect([...world.coordination.readers.values()]).toEqual([expect.objectContaining({ id: IMPORT_ID, kind: 'failback', state: 'reading', checkpointId: CHECKPOINT })]);
-    const progress = (over: Partial<AgentProgress>): AgentProgress => ({ jobId: job.jobId, state: 'running', updatedAt: world.clock.now().toISOString(), blocksTotal: 10, blocksDone: 4, bytesRead: 0, bytesStored: 0, ...over });
+    expect([...world.coordination.readers.values()]).toEqual([
+      expect.objectContaining({ id: IMPORT_ID, kind: 'failback', state: 'reading', checkpointId: CHECKPOINT }),
+    ]);
+    const progress = (over: Partial<AgentProgress>): AgentProgress => ({
+      jobId: job.jobId,
+      state: 'running',
+      updatedAt: world.clock.now().toISOString(),
+      blocksTotal: 10,
+      blocksDone: 4,
+      bytesRead: 0,
+      bytesStored: 0,
+      ...over,
+    });
     await world.store.putJson(job.progressKey, progress({}));
     polled = await pollImporter(pollInput(polled), deps);
     expect(polled).toMatchObject({ done: false, blocksDone: 4, blocksTotal: 10, polls: 3 });
@@ -160,25 +179,52 @@ describe('poll-importer', () => {
     world.clock.advance(300);
     await expect(pollImporter(pollInput({ ...state, polls: 7 }), deps)).resolves.toEqual({ ...state, polls: 7, waitSeconds: 5 });
     world.clock.advance(1);
-    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({ name: 'FailbackFailed', message: `ZImporter ${state.instanceId} has disappeared` });
+    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({
+      name: 'FailbackFailed',
+      message: `ZImporter ${state.instanceId} has disappeared`,
+    });
   });
 
   it('fails on an agent error and on an instance that stopped, naming the ZImporter', async () => {
     const { world, deps, job, state } = await spawned();
     world.ec2.settleAll();
-    await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'failed', updatedAt: world.clock.now().toISOString(), blocksTotal: 1, blocksDone: 0, bytesRead: 0, bytesStored: 0, error: 'EIO writing /dev/sdf' });
-    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({ name: 'FailbackFailed', message: `ZImporter ${state.instanceId} agent failed: EIO writing /dev/sdf` });
+    await world.store.putJson(job.progressKey, {
+      jobId: job.jobId,
+      state: 'failed',
+      updatedAt: world.clock.now().toISOString(),
+      blocksTotal: 1,
+      blocksDone: 0,
+      bytesRead: 0,
+      bytesStored: 0,
+      error: 'EIO writing /dev/sdf',
+    });
+    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({
+      name: 'FailbackFailed',
+      message: `ZImporter ${state.instanceId} agent failed: EIO writing /dev/sdf`,
+    });
     world.ec2.instances.get(state.instanceId)!.state = 'stopped';
-    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({ message: `ZImporter ${state.instanceId} is stopped unexpectedly; the write of its volumes did not finish` });
+    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({
+      message: `ZImporter ${state.instanceId} is stopped unexpectedly; the write of its volumes did not finish`,
+    });
   });
 
   it('times out an agent that stopped reporting, naming its last heartbeat', async () => {
     const { world, deps, job, state } = await spawned();
     world.ec2.settleAll();
     const beat = world.clock.now().toISOString();
-    await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'running', updatedAt: beat, blocksTotal: 1, blocksDone: 0, bytesRead: 0, bytesStored: 0 });
+    await world.store.putJson(job.progressKey, {
+      jobId: job.jobId,
+      state: 'running',
+      updatedAt: beat,
+      blocksTotal: 1,
+      blocksDone: 0,
+      bytesRead: 0,
+      bytesStored: 0,
+    });
     world.clock.advance(301);
-    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({ message: `ZImporter ${state.instanceId} stopped reporting (last heartbeat ${beat})` });
+    await expect(pollImporter(pollInput(state), deps)).rejects.toMatchObject({
+      message: `ZImporter ${state.instanceId} stopped reporting (last heartbeat ${beat})`,
+    });
   });
 
   it('times out an agent that never reported with what to look at: its console output and lifeboat doctor', async () => {

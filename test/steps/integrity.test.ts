@@ -16,7 +16,10 @@ function vm(world: World, blocks: Array<[number, string]>) {
 const packIndexes = (world: World) => world.store.keys('vpgs/web/packs/').filter((k) => k.endsWith('.idx.json'));
 
 async function twoSyncs(world: World): Promise<{ disks: Map<string, Map<number, string>>; first: State; second: State }> {
-  const disks = vm(world, [[0, 'a'], [1, 'b']]);
+  const disks = vm(world, [
+    [0, 'a'],
+    [1, 'b'],
+  ]);
   const first = await runSync(world, vpgRuntime(), disks, `${EXECUTION}-1`);
   world.clock.advance(900);
   disks.values().next().value!.set(2, 'c');
@@ -33,7 +36,9 @@ describe('a sync never builds on, nor commits, a checkpoint that would not resto
     world.store.objects.delete(checkpointSummaryKey('web', first.commit.checkpointId));
     world.clock.advance(900);
     const third = await runSync(world, vpgRuntime(), disks, `${EXECUTION}-3`);
-    expect(third.begin.fullResync).toMatch(new RegExp(`latest checkpoint ${second.commit.checkpointId} would not restore .*needs parent ${first.commit.checkpointId}`));
+    expect(third.begin.fullResync).toMatch(
+      new RegExp(`latest checkpoint ${second.commit.checkpointId} would not restore .*needs parent ${first.commit.checkpointId}`),
+    );
     expect(third.begin.parentCheckpointId).toBeNull();
     expect(third.begin.volumes.every((v: { baseSnapshotId: string | null }) => v.baseSnapshotId === null)).toBe(true);
     const manifest = (await world.store.getCheckpoint('web', third.commit.checkpointId))!;
@@ -54,7 +59,10 @@ describe('a sync never builds on, nor commits, a checkpoint that would not resto
 
   it('Commit: a block the zSAT deduplicated against, whose pack went since, refuses the commit, naming the volume and blocks', async () => {
     const world = makeWorld();
-    const disks = vm(world, [[0, 'a'], [1, 'b']]);
+    const disks = vm(world, [
+      [0, 'a'],
+      [1, 'b'],
+    ]);
     await runSync(world, vpgRuntime(), disks, `${EXECUTION}-1`);
     world.clock.advance(900);
     disks.values().next().value!.set(1, 'b2');
@@ -65,7 +73,16 @@ describe('a sync never builds on, nor commits, a checkpoint that would not resto
     const damage = () => void world.store.objects.set(index, '{"format": 1, "blocks": "not a list"}');
     await expect(runSync(world, vpgRuntime(), disks, `${EXECUTION}-2`, { beforeCommit: damage })).rejects.toThrow(/commit refused/);
     expect(await world.store.listCheckpoints('web')).toEqual(readBefore);
-    expect(world.log.lines).toContainEqual(expect.objectContaining({ message: 'step failed', fields: expect.objectContaining({ error: expect.stringMatching(/commit refused: checkpoint cp-\S+ would not restore: .*volume vol-\S+: 1 block\(s\) are in no live pack index \(first: block 0/) }) }));
+    expect(world.log.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'step failed',
+        fields: expect.objectContaining({
+          error: expect.stringMatching(
+            /commit refused: checkpoint cp-\S+ would not restore: .*volume vol-\S+: 1 block\(s\) are in no live pack index \(first: block 0/,
+          ),
+        }),
+      }),
+    );
     expect(packIndexKey('web', index.slice(-73, -9))).toBe(index);
   });
 });

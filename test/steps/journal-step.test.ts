@@ -89,8 +89,26 @@ function populate(store: JournalMemoryStore) {
     const createdAt = new Date(T0 + i * HOUR).toISOString();
     const id = checkpointIdFor(createdAt, `sync-${i}`);
     const m: CheckpointManifest = {
-      format: 1, id, vpg: VPG, syncId: `sync-${i}`, createdAt, parentId: i === 0 ? null : ids[i - 1], full: i === 0,
-      volumes: [{ sourceVolumeId: 'vol-1', sourceInstanceId: 'i-1', device: '/dev/xvdb', sizeBytes: 8 * BLOCK, snapshotId: `snap-${i}`, blocksChanged: 0, blocksRead: 0, bytesStored: 0, blocks }],
+      format: 1,
+      id,
+      vpg: VPG,
+      syncId: `sync-${i}`,
+      createdAt,
+      parentId: i === 0 ? null : ids[i - 1],
+      full: i === 0,
+      volumes: [
+        {
+          sourceVolumeId: 'vol-1',
+          sourceInstanceId: 'i-1',
+          device: '/dev/xvdb',
+          sizeBytes: 8 * BLOCK,
+          snapshotId: `snap-${i}`,
+          blocksChanged: 0,
+          blocksRead: 0,
+          bytesStored: 0,
+          blocks,
+        },
+      ],
     };
     store.objects.set(checkpointSummaryKey(VPG, id), JSON.stringify(summarize(m)));
     store.objects.set(checkpointKey(VPG, id), JSON.stringify(m));
@@ -147,7 +165,10 @@ const exists = (key: string) => store.objects.has(key);
 
 /** A reader record, as a test failback writes it. */
 async function reader(state: 'resolving' | 'reading', checkpointId: string | null, expiresInSeconds = 600): Promise<void> {
-  await world.coordination.putReader(VPG, readerRecord({ id: 'fb-1', kind: 'failback', executionArn: FAILBACK, state, checkpointId, now: world.clock.now(), horizonSeconds: expiresInSeconds }));
+  await world.coordination.putReader(
+    VPG,
+    readerRecord({ id: 'fb-1', kind: 'failback', executionArn: FAILBACK, state, checkpointId, now: world.clock.now(), horizonSeconds: expiresInSeconds }),
+  );
 }
 
 beforeEach(async () => {
@@ -253,7 +274,10 @@ describe('CompactJournal', () => {
 
   it('stops without deleting anything when its execution no longer holds the lease', async () => {
     const lease = world.coordination.leases.get(VPG)!;
-    world.coordination.leases.set(VPG, { ...lease, value: { ...lease.value, holder: { executionArn: 'arn:other', kind: 'sync' }, token: lease.value.token + 1 } });
+    world.coordination.leases.set(VPG, {
+      ...lease,
+      value: { ...lease.value, holder: { executionArn: 'arn:other', kind: 'sync' }, token: lease.value.token + 1 },
+    });
     const snapshot = new Map(store.objects);
     await expect(run()).rejects.toThrow(/LeaseLost|no longer holds the VPG's lease/);
     expect(store.objects).toEqual(snapshot);
@@ -267,7 +291,7 @@ describe('CompactJournal', () => {
     expect(await world.coordination.gcNotes(VPG)).toEqual([]);
   });
 
-  it('never deletes a pack written since its lease was taken (a stopped sync\'s zSAT may still be at work)', async () => {
+  it("never deletes a pack written since its lease was taken (a stopped sync's zSAT may still be at work)", async () => {
     const lease = world.coordination.leases.get(VPG)!;
     world.coordination.leases.set(VPG, { ...lease, value: { ...lease.value, acquiredAt: '2025-12-31T00:00:00.000Z' } });
     const out = await run();
@@ -325,7 +349,12 @@ describe('CompactJournal', () => {
     for (const c of await store.listCheckpoints(VPG)) await store.resolveVolume(VPG, c.id, 'vol-1');
     const out = await run();
     expect(out.dropped).toEqual([ids[0]]);
-    expect(store.keys(`vpgs/${VPG}/checkpoints/`)).toEqual(ids.slice(2).flatMap((id) => [checkpointKey(VPG, id), checkpointSummaryKey(VPG, id)]).sort());
+    expect(store.keys(`vpgs/${VPG}/checkpoints/`)).toEqual(
+      ids
+        .slice(2)
+        .flatMap((id) => [checkpointKey(VPG, id), checkpointSummaryKey(VPG, id)])
+        .sort(),
+    );
   });
 
   it('refuses (deleting nothing) when a kept checkpoint would lose its parent', async () => {

@@ -1,6 +1,15 @@
 /** The VPG lease and reader records in memory, with S3's conditional-write semantics (an ETag per write). */
 import type { LeaseStorePort } from '../../runtime/core/lease/lease-guard';
-import type { GcNotesPort, ReaderListing, ReaderRecord, ReadersPort, ReleasedSource, ReleasesPort, WorkingFilesPort, WorkingSet } from '../../runtime/core/store/readers';
+import type {
+  GcNotesPort,
+  ReaderListing,
+  ReaderRecord,
+  ReadersPort,
+  ReleasedSource,
+  ReleasesPort,
+  WorkingFilesPort,
+  WorkingSet,
+} from '../../runtime/core/store/readers';
 import type { VpgLease } from '../../runtime/core/lease/vpg-lease';
 
 export class MemoryCoordination implements LeaseStorePort, ReadersPort, ReleasesPort, WorkingFilesPort, GcNotesPort {
@@ -22,12 +31,12 @@ export class MemoryCoordination implements LeaseStorePort, ReadersPort, Releases
     return l ? { value: JSON.parse(JSON.stringify(l.value)) as unknown, etag: l.etag } : null;
   }
   async createLease(vpg: string, lease: VpgLease): Promise<boolean> {
-    if (this.leases.has(vpg)) return void this.lost++, false;
+    if (this.leases.has(vpg)) return (void this.lost++, false);
     this.leases.set(vpg, { value: lease, etag: `"e${++this.writes}"` });
     return true;
   }
   async replaceLease(vpg: string, lease: VpgLease, etag: string): Promise<boolean> {
-    if (this.leases.get(vpg)?.etag !== etag) return void this.lost++, false;
+    if (this.leases.get(vpg)?.etag !== etag) return (void this.lost++, false);
     this.leases.set(vpg, { value: lease, etag: `"e${++this.writes}"` });
     return true;
   }

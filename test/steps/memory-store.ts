@@ -45,9 +45,14 @@ export class MemoryStore implements ReplicaStorePort {
   /** Chain from the nearest full checkpoint down to `id`, oldest first; throws on a broken chain as S3ReplicaStore does. */
   async getChain(vpg: string, id: string): Promise<CheckpointManifest[]> {
     const chain: CheckpointManifest[] = [];
-    for (let at: string | null = id; at !== null; ) {
+    for (let at: string | null = id; at !== null;) {
       const m: CheckpointManifest | null = await this.getCheckpoint(vpg, at);
-      if (!m) throw new Error(at === id ? `checkpoint ${id} of VPG ${vpg} does not exist` : `checkpoint ${id} of VPG ${vpg} needs parent ${at}, which does not exist (broken chain)`);
+      if (!m)
+        throw new Error(
+          at === id
+            ? `checkpoint ${id} of VPG ${vpg} does not exist`
+            : `checkpoint ${id} of VPG ${vpg} needs parent ${at}, which does not exist (broken chain)`,
+        );
       chain.unshift(m);
       at = m.full ? null : m.parentId;
     }

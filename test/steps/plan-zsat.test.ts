@@ -18,7 +18,13 @@ async function planned(world: World, disks: Map<string, Map<number, string>>, vp
   return state;
 }
 
-function oneVm(world: World, blocks: Array<[number, string]> = [[0, 'a'], [5, 'b']]) {
+function oneVm(
+  world: World,
+  blocks: Array<[number, string]> = [
+    [0, 'a'],
+    [5, 'b'],
+  ],
+) {
   const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8] });
   return { vm, disks: new Map([[vm.volumes[0].volumeId, new Map(blocks)]]) };
 }
@@ -31,11 +37,30 @@ describe('plan', () => {
     const out = await steps(world).plan(state);
     const volumeId = vm.volumes[0].volumeId;
     expect(out.blocksPlanned).toBe(2);
-    expect(out.zsats).toEqual([{ index: 0, jobKey: `vpgs/web/syncs/${state.begin.syncId}/jobs/${state.begin.syncId}-z0.json`, sourceVolumeIds: [volumeId], pollBudget: zsatPollBudget(1) }]);
+    expect(out.zsats).toEqual([
+      {
+        index: 0,
+        jobKey: `vpgs/web/syncs/${state.begin.syncId}/jobs/${state.begin.syncId}-z0.json`,
+        sourceVolumeIds: [volumeId],
+        pollBudget: zsatPollBudget(1),
+      },
+    ]);
     const plan = await world.store.getJson<BlockPlan>(planKey('web', state.begin.syncId, volumeId));
-    expect(plan).toEqual({ sourceVolumeId: volumeId, snapshotId: state.snapshots.snapshots[volumeId], baseSnapshotId: null, sizeBytes: 8 * 1024 ** 3, blocks: [0, 5] });
+    expect(plan).toEqual({
+      sourceVolumeId: volumeId,
+      snapshotId: state.snapshots.snapshots[volumeId],
+      baseSnapshotId: null,
+      sizeBytes: 8 * 1024 ** 3,
+      blocks: [0, 5],
+    });
     const job = await world.store.getJson<ReadJob>(out.zsats[0].jobKey);
-    expect(job).toMatchObject({ kind: 'read', vpg: 'web', syncId: state.begin.syncId, store: { bucket: ENV.bucket, prefix: 'vpgs/web/' }, heartbeatSeconds: 30 });
+    expect(job).toMatchObject({
+      kind: 'read',
+      vpg: 'web',
+      syncId: state.begin.syncId,
+      store: { bucket: ENV.bucket, prefix: 'vpgs/web/' },
+      heartbeatSeconds: 30,
+    });
     expect(job!.volumes).toEqual([{ volumeId: '', sourceVolumeId: volumeId, sizeBytes: 8 * 1024 ** 3, planKey: planKey('web', state.begin.syncId, volumeId) }]);
     expect(world.ebs.calls).toEqual([`list ${state.snapshots.snapshots[volumeId]}`]);
   });
@@ -98,7 +123,13 @@ describe('spawn-zsat / poll-zsat', () => {
     expect(run.instanceTags).toEqual(zsatTags('instance', syncId, { [TAG.agentJob]: `s3://${ENV.bucket}/${assignment.jobKey}` }));
     expect(run.networkInterfaceTags).toEqual(tagsFor(SITE, 'zsat', 'network-interface', { [TAG.vpg]: 'web', [TAG.syncId]: syncId }));
     // A default subnet: the public IP is its only way to S3 (the internet gateway).
-    expect(run).toMatchObject({ subnetId: 'subnet-a', publicIp: true, securityGroupId: 'sg-zsat', instanceProfileArn: 'arn:aws:iam::1:instance-profile/agent-web', launchTemplateId: world.ec2.templates.get(ENV.zsatLaunchTemplate)!.launchTemplateId });
+    expect(run).toMatchObject({
+      subnetId: 'subnet-a',
+      publicIp: true,
+      securityGroupId: 'sg-zsat',
+      instanceProfileArn: 'arn:aws:iam::1:instance-profile/agent-web',
+      launchTemplateId: world.ec2.templates.get(ENV.zsatLaunchTemplate)!.launchTemplateId,
+    });
     const job = await world.store.getJson<ReadJob>(assignment.jobKey);
     expect(job!.volumes.map((v) => v.volumeId)).toEqual(item.zsat.volumeIds);
   });
@@ -111,7 +142,7 @@ describe('spawn-zsat / poll-zsat', () => {
     return world;
   }
 
-  it('launches in the configured subnet of the volumes\' zone, with no public IP (it reaches S3 through an endpoint or a NAT)', async () => {
+  it("launches in the configured subnet of the volumes' zone, with no public IP (it reaches S3 through an endpoint or a NAT)", async () => {
     const world = privateWorld();
     await spawned(world);
     expect(world.ec2.runRequests[0]).toMatchObject({ subnetId: 'subnet-0000000000000000a', publicIp: false });
@@ -139,7 +170,9 @@ describe('spawn-zsat / poll-zsat', () => {
     const world = privateWorld(['subnet-0000000000000000a', 'subnet-0000000000000000c', 'subnet-0000000000000000d']);
     world.ec2.configuredSubnets.set('subnet-0000000000000000c', { subnetId: 'subnet-0000000000000000c', availabilityZone: 'us-east-1a', vpcId: 'vpc-1' });
     const snapshots = steps(world).createSnapshots(await begun(world));
-    await expect(snapshots).rejects.toThrow(/subnet-0000000000000000d does not exist in this account and region.*subnet-0000000000000000a and subnet-0000000000000000c are both in us-east-1a; list at most one subnet per Availability Zone/);
+    await expect(snapshots).rejects.toThrow(
+      /subnet-0000000000000000d does not exist in this account and region.*subnet-0000000000000000a and subnet-0000000000000000c are both in us-east-1a; list at most one subnet per Availability Zone/,
+    );
   });
 
   it('without configured subnets and with no default subnet in the zone (no default VPC) says what to set', async () => {
@@ -183,7 +216,16 @@ describe('spawn-zsat / poll-zsat', () => {
     expect(world.ec2.calls.attachVolume).toBe(1);
     expect(world.ec2.volumes.get(item.zsat.volumeIds[0])!.attachments).toEqual([{ instanceId: item.zsat.instanceId, device: '/dev/sdf', state: 'attached' }]);
     const job = (await world.store.getJson<ReadJob>(state.plan.zsats[0].jobKey))!;
-    const progress = (over: Partial<AgentProgress>): AgentProgress => ({ jobId: job.jobId, state: 'running', updatedAt: world.clock.now().toISOString(), blocksTotal: 2, blocksDone: 1, bytesRead: 0, bytesStored: 0, ...over });
+    const progress = (over: Partial<AgentProgress>): AgentProgress => ({
+      jobId: job.jobId,
+      state: 'running',
+      updatedAt: world.clock.now().toISOString(),
+      blocksTotal: 2,
+      blocksDone: 1,
+      bytesRead: 0,
+      bytesStored: 0,
+      ...over,
+    });
     world.clock.advance(60);
     await world.store.putJson(job.progressKey, progress({}));
     expect(await s.pollZsat(item)).toMatchObject({ done: false, blocksDone: 1, blocksTotal: 2, waitSeconds: 60 });
@@ -201,10 +243,27 @@ describe('spawn-zsat / poll-zsat', () => {
     const s = steps(world);
     const job = (await world.store.getJson<ReadJob>(state.plan.zsats[0].jobKey))!;
     const beat = world.clock.now().toISOString();
-    await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'failed', updatedAt: beat, blocksTotal: 2, blocksDone: 0, bytesRead: 0, bytesStored: 0, error: 'EIO reading /dev/sdf' });
+    await world.store.putJson(job.progressKey, {
+      jobId: job.jobId,
+      state: 'failed',
+      updatedAt: beat,
+      blocksTotal: 2,
+      blocksDone: 0,
+      bytesRead: 0,
+      bytesStored: 0,
+      error: 'EIO reading /dev/sdf',
+    });
     await expect(s.pollZsat(item)).rejects.toMatchObject({ name: 'SyncFailed', message: `zSAT ${item.zsat.instanceId} agent failed: EIO reading /dev/sdf` });
 
-    await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'running', updatedAt: beat, blocksTotal: 2, blocksDone: 0, bytesRead: 0, bytesStored: 0 });
+    await world.store.putJson(job.progressKey, {
+      jobId: job.jobId,
+      state: 'running',
+      updatedAt: beat,
+      blocksTotal: 2,
+      blocksDone: 0,
+      bytesRead: 0,
+      bytesStored: 0,
+    });
     world.clock.advance(301);
     await expect(s.pollZsat(item)).rejects.toMatchObject({ message: `zSAT ${item.zsat.instanceId} stopped reporting (last heartbeat ${beat})` });
 
@@ -219,7 +278,11 @@ describe('spawn-zsat / poll-zsat', () => {
     world.clock.advance(299);
     await expect(steps(world).pollZsat(item)).resolves.toMatchObject({ done: false });
     world.clock.advance(2);
-    await expect(steps(world).pollZsat(item)).rejects.toMatchObject({ message: expect.stringMatching(/never reported \(launched .*\): its boot did not reach the agent\. Its console output says how far it got \(aws ec2 get-console-output --instance-id i-\w+\); lifeboat doctor checks that its subnet reaches S3$/) });
+    await expect(steps(world).pollZsat(item)).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /never reported \(launched .*\): its boot did not reach the agent\. Its console output says how far it got \(aws ec2 get-console-output --instance-id i-\w+\); lifeboat doctor checks that its subnet reaches S3$/,
+      ),
+    });
   });
 
   it('ends the iteration (handOver) when a read would outrun its share of the 25,000-event history, so the sync continues as a new execution', async () => {
@@ -230,7 +293,15 @@ describe('spawn-zsat / poll-zsat', () => {
     const job = (await world.store.getJson<ReadJob>(state.plan.zsats[0].jobKey))!;
     item.zsat = { ...item.zsat, pollBudget: 3 };
     for (let i = 0; i < 2; i++) {
-      await world.store.putJson(job.progressKey, { jobId: job.jobId, state: 'running', updatedAt: world.clock.now().toISOString(), blocksTotal: 2, blocksDone: 1, bytesRead: 0, bytesStored: 0 });
+      await world.store.putJson(job.progressKey, {
+        jobId: job.jobId,
+        state: 'running',
+        updatedAt: world.clock.now().toISOString(),
+        blocksTotal: 2,
+        blocksDone: 1,
+        bytesRead: 0,
+        bytesStored: 0,
+      });
       item.zsat = await s.pollZsat(item);
     }
     expect(item.zsat).toMatchObject({ polls: 2, done: false });

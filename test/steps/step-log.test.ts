@@ -122,7 +122,15 @@ describe("a step's log lines (Powertools Logger)", () => {
     );
     await step.withDeps(basics(log))({ vpg: { name: 'web' }, executionId: EXECUTION, importId: 'imp-1' }, context('req-3'));
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'INFO', message: 'imported', step: 'failback-talking', vpg: 'web', execution: EXECUTION, importId: 'imp-1', function_request_id: 'req-3' }),
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'imported',
+        step: 'failback-talking',
+        vpg: 'web',
+        execution: EXECUTION,
+        importId: 'imp-1',
+        function_request_id: 'req-3',
+      }),
     ]);
   });
 });
@@ -147,7 +155,7 @@ describe('EMF documents in the step logs', () => {
     expect(metrics).toMatchObject({ level: 'INFO', Site: SITE, Vpg: 'web', RpoSeconds: 120, SyncFailures: 0, site: SITE });
   });
 
-  it('go to process.stdout as one bare JSON line each, through Powertools\' own Console, not the global console', () => {
+  it("go to process.stdout as one bare JSON line each, through Powertools' own Console, not the global console", () => {
     const out: string[] = [];
     const err: string[] = [];
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true));

@@ -187,7 +187,8 @@ describe('sweeper', () => {
   it('terminates expired test-failback VMs its failbacks made, never live recovered VMs nor look-alikes', async () => {
     const world = makeWorld();
     world.executions.known.add(`${FAILBACK_MACHINE.replace(':stateMachine:', ':execution:')}:drill-1`);
-    const vm = (extra: Record<string, string>) => world.ec2.addInstance({ tags: tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', ...extra }), volumesGiB: [] }).instanceId;
+    const vm = (extra: Record<string, string>) =>
+      world.ec2.addInstance({ tags: tagsFor(SITE, 'recovered-vm', 'instance', { [TAG.vpg]: 'web', ...extra }), volumesGiB: [] }).instanceId;
     const expired = vm({ [TAG.testExpiresAt]: world.clock.now().toISOString(), [TAG.executionId]: 'drill-1' });
     const lookAlike = vm({ [TAG.testExpiresAt]: world.clock.now().toISOString(), [TAG.executionId]: 'drill-9' });
     const live = vm({ [TAG.executionId]: 'drill-1' });
@@ -197,17 +198,42 @@ describe('sweeper', () => {
     for (const id of [live, lookAlike]) expect(world.ec2.instances.get(id)?.state).toBe('running');
   });
 
-  it('takes a stopped test failback\'s importers though its reader record is still fresh (its execution ended)', async () => {
+  it("takes a stopped test failback's importers though its reader record is still fresh (its execution ended)", async () => {
     const world = makeWorld();
     const arn = `${FAILBACK_MACHINE.replace(':stateMachine:', ':execution:')}:drill-2`;
     world.executions.known.add(arn);
-    const importer = world.ec2.addInstance({ tags: tagsFor(SITE, 'zimporter', 'instance', { [TAG.vpg]: 'web', [TAG.executionId]: 'drill-2' }), volumesGiB: [] }).instanceId;
-    await world.coordination.putReader('web', readerRecord({ id: 'drill-2', kind: 'failback', executionArn: arn, state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds: 3600 }));
+    const importer = world.ec2.addInstance({
+      tags: tagsFor(SITE, 'zimporter', 'instance', { [TAG.vpg]: 'web', [TAG.executionId]: 'drill-2' }),
+      volumesGiB: [],
+    }).instanceId;
+    await world.coordination.putReader(
+      'web',
+      readerRecord({
+        id: 'drill-2',
+        kind: 'failback',
+        executionArn: arn,
+        state: 'reading',
+        checkpointId: 'cp-1',
+        now: world.clock.now(),
+        horizonSeconds: 3600,
+      }),
+    );
     const report = await sweep(world);
     expect(report.deleted.instances).toEqual([importer]);
     expect(report.readerRecords).toEqual(['drill-2']);
     world.executions.states.set(arn, 'running');
-    await world.coordination.putReader('web', readerRecord({ id: 'drill-2', kind: 'failback', executionArn: arn, state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds: 3600 }));
+    await world.coordination.putReader(
+      'web',
+      readerRecord({
+        id: 'drill-2',
+        kind: 'failback',
+        executionArn: arn,
+        state: 'reading',
+        checkpointId: 'cp-1',
+        now: world.clock.now(),
+        horizonSeconds: 3600,
+      }),
+    );
     expect((await sweep(world)).readerRecords).toEqual([]);
   });
 
@@ -217,7 +243,8 @@ describe('sweeper', () => {
     world.store.objects.set('vpgs/web/imports/drill-1/jobs/imp-0.json', '{}');
     world.store.objects.set('vpgs/web/syncs/sFresh/progress/j.json', '{}');
     world.coordination.changedAt.set('sync/sFresh', world.clock.now().toISOString());
-    const record = (id: string, horizonSeconds: number) => readerRecord({ id, kind: 'failback', state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds });
+    const record = (id: string, horizonSeconds: number) =>
+      readerRecord({ id, kind: 'failback', state: 'reading', checkpointId: 'cp-1', now: world.clock.now(), horizonSeconds });
     await world.coordination.putReader('web', record('stale', -1));
     await world.coordination.putReader('web', record('live', 600));
     const report = await sweep(world);

@@ -62,11 +62,25 @@ export async function runFakeAgent(world: World, jobKey: string, opts: { skipBlo
     for (const b of plan.blocks) if (b !== opts.skipBlock) blocks[String(b)] = content.has(b) ? hashOf(content.get(b)!) : ZERO_BLOCK;
     volumes.push({ sourceVolumeId: v.sourceVolumeId, blocks, blocksRead: plan.blocks.length, bytesRead: plan.blocks.length * 524288, bytesStored: 0 });
   }
-  const packs = opts.noPacks ? [] : await storeFakePack(world.store, job.vpg, volumes.flatMap((v) => Object.values(v.blocks)));
+  const packs = opts.noPacks
+    ? []
+    : await storeFakePack(
+        world.store,
+        job.vpg,
+        volumes.flatMap((v) => Object.values(v.blocks)),
+      );
   const result: AgentResult = { jobId: job.jobId, volumes, packs };
   await world.store.putJson(job.resultKey, result);
   const total = volumes.reduce((n, v) => n + v.blocksRead, 0);
-  const progress: AgentProgress = { jobId: job.jobId, state: 'done', updatedAt: world.clock.now().toISOString(), blocksTotal: total, blocksDone: total, bytesRead: 0, bytesStored: 0 };
+  const progress: AgentProgress = {
+    jobId: job.jobId,
+    state: 'done',
+    updatedAt: world.clock.now().toISOString(),
+    blocksTotal: total,
+    blocksDone: total,
+    bytesRead: 0,
+    bytesStored: 0,
+  };
   await world.store.putJson(job.progressKey, progress);
 }
 
@@ -78,7 +92,7 @@ export function captureContents(world: World, disks: Map<string, Map<number, str
 }
 
 // The state machine's payload is loosely typed JSON; the driver keeps it that way.
- 
+
 export type State = Record<string, any>;
 
 /** Init..Plan of a sync as the state machine runs them (its execution running); the state so far. */
@@ -99,14 +113,28 @@ export async function syncThroughPlan(world: World, vpg: VpgRuntime, disks: Map<
 }
 
 /** Runs one whole sync through the handlers; returns the final state. */
-export async function runSync(world: World, vpg: VpgRuntime, disks: Map<string, Map<number, string>>, execution = EXECUTION, hooks: { beforeCommit?: () => void } = {}): Promise<State> {
+export async function runSync(
+  world: World,
+  vpg: VpgRuntime,
+  disks: Map<string, Map<number, string>>,
+  execution = EXECUTION,
+  hooks: { beforeCommit?: () => void } = {},
+): Promise<State> {
   const s = steps(world);
   const state = await syncThroughPlan(world, vpg, disks, execution);
   if (state.begin.skipped) return state;
   state.zsats = [];
   for (const assignment of state.plan.zsats) {
     // as the Map's ItemSelector builds it
-    const item: State = { vpg, syncId: state.begin.syncId, executionId: execution, lease: state.begin.lease, zsat: assignment, volumes: state.begin.volumes, snapshots: state.snapshots.snapshots };
+    const item: State = {
+      vpg,
+      syncId: state.begin.syncId,
+      executionId: execution,
+      lease: state.begin.lease,
+      zsat: assignment,
+      volumes: state.begin.volumes,
+      snapshots: state.snapshots.snapshots,
+    };
     item.zsat = await s.spawnZsat(item);
     world.ec2.settleAll();
     item.zsat = await s.pollZsat(item); // attaches

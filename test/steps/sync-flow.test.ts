@@ -10,8 +10,21 @@ describe('a sync, end to end over fakes', () => {
     const vm = world.ec2.addInstance({ tags: { app: 'web' }, volumesGiB: [8, 1] });
     const [root, data] = vm.volumes.map((v) => v.volumeId);
     const disks = new Map([
-      [root, new Map([[0, 'boot'], [1, 'kernel'], [7, 'etc']])],
-      [data, new Map([[0, 'db-a'], [3, 'db-b']])],
+      [
+        root,
+        new Map([
+          [0, 'boot'],
+          [1, 'kernel'],
+          [7, 'etc'],
+        ]),
+      ],
+      [
+        data,
+        new Map([
+          [0, 'db-a'],
+          [3, 'db-b'],
+        ]),
+      ],
     ]);
     const vpg = vpgRuntime();
 

@@ -42,11 +42,7 @@ export function applyFaultUpdate(live: FaultConfig, counts: Record<string, numbe
   if (resetCounts === true) for (const k of Object.keys(counts)) delete counts[k];
 }
 
-export function cloudControlRoute(
-  ctx: CloudContext,
-  killInstanceProcess: (id: string) => boolean,
-  fallback?: PathRoute,
-): PathRoute {
+export function cloudControlRoute(ctx: CloudContext, killInstanceProcess: (id: string) => boolean, fallback?: PathRoute): PathRoute {
   return {
     prefix: LIFEBOAT_PREFIX,
     handle: async (req: CloudRequest): Promise<CloudResponse> => {

@@ -125,12 +125,24 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     const { createServices } = require('./cloud-services') as typeof import('./cloud-services');
     services = createServices(ctx);
   } catch (err) {
-    await s3Starting.then((s3) => s3.close(), () => undefined);
+    await s3Starting.then(
+      (s3) => s3.close(),
+      () => undefined,
+    );
     throw err;
   }
   const { ec2, sfn, storage } = services;
   const buckets = new BucketDirectory({ region: ctx.region, account: ctx.accountId }, () => clock.now());
-  const collect = () => ({ clock: clock.toJSON(), ec2: ec2.toJSON(), kms: services.kms.toJSON(), sns: services.sns.toJSON(), sfn: sfn.toJSON(), iam: iam.toJSON(), s3Buckets: buckets.toJSON(), outages: outages.toJSON() });
+  const collect = () => ({
+    clock: clock.toJSON(),
+    ec2: ec2.toJSON(),
+    kms: services.kms.toJSON(),
+    sns: services.sns.toJSON(),
+    sfn: sfn.toJSON(),
+    iam: iam.toJSON(),
+    s3Buckets: buckets.toJSON(),
+    outages: outages.toJSON(),
+  });
   if (persistent) {
     const saved = loadState(dataDir);
     if (saved) {
@@ -161,7 +173,14 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
-    routes: [customResources.route(), credentialsRoute(iam, ctx.accountId), regionsRoute(outages, () => saver?.markDirty()), services.sns.route, cloudControlRoute(ctx, killInstanceProcess, services.admin), services.imds],
+    routes: [
+      customResources.route(),
+      credentialsRoute(iam, ctx.accountId),
+      regionsRoute(outages, () => saver?.markDirty()),
+      services.sns.route,
+      cloudControlRoute(ctx, killInstanceProcess, services.admin),
+      services.imds,
+    ],
     interceptors: [requestCounter(requestCounts), faultInterceptor(ctx)],
     authorizer: createAuthorizer(iam, ec2, log, (bucket) => buckets.ownerOf(bucket)),
     unreachable: (region) => outages.isDown(region),

@@ -27,7 +27,6 @@ export interface FaultConfig {
   seed: number;
 }
 
-
 export type { Timings } from './aws-timings';
 
 export interface CloudContext {

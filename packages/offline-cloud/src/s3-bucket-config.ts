@@ -38,7 +38,11 @@ const NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
 const XML = { 'content-type': 'application/xml' };
 
 class ConfigError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -117,7 +121,7 @@ const HANDLERS: Record<string, (body: string, c: BucketConfig) => CloudResponse>
   'PUT object-lock': (body, c) => {
     if (!/<ObjectLockConfiguration[\s>]/.test(body) || field(body, 'ObjectLockEnabled') !== 'Enabled') throw malformed();
     if (!c.objectLock && c.versioning !== 'Enabled') {
-      throw new ConfigError(409, 'InvalidBucketState', 'Versioning must be \'Enabled\' on the bucket to apply a Object Lock configuration');
+      throw new ConfigError(409, 'InvalidBucketState', "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
     }
     const mode = field(body, 'Mode');
     const days = field(body, 'Days');
@@ -125,7 +129,8 @@ const HANDLERS: Record<string, (body: string, c: BucketConfig) => CloudResponse>
     let defaultRetention: NonNullable<BucketConfig['objectLock']>['defaultRetention'];
     if (/<DefaultRetention>/.test(body)) {
       const period = Number(days ?? years);
-      if ((mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') || (days === undefined) === (years === undefined) || !Number.isInteger(period) || period < 1) throw malformed();
+      if ((mode !== 'GOVERNANCE' && mode !== 'COMPLIANCE') || (days === undefined) === (years === undefined) || !Number.isInteger(period) || period < 1)
+        throw malformed();
       defaultRetention = days !== undefined ? { mode, days: period } : { mode, years: period };
     }
     c.objectLock = defaultRetention ? { defaultRetention } : {};
@@ -135,7 +140,9 @@ const HANDLERS: Record<string, (body: string, c: BucketConfig) => CloudResponse>
   'GET publicAccessBlock': (_, c) => {
     const p = c.publicAccessBlock;
     if (!p) throw new ConfigError(404, 'NoSuchPublicAccessBlockConfiguration', 'The public access block configuration was not found');
-    const fields = Object.entries(p).map(([k, v]) => `<${k}>${v}</${k}>`).join('');
+    const fields = Object.entries(p)
+      .map(([k, v]) => `<${k}>${v}</${k}>`)
+      .join('');
     return ok(`<PublicAccessBlockConfiguration ${NS}>${fields}</PublicAccessBlockConfiguration>`);
   },
   'PUT publicAccessBlock': (body, c) => {

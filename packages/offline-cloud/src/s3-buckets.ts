@@ -87,7 +87,8 @@ export class BucketDirectory implements RawGate {
     }
     if (req.region !== record.region) {
       // a request at another region's endpoint (the SDK sends it to the endpoint of the region it signs for)
-      const message = 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.';
+      const message =
+        'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.';
       const headers = { ...XML, 'x-amz-bucket-region': record.region };
       const body = req.method === 'HEAD' ? '' : s3ErrorXml('PermanentRedirect', message, { Bucket: name, Endpoint: `s3.${record.region}.amazonaws.com` });
       return { refusal: { status: 301, headers, body } };
@@ -123,13 +124,18 @@ export class BucketDirectory implements RawGate {
     const fail = (status: number, code: string, message: string, extra: Record<string, string> = {}): GateResult => ({
       refusal: { status, headers: XML, body: s3ErrorXml(code, message, { BucketName: name, ...extra }) },
     });
-    if (constraint === 'us-east-1') return fail(400, 'InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: constraint });
+    if (constraint === 'us-east-1')
+      return fail(400, 'InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: constraint });
     if (region !== req.region) {
       const which = constraint ? `The ${constraint} location constraint` : 'The unspecified location constraint';
       return fail(400, 'IllegalLocationConstraintException', `${which} is incompatible for the region specific endpoint this request was sent to.`);
     }
     if (existing && existing.owner !== req.account) {
-      return fail(409, 'BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.');
+      return fail(
+        409,
+        'BucketAlreadyExists',
+        'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+      );
     }
     if (existing) {
       if (existing.region === 'us-east-1' && region === 'us-east-1') return { answer: { status: 200, headers: { location: `/${name}` }, body: '' } };
@@ -147,7 +153,9 @@ export class BucketDirectory implements RawGate {
 
   private listBuckets(account: string): CloudResponse {
     const mine = [...this.buckets].filter(([, r]) => r.owner === account).sort(([a], [b]) => a.localeCompare(b));
-    const items = mine.map(([n, r]) => `<Bucket><Name>${xmlEscape(n)}</Name><CreationDate>${r.createdAt}</CreationDate><BucketRegion>${r.region}</BucketRegion></Bucket>`).join('');
+    const items = mine
+      .map(([n, r]) => `<Bucket><Name>${xmlEscape(n)}</Name><CreationDate>${r.createdAt}</CreationDate><BucketRegion>${r.region}</BucketRegion></Bucket>`)
+      .join('');
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>${account}</ID><DisplayName>${account}</DisplayName></Owner><Buckets>${items}</Buckets></ListAllMyBucketsResult>`;
     return { status: 200, headers: XML, body };
   }

@@ -31,7 +31,11 @@ export function decodeContinuationToken(token: string): string | undefined {
 }
 
 export class S3CompatError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -87,7 +91,16 @@ export function listV1ToV2Xml(v1Xml: string, v2Query: URLSearchParams): string {
 }
 
 /** Bucket subresources s3rver 3.7 does not route; answered by the front instead. */
-const UNROUTED_BUCKET_SUBRESOURCES = ['versioning', 'encryption', 'object-lock', 'publicAccessBlock', 'accelerate', 'logging', 'ownershipControls', 'intelligent-tiering'];
+const UNROUTED_BUCKET_SUBRESOURCES = [
+  'versioning',
+  'encryption',
+  'object-lock',
+  'publicAccessBlock',
+  'accelerate',
+  'logging',
+  'ownershipControls',
+  'intelligent-tiering',
+];
 
 /** Kept on the bucket record and answered by its gate (s3-bucket-config.ts); one reaching s3rver's front names no bucket. */
 const GATED_CONFIG = new Set(['versioning', 'encryption', 'object-lock', 'publicAccessBlock']);
@@ -131,8 +144,7 @@ export const DELETE_OBJECTS_MAX = 1000;
  * directory-bucket conditions), so no condition is ever dropped.
  */
 export function parseDeleteObjects(xml: string): DeleteObjectsRequest {
-  const malformed = () =>
-    new S3CompatError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  const malformed = () => new S3CompatError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   const root = /<Delete(?:\s[^>]*)?>([\s\S]*)<\/Delete>/.exec(xml);
   if (!root) throw malformed();
   const objects: DeleteObjectsRequest['objects'] = [];

@@ -34,10 +34,7 @@ export interface S3Failure {
 export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
 
 export type WritePlan =
-  | { kind: 'refuse'; failure: S3Failure }
-  | { kind: 'put' | 'delete'; condition?: WriteCondition }
-  | { kind: 'complete-multipart' }
-  | { kind: 'delete-objects' };
+  { kind: 'refuse'; failure: S3Failure } | { kind: 'put' | 'delete'; condition?: WriteCondition } | { kind: 'complete-multipart' } | { kind: 'delete-objects' };
 
 /** The query keys the SDK adds to plain object operations (`?x-id=PutObject`); any other key is a subresource. */
 const PLAIN_QUERY = new Set(['x-id']);
@@ -105,7 +102,8 @@ export function planWrite(method: string, key: string | undefined, query: URLSea
     if (others.length) return refuse(`${others.join(', ')} on ${method === 'PUT' ? 'PutObject/CopyObject' : 'DeleteObject'}`);
     if (ifMatch !== undefined && ifNoneMatch !== undefined) return refuse('If-Match together with If-None-Match');
     if (kind === 'put') {
-      if (ifNoneMatch !== undefined) return ifNoneMatch.trim() === '*' ? { kind, condition: { ifNoneMatch: '*' } } : refuse('If-None-Match other than * on PutObject');
+      if (ifNoneMatch !== undefined)
+        return ifNoneMatch.trim() === '*' ? { kind, condition: { ifNoneMatch: '*' } } : refuse('If-None-Match other than * on PutObject');
       if (ifMatch !== undefined) return ifMatch.trim() === '*' ? refuse('If-Match: * on PutObject') : { kind, condition: { ifMatch } };
       return { kind };
     }
@@ -138,7 +136,11 @@ export function noSuchKey(key: string): S3Failure {
 
 /** A conditional write that waited behind a write which then succeeded (AWS's "conflicting operation"). */
 export function conditionalConflict(): S3Failure {
-  return { status: 409, code: 'ConditionalRequestConflict', message: 'The conditional request cannot succeed due to a conflicting operation against this resource.' };
+  return {
+    status: 409,
+    code: 'ConditionalRequestConflict',
+    message: 'The conditional request cannot succeed due to a conflicting operation against this resource.',
+  };
 }
 
 /**

@@ -37,7 +37,11 @@ export interface Service {
 
 /** An AWS-shaped error thrown inside a service handler; the service renders it with `error()`. */
 export class AwsError extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
     this.name = code;
   }

@@ -33,7 +33,14 @@ function writeTwoAccountAssembly(): string {
             Bucket: { Ref: 'Bucket' },
             PolicyDocument: {
               Version: '2012-10-17',
-              Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PROTECTED}:role/Reader` }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${SHARED_BUCKET}/shared/*` }],
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Principal: { AWS: `arn:aws:iam::${PROTECTED}:role/Reader` },
+                  Action: 's3:GetObject',
+                  Resource: `arn:aws:s3:::${SHARED_BUCKET}/shared/*`,
+                },
+              ],
             },
           },
         },
@@ -68,9 +75,13 @@ function track<T extends { destroy(): void }>(c: T): T {
   return c;
 }
 
-const ec2In = (region: string, credentials = { accessKeyId: 'test', secretAccessKey: 'test' }) => track(new EC2Client({ endpoint: t.url, region, credentials, maxAttempts: 1 }));
-const s3In = (region: string, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: 'test', secretAccessKey: 'test' }, extra = {}) =>
-  track(new S3Client({ endpoint: t.url, region, credentials, forcePathStyle: true, maxAttempts: 1, ...extra }));
+const ec2In = (region: string, credentials = { accessKeyId: 'test', secretAccessKey: 'test' }) =>
+  track(new EC2Client({ endpoint: t.url, region, credentials, maxAttempts: 1 }));
+const s3In = (
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: 'test', secretAccessKey: 'test' },
+  extra = {},
+) => track(new S3Client({ endpoint: t.url, region, credentials, forcePathStyle: true, maxAttempts: 1, ...extra }));
 
 beforeAll(async () => {
   t = await startTestCloud({ assemblyDir: writeTwoAccountAssembly() });
@@ -94,7 +105,9 @@ test('two regions of one account do not see each other; each has its own default
   expect(vpcWest).toBeDefined();
   expect(vpcWest).not.toBe(vpcEast);
   // a volume in a zone of another region is refused, as EC2 refuses an unknown zone
-  await expect(west.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).rejects.toMatchObject({ name: expect.stringMatching(/InvalidParameterValue|InvalidAvailabilityZone/) });
+  await expect(west.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).rejects.toMatchObject({
+    name: expect.stringMatching(/InvalidParameterValue|InvalidAvailabilityZone/),
+  });
 });
 
 test('two accounts in one region do not see each other', async () => {
@@ -124,7 +137,9 @@ test('a bucket has a region: a request sent to another region is a PermanentRedi
   const west = s3In('eu-west-1');
   await west.send(new CreateBucketCommand({ Bucket: 'west-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
   await west.send(new PutObjectCommand({ Bucket: 'west-bucket', Key: 'k', Body: 'west' }));
-  const err = await s3In('us-east-1').send(new GetObjectCommand({ Bucket: 'west-bucket', Key: 'k' })).catch((e: unknown) => e);
+  const err = await s3In('us-east-1')
+    .send(new GetObjectCommand({ Bucket: 'west-bucket', Key: 'k' }))
+    .catch((e: unknown) => e);
   expect(err).toMatchObject({ name: 'PermanentRedirect', $metadata: { httpStatusCode: 301 }, $response: { headers: { 'x-amz-bucket-region': 'eu-west-1' } } });
   const following = s3In('us-east-1', undefined, { followRegionRedirects: true });
   const got = await following.send(new GetObjectCommand({ Bucket: 'west-bucket', Key: 'k' }));
@@ -133,12 +148,16 @@ test('a bucket has a region: a request sent to another region is a PermanentRedi
   await west.send(new CreateBucketCommand({ Bucket: 'sdk-constraint' }));
   expect((await west.send(new GetBucketLocationCommand({ Bucket: 'sdk-constraint' }))).LocationConstraint).toBe('eu-west-1');
   expect((await s3In('us-east-1').send(new GetBucketLocationCommand({ Bucket: 'sdk-constraint' }))).LocationConstraint).toBe('eu-west-1');
-  await expect(s3In('us-east-1').send(new CreateBucketCommand({ Bucket: 'mismatch', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }))).rejects.toMatchObject({
+  await expect(
+    s3In('us-east-1').send(new CreateBucketCommand({ Bucket: 'mismatch', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
+  ).rejects.toMatchObject({
     name: 'IllegalLocationConstraintException',
   });
   // bucket names are global: another account cannot take this one
   const other = s3In('eu-west-1', await post({ account: PROTECTED }));
-  await expect(other.send(new CreateBucketCommand({ Bucket: 'west-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }))).rejects.toMatchObject({ name: 'BucketAlreadyExists' });
+  await expect(
+    other.send(new CreateBucketCommand({ Bucket: 'west-bucket', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })),
+  ).rejects.toMatchObject({ name: 'BucketAlreadyExists' });
 });
 
 describe("another account's bucket: its bucket policy decides", () => {
@@ -150,7 +169,10 @@ describe("another account's bucket: its bucket policy decides", () => {
   test('the role the policy names reads what it grants, and nothing else', async () => {
     const reader = s3In('eu-west-1', await post({ roleArn: `arn:aws:iam::${PROTECTED}:role/Reader` }));
     expect(await (await reader.send(new GetObjectCommand({ Bucket: SHARED_BUCKET, Key: 'shared/a' }))).Body!.transformToString()).toBe('shared/a');
-    await expect(reader.send(new GetObjectCommand({ Bucket: SHARED_BUCKET, Key: 'private/b' }))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    await expect(reader.send(new GetObjectCommand({ Bucket: SHARED_BUCKET, Key: 'private/b' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
     await expect(reader.send(new PutObjectCommand({ Bucket: SHARED_BUCKET, Key: 'shared/c', Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
   });
 
@@ -198,12 +220,26 @@ test("each account's and region's state, and each bucket's region and owner, sur
 });
 
 test('--region: environment-agnostic stacks deploy into that region of the default account', async () => {
-  const regional = await startTestCloud({ region: 'eu-west-1', assemblyDir: writeAssembly({ Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'agnostic-bucket' } } }) });
+  const regional = await startTestCloud({
+    region: 'eu-west-1',
+    assemblyDir: writeAssembly({ Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'agnostic-bucket' } } }),
+  });
   try {
-    const west = new S3Client({ endpoint: regional.url, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true, maxAttempts: 1 });
+    const west = new S3Client({
+      endpoint: regional.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
     expect((await west.send(new GetBucketLocationCommand({ Bucket: 'agnostic-bucket' }))).LocationConstraint).toBe('eu-west-1');
     west.destroy();
-    const ec2West = new EC2Client({ endpoint: regional.url, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const ec2West = new EC2Client({
+      endpoint: regional.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
     expect((await ec2West.send(new DescribeVpcsCommand({}))).Vpcs!.filter((v) => v.IsDefault)).toHaveLength(1);
     ec2West.destroy();
   } finally {

@@ -35,8 +35,7 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const putData = (volumeId: string, query: string, body: Buffer) =>
-  fetch(`${server.url}/_lifeboat/volumes/${volumeId}/data${query}`, { method: 'PUT', body });
+const putData = (volumeId: string, query: string, body: Buffer) => fetch(`${server.url}/_lifeboat/volumes/${volumeId}/data${query}`, { method: 'PUT', body });
 
 test('health', async () => {
   const res = await fetch(`${server.url}/_lifeboat/health`);

@@ -55,5 +55,10 @@ test('resources are ordered after what they reference or depend on', () => {
   before('Role', 'Policy');
   before('Policy', 'Fn');
   before('Fn', 'Machine');
-  expect(() => inDependencyOrder([{ id: 'a', dependencies: ['b'] }, { id: 'b', dependencies: ['a'] }])).toThrow(/cycle/);
+  expect(() =>
+    inDependencyOrder([
+      { id: 'a', dependencies: ['b'] },
+      { id: 'b', dependencies: ['a'] },
+    ]),
+  ).toThrow(/cycle/);
 });

@@ -73,7 +73,10 @@ describe('a child process on the cloud clock (clock-preload.js)', () => {
     const clock = new CloudClock();
     clock.restore({ cloudMs: Date.now() + 30 * 86_400_000 }); // thirty days ahead of this machine
     const before = clock.now();
-    const seen = runChild(clock, `console.log(JSON.stringify({ now: Date.now(), made: new Date().getTime(), text: Date(), isDate: new Date(0) instanceof Date, epoch: new Date(0).getTime(), parsed: Date.parse('2026-01-01T00:00:00Z') }))`);
+    const seen = runChild(
+      clock,
+      `console.log(JSON.stringify({ now: Date.now(), made: new Date().getTime(), text: Date(), isDate: new Date(0) instanceof Date, epoch: new Date(0).getTime(), parsed: Date.parse('2026-01-01T00:00:00Z') }))`,
+    );
     const after = clock.now();
     for (const t of [seen.now, seen.made] as number[]) {
       expect(t).toBeGreaterThanOrEqual(before);
@@ -108,7 +111,9 @@ describe('a child process on the cloud clock (clock-preload.js)', () => {
       require('node:timers/promises').setTimeout(${HOUR}).then(() => done('promised'));
       const blocking = 'const { parentPort } = require("node:worker_threads"); parentPort.postMessage("blocking"); process.lifeboatClock.blockFor(${HOUR}); parentPort.postMessage("done")';
       new Worker(blocking, { eval: true }).on('message', (m) => (m === 'done' ? done('blocked') : console.log('armed')));`;
-    const child = spawn(process.execPath, ['--require', CLOCK_PRELOAD, '-e', script], { env: { ...process.env, NODE_OPTIONS: '', ...clock.childEnvironment() } });
+    const child = spawn(process.execPath, ['--require', CLOCK_PRELOAD, '-e', script], {
+      env: { ...process.env, NODE_OPTIONS: '', ...clock.childEnvironment() },
+    });
     let out = '';
     const ended = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('armed') && resolve())));
@@ -142,7 +147,11 @@ describe('the endpoints keep the cloud clock', () => {
 
   const signedAt = (ms: number) => {
     const amz = new Date(ms).toISOString().replace(/[-:]|\.\d{3}/g, '');
-    return { authorization: `AWS4-HMAC-SHA256 Credential=test/${amz.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`, 'x-amz-date': amz, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    return {
+      authorization: `AWS4-HMAC-SHA256 Credential=test/${amz.slice(0, 8)}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=0`,
+      'x-amz-date': amz,
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    };
   };
 
   test("S3 refuses a request signed 15 minutes off the cloud's time (RequestTimeTooSkewed, with its ServerTime) and takes one signed at it", async () => {
@@ -159,13 +168,23 @@ describe('the endpoints keep the cloud clock', () => {
   test("every answer's Date header says the cloud's time, S3's and EC2's alike, so an SDK corrects its offset by it", async () => {
     const before = t.cloud.ctx.clock.now();
     const s3 = await fetch(`${t.url}/clock-check/k`, { headers: signedAt(t.cloud.ctx.clock.now()) });
-    const ec2 = await fetch(`${t.url}/`, { method: 'POST', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0', 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=DescribeVpcs&Version=2016-11-15' });
+    const ec2 = await fetch(`${t.url}/`, {
+      method: 'POST',
+      headers: {
+        authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'Action=DescribeVpcs&Version=2016-11-15',
+    });
     for (const res of [s3, ec2]) {
       const date = Date.parse(res.headers.get('date')!);
       expect(date).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
       expect(date).toBeGreaterThan(Date.now() + 15 * 60_000);
     }
     // this process's own client signs with this machine's time: the SDK corrects its clock offset from the answer
-    await expect(t.s3.send(new GetObjectCommand({ Bucket: 'clock-check', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { clockSkewCorrected: true } });
+    await expect(t.s3.send(new GetObjectCommand({ Bucket: 'clock-check', Key: 'k' }))).rejects.toMatchObject({
+      name: 'NoSuchKey',
+      $metadata: { clockSkewCorrected: true },
+    });
   });
 });

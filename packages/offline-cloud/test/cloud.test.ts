@@ -78,11 +78,13 @@ describe('a running cloud', () => {
     expect(t.cloud.faultCounts.kill).toBeUndefined();
   });
 
-  test('POST /_lifeboat/instances/{id}/kill kills a booted instance\'s agent process and counts it', async () => {
+  test("POST /_lifeboat/instances/{id}/kill kills a booted instance's agent process and counts it", async () => {
     // a stand-in agent that records its pid (in its instance folder, its cwd) and then idles
     // (the user data carries it: without an instance profile the instance has no credentials to fetch it from S3)
     const agent = "require('fs').writeFileSync('agent.pid', String(process.pid)); setInterval(() => {}, 1000);";
-    const userData = Buffer.from(`#!/bin/bash\nset -e\ncat > /opt/agent.js <<'EOF'\n${agent}\nEOF\ndnf install -y nodejs20\nexec node-20 /opt/agent.js\n`).toString('base64');
+    const userData = Buffer.from(
+      `#!/bin/bash\nset -e\ncat > /opt/agent.js <<'EOF'\n${agent}\nEOF\ndnf install -y nodejs20\nexec node-20 /opt/agent.js\n`,
+    ).toString('base64');
     const run = await t.ec2.send(
       new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, UserData: userData }),
     );
@@ -165,4 +167,3 @@ test('without a data dir the cloud uses a temp dir and removes it on stop (stop 
   await Promise.all([cloud.stop(), cloud.stop()]);
   expect(fs.existsSync(cloud.dataDir)).toBe(false);
 });
-

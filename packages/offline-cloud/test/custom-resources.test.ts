@@ -32,7 +32,11 @@ fs.mkdirSync(codeDir);
 fs.writeFileSync(path.join(codeDir, 'index.js'), HANDLER);
 
 /** One stack: the provider function and a Custom::Echo it backs; outputs from `outputs`. Returns the folder and the resource's logical id. */
-function synth(stackName: string, properties: Record<string, string>, outputs: (cr: CustomResource) => Record<string, string>): { dir: string; logicalId: string } {
+function synth(
+  stackName: string,
+  properties: Record<string, string>,
+  outputs: (cr: CustomResource) => Record<string, string>,
+): { dir: string; logicalId: string } {
   const dir = path.join(root, stackName);
   const app = new App({ outdir: dir });
   const stack = new Stack(app, stackName);
@@ -47,7 +51,11 @@ let cloud: Cloud;
 let okLogicalId: string;
 
 beforeAll(async () => {
-  const ok = synth('CrOk', { Mode: 'ok', Name: 'world' }, (cr) => ({ Greeting: cr.getAttString('Greeting'), Request: cr.getAttString('Request'), PhysicalId: cr.ref }));
+  const ok = synth('CrOk', { Mode: 'ok', Name: 'world' }, (cr) => ({
+    Greeting: cr.getAttString('Greeting'),
+    Request: cr.getAttString('Request'),
+    PhysicalId: cr.ref,
+  }));
   okLogicalId = ok.logicalId;
   cloud = await startCloud({ assemblyDir: ok.dir, timings: TEST_TIMINGS, quiet: true });
 }, 120_000);
@@ -73,7 +81,7 @@ test('SUCCESS: the Data the function answered reaches a stack output through Fn:
   expect(okOutputs()).toMatchObject({ Greeting: 'hello world', PhysicalId: `echo-${okLogicalId}` });
 });
 
-test('the function got CloudFormation\'s Create request, ResourceProperties with the ServiceToken as AWS sends them', () => {
+test("the function got CloudFormation's Create request, ResourceProperties with the ServiceToken as AWS sends them", () => {
   const request = JSON.parse(okOutputs().Request);
   const serviceToken = request.ResourceProperties.ServiceToken as string;
   expect(serviceToken).toMatch(/^arn:aws:lambda:us-east-1:\d{12}:function:/);
@@ -91,7 +99,7 @@ test('the function got CloudFormation\'s Create request, ResourceProperties with
   expect(request).not.toHaveProperty('PhysicalResourceId');
 });
 
-test('FAILED with a Reason fails the deploy with CloudFormation\'s status reason naming the resource; the stack rolls back', async () => {
+test("FAILED with a Reason fails the deploy with CloudFormation's status reason naming the resource; the stack rolls back", async () => {
   const { dir, logicalId } = synth('CrFailed', { Mode: 'fail', Reason: 'the default VPC is missing' }, () => ({}));
   const err = await deployRefused(dir);
   const text = 'Received response status [FAILED] from custom resource. Message returned: the default VPC is missing';
@@ -99,23 +107,25 @@ test('FAILED with a Reason fails the deploy with CloudFormation\'s status reason
   expect(stackRecord('CrFailed')).toMatchObject({ status: 'ROLLBACK_COMPLETE', statusReason: expect.stringContaining(text) });
 });
 
-test('a function that returns without answering fails the deploy with CloudFormation\'s no-response text', async () => {
+test("a function that returns without answering fails the deploy with CloudFormation's no-response text", async () => {
   const { dir, logicalId } = synth('CrSilent', { Mode: 'silent' }, () => ({}));
   const err = await deployRefused(dir);
   expect(err.message).toMatch(
-    new RegExp(`${logicalId} \\(Custom::Echo\\) CREATE_FAILED: CloudFormation did not receive a response from your Custom Resource\\. Please check your logs for requestId \\[[0-9a-f-]{36}\\]\\.`),
+    new RegExp(
+      `${logicalId} \\(Custom::Echo\\) CREATE_FAILED: CloudFormation did not receive a response from your Custom Resource\\. Please check your logs for requestId \\[[0-9a-f-]{36}\\]\\.`,
+    ),
   );
   expect(stackRecord('CrSilent')).toMatchObject({ status: 'ROLLBACK_COMPLETE' });
 });
 
-test('Fn::GetAtt of an attribute the answer\'s Data lacks fails the deploy', async () => {
+test("Fn::GetAtt of an attribute the answer's Data lacks fails the deploy", async () => {
   const { dir, logicalId } = synth('CrMissing', { Mode: 'ok', Name: 'x' }, (cr) => ({ Missing: cr.getAttString('Farewell') }));
   const err = await deployRefused(dir);
   expect(err.message).toContain(`CustomResource attribute error: Vendor response doesn't contain Farewell key in object ${logicalId}`);
   expect(stackRecord('CrMissing')?.status).not.toBe('CREATE_COMPLETE');
 });
 
-test('Fn::GetAtt reads only the answer\'s own Data keys, not what every JavaScript object inherits', async () => {
+test("Fn::GetAtt reads only the answer's own Data keys, not what every JavaScript object inherits", async () => {
   const { dir, logicalId } = synth('CrInherited', { Mode: 'ok', Name: 'x' }, (cr) => ({ Inherited: cr.getAttString('toString') }));
   const err = await deployRefused(dir);
   expect(err.message).toContain(`Vendor response doesn't contain toString key in object ${logicalId}`);

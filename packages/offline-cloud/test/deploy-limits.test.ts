@@ -26,11 +26,22 @@ const stateMachine = (name?: string, logGroupId?: string) => ({
   Properties: {
     ...(name ? { StateMachineName: name } : {}),
     DefinitionString: PASS_ASL,
-    ...(logGroupId ? { LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } } }] } } : {}),
+    ...(logGroupId
+      ? {
+          LoggingConfiguration: {
+            Level: 'ERROR',
+            IncludeExecutionData: false,
+            Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } } }],
+          },
+        }
+      : {}),
   },
 });
 const bucket = (BucketName: string) => ({ Type: 'AWS::S3::Bucket', Properties: { BucketName } });
-const fn = (FunctionName: string) => ({ Type: 'AWS::Lambda::Function', Properties: { FunctionName, Handler: 'index.handler', Code: { ZipFile: 'exports.handler = async () => 1;' } } });
+const fn = (FunctionName: string) => ({
+  Type: 'AWS::Lambda::Function',
+  Properties: { FunctionName, Handler: 'index.handler', Code: { ZipFile: 'exports.handler = async () => 1;' } },
+});
 const role = (RoleName: string) => ({ Type: 'AWS::IAM::Role', Properties: { RoleName, AssumeRolePolicyDocument: {} } });
 const logGroup = (LogGroupName?: string) => ({ Type: 'AWS::Logs::LogGroup', Properties: LogGroupName ? { LogGroupName } : {} });
 
@@ -40,7 +51,10 @@ async function deploy(resources: Record<string, unknown>): Promise<{ stackName: 
   const dir = path.join(h.dir, `asm-${n}`);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${stackName}.template.json`), JSON.stringify({ Resources: resources }));
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ artifacts: { [stackName]: { type: 'aws:cloudformation:stack', properties: { templateFile: `${stackName}.template.json` } } } }));
+  fs.writeFileSync(
+    path.join(dir, 'manifest.json'),
+    JSON.stringify({ artifacts: { [stackName]: { type: 'aws:cloudformation:stack', properties: { templateFile: `${stackName}.template.json` } } } }),
+  );
   const result = h.sfn.deployAssembly(dir);
   result.catch(() => undefined);
   return { stackName, result };
@@ -59,10 +73,18 @@ const schema = (id: string, prop: string, detail: string) => `Properties validat
 describe('name limits', () => {
   test.each([
     ['a state machine name of 81 characters', { Sm: stateMachine('s'.repeat(81)) }, schema('Sm', 'StateMachineName', 'expected maxLength: 80, actual: 81')],
-    ['a state machine name with a space', { Sm: stateMachine('bad name') }, "Invalid State Machine Name: 'bad name' (Service: AWSStepFunctions; Status Code: 400; Error Code: InvalidName"],
+    [
+      'a state machine name with a space',
+      { Sm: stateMachine('bad name') },
+      "Invalid State Machine Name: 'bad name' (Service: AWSStepFunctions; Status Code: 400; Error Code: InvalidName",
+    ],
     ['a bucket name of 64 characters', { B: bucket('b'.repeat(64)) }, schema('B', 'BucketName', 'expected maxLength: 63, actual: 64')],
     ['a bucket name with capitals', { B: bucket('My-Bucket') }, schema('B', 'BucketName', 'failed validation constraint for keyword [pattern]')],
-    ['a bucket name with adjacent periods', { B: bucket('my..bucket') }, 'The specified bucket is not valid. (Service: S3; Status Code: 400; Error Code: InvalidBucketName'],
+    [
+      'a bucket name with adjacent periods',
+      { B: bucket('my..bucket') },
+      'The specified bucket is not valid. (Service: S3; Status Code: 400; Error Code: InvalidBucketName',
+    ],
     ['a bucket name formatted as an IP address', { B: bucket('192.168.5.4') }, 'Error Code: InvalidBucketName'],
     ['a bucket name of 2 characters', { B: bucket('ab') }, 'Error Code: InvalidBucketName'],
     ['a Lambda function name of 65 characters', { F: fn('f'.repeat(65)) }, schema('F', 'FunctionName', 'expected maxLength: 64, actual: 65')],
@@ -98,7 +120,11 @@ describe('the CloudWatch Logs resource policy of vended log delivery', () => {
   };
   // 30 groups of ~140 characters need ~6,000 characters of policy, past the 5,120 limit
   const plainName = (i: number) => `lifeboat-limits-${'x'.repeat(120)}-${i}`;
-  const policy = logDeliveryPolicy('us-east-1', '000000000000', Array.from({ length: 30 }, (_, i) => plainName(i)));
+  const policy = logDeliveryPolicy(
+    'us-east-1',
+    '000000000000',
+    Array.from({ length: 30 }, (_, i) => plainName(i)),
+  );
 
   test('state machines logging to log groups under /aws/vendedlogs/ share one entry and deploy', async () => {
     const { stackName, result } = await deploy(machines(30, (i) => `/aws/vendedlogs/states/${plainName(i)}`));

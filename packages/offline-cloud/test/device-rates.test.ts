@@ -47,11 +47,15 @@ const FAST = { instanceType: 'c6i.large', baselineMiBps: 10_000, maximumMiBps: 1
 function model(devices: Record<string, Device>, instance = FAST) {
   const facts: Facts = { instance, devices };
   const state = rates.newState(facts);
-  return (name: string, offset: number, length: number, now: number, kind: 'read' | 'write' = 'read') => rates.delayFor(facts, state, name, offset, length, kind, now);
+  return (name: string, offset: number, length: number, now: number, kind: 'read' | 'write' = 'read') =>
+    rates.delayFor(facts, state, name, offset, length, kind, now);
 }
 
 const fromSnapshot = (rateMiBps: number, throughputMiBps = 1000, startedAtMs = 0): Device => ({
-  volumeId: 'vol-a', sizeBytes: 64 * MIB, throughputMiBps, initialization: { rateMiBps, bytes: 64 * MIB, startedAtMs },
+  volumeId: 'vol-a',
+  sizeBytes: 64 * MIB,
+  throughputMiBps,
+  initialization: { rateMiBps, bytes: 64 * MIB, startedAtMs },
 });
 
 test("a volume from a snapshot reads its first pass at the initialization rate, the second at the volume's throughput", () => {
@@ -81,7 +85,12 @@ test('background initialization has pulled the blocks it reached: those read at 
 
 test('a block the snapshot never wrote reads as zeros with no fetch; a written one is fetched, and the stream it shares keeps the total at the rate', () => {
   // 4 MiB written at blocks 0-7 of a 64 MiB volume
-  const sparse: Device = { volumeId: 'vol-s', sizeBytes: 64 * MIB, throughputMiBps: 1000, initialization: { rateMiBps: 40, bytes: 4 * MIB, startedAtMs: 0, ranges: [[0, 8]] } };
+  const sparse: Device = {
+    volumeId: 'vol-s',
+    sizeBytes: 64 * MIB,
+    throughputMiBps: 1000,
+    initialization: { rateMiBps: 40, bytes: 4 * MIB, startedAtMs: 0, ranges: [[0, 8]] },
+  };
   const io = model({ a: sparse });
   expect(io('a', 32 * MIB, 8 * MIB, 0)).toBeCloseTo((8 / 1000) * 1000, 6); // never written: the throughput alone
   expect(io('a', 0, 4 * MIB, 0)).toBeCloseTo((4 / 40) * 1000, 6); // written: fetched at 40 MiB/s
@@ -92,7 +101,13 @@ test('a block the snapshot never wrote reads as zeros with no fetch; a written o
 });
 
 test("a block's rank among the snapshot's written blocks, over many ranges, is its count of written blocks before it (-1 when unwritten)", () => {
-  const ranges: Array<[number, number]> = [[0, 3], [5, 6], [10, 20], [21, 22], [100, 164]];
+  const ranges: Array<[number, number]> = [
+    [0, 3],
+    [5, 6],
+    [10, 20],
+    [21, 22],
+    [100, 164],
+  ];
   const written = new Set(ranges.flatMap(([a, z]) => Array.from({ length: z - a }, (_, i) => a + i)));
   const init = { rateMiBps: 40, bytes: written.size * rates.BLOCK, startedAtMs: 0, ranges };
   for (let b = 0; b < 200; b++) {
@@ -115,13 +130,16 @@ test('writes count against throughput and bandwidth, and a written block needs n
   expect(io('a', 0, 8 * MIB, 1000)).toBeCloseTo(64, 6);
 });
 
-test('in a guest process the preload paces a worker thread\'s readSync with the state the main thread shares', () => {
+test("in a guest process the preload paces a worker thread's readSync with the state the main thread shares", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-device-rates-'));
   const volume = path.join(dir, 'volume');
   fs.writeFileSync(volume, Buffer.alloc(4 * MIB, 7));
   // background initialization starts later than this test runs, so every block's first read is a fetch (at 400 MiB/s)
   const later = Date.now() + 3_600_000;
-  const facts: Facts = { instance: FAST, devices: { 'nvme-dev': { ...fromSnapshot(400, 1000, later), sizeBytes: 4 * MIB, targetPath: fs.realpathSync(volume) } } };
+  const facts: Facts = {
+    instance: FAST,
+    devices: { 'nvme-dev': { ...fromSnapshot(400, 1000, later), sizeBytes: 4 * MIB, targetPath: fs.realpathSync(volume) } },
+  };
   const factsFile = path.join(dir, 'facts.json');
   fs.writeFileSync(factsFile, JSON.stringify(facts));
   const script = `
@@ -137,7 +155,10 @@ test('in a guest process the preload paces a worker thread\'s readSync with the 
     w.on('message', (n) => { console.log(JSON.stringify({ n, pacing: process.lifeboatDevicePacing() })); w.terminate(); });
   `;
   const preload = path.join(__dirname, '../src/ec2/guest/device-rates.js');
-  const run = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require ${preload}`, LIFEBOAT_DEVICE_RATES: factsFile }, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH, NODE_OPTIONS: `--require ${preload}`, LIFEBOAT_DEVICE_RATES: factsFile },
+    encoding: 'utf8',
+  });
   expect(run.stderr).toBe('');
   const out = JSON.parse(run.stdout.trim()) as { n: number; pacing: { fetchedBytes: number; pacedBytes: number; delayedMs: number } };
   expect(out.n).toBe(4 * MIB);
@@ -183,26 +204,52 @@ const timer = setInterval(() => {
     const source = (await h.client.send(new CreateVolumeCommand({ AvailabilityZone: az, Size: 1 }))).VolumeId!;
     h.storage.writeVolume(source, 0, crypto.randomBytes(32 * MIB));
     const snap = (await h.client.send(new CreateSnapshotCommand({ VolumeId: source }))).SnapshotId!;
-    await pollUntil(async () => ((await h.client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0].State === 'completed' ? true : undefined), 'the snapshot');
+    await pollUntil(
+      async () => ((await h.client.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0].State === 'completed' ? true : undefined),
+      'the snapshot',
+    );
     const lazyVolume = await h.client.send(new CreateVolumeCommand({ AvailabilityZone: az, SnapshotId: snap }));
     const provisionedVolume = await h.client.send(new CreateVolumeCommand({ AvailabilityZone: az, SnapshotId: snap, VolumeInitializationRate: 300 }));
     const [lazy, provisioned] = [lazyVolume.VolumeId!, provisionedVolume.VolumeId!];
     const run = await h.client.send(
-      new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-0lifeboat0offline', InstanceType: 'c6i.large', Placement: { AvailabilityZone: az }, UserData: bootUserData('assets', 'reader.js') }),
+      new RunInstancesCommand({
+        MinCount: 1,
+        MaxCount: 1,
+        ImageId: 'ami-0lifeboat0offline',
+        InstanceType: 'c6i.large',
+        Placement: { AvailabilityZone: az },
+        UserData: bootUserData('assets', 'reader.js'),
+      }),
     );
     const instanceId = run.Instances![0].InstanceId!;
-    await pollUntil(async () => ((await h.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0].State!.Name === 'running' ? true : undefined), 'running');
-    for (const [volumeId, device] of [[lazy, '/dev/sdf'], [provisioned, '/dev/sdg']]) {
-      await pollUntil(async () => ((await h.client.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0].State === 'available' ? true : undefined), 'available');
+    await pollUntil(
+      async () =>
+        (await h.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations![0].Instances![0].State!.Name === 'running'
+          ? true
+          : undefined,
+      'running',
+    );
+    for (const [volumeId, device] of [
+      [lazy, '/dev/sdf'],
+      [provisioned, '/dev/sdg'],
+    ]) {
+      await pollUntil(
+        async () => ((await h.client.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes![0].State === 'available' ? true : undefined),
+        'available',
+      );
       await h.client.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: device }));
     }
-    const reads = await pollUntil(() => {
-      try {
-        return JSON.parse(fs.readFileSync(path.join(h.ec2.instanceDir(instanceId), 'reads.json'), 'utf8')) as Record<string, { took: number; end: number }>;
-      } catch {
-        return undefined;
-      }
-    }, 'the guest to read both volumes', 30_000);
+    const reads = await pollUntil(
+      () => {
+        try {
+          return JSON.parse(fs.readFileSync(path.join(h.ec2.instanceDir(instanceId), 'reads.json'), 'utf8')) as Record<string, { took: number; end: number }>;
+        } catch {
+          return undefined;
+        }
+      },
+      'the guest to read both volumes',
+      30_000,
+    );
     const took = (volumeId: string) => reads[Object.keys(reads).find((link) => link.endsWith(volumeId.replace('-', '')))!];
     // Initialization delivers the 64 written blocks at the rate from the volume's creation (in the background, and a
     // first read's block ahead of the rest): a floor on when the read ends, whatever this machine's disk does.

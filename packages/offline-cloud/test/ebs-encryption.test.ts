@@ -30,11 +30,25 @@ const AZ = `${TEST_REGION}a`;
 const ec2Everything = { Effect: 'Allow', Action: ['ec2:*', 'ebs:*'], Resource: '*' };
 /** The statement AWS documents for EBS encryption (ebs-encryption-requirements.html), scoped to EC2 in this region. */
 const kmsForEbs = (via: string) => [
-  { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncrypt*'], Resource: '*', Condition: { StringEquals: { 'kms:ViaService': via } } },
-  { Effect: 'Allow', Action: 'kms:CreateGrant', Resource: '*', Condition: { StringEquals: { 'kms:ViaService': via }, Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
+  {
+    Effect: 'Allow',
+    Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncrypt*'],
+    Resource: '*',
+    Condition: { StringEquals: { 'kms:ViaService': via } },
+  },
+  {
+    Effect: 'Allow',
+    Action: 'kms:CreateGrant',
+    Resource: '*',
+    Condition: { StringEquals: { 'kms:ViaService': via }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+  },
 ];
 const assembly = writeAssembly({
-  Allowed: role('EbsKmsAllowed', 'lambda.amazonaws.com', [ec2Everything, ...kmsForEbs(`ec2.${TEST_REGION}.amazonaws.com`), ...kmsForEbs(`ebs.${TEST_REGION}.amazonaws.com`)]),
+  Allowed: role('EbsKmsAllowed', 'lambda.amazonaws.com', [
+    ec2Everything,
+    ...kmsForEbs(`ec2.${TEST_REGION}.amazonaws.com`),
+    ...kmsForEbs(`ebs.${TEST_REGION}.amazonaws.com`),
+  ]),
   OtherRegion: role('EbsKmsOtherRegion', 'lambda.amazonaws.com', [ec2Everything, ...kmsForEbs('ec2.eu-west-1.amazonaws.com')]),
   NoKms: role('EbsNoKms', 'lambda.amazonaws.com', [ec2Everything]),
 });
@@ -77,7 +91,8 @@ async function snapshotCompleted(snapshotId: string) {
 }
 
 async function launchState(ec2: EC2Client): Promise<{ state?: string; reason?: { Code?: string; Message?: string } }> {
-  const id = (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0lifeboat0offline', InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }))).Instances![0].InstanceId!;
+  const id = (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-0lifeboat0offline', InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }))).Instances![0]
+    .InstanceId!;
   for (;;) {
     const i = (await t.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];
     if (i.State?.Name === 'running' || i.State?.Name === 'terminated') return { state: i.State.Name, reason: i.StateReason };
@@ -101,7 +116,9 @@ test('a volume takes the key it names; its snapshot and a volume made from that 
 
   await as.allowed.ec2.send(new DeleteVolumeCommand({ VolumeId: vol.VolumeId }));
   expect((await kms.send(new ListGrantsCommand({ KeyId: key }))).Grants?.map((g) => g.Name)).toEqual([copy.VolumeId]);
-  await expect(as.allowed.ec2.send(new CreateVolumeCommand({ AvailabilityZone: AZ, Size: 1, KmsKeyId: key }))).rejects.toMatchObject({ name: 'InvalidParameterDependency' });
+  await expect(as.allowed.ec2.send(new CreateVolumeCommand({ AvailabilityZone: AZ, Size: 1, KmsKeyId: key }))).rejects.toMatchObject({
+    name: 'InvalidParameterDependency',
+  });
 });
 
 test('EC2 calls KMS as the caller, through ec2.REGION: without the permission, or scoped to another region, the volume ends in error', async () => {
@@ -124,7 +141,10 @@ test('the account default: encryption by default under a customer managed key, f
     expect(await settled(as.allowed.ec2, vol.VolumeId!)).toMatchObject({ State: 'available', Encrypted: true, KmsKeyId: key });
 
     expect(await launchState(as.allowed.ec2)).toMatchObject({ state: 'running' });
-    expect(await launchState(as.noKms.ec2)).toMatchObject({ state: 'terminated', reason: { Code: 'Client.InternalError', Message: 'Client.InternalError: Client error on launch' } });
+    expect(await launchState(as.noKms.ec2)).toMatchObject({
+      state: 'terminated',
+      reason: { Code: 'Client.InternalError', Message: 'Client.InternalError: Client error on launch' },
+    });
     await kms.send(new DisableKeyCommand({ KeyId: key }));
     expect(await launchState(as.allowed.ec2)).toMatchObject({ state: 'terminated', reason: { Code: 'Client.InvalidKMSKey.InvalidState' } });
     await kms.send(new EnableKeyCommand({ KeyId: key }));

@@ -176,7 +176,9 @@ describe('ListChangedBlocks and GetSnapshotBlock', () => {
       [4, false],
       [10, false],
     ]);
-    const from3 = await ebs.send(new ListChangedBlocksCommand({ FirstSnapshotId: 'snap-a', SecondSnapshotId: 'snap-b', StartingBlockIndex: 3, MaxResults: 100 }));
+    const from3 = await ebs.send(
+      new ListChangedBlocksCommand({ FirstSnapshotId: 'snap-a', SecondSnapshotId: 'snap-b', StartingBlockIndex: 3, MaxResults: 100 }),
+    );
     expect(from3.ChangedBlocks!.map((b) => b.BlockIndex)).toEqual([3, 10]);
   });
 
@@ -240,7 +242,9 @@ describe('ListChangedBlocks and GetSnapshotBlock', () => {
     await server.close();
     storage = new FileVolumeStorage(path.join(dir, 'volumes'));
     await startCloud();
-    const got = await ebs.send(new GetSnapshotBlockCommand({ SnapshotId: 'snap-b', BlockIndex: 10, BlockToken: blocks.find((b) => b.BlockIndex === 10)!.BlockToken }));
+    const got = await ebs.send(
+      new GetSnapshotBlockCommand({ SnapshotId: 'snap-b', BlockIndex: 10, BlockToken: blocks.find((b) => b.BlockIndex === 10)!.BlockToken }),
+    );
     const bytes = Buffer.from(await got.BlockData!.transformToByteArray());
     expect(bytes.subarray(100, 103).toString()).toBe('new');
   });
@@ -248,12 +252,28 @@ describe('ListChangedBlocks and GetSnapshotBlock', () => {
 
 describe('StartSnapshot, PutSnapshotBlock, CompleteSnapshot', () => {
   const put = (snapshotId: string, index: number, data: Buffer, checksum = b64sha(data)) =>
-    ebs.send(new PutSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: index, BlockData: data, DataLength: data.length, Checksum: checksum, ChecksumAlgorithm: 'SHA256' }));
+    ebs.send(
+      new PutSnapshotBlockCommand({
+        SnapshotId: snapshotId,
+        BlockIndex: index,
+        BlockData: data,
+        DataLength: data.length,
+        Checksum: checksum,
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    );
 
   test('round trip with ClientToken idempotency, parent snapshots and ChangedBlocksCount', async () => {
     const request = { VolumeSize: 1, ClientToken: 'token-1', Description: 'restore', Tags: [{ Key: 'Owner', Value: 'site-a' }] };
     const started = await ebs.send(new StartSnapshotCommand(request));
-    expect(started).toMatchObject({ Status: 'pending', VolumeSize: 1, BlockSize: BS, OwnerId: ACCOUNT, Description: 'restore', Tags: [{ Key: 'Owner', Value: 'site-a' }] });
+    expect(started).toMatchObject({
+      Status: 'pending',
+      VolumeSize: 1,
+      BlockSize: BS,
+      OwnerId: ACCOUNT,
+      Description: 'restore',
+      Tags: [{ Key: 'Owner', Value: 'site-a' }],
+    });
     expect(started.StartTime).toBeInstanceOf(Date);
     const again = await ebs.send(new StartSnapshotCommand(request));
     expect(again.SnapshotId).toBe(started.SnapshotId);

@@ -134,7 +134,10 @@ test('a running instance runs its boot script with only the cloud environment an
 test('IMDS serves tags only when InstanceMetadataTags is enabled; a token is required when HttpTokens is required', async () => {
   const without = await launch('disabled');
   const withTags = await launch('enabled');
-  await pollUntil(() => (h.ec2.instanceMetadata(without)?.state === 'running' && h.ec2.instanceMetadata(withTags)?.state === 'running' ? true : undefined), 'running');
+  await pollUntil(
+    () => (h.ec2.instanceMetadata(without)?.state === 'running' && h.ec2.instanceMetadata(withTags)?.state === 'running' ? true : undefined),
+    'running',
+  );
   expect(await imdsGet(without, 'tags/instance')).toEqual({ status: 404, body: expect.any(String) });
   expect(await imdsGet(without, 'tags/instance/Role')).toMatchObject({ status: 404 });
   expect(await imdsGet(without, 'instance-id')).toEqual({ status: 200, body: without });
@@ -178,7 +181,6 @@ test('with bootMs the guest boots first: the script starts that long after runni
   expect(bootState(cancelled)).toBeUndefined();
 });
 
-
 test("a region outage stops its instances' processes; once it is back, a running instance boots again", async () => {
   await h.close();
   const outages = new RegionOutages();
@@ -201,9 +203,15 @@ test('a guest keeps the cloud clock: its agent starts the AWS instance and boot 
   // 100x: the 26 AWS seconds to boot take a quarter of a real second, and the CLI's 60 s connect timeout still 600 ms
   const fast = await startEc2({ timeScale: 100, timings: AWS_TIMINGS, s3Objects: { 'assets/clock.js': clockScript } });
   try {
-    const run = await fast.client.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-0lifeboat0offline', UserData: bootUserData('assets', 'clock.js') }));
+    const run = await fast.client.send(
+      new RunInstancesCommand({ MinCount: 1, MaxCount: 1, ImageId: 'ami-0lifeboat0offline', UserData: bootUserData('assets', 'clock.js') }),
+    );
     const instance = run.Instances![0];
-    const seen = await pollUntil(() => readJson<{ now: number }>(path.join(fast.ec2.instanceDir(instance.InstanceId!), 'guest-clock.json')), 'the guest to write its time', 20_000);
+    const seen = await pollUntil(
+      () => readJson<{ now: number }>(path.join(fast.ec2.instanceDir(instance.InstanceId!), 'guest-clock.json')),
+      'the guest to write its time',
+      20_000,
+    );
     // pending → running, then the guest OS boots before cloud-init runs the user data (src/aws-timings.ts)
     expect(seen.now - instance.LaunchTime!.getTime()).toBeGreaterThanOrEqual(AWS_TIMINGS.instanceMs + AWS_TIMINGS.bootMs);
     expect(seen.now).toBeLessThanOrEqual(fast.ctx.clock.now());

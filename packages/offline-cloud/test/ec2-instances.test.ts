@@ -32,8 +32,7 @@ async function describeOne(id: string): Promise<Instance> {
   return out.Reservations![0].Instances![0];
 }
 
-const waitState = (id: string, state: string) =>
-  pollUntil(async () => ((await describeOne(id)).State?.Name === state ? true : undefined), `${id} ${state}`);
+const waitState = (id: string, state: string) => pollUntil(async () => ((await describeOne(id)).State?.Name === state ? true : undefined), `${id} ${state}`);
 
 async function subnetIn(az: string): Promise<{ SubnetId: string; CidrBlock: string }> {
   const out = await h.client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: [az] }] }));
@@ -130,9 +129,7 @@ test('stop, start and terminate: state codes, DeleteOnTermination, terminated st
   const id = out.Instances![0].InstanceId!;
   const rootId = out.Instances![0].BlockDeviceMappings![0].Ebs!.VolumeId!;
   expect(await errorName(h.client.send(new StopInstancesCommand({ InstanceIds: [id] })))).toBe('IncorrectInstanceState');
-  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: data.VolumeId!, InstanceId: id, Device: '/dev/sdf' })))).toBe(
-    'IncorrectState',
-  );
+  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: data.VolumeId!, InstanceId: id, Device: '/dev/sdf' })))).toBe('IncorrectState');
   h.ctx.timings.instanceMs = 20;
   await waitState(id, 'running');
   await h.client.send(new AttachVolumeCommand({ VolumeId: data.VolumeId!, InstanceId: id, Device: '/dev/sdf' }));
@@ -167,15 +164,13 @@ test('RunInstances errors surface as typed exceptions', async () => {
   expect(await run({ ImageId: 'ami-0lifeboat0offline', SubnetId: 'subnet-0123456789abcdef0' })).toBe('InvalidSubnetID.NotFound');
   expect(await run({ ImageId: 'ami-0lifeboat0offline', SecurityGroupIds: ['sg-0123456789abcdef0'] })).toBe('InvalidGroup.NotFound');
   const subnet = await subnetIn('us-east-1a');
-  expect(
-    await run({ ImageId: 'ami-0lifeboat0offline', SubnetId: subnet.SubnetId, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet.SubnetId }] }),
-  ).toBe('InvalidParameterCombination');
+  expect(await run({ ImageId: 'ami-0lifeboat0offline', SubnetId: subnet.SubnetId, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet.SubnetId }] })).toBe(
+    'InvalidParameterCombination',
+  );
   expect(await run({ ImageId: 'ami-0lifeboat0offline', TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ a: 'b' }) }] })).toBe(
     'InvalidParameterValue',
   );
-  expect(await errorName(h.client.send(new RunInstancesCommand({ ImageId: 'ami-0lifeboat0offline', MinCount: 2, MaxCount: 1 })))).toBe(
-    'InvalidParameterValue',
-  );
+  expect(await errorName(h.client.send(new RunInstancesCommand({ ImageId: 'ami-0lifeboat0offline', MinCount: 2, MaxCount: 1 })))).toBe('InvalidParameterValue');
   await template('versions');
   expect(await run({ LaunchTemplate: { LaunchTemplateName: 'versions', Version: '7' } })).toBe('InvalidLaunchTemplateId.VersionNotFound');
   expect(await errorName(h.client.send(new DescribeInstancesCommand({ InstanceIds: ['i-nothex'] })))).toBe('InvalidInstanceID.Malformed');

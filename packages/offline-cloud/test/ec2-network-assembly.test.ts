@@ -28,7 +28,12 @@ function synthFixture(dir: string): void {
   const privRt = new ec2.CfnRouteTable(stack, 'PrivateRt', { vpcId: vpc.ref });
   new ec2.CfnSubnetRouteTableAssociation(stack, 'PrivateAssoc', { subnetId: priv.ref, routeTableId: privRt.ref });
   new ec2.CfnRoute(stack, 'PrivateDefault', { routeTableId: privRt.ref, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.ref });
-  const s3 = new ec2.CfnVPCEndpoint(stack, 'S3', { vpcId: vpc.ref, serviceName: Fn.sub('com.amazonaws.${AWS::Region}.s3'), vpcEndpointType: 'Gateway', routeTableIds: [privRt.ref] });
+  const s3 = new ec2.CfnVPCEndpoint(stack, 'S3', {
+    vpcId: vpc.ref,
+    serviceName: Fn.sub('com.amazonaws.${AWS::Region}.s3'),
+    vpcEndpointType: 'Gateway',
+    routeTableIds: [privRt.ref],
+  });
   const sg = new ec2.CfnSecurityGroup(stack, 'Workers', {
     groupDescription: 'https out',
     vpcId: vpc.ref,
@@ -76,7 +81,10 @@ it('answers Ref and GetAtt with the ids CloudFormation returns', () => {
 
 it('creates the network the template describes: public subnet, NAT route, S3 gateway endpoint, HTTPS-only egress plus the extra rule', async () => {
   const subnets = (await client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [String(outputs.VpcRef)] }] }))).Subnets!;
-  expect(subnets.map((s) => [s.CidrBlock, s.MapPublicIpOnLaunch]).sort()).toEqual([['10.20.0.0/24', true], ['10.20.1.0/24', false]]);
+  expect(subnets.map((s) => [s.CidrBlock, s.MapPublicIpOnLaunch]).sort()).toEqual([
+    ['10.20.0.0/24', true],
+    ['10.20.1.0/24', false],
+  ]);
   const rt = (await client.send(new DescribeRouteTablesCommand({ RouteTableIds: [String(outputs.PrivateRtRef)] }))).RouteTables![0];
   expect(rt.Associations).toEqual([expect.objectContaining({ SubnetId: outputs.PrivateSubnet })]);
   expect(rt.Routes).toEqual(
@@ -88,5 +96,8 @@ it('creates the network the template describes: public subnet, NAT route, S3 gat
   const endpoint = (await client.send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [String(outputs.EndpointRef)] }))).VpcEndpoints![0];
   expect(endpoint).toMatchObject({ ServiceName: 'com.amazonaws.us-east-1.s3', VpcEndpointType: 'Gateway' });
   const sg = (await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [String(outputs.GroupId)] }))).SecurityGroups![0];
-  expect(sg.IpPermissionsEgress!.map((p) => [p.IpProtocol, p.FromPort, p.ToPort]).sort()).toEqual([['tcp', 443, 443], ['udp', 53, 53]]);
+  expect(sg.IpPermissionsEgress!.map((p) => [p.IpProtocol, p.FromPort, p.ToPort]).sort()).toEqual([
+    ['tcp', 443, 443],
+    ['udp', 53, 53],
+  ]);
 });

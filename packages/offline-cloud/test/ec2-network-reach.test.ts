@@ -58,10 +58,14 @@ const reach = (id: string): Reach | undefined => {
   }
 };
 const until = (id: string, want: Partial<Reach>) =>
-  pollUntil(() => {
-    const r = reach(id);
-    return r && Object.entries(want).every(([k, v]) => r[k as keyof Reach] === v) ? r : undefined;
-  }, `instance ${id} to see ${JSON.stringify(want)}`, 20_000);
+  pollUntil(
+    () => {
+      const r = reach(id);
+      return r && Object.entries(want).every(([k, v]) => r[k as keyof Reach] === v) ? r : undefined;
+    },
+    `instance ${id} to see ${JSON.stringify(want)}`,
+    20_000,
+  );
 
 async function launch(c: EC2Client, nic: { SubnetId?: string; AssociatePublicIpAddress?: boolean } = {}): Promise<string> {
   const res = await c.send(
@@ -76,7 +80,8 @@ async function launch(c: EC2Client, nic: { SubnetId?: string; AssociatePublicIpA
   return res.Instances![0].InstanceId!;
 }
 
-const consoleText = async (id: string) => Buffer.from((await h.client.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString('utf8');
+const consoleText = async (id: string) =>
+  Buffer.from((await h.client.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString('utf8');
 
 async function defaultVpc(): Promise<string> {
   return (await h.client.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0].VpcId!;
@@ -107,21 +112,40 @@ it('security group egress without HTTPS makes S3 and EC2 time out while IMDS sti
   const id = await launch(h.client);
   await until(id, { s3: 'ok' });
   const vpcId = await defaultVpc();
-  const sg = (await h.client.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0];
-  await h.client.send(new RevokeSecurityGroupEgressCommand({ GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+  const sg = (
+    await h.client.send(
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'group-name', Values: ['default'] },
+        ],
+      }),
+    )
+  ).SecurityGroups![0];
+  await h.client.send(
+    new RevokeSecurityGroupEgressCommand({ GroupId: sg.GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+  );
   await until(id, { s3: 'timeout', ec2: 'timeout', imds: 'ok' });
 });
 
-it('an S3 gateway endpoint on a private subnet\'s route table reaches S3 only (EC2 times out)', async () => {
+it("an S3 gateway endpoint on a private subnet's route table reaches S3 only (EC2 times out)", async () => {
   const net = await privateSubnet('172.31.48.0/24');
-  await h.client.send(new CreateVpcEndpointCommand({ VpcId: net.vpcId, VpcEndpointType: 'Gateway', ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [net.routeTableId] }));
+  await h.client.send(
+    new CreateVpcEndpointCommand({
+      VpcId: net.vpcId,
+      VpcEndpointType: 'Gateway',
+      ServiceName: 'com.amazonaws.us-east-1.s3',
+      RouteTableIds: [net.routeTableId],
+    }),
+  );
   const id = await launch(h.client, { SubnetId: net.subnetId });
   await until(id, { s3: 'ok', ec2: 'timeout', imds: 'ok' });
 });
 
 it('a route to a NAT gateway in a public subnet reaches S3 and EC2 without a public IP', async () => {
   const net = await privateSubnet('172.31.49.0/24');
-  const publicSubnet = (await h.client.send(new CreateSubnetCommand({ VpcId: net.vpcId, CidrBlock: '172.31.50.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet!.SubnetId!;
+  const publicSubnet = (await h.client.send(new CreateSubnetCommand({ VpcId: net.vpcId, CidrBlock: '172.31.50.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet!
+    .SubnetId!;
   const eip = await h.client.send(new AllocateAddressCommand({ Domain: 'vpc' }));
   const nat = (await h.client.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId: eip.AllocationId }))).NatGateway!.NatGatewayId!;
   await h.client.send(new CreateRouteCommand({ RouteTableId: net.routeTableId, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));

@@ -35,7 +35,11 @@ import { type Ec2Harness, startEc2 } from './helpers/ec2-harness';
 let h: Ec2Harness;
 afterEach(() => h?.close());
 
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { name?: string }) => e.name);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { name?: string }) => e.name,
+  );
 
 describe('the default VPC', () => {
   beforeEach(async () => {
@@ -51,7 +55,16 @@ describe('the default VPC', () => {
     expect(subnets.every((s) => s.DefaultForAz && s.MapPublicIpOnLaunch)).toBe(true);
     const igws = (await h.client.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }))).InternetGateways!;
     expect(igws).toHaveLength(1);
-    const main = (await h.client.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.main', Values: ['true'] }, { Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables!;
+    const main = (
+      await h.client.send(
+        new DescribeRouteTablesCommand({
+          Filters: [
+            { Name: 'association.main', Values: ['true'] },
+            { Name: 'vpc-id', Values: [vpcId] },
+          ],
+        }),
+      )
+    ).RouteTables!;
     expect(main).toHaveLength(1);
     expect(main[0].Routes).toEqual(
       expect.arrayContaining([
@@ -100,7 +113,9 @@ describe('building a VPC', () => {
   it('creates, associates, routes and deletes as AWS does, with DependencyViolation and NotFound codes', async () => {
     const c = h.client;
     expect(await code(c.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/8' })))).toBe('InvalidVpc.Range');
-    const vpc = (await c.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'dr' }] }] }))).Vpc!;
+    const vpc = (
+      await c.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'dr' }] }] }))
+    ).Vpc!;
     expect(vpc.Tags).toEqual([{ Key: 'Name', Value: 'dr' }]);
     const VpcId = vpc.VpcId!;
     expect(await code(c.send(new CreateSubnetCommand({ VpcId, CidrBlock: '10.1.0.0/24' })))).toBe('InvalidSubnet.Range');
@@ -129,19 +144,29 @@ describe('building a VPC', () => {
     expect(await code(c.send(new DeleteSubnetCommand({ SubnetId: pub.SubnetId })))).toBe('DependencyViolation');
     expect(await code(c.send(new DetachInternetGatewayCommand({ InternetGatewayId: igw, VpcId })))).toBe('DependencyViolation');
 
-    expect(await code(c.send(new CreateVpcEndpointCommand({ VpcId, ServiceName: 'com.amazonaws.us-east-1.nope', RouteTableIds: [rtb] })))).toBe('InvalidServiceName');
-    const vpce = (await c.send(new CreateVpcEndpointCommand({ VpcId, VpcEndpointType: 'Gateway', ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [rtb] }))).VpcEndpoint!;
+    expect(await code(c.send(new CreateVpcEndpointCommand({ VpcId, ServiceName: 'com.amazonaws.us-east-1.nope', RouteTableIds: [rtb] })))).toBe(
+      'InvalidServiceName',
+    );
+    const vpce = (
+      await c.send(new CreateVpcEndpointCommand({ VpcId, VpcEndpointType: 'Gateway', ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [rtb] }))
+    ).VpcEndpoint!;
     expect(vpce).toMatchObject({ VpcEndpointType: 'Gateway', State: 'available', RouteTableIds: [rtb] });
     const routes = (await c.send(new DescribeRouteTablesCommand({ RouteTableIds: [rtb] }))).RouteTables![0].Routes!;
-    expect(routes).toEqual(expect.arrayContaining([expect.objectContaining({ GatewayId: vpce.VpcEndpointId, DestinationPrefixListId: expect.stringMatching(/^pl-/) })]));
+    expect(routes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ GatewayId: vpce.VpcEndpointId, DestinationPrefixListId: expect.stringMatching(/^pl-/) })]),
+    );
     const gone = await c.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [vpce.VpcEndpointId!, 'vpce-00000000000000000'] }));
-    expect(gone.Unsuccessful).toEqual([expect.objectContaining({ ResourceId: 'vpce-00000000000000000', Error: expect.objectContaining({ Code: 'InvalidVpcEndpoint.NotFound' }) })]);
+    expect(gone.Unsuccessful).toEqual([
+      expect.objectContaining({ ResourceId: 'vpce-00000000000000000', Error: expect.objectContaining({ Code: 'InvalidVpcEndpoint.NotFound' }) }),
+    ]);
 
     await c.send(new DisassociateRouteTableCommand({ AssociationId }));
     expect(await code(c.send(new DisassociateRouteTableCommand({ AssociationId })))).toBe('InvalidAssociationID.NotFound');
     await c.send(new DeleteRouteTableCommand({ RouteTableId: rtb }));
     expect(await code(c.send(new DescribeRouteTablesCommand({ RouteTableIds: [rtb] })))).toBe('InvalidRouteTableID.NotFound');
     expect(await code(c.send(new DescribeVpcsCommand({ VpcIds: ['vpc-00000000000000000'] })))).toBe('InvalidVpcID.NotFound');
-    expect(await code(c.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: ['igw-00000000000000000'] })))).toBe('InvalidInternetGatewayID.NotFound');
+    expect(await code(c.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: ['igw-00000000000000000'] })))).toBe(
+      'InvalidInternetGatewayID.NotFound',
+    );
   });
 });

@@ -57,9 +57,27 @@ async function view(h: Ec2Harness) {
 test('toJSON/restore: the model survives a restart; running instances boot again; timers resume; client tokens hold', async () => {
   const h1 = await start();
   const c = h1.client;
-  await c.send(new CreateSecurityGroupCommand({ GroupName: 'g', Description: 'd', TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'Owner', Value: 's1' }] }] }));
-  await c.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'lt-boot', LaunchTemplateData: { ImageId: 'ami-0lifeboat0offline', UserData: bootUserData('assets', 'boot.js') } }));
-  const vol = await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1, ClientToken: 'v-1', TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Owner', Value: 's1' }] }] }));
+  await c.send(
+    new CreateSecurityGroupCommand({
+      GroupName: 'g',
+      Description: 'd',
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'Owner', Value: 's1' }] }],
+    }),
+  );
+  await c.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: 'lt-boot',
+      LaunchTemplateData: { ImageId: 'ami-0lifeboat0offline', UserData: bootUserData('assets', 'boot.js') },
+    }),
+  );
+  const vol = await c.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: 'us-east-1a',
+      Size: 1,
+      ClientToken: 'v-1',
+      TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Owner', Value: 's1' }] }],
+    }),
+  );
   const run = await c.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateName: 'lt-boot' } }));
   const id = run.Instances![0].InstanceId!;
   const firstPid = await pollUntil(() => pidOf(h1, id), 'first boot');
@@ -94,7 +112,14 @@ test('toJSON/restore: the model survives a restart; running instances boot again
   }, 'second boot');
   expect(secondPid).not.toBe(firstPid);
   // the ClientToken still answers the same volume
-  const again = await h2.client.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1, ClientToken: 'v-1', TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Owner', Value: 's1' }] }] }));
+  const again = await h2.client.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: 'us-east-1a',
+      Size: 1,
+      ClientToken: 'v-1',
+      TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Owner', Value: 's1' }] }],
+    }),
+  );
   expect(again.VolumeId).toBe(vol.VolumeId);
   expect(() => h2.ec2.restore({ nonsense: true })).toThrow(/version 1/);
 });

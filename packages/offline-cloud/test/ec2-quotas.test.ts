@@ -3,7 +3,14 @@
  * instance types offered per zone (Unsupported, DescribeInstanceTypeOfferings), the capacity fault
  * (InsufficientInstanceCapacity) and the RunInstances request bucket (RequestLimitExceeded).
  */
-import { DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { DEFAULT_LIMITS, DEFAULT_VCPU_QUOTA } from '../src/aws-rates';
 import { parseFaultSpec } from '../src/faults';
 import { DEFAULT_IMAGE_ID } from '../src/ec2/images';
@@ -21,7 +28,6 @@ afterEach(async () => {
 const once = (url: string) => new EC2Client(clientConfig(url, { maxAttempts: 1 }));
 const run = (type: string, extra: Record<string, unknown> = {}) =>
   new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, InstanceType: type as never, MinCount: 1, MaxCount: 1, ...extra });
-
 
 async function liveInstances(ec2: EC2Client): Promise<string[]> {
   const out = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }));
@@ -147,6 +153,9 @@ test('DescribeInstanceTypes gives the vCPUs and architectures a caller sizes cap
   expect(byType['t2.micro'].ProcessorInfo!.SupportedArchitectures).toEqual(['i386', 'x86_64']);
   const arm = await ec2.send(new DescribeInstanceTypesCommand({ Filters: [{ Name: 'processor-info.supported-architecture', Values: ['arm64'] }] }));
   expect(arm.InstanceTypes!.map((i) => i.InstanceType).sort()).toEqual(['c6g.large', 'c7g.large', 'm7g.large', 't4g.micro', 't4g.small']);
-  expect(await refusal(ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['c6i.large', 'x9.huge' as never] })))).toMatchObject({ name: 'InvalidInstanceType', status: 400 });
+  expect(await refusal(ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: ['c6i.large', 'x9.huge' as never] })))).toMatchObject({
+    name: 'InvalidInstanceType',
+    status: 400,
+  });
   ec2.destroy();
 });

@@ -86,9 +86,9 @@ test('launch templates: create with tags, describe by id/name/filter, versions, 
   expect(await errorName(h.client.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: ['lt-0123456789abcdef0'] })))).toBe(
     'InvalidLaunchTemplateId.NotFound',
   );
-  expect(
-    await errorName(h.client.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'site-1-zsat', LaunchTemplateData: { ImageId: 'ami-x' } }))),
-  ).toBe('InvalidLaunchTemplateName.AlreadyExistsException');
+  expect(await errorName(h.client.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'site-1-zsat', LaunchTemplateData: { ImageId: 'ami-x' } })))).toBe(
+    'InvalidLaunchTemplateName.AlreadyExistsException',
+  );
   expect(await errorName(h.client.send(new DescribeLaunchTemplatesCommand({ MaxResults: 500 })))).toBe('InvalidParameterValue');
 });
 
@@ -98,12 +98,23 @@ test('network: the default VPC has a subnet per AZ and a default group; groups a
   expect(new Set(subnets.map((s) => s.VpcId)).size).toBe(1);
   expect(subnets.every((s) => s.DefaultForAz && s.State === 'available' && /^subnet-[0-9a-f]{17}$/.test(s.SubnetId!))).toBe(true);
   const vpcId = subnets[0].VpcId!;
-  const inB = await h.client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'availability-zone', Values: ['us-east-1b'] }, { Name: 'vpc-id', Values: [vpcId] }] }));
+  const inB = await h.client.send(
+    new DescribeSubnetsCommand({
+      Filters: [
+        { Name: 'availability-zone', Values: ['us-east-1b'] },
+        { Name: 'vpc-id', Values: [vpcId] },
+      ],
+    }),
+  );
   expect(inB.Subnets).toHaveLength(1);
   expect(await errorName(h.client.send(new DescribeSubnetsCommand({ SubnetIds: ['subnet-0123456789abcdef0'] })))).toBe('InvalidSubnetID.NotFound');
 
   const sg = await h.client.send(
-    new CreateSecurityGroupCommand({ GroupName: 'zimporter', Description: 'ZImporter', TagSpecifications: [{ ResourceType: 'security-group', Tags: tags({ Owner: 's1' }) }] }),
+    new CreateSecurityGroupCommand({
+      GroupName: 'zimporter',
+      Description: 'ZImporter',
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: tags({ Owner: 's1' }) }],
+    }),
   );
   expect(sg.GroupId).toMatch(/^sg-[0-9a-f]{17}$/);
   expect(sg.Tags).toEqual(tags({ Owner: 's1' }));
@@ -165,9 +176,12 @@ test('tags: CreateTags, DeleteTags (by key, by key and value), DescribeTags filt
   expect(await dt([{ Name: 'resource-id', Values: [v.VolumeId!] }])).toEqual(
     ['Owner', 'Vpg', 'Gen'].map((Key) => expect.objectContaining({ ResourceId: v.VolumeId, ResourceType: 'volume', Key })),
   );
-  expect(await dt([{ Name: 'resource-type', Values: ['instance'] }, { Name: 'key', Values: ['Vpg'] }])).toEqual([
-    { ResourceId: instanceId, ResourceType: 'instance', Key: 'Vpg', Value: 'web' },
-  ]);
+  expect(
+    await dt([
+      { Name: 'resource-type', Values: ['instance'] },
+      { Name: 'key', Values: ['Vpg'] },
+    ]),
+  ).toEqual([{ ResourceId: instanceId, ResourceType: 'instance', Key: 'Vpg', Value: 'web' }]);
   expect(await dt([{ Name: 'value', Values: ['we*'] }])).toHaveLength(2);
 
   await h.client.send(new DeleteTagsCommand({ Resources: [v.VolumeId!], Tags: [{ Key: 'Gen' }, { Key: 'Vpg', Value: 'not-web' }] }));

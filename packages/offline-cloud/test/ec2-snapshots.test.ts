@@ -37,7 +37,11 @@ test('CreateSnapshot: pending with climbing progress, then completed at 100%; th
   const volumeId = await availableVolume('us-east-1a');
   h.storage.writeVolume(volumeId, 0, Buffer.alloc(BLOCK, 1));
   const snap = await h.client.send(
-    new CreateSnapshotCommand({ VolumeId: volumeId, Description: 'sync 1', TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ Owner: 'site-1' }) }] }),
+    new CreateSnapshotCommand({
+      VolumeId: volumeId,
+      Description: 'sync 1',
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ Owner: 'site-1' }) }],
+    }),
   );
   h.storage.writeVolume(volumeId, 0, Buffer.alloc(BLOCK, 2));
   expect(snap).toMatchObject({ VolumeId: volumeId, State: 'pending', VolumeSize: 1, Description: 'sync 1', OwnerId: '000000000000' });
@@ -64,7 +68,9 @@ test('CreateSnapshot: pending with climbing progress, then completed at 100%; th
 });
 
 test('CreateSnapshots captures every volume of an instance at one instant, with copied and given tags', async () => {
-  const run = await h.client.send(new RunInstancesCommand({ ImageId: 'ami-0lifeboat0offline', MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: 'us-east-1a' } }));
+  const run = await h.client.send(
+    new RunInstancesCommand({ ImageId: 'ami-0lifeboat0offline', MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: 'us-east-1a' } }),
+  );
   const instanceId = run.Instances![0].InstanceId!;
   await pollUntil(() => (h.ec2.instanceMetadata(instanceId)?.state === 'running' ? true : undefined), 'running');
   const a = await availableVolume('us-east-1a', 1, { TagSpecifications: [{ ResourceType: 'volume', Tags: tags({ Name: 'data-a' }) }] });
@@ -106,8 +112,12 @@ test('DescribeSnapshots: owner self, ids, filters, pagination; DeleteSnapshot; e
   const v1 = await availableVolume('us-east-1a');
   const v2 = await availableVolume('us-east-1a');
   h.ctx.timings.snapshotMs = 1000; // long enough to list them while pending
-  const s1 = await h.client.send(new CreateSnapshotCommand({ VolumeId: v1, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ Owner: 'site-1' }) }] }));
-  const s2 = await h.client.send(new CreateSnapshotCommand({ VolumeId: v2, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ Owner: 'site-2' }) }] }));
+  const s1 = await h.client.send(
+    new CreateSnapshotCommand({ VolumeId: v1, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ Owner: 'site-1' }) }] }),
+  );
+  const s2 = await h.client.send(
+    new CreateSnapshotCommand({ VolumeId: v2, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags({ Owner: 'site-2' }) }] }),
+  );
   const list = async (input: Record<string, unknown>) =>
     ((await h.client.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], ...input }))).Snapshots ?? []).map((s) => s.SnapshotId).sort();
   expect(await list({})).toEqual([s1.SnapshotId, s2.SnapshotId].sort());
@@ -128,7 +138,11 @@ test('DescribeSnapshots: owner self, ids, filters, pagination; DeleteSnapshot; e
   expect(await errorName(h.client.send(new CreateSnapshotCommand({ VolumeId: v1, Location: 'local' })))).toBe('UnsupportedOperation');
 
   await h.client.send(
-    new RegisterImageCommand({ Name: 'recovered', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: s2.SnapshotId } }] }),
+    new RegisterImageCommand({
+      Name: 'recovered',
+      RootDeviceName: '/dev/xvda',
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: s2.SnapshotId } }],
+    }),
   );
   expect(await errorName(h.client.send(new DeleteSnapshotCommand({ SnapshotId: s2.SnapshotId })))).toBe('InvalidSnapshot.InUse');
 });

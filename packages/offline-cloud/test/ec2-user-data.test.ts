@@ -29,8 +29,10 @@ async function launch(userData: string, more: Partial<RunInstancesCommandInput> 
   return run.Instances![0].InstanceId!;
 }
 const noPublicIp = { NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false }] };
-const consoleText = async (id: string) => Buffer.from((await h.client.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString('utf8');
-const consoleShows = (id: string, text: string) => pollUntil(async () => ((await consoleText(id)).includes(text) ? consoleText(id) : undefined), `console of ${id} to show ${text}`, 20_000);
+const consoleText = async (id: string) =>
+  Buffer.from((await h.client.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString('utf8');
+const consoleShows = (id: string, text: string) =>
+  pollUntil(async () => ((await consoleText(id)).includes(text) ? consoleText(id) : undefined), `console of ${id} to show ${text}`, 20_000);
 const instance = async (id: string) => (await h.client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0];
 const stateIs = (id: string, want: string) => pollUntil(async () => ((await instance(id)).State!.Name === want ? true : undefined), `${id} ${want}`, 20_000);
 const agentStarted = (id: string) => fs.existsSync(path.join(h.ec2.instanceDir(id), 'state.json'));
@@ -54,8 +56,15 @@ test('with no path to S3, dnf cannot reach the AL2023 repositories: it fails aft
   expect(fs.existsSync(path.join(h.ec2.instanceDir(id), 'guest', 'usr', 'bin', 'node-20'))).toBe(false);
 });
 
-test('with a path to S3, dnf installs node-20 (this machine\'s node) and an unknown package fails as dnf does; node is not there before', async () => {
-  const id = await launch(userDataOf(['command -v node || echo "no node yet"', 'dnf install -y nodejs20', 'node-20 -e "console.log(\'node \' + process.version)"', 'dnf install -y no-such-package || echo "dnf said $?"']));
+test("with a path to S3, dnf installs node-20 (this machine's node) and an unknown package fails as dnf does; node is not there before", async () => {
+  const id = await launch(
+    userDataOf([
+      'command -v node || echo "no node yet"',
+      'dnf install -y nodejs20',
+      'node-20 -e "console.log(\'node \' + process.version)"',
+      'dnf install -y no-such-package || echo "dnf said $?"',
+    ]),
+  );
   const text = await consoleShows(id, 'dnf said');
   expect(text).toContain('no node yet');
   expect(text).toContain(`node ${process.version}`);
@@ -63,7 +72,7 @@ test('with a path to S3, dnf installs node-20 (this machine\'s node) and an unkn
   expect(text).toContain('dnf said 1');
 });
 
-test('aws s3 cp of a missing key prints the CLI\'s 404 and exits 1', async () => {
+test("aws s3 cp of a missing key prints the CLI's 404 and exits 1", async () => {
   const id = await launch(userDataOf(['AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s aws s3 cp s3://assets/missing.js /tmp/x || echo "aws said $?"']));
   const text = await consoleShows(id, 'aws said');
   expect(text).toContain('fatal error: An error occurred (404) when calling the HeadObject operation: Key "missing.js" does not exist');
@@ -92,7 +101,15 @@ describe.each([
   test('writes to /opt, /var/log and /tmp', async () => {
     const mark = `lifeboat-user-data-${process.pid}-${isolation ?? 'ns'}`;
     const id = await launch(
-      userDataOf([`mkdir -p /opt/${mark}`, `echo opt > /opt/${mark}/x`, `echo log >> /var/log/${mark}.log`, `echo tmp > /tmp/${mark}`, `cat /opt/${mark}/x`, 'echo whoami=$(id -u)', 'echo done']),
+      userDataOf([
+        `mkdir -p /opt/${mark}`,
+        `echo opt > /opt/${mark}/x`,
+        `echo log >> /var/log/${mark}.log`,
+        `echo tmp > /tmp/${mark}`,
+        `cat /opt/${mark}/x`,
+        'echo whoami=$(id -u)',
+        'echo done',
+      ]),
     );
     const text = await consoleShows(id, 'done');
     const rootfs = path.join(h.ec2.instanceDir(id), 'rootfs');
@@ -128,13 +145,12 @@ test('shutdown -h +30 schedules the power-off 30 minutes out (the instance runs 
   expect(at).toBeLessThanOrEqual(Date.now() + 30 * 60_000);
   expect((await instance(id)).State!.Name).toBe('running');
 
-
   const cancelled = await launch(userDataOf(['shutdown -h +5', 'shutdown -c', 'echo cancelled']));
   await consoleShows(cancelled, 'cancelled');
   expect(fs.existsSync(path.join(h.ec2.instanceDir(cancelled), 'guest', 'run', 'shutdown.json'))).toBe(false);
 });
 
-test('a launch template\'s InstanceInitiatedShutdownBehavior (as Lifeboat\'s workers have: terminate) decides what the guest\'s shutdown does', async () => {
+test("a launch template's InstanceInitiatedShutdownBehavior (as Lifeboat's workers have: terminate) decides what the guest's shutdown does", async () => {
   const template = await h.client.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: 'worker-like',
@@ -148,7 +164,9 @@ test('a launch template\'s InstanceInitiatedShutdownBehavior (as Lifeboat\'s wor
 });
 
 test('invalid InstanceInitiatedShutdownBehavior is refused as EC2 refuses it', async () => {
-  await expect(launch(userDataOf(['true']), { InstanceInitiatedShutdownBehavior: 'hibernate' as never })).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  await expect(launch(userDataOf(['true']), { InstanceInitiatedShutdownBehavior: 'hibernate' as never })).rejects.toMatchObject({
+    name: 'InvalidParameterValue',
+  });
 });
 
 test('user data runs once per instance: after a stop and start it does not run again, and the console says why', async () => {

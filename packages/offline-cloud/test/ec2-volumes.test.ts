@@ -17,9 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-const tagSpec = (tags: Record<string, string>) => [
-  { ResourceType: 'volume' as const, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
-];
+const tagSpec = (tags: Record<string, string>) => [{ ResourceType: 'volume' as const, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }];
 
 async function volume(id: string) {
   const out = await h.client.send(new DescribeVolumesCommand({ VolumeIds: [id] }));
@@ -75,14 +73,12 @@ test('attach, detach and delete follow the EBS rules and errors', async () => {
   const v = await h.client.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }));
   const other = await h.client.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1b', Size: 1 }));
   // still 'creating' right after CreateVolume
-  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: v.VolumeId!, InstanceId: instanceId, Device: '/dev/sdf' })))).toBe(
-    'IncorrectState',
-  );
+  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: v.VolumeId!, InstanceId: instanceId, Device: '/dev/sdf' })))).toBe('IncorrectState');
   await pollUntil(async () => ((await volume(v.VolumeId!)).State === 'available' ? true : undefined), 'available');
   await pollUntil(async () => ((await volume(other.VolumeId!)).State === 'available' ? true : undefined), 'available');
-  expect(
-    await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: other.VolumeId!, InstanceId: instanceId, Device: '/dev/sdg' }))),
-  ).toBe('InvalidVolume.ZoneMismatch');
+  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: other.VolumeId!, InstanceId: instanceId, Device: '/dev/sdg' })))).toBe(
+    'InvalidVolume.ZoneMismatch',
+  );
   expect(await errorName(h.client.send(new DetachVolumeCommand({ VolumeId: v.VolumeId! })))).toBe('IncorrectState');
 
   const att = await h.client.send(new AttachVolumeCommand({ VolumeId: v.VolumeId!, InstanceId: instanceId, Device: '/dev/sdf' }));
@@ -92,13 +88,16 @@ test('attach, detach and delete follow the EBS rules and errors', async () => {
   expect(attached.Attachments).toEqual([
     expect.objectContaining({ InstanceId: instanceId, Device: '/dev/sdf', State: 'attached', DeleteOnTermination: false }),
   ]);
-  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: v.VolumeId!, InstanceId: instanceId, Device: '/dev/sdh' })))).toBe(
-    'VolumeInUse',
-  );
+  expect(await errorName(h.client.send(new AttachVolumeCommand({ VolumeId: v.VolumeId!, InstanceId: instanceId, Device: '/dev/sdh' })))).toBe('VolumeInUse');
   expect(await errorName(h.client.send(new DeleteVolumeCommand({ VolumeId: v.VolumeId! })))).toBe('VolumeInUse');
 
   const filtered = await h.client.send(
-    new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }, { Name: 'attachment.status', Values: ['attached'] }] }),
+    new DescribeVolumesCommand({
+      Filters: [
+        { Name: 'attachment.instance-id', Values: [instanceId] },
+        { Name: 'attachment.status', Values: ['attached'] },
+      ],
+    }),
   );
   // the root volume and the attached one
   expect(filtered.Volumes!.map((x) => x.VolumeId)).toContain(v.VolumeId);
@@ -122,18 +121,26 @@ test('filters: tag:, tag-key, tag-value, status, volume-id, wildcards; values OR
   const ids = async (Filters: Array<{ Name: string; Values: string[] }>) =>
     ((await h.client.send(new DescribeVolumesCommand({ Filters }))).Volumes ?? []).map((v) => v.VolumeId).sort();
   expect(await ids([{ Name: 'tag:Owner', Values: ['site-1'] }])).toEqual([a.VolumeId, b.VolumeId].sort());
-  expect(await ids([{ Name: 'tag:Owner', Values: ['site-1'] }, { Name: 'tag:Vpg', Values: ['db'] }])).toEqual([b.VolumeId]);
+  expect(
+    await ids([
+      { Name: 'tag:Owner', Values: ['site-1'] },
+      { Name: 'tag:Vpg', Values: ['db'] },
+    ]),
+  ).toEqual([b.VolumeId]);
   expect(await ids([{ Name: 'tag:Vpg', Values: ['web', 'db'] }])).toEqual([a.VolumeId, b.VolumeId].sort());
   expect(await ids([{ Name: 'tag-key', Values: ['Vpg'] }])).toEqual([a.VolumeId, b.VolumeId].sort());
   expect(await ids([{ Name: 'tag-value', Values: ['site-2'] }])).toEqual([c.VolumeId]);
   expect(await ids([{ Name: 'tag:Owner', Values: ['site-*'] }])).toHaveLength(3);
-  expect(await ids([{ Name: 'tag:Owner', Values: ['site-?'] }, { Name: 'availability-zone', Values: ['us-east-1b'] }])).toEqual([b.VolumeId]);
+  expect(
+    await ids([
+      { Name: 'tag:Owner', Values: ['site-?'] },
+      { Name: 'availability-zone', Values: ['us-east-1b'] },
+    ]),
+  ).toEqual([b.VolumeId]);
   expect(await ids([{ Name: 'volume-id', Values: [a.VolumeId!, c.VolumeId!] }])).toEqual([a.VolumeId, c.VolumeId].sort());
   expect(await ids([{ Name: 'status', Values: ['in-use'] }])).toEqual([]);
   await pollUntil(async () => ((await ids([{ Name: 'status', Values: ['available'] }])).length === 3 ? true : undefined), 'all available');
-  expect(await errorName(h.client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] })))).toBe(
-    'InvalidParameterValue',
-  );
+  expect(await errorName(h.client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] })))).toBe('InvalidParameterValue');
 });
 
 test('pagination: the SDK paginator walks 250 volumes in pages of 100; MaxResults out of range is refused', async () => {
@@ -148,9 +155,7 @@ test('pagination: the SDK paginator walks 250 volumes in pages of 100; MaxResult
   expect(seen.size).toBe(250);
   expect(await errorName(h.client.send(new DescribeVolumesCommand({ MaxResults: 1000 })))).toBe('InvalidParameterValue');
   expect(await errorName(h.client.send(new DescribeVolumesCommand({ MaxResults: 4 })))).toBe('InvalidParameterValue');
-  expect(await errorName(h.client.send(new DescribeVolumesCommand({ MaxResults: 5, VolumeIds: [[...seen][0]] })))).toBe(
-    'InvalidParameterCombination',
-  );
+  expect(await errorName(h.client.send(new DescribeVolumesCommand({ MaxResults: 5, VolumeIds: [[...seen][0]] })))).toBe('InvalidParameterCombination');
 });
 
 test('eventual consistency: a new volume is NotFound by id, absent from listings, then found', async () => {

@@ -25,7 +25,13 @@ const assembly = writeAssembly({
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+          {
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          },
           { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/Worker` }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/shared/*` },
         ],
       },
@@ -92,14 +98,20 @@ describe('EC2', () => {
   });
 
   test('a create whose request tag does not match is refused; with it, it passes', async () => {
-    expect(await failure(worker.ec2.send(new CreateVolumeCommand(volumeSpec([{ Key: 'Owner', Value: 'site-b' }]))))).toMatchObject({ name: 'UnauthorizedOperation', status: 403 });
+    expect(await failure(worker.ec2.send(new CreateVolumeCommand(volumeSpec([{ Key: 'Owner', Value: 'site-b' }]))))).toMatchObject({
+      name: 'UnauthorizedOperation',
+      status: 403,
+    });
     const created = await worker.ec2.send(new CreateVolumeCommand(volumeSpec([OWNER])));
     expect(created.VolumeId).toMatch(/^vol-/);
   });
 
   test('a destroy on a resource whose tag does not match is refused; on our own it passes', async () => {
     const foreign = await t.ec2.send(new CreateVolumeCommand(volumeSpec([{ Key: 'Owner', Value: 'someone-else' }])));
-    expect(await failure(worker.ec2.send(new DeleteVolumeCommand({ VolumeId: foreign.VolumeId })))).toMatchObject({ name: 'UnauthorizedOperation', status: 403 });
+    expect(await failure(worker.ec2.send(new DeleteVolumeCommand({ VolumeId: foreign.VolumeId })))).toMatchObject({
+      name: 'UnauthorizedOperation',
+      status: 403,
+    });
     const ours = await worker.ec2.send(new CreateVolumeCommand(volumeSpec([OWNER])));
     await waitAvailable(ours.VolumeId!);
     await expect(worker.ec2.send(new DeleteVolumeCommand({ VolumeId: ours.VolumeId }))).resolves.toBeDefined();
@@ -121,7 +133,10 @@ describe('S3', () => {
     await worker.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'mine/a', Body: 'x' }));
     const got = await worker.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mine/a' }));
     expect(await got.Body!.transformToString()).toBe('x');
-    expect(await failure(worker.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'theirs/a', Body: 'x' })))).toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect(await failure(worker.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'theirs/a', Body: 'x' })))).toMatchObject({
+      name: 'AccessDenied',
+      status: 403,
+    });
   });
 
   test('a listing with a prefix the condition does not allow is refused; with it, it passes', async () => {
@@ -160,7 +175,10 @@ describe('EBS direct APIs', () => {
       t.ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }));
     const foreign = await snapshot([{ Key: 'Owner', Value: 'site-b' }]);
     const ours = await snapshot([OWNER]);
-    expect(await failure(worker.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: foreign.SnapshotId })))).toMatchObject({ name: 'AccessDeniedException', status: 403 });
+    expect(await failure(worker.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: foreign.SnapshotId })))).toMatchObject({
+      name: 'AccessDeniedException',
+      status: 403,
+    });
     // past authorization, EBS itself answers (a pending snapshot is a ValidationException, not a denial)
     const f = await failure(worker.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: ours.SnapshotId }))).catch(() => ({ name: 'allowed' }));
     expect(f.name).not.toBe('AccessDeniedException');
@@ -176,7 +194,7 @@ describe('Step Functions', () => {
   });
 });
 
-test('unknown access keys (the tests\' dummy keys) are the default account\'s administrator', async () => {
+test("unknown access keys (the tests' dummy keys) are the default account's administrator", async () => {
   await expect(t.ec2.send(new DescribeVolumesCommand({}))).resolves.toBeDefined();
   await expect(t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'mine/a' }))).resolves.toBeDefined();
 });

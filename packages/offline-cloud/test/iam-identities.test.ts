@@ -24,7 +24,10 @@ const assembly = writeAssembly({
       FunctionName: 'whoami',
       Role: { 'Fn::GetAtt': ['FnRole', 'Arn'] },
       Handler: 'index.handler',
-      Code: { ZipFile: 'exports.handler = async () => ({ key: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN });' },
+      Code: {
+        ZipFile:
+          'exports.handler = async () => ({ key: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, token: process.env.AWS_SESSION_TOKEN });',
+      },
     },
   },
 });
@@ -36,7 +39,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 describe('the credentials route', () => {
-  test('answers a deployed role\'s credentials by ARN and by name, exactly the four fields', async () => {
+  test("answers a deployed role's credentials by ARN and by name, exactly the four fields", async () => {
     const byArn = await credentialsOf(t.url, { roleArn: `arn:aws:iam::${ACCOUNT}:role/Agent` });
     expect(byArn.status).toBe(200);
     expect(Object.keys(byArn.json as object).sort()).toEqual(['AccessKeyId', 'Expiration', 'SecretAccessKey', 'SessionToken']);
@@ -58,13 +61,15 @@ describe('IMDS', () => {
   async function launch(withProfile: boolean): Promise<string> {
     const imageId = (await t.ec2.send(new DescribeImagesCommand({}))).Images![0].ImageId!;
     const profile = t.cloud.ctx.iam!.instanceProfiles.values().next().value!;
-    const run = await t.ec2.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...(withProfile ? { IamInstanceProfile: { Arn: profile.arn } } : {}) }));
+    const run = await t.ec2.send(
+      new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, ...(withProfile ? { IamInstanceProfile: { Arn: profile.arn } } : {}) }),
+    );
     const id = run.Instances![0].InstanceId!;
     await waitUntilInstanceRunning({ client: t.ec2, maxWaitTime: 30, minDelay: 1 }, { InstanceIds: [id] });
     return id;
   }
 
-  test('an instance with an instance profile lists its role and gets its credentials in AWS\'s JSON', async () => {
+  test("an instance with an instance profile lists its role and gets its credentials in AWS's JSON", async () => {
     const id = await launch(true);
     const list = await imds(id, '');
     expect(list.status).toBe(200);
@@ -83,7 +88,7 @@ describe('IMDS', () => {
   });
 });
 
-test('a Lambda function runs with its execution role\'s credentials in its environment', async () => {
+test("a Lambda function runs with its execution role's credentials in its environment", async () => {
   const env = (await t.cloud.sfn.invokeFunction('whoami', {})) as { key: string; secret: string; token: string };
   const route = (await credentialsOf(t.url, { roleName: 'FnRole' })).json as RoleCredentials;
   expect(env).toEqual({ key: route.AccessKeyId, secret: route.SecretAccessKey, token: route.SessionToken });

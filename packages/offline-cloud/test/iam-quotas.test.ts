@@ -20,8 +20,13 @@ async function deploy(resources: Resources): Promise<void> {
   await cloud.stop();
 }
 
-const inlineRole = (sizes: number[]) =>
-  ({ ...role('Big', 'lambda.amazonaws.com', []), Properties: { ...role('Big', 'lambda.amazonaws.com', []).Properties, Policies: sizes.map((s, i) => ({ PolicyName: `p${i}`, PolicyDocument: policyOfSize(s) })) } });
+const inlineRole = (sizes: number[]) => ({
+  ...role('Big', 'lambda.amazonaws.com', []),
+  Properties: {
+    ...role('Big', 'lambda.amazonaws.com', []).Properties,
+    Policies: sizes.map((s, i) => ({ PolicyName: `p${i}`, PolicyDocument: policyOfSize(s) })),
+  },
+});
 
 test('policySize does not count white space', () => {
   expect(policySize(policyOfSize(500))).toBe(500);
@@ -42,7 +47,9 @@ test('an AWS::IAM::Policy that takes a role past the quota fails the deploy', as
 });
 
 test('a managed policy over 6,144 characters fails the deploy; 6,144 deploys', async () => {
-  const managed = (size: number): Resources => ({ M: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: 'M', PolicyDocument: policyOfSize(size) } } });
+  const managed = (size: number): Resources => ({
+    M: { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: 'M', PolicyDocument: policyOfSize(size) } },
+  });
   await expect(deploy(managed(6145))).rejects.toThrow('Cannot exceed quota for PolicySize: 6144');
   await expect(deploy(managed(6144))).resolves.toBeUndefined();
 });
@@ -50,7 +57,8 @@ test('a managed policy over 6,144 characters fails the deploy; 6,144 deploys', a
 test('more than 10 managed policies on a role fail the deploy; 10 deploy', async () => {
   const withPolicies = (n: number): Resources => {
     const out: Resources = {};
-    for (let i = 0; i < n; i++) out[`M${i}`] = { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: `M${i}`, PolicyDocument: policyOfSize(200) } };
+    for (let i = 0; i < n; i++)
+      out[`M${i}`] = { Type: 'AWS::IAM::ManagedPolicy', Properties: { ManagedPolicyName: `M${i}`, PolicyDocument: policyOfSize(200) } };
     out.R = role('R', 'lambda.amazonaws.com', [], { ManagedPolicyArns: Object.keys(out).map((id) => ({ Ref: id })) });
     return out;
   };

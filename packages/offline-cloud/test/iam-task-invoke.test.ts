@@ -22,7 +22,15 @@ beforeAll(async () => {
   t = await startTestCloud({
     assemblyDir: writeAssembly({
       FnRole: role('EchoRole', 'lambda.amazonaws.com', []),
-      Echo: { Type: 'AWS::Lambda::Function', Properties: { FunctionName: 'echo', Role: { 'Fn::GetAtt': ['FnRole', 'Arn'] }, Handler: 'index.handler', Code: { ZipFile: 'exports.handler = async (e) => e;' } } },
+      Echo: {
+        Type: 'AWS::Lambda::Function',
+        Properties: {
+          FunctionName: 'echo',
+          Role: { 'Fn::GetAtt': ['FnRole', 'Arn'] },
+          Handler: 'index.handler',
+          Code: { ZipFile: 'exports.handler = async (e) => e;' },
+        },
+      },
       Allowed: role('AllowedMachineRole', 'states.amazonaws.com', [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [FN, `${FN}:*`] }]),
       Denied: role('DeniedMachineRole', 'states.amazonaws.com', []),
       AllowedMachine: machine('allowed', 'Allowed'),
@@ -33,7 +41,9 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 async function run(name: string) {
-  const { executionArn } = await t.sfn.send(new StartExecutionCommand({ stateMachineArn: `arn:aws:states:${TEST_REGION}:${ACCOUNT}:stateMachine:${name}`, input: '{"x":1}' }));
+  const { executionArn } = await t.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: `arn:aws:states:${TEST_REGION}:${ACCOUNT}:stateMachine:${name}`, input: '{"x":1}' }),
+  );
   for (;;) {
     const d = await t.sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (d.status !== 'RUNNING') return d;

@@ -74,7 +74,9 @@ test('a key made without a policy has the default one (the account root, kms:*):
   const opened = await user.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob, EncryptionContext: { volume: 'v1' } }));
   expect(text(opened.Plaintext)).toBe('secret');
   expect(opened.KeyId).toBe(key.Arn);
-  expect((await failure(user.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob, EncryptionContext: { volume: 'v2' } })))).name).toBe('InvalidCiphertextException');
+  expect((await failure(user.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob, EncryptionContext: { volume: 'v2' } })))).name).toBe(
+    'InvalidCiphertextException',
+  );
 
   const denied = await failure(nobody.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob, EncryptionContext: { volume: 'v1' } })));
   expect(denied.name).toBe('AccessDeniedException');
@@ -85,7 +87,10 @@ test('without the root statement IAM policies do not count; a statement naming t
   const key = (await admin.send(new CreateKeyCommand({ Policy: policy(adminStatement) }))).KeyMetadata!;
   expect((await failure(user.send(new DescribeKeyCommand({ KeyId: key.KeyId })))).name).toBe('AccessDeniedException');
   await admin.send(
-    new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: policy(adminStatement, { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/NoKms` }, Action: 'kms:DescribeKey', Resource: '*' }) }),
+    new PutKeyPolicyCommand({
+      KeyId: key.KeyId,
+      Policy: policy(adminStatement, { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/NoKms` }, Action: 'kms:DescribeKey', Resource: '*' }),
+    }),
   );
   expect((await nobody.send(new DescribeKeyCommand({ KeyId: key.KeyId }))).KeyMetadata?.KeyId).toBe(key.KeyId);
   expect((await failure(user.send(new DescribeKeyCommand({ KeyId: key.KeyId })))).name).toBe('AccessDeniedException');
@@ -94,7 +99,10 @@ test('without the root statement IAM policies do not count; a statement naming t
 test('the policy lockout check refuses a key policy that would lock its creator out', async () => {
   const lockout = policy({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/KeyUser` }, Action: 'kms:*', Resource: '*' });
   const f = await failure(admin.send(new CreateKeyCommand({ Policy: lockout })));
-  expect(f).toMatchObject({ name: 'MalformedPolicyDocumentException', message: 'The new key policy will not allow you to update the key policy in the future.' });
+  expect(f).toMatchObject({
+    name: 'MalformedPolicyDocumentException',
+    message: 'The new key policy will not allow you to update the key policy in the future.',
+  });
   const before = (await admin.send(new ListKeysCommand({}))).Keys!.length;
   await admin.send(new CreateKeyCommand({ Policy: lockout, BypassPolicyLockoutSafetyCheck: true }));
   expect((await admin.send(new ListKeysCommand({}))).Keys!.length).toBe(before + 1);
@@ -106,7 +114,9 @@ test('a grant lets its grantee use the key for its operations only, until it is 
   const grant = await admin.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: `arn:aws:iam::${ACCOUNT}:role/NoKms`, Operations: ['Decrypt'] }));
   expect(text((await nobody.send(new DecryptCommand({ CiphertextBlob: blob }))).Plaintext)).toBe('x');
   expect((await failure(nobody.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from('y') })))).name).toBe('AccessDeniedException');
-  expect((await admin.send(new ListGrantsCommand({ KeyId: key.KeyId }))).Grants).toEqual([expect.objectContaining({ GrantId: grant.GrantId, Operations: ['Decrypt'] })]);
+  expect((await admin.send(new ListGrantsCommand({ KeyId: key.KeyId }))).Grants).toEqual([
+    expect.objectContaining({ GrantId: grant.GrantId, Operations: ['Decrypt'] }),
+  ]);
   await admin.send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId: grant.GrantId }));
   expect((await failure(nobody.send(new DecryptCommand({ CiphertextBlob: blob })))).name).toBe('AccessDeniedException');
 });

@@ -23,7 +23,8 @@ function regionClients(region: string) {
   return c;
 }
 
-const outage = (region: string, body: unknown) => fetch(`${t.url}/_lifeboat/regions/${region}/outage`, { method: 'PUT', body: typeof body === 'string' ? body : JSON.stringify(body) });
+const outage = (region: string, body: unknown) =>
+  fetch(`${t.url}/_lifeboat/regions/${region}/outage`, { method: 'PUT', body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 /** The error a call failed with: a network error carries no HTTP status. */
 async function networkFailure(p: Promise<unknown>): Promise<{ name?: string; code?: string; $metadata?: { httpStatusCode?: number } }> {

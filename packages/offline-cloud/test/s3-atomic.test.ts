@@ -14,7 +14,7 @@ afterAll(() => t.stop());
 const body = (n: number) => JSON.stringify({ n, pad: 'x'.repeat(1000 + ((n * 7919) % 200_000)) });
 const md5 = (text: string) => `"${createHash('md5').update(text).digest('hex')}"`;
 
-it('a GET racing PUTs of the same key always returns one complete version, with that version\'s ETag', async () => {
+it("a GET racing PUTs of the same key always returns one complete version, with that version's ETag", async () => {
   const key = 'progress.json';
   await t.s3.send(new PutObjectCommand({ Bucket: 'atomic', Key: key, Body: body(0) }));
   let writing = true;
@@ -53,7 +53,7 @@ it('DELETEs and PUTs racing in one folder all succeed (s3rver removed a folder i
     ]),
   );
   once.destroy();
-  expect(results.filter((r) => r.status === 'rejected').map((r) => String((r).reason))).toEqual([]);
+  expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
   const listed = await t.s3.send(new ListObjectsV2Command({ Bucket: 'atomic', Prefix: 'shared/' }));
   expect(listed.Contents?.map((o) => o.Key).sort()).toEqual(folders.map((f) => `${f}/c`).sort());
 });

@@ -35,7 +35,9 @@ const assembly = writeAssembly(
       Properties: {
         BucketName: 'cfg-replica',
         VersioningConfiguration: { Status: 'Enabled' },
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true }] },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true }],
+        },
         ObjectLockEnabled: true,
         ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 7 } } },
         PublicAccessBlockConfiguration: ALL_BLOCKED,
@@ -51,10 +53,13 @@ let dataDir: string;
 let t: TestCloud;
 let s3: S3Client;
 
-const failure = (p: Promise<unknown>) => p.then(
-  () => { throw new Error('expected the call to fail'); },
-  (e: { name: string; $metadata?: { httpStatusCode?: number } }) => ({ name: e.name, status: e.$metadata?.httpStatusCode }),
-);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: { name: string; $metadata?: { httpStatusCode?: number } }) => ({ name: e.name, status: e.$metadata?.httpStatusCode }),
+  );
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 's3cfg-'));
@@ -97,7 +102,9 @@ describe('default encryption', () => {
     await s3.send(
       new PutBucketEncryptionCommand({
         Bucket: 'cfg-sse',
-        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true }] },
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true }],
+        },
       }),
     );
     expect(await rule()).toEqual({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY_ARN }, BucketKeyEnabled: true });
@@ -107,7 +114,12 @@ describe('default encryption', () => {
 
   test('an unknown algorithm is MalformedXML; a key with AES256 is InvalidArgument', async () => {
     const put = (SSEAlgorithm: string, KMSMasterKeyID?: string) =>
-      s3.send(new PutBucketEncryptionCommand({ Bucket: 'cfg-sse', ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: SSEAlgorithm as 'AES256', KMSMasterKeyID } }] } }));
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: 'cfg-sse',
+          ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: SSEAlgorithm as 'AES256', KMSMasterKeyID } }] },
+        }),
+      );
     expect(await failure(put('DES'))).toEqual({ name: 'MalformedXML', status: 400 });
     expect(await failure(put('AES256', KEY_ARN))).toEqual({ name: 'InvalidArgument', status: 400 });
   });
@@ -120,7 +132,10 @@ describe('Object Lock', () => {
     expect(await failure(get())).toEqual({ name: 'ObjectLockConfigurationNotFoundError', status: 404 });
     const lock = { ObjectLockEnabled: 'Enabled' as const, Rule: { DefaultRetention: { Mode: 'COMPLIANCE' as const, Years: 1 } } };
     // Object Lock on an existing bucket needs versioning Enabled first
-    expect(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'cfg-lock-later', ObjectLockConfiguration: lock })))).toEqual({ name: 'InvalidBucketState', status: 409 });
+    expect(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'cfg-lock-later', ObjectLockConfiguration: lock })))).toEqual({
+      name: 'InvalidBucketState',
+      status: 409,
+    });
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'cfg-lock-later', VersioningConfiguration: { Status: 'Enabled' } }));
     await s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'cfg-lock-later', ObjectLockConfiguration: lock }));
     expect((await get()).ObjectLockConfiguration).toEqual(lock);
@@ -128,9 +143,14 @@ describe('Object Lock', () => {
 
   test('a bucket created with Object Lock answers Enabled with no rule; a retention with both Days and Years is MalformedXML', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'cfg-lock-new', ObjectLockEnabledForBucket: true }));
-    expect((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'cfg-lock-new' }))).ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled' });
+    expect((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: 'cfg-lock-new' }))).ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+    });
     const both = { ObjectLockEnabled: 'Enabled' as const, Rule: { DefaultRetention: { Mode: 'GOVERNANCE' as const, Days: 1, Years: 1 } } };
-    expect(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'cfg-lock-new', ObjectLockConfiguration: both })))).toEqual({ name: 'MalformedXML', status: 400 });
+    expect(await failure(s3.send(new PutObjectLockConfigurationCommand({ Bucket: 'cfg-lock-new', ObjectLockConfiguration: both })))).toEqual({
+      name: 'MalformedXML',
+      status: 400,
+    });
   });
 });
 
@@ -139,8 +159,15 @@ describe('public access block', () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'cfg-pab' }));
     const get = () => s3.send(new GetPublicAccessBlockCommand({ Bucket: 'cfg-pab' }));
     expect(await failure(get())).toEqual({ name: 'NoSuchPublicAccessBlockConfiguration', status: 404 });
-    await s3.send(new PutPublicAccessBlockCommand({ Bucket: 'cfg-pab', PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true } }));
-    expect((await get()).PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: false, BlockPublicPolicy: false, RestrictPublicBuckets: true });
+    await s3.send(
+      new PutPublicAccessBlockCommand({ Bucket: 'cfg-pab', PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true } }),
+    );
+    expect((await get()).PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: false,
+      BlockPublicPolicy: false,
+      RestrictPublicBuckets: true,
+    });
     await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'cfg-pab' }));
     expect(await failure(get())).toEqual({ name: 'NoSuchPublicAccessBlockConfiguration', status: 404 });
   });
@@ -177,12 +204,25 @@ describe('IAM: each action under its own name', () => {
       await expect(reader.send(new GetPublicAccessBlockCommand(b))).resolves.toBeDefined();
       const denied = { name: 'AccessDenied', status: 403 };
       expect(await failure(reader.send(new PutBucketVersioningCommand({ ...b, VersioningConfiguration: { Status: 'Suspended' } })))).toEqual(denied);
-      expect(await failure(reader.send(new PutBucketEncryptionCommand({ ...b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } })))).toEqual(denied);
+      expect(
+        await failure(
+          reader.send(
+            new PutBucketEncryptionCommand({
+              ...b,
+              ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+            }),
+          ),
+        ),
+      ).toEqual(denied);
       expect(await failure(reader.send(new DeleteBucketEncryptionCommand(b)))).toEqual(denied);
-      expect(await failure(reader.send(new PutObjectLockConfigurationCommand({ ...b, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } })))).toEqual(denied);
+      expect(await failure(reader.send(new PutObjectLockConfigurationCommand({ ...b, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } })))).toEqual(
+        denied,
+      );
       expect(await failure(reader.send(new DeletePublicAccessBlockCommand(b)))).toEqual(denied);
       // the denied calls changed nothing
-      expect((await s3.send(new GetBucketEncryptionCommand(b))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('aws:kms');
+      expect(
+        (await s3.send(new GetBucketEncryptionCommand(b))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+      ).toBe('aws:kms');
       expect((await s3.send(new GetPublicAccessBlockCommand(b))).PublicAccessBlockConfiguration).toEqual(ALL_BLOCKED);
       // on another bucket the role has nothing
       expect(await failure(reader.send(new GetBucketVersioningCommand({ Bucket: 'cfg-plain' })))).toEqual(denied);
@@ -197,7 +237,10 @@ test('CreateBucket with Object Lock needs s3:PutBucketObjectLockConfiguration an
   const creator = new S3Client({ endpoint: t.url, region: TEST_REGION, credentials, forcePathStyle: true, maxAttempts: 1 });
   try {
     await creator.send(new CreateBucketCommand({ Bucket: 'cfg-made-plain' }));
-    expect(await failure(creator.send(new CreateBucketCommand({ Bucket: 'cfg-made-locked', ObjectLockEnabledForBucket: true })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await failure(creator.send(new CreateBucketCommand({ Bucket: 'cfg-made-locked', ObjectLockEnabledForBucket: true })))).toEqual({
+      name: 'AccessDenied',
+      status: 403,
+    });
     expect(await failure(s3.send(new GetBucketVersioningCommand({ Bucket: 'cfg-made-locked' })))).toMatchObject({ status: 404 });
   } finally {
     creator.destroy();

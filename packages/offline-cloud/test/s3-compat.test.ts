@@ -100,7 +100,9 @@ describe('DeleteObjects XML', () => {
   const body = (objects: string, quiet = '') => `<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${objects}${quiet}</Delete>`;
 
   test('reads keys, per-object ETags and Quiet; answers Deleted and Error elements', () => {
-    const parsed = parseDeleteObjects(body('<Object><Key>a&amp;b</Key><ETag>&quot;e1&quot;</ETag></Object><Object><Key>c</Key></Object>', '<Quiet>true</Quiet>'));
+    const parsed = parseDeleteObjects(
+      body('<Object><Key>a&amp;b</Key><ETag>&quot;e1&quot;</ETag></Object><Object><Key>c</Key></Object>', '<Quiet>true</Quiet>'),
+    );
     expect(parsed).toEqual({ objects: [{ key: 'a&b', etag: '"e1"' }, { key: 'c' }], quiet: true });
     const outcomes = [
       { key: 'a&b', deleted: true as const },

@@ -29,7 +29,8 @@ afterAll(() => t.stop());
 const put = (Key: string, Body: string | Readable, extra: { IfMatch?: string; IfNoneMatch?: string; ContentLength?: number } = {}) =>
   t.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body, ...extra }));
 const text = async (Key: string) => (await t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToString();
-const missing = (Key: string) => expect(t.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+const missing = (Key: string) =>
+  expect(t.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
 const refusedWith = (name: string, status: number) => ({ name, $metadata: expect.objectContaining({ httpStatusCode: status }) });
 
 /** Waits (polling, with a deadline) until `n` writes of the key hold or wait for its lock. */
@@ -75,7 +76,7 @@ test('concurrent If-Match writers with one ETag: exactly one wins', async () => 
   const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => put('lease/race', `writer-${i}`, { IfMatch: base.ETag })));
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
   expect(won).toHaveLength(1);
-  const losers = results.filter((r) => r.status === 'rejected').map((r) => (r).reason.name);
+  const losers = results.filter((r) => r.status === 'rejected').map((r) => r.reason.name);
   expect(losers.filter((n) => n !== 'ConditionalRequestConflict' && n !== 'PreconditionFailed')).toEqual([]);
   expect(await text('lease/race')).toBe(`writer-${won[0]}`);
   const winner = (results[won[0]] as PromiseFulfilledResult<{ ETag?: string }>).value;
@@ -119,7 +120,7 @@ test('DeleteObject with If-Match: 412 on a stale ETag, deletes on the current on
   await missing('del/b');
 });
 
-test('DeleteObjects honours each object\'s ETag and answers per object', async () => {
+test("DeleteObjects honours each object's ETag and answers per object", async () => {
   const a = await put('multi/a', 'a');
   await put('multi/b', 'b');
   await put('multi/c', 'c');
@@ -142,19 +143,21 @@ test('DeleteObjects honours each object\'s ETag and answers per object', async (
   );
 });
 
-test('CopyObject honours the destination\'s If-None-Match: *', async () => {
+test("CopyObject honours the destination's If-None-Match: *", async () => {
   await put('copy/src', 'source');
   await put('copy/dst', 'already here');
-  await expect(
-    t.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy/dst', CopySource: `${BUCKET}/copy/src`, IfNoneMatch: '*' })),
-  ).rejects.toMatchObject(refusedWith('PreconditionFailed', 412));
+  await expect(t.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'copy/dst', CopySource: `${BUCKET}/copy/src`, IfNoneMatch: '*' }))).rejects.toMatchObject(
+    refusedWith('PreconditionFailed', 412),
+  );
   expect(await text('copy/dst')).toBe('already here');
 });
 
 test('GetObject and HeadObject with If-Match: 412 when the ETag differs, the object when it matches', async () => {
   const { ETag } = await put('read/a', 'content');
   expect(await (await t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'read/a', IfMatch: ETag }))).Body!.transformToString()).toBe('content');
-  await expect(t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'read/a', IfMatch: '"stale"' }))).rejects.toMatchObject(refusedWith('PreconditionFailed', 412));
+  await expect(t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'read/a', IfMatch: '"stale"' }))).rejects.toMatchObject(
+    refusedWith('PreconditionFailed', 412),
+  );
   await expect(t.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'read/a', IfMatch: '"stale"' }))).rejects.toMatchObject({
     $metadata: expect.objectContaining({ httpStatusCode: 412 }),
   });
@@ -170,12 +173,10 @@ test('conditions the offline cloud does not evaluate are refused with 501 NotImp
     t.s3.send(new CopyObjectCommand({ Bucket: BUCKET, Key: 'refuse/b', CopySource: `${BUCKET}/refuse/a`, CopySourceIfMatch: '"stale"' })),
   ).rejects.toMatchObject(notImplemented);
   await expect(t.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'refuse/a', IfMatchSize: 8 }))).rejects.toMatchObject(notImplemented);
-  await expect(
-    t.s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'refuse/a', VersionId: 'v1' }] } })),
-  ).rejects.toMatchObject(notImplemented);
-  await expect(
-    t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'refuse/a', IfUnmodifiedSince: new Date(0) })),
-  ).rejects.toMatchObject(notImplemented);
+  await expect(t.s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'refuse/a', VersionId: 'v1' }] } }))).rejects.toMatchObject(
+    notImplemented,
+  );
+  await expect(t.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'refuse/a', IfUnmodifiedSince: new Date(0) }))).rejects.toMatchObject(notImplemented);
   const { UploadId } = await t.s3.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'refuse/a' }));
   const part = await t.s3.send(new UploadPartCommand({ Bucket: BUCKET, Key: 'refuse/a', UploadId, PartNumber: 1, Body: 'replacement' }));
   await expect(

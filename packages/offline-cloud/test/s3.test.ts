@@ -70,9 +70,7 @@ test('PutObject/GetObject round-trips 20 MiB of binary data byte for byte', asyn
 test('a streamed upload (aws-chunked with a trailing checksum) stores only the payload', async () => {
   const parts = [randomBytes(70_000), randomBytes(1), randomBytes(300_000)];
   const whole = Buffer.concat(parts);
-  await s3.send(
-    new PutObjectCommand({ Bucket: BUCKET, Key: 'streamed.bin', Body: Readable.from(parts), ContentLength: whole.length }),
-  );
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'streamed.bin', Body: Readable.from(parts), ContentLength: whole.length }));
   const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'streamed.bin' }));
   expect(head.ContentLength).toBe(whole.length);
   expect(head.ContentEncoding).toBeUndefined();
@@ -93,16 +91,20 @@ test('HeadObject reports size, ETag (MD5) and user metadata; ranged GET returns 
 });
 
 test('ListObjectsV2 filters by prefix and pages with continuation tokens', async () => {
-  const keys = ['manifests/vpg-a/0001.json', 'manifests/vpg-a/0002.json', 'manifests/vpg-a/0003.json', 'manifests/vpg-a/0004.json', 'manifests/vpg-a/0005.json'];
+  const keys = [
+    'manifests/vpg-a/0001.json',
+    'manifests/vpg-a/0002.json',
+    'manifests/vpg-a/0003.json',
+    'manifests/vpg-a/0004.json',
+    'manifests/vpg-a/0005.json',
+  ];
   for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: Key }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'manifests/vpg-b/0001.json', Body: 'b' }));
   const seen: string[] = [];
   let token: string | undefined;
   let pages = 0;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'manifests/vpg-a/', MaxKeys: 2, ContinuationToken: token }),
-    );
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'manifests/vpg-a/', MaxKeys: 2, ContinuationToken: token }));
     pages++;
     seen.push(...(page.Contents ?? []).map((o) => o.Key!));
     expect(page.KeyCount).toBe(page.Contents?.length ?? 0);
@@ -117,9 +119,7 @@ test('ListObjectsV2 filters by prefix and pages with continuation tokens', async
 test('DeleteObject and DeleteObjects remove objects', async () => {
   for (const Key of ['del/1', 'del/2', 'del/3']) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: Key }));
   await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'del/1' }));
-  const multi = await s3.send(
-    new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'del/2' }, { Key: 'del/3' }] } }),
-  );
+  const multi = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'del/2' }, { Key: 'del/3' }] } }));
   expect(multi.Deleted?.map((d) => d.Key).sort()).toEqual(['del/2', 'del/3']);
   const left = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'del/' }));
   expect(left.KeyCount).toBe(0);
@@ -163,22 +163,21 @@ test('conditional GET with a matching If-None-Match answers 304', async () => {
 
 test('create-only PUT (If-None-Match: *) writes once, then fails with 412 PreconditionFailed', async () => {
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locks/vpg-a', Body: 'holder-1', IfNoneMatch: '*' }));
-  await expect(
-    s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locks/vpg-a', Body: 'holder-2', IfNoneMatch: '*' })),
-  ).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+  await expect(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locks/vpg-a', Body: 'holder-2', IfNoneMatch: '*' }))).rejects.toMatchObject({
+    name: 'PreconditionFailed',
+    $metadata: { httpStatusCode: 412 },
+  });
   expect((await getBytes('locks/vpg-a')).toString()).toBe('holder-1');
 });
 
 test('concurrent create-only PUTs of one key: exactly one wins, the others are refused', async () => {
   const results = await Promise.allSettled(
-    Array.from({ length: 8 }, (_, i) =>
-      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locks/race', Body: `writer-${i}`, IfNoneMatch: '*' })),
-    ),
+    Array.from({ length: 8 }, (_, i) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'locks/race', Body: `writer-${i}`, IfNoneMatch: '*' }))),
   );
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
   expect(won).toHaveLength(1);
   // 409 for a writer that overlapped the winner (AWS's "conflicting operation"), 412 for one that came after it
-  const losers = results.filter((r) => r.status === 'rejected').map((r) => (r).reason.name);
+  const losers = results.filter((r) => r.status === 'rejected').map((r) => r.reason.name);
   expect(losers.filter((n) => n !== 'ConditionalRequestConflict' && n !== 'PreconditionFailed')).toEqual([]);
   expect((await getBytes('locks/race')).toString()).toBe(`writer-${won[0]}`);
 });
@@ -193,14 +192,13 @@ test('versioning: never enabled answers no status; enabling it is kept on the bu
 });
 
 test('ListObjectsV2 with StartAfter, and a foreign continuation token is refused', async () => {
-  const after = await s3.send(
-    new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'manifests/vpg-a/', StartAfter: 'manifests/vpg-a/0003.json' }),
-  );
+  const after = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'manifests/vpg-a/', StartAfter: 'manifests/vpg-a/0003.json' }));
   expect(after.Contents?.map((o) => o.Key)).toEqual(['manifests/vpg-a/0004.json', 'manifests/vpg-a/0005.json']);
   expect(after.IsTruncated).toBe(false);
-  await expect(
-    s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: Buffer.from('garbage').toString('base64') })),
-  ).rejects.toMatchObject({ name: 'InvalidArgument', $metadata: { httpStatusCode: 400 } });
+  await expect(s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: Buffer.from('garbage').toString('base64') }))).rejects.toMatchObject({
+    name: 'InvalidArgument',
+    $metadata: { httpStatusCode: 400 },
+  });
 });
 
 test('an unsigned request with any Host header reaches S3 path-style (no vhost misrouting)', async () => {

@@ -21,7 +21,6 @@ afterEach(async () => {
 
 const STANDARD = { ServiceCode: 'ec2', QuotaCode: 'L-1216C47A' };
 
-
 it('answers the applied vCPU quota (--vcpu-quota), AWS default 5, and the list of both', async () => {
   t = await startTestCloud({ vcpuQuota: 12 });
   const quotas = new ServiceQuotasClient(clientConfig(t.url, { maxAttempts: 1 }));
@@ -35,16 +34,23 @@ it('answers the applied vCPU quota (--vcpu-quota), AWS default 5, and the list o
     Unit: 'None',
     Adjustable: true,
   });
-  expect((await quotas.send(new GetAWSDefaultServiceQuotaCommand(STANDARD))).Quota).toMatchObject({ Value: 5, QuotaArn: `arn:aws:servicequotas:${TEST_REGION}::ec2/L-1216C47A` });
+  expect((await quotas.send(new GetAWSDefaultServiceQuotaCommand(STANDARD))).Quota).toMatchObject({
+    Value: 5,
+    QuotaArn: `arn:aws:servicequotas:${TEST_REGION}::ec2/L-1216C47A`,
+  });
   expect((await quotas.send(new ListServiceQuotasCommand({ ServiceCode: 'ec2' }))).Quotas?.map((q) => [q.QuotaCode, q.Value])).toEqual([['L-1216C47A', 12]]);
-  expect(await refusal(quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: 'L-0263D0A3' })))).toMatchObject({ name: 'NoSuchResourceException', status: 400 });
+  expect(await refusal(quotas.send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: 'L-0263D0A3' })))).toMatchObject({
+    name: 'NoSuchResourceException',
+    status: 400,
+  });
   expect(await refusal(quotas.send(new ListServiceQuotasCommand({ ServiceCode: 'nosuch' })))).toMatchObject({ name: 'NoSuchResourceException', status: 400 });
   quotas.destroy();
 });
 
 it('lets a deployed role read the quota only with servicequotas:GetServiceQuota', async () => {
   t = await startTestCloud({ assemblyDir: assembly });
-  const as = async (name: string) => new ServiceQuotasClient({ endpoint: t!.url, region: TEST_REGION, credentials: await roleCredentials(t!.url, name), maxAttempts: 1 });
+  const as = async (name: string) =>
+    new ServiceQuotasClient({ endpoint: t!.url, region: TEST_REGION, credentials: await roleCredentials(t!.url, name), maxAttempts: 1 });
   const reader = await as('QuotaReader');
   const nobody = await as('NoQuotas');
   expect((await reader.send(new GetServiceQuotaCommand(STANDARD))).Quota?.Value).toBe(5);

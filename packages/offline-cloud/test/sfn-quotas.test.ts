@@ -32,10 +32,14 @@ function machine(name: string, definition: object): string {
 
 async function run(stateMachineArn: string, input: unknown): Promise<{ d: DescribeExecutionCommandOutput; events: HistoryEvent[] }> {
   const { executionArn } = await h.sfnClient.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
-  const d = await pollUntil(async () => {
-    const out = await h.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status === 'RUNNING' ? undefined : out;
-  }, `${executionArn} to end`, 120_000);
+  const d = await pollUntil(
+    async () => {
+      const out = await h.sfnClient.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status === 'RUNNING' ? undefined : out;
+    },
+    `${executionArn} to end`,
+    120_000,
+  );
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -53,7 +57,14 @@ const catchAll = [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }];
 /** An inline Map of `items` Pass iterations (4 events each), then `passes` Pass states (2 each). */
 function mapThenPasses(passes: number): object {
   const states: Record<string, object> = {
-    Fan: { Type: 'Map', ItemsPath: '$.items', ResultPath: null, Iterator: { StartAt: 'One', States: { One: { Type: 'Pass', End: true } } }, Catch: catchAll, Next: 'P0' },
+    Fan: {
+      Type: 'Map',
+      ItemsPath: '$.items',
+      ResultPath: null,
+      Iterator: { StartAt: 'One', States: { One: { Type: 'Pass', End: true } } },
+      Catch: catchAll,
+      Next: 'P0',
+    },
     ...caught,
   };
   for (let i = 0; i < passes; i++) states[`P${i}`] = { Type: 'Pass', ...(i + 1 < passes ? { Next: `P${i + 1}` } : { End: true }) };
@@ -89,7 +100,14 @@ describe('the 25,000-event history quota', () => {
         Wrap: {
           Type: 'Map',
           ItemsPath: '$.items',
-          Iterator: { StartAt: 'Spin', States: { Spin: { Type: 'Pass', Next: 'Again' }, Again: { Type: 'Choice', Choices: [{ Variable: '$.stop', BooleanEquals: true, Next: 'Out' }], Default: 'Spin' }, Out: { Type: 'Succeed' } } },
+          Iterator: {
+            StartAt: 'Spin',
+            States: {
+              Spin: { Type: 'Pass', Next: 'Again' },
+              Again: { Type: 'Choice', Choices: [{ Variable: '$.stop', BooleanEquals: true, Next: 'Out' }], Default: 'Spin' },
+              Out: { Type: 'Succeed' },
+            },
+          },
           Catch: catchAll,
           End: true,
         },
@@ -123,13 +141,24 @@ describe('the 256 KiB payload quota', () => {
     const arn = machine('payload-output', {
       StartAt: 'Echo',
       States: {
-        Echo: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: WORKER_ARN, Payload: { 'action': 'tick', 'round': 0, 'blob.$': '$.blob' } }, ResultPath: '$.echo', Catch: catchAll, Next: 'After' },
+        Echo: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: WORKER_ARN, Payload: { action: 'tick', round: 0, 'blob.$': '$.blob' } },
+          ResultPath: '$.echo',
+          Catch: catchAll,
+          Next: 'After',
+        },
         After: { Type: 'Pass', End: true },
         ...caught,
       },
     });
     const { d, events } = await run(arn, { blob: big(150_000) }); // input 150 KB, output (input + echo) 300 KB
-    expect([d.status, d.error, d.cause]).toEqual(['FAILED', 'States.DataLimitExceeded', "The state/task 'Echo' returned a result with a size exceeding the maximum number of bytes service limit."]);
+    expect([d.status, d.error, d.cause]).toEqual([
+      'FAILED',
+      'States.DataLimitExceeded',
+      "The state/task 'Echo' returned a result with a size exceeding the maximum number of bytes service limit.",
+    ]);
     expect(events[events.length - 1].executionFailedEventDetails?.error).toBe('States.DataLimitExceeded');
     expect(entered(events, 'Caught')).toBe(false);
     expect(entered(events, 'After')).toBe(false);
@@ -139,7 +168,13 @@ describe('the 256 KiB payload quota', () => {
     const arn = machine('payload-input', {
       StartAt: 'Twice',
       States: {
-        Twice: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: WORKER_ARN, Payload: { 'action': 'tick', 'a.$': '$.blob', 'b.$': '$.blob', 'key': 'payload-input' } }, Catch: catchAll, End: true },
+        Twice: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: WORKER_ARN, Payload: { action: 'tick', 'a.$': '$.blob', 'b.$': '$.blob', key: 'payload-input' } },
+          Catch: catchAll,
+          End: true,
+        },
         ...caught,
       },
     });
@@ -154,7 +189,10 @@ describe('the 256 KiB payload quota', () => {
 test('an execution still running after one year of the cloud clock times out with States.Timeout', async () => {
   h.sfn.setWaitScale(1e-9); // one cloud year ≈ 32 ms here
   try {
-    const arn = machine('year-long', { StartAt: 'TwoYears', States: { TwoYears: { Type: 'Wait', Seconds: 2 * 365 * 24 * 3600, Next: 'Done' }, Done: { Type: 'Pass', End: true } } });
+    const arn = machine('year-long', {
+      StartAt: 'TwoYears',
+      States: { TwoYears: { Type: 'Wait', Seconds: 2 * 365 * 24 * 3600, Next: 'Done' }, Done: { Type: 'Pass', End: true } },
+    });
     const { d, events } = await run(arn, {});
     expect([d.status, d.error]).toEqual(['TIMED_OUT', 'States.Timeout']);
     expect(events[events.length - 1].type).toBe('ExecutionTimedOut');

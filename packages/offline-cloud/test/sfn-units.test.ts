@@ -15,7 +15,9 @@ describe('prepareDefinition', () => {
       },
       Both: {
         Type: 'Parallel',
-        Branches: [{ StartAt: 'Direct', States: { Direct: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:1:function:f', TimeoutSeconds: 9, End: true } } }],
+        Branches: [
+          { StartAt: 'Direct', States: { Direct: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:1:function:f', TimeoutSeconds: 9, End: true } } },
+        ],
         End: true,
       },
     },
@@ -29,7 +31,8 @@ describe('prepareDefinition', () => {
     expect(p.stateTypes.get('Wait1')).toBe('Wait');
     expect(p.waits.get('Wait1')).toEqual({ SecondsPath: '$.delay' });
     expect(p.definition.States.Wait1).toEqual({ Type: 'Task', Resource: LOCAL_WAIT_RESOURCE, TimeoutSeconds: 2147483, InputPath: '$.in', Next: 'Each' });
-    const inner = (p.definition.States.Each as unknown as { ItemProcessor: { States: Record<string, { TimeoutSeconds?: number }> } }).ItemProcessor.States.Inner;
+    const inner = (p.definition.States.Each as unknown as { ItemProcessor: { States: Record<string, { TimeoutSeconds?: number }> } }).ItemProcessor.States
+      .Inner;
     expect(inner.TimeoutSeconds).toBe(2147483); // the library's 60 s default would cut long tasks short
     const direct = (p.definition.States.Both as unknown as { Branches: { States: Record<string, { TimeoutSeconds?: number }> }[] }).Branches[0].States.Direct;
     expect(direct.TimeoutSeconds).toBe(9);
@@ -37,7 +40,10 @@ describe('prepareDefinition', () => {
   });
 
   test('unsupported resources are named, not silently run', () => {
-    expect(bindTask('arn:aws:states:::lambda:invoke.waitForTaskToken')).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('waitForTaskToken') });
+    expect(bindTask('arn:aws:states:::lambda:invoke.waitForTaskToken')).toMatchObject({
+      kind: 'unsupported',
+      reason: expect.stringContaining('waitForTaskToken'),
+    });
     expect(bindTask('arn:aws:states:::sns:publish')).toMatchObject({ kind: 'unsupported' });
   });
 });

@@ -200,9 +200,9 @@ test('StartExecution is idempotent for the same name and input while running, an
     h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify({ ...input, rounds: 1 }) })),
   ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
   await h.sfnClient.send(new StopExecutionCommand({ executionArn: first.executionArn }));
-  await expect(
-    h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify(input) })),
-  ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  await expect(h.sfnClient.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'idem-1', input: JSON.stringify(input) }))).rejects.toMatchObject({
+    name: 'ExecutionAlreadyExists',
+  });
   await expect(h.sfnClient.send(new DescribeExecutionCommand({ executionArn: `${SM_ARN.replace('stateMachine', 'execution')}:nope` }))).rejects.toMatchObject({
     name: 'ExecutionDoesNotExist',
   });

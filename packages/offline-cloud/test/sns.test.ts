@@ -23,7 +23,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-
 const post = (url: string, path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
 
 it('keeps topics and subscriptions as SNS does: email pending until confirmed, messages recorded', async () => {
@@ -45,7 +44,10 @@ it('keeps topics and subscriptions as SNS does: email pending until confirmed, m
   expect(await attrs()).toMatchObject({ SubscriptionsConfirmed: '1', SubscriptionsPending: '0' });
 
   const { MessageId } = await sns.send(new PublishCommand({ TopicArn, Subject: 'RPO', Message: 'breached' }));
-  const messages = (await (await fetch(`${t.url}/_lifeboat/sns/messages?topicArn=${encodeURIComponent(TopicArn!)}`)).json()) as Array<{ messageId: string; message: string }>;
+  const messages = (await (await fetch(`${t.url}/_lifeboat/sns/messages?topicArn=${encodeURIComponent(TopicArn!)}`)).json()) as Array<{
+    messageId: string;
+    message: string;
+  }>;
   expect(messages.map((m) => [m.messageId, m.message])).toEqual([[MessageId, 'breached']]);
 
   await sns.send(new DeleteTopicCommand({ TopicArn }));
@@ -71,7 +73,13 @@ it("deploys an assembly's topic, policy and email subscription, and refuses a ro
     Topic: { Type: 'AWS::SNS::Topic', Properties: { TopicName: 'site-alerts', DisplayName: 'Site alerts' } },
     Policy: {
       Type: 'AWS::SNS::TopicPolicy',
-      Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: 'Topic' } }] } },
+      Properties: {
+        Topics: [{ Ref: 'Topic' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: 'Topic' } }],
+        },
+      },
     },
     Mail: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'Topic' }, Protocol: 'email', Endpoint: 'oncall@example.com' } },
     Reader: role('TopicReader', 'lambda.amazonaws.com', [{ Effect: 'Allow', Action: 'sns:ListSubscriptionsByTopic', Resource: '*' }]),
@@ -85,7 +93,9 @@ it("deploys an assembly's topic, policy and email subscription, and refuses a ro
 
   const as = async (name: string) => new SNSClient({ endpoint: t!.url, region: TEST_REGION, credentials: await roleCredentials(t!.url, name), maxAttempts: 1 });
   const reader = await as('TopicReader');
-  expect((await reader.send(new ListSubscriptionsByTopicCommand({ TopicArn: arn }))).Subscriptions?.map((s) => s.SubscriptionArn)).toEqual(['PendingConfirmation']);
+  expect((await reader.send(new ListSubscriptionsByTopicCommand({ TopicArn: arn }))).Subscriptions?.map((s) => s.SubscriptionArn)).toEqual([
+    'PendingConfirmation',
+  ]);
   expect(await refusal(reader.send(new PublishCommand({ TopicArn: arn, Message: 'x' })))).toMatchObject({ name: 'AuthorizationErrorException', status: 403 });
   admin.destroy();
   reader.destroy();

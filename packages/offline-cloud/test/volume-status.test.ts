@@ -113,13 +113,17 @@ test('an empty volume needs no initialization: no initialization-state and no In
 test('a block device mapping takes VolumeInitializationRate, in RunInstances and in a launch template', async () => {
   const snap = await snapshotWith(2);
   const mapping = (rate: number) => [{ DeviceName: '/dev/sdf', Ebs: { SnapshotId: snap, VolumeInitializationRate: rate, DeleteOnTermination: true } }];
-  const run = (extra: Record<string, unknown>) => ec2.send(new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, InstanceType: 'm1.small', MinCount: 1, MaxCount: 1, ...extra }));
+  const run = (extra: Record<string, unknown>) =>
+    ec2.send(new RunInstancesCommand({ ImageId: DEFAULT_IMAGE_ID, InstanceType: 'm1.small', MinCount: 1, MaxCount: 1, ...extra }));
   expect(await errorOf(run({ BlockDeviceMappings: mapping(50) }))).toBe('InvalidParameterValue');
 
   const direct = await run({ BlockDeviceMappings: mapping(150) });
   const lt = await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'init-rate', LaunchTemplateData: { BlockDeviceMappings: mapping(250) } }));
   const fromTemplate = await run({ LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplate!.LaunchTemplateId } });
-  for (const [instance, rate] of [[direct, 150], [fromTemplate, 250]] as const) {
+  for (const [instance, rate] of [
+    [direct, 150],
+    [fromTemplate, 250],
+  ] as const) {
     const vols = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instance.Instances![0].InstanceId!] }] }));
     const fromSnap = vols.Volumes!.find((v) => v.SnapshotId === snap)!;
     expect(fromSnap.VolumeInitializationRate).toBe(rate);

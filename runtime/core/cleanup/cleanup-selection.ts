@@ -74,9 +74,7 @@ const isSyncSnapshot = (tags: Tags) => tags[TAG.role] === 'sync-snapshot';
 function zsatResources(inventory: CleanupInventory, syncId?: string) {
   const inSync = (tags: Tags) => syncId === undefined || tags[TAG.syncId] === syncId;
   return {
-    instances: inventory.instances
-      .filter((i) => i.state !== 'terminated' && isZsat(i.tags) && inSync(i.tags))
-      .map((i) => ({ id: i.instanceId, tags: i.tags })),
+    instances: inventory.instances.filter((i) => i.state !== 'terminated' && isZsat(i.tags) && inSync(i.tags)).map((i) => ({ id: i.instanceId, tags: i.tags })),
     volumes: inventory.volumes
       .filter((v) => v.state !== 'deleted' && v.state !== 'deleting' && isZsat(v.tags) && inSync(v.tags))
       .map((v) => ({ id: v.volumeId, tags: v.tags })),

@@ -41,7 +41,11 @@ function claimedExecution(tags: Tags, machines: VpgMachines): { arn: string } | 
 }
 
 /** A verdict per candidate id; each execution is asked about once. */
-export async function judgeLeftovers(executions: ExecutionStatePort, machines: VpgMachines, candidates: ReadonlyArray<{ id: string; tags: Tags }>): Promise<Map<string, LeftoverVerdict>> {
+export async function judgeLeftovers(
+  executions: ExecutionStatePort,
+  machines: VpgMachines,
+  candidates: ReadonlyArray<{ id: string; tags: Tags }>,
+): Promise<Map<string, LeftoverVerdict>> {
   const verdicts = new Map<string, LeftoverVerdict>();
   const states = new Map<string, 'running' | 'ended' | 'unknown'>();
   for (const c of candidates) {
@@ -52,7 +56,12 @@ export async function judgeLeftovers(executions: ExecutionStatePort, machines: V
     }
     if (!states.has(claim.arn)) states.set(claim.arn, await executions.state(claim.arn));
     const state = states.get(claim.arn)!;
-    verdicts.set(c.id, state === 'unknown' ? { kind: 'refused', reason: `execution ${claim.arn} does not exist: not made by this VPG` } : { kind: state, executionArn: claim.arn });
+    verdicts.set(
+      c.id,
+      state === 'unknown'
+        ? { kind: 'refused', reason: `execution ${claim.arn} does not exist: not made by this VPG` }
+        : { kind: state, executionArn: claim.arn },
+    );
   }
   return verdicts;
 }

@@ -33,7 +33,11 @@ export type SweeperDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers
 /** A hand-made or scheduled event: each field may only narrow what the environment says. */
 export const sweeperInputSchema = z.looseObject({
   /** Longer than the configured grace only; a shorter one is raised to it. */
-  graceMinutes: z.number().min(0).max(7 * 24 * 60).optional(),
+  graceMinutes: z
+    .number()
+    .min(0)
+    .max(7 * 24 * 60)
+    .optional(),
   dryRun: z.boolean().default(false),
   /** A subset of the site's VPGs; names it does not know are ignored. */
   vpgs: z.array(z.string().min(1)).optional(),
@@ -113,20 +117,40 @@ async function inUse(deps: SweeperDeps, vpg: string, machines: VpgMachines): Pro
 
 function inventoryOf(all: SweepInventory, vpg: string): SweepInventory {
   const mine = (tags: Tags) => tags[TAG.vpg] === vpg;
-  return { instances: all.instances.filter((i) => mine(i.tags)), volumes: all.volumes.filter((v) => mine(v.tags)), snapshots: all.snapshots.filter((s) => mine(s.tags)) };
+  return {
+    instances: all.instances.filter((i) => mine(i.tags)),
+    volumes: all.volumes.filter((v) => mine(v.tags)),
+    snapshots: all.snapshots.filter((s) => mine(s.tags)),
+  };
 }
 
 /** Drops from a selection what the proof refuses (look-alikes) or finds still running. */
-async function proven(deps: SweeperDeps, machines: VpgMachines, selection: CleanupSelection, tagsById: Map<string, Tags>, kept: Kept[], refused: Array<{ id: string; reason: string }>): Promise<CleanupSelection> {
+async function proven(
+  deps: SweeperDeps,
+  machines: VpgMachines,
+  selection: CleanupSelection,
+  tagsById: Map<string, Tags>,
+  kept: Kept[],
+  refused: Array<{ id: string; reason: string }>,
+): Promise<CleanupSelection> {
   const ids = [...selection.instances, ...selection.volumes, ...selection.snapshots];
-  const verdicts = await judgeLeftovers(deps.executions, machines, ids.map((id) => ({ id, tags: tagsById.get(id) ?? {} })));
+  const verdicts = await judgeLeftovers(
+    deps.executions,
+    machines,
+    ids.map((id) => ({ id, tags: tagsById.get(id) ?? {} })),
+  );
   const keep = (id: string) => {
     const v = verdicts.get(id)!;
     if (v.kind === 'refused') refused.push({ id, reason: v.reason });
     else if (v.kind === 'running') kept.push({ id, reason: `its execution ${v.executionArn} is still running` });
     return v.kind === 'ended';
   };
-  return { instances: selection.instances.filter(keep), volumes: selection.volumes.filter(keep), snapshots: selection.snapshots.filter(keep), refused: selection.refused };
+  return {
+    instances: selection.instances.filter(keep),
+    volumes: selection.volumes.filter(keep),
+    snapshots: selection.snapshots.filter(keep),
+    refused: selection.refused,
+  };
 }
 
 export async function runSweep(given: SweeperInput, deps: SweeperDeps, env: SweeperEnv): Promise<SweepReport> {
@@ -146,7 +170,12 @@ export async function runSweep(given: SweeperInput, deps: SweeperDeps, env: Swee
     ...all.volumes.map((v) => [v.volumeId, v.tags] as const),
     ...all.snapshots.map((s) => [s.snapshotId, s.tags] as const),
   ]);
-  const report = { selected: {} as Record<string, CleanupSelection>, deleted: { instances: [] as string[], volumes: [] as string[], snapshots: [] as string[] }, workingFiles: [] as string[], readerRecords: [] as string[] };
+  const report = {
+    selected: {} as Record<string, CleanupSelection>,
+    deleted: { instances: [] as string[], volumes: [] as string[], snapshots: [] as string[] },
+    workingFiles: [] as string[],
+    readerRecords: [] as string[],
+  };
   const kept: Kept[] = [];
   const refused: Array<{ id: string; reason: string }> = [];
   const errors: string[] = [];
@@ -176,7 +205,15 @@ export async function runSweep(given: SweeperInput, deps: SweeperDeps, env: Swee
     }
   }
   const out: SweepReport = { dryRun: input.dryRun, graceMinutes, ...report, kept, refused, errors };
-  deps.log.info('sweep done', { dryRun: input.dryRun, graceMinutes, deleted: out.deleted, workingFiles: out.workingFiles.length, kept: kept.length, refused: refused.length, errors });
+  deps.log.info('sweep done', {
+    dryRun: input.dryRun,
+    graceMinutes,
+    deleted: out.deleted,
+    workingFiles: out.workingFiles.length,
+    kept: kept.length,
+    refused: refused.length,
+    errors,
+  });
   return out;
 }
 
@@ -201,7 +238,13 @@ async function sweepVpg(vpg: string, c: SweepContext, out: SweepOut): Promise<vo
   // No grace for resources: each one the selection offers is then proven to belong to one of this VPG's
   // executions and that execution has ended (DescribeExecution never reports a running execution as ended), or
   // it stays. The grace protects only what cannot be proven so: the working files of syncs (below).
-  const plan = selectForSweep(inventoryOf(c.all, vpg), { siteId: deps.env.siteId, now: deps.now(), graceMinutes: 0, activeIds: use.activeIds, keepSnapshotIds: use.bases });
+  const plan = selectForSweep(inventoryOf(c.all, vpg), {
+    siteId: deps.env.siteId,
+    now: deps.now(),
+    graceMinutes: 0,
+    activeIds: use.activeIds,
+    keepSnapshotIds: use.bases,
+  });
   out.kept.push(...plan.kept);
   out.refused.push(...plan.refused);
   const planned = plan.byVpg.get(vpg);
@@ -209,7 +252,8 @@ async function sweepVpg(vpg: string, c: SweepContext, out: SweepOut): Promise<vo
     const selection = await proven(deps, c.machines, planned, c.tagsById, out.kept, out.refused);
     out.report.selected[vpg] = selection;
     if (c.dryRun) {
-      for (const kind of ['instances', 'volumes', 'snapshots'] as const) for (const id of selection[kind]) deps.log.info('sweeper would delete', { dryRun: true, vpg, kind, id });
+      for (const kind of ['instances', 'volumes', 'snapshots'] as const)
+        for (const id of selection[kind]) deps.log.info('sweeper would delete', { dryRun: true, vpg, kind, id });
     } else {
       const done = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: SWEEP_DETACH_WAIT_SECONDS, tolerateErrors: true });
       const byKind = { instances: done.terminatedInstances, volumes: done.deletedVolumes, snapshots: done.deletedSnapshots };

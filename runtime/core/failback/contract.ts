@@ -101,7 +101,9 @@ export const DEFAULT_RECOVERED_INSTANCE_TYPE = 'm5.large';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const awsId = (prefix: string, example: string) =>
-  z.string({ error: `must be a ${prefix} id such as "${example}"` }).regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), { error: `must be a ${prefix} id such as "${example}"` });
+  z
+    .string({ error: `must be a ${prefix} id such as "${example}"` })
+    .regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), { error: `must be a ${prefix} id such as "${example}"` });
 
 export const failbackTargetSchema = z.strictObject(
   {
@@ -125,7 +127,10 @@ export const failbackTargetSchema = z.strictObject(
 /** The execution input, as people type it in the console or the CLI sends it. */
 export const failbackRequestSchema = z.strictObject(
   {
-    checkpoint: z.string({ error: 'must be "latest", a checkpoint id (cp-…) or an ISO time' }).min(1, { error: 'must be "latest", a checkpoint id (cp-…) or an ISO time' }).default('latest'),
+    checkpoint: z
+      .string({ error: 'must be "latest", a checkpoint id (cp-…) or an ISO time' })
+      .min(1, { error: 'must be "latest", a checkpoint id (cp-…) or an ISO time' })
+      .default('latest'),
     mode: z.enum(['test', 'live'], { error: 'must be "test" (a DR drill, source untouched) or "live" (stop the source, final sync, recover)' }).default('test'),
     target: failbackTargetSchema.optional(),
   },

@@ -55,8 +55,8 @@ export function effectiveTarget(recovery: RecoveryRuntime, overrides: FailbackTa
   const o = overrides ?? {};
   const privateIps = { ...(recovery.privateIps ?? {}), ...(o.privateIps ?? {}) };
   return {
-    ...(o.subnetId ?? recovery.subnetId ? { subnetId: o.subnetId ?? recovery.subnetId } : {}),
-    ...(o.securityGroupIds ?? recovery.securityGroupIds ? { securityGroupIds: [...(o.securityGroupIds ?? recovery.securityGroupIds ?? [])] } : {}),
+    ...((o.subnetId ?? recovery.subnetId) ? { subnetId: o.subnetId ?? recovery.subnetId } : {}),
+    ...((o.securityGroupIds ?? recovery.securityGroupIds) ? { securityGroupIds: [...(o.securityGroupIds ?? recovery.securityGroupIds ?? [])] } : {}),
     ...(o.instanceType ? { instanceType: o.instanceType } : {}),
     ...(Object.keys(privateIps).length ? { privateIps } : {}),
   };

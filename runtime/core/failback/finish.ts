@@ -55,7 +55,10 @@ export async function finishFailback(input: FinishInput, deps: FailbackDepsWith<
 export type FailbackCleanupReport = CleanupReport & { readonly cause: string; readonly stoppedSources: readonly string[] };
 
 /** Never throws: the execution must reach its Fail state with the original cause. */
-export async function cleanupFailedFailback(input: FailbackCleanupInput, deps: FailbackDepsWith<'ec2' | 'store' | 'readers' | 'lease'>): Promise<FailbackCleanupReport> {
+export async function cleanupFailedFailback(
+  input: FailbackCleanupInput,
+  deps: FailbackDepsWith<'ec2' | 'store' | 'readers' | 'lease'>,
+): Promise<FailbackCleanupReport> {
   const vpg = input.vpg.name;
   const importId = input.resolve?.importId ?? importIdFor(input.executionId);
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';

@@ -68,7 +68,11 @@ export async function runFinalSync(input: FinalSyncInput, deps: FailbackDepsWith
     const run = await deps.syncRuns.describe(previous.executionArn);
     if (run.status === 'RUNNING') return { ...previous, done: false, waitSeconds };
     if (run.status !== 'SUCCEEDED') throw new FailbackFailed(`the final sync ${previous.executionArn} ended ${run.status}: ${run.cause ?? 'no cause given'}`);
-    const out = JSON.parse(run.output ?? '{}') as { begin?: { skipped?: boolean; reason?: string }; commit?: { checkpointId?: string }; handover?: HandOverOutput };
+    const out = JSON.parse(run.output ?? '{}') as {
+      begin?: { skipped?: boolean; reason?: string };
+      commit?: { checkpointId?: string };
+      handover?: HandOverOutput;
+    };
     // a long final sync went on in its continuation (sync/continue-step.ts), which now holds the delegation: follow it
     if (out.handover?.continued && out.handover.executionArn) {
       deps.log.info('final sync continues as a new execution', { from: previous.executionArn, executionArn: out.handover.executionArn });
@@ -83,6 +87,6 @@ export async function runFinalSync(input: FinalSyncInput, deps: FailbackDepsWith
   }
   const grant: FinalSyncRequest = { finalSyncOf: { executionArn: input.executionId, leaseToken: token } };
   const executionArn = await deps.syncRuns.start(input.syncStateMachineArn, finalSyncName(input.resolve.importId, attempts + 1), grant);
-  deps.log.info('final sync started under this failback\'s lease', { executionArn, leaseToken: token });
+  deps.log.info("final sync started under this failback's lease", { executionArn, leaseToken: token });
   return { executionArn, done: false, waitSeconds: MIN_WAIT_SECONDS, checkpointId: null, attempts: attempts + 1 };
 }

@@ -25,7 +25,12 @@ export async function snapshotVolumes(input: SnapshotVolumesInput, deps: Failbac
     const existing = (await deps.ec2.describeSnapshots({ tags: { ...tags, [TAG.owner]: deps.env.siteId } })).find((s) => s.volumeId === volumeId);
     // the table gives snapshots of importer volumes the volume's ZERTO_TAG (ZERTO_EBS_RESOURCE)
     snapshots[sourceVolumeId] =
-      existing?.snapshotId ?? (await deps.recovery.createSnapshot(volumeId, tagsFor(deps.env.siteId, 'zimporter', 'volume', tags), `Lifeboat recovery of ${sourceVolumeId} at ${input.prepare.checkpointId}`));
+      existing?.snapshotId ??
+      (await deps.recovery.createSnapshot(
+        volumeId,
+        tagsFor(deps.env.siteId, 'zimporter', 'volume', tags),
+        `Lifeboat recovery of ${sourceVolumeId} at ${input.prepare.checkpointId}`,
+      ));
   }
   const found = await deps.ec2.describeSnapshots({ ids: Object.values(snapshots) });
   const failed = found.find((s) => s.state === 'error');
@@ -40,7 +45,8 @@ async function launchOne(input: LaunchInput, sourceInstanceId: string, deps: Fai
   const { siteId } = deps.env;
   const [source] = await deps.recovery.instanceDetails([sourceInstanceId]);
   const image = await deps.recovery.launchImage(source?.imageId ? [source.imageId] : []);
-  if (!image) throw new FailbackFailed(`no image to launch recovered VM of ${sourceInstanceId} from (the source's image is gone and no Amazon Linux image is visible)`);
+  if (!image)
+    throw new FailbackFailed(`no image to launch recovered VM of ${sourceInstanceId} from (the source's image is gone and no Amazon Linux image is visible)`);
   const devices = prepare.volumes
     .filter((v) => v.sourceInstanceId === sourceInstanceId)
     .map((v) => {

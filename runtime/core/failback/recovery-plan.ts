@@ -13,7 +13,8 @@ export interface ImporterGroup {
  * least loaded importer). Every volume gets a target, even an empty one: the recovered VM needs all its disks.
  */
 export function groupImportVolumes(volumes: readonly ImportVolumePlan[], volumesPerImporter: number): ImporterGroup[] {
-  if (!Number.isInteger(volumesPerImporter) || volumesPerImporter < 1) throw new RangeError(`volumesPerImporter must be a positive integer, got ${volumesPerImporter}`);
+  if (!Number.isInteger(volumesPerImporter) || volumesPerImporter < 1)
+    throw new RangeError(`volumesPerImporter must be a positive integer, got ${volumesPerImporter}`);
   const sorted = [...volumes].sort((a, b) => b.sizeBytes - a.sizeBytes || a.sourceVolumeId.localeCompare(b.sourceVolumeId));
   const bins = Array.from({ length: Math.ceil(sorted.length / volumesPerImporter) }, () => ({ ids: [] as string[], bytes: 0 }));
   for (const v of sorted) {

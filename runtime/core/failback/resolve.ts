@@ -32,7 +32,10 @@ async function refuseSecondLiveFailback(input: FailbackInit, deps: FailbackDepsW
   throw new FailbackFailed(oneLiveFailbackCause(input.vpg.name, holder.executionArn));
 }
 
-export async function resolveFailback(input: FailbackInit, deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>): Promise<ResolveOutput> {
+export async function resolveFailback(
+  input: FailbackInit,
+  deps: FailbackDepsWith<'store' | 'readers' | 'lease' | 'executions' | 'recovery'>,
+): Promise<ResolveOutput> {
   const request = parseFailbackRequest(input.request);
   const vpg = input.vpg.name;
   const target = effectiveTarget(input.recovery, request.target);
@@ -42,7 +45,9 @@ export async function resolveFailback(input: FailbackInit, deps: FailbackDepsWit
   const importId = importIdFor(input.executionId);
   if (request.mode === 'live') {
     if (request.checkpoint !== 'latest') {
-      throw new FailbackInputError(`checkpoint: live mode recovers from the final sync it runs; leave checkpoint out or give "latest" (got ${JSON.stringify(request.checkpoint)})`);
+      throw new FailbackInputError(
+        `checkpoint: live mode recovers from the final sync it runs; leave checkpoint out or give "latest" (got ${JSON.stringify(request.checkpoint)})`,
+      );
     }
     await refuseSecondLiveFailback(input, deps);
     return { mode: 'live', checkpointId: null, target, importId };
@@ -52,7 +57,9 @@ export async function resolveFailback(input: FailbackInit, deps: FailbackDepsWit
   const horizon = readerHorizonSeconds(input.vpg.pollSeconds);
   const { dropping, registeredAt } = await beginReading(deps, vpg, who, horizon);
   if (dropping.has(request.checkpoint)) {
-    throw new FailbackInputError(`checkpoint: ${request.checkpoint} is past VPG ${vpg}'s journal and being removed by journal compaction right now; choose a newer checkpoint`);
+    throw new FailbackInputError(
+      `checkpoint: ${request.checkpoint} is past VPG ${vpg}'s journal and being removed by journal compaction right now; choose a newer checkpoint`,
+    );
   }
   const usable = (await deps.store.listCheckpoints(vpg)).filter((c) => !dropping.has(c.id));
   const checkpoint = resolveCheckpoint(request.checkpoint, usable, vpg);
@@ -101,7 +108,13 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
   const availabilityZone = await recoveryZone(input, volumes, deps);
   // the importers and the recovered VMs launch there: a zone without a subnet for either fails now, before a volume is created
   await requireRecoverySubnet(input, availabilityZone, deps);
-  await placementIn(availabilityZone, deps.env.importerSubnets, deps.ec2, deps.env.region ?? 'this region', (m) => new FailbackFailed(`no ZImporter can launch: ${m}`));
+  await placementIn(
+    availabilityZone,
+    deps.env.importerSubnets,
+    deps.ec2,
+    deps.env.region ?? 'this region',
+    (m) => new FailbackFailed(`no ZImporter can launch: ${m}`),
+  );
   const { importId } = input.resolve;
   const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
   const keys = new Map(volumes.map((v) => [v.sourceVolumeId, v.kmsKeyId]));
@@ -119,7 +132,14 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
       resultKey: importResultKey(vpg, importId, jobId),
       heartbeatSeconds: agentHeartbeatSeconds(input.vpg),
       // volumeId is filled in by SpawnImporter once the target volume exists
-      volumes: group.sourceVolumeIds.map((id) => ({ volumeId: '', sourceVolumeId: id, sizeBytes: sizes.get(id)!, checkpointId, blank: true, ...(keys.get(id) ? { kmsKeyId: keys.get(id) } : {}) })),
+      volumes: group.sourceVolumeIds.map((id) => ({
+        volumeId: '',
+        sourceVolumeId: id,
+        sizeBytes: sizes.get(id)!,
+        checkpointId,
+        blank: true,
+        ...(keys.get(id) ? { kmsKeyId: keys.get(id) } : {}),
+      })),
     };
     await deps.store.putJson(jobKey, job);
     importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });

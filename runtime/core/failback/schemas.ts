@@ -73,7 +73,11 @@ export const importVolumePlanSchema = z.object({
   kmsKeyId: z.string().optional(),
 });
 
-export const importerAssignmentSchema = z.object({ index: z.number().int().nonnegative(), jobKey: z.string().min(1), sourceVolumeIds: z.array(z.string()).min(1) });
+export const importerAssignmentSchema = z.object({
+  index: z.number().int().nonnegative(),
+  jobKey: z.string().min(1),
+  sourceVolumeIds: z.array(z.string()).min(1),
+});
 
 export const prepareOutputSchema = z.object({
   checkpointId: z.string().min(1),
@@ -118,7 +122,11 @@ export const failbackOutputSchema = z.object({
 
 export const resolveInputSchema = failbackInitSchema;
 export const stopSourcesInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, stop: stopOutputSchema.optional() });
-export const finalSyncInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, stop: stopOutputSchema, finalSync: finalSyncOutputSchema.optional() });
+export const finalSyncInputSchema = failbackInitSchema.extend({
+  resolve: resolveOutputSchema,
+  stop: stopOutputSchema,
+  finalSync: finalSyncOutputSchema.optional(),
+});
 export const prepareInputSchema = failbackInitSchema.extend({ resolve: resolveOutputSchema, finalSync: finalSyncOutputSchema.optional() });
 
 /** One Map iteration's input (the Map's ItemSelector). */
@@ -131,7 +139,10 @@ export const spawnImporterInputSchema = z.object({
   availabilityZone: z.string().min(1),
   importer: importerAssignmentSchema,
 });
-export const pollImporterInputSchema = spawnImporterInputSchema.extend({ importer: importerStateSchema, importerCount: z.number().int().positive().optional() });
+export const pollImporterInputSchema = spawnImporterInputSchema.extend({
+  importer: importerStateSchema,
+  importerCount: z.number().int().positive().optional(),
+});
 
 export const snapshotVolumesInputSchema = failbackInitSchema.extend({
   resolve: resolveOutputSchema,

@@ -53,7 +53,11 @@ export class LeaseLost extends DomainError {
 /** Conditional writes lost to other writers this many times in a row: give up (NotReady, the state machine retries). */
 const MAX_ATTEMPTS = 12;
 
-async function casLease<R>(deps: Pick<LeaseDeps, 'lease' | 'sleep'>, vpg: string, decide: (current: VpgLease | null) => Promise<{ next: VpgLease | null; result: R }>): Promise<R> {
+async function casLease<R>(
+  deps: Pick<LeaseDeps, 'lease' | 'sleep'>,
+  vpg: string,
+  decide: (current: VpgLease | null) => Promise<{ next: VpgLease | null; result: R }>,
+): Promise<R> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const read = await deps.lease.readLease(vpg);
     const current = read ? parseLease(read.value, vpg) : null;
@@ -76,7 +80,9 @@ async function partyStates(deps: LeaseDeps, current: VpgLease | null, me: string
   return states;
 }
 
-export type AcquireResult = { readonly held: true; readonly token: number; readonly takeover: string | null } | { readonly held: false; readonly reason: string; readonly holder: LeaseParty; readonly until: string };
+export type AcquireResult =
+  | { readonly held: true; readonly token: number; readonly takeover: string | null }
+  | { readonly held: false; readonly reason: string; readonly holder: LeaseParty; readonly until: string };
 
 function outcome(d: AcquireDecision): AcquireResult {
   return d.kind === 'take' ? { held: true, token: d.lease.token, takeover: d.takeover } : { held: false, reason: d.reason, holder: d.holder, until: d.until };
@@ -95,7 +101,13 @@ export async function acquireLease(deps: LeaseDeps, vpg: string, me: LeaseParty,
 }
 
 /** A live failback's final sync takes the failback's lease as its delegate. */
-export async function delegateLease(deps: LeaseDeps, vpg: string, grant: { holder: string; token: number }, me: LeaseParty, horizonSeconds: number): Promise<AcquireResult> {
+export async function delegateLease(
+  deps: LeaseDeps,
+  vpg: string,
+  grant: { holder: string; token: number },
+  me: LeaseParty,
+  horizonSeconds: number,
+): Promise<AcquireResult> {
   return casLease(deps, vpg, async (current) => {
     const states = await partyStates(deps, current, me.executionArn);
     const decision = decideDelegate(current, grant, me, deps.now(), horizonSeconds, states);
@@ -104,7 +116,14 @@ export async function delegateLease(deps: LeaseDeps, vpg: string, grant: { holde
 }
 
 /** Prove the lease is still `me`'s (with `token`, when known), record the step attempt, extend the lease. */
-export async function enterStep(deps: HeldLeaseDeps, vpg: string, me: string, token: number | undefined, attempt: string, horizonSeconds: number): Promise<number> {
+export async function enterStep(
+  deps: HeldLeaseDeps,
+  vpg: string,
+  me: string,
+  token: number | undefined,
+  attempt: string,
+  horizonSeconds: number,
+): Promise<number> {
   return casLease(deps, vpg, async (current) => {
     const d = decideEnterStep(current, me, token, attempt, deps.now(), horizonSeconds);
     if (d.kind === 'lost') throw new LeaseLost(`VPG ${vpg}: this execution no longer holds the VPG's lease (${d.reason}); it stops without changing anything`);
@@ -136,7 +155,8 @@ export async function releaseLease(deps: HeldLeaseDeps, vpg: string, me: string)
 export async function handOverLease(deps: LeaseDeps, vpg: string, from: string, token: number, to: LeaseParty, horizonSeconds: number): Promise<number> {
   const handed = await casLease(deps, vpg, async (current) => {
     const d = decideHandOver(current, from, token, to, deps.now(), horizonSeconds);
-    if (d.kind === 'lost') throw new LeaseLost(`VPG ${vpg}: this execution can no longer hand the lease over (${d.reason}); it stops without starting a continuation`);
+    if (d.kind === 'lost')
+      throw new LeaseLost(`VPG ${vpg}: this execution can no longer hand the lease over (${d.reason}); it stops without starting a continuation`);
     return { next: d.lease, result: d.token };
   });
   deps.log.info('lease handed over to the continuation', { vpg, to: to.executionArn, token: handed });

@@ -141,7 +141,14 @@ export type RenewDecision = { readonly kind: 'renew'; readonly lease: VpgLease }
  * A step of `me` begins (`attempt` added to the steps in flight) and extends the lease by its horizon. Lost when
  * another execution holds it now, or the token changed: the step must stop before acting.
  */
-export function decideEnterStep(current: VpgLease | null, me: string, token: number | undefined, attempt: string, now: Date, horizonSeconds: number): RenewDecision {
+export function decideEnterStep(
+  current: VpgLease | null,
+  me: string,
+  token: number | undefined,
+  attempt: string,
+  now: Date,
+  horizonSeconds: number,
+): RenewDecision {
   // A step retried after its execution released the lease (its last step crashed after the release): with the
   // token unchanged nobody has held it since, so the same execution may hold it again.
   const reclaim = current !== null && current.holder === null && token !== undefined && current.token === token && current.releasedBy?.executionArn === me;
@@ -170,19 +177,36 @@ export function decideRelease(current: VpgLease | null, me: string, now: Date): 
  * A live failback's final sync takes the failback's lease as its delegate: only with the token the failback
  * handed it, while the failback still holds it.
  */
-export function decideDelegate(current: VpgLease | null, grant: { holder: string; token: number }, me: LeaseParty, now: Date, horizonSeconds: number, states: ReadonlyMap<string, ExecutionState>): AcquireDecision {
+export function decideDelegate(
+  current: VpgLease | null,
+  grant: { holder: string; token: number },
+  me: LeaseParty,
+  now: Date,
+  horizonSeconds: number,
+  states: ReadonlyMap<string, ExecutionState>,
+): AcquireDecision {
   if (!current || current.holder?.executionArn !== grant.holder || current.token !== grant.token) {
     const holder = current?.holder ?? { executionArn: grant.holder, kind: 'failback' as const };
-    return { kind: 'refuse', reason: `the lease the failback ${grant.holder} handed over (token ${grant.token}) is no longer its own: ${lostReason(current, grant.holder, grant.token)}`, holder, until: current?.expiresAt ?? now.toISOString() };
+    return {
+      kind: 'refuse',
+      reason: `the lease the failback ${grant.holder} handed over (token ${grant.token}) is no longer its own: ${lostReason(current, grant.holder, grant.token)}`,
+      holder,
+      until: current?.expiresAt ?? now.toISOString(),
+    };
   }
   const other = current.delegate;
   if (other && other.executionArn !== me.executionArn && states.get(other.executionArn) !== 'ended') {
     return { kind: 'refuse', reason: `the failback's final sync ${other.executionArn} is still running`, holder: current.holder, until: current.expiresAt };
   }
-  return { kind: 'take', takeover: null, lease: { ...current, delegate: me, renewedAt: now.toISOString(), expiresAt: later(current.expiresAt, now, horizonSeconds) } };
+  return {
+    kind: 'take',
+    takeover: null,
+    lease: { ...current, delegate: me, renewedAt: now.toISOString(), expiresAt: later(current.expiresAt, now, horizonSeconds) },
+  };
 }
 
-export type HandOverDecision = { readonly kind: 'handed'; readonly lease: VpgLease | null; readonly token: number } | { readonly kind: 'lost'; readonly reason: string };
+export type HandOverDecision =
+  { readonly kind: 'handed'; readonly lease: VpgLease | null; readonly token: number } | { readonly kind: 'lost'; readonly reason: string };
 
 /**
  * A sync execution `from` hands its part of the lease to its continuation `to` (continue-as-new,
@@ -198,7 +222,11 @@ export function decideHandOver(current: VpgLease | null, from: string, token: nu
   if (!actsUnder(current, from, token)) return { kind: 'lost', reason: lostReason(current, from, token) };
   const renewed = { renewedAt: now.toISOString(), expiresAt: later(current!.expiresAt, now, horizonSeconds) };
   if (current!.delegate?.executionArn === from) return { kind: 'handed', lease: { ...current!, ...renewed, delegate: to }, token: current!.token };
-  return { kind: 'handed', lease: { ...current!, ...renewed, holder: to, token: current!.token + 1, acquiredAt: now.toISOString() }, token: current!.token + 1 };
+  return {
+    kind: 'handed',
+    lease: { ...current!, ...renewed, holder: to, token: current!.token + 1, acquiredAt: now.toISOString() },
+    token: current!.token + 1,
+  };
 }
 
 function pruneSteps(steps: Readonly<Record<string, string>>, now: Date): Record<string, string> {
@@ -216,7 +244,8 @@ function lostReason(current: VpgLease | null, me: string, token: number | undefi
 /** Parse a stored lease, refusing anything malformed (a damaged lease object is an error, never "free"). */
 export function parseLease(value: unknown, vpg: string): VpgLease {
   const v = value as Partial<VpgLease> | null;
-  const party = (p: unknown): boolean => p === null || (typeof p === 'object' && typeof (p as LeaseParty).executionArn === 'string' && ['sync', 'failback'].includes((p as LeaseParty).kind));
+  const party = (p: unknown): boolean =>
+    p === null || (typeof p === 'object' && typeof (p as LeaseParty).executionArn === 'string' && ['sync', 'failback'].includes((p as LeaseParty).kind));
   const ok =
     !!v &&
     v.format === 1 &&

@@ -56,7 +56,13 @@ export function resolveBlockMap(chain: readonly CheckpointManifest[], sourceVolu
       // Stores validate manifests on read; this guards any other source: a bad key must never land on a real block.
       const index = blockIndexOf(key);
       if (index === null) {
-        throw new CorruptManifest({ vpg: manifest.vpg, checkpointId: manifest.id, sourceVolumeId, key, reason: `block key ${JSON.stringify(key)} is not a canonical block index` });
+        throw new CorruptManifest({
+          vpg: manifest.vpg,
+          checkpointId: manifest.id,
+          sourceVolumeId,
+          key,
+          reason: `block key ${JSON.stringify(key)} is not a canonical block index`,
+        });
       }
       map.set(index, ref);
     }

@@ -24,7 +24,12 @@ export interface ReaderIdentity {
  * dropped and must not be chosen. The registration comes first, so a compaction that wrote its marker after this
  * read sees the registration and yields.
  */
-export async function beginReading(deps: ReaderDeps, vpg: string, who: ReaderIdentity, horizonSeconds: number): Promise<{ dropping: Set<string>; registeredAt: string }> {
+export async function beginReading(
+  deps: ReaderDeps,
+  vpg: string,
+  who: ReaderIdentity,
+  horizonSeconds: number,
+): Promise<{ dropping: Set<string>; registeredAt: string }> {
   const now = deps.now();
   await deps.readers.putReader(vpg, readerRecord({ ...who, state: 'resolving', checkpointId: null, now, horizonSeconds }));
   const marker = await deps.store.getJson<JournalMarker>(journalMarkerKey(vpg));
@@ -32,7 +37,14 @@ export async function beginReading(deps: ReaderDeps, vpg: string, who: ReaderIde
 }
 
 /** The reader has chosen: it reads `checkpointId` until `horizonSeconds` from now (renew by calling again). */
-export async function markReading(deps: ReaderDeps, vpg: string, who: ReaderIdentity, checkpointId: string, horizonSeconds: number, registeredAt?: string): Promise<void> {
+export async function markReading(
+  deps: ReaderDeps,
+  vpg: string,
+  who: ReaderIdentity,
+  checkpointId: string,
+  horizonSeconds: number,
+  registeredAt?: string,
+): Promise<void> {
   await deps.readers.putReader(vpg, readerRecord({ ...who, state: 'reading', checkpointId, now: deps.now(), horizonSeconds, registeredAt }));
 }
 

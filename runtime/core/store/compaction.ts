@@ -80,7 +80,10 @@ export function planCompaction(
   const deletablePacks: string[] = [];
   const partlyLivePacks: PackVerdict[] = [];
   for (const packId of [...packs.keys()].sort()) {
-    let liveBlocks = 0, deadBlocks = 0, liveBytes = 0, deadBytes = 0;
+    let liveBlocks = 0,
+      deadBlocks = 0,
+      liveBytes = 0,
+      deadBytes = 0;
     let liveCopies = 0;
     for (const b of packs.get(packId)!.blocks) {
       const isLive = live.has(b.hash) && canonical.get(b.hash)?.packId === packId;

@@ -96,8 +96,15 @@ export function isCheckpointId(id: string): boolean {
 export function checkpointIdFor(createdAt: string | Date, syncId: string): string {
   const time = typeof createdAt === 'string' ? new Date(createdAt) : createdAt;
   if (Number.isNaN(time.getTime())) throw new Error(`invalid checkpoint time: ${String(createdAt)}`);
-  const stamp = time.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
-  const short = syncId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(-8) || 'sync';
+  const stamp = time
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
+  const short =
+    syncId
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(-8) || 'sync';
   return `cp-${stamp}-${short}`;
 }
 /** The ISO time encoded in a checkpoint id (second precision), or null when it is not one of ours. */
@@ -227,7 +234,8 @@ function clipBlocks(blocks: Readonly<Record<string, BlockRef>>, sizeBytes: numbe
   for (const [index, ref] of Object.entries(blocks)) {
     const n = blockIndexOf(index);
     if (n === null) throw new Error(`invalid block index ${JSON.stringify(index)} in an agent result (want a canonical non-negative integer)`);
-    if (ref !== ZERO_BLOCK && !isSha256Hex(ref)) throw new Error(`block ${n} refers to ${JSON.stringify(ref)} in an agent result, neither "zero" nor a SHA-256`);
+    if (ref !== ZERO_BLOCK && !isSha256Hex(ref))
+      throw new Error(`block ${n} refers to ${JSON.stringify(ref)} in an agent result, neither "zero" nor a SHA-256`);
     if (n >= limit) throw new Error(`block ${n} is beyond the volume's ${limit} blocks`);
     out[index] = ref;
   }

@@ -35,11 +35,14 @@ export function chainOf(manifests: readonly CheckpointManifest[], checkpointId: 
   const byId = new Map(manifests.map((m) => [m.id, m] as const));
   const chain: CheckpointManifest[] = [];
   const seen = new Set<string>();
-  for (let id: string | null = checkpointId; id !== null; ) {
+  for (let id: string | null = checkpointId; id !== null;) {
     if (seen.has(id)) return { broken: `its chain loops at ${id}` };
     seen.add(id);
     const m = byId.get(id);
-    if (!m) return { broken: id === checkpointId ? 'it is not among the manifests' : `it needs ${id}, which does not exist: the chain does not reach a full checkpoint` };
+    if (!m)
+      return {
+        broken: id === checkpointId ? 'it is not among the manifests' : `it needs ${id}, which does not exist: the chain does not reach a full checkpoint`,
+      };
     chain.push(m);
     if (m.full) break;
     if (m.parentId === null) return { broken: `its chain ends at ${m.id}, a delta with no parent` };

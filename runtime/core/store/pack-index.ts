@@ -38,9 +38,12 @@ export function decodePackIndex(text: string, packBytes?: number): PackIndex {
   const blocks: PackIndexEntry[] = v.blocks.map((b: unknown, i: number) => {
     const e = b as Partial<PackIndexEntry>;
     const ok =
-      typeof e?.hash === 'string' && isSha256Hex(e.hash) &&
-      Number.isSafeInteger(e.offset) && (e.offset as number) >= 0 &&
-      Number.isSafeInteger(e.length) && (e.length as number) > 0 &&
+      typeof e?.hash === 'string' &&
+      isSha256Hex(e.hash) &&
+      Number.isSafeInteger(e.offset) &&
+      (e.offset as number) >= 0 &&
+      Number.isSafeInteger(e.length) &&
+      (e.length as number) > 0 &&
       (packBytes === undefined || (e.offset as number) + (e.length as number) <= packBytes);
     if (!ok) throw new Error(`pack index entry ${i} is invalid: ${JSON.stringify(b)}`);
     return { hash: e.hash, offset: e.offset as number, length: e.length as number };

@@ -41,7 +41,9 @@ export interface ReadersPort {
   deleteReader(vpg: string, readerId: string): Promise<void>;
 }
 
-export function readerRecord(args: Omit<ReaderRecord, 'format' | 'registeredAt' | 'expiresAt'> & { now: Date; horizonSeconds: number; registeredAt?: string }): ReaderRecord {
+export function readerRecord(
+  args: Omit<ReaderRecord, 'format' | 'registeredAt' | 'expiresAt'> & { now: Date; horizonSeconds: number; registeredAt?: string },
+): ReaderRecord {
   const { now, horizonSeconds, registeredAt, ...rest } = args;
   return { format: 1, ...rest, registeredAt: registeredAt ?? now.toISOString(), expiresAt: new Date(now.getTime() + horizonSeconds * 1000).toISOString() };
 }

@@ -69,7 +69,8 @@ export function validateManifest(raw: unknown, expect: { vpg: string; checkpoint
   if (raw.id !== expect.checkpointId) throw fail('id', `its id is ${show(raw.id)}, not the id its key names`);
   if (raw.vpg !== expect.vpg) throw fail('vpg', `its vpg is ${show(raw.vpg)}, not ${expect.vpg}`);
   if (typeof raw.syncId !== 'string' || raw.syncId === '') throw fail('syncId', `syncId is ${show(raw.syncId)}, not a sync id`);
-  if (typeof raw.createdAt !== 'string' || Number.isNaN(Date.parse(raw.createdAt))) throw fail('createdAt', `createdAt is ${show(raw.createdAt)}, not an ISO time`);
+  if (typeof raw.createdAt !== 'string' || Number.isNaN(Date.parse(raw.createdAt)))
+    throw fail('createdAt', `createdAt is ${show(raw.createdAt)}, not an ISO time`);
   if (typeof raw.full !== 'boolean') throw fail('full', `full is ${show(raw.full)}, not true or false`);
   if (raw.parentId !== null && !isSegment(raw.parentId)) throw fail('parentId', `parentId is ${show(raw.parentId)}, neither null nor a checkpoint id`);
   if (raw.parentId === raw.id) throw fail('parentId', 'it names itself as its parent');
@@ -87,7 +88,8 @@ export function validateManifest(raw: unknown, expect: { vpg: string; checkpoint
     for (const field of ['sourceInstanceId', 'device', 'snapshotId'] as const) {
       if (typeof volume[field] !== 'string') throw fail(field, `${field} is ${show(volume[field])}, not a string`, id);
     }
-    if (volume.kmsKeyId !== undefined && typeof volume.kmsKeyId !== 'string') throw fail('kmsKeyId', `kmsKeyId is ${show(volume.kmsKeyId)}, not a KMS key ARN string`, id);
+    if (volume.kmsKeyId !== undefined && typeof volume.kmsKeyId !== 'string')
+      throw fail('kmsKeyId', `kmsKeyId is ${show(volume.kmsKeyId)}, not a KMS key ARN string`, id);
     for (const field of ['sizeBytes', 'blocksChanged', 'blocksRead', 'bytesStored'] as const) {
       if (!isCount(volume[field])) throw fail(field, `${field} is ${show(volume[field])}, not a non-negative integer`, id);
     }
@@ -100,7 +102,8 @@ function checkBlocks(blocks: unknown, limit: number, fail: (key: string, reason:
   if (!isObject(blocks)) throw fail('blocks', `blocks is ${show(blocks)}, not a map of block index to hash`);
   for (const key of Object.keys(blocks)) {
     const index = blockIndexOf(key);
-    if (index === null) throw fail(key, `block key ${show(key)} is not a canonical block index (a non-negative decimal integer, no sign, leading zero, fraction or exponent)`);
+    if (index === null)
+      throw fail(key, `block key ${show(key)} is not a canonical block index (a non-negative decimal integer, no sign, leading zero, fraction or exponent)`);
     if (index >= limit) throw fail(key, `block key ${show(key)} is past the volume's ${limit} blocks`);
     const ref = blocks[key];
     if (ref !== ZERO_BLOCK && !(typeof ref === 'string' && isSha256Hex(ref))) {

@@ -18,7 +18,6 @@ import { restoreProblems, summarizeProblems } from './integrity-check';
 
 const GIB = 1024 ** 3;
 
-
 /** The achieved RPO at each start, failing or not: the metric must keep coming exactly when syncs stop committing. */
 function publishRpo(input: SyncInput, deps: StepBasics, lastCheckpointAt: string | undefined, sourcesDeparted?: number): void {
   const doc = beginMetrics({ site: deps.env.siteId, vpg: input.vpg.name }, lastCheckpointAt, deps.now(), sourcesDeparted);
@@ -53,12 +52,16 @@ async function resumeSync(input: SyncInput, deps: BeginDeps): Promise<BeginOutpu
   }
   const c = request.data.continuationOf;
   if (!me || me.syncId !== c.syncId || me.n !== c.n) {
-    throw new SyncFailed(`a continuation input of sync ${c.syncId} (#${c.n}) is taken only by the execution its hand-over started, not by ${input.executionId}`);
+    throw new SyncFailed(
+      `a continuation input of sync ${c.syncId} (#${c.n}) is taken only by the execution its hand-over started, not by ${input.executionId}`,
+    );
   }
   const token = c.begin.lease?.token;
   const lease = await currentLease(deps, input.vpg.name);
   if (token === undefined || !actsUnder(lease, input.executionId, token)) {
-    throw new SyncFailed(`the lease of VPG ${input.vpg.name} was not handed to this continuation (token ${token ?? 'none'}; it now has token ${lease?.token ?? 'none'}): it stops before acting`);
+    throw new SyncFailed(
+      `the lease of VPG ${input.vpg.name} was not handed to this continuation (token ${token ?? 'none'}; it now has token ${lease?.token ?? 'none'}): it stops before acting`,
+    );
   }
   deps.log.info('sync continues', { syncId: c.syncId, n: c.n, from: c.executionArn, leaseToken: token });
   return { ...c.begin, resumed: { from: c.executionArn, n: c.n } };
@@ -98,7 +101,10 @@ async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string
   const listedLatest = checkpoints[checkpoints.length - 1];
   // never build on a checkpoint that would not restore: read everything, commit a full checkpoint instead
   const damage = listedLatest ? await restoreProblems(deps.store, input.vpg.name, listedLatest.id) : [];
-  const fullResync = damage.length > 0 ? `the latest checkpoint ${listedLatest.id} would not restore (${summarizeProblems(damage)}): this sync reads every volume in full` : undefined;
+  const fullResync =
+    damage.length > 0
+      ? `the latest checkpoint ${listedLatest.id} would not restore (${summarizeProblems(damage)}): this sync reads every volume in full`
+      : undefined;
   if (fullResync) deps.log.warn(fullResync, { checkpointId: listedLatest.id, problems: damage.length });
   const latest = fullResync ? undefined : listedLatest;
   const released = new Set((await deps.readers.releasedSources(input.vpg.name)).map((r) => r.sourceId));
@@ -111,9 +117,7 @@ async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string
   }
   publishRpo(input, deps, listedLatest?.createdAt, departed.length);
   const baseIds = latest ? [...new Set(latest.volumes.map((v) => v.snapshotId))] : [];
-  const snapshots = new Map<string, SnapshotInfo>(
-    baseIds.length > 0 ? (await deps.ec2.describeSnapshots({ ids: baseIds })).map((s) => [s.snapshotId, s]) : [],
-  );
+  const snapshots = new Map<string, SnapshotInfo>(baseIds.length > 0 ? (await deps.ec2.describeSnapshots({ ids: baseIds })).map((s) => [s.snapshotId, s]) : []);
 
   const volumes: ProtectedVolume[] = attached.map((a) => {
     const info = volumeInfo.get(a.volumeId);
@@ -131,6 +135,22 @@ async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string
     };
   });
   const generation = previousGeneration(latest, snapshots, checkpoints.length) + 1;
-  deps.log.info('sync begins', { syncId, generation, volumes: volumes.length, parentCheckpointId: latest?.id ?? null, leaseToken: lease.token, leaseRole: lease.role });
-  return { skipped: false, syncId, generation, parentCheckpointId: latest?.id ?? null, volumes, lease, ...(departed.length > 0 ? { departed } : {}), ...(fullResync ? { fullResync } : {}) };
+  deps.log.info('sync begins', {
+    syncId,
+    generation,
+    volumes: volumes.length,
+    parentCheckpointId: latest?.id ?? null,
+    leaseToken: lease.token,
+    leaseRole: lease.role,
+  });
+  return {
+    skipped: false,
+    syncId,
+    generation,
+    parentCheckpointId: latest?.id ?? null,
+    volumes,
+    lease,
+    ...(departed.length > 0 ? { departed } : {}),
+    ...(fullResync ? { fullResync } : {}),
+  };
 }

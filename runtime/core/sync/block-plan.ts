@@ -41,7 +41,10 @@ export function buildIncrementalPlan(
 ): BlockPlan & { readonly trimmed: number } {
   checkBlockSize(changed.blockSize, target.snapshotId);
   const trimmed = changed.blocks.filter((b) => !b.inNew).length;
-  const blocks = normalise(changed.blocks.map((b) => b.index), target.sizeBytes);
+  const blocks = normalise(
+    changed.blocks.map((b) => b.index),
+    target.sizeBytes,
+  );
   return { ...target, baseSnapshotId, blocks, trimmed };
 }
 

@@ -30,10 +30,7 @@ export function verifyResultsCoverPlans(plans: readonly BlockPlan[], results: re
  * A volume read in full although the checkpoint has a parent (its base snapshot was lost) lists only the
  * blocks allocated now; blocks the parent chain holds that are no longer allocated must become zeros.
  */
-export function zeroBlocksGoneSinceParent(
-  read: Readonly<Record<string, BlockRef>>,
-  parent: ReadonlyMap<number, BlockRef>,
-): Record<string, BlockRef> {
+export function zeroBlocksGoneSinceParent(read: Readonly<Record<string, BlockRef>>, parent: ReadonlyMap<number, BlockRef>): Record<string, BlockRef> {
   const out: Record<string, BlockRef> = { ...read };
   for (const [index, ref] of parent) {
     if (ref !== ZERO_BLOCK && out[String(index)] === undefined) out[String(index)] = ZERO_BLOCK;

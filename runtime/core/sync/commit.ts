@@ -91,7 +91,9 @@ export async function commitSync(input: CommitStepInput, deps: CommitDeps): Prom
     // resolves to is in a live pack (a pack compacted or damaged since the zSATs deduplicated against it is not)
     const problems = await restoreProblems(deps.store, vpg, manifest.id, manifest);
     if (problems.length > 0) {
-      throw new SyncFailed(`commit refused: checkpoint ${manifest.id} would not restore: ${summarizeProblems(problems)}; the next sync reads every volume in full`);
+      throw new SyncFailed(
+        `commit refused: checkpoint ${manifest.id} would not restore: ${summarizeProblems(problems)}; the next sync reads every volume in full`,
+      );
     }
     await deps.store.commitCheckpoint(manifest);
     deps.log.info('checkpoint committed', { checkpointId: manifest.id, parentId: manifest.parentId, leaseToken: input.begin.lease?.token });

@@ -55,7 +55,13 @@ export function continuationRequest(input: HandOverInput, n: number, token: numb
 /** Refuses a chain that would not end: too many continuations, or a zSAT that read nothing in a whole execution. */
 function checkChain(input: HandOverInput, n: number): void {
   const reading = input.zsats.filter((z) => !z.done);
-  if (n > MAX_CONTINUATIONS) throw new SyncFailed(continuationsExhausted(reading.map((z) => z.instanceId), n - 1));
+  if (n > MAX_CONTINUATIONS)
+    throw new SyncFailed(
+      continuationsExhausted(
+        reading.map((z) => z.instanceId),
+        n - 1,
+      ),
+    );
   const stuck = reading.find((z) => z.blocksAtStart !== undefined && z.blocksDone <= z.blocksAtStart);
   if (stuck) throw new SyncFailed(noProgressSinceHandOver(stuck.instanceId, stuck.blocksDone, stuck.blocksTotal));
 }

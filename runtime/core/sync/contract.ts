@@ -174,4 +174,3 @@ export type CleanupFailedInput = Payload<z.output<typeof cleanupFailedInputSchem
 
 /** The execution's output, as `lifeboat sync` and the demo read it (a Succeed state passes the whole state). */
 export type SyncExecutionOutput = SyncState;
-

@@ -45,7 +45,10 @@ export function noProgressSinceHandOver(instanceId: string, blocksDone: number, 
   );
 }
 
-export function snapshotBudgetExceeded(waiting: ReadonlyArray<{ snapshotId: string; volumeId: string; state: string; startTime?: string }>, polls: number): string {
+export function snapshotBudgetExceeded(
+  waiting: ReadonlyArray<{ snapshotId: string; volumeId: string; state: string; startTime?: string }>,
+  polls: number,
+): string {
   const which = waiting.map((w) => `${w.snapshotId} of volume ${w.volumeId} is ${w.state}${w.startTime ? ` (started ${w.startTime})` : ''}`);
   return (
     `${which.join('; ')} after ${polls} checks, the most a sync waits for its snapshots (its share of Step Functions' ` +
@@ -67,11 +70,17 @@ const FIXED_STEPS = 20;
  * is stuck outside its loops; no Catch runs then (the lease expires, the sweeper collects).
  * Defaults (pollSeconds 30, heartbeat 300 s, 6-minute steps): about 99 hours.
  */
-export function syncExecutionTimeoutSeconds(vpg: { pollSeconds: number; heartbeatTimeoutSeconds: number }, stepTimeoutSeconds: number, retrySeconds = 600): number {
+export function syncExecutionTimeoutSeconds(
+  vpg: { pollSeconds: number; heartbeatTimeoutSeconds: number },
+  stepTimeoutSeconds: number,
+  retrySeconds = 600,
+): number {
   const longestWait = Math.max(5, vpg.pollSeconds * 4);
   const zsatWait = Math.max(5, Math.min(Math.floor(vpg.heartbeatTimeoutSeconds / 2), longestWait));
   const seconds =
-    SNAPSHOT_POLL_BUDGET * (longestWait + POLL_STEP_SECONDS) + zsatPollBudget(1) * (zsatWait + POLL_STEP_SECONDS) + FIXED_STEPS * (stepTimeoutSeconds + retrySeconds);
+    SNAPSHOT_POLL_BUDGET * (longestWait + POLL_STEP_SECONDS) +
+    zsatPollBudget(1) * (zsatWait + POLL_STEP_SECONDS) +
+    FIXED_STEPS * (stepTimeoutSeconds + retrySeconds);
   return Math.min(ONE_YEAR_SECONDS, Math.ceil(seconds));
 }
 
@@ -83,7 +92,11 @@ export const FINAL_SYNC_POLL_BUDGET = 300;
  * budget, each at its longest wait) and its snapshot and launch loops (as a sync's snapshot checks), plus its
  * fixed steps. Defaults: about 105 hours.
  */
-export function failbackExecutionTimeoutSeconds(vpg: { pollSeconds: number; heartbeatTimeoutSeconds: number }, stepTimeoutSeconds: number, retrySeconds = 600): number {
+export function failbackExecutionTimeoutSeconds(
+  vpg: { pollSeconds: number; heartbeatTimeoutSeconds: number },
+  stepTimeoutSeconds: number,
+  retrySeconds = 600,
+): number {
   const finalSync = FINAL_SYNC_POLL_BUDGET * (60 + POLL_STEP_SECONDS);
   return Math.min(ONE_YEAR_SECONDS, finalSync + syncExecutionTimeoutSeconds(vpg, stepTimeoutSeconds, retrySeconds));
 }

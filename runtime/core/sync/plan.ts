@@ -28,10 +28,14 @@ async function sizeToQuota(vpg: VpgRuntime, zsats: number, deps: StepDepsWith<'c
   const instanceType = deps.env.zsatInstanceTypes[0] ?? '';
   let read: Pick<ZsatsAtOnceInput, 'vcpusEach' | 'room'>;
   try {
-    const [quota, inUse, vcpusEach] = await Promise.all([deps.capacity.standardVcpuQuota(), deps.capacity.standardVcpusInUse(), deps.capacity.vcpusOf(instanceType)]);
+    const [quota, inUse, vcpusEach] = await Promise.all([
+      deps.capacity.standardVcpuQuota(),
+      deps.capacity.standardVcpusInUse(),
+      deps.capacity.vcpusOf(instanceType),
+    ]);
     read = { vcpusEach, room: { quota, inUse } };
   } catch (err) {
-    deps.log.warn('vCPU quota not read: the zSATs at once are the config\'s agent.maxZsats', { error: errorMessage(err) });
+    deps.log.warn("vCPU quota not read: the zSATs at once are the config's agent.maxZsats", { error: errorMessage(err) });
     read = { vcpusEach: null, room: null };
   }
   return zsatsAtOnce({ zsats, maxZsats: vpg.maxZsats, instanceType, ...read });

@@ -17,10 +17,7 @@ function matchesSelector(instance: InstanceInfo, vpg: Pick<VpgRuntime, 'instance
  * terminated, and never one of Lifeboat's own (anything with ZERTO_TAG: zSATs, importers, recovered VMs).
  * Sorted by id, duplicates removed.
  */
-export function selectProtectedInstances(
-  candidates: readonly InstanceInfo[],
-  vpg: Pick<VpgRuntime, 'instanceIds' | 'instanceTags'>,
-): InstanceInfo[] {
+export function selectProtectedInstances(candidates: readonly InstanceInfo[], vpg: Pick<VpgRuntime, 'instanceIds' | 'instanceTags'>): InstanceInfo[] {
   const byId = new Map<string, InstanceInfo>();
   for (const i of candidates) {
     if (!PROTECTABLE_STATES.has(i.state) || i.tags[TAG.zerto] !== undefined) continue;
@@ -30,7 +27,10 @@ export function selectProtectedInstances(
 }
 
 /** The VPG's protected instances as EC2 lists them now: by its ids and by its tags (Begin, `lifeboat doctor`). */
-export async function findProtectedInstances(vpg: Pick<VpgRuntime, 'instanceIds' | 'instanceTags'>, ec2: Pick<Ec2Port, 'describeInstances'>): Promise<InstanceInfo[]> {
+export async function findProtectedInstances(
+  vpg: Pick<VpgRuntime, 'instanceIds' | 'instanceTags'>,
+  ec2: Pick<Ec2Port, 'describeInstances'>,
+): Promise<InstanceInfo[]> {
   const states = ['pending', 'running', 'stopping', 'stopped'] as const;
   const found: InstanceInfo[] = [];
   if (vpg.instanceIds.length > 0) found.push(...(await ec2.describeInstances({ ids: vpg.instanceIds, states })));
@@ -72,8 +72,6 @@ export function chooseBaseSnapshot(
 /** The generation of the latest checkpoint, from its snapshots' generation tag (0 when there is none). */
 export function previousGeneration(latest: CheckpointSummary | undefined, snapshots: ReadonlyMap<string, SnapshotInfo>, checkpointCount: number): number {
   if (!latest) return 0;
-  const tagged = latest.volumes
-    .map((v) => Number(snapshots.get(v.snapshotId)?.tags[TAG.generation]))
-    .filter((g) => Number.isInteger(g) && g > 0);
+  const tagged = latest.volumes.map((v) => Number(snapshots.get(v.snapshotId)?.tags[TAG.generation])).filter((g) => Number.isInteger(g) && g > 0);
   return tagged.length > 0 ? Math.max(...tagged) : checkpointCount;
 }

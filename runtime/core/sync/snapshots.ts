@@ -28,9 +28,9 @@ export async function createSnapshots(input: SnapshotStepInput, deps: StepDepsWi
   if (problems.length > 0) throw new SyncFailed(`no zSAT can launch: ${problems.join('; ')}`);
   const snapshots: Record<string, string> = {};
   for (const [instanceId, volumeIds] of volumesByInstance(input.begin)) {
-    const existing = (
-      await deps.ec2.describeSnapshots({ tags: { [TAG.vpg]: vpg, [TAG.syncId]: syncId, [TAG.sourceInstance]: instanceId } })
-    ).filter((s) => isOurs(s.tags, siteId, vpg) && s.state !== 'error');
+    const existing = (await deps.ec2.describeSnapshots({ tags: { [TAG.vpg]: vpg, [TAG.syncId]: syncId, [TAG.sourceInstance]: instanceId } })).filter(
+      (s) => isOurs(s.tags, siteId, vpg) && s.state !== 'error',
+    );
     let created: Array<{ snapshotId: string; volumeId: string }>;
     if (existing.length > 0) {
       created = existing.map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId }));
@@ -65,7 +65,9 @@ export async function checkSnapshots(input: SnapshotStepInput & { snapshots: Sna
   const found = new Map((await deps.ec2.describeSnapshots({ ids })).map((s) => [s.snapshotId, s]));
   const failed = Object.entries(wanted).filter(([, id]) => found.get(id)?.state === 'error');
   if (failed.length > 0) {
-    const causes = failed.map(([volumeId, id]) => `snapshot ${id} of volume ${volumeId} failed${found.get(id)?.stateMessage ? `: ${found.get(id)?.stateMessage}` : ''}`);
+    const causes = failed.map(
+      ([volumeId, id]) => `snapshot ${id} of volume ${volumeId} failed${found.get(id)?.stateMessage ? `: ${found.get(id)?.stateMessage}` : ''}`,
+    );
     throw new SyncFailed(causes.join('; '));
   }
   const now = deps.now();
@@ -77,7 +79,12 @@ export async function checkSnapshots(input: SnapshotStepInput & { snapshots: Sna
   // frees the VPG's lease, rather than hold it for as long as the snapshot stays so.
   if (polls >= SNAPSHOT_POLL_BUDGET) {
     const volumeOf = new Map(Object.entries(wanted).map(([volumeId, id]) => [id, volumeId]));
-    const waiting = pending.map((id) => ({ snapshotId: id, volumeId: volumeOf.get(id) ?? '?', state: found.get(id)?.state ?? 'not visible', startTime: found.get(id)?.startTime }));
+    const waiting = pending.map((id) => ({
+      snapshotId: id,
+      volumeId: volumeOf.get(id) ?? '?',
+      state: found.get(id)?.state ?? 'not visible',
+      startTime: found.get(id)?.startTime,
+    }));
     throw new SyncFailed(snapshotBudgetExceeded(waiting, polls));
   }
   // A snapshot not visible yet (EC2 is eventually consistent) counts as just started.

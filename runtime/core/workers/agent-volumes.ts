@@ -30,7 +30,11 @@ export function keyHint(volume: { kmsKeyId?: string }): string {
  * attaching. An attach completes in seconds and the agent waits for its device, so a poll that has
  * started the last attach need not come back early to see it through; one that failed shows at the next.
  */
-export async function attachAgentVolumes(agent: AgentVolumes, deps: { ec2: VolumeAttachPort; log: StepLog }, fail: (message: string) => Error): Promise<boolean> {
+export async function attachAgentVolumes(
+  agent: AgentVolumes,
+  deps: { ec2: VolumeAttachPort; log: StepLog },
+  fail: (message: string) => Error,
+): Promise<boolean> {
   const found = new Map((await deps.ec2.describeVolumes({ ids: agent.volumeIds })).map((v) => [v.volumeId, v]));
   let allUnderWay = true;
   for (const [position, volumeId] of agent.volumeIds.entries()) {

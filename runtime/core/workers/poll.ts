@@ -70,7 +70,15 @@ export async function pollWorker<S extends WorkerPollState>(kind: WorkerKind, st
     );
   }
   const ordinaryWait = attached
-    ? zsatWaitSeconds({ blocksDone, blocksTotal, launchedAt, agentStartedAt: progress?.startedAt, now, pollSeconds: vpg.pollSeconds, heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds })
+    ? zsatWaitSeconds({
+        blocksDone,
+        blocksTotal,
+        launchedAt,
+        agentStartedAt: progress?.startedAt,
+        now,
+        pollSeconds: vpg.pollSeconds,
+        heartbeatTimeoutSeconds: vpg.heartbeatTimeoutSeconds,
+      })
     : MIN_WAIT_SECONDS;
   const { waitSeconds, extra } = w.pace(ordinaryWait);
   return { ...state, launchedAt, done: false, waitSeconds, blocksDone, blocksTotal, ...extra };

@@ -18,7 +18,11 @@ export interface WorkerTemplate {
 }
 
 /** The site's launch template of a role, proved the site's own before anything launches from it. */
-export async function ourLaunchTemplate(kind: WorkerKind, template: WorkerTemplate, deps: { ec2: Pick<Ec2Port, 'findLaunchTemplate'>; env: { siteId: string } }): Promise<string> {
+export async function ourLaunchTemplate(
+  kind: WorkerKind,
+  template: WorkerTemplate,
+  deps: { ec2: Pick<Ec2Port, 'findLaunchTemplate'>; env: { siteId: string } },
+): Promise<string> {
   const { name } = template;
   const label = workerLabel(kind.role);
   if (!name) throw kind.fail(`the step environment names no ${label} launch template (${template.envVar})`);

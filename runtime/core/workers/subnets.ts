@@ -45,13 +45,18 @@ export function configuredPlacements(zones: readonly string[], subnets: WorkerSu
   const problems: string[] = [];
   const known = new Map(found.map((s) => [s.subnetId, s]));
   const missing = subnets.subnetIds.filter((id) => !known.has(id));
-  if (missing.length > 0) problems.push(`${subnets.configKey}: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in this account and region; list existing subnet ids`);
+  if (missing.length > 0)
+    problems.push(
+      `${subnets.configKey}: ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in this account and region; list existing subnet ids`,
+    );
   const vpcs = [...new Set(found.map((s) => s.vpcId))];
-  if (vpcs.length > 1) problems.push(`${subnets.configKey}: the subnets are in ${vpcs.length} VPCs (${vpcs.join(', ')}); list subnets of one VPC, the one its vpcId names`);
+  if (vpcs.length > 1)
+    problems.push(`${subnets.configKey}: the subnets are in ${vpcs.length} VPCs (${vpcs.join(', ')}); list subnets of one VPC, the one its vpcId names`);
   const byZone = new Map<string, SubnetInfo[]>();
   for (const s of found) byZone.set(s.availabilityZone, [...(byZone.get(s.availabilityZone) ?? []), s]);
   for (const [zone, list] of byZone) {
-    if (list.length > 1) problems.push(`${subnets.configKey}: ${list.map((s) => s.subnetId).join(' and ')} are both in ${zone}; list at most one subnet per Availability Zone`);
+    if (list.length > 1)
+      problems.push(`${subnets.configKey}: ${list.map((s) => s.subnetId).join(' and ')} are both in ${zone}; list at most one subnet per Availability Zone`);
   }
   const placements = new Map<string, WorkerPlacement>();
   for (const zone of zones) {
@@ -59,7 +64,9 @@ export function configuredPlacements(zones: readonly string[], subnets: WorkerSu
     if (here?.length) placements.set(zone, { subnetId: here[0].subnetId, publicIp: false });
     else {
       const have = [...byZone.keys()].sort().join(', ') || 'none';
-      problems.push(`${subnets.configKey} has no subnet in ${zone}, where volumes to be read or written are (it covers: ${have}); add a subnet of that zone, routed to S3`);
+      problems.push(
+        `${subnets.configKey} has no subnet in ${zone}, where volumes to be read or written are (it covers: ${have}); add a subnet of that zone, routed to S3`,
+      );
     }
   }
   return { placements, problems };
@@ -76,12 +83,23 @@ export async function placeWorkers(zones: readonly string[], subnets: WorkerSubn
     if (subnetId) placements.set(zone, { subnetId, publicIp: true });
     else lacking.push(zone);
   }
-  const problems = lacking.length > 0 ? [`no default subnet in ${lacking.join(', ')}: ${noDefaultVpcMessage(region, subnets.configKey.replace('subnetIds', 'vpcId') + ' and ' + subnets.configKey)}`] : [];
+  const problems =
+    lacking.length > 0
+      ? [
+          `no default subnet in ${lacking.join(', ')}: ${noDefaultVpcMessage(region, subnets.configKey.replace('subnetIds', 'vpcId') + ' and ' + subnets.configKey)}`,
+        ]
+      : [];
   return { placements, problems };
 }
 
 /** The one placement of a zone, or the error `fail` makes of every problem. */
-export async function placementIn(zone: string, subnets: WorkerSubnets, ec2: SubnetLookup, region: string, fail: (message: string) => Error): Promise<WorkerPlacement> {
+export async function placementIn(
+  zone: string,
+  subnets: WorkerSubnets,
+  ec2: SubnetLookup,
+  region: string,
+  fail: (message: string) => Error,
+): Promise<WorkerPlacement> {
   const { placements, problems } = await placeWorkers([zone], subnets, ec2, region);
   const placement = placements.get(zone);
   if (problems.length > 0 || !placement) throw fail(problems.join('; '));

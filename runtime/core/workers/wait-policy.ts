@@ -26,11 +26,7 @@ function remainingSeconds(fractionDone: number, elapsedSeconds: number): number 
  * Snapshots: the slowest pending snapshot's expected remaining time. Not half of it: snapshot progress
  * climbs steadily, and halving only adds checks as the end nears (a 1-minute snapshot took five).
  */
-export function snapshotWaitSeconds(
-  pending: ReadonlyArray<{ progress: number; startTime: string }>,
-  now: Date,
-  pollSeconds: number,
-): number {
+export function snapshotWaitSeconds(pending: ReadonlyArray<{ progress: number; startTime: string }>, now: Date, pollSeconds: number): number {
   if (pending.length === 0) return MIN_WAIT_SECONDS;
   const remaining = pending.map((s) => {
     const elapsed = Math.max(0, (now.getTime() - Date.parse(s.startTime)) / 1000);

@@ -79,7 +79,12 @@ export interface CustomResourceEnv {
 
 export type CustomResourceOutcome = { ok: true; physicalId: string; data: Record<string, unknown> } | { ok: false; reason: string };
 
-export async function runCustomResource(logicalId: string, type: string, props: Record<string, unknown>, env: CustomResourceEnv): Promise<CustomResourceOutcome> {
+export async function runCustomResource(
+  logicalId: string,
+  type: string,
+  props: Record<string, unknown>,
+  env: CustomResourceEnv,
+): Promise<CustomResourceOutcome> {
   const token = String(props.ServiceToken ?? '');
   const m = /^arn:aws:lambda:([a-z0-9-]+):(\d{12}):function:[^:]+/.exec(token);
   // "The service token must be from the same Region in which you are creating the stack" (AWS::CloudFormation::CustomResource)
@@ -114,7 +119,10 @@ export async function runCustomResource(logicalId: string, type: string, props: 
     return { ok: true, physicalId: answer.PhysicalResourceId, data };
   }
   if (answer.Status === 'FAILED') {
-    return { ok: false, reason: `Received response status [FAILED] from custom resource. Message returned: ${String(answer.Reason ?? '')} (RequestId: ${requestId})` };
+    return {
+      ok: false,
+      reason: `Received response status [FAILED] from custom resource. Message returned: ${String(answer.Reason ?? '')} (RequestId: ${requestId})`,
+    };
   }
   return { ok: false, reason: `Invalid response object: Status must be SUCCESS or FAILED and PhysicalResourceId present (RequestId: ${requestId})` };
 }

@@ -132,5 +132,8 @@ export function inDependencyOrder<T extends { id: string; dependencies: string[]
 
 /** Replaces the ${AWS::AccountId}/${AWS::Region}/${AWS::Partition} placeholders of asset destinations. */
 export function fillPlaceholders(text: string, accountId: string, region: string): string {
-  return text.replace(/\$\{AWS::AccountId\}/g, accountId).replace(/\$\{AWS::Region\}/g, region).replace(/\$\{AWS::Partition\}/g, 'aws');
+  return text
+    .replace(/\$\{AWS::AccountId\}/g, accountId)
+    .replace(/\$\{AWS::Region\}/g, region)
+    .replace(/\$\{AWS::Partition\}/g, 'aws');
 }

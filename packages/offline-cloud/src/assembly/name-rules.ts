@@ -49,7 +49,11 @@ export const NAME_RULES: Record<string, Rule> = {
     service: (n) =>
       /^[a-zA-Z0-9_-]+$/.test(n)
         ? undefined
-        : handler(`1 validation error detected: Value '${n}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+`, 'Lambda', 'ValidationException'),
+        : handler(
+            `1 validation error detected: Value '${n}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+`,
+            'Lambda',
+            'ValidationException',
+          ),
   },
   'AWS::IAM::Role': { property: 'RoleName', min: 1, max: 64, pattern: /^[\w+=,.@-]+$/ },
   'AWS::Logs::LogGroup': { property: 'LogGroupName', min: 1, max: 512, pattern: /^[.\-_/#A-Za-z0-9]{1,512}$/ },

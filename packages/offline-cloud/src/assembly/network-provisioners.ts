@@ -66,12 +66,32 @@ export async function provisionNetwork(logicalId: string, type: string, p: Props
   switch (type) {
     case 'AWS::EC2::VPC': {
       const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: str(p.CidrBlock), TagSpecifications: tagSpec('vpc', p) }))).Vpc!;
-      const sg = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }, { Name: 'group-name', Values: ['default'] }] })))
-        .SecurityGroups![0];
-      return { physicalId: vpc.VpcId!, attributes: { VpcId: vpc.VpcId, CidrBlock: vpc.CidrBlock, DefaultSecurityGroup: sg.GroupId, CidrBlockAssociations: [], Ipv6CidrBlocks: [] } };
+      const sg = (
+        await ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: 'vpc-id', Values: [vpc.VpcId!] },
+              { Name: 'group-name', Values: ['default'] },
+            ],
+          }),
+        )
+      ).SecurityGroups![0];
+      return {
+        physicalId: vpc.VpcId!,
+        attributes: { VpcId: vpc.VpcId, CidrBlock: vpc.CidrBlock, DefaultSecurityGroup: sg.GroupId, CidrBlockAssociations: [], Ipv6CidrBlocks: [] },
+      };
     }
     case 'AWS::EC2::Subnet': {
-      const s = (await ec2.send(new CreateSubnetCommand({ VpcId: str(p.VpcId), CidrBlock: str(p.CidrBlock), AvailabilityZone: str(p.AvailabilityZone), TagSpecifications: tagSpec('subnet', p) }))).Subnet!;
+      const s = (
+        await ec2.send(
+          new CreateSubnetCommand({
+            VpcId: str(p.VpcId),
+            CidrBlock: str(p.CidrBlock),
+            AvailabilityZone: str(p.AvailabilityZone),
+            TagSpecifications: tagSpec('subnet', p),
+          }),
+        )
+      ).Subnet!;
       if (p.MapPublicIpOnLaunch === true || p.MapPublicIpOnLaunch === 'true') {
         await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: s.SubnetId, MapPublicIpOnLaunch: { Value: true } }));
       }
@@ -86,7 +106,14 @@ export async function provisionNetwork(logicalId: string, type: string, p: Props
       return { physicalId: a.AssociationId!, attributes: { Id: a.AssociationId } };
     }
     case 'AWS::EC2::Route': {
-      await ec2.send(new CreateRouteCommand({ RouteTableId: str(p.RouteTableId), DestinationCidrBlock: str(p.DestinationCidrBlock), GatewayId: str(p.GatewayId), NatGatewayId: str(p.NatGatewayId) }));
+      await ec2.send(
+        new CreateRouteCommand({
+          RouteTableId: str(p.RouteTableId),
+          DestinationCidrBlock: str(p.DestinationCidrBlock),
+          GatewayId: str(p.GatewayId),
+          NatGatewayId: str(p.NatGatewayId),
+        }),
+      );
       // CloudFormation's Ref of a route names its table and destination.
       return { physicalId: `${String(p.RouteTableId)}|${String(p.DestinationCidrBlock)}`, attributes: {} };
     }
@@ -128,11 +155,18 @@ export async function provisionNetwork(logicalId: string, type: string, p: Props
           }),
         )
       ).VpcEndpoint!;
-      return { physicalId: e.VpcEndpointId!, attributes: { Id: e.VpcEndpointId, CreationTimestamp: e.CreationTimestamp?.toISOString(), DnsEntries: [], NetworkInterfaceIds: [] } };
+      return {
+        physicalId: e.VpcEndpointId!,
+        attributes: { Id: e.VpcEndpointId, CreationTimestamp: e.CreationTimestamp?.toISOString(), DnsEntries: [], NetworkInterfaceIds: [] },
+      };
     }
     case 'AWS::EC2::SecurityGroupEgress': {
       await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: str(p.GroupId), IpPermissions: [egressPermission(p)] }));
-      const id = `sgr-${logicalId.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 17).padEnd(17, '0')}`;
+      const id = `sgr-${logicalId
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 17)
+        .padEnd(17, '0')}`;
       return { physicalId: id, attributes: { Id: id } };
     }
     default:

@@ -68,7 +68,11 @@ export interface ProvisionEnv {
 
 /** A resource CloudFormation would fail to create (CREATE_FAILED, with its status reason). */
 export class ResourceFailure extends Error {
-  constructor(readonly logicalId: string, readonly type: string, readonly reason: string) {
+  constructor(
+    readonly logicalId: string,
+    readonly type: string,
+    readonly reason: string,
+  ) {
     super(`${logicalId} (${type}) CREATE_FAILED: ${reason}`);
     this.name = 'ResourceFailure';
   }
@@ -163,7 +167,7 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::Lambda::Function': {
       const name = (props.FunctionName as string) ?? generatedName(env.stackName, logicalId, 64);
       const arn = `arn:aws:lambda:${region}:${accountId}:function:${name}`;
-      const variables = ((props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+      const variables = (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
       env.host.registerFunction({
         name,
         arn,
@@ -224,7 +228,13 @@ export async function provision(logicalId: string, resource: TemplateResource, p
 
 type Done = (physicalId: string, attributes: Record<string, unknown>, emulated?: boolean) => DeployedResource;
 
-async function provisionCustomResource(logicalId: string, type: string, props: Record<string, unknown>, env: ProvisionEnv, done: Done): Promise<DeployedResource> {
+async function provisionCustomResource(
+  logicalId: string,
+  type: string,
+  props: Record<string, unknown>,
+  env: ProvisionEnv,
+  done: Done,
+): Promise<DeployedResource> {
   const cr = env.host.customResources;
   if (!cr) return recordOnly(logicalId, type, env, done);
   const previous = env.previous && isCustomResource(env.previous.type) ? env.previous : undefined;
@@ -236,7 +246,9 @@ async function provisionCustomResource(logicalId: string, type: string, props: R
     responses: cr.responses,
     invokeFunction: (arn, payload) => env.host.invokeFunction(arn, payload),
     hasFunction: (arn) => env.host.hasFunction(arn),
-    previous: previous ? { physicalId: previous.physicalId, properties: previous.attributes[CUSTOM_PROPERTIES] as Record<string, unknown> | undefined } : undefined,
+    previous: previous
+      ? { physicalId: previous.physicalId, properties: previous.attributes[CUSTOM_PROPERTIES] as Record<string, unknown> | undefined }
+      : undefined,
   });
   if (!outcome.ok) throw new ResourceFailure(logicalId, type, outcome.reason);
   return done(outcome.physicalId, { ...outcome.data, [CUSTOM_PROPERTIES]: props });
@@ -249,7 +261,7 @@ function provisionSchedule(logicalId: string, type: string, props: Record<string
   const arn = isRule ? `arn:aws:events:${region}:${accountId}:rule/${name}` : `arn:aws:scheduler:${region}:${accountId}:schedule/default/${name}`;
   const expression = props.ScheduleExpression as string | undefined;
   const enabled = (props.State ?? 'ENABLED') === 'ENABLED';
-  const targets = (isRule ? (props.Targets as Record<string, unknown>[] | undefined) ?? [] : [props.Target as Record<string, unknown>]).filter(Boolean);
+  const targets = (isRule ? ((props.Targets as Record<string, unknown>[] | undefined) ?? []) : [props.Target as Record<string, unknown>]).filter(Boolean);
   for (const target of targets) {
     const targetArn = String(target.Arn ?? '');
     if (!expression || !/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:/.test(targetArn)) continue;
@@ -261,10 +273,13 @@ function provisionSchedule(logicalId: string, type: string, props: Record<string
 
 /** The event EventBridge passes to a target that has no Input of its own. */
 function scheduledEvent(ruleArn: string, region: string, account: string): string {
-  return JSON.stringify({ 'version': '0', 'detail-type': 'Scheduled Event', 'source': 'aws.events', account, region, 'resources': [ruleArn], 'detail': {} });
+  return JSON.stringify({ version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', account, region, resources: [ruleArn], detail: {} });
 }
 
-const IAM_PROVISIONERS: Record<string, (props: Record<string, unknown>, env: iamDeploy.IamProvisionEnv) => { physicalId: string; attributes: Record<string, unknown> }> = {
+const IAM_PROVISIONERS: Record<
+  string,
+  (props: Record<string, unknown>, env: iamDeploy.IamProvisionEnv) => { physicalId: string; attributes: Record<string, unknown> }
+> = {
   'AWS::IAM::Role': iamDeploy.provisionRole,
   'AWS::IAM::Policy': iamDeploy.provisionInlinePolicy,
   'AWS::IAM::ManagedPolicy': iamDeploy.provisionManagedPolicy,
@@ -284,7 +299,9 @@ function provisionIam(logicalId: string, type: string, props: Record<string, unk
     return done(out.physicalId, out.attributes);
   } catch (err) {
     if (err instanceof iamDeploy.IamDeployError) {
-      throw new Error(`${env.stackName}: ${logicalId} (${type}) CREATE_FAILED: ${err.message} (Service: Iam, Status Code: 409, Error Code: ${err.code})`, { cause: err });
+      throw new Error(`${env.stackName}: ${logicalId} (${type}) CREATE_FAILED: ${err.message} (Service: Iam, Status Code: 409, Error Code: ${err.code})`, {
+        cause: err,
+      });
     }
     throw err;
   }

@@ -33,7 +33,14 @@ export async function provisionSns(type: string, logicalId: string, stackName: s
       return { physicalId: `${stackName}-${logicalId}`, attributes: {} };
     }
     case 'AWS::SNS::Subscription': {
-      const out = await sns.send(new SubscribeCommand({ TopicArn: String(props.TopicArn), Protocol: String(props.Protocol), Endpoint: String(props.Endpoint ?? ''), ReturnSubscriptionArn: true }));
+      const out = await sns.send(
+        new SubscribeCommand({
+          TopicArn: String(props.TopicArn),
+          Protocol: String(props.Protocol),
+          Endpoint: String(props.Endpoint ?? ''),
+          ReturnSubscriptionArn: true,
+        }),
+      );
       return { physicalId: out.SubscriptionArn!, attributes: {} };
     }
     default:

@@ -42,11 +42,7 @@ function lowerBound(list: readonly ListedBlock[], blockIndex: number): number {
 }
 
 /** Up to maxResults blocks from startBlockIndex on, and the block index the next page starts at. */
-export function pageOf(
-  list: readonly ListedBlock[],
-  startBlockIndex: number,
-  maxResults: number,
-): { blocks: ListedBlock[]; nextBlockIndex?: number } {
+export function pageOf(list: readonly ListedBlock[], startBlockIndex: number, maxResults: number): { blocks: ListedBlock[]; nextBlockIndex?: number } {
   const from = lowerBound(list, startBlockIndex);
   const blocks = list.slice(from, from + maxResults);
   const next = list[from + maxResults];

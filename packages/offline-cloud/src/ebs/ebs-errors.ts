@@ -21,7 +21,12 @@ export const EBS_ERROR_STATUS: Readonly<Record<string, number>> = {
 
 /** An EBS error thrown inside a handler; the service renders it, Reason included. */
 export class EbsError extends AwsError {
-  constructor(code: string, message: string, readonly reason?: string, status = EBS_ERROR_STATUS[code] ?? 400) {
+  constructor(
+    code: string,
+    message: string,
+    readonly reason?: string,
+    status = EBS_ERROR_STATUS[code] ?? 400,
+  ) {
     super(code, message, status);
   }
 }

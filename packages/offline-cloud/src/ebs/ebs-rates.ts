@@ -14,7 +14,10 @@ export type EbsAction = 'GetSnapshotBlock' | 'PutSnapshotBlock' | 'ListChangedBl
 export class EbsRateLimiter {
   private readonly buckets: TokenBuckets;
 
-  constructor(private readonly rates: () => EbsRates, now: () => number) {
+  constructor(
+    private readonly rates: () => EbsRates,
+    now: () => number,
+  ) {
     this.buckets = new TokenBuckets(now);
   }
 

@@ -27,10 +27,7 @@ export class EbsReads {
   private requireCompleted(snapshotId: string): { record: SnapshotRecordView; blocks: ReadonlyMap<number, string> } {
     const record = requireSnapshot(this.snapshots, snapshotId, this.accountId);
     if (record.state !== 'completed') {
-      throw validation(
-        'INVALID_SNAPSHOT_ID',
-        `The snapshot '${snapshotId}' is in state '${record.state}'; the EBS direct APIs read only completed snapshots.`,
-      );
+      throw validation('INVALID_SNAPSHOT_ID', `The snapshot '${snapshotId}' is in state '${record.state}'; the EBS direct APIs read only completed snapshots.`);
     }
     try {
       return { record, blocks: this.storage.snapshotBlocks(snapshotId) };

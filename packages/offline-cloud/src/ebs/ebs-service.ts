@@ -29,11 +29,17 @@ export function createEbsService(ctx: CloudContext, storage: VolumeStorage, snap
   const stateDir = path.join(ctx.dataDir, 'ebs', ctx.accountId, ctx.region);
   const reads = new EbsReads(ctx.accountId, storage, snapshots, new EbsTokens(loadTokenKey(stateDir)), () => Math.floor(ctx.clock.now() / 1000));
   const writes = new EbsWrites(ctx.accountId, storage, snapshots, stateDir, () => ctx.clock.now());
-  const rates = new EbsRateLimiter(() => limitsOf(ctx).ebsRates, () => ctx.clock.now());
+  const rates = new EbsRateLimiter(
+    () => limitsOf(ctx).ebsRates,
+    () => ctx.clock.now(),
+  );
 
   /** The operation a request names, and the snapshot its per-snapshot rate counts against. */
   function operation(req: CloudRequest): { action: EbsAction; snapshotId?: string; run: () => CloudResponse } {
-    const segments = req.path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segments = req.path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const [root, a, b, c, ...rest] = segments;
     if (root === 'snapshots' && rest.length === 0) {
       if (req.method === 'POST' && a === undefined) return { action: 'StartSnapshot', run: () => writes.startSnapshot(req) };

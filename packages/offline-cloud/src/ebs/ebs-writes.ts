@@ -79,7 +79,8 @@ export class EbsWrites {
     const previous = body.ClientToken ? this.clientTokens[body.ClientToken] : undefined;
     const earlier = previous && this.snapshots.get(previous.snapshotId);
     if (previous && earlier) {
-      if (previous.fingerprint !== fingerprint) throw new EbsError('ConflictException', 'The request uses the same client token as a previous, but non-identical request.');
+      if (previous.fingerprint !== fingerprint)
+        throw new EbsError('ConflictException', 'The request uses the same client token as a previous, but non-identical request.');
       return this.startResponse(earlier, this.pending.get(earlier.snapshotId)?.encrypted ?? !!body.Encrypted);
     }
 

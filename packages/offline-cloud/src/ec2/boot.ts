@@ -53,11 +53,19 @@ export class BootManager implements InstanceProcesses {
     /** The guest OS powered off (`shutdown`): EC2 applies the instance's InstanceInitiatedShutdownBehavior. */
     halt: (instanceId: string) => void,
   ) {
-    this.interfaces = new InstanceInterfaces(() => ctx.endpoint(), reach, (m) => ctx.log(m));
-    this.shutdowns = new ShutdownWatch((id) => path.join(this.instanceDir(id), 'guest'), (id) => {
-      this.note(id, 'the guest OS powered off (shutdown)');
-      halt(id);
-    }, ctx.clock);
+    this.interfaces = new InstanceInterfaces(
+      () => ctx.endpoint(),
+      reach,
+      (m) => ctx.log(m),
+    );
+    this.shutdowns = new ShutdownWatch(
+      (id) => path.join(this.instanceDir(id), 'guest'),
+      (id) => {
+        this.note(id, 'the guest OS powered off (shutdown)');
+        halt(id);
+      },
+      ctx.clock,
+    );
   }
 
   instanceDir(instanceId: string): string {
@@ -74,7 +82,9 @@ export class BootManager implements InstanceProcesses {
     if (this.ctx.outages?.isDown(this.ctx.region)) return; // its region is down: it boots again when it is back
     const attempt = ++this.nextAttempt;
     this.attempts.set(instanceId, attempt);
-    this.run(instanceId, attempt, opts.afterRestart === true).catch((err) => this.note(instanceId, `boot failed: ${err instanceof Error ? err.message : String(err)}`));
+    this.run(instanceId, attempt, opts.afterRestart === true).catch((err) =>
+      this.note(instanceId, `boot failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
   }
 
   private current(instanceId: string, attempt: number): boolean {
@@ -106,7 +116,14 @@ export class BootManager implements InstanceProcesses {
     const imds = await startImdsEndpoint(this.ctx.endpoint(), instanceId); // IMDS is always reachable: not through the interface
     this.imdsEndpoints.set(instanceId, imds);
     if (!this.current(instanceId, attempt)) return this.closeImds(instanceId);
-    const env = bootEnvironment({ paths, guestPath, endpoint, region: this.ctx.region, imdsUrl: imds.url, clockEnvironment: this.ctx.clock.childEnvironment() });
+    const env = bootEnvironment({
+      paths,
+      guestPath,
+      endpoint,
+      region: this.ctx.region,
+      imdsUrl: imds.url,
+      clockEnvironment: this.ctx.clock.childEnvironment(),
+    });
     this.start(instanceId, userData.text, env);
   }
 

@@ -111,7 +111,13 @@ export const describeInstanceTypeOfferings: ActionHandler = (q, w) => {
   } else {
     throw new AwsError('InvalidParameterValue', `The offline cloud does not model LocationType '${locationType}' (use region or availability-zone).`);
   }
-  const page = describe(q, w, { all, idOf: (o) => `${o.location}/${o.instanceType}`, tagsOf: () => [], fields: OFFERING_FIELDS, limits: { min: 5, max: 1000 } });
+  const page = describe(q, w, {
+    all,
+    idOf: (o) => `${o.location}/${o.instanceType}`,
+    tagsOf: () => [],
+    fields: OFFERING_FIELDS,
+    limits: { min: 5, max: 1000 },
+  });
   return {
     instanceTypeOfferingSet: page.items.map((o) => ({ instanceType: o.instanceType, locationType, location: o.location })),
     nextToken: page.nextToken,
@@ -125,7 +131,13 @@ export const describeAvailabilityZones: ActionHandler = (q, w) => {
     all,
     idOf: (z) => z.zoneName,
     tagsOf: () => [],
-    fields: { 'zone-name': (z) => z.zoneName, 'zone-id': (z) => z.zoneId, 'region-name': () => w.ctx.region, state: () => 'available', 'zone-type': () => 'availability-zone' },
+    fields: {
+      'zone-name': (z) => z.zoneName,
+      'zone-id': (z) => z.zoneId,
+      'region-name': () => w.ctx.region,
+      state: () => 'available',
+      'zone-type': () => 'availability-zone',
+    },
     limits: { min: 1, max: 1000 },
     idParam: 'ZoneName',
     notFound: (ids) => new AwsError('InvalidParameterValue', `Invalid availability zone: [${ids.join(', ')}]`),

@@ -25,13 +25,25 @@ const mbps = (n: number) => (n * 1e6) / 8 / 1024 ** 2;
 
 /** Baseline and maximum EBS bandwidth in Mbps, from the instance type tables, for the types Lifeboat and its tests use. */
 export const EBS_BANDWIDTH_MBPS: Readonly<Record<string, readonly [baseline: number, maximum: number]>> = {
-  't3.nano': [43, 2085], 't3.micro': [87, 2085], 't3.small': [174, 2085], 't3.medium': [347, 2085], 't3.large': [695, 2780], 't3.xlarge': [695, 2780],
-  't4g.micro': [87, 2085], 't4g.small': [174, 2085],
-  'm5.large': [650, 4750], 'm5.xlarge': [1150, 4750], 'm5.2xlarge': [2300, 4750],
-  'c5.large': [650, 4750], 'c5.xlarge': [1150, 4750],
-  'm6i.large': [650, 10000], 'm6i.xlarge': [1250, 10000],
-  'c6i.large': [650, 10000], 'c6i.xlarge': [1250, 10000],
-  'm7i.large': [650, 10000], 'm7g.large': [630, 10000],
+  't3.nano': [43, 2085],
+  't3.micro': [87, 2085],
+  't3.small': [174, 2085],
+  't3.medium': [347, 2085],
+  't3.large': [695, 2780],
+  't3.xlarge': [695, 2780],
+  't4g.micro': [87, 2085],
+  't4g.small': [174, 2085],
+  'm5.large': [650, 4750],
+  'm5.xlarge': [1150, 4750],
+  'm5.2xlarge': [2300, 4750],
+  'c5.large': [650, 4750],
+  'c5.xlarge': [1150, 4750],
+  'm6i.large': [650, 10000],
+  'm6i.xlarge': [1250, 10000],
+  'c6i.large': [650, 10000],
+  'c6i.xlarge': [1250, 10000],
+  'm7i.large': [650, 10000],
+  'm7g.large': [630, 10000],
 };
 
 /** A type the table does not name gets a small Nitro type's figures (a conservative guess, said in the facts). */
@@ -111,5 +123,14 @@ export function guestDeviceFacts(
         : undefined,
     };
   }
-  return { instance: { instanceType: inst.instanceType, baselineMiBps: mbps(baseline), maximumMiBps: mbps(maximum), burstSeconds: BANDWIDTH_BURST_SECONDS, known: known !== undefined }, devices };
+  return {
+    instance: {
+      instanceType: inst.instanceType,
+      baselineMiBps: mbps(baseline),
+      maximumMiBps: mbps(maximum),
+      burstSeconds: BANDWIDTH_BURST_SECONDS,
+      known: known !== undefined,
+    },
+    devices,
+  };
 }

@@ -94,10 +94,17 @@ function launchFailure(err: AwsError): KmsOutcome['failure'] {
  * The KMS side of a request, before its handler runs: CreateVolume and RunInstances with encrypted volumes. A request
  * EC2 itself would refuse (a bad parameter) is left to its handler, which answers EC2's error.
  */
-export async function kmsOutcome(action: string, q: Query, w: World, caller: Caller, blockDevices: () => Array<{ encrypted?: boolean; kmsKeyId?: string; snapshotId?: string }>): Promise<KmsOutcome | undefined> {
+export async function kmsOutcome(
+  action: string,
+  q: Query,
+  w: World,
+  caller: Caller,
+  blockDevices: () => Array<{ encrypted?: boolean; kmsKeyId?: string; snapshotId?: string }>,
+): Promise<KmsOutcome | undefined> {
   if (!w.kms || (action !== 'CreateVolume' && action !== 'RunInstances')) return undefined;
   try {
-    const specs = action === 'CreateVolume' ? [{ encrypted: q.bool('Encrypted'), kmsKeyId: q.str('KmsKeyId'), snapshotId: q.str('SnapshotId') }] : blockDevices();
+    const specs =
+      action === 'CreateVolume' ? [{ encrypted: q.bool('Encrypted'), kmsKeyId: q.str('KmsKeyId'), snapshotId: q.str('SnapshotId') }] : blockDevices();
     for (const spec of specs) {
       const refused = await volumeFailure(w, caller, volumeEncryption(w, spec), action === 'RunInstances');
       if (refused) {
@@ -140,7 +147,8 @@ export const ENCRYPTION_DEFAULT_ACTIONS: Record<string, ActionHandler> = {
     const ref = q.required('KmsKeyId');
     const key = w.kms?.find(storeKey(w), ref);
     // an ARN is kept as given even before the key exists: KMS is asked when a volume uses it
-    if (!key && !ref.startsWith('arn:aws:kms:')) throw new AwsError('InvalidParameterValue', `Invalid id: "${ref}" (expecting the ARN or id of an existing KMS key)`);
+    if (!key && !ref.startsWith('arn:aws:kms:'))
+      throw new AwsError('InvalidParameterValue', `Invalid id: "${ref}" (expecting the ARN or id of an existing KMS key)`);
     ebsDefaults(w).defaultKmsKeyId = key?.arn ?? ref;
     w.ctx.markDirty();
     return { kmsKeyId: ebsDefaults(w).defaultKmsKeyId };

@@ -179,7 +179,8 @@ export const createVpcEndpoint: ActionHandler = (q, w) => {
   if (type === 'Gateway' && subnetIds.length) throw new AwsError('InvalidParameter', 'Subnets are not supported for gateway endpoints');
   if (type === 'Interface' && routeTableIds.length) throw new AwsError('InvalidParameter', 'Route tables are not supported for interface endpoints');
   for (const id of routeTableIds) {
-    if (requireRouteTable(w, id).vpcId !== vpc.vpcId) throw new AwsError('InvalidRouteTableId.NotFound', `The routeTable ID '${id}' does not exist in ${vpc.vpcId}`);
+    if (requireRouteTable(w, id).vpcId !== vpc.vpcId)
+      throw new AwsError('InvalidRouteTableId.NotFound', `The routeTable ID '${id}' does not exist in ${vpc.vpcId}`);
   }
   const zones = new Set<string>();
   for (const id of subnetIds) {
@@ -198,7 +199,10 @@ export const createVpcEndpoint: ActionHandler = (q, w) => {
     vpcEndpointType: type,
     routeTableIds,
     subnetIds,
-    groupIds: type === 'Interface' && groupIds.length === 0 ? [Object.values(w.model.securityGroups).find((g) => g.vpcId === vpc.vpcId && g.groupName === 'default')!.groupId] : groupIds,
+    groupIds:
+      type === 'Interface' && groupIds.length === 0
+        ? [Object.values(w.model.securityGroups).find((g) => g.vpcId === vpc.vpcId && g.groupName === 'default')!.groupId]
+        : groupIds,
     state: 'available',
     creationTimestamp: new Date(now).toISOString(),
     createdAt: now,

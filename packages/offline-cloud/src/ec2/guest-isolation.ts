@@ -50,7 +50,9 @@ function probe(flags: string[]): Isolation {
   fs.mkdirSync(b);
   const r = spawnSync(unshare, [...flags, 'sh', '-c', `mount --bind '${a}' '${b}'`], { timeout: 5000, encoding: 'utf8' });
   fs.rmSync(a, { recursive: true, force: true });
-  return r.status === 0 ? { kind: 'namespace', unshare, flags } : { kind: 'rewrite', why: `unshare ${flags.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}` };
+  return r.status === 0
+    ? { kind: 'namespace', unshare, flags }
+    : { kind: 'rewrite', why: `unshare ${flags.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}` };
 }
 
 /**
@@ -59,7 +61,9 @@ function probe(flags: string[]): Isolation {
  */
 function keptPaths(dataDir: string): string[] {
   const sdk = path.dirname(require.resolve('@aws-sdk/client-s3/package.json'));
-  return [dataDir, path.join(__dirname, 'guest'), path.dirname(CLOCK_PRELOAD), path.resolve(sdk, '..', '..'), path.dirname(process.execPath)].map((p) => fs.realpathSync(p));
+  return [dataDir, path.join(__dirname, 'guest'), path.dirname(CLOCK_PRELOAD), path.resolve(sdk, '..', '..'), path.dirname(process.execPath)].map((p) =>
+    fs.realpathSync(p),
+  );
 }
 
 /**

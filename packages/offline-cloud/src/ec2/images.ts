@@ -108,8 +108,7 @@ function renderImage(i: ImageRecord): XmlObject {
 export const describeImages: ActionHandler = (q, w) => {
   const owners = q.list('Owner');
   const ownerOk = (i: ImageRecord) =>
-    owners.length === 0 ||
-    owners.some((o) => (o === 'self' ? i.ownerId === w.ctx.accountId : o === i.ownerId || o === i.ownerAlias));
+    owners.length === 0 || owners.some((o) => (o === 'self' ? i.ownerId === w.ctx.accountId : o === i.ownerId || o === i.ownerAlias));
   const page = describe(q, w, {
     all: Object.values(w.model.images).filter(ownerOk),
     idOf: (i) => i.imageId,

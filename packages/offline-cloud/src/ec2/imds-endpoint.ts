@@ -18,7 +18,13 @@ export async function startImdsEndpoint(edgeUrl: string, instanceId: string): Pr
   const edge = new URL(edgeUrl);
   const server = http.createServer((req, res) => {
     const upstream = http.request(
-      { host: edge.hostname, port: edge.port, method: req.method, path: `${IMDS_PREFIX}${instanceId}${req.url ?? '/'}`, headers: { ...req.headers, host: edge.host } },
+      {
+        host: edge.hostname,
+        port: edge.port,
+        method: req.method,
+        path: `${IMDS_PREFIX}${instanceId}${req.url ?? '/'}`,
+        headers: { ...req.headers, host: edge.host },
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

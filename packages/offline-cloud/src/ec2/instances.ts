@@ -130,7 +130,8 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
     return inst;
   } catch (err) {
     for (const id of created) removeVolume(w, id);
-    for (const n of Object.values(w.model.networkInterfaces)) if (n.attachment?.instanceId === instanceId) delete w.model.networkInterfaces[n.networkInterfaceId];
+    for (const n of Object.values(w.model.networkInterfaces))
+      if (n.attachment?.instanceId === instanceId) delete w.model.networkInterfaces[n.networkInterfaceId];
     throw err;
   }
 }
@@ -183,7 +184,9 @@ function instanceFields(w: World): FieldMap<InstanceRecord> {
     'iam-instance-profile.arn': (i) => i.iamInstanceProfileArn,
     'network-interface.network-interface-id': (i) => i.networkInterfaceIds,
     'block-device-mapping.volume-id': (i) =>
-      Object.values(w.model.volumes).filter((v) => v.attachment?.instanceId === i.instanceId).map((v) => v.volumeId),
+      Object.values(w.model.volumes)
+        .filter((v) => v.attachment?.instanceId === i.instanceId)
+        .map((v) => v.volumeId),
     'metadata-options.instance-metadata-tags': (i) => i.metadataOptions.instanceMetadataTags,
   };
 }

@@ -20,13 +20,16 @@ export function requireGroups(w: World, groupIds: readonly string[]): void {
   if (missing.length > 0) throw new AwsError('InvalidGroup.NotFound', `The security group '${missing.join(', ')}' does not exist`);
 }
 
-
 /** A free private IP of the subnet (AWS reserves the first four and the last address), or the one asked for. */
 function allocateIp(w: World, subnet: SubnetRecord, requested?: string): string {
   const [base, bits] = subnet.cidrBlock.split('/');
   const first = ipToInt(base);
   const size = 2 ** (32 - Number(bits));
-  const used = new Set(Object.values(w.model.networkInterfaces).filter((n) => n.subnetId === subnet.subnetId).map((n) => n.privateIpAddress));
+  const used = new Set(
+    Object.values(w.model.networkInterfaces)
+      .filter((n) => n.subnetId === subnet.subnetId)
+      .map((n) => n.privateIpAddress),
+  );
   if (requested !== undefined) {
     const n = /^\d+\.\d+\.\d+\.\d+$/.test(requested) ? ipToInt(requested) : NaN;
     if (!(n >= first + 4 && n < first + size - 1)) {
@@ -194,4 +197,3 @@ export const describeNetworkInterfaces: ActionHandler = (q, w) => {
 export function groupIdList(ids: readonly string[]): XmlList {
   return new XmlList([...ids], 'groupId');
 }
-

@@ -18,7 +18,10 @@ export interface TagSpec {
 }
 
 export class Query {
-  constructor(private readonly params: ReadonlyMap<string, string>, private readonly prefix = '') {}
+  constructor(
+    private readonly params: ReadonlyMap<string, string>,
+    private readonly prefix = '',
+  ) {}
 
   static parse(body: Buffer, query?: URLSearchParams): Query {
     const map = new Map<string, string>();

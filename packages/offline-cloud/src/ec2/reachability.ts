@@ -53,6 +53,10 @@ export function reachService(w: World, inst: InstanceRecord, service: string): V
     const natTable = nat && routeTableOfSubnet(w, nat.subnetId, nat.vpcId);
     if (nat && nat.connectivityType === 'public' && natState(w, nat) === 'available' && routesToInternet(w, natTable)) path = `NAT gateway ${nat.natGatewayId}`;
   }
-  if (!path) return { reachable: false, why: `no route to ${service}: no public IP with an internet gateway route, no NAT gateway, no endpoint in subnet ${inst.subnetId}` };
+  if (!path)
+    return {
+      reachable: false,
+      why: `no route to ${service}: no public IP with an internet gateway route, no NAT gateway, no endpoint in subnet ${inst.subnetId}`,
+    };
   return egress() ? { reachable: true, why: path } : { reachable: false, why: 'security group egress blocks TCP 443' };
 }

@@ -43,10 +43,11 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage, kms?
     createEc2Store(scopedContext(ctx, key), storage, offerings, kms),
   );
   ctx.outages?.onChange((region, down) => {
-    for (const { key, store } of stores.all()) if (key.region === region) {
-      if (down) store.suspend();
-      else store.resume();
-    }
+    for (const { key, store } of stores.all())
+      if (key.region === region) {
+        if (down) store.suspend();
+        else store.resume();
+      }
   });
   const holding = (instanceId: string) => stores.find((s) => (s.instanceMetadata(instanceId) ? s : undefined));
   const first = stores.default;

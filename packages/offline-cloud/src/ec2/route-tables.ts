@@ -42,7 +42,8 @@ function renderRouteTable(w: World, t: RouteTableRecord): XmlObject {
     main: false,
     associationState: { state: 'associated' },
   }));
-  if (t.main) associations.unshift({ routeTableAssociationId: t.mainAssociationId, routeTableId: t.routeTableId, main: true, associationState: { state: 'associated' } });
+  if (t.main)
+    associations.unshift({ routeTableAssociationId: t.mainAssociationId, routeTableId: t.routeTableId, main: true, associationState: { state: 'associated' } });
   return {
     routeTableId: t.routeTableId,
     vpcId: t.vpcId,
@@ -218,7 +219,11 @@ export const detachInternetGateway: ActionHandler = (q, w) => {
   const mapped =
     Object.values(w.model.instances).some((i) => i.vpcId === vpcId && i.publicIpAddress && i.state !== 'terminated') ||
     Object.values(w.model.natGateways).some((n) => n.vpcId === vpcId && n.connectivityType === 'public' && n.state !== 'deleted');
-  if (mapped) throw new AwsError('DependencyViolation', `Network ${vpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
+  if (mapped)
+    throw new AwsError(
+      'DependencyViolation',
+      `Network ${vpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
+    );
   g.attachedVpcId = undefined;
   w.ctx.markDirty();
   return { return: true };
@@ -229,7 +234,11 @@ export const describeInternetGateways: ActionHandler = (q, w) => {
     all: Object.values(w.model.internetGateways),
     idOf: (g) => g.internetGatewayId,
     tagsOf: (g) => g.tags,
-    fields: { 'internet-gateway-id': (g) => g.internetGatewayId, 'attachment.vpc-id': (g) => g.attachedVpcId, 'attachment.state': (g) => (g.attachedVpcId ? 'available' : undefined) },
+    fields: {
+      'internet-gateway-id': (g) => g.internetGatewayId,
+      'attachment.vpc-id': (g) => g.attachedVpcId,
+      'attachment.state': (g) => (g.attachedVpcId ? 'available' : undefined),
+    },
     limits: { min: 5, max: 1000 },
     idParam: 'InternetGatewayId',
     notFound: notFoundError('InvalidInternetGatewayID.NotFound', (ids) => `The internetGateway ID '${ids}' does not exist`),

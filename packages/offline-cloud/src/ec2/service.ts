@@ -23,15 +23,17 @@ import * as routeTables from './route-tables';
 import { authorizeSecurityGroupEgress, revokeSecurityGroupEgress } from './sg-egress';
 import * as vpcs from './vpcs';
 import { Query, type Tag } from './query';
-import { type SnapshotRegistry, createSnapshot, createSnapshots, deleteSnapshot, describeSnapshots, scheduleSnapshotCompletion, snapshotRegistry } from './snapshots';
-import { createTags, deleteTags, describeTags } from './tagging';
 import {
-  createLaunchTemplate,
-  createLaunchTemplateVersion,
-  deleteLaunchTemplate,
-  describeLaunchTemplateVersions,
-  describeLaunchTemplates,
-} from './templates';
+  type SnapshotRegistry,
+  createSnapshot,
+  createSnapshots,
+  deleteSnapshot,
+  describeSnapshots,
+  scheduleSnapshotCompletion,
+  snapshotRegistry,
+} from './snapshots';
+import { createTags, deleteTags, describeTags } from './tagging';
+import { createLaunchTemplate, createLaunchTemplateVersion, deleteLaunchTemplate, describeLaunchTemplateVersions, describeLaunchTemplates } from './templates';
 import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, scheduleVolumeReady } from './volumes';
 import { type ActionHandler, type World } from './world';
 import { ENCRYPTION_DEFAULT_ACTIONS, kmsOutcome } from './ebs-encryption';

@@ -29,7 +29,8 @@ export function readPermissions(q: Query): EgressRule[] {
       throw new AwsError('InvalidParameterValue', 'Invalid value for portRange. Must specify both from and to ports with TCP/UDP.');
     }
     for (const r of p.structs('IpRanges')) rules.push({ ipProtocol, ...ports, cidrIp: r.required('CidrIp'), description: r.str('Description') });
-    for (const r of p.structs('PrefixListIds')) rules.push({ ipProtocol, ...ports, prefixListId: r.required('PrefixListId'), description: r.str('Description') });
+    for (const r of p.structs('PrefixListIds'))
+      rules.push({ ipProtocol, ...ports, prefixListId: r.required('PrefixListId'), description: r.str('Description') });
     for (const r of p.structs('Groups')) rules.push({ ipProtocol, ...ports, groupId: r.required('GroupId'), description: r.str('Description') });
   }
   if (rules.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter ipPermissions');
@@ -37,7 +38,12 @@ export function readPermissions(q: Query): EgressRule[] {
 }
 
 const sameRule = (a: EgressRule, b: EgressRule) =>
-  a.ipProtocol === b.ipProtocol && a.fromPort === b.fromPort && a.toPort === b.toPort && a.cidrIp === b.cidrIp && a.prefixListId === b.prefixListId && a.groupId === b.groupId;
+  a.ipProtocol === b.ipProtocol &&
+  a.fromPort === b.fromPort &&
+  a.toPort === b.toPort &&
+  a.cidrIp === b.cidrIp &&
+  a.prefixListId === b.prefixListId &&
+  a.groupId === b.groupId;
 
 function requireGroup(w: World, groupId: string): SecurityGroupRecord {
   const g = w.model.securityGroups[groupId];
@@ -49,7 +55,10 @@ export function authorizeEgress(w: World, g: SecurityGroupRecord, rules: EgressR
   const have = egressOf(g);
   const dup = rules.find((r) => have.some((h) => sameRule(h, r)));
   if (dup) {
-    throw new AwsError('InvalidPermission.Duplicate', `the specified rule "peer: ${dup.cidrIp ?? dup.prefixListId ?? dup.groupId}, ${dup.ipProtocol}, ALLOW" already exists`);
+    throw new AwsError(
+      'InvalidPermission.Duplicate',
+      `the specified rule "peer: ${dup.cidrIp ?? dup.prefixListId ?? dup.groupId}, ${dup.ipProtocol}, ALLOW" already exists`,
+    );
   }
   g.egress = [...have, ...rules];
 }

@@ -161,10 +161,7 @@ export const createSnapshots: ActionHandler = (q, w) => {
   }
   const tags = tagsFromSpecs(readTagSpecs(q), 'snapshot', ['snapshot']);
   const volumes = Object.values(w.model.volumes).filter(
-    (v) =>
-      v.attachment?.instanceId === instanceId &&
-      !excluded.has(v.volumeId) &&
-      !(excludeBoot && v.attachment.device === inst.rootDeviceName),
+    (v) => v.attachment?.instanceId === instanceId && !excluded.has(v.volumeId) && !(excludeBoot && v.attachment.device === inst.rootDeviceName),
   );
   if (volumes.length === 0) throw new AwsError('InvalidParameterValue', `The instance '${instanceId}' has no volumes to snapshot`);
   const description = q.str('Description') ?? '';
@@ -173,7 +170,13 @@ export const createSnapshots: ActionHandler = (q, w) => {
     volumes.map((volume) => ({
       volume,
       description,
-      tags: copyTags === 'volume' ? mergeTags(volume.tags.map((t) => ({ ...t })), tags) : tags,
+      tags:
+        copyTags === 'volume'
+          ? mergeTags(
+              volume.tags.map((t) => ({ ...t })),
+              tags,
+            )
+          : tags,
     })),
   );
   return {

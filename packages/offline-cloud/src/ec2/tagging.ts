@@ -54,9 +54,7 @@ export const deleteTags: ActionHandler = (q, w) => {
   // A Tag.N with no Value deletes the key whatever its value; with a Value (even ''), only on a match.
   const wanted = q.structs('Tag').map((t) => ({ key: t.str('Key') ?? '', value: t.str('Value') }));
   for (const r of ids.map((id) => resolve(w, id))) {
-    const keep = r.tags.filter((t) =>
-      wanted.length === 0 ? false : !wanted.some((x) => x.key === t.Key && (x.value === undefined || x.value === t.Value)),
-    );
+    const keep = r.tags.filter((t) => (wanted.length === 0 ? false : !wanted.some((x) => x.key === t.Key && (x.value === undefined || x.value === t.Value))));
     r.tags.splice(0, r.tags.length, ...keep);
   }
   w.ctx.markDirty();

@@ -27,7 +27,10 @@ export function readNetworkInterfaces(q: Query, name: string): NetworkInterfaceS
 /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RequestLaunchTemplateData.html: stop | terminate. */
 export function shutdownBehavior(value: string | undefined): 'stop' | 'terminate' | undefined {
   if (value === undefined || value === 'stop' || value === 'terminate') return value;
-  throw new AwsError('InvalidParameterValue', `Value (${value}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.`);
+  throw new AwsError(
+    'InvalidParameterValue',
+    `Value (${value}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are 'stop' and 'terminate'.`,
+  );
 }
 
 function readTemplateData(d: Query): LaunchTemplateData {
@@ -50,9 +53,7 @@ function readTemplateData(d: Query): LaunchTemplateData {
           instanceMetadataTags: md.str('InstanceMetadataTags'),
         }
       : undefined,
-    iamInstanceProfile: d.has('IamInstanceProfile')
-      ? { arn: d.str('IamInstanceProfile.Arn'), name: d.str('IamInstanceProfile.Name') }
-      : undefined,
+    iamInstanceProfile: d.has('IamInstanceProfile') ? { arn: d.str('IamInstanceProfile.Arn'), name: d.str('IamInstanceProfile.Name') } : undefined,
     availabilityZone: d.str('Placement.AvailabilityZone'),
     instanceInitiatedShutdownBehavior: shutdownBehavior(d.str('InstanceInitiatedShutdownBehavior')),
   };
@@ -143,10 +144,7 @@ export function findVersion(t: LaunchTemplateRecord, version: string | undefined
   const n = version === undefined || version === '$Default' ? t.defaultVersion : version === '$Latest' ? t.versions.at(-1)!.versionNumber : Number(version);
   const v = t.versions.find((x) => x.versionNumber === n);
   if (!v) {
-    throw new AwsError(
-      'InvalidLaunchTemplateId.VersionNotFound',
-      `Could not find launch template version ${version} for template ${t.launchTemplateId}`,
-    );
+    throw new AwsError('InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${version} for template ${t.launchTemplateId}`);
   }
   return v;
 }

@@ -72,10 +72,7 @@ export function createVolumeRecord(w: World, spec: NewVolume, initialState: 'cre
   }
   const size = spec.size ?? snap!.volumeSize;
   if (snap && size < snap.volumeSize) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Volume of size ${size}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`,
-    );
+    throw new AwsError('InvalidParameterValue', `Volume of size ${size}GB is smaller than snapshot '${snap.snapshotId}', expect size >= ${snap.volumeSize}GB`);
   }
   if (size < limits[0] || size > limits[1]) {
     throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is outside the ${volumeType} range ${limits[0]}-${limits[1]}GiB.`);
@@ -226,10 +223,7 @@ export const attachVolume: ActionHandler = (q, w) => {
     throw new AwsError('IncorrectState', `Instance '${instanceId}' is not 'running'.`);
   }
   if (inst.availabilityZone !== v.availabilityZone) {
-    throw new AwsError(
-      'InvalidVolume.ZoneMismatch',
-      `The volume '${v.volumeId}' is not in the same availability zone as instance '${instanceId}'`,
-    );
+    throw new AwsError('InvalidVolume.ZoneMismatch', `The volume '${v.volumeId}' is not in the same availability zone as instance '${instanceId}'`);
   }
   const taken = Object.values(w.model.volumes).some((o) => o.attachment?.instanceId === instanceId && o.attachment.device === device);
   if (taken) {

@@ -11,7 +11,7 @@ import type { FieldMap } from './filters';
 import { newId } from './ids';
 import { type SubnetRecord, type VpcRecord, mergeTags } from './model';
 import { type Query, readTagSpecs } from './query';
-import { type ActionHandler, type World, availabilityZones, tagsFromSpecs , zoneIdOf } from './world';
+import { type ActionHandler, type World, availabilityZones, tagsFromSpecs, zoneIdOf } from './world';
 import { renderTags } from './xml';
 
 const DEFAULT_VPC_CIDR = '172.31.0.0/16';
@@ -91,7 +91,9 @@ function renderVpc(w: World, v: VpcRecord) {
     ownerId: w.ctx.accountId,
     state: 'available',
     cidrBlock: v.cidrBlock,
-    cidrBlockAssociationSet: [{ associationId: `${v.vpcId.replace('vpc', 'vpc-cidr-assoc')}`, cidrBlock: v.cidrBlock, cidrBlockState: { state: 'associated' } }],
+    cidrBlockAssociationSet: [
+      { associationId: `${v.vpcId.replace('vpc', 'vpc-cidr-assoc')}`, cidrBlock: v.cidrBlock, cidrBlockState: { state: 'associated' } },
+    ],
     dhcpOptionsId: 'default',
     instanceTenancy: 'default',
     isDefault: v.isDefault,
@@ -102,7 +104,7 @@ function renderVpc(w: World, v: VpcRecord) {
 const VPC_FIELDS: FieldMap<VpcRecord> = {
   'vpc-id': (v) => v.vpcId,
   'cidr-block': (v) => v.cidrBlock,
-  'cidr': (v) => v.cidrBlock,
+  cidr: (v) => v.cidrBlock,
   'is-default': (v) => v.isDefault,
   state: () => 'available',
   'owner-id': () => '000000000000',
@@ -170,7 +172,15 @@ export const createSubnet: ActionHandler = (q, w) => {
     );
   }
   const tags = tagsFromSpecs(readTagSpecs(q), 'subnet', ['subnet']);
-  const s: SubnetRecord = { subnetId: newId('subnet'), vpcId: vpc.vpcId, availabilityZone: az, cidrBlock, defaultForAz: false, mapPublicIpOnLaunch: false, tags: mergeTags([], tags) };
+  const s: SubnetRecord = {
+    subnetId: newId('subnet'),
+    vpcId: vpc.vpcId,
+    availabilityZone: az,
+    cidrBlock,
+    defaultForAz: false,
+    mapPublicIpOnLaunch: false,
+    tags: mergeTags([], tags),
+  };
   w.model.subnets[s.subnetId] = s;
   w.ctx.markDirty();
   return { subnet: { ...renderSubnet(w, s), state: 'pending' } };

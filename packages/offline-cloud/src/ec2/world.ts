@@ -21,7 +21,6 @@ export interface InstanceProcesses {
   refreshDevices(instanceId: string): void;
 }
 
-
 export interface World {
   readonly ctx: CloudContext;
   readonly storage: VolumeStorage;
@@ -117,6 +116,8 @@ export function availabilityZones(w: World): string[] {
  */
 export function zoneIdOf(zone: string): string {
   const [area, direction, digit] = zone.slice(0, -1).split('-');
-  const short = direction.replace(/^(north|south)(east|west)$/, (_, a: string, b: string) => a[0] + b[0]).replace(/^(north|south|east|west|central)$/, (d: string) => d[0]);
+  const short = direction
+    .replace(/^(north|south)(east|west)$/, (_, a: string, b: string) => a[0] + b[0])
+    .replace(/^(north|south|east|west|central)$/, (d: string) => d[0]);
   return `${area}${short}${digit}-az${zone.slice(-1).charCodeAt(0) - 96}`;
 }

@@ -10,7 +10,10 @@ export interface XmlObject {
 }
 /** A list whose members are not `<item>` (e.g. a launch template NIC's `<groupSet><groupId>`). */
 export class XmlList {
-  constructor(readonly items: XmlValue[], readonly itemName: string) {}
+  constructor(
+    readonly items: XmlValue[],
+    readonly itemName: string,
+  ) {}
 }
 
 export function escapeXml(s: string): string {

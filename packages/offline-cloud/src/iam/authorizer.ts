@@ -54,9 +54,11 @@ function deniedMessage(role: Caller, v: Verdict): string {
   const { check, result } = v.denied!;
   const crossAccount = check.resourceAccount !== undefined && check.resourceAccount !== role.accountId;
   const why =
-    result === 'ExplicitlyDenied' ? 'with an explicit deny in a policy'
-    : crossAccount ? `because no resource-based policy allows the ${check.action} action`
-    : `because no identity-based policy allows the ${check.action} action`;
+    result === 'ExplicitlyDenied'
+      ? 'with an explicit deny in a policy'
+      : crossAccount
+        ? `because no resource-based policy allows the ${check.action} action`
+        : `because no identity-based policy allows the ${check.action} action`;
   return `User: ${sessionArn(role)} is not authorized to perform: ${check.action} on resource: ${check.resource} ${why}`;
 }
 
@@ -65,12 +67,21 @@ function denial(service: string, req: CloudRequest, message: string, v: Verdict)
   switch (service) {
     case 'ec2': {
       // AWS encrypts the decoded message (sts:DecodeAuthorizationMessage); offline it is base64 JSON of the same facts
-      const encoded = Buffer.from(JSON.stringify({ allowed: false, explicitDeny: v.denied!.result === 'ExplicitlyDenied', context: v.denied!.check })).toString('base64');
-      const body = renderError('UnauthorizedOperation', `You are not authorized to perform this operation. ${message}. Encoded authorization failure message: ${encoded}`, requestId);
+      const encoded = Buffer.from(JSON.stringify({ allowed: false, explicitDeny: v.denied!.result === 'ExplicitlyDenied', context: v.denied!.check })).toString(
+        'base64',
+      );
+      const body = renderError(
+        'UnauthorizedOperation',
+        `You are not authorized to perform this operation. ${message}. Encoded authorization failure message: ${encoded}`,
+        requestId,
+      );
       return { status: 403, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body };
     }
     case 's3': {
-      const body = req.method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId}</RequestId><HostId>offline</HostId></Error>`;
+      const body =
+        req.method === 'HEAD'
+          ? ''
+          : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId}</RequestId><HostId>offline</HostId></Error>`;
       return { status: 403, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId }, body };
     }
     case 'ebs':
@@ -89,7 +100,12 @@ function denial(service: string, req: CloudRequest, message: string, v: Verdict)
 /** Who owns an S3 bucket (src/s3-buckets.ts); unknown buckets are nobody's. */
 export type BucketOwners = (bucket: string) => string | undefined;
 
-export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (message: string) => void = () => undefined, bucketOwner: BucketOwners = () => undefined): Authorizer {
+export function createAuthorizer(
+  iam: IamRegistry,
+  ec2: Ec2Service,
+  log: (message: string) => void = () => undefined,
+  bucketOwner: BucketOwners = () => undefined,
+): Authorizer {
   /** A role's session; or, for another account's bucket, the signing account's administrator (the bucket policy decides). */
   const callerOf = (req: { headers: IncomingMessage['headers']; url?: string }, service: string, account: string): Caller | undefined => {
     const key = accessKeyOf(req);
@@ -125,7 +141,8 @@ export function createAuthorizer(iam: IamRegistry, ec2: Ec2Service, log: (messag
       try {
         checks = checksFor(req);
       } catch (err) {
-        if (err instanceof AwsError && req.service === 'ec2') return { status: err.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: renderError(err.code, err.message, randomUUID()) };
+        if (err instanceof AwsError && req.service === 'ec2')
+          return { status: err.status, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: renderError(err.code, err.message, randomUUID()) };
         throw err;
       }
       const verdict = await evaluate(iam, role, req.region, checks);

@@ -30,9 +30,11 @@ export function credentialsRoute(iam: IamRegistry, defaultAccount: string): Path
         return json(200, iam.adminCredentialsFor(input.account));
       }
       const role =
-        typeof input.roleArn === 'string' ? iam.roleByArn(input.roleArn)
-        : typeof input.roleName === 'string' ? iam.role(defaultAccount, input.roleName)
-        : undefined;
+        typeof input.roleArn === 'string'
+          ? iam.roleByArn(input.roleArn)
+          : typeof input.roleName === 'string'
+            ? iam.role(defaultAccount, input.roleName)
+            : undefined;
       if (input.roleArn === undefined && input.roleName === undefined) return json(400, { error: 'name a role: {"roleArn": "..."} or {"roleName": "..."}' });
       if (!role) return json(404, { error: `no deployed role ${String(input.roleArn ?? input.roleName)}` });
       const { AccessKeyId, SecretAccessKey, SessionToken, Expiration } = iam.credentialsFor(role);

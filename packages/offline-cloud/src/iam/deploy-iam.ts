@@ -15,7 +15,10 @@ export const MANAGED_POLICIES_PER_ROLE_QUOTA = 10;
 
 /** A resource IAM refused: the deploy fails with it, as the stack would (CREATE_FAILED). */
 export class IamDeployError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = code;
   }

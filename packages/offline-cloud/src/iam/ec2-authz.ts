@@ -17,8 +17,15 @@ import type { IamRegistry } from './registry';
 import { NETWORK_KIND_OF_PREFIX, networkChecks, networkTables } from './ec2-network-authz';
 
 const KIND_OF_PREFIX: Record<string, string> = {
-  i: 'instance', vol: 'volume', snap: 'snapshot', sg: 'security-group', subnet: 'subnet', ami: 'image',
-  lt: 'launch-template', eni: 'network-interface', vpc: 'vpc',
+  i: 'instance',
+  vol: 'volume',
+  snap: 'snapshot',
+  sg: 'security-group',
+  subnet: 'subnet',
+  ami: 'image',
+  lt: 'launch-template',
+  eni: 'network-interface',
+  vpc: 'vpc',
 };
 
 export function requestTagContext(tags: readonly Tag[]): ContextValues {
@@ -45,25 +52,48 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
   const arn = (kind: string, id: string) => `arn:aws:ec2:${region}:${kind === 'snapshot' || kind === 'image' ? '' : account}:${kind}/${id}`;
   const tagsOf = (kind: string, id: string): Tag[] | undefined => {
     const table: Record<string, Record<string, { tags: Tag[] }>> = {
-      instance: m.instances, volume: m.volumes, snapshot: m.snapshots, 'security-group': m.securityGroups, subnet: m.subnets,
-      image: m.images, 'launch-template': m.launchTemplates, 'network-interface': m.networkInterfaces, vpc: m.vpcs,
+      instance: m.instances,
+      volume: m.volumes,
+      snapshot: m.snapshots,
+      'security-group': m.securityGroups,
+      subnet: m.subnets,
+      image: m.images,
+      'launch-template': m.launchTemplates,
+      'network-interface': m.networkInterfaces,
+      vpc: m.vpcs,
       ...networkTables(m),
     };
     return table[kind]?.[id]?.tags;
   };
   const existing = (kind: string, id: string, extra: ContextValues = {}): AuthzCheck => ({
-    action: `ec2:${action}`, resource: arn(kind, id), context: { ...resourceTagContext(tagsOf(kind, id)), ...extra },
+    action: `ec2:${action}`,
+    resource: arn(kind, id),
+    context: { ...resourceTagContext(tagsOf(kind, id)), ...extra },
   });
   const created = (kind: string, tags: readonly Tag[], extra: ContextValues = {}): AuthzCheck => ({
-    action: `ec2:${action}`, resource: arn(kind, '*'), context: { ...requestTagContext(tags), ...extra },
+    action: `ec2:${action}`,
+    resource: arn(kind, '*'),
+    context: { ...requestTagContext(tags), ...extra },
   });
   const tagOnCreate = (kinds: Array<[string, readonly Tag[]]>): AuthzCheck[] =>
-    kinds.filter(([, tags]) => tags.length > 0).map(([kind, tags]) => ({
-      action: 'ec2:CreateTags', resource: arn(kind, '*'), context: { ...requestTagContext(tags), 'ec2:CreateAction': action },
-    }));
-  const specTags = (type: string) => readTagSpecs(q).filter((s) => s.resourceType === type).flatMap((s) => s.tags);
+    kinds
+      .filter(([, tags]) => tags.length > 0)
+      .map(([kind, tags]) => ({
+        action: 'ec2:CreateTags',
+        resource: arn(kind, '*'),
+        context: { ...requestTagContext(tags), 'ec2:CreateAction': action },
+      }));
+  const specTags = (type: string) =>
+    readTagSpecs(q)
+      .filter((s) => s.resourceType === type)
+      .flatMap((s) => s.tags);
   const kindOf = (id: string) => KIND_OF_PREFIX[id.split('-')[0]] ?? NETWORK_KIND_OF_PREFIX[id.split('-')[0]] ?? 'instance';
-  const network = networkChecks(action, q, m, { existing: (kind, id) => existing(kind, id), created: (kind, tags) => created(kind, tags), tagOnCreate, specTags });
+  const network = networkChecks(action, q, m, {
+    existing: (kind, id) => existing(kind, id),
+    created: (kind, tags) => created(kind, tags),
+    tagOnCreate,
+    specTags,
+  });
   if (network) return network;
 
   switch (action) {
@@ -82,7 +112,12 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
       const tags = specTags('snapshot');
       const instanceId = q.sub('InstanceSpecification').str('InstanceId') ?? '';
       const volumes = Object.values(m.volumes).filter((v) => v.attachment?.instanceId === instanceId);
-      return [created('snapshot', tags), existing('instance', instanceId), ...volumes.map((v) => existing('volume', v.volumeId)), ...tagOnCreate([['snapshot', tags]])];
+      return [
+        created('snapshot', tags),
+        existing('instance', instanceId),
+        ...volumes.map((v) => existing('volume', v.volumeId)),
+        ...tagOnCreate([['snapshot', tags]]),
+      ];
     }
     case 'AttachVolume':
     case 'DetachVolume': {
@@ -108,7 +143,8 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
       return [created('launch-template', specTags('launch-template')), ...tagOnCreate([['launch-template', specTags('launch-template')]])];
     case 'DeleteLaunchTemplate':
     case 'CreateLaunchTemplateVersion': {
-      const id = q.str('LaunchTemplateId') ?? Object.values(m.launchTemplates).find((t) => t.launchTemplateName === q.str('LaunchTemplateName'))?.launchTemplateId ?? '';
+      const id =
+        q.str('LaunchTemplateId') ?? Object.values(m.launchTemplates).find((t) => t.launchTemplateName === q.str('LaunchTemplateName'))?.launchTemplateId ?? '';
       return [existing('launch-template', id)];
     }
     case 'CreateSecurityGroup': {
@@ -129,11 +165,14 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
 }
 
 function runInstancesChecks(
-  q: Query, w: World, arn: (kind: string, id: string) => string,
+  q: Query,
+  w: World,
+  arn: (kind: string, id: string) => string,
   existing: (kind: string, id: string, extra?: ContextValues) => AuthzCheck,
   created: (kind: string, tags: readonly Tag[], extra?: ContextValues) => AuthzCheck,
   tagOnCreate: (kinds: Array<[string, readonly Tag[]]>) => AuthzCheck[],
-  iam: IamRegistry, action: string,
+  iam: IamRegistry,
+  action: string,
 ): AuthzCheck[] {
   let plan;
   try {
@@ -153,12 +192,20 @@ function runInstancesChecks(
     ...(plan.template ? [existing('launch-template', plan.template.id, template)] : []),
     ...(q.str('KeyName') ? [{ action: `ec2:${action}`, resource: arn('key-pair', q.str('KeyName')!), context: template }] : []),
     ...plan.blockDevices.filter((d) => d.snapshotId).map((d) => existing('snapshot', d.snapshotId!, template)),
-    ...tagOnCreate([['instance', plan.instanceTags], ['volume', plan.volumeTags], ['network-interface', plan.nicTags]]),
+    ...tagOnCreate([
+      ['instance', plan.instanceTags],
+      ['volume', plan.volumeTags],
+      ['network-interface', plan.nicTags],
+    ]),
   ];
   if (plan.iamInstanceProfileArn) {
     const role = iam.roleOfInstanceProfile(plan.iamInstanceProfileArn);
     // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html: an unknown profile is invalid
-    if (!role) throw new AwsError('InvalidParameterValue', `Value (${plan.iamInstanceProfileArn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
+    if (!role)
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${plan.iamInstanceProfileArn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
+      );
     checks.push({ action: 'iam:PassRole', resource: role.arn, context: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
   }
   return checks;

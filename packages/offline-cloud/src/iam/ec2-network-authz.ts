@@ -18,13 +18,21 @@ export interface NetworkAuthzHelpers {
 /** ARN resource type → the model table holding resources of that kind (for their tags). */
 export function networkTables(m: Ec2Model): Record<string, Record<string, { tags: Tag[] }>> {
   return {
-    'route-table': m.routeTables, 'internet-gateway': m.internetGateways, natgateway: m.natGateways, 'elastic-ip': m.addresses, 'vpc-endpoint': m.vpcEndpoints,
+    'route-table': m.routeTables,
+    'internet-gateway': m.internetGateways,
+    natgateway: m.natGateways,
+    'elastic-ip': m.addresses,
+    'vpc-endpoint': m.vpcEndpoints,
   };
 }
 
 /** Id prefix → ARN resource type, for CreateTags/DeleteTags on network resources. */
 export const NETWORK_KIND_OF_PREFIX: Record<string, string> = {
-  rtb: 'route-table', igw: 'internet-gateway', nat: 'natgateway', eipalloc: 'elastic-ip', vpce: 'vpc-endpoint',
+  rtb: 'route-table',
+  igw: 'internet-gateway',
+  nat: 'natgateway',
+  eipalloc: 'elastic-ip',
+  vpce: 'vpc-endpoint',
 };
 
 export function networkChecks(action: string, q: Query, m: Ec2Model, h: NetworkAuthzHelpers): AuthzCheck[] | undefined {
@@ -49,7 +57,13 @@ export function networkChecks(action: string, q: Query, m: Ec2Model, h: NetworkA
       return create('natgateway', 'natgateway', named('subnet', 'SubnetId'), ...(allocation ? [h.existing('elastic-ip', allocation)] : []));
     }
     case 'CreateVpcEndpoint':
-      return create('vpc-endpoint', 'vpc-endpoint', named('vpc', 'VpcId'), ...q.list('RouteTableId').map((id) => h.existing('route-table', id)), ...q.list('SubnetId').map((id) => h.existing('subnet', id)));
+      return create(
+        'vpc-endpoint',
+        'vpc-endpoint',
+        named('vpc', 'VpcId'),
+        ...q.list('RouteTableId').map((id) => h.existing('route-table', id)),
+        ...q.list('SubnetId').map((id) => h.existing('subnet', id)),
+      );
     case 'AttachInternetGateway':
     case 'DetachInternetGateway':
       return [named('internet-gateway', 'InternetGatewayId'), named('vpc', 'VpcId')];

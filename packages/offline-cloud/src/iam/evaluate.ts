@@ -62,7 +62,9 @@ function globalContext(caller: Caller, region: string): ContextValues {
 }
 
 export async function evaluate(iam: IamRegistry, role: Caller, region: string, checks: AuthzCheck[]): Promise<Verdict> {
-  const identityPolicies = isAdmin(role) ? [{ name: 'AdministratorAccess', policy: ADMINISTRATOR_ACCESS }] : iam.identityPolicies(role, (arn) => AWS_MANAGED_POLICIES[arn]);
+  const identityPolicies = isAdmin(role)
+    ? [{ name: 'AdministratorAccess', policy: ADMINISTRATOR_ACCESS }]
+    : iam.identityPolicies(role, (arn) => AWS_MANAGED_POLICIES[arn]);
   for (const check of checks) {
     const simulation: Simulation = {
       request: {

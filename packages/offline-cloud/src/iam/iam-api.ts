@@ -21,14 +21,25 @@ type Xml = string | number | boolean | undefined | Xml[] | { [k: string]: Xml };
 function render(value: Xml): string {
   if (value === undefined) return '';
   if (Array.isArray(value)) return value.map((v) => `<member>${render(v)}</member>`).join('');
-  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => (v === undefined ? '' : `<${k}>${render(v)}</${k}>`)).join('');
+  if (typeof value === 'object')
+    return Object.entries(value)
+      .map(([k, v]) => (v === undefined ? '' : `<${k}>${render(v)}</${k}>`))
+      .join('');
   return escapeXml(String(value));
 }
 
 const encodeDocument = (doc: PolicyDocument) => encodeURIComponent(JSON.stringify(doc));
 
 function roleXml(r: RoleRecord): Xml {
-  return { Path: r.path, RoleName: r.roleName, RoleId: r.roleId, Arn: r.arn, CreateDate: r.createDate, AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument), MaxSessionDuration: 3600 };
+  return {
+    Path: r.path,
+    RoleName: r.roleName,
+    RoleId: r.roleId,
+    Arn: r.arn,
+    CreateDate: r.createDate,
+    AssumeRolePolicyDocument: encodeDocument(r.assumeRolePolicyDocument),
+    MaxSessionDuration: 3600,
+  };
 }
 
 const noSuchEntity = (message: string) => new AwsError('NoSuchEntity', message, 404);
@@ -39,7 +50,11 @@ function requireRole(iam: IamRegistry, account: string, name: string | null): Ro
   return role;
 }
 
-function requirePolicy(iam: IamRegistry, account: string, arn: string | null): { name: string; arn: string; id: string; path: string; date: string; document: PolicyDocument; attachments: number } {
+function requirePolicy(
+  iam: IamRegistry,
+  account: string,
+  arn: string | null,
+): { name: string; arn: string; id: string; path: string; date: string; document: PolicyDocument; attachments: number } {
   const attachments = iam.rolesOf(account).filter((r) => arn && r.managedPolicyArns.includes(arn)).length;
   const found = arn ? iam.policies.get(arn) : undefined;
   const own = found?.arn.split(':')[4] === account ? found : undefined;
@@ -47,7 +62,15 @@ function requirePolicy(iam: IamRegistry, account: string, arn: string | null): {
   const managed = arn ? AWS_MANAGED_POLICIES[arn] : undefined;
   if (arn && managed) {
     const m = /^arn:aws:iam::aws:policy(\/.*\/|\/)([^/]+)$/.exec(arn)!;
-    return { name: m[2], arn, id: `ANPA${Buffer.from(m[2]).toString('hex').slice(0, 16).toUpperCase()}`, path: m[1], date: AWS_POLICY_DATE, document: managed, attachments };
+    return {
+      name: m[2],
+      arn,
+      id: `ANPA${Buffer.from(m[2]).toString('hex').slice(0, 16).toUpperCase()}`,
+      path: m[1],
+      date: AWS_POLICY_DATE,
+      document: managed,
+      attachments,
+    };
   }
   throw noSuchEntity(`Policy ${arn ?? ''} does not exist or is not attachable.`);
 }
@@ -57,7 +80,13 @@ type Operation = (p: URLSearchParams, account: string) => Xml;
 
 export function createIamService(iam: IamRegistry): Service {
   const ops: Record<string, Operation> = {
-    ListRoles: (p, account) => ({ IsTruncated: false, Roles: iam.rolesOf(account).filter((r) => r.path.startsWith(p.get('PathPrefix') ?? '/')).map(roleXml) }),
+    ListRoles: (p, account) => ({
+      IsTruncated: false,
+      Roles: iam
+        .rolesOf(account)
+        .filter((r) => r.path.startsWith(p.get('PathPrefix') ?? '/'))
+        .map(roleXml),
+    }),
     GetRole: (p, account) => ({ Role: roleXml(requireRole(iam, account, p.get('RoleName'))) }),
     ListRolePolicies: (p, account) => ({ IsTruncated: false, PolicyNames: Object.keys(requireRole(iam, account, p.get('RoleName')).inlinePolicies) }),
     GetRolePolicy: (p, account) => {
@@ -73,7 +102,19 @@ export function createIamService(iam: IamRegistry): Service {
     }),
     GetPolicy: (p, account) => {
       const pol = requirePolicy(iam, account, p.get('PolicyArn'));
-      return { Policy: { PolicyName: pol.name, PolicyId: pol.id, Arn: pol.arn, Path: pol.path, DefaultVersionId: 'v1', AttachmentCount: pol.attachments, IsAttachable: true, CreateDate: pol.date, UpdateDate: pol.date } };
+      return {
+        Policy: {
+          PolicyName: pol.name,
+          PolicyId: pol.id,
+          Arn: pol.arn,
+          Path: pol.path,
+          DefaultVersionId: 'v1',
+          AttachmentCount: pol.attachments,
+          IsAttachable: true,
+          CreateDate: pol.date,
+          UpdateDate: pol.date,
+        },
+      };
     },
     GetPolicyVersion: (p, account) => {
       const pol = requirePolicy(iam, account, p.get('PolicyArn'));

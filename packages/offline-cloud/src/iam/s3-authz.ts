@@ -12,9 +12,36 @@ import type { AuthzCheck, ContextValues } from './evaluate';
 import type { IamRegistry } from './registry';
 
 const BUCKET_SUBRESOURCES: Record<string, Record<string, string>> = {
-  GET: { location: 'GetBucketLocation', versioning: 'GetBucketVersioning', tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', lifecycle: 'GetLifecycleConfiguration', uploads: 'ListBucketMultipartUploads', versions: 'ListBucketVersions', 'object-lock': 'GetBucketObjectLockConfiguration', acl: 'GetBucketAcl', encryption: 'GetEncryptionConfiguration', publicAccessBlock: 'GetBucketPublicAccessBlock' },
-  PUT: { versioning: 'PutBucketVersioning', tagging: 'PutBucketTagging', policy: 'PutBucketPolicy', lifecycle: 'PutLifecycleConfiguration', 'object-lock': 'PutBucketObjectLockConfiguration', acl: 'PutBucketAcl', encryption: 'PutEncryptionConfiguration', publicAccessBlock: 'PutBucketPublicAccessBlock' },
-  DELETE: { tagging: 'PutBucketTagging', policy: 'DeleteBucketPolicy', lifecycle: 'PutLifecycleConfiguration', encryption: 'PutEncryptionConfiguration', publicAccessBlock: 'PutBucketPublicAccessBlock' },
+  GET: {
+    location: 'GetBucketLocation',
+    versioning: 'GetBucketVersioning',
+    tagging: 'GetBucketTagging',
+    policy: 'GetBucketPolicy',
+    lifecycle: 'GetLifecycleConfiguration',
+    uploads: 'ListBucketMultipartUploads',
+    versions: 'ListBucketVersions',
+    'object-lock': 'GetBucketObjectLockConfiguration',
+    acl: 'GetBucketAcl',
+    encryption: 'GetEncryptionConfiguration',
+    publicAccessBlock: 'GetBucketPublicAccessBlock',
+  },
+  PUT: {
+    versioning: 'PutBucketVersioning',
+    tagging: 'PutBucketTagging',
+    policy: 'PutBucketPolicy',
+    lifecycle: 'PutLifecycleConfiguration',
+    'object-lock': 'PutBucketObjectLockConfiguration',
+    acl: 'PutBucketAcl',
+    encryption: 'PutEncryptionConfiguration',
+    publicAccessBlock: 'PutBucketPublicAccessBlock',
+  },
+  DELETE: {
+    tagging: 'PutBucketTagging',
+    policy: 'DeleteBucketPolicy',
+    lifecycle: 'PutLifecycleConfiguration',
+    encryption: 'PutEncryptionConfiguration',
+    publicAccessBlock: 'PutBucketPublicAccessBlock',
+  },
 };
 
 function header(req: CloudRequest, name: string): string | undefined {
@@ -25,7 +52,11 @@ function header(req: CloudRequest, name: string): string | undefined {
 /** Keys of the request's headers that S3 offers as condition keys. */
 function headerContext(req: CloudRequest): ContextValues {
   const out: ContextValues = {};
-  for (const [h, key] of [['if-none-match', 's3:if-none-match'], ['if-match', 's3:if-match'], ['x-amz-server-side-encryption', 's3:x-amz-server-side-encryption']]) {
+  for (const [h, key] of [
+    ['if-none-match', 's3:if-none-match'],
+    ['if-match', 's3:if-match'],
+    ['x-amz-server-side-encryption', 's3:x-amz-server-side-encryption'],
+  ]) {
     const v = header(req, h);
     if (v !== undefined) out[key] = v;
   }
@@ -41,7 +72,13 @@ export function s3Checks(req: CloudRequest, iam: IamRegistry, ownerOf: (bucket: 
   const resourcePolicy = iam.bucketPolicies.get(bucket);
   const bucketArn = `arn:aws:s3:::${bucket}`;
   const resourceAccount = ownerOf(bucket);
-  const check = (action: string, resource: string, context: ContextValues = {}): AuthzCheck => ({ action: `s3:${action}`, resource, context, resourcePolicy, resourceAccount });
+  const check = (action: string, resource: string, context: ContextValues = {}): AuthzCheck => ({
+    action: `s3:${action}`,
+    resource,
+    context,
+    resourcePolicy,
+    resourceAccount,
+  });
   const q = req.query;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
 
@@ -50,7 +87,11 @@ export function s3Checks(req: CloudRequest, iam: IamRegistry, ownerOf: (bucket: 
     if (sub) return [check(BUCKET_SUBRESOURCES[method][sub], bucketArn)];
     if (method === 'GET') {
       const context: ContextValues = {};
-      for (const [param, name] of [['prefix', 's3:prefix'], ['delimiter', 's3:delimiter'], ['max-keys', 's3:max-keys']]) {
+      for (const [param, name] of [
+        ['prefix', 's3:prefix'],
+        ['delimiter', 's3:delimiter'],
+        ['max-keys', 's3:max-keys'],
+      ]) {
         const v = q.get(param);
         if (v !== null) context[name] = v;
       }
@@ -85,7 +126,13 @@ export function s3Checks(req: CloudRequest, iam: IamRegistry, ownerOf: (bucket: 
       // the source is checked against its own bucket's policy and owner
       const from = decodeURIComponent(source.replace(/^\//, '').split('?')[0]);
       const fromBucket = from.split('/')[0];
-      checks.push({ action: 's3:GetObject', resource: `arn:aws:s3:::${from}`, context: {}, resourcePolicy: iam.bucketPolicies.get(fromBucket), resourceAccount: ownerOf(fromBucket) });
+      checks.push({
+        action: 's3:GetObject',
+        resource: `arn:aws:s3:::${from}`,
+        context: {},
+        resourcePolicy: iam.bucketPolicies.get(fromBucket),
+        resourceAccount: ownerOf(fromBucket),
+      });
     }
     return checks;
   }

@@ -26,14 +26,17 @@ export function answerMissingAsDenied(res: ServerResponse, method: string, messa
   const write = res.write.bind(res);
   const end = res.end.bind(res);
   let replaced = false;
-  res.writeHead = ((status: number, ...rest: unknown[]) => {
-    if (status !== 404) return (res.writeHead = writeHead as typeof res.writeHead, writeHead(status, ...(rest as [Record<string, string>])));
+  res.writeHead = (status: number, ...rest: unknown[]) => {
+    if (status !== 404) return ((res.writeHead = writeHead as typeof res.writeHead), writeHead(status, ...(rest as [Record<string, string>])));
     replaced = true;
-    const body = method === 'HEAD' ? '' : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escapeXml(message)}</Message><RequestId>offline</RequestId><HostId>offline</HostId></Error>`;
+    const body =
+      method === 'HEAD'
+        ? ''
+        : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escapeXml(message)}</Message><RequestId>offline</RequestId><HostId>offline</HostId></Error>`;
     writeHead(403, { 'content-type': 'application/xml', 'content-length': String(Buffer.byteLength(body)) });
     end(body);
     return res;
-  });
+  };
   res.write = ((...args: Parameters<typeof write>) => (replaced ? true : write(...args))) as typeof res.write;
   res.end = ((...args: Parameters<typeof end>) => (replaced ? res : end(...args))) as typeof res.end;
 }

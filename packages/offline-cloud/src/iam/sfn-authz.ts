@@ -31,6 +31,6 @@ export function sfnChecks(req: CloudRequest): AuthzCheck[] {
     return []; // the service answers SerializationException itself
   }
   const field = RESOURCE_FIELD[operation];
-  const resource = field && typeof input[field] === 'string' ? (input[field]) : '*';
+  const resource = field && typeof input[field] === 'string' ? input[field] : '*';
   return [{ action: `states:${operation}`, resource, context: {} }];
 }

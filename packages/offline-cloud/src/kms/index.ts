@@ -42,7 +42,10 @@ export interface KmsService extends Service, KmsBridge {
 }
 
 export function createKmsService(ctx: CloudContext): KmsService {
-  const stores = new AccountRegionStores<KmsKeys>({ account: ctx.accountId, region: ctx.region }, (k) => new KmsKeys(k.account, k.region, () => ctx.clock.now()));
+  const stores = new AccountRegionStores<KmsKeys>(
+    { account: ctx.accountId, region: ctx.region },
+    (k) => new KmsKeys(k.account, k.region, () => ctx.clock.now()),
+  );
   const json = (status: number, body: unknown): CloudResponse => ({ status, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify(body) });
   const error = (status: number, code: string, message: string) => json(status, { __type: code, message });
   const keysAt = (at: StoreKey) => {
@@ -92,7 +95,13 @@ export function createKmsService(ctx: CloudContext): KmsService {
     addServiceGrant(at, keyArn, g) {
       const key = keysAt(at).find(keyArn);
       if (!key) return;
-      key.grants.push({ ...g, grantId: `${g.name}-${key.grants.length}-${ctx.clock.now()}`, retiringPrincipal: g.granteePrincipal, issuingAccount: `arn:aws:iam::${at.account}:root`, creationDate: ctx.clock.now() });
+      key.grants.push({
+        ...g,
+        grantId: `${g.name}-${key.grants.length}-${ctx.clock.now()}`,
+        retiringPrincipal: g.granteePrincipal,
+        issuingAccount: `arn:aws:iam::${at.account}:root`,
+        creationDate: ctx.clock.now(),
+      });
       ctx.markDirty();
     },
     retireServiceGrants(at, name) {

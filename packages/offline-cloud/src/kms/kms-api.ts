@@ -39,7 +39,11 @@ export function keyMetadata(k: KeyRecord): Json {
 async function authorizeAccount(c: KmsCall, action: string): Promise<void> {
   if (!c.iam) return;
   const verdict = await evaluate(c.iam, c.caller, c.region, [{ action: `kms:${action}`, resource: '*', context: { 'kms:CallerAccount': c.caller.accountId } }]);
-  if (!verdict.allowed) throw new AwsError('AccessDeniedException', `User is not authorized to perform: kms:${action} on resource: * because no identity-based policy allows the kms:${action} action`);
+  if (!verdict.allowed)
+    throw new AwsError(
+      'AccessDeniedException',
+      `User is not authorized to perform: kms:${action} on resource: * because no identity-based policy allows the kms:${action} action`,
+    );
 }
 
 /**
@@ -108,7 +112,8 @@ export const OPERATIONS: Record<string, Operation> = {
     if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith('alias/aws/')) {
       throw new AwsError('ValidationException', `Alias ${name} must begin with alias/ (not alias/aws/) and contain only alphanumerics, '/', '_' and '-'.`);
     }
-    if (c.keys.state.aliases[name]) throw new AwsError('AlreadyExistsException', `An alias with the name ${c.keys.keyArn('').replace(/key\/$/, '')}${name} already exists`);
+    if (c.keys.state.aliases[name])
+      throw new AwsError('AlreadyExistsException', `An alias with the name ${c.keys.keyArn('').replace(/key\/$/, '')}${name} already exists`);
     const key = c.keys.resolve(required(c.input, 'TargetKeyId'));
     await authorize(c, key, { operation: 'CreateAlias' });
     c.keys.state.aliases[name] = key.keyId;
@@ -118,7 +123,10 @@ export const OPERATIONS: Record<string, Operation> = {
     await authorizeAccount(c, 'ListAliases');
     const only = str(c.input, 'KeyId') ? c.keys.resolve(str(c.input, 'KeyId')!).keyId : undefined;
     const aliases = Object.entries(c.keys.state.aliases).filter(([, id]) => !only || id === only);
-    return { Aliases: aliases.map(([name, id]) => ({ AliasName: name, AliasArn: `arn:aws:kms:${c.keys.region}:${c.keys.accountId}:${name}`, TargetKeyId: id })), Truncated: false };
+    return {
+      Aliases: aliases.map(([name, id]) => ({ AliasName: name, AliasArn: `arn:aws:kms:${c.keys.region}:${c.keys.accountId}:${name}`, TargetKeyId: id })),
+      Truncated: false,
+    };
   },
   async GetKeyPolicy(c) {
     const key = c.keys.resolve(required(c.input, 'KeyId'));
@@ -137,7 +145,8 @@ export const OPERATIONS: Record<string, Operation> = {
     const key = c.keys.resolve(required(c.input, 'KeyId'));
     const grantee = required(c.input, 'GranteePrincipal');
     const operations = (c.input.Operations as string[] | undefined) ?? [];
-    if (operations.length === 0) throw new AwsError('ValidationException', "1 validation error detected: Value at 'operations' failed to satisfy constraint: Member must not be null");
+    if (operations.length === 0)
+      throw new AwsError('ValidationException', "1 validation error detected: Value at 'operations' failed to satisfy constraint: Member must not be null");
     await authorize(c, key, { operation: 'CreateGrant', context: { 'kms:GranteePrincipal': grantee, 'kms:GrantOperations': operations } });
     const grant = newGrant(c, {
       name: str(c.input, 'Name'),
@@ -169,12 +178,14 @@ export const OPERATIONS: Record<string, Operation> = {
   },
   async RetireGrant(c) {
     const token = str(c.input, 'GrantToken');
-    const found = token ? grantByToken(c.keys, token) : (() => {
-      const key = c.keys.resolve(required(c.input, 'KeyId'));
-      const grant = key.grants.find((g) => g.grantId === required(c.input, 'GrantId'));
-      if (!grant) throw new AwsError('NotFoundException', `Grant ID ${str(c.input, 'GrantId')} not found`);
-      return { key, grant };
-    })();
+    const found = token
+      ? grantByToken(c.keys, token)
+      : (() => {
+          const key = c.keys.resolve(required(c.input, 'KeyId'));
+          const grant = key.grants.find((g) => g.grantId === required(c.input, 'GrantId'));
+          if (!grant) throw new AwsError('NotFoundException', `Grant ID ${str(c.input, 'GrantId')} not found`);
+          return { key, grant };
+        })();
     // the retiring principal, or a grantee whose grant includes RetireGrant (https://docs.aws.amazon.com/kms/latest/APIReference/API_RetireGrant.html)
     const who = 'roleName' in c.caller ? c.caller.arn : `arn:aws:iam::${c.caller.accountId}:root`;
     const may = found.grant.retiringPrincipal === who || (found.grant.granteePrincipal === who && found.grant.operations.includes('RetireGrant'));
@@ -200,7 +211,8 @@ export const OPERATIONS: Record<string, Operation> = {
     const cipher = blob(c.input, 'CiphertextBlob');
     const key = c.keys.resolve(keyIdOf(cipher));
     const asked = str(c.input, 'KeyId');
-    if (asked && c.keys.find(asked)?.keyId !== key.keyId) throw new AwsError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
+    if (asked && c.keys.find(asked)?.keyId !== key.keyId)
+      throw new AwsError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
     const context = contextOf(c.input);
     await authorize(c, key, { operation: 'Decrypt', encryptionContext: context });
     return { KeyId: key.arn, Plaintext: open(key, cipher, context).toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
@@ -232,4 +244,3 @@ export const OPERATIONS: Record<string, Operation> = {
   },
   ...KEY_STATE_OPERATIONS,
 };
-

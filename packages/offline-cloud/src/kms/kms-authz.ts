@@ -20,7 +20,15 @@ import { AwsError } from '../service';
 import type { GrantRecord, KeyRecord } from './kms-keys';
 
 /** The operations that a disabled or pending-deletion key refuses. */
-export const CRYPTO_OPERATIONS = new Set(['Encrypt', 'Decrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt', 'ReEncryptFrom', 'ReEncryptTo']);
+export const CRYPTO_OPERATIONS = new Set([
+  'Encrypt',
+  'Decrypt',
+  'GenerateDataKey',
+  'GenerateDataKeyWithoutPlaintext',
+  'ReEncrypt',
+  'ReEncryptFrom',
+  'ReEncryptTo',
+]);
 const GRANT_OPERATIONS = new Set(['CreateGrant', 'ListGrants', 'RevokeGrant']);
 
 /** The signer of a request: a deployed role's session, else its account's administrator (an IAM user). */
@@ -58,10 +66,19 @@ function grantAllows(grant: GrantRecord, caller: Caller, use: KeyUse): boolean {
 
 /** The key's state refuses this operation: AWS's error for it. */
 export function stateError(key: KeyRecord, operation: string): AwsError | undefined {
-  if (key.state === 'PendingDeletion' && operation !== 'DescribeKey' && !operation.startsWith('List') && !operation.startsWith('Get') && operation !== 'CancelKeyDeletion' && operation !== 'RetireGrant' && operation !== 'RevokeGrant') {
+  if (
+    key.state === 'PendingDeletion' &&
+    operation !== 'DescribeKey' &&
+    !operation.startsWith('List') &&
+    !operation.startsWith('Get') &&
+    operation !== 'CancelKeyDeletion' &&
+    operation !== 'RetireGrant' &&
+    operation !== 'RevokeGrant'
+  ) {
     return new AwsError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
   }
-  if (key.state === 'Disabled' && (CRYPTO_OPERATIONS.has(operation) || operation === 'CreateGrant')) return new AwsError('DisabledException', `${key.arn} is disabled.`);
+  if (key.state === 'Disabled' && (CRYPTO_OPERATIONS.has(operation) || operation === 'CreateGrant'))
+    return new AwsError('DisabledException', `${key.arn} is disabled.`);
   return undefined;
 }
 
@@ -81,6 +98,7 @@ export async function mayUse(iam: IamRegistry, caller: Caller, region: string, k
 
 /** KMS's AccessDeniedException text (https://docs.aws.amazon.com/kms/latest/developerguide/troubleshooting-access-denied.html). */
 export function accessDenied(caller: Caller, key: KeyRecord, operation: string, verdict: Verdict): AwsError {
-  const why = verdict.denied?.result === 'ExplicitlyDenied' ? 'with an explicit deny' : 'because no resource-based policy allows the kms:' + operation + ' action';
+  const why =
+    verdict.denied?.result === 'ExplicitlyDenied' ? 'with an explicit deny' : 'because no resource-based policy allows the kms:' + operation + ' action';
   return new AwsError('AccessDeniedException', `User: ${sessionArn(caller)} is not authorized to perform: kms:${operation} on resource: ${key.arn} ${why}`);
 }

@@ -15,10 +15,14 @@ export interface KmsCall {
 }
 export type Operation = (c: KmsCall) => Promise<Json>;
 
-export const str = (input: Json, name: string): string | undefined => (typeof input[name] === 'string' ? (input[name]) : undefined);
+export const str = (input: Json, name: string): string | undefined => (typeof input[name] === 'string' ? input[name] : undefined);
 export function required(input: Json, name: string): string {
   const v = str(input, name);
-  if (!v) throw new AwsError('ValidationException', `1 validation error detected: Value at '${name.charAt(0).toLowerCase() + name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+  if (!v)
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value at '${name.charAt(0).toLowerCase() + name.slice(1)}' failed to satisfy constraint: Member must not be null`,
+    );
   return v;
 }
 export const blob = (input: Json, name: string): Buffer => Buffer.from(required(input, name), 'base64');

@@ -12,7 +12,9 @@ import type { KeyRecord } from './kms-keys';
 const MAGIC = 'LBK1';
 
 function aad(context: Record<string, string> | undefined): Buffer {
-  const sorted = Object.keys(context ?? {}).sort().map((k) => [k, context![k]]);
+  const sorted = Object.keys(context ?? {})
+    .sort()
+    .map((k) => [k, context![k]]);
   return Buffer.from(JSON.stringify(sorted));
 }
 

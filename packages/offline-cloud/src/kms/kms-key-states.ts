@@ -24,7 +24,11 @@ export const KEY_STATE_OPERATIONS: Record<string, Operation> = {
     await authorize(c, key, { operation: 'ScheduleKeyDeletion' });
     // 7 to 30 days, default 30 (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)
     const days = typeof c.input.PendingWindowInDays === 'number' ? c.input.PendingWindowInDays : 30;
-    if (days < 7 || days > 30) throw new AwsError('ValidationException', `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`);
+    if (days < 7 || days > 30)
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`,
+      );
     key.state = 'PendingDeletion';
     key.deletionDate = c.keys.nowMs() + days * 86_400_000;
     return { KeyId: key.arn, DeletionDate: seconds(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };

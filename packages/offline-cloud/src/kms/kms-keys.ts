@@ -76,7 +76,13 @@ function awsEbsKeyPolicy(accountId: string, region: string): PolicyDocument {
         Resource: '*',
         Condition: { StringEquals: via },
       },
-      { Sid: 'Allow direct access to key metadata to the account', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'], Resource: '*' },
+      {
+        Sid: 'Allow direct access to key metadata to the account',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: ['kms:Describe*', 'kms:Get*', 'kms:List*'],
+        Resource: '*',
+      },
     ],
   };
 }
@@ -145,13 +151,19 @@ export class KmsKeys {
   awsEbsKey(): KeyRecord {
     const id = this.state.aliases[AWS_EBS_ALIAS];
     if (id && this.state.keys[id]) return this.state.keys[id];
-    const key = this.create({ policy: awsEbsKeyPolicy(this.accountId, this.region), description: 'Default key that protects my EBS volumes when no other key is defined', keyManager: 'AWS' });
+    const key = this.create({
+      policy: awsEbsKeyPolicy(this.accountId, this.region),
+      description: 'Default key that protects my EBS volumes when no other key is defined',
+      keyManager: 'AWS',
+    });
     this.state.aliases[AWS_EBS_ALIAS] = key.keyId;
     return key;
   }
 
   aliasesOf(keyId: string): string[] {
-    return Object.entries(this.state.aliases).filter(([, id]) => id === keyId).map(([name]) => name);
+    return Object.entries(this.state.aliases)
+      .filter(([, id]) => id === keyId)
+      .map(([name]) => name);
   }
 
   /** A key whose deletion date has passed is gone (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html). */

@@ -132,7 +132,8 @@ class FunctionWorker {
     const timeoutMs = this.config.timeoutSeconds * 1000;
     // a sandbox that dies during Init fails its waiting invocations through failAll (the exit handler)
     await Promise.race([this.ready, this.exit]);
-    if (this.exited) throw new LambdaInvokeError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited during Init`, trace: [] });
+    if (this.exited)
+      throw new LambdaInvokeError({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited during Init`, trace: [] });
     return new Promise((resolve, reject) => {
       const cancel = this.timers.at(this.clock.now() + timeoutMs, () => {
         // Lambda tears the sandbox down on a timeout; the next invoke gets a fresh one.

@@ -49,9 +49,13 @@ function quota(q: QuotaQuery): Record<string, unknown> {
 
 function requireKnown(input: Record<string, unknown>, needsCode: boolean): void {
   if (typeof input.ServiceCode !== 'string') throw new AwsError('IllegalArgumentException', 'ServiceCode is required.');
-  if (input.ServiceCode !== 'ec2') throw new AwsError('NoSuchResourceException', `The request failed because the specified service does not exist: ${input.ServiceCode}.`);
+  if (input.ServiceCode !== 'ec2')
+    throw new AwsError('NoSuchResourceException', `The request failed because the specified service does not exist: ${input.ServiceCode}.`);
   if (needsCode && input.QuotaCode !== STANDARD_VCPU_QUOTA_CODE) {
-    throw new AwsError('NoSuchResourceException', `The request failed because the specified quota does not exist: ${String(input.QuotaCode ?? '')}. (The offline cloud models ${STANDARD_VCPU_QUOTA_CODE} only.)`);
+    throw new AwsError(
+      'NoSuchResourceException',
+      `The request failed because the specified quota does not exist: ${String(input.QuotaCode ?? '')}. (The offline cloud models ${STANDARD_VCPU_QUOTA_CODE} only.)`,
+    );
   }
 }
 
@@ -63,7 +67,10 @@ export function createServiceQuotasService(ctx: CloudContext): Service {
     GetServiceQuota: (req, input) => (requireKnown(input, true), { Quota: quota(applied(req)) }),
     GetAWSDefaultServiceQuota: (req, input) => (requireKnown(input, true), { Quota: quota({ region: req.region, account: '', value: DEFAULT_VCPU_QUOTA }) }),
     ListServiceQuotas: (req, input) => (requireKnown(input, false), { Quotas: [quota(applied(req))] }),
-    ListAWSDefaultServiceQuotas: (req, input) => (requireKnown(input, false), { Quotas: [quota({ region: req.region, account: '', value: DEFAULT_VCPU_QUOTA })] }),
+    ListAWSDefaultServiceQuotas: (req, input) => (
+      requireKnown(input, false),
+      { Quotas: [quota({ region: req.region, account: '', value: DEFAULT_VCPU_QUOTA })] }
+    ),
   };
   return {
     names: ['servicequotas'],
@@ -83,8 +90,11 @@ export function createServiceQuotasService(ctx: CloudContext): Service {
       const caller = callerOf(req, ctx.iam);
       if ('roleName' in caller) {
         const resource = `arn:aws:servicequotas:${req.region}:${req.account}:ec2/${STANDARD_VCPU_QUOTA_CODE}`;
-        const verdict = await evaluate(ctx.iam!, caller, req.region, [{ action: `servicequotas:${name}`, resource: name.startsWith('List') ? '*' : resource, context: {} }]);
-        if (!verdict.allowed) return error(400, 'AccessDeniedException', `User: ${caller.arn} is not authorized to perform: servicequotas:${name} on resource: ${resource}`);
+        const verdict = await evaluate(ctx.iam!, caller, req.region, [
+          { action: `servicequotas:${name}`, resource: name.startsWith('List') ? '*' : resource, context: {} },
+        ]);
+        if (!verdict.allowed)
+          return error(400, 'AccessDeniedException', `User: ${caller.arn} is not authorized to perform: servicequotas:${name} on resource: ${resource}`);
       }
       try {
         return json(200, op(req, input));

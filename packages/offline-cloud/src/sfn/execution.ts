@@ -48,7 +48,11 @@ export class RunningExecution {
   private timeLimit?: NodeJS.Timeout;
   readonly done: Promise<void>;
 
-  constructor(readonly record: ExecutionRecord, prepared: PreparedDefinition, private readonly deps: RunDeps) {
+  constructor(
+    readonly record: ExecutionRecord,
+    prepared: PreparedDefinition,
+    private readonly deps: RunDeps,
+  ) {
     this.history = new ExecutionHistory(deps.roleArn, (error, cause) => this.failTerminal(error, cause), deps.clock);
     // Every Wait in flight listens for a stop: a Map runs up to its MaxConcurrency of them at once.
     setMaxListeners(0, this.stop.signal);
@@ -180,14 +184,17 @@ export class RunningExecution {
   private retryOverrides(prepared: PreparedDefinition): Record<string, number[]> {
     const deps = this.deps;
     const states = collectRetriers(prepared.definition.States);
-    return new Proxy({}, {
-      get(_target, name) {
-        const retriers = typeof name === 'string' ? states.get(name) : undefined;
-        const factor = deps.waitFactor();
-        if (!retriers || factor === 1) return undefined;
-        return retriers.map((r) => Math.min(r.IntervalSeconds ?? 1, r.MaxDelaySeconds ?? Infinity) * 1000 * factor);
+    return new Proxy(
+      {},
+      {
+        get(_target, name) {
+          const retriers = typeof name === 'string' ? states.get(name) : undefined;
+          const factor = deps.waitFactor();
+          if (!retriers || factor === 1) return undefined;
+          return retriers.map((r) => Math.min(r.IntervalSeconds ?? 1, r.MaxDelaySeconds ?? Infinity) * 1000 * factor);
+        },
       },
-    });
+    );
   }
 
   private async runWait(spec: WaitSpec, input: unknown): Promise<unknown> {
@@ -218,7 +225,9 @@ export class RunningExecution {
       this.history.add('TaskScheduled', { taskScheduledEventDetails: { ...task, region: this.deps.region, parameters: JSON.stringify(input) } });
       this.history.add('TaskStarted', { taskStartedEventDetails: task });
     } else {
-      this.history.add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: target, input: JSON.stringify(payload ?? null), inputDetails: { truncated: false } } });
+      this.history.add('LambdaFunctionScheduled', {
+        lambdaFunctionScheduledEventDetails: { resource: target, input: JSON.stringify(payload ?? null), inputDetails: { truncated: false } },
+      });
       this.history.add('LambdaFunctionStarted', {});
     }
     let result: unknown;
@@ -239,7 +248,9 @@ export class RunningExecution {
       throw this.endedError();
     }
     if (!integration) {
-      this.history.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result ?? null), outputDetails: { truncated: false } } });
+      this.history.add('LambdaFunctionSucceeded', {
+        lambdaFunctionSucceededEventDetails: { output: JSON.stringify(result ?? null), outputDetails: { truncated: false } },
+      });
       return result ?? null;
     }
     const response = {

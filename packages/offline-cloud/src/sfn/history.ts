@@ -51,7 +51,13 @@ export class ExecutionHistory {
     // The last event AWS allows: only an ExecutionSucceeded (or the end the caller already imposed) may
     // take it; anything else becomes the history quota's ExecutionFailed (bp-history-limit.html).
     if (id === HISTORY_EVENT_LIMIT && !/^Execution(Succeeded|Aborted|TimedOut)$/.test(type)) {
-      this.events.push({ id, previousEventId: id - 1, timestamp, type: 'ExecutionFailed', executionFailedEventDetails: { error: HISTORY_LIMIT_ERROR, cause: HISTORY_LIMIT_CAUSE } });
+      this.events.push({
+        id,
+        previousEventId: id - 1,
+        timestamp,
+        type: 'ExecutionFailed',
+        executionFailedEventDetails: { error: HISTORY_LIMIT_ERROR, cause: HISTORY_LIMIT_CAUSE },
+      });
       this.closed = true;
       this.exhausted = true;
       this.onExhausted(HISTORY_LIMIT_ERROR, HISTORY_LIMIT_CAUSE);
@@ -66,18 +72,34 @@ export class ExecutionHistory {
     const typeOf = (name: string, fallback: string) => stateTypes.get(name) ?? fallback;
     switch (ev.type) {
       case 'ExecutionStarted':
-        return this.add('ExecutionStarted', { executionStartedEventDetails: { input: json(ev.input), inputDetails: dataDetails, roleArn: this.roleArn } }, this.clock.cloudTimeOf(ev.timestamp));
+        return this.add(
+          'ExecutionStarted',
+          { executionStartedEventDetails: { input: json(ev.input), inputDetails: dataDetails, roleArn: this.roleArn } },
+          this.clock.cloudTimeOf(ev.timestamp),
+        );
       case 'ExecutionSucceeded':
-        return this.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: json(ev.output), outputDetails: dataDetails } }, this.clock.cloudTimeOf(ev.timestamp));
+        return this.add(
+          'ExecutionSucceeded',
+          { executionSucceededEventDetails: { output: json(ev.output), outputDetails: dataDetails } },
+          this.clock.cloudTimeOf(ev.timestamp),
+        );
       case 'ExecutionFailed':
-        return this.add('ExecutionFailed', { executionFailedEventDetails: { error: ev.Error, cause: causeText(ev.Cause) } }, this.clock.cloudTimeOf(ev.timestamp));
+        return this.add(
+          'ExecutionFailed',
+          { executionFailedEventDetails: { error: ev.Error, cause: causeText(ev.Cause) } },
+          this.clock.cloudTimeOf(ev.timestamp),
+        );
       case 'ExecutionAborted':
         return this.add('ExecutionAborted', { executionAbortedEventDetails: {} }, this.clock.cloudTimeOf(ev.timestamp));
       case 'ExecutionTimeout':
         return this.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } }, this.clock.cloudTimeOf(ev.timestamp));
       case 'StateEntered': {
         const type = typeOf(ev.state!.name, ev.state!.type);
-        this.add(`${type}StateEntered`, { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } }, this.clock.cloudTimeOf(ev.timestamp));
+        this.add(
+          `${type}StateEntered`,
+          { stateEnteredEventDetails: { name: ev.state!.name, input: json(ev.state!.input), inputDetails: dataDetails } },
+          this.clock.cloudTimeOf(ev.timestamp),
+        );
         // AWS logs one MapStateStarted / ParallelStateStarted right after the state is entered.
         // (AWS's mapStateStartedEventDetails.length is left out: the items' count after ItemsPath is not known here.)
         if (type === 'Map') this.add('MapStateStarted', {}, this.clock.cloudTimeOf(ev.timestamp));
@@ -88,7 +110,11 @@ export class ExecutionHistory {
         const type = typeOf(ev.state!.name, ev.state!.type);
         if (type === 'Map') this.add('MapStateSucceeded', {}, this.clock.cloudTimeOf(ev.timestamp));
         if (type === 'Parallel') this.add('ParallelStateSucceeded', {}, this.clock.cloudTimeOf(ev.timestamp));
-        return this.add(`${type}StateExited`, { stateExitedEventDetails: { name: ev.state!.name, output: json(ev.state!.output), outputDetails: dataDetails } }, this.clock.cloudTimeOf(ev.timestamp));
+        return this.add(
+          `${type}StateExited`,
+          { stateExitedEventDetails: { name: ev.state!.name, output: json(ev.state!.output), outputDetails: dataDetails } },
+          this.clock.cloudTimeOf(ev.timestamp),
+        );
       }
       case 'StateFailed': {
         const type = typeOf(ev.state!.name, ev.state!.type);
@@ -114,4 +140,3 @@ function causeText(cause: unknown): string | undefined {
   if (cause instanceof Error) return cause.message;
   return JSON.stringify(cause);
 }
-

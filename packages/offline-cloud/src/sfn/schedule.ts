@@ -84,8 +84,7 @@ export function nextCronMatch(fields: CronFields, after: number): number | undef
   const d = new Date(Math.floor(after / 60_000) * 60_000 + 60_000);
   const limit = after + 5 * 366 * UNIT_MS.day;
   while (d.getTime() < limit) {
-    const dayMatches =
-      (!fields.daysOfMonth || fields.daysOfMonth.has(d.getUTCDate())) && (!fields.daysOfWeek || fields.daysOfWeek.has(d.getUTCDay() + 1));
+    const dayMatches = (!fields.daysOfMonth || fields.daysOfMonth.has(d.getUTCDate())) && (!fields.daysOfWeek || fields.daysOfWeek.has(d.getUTCDay() + 1));
     if (!fields.months.has(d.getUTCMonth() + 1) || (fields.years && !fields.years.has(d.getUTCFullYear())) || !dayMatches) {
       d.setUTCHours(24, 0, 0, 0);
     } else if (!fields.hours.has(d.getUTCHours())) {

@@ -67,10 +67,12 @@ export class StepFunctionsStore implements Service {
 
   constructor(private readonly ctx: CloudContext) {
     const iam = ctx.iam;
-    const credentials = iam && ((roleArn: string) => {
-      const role = iam.roleByArn(roleArn);
-      return role && iam.credentialsFor(role);
-    });
+    const credentials =
+      iam &&
+      ((roleArn: string) => {
+        const role = iam.roleByArn(roleArn);
+        return role && iam.credentialsFor(role);
+      });
     this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m), credentials, clock: ctx.clock });
     this.scheduler = new Scheduler(ctx.clock, (spec) => this.fireSchedule(spec));
     this.operations = {
@@ -197,7 +199,10 @@ export class StepFunctionsStore implements Service {
     // StartExecution's `input`: "Length Constraints: Maximum length of 262144" (UTF-8 bytes), refused as a
     // constraint violation (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html).
     if (payloadBytes(rawInput) > PAYLOAD_LIMIT_BYTES) {
-      throw new AwsError('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+      );
     }
     try {
       JSON.parse(rawInput);
@@ -271,9 +276,7 @@ export class StepFunctionsStore implements Service {
     const seen = mine.map((r) => listedView(r, now, this.lagMs()));
     this.countLag(seen.filter((v, i) => v !== mine[i]).length);
     // the status filter applies to what the lagging read sees, as it would in AWS
-    const all = seen
-      .filter((r): r is ExecutionRecord => r !== undefined && (!filter || r.status === filter))
-      .sort((a, b) => b.startDate - a.startDate);
+    const all = seen.filter((r): r is ExecutionRecord => r !== undefined && (!filter || r.status === filter)).sort((a, b) => b.startDate - a.startDate);
     const { page, nextToken } = api.paginate(all, input.maxResults, input.nextToken);
     return { executions: page.map(api.renderExecutionItem), nextToken };
   }
@@ -357,7 +360,8 @@ export class StepFunctionsStore implements Service {
     for (const stack of s.stacks ?? []) this.stacks.set(stack.stackName, stack);
     for (const e of s.executions ?? []) {
       const record = { ...e.record };
-      if (record.status === 'RUNNING') Object.assign(record, { status: 'FAILED', error: 'States.Runtime', cause: 'offline cloud restarted', stopDate: this.ctx.clock.now() });
+      if (record.status === 'RUNNING')
+        Object.assign(record, { status: 'FAILED', error: 'States.Runtime', cause: 'offline cloud restarted', stopDate: this.ctx.clock.now() });
       this.executions.set(record.executionArn, { record, events: e.events ?? [] });
     }
     if (typeof s.waitScale === 'number') this.waitScale = s.waitScale;

@@ -32,7 +32,10 @@ function render(value: Xml): string {
   if (value === undefined) return '';
   if (value instanceof MapEntries) return value.pairs.map(([k, v]) => `<entry><key>${escapeXml(k)}</key><value>${escapeXml(v)}</value></entry>`).join('');
   if (Array.isArray(value)) return value.map((v) => `<member>${render(v)}</member>`).join('');
-  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => (v === undefined ? '' : `<${k}>${render(v)}</${k}>`)).join('');
+  if (typeof value === 'object')
+    return Object.entries(value)
+      .map(([k, v]) => (v === undefined ? '' : `<${k}>${render(v)}</${k}>`))
+      .join('');
   return escapeXml(String(value));
 }
 
@@ -80,7 +83,9 @@ const subscriptionXml = (topicArn: string, account: string, s: SubscriptionRecor
 type Operation = (p: URLSearchParams, topics: SnsTopics, account: string) => Xml;
 
 const OPERATIONS: Record<string, Operation> = {
-  CreateTopic: (p, topics) => ({ TopicArn: topics.create(p.get('Name') ?? '', entries(p, 'Attributes.entry', 'key', 'value'), entries(p, 'Tags.member', 'Key', 'Value')).arn }),
+  CreateTopic: (p, topics) => ({
+    TopicArn: topics.create(p.get('Name') ?? '', entries(p, 'Attributes.entry', 'key', 'value'), entries(p, 'Tags.member', 'Key', 'Value')).arn,
+  }),
   DeleteTopic: (p, topics) => (topics.delete(p.get('TopicArn') ?? ''), undefined),
   ListTopics: (p, topics) => {
     const { items, next } = page(topics.list(), p.get('NextToken'));
@@ -115,7 +120,8 @@ const OPERATIONS: Record<string, Operation> = {
 };
 
 /** The topic a request acts on, for its authorization ('*' for the account-wide lists). */
-const resourceOf = (action: string, p: URLSearchParams) => p.get('TopicArn') ?? p.get('ResourceArn') ?? (action === 'Unsubscribe' ? p.get('SubscriptionArn')?.split(':').slice(0, 6).join(':') : undefined) ?? '*';
+const resourceOf = (action: string, p: URLSearchParams) =>
+  p.get('TopicArn') ?? p.get('ResourceArn') ?? (action === 'Unsubscribe' ? p.get('SubscriptionArn')?.split(':').slice(0, 6).join(':') : undefined) ?? '*';
 
 export interface SnsService extends Service {
   topics(at: { account: string; region: string }): SnsTopics;
@@ -125,10 +131,16 @@ export interface SnsService extends Service {
 }
 
 export function createSnsService(ctx: CloudContext): SnsService {
-  const stores = new AccountRegionStores<SnsTopics>({ account: ctx.accountId, region: ctx.region }, (k) => new SnsTopics(k.account, k.region, () => ctx.clock.now()));
+  const stores = new AccountRegionStores<SnsTopics>(
+    { account: ctx.accountId, region: ctx.region },
+    (k) => new SnsTopics(k.account, k.region, () => ctx.clock.now()),
+  );
   const xml = (status: number, body: string): CloudResponse => ({ status, headers: { 'content-type': 'text/xml' }, body });
   const error = (status: number, code: string, message: string) =>
-    xml(status, `<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+    xml(
+      status,
+      `<ErrorResponse xmlns="${XMLNS}"><Error><Type>Sender</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+    );
   const json = (status: number, body: unknown): CloudResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return {
     names: ['sns'],
@@ -144,12 +156,19 @@ export function createSnsService(ctx: CloudContext): SnsService {
       if ('roleName' in caller) {
         const resource = resourceOf(action, p);
         const policy = resource !== '*' ? topics.state.topics[resource]?.attributes.Policy : undefined;
-        const verdict = await evaluate(ctx.iam!, caller, req.region, [{ action: `sns:${action}`, resource, context: {}, resourcePolicy: policy ? (JSON.parse(policy) as PolicyDocument) : undefined }]);
-        if (!verdict.allowed) return error(403, 'AuthorizationError', `User: ${caller.arn} is not authorized to perform: SNS:${action} on resource: ${resource}`);
+        const verdict = await evaluate(ctx.iam!, caller, req.region, [
+          { action: `sns:${action}`, resource, context: {}, resourcePolicy: policy ? (JSON.parse(policy) as PolicyDocument) : undefined },
+        ]);
+        if (!verdict.allowed)
+          return error(403, 'AuthorizationError', `User: ${caller.arn} is not authorized to perform: SNS:${action} on resource: ${resource}`);
       }
       const result = render(op(p, topics, req.account));
-      if (action !== 'ListTopics' && action !== 'ListSubscriptionsByTopic' && action !== 'GetTopicAttributes' && action !== 'ListTagsForResource') ctx.markDirty();
-      return xml(200, `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`);
+      if (action !== 'ListTopics' && action !== 'ListSubscriptionsByTopic' && action !== 'GetTopicAttributes' && action !== 'ListTagsForResource')
+        ctx.markDirty();
+      return xml(
+        200,
+        `<${action}Response xmlns="${XMLNS}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+      );
     },
     topics: (at) => stores.get(at),
     route: {

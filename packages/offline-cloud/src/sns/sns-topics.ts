@@ -40,7 +40,11 @@ const invalid = (message: string) => new AwsError('InvalidParameter', `Invalid p
 export class SnsTopics {
   state: SnsState = { topics: {} };
 
-  constructor(private readonly account: string, private readonly region: string, private readonly now: () => number) {}
+  constructor(
+    private readonly account: string,
+    private readonly region: string,
+    private readonly now: () => number,
+  ) {}
 
   topic(arn: string | undefined): TopicRecord {
     const t = arn ? this.state.topics[arn] : undefined;
@@ -77,7 +81,13 @@ export class SnsTopics {
     if (!endpoint) throw invalid('Endpoint');
     const same = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
     if (same) return same;
-    const sub: SubscriptionRecord = { arn: `${topicArn}:${randomUUID()}`, protocol, endpoint, confirmed: !CONFIRMED_BY_TOKEN.has(protocol), token: randomUUID().replace(/-/g, '') };
+    const sub: SubscriptionRecord = {
+      arn: `${topicArn}:${randomUUID()}`,
+      protocol,
+      endpoint,
+      confirmed: !CONFIRMED_BY_TOKEN.has(protocol),
+      token: randomUUID().replace(/-/g, ''),
+    };
     topic.subscriptions.push(sub);
     return sub;
   }

@@ -6,7 +6,10 @@
 import fs from 'node:fs';
 
 export class BlockBitmap {
-  private constructor(private readonly file: string, private readonly bits: Buffer) {}
+  private constructor(
+    private readonly file: string,
+    private readonly bits: Buffer,
+  ) {}
 
   /** Opens the bitmap file, or an empty one when it does not exist yet. */
   static open(file: string, blockCount: number): BlockBitmap {

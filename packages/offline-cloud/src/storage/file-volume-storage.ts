@@ -29,7 +29,10 @@ export class FileVolumeStorage implements VolumeStorage {
   private readonly bitmaps = new Map<string, BlockBitmap>();
 
   /** `probeExtents: false` reads whole files on capture (the fallback when filefrag is unavailable). */
-  constructor(readonly dir: string, private readonly options: { probeExtents?: boolean } = {}) {
+  constructor(
+    readonly dir: string,
+    private readonly options: { probeExtents?: boolean } = {},
+  ) {
     this.volumesDir = path.join(dir, 'volumes');
     fs.mkdirSync(this.volumesDir, { recursive: true });
     this.blobs = new BlobStore(path.join(dir, 'blobs'));

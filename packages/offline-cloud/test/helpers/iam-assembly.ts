@@ -28,7 +28,16 @@ export function role(name: string, service: string, statements: unknown[], extra
 export function writeAssembly(resources: Resources, stackName = 'IamTest'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-iam-assembly-'));
   fs.writeFileSync(path.join(dir, `${stackName}.template.json`), JSON.stringify({ Resources: resources }));
-  const manifest = { version: '36.0.0', artifacts: { [stackName]: { type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region', properties: { templateFile: `${stackName}.template.json` } } } };
+  const manifest = {
+    version: '36.0.0',
+    artifacts: {
+      [stackName]: {
+        type: 'aws:cloudformation:stack',
+        environment: 'aws://unknown-account/unknown-region',
+        properties: { templateFile: `${stackName}.template.json` },
+      },
+    },
+  };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
   return dir;
 }

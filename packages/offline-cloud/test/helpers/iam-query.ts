@@ -31,10 +31,15 @@ export async function signedIamQuery(
   const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
   const signer = new SignatureV4({ service: 'iam', region: 'us-east-1', sha256: Sha256, credentials });
   const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-    headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body,
+    method: 'POST',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    query: {},
+    headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body,
   });
   const res = await fetch(`${endpoint}/`, { method: 'POST', headers: signed.headers, body });
   return { status: res.status, body: await res.text() };
 }
-

@@ -51,7 +51,7 @@ function hashOf(id) {
 function slotOf(state, volumeId) {
   const h = hashOf(volumeId);
   for (let i = 0; i < SLOTS; i++) if (state.lock[1 + i] === h) return i;
-  for (let i = 0; i < SLOTS; i++) if (state.lock[1 + i] === 0) return (state.lock[1 + i] = h), i;
+  for (let i = 0; i < SLOTS; i++) if (state.lock[1 + i] === 0) return ((state.lock[1 + i] = h), i);
   return -1;
 }
 
@@ -84,7 +84,7 @@ function rankOf(init, b) {
   if (!init.firstRanks) {
     init.firstRanks = [];
     let rank = 0;
-    for (const [start, end] of ranges) init.firstRanks.push(rank), (rank += end - start);
+    for (const [start, end] of ranges) (init.firstRanks.push(rank), (rank += end - start));
   }
   let lo = 0;
   let hi = ranges.length - 1;
@@ -109,7 +109,7 @@ function pull(device, bitmap, nums, countAt, offset, length, now, fetch = true) 
   const init = device.initialization;
   if (!init) return 0;
   const totalBlocks = Math.ceil(device.sizeBytes / BLOCK);
-  const streamed = Math.floor((Math.max(0, now - init.startedAtMs) / 1000) * init.rateMiBps * MIB / BLOCK);
+  const streamed = Math.floor(((Math.max(0, now - init.startedAtMs) / 1000) * init.rateMiBps * MIB) / BLOCK);
   const background = Math.max(0, streamed - nums[countAt]);
   let pending = 0;
   for (let b = Math.floor(offset / BLOCK); b <= Math.floor((offset + Math.max(1, length) - 1) / BLOCK) && b < totalBlocks; b++) {
@@ -193,8 +193,14 @@ function install(file) {
   const block = (ms) => ms > 0 && (process.lifeboatClock ? process.lifeboatClock.blockFor(ms) : Atomics.wait(sleeper, 0, 0, ms));
   const later = (ms) => new Promise((r) => (ms > 0 ? setTimeout(r, ms) : r()));
   // (fd, buffer, offset, length, position) and (fd, buffer, { offset, length, position }) forms
-  const ioArgs = (buffer, a, b, c) => (typeof a === 'object' && a !== null ? { length: a.length ?? buffer.byteLength - (a.offset ?? 0), position: a.position } : { length: b ?? buffer.byteLength - (a ?? 0), position: c });
-  for (const [sync, async, kind] of [['readSync', 'read', 'read'], ['writeSync', 'write', 'write']]) {
+  const ioArgs = (buffer, a, b, c) =>
+    typeof a === 'object' && a !== null
+      ? { length: a.length ?? buffer.byteLength - (a.offset ?? 0), position: a.position }
+      : { length: b ?? buffer.byteLength - (a ?? 0), position: c };
+  for (const [sync, async, kind] of [
+    ['readSync', 'read', 'read'],
+    ['writeSync', 'write', 'write'],
+  ]) {
     const realSync = fs[sync];
     fs[sync] = function (fd, buffer, a, b, c) {
       if (typeof buffer !== 'string') {
@@ -215,7 +221,10 @@ function install(file) {
   const realOpen = fsp.open;
   fsp.open = async function () {
     const handle = await realOpen.apply(this, arguments);
-    for (const [method, kind] of [['read', 'read'], ['write', 'write']]) {
+    for (const [method, kind] of [
+      ['read', 'read'],
+      ['write', 'write'],
+    ]) {
       const real = handle[method].bind(handle);
       handle[method] = async (buffer, a, b, c) => {
         if (buffer && ArrayBuffer.isView(buffer)) {
