@@ -24,12 +24,16 @@ export function acknowledgeStepRoleFindings(f: StepRoleFindings): void {
     EXECUTIONS(scope, f.syncMachine, 'the lease asks whether its holder, a sync of this VPG, still runs (DescribeExecution, read-only)'),
     EXECUTIONS(scope, f.failbackMachine, 'the lease asks whether its holder, a failback of this VPG, still runs (DescribeExecution, read-only)'),
   ];
-  ack(roles.sync, [
+  // the sync and the failback launch workers from their templates and use the protected volumes' keys through EC2
+  const launcher = [
     DESCRIBE,
     ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
     ...RUN_SOURCES(['image', 'subnet', 'security-group']),
     ...KMS,
     EBS_KMS_KEYS,
+  ];
+  ack(roles.sync, [
+    ...launcher,
     ...storeAcks(scope, bucket, {
       ...readOwn,
       [`${prefix}syncs/*`]: `writes its own syncs' working files (plans, jobs) under ${prefix}syncs/; ${RUNTIME_IDS}`,
@@ -60,11 +64,7 @@ export function acknowledgeStepRoleFindings(f: StepRoleFindings): void {
     EXECUTIONS(scope, f.syncMachine, 'cleanup deletes a leftover only when its sync id names a real sync of this VPG (DescribeExecution, read-only)'),
   ]);
   ack(roles.failback, [
-    DESCRIBE,
-    ...DESTROY_OURS(['instance', 'volume', 'snapshot', 'network-interface']),
-    ...RUN_SOURCES(['image', 'subnet', 'security-group']),
-    ...KMS,
-    EBS_KMS_KEYS,
+    ...launcher,
     ...storeAcks(scope, bucket, {
       ...readOwn,
       [`${prefix}imports/*`]: `writes and removes its own imports' working files (jobs) under ${prefix}imports/; ${RUNTIME_IDS}`,
