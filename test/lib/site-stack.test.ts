@@ -290,7 +290,7 @@ describe('functions', () => {
           Architectures: ['arm64'],
           Timeout: 300,
           MemorySize: 512,
-          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncFunctions${pascalCase(step)}Logs`) } },
+          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp(`^SyncSteps${pascalCase(step)}Logs`) } },
         });
       }
       // the step functions' groups and the two state machines' execution logs

@@ -69,8 +69,8 @@ describe('sync state machine', () => {
     for (const [name, [step, resultPath]] of Object.entries(expected)) {
       expect({ name, type: states[name].Type, resultPath: states[name].ResultPath }).toEqual({ name, type: 'Task', resultPath });
       // this VPG's own function, in this stack, named for the VPG
-      const id = /^\{GetAtt:(SyncFunctions[A-Za-z]+Function[0-9A-F]+)\.Arn\}$/.exec(states[name].Resource)?.[1];
-      expect({ name, id: id?.startsWith(`SyncFunctions${pascalCase(step)}Function`) }).toEqual({ name, id: true });
+      const id = /^\{GetAtt:(SyncSteps[A-Za-z]+Function[0-9A-F]+)\.Arn\}$/.exec(states[name].Resource)?.[1];
+      expect({ name, id: id?.startsWith(`SyncSteps${pascalCase(step)}Function`) }).toEqual({ name, id: true });
       expect(web.toJSON().Resources[id!].Properties.FunctionName).toBe(vpgStepFunctionName(SITE, 'web', step as SyncStep));
     }
   });

@@ -47,7 +47,7 @@ function install(anchorFile) {
   CloudDate.prototype = RealDate.prototype;
   CloudDate.now = cloudNow;
   globalThis.Date = CloudDate;
-  // A timer longer than a slice waits for its cloud deadline in real slices, so a scale set while it waits moves its
+  // A timer waits for its cloud deadline in real slices, so a scale set while it waits moves its
   // end as setScale moves the cloud's own timers (clock.ts CloudTimers): armed at scale 10, a one-hour wait then
   // sped to 100 ends an hour of cloud time after it began, not six real minutes later.
   const SLICE_MS = 250;
@@ -111,7 +111,10 @@ function install(anchorFile) {
   const clearTimeoutReal = globalThis.clearTimeout;
   const clearIntervalReal = globalThis.clearInterval;
   globalThis.setTimeout = function (fn, ms, ...rest) {
-    if (typeof fn !== 'function' || !(realDelay(ms) > SLICE_MS)) return realSetTimeout(fn, realDelay(ms), ...rest);
+    // Below a real millisecond Node fires on its next turn anyway; any longer timer checks its cloud deadline when it
+    // fires, because Node truncates a fractional delay (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args):
+    // at scale 1e6 a one-hour timer is 3.6 real ms, and would fire after 3, ten cloud minutes early.
+    if (typeof fn !== 'function' || !(realDelay(ms) >= 1)) return realSetTimeout(fn, realDelay(ms), ...rest);
     return new CloudTimer(fn, ms, rest, false);
   };
   globalThis.setInterval = function (fn, ms, ...rest) {
