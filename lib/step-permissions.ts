@@ -64,7 +64,7 @@ export const CREATED_KINDS: Readonly<Record<CreatingRole, readonly ResourceKind[
 
 /**
  * The ZERTO_TAG a created (role, kind) carries: the tag table's row; an importer volume's snapshot has no row of
- * its own and carries its volume's (recovered-steps.ts tags it `tagsFor(site, 'zimporter', 'volume')`).
+ * its own and carries its volume's (failback/recovered.ts tags it `tagsFor(site, 'zimporter', 'volume')`).
  */
 export function zertoValue(role: CreatingRole, kind: ResourceKind): string {
   const value = ZERTO_TAG_TABLE[`${role}/${kind}`] ?? (kind === 'snapshot' ? ZERTO_TAG_TABLE[`${role}/volume`] : undefined);

@@ -118,7 +118,7 @@ export class SyncStateMachine extends Construct {
     });
     runZsats.itemProcessor(spawnOrResume);
 
-    // A zSAT still reading: the sync continues as a new execution of this state machine (continue-step.ts).
+    // A zSAT still reading: the sync continues as a new execution of this state machine (sync/continue.ts).
     const handOver = step(SYNC_STATE.handOver, 'continue-sync', syncResult('handover'));
     const continuedAsNew = new sfn.Succeed(this, SYNC_STATE.continuedAsNew, {
       stateName: SYNC_STATE.continuedAsNew,

@@ -17,7 +17,7 @@ export interface SyncFigures {
   readonly lambdaInvocations: number;
   /** The longest history of the sync's executions (Step Functions fails an execution at 25,000 events). */
   readonly historyEvents: number;
-  /** The sync's executions in order: more than one when it continued as new (continue-step.ts). */
+  /** The sync's executions in order: more than one when it continued as new (sync/continue.ts). */
   readonly executions: readonly string[];
 }
 

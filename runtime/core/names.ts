@@ -1,6 +1,6 @@
 /**
  * The one rule for site ids and VPG names, shared by the config (lib/config-schema.ts), the step environment
- * (step-env.ts) and the store's keys (replica-format.ts), so a name the config accepts is one the runtime accepts.
+ * (step-env.ts) and the store's keys (store/format.ts), so a name the config accepts is one the runtime accepts.
  *
  * Both names become parts of S3 keys (`vpgs/<vpg>/`, whose first character must be a letter or digit), tag values,
  * and resource names joined with '-' (`lifeboat-<siteId>-<vpg>-sync`, `Lifeboat-<siteId>-<vpg>` stacks, the bucket

@@ -153,7 +153,7 @@ export interface ExecutionsPort {
   /** Whether one execution still runs (DescribeExecution); 'unknown' when it does not exist (yet) or cannot be read. */
   state(executionArn: string): Promise<'running' | 'ended' | 'unknown'>;
   /**
-   * StartExecution with a given name (a sync's continuation, continue-step.ts); its ARN. The same name and input
+   * StartExecution with a given name (a sync's continuation, sync/continue.ts); its ARN. The same name and input
    * while it runs, or already ended, is the same execution (Step Functions' own idempotency for Standard workflows).
    */
   start(stateMachineArn: string, name: string, input: unknown): Promise<string>;

@@ -91,7 +91,7 @@ describe('sync state machine', () => {
     expect(states[SYNC_STATE.begin].Next).toBe(SYNC_STATE.syncOrSkip);
     expect(states[SYNC_STATE.syncOrSkip].Choices).toEqual([
       { Variable: syncPath('$.begin.skipped'), BooleanEquals: true, Next: SYNC_STATE.skipped },
-      // a continuation (continue-step.ts): the carried snapshots and plan into place, straight to the zSATs
+      // a continuation (sync/continue.ts): the carried snapshots and plan into place, straight to the zSATs
       { Variable: syncPath('$.begin.resumed'), IsPresent: true, Next: SYNC_STATE.resume },
     ]);
     expect(states[SYNC_STATE.resume]).toMatchObject({ Type: 'Pass', Next: SYNC_STATE.runZsats });

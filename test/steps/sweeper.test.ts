@@ -65,7 +65,7 @@ describe('sweeper', () => {
 
   it('keeps what a sync that continued as a new execution still reads with: the first execution ended, its continuation holds the lease', async () => {
     const { world, leak } = await leakyWorld();
-    // 'crashed' handed over (continue-step.ts): its continuation carries its sync id and holds the lease
+    // 'crashed' handed over (sync/continue.ts): its continuation carries its sync id and holds the lease
     const continuation = `${MACHINE.replace(':stateMachine:', ':execution:')}:${continuationName(earlierSync(world, 'crashed').syncId, 1)}`;
     world.executions.running = [{ executionArn: continuation, name: continuation.split(':').pop()!, startDate: world.clock.now().toISOString() }];
     world.executions.known.add(continuation);

@@ -73,7 +73,7 @@ export async function runFinalSync(input: FinalSyncInput, deps: FailbackDepsWith
       commit?: { checkpointId?: string };
       handover?: HandOverOutput;
     };
-    // a long final sync went on in its continuation (sync/continue-step.ts), which now holds the delegation: follow it
+    // a long final sync went on in its continuation (sync/continue.ts), which now holds the delegation: follow it
     if (out.handover?.continued && out.handover.executionArn) {
       deps.log.info('final sync continues as a new execution', { from: previous.executionArn, executionArn: out.handover.executionArn });
       return { ...previous, executionArn: out.handover.executionArn, done: false, waitSeconds };

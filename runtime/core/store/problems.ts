@@ -14,7 +14,7 @@ export type StoreProblemKind =
   | 'pack-missing'
   /** A checkpoint whose parent is not in the store: it (and what builds on it) cannot be restored. */
   | 'broken-chain'
-  /** A checkpoint manifest that fails validation (see store-validation.ts). */
+  /** A checkpoint manifest that fails validation (see store/validation.ts). */
   | 'corrupt-manifest';
 
 export interface StoreProblem {

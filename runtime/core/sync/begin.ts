@@ -37,7 +37,7 @@ async function takeLease(input: SyncInput, deps: BeginDeps): Promise<{ result: A
 }
 
 /**
- * A continuation (continue-step.ts) takes over its sync: only under the name the hand-over derived, with the input
+ * A continuation (sync/continue.ts) takes over its sync: only under the name the hand-over derived, with the input
  * it was handed, and only when the lease already names it with the token it carries. Anything else stops here,
  * before it touches anything.
  */

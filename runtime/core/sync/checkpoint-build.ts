@@ -1,6 +1,6 @@
 /**
  * The checks and adjustments a commit makes before handing the agents' results to the manifest builder
- * (replica-format.ts): every planned block must have an entry, or nothing is written.
+ * (store/format.ts): every planned block must have an entry, or nothing is written.
  */
 import { ZERO_BLOCK, type AgentResult, type BlockPlan, type BlockRef } from '../workers/agent-job';
 import { SyncFailed } from '../errors';

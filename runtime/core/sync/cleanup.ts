@@ -15,7 +15,7 @@ import type { StepDepsWith } from './deps';
 
 /**
  * A cleanup lists and deletes EC2 leftovers and frees the lease; it asks Step Functions which syncs still run (after
- * a commit) or whether this sync went on in a continuation (after a failure, continue-step.ts).
+ * a commit) or whether this sync went on in a continuation (after a failure, sync/continue.ts).
  */
 type CleanupDeps = StepDepsWith<'ec2' | 'executions' | 'store' | 'readers' | 'lease'>;
 
@@ -83,7 +83,7 @@ export async function cleanupAfterFailure(input: CleanupFailedInput, deps: Clean
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';
   const empty: CleanupReport = { deletedSnapshots: [], deletedVolumes: [], terminatedInstances: [], volumesLeft: [], refused: [], errors: [] };
   if (input.begin?.skipped) return { ...empty, syncId, cause };
-  // An execution that handed its sync over (continue-step.ts) and failed afterwards must not touch what its
+  // An execution that handed its sync over (sync/continue.ts) and failed afterwards must not touch what its
   // continuation now reads with: the lease already fenced it out, and the continuation cleans up for itself.
   if (deps.leaseHeld === false && input.stateMachineArn) {
     const next = executionArnOf(input.stateMachineArn, continuationName(syncId, (input.begin?.resumed?.n ?? 0) + 1));

@@ -70,7 +70,7 @@ export const SYNC_STATE = {
   resumeZsat: 'ResumeZsat',
   /** After Begin in a continuation: the carried snapshots and plan into place (Pass). */
   resume: 'Resume',
-  /** After RunZsats: a zSAT still reading → the sync continues in a new execution (continue-step.ts). */
+  /** After RunZsats: a zSAT still reading → the sync continues in a new execution (sync/continue.ts). */
   handOver: 'HandOver',
   handedOver: 'HandedOver',
   continuedAsNew: 'ContinuedAsNew',

@@ -2,7 +2,7 @@
  * The share of Step Functions' 25,000-event execution history each loop of a sync execution may use. No
  * execution may reach the quota: there no Catch runs and nothing is cleaned up
  * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-history-limit.html). So each zSAT's poll loop stops
- * at its share and the execution continues as a new one (continue-step.ts) while the zSATs read on; snapshot
+ * at its share and the execution continues as a new one (sync/continue.ts) while the zSATs read on; snapshot
  * polls stop at theirs and fail the sync through its cleanup. Pure.
  *
  * Events, as Step Functions logs them: one poll round is Wait (entered, exited) + PollZsat (entered,

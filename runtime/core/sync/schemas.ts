@@ -1,5 +1,5 @@
 /**
- * zod schemas of the sync state machine's payloads; sync-contract.ts derives the types from them (z.output).
+ * zod schemas of the sync state machine's payloads; sync/contract.ts derives the types from them (z.output).
  * Each step receives the whole state (LambdaInvoke's default payload) and parses the parts it needs;
  * unknown keys are stripped, so a step never depends on what other steps added.
  */

@@ -71,7 +71,7 @@ export async function pollZsat(input: PollZsatInput, deps: ZsatStepDeps): Promis
   const polls = (input.zsat.polls ?? 0) + 1;
   const zsat = { ...input.zsat, polls };
   // Its share of this execution's history is spent: the iteration ends and the sync continues as a new
-  // execution (continue-step.ts) while the agent reads on; the instance does not depend on the execution.
+  // execution (sync/continue.ts) while the agent reads on; the instance does not depend on the execution.
   const handOver = zsat.pollBudget !== undefined && polls >= zsat.pollBudget;
   return pollWorker(
     ZSAT,

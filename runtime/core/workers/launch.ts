@@ -87,7 +87,7 @@ export function workerLabel(role: WorkerRole): 'zSAT' | 'ZImporter' {
   return role === 'zsat' ? 'zSAT' : 'ZImporter';
 }
 
-/** What tells the two roles apart wherever their workers are handled alike (worker-spawn.ts, worker-poll.ts). */
+/** What tells the two roles apart wherever their workers are handled alike (workers/spawn.ts, workers/poll.ts). */
 export interface WorkerKind {
   readonly role: WorkerRole;
   /** The role's error class (SyncFailed, FailbackFailed). */
