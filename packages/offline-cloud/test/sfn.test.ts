@@ -91,6 +91,7 @@ test('a function sees only its own environment and the Lambda runtime variables'
       'AWS_ENDPOINT_URL',
       'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
       'AWS_LAMBDA_FUNCTION_NAME',
+      'AWS_LAMBDA_INITIALIZATION_TYPE',
       'AWS_REGION',
       'AWS_SECRET_ACCESS_KEY',
       'AWS_SESSION_TOKEN',
@@ -101,6 +102,7 @@ test('a function sees only its own environment and the Lambda runtime variables'
   );
   expect(env.AWS_ENDPOINT_URL).toBe(h.endpoint);
   expect(env.AWS_LAMBDA_FUNCTION_NAME).toBe(FIXTURE.workerName);
+  expect(env.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('on-demand');
   expect(env.STAGE).toBe('fixture');
   const shared = h.sfn.deployedStacks().find((s) => s.stackName === 'FixtureShared')!;
   expect(env.BUCKET_NAME).toBe(shared.resources.Store1D2A845B.physicalId);

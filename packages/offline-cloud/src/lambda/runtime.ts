@@ -254,6 +254,10 @@ export class LambdaRuntime {
       ...this.credentialsEnv(config),
       AWS_LAMBDA_FUNCTION_NAME: config.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySize),
+      // every sandbox here starts on an invocation, as without provisioned concurrency; Lambda sets it in every runtime
+      // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime), and
+      // Powertools reads it to tell a cold start
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       ...this.opts.clock?.childEnvironment(),
     };
   }
