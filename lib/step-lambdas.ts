@@ -12,11 +12,12 @@ import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { lambdaEnvironment, STEP_ENV, stepEnvSchema } from '../runtime/core/step-env';
 import { LifeboatFunction } from './lifeboat-function';
 import { pascalCase } from './step-permissions';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
+import { vpgStepFunctionName } from '../runtime/core/resource-names';
 
 export { pascalCase };
 
@@ -89,4 +90,37 @@ export function addStepLambdas<S extends string>(scope: Construct, opts: StepLam
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogGroups', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: arns }));
   }
   return functions;
+}
+
+export interface VpgStepFunctionsProps<S extends string> {
+  readonly siteId: string;
+  readonly vpgName: string;
+  /** Which flow's steps (for the functions' descriptions). */
+  readonly flow: 'sync' | 'failback';
+  /** One function per step (SYNC_STEPS or FAILBACK_STEPS). */
+  readonly steps: readonly S[];
+  /** The VPG's role a step runs with (lib/vpg-step-roles.ts SYNC_STEP_ROLE, FAILBACK_STEP_ROLE). */
+  readonly roleOf: (step: S) => iam.IRole;
+  /** The VPG's step environment (stepEnvironment), the same for both flows. */
+  readonly environment: Record<string, string>;
+  /** @default runtime/handlers of this project */
+  readonly handlersDir?: string;
+}
+
+/** One VPG's step functions of one flow, named `lifeboat-<site>-<vpg>-<step>`, under a construct of their own. */
+export class VpgStepFunctions<S extends string> extends Construct {
+  readonly functions: Readonly<Record<S, lambda.IFunction>>;
+
+  constructor(scope: Construct, id: string, props: VpgStepFunctionsProps<S>) {
+    super(scope, id);
+    this.functions = addStepLambdas(this, {
+      steps: props.steps,
+      functionName: (step) => vpgStepFunctionName(props.siteId, props.vpgName, step),
+      kind: `${props.flow} step of VPG ${props.vpgName}`,
+      siteId: props.siteId,
+      roleOf: props.roleOf,
+      environment: props.environment,
+      handlersDir: props.handlersDir,
+    });
+  }
 }

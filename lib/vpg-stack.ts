@@ -14,13 +14,12 @@ import { vpgRuntime, type SiteConfig, type VpgConfig } from './config';
 import type { LifeboatSiteStack } from './site-stack';
 import { SyncStateMachine } from './sync-state-machine';
 import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine';
-import { FailbackFunctions } from './failback-functions';
-import { SyncFunctions } from './sync-functions';
-import type { FailbackStep } from '../runtime/core/failback/contract';
-import type { SyncStep, VpgRuntimeLiteral } from '../runtime/core/sync/contract';
+import { stepEnvironment, VpgStepFunctions } from './step-lambdas';
+import { FAILBACK_STEPS, type FailbackStep } from '../runtime/core/failback/contract';
+import { SYNC_STEPS, type SyncStep, type VpgRuntimeLiteral } from '../runtime/core/sync/contract';
 import { replicaBucketName } from './replica-bucket';
 import { VpgAgentRole } from './vpg-agent-role';
-import { VpgStepRoles } from './vpg-step-roles';
+import { FAILBACK_STEP_ROLE, SYNC_STEP_ROLE, VpgStepRoles } from './vpg-step-roles';
 import { VpgAlarms } from './monitoring';
 
 export interface LifeboatVpgStackProps extends StackProps {
@@ -43,8 +42,8 @@ export class LifeboatVpgStack extends Stack {
   /** The ZImporters' role: reads its VPG's prefix, writes its import's progress and results. */
   readonly importerAgentRole: VpgAgentRole;
   readonly stepRoles: VpgStepRoles;
-  readonly syncSteps: SyncFunctions;
-  readonly failbackSteps: FailbackFunctions;
+  readonly syncSteps: VpgStepFunctions<SyncStep>;
+  readonly failbackSteps: VpgStepFunctions<FailbackStep>;
   readonly sync: SyncStateMachine;
   readonly failback: FailbackStateMachine;
   readonly schedule: events.Rule;
@@ -83,19 +82,29 @@ export class LifeboatVpgStack extends Stack {
       instanceTags: vpg.instances.tags ?? {},
       kmsKeyArns: config.kms?.keyArns,
     });
-    const stepProps = {
+    // one environment for both flows' functions (a step refuses an input for another VPG: LIFEBOAT_VPG)
+    const environment = stepEnvironment({
       siteId,
       vpgName: vpg.name,
-      roles: this.stepRoles,
       bucket,
       bucketRegion: config.store.region,
       zsatTemplate: site.zsatTemplate,
       importerTemplate: site.importerTemplate,
-      handlersDir: props.handlersDir,
-    };
+    });
+    const flowProps = { siteId, vpgName: vpg.name, environment, handlersDir: props.handlersDir };
     // construct ids from before the files were named for what they build (kept: renaming them replaces every function)
-    this.syncSteps = new SyncFunctions(this, 'SyncSteps', stepProps);
-    this.failbackSteps = new FailbackFunctions(this, 'FailbackSteps', stepProps);
+    this.syncSteps = new VpgStepFunctions(this, 'SyncSteps', {
+      ...flowProps,
+      flow: 'sync',
+      steps: SYNC_STEPS,
+      roleOf: (step) => this.stepRoles.of(SYNC_STEP_ROLE[step]),
+    });
+    this.failbackSteps = new VpgStepFunctions(this, 'FailbackSteps', {
+      ...flowProps,
+      flow: 'failback',
+      steps: FAILBACK_STEPS,
+      roleOf: (step) => this.stepRoles.of(FAILBACK_STEP_ROLE[step]),
+    });
     this.stepFunctions = this.syncSteps.functions;
     this.failbackFunctions = this.failbackSteps.functions;
 

@@ -87,25 +87,29 @@ const optionalText = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** A JSON array of strings each of which `accept`s, in an environment variable. */
+const jsonStringArray = (what: string, accept: (v: string) => boolean) =>
+  z.string().transform((text, ctx) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && accept(v))) {
+      ctx.addIssue({ code: 'custom', message: `a JSON array of ${what}` });
+      return z.NEVER;
+    }
+    return value as string[];
+  });
+
 /** A JSON array of ids of one shape; unset or empty: none configured. */
 const idList = (pattern: RegExp, what: string) =>
   z
     .string()
     .optional()
-    .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return [];
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        value = undefined;
-      }
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && pattern.test(v))) {
-        ctx.addIssue({ code: 'custom', message: `a JSON array of ${what}` });
-        return z.NEVER;
-      }
-      return value as string[];
-    });
+    .transform((text) => (text === undefined || text.trim() === '' ? '[]' : text))
+    .pipe(jsonStringArray(what, (v) => pattern.test(v)));
 /** Unset or empty: none configured (the default VPC). */
 const subnetList = idList(/^subnet-[0-9a-f]{8,17}$/, 'subnet ids');
 /** Unset or empty: the launch template's own type alone. */
@@ -168,28 +172,12 @@ export function parseStepEnv(env: Readonly<Record<string, string | undefined>>):
   return parseEnvironment(stepEnvSchema, env, 'step');
 }
 
-/** A JSON array of non-empty strings in an environment variable. */
-const jsonStrings = (what: string) =>
-  z.string().transform((text, ctx) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) {
-      ctx.addIssue({ code: 'custom', message: `a JSON array of ${what}` });
-      return z.NEVER;
-    }
-    return value as string[];
-  });
-
 /** What the sweeper watches, from its own environment (lib/sweeper.ts sets it; an event may only narrow it). */
 export const sweeperEnvSchema = z
   .object({
     [STEP_ENV.siteId]: siteIdVariable,
     [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix,
-    [STEP_ENV.sweeperVpgs]: jsonStrings('VPG names'),
+    [STEP_ENV.sweeperVpgs]: jsonStringArray('VPG names', (v) => v.length > 0),
     [STEP_ENV.sweeperMinGraceMinutes]: z.coerce.number().int().min(0, 'the configured grace in minutes'),
     [STEP_ENV.sweeperDryRun]: z.enum(['true', 'false'], { error: '"true" or "false" (the configured dry run)' }).optional(),
   })
