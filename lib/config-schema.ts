@@ -191,11 +191,35 @@ const kmsSchema = z
   })
   .optional();
 
+/** AWS region names as config keys take them (us-east-1, eu-west-1, ap-southeast-2, us-gov-west-1, il-central-1…). */
+const regionName = z
+  .string({ error: 'must be an AWS region string such as "eu-west-1"' })
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, { error: 'must be an AWS region such as "eu-west-1"' });
+
+/**
+ * Where the replica store, the failback state machines, the ZImporters and the monitoring live (docs/failback.md):
+ * another region than the protected instances', optionally another account. Unset: the protected region and account.
+ */
+const recoverySiteSchema = z
+  .strictObject(
+    {
+      region: regionName,
+      /** The recovery site's account; unset: the protected account. */
+      account: z
+        .string({ error: 'must be a 12-digit AWS account id string such as "222222222222"' })
+        .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id such as "222222222222"' })
+        .optional(),
+    },
+    { error: 'must be an object with "region" (and optionally "account"), e.g. {"region": "eu-west-1"}' },
+  )
+  .optional();
+
 export const siteConfigSchema = z.strictObject(
   {
     siteId: name('the site id, the Owner tag of everything Lifeboat creates'),
     vpgs: z.array(vpgSchema, { error: 'must be an array of VPGs' }).min(1, { error: 'must list at least one VPG' }),
     store: storeSchema,
+    recoverySite: recoverySiteSchema,
     agent: workerSchema(),
     importer: workerSchema(),
     pollSeconds: intIn(5, 3600, ' seconds between polls of snapshots and zSATs').default(30),
@@ -217,3 +241,4 @@ export type SiteConfig = z.output<typeof siteConfigSchema>;
 export type VpgConfig = SiteConfig['vpgs'][number];
 export type WorkerConfig = SiteConfig['agent'];
 export type StoreConfig = SiteConfig['store'];
+export type RecoverySiteConfig = NonNullable<SiteConfig['recoverySite']>;

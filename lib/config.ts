@@ -131,6 +131,19 @@ function crossFieldProblems(config: SiteConfig): Problem[] {
       text: 'needs store.bucketName; the site stack creates a bucket only in its own region, so name an existing bucket in that region',
     });
   }
+  const recovery = config.recoverySite;
+  if (recovery && store.region && store.region !== recovery.region) {
+    problems.push({
+      path: ['store', 'region'],
+      text: `(${store.region}) differs from recoverySite.region (${recovery.region}); the replica store lives in the recovery site: remove store.region or make it ${recovery.region}`,
+    });
+  }
+  if (recovery && store.encryption === 'kms') {
+    problems.push({
+      path: ['store', 'encryption'],
+      text: '"kms" is not yet supported with recoverySite (the protected side would need the recovery site\'s key by ARN); use "s3" (SSE-S3), or leave recoverySite out',
+    });
+  }
   if (store.bucketName && store.objectLock) {
     problems.push({
       path: ['store', 'objectLock'],

@@ -3,7 +3,10 @@
  * stack). Metrics come from the steps' EMF log lines (runtime/core/monitoring/metrics.ts) and from Step Functions itself.
  */
 import { resolve } from 'node:path';
-import { ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ack } from './nag-acks';
+import type { Location } from './site-placement';
+import { stateMachineArn, stateMachineArnPrefix } from './step-permissions';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -116,59 +119,71 @@ export interface VpgAlarmsProps {
   readonly siteId: string;
   readonly vpg: VpgConfig;
   readonly config: SiteConfig;
-  readonly stateMachine: sfn.IStateMachine;
+  /** The VPG's sync state machine, when this stack holds it (the protected side of a split site). */
+  readonly stateMachine?: sfn.IStateMachine;
   /** The VPG's failback state machine: a failed failback (a drill or a real recovery) notifies the topic too. */
-  readonly failbackStateMachine: sfn.IStateMachine;
+  readonly failbackStateMachine?: sfn.IStateMachine;
+  /**
+   * Whether this stack holds the RPO alarm: the one beside the replica and its probe (the recovery site).
+   * @default true
+   */
+  readonly rpo?: boolean;
   readonly topic: sns.ITopic;
 }
 
 /** A VPG's alarms, each one of its kind: achieved RPO beyond the multiple of its interval, a failed sync, a failed failback. */
 export class VpgAlarms extends Construct {
-  readonly rpo: cw.Alarm;
-  readonly syncFailed: cw.Alarm;
-  readonly failbackFailed: cw.Alarm;
+  readonly rpo?: cw.Alarm;
+  readonly syncFailed?: cw.Alarm;
+  readonly failbackFailed?: cw.Alarm;
 
   constructor(scope: Construct, id: string, props: VpgAlarmsProps) {
     super(scope, id);
     const { siteId, vpg } = props;
     const target = vpgRpoTarget(props.config, vpg);
-    this.rpo = new cw.Alarm(this, 'Rpo', {
-      alarmName: rpoAlarmName(siteId, vpg.name),
-      alarmDescription:
-        `Lifeboat VPG ${vpg.name}: the newest checkpoint is older than ${target.alarmSeconds} s ` +
-        `(${props.config.alerts.rpoAlarmMultiple} x the ${vpg.syncIntervalMinutes}-minute sync interval), or no RPO is being published.`,
-      metric: lifeboatMetric(siteId, vpg.name, 'RpoSeconds', cw.Stats.MAXIMUM),
-      threshold: target.alarmSeconds,
-      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      // Two probe periods: one late probe run does not page anyone, ten minutes of silence does.
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      // No data means nothing publishes the RPO: no probe and no sync. That is exactly when to worry.
-      treatMissingData: cw.TreatMissingData.BREACHING,
-    });
-    this.syncFailed = new cw.Alarm(this, 'SyncFailed', {
-      alarmName: syncFailedAlarmName(siteId, vpg.name),
-      alarmDescription: `Lifeboat VPG ${vpg.name}: a sync execution failed (its cause is in the execution's history and the steps' logs).`,
-      metric: props.stateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
-    });
-    this.failbackFailed = new cw.Alarm(this, 'FailbackFailed', {
-      alarmName: failbackFailedAlarmName(siteId, vpg.name),
-      alarmDescription: `Lifeboat VPG ${vpg.name}: a failback execution failed, so its VMs may not be recovered (the cause is in the execution's history).`,
-      metric: props.failbackStateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
-    });
     const action = new cwActions.SnsAction(props.topic);
-    this.rpo.addAlarmAction(action);
-    this.rpo.addOkAction(action);
-    this.syncFailed.addAlarmAction(action);
-    this.failbackFailed.addAlarmAction(action);
+    if (props.rpo !== false) {
+      this.rpo = new cw.Alarm(this, 'Rpo', {
+        alarmName: rpoAlarmName(siteId, vpg.name),
+        alarmDescription:
+          `Lifeboat VPG ${vpg.name}: the newest checkpoint is older than ${target.alarmSeconds} s ` +
+          `(${props.config.alerts.rpoAlarmMultiple} x the ${vpg.syncIntervalMinutes}-minute sync interval), or no RPO is being published.`,
+        metric: lifeboatMetric(siteId, vpg.name, 'RpoSeconds', cw.Stats.MAXIMUM),
+        threshold: target.alarmSeconds,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // Two probe periods: one late probe run does not page anyone, ten minutes of silence does.
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        // No data means nothing publishes the RPO: no probe and no sync. That is exactly when to worry.
+        treatMissingData: cw.TreatMissingData.BREACHING,
+      });
+      this.rpo.addAlarmAction(action);
+      this.rpo.addOkAction(action);
+    }
+    if (props.stateMachine) {
+      this.syncFailed = new cw.Alarm(this, 'SyncFailed', {
+        alarmName: syncFailedAlarmName(siteId, vpg.name),
+        alarmDescription: `Lifeboat VPG ${vpg.name}: a sync execution failed (its cause is in the execution's history and the steps' logs).`,
+        metric: props.stateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      });
+      this.syncFailed.addAlarmAction(action);
+    }
+    if (props.failbackStateMachine) {
+      this.failbackFailed = new cw.Alarm(this, 'FailbackFailed', {
+        alarmName: failbackFailedAlarmName(siteId, vpg.name),
+        alarmDescription: `Lifeboat VPG ${vpg.name}: a failback execution failed, so its VMs may not be recovered (the cause is in the execution's history).`,
+        metric: props.failbackStateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+      });
+      this.failbackFailed.addAlarmAction(action);
+    }
   }
 }
 
@@ -177,6 +192,11 @@ export interface RpoProbeProps {
   readonly config: SiteConfig;
   readonly bucket: s3.IBucket;
   readonly bucketRegion?: string;
+  /**
+   * Where the sync state machines are, when not in this stack's region (lib/site-placement.ts).
+   * @default this stack's account and region
+   */
+  readonly syncAt?: Location;
   /**
    * Folder holding `rpo-probe-handler.ts`.
    * @default runtime/handlers of this project
@@ -207,8 +227,11 @@ export class RpoProbe extends Construct {
         conditions: { StringLike: { 's3:prefix': 'vpgs/*/checkpoints/*' } },
       }),
     );
-    const siteMachines = stateMachineArnByName(this, `${siteResourcePrefix(props.siteId)}*`);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RunningExecutions', actions: ['states:ListExecutions'], resources: [siteMachines] }));
+    const syncAt = props.syncAt ?? {};
+    const siteMachines = [stateMachineArnByName(this, `${siteResourcePrefix(props.siteId)}*`)];
+    // the syncs of a split site run in the protected region: with it down the listing fails and the RPO is still published
+    if (syncAt.region || syncAt.account) siteMachines.push(stateMachineArn(Stack.of(this), `${siteResourcePrefix(props.siteId)}*`, syncAt));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RunningExecutions', actions: ['states:ListExecutions'], resources: siteMachines }));
     this.fn = new LifeboatFunction(this, 'Probe', {
       entry: resolve(handlersDir, 'rpo-probe-handler.ts'),
       handler: 'handler',
@@ -223,15 +246,20 @@ export class RpoProbe extends Construct {
         [PROBE_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
         [PROBE_ENV.vpgs]: props.config.vpgs.map((v) => v.name).join(','),
         [PROBE_ENV.stateMachineArnPrefix]: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:`,
+        [PROBE_ENV.syncArnPrefix]: syncAt.region || syncAt.account ? stateMachineArnPrefix(Stack.of(this), syncAt) : undefined,
       }),
     });
     this.fn.logGroup.grantWrite(this.role);
     const fn = this.fn.fn;
     // cdk-nag (lib/nag-acks.ts): what this construct accepts, and why (its function's runtime: LifeboatFunction).
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${siteResourcePrefix(props.siteId)}*]`,
-      reason: "states:ListExecutions (read-only) on this site's own state machines, named by convention; VPG stacks come and go without redeploying the probe",
-    });
+    const listReason =
+      "states:ListExecutions (read-only) on this site's own state machines, named by convention; VPG stacks come and go without redeploying the probe";
+    ack(this.role, [
+      ...[syncAt.region ?? '<AWS::Region>', '<AWS::Region>'].map((region) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:stateMachine:${siteResourcePrefix(props.siteId)}*]`,
+        reason: listReason,
+      })),
+    ]);
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `Publish the RPO of every VPG of site ${props.siteId}`,
       schedule: events.Schedule.rate(Duration.minutes(RPO_PROBE_MINUTES)),

@@ -4,9 +4,10 @@
  * (what the wildcard is, and what bounds it: an Owner-tag condition, our own bucket or key, an AWS limit).
  * lib/nag.ts runs the checks.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
+import type { Location } from './site-placement';
 import { executionsArn } from './step-permissions';
 
 export type Ack = { id: string; reason: string };
@@ -19,6 +20,11 @@ export const DESCRIBE: Ack = {
   reason:
     'EC2 Describe* actions support no resource-level permissions; the only actions on "*" are read-only Describe calls (test/lib/security.test.ts proves it)',
 };
+/** A live failback's stop of the VPG's own instances in the protected region of a split site (lib/site-placement.ts). */
+export const STOP_SOURCES_THERE = (region: string): Ack => ({
+  id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${region}:<AWS::AccountId>:instance/*]`,
+  reason: "a live failback stops the VPG's own protected instances in the protected region, selected by the VPG's selection tags (aws:ResourceTag) only",
+});
 export const DESTROY_OURS = (kinds: readonly string[]): Ack[] =>
   kinds.map((kind) => ({
     id: ec2(kind === 'snapshot' ? 'global' : 'regional', kind),
@@ -38,8 +44,18 @@ export const KMS: Ack[] = ['kms:ReEncrypt*', 'kms:GenerateDataKey*'].map((action
   reason: `CDK's grantEncryptDecrypt on the site's own replica-store key (resource = that key only); ${action} is the action family S3 SSE-KMS uses`,
 }));
 
+/**
+ * A finding id as cdk-nag may render it in `scope`'s stack: in a stack pinned to a region (a split site,
+ * lib/site-placement.ts) an ARN CDK formats has the region literally, one written with `${AWS::Region}` keeps the
+ * pseudo parameter, so both spellings are acknowledged there.
+ */
+function inStack(scope: IConstruct, id: string): string[] {
+  const region = Stack.of(scope).region;
+  return Token.isUnresolved(region) || !id.includes('<AWS::Region>') ? [id] : [id, id.split('<AWS::Region>').join(region)];
+}
+
 export function ack(scope: IConstruct, acks: readonly Ack[]): void {
-  Validations.of(scope).acknowledge(...acks);
+  Validations.of(scope).acknowledge(...acks.flatMap((a) => inStack(scope, a.id).map((id) => ({ ...a, id }))));
 }
 
 /**
@@ -67,8 +83,8 @@ export function storeAcks(scope: IConstruct, bucket: IBucket, keys: Readonly<Rec
   return Object.entries(keys).map(([key, reason]) => ({ id: resourceId(scope, bucket.arnForObjects(key)), reason }));
 }
 
-export const EXECUTIONS = (scope: IConstruct, machine: string, why: string): Ack => ({
-  id: resourceId(scope, executionsArn(Stack.of(scope), machine)),
+export const EXECUTIONS = (scope: IConstruct, machine: string, why: string, at: Location = {}): Ack => ({
+  id: resourceId(scope, executionsArn(Stack.of(scope), machine, at)),
   reason: `${why}: execution names are made at run time; the state machine (${machine}) is named`,
 });
 

@@ -9,6 +9,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { TAG, tagsFor } from '../runtime/core/tags';
 import type { StoreConfig } from './config';
 import { defaultReplicaBucketName } from '../runtime/core/resource-names';
+import type { Location } from './site-placement';
 
 export interface ReplicaBucketProps {
   /** The site id: the Owner tag. */
@@ -22,10 +23,11 @@ const MAX_REGION_LENGTH = 14;
 
 /**
  * The replica bucket's name: store.bucketName, or `lifeboat-<siteId>-<account>-<region>` from the scope's stack.
- * Every stack of a site shares one account and region, so a VPG stack builds the same name from its own pseudo
- * parameters and needs no cross-stack import of the bucket (nor cdk-nag findings that name an export).
+ * A stack in the bucket's account and region builds the same name from its own pseudo parameters, and one of the
+ * protected side from the recovery site's (`at`), so none needs a cross-stack import of the bucket (nor cdk-nag
+ * findings that name an export).
  */
-export function replicaBucketName(scope: IConstruct, siteId: string, store: StoreConfig): string {
+export function replicaBucketName(scope: IConstruct, siteId: string, store: StoreConfig, at: Location = {}): string {
   if (store.bucketName) return store.bucketName;
   const longest = defaultReplicaBucketName(siteId, '123456789012', 'x'.repeat(MAX_REGION_LENGTH)).length;
   if (longest > 63) {
@@ -34,7 +36,8 @@ export function replicaBucketName(scope: IConstruct, siteId: string, store: Stor
     );
   }
   const stack = Stack.of(scope);
-  return defaultReplicaBucketName(siteId, stack.account, stack.region);
+  // the protected side names the recovery site's bucket by its account and region (lib/site-placement.ts)
+  return defaultReplicaBucketName(siteId, at.account ?? stack.account, at.region ?? stack.region);
 }
 
 function tagAsSiteBucket(scope: IConstruct, siteId: string): void {

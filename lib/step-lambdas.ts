@@ -17,7 +17,7 @@ import { lambdaEnvironment, STEP_ENV, stepEnvSchema } from '../runtime/core/step
 import { LifeboatFunction } from './lifeboat-function';
 import { pascalCase } from './step-permissions';
 import type { WorkerLaunchTemplate } from './worker-launch-template';
-import { vpgStepFunctionName } from '../runtime/core/resource-names';
+import { vpgStepFunctionName, workerLaunchTemplateName } from '../runtime/core/resource-names';
 
 export { pascalCase };
 
@@ -30,27 +30,34 @@ export interface StepEnvironmentProps {
   readonly bucket: s3.IBucket;
   /** @default the stack's region */
   readonly bucketRegion?: string;
-  readonly zsatTemplate: WorkerLaunchTemplate;
-  readonly importerTemplate: WorkerLaunchTemplate;
+  /** The zSAT template; absent in a split site's recovery half, whose failback steps launch none. */
+  readonly zsatTemplate?: WorkerLaunchTemplate;
+  /** The ZImporter template; absent on a split site's protected side, whose sync steps launch none. */
+  readonly importerTemplate?: WorkerLaunchTemplate;
+  /** The protected instances' region, when it is not the functions' own (lib/site-placement.ts). */
+  readonly protectedRegion?: string;
 }
 
 /** A VPG step function's environment, checked against the steps' schema (runtime/core/step-env.ts): a missing variable fails tsc. */
 export function stepEnvironment(props: StepEnvironmentProps): Record<string, string> {
+  const { zsatTemplate: zsat, importerTemplate: importer } = props;
   return lambdaEnvironment(stepEnvSchema, {
     [STEP_ENV.siteId]: props.siteId,
     [STEP_ENV.vpg]: props.vpgName,
     [STEP_ENV.bucket]: props.bucket.bucketName,
     [STEP_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
-    [STEP_ENV.zsatLaunchTemplate]: props.zsatTemplate.launchTemplateName,
-    [STEP_ENV.importerLaunchTemplate]: props.importerTemplate.launchTemplateName,
-    [STEP_ENV.zsatSecurityGroup]: props.zsatTemplate.securityGroup.attrGroupId,
-    [STEP_ENV.importerSecurityGroup]: props.importerTemplate.securityGroup.attrGroupId,
+    // the site's zSAT template by its name wherever it is (a failback step never launches from it)
+    [STEP_ENV.zsatLaunchTemplate]: zsat?.launchTemplateName ?? workerLaunchTemplateName(props.siteId, 'zsat'),
+    [STEP_ENV.importerLaunchTemplate]: importer?.launchTemplateName,
+    [STEP_ENV.zsatSecurityGroup]: zsat?.securityGroup.attrGroupId,
+    [STEP_ENV.importerSecurityGroup]: importer?.securityGroup.attrGroupId,
     // the subnets of each worker kind, at most one per zone; none: the default VPC's (runtime/core/workers/subnets.ts)
-    [STEP_ENV.zsatSubnets]: JSON.stringify(props.zsatTemplate.network.subnetIds),
-    [STEP_ENV.zsatInstanceTypes]: JSON.stringify(props.zsatTemplate.instanceTypes),
-    [STEP_ENV.importerInstanceTypes]: JSON.stringify(props.importerTemplate.instanceTypes),
-    [STEP_ENV.importerSubnets]: JSON.stringify(props.importerTemplate.network.subnetIds),
-    [STEP_ENV.importerSubnetsKey]: props.importerTemplate.network.configKey,
+    [STEP_ENV.zsatSubnets]: zsat ? JSON.stringify(zsat.network.subnetIds) : undefined,
+    [STEP_ENV.zsatInstanceTypes]: zsat ? JSON.stringify(zsat.instanceTypes) : undefined,
+    [STEP_ENV.importerInstanceTypes]: importer ? JSON.stringify(importer.instanceTypes) : undefined,
+    [STEP_ENV.importerSubnets]: importer ? JSON.stringify(importer.network.subnetIds) : undefined,
+    [STEP_ENV.importerSubnetsKey]: importer?.network.configKey,
+    [STEP_ENV.protectedRegion]: props.protectedRegion,
   });
 }
 

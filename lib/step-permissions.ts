@@ -15,6 +15,7 @@
 import { ArnFormat, Fn, Token, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Location } from './site-placement';
 import { TAG, ZERTO_TAG_TABLE, type ResourceKind, type ResourceRole } from '../runtime/core/tags';
 
 /**
@@ -77,13 +78,17 @@ export function zertoValuesFor(kind: ResourceKind, roles: readonly CreatingRole[
   return [...new Set(roles.filter((r) => CREATED_KINDS[r].includes(kind)).map((r) => zertoValue(r, kind)))].sort();
 }
 
-export function ec2Arn(stack: Stack, kind: string, name = '*'): string {
+/** An EC2 ARN of this stack's account and region, or of `at` (the protected side of a split site). */
+export function ec2Arn(stack: Stack, kind: string, name = '*', at: Location = {}): string {
   // Snapshots and images are account-less in their ARNs.
   const accountless = kind === 'snapshot' || kind === 'image';
-  if (Token.isUnresolved(name)) return stack.formatArn({ service: 'ec2', resource: kind, resourceName: name, account: accountless ? '' : undefined });
+  if (Token.isUnresolved(name))
+    return stack.formatArn({ service: 'ec2', resource: kind, resourceName: name, region: at.region, account: accountless ? '' : at.account });
   // One Fn::Sub rather than formatArn's Fn::Join: a third shorter, which keeps each role's policy within one inline
   // policy (IAM's 10,240 characters per role) for longer.
-  return Fn.sub(`arn:\${AWS::Partition}:ec2:\${AWS::Region}:${accountless ? '' : '${AWS::AccountId}'}:${kind}/${name}`);
+  const region = at.region ?? '${AWS::Region}';
+  const account = accountless ? '' : (at.account ?? '${AWS::AccountId}');
+  return Fn.sub(`arn:\${AWS::Partition}:ec2:${region}:${account}:${kind}/${name}`);
 }
 
 /** `cleanup-failed` → `CleanupFailed`; `network-interface` → `NetworkInterface` (construct ids, statement ids). */
@@ -226,18 +231,18 @@ export function passRoleStatement(roleArn: string): iam.PolicyStatement {
 }
 
 /** A state machine's ARN by its conventional name: a name, not a reference, so no role depends on a machine that runs its functions. */
-export function stateMachineArn(stack: Stack, name: string): string {
-  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+export function stateMachineArn(stack: Stack, name: string, at: Location = {}): string {
+  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME, ...at });
 }
 
 /** `arn:<partition>:states:<region>:<account>:stateMachine:`: a state machine's ARN less its name. */
-export function stateMachineArnPrefix(stack: Stack): string {
-  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: '', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+export function stateMachineArnPrefix(stack: Stack, at: Location = {}): string {
+  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: '', arnFormat: ArnFormat.COLON_RESOURCE_NAME, ...at });
 }
 
 /** Every execution of a state machine, by its name. */
-export function executionsArn(stack: Stack, machineName: string): string {
-  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+export function executionsArn(stack: Stack, machineName: string, at: Location = {}): string {
+  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${machineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME, ...at });
 }
 
 /**

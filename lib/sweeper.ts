@@ -28,7 +28,8 @@ import {
 } from './step-permissions';
 import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
 import { ack, DESCRIBE, DESTROY_OURS, EXECUTIONS, RUNTIME_IDS, storeAcks } from './nag-acks';
-import { sweeperFunctionName } from '../runtime/core/resource-names';
+import { sweeperFunctionName, workerLaunchTemplateName } from '../runtime/core/resource-names';
+import type { Peers } from './site-placement';
 
 export interface SweeperSettings {
   /** Minutes a resource must have existed before the sweeper may take it. */
@@ -48,8 +49,11 @@ export interface SweeperProps {
   readonly bucket: s3.IBucket;
   readonly bucketKey?: kms.IKey;
   readonly bucketRegion?: string;
-  /** The zSAT launch template name (the step environment requires it). */
-  readonly zsatLaunchTemplateName: string;
+  /**
+   * Where the VPGs' sync and failback state machines are (lib/site-placement.ts).
+   * @default both in this stack's account and region
+   */
+  readonly peers?: Peers;
   readonly settings?: Partial<SweeperSettings>;
   /**
    * Folder holding `sweeper-handler.ts`.
@@ -73,6 +77,7 @@ export class Sweeper extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const settings = { ...DEFAULT_SWEEPER, ...props.settings };
+    const peers = props.peers ?? { sync: {}, failback: {}, store: {} };
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Lifeboat sweeper of site ${props.siteId}: deletes leaked workers, snapshots and working files of this site only`,
@@ -111,7 +116,10 @@ export class Sweeper extends Construct {
     // policies of their own, so the inline policy above does not grow with the VPGs (lib/sweeper-watch.ts).
     this.watchGroups = sweeperWatchGroups(props.siteId, props.vpgNames);
     this.watchPolicies = this.watchGroups.map((vpgs, i) => {
-      const machines = vpgs.flatMap((vpg) => watchedMachineNames(props.siteId, vpg));
+      // each VPG's sync and failback, where each runs (the other half of a split site is named by its account and region)
+      const machines = vpgs
+        .flatMap((vpg) => watchedMachineNames(props.siteId, vpg))
+        .map((name, j) => ({ name, at: j % 2 === 0 ? peers.sync : peers.failback }));
       const policy = new iam.ManagedPolicy(this, `Watch${i}`, {
         description: `Lifeboat sweeper of site ${props.siteId}: the executions of VPGs ${vpgs[0]} to ${vpgs[vpgs.length - 1]}`,
         roles: [this.role],
@@ -119,14 +127,18 @@ export class Sweeper extends Construct {
           new iam.PolicyStatement({
             sid: 'ListRunningExecutions',
             actions: ['states:ListExecutions'],
-            resources: machines.map((m) => stateMachineArn(stack, m)),
+            resources: machines.map((m) => stateMachineArn(stack, m.name, m.at)),
           }),
-          new iam.PolicyStatement({ sid: 'ExecutionState', actions: ['states:DescribeExecution'], resources: machines.map((m) => executionsArn(stack, m)) }),
+          new iam.PolicyStatement({
+            sid: 'ExecutionState',
+            actions: ['states:DescribeExecution'],
+            resources: machines.map((m) => executionsArn(stack, m.name, m.at)),
+          }),
         ],
       });
       ack(
         policy,
-        machines.map((m) => EXECUTIONS(this, m, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)')),
+        machines.map((m) => EXECUTIONS(this, m.name, 'the sweeper asks whether an execution still runs (DescribeExecution, read-only)', m.at)),
       );
       return policy;
     });
@@ -144,14 +156,15 @@ export class Sweeper extends Construct {
           [STEP_ENV.siteId]: props.siteId,
           [STEP_ENV.bucket]: props.bucket.bucketName,
           [STEP_ENV.bucketRegion]: props.bucketRegion ?? stack.region,
-          [STEP_ENV.zsatLaunchTemplate]: props.zsatLaunchTemplateName,
+          [STEP_ENV.zsatLaunchTemplate]: workerLaunchTemplateName(props.siteId, 'zsat'),
         }),
         // What it watches, whatever an event says: an event may narrow (dry run, fewer VPGs, more grace), never widen.
         // the machines' ARNs are this prefix and their conventional names: the environment (Lambda: 4 KB for every
         // variable together) grows by a VPG name per VPG, not by two ARNs
         ...lambdaEnvironment(sweeperEnvSchema, {
           [STEP_ENV.siteId]: props.siteId,
-          [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix(stack),
+          [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix(stack, peers.sync),
+          [STEP_ENV.sweeperFailbackArnPrefix]: stateMachineArnPrefix(stack, peers.failback),
           [STEP_ENV.sweeperVpgs]: JSON.stringify(props.vpgNames),
           [STEP_ENV.sweeperMinGraceMinutes]: String(settings.graceMinutes),
           [STEP_ENV.sweeperDryRun]: settings.dryRun ? 'true' : 'false',

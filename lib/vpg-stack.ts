@@ -3,6 +3,9 @@
  * state machines, and the schedule that starts the sync. Composition only; it depends on the site stack, never the
  * other way round, and nothing in it is shared with another VPG (a step of one VPG cannot stop another VPG's
  * instances, launch workers with another VPG's profile, or touch another VPG's part of the store).
+ * With a recovery site elsewhere (lib/site-placement.ts) a VPG is two stacks: `Lifeboat-<siteId>-<vpg>` beside its
+ * instances (zSAT role, sync steps, sync state machine, schedule, failed-sync alarm) and `Lifeboat-<siteId>-<vpg>-Recovery`
+ * in the recovery site (ZImporter role, failback steps, failback state machine, RPO and failed-failback alarms).
  */
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -21,13 +24,17 @@ import { replicaBucketName } from './replica-bucket';
 import { VpgAgentRole } from './vpg-agent-role';
 import { FAILBACK_STEP_ROLE, SYNC_STEP_ROLE, VpgStepRoles } from './vpg-step-roles';
 import { VpgAlarms } from './monitoring';
+import type { SitePart } from './site-placement';
+import type { StepRoleKind } from './vpg-step-roles';
+import { syncStateMachineName } from '../runtime/core/resource-names';
+import { stateMachineArn } from './step-permissions';
 
 export interface LifeboatVpgStackProps extends StackProps {
   /** The parsed site config (defaults applied). */
   readonly config: SiteConfig;
   /** The VPG this stack serves (one of config.vpgs). */
   readonly vpg: VpgConfig;
-  /** The site's shared resources. */
+  /** The site's shared resources of this stack's half (its account and region). */
   readonly site: LifeboatSiteStack;
   /**
    * Folder of the step handlers.
@@ -36,113 +43,142 @@ export interface LifeboatVpgStackProps extends StackProps {
   readonly handlersDir?: string;
 }
 
+const KINDS: Record<SitePart, readonly StepRoleKind[]> = {
+  whole: ['sync', 'compaction', 'cleanup', 'failback'],
+  protected: ['sync', 'compaction', 'cleanup'],
+  recovery: ['failback'],
+};
+
 export class LifeboatVpgStack extends Stack {
-  /** The zSATs' role: reads its VPG's prefix, creates its job's packs and results. */
-  readonly zsatAgentRole: VpgAgentRole;
-  /** The ZImporters' role: reads its VPG's prefix, writes its import's progress and results. */
-  readonly importerAgentRole: VpgAgentRole;
+  /** Which half of the VPG this stack holds (its site stack's). */
+  readonly part: SitePart;
+  /** The zSATs' role: reads its VPG's prefix, creates its job's packs and results (protected side). */
+  readonly zsatAgentRole?: VpgAgentRole;
+  /** The ZImporters' role: reads its VPG's prefix, writes its import's progress and results (recovery site). */
+  readonly importerAgentRole?: VpgAgentRole;
   readonly stepRoles: VpgStepRoles;
-  readonly syncSteps: VpgStepFunctions<SyncStep>;
-  readonly failbackSteps: VpgStepFunctions<FailbackStep>;
-  readonly sync: SyncStateMachine;
-  readonly failback: FailbackStateMachine;
-  readonly schedule: events.Rule;
+  readonly syncSteps?: VpgStepFunctions<SyncStep>;
+  readonly failbackSteps?: VpgStepFunctions<FailbackStep>;
+  readonly sync?: SyncStateMachine;
+  readonly failback?: FailbackStateMachine;
+  readonly schedule?: events.Rule;
   readonly alarms: VpgAlarms;
   /** The site's replica bucket, by name. */
   readonly replicaBucket: s3.IBucket;
-  /** This VPG's sync and failback step functions. */
-  readonly stepFunctions: Readonly<Record<SyncStep, lambda.IFunction>>;
-  readonly failbackFunctions: Readonly<Record<FailbackStep, lambda.IFunction>>;
 
   constructor(scope: Construct, id: string, props: LifeboatVpgStackProps) {
     super(scope, id, { description: `Lifeboat VPG ${props.vpg.name} of site ${props.config.siteId}`, ...props });
     const { config, vpg, site } = props;
     const siteId = config.siteId;
+    const part = site.part;
+    this.part = part;
+    const { peers } = site;
+    const protects = part !== 'recovery';
+    const recovers = part !== 'protected';
     this.addStackDependency(site);
-    // The site's bucket by its fixed name, built from this stack's own account and region (the site's): no
-    // cross-stack import, so IAM resources read as names (the roles acknowledge them so, lib/nag-acks.ts).
-    const bucket = s3.Bucket.fromBucketName(this, 'ReplicaStore', replicaBucketName(this, siteId, config.store));
+    // The site's bucket by its fixed name, built from this stack's own account and region (the recovery site's, when
+    // it is elsewhere): no cross-stack import, so IAM resources read as names (the roles acknowledge them so, lib/nag-acks.ts).
+    const bucket = s3.Bucket.fromBucketName(this, 'ReplicaStore', replicaBucketName(this, siteId, config.store, peers.store));
     this.replicaBucket = bucket;
 
     const agent = (agentId: string, worker: 'zsat' | 'zimporter') =>
-      new VpgAgentRole(this, agentId, { siteId, vpgName: vpg.name, worker, bucket, bucketKey: site.store.key, agentBundle: site.agent.asset });
-    this.zsatAgentRole = agent('ZsatAgent', 'zsat');
-    this.importerAgentRole = agent('ImporterAgent', 'zimporter');
+      new VpgAgentRole(this, agentId, { siteId, vpgName: vpg.name, worker, bucket, bucketKey: site.bucketKey, agentBundle: site.agent.asset });
+    this.zsatAgentRole = protects ? agent('ZsatAgent', 'zsat') : undefined;
+    this.importerAgentRole = recovers ? agent('ImporterAgent', 'zimporter') : undefined;
 
     this.stepRoles = new VpgStepRoles(this, 'StepRoles', {
       siteId,
       vpgName: vpg.name,
       bucket,
-      bucketKey: site.store.key,
-      zsatLaunchTemplateArn: site.zsatTemplate.launchTemplateArn,
-      importerLaunchTemplateArn: site.importerTemplate.launchTemplateArn,
-      zsatAgentRoleArn: this.zsatAgentRole.role.roleArn,
-      importerAgentRoleArn: this.importerAgentRole.role.roleArn,
+      bucketKey: site.bucketKey,
+      zsatLaunchTemplateArn: site.zsatTemplate?.launchTemplateArn ?? '',
+      importerLaunchTemplateArn: site.importerTemplate?.launchTemplateArn ?? '',
+      zsatAgentRoleArn: this.zsatAgentRole?.role.roleArn ?? '',
+      importerAgentRoleArn: this.importerAgentRole?.role.roleArn ?? '',
       instanceIds: vpg.instances.ids ?? [],
       instanceTags: vpg.instances.tags ?? {},
       kmsKeyArns: config.kms?.keyArns,
+      kinds: KINDS[part],
+      peers,
     });
     // one environment for both flows' functions (a step refuses an input for another VPG: LIFEBOAT_VPG)
     const environment = stepEnvironment({
       siteId,
       vpgName: vpg.name,
       bucket,
-      bucketRegion: config.store.region,
+      bucketRegion: site.bucketRegion,
       zsatTemplate: site.zsatTemplate,
       importerTemplate: site.importerTemplate,
+      protectedRegion: peers.sync.region,
     });
     const flowProps = { siteId, vpgName: vpg.name, environment, handlersDir: props.handlersDir };
-    // construct ids from before the files were named for what they build (kept: renaming them replaces every function)
-    this.syncSteps = new VpgStepFunctions(this, 'SyncSteps', {
-      ...flowProps,
-      flow: 'sync',
-      steps: SYNC_STEPS,
-      roleOf: (step) => this.stepRoles.of(SYNC_STEP_ROLE[step]),
-    });
-    this.failbackSteps = new VpgStepFunctions(this, 'FailbackSteps', {
-      ...flowProps,
-      flow: 'failback',
-      steps: FAILBACK_STEPS,
-      roleOf: (step) => this.stepRoles.of(FAILBACK_STEP_ROLE[step]),
-    });
-    this.stepFunctions = this.syncSteps.functions;
-    this.failbackFunctions = this.failbackSteps.functions;
-
     // The VPG as both state machines embed it: config, plus this stack's worker profiles, key-using step roles and the store's name.
     const runtime: VpgRuntimeLiteral = {
-      ...vpgRuntime(config, vpg, { agentInstanceProfileArn: this.zsatAgentRole.instanceProfile.instanceProfileArn, storeBucket: bucket.bucketName }),
-      importerInstanceProfileArn: this.importerAgentRole.instanceProfile.instanceProfileArn,
-      syncStepRoleArn: this.stepRoles.sync.roleArn,
-      failbackStepRoleArn: this.stepRoles.failback.roleArn,
+      ...vpgRuntime(config, vpg, { agentInstanceProfileArn: this.zsatAgentRole?.instanceProfile.instanceProfileArn ?? '', storeBucket: bucket.bucketName }),
+      importerInstanceProfileArn: this.importerAgentRole?.instanceProfile.instanceProfileArn ?? '',
+      syncStepRoleArn: this.stepRoles.has('sync') ? this.stepRoles.sync.roleArn : '',
+      failbackStepRoleArn: this.stepRoles.has('failback') ? this.stepRoles.failback.roleArn : '',
+      ...(site.bucketRegion ? { storeRegion: site.bucketRegion } : {}),
     };
-    this.sync = new SyncStateMachine(this, 'Sync', { siteId, vpg: runtime, functions: this.stepFunctions });
-    this.failback = new FailbackStateMachine(this, 'Failback', {
-      siteId,
-      vpg: runtime,
-      recovery: recoveryRuntime(config, vpg),
-      syncStateMachineArn: this.sync.stateMachine.stateMachineArn,
-      functions: this.failbackFunctions,
-    });
-
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Sync VPG ${vpg.name} every ${vpg.syncIntervalMinutes} minutes`,
-      schedule: events.Schedule.rate(Duration.minutes(vpg.syncIntervalMinutes)),
-      targets: [
-        new targets.SfnStateMachine(this.sync.stateMachine, {
-          input: events.RuleTargetInput.fromObject({}),
-          retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
-        }),
-      ],
-    });
-    // RPO, failed-sync and failed-failback alarms, notifying the site's alert topic (docs/operations.md).
+    if (protects) {
+      // construct ids from before the files were named for what they build (kept: renaming them replaces every function)
+      this.syncSteps = new VpgStepFunctions(this, 'SyncSteps', {
+        ...flowProps,
+        flow: 'sync',
+        steps: SYNC_STEPS,
+        roleOf: (step) => this.stepRoles.of(SYNC_STEP_ROLE[step]),
+      });
+      this.sync = new SyncStateMachine(this, 'Sync', { siteId, vpg: runtime, functions: this.syncSteps.functions });
+      this.schedule = new events.Rule(this, 'Schedule', {
+        description: `Sync VPG ${vpg.name} every ${vpg.syncIntervalMinutes} minutes`,
+        schedule: events.Schedule.rate(Duration.minutes(vpg.syncIntervalMinutes)),
+        targets: [
+          new targets.SfnStateMachine(this.sync.stateMachine, {
+            input: events.RuleTargetInput.fromObject({}),
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+          }),
+        ],
+      });
+    }
+    if (recovers) {
+      this.failbackSteps = new VpgStepFunctions(this, 'FailbackSteps', {
+        ...flowProps,
+        flow: 'failback',
+        steps: FAILBACK_STEPS,
+        roleOf: (step) => this.stepRoles.of(FAILBACK_STEP_ROLE[step]),
+      });
+      this.failback = new FailbackStateMachine(this, 'Failback', {
+        siteId,
+        vpg: runtime,
+        recovery: recoveryRuntime(config, vpg),
+        // a live failback's final sync: this stack's, or the protected side's by its name
+        syncStateMachineArn: this.sync?.stateMachine.stateMachineArn ?? stateMachineArn(this, syncStateMachineName(siteId, vpg.name), peers.sync),
+        functions: this.failbackSteps.functions,
+      });
+    }
+    // RPO, failed-sync and failed-failback alarms of the state machines in this stack, notifying this region's alert
+    // topic (docs/operations.md); the RPO alarm lives with the replica, so losing the protected region raises it.
     this.alarms = new VpgAlarms(this, 'Alarms', {
       siteId,
       vpg,
       config,
-      stateMachine: this.sync.stateMachine,
-      failbackStateMachine: this.failback.stateMachine,
+      stateMachine: this.sync?.stateMachine,
+      failbackStateMachine: this.failback?.stateMachine,
+      rpo: recovers,
       topic: site.alerts.topic,
     });
+  }
+
+  /** This VPG's sync step functions (protected side). */
+  get stepFunctions(): Readonly<Record<SyncStep, lambda.IFunction>> {
+    if (!this.syncSteps) throw new Error(`stack ${this.stackName} holds no sync steps (the protected side does)`);
+    return this.syncSteps.functions;
+  }
+
+  /** This VPG's failback step functions (recovery site). */
+  get failbackFunctions(): Readonly<Record<FailbackStep, lambda.IFunction>> {
+    if (!this.failbackSteps) throw new Error(`stack ${this.stackName} holds no failback steps (the recovery site does)`);
+    return this.failbackSteps.functions;
   }
 }

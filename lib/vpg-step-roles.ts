@@ -33,6 +33,7 @@ import {
 import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
 import { acknowledgeStepRoleFindings } from './vpg-step-roles-acks';
+import type { Location, Peers } from './site-placement';
 import { failbackStateMachineName, syncStateMachineName } from '../runtime/core/resource-names';
 
 /** The kinds of step role a VPG has. */
@@ -93,6 +94,16 @@ export interface VpgStepRolesProps {
    * @default every key of the account, through EC2 only (lib/kms-permissions.ts)
    */
   readonly kmsKeyArns?: readonly string[];
+  /**
+   * The role kinds this stack holds: a split site's protected side holds the sync's, its recovery site the failback's.
+   * @default every kind
+   */
+  readonly kinds?: readonly StepRoleKind[];
+  /**
+   * Where the other half's state machines and instances are (lib/site-placement.ts).
+   * @default this stack's account and region
+   */
+  readonly peers?: Peers;
 }
 
 /**
@@ -105,10 +116,11 @@ export function selectedInstanceStatements(
   actions: readonly string[],
   ids: readonly string[],
   tags: Readonly<Record<string, string>>,
+  at: Location = {},
 ): iam.PolicyStatement[] {
   const statements: iam.PolicyStatement[] = [];
   if (ids.length > 0) {
-    statements.push(new iam.PolicyStatement({ sid: `${sid}Ids`, actions: [...actions], resources: ids.map((id) => ec2Arn(stack, 'instance', id)) }));
+    statements.push(new iam.PolicyStatement({ sid: `${sid}Ids`, actions: [...actions], resources: ids.map((id) => ec2Arn(stack, 'instance', id, at)) }));
   }
   const entries = Object.entries(tags);
   if (entries.length > 0) {
@@ -116,7 +128,7 @@ export function selectedInstanceStatements(
       new iam.PolicyStatement({
         sid: `${sid}Tags`,
         actions: [...actions],
-        resources: [ec2Arn(stack, 'instance')],
+        resources: [ec2Arn(stack, 'instance', '*', at)],
         conditions: { StringEquals: Object.fromEntries(entries.map(([k, v]) => [`aws:ResourceTag/${k}`, v])) },
       }),
     );
@@ -124,11 +136,10 @@ export function selectedInstanceStatements(
   return statements;
 }
 
+const EVERY_KIND: readonly StepRoleKind[] = ['sync', 'compaction', 'cleanup', 'failback'];
+
 export class VpgStepRoles extends Construct {
-  readonly sync: iam.Role;
-  readonly compaction: iam.Role;
-  readonly cleanup: iam.Role;
-  readonly failback: iam.Role;
+  private readonly roles: Partial<Record<StepRoleKind, iam.Role>> = {};
 
   constructor(scope: Construct, id: string, props: VpgStepRolesProps) {
     super(scope, id);
@@ -140,6 +151,8 @@ export class VpgStepRoles extends Construct {
     const failbackMachine = failbackStateMachineName(siteId, vpg);
     const ids = props.instanceIds ?? [];
     const tags = props.instanceTags ?? {};
+    const peers = props.peers ?? { sync: {}, failback: {}, store: {} };
+    const kinds = new Set(props.kinds ?? EVERY_KIND);
     // Statements are made afresh for each role (a statement added to a policy is frozen).
     const lease = () => store.lease(`${prefix}lease.json`);
     // The lease asks whether a holder still runs (DescribeExecution, strongly consistent); the holder of a VPG's
@@ -149,21 +162,23 @@ export class VpgStepRoles extends Construct {
       new iam.PolicyStatement({
         sid: 'LeaseHolderState',
         actions: ['states:DescribeExecution'],
-        resources: [executionsArn(stack, syncMachine), executionsArn(stack, failbackMachine)],
+        resources: [executionsArn(stack, syncMachine, peers.sync), executionsArn(stack, failbackMachine, peers.failback)],
       });
-    const listSyncs = () => new iam.PolicyStatement({ sid: 'ListSyncs', actions: ['states:ListExecutions'], resources: [stateMachineArn(stack, syncMachine)] });
+    const listSyncs = () =>
+      new iam.PolicyStatement({ sid: 'ListSyncs', actions: ['states:ListExecutions'], resources: [stateMachineArn(stack, syncMachine, peers.sync)] });
 
-    const role = (roleId: string, what: string, statements: readonly iam.PolicyStatement[]) => {
+    const role = (kind: StepRoleKind, roleId: string, what: string, statements: () => readonly iam.PolicyStatement[]) => {
+      if (!kinds.has(kind)) return;
       const r = new iam.Role(this, roleId, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `Lifeboat ${what} of VPG ${vpg} (site ${siteId})`,
       });
-      for (const s of statements) r.addToPrincipalPolicy(s);
+      for (const s of statements()) r.addToPrincipalPolicy(s);
       props.bucketKey?.grantEncryptDecrypt(r);
-      return r;
+      this.roles[kind] = r;
     };
 
-    this.sync = role('Sync', 'sync steps (snapshot, zSATs, commit): creates, never deletes', [
+    role('sync', 'Sync', 'sync steps (snapshot, zSATs, commit): creates, never deletes', () => [
       ec2DescribeStatement(),
       ...ec2CreateStatements(stack, {
         siteId,
@@ -213,7 +228,7 @@ export class VpgStepRoles extends Construct {
       ...lease(),
     ]);
 
-    this.compaction = role('Compaction', 'journal compaction: the only deleter of checkpoints and packs; no EC2', [
+    role('compaction', 'Compaction', 'journal compaction: the only deleter of checkpoints and packs; no EC2', () => [
       ...store.read('Store', prefix),
       // The rewrite of the oldest kept checkpoint replaces exactly the object it has just read.
       store.put('RewriteCheckpoint', [`${prefix}checkpoints/*`], 'if-match'),
@@ -224,7 +239,7 @@ export class VpgStepRoles extends Construct {
       ...lease(),
     ]);
 
-    this.cleanup = role('Cleanup', "cleanup steps: destroys the VPG's zSATs and superseded sync snapshots", [
+    role('cleanup', 'Cleanup', "cleanup steps: destroys the VPG's zSATs and superseded sync snapshots", () => [
       ec2DescribeStatement(),
       ...ownedResourceStatements(stack, { sid: 'Destroy', actions: EC2_DESTROY_ACTIONS, siteId, vpg, roles: ['zsat', 'sync-snapshot'] }),
       // A leftover is deleted only when its sync id names a real execution of this VPG's sync.
@@ -237,7 +252,7 @@ export class VpgStepRoles extends Construct {
       ...lease(),
     ]);
 
-    this.failback = role('Failback', 'failback steps: ZImporters, recovered VMs, a live failback of its own instances', [
+    role('failback', 'Failback', 'failback steps: ZImporters, recovered VMs, a live failback of its own instances', () => [
       ec2DescribeStatement(),
       ...ec2CreateStatements(stack, {
         siteId,
@@ -260,10 +275,10 @@ export class VpgStepRoles extends Construct {
       ...ownedResourceStatements(stack, { sid: 'Attach', actions: EC2_ATTACH_ACTIONS, siteId, vpg, roles: ['zimporter'] }),
       ...ownedResourceStatements(stack, { sid: 'Destroy', actions: EC2_DESTROY_ACTIONS, siteId, vpg, roles: ['zimporter', 'recovered-vm'] }),
       // A live failback stops the VPG's own protected instances, and nothing else.
-      ...selectedInstanceStatements(stack, 'LiveStopSelected', ['ec2:StopInstances'], ids, tags),
+      ...selectedInstanceStatements(stack, 'LiveStopSelected', ['ec2:StopInstances'], ids, tags, peers.sync),
       passRoleStatement(props.importerAgentRoleArn),
       // A live failback runs this VPG's final sync and follows it.
-      new iam.PolicyStatement({ sid: 'FinalSyncStart', actions: ['states:StartExecution'], resources: [stateMachineArn(stack, syncMachine)] }),
+      new iam.PolicyStatement({ sid: 'FinalSyncStart', actions: ['states:StartExecution'], resources: [stateMachineArn(stack, syncMachine, peers.sync)] }),
       describeHolders(),
       listSyncs(),
       ...store.read('Store', prefix),
@@ -273,13 +288,32 @@ export class VpgStepRoles extends Construct {
 
     // Encrypted volumes (lib/kms-permissions.ts): the sync snapshots, makes zSAT volumes and reads snapshots through
     // the EBS direct APIs; the failback makes ZImporter targets, their snapshots and the recovered VMs' volumes.
-    for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns, ebsDirectReads: true })) this.sync.addToPrincipalPolicy(s);
-    for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns })) this.failback.addToPrincipalPolicy(s);
-    acknowledgeStepRoleFindings({ scope: this, roles: this, bucket: props.bucket, prefix, syncMachine, failbackMachine });
+    for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns, ebsDirectReads: true })) this.roles.sync?.addToPrincipalPolicy(s);
+    for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns })) this.roles.failback?.addToPrincipalPolicy(s);
+    acknowledgeStepRoleFindings({ scope: this, roles: this.roles, bucket: props.bucket, prefix, syncMachine, failbackMachine, peers });
   }
 
-  /** The role a step kind runs with. */
+  /** The role a step kind runs with; only the kinds this stack holds (props.kinds) exist. */
   of(kind: StepRoleKind): iam.Role {
-    return this[kind];
+    const r = this.roles[kind];
+    if (!r) throw new Error(`this stack holds no ${kind} step role (a split site holds it in the other half)`);
+    return r;
+  }
+
+  get sync(): iam.Role {
+    return this.of('sync');
+  }
+  get compaction(): iam.Role {
+    return this.of('compaction');
+  }
+  get cleanup(): iam.Role {
+    return this.of('cleanup');
+  }
+  get failback(): iam.Role {
+    return this.of('failback');
+  }
+  /** Whether this stack holds the role of `kind`. */
+  has(kind: StepRoleKind): boolean {
+    return this.roles[kind] !== undefined;
   }
 }

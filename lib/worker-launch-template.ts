@@ -11,6 +11,7 @@ import type { WorkerConfig } from './config';
 import type { WorkerNetwork } from './config-network';
 import { instanceTypesOf, isArmInstanceType } from './config-instance-types';
 import { workerLaunchTemplateName } from '../runtime/core/resource-names';
+import { STORE_REGION_ENV } from '../runtime/core/workers/agent-job';
 
 export type WorkerRole = Extract<ResourceRole, 'zsat' | 'zimporter'>;
 
@@ -27,6 +28,11 @@ export interface WorkerLaunchTemplateProps {
   readonly vpcId: string;
   /** The agent bundle the user data downloads and runs. */
   readonly agent: AgentAsset;
+  /**
+   * The replica bucket's region, when it is not the workers' own.
+   * @default the workers' region
+   */
+  readonly storeRegion?: string;
 }
 
 /** CloudFormation spells tags `{Key, Value}` but the L1 classes take `{key, value}`. */
@@ -43,15 +49,18 @@ export function cfnTags(tags: Tags): Array<{ key: string; value: string }> {
  * - Node.js 24, else 22: AL2023 ships 20, 22 and 24 as namespaced packages (`nodejs24` installs `node-24`) and
  *   follows upstream's support schedule, on which 20 ended in April 2026 and 24 is the long-term release
  *   (https://docs.aws.amazon.com/linux/al2023/ug/nodejs.html, https://github.com/nodejs/Release).
- * - AWS_REGION is exported for the agent's SDK clients (IMDS would answer it too, one request later).
+ * - AWS_REGION is exported for the agent's SDK clients (IMDS would answer it too, one request later), and
+ *   LIFEBOAT_STORE_REGION when the replica bucket is in another region (a recovery site elsewhere): S3 answers a
+ *   request signed for the wrong region with a redirect, never the object.
  */
-export function workerUserData(agentS3Url: string, region: string): ec2.UserData {
+export function workerUserData(agentS3Url: string, region: string, storeRegion?: string): ec2.UserData {
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
     "trap 'shutdown -h +30' EXIT",
     'set -euo pipefail',
     'exec > >(tee -a /var/log/lifeboat-agent.log) 2>&1',
     `export AWS_REGION=${region}`,
+    ...(storeRegion ? [`export ${STORE_REGION_ENV}=${storeRegion}`] : []),
     'echo "lifeboat-boot: 1/3 installing Node.js"',
     'dnf install -y nodejs24 || dnf install -y nodejs22',
     'NODE="$(command -v node-24 || command -v node-22)"',
@@ -107,7 +116,7 @@ export class WorkerLaunchTemplate extends Construct {
       launchTemplateData: {
         imageId,
         instanceType: instanceTypes[0],
-        userData: Fn.base64(workerUserData(props.agent.s3Url, Aws.REGION).render()),
+        userData: Fn.base64(workerUserData(props.agent.s3Url, Aws.REGION, props.storeRegion).render()),
         // IMDSv2 only; instance tags in IMDS because the agent reads its job from an instance tag.
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
         instanceInitiatedShutdownBehavior: 'terminate',

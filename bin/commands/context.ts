@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type SiteConfig } from '../../lib/config';
 import { type VpgRuntime } from '../../runtime/core/sync/contract';
 import { vpgRuntimeSchema } from '../../runtime/core/sync/schemas';
 import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { makeS3Client } from '../../runtime/aws/s3-client';
 import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
 
 /** A usage error: exit code 2. */
@@ -18,7 +19,12 @@ export const DEFAULT_CONFIG = 'lifeboat.config.json';
 
 export interface CliSite {
   readonly config: SiteConfig;
+  /** Step Functions where the syncs run (the protected side: the CLI's own region). */
   readonly sfn: SFNClient;
+  /** Step Functions of the recovery site (the failbacks): config recoverySite.region, else the same client. */
+  readonly recoverySfn: SFNClient;
+  /** The recovery site's region when it is elsewhere (config recoverySite.region). */
+  readonly recoveryRegion?: string;
 }
 
 /**
@@ -35,7 +41,11 @@ export function loadConfigAsUsage(configPath: string): SiteConfig {
 }
 
 export function openSite(configPath: string, load: (path: string) => SiteConfig = loadConfig): CliSite {
-  return { config: load(configPath), sfn: new SFNClient({ maxAttempts: 8 }) };
+  const config = load(configPath);
+  const sfn = new SFNClient({ maxAttempts: 8 });
+  // the failbacks, the replica and the monitoring of a recovery site elsewhere are found there, protected region up or down
+  const recoveryRegion = config.recoverySite?.region;
+  return { config, sfn, recoverySfn: recoveryRegion ? new SFNClient({ maxAttempts: 8, region: recoveryRegion }) : sfn, recoveryRegion };
 }
 
 export function requireVpg(site: CliSite, vpg: string): void {
@@ -49,7 +59,8 @@ export type MachineKind = 'sync' | 'failback';
 
 export async function findStateMachineArn(site: CliSite, vpg: string, kind: MachineKind): Promise<string> {
   const name = kind === 'sync' ? syncStateMachineName(site.config.siteId, vpg) : failbackStateMachineName(site.config.siteId, vpg);
-  for await (const page of paginateListStateMachines({ client: site.sfn }, {})) {
+  const client = kind === 'failback' ? site.recoverySfn : site.sfn;
+  for await (const page of paginateListStateMachines({ client }, {})) {
     const hit = page.stateMachines?.find((m) => m.name === name);
     if (hit?.stateMachineArn) return hit.stateMachineArn;
   }
@@ -67,7 +78,14 @@ export async function vpgRuntimeOf(sfn: SFNClient, stateMachineArn: string): Pro
   return vpg;
 }
 
+/**
+ * The VPG's replica store, as its state machine describes it: the failback's of a recovery site elsewhere (reachable
+ * with the protected region down), else the sync's.
+ */
 export async function openStore(site: CliSite, vpg: string): Promise<S3ReplicaStore> {
-  const runtime = await vpgRuntimeOf(site.sfn, await findStateMachineArn(site, vpg, 'sync'));
-  return new S3ReplicaStore({ bucket: runtime.storeBucket });
+  const runtime = site.recoveryRegion
+    ? await vpgRuntimeOf(site.recoverySfn, await findStateMachineArn(site, vpg, 'failback'))
+    : await vpgRuntimeOf(site.sfn, await findStateMachineArn(site, vpg, 'sync'));
+  const region = runtime.storeRegion || site.recoveryRegion;
+  return new S3ReplicaStore({ bucket: runtime.storeBucket, ...(region ? { client: makeS3Client({ region }) } : {}) });
 }

@@ -1,7 +1,7 @@
 /** `lifeboat failback-cleanup <vpg>`: terminate the VPG's test recovered VMs and delete their volumes (EC2 API directly). */
 import type { Command } from 'commander';
 import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup';
-import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import { Ec2Adapter, makeEc2Client } from '../../runtime/aws/ec2-adapter';
 import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
 import { DEFAULT_CONFIG, findStateMachineArn, openSite, requireVpg } from './context';
 
@@ -15,8 +15,12 @@ export function register(program: Command): void {
       const site = openSite(opts.config);
       requireVpg(site, vpg);
       // a test VM is removed only if one of this VPG's failback executions made it (no look-alikes)
-      const failbacks = { stateMachineArn: await findStateMachineArn(site, vpg, 'failback'), executions: new StepFunctionsExecutions(site.sfn) };
-      const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: site.config.siteId, vpg, failbacks });
+      const failbacks = { stateMachineArn: await findStateMachineArn(site, vpg, 'failback'), executions: new StepFunctionsExecutions(site.recoverySfn) };
+      const report = await removeTestRecoveredVms(new Ec2Adapter(makeEc2Client(site.recoveryRegion ? { region: site.recoveryRegion } : {})), {
+        siteId: site.config.siteId,
+        vpg,
+        failbacks,
+      });
       for (const r of report.refused) console.log(`left alone ${r.id}: ${r.reason}`);
       for (const id of report.terminatedInstances) console.log(`terminated ${id}`);
       for (const id of report.deletedVolumes) console.log(`deleted ${id}`);

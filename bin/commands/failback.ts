@@ -43,11 +43,11 @@ export function register(program: Command): void {
       const site = openSite(opts.config);
       requireVpg(site, vpg);
       const arn = await findStateMachineArn(site, vpg, 'failback');
-      const executionArn = await startExecution(site.sfn, arn, { checkpoint: opts.checkpoint, mode: opts.mode }, `${opts.mode}`);
+      const executionArn = await startExecution(site.recoverySfn, arn, { checkpoint: opts.checkpoint, mode: opts.mode }, `${opts.mode}`);
       console.log(`failback of ${vpg} (${opts.mode}, checkpoint ${opts.checkpoint}) started: ${executionArn}`);
       if (!opts.wait) return;
       const store = await openStore(site, vpg);
-      const exec = await waitForExecution(site.sfn, executionArn, { label: `failback ${vpg}`, detail: () => importProgress(store, vpg, executionArn) });
+      const exec = await waitForExecution(site.recoverySfn, executionArn, { label: `failback ${vpg}`, detail: () => importProgress(store, vpg, executionArn) });
       if (exec.status !== 'SUCCEEDED') throw new Error(`failback of ${vpg} ${exec.status?.toLowerCase()}: ${readableCause(exec)}`);
       const out = JSON.parse(exec.output ?? '{}') as FailbackOutput;
       console.log(`recovered checkpoint ${out.checkpointId} (${out.mode}) in ${out.durationSeconds} s:`);

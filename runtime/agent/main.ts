@@ -2,7 +2,7 @@
  * The Lifeboat agent on a zSAT or ZImporter instance. Job location: `--job s3://bucket/key`, or the instance
  * tag LifeboatJob read through IMDSv2. Exit 0 on success; otherwise 1 with one line on stderr.
  */
-import type { AgentJob } from '../core/workers/agent-job';
+import { STORE_REGION_ENV, type AgentJob } from '../core/workers/agent-job';
 import { TAG } from '../core/tags';
 import { parseS3Url } from '../core/store/format';
 import { readInstanceTag, readMetadata } from '../aws/imds';
@@ -44,7 +44,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const url = given ?? (await readInstanceTag(TAG.agentJob));
   const { bucket, key } = parseS3Url(url);
   log.info('fetching job', { job: url });
-  const client = makeAgentS3Client();
+  // the replica bucket may be in another region than the instance (a recovery site elsewhere)
+  const storeRegion = process.env[STORE_REGION_ENV];
+  const client = makeAgentS3Client(storeRegion ? { region: storeRegion } : {});
   // Problems the store skips (a stray object, a disabled pack) are logged as warnings on stdout, with the job's fields.
   const store = new S3ReplicaStore({
     bucket,

@@ -9,15 +9,46 @@ export function makeSfnClient(overrides: ConstructorParameters<typeof SFNClient>
   return new SFNClient({ ...RETRY_CONFIG, ...overrides });
 }
 
+/** The region an ARN names (`arn:<partition>:states:<region>:…`), or undefined. */
+export function regionOfArn(arn: string): string | undefined {
+  const region = arn.split(':')[3];
+  return region ? region : undefined;
+}
+
+/**
+ * Step Functions answers for its own region only: a state machine or execution of the other half of a split site
+ * (lib/site-placement.ts) is asked in the region its ARN names, through a client made once per region.
+ */
+export class RegionalSfnClients {
+  private readonly byRegion = new Map<string, SFNClient>();
+
+  constructor(private readonly home: SFNClient = makeSfnClient()) {}
+
+  for(arn: string): SFNClient {
+    const region = regionOfArn(arn);
+    if (!region || region === process.env.AWS_REGION) return this.home;
+    let client = this.byRegion.get(region);
+    if (!client) {
+      client = makeSfnClient({ region });
+      this.byRegion.set(region, client);
+    }
+    return client;
+  }
+}
+
 export class StepFunctionsExecutions implements ExecutionsPort {
-  constructor(private readonly client: SFNClient = makeSfnClient()) {}
+  private readonly clients: RegionalSfnClients;
+
+  constructor(client: SFNClient = makeSfnClient()) {
+    this.clients = new RegionalSfnClients(client);
+  }
 
   async listRunning(stateMachineArn: string): Promise<RunningExecution[]> {
     const out: RunningExecution[] = [];
     let token: string | undefined;
     do {
       const page = await awsCall('ListExecutions', () =>
-        this.client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken: token })),
+        this.clients.for(stateMachineArn).send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken: token })),
       );
       for (const e of page.executions ?? []) {
         if (!e.executionArn) continue;
@@ -35,7 +66,7 @@ export class StepFunctionsExecutions implements ExecutionsPort {
    */
   async state(executionArn: string): Promise<'running' | 'ended' | 'unknown'> {
     try {
-      const out = await awsCall('DescribeExecution', () => this.client.send(new DescribeExecutionCommand({ executionArn })));
+      const out = await awsCall('DescribeExecution', () => this.clients.for(executionArn).send(new DescribeExecutionCommand({ executionArn })));
       if (!out.status) return 'unknown';
       return out.status === 'RUNNING' || out.status === 'PENDING_REDRIVE' ? 'running' : 'ended';
     } catch (err) {
@@ -46,7 +77,9 @@ export class StepFunctionsExecutions implements ExecutionsPort {
 
   /** ExecutionAlreadyExists (the same name, closed or with another input) comes out as Conflict. */
   async start(stateMachineArn: string, name: string, input: unknown): Promise<string> {
-    const res = await awsCall('StartExecution', () => this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })));
+    const res = await awsCall('StartExecution', () =>
+      this.clients.for(stateMachineArn).send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
+    );
     if (!res.executionArn) throw new Error('StartExecution returned no execution ARN');
     return res.executionArn;
   }

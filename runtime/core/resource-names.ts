@@ -21,6 +21,16 @@ export function siteStackName(siteId: string): string {
 export function vpgStackName(siteId: string, vpg: string): string {
   return `Lifeboat-${siteId}-${vpg}`;
 }
+/**
+ * A split site's (lib/site-placement.ts) other stacks: the protected side's shared stack and each VPG's recovery-site
+ * stack. The capitalised suffix cannot be a VPG name ([a-z0-9-]), so no name is two stacks' even in one region.
+ */
+export function protectedSiteStackName(siteId: string): string {
+  return `Lifeboat-${siteId}-Protected`;
+}
+export function vpgRecoveryStackName(siteId: string, vpg: string): string {
+  return `Lifeboat-${siteId}-${vpg}-Recovery`;
+}
 
 /** The CLI, the sweeper and the RPO probe find a VPG's state machines by these names. */
 export function syncStateMachineName(siteId: string, vpg: string): string {

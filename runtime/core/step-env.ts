@@ -35,6 +35,11 @@ export const STEP_ENV = {
   importerSecurityGroup: 'LIFEBOAT_IMPORTER_SECURITY_GROUP',
   /** Region of the replica bucket: config store.region, else the stack's region. Always set. */
   bucketRegion: 'LIFEBOAT_BUCKET_REGION',
+  /**
+   * The protected instances' region, set on the failback steps of a recovery site in another region
+   * (lib/site-placement.ts): a live failback stops the sources there. Unset: the function's own region.
+   */
+  protectedRegion: 'LIFEBOAT_PROTECTED_REGION',
   /** The VPG a step function serves (each VPG has its own functions and roles); unset for the site's sweeper and probe. */
   vpg: 'LIFEBOAT_VPG',
   /**
@@ -42,6 +47,8 @@ export const STEP_ENV = {
    * whose running executions own what they made, is this prefix and its conventional name (syncStateMachineName).
    */
   sweeperStateMachineArnPrefix: 'LIFEBOAT_SWEEPER_STATE_MACHINE_ARN_PREFIX',
+  /** Sweeper only: the same prefix for the failback state machines, when they are in another region (a recovery site elsewhere). */
+  sweeperFailbackArnPrefix: 'LIFEBOAT_SWEEPER_FAILBACK_ARN_PREFIX',
   /** Sweeper only: JSON array of the site's VPG names. */
   sweeperVpgs: 'LIFEBOAT_SWEEPER_VPGS',
   /** Sweeper only: the configured grace in minutes, a floor no event may lower. */
@@ -59,6 +66,8 @@ export const PROBE_ENV = {
   vpgs: 'LIFEBOAT_PROBE_VPGS',
   /** `arn:<partition>:states:<region>:<account>:stateMachine:`; state machine names follow the contract's convention. */
   stateMachineArnPrefix: 'LIFEBOAT_STATE_MACHINE_ARN_PREFIX',
+  /** The same prefix for the sync state machines when they are in another region (a recovery site elsewhere). */
+  syncArnPrefix: 'LIFEBOAT_PROBE_SYNC_ARN_PREFIX',
 } as const;
 
 /**
@@ -138,6 +147,7 @@ export const stepEnvSchema = z
     [STEP_ENV.zsatSecurityGroup]: optionalText,
     [STEP_ENV.importerSecurityGroup]: optionalText,
     [STEP_ENV.bucketRegion]: optionalText,
+    [STEP_ENV.protectedRegion]: optionalText,
     // Every VPG step function has one; the site's sweeper and RPO probe serve every VPG and have none.
     [STEP_ENV.vpg]: optionalText,
   })
@@ -159,6 +169,8 @@ export const stepEnvSchema = z
     importerSecurityGroup: v[STEP_ENV.importerSecurityGroup],
     /** Region of the replica bucket; the SDK's default region when unset. */
     bucketRegion: v[STEP_ENV.bucketRegion],
+    /** The protected instances' region when it is not this function's (a recovery site elsewhere). */
+    protectedRegion: v[STEP_ENV.protectedRegion],
     /** The VPG this function serves; a step refuses an input of another VPG. Unset for site-level functions. */
     vpg: v[STEP_ENV.vpg],
   }));
@@ -177,16 +189,19 @@ export const sweeperEnvSchema = z
   .object({
     [STEP_ENV.siteId]: siteIdVariable,
     [STEP_ENV.sweeperStateMachineArnPrefix]: stateMachineArnPrefix,
+    [STEP_ENV.sweeperFailbackArnPrefix]: stateMachineArnPrefix.optional(),
     [STEP_ENV.sweeperVpgs]: jsonStringArray('VPG names', (v) => v.length > 0),
     [STEP_ENV.sweeperMinGraceMinutes]: z.coerce.number().int().min(0, 'the configured grace in minutes'),
     [STEP_ENV.sweeperDryRun]: z.enum(['true', 'false'], { error: '"true" or "false" (the configured dry run)' }).optional(),
   })
   .transform((v) => {
     const vpgs: readonly string[] = v[STEP_ENV.sweeperVpgs];
-    const prefix = v[STEP_ENV.sweeperStateMachineArnPrefix];
+    const syncPrefix = v[STEP_ENV.sweeperStateMachineArnPrefix];
+    const failbackPrefix = v[STEP_ENV.sweeperFailbackArnPrefix] ?? syncPrefix;
+    const site = v[STEP_ENV.siteId];
     return {
       /** State machines whose running executions own what they made: each VPG's sync and failback, by their conventional names. */
-      stateMachineArns: vpgs.flatMap((vpg) => [syncStateMachineName, failbackStateMachineName].map((name) => `${prefix}${name(v[STEP_ENV.siteId], vpg)}`)),
+      stateMachineArns: vpgs.flatMap((vpg) => [`${syncPrefix}${syncStateMachineName(site, vpg)}`, `${failbackPrefix}${failbackStateMachineName(site, vpg)}`]),
       vpgs,
       /** The configured grace: an event may ask for more, never less. */
       minGraceMinutes: v[STEP_ENV.sweeperMinGraceMinutes],
@@ -217,6 +232,7 @@ export const probeEnvSchema = z
     [PROBE_ENV.bucketRegion]: optionalText,
     [PROBE_ENV.vpgs]: z.string({ error: 'missing: the VPG names, comma-separated' }),
     [PROBE_ENV.stateMachineArnPrefix]: stateMachineArnPrefix,
+    [PROBE_ENV.syncArnPrefix]: stateMachineArnPrefix.optional(),
   })
   .transform((v) => {
     const siteId = v[PROBE_ENV.siteId];
@@ -227,7 +243,7 @@ export const probeEnvSchema = z
       .filter(Boolean);
     const targets: readonly ProbeTarget[] = vpgs.map((vpg) => ({
       vpg,
-      syncArn: `${prefix}${syncStateMachineName(siteId, vpg)}`,
+      syncArn: `${v[PROBE_ENV.syncArnPrefix] ?? prefix}${syncStateMachineName(siteId, vpg)}`,
       failbackArn: `${prefix}${failbackStateMachineName(siteId, vpg)}`,
     }));
     return { siteId, bucket: v[PROBE_ENV.bucket], bucketRegion: v[PROBE_ENV.bucketRegion], targets };

@@ -81,14 +81,16 @@ export async function deployTestSite(config: Record<string, unknown>, opts: Depl
   // the SDK clients inside this test process (store adapters) reach the same cloud
   process.env.AWS_ENDPOINT_URL = t.url;
   const siteId = String(config.siteId);
-  const arn = (name: string) => `arn:aws:states:${t.cloud.ctx.region}:${t.cloud.ctx.accountId}:stateMachine:${name}`;
+  const arn = (name: string, region = t.cloud.ctx.region) => `arn:aws:states:${region}:${t.cloud.ctx.accountId}:stateMachine:${name}`;
+  // a recovery site elsewhere (config recoverySite) holds the failback state machines
+  const recoveryRegion = (config.recoverySite as { region?: string } | undefined)?.region;
   return {
     ...t,
     siteId,
     configPath,
     workDir,
     syncArn: (vpg) => arn(syncStateMachineName(siteId, vpg)),
-    failbackArn: (vpg) => arn(failbackStateMachineName(siteId, vpg)),
+    failbackArn: (vpg) => arn(failbackStateMachineName(siteId, vpg), recoveryRegion),
     store: async (vpg) => new S3ReplicaStore({ bucket: (await vpgRuntimeOf(t.sfn, arn(syncStateMachineName(siteId, vpg)))).storeBucket }),
     stop: async () => {
       await t.stop();

@@ -42,11 +42,9 @@ describe('cdk-nag AwsSolutions', () => {
     const app = new App();
     const { site, vpgs } = addLifeboat(app, parseConfig(MINIMAL_CONFIG, 'test'), STUB_SOURCES);
     // a role with a wildcard action and no acknowledgement
-    site.sweeper.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:Get*'], resources: [site.store.bucket.bucketArn] }));
+    site.sweeper.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:Get*'], resources: [site.bucket.bucketArn] }));
     // a VPG role reaching the site's bucket through a cross-stack reference: after synthesis, an import
-    vpgs[0].zsatAgentRole.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [site.store.bucket.arnForObjects('other/*')] }),
-    );
+    vpgs[0].zsatAgentRole!.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [site.bucket.arnForObjects('other/*')] }));
     const ids = synthesizedReport(app).violations.map((v) => v.ruleName);
     expect(ids).toContain('AwsSolutions-IAM5[Action::s3:Get*]');
     expect(ids).toContainEqual(

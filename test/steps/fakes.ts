@@ -373,6 +373,7 @@ export function vpgRuntime(overrides: Partial<VpgRuntime> = {}): VpgRuntime {
     syncStepRoleArn: '',
     failbackStepRoleArn: '',
     storeBucket: 'replica-bucket',
+    storeRegion: '',
     ...overrides,
   };
 }

@@ -25,6 +25,8 @@ export const vpgRuntimeSchema = z.object({
   importerInstanceProfileArn: z.string().default(''),
   /** The replica store's bucket, so a state machine (and the CLI reading its definition) is self-describing. */
   storeBucket: z.string().default(''),
+  /** The bucket's region when it is not the state machine's (a recovery site elsewhere); '' otherwise. */
+  storeRegion: z.string().default(''),
   /**
    * The roles of the sync and failback steps, the two that use the protected volumes' KMS keys through EC2: `lifeboat
    * doctor` checks each key's policy lets them in. '' in a runtime built before they were recorded.

@@ -8,6 +8,9 @@ export const BLOCK_SIZE = 512 * 1024;
 
 /** Where the agent finds a volume's block device: AWS Nitro exposes NVMe links named by volume id (without the dash). */
 export const DEVICE_DIR_DEFAULT = '/dev/disk/by-id';
+/** The replica bucket's region when it is not the instance's (the worker template's user data exports it). */
+export const STORE_REGION_ENV = 'LIFEBOAT_STORE_REGION';
+
 /** The agent's setting for another folder of the same links (an image that puts them elsewhere); docs/config.md. */
 export const DEVICE_DIR_ENV = 'LIFEBOAT_DEVICE_DIR';
 export function deviceLinkName(volumeId: string): string {
