@@ -13,7 +13,7 @@ import { createProtectedInstance, seededBytes, writePattern, writeVolume, type P
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';
 import { runFailback } from '../../bin/demo/run-failback';
-import { failbackStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
+import { failbackStateMachineName, probeFunctionName, syncStateMachineName } from '../../runtime/core/resource-names';
 import { deployTestSite, type TestSite } from '../helpers/site';
 
 const SITE = 'dr2';
@@ -78,6 +78,14 @@ describe('a recovery site in another region', () => {
 
     await outage('us-east-1', true);
     try {
+      // the RPO probe lives with the replica: with the protected region gone it still publishes the VPG's RPO (which
+      // then grows until the RPO alarm fires) and says only that it could not list the syncs there
+      const probe = (await site.cloud.sfn.invokeFunction(`arn:aws:lambda:${RECOVERY}:${site.cloud.ctx.accountId}:function:${probeFunctionName(SITE)}`, {})) as {
+        vpgs: number;
+        problems: string[];
+      };
+      expect(probe.vpgs).toBe(1);
+      expect(probe.problems).toEqual([expect.stringMatching(new RegExp(`^${VPG} sync executions: `))]);
       // the failback's Lambdas, the replica and the ZImporters are all in eu-west-1: nothing there needs us-east-1
       const subnets = await there.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }));
       const subnetId = subnets.Subnets![0].SubnetId!;
