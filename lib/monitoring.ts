@@ -160,29 +160,35 @@ export class VpgAlarms extends Construct {
       this.rpo.addAlarmAction(action);
       this.rpo.addOkAction(action);
     }
-    if (props.stateMachine) {
-      this.syncFailed = new cw.Alarm(this, 'SyncFailed', {
-        alarmName: syncFailedAlarmName(siteId, vpg.name),
-        alarmDescription: `Lifeboat VPG ${vpg.name}: a sync execution failed (its cause is in the execution's history and the steps' logs).`,
-        metric: props.stateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
+    // a failed execution alarms once, and notifies the topic (its cause is in the execution's history)
+    const failedAlarm = (alarmId: string, alarmName: string, description: string, machine: sfn.IStateMachine) => {
+      const alarm = new cw.Alarm(this, alarmId, {
+        alarmName,
+        alarmDescription: `Lifeboat VPG ${vpg.name}: ${description}`,
+        metric: machine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
         threshold: 1,
         comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cw.TreatMissingData.NOT_BREACHING,
       });
-      this.syncFailed.addAlarmAction(action);
+      alarm.addAlarmAction(action);
+      return alarm;
+    };
+    if (props.stateMachine) {
+      this.syncFailed = failedAlarm(
+        'SyncFailed',
+        syncFailedAlarmName(siteId, vpg.name),
+        "a sync execution failed (its cause is in the execution's history and the steps' logs).",
+        props.stateMachine,
+      );
     }
     if (props.failbackStateMachine) {
-      this.failbackFailed = new cw.Alarm(this, 'FailbackFailed', {
-        alarmName: failbackFailedAlarmName(siteId, vpg.name),
-        alarmDescription: `Lifeboat VPG ${vpg.name}: a failback execution failed, so its VMs may not be recovered (the cause is in the execution's history).`,
-        metric: props.failbackStateMachine.metricFailed({ period: Duration.minutes(RPO_PROBE_MINUTES), statistic: cw.Stats.SUM }),
-        threshold: 1,
-        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cw.TreatMissingData.NOT_BREACHING,
-      });
-      this.failbackFailed.addAlarmAction(action);
+      this.failbackFailed = failedAlarm(
+        'FailbackFailed',
+        failbackFailedAlarmName(siteId, vpg.name),
+        "a failback execution failed, so its VMs may not be recovered (the cause is in the execution's history).",
+        props.failbackStateMachine,
+      );
     }
   }
 }
