@@ -4,6 +4,9 @@
  * ZImporters and RPO probe live. Two syncs run in us-east-1; then us-east-1 is taken down, and a failback started
  * in eu-west-1 recovers, from the replica alone, a VM whose disks equal the protected volumes at the checkpoint.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { DescribeInstancesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -16,6 +19,8 @@ import { runFailback } from '../../bin/demo/run-failback';
 import { failbackStateMachineName, probeFunctionName, syncStateMachineName } from '../../runtime/core/resource-names';
 import { deployTestSite, type TestSite } from '../helpers/site';
 
+const cli = promisify(execFile);
+const LIFEBOAT = path.resolve(__dirname, '../../bin/lifeboat.js');
 const SITE = 'dr2';
 const VPG = 'app';
 const RECOVERY = 'eu-west-1';
@@ -86,6 +91,11 @@ describe('a recovery site in another region', () => {
       };
       expect(probe.vpgs).toBe(1);
       expect(probe.problems).toEqual([expect.stringMatching(new RegExp(`^${VPG} sync executions: `))]);
+      // the CLI finds the store through the config's recoverySite: the checkpoints are listed with us-east-1 gone
+      const listed = await cli(process.execPath, [LIFEBOAT, 'checkpoints', VPG, '--json', '--config', site.configPath], {
+        env: { ...process.env, AWS_ENDPOINT_URL: site.url },
+      });
+      expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((c) => c.id)).toEqual([first.checkpointId, second.checkpointId]);
       // the failback's Lambdas, the replica and the ZImporters are all in eu-west-1: nothing there needs us-east-1
       const subnets = await there.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }));
       const subnetId = subnets.Subnets![0].SubnetId!;
