@@ -119,5 +119,5 @@ describe('a recovery site in another region', () => {
     } finally {
       await outage('us-east-1', false);
     }
-  });
+  }, 600_000); // two syncs, a probe, a CLI call and a failback across regions (80-200 s on a shared machine)
 });
