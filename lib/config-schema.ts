@@ -241,4 +241,3 @@ export type SiteConfig = z.output<typeof siteConfigSchema>;
 export type VpgConfig = SiteConfig['vpgs'][number];
 export type WorkerConfig = SiteConfig['agent'];
 export type StoreConfig = SiteConfig['store'];
-export type RecoverySiteConfig = NonNullable<SiteConfig['recoverySite']>;

@@ -234,9 +234,10 @@ export class RpoProbe extends Construct {
       }),
     );
     const syncAt = props.syncAt ?? {};
-    const siteMachines = [stateMachineArnByName(this, `${siteResourcePrefix(props.siteId)}*`)];
     // the syncs of a split site run in the protected region: with it down the listing fails and the RPO is still published
-    if (syncAt.region || syncAt.account) siteMachines.push(stateMachineArn(Stack.of(this), `${siteResourcePrefix(props.siteId)}*`, syncAt));
+    const syncsElsewhere = syncAt.region !== undefined || syncAt.account !== undefined;
+    const siteMachines = [stateMachineArnByName(this, `${siteResourcePrefix(props.siteId)}*`)];
+    if (syncsElsewhere) siteMachines.push(stateMachineArn(Stack.of(this), `${siteResourcePrefix(props.siteId)}*`, syncAt));
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RunningExecutions', actions: ['states:ListExecutions'], resources: siteMachines }));
     this.fn = new LifeboatFunction(this, 'Probe', {
       entry: resolve(handlersDir, 'rpo-probe-handler.ts'),
@@ -252,7 +253,7 @@ export class RpoProbe extends Construct {
         [PROBE_ENV.bucketRegion]: props.bucketRegion ?? Aws.REGION,
         [PROBE_ENV.vpgs]: props.config.vpgs.map((v) => v.name).join(','),
         [PROBE_ENV.stateMachineArnPrefix]: `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:`,
-        [PROBE_ENV.syncArnPrefix]: syncAt.region || syncAt.account ? stateMachineArnPrefix(Stack.of(this), syncAt) : undefined,
+        [PROBE_ENV.syncArnPrefix]: syncsElsewhere ? stateMachineArnPrefix(Stack.of(this), syncAt) : undefined,
       }),
     });
     this.fn.logGroup.grantWrite(this.role);
@@ -261,7 +262,7 @@ export class RpoProbe extends Construct {
     const listReason =
       "states:ListExecutions (read-only) on this site's own state machines, named by convention; VPG stacks come and go without redeploying the probe";
     ack(this.role, [
-      ...[syncAt.region ?? '<AWS::Region>', '<AWS::Region>'].map((region) => ({
+      ...['<AWS::Region>', ...(syncAt.region ? [syncAt.region] : [])].map((region) => ({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:stateMachine:${siteResourcePrefix(props.siteId)}*]`,
         reason: listReason,
       })),

@@ -47,6 +47,8 @@ export class PlacementError extends Error {
 }
 
 const HERE: Location = {};
+/** Every peer in the stack's own account and region: a whole site. */
+export const ALL_HERE: Peers = { sync: HERE, failback: HERE, store: HERE };
 
 /**
  * The placement of a site. `env` is the CDK environment the app runs in (CDK_DEFAULT_ACCOUNT/REGION; the CDK CLI
@@ -56,7 +58,7 @@ const HERE: Location = {};
 export function sitePlacement(config: SiteConfig, env?: Environment): SitePlacement {
   const recovery = config.recoverySite;
   if (!recovery) {
-    return { split: false, protectedEnv: env, recoveryEnv: env, peersOf: () => ({ sync: HERE, failback: HERE, store: HERE }) };
+    return { split: false, protectedEnv: env, recoveryEnv: env, peersOf: () => ALL_HERE };
   }
   const protectedRegion = env?.region;
   if (!protectedRegion) {
@@ -87,6 +89,6 @@ export function sitePlacement(config: SiteConfig, env?: Environment): SitePlacem
         ? { sync: HERE, failback: recoveryAt, store: recoveryAt }
         : part === 'recovery'
           ? { sync: protectedAt, failback: HERE, store: HERE }
-          : { sync: HERE, failback: HERE, store: HERE },
+          : ALL_HERE,
   };
 }

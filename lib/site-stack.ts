@@ -19,7 +19,7 @@ import { SiteDashboard } from './site-dashboard';
 import { WorkerLaunchTemplate } from './worker-launch-template';
 import { workerNetwork, type WorkerKind, type WorkerNetwork } from './config-network';
 import { DefaultVpc } from './default-vpc';
-import type { Peers, SitePart } from './site-placement';
+import { ALL_HERE, type Peers, type SitePart } from './site-placement';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 
 export interface LifeboatSiteStackProps extends StackProps {
@@ -46,8 +46,6 @@ export interface LifeboatSiteStackProps extends StackProps {
    */
   readonly handlersDir?: string;
 }
-
-const HERE: Peers = { sync: {}, failback: {}, store: {} };
 
 export class LifeboatSiteStack extends Stack {
   readonly part: SitePart;
@@ -77,7 +75,7 @@ export class LifeboatSiteStack extends Stack {
     const what = part === 'protected' ? 'protected side: zSAT workers, sweeper, alerts' : 'replica store, workers, sweeper, monitoring';
     super(scope, id, { description: `Lifeboat site ${props.config.siteId}: ${what}`, ...props });
     this.part = part;
-    this.peers = props.peers ?? HERE;
+    this.peers = props.peers ?? ALL_HERE;
     const { config } = props;
     const siteId = config.siteId;
     const protects = part !== 'recovery';

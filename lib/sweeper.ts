@@ -29,7 +29,7 @@ import {
 import { sweeperWatchGroups, watchedMachineNames } from './sweeper-watch';
 import { ack, DESCRIBE, DESTROY_OURS, EXECUTIONS, RUNTIME_IDS, storeAcks } from './nag-acks';
 import { sweeperFunctionName, workerLaunchTemplateName } from '../runtime/core/resource-names';
-import type { Peers } from './site-placement';
+import { ALL_HERE, type Peers } from './site-placement';
 
 export interface SweeperSettings {
   /** Minutes a resource must have existed before the sweeper may take it. */
@@ -77,7 +77,7 @@ export class Sweeper extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const settings = { ...DEFAULT_SWEEPER, ...props.settings };
-    const peers = props.peers ?? { sync: {}, failback: {}, store: {} };
+    const peers = props.peers ?? ALL_HERE;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Lifeboat sweeper of site ${props.siteId}: deletes leaked workers, snapshots and working files of this site only`,

@@ -116,8 +116,8 @@ export class LifeboatVpgStack extends Stack {
     const runtime: VpgRuntimeLiteral = {
       ...vpgRuntime(config, vpg, { agentInstanceProfileArn: this.zsatAgentRole?.instanceProfile.instanceProfileArn ?? '', storeBucket: bucket.bucketName }),
       importerInstanceProfileArn: this.importerAgentRole?.instanceProfile.instanceProfileArn ?? '',
-      syncStepRoleArn: this.stepRoles.has('sync') ? this.stepRoles.sync.roleArn : '',
-      failbackStepRoleArn: this.stepRoles.has('failback') ? this.stepRoles.failback.roleArn : '',
+      syncStepRoleArn: this.stepRoles.find('sync')?.roleArn ?? '',
+      failbackStepRoleArn: this.stepRoles.find('failback')?.roleArn ?? '',
       ...(site.bucketRegion ? { storeRegion: site.bucketRegion } : {}),
     };
     if (protects) {

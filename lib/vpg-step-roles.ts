@@ -33,7 +33,7 @@ import {
 import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
 import { acknowledgeStepRoleFindings } from './vpg-step-roles-acks';
-import type { Location, Peers } from './site-placement';
+import { ALL_HERE, type Location, type Peers } from './site-placement';
 import { failbackStateMachineName, syncStateMachineName } from '../runtime/core/resource-names';
 
 /** The kinds of step role a VPG has. */
@@ -151,7 +151,7 @@ export class VpgStepRoles extends Construct {
     const failbackMachine = failbackStateMachineName(siteId, vpg);
     const ids = props.instanceIds ?? [];
     const tags = props.instanceTags ?? {};
-    const peers = props.peers ?? { sync: {}, failback: {}, store: {} };
+    const peers = props.peers ?? ALL_HERE;
     const kinds = new Set(props.kinds ?? EVERY_KIND);
     // Statements are made afresh for each role (a statement added to a policy is frozen).
     const lease = () => store.lease(`${prefix}lease.json`);
@@ -300,20 +300,8 @@ export class VpgStepRoles extends Construct {
     return r;
   }
 
-  get sync(): iam.Role {
-    return this.of('sync');
-  }
-  get compaction(): iam.Role {
-    return this.of('compaction');
-  }
-  get cleanup(): iam.Role {
-    return this.of('cleanup');
-  }
-  get failback(): iam.Role {
-    return this.of('failback');
-  }
-  /** Whether this stack holds the role of `kind`. */
-  has(kind: StepRoleKind): boolean {
-    return this.roles[kind] !== undefined;
+  /** The role of `kind`, if this stack holds it. */
+  find(kind: StepRoleKind): iam.Role | undefined {
+    return this.roles[kind];
   }
 }
