@@ -1,8 +1,9 @@
 /**
- * The replica store bucket: created by the site stack (tagged, encrypted, private, versioned, retained), or an
- * existing bucket named in the config.
+ * The replica store bucket: created by the site stack (tagged, encrypted, private, versioned, retained, and guarded
+ * against the protected side's roles by its policy: lib/replica-bucket-guard.ts), or an existing bucket named in the
+ * config, whose policy is its owner's (docs/security.md lists the statements to add).
  */
-import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
@@ -10,6 +11,7 @@ import { TAG, tagsFor } from '../runtime/core/tags';
 import type { StoreConfig } from './config';
 import { defaultReplicaBucketName } from '../runtime/core/resource-names';
 import type { Location } from './site-placement';
+import { protectedSideDenyStatements } from './replica-bucket-guard';
 
 export interface ReplicaBucketProps {
   /** The site id: the Owner tag. */
@@ -107,6 +109,7 @@ export class ReplicaBucket extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     tagAsSiteBucket(bucket, siteId);
+    for (const s of protectedSideDenyStatements({ bucketArn: bucket.bucketArn, siteId, partition: Aws.PARTITION })) bucket.addToResourcePolicy(s);
     this.bucket = bucket;
   }
 }

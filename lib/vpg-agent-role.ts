@@ -5,6 +5,9 @@
  *   worker can never overwrite a pack, an index or a committed checkpoint) and write its progress;
  * - a ZImporter reads the store and writes only its import's progress and results.
  * Conditional writes as an IAM condition: https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html
+ * A zSAT runs on the protected side: its role is under the VPG's protected path, which the replica bucket's policy
+ * denies every delete, overwrite and configuration change (lib/replica-bucket-guard.ts). A ZImporter is the recovery
+ * site's writer and carries no such path.
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -14,6 +17,7 @@ import { Construct } from 'constructs';
 import { ack, KMS, readOwnPrefix, RUNTIME_IDS, storeAcks } from './nag-acks';
 import { StoreStatements } from './step-permissions';
 import type { WorkerRole } from './worker-launch-template';
+import { protectedRolePath } from '../runtime/core/resource-names';
 
 export interface VpgAgentRoleProps {
   /** The site id (in the role's description). */
@@ -56,6 +60,7 @@ export class VpgAgentRole extends Construct {
     const writes = agentWrites(props.worker, prefix);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      path: props.worker === 'zsat' ? protectedRolePath(props.siteId, props.vpgName) : undefined,
       description: `Lifeboat ${props.worker} agents of VPG ${props.vpgName} (site ${props.siteId}): store prefix ${prefix} only, no delete`,
     });
     const statements = [

@@ -8,6 +8,10 @@
  * - cleanup (cleanup, cleanup-failed): destroys this VPG's zSATs and sync snapshots, deletes the sync's working files;
  * - failback (every failback step): ZImporters, recovered VMs, a live failback's stop of the VPG's own instances.
  * Every role names this VPG only: its prefix, its instances, its workers' roles, its state machines.
+ * The sync and cleanup roles are the protected side's (SYNC_STEP_ROLE): they are under the VPG's protected IAM path,
+ * whose every delete, overwrite and configuration change the replica bucket's policy denies as well
+ * (lib/replica-bucket-guard.ts). Compaction deletes checkpoints and packs and so is not: it moves to the recovery
+ * site (another engineer's change), and its role keeps no protected path meanwhile.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,10 +38,13 @@ import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
 import { acknowledgeStepRoleFindings } from './vpg-step-roles-acks';
 import { ALL_HERE, type Location, type Peers } from './site-placement';
-import { failbackStateMachineName, syncStateMachineName } from '../runtime/core/resource-names';
+import { failbackStateMachineName, protectedRolePath, syncStateMachineName } from '../runtime/core/resource-names';
 
 /** The kinds of step role a VPG has. */
 export type StepRoleKind = 'sync' | 'compaction' | 'cleanup' | 'failback';
+
+/** The step roles on the protected side: what their steps write, the bucket policy guards against (lib/replica-bucket-guard.ts). */
+export const PROTECTED_STEP_ROLES: readonly StepRoleKind[] = ['sync', 'cleanup'];
 
 /** Which role each sync step runs with. */
 export const SYNC_STEP_ROLE: Readonly<Record<SyncStep, StepRoleKind>> = {
@@ -171,6 +178,7 @@ export class VpgStepRoles extends Construct {
       if (!kinds.has(kind)) return;
       const r = new iam.Role(this, roleId, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        path: PROTECTED_STEP_ROLES.includes(kind) ? protectedRolePath(siteId, vpg) : undefined,
         description: `Lifeboat ${what} of VPG ${vpg} (site ${siteId})`,
       });
       for (const s of statements()) r.addToPrincipalPolicy(s);
@@ -228,6 +236,8 @@ export class VpgStepRoles extends Construct {
       ...lease(),
     ]);
 
+    // Not protected-side, though it deletes: journal compaction is moving to the recovery site (another engineer's
+    // change); until then its role keeps no protected path, so the bucket's Deny does not stop its deletes.
     role('compaction', 'Compaction', 'journal compaction: the only deleter of checkpoints and packs; no EC2', () => [
       ...store.read('Store', prefix),
       // The rewrite of the oldest kept checkpoint replaces exactly the object it has just read.

@@ -69,6 +69,26 @@ export function workerLaunchTemplateName(siteId: string, role: 'zsat' | 'zimport
   return `lifeboat-${siteId}-${role}`;
 }
 
+/**
+ * The IAM path of a VPG's protected-side roles (its zSAT agent role, its sync and cleanup step roles):
+ * `/lifeboat-<site>/protected/<vpg>/`. The replica bucket's policy denies every role under
+ * `/lifeboat-<site>/protected/` what the protected side must never do (lib/replica-bucket-guard.ts); a role's path is
+ * part of its ARN and cannot be changed after the role is created (UpdateRole takes none), so the path is what the
+ * bucket can recognise, in any account
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-friendly-names).
+ */
+export function protectedRolePath(siteId: string, vpg: string): string {
+  return `${protectedRolePathPrefix(siteId)}${vpg}/`;
+}
+/** The path every protected-side role of the site is under. */
+export function protectedRolePathPrefix(siteId: string): string {
+  return `/lifeboat-${siteId}/protected/`;
+}
+/** `arn:<partition>:iam::*:role/lifeboat-<site>/protected/*`: any protected-side role of the site, in any account (ArnLike). */
+export function protectedRoleArnPattern(partition: string, siteId: string): string {
+  return `arn:${partition}:iam::*:role${protectedRolePathPrefix(siteId)}*`;
+}
+
 /** The default replica bucket (store.bucketName overrides it); account and region may be CDK tokens. */
 export function defaultReplicaBucketName(siteId: string, account: string, region: string): string {
   return `lifeboat-${siteId}-${account}-${region}`;

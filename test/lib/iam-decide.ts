@@ -4,7 +4,7 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { ACCOUNT, PARTITION, rolePolicies, type PolicyDoc } from './iam-resolve';
+import { ACCOUNT, PARTITION, roleArn, rolePolicies, type PolicyDoc } from './iam-resolve';
 
 export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 export type Context = Record<string, string | string[]>;
@@ -33,7 +33,8 @@ export async function decide(
         action,
         principal: `arn:${PARTITION}:iam::${ACCOUNT}:role/${rolePrefix}`,
         resource: { accountId: ACCOUNT, resource },
-        contextVariables: { 'aws:SecureTransport': 'true', ...context },
+        // aws:PrincipalArn of a role session is the role's ARN, path included: what the bucket's protected-side Deny matches
+        contextVariables: { 'aws:SecureTransport': 'true', 'aws:PrincipalArn': roleArn(template, rolePrefix), 'aws:PrincipalAccount': ACCOUNT, ...context },
       },
     },
     {},

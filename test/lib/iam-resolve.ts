@@ -32,7 +32,8 @@ function arnOf(template: Template, id: string): string {
   const type = resource?.Type;
   switch (type) {
     case 'AWS::IAM::Role':
-      return `arn:${PARTITION}:iam::${ACCOUNT}:role/${id}`;
+      // a role's path is part of its ARN (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns)
+      return `arn:${PARTITION}:iam::${ACCOUNT}:role${String(resource.Properties?.Path ?? '/')}${id}`;
     case 'AWS::IAM::InstanceProfile':
       return `arn:${PARTITION}:iam::${ACCOUNT}:instance-profile/${id}`;
     case 'AWS::Logs::LogGroup':
@@ -91,6 +92,11 @@ export interface RolePolicies {
   readonly inline: PolicyDoc[];
   /** Its customer managed policies (CDK moves statements there when the inline policy grows large), resolved. */
   readonly managed: PolicyDoc[];
+}
+
+/** The ARN of the role whose logical id starts with `prefix` (its path included), as CloudFormation would give it. */
+export function roleArn(template: Template, prefix: string): string {
+  return arnOf(template, roleId(template, prefix));
 }
 
 /** The resolved policies of the role whose logical id starts with `prefix`. */
