@@ -7,7 +7,9 @@
  * - conditional requests as S3 evaluates them: PUT `If-None-Match: *` / `If-Match: <etag>`, DELETE and
  *   DeleteObjects `If-Match`, GET/HEAD `If-Match`; every object write under a per-key lock; any condition
  *   not evaluated is refused with 501 (s3-conditions.ts, s3-writes.ts);
- * - ListObjectsV2 pagination and unrouted bucket subresources (see s3-compat.ts).
+ * - ListObjectsV2 pagination and unrouted bucket subresources (see s3-compat.ts);
+ * - a request naming an object's versionId is 501 NotImplemented (s3rver keeps no versions; it would read or
+ *   delete the current object instead).
  * Path-style only: vhost buckets are off, so a 127.0.0.1:PORT or any other Host never misroutes.
  */
 import fs from 'node:fs';
@@ -45,6 +47,12 @@ interface ForwardOptions {
   /** Checks s3rver's answer before it is passed on; a failure replaces it. */
   accept?: (answer: IncomingMessage) => S3Failure | undefined;
 }
+
+const VERSION_NOT_KEPT: S3Failure = {
+  status: 501,
+  code: 'NotImplemented',
+  message: 'A parameter you provided implies functionality that is not implemented (offline cloud: versionId; s3rver keeps no object versions)',
+};
 
 /** Path of an object on s3rver's port, each key segment URL-encoded. */
 const objectPath = (bucket: string, key: string) => `/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
@@ -193,6 +201,8 @@ export async function startS3(directory: string, clockEnvironment: Record<string
 
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string) => {
     const target = objectOf(req.url ?? '/');
+    // s3rver keeps no versions and would act on the current object: a request for one version is refused, never misapplied
+    if (target && url.searchParams.has('versionId')) return sendFailure(req, res, VERSION_NOT_KEPT);
     if (method === 'GET' || method === 'HEAD') {
       const read = target ? planRead(req.headers) : undefined;
       if (read?.refuse) return sendFailure(req, res, read.refuse);

@@ -4,45 +4,14 @@
  * permission table (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html):
  * HeadObject needs s3:GetObject, ListObjects(V2) and HeadBucket s3:ListBucket (with s3:prefix, s3:delimiter,
  * s3:max-keys), DeleteObjects s3:DeleteObject on every key it names, CopyObject s3:GetObject on the source too;
- * conditional writes carry s3:if-none-match / s3:if-match. The bucket's policy is the resource policy.
+ * conditional writes carry s3:if-none-match / s3:if-match. Which action each subresource, version and header needs:
+ * s3-actions.ts. The bucket's policy is the resource policy.
  */
 import type { CloudRequest } from '../service';
 import { parseDeleteObjects } from '../s3-compat';
 import type { AuthzCheck, ContextValues } from './evaluate';
 import type { IamRegistry } from './registry';
-
-const BUCKET_SUBRESOURCES: Record<string, Record<string, string>> = {
-  GET: {
-    location: 'GetBucketLocation',
-    versioning: 'GetBucketVersioning',
-    tagging: 'GetBucketTagging',
-    policy: 'GetBucketPolicy',
-    lifecycle: 'GetLifecycleConfiguration',
-    uploads: 'ListBucketMultipartUploads',
-    versions: 'ListBucketVersions',
-    'object-lock': 'GetBucketObjectLockConfiguration',
-    acl: 'GetBucketAcl',
-    encryption: 'GetEncryptionConfiguration',
-    publicAccessBlock: 'GetBucketPublicAccessBlock',
-  },
-  PUT: {
-    versioning: 'PutBucketVersioning',
-    tagging: 'PutBucketTagging',
-    policy: 'PutBucketPolicy',
-    lifecycle: 'PutLifecycleConfiguration',
-    'object-lock': 'PutBucketObjectLockConfiguration',
-    acl: 'PutBucketAcl',
-    encryption: 'PutEncryptionConfiguration',
-    publicAccessBlock: 'PutBucketPublicAccessBlock',
-  },
-  DELETE: {
-    tagging: 'PutBucketTagging',
-    policy: 'DeleteBucketPolicy',
-    lifecycle: 'PutLifecycleConfiguration',
-    encryption: 'PutEncryptionConfiguration',
-    publicAccessBlock: 'PutBucketPublicAccessBlock',
-  },
-};
+import { BUCKET_SUBRESOURCES, bypassesGovernance, objectActions } from './s3-actions';
 
 function header(req: CloudRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -110,31 +79,28 @@ export function s3Checks(req: CloudRequest, iam: IamRegistry, ownerOf: (bucket: 
       } catch {
         return []; // malformed: S3 answers MalformedXML itself
       }
-      return keys.map((k) => check('DeleteObject', `${bucketArn}/${k}`));
+      // x-amz-bypass-governance-retention applies to every key it deletes (API_DeleteObjects.html)
+      const bypass = bypassesGovernance(req.headers) ? ['BypassGovernanceRetention'] : [];
+      return keys.flatMap((k) => ['DeleteObject', ...bypass].map((a) => check(a, `${bucketArn}/${k}`)));
     }
     return [check(`${req.method}Bucket`, bucketArn)];
   }
 
   const objectArn = `${bucketArn}/${key}`;
-  if (q.has('tagging')) return [check(method === 'GET' ? 'GetObjectTagging' : method === 'PUT' ? 'PutObjectTagging' : 'DeleteObjectTagging', objectArn)];
-  if (method === 'GET') return [check(q.has('uploadId') ? 'ListMultipartUploadParts' : 'GetObject', objectArn, headerContext(req))];
-  if (method === 'DELETE') return [check(q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject', objectArn, headerContext(req))];
-  if (method === 'PUT' || method === 'POST') {
-    const checks = [check('PutObject', objectArn, headerContext(req))];
-    const source = header(req, 'x-amz-copy-source');
-    if (source) {
-      // the source is checked against its own bucket's policy and owner
-      const from = decodeURIComponent(source.replace(/^\//, '').split('?')[0]);
-      const fromBucket = from.split('/')[0];
-      checks.push({
-        action: 's3:GetObject',
-        resource: `arn:aws:s3:::${from}`,
-        context: {},
-        resourcePolicy: iam.bucketPolicies.get(fromBucket),
-        resourceAccount: ownerOf(fromBucket),
-      });
-    }
-    return checks;
+  const [own, ...also] = objectActions(method, q, req.headers);
+  const checks = [check(own, objectArn, headerContext(req)), ...also.map((a) => check(a, objectArn))];
+  const source = method === 'PUT' ? header(req, 'x-amz-copy-source') : undefined;
+  if (source) {
+    // the source is checked against its own bucket's policy and owner
+    const from = decodeURIComponent(source.replace(/^\//, '').split('?')[0]);
+    const fromBucket = from.split('/')[0];
+    checks.push({
+      action: 's3:GetObject',
+      resource: `arn:aws:s3:::${from}`,
+      context: {},
+      resourcePolicy: iam.bucketPolicies.get(fromBucket),
+      resourceAccount: ownerOf(fromBucket),
+    });
   }
-  return [check(`${req.method}Object`, objectArn)];
+  return checks;
 }
