@@ -4,7 +4,16 @@
  * (403), EBS AccessDeniedException (403), Step Functions AccessDeniedException (400). Conditions that do not match
  * (request tag, resource tag, s3:prefix) refuse; the same request with them passes.
  */
-import { CreateSnapshotCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DeregisterImageCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { EBSClient, ListSnapshotBlocksCommand } from '@aws-sdk/client-ebs';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -14,6 +23,9 @@ import { BUCKET, role, roleCredentials, writeAssembly } from './helpers/iam-asse
 const ACCOUNT = '000000000000';
 const OWNER = { Key: 'Owner', Value: 'site-a' };
 const volumeArn = `arn:aws:ec2:${TEST_REGION}:${ACCOUNT}:volume/*`;
+// images and snapshots carry no account in their ARNs
+const imageArn = `arn:aws:ec2:${TEST_REGION}::image/*`;
+const snapshotArn = `arn:aws:ec2:${TEST_REGION}::snapshot/*`;
 const owned = { StringEquals: { 'aws:ResourceTag/Owner': 'site-a' } };
 
 const assembly = writeAssembly({
@@ -42,6 +54,10 @@ const assembly = writeAssembly({
     { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: volumeArn, Condition: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } } },
     { Effect: 'Allow', Action: 'ec2:DeleteVolume', Resource: volumeArn, Condition: owned },
     { Effect: 'Allow', Action: 'ec2:DescribeVolumes', Resource: '*' },
+    { Effect: 'Allow', Action: 'ec2:RegisterImage', Resource: imageArn, Condition: { StringEquals: { 'aws:RequestTag/Owner': 'site-a' } } },
+    { Effect: 'Allow', Action: 'ec2:RegisterImage', Resource: snapshotArn, Condition: owned },
+    { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: imageArn, Condition: { StringEquals: { 'ec2:CreateAction': 'RegisterImage' } } },
+    { Effect: 'Allow', Action: 'ec2:DeregisterImage', Resource: imageArn, Condition: owned },
     { Effect: 'Allow', Action: 'ebs:ListSnapshotBlocks', Resource: `arn:aws:ec2:${TEST_REGION}::snapshot/*`, Condition: owned },
     { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringLike: { 's3:prefix': ['mine/*'] } } },
     { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::${BUCKET}/mine/*` },
@@ -115,6 +131,42 @@ describe('EC2', () => {
     const ours = await worker.ec2.send(new CreateVolumeCommand(volumeSpec([OWNER])));
     await waitAvailable(ours.VolumeId!);
     await expect(worker.ec2.send(new DeleteVolumeCommand({ VolumeId: ours.VolumeId }))).resolves.toBeDefined();
+  });
+
+  test("RegisterImage needs its request tags and each snapshot it names to match; DeregisterImage the image's tags", async () => {
+    const volume = await t.ec2.send(new CreateVolumeCommand(volumeSpec([OWNER])));
+    await waitAvailable(volume.VolumeId!);
+    const snapshot = async (tags: Array<{ Key: string; Value: string }>) =>
+      (await t.ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId, TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }] }))).SnapshotId!;
+    const ourSnapshot = await snapshot([OWNER]);
+    const foreignSnapshot = await snapshot([{ Key: 'Owner', Value: 'site-b' }]);
+    const register = (name: string, snapshotId: string, owner: string) =>
+      worker.ec2.send(
+        new RegisterImageCommand({
+          Name: name,
+          RootDeviceName: '/dev/xvda',
+          BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshotId } }],
+          TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'Owner', Value: owner }] }],
+        }),
+      );
+    expect(await failure(register('tagged-as-theirs', ourSnapshot, 'site-b'))).toMatchObject({ name: 'UnauthorizedOperation', status: 403 });
+    expect(await failure(register('from-their-snapshot', foreignSnapshot, 'site-a'))).toMatchObject({ name: 'UnauthorizedOperation', status: 403 });
+    const ours = await register('ours', ourSnapshot, 'site-a');
+    expect(ours.ImageId).toMatch(/^ami-/);
+
+    const theirs = await t.ec2.send(
+      new RegisterImageCommand({
+        Name: 'theirs',
+        RootDeviceName: '/dev/xvda',
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: foreignSnapshot } }],
+        TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'Owner', Value: 'site-b' }] }],
+      }),
+    );
+    expect(await failure(worker.ec2.send(new DeregisterImageCommand({ ImageId: theirs.ImageId })))).toMatchObject({
+      name: 'UnauthorizedOperation',
+      status: 403,
+    });
+    await expect(worker.ec2.send(new DeregisterImageCommand({ ImageId: ours.ImageId }))).resolves.toBeDefined();
   });
 
   test('RunInstances without permission on every resource it touches is refused', async () => {

@@ -18,6 +18,10 @@ export function seedImages(w: World): void {
     name: 'al2023-ami-offline',
     description: 'Amazon Linux 2023 (offline cloud stand-in)',
     architecture: 'x86_64',
+    // AL2023's AMIs boot UEFI where the type supports it (https://docs.aws.amazon.com/linux/al2023/ug/uefi-secure-boot.html)
+    bootMode: 'uefi-preferred',
+    virtualizationType: 'hvm',
+    enaSupport: true,
     rootDeviceName: '/dev/xvda',
     blockDeviceMappings: [{ deviceName: '/dev/xvda', volumeSize: 8, volumeType: 'gp3', deleteOnTermination: true, encrypted: false }],
     ownerId: AMAZON_OWNER_ID,
@@ -47,6 +51,7 @@ export function readBlockDevices(q: Query): BlockDeviceSpec[] {
       encrypted: ebs.bool('Encrypted'),
       kmsKeyId: ebs.str('KmsKeyId'),
       iops: ebs.int('Iops'),
+      throughput: ebs.int('Throughput'),
       volumeInitializationRate: ebs.int('VolumeInitializationRate'),
     };
   });
@@ -63,6 +68,7 @@ export function renderBlockDevice(b: BlockDeviceSpec): XmlObject {
       encrypted: b.encrypted,
       kmsKeyId: b.kmsKeyId,
       iops: b.iops,
+      throughput: b.throughput,
       volumeInitializationRate: b.volumeInitializationRate,
     },
   };
@@ -74,6 +80,7 @@ const FIELDS: FieldMap<ImageRecord> = {
   'owner-id': (i) => i.ownerId,
   'owner-alias': (i) => i.ownerAlias,
   architecture: (i) => i.architecture,
+  'virtualization-type': (i) => i.virtualizationType ?? 'hvm',
   state: () => 'available',
   'root-device-name': (i) => i.rootDeviceName,
   'root-device-type': () => 'ebs',
@@ -98,9 +105,10 @@ function renderImage(i: ImageRecord): XmlObject {
     rootDeviceType: 'ebs',
     rootDeviceName: i.rootDeviceName,
     blockDeviceMapping: i.blockDeviceMappings.map(renderBlockDevice),
-    virtualizationType: 'hvm',
+    virtualizationType: i.virtualizationType ?? 'hvm',
     hypervisor: 'xen',
-    enaSupport: true,
+    enaSupport: i.enaSupport ?? true,
+    bootMode: i.bootMode,
     tagSet: renderTags(i.tags),
   };
 }
@@ -121,16 +129,39 @@ export const describeImages: ActionHandler = (q, w) => {
   return { imagesSet: page.items.map(renderImage), nextToken: page.nextToken };
 };
 
+/** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RegisterImage.html: "3-128 alphanumeric characters, ( ) [ ] space . / - ' @ _". */
+const IMAGE_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
+const BOOT_MODES = ['legacy-bios', 'uefi', 'uefi-preferred'];
+
+/**
+ * RegisterImage of an EBS-backed image from snapshots (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RegisterImage.html):
+ * Architecture defaults to i386 and VirtualizationType to paravirtual, as the reference says; a mapping that names a
+ * snapshot cannot set its encryption (the volume takes the snapshot's); only the image is taggable here ("If you
+ * specify another value for ResourceType, the request fails"); names are unique per account and region.
+ */
 export const registerImage: ActionHandler = (q, w) => {
   const name = q.required('Name');
+  if (!IMAGE_NAME.test(name)) {
+    throw new AwsError(
+      'InvalidAMIName.Malformed',
+      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_' (got ${name})`,
+    );
+  }
   if (Object.values(w.model.images).some((i) => i.name === name && i.ownerId === w.ctx.accountId)) {
     throw new AwsError('InvalidAMIName.Duplicate', `AMI name ${name} is already in use by AMI`);
+  }
+  const bootMode = q.str('BootMode');
+  if (bootMode !== undefined && !BOOT_MODES.includes(bootMode)) {
+    throw new AwsError('InvalidParameterValue', `Value (${bootMode}) for parameter bootMode is invalid. Valid values: ${BOOT_MODES.join(', ')}`);
   }
   const rootDeviceName = q.str('RootDeviceName') ?? '/dev/xvda';
   const devices = readBlockDevices(q);
   for (const d of devices) {
     if (d.snapshotId && !w.model.snapshots[d.snapshotId]) {
       throw new AwsError('InvalidSnapshot.NotFound', `The snapshot '${d.snapshotId}' does not exist.`);
+    }
+    if (d.snapshotId && d.encrypted !== undefined) {
+      throw new AwsError('InvalidParameterCombination', `You can't specify the encryption state of ${d.deviceName}: it is made from snapshot ${d.snapshotId}`);
     }
     if (d.snapshotId && d.volumeSize === undefined) d.volumeSize = w.model.snapshots[d.snapshotId].volumeSize;
   }
@@ -141,13 +172,16 @@ export const registerImage: ActionHandler = (q, w) => {
     imageId: newId('ami'),
     name,
     description: q.str('Description'),
-    architecture: q.str('Architecture') ?? 'x86_64',
+    architecture: q.str('Architecture') ?? 'i386',
+    bootMode,
+    virtualizationType: q.str('VirtualizationType') ?? 'paravirtual',
+    enaSupport: q.bool('EnaSupport') ?? false,
     rootDeviceName,
     blockDeviceMappings: devices.map((d) => ({ ...d, deleteOnTermination: d.deleteOnTermination ?? true, volumeType: d.volumeType ?? 'gp3' })),
     ownerId: w.ctx.accountId,
     creationDate: nowIso(w),
     isPublic: false,
-    tags: mergeTags([], tagsFromSpecs(readTagSpecs(q), 'image', ['image', 'snapshot'])),
+    tags: mergeTags([], tagsFromSpecs(readTagSpecs(q), 'image', ['image'])),
   };
   w.model.images[image.imageId] = image;
   w.ctx.markDirty();

@@ -14,8 +14,21 @@ function stateReasonOf(reason: string | undefined): XmlObject | undefined {
   return code ? { code, message: reason } : undefined;
 }
 
+/**
+ * The boot mode an instance runs in, from its image's (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-boot-mode.html):
+ * uefi and legacy-bios as the image says; uefi-preferred is uefi where the type supports UEFI (every type the offline
+ * cloud offers but the previous-generation t2/m1/c1/m3, which are BIOS only); none: uefi on Graviton, legacy-bios on Intel and AMD.
+ */
+function currentBootMode(imageMode: string | undefined, architecture: string, instanceType: string): string {
+  if (imageMode === 'uefi' || imageMode === 'legacy-bios') return imageMode;
+  if (imageMode === 'uefi-preferred') return /^(t2|m1|c1|m3)\./.test(instanceType) ? 'legacy-bios' : 'uefi';
+  return architecture === 'arm64' ? 'uefi' : 'legacy-bios';
+}
+
 export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
   const gone = inst.state === 'terminated';
+  const image = w.model.images[inst.imageId];
+  const architecture = image?.architecture ?? 'x86_64';
   const volumes = Object.values(w.model.volumes).filter((v) => v.attachment?.instanceId === inst.instanceId);
   const nics = inst.networkInterfaceIds.map((id) => w.model.networkInterfaces[id]).filter((n) => n?.attachment?.instanceId === inst.instanceId);
   return {
@@ -39,14 +52,18 @@ export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
     ipAddress: inst.publicIpAddress,
     sourceDestCheck: true,
     groupSet: gone ? [] : groupRefs(w, inst.securityGroupIds),
-    architecture: w.model.images[inst.imageId]?.architecture ?? 'x86_64',
+    architecture,
+    // Windows images are not emulated: every instance runs Linux (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/billing-info-fields.html)
+    platformDetails: 'Linux/UNIX',
+    bootMode: image?.bootMode,
+    currentInstanceBootMode: currentBootMode(image?.bootMode, architecture, inst.instanceType),
     rootDeviceType: 'ebs',
     rootDeviceName: inst.rootDeviceName,
     blockDeviceMapping: volumes.map((v) => ({
       deviceName: v.attachment!.device,
       ebs: { volumeId: v.volumeId, status: 'attached', attachTime: v.attachment!.attachTime, deleteOnTermination: v.attachment!.deleteOnTermination },
     })),
-    virtualizationType: 'hvm',
+    virtualizationType: image?.virtualizationType ?? 'hvm',
     clientToken: inst.clientToken ?? '',
     tagSet: renderTags(inst.tags),
     hypervisor: 'xen',
@@ -75,7 +92,7 @@ export function renderInstance(w: World, inst: InstanceRecord): XmlObject {
     })),
     iamInstanceProfile: inst.iamInstanceProfileArn ? { arn: inst.iamInstanceProfileArn, id: 'AIPAOFFLINE0000000000' } : undefined,
     ebsOptimized: false,
-    enaSupport: true,
+    enaSupport: image?.enaSupport ?? true,
     metadataOptions: { state: 'applied', ...inst.metadataOptions },
   };
 }

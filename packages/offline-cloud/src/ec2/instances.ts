@@ -89,6 +89,7 @@ function launchOne(w: World, plan: LaunchPlan, reservationId: string, index: num
           encrypted: d.encrypted,
           kmsKeyId: d.kmsKeyId,
           iops: d.iops,
+          throughput: d.throughput,
           initializationRate: d.volumeInitializationRate,
           tags: plan.volumeTags,
         },

@@ -133,6 +133,8 @@ export interface BlockDeviceSpec {
   encrypted?: boolean;
   kmsKeyId?: string;
   iops?: number;
+  /** gp3's throughput, MiB/s. */
+  throughput?: number;
   volumeInitializationRate?: number;
 }
 
@@ -299,6 +301,11 @@ export interface ImageRecord {
   name: string;
   description?: string;
   architecture: string;
+  /** 'legacy-bios' | 'uefi' | 'uefi-preferred'; absent: the instance type's default (images.ts). */
+  bootMode?: string;
+  /** 'hvm' | 'paravirtual'; absent in a model saved before it was kept: 'hvm'. */
+  virtualizationType?: string;
+  enaSupport?: boolean;
   rootDeviceName: string;
   blockDeviceMappings: BlockDeviceSpec[];
   ownerId: string;

@@ -154,8 +154,15 @@ export function ec2Checks(q: Query, w: World, region: string, iam: IamRegistry):
     }
     case 'DeleteSecurityGroup':
       return [existing('security-group', q.str('GroupId') ?? '')];
-    case 'RegisterImage':
-      return [created('image', specTags('image'))];
+    case 'RegisterImage': {
+      // the image, and each snapshot its mappings name (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html)
+      const tags = specTags('image');
+      const snapshots = q
+        .structs('BlockDeviceMapping')
+        .map((b) => b.sub('Ebs').str('SnapshotId'))
+        .filter((id): id is string => id !== undefined);
+      return [created('image', tags), ...snapshots.map((id) => existing('snapshot', id)), ...tagOnCreate([['image', tags]])];
+    }
     case 'DeregisterImage':
       return [existing('image', q.str('ImageId') ?? '')];
     default:
