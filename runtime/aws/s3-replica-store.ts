@@ -19,6 +19,7 @@ import {
 } from '../core/store/pack-index';
 import { resolveBlockMap } from '../core/store/chain';
 import { CorruptManifest, validateManifest } from '../core/store/validation';
+import { instancesProblem } from '../core/store/instance-facts';
 import {
   brokenChainProblems,
   packMissing,
@@ -400,9 +401,13 @@ export class S3ReplicaStore extends S3Objects implements ReplicaStorePort {
   }
 }
 
+/** A usable summary; one whose launch facts are malformed is not (the validated manifest stands in for it). */
 function isSummaryOf(value: unknown, id: string): value is CheckpointSummary {
   const s = value as Partial<CheckpointSummary> | null;
-  return !!s && s.id === id && typeof s.createdAt === 'string' && (s.parentId === null || typeof s.parentId === 'string') && Array.isArray(s.volumes);
+  if (!s || s.id !== id || typeof s.createdAt !== 'string' || !(s.parentId === null || typeof s.parentId === 'string') || !Array.isArray(s.volumes))
+    return false;
+  const owners = new Set((s.volumes as ReadonlyArray<{ sourceInstanceId?: unknown }>).map((v) => String(v.sourceInstanceId)));
+  return instancesProblem(s.instances, owners) === null;
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -9,6 +9,23 @@ export type InstanceState = 'pending' | 'running' | 'shutting-down' | 'terminate
 export type VolumeState = 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
 export type SnapshotState = 'pending' | 'completed' | 'error' | 'recoverable' | 'recovering';
 
+/** How an instance boots and where it sits, as DescribeInstances tells it (a checkpoint records it: store/instance-facts.ts). */
+export interface InstanceFacts {
+  readonly instanceType: string;
+  readonly architecture?: string;
+  /** CurrentInstanceBootMode, else the image's BootMode. */
+  readonly bootMode?: string;
+  readonly rootDeviceName?: string;
+  readonly virtualizationType?: string;
+  readonly enaSupport?: boolean;
+  /** PlatformDetails ("Linux/UNIX", "Windows", …). */
+  readonly platform?: string;
+  readonly subnetId?: string;
+  readonly securityGroupIds: readonly string[];
+  /** The primary private IPv4 address first. */
+  readonly privateIps: readonly string[];
+}
+
 export interface InstanceInfo {
   readonly instanceId: string;
   readonly state: InstanceState;
@@ -18,6 +35,8 @@ export interface InstanceInfo {
   readonly tags: Tags;
   /** EBS volumes attached, by device name. */
   readonly volumes: ReadonlyArray<{ readonly volumeId: string; readonly device: string }>;
+  /** Absent where EC2 was not asked (fakes, an answer without them). */
+  readonly facts?: InstanceFacts;
 }
 
 export interface VolumeAttachmentInfo {
@@ -38,6 +57,11 @@ export interface VolumeInfo {
   readonly createTime?: string;
   /** The KMS key (ARN) an encrypted volume is under; absent: not encrypted (docs/kms.md). */
   readonly kmsKeyId?: string;
+  /** gp2, gp3, io1, io2, st1, sc1, standard. */
+  readonly volumeType?: string;
+  readonly iops?: number;
+  /** MiB/s (gp3). */
+  readonly throughput?: number;
 }
 
 export interface SnapshotInfo {

@@ -136,6 +136,28 @@ describe('Ec2Adapter and EbsDirect against the offline cloud', () => {
     expect(await ec2.describeInstances({ ids: ['i-0123456789abcdef0'] })).toEqual([]);
   });
 
+  it("tells how an instance boots and where it sits, and each volume's EBS settings: the launch facts a checkpoint records", async () => {
+    const { instanceId, dataVolumeId } = await protectedInstance('facts');
+    const [instance] = await ec2.describeInstances({ ids: [instanceId] });
+    expect(instance.facts).toEqual({
+      instanceType: 'm1.small',
+      architecture: 'x86_64',
+      // the stock image is uefi-preferred; m1 is BIOS only
+      bootMode: 'legacy-bios',
+      rootDeviceName: '/dev/xvda',
+      virtualizationType: 'hvm',
+      enaSupport: true,
+      platform: 'Linux/UNIX',
+      subnetId: expect.stringMatching(/^subnet-/),
+      securityGroupIds: [expect.stringMatching(/^sg-/)],
+      privateIps: [expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/)],
+    });
+    const [volume] = await ec2.describeVolumes({ ids: [dataVolumeId] });
+    // CreateVolume's default type is gp2, with its baseline IOPS and no throughput of its own
+    expect(volume).toMatchObject({ volumeType: 'gp2', iops: 100 });
+    expect(volume.throughput).toBeUndefined();
+  });
+
   it('snapshots an instance crash-consistently with tags at creation; EBS lists its blocks and the changes', async () => {
     const { instanceId, dataVolumeId } = await protectedInstance('snap');
     const tags = tagsFor(SITE, 'sync-snapshot', 'snapshot', { [TAG.vpg]: 'web', [TAG.syncId]: 's1' });

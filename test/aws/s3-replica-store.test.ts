@@ -143,6 +143,41 @@ describe('S3ReplicaStore over s3rver', () => {
     await expect(store.resolveVolume('k', m3.id, 'vol-a')).rejects.toThrow(/needs parent .*\(broken chain\)/);
   });
 
+  it('lists launch facts from the summaries; a summary whose facts are malformed gives way to its (valid) manifest', async () => {
+    const facts = {
+      instanceId: 'i-0aaaaaaaaaaaaaaaa',
+      instanceType: 't3.micro',
+      architecture: 'x86_64',
+      rootDeviceName: '/dev/xvda',
+      virtualizationType: 'hvm',
+      enaSupport: true,
+      tags: { Name: 'web-1' },
+      network: { securityGroupIds: [], privateIps: ['10.0.0.5'] },
+    };
+    const meta: VolumeMeta = { sourceVolumeId: 'vol-f', sourceInstanceId: facts.instanceId, device: '/dev/xvda', sizeBytes: BLOCK_SIZE * 4, snapshotId: 's' };
+    const plain = buildManifest({ vpg: 'f', syncId: 'sync0001', createdAt: '2026-11-25T10:00:00Z', parentId: null, full: true, volumes: [meta], results: [] });
+    const withFacts = buildManifest({
+      vpg: 'f',
+      syncId: 'sync0002',
+      createdAt: '2026-11-25T11:00:00Z',
+      parentId: null,
+      full: true,
+      volumes: [{ ...meta, volumeType: 'gp3', iops: 3000, throughput: 125 }],
+      results: [],
+      instances: [facts],
+    });
+    await store.commitCheckpoint(plain);
+    await store.commitCheckpoint(withFacts);
+    const [older, listed] = await store.listCheckpoints('f');
+    expect(older.instances).toBeUndefined();
+    expect(listed.instances).toEqual([facts]);
+    expect(listed.volumes[0]).toMatchObject({ volumeType: 'gp3', iops: 3000, throughput: 125 });
+    // a summary damaged by hand: its manifest stands in for it
+    await store.putJson(`vpgs/f/checkpoints/${withFacts.id}.summary.json`, { ...listed, instances: [{ ...facts, enaSupport: 'yes' }] });
+    const [, reread] = await store.listCheckpoints('f');
+    expect(reread.instances).toEqual([facts]);
+  });
+
   it('turns SDK failures into ReplicaStoreErrors that name the object', async () => {
     const other = new S3ReplicaStore({ bucket: 'no-such-bucket', client: s3.client({ maxAttempts: 1 }) });
     const error = await other.putJson('vpgs/x/a.json', {}).catch((e: unknown) => e);

@@ -2,7 +2,8 @@
 import { ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
 import { NotFound } from '../../runtime/core/errors';
 import { TAG } from '../../runtime/core/tags';
-import { earlierSync, EXECUTION, MACHINE, makeWorld, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
+import { syncFactsKey } from '../../runtime/core/store/format';
+import { earlierSync, EXECUTION, linuxFacts, MACHINE, makeWorld, snapshotTags, vpgRuntime, zsatTags, type World } from './fakes';
 import { captureContents, hashOf, runFakeAgent, runSync, steps, type State } from './sync-driver';
 
 /** A sync driven up to (not including) Commit; the agent's work is left to the test. */
@@ -63,6 +64,49 @@ describe('commit', () => {
     expect(a).toMatchObject({ blocksPlanned: 2, blocksRead: 2 });
     expect((await world.store.listCheckpoints('web')).map((c) => c.id)).toEqual([a.checkpointId]);
     expect(a.checkpointId).toMatch(/^cp-20261125T120000Z-/);
+  });
+
+  it('records the launch facts Begin saw in the checkpoint and its summary, off the payload; a sync that has none commits without them', async () => {
+    const world = makeWorld();
+    const vm = world.ec2.addInstance({
+      tags: { app: 'web', Name: 'web-1', 'aws:autoscaling:groupName': 'g' },
+      volumesGiB: [1],
+      volumeType: 'gp3',
+      facts: linuxFacts({ instanceType: 'm6i.xlarge', bootMode: 'legacy-bios' }),
+    });
+    const disks = new Map([[vm.volumes[0].volumeId, new Map([[0, 'a']])]]);
+    const state = await readUpToCommit(world, disks);
+    expect(JSON.stringify(state.begin)).not.toContain('m6i.xlarge');
+    await runFakeAgent(world, state.plan.zsats[0].jobKey);
+    const { checkpointId } = await steps(world).commit(state);
+    const manifest = (await world.store.getCheckpoint('web', checkpointId))!;
+    expect(manifest.instances).toEqual([
+      {
+        instanceId: vm.instanceId,
+        instanceType: 'm6i.xlarge',
+        architecture: 'x86_64',
+        bootMode: 'legacy-bios',
+        rootDeviceName: '/dev/xvda',
+        virtualizationType: 'hvm',
+        enaSupport: true,
+        platform: 'Linux/UNIX',
+        tags: { app: 'web', Name: 'web-1' },
+        network: { subnetId: 'subnet-0123456789abcdef0', securityGroupIds: ['sg-0123456789abcdef0'], privateIps: ['10.0.1.10'] },
+      },
+    ]);
+    expect(manifest.volumes[0]).toMatchObject({ volumeType: 'gp3', iops: 3000, throughput: 125 });
+    const [summary] = await world.store.listCheckpoints('web');
+    expect(summary.instances).toEqual(manifest.instances);
+
+    // a sync begun before Begin recorded them (its continuation commits): no facts, and the log says so
+    const later = makeWorld();
+    const other = vmWithDisk(later);
+    const plain = await readUpToCommit(later, other.disks);
+    await later.store.deletePrefix(syncFactsKey('web', plain.begin.syncId));
+    await runFakeAgent(later, plain.plan.zsats[0].jobKey);
+    const committed = (await later.store.getCheckpoint('web', (await steps(later).commit(plain)).checkpointId))!;
+    expect('instances' in committed).toBe(false);
+    expect(later.log.has('no launch facts for this checkpoint')).toBe(true);
   });
 
   it('a volume read in full under a parent (base snapshot lost) zeroes blocks the parent still holds', async () => {

@@ -18,6 +18,7 @@ import type {
   EbsBlocksPort,
   Ec2Port,
   ExecutionsPort,
+  InstanceFacts,
   InstanceInfo,
   InstanceState,
   LaunchTemplateInfo,
@@ -81,12 +82,21 @@ export class FakeEc2 implements Ec2Port {
     return `${prefix}-${(++this.seq).toString(16).padStart(8, '0')}`;
   }
 
-  /** A protected instance with data volumes (sizes in GiB). */
-  addInstance(opts: { id?: string; az?: string; tags?: Tags; state?: InstanceState; volumesGiB?: number[] }): InstanceInfo {
+  /** A protected instance with data volumes (sizes in GiB); `facts` as DescribeInstances would tell them. */
+  addInstance(opts: {
+    id?: string;
+    az?: string;
+    tags?: Tags;
+    state?: InstanceState;
+    volumesGiB?: number[];
+    facts?: InstanceFacts;
+    volumeType?: string;
+  }): InstanceInfo {
     const instanceId = opts.id ?? this.id('i');
     const az = opts.az ?? 'us-east-1a';
     const volumes = (opts.volumesGiB ?? [8]).map((size, i) => {
       const v = this.addVolume({ az, sizeGiB: size });
+      if (opts.volumeType) Object.assign(v, { volumeType: opts.volumeType, iops: 3000, throughput: 125 });
       v.state = 'in-use';
       v.attachments = [{ instanceId, device: `/dev/xvd${'abcdefgh'[i]}`, state: 'attached' }];
       return { volumeId: v.volumeId, device: `/dev/xvd${'abcdefgh'[i]}` };
@@ -98,6 +108,7 @@ export class FakeEc2 implements Ec2Port {
       launchTime: this.clock.now().toISOString(),
       tags: opts.tags ?? {},
       volumes,
+      ...(opts.facts ? { facts: opts.facts } : {}),
     };
     this.instances.set(instanceId, instance);
     return instance;
@@ -420,6 +431,23 @@ export function earlierSync(world: World, name: string): { syncId: string; tags:
 export function zsatTags(kind: 'instance' | 'volume', syncId: string, extra: Tags = {}): Tags {
   return tagsFor(SITE, 'zsat', kind, { [TAG.vpg]: 'web', [TAG.syncId]: syncId, ...extra });
 }
+/** What DescribeInstances says of a current-generation Linux instance (a test overrides what it is about). */
+export function linuxFacts(over: Partial<InstanceFacts> = {}): InstanceFacts {
+  return {
+    instanceType: 'c6i.large',
+    architecture: 'x86_64',
+    bootMode: 'uefi',
+    rootDeviceName: '/dev/xvda',
+    virtualizationType: 'hvm',
+    enaSupport: true,
+    platform: 'Linux/UNIX',
+    subnetId: 'subnet-0123456789abcdef0',
+    securityGroupIds: ['sg-0123456789abcdef0'],
+    privateIps: ['10.0.1.10'],
+    ...over,
+  };
+}
+
 export function snapshotTags(syncId: string, extra: Tags = {}): Tags {
   return tagsFor(SITE, 'sync-snapshot', 'snapshot', { [TAG.vpg]: 'web', [TAG.syncId]: syncId, ...extra });
 }

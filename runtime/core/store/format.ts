@@ -7,12 +7,13 @@
  *   packs/<packId>.idx.json             { format: 1, blocks: [{ hash, offset, length }] }
  *   checkpoints/<checkpointId>.summary.json  the manifest without block maps (written first; ignored alone)
  *   checkpoints/<checkpointId>.json     the manifest (written last: its presence is the commit)
- *   syncs/<syncId>/plans/<volumeId>.json, jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
+ *   syncs/<syncId>/facts.json, plans/<volumeId>.json, jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
  *   imports/<executionId>/jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
  */
 import { BLOCK_SIZE, ZERO_BLOCK, type AgentResult, type BlockRef } from '../workers/agent-job';
 import { assertName } from '../names';
 import type { CheckpointManifest, CheckpointSummary, CheckpointVolume } from './port';
+import type { CheckpointInstance } from './instance-facts';
 
 export const STORE_FORMAT = 1;
 /**
@@ -117,6 +118,10 @@ export function checkpointTimeFromId(checkpointId: string): string | null {
 export function syncPrefix(vpg: string, syncId: string): string {
   return `${vpgPrefix(vpg)}syncs/${assertKeySegment('sync id', syncId)}/`;
 }
+/** The protected instances' launch facts Begin saw (store/instance-facts.ts SyncFacts), for Commit's manifest. */
+export function syncFactsKey(vpg: string, syncId: string): string {
+  return `${syncPrefix(vpg, syncId)}facts.json`;
+}
 export function planKey(vpg: string, syncId: string, volumeId: string): string {
   return `${syncPrefix(vpg, syncId)}plans/${assertKeySegment('volume id', volumeId)}.json`;
 }
@@ -167,6 +172,9 @@ export interface VolumeMeta {
   readonly snapshotId: string;
   /** The protected volume's KMS key, if encrypted: a failback encrypts the recovered volume under it. */
   readonly kmsKeyId?: string;
+  readonly volumeType?: string;
+  readonly iops?: number;
+  readonly throughput?: number;
 }
 
 export interface BuildManifestInput {
@@ -178,6 +186,8 @@ export interface BuildManifestInput {
   readonly full: boolean;
   readonly volumes: readonly VolumeMeta[];
   readonly results: readonly AgentResult[];
+  /** The protected instances' launch facts; those without a volume in the checkpoint are left out. */
+  readonly instances?: readonly CheckpointInstance[];
 }
 
 /** Merge the agents' results into one manifest. Every volume must be read by exactly one job (or none: no changes). */
@@ -211,7 +221,14 @@ export function buildManifest(input: BuildManifestInput): CheckpointManifest {
     parentId: input.full ? null : input.parentId,
     full: input.full,
     volumes,
+    ...instancesOf(input),
   };
+}
+
+function instancesOf(input: BuildManifestInput): { instances?: CheckpointInstance[] } {
+  const owners = new Set(input.volumes.map((v) => v.sourceInstanceId));
+  const instances = (input.instances ?? []).filter((i) => owners.has(i.instanceId));
+  return instances.length > 0 ? { instances } : {};
 }
 
 export function blockCount(sizeBytes: number): number {
@@ -248,6 +265,7 @@ export function summarize(manifest: CheckpointManifest): CheckpointSummary {
     createdAt: manifest.createdAt,
     parentId: manifest.parentId,
     volumes: manifest.volumes.map(({ blocks: _blocks, ...rest }) => rest),
+    ...(manifest.instances ? { instances: manifest.instances } : {}),
   };
 }
 

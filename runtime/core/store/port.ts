@@ -10,6 +10,7 @@
  *   vpgs/<vpg>/syncs/<syncId>/...             a sync's working files: plans, jobs, progress, results
  */
 import type { AgentResult, BlockRef } from '../workers/agent-job';
+import type { CheckpointInstance } from './instance-facts';
 
 export interface CheckpointVolume {
   readonly sourceVolumeId: string;
@@ -19,6 +20,10 @@ export interface CheckpointVolume {
   readonly snapshotId: string;
   /** The protected volume's KMS key ARN when it was encrypted (absent: not encrypted; docs/kms.md). */
   readonly kmsKeyId?: string;
+  /** Its EBS type, IOPS and throughput (MiB/s) at the checkpoint; absent in manifests written before they were recorded. */
+  readonly volumeType?: string;
+  readonly iops?: number;
+  readonly throughput?: number;
   readonly blocksChanged: number;
   readonly blocksRead: number;
   readonly bytesStored: number;
@@ -37,6 +42,8 @@ export interface CheckpointManifest {
   /** True when `blocks` is a full map (first sync, or compacted). */
   readonly full: boolean;
   readonly volumes: readonly CheckpointVolume[];
+  /** What a launch elsewhere needs of each protected instance (store/instance-facts.ts); absent in older manifests. */
+  readonly instances?: readonly CheckpointInstance[];
 }
 
 export interface CheckpointSummary {
@@ -44,6 +51,7 @@ export interface CheckpointSummary {
   readonly createdAt: string;
   readonly parentId: string | null;
   readonly volumes: ReadonlyArray<Omit<CheckpointVolume, 'blocks'>>;
+  readonly instances?: readonly CheckpointInstance[];
 }
 
 export interface ReplicaStorePort {

@@ -7,6 +7,7 @@ import { ZERO_BLOCK } from '../workers/agent-job';
 import { DomainError } from '../errors';
 import { assertKeySegment, blockCount, blockIndexOf, isSha256Hex, STORE_FORMAT } from './format';
 import type { CheckpointManifest } from './port';
+import { instancesProblem } from './instance-facts';
 
 export interface CorruptManifestDetails {
   readonly vpg: string;
@@ -93,8 +94,18 @@ export function validateManifest(raw: unknown, expect: { vpg: string; checkpoint
     for (const field of ['sizeBytes', 'blocksChanged', 'blocksRead', 'bytesStored'] as const) {
       if (!isCount(volume[field])) throw fail(field, `${field} is ${show(volume[field])}, not a non-negative integer`, id);
     }
+    if (volume.volumeType !== undefined && (typeof volume.volumeType !== 'string' || volume.volumeType === ''))
+      throw fail('volumeType', `volumeType is ${show(volume.volumeType)}, not an EBS volume type`, id);
+    for (const field of ['iops', 'throughput'] as const) {
+      if (volume[field] !== undefined && !(isCount(volume[field]) && volume[field] > 0))
+        throw fail(field, `${field} is ${show(volume[field])}, not a positive integer`, id);
+    }
     checkBlocks(volume.blocks, blockCount(volume.sizeBytes as number), (key, reason) => fail(key, reason, id));
   });
+  // launch facts are optional (older manifests have none); present, they must be well formed and name the volumes' instances
+  const owners = new Set((raw.volumes as Json[]).map((v) => v.sourceInstanceId as string));
+  const bad = instancesProblem(raw.instances, owners);
+  if (bad) throw fail(bad.key, bad.reason);
   return raw as unknown as CheckpointManifest;
 }
 

@@ -9,6 +9,8 @@ import { maxWaitSeconds } from '../workers/wait-policy';
 import { chooseBaseSnapshot, missingInstanceIds, previousGeneration, findProtectedInstances } from './protected-resources';
 import { beginMetrics, METRICS_LOG_MESSAGE } from '../monitoring/metrics';
 import { continuationOf, deriveSyncId } from './ids';
+import { syncFactsKey } from '../store/format';
+import { syncFactsOf } from './launch-facts';
 import type { SnapshotInfo } from '../ports';
 import type { StepBasics, StepDepsWith } from './deps';
 
@@ -135,6 +137,8 @@ async function beginUnderLease(input: SyncInput, deps: BeginDeps, syncId: string
     };
   });
   const generation = previousGeneration(latest, snapshots, checkpoints.length) + 1;
+  // what a recovery elsewhere needs to launch them (Commit puts it in the checkpoint; kept out of the payload)
+  await deps.store.putJson(syncFactsKey(input.vpg.name, syncId), syncFactsOf(instances, volumeInfo));
   deps.log.info('sync begins', {
     syncId,
     generation,

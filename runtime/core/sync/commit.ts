@@ -4,7 +4,8 @@ import type { AgentResult, BlockPlan, BlockRef, ReadJob } from '../workers/agent
 import { verifyResultsCoverPlans, zeroBlocksGoneSinceParent } from './checkpoint-build';
 import { SyncFailed } from '../errors';
 import { commitMetrics, METRICS_LOG_MESSAGE } from '../monitoring/metrics';
-import { buildManifest, planKey } from '../store/format';
+import { buildManifest, planKey, syncFactsKey } from '../store/format';
+import { syncFactsSchema, type SyncFacts } from '../store/instance-facts';
 import type { StepDepsWith } from './deps';
 
 /** Commit reads the agents' results from the store and the snapshots' times from EC2. */
@@ -56,6 +57,17 @@ async function fillTrimmedSinceParent(input: CommitStepInput, results: AgentResu
   return extra.length > 0 ? [...adjusted, { jobId: 'parent-zeroing', volumes: extra, packs: [] }] : adjusted;
 }
 
+/** Begin's record of the instances' launch facts; a sync begun before it was written (or a bad file) commits without them. */
+async function readFacts(input: CommitStepInput, deps: Pick<CommitDeps, 'store' | 'log'>): Promise<SyncFacts | null> {
+  const raw = await deps.store.getJson<unknown>(syncFactsKey(input.vpg.name, input.begin.syncId));
+  const parsed = syncFactsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  deps.log.warn('no launch facts for this checkpoint: a recovery launches its VMs without them', {
+    reason: raw === null ? 'Begin recorded none' : parsed.error.issues[0]?.message,
+  });
+  return null;
+}
+
 export async function commitSync(input: CommitStepInput, deps: CommitDeps): Promise<CommitOutput> {
   const vpg = input.vpg.name;
   const { syncId, parentCheckpointId } = input.begin;
@@ -67,6 +79,7 @@ export async function commitSync(input: CommitStepInput, deps: CommitDeps): Prom
     plans.push(plan);
   }
   verifyResultsCoverPlans(plans, results);
+  const facts = await readFacts(input, deps);
 
   const manifest = buildManifest({
     vpg,
@@ -81,8 +94,10 @@ export async function commitSync(input: CommitStepInput, deps: CommitDeps): Prom
       sizeBytes: v.sizeBytes,
       snapshotId: input.snapshots.snapshots[v.volumeId],
       ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
+      ...facts?.volumes[v.volumeId],
     })),
     results: await fillTrimmedSinceParent(input, results, deps),
+    ...(facts ? { instances: facts.instances } : {}),
   });
   if (await deps.store.getCheckpoint(vpg, manifest.id)) {
     deps.log.info('checkpoint already committed (retried step)', { checkpointId: manifest.id });
