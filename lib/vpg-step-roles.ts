@@ -300,6 +300,15 @@ export class VpgStepRoles extends Construct {
     // the EBS direct APIs; the failback makes ZImporter targets, their snapshots and the recovered VMs' volumes.
     for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns, ebsDirectReads: true })) this.roles.sync?.addToPrincipalPolicy(s);
     for (const s of ebsKmsStatements(stack, { keyArns: props.kmsKeyArns })) this.roles.failback?.addToPrincipalPolicy(s);
+    // Prepare asks KMS itself whether a checkpoint's key (or its multi-Region replica) exists in this region
+    // (runtime/core/failback/recovery-site.ts): DescribeKey only, on the keys the role may use.
+    this.roles.failback?.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecoveryKeyExists',
+        actions: ['kms:DescribeKey'],
+        resources: props.kmsKeyArns?.length ? [...props.kmsKeyArns] : [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      }),
+    );
     acknowledgeStepRoleFindings({ scope: this, roles: this.roles, bucket: props.bucket, prefix, syncMachine, failbackMachine, peers });
   }
 

@@ -121,6 +121,13 @@ export class Ec2Recovery implements RecoveryPort {
     return { instanceId: id };
   }
 
+  async defaultSubnetZones(): Promise<string[]> {
+    const res = await awsCall('DescribeSubnets', () =>
+      this.client.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] })),
+    );
+    return [...new Set((res.Subnets ?? []).map((s) => s.AvailabilityZone).filter((z): z is string => !!z))];
+  }
+
   async subnetZone(subnetId: string): Promise<string | null> {
     const res = await orWhenNotFound('DescribeSubnets', () => this.client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })), null);
     return res?.Subnets?.[0]?.AvailabilityZone ?? null;

@@ -61,14 +61,15 @@ export class Ec2Volumes {
 export async function createTaggedVolume(
   client: EC2Client,
   source: { readonly snapshotId: string } | { readonly sizeGiB: number },
-  request: { readonly availabilityZone: string; readonly tags: Tags; readonly clientToken: string; readonly kmsKeyId?: string },
+  request: { readonly availabilityZone: string; readonly tags: Tags; readonly clientToken: string; readonly kmsKeyId?: string; readonly encrypted?: boolean },
 ): Promise<VolumeInfo> {
   const res = await awsCall('CreateVolume', () =>
     client.send(
       new CreateVolumeCommand({
         ...('snapshotId' in source ? { SnapshotId: source.snapshotId } : { Size: source.sizeGiB }),
-        // a ZImporter target takes its source's key (a volume from a snapshot takes the snapshot's by itself)
-        ...(request.kmsKeyId ? { Encrypted: true, KmsKeyId: request.kmsKeyId } : {}),
+        // a ZImporter target takes its source's key, or the region's default EBS key when that key is not here (a
+        // volume from a snapshot takes the snapshot's by itself)
+        ...(request.kmsKeyId ? { Encrypted: true, KmsKeyId: request.kmsKeyId } : request.encrypted ? { Encrypted: true } : {}),
         AvailabilityZone: request.availabilityZone,
         VolumeType: 'gp3',
         ClientToken: request.clientToken,

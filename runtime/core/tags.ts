@@ -14,6 +14,8 @@ export const TAG = {
   sourceInstance: 'lifeboat:source-instance',
   checkpoint: 'lifeboat:checkpoint',
   testExpiresAt: 'lifeboat:test-expires-at',
+  /** How a recovered VM came to be: test (a drill), live (a planned migration) or failover (a disaster). */
+  recoveryMode: 'lifeboat:recovery-mode',
   /** Instance tag the agent reads through IMDS (instance metadata tags): the s3:// URL of its job. No '/' allowed in IMDS tag keys. */
   agentJob: 'LifeboatJob',
 } as const;
@@ -22,7 +24,7 @@ export type ZertoTagValue = 'ZERTO_EC2_RESOURCE' | 'ZERTO_EBS_RESOURCE' | 'ZERTO
 
 /** What a resource is to Lifeboat; `lifeboat:role` carries it. */
 export type ResourceRole = 'zimporter' | 'zasa' | 'zsat' | 'recovered-vm' | 'site' | 'sync-snapshot';
-export type ResourceKind = 'instance' | 'volume' | 'network-interface' | 'security-group' | 'snapshot' | 'bucket' | 'launch-template';
+export type ResourceKind = 'instance' | 'volume' | 'network-interface' | 'security-group' | 'snapshot' | 'bucket' | 'launch-template' | 'image';
 
 /** The seed's table: ZERTO_TAG value per (role, resource kind). */
 export const ZERTO_TAG_TABLE: Record<string, ZertoTagValue> = {
@@ -41,6 +43,8 @@ export const ZERTO_TAG_TABLE: Record<string, ZertoTagValue> = {
   'recovered-vm/instance': 'ZERTO_EC2_RESOURCE',
   'recovered-vm/volume': 'ZERTO_EBS_RESOURCE',
   'recovered-vm/network-interface': 'ZERTO_EC2_RESOURCE',
+  /** Not in the seed: the AMI a recovered VM boots, registered from its recovered root in the recovery region (an EC2 resource). */
+  'recovered-vm/image': 'ZERTO_EC2_RESOURCE',
   'site/bucket': 'ZERTO_S3_RESOURCE',
   'sync-snapshot/snapshot': 'ZERTO_EBS_RESOURCE',
   'site/launch-template': 'ZERTO_EC2_RESOURCE',

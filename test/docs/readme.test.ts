@@ -6,7 +6,13 @@ import { ZERTO_TAG_TABLE } from '../../runtime/core/tags';
 const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
 
 const ROLE_NAMES: Record<string, string> = { zimporter: 'ZImporter', zasa: 'zASA', zsat: 'zSAT', 'recovered-vm': 'recovered VM' };
-const KIND_NAMES: Record<string, string> = { instance: 'instance', volume: 'volume', 'network-interface': 'NIC', 'security-group': 'security group' };
+const KIND_NAMES: Record<string, string> = {
+  instance: 'instance',
+  volume: 'volume',
+  'network-interface': 'NIC',
+  'security-group': 'security group',
+  image: 'image',
+};
 
 it('the README tag table is the code tag table', () => {
   const block = readme.split('<!-- tag-table:start -->')[1]?.split('<!-- tag-table:end -->')[0] ?? '';

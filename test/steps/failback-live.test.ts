@@ -35,7 +35,7 @@ function failbackWorld(): { world: World; deps: FailbackDeps; runs: FakeSyncRuns
     },
   } as unknown as RecoveryPort;
   const runs = new FakeSyncRuns();
-  return { world, deps: { ...world.deps, recovery, syncRuns: runs }, runs, stopped };
+  return { world, deps: { ...world.deps, recovery, syncRuns: runs, keys: { keyState: async () => 'exists' } }, runs, stopped };
 }
 
 const init = (overrides: Record<string, unknown> = {}) =>

@@ -42,7 +42,7 @@ export async function spawnImporter(input: SpawnImporterInput, deps: FailbackDep
       createVolume: async (jobVolume: ImportJob['volumes'][number], target) => {
         const created = await deps.recovery.createBlankVolume({
           sizeGiB: volumeSizeGiB(jobVolume.sizeBytes),
-          ...(jobVolume.kmsKeyId ? { kmsKeyId: jobVolume.kmsKeyId } : {}),
+          ...(jobVolume.kmsKeyId ? { kmsKeyId: jobVolume.kmsKeyId } : jobVolume.encrypted ? { encrypted: true } : {}),
           ...target,
         });
         // its agent counts the blocks once it has resolved the checkpoint

@@ -17,8 +17,10 @@ export interface InstanceDetails {
 
 export interface BlankVolumeRequest {
   readonly sizeGiB: number;
-  /** Encrypt the volume under this KMS key (the source volume's). */
+  /** Encrypt the volume under this KMS key (of the recovery region: recovery-site.ts). */
   readonly kmsKeyId?: string;
+  /** Encrypt it with the region's default EBS key (no key of the checkpoint's exists here). */
+  readonly encrypted?: boolean;
   readonly availabilityZone: string;
   readonly tags: Tags;
   readonly clientToken: string;
@@ -49,6 +51,13 @@ export interface RecoveryPort {
   runRecoveredInstance(request: RecoveredLaunchRequest): Promise<{ instanceId: string }>;
   /** The availability zone of a subnet, or null when it does not exist. */
   subnetZone(subnetId: string): Promise<string | null>;
+  /** The zones that have a default subnet (the default VPC's); none without a default VPC. */
+  defaultSubnetZones(): Promise<string[]>;
+}
+
+/** KMS as a recovery asks it: does a key exist in the recovery region ('unknown' when KMS would not say). */
+export interface KeysPort {
+  keyState(keyArn: string): Promise<'exists' | 'missing' | 'unknown'>;
 }
 
 export type SyncRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
@@ -69,6 +78,7 @@ export interface SyncRunsPort {
 export interface FailbackDeps extends StepDeps {
   readonly recovery: RecoveryPort;
   readonly syncRuns: SyncRunsPort;
+  readonly keys: KeysPort;
 }
 
 /** A failback step's dependencies narrowed to the ports it uses (see StepDepsWith). */

@@ -12,6 +12,7 @@ import { currentLease } from '../lease/lease-guard';
 import { leaseHorizonSeconds } from '../lease/vpg-lease';
 import { maxWaitSeconds } from '../workers/wait-policy';
 import { oneLiveFailbackCause } from './live';
+import { recoveredEncryption, recoveryZone } from './recovery-site';
 
 /** How long a failback's reader record lasts between renewals (every poll of an importer renews it). */
 export function readerHorizonSeconds(pollSeconds: number): number {
@@ -68,19 +69,6 @@ export async function resolveFailback(
   return { mode: 'test', checkpointId: checkpoint.id, target, importId };
 }
 
-/** The zone the recovered volumes are written in: the target subnet's, else where the source volumes (or instances) are. */
-async function recoveryZone(input: PrepareInput, volumes: readonly ImportVolumePlan[], deps: FailbackDepsWith<'ec2' | 'recovery'>): Promise<string> {
-  if (input.resolve.target.subnetId) {
-    const zone = await deps.recovery.subnetZone(input.resolve.target.subnetId);
-    if (zone) return zone;
-  }
-  const sources = await deps.ec2.describeVolumes({ ids: volumes.map((v) => v.sourceVolumeId) });
-  if (sources[0]) return sources[0].availabilityZone;
-  const instances = await deps.ec2.describeInstances({ ids: [...new Set(volumes.map((v) => v.sourceInstanceId))] });
-  if (instances[0]) return instances[0].availabilityZone;
-  throw new FailbackFailed('cannot choose an availability zone: the source volumes and instances are gone and no recovery subnet is set; give target.subnetId');
-}
-
 /** Without a recovery subnet the recovered VMs launch in the zone's default subnet, which a landing zone may not have. */
 async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: FailbackDepsWith<'ec2'>): Promise<void> {
   if (input.resolve.target.subnetId || (await deps.ec2.defaultSubnet(zone))) return;
@@ -90,22 +78,46 @@ async function requireRecoverySubnet(input: PrepareInput, zone: string, deps: Fa
   );
 }
 
-export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<'store' | 'readers' | 'ec2' | 'recovery'>): Promise<PrepareOutput> {
+/** Each volume's KMS key in the recovery region (recovery-site.ts), said in the log when it is not the checkpoint's own. */
+async function inRecoveryRegion(volumes: readonly ImportVolumePlan[], deps: FailbackDepsWith<'keys'>): Promise<ImportVolumePlan[]> {
+  const out: ImportVolumePlan[] = [];
+  for (const { kmsKeyId, ...v } of volumes) {
+    if (!kmsKeyId) {
+      out.push(v);
+      continue;
+    }
+    const encryption = await recoveredEncryption(kmsKeyId, deps);
+    if ('kmsKeyId' in encryption) {
+      if (encryption.kmsKeyId !== kmsKeyId) deps.log.info('recovered volume encrypted under the replica of its key', { ...v, kmsKeyId: encryption.kmsKeyId });
+      out.push({ ...v, kmsKeyId: encryption.kmsKeyId });
+    } else {
+      deps.log.warn("recovered volume encrypted with the recovery region's default EBS key", { sourceVolumeId: v.sourceVolumeId, why: encryption.why });
+      out.push({ ...v, defaultKey: true });
+    }
+  }
+  return out;
+}
+
+export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<'store' | 'readers' | 'ec2' | 'recovery' | 'keys'>): Promise<PrepareOutput> {
   const vpg = input.vpg.name;
   const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
   if (!checkpointId) throw new FailbackFailed('no checkpoint to recover: the final sync committed none');
   await markReading(deps, vpg, failbackReader(input, input.resolve.importId), checkpointId, readerHorizonSeconds(input.vpg.pollSeconds));
   const summary = (await deps.store.listCheckpoints(vpg)).find((c) => c.id === checkpointId);
   if (!summary) throw new FailbackFailed(`checkpoint ${checkpointId} is no longer in the replica store of VPG ${vpg}`);
-  const volumes: ImportVolumePlan[] = summary.volumes.map((v) => ({
-    sourceVolumeId: v.sourceVolumeId,
-    sourceInstanceId: v.sourceInstanceId,
-    device: v.device,
-    sizeBytes: v.sizeBytes,
-    ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
-  }));
-  if (volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
-  const availabilityZone = await recoveryZone(input, volumes, deps);
+  if (summary.volumes.length === 0) throw new FailbackFailed(`checkpoint ${checkpointId} holds no volume`);
+  // never a lookup of the sources: in a recovery elsewhere they are of another region (or gone with it)
+  const { zone: availabilityZone, from } = await recoveryZone(input.resolve.target.subnetId, deps);
+  const volumes = await inRecoveryRegion(
+    summary.volumes.map((v) => ({
+      sourceVolumeId: v.sourceVolumeId,
+      sourceInstanceId: v.sourceInstanceId,
+      device: v.device,
+      sizeBytes: v.sizeBytes,
+      ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
+    })),
+    deps,
+  );
   // the importers and the recovered VMs launch there: a zone without a subnet for either fails now, before a volume is created
   await requireRecoverySubnet(input, availabilityZone, deps);
   await placementIn(
@@ -117,7 +129,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
   );
   const { importId } = input.resolve;
   const sizes = new Map(volumes.map((v) => [v.sourceVolumeId, v.sizeBytes]));
-  const keys = new Map(volumes.map((v) => [v.sourceVolumeId, v.kmsKeyId]));
+  const byId = new Map(volumes.map((v) => [v.sourceVolumeId, v]));
   const importers = [];
   for (const group of groupImportVolumes(volumes, input.recovery.volumesPerImporter)) {
     const jobId = importerJobId(group.index);
@@ -138,12 +150,13 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
         sizeBytes: sizes.get(id)!,
         checkpointId,
         blank: true,
-        ...(keys.get(id) ? { kmsKeyId: keys.get(id) } : {}),
+        ...(byId.get(id)?.kmsKeyId ? { kmsKeyId: byId.get(id)!.kmsKeyId } : {}),
+        ...(byId.get(id)?.defaultKey ? { encrypted: true } : {}),
       })),
     };
     await deps.store.putJson(jobKey, job);
     importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });
   }
-  deps.log.info('import prepared', { checkpointId, availabilityZone, importers: importers.length, volumes: volumes.length });
+  deps.log.info('import prepared', { checkpointId, availabilityZone, zoneFrom: from, importers: importers.length, volumes: volumes.length });
   return { checkpointId, checkpointTime: summary.createdAt, availabilityZone, volumes, importers };
 }

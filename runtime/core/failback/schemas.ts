@@ -69,8 +69,10 @@ export const importVolumePlanSchema = z.object({
   sourceInstanceId: z.string(),
   device: z.string(),
   sizeBytes: z.number().int().positive(),
-  /** The protected volume's KMS key at the checkpoint: the recovered volume is encrypted under it. */
+  /** The recovery region's key the recovered volume is encrypted under: the checkpoint's, or its replica (recovery-site.ts). */
   kmsKeyId: z.string().optional(),
+  /** Encrypted with the recovery region's default EBS key: the checkpoint's key does not exist here. */
+  defaultKey: z.boolean().optional(),
 });
 
 export const importerAssignmentSchema = z.object({

@@ -42,8 +42,10 @@ export interface ImportJobVolume {
   readonly checkpointId: string;
   /** The target is a new, all-zero volume: zero blocks need no write. Default true. */
   readonly blank?: boolean;
-  /** The source volume's KMS key: the target is created encrypted under it. */
+  /** The recovery region's KMS key the target is created encrypted under (the source volume's, or its replica). */
   readonly kmsKeyId?: string;
+  /** Created encrypted with the region's default EBS key (the source's key does not exist there). */
+  readonly encrypted?: boolean;
 }
 
 interface JobBase {
