@@ -45,7 +45,7 @@ export const EC2_ATTACH_ACTIONS: Readonly<Partial<Record<ResourceKind, readonly 
 
 /** The roles of what Lifeboat's steps create (zASA runs as Lambda and creates nothing of its own). */
 export type CreatingRole = Extract<ResourceRole, 'zsat' | 'zimporter' | 'recovered-vm' | 'sync-snapshot'>;
-export type Ec2CreateAction = 'RunInstances' | 'CreateVolume' | 'CreateSnapshot' | 'CreateSnapshots';
+export type Ec2CreateAction = 'RunInstances' | 'CreateVolume' | 'CreateSnapshot' | 'CreateSnapshots' | 'RegisterImage';
 
 /** Each create action and the resource kinds it brings into being (and so must tag). */
 export const EC2_CREATES: Readonly<Record<Ec2CreateAction, readonly ResourceKind[]>> = {
@@ -53,14 +53,19 @@ export const EC2_CREATES: Readonly<Record<Ec2CreateAction, readonly ResourceKind
   CreateVolume: ['volume'],
   CreateSnapshot: ['snapshot'],
   CreateSnapshots: ['snapshot'],
+  // RegisterImage may tag only the image (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RegisterImage.html)
+  RegisterImage: ['image'],
 };
 
-/** The kinds of each role Lifeboat creates (a failback snapshots its importer volumes: runtime/core/failback/recovered.ts). */
+/**
+ * The kinds of each role Lifeboat creates (a failback snapshots its importer volumes, as the importers' or, when the VM
+ * boots from an image of them, as the recovered VM's, and registers that image: runtime/core/failback/recovered.ts).
+ */
 export const CREATED_KINDS: Readonly<Record<CreatingRole, readonly ResourceKind[]>> = {
   zsat: ['instance', 'volume', 'network-interface'],
   'sync-snapshot': ['snapshot'],
   zimporter: ['instance', 'volume', 'network-interface', 'snapshot'],
-  'recovered-vm': ['instance', 'volume', 'network-interface'],
+  'recovered-vm': ['instance', 'volume', 'network-interface', 'snapshot', 'image'],
 };
 
 /**

@@ -6,7 +6,7 @@
  *   VPG that has reported done (PollZsat frees its vCPUs for the zSATs waiting on the quota);
  * - compaction (compact-journal): the only role that deletes checkpoints and packs; no EC2 at all;
  * - cleanup (cleanup, cleanup-failed): destroys this VPG's zSATs and sync snapshots, deletes the sync's working files;
- * - failback (every failback step): ZImporters, recovered VMs, a live failback's stop of the VPG's own instances.
+ * - failback (every failback step): ZImporters, recovered VMs and their images, a live failback's stop of the VPG's own instances.
  * Every role names this VPG only: its prefix, its instances, its workers' roles, its state machines.
  * The sync and cleanup roles are the protected side's (SYNC_STEP_ROLE): they are under the VPG's protected IAM path,
  * whose every delete, overwrite and configuration change the replica bucket's policy denies as well
@@ -272,8 +272,13 @@ export class VpgStepRoles extends Construct {
           { action: 'RunInstances', role: 'recovered-vm' },
           { action: 'CreateVolume', role: 'zimporter' },
           { action: 'CreateSnapshot', role: 'zimporter' },
+          { action: 'CreateSnapshot', role: 'recovered-vm' },
+          { action: 'RegisterImage', role: 'recovered-vm' },
         ],
       }),
+      // A recovered VM's image is registered from its own recovered snapshots only, and only its own is deregistered.
+      ...ownedResourceStatements(stack, { sid: 'ImageFrom', actions: { snapshot: ['ec2:RegisterImage'] }, siteId, vpg, roles: ['recovered-vm'] }),
+      ...ownedResourceStatements(stack, { sid: 'Deregister', actions: { image: ['ec2:DeregisterImage'] }, siteId, vpg, roles: ['recovered-vm'] }),
       // What the launches read: a recovered VM names its image, its snapshots, subnet and groups; a ZImporter its template.
       new iam.PolicyStatement({
         sid: 'RunSources',

@@ -11,6 +11,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import { Ec2Images } from '../../runtime/aws/ec2-images';
 import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup';
 import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
 import { exportCheckpointVolume } from '../export/export-volume';
@@ -92,6 +93,6 @@ export async function exportAndCheck(d: RecoveryDemo, checkpointId: string, imag
 
 export async function removeTestVms(d: RecoveryDemo): Promise<void> {
   const failbacks = { stateMachineArn: d.failbackArn, executions: new StepFunctionsExecutions(d.sfn) };
-  const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: d.siteId, vpg: d.vpg, failbacks });
+  const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: d.siteId, vpg: d.vpg, failbacks, images: new Ec2Images() });
   d.say(`    failback-cleanup: ${report.terminatedInstances.length} test VM(s) terminated, ${report.deletedVolumes.length} volume(s) deleted`);
 }

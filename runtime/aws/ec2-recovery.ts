@@ -104,10 +104,15 @@ export class Ec2Recovery implements RecoveryPort {
           MaxCount: 1,
           ClientToken: request.clientToken,
           ...nic,
-          BlockDeviceMappings: request.devices.map((d) => ({
-            DeviceName: d.device,
-            Ebs: { SnapshotId: d.snapshotId, VolumeType: 'gp3', DeleteOnTermination: true },
-          })),
+          // an image of the recovered root maps its volumes itself; else each snapshot goes on its original device
+          ...(request.devices.length
+            ? {
+                BlockDeviceMappings: request.devices.map((d) => ({
+                  DeviceName: d.device,
+                  Ebs: { SnapshotId: d.snapshotId, VolumeType: (d.volumeType ?? 'gp3') as never, DeleteOnTermination: true },
+                })),
+              }
+            : {}),
           TagSpecifications: [
             { ResourceType: 'instance', Tags: tagList(request.instanceTags) },
             { ResourceType: 'volume', Tags: tagList(request.volumeTags) },

@@ -11,6 +11,7 @@ import { startExecution } from '../../bin/commands/executions';
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
 import { recoveredVolumes } from '../../bin/demo/recovered';
 import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import { Ec2Images } from '../../runtime/aws/ec2-images';
 import type { FailbackOutput } from '../../runtime/core/failback/contract';
 import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup';
 import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
@@ -113,7 +114,7 @@ export async function oneFailback(
   }
   // what `lifeboat failback-cleanup` runs: the test VMs go, whatever the failback's end
   const failbacks = { stateMachineArn: site.failbackArn, executions: new StepFunctionsExecutions(site.sfn) };
-  const cleanup = await removeTestRecoveredVms(new Ec2Adapter(site.ec2), { siteId: CHAOS_SITE, vpg: CHAOS_VPG, failbacks });
+  const cleanup = await removeTestRecoveredVms(new Ec2Adapter(site.ec2), { siteId: CHAOS_SITE, vpg: CHAOS_VPG, failbacks, images: new Ec2Images(site.ec2) });
   if (cleanup.volumesLeft.length) problems.push(`failback-cleanup left attached volumes: ${cleanup.volumesLeft.join(', ')}`);
   return { status: end.status, cause: end.cause, problems };
 }

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeNetworkInterfacesCommand,
   DescribeSnapshotsCommand,
@@ -90,6 +91,33 @@ async function expectRecovered(out: FailbackOutput, expected: Map<string, Volume
     data.map(([device, id]) => captureVolumeImage(site.url, { volumeId: byDevice.get(device)!, sizeBytes: expected.get(id)!.sizeBytes })),
   );
   expect(got.map((g, i) => ({ device: data[i][0], sha256: g.sha256 }))).toEqual(data.map(([device, id]) => ({ device, sha256: expected.get(id)!.sha256 })));
+  await expectBootedFromRecoveredImage(vm, out.recoveredInstances[0].imageId);
+}
+
+/** The VM boots from an image Lifeboat registered from its recovered snapshots: each volume is made from the image's snapshot on its device. */
+async function expectBootedFromRecoveredImage(vm: Instance, imageId: string | undefined): Promise<void> {
+  expect(vm.ImageId).toBe(imageId);
+  const [image] = (await site.ec2.send(new DescribeImagesCommand({ ImageIds: [vm.ImageId!] }))).Images!;
+  expect(tagMap(image.Tags)).toMatchObject({
+    [TAG.owner]: SITE,
+    [TAG.zerto]: 'ZERTO_EC2_RESOURCE',
+    [TAG.role]: 'recovered-vm',
+    [TAG.sourceInstance]: app.instanceId,
+  });
+  // what the source's DescribeInstances said at the sync (the stock image: x86_64, uefi-preferred, so UEFI on a t3)
+  expect(image).toMatchObject({ Architecture: 'x86_64', BootMode: 'uefi', VirtualizationType: 'hvm', EnaSupport: true, RootDeviceName: '/dev/xvda' });
+  const imageSnapshots = new Map((image.BlockDeviceMappings ?? []).map((m) => [m.DeviceName!, m.Ebs!.SnapshotId!]));
+  const vols = await site.ec2.send(new DescribeVolumesCommand({ VolumeIds: vm.BlockDeviceMappings!.map((m) => m.Ebs!.VolumeId!) }));
+  const fromSnapshot = new Map(vols.Volumes!.map((v) => [v.VolumeId!, v.SnapshotId]));
+  for (const m of vm.BlockDeviceMappings!)
+    expect({ device: m.DeviceName, snapshot: fromSnapshot.get(m.Ebs!.VolumeId!) }).toEqual({
+      device: m.DeviceName,
+      snapshot: imageSnapshots.get(m.DeviceName!),
+    });
+  // the root snapshot is the recovered root: the snapshot of the volume the importer wrote for the source's root
+  const snaps = await site.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [imageSnapshots.get('/dev/xvda')!] }));
+  expect(tagMap(snaps.Snapshots![0].Tags)).toMatchObject({ [TAG.role]: 'recovered-vm', [TAG.sourceInstance]: app.instanceId });
+  expect(tagMap(snaps.Snapshots![0].Tags)[TAG.sourceVolume]).toBe((await sourceDevices()).get('/dev/xvda'));
 }
 
 /** Tags of the recovered VM, its volumes and NIC; and that no importer, importer volume or failback snapshot is left. */
@@ -147,8 +175,16 @@ async function expectTaggedAndClean(out: FailbackOutput & { executionArn: string
   };
   for (const id of owned.instances) expect(await roleOf('instance', id)).toBe('recovered-vm');
   for (const id of owned.volumes) expect(await roleOf('volume', id)).toBe('recovered-vm');
+  // left: the sync's base snapshots, and the snapshots the recovered VMs' images are registered from
+  const images = await site.ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: `tag:${TAG.owner}`, Values: [SITE] }] }));
+  const imageSnapshots = new Set((images.Images ?? []).flatMap((i) => (i.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId)));
   const snaps = await site.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.owner}`, Values: [SITE] }] }));
-  for (const s of snaps.Snapshots ?? []) expect(tagMap(s.Tags)[TAG.role]).toBe('sync-snapshot');
+  for (const s of snaps.Snapshots ?? []) {
+    const role = tagMap(s.Tags)[TAG.role];
+    expect({ role, backsAnImage: imageSnapshots.has(s.SnapshotId) }).toEqual(
+      role === 'sync-snapshot' ? { role, backsAnImage: false } : { role: 'recovered-vm', backsAnImage: true },
+    );
+  }
   const working = await site.s3.send(new ListObjectsV2Command({ Bucket: await bucketName(), Prefix: `vpgs/${VPG}/imports/` }));
   expect(working.KeyCount ?? 0).toBe(0);
 }
@@ -226,6 +262,12 @@ describe('failback, end to end on the offline cloud', () => {
     const after = await ownedResources(site.ec2, SITE);
     expect(after.instances).toEqual([]);
     expect(after.volumes).toEqual([]);
+    // the test VMs' images went, and their snapshots: only the sync's remain
+    const images = await site.ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: `tag:${TAG.owner}`, Values: [SITE] }] }));
+    expect(images.Images ?? []).toEqual([]);
+    expect(res.stdout).toMatch(/deregistered ami-/);
+    const snaps = await site.ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: `tag:${TAG.owner}`, Values: [SITE] }] }));
+    expect(new Set((snaps.Snapshots ?? []).map((s) => tagMap(s.Tags)[TAG.role]))).toEqual(new Set(['sync-snapshot']));
     const src = await instance(app.instanceId);
     expect(src.State?.Name).toBe('running');
   });

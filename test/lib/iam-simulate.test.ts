@@ -304,6 +304,45 @@ describe('the failback role', () => {
   });
 });
 
+describe("the failback role's recovered VM images", () => {
+  it("registers an image only tagged as its VPG's recovered VM and only from its own recovered snapshots; deregisters only its own", async () => {
+    const failback = (action: string, resource: string, context: Context = {}) => decide(web, 'StepRolesFailback', action, resource, context);
+    const image = ec2('image', '*');
+    const ami = ec2('image', 'ami-0aaaaaaaaaaaaaaaa');
+    const snapshot = ec2('snapshot', 'snap-0aaaaaaaaaaaaaaaa');
+    const tagging = { ...creating('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE'), 'ec2:CreateAction': 'RegisterImage' };
+    expect(
+      await decisions({
+        'RegisterImage tagged as a web recovered VM image': () => failback('ec2:RegisterImage', image, creating('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
+        'RegisterImage tagged for VPG db': () => failback('ec2:RegisterImage', image, creating('db', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
+        'RegisterImage with no tags': () => failback('ec2:RegisterImage', image),
+        'RegisterImage from a web recovered snapshot': () => failback('ec2:RegisterImage', snapshot, ours('web', 'recovered-vm', 'ZERTO_EBS_RESOURCE')),
+        'RegisterImage from a web sync snapshot': () => failback('ec2:RegisterImage', snapshot, ours('web', 'sync-snapshot', 'ZERTO_EBS_RESOURCE')),
+        "RegisterImage from someone's snapshot": () => failback('ec2:RegisterImage', snapshot),
+        'CreateTags as part of RegisterImage': () => failback('ec2:CreateTags', image, tagging),
+        'DeregisterImage a web recovered VM image': () => failback('ec2:DeregisterImage', ami, ours('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
+        'DeregisterImage a db recovered VM image': () => failback('ec2:DeregisterImage', ami, ours('db', 'recovered-vm', 'ZERTO_EC2_RESOURCE')),
+        'DeregisterImage of another site': () => failback('ec2:DeregisterImage', ami, ours('web', 'recovered-vm', 'ZERTO_EC2_RESOURCE', 'other-site')),
+        "DeregisterImage someone's image": () => failback('ec2:DeregisterImage', ami),
+        'DeleteSnapshot a web recovered snapshot': () => failback('ec2:DeleteSnapshot', snapshot, ours('web', 'recovered-vm', 'ZERTO_EBS_RESOURCE')),
+      }),
+    ).toEqual({
+      'RegisterImage tagged as a web recovered VM image': 'Allowed',
+      'RegisterImage tagged for VPG db': 'ImplicitlyDenied',
+      'RegisterImage with no tags': 'ImplicitlyDenied',
+      'RegisterImage from a web recovered snapshot': 'Allowed',
+      'RegisterImage from a web sync snapshot': 'ImplicitlyDenied',
+      "RegisterImage from someone's snapshot": 'ImplicitlyDenied',
+      'CreateTags as part of RegisterImage': 'Allowed',
+      'DeregisterImage a web recovered VM image': 'Allowed',
+      'DeregisterImage a db recovered VM image': 'ImplicitlyDenied',
+      'DeregisterImage of another site': 'ImplicitlyDenied',
+      "DeregisterImage someone's image": 'ImplicitlyDenied',
+      'DeleteSnapshot a web recovered snapshot': 'Allowed',
+    });
+  });
+});
+
 describe('the sweeper role', () => {
   it("destroys only Lifeboat's leftovers of this site, deletes only working files", async () => {
     const sweeper = (action: string, resource: string, context: Context = {}) => decide(site, 'SweeperRole', action, resource, context);

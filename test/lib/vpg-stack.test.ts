@@ -212,12 +212,14 @@ describe('IAM across the app', () => {
       'ec2:CreateVolume': ['volume'],
       'ec2:CreateSnapshot': ['snapshot'],
       'ec2:CreateSnapshots': ['snapshot'],
+      'ec2:RegisterImage': ['image'],
     };
     const sources: Record<string, string[]> = {
       'ec2:RunInstances': ['image', 'snapshot', 'subnet', 'security-group', 'launch-template'],
       'ec2:CreateVolume': ['snapshot'],
       'ec2:CreateSnapshot': ['volume'],
       'ec2:CreateSnapshots': ['volume', 'instance'],
+      'ec2:RegisterImage': ['snapshot'],
     };
     const seenCreated = new Set<string>();
     for (const s of all()) {
@@ -247,7 +249,8 @@ describe('IAM across the app', () => {
             expect(tags[`aws:RequestTag/${TAG.zerto}`]).toBe(
               zertoTagFor(
                 tags[`aws:RequestTag/${TAG.role}`] as 'zsat',
-                kind === 'snapshot' && tags[`aws:RequestTag/${TAG.role}`] === 'zimporter' ? 'volume' : (kind as 'volume'),
+                // a failback's snapshots carry their volume's value (failback/recovered.ts)
+                kind === 'snapshot' && ['zimporter', 'recovered-vm'].includes(String(tags[`aws:RequestTag/${TAG.role}`])) ? 'volume' : (kind as 'volume'),
               ),
             );
           } else {
@@ -275,7 +278,7 @@ describe('IAM across the app', () => {
   it('CreateTags only as part of our creates, in the two roles that create (sync, failback) of each VPG', () => {
     const tagging = all().filter((s) => actionsOf(s).some((a) => a === 'ec2:CreateTags'));
     const sync = ['CreateSnapshots', 'CreateVolume', 'RunInstances'];
-    const failback = ['CreateSnapshot', 'CreateVolume', 'RunInstances'];
+    const failback = ['CreateSnapshot', 'CreateVolume', 'RegisterImage', 'RunInstances'];
     expect(tagging.map((s) => ({ policy: s.policy.replace(/DefaultPolicy.*$/, ''), actions: actionsOf(s), condition: s.Condition }))).toEqual([
       { policy: 'StepRolesSync', actions: ['ec2:CreateTags'], condition: { StringEquals: { 'ec2:CreateAction': sync } } },
       { policy: 'StepRolesFailback', actions: ['ec2:CreateTags'], condition: { StringEquals: { 'ec2:CreateAction': failback } } },

@@ -263,7 +263,7 @@ describe.each([
     ]);
   });
 
-  it('failback: ZImporters only from their template, recovered VMs and importer snapshots, all tagged with the VPG', () => {
+  it('failback: ZImporters only from their template, recovered VMs with their snapshots and images, importer snapshots, all tagged with the VPG', () => {
     const failback = role('failback');
     const creates = rendered(failback.filter((s) => s.Condition?.StringEquals?.[`aws:RequestTag/${TAG.owner}`] !== undefined));
     expect(creates.map((s) => [s.sid, s.condition])).toEqual(
@@ -275,6 +275,8 @@ describe.each([
           ['RunInstancesRecoveredVmEbs', 'recovered-vm', 'ZERTO_EBS_RESOURCE'],
           ['CreateVolumeZimporterEbs', 'zimporter', 'ZERTO_EBS_RESOURCE'],
           ['CreateSnapshotZimporterEbs', 'zimporter', 'ZERTO_EBS_RESOURCE'],
+          ['CreateSnapshotRecoveredVmEbs', 'recovered-vm', 'ZERTO_EBS_RESOURCE'],
+          ['RegisterImageRecoveredVmEc2', 'recovered-vm', 'ZERTO_EC2_RESOURCE'],
         ] as const
       ).map(([sid, r, zerto]) => [
         sid,
@@ -299,12 +301,35 @@ describe.each([
   it("failback: destroys only this VPG's ZImporters and recovered VMs, stops only this VPG's own instances", () => {
     const failback = role('failback');
     const destroys = failback.filter((s) => actionsOf(s).some((a) => EC2_DESTROY.includes(a) && a !== 'ec2:StopInstances'));
+    // instances, volumes, and snapshots: the importers' and the recovered VMs' images' own
     expect(destroys.map((s) => s.Condition?.StringEquals?.[`aws:ResourceTag/${TAG.role}`])).toEqual([
       ['zimporter', 'recovered-vm'],
       ['zimporter', 'recovered-vm'],
-      ['zimporter'],
+      ['zimporter', 'recovered-vm'],
     ]);
     for (const s of destroys) expect(s.Condition?.StringEquals).toMatchObject(owned);
+    // an image is registered only from this VPG's recovered snapshots, and only its own recovered VMs' images are deregistered
+    const images = rendered(
+      failback.filter(
+        (s) =>
+          actionsOf(s).some((a) => a === 'ec2:DeregisterImage' || a === 'ec2:RegisterImage') && !s.Condition?.StringEquals?.[`aws:RequestTag/${TAG.owner}`],
+      ),
+    );
+    expect(images.map((s) => [s.sid, s.actions, s.resources.map((r) => /([a-z-]+)\/\*$/.exec(r)?.[1]), s.condition])).toEqual([
+      [
+        'ImageFromSnapshot',
+        ['ec2:RegisterImage'],
+        ['snapshot'],
+        { StringEquals: { ...owned, [`aws:ResourceTag/${TAG.role}`]: ['recovered-vm'], [`aws:ResourceTag/${TAG.zerto}`]: ['ZERTO_EBS_RESOURCE'] } },
+      ],
+      [
+        'DeregisterImage',
+        ['ec2:DeregisterImage'],
+        ['image'],
+        { StringEquals: { ...owned, [`aws:ResourceTag/${TAG.role}`]: ['recovered-vm'], [`aws:ResourceTag/${TAG.zerto}`]: ['ZERTO_EC2_RESOURCE'] } },
+      ],
+    ]);
+    expect(rendered(withAction(failback, 'kms:DescribeKey')).map((s) => s.sid)).toEqual(['EbsKmsUse', 'RecoveryKeyExists']);
     const stops = rendered(withAction(failback, 'ec2:StopInstances'));
     expect(stops).toEqual(
       vpg === 'web'

@@ -6,6 +6,7 @@ import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup
 import { TAG, tagsFor } from '../../runtime/core/tags';
 import { makeWorld, SITE, vpgRuntime, type World } from './fakes';
 import { holdLease } from './lease-helpers';
+import { FakeImages } from './fake-recovery';
 
 const SYNC_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:lifeboat-site-a-web-sync';
 
@@ -35,7 +36,8 @@ function failbackWorld(): { world: World; deps: FailbackDeps; runs: FakeSyncRuns
     },
   } as unknown as RecoveryPort;
   const runs = new FakeSyncRuns();
-  return { world, deps: { ...world.deps, recovery, syncRuns: runs, keys: { keyState: async () => 'exists' } }, runs, stopped };
+  const images = new FakeImages(world);
+  return { world, deps: { ...world.deps, recovery, syncRuns: runs, keys: { keyState: async () => 'exists' }, images }, runs, stopped };
 }
 
 const init = (overrides: Record<string, unknown> = {}) =>
@@ -170,7 +172,12 @@ describe("failback-cleanup-failed (the failback's CleanupFailed step)", () => {
       tags: tagsFor(SITE, 'recovered-vm', 'volume', { [TAG.vpg]: 'web', [TAG.testExpiresAt]: 'x', [TAG.executionId]: 'drill-1' }),
     });
     const failbacks = { stateMachineArn: failbackMachine, executions: world.executions };
-    const report = await removeTestRecoveredVms(world.ec2, { siteId: SITE, vpg: 'web', failbacks }, { sleep: world.clock.sleep, now: () => world.clock.ms });
+    const images = new FakeImages(world);
+    const report = await removeTestRecoveredVms(
+      world.ec2,
+      { siteId: SITE, vpg: 'web', failbacks, images },
+      { sleep: world.clock.sleep, now: () => world.clock.ms },
+    );
     expect(report.terminatedInstances).toEqual([mine.instanceId]);
     expect(report.deletedVolumes).toEqual([volume]);
     expect(report.refused).toEqual([

@@ -5,15 +5,19 @@
 import type {
   BlankVolumeRequest,
   FailbackDeps,
+  ImageInfo,
+  ImagesPort,
   InstanceDetails,
   KeysPort,
   RecoveredLaunchRequest,
   RecoveryPort,
+  RegisterImageRequest,
 } from '../../runtime/core/failback/recovery-ports';
+import type { ResourceQuery } from '../../runtime/core/ports';
 import type { FailbackInit } from '../../runtime/core/failback/contract';
 import type { CheckpointManifest } from '../../runtime/core/store/port';
 import type { CheckpointInstance } from '../../runtime/core/store/instance-facts';
-import { NotFound } from '../../runtime/core/errors';
+import { Conflict, InvalidInput, NotFound } from '../../runtime/core/errors';
 import type { StepEnv } from '../../runtime/core/step-env';
 import { ENV, GIB, makeWorld, vpgRuntime, type World } from './fakes';
 
@@ -91,10 +95,82 @@ export class FakeKeys implements KeysPort {
   }
 }
 
+/**
+ * The recovery region's own images, as EC2 keeps them: names unique (a second registration of a name is that image,
+ * as the adapter resolves InvalidAMIName.Duplicate), and a snapshot an image names cannot be deleted (InvalidSnapshot.InUse).
+ */
+export class FakeImages implements ImagesPort {
+  readonly images = new Map<string, ImageInfo & { request?: RegisterImageRequest }>();
+  readonly registered: RegisterImageRequest[] = [];
+  readonly deregistered: string[] = [];
+  /** The state a newly registered image has (EC2 shows 'pending' first). */
+  initialState = 'available';
+  /** Describe by tags misses images registered in the last call (EC2 is eventually consistent). */
+  hideNew = false;
+  private seq = 0;
+  private readonly fresh = new Set<string>();
+
+  constructor(world: World) {
+    const deleteSnapshot = world.ec2.deleteSnapshot.bind(world.ec2);
+    world.ec2.deleteSnapshot = async (id: string) => {
+      const user = [...this.images.values()].find((i) => i.devices.some((d) => d.snapshotId === id));
+      if (user) throw new Conflict(`DeleteSnapshot: InvalidSnapshot.InUse: The snapshot ${id} is currently in use by ${user.imageId}`);
+      return deleteSnapshot(id);
+    };
+  }
+
+  /** An image someone else (or another site) registered. */
+  add(tags: Record<string, string>, devices: ImageInfo['devices'] = []): ImageInfo {
+    const image = {
+      imageId: `ami-${(++this.seq).toString(16).padStart(8, '0')}`,
+      name: `other-${this.seq}`,
+      state: 'available',
+      tags,
+      rootDeviceName: '/dev/xvda',
+      devices,
+    };
+    this.images.set(image.imageId, image);
+    return image;
+  }
+  async describeImages(q: ResourceQuery): Promise<ImageInfo[]> {
+    const found = [...this.images.values()].filter(
+      (i) =>
+        (q.ids === undefined || q.ids.includes(i.imageId)) &&
+        Object.entries(q.tags ?? {}).every(([k, v]) => i.tags[k] === v) &&
+        !(q.ids === undefined && this.hideNew && this.fresh.has(i.imageId)),
+    );
+    this.fresh.clear();
+    return found.map(({ request: _r, ...i }) => structuredClone(i));
+  }
+  async registerImage(r: RegisterImageRequest): Promise<string> {
+    this.registered.push(r);
+    const named = [...this.images.values()].find((i) => i.name === r.name);
+    if (named) return named.imageId;
+    if (!/^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/.test(r.name)) throw new InvalidInput(`RegisterImage: InvalidAMIName.Malformed: ${r.name}`);
+    const imageId = `ami-${(++this.seq).toString(16).padStart(8, '0')}`;
+    this.images.set(imageId, {
+      imageId,
+      name: r.name,
+      state: this.initialState,
+      tags: { ...r.tags },
+      rootDeviceName: r.rootDeviceName,
+      devices: r.devices.map((d) => ({ device: d.device, snapshotId: d.snapshotId })),
+      request: r,
+    });
+    this.fresh.add(imageId);
+    return imageId;
+  }
+  async deregisterImage(imageId: string): Promise<void> {
+    if (!this.images.delete(imageId)) throw new NotFound(`DeregisterImage: InvalidAMIID.NotFound: ${imageId}`);
+    this.deregistered.push(imageId);
+  }
+}
+
 export interface FailbackWorld {
   readonly world: World;
   readonly recovery: FakeRecovery;
   readonly keys: FakeKeys;
+  readonly images: FakeImages;
   readonly deps: FailbackDeps;
 }
 
@@ -103,13 +179,14 @@ export function failbackWorld(env: Partial<StepEnv> = {}): FailbackWorld {
   for (const zone of [`${REGION}a`, `${REGION}b`]) world.ec2.subnets.set(zone, `subnet-default-${zone.slice(-1)}`);
   const recovery = new FakeRecovery(world);
   const keys = new FakeKeys();
+  const images = new FakeImages(world);
   const syncRuns = {
     start: async () => {
       throw new NotFound('no sync in this test');
     },
     describe: async () => ({ status: 'RUNNING' as const }),
   };
-  return { world, recovery, keys, deps: { ...world.deps, recovery, keys, syncRuns } };
+  return { world, recovery, keys, images, deps: { ...world.deps, recovery, keys, images, syncRuns } };
 }
 
 /** The execution's Init state for VPG web, with the request as given. */

@@ -1,7 +1,7 @@
 /**
  * Finish (after the recovered VMs run: remove the importers, their volumes, the written-volume snapshots and
  * this execution's working files; build the output) and CleanupFailed (after any failure: remove everything
- * this execution created, recovered VMs included; the replica store keeps every checkpoint). Both guarded:
+ * this execution created, recovered VMs and their images included; the replica store keeps every checkpoint). Both guarded:
  * every delete re-checks Owner, ZERTO_TAG and the VPG tag right before it.
  */
 import type { FailbackCleanupInput, FailbackOutput, FinishInput } from './contract';
@@ -14,6 +14,7 @@ import { importerJobId, importIdFor } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
 import { endReading } from '../store/checkpoint-readers';
 import { releaseLease } from '../lease/lease-guard';
+import { deregisterExecutionImages } from './recovered-image';
 
 export const FINISH_DETACH_WAIT_SECONDS = 120;
 export const FAILED_DETACH_WAIT_SECONDS = 90;
@@ -52,20 +53,34 @@ export async function finishFailback(input: FinishInput, deps: FailbackDepsWith<
   };
 }
 
-export type FailbackCleanupReport = CleanupReport & { readonly cause: string; readonly stoppedSources: readonly string[] };
+export type FailbackCleanupReport = CleanupReport & {
+  readonly cause: string;
+  readonly stoppedSources: readonly string[];
+  readonly deregisteredImages: readonly string[];
+};
 
 /** Never throws: the execution must reach its Fail state with the original cause. */
 export async function cleanupFailedFailback(
   input: FailbackCleanupInput,
-  deps: FailbackDepsWith<'ec2' | 'store' | 'readers' | 'lease'>,
+  deps: FailbackDepsWith<'ec2' | 'store' | 'readers' | 'lease' | 'images'>,
 ): Promise<FailbackCleanupReport> {
   const vpg = input.vpg.name;
   const importId = input.resolve?.importId ?? importIdFor(input.executionId);
   const cause = readableCause(input.error?.Cause) ?? input.error?.Error ?? 'unknown';
   let report: CleanupReport = { deletedSnapshots: [], deletedVolumes: [], terminatedInstances: [], volumesLeft: [], refused: [], errors: [] };
+  // the images first: a snapshot an image names cannot be deleted (InvalidSnapshot.InUse)
+  let deregisteredImages: string[] = [];
+  try {
+    const images = await deregisterExecutionImages(vpg, importId, deps);
+    deregisteredImages = images.deregistered;
+    report = { ...report, errors: images.errors.map((e) => `image ${e}`) };
+  } catch (err) {
+    report = { ...report, errors: [`images: ${errorMessage(err)}`] };
+  }
   try {
     const selection = await executionResources(deps, vpg, importId, ['zimporter', 'recovered-vm']);
-    report = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: FAILED_DETACH_WAIT_SECONDS, tolerateErrors: true });
+    const done = await carryOutCleanup(selection, deps, { vpg, detachWaitSeconds: FAILED_DETACH_WAIT_SECONDS, tolerateErrors: true });
+    report = { ...done, errors: [...report.errors, ...done.errors] };
   } catch (err) {
     report = { ...report, errors: [...report.errors, errorMessage(err)] };
   }
@@ -82,6 +97,6 @@ export async function cleanupFailedFailback(
   }
   // live mode stopped them on purpose; they stay stopped so nothing writes behind a half-done migration
   const stoppedSources = [...(input.stop?.instanceIds ?? [])];
-  deps.log.warn('failback cleanup after failure done', { ...report, cause, stoppedSources });
-  return { ...report, cause, stoppedSources };
+  deps.log.warn('failback cleanup after failure done', { ...report, deregisteredImages, cause, stoppedSources });
+  return { ...report, cause, stoppedSources, deregisteredImages };
 }

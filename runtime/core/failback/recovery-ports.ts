@@ -4,7 +4,7 @@
  * the SDK in runtime/aws/ec2-recovery.ts and runtime/aws/sfn-sync-runs.ts; in memory in tests.
  */
 import type { StepBasics, StepDeps } from '../sync/deps';
-import type { InstanceState, VolumeInfo } from '../ports';
+import type { InstanceState, ResourceQuery, VolumeInfo } from '../ports';
 import type { Tags } from '../tags';
 
 export interface InstanceDetails {
@@ -26,14 +26,23 @@ export interface BlankVolumeRequest {
   readonly clientToken: string;
 }
 
+/** One EBS volume of a recovered VM: its original device, the snapshot of its recovered copy, its EBS settings. */
+export interface RecoveredDevice {
+  readonly device: string;
+  readonly snapshotId: string;
+  readonly volumeType?: string;
+  readonly iops?: number;
+  readonly throughput?: number;
+}
+
 export interface RecoveredLaunchRequest {
   readonly imageId: string;
   readonly instanceType: string;
   readonly subnetId?: string;
   readonly securityGroupIds?: readonly string[];
   readonly privateIp?: string;
-  /** Original device name → snapshot of the recovered volume. */
-  readonly devices: ReadonlyArray<{ readonly device: string; readonly snapshotId: string }>;
+  /** Original device name → snapshot of the recovered volume; empty when the image maps them all itself. */
+  readonly devices: readonly RecoveredDevice[];
   readonly clientToken: string;
   readonly instanceTags: Tags;
   readonly volumeTags: Tags;
@@ -53,6 +62,38 @@ export interface RecoveryPort {
   subnetZone(subnetId: string): Promise<string | null>;
   /** The zones that have a default subnet (the default VPC's); none without a default VPC. */
   defaultSubnetZones(): Promise<string[]>;
+}
+
+export interface ImageInfo {
+  readonly imageId: string;
+  readonly name: string;
+  /** pending, available, failed, … (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Image.html) */
+  readonly state: string;
+  readonly tags: Tags;
+  readonly rootDeviceName: string;
+  readonly devices: ReadonlyArray<{ readonly device: string; readonly snapshotId?: string }>;
+}
+
+/** An EBS-backed image registered from a recovered VM's snapshots (HVM always: recovered-image.ts). */
+export interface RegisterImageRequest {
+  /** Unique per account and region: a retried registration finds its image by it. */
+  readonly name: string;
+  readonly description: string;
+  readonly architecture: string;
+  readonly bootMode?: string;
+  readonly rootDeviceName: string;
+  readonly enaSupport: boolean;
+  readonly devices: readonly RecoveredDevice[];
+  readonly tags: Tags;
+}
+
+/** The recovery region's images of this account. */
+export interface ImagesPort {
+  /** Own images (owner self) by ids and/or exact tags; unknown ids are left out. */
+  describeImages(query: ResourceQuery): Promise<ImageInfo[]>;
+  /** Tagged at creation; an image of this name already registered (a retried step) is that image. */
+  registerImage(request: RegisterImageRequest): Promise<string>;
+  deregisterImage(imageId: string): Promise<void>;
 }
 
 /** KMS as a recovery asks it: does a key exist in the recovery region ('unknown' when KMS would not say). */
@@ -79,6 +120,7 @@ export interface FailbackDeps extends StepDeps {
   readonly recovery: RecoveryPort;
   readonly syncRuns: SyncRunsPort;
   readonly keys: KeysPort;
+  readonly images: ImagesPort;
 }
 
 /** A failback step's dependencies narrowed to the ports it uses (see StepDepsWith). */

@@ -3,7 +3,10 @@ import type { FailbackInit, ImportVolumePlan, PrepareInput, PrepareOutput, Resol
 import { placementIn } from '../workers/subnets';
 import type { ImportJob } from '../workers/agent-job';
 import { agentHeartbeatSeconds } from '../sync/plan';
-import { importJobKey, importProgressKey, importResultKey, vpgPrefix } from '../store/format';
+import { importJobKey, importLaunchKey, importProgressKey, importResultKey, vpgPrefix } from '../store/format';
+import type { CheckpointSummary } from '../store/port';
+import type { SyncFacts } from '../store/instance-facts';
+import { launchPathOf } from './recovered-image';
 import { effectiveTarget, FailbackFailed, FailbackInputError, parseFailbackRequest, resolveCheckpoint } from './failback-request';
 import { groupImportVolumes, importerJobId, importIdFor } from './recovery-plan';
 import type { FailbackDepsWith } from './recovery-ports';
@@ -98,6 +101,38 @@ async function inRecoveryRegion(volumes: readonly ImportVolumePlan[], deps: Fail
   return out;
 }
 
+/**
+ * Which recovered VMs boot from an image of their recovered root (recovered-image.ts), with their launch facts written
+ * beside the import's jobs for LaunchRecovered (the payload stays small); the others launch as before, and the log says why.
+ */
+async function planLaunches(input: PrepareInput, summary: CheckpointSummary, deps: FailbackDepsWith<'store'>): Promise<string[]> {
+  const launch: SyncFacts = { format: 1, instances: [], volumes: {} };
+  for (const sourceInstanceId of [...new Set(summary.volumes.map((v) => v.sourceInstanceId))].sort()) {
+    const facts = summary.instances?.find((i) => i.instanceId === sourceInstanceId);
+    const own = summary.volumes.filter((v) => v.sourceInstanceId === sourceInstanceId);
+    const path = launchPathOf(
+      facts,
+      own.map((v) => v.device),
+    );
+    if (path.kind === 'source' || !facts) {
+      deps.log.info('recovered VM launches as before, not from an image of its recovered root', {
+        sourceInstanceId,
+        why: path.kind === 'source' ? path.why : '',
+      });
+      continue;
+    }
+    launch.instances.push(facts);
+    for (const v of own)
+      launch.volumes[v.sourceVolumeId] = {
+        ...(v.volumeType ? { volumeType: v.volumeType } : {}),
+        ...(v.iops ? { iops: v.iops } : {}),
+        ...(v.throughput ? { throughput: v.throughput } : {}),
+      };
+  }
+  await deps.store.putJson(importLaunchKey(input.vpg.name, input.resolve.importId), launch);
+  return launch.instances.map((i) => i.instanceId);
+}
+
 export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<'store' | 'readers' | 'ec2' | 'recovery' | 'keys'>): Promise<PrepareOutput> {
   const vpg = input.vpg.name;
   const checkpointId = input.resolve.checkpointId ?? input.finalSync?.checkpointId;
@@ -157,6 +192,7 @@ export async function prepareImport(input: PrepareInput, deps: FailbackDepsWith<
     await deps.store.putJson(jobKey, job);
     importers.push({ index: group.index, jobKey, sourceVolumeIds: group.sourceVolumeIds });
   }
-  deps.log.info('import prepared', { checkpointId, availabilityZone, zoneFrom: from, importers: importers.length, volumes: volumes.length });
-  return { checkpointId, checkpointTime: summary.createdAt, availabilityZone, volumes, importers };
+  const launchFromImage = await planLaunches(input, summary, deps);
+  deps.log.info('import prepared', { checkpointId, availabilityZone, zoneFrom: from, importers: importers.length, volumes: volumes.length, launchFromImage });
+  return { checkpointId, checkpointTime: summary.createdAt, availabilityZone, volumes, importers, launchFromImage };
 }

@@ -87,6 +87,11 @@ export const prepareOutputSchema = z.object({
   availabilityZone: z.string().min(1),
   volumes: z.array(importVolumePlanSchema),
   importers: z.array(importerAssignmentSchema),
+  /**
+   * Source instances whose recovered VM boots from an image registered from its recovered root (their launch facts
+   * are in the store: imports/<importId>/launch.json); the others launch as before. Absent in older executions.
+   */
+  launchFromImage: z.array(z.string()).optional(),
 });
 
 export const importerStateSchema = z.object({
@@ -110,7 +115,12 @@ export const snapshotVolumesOutputSchema = z.object({
   snapshots: z.record(z.string(), z.string()),
 });
 
-export const recoveredInstanceSchema = z.object({ sourceInstanceId: z.string(), instanceId: z.string() });
+export const recoveredInstanceSchema = z.object({
+  sourceInstanceId: z.string(),
+  instanceId: z.string(),
+  /** The image it booted: registered from its recovered root, or (launched as before) the source's or a stock one. */
+  imageId: z.string().optional(),
+});
 export const launchOutputSchema = z.object({ done: z.boolean(), waitSeconds: z.number(), launched: z.array(recoveredInstanceSchema) });
 
 /** The execution's output. */

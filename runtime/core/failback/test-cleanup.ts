@@ -1,16 +1,22 @@
 /**
  * `lifeboat failback-cleanup`: removes a VPG's test recovered VMs (role recovered-vm, a test expiry tag, our
- * Owner, the VPG) and their volumes. Every terminate and delete re-checks those tags right before it.
+ * Owner, the VPG), their volumes, and the images they booted with those images' snapshots. Every terminate,
+ * deregistration and delete re-checks those tags right before it. Live and failover VMs carry no test expiry tag:
+ * they, and their images, are never touched here.
  */
 import { NotFound } from '../errors';
 import { judgeLeftovers } from '../cleanup/execution-proof';
 import type { ExecutionStatePort } from '../lease/lease-guard';
 import type { Ec2Port } from '../ports';
+import type { ImagesPort } from './recovery-ports';
 import { isOurs, TAG, type Tags } from '../tags';
 
 export interface TestCleanupReport {
   readonly terminatedInstances: readonly string[];
   readonly deletedVolumes: readonly string[];
+  readonly deregisteredImages: readonly string[];
+  /** The deregistered images' snapshots (the recovered copies they were registered from). */
+  readonly deletedSnapshots: readonly string[];
   /** Volumes still attached when the wait ran out. */
   readonly volumesLeft: readonly string[];
   /** Test VMs with our tags that no failback execution of this VPG made (look-alikes), left alone. */
@@ -35,9 +41,62 @@ export function isTestRecovered(tags: Tags, siteId: string, vpg: string): boolea
   return isOurs(tags, siteId, vpg) && tags[TAG.role] === 'recovered-vm' && !!tags[TAG.testExpiresAt];
 }
 
+/** Deregisters the VPG's test images a failback of it made; the snapshots they named, now free to delete. */
+async function removeTestImages(
+  images: ImagesPort,
+  query: { tags: Tags },
+  scope: { siteId: string; vpg: string; failbacks: FailbackExecutions },
+  refused: Array<{ id: string; reason: string }>,
+): Promise<{ deregistered: string[]; kept: Set<string> }> {
+  const deregistered: string[] = [];
+  const kept = new Set<string>();
+  for (const listed of await images.describeImages(query)) {
+    if (!isTestRecovered(listed.tags, scope.siteId, scope.vpg)) continue;
+    const [fresh] = await images.describeImages({ ids: [listed.imageId] });
+    if (!fresh) continue;
+    const why = isTestRecovered(fresh.tags, scope.siteId, scope.vpg) ? await notMadeByUs(fresh.imageId, fresh.tags, scope.failbacks) : 'its tags changed';
+    if (why) {
+      refused.push({ id: fresh.imageId, reason: why });
+      for (const d of fresh.devices) if (d.snapshotId) kept.add(d.snapshotId);
+      continue;
+    }
+    await images.deregisterImage(fresh.imageId);
+    deregistered.push(fresh.imageId);
+  }
+  return { deregistered, kept };
+}
+
+/** Test snapshots of recovered volumes (their images' backing), tag-checked right before each delete. */
+async function removeTestSnapshots(
+  ec2: Ec2Port,
+  query: { tags: Tags },
+  scope: { siteId: string; vpg: string; failbacks: FailbackExecutions },
+  inUse: ReadonlySet<string>,
+  refused: Array<{ id: string; reason: string }>,
+): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const listed of await ec2.describeSnapshots(query)) {
+    if (inUse.has(listed.snapshotId) || !isTestRecovered(listed.tags, scope.siteId, scope.vpg)) continue;
+    const why = await notMadeByUs(listed.snapshotId, listed.tags, scope.failbacks);
+    if (why) {
+      refused.push({ id: listed.snapshotId, reason: why });
+      continue;
+    }
+    const [fresh] = await ec2.describeSnapshots({ ids: [listed.snapshotId] });
+    if (!fresh || !isTestRecovered(fresh.tags, scope.siteId, scope.vpg)) continue;
+    try {
+      await ec2.deleteSnapshot(fresh.snapshotId);
+      deleted.push(fresh.snapshotId);
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+    }
+  }
+  return deleted;
+}
+
 export async function removeTestRecoveredVms(
   ec2: Ec2Port,
-  scope: { siteId: string; vpg: string; failbacks: FailbackExecutions },
+  scope: { siteId: string; vpg: string; failbacks: FailbackExecutions; images: ImagesPort },
   opts: { waitMs?: number; sleep?: (ms: number) => Promise<void>; now?: () => number } = {},
 ): Promise<TestCleanupReport> {
   const refused: Array<{ id: string; reason: string }> = [];
@@ -67,6 +126,10 @@ export async function removeTestRecoveredVms(
     else volumeIds.add(v.volumeId);
   }
 
+  // the images, then their snapshots (a snapshot an image names cannot be deleted); a running VM needs neither
+  const images = await removeTestImages(scope.images, query, scope, refused);
+  const deletedSnapshots = await removeTestSnapshots(ec2, query, scope, images.kept, refused);
+
   // volumes detach as the instances shut down (most are DeleteOnTermination and go by themselves)
   const deletedVolumes: string[] = [];
   let waiting = [...volumeIds];
@@ -92,5 +155,5 @@ export async function removeTestRecoveredVms(
     if (waiting.length === 0 || now() >= deadline) break;
     await sleep(pollMs);
   }
-  return { terminatedInstances, deletedVolumes, volumesLeft: waiting, refused };
+  return { terminatedInstances, deletedVolumes, deregisteredImages: images.deregistered, deletedSnapshots, volumesLeft: waiting, refused };
 }

@@ -8,7 +8,7 @@
  *   checkpoints/<checkpointId>.summary.json  the manifest without block maps (written first; ignored alone)
  *   checkpoints/<checkpointId>.json     the manifest (written last: its presence is the commit)
  *   syncs/<syncId>/facts.json, plans/<volumeId>.json, jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
- *   imports/<executionId>/jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
+ *   imports/<executionId>/launch.json, jobs/<jobId>.json, progress/<jobId>.json, results/<jobId>.json
  */
 import { BLOCK_SIZE, ZERO_BLOCK, type AgentResult, type BlockRef } from '../workers/agent-job';
 import { assertName } from '../names';
@@ -147,6 +147,10 @@ export function importJobKey(vpg: string, executionId: string, jobId: string): s
 }
 export function importProgressKey(vpg: string, executionId: string, jobId: string): string {
   return `${importPrefix(vpg, executionId)}progress/${assertKeySegment('job id', jobId)}.json`;
+}
+/** The launch facts of the instances an import recovers (Prepare writes them for LaunchRecovered: off the payload). */
+export function importLaunchKey(vpg: string, executionId: string): string {
+  return `${importPrefix(vpg, executionId)}launch.json`;
 }
 export function importResultKey(vpg: string, executionId: string, jobId: string): string {
   return `${importPrefix(vpg, executionId)}results/${assertKeySegment('job id', jobId)}.json`;
