@@ -171,6 +171,7 @@ export class FailbackStateMachine extends Construct {
         .when(isTrue(failbackPath('$.launch.done')), finish.next(succeeded))
         .otherwise(waitRecovered),
     );
+    // live stops the sources and syncs once more first; test and failover (no call to the protected side) go straight to Prepare
     const definition = init.next(resolve).next(
       choice(S.liveOrTest)
         .when(sfn.Condition.stringEquals(failbackPath('$.resolve.mode'), 'live'), stop)

@@ -1,5 +1,5 @@
 /**
- * `lifeboat failback <vpg> [--checkpoint …] [--mode test|live] [--wait]`: start a failback (recovery) of a VPG;
+ * `lifeboat failback <vpg> [--checkpoint …] [--mode test|live|failover] [--wait]`: start a failback (recovery) of a VPG;
  * with --wait, follow it (importer progress from the store) and print the recovered instances.
  */
 import type { Command } from 'commander';
@@ -29,16 +29,19 @@ export function register(program: Command): void {
   program
     .command('failback')
     .description(
-      'recover a VPG from a checkpoint: "test" launches drill VMs (remove them with failback-cleanup), "live" stops the source, syncs once more and recovers',
+      'recover a VPG from a checkpoint: "test" launches drill VMs (remove them with failback-cleanup), "live" stops the source, syncs once more and recovers, ' +
+        '"failover" recovers in a disaster without touching the protected side and keeps the VMs',
     )
     .argument('<vpg>', 'VPG name from the config')
     .option('--checkpoint <checkpoint>', '"latest", a checkpoint id, or an ISO time (the last checkpoint at or before it)', 'latest')
-    .option('--mode <mode>', 'test or live', 'test')
+    .option('--mode <mode>', 'test (a drill), live (a planned migration) or failover (a disaster)', 'test')
     .option('--wait', 'follow the failback; exit 0 once the recovered VMs run, 1 if it failed')
     .option('--config <path>', 'site config file', DEFAULT_CONFIG)
     .action(async (vpg: string, opts: { checkpoint: string; mode: string; wait?: boolean; config: string }) => {
       if (!(FAILBACK_MODES as readonly string[]).includes(opts.mode)) {
-        throw new UsageError(`--mode must be one of ${FAILBACK_MODES.join(', ')} (got '${opts.mode}')`);
+        throw new UsageError(
+          `--mode must be one of ${FAILBACK_MODES.join(', ')} (got '${opts.mode}'): test for a drill, live for a planned migration, failover when the protected side is down`,
+        );
       }
       const site = openSite(opts.config);
       requireVpg(site, vpg);

@@ -1,6 +1,6 @@
 /** Runs one failback of a VPG through its deployed state machine and gathers the figures the demo prints. */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { FailbackOutput } from '../../runtime/core/failback/contract';
+import type { FailbackMode, FailbackOutput } from '../../runtime/core/failback/contract';
 import { executionMs, readableCause, startExecution, waitForExecution } from '../commands/executions';
 import { executionHistory, stateTransitions } from './inventory';
 
@@ -12,7 +12,7 @@ export interface FailbackFigures extends FailbackOutput {
 
 export interface FailbackRun {
   readonly checkpoint?: string;
-  readonly mode?: 'test' | 'live';
+  readonly mode?: FailbackMode;
   readonly target?: Record<string, unknown>;
 }
 

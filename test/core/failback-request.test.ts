@@ -43,9 +43,14 @@ describe('parseFailbackRequest', () => {
     expect(parseFailbackRequest(req)).toEqual(req);
   });
 
+  it('takes the three modes, failover with any checkpoint as test does', () => {
+    expect(parseFailbackRequest({ mode: 'failover', checkpoint: '2026-01-01T12:00:00Z' })).toEqual({ mode: 'failover', checkpoint: '2026-01-01T12:00:00Z' });
+    expect(parseFailbackRequest({ mode: 'live' })).toEqual({ mode: 'live', checkpoint: 'latest' });
+  });
+
   it('names an unknown mode and what is allowed', () => {
     expect(causeOf(() => parseFailbackRequest({ mode: 'prod' }))).toBe(
-      'invalid failback input: mode: must be "test" (a DR drill, source untouched) or "live" (stop the source, final sync, recover) (got "prod")',
+      'invalid failback input: mode: must be "test" (a DR drill, source untouched), "live" (stop the source, final sync, recover) or "failover" (a disaster: the protected side is not touched, the VMs are kept) (got "prod")',
     );
   });
 

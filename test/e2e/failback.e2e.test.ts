@@ -250,7 +250,7 @@ describe('failback, end to end on the offline cloud', () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect(bad).toMatchObject({ code: 2 });
-    expect((bad as { stderr: string }).stderr).toContain("--mode must be one of test, live (got 'prod')");
+    expect((bad as { stderr: string }).stderr).toContain("--mode must be one of test, live, failover (got 'prod')");
   });
 
   it('failback-cleanup removes the test VMs of the VPG and prints them', async () => {
@@ -281,7 +281,7 @@ describe('failback, end to end on the offline cloud', () => {
     expect(await failingFailback({ checkpoint: '2001-01-01T00:00:00Z' })).toContain(
       `checkpoint: 2001-01-01T00:00:00Z is before the first checkpoint of VPG app, ${first.id} taken at ${first.createdAt}`,
     );
-    expect(await failingFailback({ mode: 'prod' })).toMatch(/mode: must be "test" .* or "live" .*\(got "prod"\)/);
+    expect(await failingFailback({ mode: 'prod' })).toMatch(/mode: must be "test" .*, "live" .* or "failover" .*\(got "prod"\)/);
     expect(await failingFailback({ mode: 'test', colour: 'blue' })).toMatch(/colour: is not a known field; allowed: checkpoint, mode, target/);
     expect(await failingFailback({ target: { subnet: 'x' } })).toMatch(/target\.subnet: is not a known field/);
   });

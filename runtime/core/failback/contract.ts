@@ -4,8 +4,8 @@
  *
  * Flow (JSONPath; every Lambda task retries throttling/5xx with backoff, like the sync's):
  *   Init (Pass: {vpg, recovery, syncStateMachineArn, executionId, stateMachineArn, startedAt, request: $})
- *   → Resolve ($.resolve)            validates the request; test mode: resolves the checkpoint now
- *   → LiveOrTest? live: StopSources ($.stop) ⟲ WaitStopped; FinalSync ($.finalSync) ⟲ WaitFinalSync
+ *   → Resolve ($.resolve)            validates the request; test and failover modes: resolves the checkpoint now
+ *   → LiveOrTest? live: StopSources ($.stop) ⟲ WaitStopped; FinalSync ($.finalSync) ⟲ WaitFinalSync (test and failover go on to Prepare)
  *   → Prepare ($.prepare)            reads the checkpoint, groups its volumes into importers, writes ImportJobs
  *   → RunImporters (Map over $.prepare.importers, MaxConcurrency = importer.maxZsats):
  *        SpawnImporter ($.importer) → WaitImporter → PollImporter ($.importer) → ImporterDone? (loop) → ImporterWritten
@@ -20,6 +20,7 @@ import * as z from 'zod';
 import { IPV4_PATTERN, IPV4_RULE } from '../ipv4';
 import { pathsIn, resultPathIn, type Payload } from '../json-path';
 import type { caughtErrorSchema } from '../sync/schemas';
+import { FAILBACK_MODES } from './schemas';
 import type {
   cleanupFailedInputSchema,
   failbackInitSchema,
@@ -92,8 +93,12 @@ export type FailbackStep = (typeof FAILBACK_STEPS)[number];
 /** The VPG's recovery plan and importer sizing, as the failback state machine embeds them (from the config). */
 export type RecoveryRuntime = Payload<z.output<typeof recoveryRuntimeSchema>>;
 
-export type FailbackMode = 'test' | 'live';
-export const FAILBACK_MODES: readonly FailbackMode[] = ['test', 'live'];
+/**
+ * test: a DR drill (VMs tagged to expire, removed by `lifeboat failback-cleanup`); live: a planned migration (stop the
+ * source, final sync, recover); failover: a disaster (no call to the protected side, a chosen checkpoint, VMs kept).
+ */
+export { FAILBACK_MODES };
+export type FailbackMode = (typeof FAILBACK_MODES)[number];
 /** A test VM is removed by `lifeboat failback-cleanup`; its expiry tag says when it may be considered stale. */
 export const TEST_EXPIRY_HOURS = 24;
 /** Instance type of a recovered VM when neither the target, the source nor the recovery plan gives one. */
@@ -131,7 +136,12 @@ export const failbackRequestSchema = z.strictObject(
       .string({ error: 'must be "latest", a checkpoint id (cp-…) or an ISO time' })
       .min(1, { error: 'must be "latest", a checkpoint id (cp-…) or an ISO time' })
       .default('latest'),
-    mode: z.enum(['test', 'live'], { error: 'must be "test" (a DR drill, source untouched) or "live" (stop the source, final sync, recover)' }).default('test'),
+    mode: z
+      .enum(FAILBACK_MODES, {
+        error:
+          'must be "test" (a DR drill, source untouched), "live" (stop the source, final sync, recover) or "failover" (a disaster: the protected side is not touched, the VMs are kept)',
+      })
+      .default('test'),
     target: failbackTargetSchema.optional(),
   },
   { error: 'must be a JSON object: {"checkpoint": "latest", "mode": "test", "target": {…}}' },

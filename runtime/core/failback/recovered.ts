@@ -96,7 +96,9 @@ async function bootSource(
     // the image maps every volume itself: the launch names none
     return image.ready ? { imageId: image.imageId, devices: [], instanceType: recorded.instanceType, tags: recorded.tags } : 'pending';
   }
-  const [source] = await deps.recovery.instanceDetails([sourceInstanceId]);
+  // a failover makes no call to the protected side: not even a look at the source instance (the region's stock image)
+  const [source] = input.resolve.mode === 'failover' ? [] : await deps.recovery.instanceDetails([sourceInstanceId]);
+  if (input.resolve.mode === 'failover') deps.log.warn("recovered VM boots the region's Amazon Linux with its recovered disks", { sourceInstanceId });
   const image = await deps.recovery.launchImage(source?.imageId ? [source.imageId] : []);
   if (!image)
     throw new FailbackFailed(`no image to launch recovered VM of ${sourceInstanceId} from (the source's image is gone and no Amazon Linux image is visible)`);

@@ -68,8 +68,9 @@ export async function resolveFailback(
   const usable = (await deps.store.listCheckpoints(vpg)).filter((c) => !dropping.has(c.id));
   const checkpoint = resolveCheckpoint(request.checkpoint, usable, vpg);
   await markReading(deps, vpg, who, checkpoint.id, horizon, registeredAt);
-  deps.log.info('checkpoint resolved', { request: request.checkpoint, checkpointId: checkpoint.id });
-  return { mode: 'test', checkpointId: checkpoint.id, target, importId };
+  deps.log.info('checkpoint resolved', { request: request.checkpoint, checkpointId: checkpoint.id, mode: request.mode });
+  // a failover reads like a drill (a reader record, never the lease: the protected side may be gone mid-sync) and keeps its VMs
+  return { mode: request.mode, checkpointId: checkpoint.id, target, importId };
 }
 
 /** Without a recovery subnet the recovered VMs launch in the zone's default subnet, which a landing zone may not have. */

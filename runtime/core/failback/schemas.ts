@@ -6,6 +6,9 @@
 import * as z from 'zod';
 import { caughtErrorSchema, vpgRuntimeSchema } from '../sync/schemas';
 
+/** The failback modes (failback/contract.ts describes them). */
+export const FAILBACK_MODES = ['test', 'live', 'failover'] as const;
+
 export const recoveryRuntimeSchema = z.object({
   subnetId: z.string().optional(),
   securityGroupIds: z.array(z.string()).optional(),
@@ -36,8 +39,8 @@ const targetSchema = z.object({
 });
 
 export const resolveOutputSchema = z.object({
-  mode: z.enum(['test', 'live']),
-  /** Resolved in test mode; null in live mode until the final sync committed. */
+  mode: z.enum(FAILBACK_MODES),
+  /** Resolved in test and failover modes; null in live mode until the final sync committed. */
   checkpointId: z.string().nullable(),
   /** The recovery network mapping with the request's overrides applied. */
   target: targetSchema,
@@ -128,7 +131,7 @@ export const failbackOutputSchema = z.object({
   recoveredInstances: z.array(recoveredInstanceSchema),
   volumes: z.array(z.object({ sourceVolumeId: z.string(), bytesWritten: z.number() })),
   checkpointId: z.string(),
-  mode: z.enum(['test', 'live']),
+  mode: z.enum(FAILBACK_MODES),
   durationSeconds: z.number(),
 });
 
@@ -145,7 +148,7 @@ export const prepareInputSchema = failbackInitSchema.extend({ resolve: resolveOu
 export const spawnImporterInputSchema = z.object({
   vpg: vpgRuntimeSchema,
   executionId: z.string().optional(),
-  mode: z.enum(['test', 'live']).optional(),
+  mode: z.enum(FAILBACK_MODES).optional(),
   importId: z.string().min(1),
   checkpointId: z.string().min(1),
   availabilityZone: z.string().min(1),
