@@ -47,10 +47,12 @@ export async function createProtectedInstance(
     kmsKeyId?: string;
     /** Default t3.micro. */
     instanceType?: string;
+    /** Default: the first image the cloud lists. */
+    imageId?: string;
   },
 ): Promise<ProtectedInstance> {
-  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['self', 'amazon'] }));
-  const imageId = images.Images?.[0]?.ImageId;
+  const images = opts.imageId ? undefined : await ec2.send(new DescribeImagesCommand({ Owners: ['self', 'amazon'] }));
+  const imageId = opts.imageId ?? images?.Images?.[0]?.ImageId;
   if (!imageId) throw new Error('the cloud lists no image to launch the protected instance from');
   const tags = Object.entries({ Name: opts.name ?? 'protected-app', ...opts.tags }).map(([Key, Value]) => ({ Key, Value }));
   const run = await ec2.send(
