@@ -162,10 +162,17 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime
   return { runtime, volumes };
 }
 
-/** Where a failback writes: the recovery subnet's zone, else the source volumes' (runtime/core/failback/resolve.ts). */
+/**
+ * Where a failback writes (runtime/core/failback/recovery-site.ts): the recovery subnet's zone, else the first existing
+ * importer subnet's; else a default subnet's, which a region with a default VPC has in every zone (the source volumes'
+ * zone stands for it here).
+ */
 async function failbackChecks(config: SiteConfig, vpg: VpgConfig, volumes: readonly VolumeInfo[], deps: VpgDeps): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
-  let zone = volumes[0]?.availabilityZone;
+  const importer = workerNetwork(config, 'importer');
+  const importerSubnets = new Map((await deps.ec2.describeSubnets(importer.subnetIds)).map((s) => [s.subnetId, s.availabilityZone]));
+  const firstImporterZone = importer.subnetIds.map((id) => importerSubnets.get(id)).find((z) => z !== undefined);
+  let zone = firstImporterZone ?? volumes[0]?.availabilityZone;
   const recoverySubnet = vpg.recovery.subnetId;
   if (recoverySubnet) {
     const [subnet] = await deps.ec2.describeSubnets([recoverySubnet]);
@@ -195,7 +202,6 @@ async function failbackChecks(config: SiteConfig, vpg: VpgConfig, volumes: reado
       out.push(ok(vpg.name, 'recovery subnet', `recovered VMs launch in the default subnet ${fallback} of ${zone} (set vpgs[i].recovery.subnetId to choose)`));
   }
   if (!zone) return out;
-  const importer = workerNetwork(config, 'importer');
   out.push(
     ...(await workerKindChecks(
       {

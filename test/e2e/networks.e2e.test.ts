@@ -90,7 +90,8 @@ describe('an account without a default VPC', () => {
       expect(checksOf(asDeployed, 'problem')).toEqual([
         expect.objectContaining({
           check: 'recovery subnet',
-          detail: 'recovered VMs would launch in the default subnet of us-east-1b, and there is none (no default VPC in us-east-1)',
+          // the zone of the first importer subnet (agent.subnetIds here): never where the source volumes are
+          detail: 'recovered VMs would launch in the default subnet of us-east-1a, and there is none (no default VPC in us-east-1)',
           fix: 'set vpgs[i].recovery.subnetId for VPG app and deploy again',
         }),
       ]);
@@ -143,7 +144,7 @@ describe('an account without a default VPC', () => {
       });
       expect(refused.status).toBe('FAILED');
       expect(refused.cause).toMatch(
-        /no subnet for the recovered VMs in us-east-1b: .*set vpgs\[i\]\.recovery\.subnetId for VPG app .*or give target\.subnetId/,
+        /no subnet for the recovered VMs in us-east-1a: .*set vpgs\[i\]\.recovery\.subnetId for VPG app .*or give target\.subnetId/,
       );
       expect(
         (await site.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: `tag:${TAG.role}`, Values: ['zimporter', 'recovered-vm'] }] }))).Reservations ??
