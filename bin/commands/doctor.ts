@@ -16,9 +16,12 @@ import { runDoctor, type DoctorClients } from '../doctor/run-doctor';
 import { useColour } from '../status/status-table';
 import { DEFAULT_CONFIG, loadConfigAsUsage } from './context';
 
-/** Clients of the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL, credentials); S3 follows a bucket's region. */
-export function doctorClients(): DoctorClients {
-  const retry = { maxAttempts: 8 };
+/**
+ * Clients of the SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL, credentials), in `region` when given (the
+ * recovery site's); S3 follows a bucket's region.
+ */
+export function doctorClients(region?: string): DoctorClients {
+  const retry = { maxAttempts: 8, ...(region ? { region } : {}) };
   return {
     ec2: new EC2Client(retry),
     sfn: new SFNClient(retry),
@@ -39,7 +42,10 @@ export function register(program: Command): void {
     .option('--config <path>', 'site config file', DEFAULT_CONFIG)
     .action(async (opts: { json?: boolean; config: string }) => {
       // a bad config is bad usage (exit 2), so exit 1 keeps meaning "something blocks a sync or a failback"
-      const report = await runDoctor(loadConfigAsUsage(opts.config), doctorClients());
+      const config = loadConfigAsUsage(opts.config);
+      const here = doctorClients();
+      const recoveryRegion = config.recoverySite?.region;
+      const report = await runDoctor(config, here, recoveryRegion ? doctorClients(recoveryRegion) : here);
       if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(renderReport(report, useColour(process.stdout, process.env)));
       process.exitCode = doctorExitCode(report);

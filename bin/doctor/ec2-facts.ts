@@ -12,6 +12,7 @@ import {
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   GetEbsDefaultKmsKeyIdCommand,
   GetEbsEncryptionByDefaultCommand,
@@ -22,6 +23,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { liveInstanceCounts } from '../../runtime/aws/vcpu-capacity';
 import type { EgressFact, RouteFact, SubnetRouting } from './s3-path';
+import type { RecoverySubnetFact } from './recovery-mapping';
 
 const defaultRoute = (t: RouteTable | undefined) => t?.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
 
@@ -123,6 +125,34 @@ export class Ec2Facts {
     });
   }
 
+  /** The VPC of each of these security groups that exists (one lookup per group: a missing one fails a joint lookup). */
+  async securityGroupVpcs(groupIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of new Set(groupIds)) {
+      const vpc = await this.once(`group vpc ${id}`, async () => {
+        const res = await this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })).catch((err: Error) => {
+          if (err.name === 'InvalidGroup.NotFound' || err.name === 'InvalidGroupId.Malformed') return { SecurityGroups: [] };
+          throw err;
+        });
+        return res.SecurityGroups?.[0]?.VpcId;
+      });
+      if (vpc) out.set(id, vpc);
+    }
+    return out;
+  }
+
+  /** A subnet's VPC, zone and IPv4 CIDR; null when it does not exist here. */
+  async subnet(subnetId: string): Promise<RecoverySubnetFact | null> {
+    return this.once(`subnet ${subnetId}`, async () => {
+      const res = await this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).catch((err: Error) => {
+        if (err.name === 'InvalidSubnetID.NotFound' || err.name === 'InvalidSubnetID.Malformed') return { Subnets: [] };
+        throw err;
+      });
+      const s = res.Subnets?.[0];
+      return s ? { subnetId, vpcId: s.VpcId ?? '', availabilityZone: s.AvailabilityZone ?? '', cidrBlock: s.CidrBlock ?? '0.0.0.0/0' } : null;
+    });
+  }
+
   /** A launch template's default version: its image, type and the security groups its interface names. */
   async launchTemplate(name: string): Promise<{ launchTemplateId: string; imageId?: string; instanceType?: string; securityGroupIds: string[] } | null> {
     return this.once(`template ${name}`, async () => {
@@ -188,13 +218,13 @@ export class Ec2Facts {
     return liveInstanceCounts(this.ec2);
   }
 
-  /** The key new volumes get when EBS encryption by default is on (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html). */
+  /** The key new volumes get when EBS encryption by default is on, or when created Encrypted with no key (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html). */
   async ebsDefaultKey(): Promise<{ byDefault: boolean; keyId?: string }> {
     return this.once('ebs default key', async () => {
+      // the key is the default also of volumes created Encrypted without a key id, whether or not encryption by default is on
       const on = await this.ec2.send(new GetEbsEncryptionByDefaultCommand({}));
-      if (!on.EbsEncryptionByDefault) return { byDefault: false };
       const key = await this.ec2.send(new GetEbsDefaultKmsKeyIdCommand({}));
-      return { byDefault: true, keyId: key.KmsKeyId };
+      return { byDefault: on.EbsEncryptionByDefault ?? false, keyId: key.KmsKeyId };
     });
   }
 }

@@ -2,6 +2,8 @@
  * `lifeboat doctor`: reads the config and the account and checks, for every VPG, what a first sync and a failback
  * need (instances and their zones, subnets and a path to S3 per zone, launch templates and images, instance types,
  * KMS keys and the step roles' use of them, the vCPU quota), then what the site shares (replica bucket, alert topic).
+ * A site with a recovery site elsewhere is read on both sides: the sync's needs in the protected region, the
+ * failback's (its state machine, subnets, ZImporters, recovery mapping, keys) and the monitoring in the recovery region.
  * Reads only; works against AWS or the offline cloud alike (AWS_ENDPOINT_URL).
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -12,23 +14,26 @@ import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SiteConfig, VpgConfig } from '../../lib/config';
-import { alertTopicName, workerLaunchTemplateName } from '../../runtime/core/resource-names';
+import { alertTopicName, failbackStateMachineName, syncStateMachineName, workerLaunchTemplateName } from '../../runtime/core/resource-names';
 import { workerNetwork } from '../../lib/config-network';
 import { instanceTypesOf } from '../../lib/config-instance-types';
 import { Ec2Adapter } from '../../runtime/aws/ec2-adapter';
+import { Ec2Recovery } from '../../runtime/aws/ec2-recovery';
+import { KmsKeys } from '../../runtime/aws/kms-keys';
 import { findProtectedInstances, missingInstanceIds } from '../../runtime/core/sync/protected-resources';
 import { type VpgRuntime } from '../../runtime/core/sync/contract';
 import type { VolumeInfo } from '../../runtime/core/ports';
 import { groupVolumesIntoZsats } from '../../runtime/core/sync/zsat-grouping';
 import { isStandardType } from '../../runtime/core/sync/vcpu-quota';
+import { recoveredEncryption } from '../../runtime/core/failback/recovery-site';
 import { vpgRuntimeOf } from '../commands/context';
 import { bucketFacts, ReadFailed, standardVcpuQuota, topicFacts } from './account-facts';
 import { type DoctorCheck, doctorReport, type DoctorReport, ok, problem } from './doctor-model';
 import { Ec2Facts } from './ec2-facts';
+import { failbackChecks, type RegionReaders } from './failback-checks';
 import { keyChecks } from './kms-checks';
 import { alertChecks, storeChecks, vcpuChecks, type VcpuNeed } from './site-checks';
 import { workerKindChecks } from './worker-checks';
-import { syncStateMachineName } from '../../runtime/core/resource-names';
 
 export interface DoctorClients {
   readonly ec2: EC2Client;
@@ -51,31 +56,54 @@ interface VpgFacts {
   readonly volumes: readonly VolumeInfo[];
 }
 
-export async function runDoctor(config: SiteConfig, clients: DoctorClients): Promise<DoctorReport> {
+/** One region's clients and readers. */
+interface Side extends RegionReaders {
+  readonly clients: DoctorClients;
+  /** State machine name → ARN, of this region. */
+  readonly deployed: ReadonlyMap<string, string>;
+}
+
+async function sideOf(clients: DoctorClients): Promise<Side> {
   const region = await clients.ec2.config.region();
-  const ec2 = new Ec2Adapter(clients.ec2);
-  const facts = new Ec2Facts(clients.ec2, region);
   const deployed = new Map<string, string>();
   for await (const page of paginateListStateMachines({ client: clients.sfn }, {}))
     for (const m of page.stateMachines ?? []) if (m.name && m.stateMachineArn) deployed.set(m.name, m.stateMachineArn);
+  return { clients, region, deployed, ec2: new Ec2Adapter(clients.ec2), recovery: new Ec2Recovery(clients.ec2), facts: new Ec2Facts(clients.ec2, region) };
+}
 
+const notDeployed = (vpg: string, name: string, region: string) =>
+  problem(
+    vpg,
+    'deployed',
+    `state machine ${name} is not deployed in ${region}`,
+    "deploy the stacks (npx cdk deploy --all), with AWS_REGION set to the site's region",
+  );
+
+/**
+ * `clients` read the protected region; `recoveryClients` the recovery site's region when the config names one
+ * (`recoverySite`), else the same clients.
+ */
+export async function runDoctor(config: SiteConfig, clients: DoctorClients, recoveryClients: DoctorClients = clients): Promise<DoctorReport> {
+  const here = await sideOf(clients);
+  const there = recoveryClients === clients ? here : await sideOf(recoveryClients);
   const checks: DoctorCheck[] = [];
   const needs: VcpuNeed[] = [];
   let bucket: string | undefined = config.store.bucketName;
   for (const vpg of config.vpgs) {
-    const arn = deployed.get(syncStateMachineName(config.siteId, vpg.name));
-    const runtime = arn ? await vpgRuntimeOf(clients.sfn, arn) : null;
-    if (!runtime)
-      checks.push(
-        problem(
-          vpg.name,
-          'deployed',
-          `state machine ${syncStateMachineName(config.siteId, vpg.name)} is not deployed in ${region}`,
-          "deploy the stacks (npx cdk deploy --all), with AWS_REGION set to the site's region",
-        ),
-      );
+    const syncName = syncStateMachineName(config.siteId, vpg.name);
+    const arn = here.deployed.get(syncName);
+    const runtime = arn ? await vpgRuntimeOf(here.clients.sfn, arn) : null;
+    if (!runtime) checks.push(notDeployed(vpg.name, syncName, here.region));
+    let failbackRoleArn = runtime?.failbackStepRoleArn;
+    if (there !== here) {
+      // the failback state machine, and its role, are the recovery site's
+      const failbackName = failbackStateMachineName(config.siteId, vpg.name);
+      const failbackArn = there.deployed.get(failbackName);
+      if (!failbackArn) checks.push(notDeployed(vpg.name, failbackName, there.region));
+      failbackRoleArn = failbackArn ? (await vpgRuntimeOf(there.clients.sfn, failbackArn)).failbackStepRoleArn : undefined;
+    }
     bucket ??= runtime?.storeBucket;
-    const found = await vpgChecks(config, vpg, runtime, { ec2, facts, region, clients }, checks);
+    const found = await vpgChecks(config, vpg, { runtime, failbackRoleArn }, { here, there }, checks);
     const zsats = Math.min(
       config.agent.maxZsats,
       groupVolumesIntoZsats(
@@ -84,26 +112,34 @@ export async function runDoctor(config: SiteConfig, clients: DoctorClients): Pro
       ).length,
     );
     const type = instanceTypesOf(config.agent)[0];
-    const vcpus = (await facts.instanceTypes([type])).get(type)?.vcpus;
+    const vcpus = (await here.facts.instanceTypes([type])).get(type)?.vcpus;
     if (zsats > 0 && vcpus && isStandardType(type)) needs.push({ vpg: vpg.name, zsats, instanceType: type, vcpusEach: vcpus });
   }
-  checks.push(...(await quotaChecks(clients, facts, needs)));
-  if (bucket) checks.push(...storeChecks(bucket, await bucketFacts(clients.s3, bucket).catch(failed), config.store));
+  checks.push(...(await quotaChecks(clients, here.facts, needs)));
+  if (bucket) checks.push(...storeChecks(bucket, await bucketFacts(there.clients.s3, bucket).catch(failed), config.store));
+  // the RPO alarm notifies the recovery site's topic; the failed-sync alarm the protected region's
   const topic = alertTopicName(config.siteId);
-  checks.push(...alertChecks(topic, await topicFacts(clients.sns, topic).catch(failed), config.alerts.email));
+  for (const side of there === here ? [here] : [there, here]) {
+    const named = there === here ? topic : `${topic} in ${side.region}`;
+    checks.push(...alertChecks(named, await topicFacts(side.clients.sns, topic).catch(failed), config.alerts.email));
+  }
   return doctorReport(checks);
 }
 
-interface VpgDeps {
-  readonly ec2: Ec2Adapter;
-  readonly facts: Ec2Facts;
-  readonly region: string;
-  readonly clients: DoctorClients;
+interface VpgRoles {
+  readonly runtime: VpgRuntime | null;
+  readonly failbackRoleArn?: string;
 }
 
-async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime | null, deps: VpgDeps, checks: DoctorCheck[]): Promise<VpgFacts> {
+interface Sides {
+  readonly here: Side;
+  readonly there: Side;
+}
+
+async function vpgChecks(config: SiteConfig, vpg: VpgConfig, roles: VpgRoles, { here, there }: Sides, checks: DoctorCheck[]): Promise<VpgFacts> {
+  const { runtime } = roles;
   const selector = { instanceIds: vpg.instances.ids ?? [], instanceTags: vpg.instances.tags ?? {} };
-  const instances = await findProtectedInstances(selector, deps.ec2);
+  const instances = await findProtectedInstances(selector, here.ec2);
   const missing = missingInstanceIds(selector, instances);
   if (missing.length)
     checks.push(
@@ -115,7 +151,7 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime
       ),
     );
   const volumeIds = instances.flatMap((i) => i.volumes.map((v) => v.volumeId));
-  const volumes = await deps.ec2.describeVolumes({ ids: volumeIds });
+  const volumes = await here.ec2.describeVolumes({ ids: volumeIds });
   if (instances.length === 0) {
     const what = [
       ...(vpg.instances.ids?.length ? [`ids ${vpg.instances.ids.join(', ')}`] : []),
@@ -141,105 +177,80 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, runtime: VpgRuntime
     ),
   );
 
-  const agent = workerNetwork(config, 'agent');
   checks.push(
     ...(await workerKindChecks(
       {
         vpg: vpg.name,
         kind: 'zSAT',
         zones,
-        subnets: agent,
+        subnets: workerNetwork(config, 'agent'),
         templateName: workerLaunchTemplateName(config.siteId, 'zsat'),
         typesKey: 'agent.instanceTypes',
         instanceTypes: instanceTypesOf(config.agent),
-        region: deps.region,
+        region: here.region,
       },
-      { subnets: deps.ec2, facts: deps.facts },
+      { subnets: here.ec2, facts: here.facts },
     )),
   );
-  checks.push(...(await failbackChecks(config, vpg, volumes, deps)));
-  checks.push(...(await kmsChecksOf(config, vpg, runtime, volumes, deps)));
+  checks.push(
+    ...(await failbackChecks(
+      config,
+      vpg,
+      instances.map((i) => i.instanceId),
+      there,
+    )),
+  );
+  checks.push(...(await kmsChecksOf(config, vpg, roles, volumes, { here, there })));
   return { runtime, volumes };
 }
 
-/**
- * Where a failback writes (runtime/core/failback/recovery-site.ts): the recovery subnet's zone, else the first existing
- * importer subnet's; else a default subnet's, which a region with a default VPC has in every zone (the source volumes'
- * zone stands for it here).
- */
-async function failbackChecks(config: SiteConfig, vpg: VpgConfig, volumes: readonly VolumeInfo[], deps: VpgDeps): Promise<DoctorCheck[]> {
-  const out: DoctorCheck[] = [];
-  const importer = workerNetwork(config, 'importer');
-  const importerSubnets = new Map((await deps.ec2.describeSubnets(importer.subnetIds)).map((s) => [s.subnetId, s.availabilityZone]));
-  const firstImporterZone = importer.subnetIds.map((id) => importerSubnets.get(id)).find((z) => z !== undefined);
-  let zone = firstImporterZone ?? volumes[0]?.availabilityZone;
-  const recoverySubnet = vpg.recovery.subnetId;
-  if (recoverySubnet) {
-    const [subnet] = await deps.ec2.describeSubnets([recoverySubnet]);
-    if (!subnet)
-      return [
-        problem(
-          vpg.name,
-          'recovery subnet',
-          `vpgs[i].recovery.subnetId ${recoverySubnet} does not exist in ${deps.region}`,
-          'set vpgs[i].recovery.subnetId to a subnet of the recovery VPC',
-        ),
-      ];
-    zone = subnet.availabilityZone;
-    out.push(ok(vpg.name, 'recovery subnet', `recovered VMs launch in ${recoverySubnet} (${zone})`));
-  } else if (zone) {
-    const fallback = await deps.ec2.defaultSubnet(zone);
-    if (!fallback)
-      out.push(
-        problem(
-          vpg.name,
-          'recovery subnet',
-          `recovered VMs would launch in the default subnet of ${zone}, and there is none (no default VPC in ${deps.region})`,
-          `set vpgs[i].recovery.subnetId for VPG ${vpg.name} and deploy again`,
-        ),
-      );
-    else
-      out.push(ok(vpg.name, 'recovery subnet', `recovered VMs launch in the default subnet ${fallback} of ${zone} (set vpgs[i].recovery.subnetId to choose)`));
+/** Keys of the protected volumes, each with why the VPG needs it; the default EBS key when unencrypted volumes get it. */
+async function keysOf(volumes: readonly VolumeInfo[], facts: Ec2Facts): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  for (const v of volumes) if (v.kmsKeyId && !keys.has(v.kmsKeyId)) keys.set(v.kmsKeyId, `volume ${v.volumeId}`);
+  if (volumes.some((v) => !v.kmsKeyId)) {
+    // zSAT volumes made from an unencrypted snapshot get the account's default key when encryption by default is on
+    const byDefault = await facts.ebsDefaultKey();
+    if (byDefault.byDefault && byDefault.keyId && !keys.has(byDefault.keyId))
+      keys.set(byDefault.keyId, "the account's default EBS key (encryption by default is on)");
   }
-  if (!zone) return out;
-  out.push(
-    ...(await workerKindChecks(
-      {
-        vpg: vpg.name,
-        kind: 'ZImporter',
-        zones: [zone],
-        subnets: importer,
-        templateName: workerLaunchTemplateName(config.siteId, 'zimporter'),
-        typesKey: 'importer.instanceTypes',
-        instanceTypes: instanceTypesOf(config.importer),
-        region: deps.region,
-      },
-      { subnets: deps.ec2, facts: deps.facts },
-    )),
-  );
-  return out;
+  return keys;
+}
+
+/**
+ * The keys the recovered volumes are made under in the recovery region, as Prepare maps them
+ * (runtime/core/failback/recovery-site.ts): a protected key's multi-Region replica, else the region's default key.
+ */
+async function recoveryKeysOf(volumes: readonly VolumeInfo[], there: Side): Promise<Map<string, string>> {
+  const keys = new Map<string, string>();
+  const deps = { env: { region: there.region }, keys: new KmsKeys(there.clients.kms) };
+  const byDefault = await there.facts.ebsDefaultKey();
+  // unencrypted checkpoints are recovered under the default key only when encryption by default is on there
+  let toDefault = byDefault.byDefault && volumes.some((v) => !v.kmsKeyId);
+  for (const v of volumes) {
+    if (!v.kmsKeyId) continue;
+    const mapped = await recoveredEncryption(v.kmsKeyId, deps);
+    if ('kmsKeyId' in mapped) keys.set(mapped.kmsKeyId, `the recovered copy of volume ${v.volumeId}`);
+    else toDefault = true;
+  }
+  if (toDefault && byDefault.keyId) keys.set(byDefault.keyId, `the default EBS key of ${there.region}, which recovered volumes get`);
+  return keys;
 }
 
 async function kmsChecksOf(
   config: SiteConfig,
   vpg: VpgConfig,
-  runtime: VpgRuntime | null,
+  roles: VpgRoles,
   volumes: readonly VolumeInfo[],
-  deps: VpgDeps,
+  { here, there }: Sides,
 ): Promise<DoctorCheck[]> {
-  const keys = new Map<string, string>();
-  for (const v of volumes) if (v.kmsKeyId && !keys.has(v.kmsKeyId)) keys.set(v.kmsKeyId, `volume ${v.volumeId}`);
-  if (volumes.some((v) => !v.kmsKeyId)) {
-    // zSAT volumes made from an unencrypted snapshot get the account's default key when encryption by default is on
-    const byDefault = await deps.facts.ebsDefaultKey();
-    if (byDefault.byDefault && byDefault.keyId && !keys.has(byDefault.keyId))
-      keys.set(byDefault.keyId, "the account's default EBS key (encryption by default is on)");
-  }
-  const roles = [
-    ...(runtime?.syncStepRoleArn ? [{ what: 'the sync steps', roleArn: runtime.syncStepRoleArn, ebsDirectReads: true }] : []),
-    ...(runtime?.failbackStepRoleArn ? [{ what: 'the failback steps', roleArn: runtime.failbackStepRoleArn, ebsDirectReads: false }] : []),
-  ];
-  return keyChecks({ vpg: vpg.name, keys, configuredKeyArns: config.kms?.keyArns, roles, region: deps.region }, deps.clients.kms, deps.clients.iam);
+  const keys = await keysOf(volumes, here.facts);
+  const sync = roles.runtime?.syncStepRoleArn ? [{ what: 'the sync steps', roleArn: roles.runtime.syncStepRoleArn, ebsDirectReads: true }] : [];
+  const failback = roles.failbackRoleArn ? [{ what: 'the failback steps', roleArn: roles.failbackRoleArn, ebsDirectReads: false }] : [];
+  const check = (side: Side, which: ReadonlyMap<string, string>, who: typeof sync) =>
+    keyChecks({ vpg: vpg.name, keys: which, configuredKeyArns: config.kms?.keyArns, roles: who, region: side.region }, side.clients.kms, side.clients.iam);
+  if (there === here) return check(here, keys, [...sync, ...failback]);
+  return [...(await check(here, keys, sync)), ...(await check(there, await recoveryKeysOf(volumes, there), failback))];
 }
 
 async function quotaChecks(clients: DoctorClients, facts: Ec2Facts, needs: readonly VcpuNeed[]): Promise<DoctorCheck[]> {

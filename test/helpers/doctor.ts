@@ -9,20 +9,26 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { clientConfig } from '@lifeboat/offline-cloud/src/testing';
 import { loadConfig } from '../../lib/config';
 import type { DoctorCheck, DoctorReport } from '../../bin/doctor/doctor-model';
-import { runDoctor } from '../../bin/doctor/run-doctor';
+import { runDoctor, type DoctorClients } from '../../bin/doctor/run-doctor';
 import type { TestSite } from './site';
 
+/** As the CLI does: the recovery site's region read with clients of its own when the config names one. */
 export function doctorOf(site: Pick<TestSite, 'url' | 'configPath'>): Promise<DoctorReport> {
-  const config = clientConfig(site.url);
-  return runDoctor(loadConfig(site.configPath), {
-    ec2: new EC2Client(config),
-    sfn: new SFNClient(config),
-    kms: new KMSClient(config),
-    iam: new IAMClient(config),
-    s3: new S3Client({ ...config, forcePathStyle: true }),
-    sns: new SNSClient(config),
-    quotas: new ServiceQuotasClient(config),
-  });
+  const clients = (region?: string): DoctorClients => {
+    const config = { ...clientConfig(site.url), ...(region ? { region } : {}) };
+    return {
+      ec2: new EC2Client(config),
+      sfn: new SFNClient(config),
+      kms: new KMSClient(config),
+      iam: new IAMClient({ ...config, region: clientConfig(site.url).region }),
+      s3: new S3Client({ ...config, forcePathStyle: true }),
+      sns: new SNSClient(config),
+      quotas: new ServiceQuotasClient(config),
+    };
+  };
+  const config = loadConfig(site.configPath);
+  const here = clients();
+  return runDoctor(config, here, config.recoverySite ? clients(config.recoverySite.region) : here);
 }
 
 /** The checks of one status, as `check: detail` lines (what a failing expectation shows). */

@@ -51,7 +51,10 @@ export type RecoveredEncryption = { readonly kmsKeyId: string } | { readonly def
  * The key a recovered volume is made under. Same region as the recovery: the checkpoint's key, unless KMS says it
  * does not exist. Another region: its multi-Region replica in the recovery region if there is one, else the default key.
  */
-export async function recoveredEncryption(kmsKeyId: string, deps: FailbackDepsWith<'keys'>): Promise<RecoveredEncryption> {
+export async function recoveredEncryption(
+  kmsKeyId: string,
+  deps: { readonly env: { readonly region?: string }; readonly keys: FailbackDepsWith<'keys'>['keys'] },
+): Promise<RecoveredEncryption> {
   const arn = parseKeyArn(kmsKeyId);
   const region = deps.env.region;
   if (arn && region && arn.region !== region) {
