@@ -7,6 +7,7 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, paginateListStateMachines, type SFNClient } from '@aws-sdk/client-sfn';
 import { latestCheckpoint } from '../../runtime/core/monitoring/metrics-probe';
 import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { makeS3Client } from '../../runtime/aws/s3-client';
 import type { CliSite } from '../commands/context';
 import { vpgRuntimeOf } from '../commands/context';
 import { readableCause } from '../commands/executions';
@@ -75,7 +76,20 @@ async function lastFinished(sfn: SFNClient, stateMachineArn: string): Promise<La
   };
 }
 
-async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { name: string; syncIntervalMinutes: number }): Promise<VpgFigures> {
+/** A region's state machines by name, or why they could not be listed (a region that is down). */
+type Machines = Map<string, string> | Error;
+
+async function listMachines(sfn: SFNClient): Promise<Machines> {
+  return stateMachinesByName(sfn).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+}
+
+/** The machines the site's two halves hold: the same listing for a site in one region. */
+interface SiteMachines {
+  readonly protected: Machines;
+  readonly recovery: Machines;
+}
+
+async function vpgFigures(site: CliSite, machines: SiteMachines, vpg: { name: string; syncIntervalMinutes: number }): Promise<VpgFigures> {
   const problems: string[] = [];
   const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | null> => {
     try {
@@ -85,20 +99,44 @@ async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { n
       return null;
     }
   };
+  /** `where`: ' here', ' in the protected region', ' in eu-west-1'. */
+  const lookup = (listed: Machines, name: string, where: string): string | undefined => {
+    if (listed instanceof Error) {
+      problems.push(`listing state machines${where}: ${listed.message}`);
+      return undefined;
+    }
+    const arn = listed.get(name);
+    if (!arn) problems.push(`state machine ${name} is not deployed${where} (is the site deployed, and AWS_ENDPOINT_URL/AWS_REGION right?)`);
+    return arn;
+  };
   const syncName = syncStateMachineName(site.config.siteId, vpg.name);
-  const syncArn = machines.get(syncName);
-  const failbackArn = machines.get(failbackStateMachineName(site.config.siteId, vpg.name));
-  if (!syncArn) problems.push(`state machine ${syncName} is not deployed here (is the site deployed, and AWS_ENDPOINT_URL/AWS_REGION right?)`);
-  // The store reports its problems here, in storeProblems, not as warnings on stderr.
-  const store = syncArn ? vpgRuntimeOf(site.sfn, syncArn).then((runtime) => new S3ReplicaStore({ bucket: runtime.storeBucket, onProblem: () => {} })) : null;
-  store?.catch(() => {}); // awaited (and reported) by each read below
-  const coordination = store?.then((s) => new S3Coordination(s.bucket));
-  coordination?.catch(() => {});
+  const split = site.recoveryRegion !== undefined;
+  const syncArn = lookup(machines.protected, syncName, split ? ' in the protected region' : ' here');
+  const failbackName = failbackStateMachineName(site.config.siteId, vpg.name);
+  const failbackArn = split
+    ? lookup(machines.recovery, failbackName, ` in ${site.recoveryRegion}`)
+    : machines.protected instanceof Error
+      ? undefined
+      : machines.protected.get(failbackName);
+  // The store as its state machine describes it: the failback's in the recovery site (readable with the protected
+  // region down), else the sync's. It reports its problems here, in storeProblems, not as warnings on stderr.
+  const described = split ? (failbackArn ? vpgRuntimeOf(site.recoverySfn, failbackArn) : null) : syncArn ? vpgRuntimeOf(site.sfn, syncArn) : null;
+  const opened = described?.then((runtime) => {
+    const region = runtime.storeRegion || site.recoveryRegion;
+    const client = makeS3Client(region ? { region } : {});
+    return {
+      store: new S3ReplicaStore({ bucket: runtime.storeBucket, onProblem: () => {}, client }),
+      coordination: new S3Coordination(runtime.storeBucket, client),
+    };
+  });
+  opened?.catch(() => {}); // awaited (and reported) by each read below
+  const store = opened?.then((o) => o.store);
+  const coordination = opened?.then((o) => o.coordination);
   const [lastCheckpoint, storeProblems, runningSyncs, runningFailbacks, lastSync, lease, departedList] = await Promise.all([
     store ? attempt('reading checkpoints', async () => latestCheckpoint(await store, vpg.name)) : null,
     store ? attempt('inspecting the replica store', async () => (await store).inspect(vpg.name)) : null,
     syncArn ? attempt('listing running syncs', () => countRunning(site.sfn, syncArn)) : null,
-    failbackArn ? attempt('listing running failbacks', () => countRunning(site.sfn, failbackArn)) : null,
+    failbackArn ? attempt('listing running failbacks', () => countRunning(site.recoverySfn, failbackArn)) : null,
     syncArn ? attempt('reading the last sync', () => lastFinished(site.sfn, syncArn)) : null,
     coordination ? attempt('reading the lease', async () => leaseView(await coordination, vpg.name)) : null,
     store && coordination ? attempt('reading departed volumes', async () => departed(await store, await coordination, vpg.name)) : null,
@@ -118,6 +156,7 @@ async function vpgFigures(site: CliSite, machines: Map<string, string>, vpg: { n
 }
 
 export async function collectStatus(site: CliSite): Promise<VpgFigures[]> {
-  const machines = await stateMachinesByName(site.sfn);
+  const here = await listMachines(site.sfn);
+  const machines = { protected: here, recovery: site.recoveryRegion ? await listMachines(site.recoverySfn) : here };
   return Promise.all(site.config.vpgs.map((v) => vpgFigures(site, machines, v)));
 }

@@ -5,9 +5,10 @@
  * in eu-west-1 recovers, from the replica alone, a VM whose disks equal the protected volumes at the checkpoint.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DescribeInstancesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { clientConfig } from '@lifeboat/offline-cloud/src/testing';
@@ -18,6 +19,7 @@ import { runSync } from '../../bin/demo/run-sync';
 import { runFailback } from '../../bin/demo/run-failback';
 import { failbackStateMachineName, probeFunctionName, syncStateMachineName } from '../../runtime/core/resource-names';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { checksOf, doctorOf } from '../helpers/doctor';
 
 const cli = promisify(execFile);
 const LIFEBOAT = path.resolve(__dirname, '../../bin/lifeboat.js');
@@ -65,6 +67,31 @@ describe('a recovery site in another region', () => {
     expect(await machineNames(there.sfn)).toEqual([failbackStateMachineName(SITE, VPG)]);
   });
 
+  it('passes the preflight, which reads the sync’s needs in us-east-1 and the failback’s in eu-west-1', async () => {
+    const report = await doctorOf(site);
+    expect(checksOf(report, 'problem')).toEqual([]);
+    const detail = (check: string) => report.checks.filter((c) => c.check === check).map((c) => c.detail);
+    // the zSATs work beside the instances, the ZImporters and the recovered VMs in the recovery region
+    expect(detail('zSAT network')).toEqual([expect.stringMatching(/^us-east-1a: /)]);
+    expect(detail('ZImporter network')).toEqual([expect.stringMatching(new RegExp(`^${RECOVERY}a: `))]);
+    // each region's alert topic: the recovery site's (RPO) and the protected region's (failed syncs)
+    expect(detail('alerts')).toEqual([expect.stringContaining(`in ${RECOVERY}`), expect.stringContaining('in us-east-1')]);
+    expect(detail('recovery subnet')).toEqual([expect.stringMatching(new RegExp(`default subnet subnet-\\S+ of ${RECOVERY}a`))]);
+  });
+
+  it('names, in the recovery region, a recovery mapping that names the protected region’s resources', async () => {
+    const { SecurityGroups } = await site.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }));
+    const protectedGroup = SecurityGroups![0].GroupId!;
+    const mapped = path.join(path.dirname(site.configPath), 'mapped.config.json');
+    const vpgs = [{ ...config.vpgs[0], recovery: { securityGroupIds: [protectedGroup], privateIps: { [app.instanceId]: '192.0.2.10' } } }];
+    fs.writeFileSync(mapped, JSON.stringify({ ...config, vpgs }));
+    const report = await doctorOf({ url: site.url, configPath: mapped });
+    expect(checksOf(report, 'problem').map((c) => `${c.check}: ${c.detail}`)).toEqual([
+      `recovery security groups: ${protectedGroup} does not exist in ${RECOVERY}`,
+      expect.stringMatching(/^recovery private IPs: 192\.0\.2\.10 \(for i-\w+\) is outside \S+, the recovery subnet subnet-\w+$/),
+    ]);
+  });
+
   it('syncs into the recovery region, and recovers there byte for byte with the protected region down', async () => {
     const [dense, sparse] = app.volumes;
     await writeVolume(site.url, dense.volumeId, 0, seededBytes('dr2-dense', 12 * BLOCK_SIZE));
@@ -96,6 +123,19 @@ describe('a recovery site in another region', () => {
         env: { ...process.env, AWS_ENDPOINT_URL: site.url },
       });
       expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((c) => c.id)).toEqual([first.checkpointId, second.checkpointId]);
+      // status reads the checkpoints, the RPO and the failbacks from the recovery site, and says the syncs are out of reach
+      const status = await cli(process.execPath, [LIFEBOAT, 'status', '--json', '--config', site.configPath], {
+        env: { ...process.env, AWS_ENDPOINT_URL: site.url },
+      }).catch((err: { stdout: string }) => err);
+      const [row] = JSON.parse(status.stdout) as Array<{
+        lastCheckpointId: string;
+        rpoSeconds: number;
+        runningExecutions: { sync: number | null; failback: number | null };
+        problems: string[];
+      }>;
+      expect(row).toMatchObject({ lastCheckpointId: second.checkpointId, runningExecutions: { sync: null, failback: 0 } });
+      expect(row.rpoSeconds).toBeGreaterThanOrEqual(0);
+      expect(row.problems).toEqual([expect.stringMatching(/^listing state machines in the protected region: /)]);
       // the failback's Lambdas, the replica and the ZImporters are all in eu-west-1: nothing there needs us-east-1
       const subnets = await there.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }));
       const subnetId = subnets.Subnets![0].SubnetId!;
