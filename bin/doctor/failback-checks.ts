@@ -74,7 +74,14 @@ async function launchSubnet(vpg: VpgConfig, zone: string, at: RegionReaders): Pr
   return id ? at.facts.subnet(id) : null;
 }
 
-export async function failbackChecks(config: SiteConfig, vpg: VpgConfig, protectedInstanceIds: readonly string[], at: RegionReaders): Promise<DoctorCheck[]> {
+export interface FailbackFacts {
+  /** The instances the VPG protects (privateIps and bootOrder name them). */
+  readonly protectedInstanceIds: readonly string[];
+  /** The replica bucket's region when it is not the recovery region's. */
+  readonly storeRegion?: string;
+}
+
+export async function failbackChecks(config: SiteConfig, vpg: VpgConfig, known: FailbackFacts, at: RegionReaders): Promise<DoctorCheck[]> {
   const { zone, checks } = await recoveryZone(config, vpg, at);
   if (!zone) return checks;
   checks.push(
@@ -88,6 +95,7 @@ export async function failbackChecks(config: SiteConfig, vpg: VpgConfig, protect
         typesKey: 'importer.instanceTypes',
         instanceTypes: instanceTypesOf(config.importer),
         region: at.region,
+        storeRegion: known.storeRegion,
       },
       { subnets: at.ec2, facts: at.facts },
     )),
@@ -101,7 +109,7 @@ export async function failbackChecks(config: SiteConfig, vpg: VpgConfig, protect
       securityGroupVpcs: await at.facts.securityGroupVpcs(mapping.securityGroupIds ?? []),
       instanceTypeOffered:
         type && subnet ? ((await at.facts.offerings([subnet.availabilityZone], [type])).get(subnet.availabilityZone)?.has(type) ?? false) : null,
-      protectedInstanceIds,
+      protectedInstanceIds: known.protectedInstanceIds,
       region: at.region,
     }),
   );

@@ -126,6 +126,9 @@ export async function runDoctor(config: SiteConfig, clients: DoctorClients, reco
   return doctorReport(checks);
 }
 
+/** `region` when it is not `here` (a bucket of another region, which no endpoint here reaches). */
+const elsewhere = (region: string, here: string): string | undefined => (region !== here ? region : undefined);
+
 interface VpgRoles {
   readonly runtime: VpgRuntime | null;
   readonly failbackRoleArn?: string;
@@ -138,6 +141,8 @@ interface Sides {
 
 async function vpgChecks(config: SiteConfig, vpg: VpgConfig, roles: VpgRoles, { here, there }: Sides, checks: DoctorCheck[]): Promise<VpgFacts> {
   const { runtime } = roles;
+  // where the zSATs and ZImporters write: the replica bucket's region
+  const storeRegion = runtime?.storeRegion || config.store.region || there.region;
   const selector = { instanceIds: vpg.instances.ids ?? [], instanceTags: vpg.instances.tags ?? {} };
   const instances = await findProtectedInstances(selector, here.ec2);
   const missing = missingInstanceIds(selector, instances);
@@ -188,6 +193,7 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, roles: VpgRoles, { 
         typesKey: 'agent.instanceTypes',
         instanceTypes: instanceTypesOf(config.agent),
         region: here.region,
+        storeRegion: elsewhere(storeRegion, here.region),
       },
       { subnets: here.ec2, facts: here.facts },
     )),
@@ -196,7 +202,7 @@ async function vpgChecks(config: SiteConfig, vpg: VpgConfig, roles: VpgRoles, { 
     ...(await failbackChecks(
       config,
       vpg,
-      instances.map((i) => i.instanceId),
+      { protectedInstanceIds: instances.map((i) => i.instanceId), storeRegion: elsewhere(storeRegion, there.region) },
       there,
     )),
   );

@@ -8,7 +8,10 @@
  * - a 0.0.0.0/0 route to an available public NAT gateway whose own subnet routes to an internet gateway
  *   (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html);
  * and only where the workers' security group lets TCP 443 out. A subnet without its own route table association
- * uses its VPC's main route table (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html). Pure.
+ * uses its VPC's main route table (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html). A store in
+ * another region (a recovery site elsewhere) is not reached through an endpoint: a gateway endpoint "is available only
+ * in the Region where you created it" (vpc-endpoints-s3.html, Considerations), an interface endpoint serves the one
+ * region's service it names. Pure.
  */
 export interface RouteFact {
   readonly destinationCidrBlock?: string;
@@ -53,17 +56,22 @@ export function egressAllows443(rules: readonly EgressFact[], prefixListId?: str
 
 const ADD_ENDPOINT = 'add an S3 gateway endpoint on its route table (config agent.s3GatewayEndpoint.routeTableIds creates one) or a route to a NAT gateway';
 
-export function s3PathOf(s: SubnetRouting, egress: readonly EgressFact[], securityGroup: string): S3Path {
+const NAT_FOR = (region: string) =>
+  `route 0.0.0.0/0 to a NAT gateway: the replica bucket is in ${region}, and an S3 endpoint serves only buckets of its own region`;
+
+/** `storeRegion`: the bucket's region when it is not the subnet's. */
+export function s3PathOf(s: SubnetRouting, egress: readonly EgressFact[], securityGroup: string, storeRegion?: string): S3Path {
   const blocked = (via: string): S3Path => ({
     reachable: false,
     why: `its route to S3 (${via}) is there, but security group ${securityGroup} lets no TCP 443 out`,
     fix: `allow TCP 443 egress in ${securityGroup} (the site stack's rule: 0.0.0.0/0, or the S3 prefix list)`,
   });
-  if (s.s3InterfaceEndpoints.length > 0)
+  if (s.s3InterfaceEndpoints.length > 0 && !storeRegion)
     return egressAllows443(egress)
       ? { reachable: true, via: `S3 interface endpoint ${s.s3InterfaceEndpoints[0]}` }
       : blocked(`interface endpoint ${s.s3InterfaceEndpoints[0]}`);
-  const gateway = s.routeTableId ? s.s3GatewayEndpoints.find((e) => e.routeTableIds.includes(s.routeTableId!)) : undefined;
+  const gateway = s.routeTableId && !storeRegion ? s.s3GatewayEndpoints.find((e) => e.routeTableIds.includes(s.routeTableId!)) : undefined;
+  const fix = storeRegion ? NAT_FOR(storeRegion) : ADD_ENDPOINT;
   if (gateway) {
     return egressAllows443(egress, gateway.prefixListId)
       ? { reachable: true, via: `S3 gateway endpoint ${gateway.vpcEndpointId} on ${s.routeTableId}` }
@@ -76,7 +84,7 @@ export function s3PathOf(s: SubnetRouting, egress: readonly EgressFact[], securi
       return {
         reachable: false,
         why: `${table} routes 0.0.0.0/0 to internet gateway ${defaultRoute.gatewayId}, but a worker in a configured subnet gets no public IPv4 address, so it cannot use it`,
-        fix: ADD_ENDPOINT,
+        fix,
       };
     }
     return egressAllows443(egress)
@@ -89,8 +97,9 @@ export function s3PathOf(s: SubnetRouting, egress: readonly EgressFact[], securi
     return {
       reachable: false,
       why: `${table} routes 0.0.0.0/0 to NAT gateway ${defaultRoute.natGatewayId}, which ${nat?.why ?? 'does not exist'}`,
-      fix: ADD_ENDPOINT,
+      fix,
     };
   }
-  return { reachable: false, why: `${table} has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route`, fix: ADD_ENDPOINT };
+  if (storeRegion) return { reachable: false, why: `${table} has no route to a NAT gateway and no internet gateway route toward S3 of ${storeRegion}`, fix };
+  return { reachable: false, why: `${table} has no S3 gateway endpoint, no route to a NAT gateway and no internet gateway route`, fix };
 }

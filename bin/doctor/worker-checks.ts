@@ -19,6 +19,8 @@ export interface WorkerKindInput {
   readonly typesKey: string;
   readonly instanceTypes: readonly string[];
   readonly region: string;
+  /** The replica bucket's region when it is not `region` (a recovery site elsewhere): endpoints here do not reach it. */
+  readonly storeRegion?: string;
 }
 
 export interface WorkerKindDeps {
@@ -64,7 +66,7 @@ export async function workerKindChecks(input: WorkerKindInput, deps: WorkerKindD
       );
       continue;
     }
-    const path = s3PathOf(await deps.facts.subnetRouting(subnet.subnetId, subnet.vpcId, placement.publicIp), egress, group);
+    const path = s3PathOf(await deps.facts.subnetRouting(subnet.subnetId, subnet.vpcId, placement.publicIp), egress, group, input.storeRegion);
     const where = `${zone}: ${kind}s launch in ${subnet.subnetId}${placement.publicIp ? ' (default subnet, public IPv4)' : ''}`;
     checks.push(
       path.reachable

@@ -25,6 +25,23 @@ describe('s3PathOf', () => {
     expect(elsewhere.reachable === false && elsewhere.fix).toMatch(/agent\.s3GatewayEndpoint\.routeTableIds/);
   });
 
+  it('does not reach a bucket of another region through an endpoint: it needs a NAT gateway (or a public IP)', () => {
+    const endpoint = { vpcEndpointId: 'vpce-1', routeTableIds: ['rtb-a'], prefixListId: 'pl-s3' };
+    const viaEndpoints = subnet({ s3GatewayEndpoints: [endpoint], s3InterfaceEndpoints: ['vpce-2'] });
+    const path = s3PathOf(viaEndpoints, HTTPS_OUT, SG, 'eu-west-1');
+    expect(path).toEqual({
+      reachable: false,
+      why: 'rtb-a has no route to a NAT gateway and no internet gateway route toward S3 of eu-west-1',
+      fix: 'route 0.0.0.0/0 to a NAT gateway: the replica bucket is in eu-west-1, and an S3 endpoint serves only buckets of its own region',
+    });
+    const nat = subnet({
+      s3GatewayEndpoints: [endpoint],
+      routes: [{ destinationCidrBlock: '0.0.0.0/0', natGatewayId: 'nat-1' }],
+      natGateways: [{ natGatewayId: 'nat-1', usable: true }],
+    });
+    expect(s3PathOf(nat, HTTPS_OUT, SG, 'eu-west-1')).toEqual({ reachable: true, via: 'NAT gateway nat-1' });
+  });
+
   it('takes egress to the endpoint prefix list alone as enough for the gateway endpoint, and not for the internet', () => {
     const toPrefixList: EgressFact[] = [{ ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIps: [], prefixListIds: ['pl-s3'] }];
     expect(egressAllows443(toPrefixList, 'pl-s3')).toBe(true);

@@ -27,12 +27,14 @@ import { bootUserData } from './helpers/ec2-boot-script';
 const PROBE_SCRIPT = `
 const fs = require('fs');
 const base = process.env.AWS_ENDPOINT_URL;
-const auth = (svc) => ({ authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/' + svc + '/aws4_request, SignedHeaders=host, Signature=0' });
+const auth = (svc, region = 'us-east-1') => ({ authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20260101/' + region + '/' + svc + '/aws4_request, SignedHeaders=host, Signature=0' });
 const get = (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(400) }).then((r) => 'ok', () => 'timeout');
 (async () => {
   for (;;) {
     const s = {
       s3: await get(base + '/assets/agent/boot.js', { headers: auth('s3') }),
+      // S3 of another region (a replica bucket in the recovery region)
+      s3West: await get(base + '/assets/agent/boot.js', { headers: auth('s3', 'eu-west-1') }),
       ec2: await get(base + '/?Action=DescribeRegions', { headers: auth('ec2') }),
       imds: await get(process.env.AWS_EC2_METADATA_SERVICE_ENDPOINT + 'latest/api/token', { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } }),
     };
@@ -49,7 +51,7 @@ beforeEach(async () => {
 });
 afterEach(() => h.close());
 
-type Reach = { s3: string; ec2: string; imds: string };
+type Reach = { s3: string; s3West: string; ec2: string; imds: string };
 const reach = (id: string): Reach | undefined => {
   try {
     return JSON.parse(fs.readFileSync(path.join(h.ec2.instanceDir(id), 'reach.json'), 'utf8')) as Reach;
@@ -98,7 +100,7 @@ async function privateSubnet(cidr: string): Promise<{ subnetId: string; routeTab
 
 it('a default-subnet instance with a public IP reaches S3 and EC2 through the internet gateway; IMDS answers', async () => {
   const id = await launch(h.client);
-  await until(id, { s3: 'ok', ec2: 'ok', imds: 'ok' });
+  await until(id, { s3: 'ok', s3West: 'ok', ec2: 'ok', imds: 'ok' });
 });
 
 it('without a public IP its user data cannot fetch the script: the console shows the aws s3 cp connect timeout', async () => {
@@ -128,7 +130,7 @@ it('security group egress without HTTPS makes S3 and EC2 time out while IMDS sti
   await until(id, { s3: 'timeout', ec2: 'timeout', imds: 'ok' });
 });
 
-it("an S3 gateway endpoint on a private subnet's route table reaches S3 only (EC2 times out)", async () => {
+it("an S3 gateway endpoint on a private subnet's route table reaches its region's S3 only (EC2 and another region's S3 time out)", async () => {
   const net = await privateSubnet('172.31.48.0/24');
   await h.client.send(
     new CreateVpcEndpointCommand({
@@ -139,10 +141,10 @@ it("an S3 gateway endpoint on a private subnet's route table reaches S3 only (EC
     }),
   );
   const id = await launch(h.client, { SubnetId: net.subnetId });
-  await until(id, { s3: 'ok', ec2: 'timeout', imds: 'ok' });
+  await until(id, { s3: 'ok', s3West: 'timeout', ec2: 'timeout', imds: 'ok' });
 });
 
-it('a route to a NAT gateway in a public subnet reaches S3 and EC2 without a public IP', async () => {
+it('a route to a NAT gateway in a public subnet reaches S3 (of any region) and EC2 without a public IP', async () => {
   const net = await privateSubnet('172.31.49.0/24');
   const publicSubnet = (await h.client.send(new CreateSubnetCommand({ VpcId: net.vpcId, CidrBlock: '172.31.50.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet!
     .SubnetId!;
@@ -150,5 +152,5 @@ it('a route to a NAT gateway in a public subnet reaches S3 and EC2 without a pub
   const nat = (await h.client.send(new CreateNatGatewayCommand({ SubnetId: publicSubnet, AllocationId: eip.AllocationId }))).NatGateway!.NatGatewayId!;
   await h.client.send(new CreateRouteCommand({ RouteTableId: net.routeTableId, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }));
   const id = await launch(h.client, { SubnetId: net.subnetId });
-  await until(id, { s3: 'ok', ec2: 'ok' });
+  await until(id, { s3: 'ok', s3West: 'ok', ec2: 'ok' });
 });

@@ -49,7 +49,7 @@ export class BootManager implements InstanceProcesses {
     private readonly ctx: CloudContext,
     private readonly storage: VolumeStorage,
     private readonly model: () => Ec2Model,
-    reach: (instanceId: string, service: string) => Verdict,
+    reach: (instanceId: string, service: string, region?: string) => Verdict,
     /** The guest OS powered off (`shutdown`): EC2 applies the instance's InstanceInitiatedShutdownBehavior. */
     halt: (instanceId: string) => void,
   ) {

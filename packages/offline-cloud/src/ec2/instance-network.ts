@@ -12,12 +12,21 @@ import type { Verdict } from './reachability';
 
 export const INSTANCE_ID_HEADER = 'x-lifeboat-instance-id';
 
-/** The SigV4 service of a request (Authorization header or presigned query); '' when unsigned (plain internet). */
-export function serviceOf(req: http.IncomingMessage): string {
+/** The SigV4 credential scope of a request (Authorization header or presigned query): AKID/date/region/service/aws4_request. */
+function scopeOf(req: http.IncomingMessage): string[] {
   const auth = req.headers.authorization ?? '';
   const query = new URL(req.url ?? '/', 'http://x').searchParams.get('X-Amz-Credential') ?? '';
-  const scope = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query;
-  return scope.split('/')[3] ?? '';
+  return (/Credential=([^,\s]+)/.exec(auth)?.[1] ?? query).split('/');
+}
+
+/** The SigV4 service of a request; '' when unsigned (plain internet). */
+export function serviceOf(req: http.IncomingMessage): string {
+  return scopeOf(req)[3] ?? '';
+}
+
+/** The region a request is signed for (the service endpoint's region); undefined when unsigned. */
+export function regionOf(req: http.IncomingMessage): string | undefined {
+  return scopeOf(req)[2] || undefined;
 }
 
 interface Interface {
@@ -31,7 +40,7 @@ export class InstanceInterfaces {
 
   constructor(
     private readonly edge: () => string,
-    private readonly reach: (instanceId: string, service: string) => Verdict,
+    private readonly reach: (instanceId: string, service: string, region?: string) => Verdict,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -50,7 +59,7 @@ export class InstanceInterfaces {
     const blocked = new Set<string>();
     const server = http.createServer((req, res) => {
       const service = serviceOf(req);
-      const v = this.reach(instanceId, service);
+      const v = this.reach(instanceId, service, regionOf(req));
       if (!v.reachable) {
         if (!blocked.has(service)) this.log(`instance ${instanceId}: ${service || 'internet'} unreachable (${v.why}); its connections hang`);
         blocked.add(service);

@@ -6,6 +6,10 @@
  * - a 0.0.0.0/0 route to an available public NAT gateway whose own subnet routes to an internet gateway — https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html
  * and only where one of its security groups lets TCP 443 out to the destination (AWS services'
  * addresses are public; a gateway endpoint's destination is the prefix list).
+ * An endpoint serves the one service it names, `com.amazonaws.<region>.<service>`: a request signed for another
+ * region (a bucket of another region) does not use it. A gateway endpoint "is available only in the Region where
+ * you created it" (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html, Considerations), so
+ * such a request needs the internet path.
  */
 import { natState, prefixListId } from './gateways';
 import type { EgressRule, InstanceRecord, RouteTableRecord } from './model';
@@ -31,12 +35,12 @@ const allows443 = (r: EgressRule, prefixList?: string) =>
   (r.ipProtocol === '-1' || (r.ipProtocol === 'tcp' && (r.fromPort ?? 0) <= 443 && (r.toPort ?? 65535) >= 443)) &&
   (r.cidrIp === '0.0.0.0/0' || (prefixList !== undefined && r.prefixListId === prefixList));
 
-export function reachService(w: World, inst: InstanceRecord, service: string): Verdict {
+export function reachService(w: World, inst: InstanceRecord, service: string, region: string = w.ctx.region): Verdict {
   if (inst.state !== 'running') return { reachable: false, why: `instance is ${inst.state}` };
   const groups = inst.securityGroupIds.map((g) => w.model.securityGroups[g]).filter((g) => g !== undefined);
   const rules = groups.flatMap(egressOf);
   const egress = (pl?: string) => rules.some((r) => allows443(r, pl));
-  const serviceName = `com.amazonaws.${w.ctx.region}.${service}`;
+  const serviceName = `com.amazonaws.${region}.${service}`;
   const endpoints = Object.values(w.model.vpcEndpoints).filter((e) => e.vpcId === inst.vpcId && e.serviceName === serviceName && e.state === 'available');
   if (endpoints.some((e) => e.vpcEndpointType === 'Interface')) {
     return egress() ? { reachable: true, why: 'interface endpoint' } : { reachable: false, why: 'security group egress blocks TCP 443' };
@@ -56,7 +60,10 @@ export function reachService(w: World, inst: InstanceRecord, service: string): V
   if (!path)
     return {
       reachable: false,
-      why: `no route to ${service}: no public IP with an internet gateway route, no NAT gateway, no endpoint in subnet ${inst.subnetId}`,
+      why:
+        region === w.ctx.region
+          ? `no route to ${service}: no public IP with an internet gateway route, no NAT gateway, no endpoint in subnet ${inst.subnetId}`
+          : `no route to ${service} of ${region}: no public IP with an internet gateway route and no NAT gateway in subnet ${inst.subnetId} (an endpoint of ${w.ctx.region} does not serve it)`,
     };
   return egress() ? { reachable: true, why: path } : { reachable: false, why: 'security group egress blocks TCP 443' };
 }

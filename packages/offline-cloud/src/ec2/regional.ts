@@ -26,7 +26,7 @@ export interface Ec2Service extends Service {
   instanceDir(instanceId: string): string;
   /** Replaces the instance types a zone offers, for every account (undefined: back to the default table). */
   setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
-  reach(instanceId: string, service: string): Verdict;
+  reach(instanceId: string, service: string, region?: string): Verdict;
   toJSON(): unknown;
   restore(state: unknown): void;
   close(): void;
@@ -71,7 +71,7 @@ export function createEc2Service(ctx: CloudContext, storage: VolumeStorage, kms?
       if (types) offerings[zone] = [...types];
       else delete offerings[zone];
     },
-    reach: (id, service) => (holding(id) ?? first).reach(id, service),
+    reach: (id, service, region) => (holding(id) ?? first).reach(id, service, region),
     toJSON: (): SavedStores => ({ version: 2, stores: stores.all().map(({ key, store }) => ({ ...key, state: store.toJSON() })) }),
     restore(state: unknown) {
       const saved = state as Partial<SavedStores> | undefined;

@@ -132,8 +132,8 @@ export interface Ec2Store extends Service {
   instanceDir(instanceId: string): string;
   /** Replaces the instance types a zone offers (undefined: back to the default table of src/aws-rates.ts). */
   setInstanceTypeOfferings(zone: string, types: readonly string[] | undefined): void;
-  /** Whether the instance's traffic to `service` (a SigV4 name: s3, ec2…) leaves its VPC (reachability.ts). */
-  reach(instanceId: string, service: string): Verdict;
+  /** Whether the instance's traffic to `service` (a SigV4 name: s3, ec2…) of `region` (default its own) leaves its VPC (reachability.ts). */
+  reach(instanceId: string, service: string, region?: string): Verdict;
   /** The model and its helpers, read by the authorizer (src/iam/ec2-authz.ts) to find resources' tags. */
   readonly world: World;
   /** Its region went down: every instance's process stops (the model keeps the instances as they were). */
@@ -163,9 +163,9 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
     ctx,
     storage,
     () => model,
-    (id, service) => {
+    (id, service, region) => {
       const inst = model.instances[id];
-      return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
+      return inst ? reachService(world, inst, service, region) : { reachable: false, why: 'no such instance' };
     },
     (id) => instanceInitiatedShutdown(world, id),
   );
@@ -274,9 +274,9 @@ export function createEc2Store(ctx: CloudContext, storage: VolumeStorage, offeri
       if (types) world.offerings[zone] = [...types];
       else delete world.offerings[zone];
     },
-    reach(instanceId, service) {
+    reach(instanceId, service, region) {
       const inst = model.instances[instanceId];
-      return inst ? reachService(world, inst, service) : { reachable: false, why: 'no such instance' };
+      return inst ? reachService(world, inst, service, region) : { reachable: false, why: 'no such instance' };
     },
     world,
   };
