@@ -1,7 +1,7 @@
 /**
- * The second half of the main job: fail back the first checkpoint in test mode and the latest in live mode,
- * export one volume as raw and qcow2, and check each result byte for byte against what the protected volume
- * held at that instant (SHA-256 of the whole volume).
+ * The second half of the main job, in the recovery site: a test failback (a drill) of the first checkpoint, an
+ * export of one volume as raw and qcow2, and, with the protected region down, a failover of the latest; each
+ * result checked byte for byte against what the protected volume held at that instant (SHA-256 of the volume).
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -16,11 +16,12 @@ import { removeTestRecoveredVms } from '../../runtime/core/failback/test-cleanup
 import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
 import { exportCheckpointVolume } from '../export/export-volume';
 import { captureVolumeImage, type VolumeImage } from './verify';
-import { recoveredVolumes } from './recovered';
+import { recoveredTwins } from './recovered';
 import { runFailback, type FailbackFigures } from './run-failback';
 import type { ProtectedInstance } from './workload';
 
 export interface RecoveryDemo {
+  /** Clients of the recovery site's region. */
   readonly ec2: EC2Client;
   readonly sfn: SFNClient;
   readonly endpoint: string;
@@ -29,6 +30,8 @@ export interface RecoveryDemo {
   readonly siteId: string;
   readonly vpg: string;
   readonly app: ProtectedInstance;
+  /** The protected instance's device name → volume id, read while its region was up. */
+  readonly sourceDevices: ReadonlyMap<string, string>;
   readonly workDir: string;
   readonly say: (line: string) => void;
 }
@@ -37,7 +40,7 @@ export interface RecoveryDemo {
 export async function checkRecovered(d: RecoveryDemo, run: FailbackFigures, expected: ReadonlyMap<string, VolumeImage>, label: string): Promise<boolean> {
   const vm = run.recoveredInstances.find((r) => r.sourceInstanceId === d.app.instanceId);
   if (!vm) throw new Error(`${label}: no recovered VM for ${d.app.instanceId}`);
-  const twins = await recoveredVolumes(d.ec2, d.app.instanceId, vm.instanceId);
+  const twins = await recoveredTwins(d.ec2, d.sourceDevices, vm.instanceId);
   let ok = true;
   for (const [sourceVolumeId, image] of expected) {
     const got = await captureVolumeImage(d.endpoint, { volumeId: twins.get(sourceVolumeId)!, sizeBytes: image.sizeBytes });
@@ -54,7 +57,7 @@ export async function checkRecovered(d: RecoveryDemo, run: FailbackFigures, expe
   return ok;
 }
 
-export async function failback(d: RecoveryDemo, checkpoint: string, mode: 'test' | 'live'): Promise<FailbackFigures> {
+export async function failback(d: RecoveryDemo, checkpoint: string, mode: 'test' | 'live' | 'failover'): Promise<FailbackFigures> {
   return runFailback(d.sfn, d.failbackArn, { checkpoint, mode }, `failback (${mode})`);
 }
 
@@ -93,6 +96,6 @@ export async function exportAndCheck(d: RecoveryDemo, checkpointId: string, imag
 
 export async function removeTestVms(d: RecoveryDemo): Promise<void> {
   const failbacks = { stateMachineArn: d.failbackArn, executions: new StepFunctionsExecutions(d.sfn) };
-  const report = await removeTestRecoveredVms(new Ec2Adapter(), { siteId: d.siteId, vpg: d.vpg, failbacks, images: new Ec2Images() });
+  const report = await removeTestRecoveredVms(new Ec2Adapter(d.ec2), { siteId: d.siteId, vpg: d.vpg, failbacks, images: new Ec2Images(d.ec2) });
   d.say(`    failback-cleanup: ${report.terminatedInstances.length} test VM(s) terminated, ${report.deletedVolumes.length} volume(s) deleted`);
 }
