@@ -1,6 +1,6 @@
 /**
  * Builds the emulators the cloud composes, all on one CloudContext and one volume storage:
- * EC2 (with its IMDS route), EBS direct APIs (sharing EC2's snapshot registry), Step Functions,
+ * EC2 (with its IMDS route), EBS direct APIs (sharing EC2's snapshot registry), KMS, SNS, CloudWatch, Step Functions,
  * and the admin route. Kept apart from cloud.ts so the process wiring stays readable.
  */
 import path from 'node:path';
@@ -18,6 +18,7 @@ import type { StepFunctionsService } from './sfn/index';
 import { adminRoute } from './admin/index';
 import { createKmsService, type KmsService } from './kms/index';
 import { createSnsService, type SnsService } from './sns/index';
+import { type CloudWatchService, createCloudWatchService } from './cloudwatch/index';
 
 export interface CloudServices {
   storage: FileVolumeStorage;
@@ -25,6 +26,7 @@ export interface CloudServices {
   ebs: Service;
   kms: KmsService;
   sns: SnsService;
+  cloudwatch: CloudWatchService;
   sfn: StepFunctionsService;
   admin: PathRoute;
   imds: PathRoute;
@@ -35,11 +37,14 @@ export function createServices(ctx: CloudContext): CloudServices {
   // KMS first: EC2 and the EBS direct APIs call it on their callers' behalf (src/ec2/ebs-encryption.ts)
   const kms = createKmsService(ctx);
   const ec2 = createEc2Service(ctx, storage, kms);
+  // CloudWatch after SNS: alarm actions publish to its topics
+  const sns = createSnsService(ctx);
   return {
     storage,
     ec2,
     kms,
-    sns: createSnsService(ctx),
+    sns,
+    cloudwatch: createCloudWatchService(ctx, sns),
     ebs: createRegionalEbs(ctx, storage, ec2, kms),
     sfn: createStepFunctionsService(ctx),
     admin: adminRoute(storage, ctx),

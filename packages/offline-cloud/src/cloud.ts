@@ -1,5 +1,5 @@
 /**
- * The offline cloud process: one edge port on 127.0.0.1 serving EC2, EBS direct APIs, Step Functions
+ * The offline cloud process: one edge port on 127.0.0.1 serving EC2, EBS direct APIs, KMS, SNS, CloudWatch, Step Functions
  * (Lifeboat's emulators), S3 (s3rver), the IMDS emulation and the /_lifeboat/ control routes, with
  * fault injection in front of the services. With a data dir, its state survives stop + start.
  */
@@ -23,11 +23,13 @@ import { startS3, S3Emulator } from './s3';
 import type { CloudServices } from './cloud-services';
 import type { Ec2Service } from './ec2/index';
 import type { StepFunctionsService } from './sfn/index';
+import type { CloudWatchService } from './cloudwatch/index';
 import { IamRegistry, type IamState } from './iam/registry';
 import { accessKeyOf, createAuthorizer } from './iam/authorizer';
 import { credentialsRoute } from './iam/credentials-route';
 import { createIamService } from './iam/iam-api';
 import { createServiceQuotasService } from './quotas/index';
+import { CloudWatchMetrics } from './cloudwatch/metrics';
 
 export interface CloudOptions {
   /** 0 or unset: any free port. */
@@ -63,6 +65,8 @@ export interface Cloud {
   readonly ctx: CloudContext;
   readonly ec2: Ec2Service;
   readonly sfn: StepFunctionsService;
+  /** CloudWatch's alarms (src/cloudwatch/): a test with a hand-moved clock asks it to evaluate up to now. */
+  readonly cloudwatch: CloudWatchService;
   readonly storage: VolumeStorage;
   readonly s3: S3Emulator;
   /** The live fault settings: change fields at run time (or PUT /_lifeboat/faults). */
@@ -95,6 +99,9 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const iam = new IamRegistry(clock);
   const outages = new RegionOutages();
   const customResources = new CustomResourceResponses();
+  const region = opts.region ?? 'us-east-1';
+  // what the Lambda functions and Step Functions publish, per account and region, read by the CloudWatch service
+  const metrics = new CloudWatchMetrics({ account: OFFLINE_ACCOUNT_ID, region }, clock, log);
 
   const ctx: CloudContext = {
     dataDir,
@@ -102,7 +109,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
       if (!url) throw new Error('offline cloud: endpoint asked for before the port is listening');
       return url;
     },
-    region: opts.region ?? 'us-east-1',
+    region,
     accountId: OFFLINE_ACCOUNT_ID,
     faults,
     timings,
@@ -115,6 +122,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     customResources,
     iam,
     outages,
+    metrics,
   };
 
   // S3 loads on its own thread while this one loads the other emulators (each takes about a second)
@@ -138,6 +146,8 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     ec2: ec2.toJSON(),
     kms: services.kms.toJSON(),
     sns: services.sns.toJSON(),
+    cloudwatch: services.cloudwatch.toJSON(),
+    metrics: metrics.toJSON(),
     sfn: sfn.toJSON(),
     iam: iam.toJSON(),
     s3Buckets: buckets.toJSON(),
@@ -152,6 +162,8 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
       if (saved.components.ec2 !== undefined) ec2.restore(saved.components.ec2);
       if (saved.components.kms !== undefined) services.kms.restore(saved.components.kms);
       if (saved.components.sns !== undefined) services.sns.restore(saved.components.sns);
+      if (saved.components.metrics !== undefined) metrics.restore(saved.components.metrics);
+      if (saved.components.cloudwatch !== undefined) services.cloudwatch.restore(saved.components.cloudwatch);
       if (saved.components.sfn !== undefined) sfn.restore(saved.components.sfn);
       if (saved.components.iam !== undefined) iam.restore(saved.components.iam as IamState);
       buckets.restore(saved.components.s3Buckets as Record<string, BucketRecord> | undefined);
@@ -169,7 +181,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
   const killInstanceProcess = (id: string) => ec2.killInstanceProcess(id);
   const edge = createEdgeHandler({
     now: () => clock.now(),
-    services: [ec2, services.ebs, services.kms, services.sns, sfn, createIamService(iam), createServiceQuotasService(ctx)],
+    services: [ec2, services.ebs, services.kms, services.sns, services.cloudwatch, sfn, createIamService(iam), createServiceQuotasService(ctx)],
     raw: { s3: countingRaw(requestCounts, s3.handler) },
     gates: { s3: buckets },
     // the control route comes first: it owns /_lifeboat/faults and .../kill and hands the rest of /_lifeboat/ to admin
@@ -224,6 +236,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
     ctx,
     ec2,
     sfn,
+    cloudwatch: services.cloudwatch,
     storage,
     s3,
     faults,
@@ -237,6 +250,7 @@ export async function startCloud(opts: CloudOptions = {}): Promise<Cloud> {
 
 async function closeAll(services: CloudServices, s3?: S3Emulator): Promise<void> {
   services.ec2.close();
+  services.cloudwatch.close();
   await services.sfn.close();
   await s3?.close();
 }

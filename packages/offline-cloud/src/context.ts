@@ -2,6 +2,7 @@ import type { AwsLimits } from './aws-rates';
 import type { CustomResourceResponses } from './assembly/custom-resources';
 import { AWS_TIMINGS, type Timings } from './aws-timings';
 import type { CloudClock } from './clock';
+import type { CloudWatchMetrics } from './cloudwatch/metrics';
 import type { IamRegistry } from './iam/registry';
 import type { RegionOutages } from './region-outage';
 
@@ -53,6 +54,11 @@ export interface CloudContext {
   readonly outages?: RegionOutages;
   /** Where custom resource functions answer the deploy (src/assembly/custom-resources.ts); unset: recorded only. */
   readonly customResources?: CustomResourceResponses;
+  /**
+   * CloudWatch's metrics of every account and region (src/cloudwatch/metrics.ts): the Lambda functions' embedded
+   * metric format lines and Step Functions' AWS/States metrics go there. Unset: nothing is recorded (unit harnesses).
+   */
+  readonly metrics?: CloudWatchMetrics;
   /** `lifeboat cloud --no-default-vpc`: the account has no default VPC (as after a landing zone deleted it). */
   readonly noDefaultVpc?: boolean;
 }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FileAsset } from './manifest';
 import { NO_VALUE, referencedIds, ResolveScope, resolveValue } from './intrinsics';
@@ -59,16 +60,18 @@ export async function deployAssembly(dir: string, opts: DeployOptions): Promise<
     const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
     const ec2 = new EC2Client(clientConfig);
     const sns = new SNSClient(clientConfig);
+    const cloudwatch = new CloudWatchClient(clientConfig);
     try {
       const assets = assembly.assets.filter((a) => stack.dependencies.includes(a.manifestId) || stack.assetManifests.includes(a.manifestId));
       const assetFolders = await publishAssets(assets, s3, host, published);
       host.log(`deploy: stack ${stack.stackName} (${host.accountId}, ${host.region})`);
-      const deployed = await deployStack(stack, { ...target, assembly, assetFolders, s3, ec2, sns });
+      const deployed = await deployStack(stack, { ...target, assembly, assetFolders, s3, ec2, sns, cloudwatch });
       target.stacks.set(stack.stackName, deployed);
     } finally {
       s3.destroy();
       ec2.destroy();
       sns.destroy();
+      cloudwatch.destroy();
     }
   }
 }
@@ -104,6 +107,7 @@ interface StackContext extends DeployTarget {
   s3: S3Client;
   ec2: EC2Client;
   sns: SNSClient;
+  cloudwatch: CloudWatchClient;
 }
 
 async function deployStack(stack: StackArtifact, c: StackContext): Promise<DeployedStack> {
@@ -165,6 +169,7 @@ async function deployStack(stack: StackArtifact, c: StackContext): Promise<Deplo
         s3: c.s3,
         ec2: c.ec2,
         sns: c.sns,
+        cloudwatch: c.cloudwatch,
         previous: previous?.resources[logicalId],
         logDeliveryGroups,
       });

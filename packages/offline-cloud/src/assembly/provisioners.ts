@@ -1,10 +1,12 @@
 /**
  * Creates one CloudFormation resource in the offline cloud. What the cloud emulates is created through
  * the real AWS SDK clients against the cloud's own endpoint (the same code path as a user's):
- * S3 buckets, EC2 launch templates, security groups and network resources (network-provisioners.ts). Lambda functions, state machines and schedules
+ * S3 buckets, EC2 launch templates, security groups and network resources (network-provisioners.ts), SNS (sns-provisioners.ts), CloudWatch alarms (cloudwatch-provisioners.ts). Lambda functions, state machines and schedules
  * are registered with the Step Functions service. Everything else is recorded with a synthetic id.
  */
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { provisionAlarm } from './cloudwatch-provisioners';
 import { provisionSns } from './sns-provisioners';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -61,6 +63,7 @@ export interface ProvisionEnv {
   s3: S3Client;
   ec2: EC2Client;
   sns: SNSClient;
+  cloudwatch: CloudWatchClient;
   previous?: DeployedResource;
   /** Log groups the account's log delivery resource policy already names (log-delivery-policy.ts). */
   logDeliveryGroups(): string[];
@@ -203,6 +206,11 @@ export async function provision(logicalId: string, resource: TemplateResource, p
     case 'AWS::SNS::Subscription': {
       if (reuse) return reuse;
       const made = (await provisionSns(resource.Type, logicalId, env.stackName, props, env.sns))!;
+      return done(made.physicalId, made.attributes);
+    }
+    case 'AWS::CloudWatch::Alarm': {
+      // a redeploy puts it again: an update overwrites the configuration and keeps the state (PutMetricAlarm)
+      const made = await provisionAlarm(logicalId, env.stackName, props, env.host, env.cloudwatch);
       return done(made.physicalId, made.attributes);
     }
     case 'AWS::Events::Rule':

@@ -9,39 +9,11 @@
 import { CLOCK_PRELOAD, type CloudClock, CloudTimers, REAL_TIME } from '../clock';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { type FunctionConfig, type LambdaErrorShape, LambdaInvokeError } from './function-types';
+import { onLines } from './log-lines';
 import { WORKER_SOURCE } from './worker-source';
 
-export interface FunctionConfig {
-  name: string;
-  arn: string;
-  /** Folder holding the bundled code (the assembly's asset.<hash>/). */
-  codeDir: string;
-  /** 'index.handler' style: module path relative to codeDir, then the export name. */
-  handler: string;
-  timeoutSeconds: number;
-  memorySize: number;
-  environment: Record<string, string>;
-  /** The execution role (AWS::Lambda::Function Role); its credentials are in the sandbox's environment. */
-  roleArn?: string;
-}
-
-export interface LambdaErrorShape {
-  errorType: string;
-  errorMessage: string;
-  trace: string[];
-}
-
-/** A failed invocation: `name` = errorType, `message` = errorMessage, as the AWS SDK surfaces them. */
-export class LambdaInvokeError extends Error {
-  constructor(readonly shape: LambdaErrorShape) {
-    super(shape.errorMessage);
-    this.name = shape.errorType;
-  }
-  /** The Cause string Step Functions records for a failed Lambda task. */
-  toCause(): string {
-    return JSON.stringify({ errorMessage: this.shape.errorMessage, errorType: this.shape.errorType, trace: this.shape.trace });
-  }
-}
+export { type FunctionConfig, type LambdaErrorShape, LambdaInvokeError } from './function-types';
 
 export interface LambdaRuntimeOptions {
   endpoint: () => string;
@@ -55,6 +27,12 @@ export interface LambdaRuntimeOptions {
   credentials?: (roleArn: string) => { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } | undefined;
   /** The cloud clock: a function's Date and timers run on it (clock-preload.js), and so does its timeout. Unset: real time. */
   clock?: CloudClock;
+  /**
+   * Each whole line a function writes to stdout or stderr: what Lambda sends to the function's CloudWatch Logs log
+   * group (https://docs.aws.amazon.com/lambda/latest/dg/nodejs-logging.html), where embedded metric format lines
+   * become metrics.
+   */
+  onLogLine?: (fn: FunctionConfig, line: string) => void;
 }
 
 interface Pending {
@@ -64,10 +42,20 @@ interface Pending {
   cancel: () => void;
 }
 
+interface WorkerResult {
+  type: 'result';
+  id: string;
+  ok: boolean;
+  payload?: unknown;
+  error?: LambdaErrorShape;
+}
+
 /** One warm sandbox: a child process running WORKER_SOURCE for one function. */
 class FunctionWorker {
   private readonly child: ChildProcess;
   private readonly pending = new Map<string, Pending>();
+  private readonly results = new Map<string, WorkerResult>();
+  private readonly endsSeen = new Set<string>();
   exited = false;
   /** The sandbox has loaded the handler (Init): invocations and their timeouts start after it. */
   private readonly ready: Promise<void>;
@@ -80,6 +68,7 @@ class FunctionWorker {
     readonly config: FunctionConfig,
     env: NodeJS.ProcessEnv,
     log: (message: string) => void,
+    onLogLine: ((fn: FunctionConfig, line: string) => void) | undefined,
     private readonly clock: CloudClock,
     /** The timeout runs on the cloud clock: a scale set while an invocation runs moves its end too. */
     private readonly timers: CloudTimers,
@@ -90,18 +79,20 @@ class FunctionWorker {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const prefix = `lambda ${config.name}: `;
-    this.child.stdout?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
-    this.child.stderr?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      stream?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
+      onLines(stream, (line) => {
+        onLogLine?.(config, line);
+        const end = stream === this.child.stdout ? /^END RequestId: (\S+)$/.exec(line) : null;
+        if (end) this.ended(end[1]);
+      });
+    }
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    this.child.on('message', (msg: { type: string; id: string; ok: boolean; payload?: unknown; error?: LambdaErrorShape }) => {
+    this.child.on('message', (msg: WorkerResult | { type: 'ready' }) => {
       if (msg.type === 'ready') return this.markReady();
       if (msg.type !== 'result') return;
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      p.cancel();
-      if (msg.ok) p.resolve(msg.payload);
-      else p.reject(new LambdaInvokeError(msg.error!));
+      this.results.set(msg.id, msg);
+      this.settle(msg.id);
     });
     this.exit = new Promise((resolve) => {
       this.child.once('exit', () => resolve());
@@ -155,6 +146,26 @@ class FunctionWorker {
         }
       });
     });
+  }
+
+  /** The invocation's END line came through stdout: every line it wrote before is in. */
+  private ended(requestId: string): void {
+    this.endsSeen.add(requestId);
+    this.settle(requestId);
+  }
+
+  /** An invocation ends once both its result (IPC) and its END line (stdout, another pipe) have arrived. */
+  private settle(id: string): void {
+    const msg = this.results.get(id);
+    if (!msg || !this.endsSeen.has(id)) return;
+    this.results.delete(id);
+    this.endsSeen.delete(id);
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.cancel();
+    if (msg.ok) p.resolve(msg.payload);
+    else p.reject(new LambdaInvokeError(msg.error!));
   }
 
   private failAll(shape: LambdaErrorShape): void {
@@ -215,7 +226,14 @@ export class LambdaRuntime {
     const live = this.liveSandboxes(config.name);
     let worker = live.find((w) => w.inFlight === 0);
     if (!worker) {
-      worker = new FunctionWorker(config, this.sandboxEnv(config), this.opts.log ?? (() => undefined), this.opts.clock ?? REAL_TIME, this.timers);
+      worker = new FunctionWorker(
+        config,
+        this.sandboxEnv(config),
+        this.opts.log ?? (() => undefined),
+        this.opts.onLogLine,
+        this.opts.clock ?? REAL_TIME,
+        this.timers,
+      );
       live.push(worker);
     }
     this.workers.set(config.name, live);

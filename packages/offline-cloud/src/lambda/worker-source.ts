@@ -43,6 +43,10 @@ process.on('message', async (msg) => {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  // Lambda writes these around every invocation's own lines in the function's log; END comes after all of them, so
+  // the runtime knows the invocation's stdout has arrived when it sees it
+  const end = (message) => process.stdout.write('END RequestId: ' + msg.requestId + '\n', () => process.send(message));
+  process.stdout.write('START RequestId: ' + msg.requestId + ' Version: $LATEST\n');
   try {
     const fn = loadHandler();
     const result = await (fn.length >= 3
@@ -51,9 +55,9 @@ process.on('message', async (msg) => {
           if (maybe && typeof maybe.then === 'function') maybe.then(resolve, reject);
         })
       : fn(msg.payload, context));
-    process.send({ type: 'result', id: msg.id, ok: true, payload: result === undefined ? null : result });
+    end({ type: 'result', id: msg.id, ok: true, payload: result === undefined ? null : result });
   } catch (err) {
-    process.send({ type: 'result', id: msg.id, ok: false, error: errorShape(err) });
+    end({ type: 'result', id: msg.id, ok: false, error: errorShape(err) });
   }
 });
 // Lambda's Init phase: the handler's module loads before the first invocation, outside its timeout

@@ -24,6 +24,7 @@ import type { HistoryEventRecord } from './history';
 import { payloadBytes, PAYLOAD_LIMIT_BYTES } from './quotas';
 import { Scheduler, ScheduleSpec } from './schedule';
 import { authorizeTaskInvoke } from '../iam/task-invoke';
+import { executionEnded, executionStarted } from './metrics';
 
 export interface StateMachineRecord {
   name: string;
@@ -73,7 +74,16 @@ export class StepFunctionsStore implements Service {
         const role = iam.roleByArn(roleArn);
         return role && iam.credentialsFor(role);
       });
-    this.lambda = new LambdaRuntime({ endpoint: ctx.endpoint, region: ctx.region, log: (m) => ctx.log(m), credentials, clock: ctx.clock });
+    const here = { account: ctx.accountId, region: ctx.region };
+    this.lambda = new LambdaRuntime({
+      endpoint: ctx.endpoint,
+      region: ctx.region,
+      log: (m) => ctx.log(m),
+      credentials,
+      clock: ctx.clock,
+      // what a function logs reaches CloudWatch Logs, where embedded metric format lines become metrics
+      onLogLine: (fn, line) => ctx.metrics?.logLine(here, `function ${fn.name}`, line),
+    });
     this.scheduler = new Scheduler(ctx.clock, (spec) => this.fireSchedule(spec));
     this.operations = {
       StartExecution: (i) => this.startExecution(i),
@@ -232,11 +242,13 @@ export class StepFunctionsStore implements Service {
       },
       waitFactor: () => this.waitFactor(),
       clock: this.ctx.clock,
-      onFinished: () => {
+      onFinished: (ended) => {
+        executionEnded(this.ctx, ended);
         this.running.delete(executionArn);
         this.ctx.markDirty();
       },
     });
+    executionStarted(this.ctx, record);
     this.executions.set(executionArn, { record, events: run.history.events });
     this.running.set(executionArn, run);
     run.done.catch((err: unknown) => this.ctx.log(`sfn: execution ${executionArn} crashed: ${String(err)}`));
