@@ -1,8 +1,10 @@
 /**
  * A recovery site in another region, end to end on the offline cloud (its accounts, regions and region outage):
  * a VPG protected in us-east-1 replicates into a replica bucket in eu-west-1, where its failback state machine,
- * ZImporters and RPO probe live. Two syncs run in us-east-1; then us-east-1 is taken down, and a failback started
- * in eu-west-1 recovers, from the replica alone, a VM whose disks equal the protected volumes at the checkpoint.
+ * ZImporters, RPO probe and RPO alarm live. Two syncs run in us-east-1, after which the probe finds the RPO within
+ * target and the alarm OK; then us-east-1 is taken down, and a failback started in eu-west-1 recovers, from the
+ * replica alone, a VM whose disks equal the protected volumes at the checkpoint; as cloud time passes with no sync, the
+ * RPO the probe publishes grows past the alarm's threshold and the alarm in eu-west-1 goes to ALARM and alerts.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,13 +13,16 @@ import { promisify } from 'node:util';
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { clientConfig } from '@lifeboat/offline-cloud/src/testing';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
 import { runSync } from '../../bin/demo/run-sync';
 import { runFailback } from '../../bin/demo/run-failback';
-import { failbackStateMachineName, probeFunctionName, syncStateMachineName } from '../../runtime/core/resource-names';
+import { alertTopicName, failbackStateMachineName, probeFunctionName, rpoAlarmName, syncStateMachineName } from '../../runtime/core/resource-names';
+import { METRIC, METRIC_DIMENSION, METRICS_NAMESPACE } from '../../runtime/core/monitoring/metrics';
+import { pastNextEvaluation, passCloudTime } from '../helpers/cloud-time';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { checksOf, doctorOf } from '../helpers/doctor';
 
@@ -26,23 +31,31 @@ const LIFEBOAT = path.resolve(__dirname, '../../bin/lifeboat.js');
 const SITE = 'dr2';
 const VPG = 'app';
 const RECOVERY = 'eu-west-1';
+/** A 15-minute interval: the RPO alarm's threshold (twice the interval, the default multiple) is 30 minutes away. */
+const SYNC_INTERVAL_MINUTES = 15;
+const RPO_THRESHOLD_SECONDS = 2 * SYNC_INTERVAL_MINUTES * 60;
 const config = {
   siteId: SITE,
-  vpgs: [{ name: VPG, instances: { tags: { app: 'dr2-app' } }, syncIntervalMinutes: 60, journalHours: 24 }],
+  vpgs: [{ name: VPG, instances: { tags: { app: 'dr2-app' } }, syncIntervalMinutes: SYNC_INTERVAL_MINUTES, journalHours: 24 }],
   recoverySite: { region: RECOVERY },
   pollSeconds: 5,
 };
 
 let site: TestSite;
 let app: ProtectedInstance;
-let there: { ec2: EC2Client; sfn: SFNClient; s3: S3Client };
+let there: { ec2: EC2Client; sfn: SFNClient; s3: S3Client; cw: CloudWatchClient };
 /** Device name → source volume id on the protected instance, read while its region is up. */
 let devices: Map<string, string>;
 
 beforeAll(async () => {
   site = await deployTestSite(config, { vcpuQuota: 16 });
   const inRecovery = { ...clientConfig(site.url), region: RECOVERY };
-  there = { ec2: new EC2Client(inRecovery), sfn: new SFNClient(inRecovery), s3: new S3Client({ ...inRecovery, forcePathStyle: true }) };
+  there = {
+    ec2: new EC2Client(inRecovery),
+    sfn: new SFNClient(inRecovery),
+    s3: new S3Client({ ...inRecovery, forcePathStyle: true }),
+    cw: new CloudWatchClient(inRecovery),
+  };
   app = await createProtectedInstance(site.ec2, { tags: { app: 'dr2-app' }, volumeSizesGiB: [1, 1] });
   const described = await site.ec2.send(new DescribeInstancesCommand({ InstanceIds: [app.instanceId] }));
   const mappings = described.Reservations![0].Instances![0].BlockDeviceMappings ?? [];
@@ -59,6 +72,87 @@ const outage = (region: string, down: boolean) =>
 
 async function machineNames(sfn: SFNClient): Promise<string[]> {
   return ((await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? []).map((m) => m.name!);
+}
+
+/** The RPO probe of the recovery region, run as its schedule would run it. */
+const runProbe = async () =>
+  (await site.cloud.sfn.invokeFunction(`arn:aws:lambda:${RECOVERY}:${site.cloud.ctx.accountId}:function:${probeFunctionName(SITE)}`, {})) as {
+    vpgs: number;
+    problems: string[];
+  };
+
+/** The VPG's RPO alarm, as DescribeAlarms answers it in the recovery region. */
+async function rpoAlarm(): Promise<MetricAlarm> {
+  const alarms = (await there.cw.send(new DescribeAlarmsCommand({ AlarmNames: [rpoAlarmName(SITE, VPG)] }))).MetricAlarms ?? [];
+  expect(alarms.map((a) => a.AlarmName)).toEqual([rpoAlarmName(SITE, VPG)]);
+  return alarms[0];
+}
+
+/** What the RPO alarm published to the recovery region's alert topic, oldest first. */
+async function rpoAlerts(): Promise<Array<{ OldStateValue: string; NewStateValue: string; NewStateReason: string }>> {
+  const topicArn = `arn:aws:sns:${RECOVERY}:${site.cloud.ctx.accountId}:${alertTopicName(SITE)}`;
+  const res = await fetch(`${site.url}/_lifeboat/sns/messages?topicArn=${encodeURIComponent(topicArn)}`);
+  expect(res.status).toBe(200);
+  const published = ((await res.json()) as Array<{ message: string }>).map((m) => JSON.parse(m.message) as Record<string, string>);
+  return published.filter((n) => n.AlarmName === rpoAlarmName(SITE, VPG)) as unknown as Array<{
+    OldStateValue: string;
+    NewStateValue: string;
+    NewStateReason: string;
+  }>;
+}
+
+/** The newest achieved RPO the recovery region's CloudWatch holds for the VPG (one-minute Maximum). */
+async function latestRpoSeconds(): Promise<number> {
+  const now = site.cloud.ctx.clock.now();
+  const stats = await there.cw.send(
+    new GetMetricStatisticsCommand({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.rpoSeconds,
+      Dimensions: [
+        { Name: METRIC_DIMENSION.site, Value: SITE },
+        { Name: METRIC_DIMENSION.vpg, Value: VPG },
+      ],
+      StartTime: new Date(now - 10 * 60_000),
+      EndTime: new Date(now),
+      Period: 60,
+      Statistics: ['Maximum'],
+    }),
+  );
+  const newest = (stats.Datapoints ?? []).sort((a, b) => b.Timestamp!.getTime() - a.Timestamp!.getTime())[0];
+  expect(newest?.Maximum).toEqual(expect.any(Number));
+  return newest.Maximum!;
+}
+
+/**
+ * With the protected region gone no sync commits, so the RPO the recovery region's probe publishes grows by the cloud
+ * time that passes. Probing every 4 minutes (its schedule's 5 at most), the alarm stays OK while the RPO is within the
+ * threshold; once two probe periods are over it, the alarm goes to ALARM and alerts the topic, once.
+ */
+async function expectRpoAlarmAsTimePasses(alertsBefore: number): Promise<void> {
+  const clock = site.cloud.ctx.clock;
+  let rpo = await latestRpoSeconds();
+  // the RPO grows at least 4 minutes a round: 30 minutes are passed in 8 rounds; 12 bound the loop
+  for (let round = 0; round < 12 && rpo <= RPO_THRESHOLD_SECONDS; round++) {
+    await passCloudTime(clock, 4 * 60_000);
+    expect((await runProbe()).vpgs).toBe(1);
+    await pastNextEvaluation(clock);
+    rpo = await latestRpoSeconds();
+    if (rpo <= RPO_THRESHOLD_SECONDS) expect((await rpoAlarm()).StateValue).toBe('OK');
+  }
+  expect(rpo).toBeGreaterThan(RPO_THRESHOLD_SECONDS);
+  // a second probe period over the threshold: 2 out of 2 datapoints breach
+  await passCloudTime(clock, 5 * 60_000);
+  await runProbe();
+  await pastNextEvaluation(clock);
+  const alarm = await rpoAlarm();
+  expect(alarm.StateValue).toBe('ALARM');
+  expect(alarm.StateReason).toMatch(
+    new RegExp(`^Threshold Crossed: 2 out of the last 2 datapoints \\[.+\\] were greater than the threshold \\(${RPO_THRESHOLD_SECONDS}\\.0\\)`),
+  );
+  // evaluations that find it in ALARM again alert no one again
+  await passCloudTime(clock, 3 * 60_000);
+  expect((await rpoAlarm()).StateValue).toBe('ALARM');
+  expect((await rpoAlerts()).slice(alertsBefore).map((a) => [a.OldStateValue, a.NewStateValue])).toEqual([['OK', 'ALARM']]);
 }
 
 describe('a recovery site in another region', () => {
@@ -104,6 +198,14 @@ describe('a recovery site in another region', () => {
     const expected = new Map<string, VolumeImage>();
     for (const v of app.volumes) expected.set(v.volumeId, await captureVolumeImage(site.url, v));
 
+    // right after the sync the recovery region's probe publishes an RPO within target: the RPO alarm there is OK
+    expect(await runProbe()).toEqual({ vpgs: 1, problems: [] });
+    await pastNextEvaluation(site.cloud.ctx.clock);
+    expect(await latestRpoSeconds()).toBeLessThanOrEqual(RPO_THRESHOLD_SECONDS);
+    expect((await rpoAlarm()).StateValue).toBe('OK');
+    const alertsBefore = (await rpoAlerts()).length;
+    expect((await rpoAlerts()).at(-1)?.NewStateValue).toBe('OK');
+
     // the packs and checkpoints are in the recovery region's bucket
     const keys = await there.s3.send(new ListObjectsV2Command({ Bucket: (await site.store(VPG)).bucket, Prefix: `vpgs/${VPG}/checkpoints/` }));
     expect((keys.Contents ?? []).filter((o) => o.Key!.endsWith('.json')).length).toBeGreaterThanOrEqual(2);
@@ -112,10 +214,7 @@ describe('a recovery site in another region', () => {
     try {
       // the RPO probe lives with the replica: with the protected region gone it still publishes the VPG's RPO (which
       // then grows until the RPO alarm fires) and says only that it could not list the syncs there
-      const probe = (await site.cloud.sfn.invokeFunction(`arn:aws:lambda:${RECOVERY}:${site.cloud.ctx.accountId}:function:${probeFunctionName(SITE)}`, {})) as {
-        vpgs: number;
-        problems: string[];
-      };
+      const probe = await runProbe();
       expect(probe.vpgs).toBe(1);
       expect(probe.problems).toEqual([expect.stringMatching(new RegExp(`^${VPG} sync executions: `))]);
       // the CLI finds the store through the config's recoverySite: the checkpoints are listed with us-east-1 gone
@@ -156,8 +255,11 @@ describe('a recovery site in another region', () => {
       }
       // every protected data volume came back
       expect([...expected.keys()]).toEqual([]);
+
+      // the alarm that says so lives here too: it goes to ALARM as the RPO grows past its threshold, and alerts
+      await expectRpoAlarmAsTimePasses(alertsBefore);
     } finally {
       await outage('us-east-1', false);
     }
-  }, 600_000); // two syncs, a probe, a CLI call and a failback across regions (80-200 s on a shared machine)
+  }, 600_000); // two syncs, probes, a CLI call, a failback across regions and 45 cloud minutes (100-250 s on a shared machine)
 });
