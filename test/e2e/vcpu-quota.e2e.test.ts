@@ -1,8 +1,12 @@
 /**
  * A vCPU quota too small for a VPG's zSATs, end to end on the offline cloud: the preflight reads the quota through
  * Service Quotas, sizes the zSATs with DescribeInstanceTypes and fails naming the quota code and the fix; a sync
- * started anyway fails with a cause naming the quota, and leaves nothing behind.
+ * started anyway fails with a cause naming the quota, leaves nothing behind, and raises the VPG's sync-failed alarm.
  */
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { clientConfig } from '@lifeboat/offline-cloud/src/testing';
+import { alertTopicName, syncFailedAlarmName } from '../../runtime/core/resource-names';
+import { pastNextEvaluation } from '../helpers/cloud-time';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { createProtectedInstance, seededBytes, writeVolume } from '../../bin/demo/workload';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
@@ -49,4 +53,19 @@ it('fails the preflight naming the quota and the fix, and a sync started anyway 
   );
   const after = await ownedResources(site.ec2, SITE);
   expect(leftovers(after, new Set())).toEqual(leftovers(before, new Set()));
+
+  // Step Functions counts the failed execution (AWS/States ExecutionsFailed): at CloudWatch's next evaluation the VPG's
+  // sync-failed alarm is in ALARM and has alerted the site's topic, once
+  await pastNextEvaluation(site.cloud.ctx.clock);
+  const cw = new CloudWatchClient(clientConfig(site.url));
+  const alarms = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [syncFailedAlarmName(SITE, VPG)] }))).MetricAlarms ?? [];
+  cw.destroy();
+  expect(alarms.map((a) => a.StateValue)).toEqual(['ALARM']);
+  expect(alarms[0].StateReason).toMatch(
+    /^Threshold Crossed: 1 out of the last 1 datapoint \[1\.0 \(.+\)\] was greater than or equal to the threshold \(1\.0\)/,
+  );
+  const topicArn = `arn:aws:sns:${site.cloud.ctx.region}:${site.cloud.ctx.accountId}:${alertTopicName(SITE)}`;
+  const published = (await (await fetch(`${site.url}/_lifeboat/sns/messages?topicArn=${encodeURIComponent(topicArn)}`)).json()) as Array<{ message: string }>;
+  const alerts = published.map((m) => JSON.parse(m.message) as { AlarmName: string; NewStateValue: string });
+  expect(alerts.filter((a) => a.AlarmName === syncFailedAlarmName(SITE, VPG)).map((a) => a.NewStateValue)).toEqual(['ALARM']);
 }, 300_000);
