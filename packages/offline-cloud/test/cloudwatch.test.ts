@@ -3,8 +3,12 @@
  * embedded metric format line becomes a metric; an assembly's alarm is evaluated every cloud minute, notifies its
  * topic once per transition (and not at all when the topic's policy refuses CloudWatch for it); the TreatMissingData
  * settings on a silent metric; SetAlarmState lasting until the next evaluation; PutMetricAlarm's and DeleteAlarms'
- * refusals; IAM; one region's alarms seeing only that region's metrics, and evaluating on while another is down.
+ * refusals; IAM; one region's alarms seeing only that region's metrics, and evaluating on while another is down;
+ * metrics and alarms surviving a restart.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   CloudWatchClient,
   DeleteAlarmsCommand,
@@ -236,4 +240,38 @@ it("sees only its own region's metrics, and evaluates on while another region is
   // back up, it evaluates from then on (12:05), not at the instants it missed (12:04)
   now = at(5, 1);
   expect(await alarm('us-lag')).toMatchObject({ StateValue: 'OK', StateUpdatedTimestamp: new Date(at(5)) });
+});
+
+it('keeps metrics, alarms and their states across a restart with a data dir', async () => {
+  await t!.stop();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-cloudwatch-persist-'));
+  try {
+    t = await startTestCloud({ dataDir, now: () => now });
+    const before = new CloudWatchClient(clientConfig(t.url, { maxAttempts: 1 }));
+    await before.send(new PutMetricDataCommand({ Namespace: 'App', MetricData: [{ MetricName: 'Depth', Value: 9 }] }));
+    await before.send(
+      new PutMetricAlarmCommand(plain('depth', { MetricName: 'Depth', Statistic: 'Maximum', Threshold: 3, ComparisonOperator: 'GreaterThanThreshold' })),
+    );
+    now = at(1, 1);
+    expect((await alarm('depth', before)).StateValue).toBe('ALARM');
+    before.destroy();
+    await t.stop();
+
+    t = await startTestCloud({ dataDir, now: () => now });
+    const after = client(new CloudWatchClient(clientConfig(t.url, { maxAttempts: 1 })));
+    expect(await alarm('depth', after)).toMatchObject({ StateValue: 'ALARM', StateUpdatedTimestamp: new Date(at(1)) });
+    const stats = await after.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'App',
+        MetricName: 'Depth',
+        StartTime: new Date(at(0)),
+        EndTime: new Date(at(1)),
+        Period: 60,
+        Statistics: ['Maximum'],
+      }),
+    );
+    expect(stats.Datapoints?.map((d) => d.Maximum)).toEqual([9]);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

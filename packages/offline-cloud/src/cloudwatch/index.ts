@@ -65,13 +65,16 @@ export function createCloudWatchService(ctx: CloudContext, sns: SnsService): Clo
   };
   /** Evaluations run one at a time, so a transition's actions run once and in order. */
   const evaluateAll = (): Promise<void> =>
-    (running = running.then(async () => {
-      const now = ctx.clock.now();
-      for (const { key, store } of stores.all()) {
-        if (ctx.outages?.isDown(key.region)) store.skipTo(now);
-        else await act(store.catchUp(now));
-      }
-    }));
+    // a failed evaluation fails its own caller, never the ones queued after it
+    (running = running
+      .catch(() => undefined)
+      .then(async () => {
+        const now = ctx.clock.now();
+        for (const { key, store } of stores.all()) {
+          if (ctx.outages?.isDown(key.region)) store.skipTo(now);
+          else await act(store.catchUp(now));
+        }
+      }));
   const arm = () => {
     cancel?.();
     const due = stores
