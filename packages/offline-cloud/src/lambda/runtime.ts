@@ -80,11 +80,12 @@ class FunctionWorker {
     });
     const prefix = `lambda ${config.name}: `;
     for (const stream of [this.child.stdout, this.child.stderr]) {
-      stream?.on('data', (d: Buffer) => log(prefix + d.toString().trimEnd()));
       onLines(stream, (line) => {
         onLogLine?.(config, line);
-        const end = stream === this.child.stdout ? /^END RequestId: (\S+)$/.exec(line) : null;
-        if (end) this.ended(end[1]);
+        const marker = stream === this.child.stdout ? /^(START|END) RequestId: (\S+)/.exec(line) : null;
+        if (marker?.[1] === 'END') this.ended(marker[2]);
+        // the cloud's own log shows what the function wrote, not the runtime's markers around it
+        if (!marker && line.trim()) log(prefix + line.trimEnd());
       });
     }
     this.ready = new Promise((resolve) => (this.markReady = resolve));
