@@ -7,6 +7,7 @@
  */
 import { FAILBACK_STEPS } from '../runtime/core/failback/contract';
 import { SYNC_STEPS } from '../runtime/core/sync/contract';
+import { JOURNAL_STEPS } from '../runtime/core/journal/contract';
 import type { ConfigProblem, SiteConfig } from './config';
 import {
   alertTopicName,
@@ -14,6 +15,7 @@ import {
   defaultReplicaBucketName,
   failbackFailedAlarmName,
   failbackStateMachineName,
+  journalStateMachineName,
   probeFunctionName,
   rpoAlarmName,
   siteStackName,
@@ -82,8 +84,15 @@ export function siteNames(siteId: string, hasOwnBucket: boolean): DerivedName[] 
   return names;
 }
 
-/** What one VPG's stack names after the site id and the VPG name. */
-export function vpgNames(siteId: string, vpg: string): DerivedName[] {
+/** What one VPG's stacks name after the site id and the VPG name; `split`: a recovery site elsewhere, with its journal state machine. */
+export function vpgNames(siteId: string, vpg: string, split = false): DerivedName[] {
+  const journal = split
+    ? [
+        named('journal state machine', journalStateMachineName(siteId, vpg), STATE_MACHINE),
+        named('journal state machine log group', stateMachineLogGroupName(journalStateMachineName(siteId, vpg)), LOG_GROUP),
+        ...JOURNAL_STEPS.map((step) => named(`"${step}" step function`, vpgStepFunctionName(siteId, vpg, step), FUNCTION)),
+      ]
+    : [];
   return [
     named('VPG stack', vpgStackName(siteId, vpg), STACK),
     named('sync state machine', syncStateMachineName(siteId, vpg), STATE_MACHINE),
@@ -94,6 +103,7 @@ export function vpgNames(siteId: string, vpg: string): DerivedName[] {
     named('sync-failed alarm', syncFailedAlarmName(siteId, vpg), ALARM),
     named('failback-failed alarm', failbackFailedAlarmName(siteId, vpg), ALARM),
     ...[...SYNC_STEPS, ...FAILBACK_STEPS].map((step) => named(`"${step}" step function`, vpgStepFunctionName(siteId, vpg, step), FUNCTION)),
+    ...journal,
   ];
 }
 
@@ -121,7 +131,7 @@ export function derivedNameProblems(config: SiteConfig): ConfigProblem[] {
 
   config.vpgs.forEach((vpg, i) => {
     const reported = new Set<string>();
-    const names = vpgNames(siteId, vpg.name);
+    const names = vpgNames(siteId, vpg.name, config.recoverySite !== undefined);
     // The name furthest over its limit sets how long the VPG name may be: one line, with that length.
     const worst = names.reduce<DerivedName | undefined>((w, n) => (n.name.length - n.limit > (w ? w.name.length - w.limit : 0) ? n : w), undefined);
     if (worst) {

@@ -103,7 +103,7 @@ export interface VpgStepFunctionsProps<S extends string> {
   readonly siteId: string;
   readonly vpgName: string;
   /** Which flow's steps (for the functions' descriptions). */
-  readonly flow: 'sync' | 'failback';
+  readonly flow: 'sync' | 'failback' | 'journal';
   /** One function per step (SYNC_STEPS or FAILBACK_STEPS). */
   readonly steps: readonly S[];
   /** The VPG's role a step runs with (lib/vpg-step-roles.ts SYNC_STEP_ROLE, FAILBACK_STEP_ROLE). */

@@ -30,8 +30,11 @@ export interface SyncStateMachineProps {
   readonly siteId: string;
   /** The VPG as the Init state embeds it; its maxZsats bounds the Map's concurrency. */
   readonly vpg: VpgRuntimeLiteral;
-  /** The site's step functions, one per SYNC_STEPS entry. */
-  readonly functions: Readonly<Record<SyncStep, lambda.IFunction>>;
+  /**
+   * The VPG's sync step functions, one per SYNC_STEPS entry. Without `compact-journal` (a split site, whose journal
+   * is compacted in the recovery site: lib/journal-state-machine.ts) the sync goes from Commit straight to Cleanup.
+   */
+  readonly functions: SyncFunctions;
   /**
    * Retention of the execution log group.
    * @default logs.RetentionDays.THREE_MONTHS
@@ -44,6 +47,9 @@ export interface SyncStateMachineProps {
   readonly stepTimeout?: Duration;
 }
 
+/** The sync's step functions; `compact-journal` only where the sync compacts its own journal (a whole site). */
+export type SyncFunctions = Readonly<Record<Exclude<SyncStep, 'compact-journal'>, lambda.IFunction> & Partial<Record<'compact-journal', lambda.IFunction>>>;
+
 export class SyncStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
@@ -53,7 +59,8 @@ export class SyncStateMachine extends Construct {
     const { functions, vpg } = props;
     const stepTimeout = props.stepTimeout ?? Duration.minutes(6);
 
-    const step = (stateName: string, fn: SyncStep, resultPath: string) => lambdaTask(this, stateName, functions[fn], resultPath, stepTimeout);
+    const step = (stateName: string, fn: Exclude<SyncStep, 'compact-journal'>, resultPath: string) =>
+      lambdaTask(this, stateName, functions[fn], resultPath, stepTimeout);
 
     const init = new sfn.Pass(this, SYNC_STATE.init, {
       stateName: SYNC_STATE.init,
@@ -140,9 +147,10 @@ export class SyncStateMachine extends Construct {
 
     const commit = step(SYNC_STATE.commit, 'commit', syncResult('commit'));
     const cleanup = step(SYNC_STATE.cleanup, 'cleanup', syncResult('cleanup'));
-    const compactJournal = step(SYNC_STATE.compactJournal, 'compact-journal', syncResult('journal'));
+    const compactFn = functions['compact-journal'];
+    const compactJournal = compactFn ? lambdaTask(this, SYNC_STATE.compactJournal, compactFn, syncResult('journal'), stepTimeout) : undefined;
     // The checkpoint is committed: a failed compaction is recorded in the output and the sync goes on to Cleanup.
-    compactJournal.addCatch(cleanup, { errors: ['States.ALL'], resultPath: syncResult('journalError') });
+    compactJournal?.addCatch(cleanup, { errors: ['States.ALL'], resultPath: syncResult('journalError') });
     const succeeded = new sfn.Succeed(this, SYNC_STATE.succeeded, { stateName: SYNC_STATE.succeeded });
 
     const failed = new sfn.Fail(this, SYNC_STATE.failed, {
@@ -163,7 +171,7 @@ export class SyncStateMachine extends Construct {
       .next(
         new sfn.Choice(this, SYNC_STATE.handedOver, { stateName: SYNC_STATE.handedOver })
           .when(sfn.Condition.booleanEquals(syncPath('$.handover.continued'), true), continuedAsNew)
-          .otherwise(commit.next(compactJournal).next(cleanup).next(succeeded)),
+          .otherwise((compactJournal ? commit.next(compactJournal) : commit).next(cleanup).next(succeeded)),
       );
     const snapshotsReady = new sfn.Choice(this, SYNC_STATE.snapshotsReady, { stateName: SYNC_STATE.snapshotsReady })
       .when(sfn.Condition.booleanEquals(syncPath('$.snapshots.ready'), true), plan.next(runZsats))

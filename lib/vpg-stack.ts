@@ -5,7 +5,8 @@
  * instances, launch workers with another VPG's profile, or touch another VPG's part of the store).
  * With a recovery site elsewhere (lib/site-placement.ts) a VPG is two stacks: `Lifeboat-<siteId>-<vpg>` beside its
  * instances (zSAT role, sync steps, sync state machine, schedule, failed-sync alarm) and `Lifeboat-<siteId>-<vpg>-Recovery`
- * in the recovery site (ZImporter role, failback steps, failback state machine, RPO and failed-failback alarms).
+ * in the recovery site (ZImporter role, failback steps, failback state machine, RPO and failed-failback alarms, and the
+ * journal state machine with its compaction role: the protected side holds no role that may delete a checkpoint or a pack).
  */
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,7 +16,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { vpgRuntime, type SiteConfig, type VpgConfig } from './config';
 import type { LifeboatSiteStack } from './site-stack';
-import { SyncStateMachine } from './sync-state-machine';
+import { SyncStateMachine, type SyncFunctions } from './sync-state-machine';
+import { JournalStateMachine } from './journal-state-machine';
+import { JOURNAL_STEPS, type JournalStep } from '../runtime/core/journal/contract';
 import { FailbackStateMachine, recoveryRuntime } from './failback-state-machine';
 import { stepEnvironment, VpgStepFunctions } from './step-lambdas';
 import { FAILBACK_STEPS, type FailbackStep } from '../runtime/core/failback/contract';
@@ -24,7 +27,7 @@ import { replicaBucketName } from './replica-bucket';
 import { VpgAgentRole } from './vpg-agent-role';
 import { FAILBACK_STEP_ROLE, SYNC_STEP_ROLE, VpgStepRoles } from './vpg-step-roles';
 import { VpgAlarms } from './monitoring';
-import type { SitePart } from './site-placement';
+import type { Location, SitePart } from './site-placement';
 import type { StepRoleKind } from './vpg-step-roles';
 import { syncStateMachineName } from '../runtime/core/resource-names';
 import { stateMachineArn } from './step-permissions';
@@ -43,11 +46,15 @@ export interface LifeboatVpgStackProps extends StackProps {
   readonly handlersDir?: string;
 }
 
-const KINDS: Record<SitePart, readonly StepRoleKind[]> = {
+/** The step roles each half holds: a split site compacts its journal in the recovery site, never on the protected side. */
+export const PART_KINDS: Record<SitePart, readonly StepRoleKind[]> = {
   whole: ['sync', 'compaction', 'cleanup', 'failback'],
-  protected: ['sync', 'compaction', 'cleanup'],
-  recovery: ['failback'],
+  protected: ['sync', 'cleanup'],
+  recovery: ['failback', 'compaction'],
 };
+
+/** The sync steps of each half that syncs: a split site's sync has no CompactJournal (the recovery site's journal run does it). */
+const SPLIT_SYNC_STEPS = SYNC_STEPS.filter((s): s is Exclude<SyncStep, 'compact-journal'> => s !== 'compact-journal');
 
 export class LifeboatVpgStack extends Stack {
   /** Which half of the VPG this stack holds (its site stack's). */
@@ -57,10 +64,13 @@ export class LifeboatVpgStack extends Stack {
   /** The ZImporters' role: reads its VPG's prefix, writes its import's progress and results (recovery site). */
   readonly importerAgentRole?: VpgAgentRole;
   readonly stepRoles: VpgStepRoles;
-  readonly syncSteps?: VpgStepFunctions<SyncStep>;
+  readonly syncSteps?: { readonly functions: SyncFunctions };
   readonly failbackSteps?: VpgStepFunctions<FailbackStep>;
   readonly sync?: SyncStateMachine;
   readonly failback?: FailbackStateMachine;
+  /** A split site's journal steps and journal state machine (recovery site). */
+  readonly journalSteps?: VpgStepFunctions<JournalStep>;
+  readonly journal?: JournalStateMachine;
   readonly schedule?: events.Rule;
   readonly alarms: VpgAlarms;
   /** The site's replica bucket, by name. */
@@ -75,6 +85,8 @@ export class LifeboatVpgStack extends Stack {
     const { peers } = site;
     const protects = part !== 'recovery';
     const recovers = part !== 'protected';
+    // where the journal state machine is, as this stack names it: only a split site has one, beside the failback
+    const journalAt: Location | undefined = part === 'whole' ? undefined : peers.failback;
     this.addStackDependency(site);
     // The site's bucket by its fixed name, built from this stack's own account and region (the recovery site's, when
     // it is elsewhere): no cross-stack import, so IAM resources read as names (the roles acknowledge them so, lib/nag-acks.ts).
@@ -98,8 +110,9 @@ export class LifeboatVpgStack extends Stack {
       instanceIds: vpg.instances.ids ?? [],
       instanceTags: vpg.instances.tags ?? {},
       kmsKeyArns: config.kms?.keyArns,
-      kinds: KINDS[part],
+      kinds: PART_KINDS[part],
       peers,
+      journal: journalAt,
     });
     // one environment for both flows' functions (a step refuses an input for another VPG: LIFEBOAT_VPG)
     const environment = stepEnvironment({
@@ -125,7 +138,7 @@ export class LifeboatVpgStack extends Stack {
       this.syncSteps = new VpgStepFunctions(this, 'SyncSteps', {
         ...flowProps,
         flow: 'sync',
-        steps: SYNC_STEPS,
+        steps: part === 'whole' ? SYNC_STEPS : SPLIT_SYNC_STEPS,
         roleOf: (step) => this.stepRoles.of(SYNC_STEP_ROLE[step]),
       });
       this.sync = new SyncStateMachine(this, 'Sync', { siteId, vpg: runtime, functions: this.syncSteps.functions });
@@ -157,6 +170,16 @@ export class LifeboatVpgStack extends Stack {
         functions: this.failbackSteps.functions,
       });
     }
+    if (part === 'recovery') {
+      this.journalSteps = new VpgStepFunctions(this, 'JournalSteps', {
+        ...flowProps,
+        flow: 'journal',
+        steps: JOURNAL_STEPS,
+        // Begin and Release touch only the lease; the compaction role is the one that may delete checkpoints and packs
+        roleOf: () => this.stepRoles.of('compaction'),
+      });
+      this.journal = new JournalStateMachine(this, 'Journal', { siteId, vpg: runtime, functions: this.journalSteps.functions });
+    }
     // RPO, failed-sync and failed-failback alarms of the state machines in this stack, notifying this region's alert
     // topic (docs/operations.md); the RPO alarm lives with the replica, so losing the protected region raises it.
     this.alarms = new VpgAlarms(this, 'Alarms', {
@@ -171,7 +194,7 @@ export class LifeboatVpgStack extends Stack {
   }
 
   /** This VPG's sync step functions (protected side). */
-  get stepFunctions(): Readonly<Record<SyncStep, lambda.IFunction>> {
+  get stepFunctions(): SyncFunctions {
     if (!this.syncSteps) throw new Error(`stack ${this.stackName} holds no sync steps (the protected side does)`);
     return this.syncSteps.functions;
   }

@@ -5,7 +5,7 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
-import type { Peers } from './site-placement';
+import type { Location, Peers } from './site-placement';
 import { ack, STOP_SOURCES_THERE, DESCRIBE, DESTROY_OURS, EBS_KMS_KEYS, EXECUTIONS, KMS, readOwnPrefix, RUN_SOURCES, RUNTIME_IDS, storeAcks } from './nag-acks';
 
 export interface StepRoleFindings {
@@ -19,6 +19,8 @@ export interface StepRoleFindings {
   readonly failbackMachine: string;
   /** Where the state machines are (lib/site-placement.ts). */
   readonly peers: Peers;
+  /** A split site's journal state machine and where it is (its runs may hold the lease). */
+  readonly journal?: { readonly machine: string; readonly at: Location };
 }
 
 export function acknowledgeStepRoleFindings(f: StepRoleFindings): void {
@@ -32,6 +34,16 @@ export function acknowledgeStepRoleFindings(f: StepRoleFindings): void {
       'the lease asks whether its holder, a failback of this VPG, still runs (DescribeExecution, read-only)',
       f.peers.failback,
     ),
+    ...(f.journal
+      ? [
+          EXECUTIONS(
+            scope,
+            f.journal.machine,
+            "the lease asks whether its holder, a journal run of this VPG, still runs (DescribeExecution, read-only)",
+            f.journal.at,
+          ),
+        ]
+      : []),
   ];
   // the sync and the failback launch workers from their templates and use the protected volumes' keys through EC2
   const launcher = [

@@ -4,14 +4,15 @@
  * - sync (begin … commit): snapshot, launch zSATs from the site's zSAT template, read EBS blocks, write the
  *   sync's working files and *create* checkpoints; it deletes nothing, and destroys nothing but a zSAT of this
  *   VPG that has reported done (PollZsat frees its vCPUs for the zSATs waiting on the quota);
- * - compaction (compact-journal): the only role that deletes checkpoints and packs; no EC2 at all;
+ * - compaction (compact-journal; a split site's journal run): the only role that deletes checkpoints and packs; no EC2 at all;
  * - cleanup (cleanup, cleanup-failed): destroys this VPG's zSATs and sync snapshots, deletes the sync's working files;
  * - failback (every failback step): ZImporters, recovered VMs and their images, a live failback's stop of the VPG's own instances.
  * Every role names this VPG only: its prefix, its instances, its workers' roles, its state machines.
  * The sync and cleanup roles are the protected side's (SYNC_STEP_ROLE): they are under the VPG's protected IAM path,
  * whose every delete, overwrite and configuration change the replica bucket's policy denies as well
- * (lib/replica-bucket-guard.ts). Compaction deletes checkpoints and packs and so is not: it moves to the recovery
- * site (another engineer's change), and its role keeps no protected path meanwhile.
+ * (lib/replica-bucket-guard.ts). Compaction deletes checkpoints and packs and so is never protected-side: a whole
+ * site's sync runs it (one account and region, nothing to split), a split site's recovery site runs it in its journal
+ * state machine (lib/journal-state-machine.ts), and its protected VPG stack holds no compaction role at all.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -38,7 +39,7 @@ import { vpgStorePrefix } from './vpg-agent-role';
 import { ebsKmsStatements } from './kms-permissions';
 import { acknowledgeStepRoleFindings } from './vpg-step-roles-acks';
 import { ALL_HERE, type Location, type Peers } from './site-placement';
-import { failbackStateMachineName, protectedRolePath, syncStateMachineName } from '../runtime/core/resource-names';
+import { failbackStateMachineName, journalStateMachineName, protectedRolePath, syncStateMachineName } from '../runtime/core/resource-names';
 
 /** The kinds of step role a VPG has. */
 export type StepRoleKind = 'sync' | 'compaction' | 'cleanup' | 'failback';
@@ -111,6 +112,11 @@ export interface VpgStepRolesProps {
    * @default this stack's account and region
    */
   readonly peers?: Peers;
+  /**
+   * Where the VPG's journal state machine is (a split site's, in the recovery site), whose runs may hold the lease.
+   * @default none: the site has no journal state machine (its sync compacts)
+   */
+  readonly journal?: Location;
 }
 
 /**
@@ -156,6 +162,7 @@ export class VpgStepRoles extends Construct {
     const store = new StoreStatements(props.bucket);
     const syncMachine = syncStateMachineName(siteId, vpg);
     const failbackMachine = failbackStateMachineName(siteId, vpg);
+    const journal = props.journal ? { machine: journalStateMachineName(siteId, vpg), at: props.journal } : undefined;
     const ids = props.instanceIds ?? [];
     const tags = props.instanceTags ?? {};
     const peers = props.peers ?? ALL_HERE;
@@ -163,13 +170,17 @@ export class VpgStepRoles extends Construct {
     // Statements are made afresh for each role (a statement added to a policy is frozen).
     const lease = () => store.lease(`${prefix}lease.json`);
     // The lease asks whether a holder still runs (DescribeExecution, strongly consistent); the holder of a VPG's
-    // lease is one of its syncs or one of its failbacks. ListExecutions (eventually consistent) never decides a
+    // lease is one of its syncs, one of its failbacks or, in a split site, one of its journal runs. ListExecutions (eventually consistent) never decides a
     // lease; the steps use it to name the running syncs whose resources they leave alone.
     const describeHolders = () =>
       new iam.PolicyStatement({
         sid: 'LeaseHolderState',
         actions: ['states:DescribeExecution'],
-        resources: [executionsArn(stack, syncMachine, peers.sync), executionsArn(stack, failbackMachine, peers.failback)],
+        resources: [
+          executionsArn(stack, syncMachine, peers.sync),
+          executionsArn(stack, failbackMachine, peers.failback),
+          ...(journal ? [executionsArn(stack, journal.machine, journal.at)] : []),
+        ],
       });
     const listSyncs = () =>
       new iam.PolicyStatement({ sid: 'ListSyncs', actions: ['states:ListExecutions'], resources: [stateMachineArn(stack, syncMachine, peers.sync)] });
@@ -236,8 +247,8 @@ export class VpgStepRoles extends Construct {
       ...lease(),
     ]);
 
-    // Not protected-side, though it deletes: journal compaction is moving to the recovery site (another engineer's
-    // change); until then its role keeps no protected path, so the bucket's Deny does not stop its deletes.
+    // Never protected-side (PROTECTED_STEP_ROLES): it deletes. A split site holds it in the recovery site only, where
+    // the journal run's steps use it; they never list executions (a sync's steps do, to name their leftovers).
     role('compaction', 'Compaction', 'journal compaction: the only deleter of checkpoints and packs; no EC2', () => [
       ...store.read('Store', prefix),
       // The rewrite of the oldest kept checkpoint replaces exactly the object it has just read.
@@ -245,7 +256,7 @@ export class VpgStepRoles extends Construct {
       store.put('JournalMarker', [`${prefix}journal/*`]),
       store.delete('DropExpired', [`${prefix}journal/*`, `${prefix}checkpoints/*`, `${prefix}packs/*`, `${prefix}gc/*`]),
       describeHolders(),
-      listSyncs(),
+      ...(journal ? [] : [listSyncs()]),
       ...lease(),
     ]);
 
@@ -314,7 +325,7 @@ export class VpgStepRoles extends Construct {
         resources: props.kmsKeyArns?.length ? [...props.kmsKeyArns] : [stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
       }),
     );
-    acknowledgeStepRoleFindings({ scope: this, roles: this.roles, bucket: props.bucket, prefix, syncMachine, failbackMachine, peers });
+    acknowledgeStepRoleFindings({ scope: this, roles: this.roles, bucket: props.bucket, prefix, syncMachine, failbackMachine, peers, journal });
   }
 
   /** The role a step kind runs with; only the kinds this stack holds (props.kinds) exist. */

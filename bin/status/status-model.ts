@@ -2,6 +2,7 @@
  * `lifeboat status` as data: one row per VPG with stable keys (the --json output; docs/operations.md documents
  * them), built from figures gathered elsewhere. Pure.
  */
+import type { LeaseKind } from '../../runtime/core/lease/vpg-lease';
 import { rpoSeconds } from '../../runtime/core/monitoring/metrics';
 import { rpoStatus, rpoTarget, type RpoStatus } from '../../runtime/core/monitoring/metrics-rpo';
 import type { StoreProblem } from '../../runtime/core/store/problems';
@@ -15,7 +16,7 @@ export type VpgStatus = RpoStatus | 'damaged' | 'departed';
 /** Who holds the VPG's lease (runtime/core/lease/vpg-lease.ts), as status shows it. */
 export interface LeaseView {
   readonly holder: string | null;
-  readonly kind: 'sync' | 'failback' | null;
+  readonly kind: LeaseKind | null;
   readonly token: number;
   readonly expiresAt: string;
   /** A live failback's final sync acting under its lease. */

@@ -39,6 +39,10 @@ export function syncStateMachineName(siteId: string, vpg: string): string {
 export function failbackStateMachineName(siteId: string, vpg: string): string {
   return `lifeboat-${siteId}-${vpg}-failback`;
 }
+/** A split site's journal compaction (lib/journal-state-machine.ts), in the recovery site beside the failback. */
+export function journalStateMachineName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-journal`;
+}
 /** Under /aws/vendedlogs/: Step Functions' log delivery would otherwise grow a resource policy per log group (lib/vpg-state-machine.ts). */
 export function stateMachineLogGroupName(stateMachineName: string): string {
   return `/aws/vendedlogs/states/${stateMachineName}`;

@@ -47,6 +47,13 @@ export function failbackLeaseUse(event: unknown): LeaseUse | undefined {
   return { vpg: e.vpg.name, executionArn: e.executionId, token: num(e.stop?.lease?.token), pollSeconds: num(e.vpg.pollSeconds) ?? 30 };
 }
 
+/** A journal run's step (runtime/core/journal/contract.ts): under the lease its Begin took; undefined when it skipped. */
+export function journalLeaseUse(event: unknown): LeaseUse | undefined {
+  const e = (event ?? {}) as RawEvent;
+  if (e.begin?.skipped !== false || typeof e.vpg?.name !== 'string' || typeof e.executionId !== 'string') return undefined;
+  return { vpg: e.vpg.name, executionArn: e.executionId, token: num(e.begin?.lease?.token), pollSeconds: num(e.vpg.pollSeconds) ?? 30 };
+}
+
 export async function underLease<D extends StepBasics, R>(policy: LeasePolicy, use: LeaseUse | undefined, deps: D, run: (deps: D) => Promise<R>): Promise<R> {
   if (policy === 'none' || !use) return run(deps);
   // the step's options require the lease store of a guarded step (LeaseNeeds): this holds unless a cast lied

@@ -22,6 +22,7 @@ const recoverySite = Template.fromStack(stacks.site);
 const protectedSite = Template.fromStack(stacks.protectedSite!);
 const protectedVpg = Template.fromStack(stacks.vpgs[0]);
 const recoveryVpg = Template.fromStack(stacks.recoveryVpgs[0]);
+const machines = (t: Template) => Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map((r) => r.Properties.StateMachineName);
 
 describe('a site whose recovery site is in another region', () => {
   it('deploys each half into its own region, under the conventional stack names', () => {
@@ -46,15 +47,15 @@ describe('a site whose recovery site is in another region', () => {
     for (const t of [recoverySite, protectedSite]) t.resourceCountIs('AWS::SNS::Topic', 1);
   });
 
-  it('puts the sync beside the instances and the failback, with the RPO alarm, beside the replica', () => {
-    const machines = (t: Template) => Object.values(t.findResources('AWS::StepFunctions::StateMachine')).map((r) => r.Properties.StateMachineName);
+  it('puts the sync beside the instances and the failback and the journal, with the RPO alarm, beside the replica', () => {
     expect(machines(protectedVpg)).toEqual(['lifeboat-dr-web-sync']);
-    expect(machines(recoveryVpg)).toEqual(['lifeboat-dr-web-failback']);
+    expect(machines(recoveryVpg).sort()).toEqual(['lifeboat-dr-web-failback', 'lifeboat-dr-web-journal']);
     const alarms = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties.AlarmName);
     expect(alarms(protectedVpg)).toEqual(['lifeboat-dr-web-sync-failed']);
     expect(alarms(recoveryVpg).sort()).toEqual(['lifeboat-dr-web-failback-failed', 'lifeboat-dr-web-rpo']);
     protectedVpg.resourceCountIs('AWS::Events::Rule', 1);
-    recoveryVpg.resourceCountIs('AWS::Events::Rule', 0);
+    // the journal's schedule
+    recoveryVpg.resourceCountIs('AWS::Events::Rule', 1);
   });
 
   it("names the recovery site's bucket on the protected side, and tells the zSATs its region", () => {

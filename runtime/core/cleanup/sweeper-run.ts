@@ -16,7 +16,7 @@ import { errorMessage, NotFound } from '../errors';
 import { executionArnOf, judgeLeftovers, type VpgMachines } from './execution-proof';
 import { importIdFor } from '../failback/recovery-plan';
 import { currentLease } from '../lease/lease-guard';
-import { partiesOf, stepsInFlight } from '../lease/vpg-lease';
+import { ownsWorkResources, partiesOf, stepsInFlight } from '../lease/vpg-lease';
 import { syncPrefix, importPrefix } from '../store/format';
 import type { SweeperEnv } from '../step-env';
 import { isLive, staleReaders } from '../store/readers';
@@ -94,7 +94,9 @@ async function inUse(deps: SweeperDeps, vpg: string, machines: VpgMachines): Pro
   // still in a Lambda: a stopped execution keeps its lease until the next sync takes it) and the live readers
   const lease = await currentLease(deps, vpg);
   const stepsRunning = lease ? stepsInFlight(lease, deps.now()).length > 0 : false;
-  for (const p of partiesOf(lease)) {
+  // a journal run (a split site's compaction) owns nothing the sweeper removes: its ARN is another state machine's, which
+  // the sweeper is not granted to describe, and it is no one's leftover either
+  for (const p of partiesOf(lease).filter(ownsWorkResources)) {
     if (!stepsRunning && (await deps.executions.state(p.executionArn)) === 'ended') continue;
     idsOf(p.executionArn).forEach((id) => activeIds.add(id));
   }

@@ -27,7 +27,7 @@ export async function stopSources(input: StopSourcesInput, deps: FailbackDepsWit
   const lease = await acquireLease(deps, vpg.name, { executionArn: input.executionId, kind: 'failback' }, leaseHorizonSeconds(maxWaitSeconds(vpg.pollSeconds)));
   if (!lease.held) {
     if (lease.holder.kind === 'failback') throw new FailbackFailed(oneLiveFailbackCause(vpg.name, lease.holder.executionArn));
-    // a sync holds it: let it finish (its checkpoint is only more recent data), then stop the sources
+    // a sync (its checkpoint is only more recent data) or a journal run holds it: let it finish, then stop the sources
     deps.log.info('waiting for the VPG lease before stopping anything', { reason: lease.reason });
     return { instanceIds: [], stopped: false, waitSeconds: Math.max(MIN_WAIT_SECONDS, Math.min(vpg.pollSeconds, 60)), waitingFor: lease.reason };
   }

@@ -1,6 +1,6 @@
 /**
- * The VPG lease, decided on plain data: one writer per VPG (a sync, its compaction, or a live failback and the
- * final sync it delegates to). The lease is one S3 object written only with conditional writes (If-None-Match
+ * The VPG lease, decided on plain data: one writer per VPG (a sync, its compaction, a split site's journal run in
+ * the recovery site, or a live failback and the final sync it delegates to). The lease is one S3 object written only with conditional writes (If-None-Match
  * to create, If-Match on the ETag just read to change), which S3 evaluates atomically, so two writers can never
  * both believe they hold it; the eventually consistent ListExecutions plays no part.
  *
@@ -17,7 +17,12 @@ export const LEASE_MARGIN_SECONDS = 60;
 /** Step Functions may retry a failed step for this long (lib/lambda-task.ts: 8 attempts, backoff to 2 min). */
 export const RETRY_BUDGET_SECONDS = 600;
 
-export type LeaseKind = 'sync' | 'failback';
+/**
+ * Who may hold a VPG's lease: a sync (with its compaction, in a site without a recovery site elsewhere), a live
+ * failback, or the recovery site's journal run (lib/journal-state-machine.ts), which compacts a split site's journal.
+ */
+export const LEASE_KINDS = ['sync', 'failback', 'journal'] as const;
+export type LeaseKind = (typeof LEASE_KINDS)[number];
 
 export interface LeaseParty {
   readonly executionArn: string;
@@ -58,8 +63,19 @@ export function leaseHorizonSeconds(waitSeconds: number): number {
   return Math.max(0, waitSeconds) + STEP_MAX_SECONDS + RETRY_BUDGET_SECONDS + LEASE_MARGIN_SECONDS;
 }
 
+const PARTY_WORDS: Readonly<Record<LeaseKind, string>> = { sync: 'sync', failback: 'live failback', journal: 'journal compaction' };
+
 function describeParty(p: LeaseParty): string {
-  return `${p.kind === 'sync' ? 'sync' : 'live failback'} ${p.executionArn}`;
+  return `${PARTY_WORDS[p.kind]} ${p.executionArn}`;
+}
+
+/**
+ * Whether a party's execution may own EC2 resources or working files (zSATs, importers, snapshots, syncs/ and
+ * imports/ files). A journal run launches nothing and writes only its marker, so whoever looks for what a running
+ * execution still uses (the sweeper) has nothing of it to keep, and need not ask Step Functions about it.
+ */
+export function ownsWorkResources(p: LeaseParty): boolean {
+  return p.kind !== 'journal';
 }
 
 /** Steps that may still be running at `now` (their Lambda's timeout has not passed). */
@@ -245,7 +261,7 @@ function lostReason(current: VpgLease | null, me: string, token: number | undefi
 export function parseLease(value: unknown, vpg: string): VpgLease {
   const v = value as Partial<VpgLease> | null;
   const party = (p: unknown): boolean =>
-    p === null || (typeof p === 'object' && typeof (p as LeaseParty).executionArn === 'string' && ['sync', 'failback'].includes((p as LeaseParty).kind));
+    p === null || (typeof p === 'object' && typeof (p as LeaseParty).executionArn === 'string' && (LEASE_KINDS as readonly string[]).includes((p as LeaseParty).kind));
   const ok =
     !!v &&
     v.format === 1 &&

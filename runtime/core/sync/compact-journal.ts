@@ -1,5 +1,6 @@
 /**
- * CompactJournal (after Commit, before Cleanup): checkpoints older than the VPG's journal retention are dropped.
+ * CompactJournal (after Commit, before Cleanup; in a split site, the recovery site's journal run instead:
+ * runtime/core/journal/journal-run.ts): checkpoints older than the VPG's journal retention are dropped.
  * Order, so that a crash at any point leaves only garbage, never a manifest pointing at a missing pack:
  *   1. marker (what will be deleted)  2. the oldest kept checkpoint rewritten as a full map
  *   3. dropped manifests, newest first, each before its summary  4. dead packs, each index before its data
@@ -29,19 +30,24 @@ import { checkpointKey, checkpointSummaryKey, packIndexKey, packKey } from '../s
 import type { CheckpointManifest } from '../store/port';
 import { commitOutputSchema, syncInputSchema } from './schemas';
 import type { StepDepsWith } from './deps';
+import type { VpgRuntime } from './contract';
 import { integrityStore } from './integrity-check';
 import { currentLease } from '../lease/lease-guard';
 
 /** Runs only after a commit: the sync's input plus $.commit. */
 export const compactJournalInputSchema = syncInputSchema.extend({ commit: commitOutputSchema });
 export type CompactJournalInput = z.output<typeof compactJournalInputSchema>;
+/** What compaction itself reads of its input: the sync's CompactJournal state and a journal run both give it. */
+export interface CompactionInput {
+  readonly vpg: Pick<VpgRuntime, 'name' | 'journalHours'>;
+}
 
 /** One exact key: deletePrefix of a full key name deletes that object alone (no key extends another here). */
 async function deleteKey(store: JournalStore, key: string): Promise<void> {
   await store.deletePrefix(key);
 }
 
-export async function compactJournal(input: CompactJournalInput, deps: StepDepsWith<'store' | 'readers' | 'lease'>): Promise<CompactJournalOutput> {
+export async function compactJournal(input: CompactionInput, deps: StepDepsWith<'store' | 'readers' | 'lease'>): Promise<CompactJournalOutput> {
   const vpg = input.vpg.name;
   const store = deps.store;
   if (!isJournalStore(store)) throw new SyncFailed('journal compaction needs a replica store that lists pack indexes');
