@@ -119,6 +119,20 @@ describe('sweeper', () => {
     expect((await sweep(world)).deleted.instances).toEqual([leak.instance]);
   });
 
+  it("sweeps a crashed sync's leftovers while a split site's journal run holds the lease, without asking about that run", async () => {
+    const { world, leak } = await leakyWorld();
+    const journal = 'arn:aws:states:eu-west-1:111122223333:execution:lifeboat-site-a-web-journal:j1';
+    await holdLease(world.deps, journal, 'web', 'journal');
+    // the sweeper's role may not describe the journal's executions: asking would fail the VPG's sweep
+    world.executions.states.set(journal, 'unknown');
+    const asked: string[] = [];
+    const state = world.executions.state.bind(world.executions);
+    world.executions.state = async (arn) => (asked.push(arn), state(arn));
+    const report = await sweep(world);
+    expect(report.deleted).toEqual({ instances: [leak.instance], volumes: [leak.volume], snapshots: [leak.snapshot] });
+    expect(asked).not.toContain(journal);
+  });
+
   it('leaves a leftover whose execution DescribeExecution says still runs, though ListExecutions does not list it', async () => {
     const { world, leak } = await leakyWorld();
     world.executions.states.set(`${MACHINE.replace(':stateMachine:', ':execution:')}:crashed`, 'running');
