@@ -82,11 +82,13 @@ export class JournalStateMachine extends Construct {
     releaseAfterFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: journalResult('release') });
     compact.addCatch(releaseAfterFailure, { errors: ['States.ALL'], resultPath: journalResult('error') });
 
-    const definition = init.next(begin).next(
-      new sfn.Choice(this, JOURNAL_STATE.compactOrSkip, { stateName: JOURNAL_STATE.compactOrSkip })
-        .when(sfn.Condition.booleanEquals(journalPath('$.begin.skipped'), true), skipped)
-        .otherwise(compact.next(release).next(succeeded)),
-    );
+    const definition = init
+      .next(begin)
+      .next(
+        new sfn.Choice(this, JOURNAL_STATE.compactOrSkip, { stateName: JOURNAL_STATE.compactOrSkip })
+          .when(sfn.Condition.booleanEquals(journalPath('$.begin.skipped'), true), skipped)
+          .otherwise(compact.next(release).next(succeeded)),
+      );
     releaseAfterFailure.next(failed);
 
     const machine = vpgStateMachine(this, {

@@ -39,7 +39,7 @@ export function acknowledgeStepRoleFindings(f: StepRoleFindings): void {
           EXECUTIONS(
             scope,
             f.journal.machine,
-            "the lease asks whether its holder, a journal run of this VPG, still runs (DescribeExecution, read-only)",
+            'the lease asks whether its holder, a journal run of this VPG, still runs (DescribeExecution, read-only)',
             f.journal.at,
           ),
         ]

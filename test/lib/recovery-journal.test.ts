@@ -24,7 +24,9 @@ const stacks = addLifeboat(new App(), config, { ...STUB_SOURCES, env: { region: 
 const protectedVpg = Template.fromStack(stacks.vpgs[0]);
 const protectedSite = Template.fromStack(stacks.protectedSite!);
 const recoveryVpg = Template.fromStack(stacks.recoveryVpgs[0]);
-const whole = Template.fromStack(addLifeboat(new App(), parseConfig({ siteId: 'dr', vpgs: [{ name: 'web', instances: { tags: { app: 'web' } } }] }, 't'), STUB_SOURCES).vpgs[0]);
+const whole = Template.fromStack(
+  addLifeboat(new App(), parseConfig({ siteId: 'dr', vpgs: [{ name: 'web', instances: { tags: { app: 'web' } } }] }, 't'), STUB_SOURCES).vpgs[0],
+);
 
 const object = (key: string) => `arn:${PARTITION}:s3:::${defaultReplicaBucketName('dr', ACCOUNT, 'eu-west-1')}/${key}`;
 const STORED = {
@@ -49,7 +51,8 @@ describe('a split site compacts its journal in the recovery site', () => {
       ['vpg', protectedVpg],
       ['site', protectedSite],
     ] as const) {
-      for (const id of roleIds(t)) for (const [what, key] of Object.entries(STORED)) cases[`${stack}/${id} ${what}`] = () => decide(t, id, 's3:DeleteObject', object(key));
+      for (const id of roleIds(t))
+        for (const [what, key] of Object.entries(STORED)) cases[`${stack}/${id} ${what}`] = () => decide(t, id, 's3:DeleteObject', object(key));
     }
     expect(Object.keys(cases).length).toBeGreaterThan(10);
     const got = await decisions(cases);
@@ -103,7 +106,9 @@ describe('a split site compacts its journal in the recovery site', () => {
 
   it("runs the journal's steps with the recovery site's compaction role, which may delete what compaction drops and describe every lease holder", async () => {
     const fns = Object.values(recoveryVpg.findResources('AWS::Lambda::Function')).filter((f) => /-journal-/.test(String(f.Properties.FunctionName)));
-    expect(fns.map((f) => f.Properties.FunctionName).sort()).toEqual(['journal-begin', 'journal-compact', 'journal-release'].map((s) => vpgStepFunctionName('dr', 'web', s)));
+    expect(fns.map((f) => f.Properties.FunctionName).sort()).toEqual(
+      ['journal-begin', 'journal-compact', 'journal-release'].map((s) => vpgStepFunctionName('dr', 'web', s)),
+    );
     const compaction = roleId(recoveryVpg, 'StepRolesCompaction');
     for (const f of fns) expect(f.Properties.Role).toEqual({ 'Fn::GetAtt': [compaction, 'Arn'] });
     expect(recoveryVpg.findResources('AWS::IAM::Role')[compaction].Properties.Path).toBeUndefined();

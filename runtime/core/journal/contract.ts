@@ -14,13 +14,7 @@ import type * as z from 'zod';
 import { pathsIn, resultPathIn, type Payload } from '../json-path';
 import type { CompactJournalOutput } from '../store/journal';
 import type { caughtErrorSchema } from '../sync/schemas';
-import type {
-  journalBeginOutputSchema,
-  journalCompactInputSchema,
-  journalInputSchema,
-  journalReleaseInputSchema,
-  journalReleaseOutputSchema,
-} from './schemas';
+import type { journalBeginOutputSchema, journalCompactInputSchema, journalInputSchema, journalReleaseInputSchema, journalReleaseOutputSchema } from './schemas';
 
 export const JOURNAL_STATE = {
   init: 'Init',

@@ -261,7 +261,8 @@ function lostReason(current: VpgLease | null, me: string, token: number | undefi
 export function parseLease(value: unknown, vpg: string): VpgLease {
   const v = value as Partial<VpgLease> | null;
   const party = (p: unknown): boolean =>
-    p === null || (typeof p === 'object' && typeof (p as LeaseParty).executionArn === 'string' && (LEASE_KINDS as readonly string[]).includes((p as LeaseParty).kind));
+    p === null ||
+    (typeof p === 'object' && typeof (p as LeaseParty).executionArn === 'string' && (LEASE_KINDS as readonly string[]).includes((p as LeaseParty).kind));
   const ok =
     !!v &&
     v.format === 1 &&
