@@ -34,6 +34,12 @@ describe('cdk-nag AwsSolutions', () => {
     expect(findings(full)).toEqual([]);
   });
 
+  it('finds nothing unacknowledged in a site split across two regions (the journal state machine in the recovery site)', () => {
+    const app = new App();
+    addLifeboat(app, parseConfig({ ...MINIMAL_CONFIG, recoverySite: { region: 'eu-west-1' } }, 'test'), { ...STUB_SOURCES, env: { region: 'us-east-1' } });
+    expect(findings(app)).toEqual([]);
+  });
+
   it('finds nothing unacknowledged in the minimal app (defaults everywhere)', () => {
     expect(findings(appOf(MINIMAL_CONFIG))).toEqual([]);
   });

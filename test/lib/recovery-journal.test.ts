@@ -14,6 +14,7 @@ import { SYNC_STATE } from '../../runtime/core/sync/contract';
 import { defaultReplicaBucketName, journalStateMachineName, vpgStepFunctionName } from '../../runtime/core/resource-names';
 import { ACCOUNT, PARTITION } from './iam-resolve';
 import { decide, decisions } from './iam-decide';
+import { problems as configProblems } from './config-problems';
 import { STUB_SOURCES, allStates, flatten, rendered, renderedDefinition, roleId, roleStatements } from './template-helpers';
 
 const config = parseConfig(
@@ -132,5 +133,16 @@ describe('a split site compacts its journal in the recovery site', () => {
     expect(rendered([described])[0].resources).toContainEqual(expect.stringMatching(/:states:eu-west-1:.*:execution:lifeboat-dr-web-journal:\*$/));
     // a whole site has no journal state machine to name
     expect(flatten(roleStatements(whole, 'StepRolesSync'))).not.toMatch(/-journal/);
+  });
+
+  it("refuses two VPGs whose names give one journal step's function name in a split site, and not in one region", () => {
+    const vpgs = [
+      { name: 'web', instances: { tags: { app: 'web' } } },
+      { name: 'web-journal', instances: { tags: { app: 'w2' } } },
+    ];
+    expect(configProblems({ siteId: 'dr', vpgs, recoverySite: { region: 'eu-west-1' } })).toContainEqual(
+      expect.stringMatching(/"web-journal" gives the "begin" step function the Lambda function name "lifeboat-dr-web-journal-begin", which VPG "web"/),
+    );
+    expect(() => parseConfig({ siteId: 'dr', vpgs }, 't')).not.toThrow();
   });
 });
