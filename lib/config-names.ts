@@ -15,6 +15,7 @@ import {
   defaultReplicaBucketName,
   failbackFailedAlarmName,
   failbackStateMachineName,
+  journalFailedAlarmName,
   journalStateMachineName,
   probeFunctionName,
   rpoAlarmName,
@@ -90,6 +91,7 @@ export function vpgNames(siteId: string, vpg: string, split = false): DerivedNam
     ? [
         named('journal state machine', journalStateMachineName(siteId, vpg), STATE_MACHINE),
         named('journal state machine log group', stateMachineLogGroupName(journalStateMachineName(siteId, vpg)), LOG_GROUP),
+        named('journal-failed alarm', journalFailedAlarmName(siteId, vpg), ALARM),
         ...JOURNAL_STEPS.map((step) => named(`"${step}" step function`, vpgStepFunctionName(siteId, vpg, step), FUNCTION)),
       ]
     : [];

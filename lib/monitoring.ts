@@ -26,6 +26,7 @@ import { LifeboatFunction } from './lifeboat-function';
 import {
   alertTopicName,
   failbackFailedAlarmName,
+  journalFailedAlarmName,
   probeFunctionName,
   rpoAlarmName,
   siteResourcePrefix,
@@ -123,6 +124,8 @@ export interface VpgAlarmsProps {
   readonly stateMachine?: sfn.IStateMachine;
   /** The VPG's failback state machine: a failed failback (a drill or a real recovery) notifies the topic too. */
   readonly failbackStateMachine?: sfn.IStateMachine;
+  /** A split site's journal state machine (recovery site): a failed journal run notifies the topic. */
+  readonly journalStateMachine?: sfn.IStateMachine;
   /**
    * Whether this stack holds the RPO alarm: the one beside the replica and its probe (the recovery site).
    * @default true
@@ -136,6 +139,7 @@ export class VpgAlarms extends Construct {
   readonly rpo?: cw.Alarm;
   readonly syncFailed?: cw.Alarm;
   readonly failbackFailed?: cw.Alarm;
+  readonly journalFailed?: cw.Alarm;
 
   constructor(scope: Construct, id: string, props: VpgAlarmsProps) {
     super(scope, id);
@@ -188,6 +192,14 @@ export class VpgAlarms extends Construct {
         failbackFailedAlarmName(siteId, vpg.name),
         "a failback execution failed, so its VMs may not be recovered (the cause is in the execution's history).",
         props.failbackStateMachine,
+      );
+    }
+    if (props.journalStateMachine) {
+      this.journalFailed = failedAlarm(
+        'JournalFailed',
+        journalFailedAlarmName(siteId, vpg.name),
+        "a journal run failed: checkpoints past the journal stay (and cost) until one succeeds; nothing kept is lost (the cause is in the execution's history).",
+        props.journalStateMachine,
       );
     }
   }

@@ -188,6 +188,7 @@ export class LifeboatVpgStack extends Stack {
       config,
       stateMachine: this.sync?.stateMachine,
       failbackStateMachine: this.failback?.stateMachine,
+      journalStateMachine: this.journal?.stateMachine,
       rpo: recovers,
       topic: site.alerts.topic,
     });

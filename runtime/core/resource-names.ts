@@ -107,6 +107,10 @@ export function rpoAlarmName(siteId: string, vpg: string): string {
 export function syncFailedAlarmName(siteId: string, vpg: string): string {
   return `lifeboat-${siteId}-${vpg}-sync-failed`;
 }
+/** A split site's failed journal runs: the journal then grows past journalHours until one succeeds. */
+export function journalFailedAlarmName(siteId: string, vpg: string): string {
+  return `lifeboat-${siteId}-${vpg}-journal-failed`;
+}
 export function failbackFailedAlarmName(siteId: string, vpg: string): string {
   return `lifeboat-${siteId}-${vpg}-failback-failed`;
 }

@@ -99,6 +99,15 @@ describe('a split site compacts its journal in the recovery site', () => {
     recoveryVpg.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/vendedlogs/states/${journalStateMachineName('dr', 'web')}` });
   });
 
+  it("alarms on a failed journal run, to the recovery region's alert topic", () => {
+    recoveryVpg.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'lifeboat-dr-web-journal-failed',
+      MetricName: 'ExecutionsFailed',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('starts a journal run every hour', () => {
     const rules = Object.values(recoveryVpg.findResources('AWS::Events::Rule'));
     expect(rules.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(1 hour)']);

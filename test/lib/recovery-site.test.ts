@@ -52,7 +52,7 @@ describe('a site whose recovery site is in another region', () => {
     expect(machines(recoveryVpg).sort()).toEqual(['lifeboat-dr-web-failback', 'lifeboat-dr-web-journal']);
     const alarms = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties.AlarmName);
     expect(alarms(protectedVpg)).toEqual(['lifeboat-dr-web-sync-failed']);
-    expect(alarms(recoveryVpg).sort()).toEqual(['lifeboat-dr-web-failback-failed', 'lifeboat-dr-web-rpo']);
+    expect(alarms(recoveryVpg).sort()).toEqual(['lifeboat-dr-web-failback-failed', 'lifeboat-dr-web-journal-failed', 'lifeboat-dr-web-rpo']);
     protectedVpg.resourceCountIs('AWS::Events::Rule', 1);
     // the journal's schedule
     recoveryVpg.resourceCountIs('AWS::Events::Rule', 1);
