@@ -98,7 +98,11 @@ export async function compactJournal(input: CompactionInput, deps: StepDepsWith<
     // a fresh marker has had nothing deleted under it: take it back; a resumed one stays for the next run
     if (!previous) await deleteKey(store, journalMarkerKey(vpg));
     deps.log.info('journal compaction waits for readers', { blockers });
-    return { ...nothing, skipped: true, reason: `journal compaction of VPG ${vpg} waits for the next sync: ${blockers.join('; ')}` };
+    return {
+      ...nothing,
+      skipped: true,
+      reason: `journal compaction of VPG ${vpg} waits for its next run (the next sync; in a split site, the next journal run): ${blockers.join('; ')}`,
+    };
   }
 
   if (plan.rewritten) {
