@@ -7,6 +7,7 @@ import { loadConfig } from '../../lib/config';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { startCloud } from '@lifeboat/offline-cloud/src/cloud';
+import { putRegionOutage } from '@lifeboat/offline-cloud/src/region-outage';
 import { vpgRuntimeOf } from '../commands/context';
 import { synthesize } from './synth';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume } from './workload';
@@ -45,12 +46,6 @@ function demoConfig(opts: DemoOptions): { path: string; recoveryAdded: boolean }
   const out = path.join(opts.workDir, 'lifeboat.config.json');
   fs.writeFileSync(out, JSON.stringify({ ...raw, recoverySite: { region: opts.recoveryRegion } }, null, 2));
   return { path: out, recoveryAdded: true };
-}
-
-/** Takes a region down (or up) on the offline cloud: its endpoints stop answering, as in a regional outage. */
-async function regionOutage(endpoint: string, region: string, down: boolean): Promise<void> {
-  const res = await fetch(`${endpoint}/_lifeboat/regions/${region}/outage`, { method: 'PUT', body: JSON.stringify({ down }) });
-  if (res.status !== 200) throw new Error(`the offline cloud refused the outage of ${region}: HTTP ${res.status}`);
 }
 
 export async function runDemo(opts: DemoOptions): Promise<boolean> {
@@ -156,7 +151,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
 
     say(`10/10 disaster: ${protectedRegion} goes down (a last write is never replicated); failover in ${recoveryRegion} ...`);
     await writePattern(cloud.url, sparse, { seed: 'sparse-3', runs: 1, runBlocks: 2, scattered: 1 });
-    await regionOutage(cloud.url, protectedRegion, true);
+    await putRegionOutage(cloud.url, protectedRegion, true);
     let kept = new Set<string>();
     let failoverVm = '';
     try {
@@ -166,7 +161,7 @@ export async function runDemo(opts: DemoOptions): Promise<boolean> {
       failoverVm = failover.recoveredInstances[0].instanceId;
       kept = await keptWithVm(there.ec2, failoverVm);
     } finally {
-      await regionOutage(cloud.url, protectedRegion, false);
+      await putRegionOutage(cloud.url, protectedRegion, false);
     }
 
     const lastCheckpoint = await store.getCheckpoint(vpg.name, syncs[1].checkpointId);

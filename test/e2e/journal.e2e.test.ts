@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BLOCK_SIZE, ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { parseStepEnv } from '../../runtime/core/step-env';
 import type { StepDeps } from '../../runtime/core/sync/deps';
 import type { CompactJournalOutput } from '../../runtime/core/store/journal';
@@ -22,11 +22,13 @@ import { acquireLease, releaseLease } from '../../runtime/core/lease/lease-guard
 import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
 import { StepFunctionsExecutions } from '../../runtime/aws/sfn-executions';
 import { compactJournalStep } from '../../runtime/handlers/compact-journal-handler';
-import { createProtectedInstance, readVolume, seededBytes, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
-import { compareBlockMap, isZero, type VolumeImage } from '../../bin/demo/verify';
+import { createProtectedInstance, type ProtectedInstance } from '../../bin/demo/workload';
+import { isZero, type VolumeImage } from '../../bin/demo/verify';
 import { startExecution, waitForExecution, readableCause } from '../../bin/commands/executions';
 import { MemoryLog } from '../steps/memory-store';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { TouchedVolumes } from '../helpers/touched-volumes';
+import { expectCheckpointReproduces } from '../helpers/store-checks';
 
 const SITE = 'jrnl';
 const VPG = 'app';
@@ -42,31 +44,9 @@ const LIFEBOAT = path.resolve(__dirname, '../../bin/lifeboat.js');
 
 let site: TestSite;
 let app: ProtectedInstance;
+let disks: TouchedVolumes;
 let store: S3ReplicaStore;
 const checkpoints: Array<{ id: string; createdAt: string; images: Map<string, VolumeImage> }> = [];
-
-/** Blocks each data volume ever had written (the rest of a new volume is zeros). */
-const touched = new Map<number, Set<number>>([
-  [0, new Set()],
-  [1, new Set()],
-]);
-
-/**
- * What the volumes hold, read back from the cloud just before a sync: every block ever written (others are
- * zeros since creation). Reading only those keeps a capture to MiBs instead of the volumes' whole GiBs.
- */
-async function images(): Promise<Map<string, VolumeImage>> {
-  const out = new Map<string, VolumeImage>();
-  for (const [i, volume] of app.volumes.entries()) {
-    const blocks = new Map<number, string>();
-    for (const index of [...touched.get(i)!].sort((a, b) => a - b)) {
-      const bytes = await readVolume(site.url, volume.volumeId, index * BLOCK_SIZE, BLOCK_SIZE);
-      if (!isZero(bytes)) blocks.set(index, createHash('sha256').update(bytes).digest('hex'));
-    }
-    out.set(volume.volumeId, { sourceVolumeId: volume.volumeId, sizeBytes: volume.sizeBytes, blocks, sha256: '' });
-  }
-  return out;
-}
 
 /** A raw image file equals a captured volume: every block hashes as captured, every other block is zeros. */
 async function expectRawEquals(file: string, image: VolumeImage): Promise<void> {
@@ -89,7 +69,7 @@ async function expectRawEquals(file: string, image: VolumeImage): Promise<void> 
 
 /** One real sync through the state machine; returns its whole output (the journal's part included). */
 async function sync(label: string): Promise<{ checkpointId: string; journal?: CompactJournalOutput; journalError?: unknown }> {
-  const expected = await images();
+  const expected = await disks.images();
   const arn = await startExecution(site.sfn, site.syncArn(VPG), {}, label);
   const exec = await waitForExecution(site.sfn, arn, { label, pollMs: 200 });
   if (exec.status !== 'SUCCEEDED') throw new Error(`${label} ${exec.status}: ${readableCause(exec)}`);
@@ -97,14 +77,6 @@ async function sync(label: string): Promise<{ checkpointId: string; journal?: Co
   const cp = (await store.getCheckpoint(VPG, out.commit.checkpointId))!;
   checkpoints.push({ id: cp.id, createdAt: cp.createdAt, images: expected });
   return { checkpointId: cp.id, journal: out.journal, journalError: out.journalError };
-}
-
-async function expectRestores(checkpointId: string, expected: Map<string, VolumeImage>): Promise<void> {
-  for (const image of expected.values()) {
-    const resolved = await store.resolveVolume(VPG, checkpointId, image.sourceVolumeId);
-    expect(compareBlockMap(resolved, image).mismatches).toEqual([]);
-    for (const ref of new Set(resolved.values())) if (ref !== ZERO_BLOCK) await store.readBlock(VPG, ref);
-  }
 }
 
 /** Hashes some kept manifest references. */
@@ -116,18 +88,10 @@ async function liveHashes(): Promise<Set<string>> {
   return live;
 }
 
-async function write(volume: number, firstBlock: number, blocks: number, seed: string): Promise<void> {
-  for (let b = firstBlock; b < firstBlock + blocks; b++) touched.get(volume)!.add(b);
-  await writeVolume(site.url, app.volumes[volume].volumeId, firstBlock * BLOCK_SIZE, seededBytes(seed, blocks * BLOCK_SIZE));
-}
-async function trim(volume: number, block: number): Promise<void> {
-  touched.get(volume)!.add(block);
-  await writeVolume(site.url, app.volumes[volume].volumeId, block * BLOCK_SIZE, Buffer.alloc(BLOCK_SIZE));
-}
-
 beforeAll(async () => {
   site = await deployTestSite(config);
   app = await createProtectedInstance(site.ec2, { tags: { app: 'journal-app' }, volumeSizesGiB: [1, 1] });
+  disks = new TouchedVolumes(site.url, app.volumes);
   store = await site.store(VPG);
 }, 180_000);
 
@@ -136,19 +100,19 @@ afterAll(async () => site?.stop());
 describe('journal compaction, end to end on the offline cloud', () => {
   it('four syncs with overwrites and trims; CompactJournal runs in each and keeps everything inside 24 h', async () => {
     // volume 0: blocks 0..9 rewritten whole by syncs 1-3 (its old packs die); volume 1: data that stays, plus changes
-    await write(0, 0, 10, 's1-a');
-    await write(1, 0, 6, 's1-b');
+    await disks.write(0, 0, 10, 's1-a');
+    await disks.write(1, 0, 6, 's1-b');
     const first = await sync('sync-1');
-    await write(0, 0, 10, 's2-a');
-    await write(1, 40, 2, 's2-b');
-    await trim(1, 1);
+    await disks.write(0, 0, 10, 's2-a');
+    await disks.write(1, 40, 2, 's2-b');
+    await disks.trim(1, 1);
     await sync('sync-2');
-    await write(0, 0, 9, 's3-a');
-    await trim(0, 9);
-    await write(1, 100, 3, 's3-b');
+    await disks.write(0, 0, 9, 's3-a');
+    await disks.trim(0, 9);
+    await disks.write(1, 100, 3, 's3-b');
     await sync('sync-3');
-    await write(0, 300, 2, 's4-a');
-    await write(1, 2, 1, 's4-b');
+    await disks.write(0, 300, 2, 's4-a');
+    await disks.write(1, 2, 1, 's4-b');
     const fourth = await sync('sync-4');
 
     for (const s of [first, fourth]) {
@@ -216,7 +180,7 @@ describe('journal compaction, end to end on the offline cloud', () => {
     expect((await store.listCheckpoints(VPG))[0].parentId).toBeNull();
 
     // every retained checkpoint restores exactly
-    for (const c of checkpoints.slice(2)) await expectRestores(c.id, c.images);
+    for (const c of checkpoints.slice(2)) await expectCheckpointReproduces(store, VPG, c.id, c.images);
 
     // dead packs are gone (index and data); every remaining pack holds a live block
     const live = await liveHashes();
@@ -233,14 +197,14 @@ describe('journal compaction, end to end on the offline cloud', () => {
   }, 300_000);
 
   it('a following real sync still works and restores exactly; its CompactJournal finds nothing to drop', async () => {
-    await write(0, 0, 4, 's5-a');
-    await trim(1, 100);
+    await disks.write(0, 0, 4, 's5-a');
+    await disks.trim(1, 100);
     const fifth = await sync('sync-5');
     expect(fifth.journalError).toBeUndefined();
     expect(fifth.journal).toMatchObject({ skipped: false, dropped: [], oldestKept: checkpoints[2].id });
     const cp = (await store.getCheckpoint(VPG, fifth.checkpointId))!;
     expect(cp.parentId).toBe(checkpoints[3].id);
-    for (const c of checkpoints.slice(2)) await expectRestores(c.id, c.images);
+    for (const c of checkpoints.slice(2)) await expectCheckpointReproduces(store, VPG, c.id, c.images);
   }, 300_000);
 
   it('lifeboat export writes the latest checkpoint of a volume as raw (equal to the volume) and qcow2', async () => {

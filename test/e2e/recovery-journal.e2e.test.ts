@@ -6,11 +6,10 @@
  * be asked), and once the lease has expired on the cloud clock the next run, with us-east-1 still down, drops the two
  * old checkpoints; the kept ones restore block for block. Back up, the fifth sync ends without a checkpoint.
  */
-import { createHash } from 'node:crypto';
 import { DescribeExecutionCommand, DescribeStateMachineCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { clientConfig } from '@lifeboat/offline-cloud/src/testing';
-import { BLOCK_SIZE, ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
+import { putRegionOutage } from '@lifeboat/offline-cloud/src/region-outage';
 import { makeS3Client } from '../../runtime/aws/s3-client';
 import { S3Coordination } from '../../runtime/aws/s3-coordination';
 import { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
@@ -18,10 +17,12 @@ import { currentLease } from '../../runtime/core/lease/lease-guard';
 import type { JournalState } from '../../runtime/core/journal/contract';
 import { SYNC_STATE } from '../../runtime/core/sync/contract';
 import { failbackStateMachineName, journalStateMachineName, syncStateMachineName } from '../../runtime/core/resource-names';
-import { createProtectedInstance, readVolume, seededBytes, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
-import { compareBlockMap, isZero, type VolumeImage } from '../../bin/demo/verify';
+import { createProtectedInstance, type ProtectedInstance } from '../../bin/demo/workload';
+import type { VolumeImage } from '../../bin/demo/verify';
 import { readableCause, startExecution, waitForExecution } from '../../bin/commands/executions';
 import { deployTestSite, type TestSite } from '../helpers/site';
+import { TouchedVolumes } from '../helpers/touched-volumes';
+import { expectCheckpointReproduces } from '../helpers/store-checks';
 
 const SITE = 'dr3';
 const VPG = 'app';
@@ -36,16 +37,12 @@ const config = {
 
 let site: TestSite;
 let app: ProtectedInstance;
+let disks: TouchedVolumes;
 let there: SFNClient;
 let s3There: S3Client;
 let store: S3ReplicaStore;
 let coordination: S3Coordination;
 const checkpoints: Array<{ id: string; images: Map<string, VolumeImage> }> = [];
-/** Blocks each data volume ever had written (the rest of a new volume is zeros). */
-const touched = new Map<number, Set<number>>([
-  [0, new Set()],
-  [1, new Set()],
-]);
 
 beforeAll(async () => {
   site = await deployTestSite(config, { vcpuQuota: 16 });
@@ -56,6 +53,7 @@ beforeAll(async () => {
   store = new S3ReplicaStore({ bucket, client: s3There });
   coordination = new S3Coordination(bucket, s3There);
   app = await createProtectedInstance(site.ec2, { tags: { app: 'dr3-app' }, volumeSizesGiB: [1, 1] });
+  disks = new TouchedVolumes(site.url, app.volumes);
 }, 300_000);
 
 afterAll(async () => {
@@ -66,8 +64,7 @@ afterAll(async () => {
 
 const journalArn = () => `arn:aws:states:${RECOVERY}:${site.cloud.ctx.accountId}:stateMachine:${journalStateMachineName(SITE, VPG)}`;
 
-const outage = (region: string, down: boolean) =>
-  fetch(`${site.url}/_lifeboat/regions/${region}/outage`, { method: 'PUT', body: JSON.stringify({ down }) }).then((r) => expect(r.status).toBe(200));
+const outage = (region: string, down: boolean) => putRegionOutage(site.url, region, down);
 
 /** Moves the cloud clock (every Lambda's and instance's Date with it) by `ms`: it runs fast until it has got there. */
 async function advanceCloudClock(ms: number): Promise<void> {
@@ -81,28 +78,9 @@ async function advanceCloudClock(ms: number): Promise<void> {
   }
 }
 
-/** What the volumes hold: every block ever written, read back from the cloud (the rest is zeros). */
-async function images(): Promise<Map<string, VolumeImage>> {
-  const out = new Map<string, VolumeImage>();
-  for (const [i, volume] of app.volumes.entries()) {
-    const blocks = new Map<number, string>();
-    for (const index of [...touched.get(i)!].sort((a, b) => a - b)) {
-      const bytes = await readVolume(site.url, volume.volumeId, index * BLOCK_SIZE, BLOCK_SIZE);
-      if (!isZero(bytes)) blocks.set(index, createHash('sha256').update(bytes).digest('hex'));
-    }
-    out.set(volume.volumeId, { sourceVolumeId: volume.volumeId, sizeBytes: volume.sizeBytes, blocks, sha256: '' });
-  }
-  return out;
-}
-
-async function write(volume: number, firstBlock: number, blocks: number, seed: string): Promise<void> {
-  for (let b = firstBlock; b < firstBlock + blocks; b++) touched.get(volume)!.add(b);
-  await writeVolume(site.url, app.volumes[volume].volumeId, firstBlock * BLOCK_SIZE, seededBytes(seed, blocks * BLOCK_SIZE));
-}
-
 /** One real sync in us-east-1; its output has no journal part (the recovery site compacts). */
 async function sync(label: string): Promise<Record<string, unknown>> {
-  const expected = await images();
+  const expected = await disks.images();
   const arn = await startExecution(site.sfn, site.syncArn(VPG), {}, label);
   const exec = await waitForExecution(site.sfn, arn, { label, pollMs: 200 });
   if (exec.status !== 'SUCCEEDED') throw new Error(`${label} ${exec.status}: ${readableCause(exec)}`);
@@ -116,15 +94,6 @@ async function journalRun(label: string): Promise<JournalState> {
   const exec = await waitForExecution(there, arn, { label, pollMs: 200 });
   if (exec.status !== 'SUCCEEDED') throw new Error(`${label} ${exec.status}: ${readableCause(exec)}`);
   return JSON.parse(exec.output ?? '{}') as JournalState;
-}
-
-async function expectRestores(checkpointId: string, expected: Map<string, VolumeImage>): Promise<void> {
-  for (const image of expected.values()) {
-    const resolved = await store.resolveVolume(VPG, checkpointId, image.sourceVolumeId);
-    expect(compareBlockMap(resolved, image).mismatches).toEqual([]);
-    // every referenced block read back from its pack and checked against its SHA-256
-    for (const ref of new Set(resolved.values())) if (ref !== ZERO_BLOCK) await store.readBlock(VPG, ref);
-  }
 }
 
 async function machineNames(sfn: SFNClient): Promise<string[]> {
@@ -141,17 +110,17 @@ describe("a split site's journal, compacted in the recovery site", () => {
 
   it('drops the checkpoints past the journal with the protected region down, once the lease its last sync held there has expired', async () => {
     // volume 0 rewritten whole by the first three syncs (its old packs die); volume 1 keeps data and changes a little
-    await write(0, 0, 8, 'j-1a');
-    await write(1, 0, 6, 'j-1b');
+    await disks.write(0, 0, 8, 'j-1a');
+    await disks.write(1, 0, 6, 'j-1b');
     expect(await sync('sync-1')).not.toHaveProperty('journal');
-    await write(0, 0, 8, 'j-2a');
-    await write(1, 20, 2, 'j-2b');
+    await disks.write(0, 0, 8, 'j-2a');
+    await disks.write(1, 20, 2, 'j-2b');
     await sync('sync-2');
     await advanceCloudClock(70 * 60_000);
-    await write(0, 0, 8, 'j-3a');
-    await write(1, 40, 3, 'j-3b');
+    await disks.write(0, 0, 8, 'j-3a');
+    await disks.write(1, 40, 3, 'j-3b');
     await sync('sync-3');
-    await write(0, 100, 2, 'j-4a');
+    await disks.write(0, 100, 2, 'j-4a');
     await sync('sync-4');
     const ids = checkpoints.map((c) => c.id);
 
@@ -183,7 +152,7 @@ describe("a split site's journal, compacted in the recovery site", () => {
       expect((await store.listCheckpoints(VPG)).map((c) => c.id)).toEqual([ids[2], ids[3]]);
       for (const id of [ids[0], ids[1]]) expect(await store.getBytes(`vpgs/${VPG}/checkpoints/${id}.json`)).toBeNull();
       expect(await store.getCheckpoint(VPG, ids[2])).toMatchObject({ full: true, parentId: null });
-      for (const c of checkpoints.slice(2)) await expectRestores(c.id, c.images);
+      for (const c of checkpoints.slice(2)) await expectCheckpointReproduces(store, VPG, c.id, c.images);
       expect(await currentLease({ lease: coordination }, VPG)).toMatchObject({ holder: null, releasedBy: { kind: 'journal' } });
     } finally {
       await outage('us-east-1', false);

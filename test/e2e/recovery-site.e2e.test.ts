@@ -15,6 +15,7 @@ import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { S3Client, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { clientConfig } from '@lifeboat/offline-cloud/src/testing';
+import { putRegionOutage } from '@lifeboat/offline-cloud/src/region-outage';
 import { BLOCK_SIZE } from '../../runtime/core/workers/agent-job';
 import { createProtectedInstance, seededBytes, writePattern, writeVolume, type ProtectedInstance } from '../../bin/demo/workload';
 import { captureVolumeImage, type VolumeImage } from '../../bin/demo/verify';
@@ -74,8 +75,7 @@ afterAll(async () => {
   await site?.stop();
 });
 
-const outage = (region: string, down: boolean) =>
-  fetch(`${site.url}/_lifeboat/regions/${region}/outage`, { method: 'PUT', body: JSON.stringify({ down }) }).then((r) => expect(r.status).toBe(200));
+const outage = (region: string, down: boolean) => putRegionOutage(site.url, region, down);
 
 async function machineNames(sfn: SFNClient): Promise<string[]> {
   return ((await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? []).map((m) => m.name!);

@@ -2,6 +2,8 @@
 import { captureVolumeImage, compareBlockMap, type VolumeImage } from '../../bin/demo/verify';
 import { leftovers, ownedResources } from '../../bin/demo/inventory';
 import type { ProtectedInstance } from '../../bin/demo/workload';
+import type { S3ReplicaStore } from '../../runtime/aws/s3-replica-store';
+import { ZERO_BLOCK } from '../../runtime/core/workers/agent-job';
 import type { TestSite } from './site';
 
 /** The protected volumes' bytes now, by source volume id. */
@@ -12,11 +14,16 @@ export async function volumeImages(site: TestSite, instances: readonly Protected
 
 /** Every block of every volume resolves to what the volume held, and every block the checkpoint names is readable. */
 export async function expectStoreReproduces(site: TestSite, vpg: string, checkpointId: string, expected: Map<string, VolumeImage>): Promise<void> {
-  const store = await site.store(vpg);
+  await expectCheckpointReproduces(await site.store(vpg), vpg, checkpointId, expected);
+}
+
+/** The same, from a given store (one of another region, or opened while the protected region is down). */
+export async function expectCheckpointReproduces(store: S3ReplicaStore, vpg: string, checkpointId: string, expected: Map<string, VolumeImage>): Promise<void> {
   for (const image of expected.values()) {
     const resolved = await store.resolveVolume(vpg, checkpointId, image.sourceVolumeId);
     expect(compareBlockMap(resolved, image).mismatches).toEqual([]);
-    for (const ref of new Set(resolved.values())) if (ref !== 'zero') await store.readBlock(vpg, ref);
+    // every referenced block read back from its pack and checked against its SHA-256
+    for (const ref of new Set(resolved.values())) if (ref !== ZERO_BLOCK) await store.readBlock(vpg, ref);
   }
 }
 

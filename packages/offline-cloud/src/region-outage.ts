@@ -18,6 +18,12 @@ import type { CloudResponse } from './service';
 
 export const REGIONS_PATH = '/_lifeboat/regions';
 
+/** Takes `region` down (or brings it back) on the offline cloud at `endpoint`, through its admin route. */
+export async function putRegionOutage(endpoint: string, region: string, down: boolean): Promise<void> {
+  const res = await fetch(`${endpoint}${REGIONS_PATH}/${region}/outage`, { method: 'PUT', body: JSON.stringify({ down }) });
+  if (res.status !== 200) throw new Error(`the offline cloud refused the outage of ${region}: HTTP ${res.status} ${await res.text()}`);
+}
+
 export type OutageListener = (region: string, down: boolean) => void;
 
 export class RegionOutages {
