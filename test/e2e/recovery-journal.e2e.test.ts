@@ -20,6 +20,7 @@ import { failbackStateMachineName, journalStateMachineName, syncStateMachineName
 import { createProtectedInstance, type ProtectedInstance } from '../../bin/demo/workload';
 import type { VolumeImage } from '../../bin/demo/verify';
 import { readableCause, startExecution, waitForExecution } from '../../bin/commands/executions';
+import { executionHistory } from '../../bin/demo/inventory';
 import { deployTestSite, type TestSite } from '../helpers/site';
 import { TouchedVolumes } from '../helpers/touched-volumes';
 import { expectCheckpointReproduces } from '../helpers/store-checks';
@@ -124,11 +125,14 @@ describe("a split site's journal, compacted in the recovery site", () => {
     await sync('sync-4');
     const ids = checkpoints.map((c) => c.id);
 
-    // a fifth sync takes the lease, and its region goes down under it
+    // a fifth sync takes the lease, and its region goes down under it once Begin is over (cut off inside Begin, a
+    // retried Begin after the outage would take the by then free lease anew, legitimately, and sync on)
     const fifth = await startExecution(site.sfn, site.syncArn(VPG), {}, 'sync-5');
+    const pastBegin = async () =>
+      (await executionHistory(site.sfn, fifth)).some((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails?.name === SYNC_STATE.createSnapshots);
     for (;;) {
       const lease = await currentLease({ lease: coordination }, VPG);
-      if (lease?.holder?.executionArn === fifth) break;
+      if (lease?.holder?.executionArn === fifth && (await pastBegin())) break;
       const { status } = await site.sfn.send(new DescribeExecutionCommand({ executionArn: fifth }));
       if (status !== 'RUNNING') throw new Error(`sync-5 ended (${status}) before it took the lease`);
       await new Promise((r) => setTimeout(r, 50));
